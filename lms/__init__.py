@@ -1,0 +1,1 @@
+"""REST modules of the learning platform, one package per domain."""

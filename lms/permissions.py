@@ -1,0 +1,80 @@
+"""Roles and permissions, declared once, and the one dependency that enforces them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from lms.audit.service import record_denial
+from lms.auth import Principal, authenticate
+from lms.deps import SessionDep
+from lms.errors import Forbidden, Unauthorized
+from ops.guards import guard
+
+
+class Role(StrEnum):
+    """Platform roles. Self-registration gives ``student``; admins grant the others."""
+
+    ADMIN = "admin"
+    INSTRUCTOR = "instructor"
+    STUDENT = "student"
+
+
+class Permission(StrEnum):
+    """Everything a route can require. API-key scopes are drawn from this list."""
+
+    PROFILE_READ = "profile:read"
+    PROFILE_WRITE = "profile:write"
+    API_KEYS_MANAGE = "api_keys:manage"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    AUDIT_READ = "audit:read"
+    ROOMS_CREATE = "rooms:create"
+
+
+_EVERYONE = frozenset({Permission.PROFILE_READ, Permission.PROFILE_WRITE})
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.STUDENT: _EVERYONE,
+    Role.INSTRUCTOR: _EVERYONE | {Permission.API_KEYS_MANAGE, Permission.ROOMS_CREATE},
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+def permissions_of(role: str) -> frozenset[Permission]:
+    """The permissions a platform role holds (none for an unknown role)."""
+    try:
+        return ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return frozenset()
+
+
+def require(*needed: Permission) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that authenticates the caller and checks it holds ``needed``."""
+
+    @guard
+    async def check(request: Request, session: SessionDep) -> Principal:
+        principal = await authenticate(request, session)
+        if principal is None:
+            raise Unauthorized("Sign in, or send a bearer token.")
+        granted = permissions_of(principal.role)
+        if principal.scopes is not None:
+            granted = granted & principal.scopes
+        if missing := [p.value for p in needed if p not in granted]:
+            await record_denial(session, request, principal, missing)
+            raise Forbidden("You do not have permission to do this.", missing=missing)
+        request.state.principal = principal
+        return principal
+
+    check.__name__ = "require_" + "_".join(p.name.lower() for p in needed)
+    return check
+
+
+def authenticated() -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting any signed-in caller (no particular permission)."""
+    return require()
+
+
+CurrentUser = Annotated[Principal, Depends(require(Permission.PROFILE_READ))]

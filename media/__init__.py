@@ -1,0 +1,1 @@
+"""The SFU on aiortc: forwarding without transcoding, WHIP/WHEP, recording."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every module: problems, health, metrics, logging, limits."""

@@ -1,0 +1,51 @@
+"""Default deny: every route must declare its access rule, checked when the app is built."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, APIRouter, APIWebSocketRoute
+
+F = TypeVar("F", bound=Callable[..., Any])
+GUARD_ATTRIBUTE = "__liveclass_guard__"
+
+
+class UnguardedRouteError(RuntimeError):
+    """A route was registered without an access rule."""
+
+
+def guard(function: F) -> F:
+    """Mark a dependency as an access rule."""
+    setattr(function, GUARD_ATTRIBUTE, True)
+    return function
+
+
+@guard
+def public() -> None:
+    """Access rule of routes anyone may call (health, login, registration)."""
+
+
+def _has_guard(dependant: Dependant) -> bool:
+    if getattr(dependant.call, GUARD_ATTRIBUTE, False):
+        return True
+    return any(_has_guard(sub) for sub in dependant.dependencies)
+
+
+def unguarded_routes(routers: Iterable[APIRouter]) -> list[str]:
+    """The ``METHOD path`` of every route in ``routers`` that declares no access rule."""
+    missing = []
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute | APIWebSocketRoute) and _has_guard(route.dependant):
+                continue
+            methods = ",".join(sorted(getattr(route, "methods", None) or {"WS"}))
+            missing.append(f"{methods} {getattr(route, 'path', route)}")
+    return missing
+
+
+def assert_all_guarded(routers: Iterable[APIRouter]) -> None:
+    """Refuse to build an app with a route that has no access rule."""
+    if missing := unguarded_routes(routers):
+        raise UnguardedRouteError("routes without an access rule: " + "; ".join(missing))

@@ -1,0 +1,1 @@
+"""Durable state: engine and sessions, ORM models, migrations."""

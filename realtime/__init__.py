@@ -1,0 +1,1 @@
+"""Transport and fan-out: channels, the broker, the hub, recovery, bounded connection writers."""

@@ -1,0 +1,148 @@
+"""Bounded outbound side of a connection: a byte-bounded queue and the writer task draining it.
+
+Fan-out only ever calls `offer`, which never awaits: a client that cannot keep up overflows its
+own queue and is closed with `SlowConsumerError` (4008) instead of slowing anyone else down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TypeAlias
+
+from .errors import SlowConsumerError
+
+Frame: TypeAlias = bytes | str
+"""An encoded message; one object is shared by every connection it is fanned out to."""
+
+Send: TypeAlias = Callable[[Frame], Awaitable[None]]
+
+DEFAULT_MAX_QUEUE_BYTES = 1 << 20
+
+
+def frame_size(frame: Frame) -> int:
+    """Bytes the frame takes on the wire, or an upper bound for non-ASCII text; O(1)."""
+    if isinstance(frame, bytes) or frame.isascii():
+        return len(frame)
+    return 4 * len(frame)
+
+
+class OutboundQueue:
+    """A FIFO of frames whose total size never exceeds `max_bytes`; one consumer."""
+
+    def __init__(self, *, max_bytes: int = DEFAULT_MAX_QUEUE_BYTES) -> None:
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+        self.max_bytes = max_bytes
+        self.pending_bytes = 0
+        self.slow = False
+        self.closed = False
+        self._frames: deque[Frame] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def offer(self, frame: Frame) -> bool:
+        """Enqueue without waiting; on overflow mark the queue slow, close it and return False."""
+        if self.closed:
+            return False
+        size = frame_size(frame)
+        if self.pending_bytes + size > self.max_bytes:
+            self.slow = True
+            self.close(discard=True)
+            return False
+        self._frames.append(frame)
+        self.pending_bytes += size
+        self._wake()
+        return True
+
+    def pop(self) -> Frame | None:
+        """The oldest frame, or None if the queue is empty."""
+        if not self._frames:
+            return None
+        frame = self._frames.popleft()
+        self.pending_bytes -= frame_size(frame)
+        return frame
+
+    async def get(self) -> Frame | None:
+        """Wait for the oldest frame; None once the queue is closed and drained."""
+        while not self._frames:
+            if self.closed:
+                return None
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self.pop()
+
+    def close(self, *, discard: bool = False) -> None:
+        """Refuse new frames; pending ones are still delivered unless `discard`."""
+        self.closed = True
+        if discard:
+            self._frames.clear()
+            self.pending_bytes = 0
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+
+class ConnectionWriter:
+    """Owns a connection's `OutboundQueue` and the one task that sends from it, in order."""
+
+    def __init__(self, send: Send, *, max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES) -> None:
+        self.queue = OutboundQueue(max_bytes=max_queue_bytes)
+        self._send = send
+        self._task: asyncio.Task[object] | None = None
+        self._sending = False
+        self._interrupted = False
+
+    @property
+    def slow(self) -> bool:
+        """True once the queue overflowed; the session should close with `SlowConsumerError`."""
+        return self.queue.slow
+
+    def offer(self, frame: Frame) -> bool:
+        """Queue a frame without waiting; False if closed or the client is too slow."""
+        if self.queue.offer(frame):
+            return True
+        if self.queue.slow and self._sending and self._task is not None:
+            # The writer is stuck in send(); stop it so the session can close right away.
+            self._interrupted = True
+            self._task.cancel()
+        return False
+
+    def start(self) -> asyncio.Task[None]:
+        """Run the writer as a task; it ends after `close()` or raises `SlowConsumerError`."""
+        return asyncio.create_task(self.run())
+
+    def close(self) -> None:
+        """Accept no more frames; the writer sends what is queued, then ends."""
+        self.queue.close()
+
+    async def run(self) -> None:
+        """Send queued frames until closed; raise `SlowConsumerError` if the queue overflowed."""
+        self._task = asyncio.current_task()
+        try:
+            await self._drain()
+        except asyncio.CancelledError:
+            if self._interrupted and self._task is not None and self._task.uncancel() == 0:
+                raise SlowConsumerError() from None
+            raise
+        finally:
+            self._task = None
+            self.queue.close(discard=True)
+        if self.queue.slow:
+            raise SlowConsumerError()
+
+    async def _drain(self) -> None:
+        while (frame := await self.queue.get()) is not None:
+            self._sending = True
+            try:
+                await self._send(frame)
+            finally:
+                self._sending = False

@@ -1,0 +1,1 @@
+"""The classroom: room state, roles, chat, hands, polls, breakouts, documents."""

@@ -1,0 +1,103 @@
+"""Settings read from the environment (prefix ``LIVECLASS_``), validated once at start.
+
+Every field is documented in ``docs/operations.md``; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE = "secret_key"
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """All knobs of a liveclass node, grouped by purpose."""
+
+    model_config = SettingsConfigDict(env_prefix="LIVECLASS_", extra="ignore", frozen=True)
+
+    # Storage and transport
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    redis_url: str | None = None
+    node_id: str = Field(default_factory=lambda: f"node-{secrets.token_hex(4)}")
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Security
+    secret_key: str = ""
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=300, le=365 * 86_400)
+    login_max_failures_per_account: int = Field(default=5, ge=1, le=1000)
+    login_max_failures_per_ip: int = Field(default=20, ge=1, le=10_000)
+    login_failure_window_seconds: int = Field(default=900, ge=1, le=86_400)
+    password_min_length: int = Field(default=8, ge=6, le=128)
+
+    # HTTP
+    max_request_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = "json"
+
+    # Database
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @model_validator(mode="after")
+    def _refresh_outlives_access(self) -> Settings:
+        if self.refresh_token_ttl_seconds <= self.access_token_ttl_seconds:
+            raise ValueError("refresh_token_ttl_seconds must exceed access_token_ttl_seconds")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'liveclass.db').resolve()}"
+
+    def with_secret(self) -> Settings:
+        """Return settings whose secret key is set, generating one kept in the data dir."""
+        if self.secret_key:
+            return self
+        return self.model_copy(update={"secret_key": load_or_create_secret(self.data_dir)})
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """Read the node's secret from the data directory, creating it (mode 0600) once."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SECRET_FILE
+    if path.exists():
+        secret = path.read_text().strip()
+        if len(secret) >= MIN_SECRET_LENGTH:
+            return secret
+    secret = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(secret)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return secret

@@ -1,0 +1,1 @@
+"""The browser app and its built bundle, served at /."""
