@@ -61,8 +61,9 @@ class _Channel:
 
     def remove(self, conn: Outbound) -> bool:
         self.buffers.pop(conn, None)
-        if self._members.pop(conn, False) is False:
+        if conn not in self._members:
             return False
+        del self._members[conn]
         self._snapshot = None
         return True
 

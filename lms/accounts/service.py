@@ -21,17 +21,19 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password_policy(password: str, *, settings: Settings, email: str = "") -> None:
+def check_password_policy(
+    password: str, *, settings: Settings, email: str = "", field: str = "body.password"
+) -> None:
     """Reject passwords that are too short or merely the email address."""
     if len(password) < settings.password_min_length:
         raise InvalidInput(
             f"The password must have at least {settings.password_min_length} characters.",
-            errors=[{"field": "password", "message": "too short"}],
+            errors=[{"field": field, "message": "too short"}],
         )
     if email and password.strip().lower() == email:
         raise InvalidInput(
             "The password must not be the email address.",
-            errors=[{"field": "password", "message": "same as email"}],
+            errors=[{"field": field, "message": "same as email"}],
         )
 
 

@@ -88,7 +88,9 @@ async def change_password(
         )
         await session.commit()
         raise InvalidCredentials("The current password is wrong.")
-    service.check_password_policy(body.new_password, settings=settings, email=user.email)
+    service.check_password_policy(
+        body.new_password, settings=settings, email=user.email, field="body.new_password"
+    )
     user.password_hash = await hash_password(body.new_password)
     await sessions.revoke_all(session, user)
     audit(session, request, "account.password_change", target_type="user", target_id=user.id)

@@ -1,0 +1,1 @@
+"""The y-websocket protocol (Yjs sync and awareness) as pure functions and state machines."""

@@ -1,0 +1,85 @@
+"""Every route x every role: who gets in, who gets 401 and who gets 403.
+
+The table below is written by hand from the product rules, not derived from the code,
+and must list every operation the node serves (a new route without a row fails).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import Node
+
+PUBLIC = "public"
+SIGNED_IN = frozenset({"student", "instructor", "admin", "key:profile"})
+STAFF_TOOLS = frozenset({"instructor", "admin"})
+ADMIN = frozenset({"admin"})
+EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
+    ("POST", "/api/v1/auth/register"): PUBLIC,
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("POST", "/api/v1/auth/refresh"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): SIGNED_IN,
+    ("GET", "/api/v1/users/me"): SIGNED_IN,
+    ("PATCH", "/api/v1/users/me"): SIGNED_IN - {"key:profile"},
+    ("POST", "/api/v1/users/me/password"): SIGNED_IN - {"key:profile"},
+    ("GET", "/api/v1/users/me/export"): SIGNED_IN,
+    ("DELETE", "/api/v1/users/me"): SIGNED_IN - {"key:profile"},
+    ("GET", "/api/v1/users"): ADMIN,
+    ("GET", "/api/v1/users/{user_id}"): ADMIN,
+    ("PATCH", "/api/v1/users/{user_id}"): ADMIN,
+    ("GET", "/api/v1/api-keys"): STAFF_TOOLS,
+    ("POST", "/api/v1/api-keys"): STAFF_TOOLS,
+    ("DELETE", "/api/v1/api-keys/{key_id}"): STAFF_TOOLS,
+    ("GET", "/api/v1/audit-events"): ADMIN,
+}
+CALLERS = ("anonymous", "student", "instructor", "admin", "key:profile")
+
+
+@pytest.fixture(scope="module")
+def tokens(sqlite_node: Node) -> dict[str, str | None]:
+    """One credential per caller kind; the API key belongs to an admin but holds one scope."""
+    found: dict[str, str | None] = {"anonymous": None}
+    for role in ("student", "instructor", "admin"):
+        found[role] = sqlite_node.register(role)[1]
+    with sqlite_node.client(found["admin"]) as admin:
+        key = admin.post("/api/v1/api-keys", json={"name": "k", "scopes": ["profile:read"]})
+        found["key:profile"] = key.json()["key"]
+    return found
+
+
+def _operations(node: Node) -> Iterator[tuple[str, str]]:
+    with node.client() as client:
+        document = client.get("/openapi.json").json()
+    for path, item in document["paths"].items():
+        for method in item:
+            yield method.upper(), path
+
+
+def test_table_lists_every_operation(sqlite_node: Node) -> None:
+    assert set(_operations(sqlite_node)) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
+def test_route_access(
+    sqlite_node: Node, tokens: dict[str, str | None], caller: str, method: str, path: str
+) -> None:
+    url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+    # No body: an admitted caller gets a validation error or a result, never 401/403.
+    with sqlite_node.client(tokens[caller]) as client:
+        status = client.request(method, url).status_code
+    allowed = EXPECTED[(method, path)]
+    if allowed == PUBLIC or caller in allowed:
+        assert status not in (401, 403), f"{caller} refused on {method} {path}"
+        assert status < 500
+    elif caller == "anonymous":
+        assert status == 401, f"anonymous got {status} on {method} {path}"
+    else:
+        assert status == 403, f"{caller} got {status} on {method} {path}"

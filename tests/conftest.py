@@ -1,0 +1,158 @@
+"""Fixtures: real liveclass nodes on free ports, over SQLite and a private PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from liveserver import IN_CI, ROOT, LiveServer, PostgresServer, ServiceUnavailable, start_postgres
+
+ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "correct-horse-battery"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole run (our own cluster when we can start one)."""
+    try:
+        server = start_postgres()
+    except ServiceUnavailable as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI: {exc}")
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """A fresh database of ``backend`` ("" means the node's embedded SQLite)."""
+    if backend == "sqlite":
+        return ""
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    url = server.create_database()
+    request.addfinalizer(lambda: server.drop_database(url))
+    return url
+
+
+@dataclass
+class Node:
+    """A running liveclass node plus what tests need to talk to it."""
+
+    server: LiveServer
+    backend: str
+    database_url: str
+    _admin_token: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def client(
+        self, token: str | None = None, *, headers: dict[str, str] | None = None
+    ) -> httpx.Client:
+        """An HTTP client for the node, authenticated when ``token`` is given."""
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30.0)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``liveclass ARGS`` against this node's data directory and database."""
+        env = {**os.environ, "LIVECLASS_DATA_DIR": str(self.server.data_dir), **self.server.env}
+        return subprocess.run(
+            [sys.executable, "-m", "server", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def register(self, role: str = "student", *, email: str | None = None) -> tuple[str, str]:
+        """Create an account with ``role``; return (email, access token)."""
+        email = email or f"user{next(_counter)}-{os.getpid()}@example.org"
+        with self.client() as client:
+            created = client.post(
+                "/api/v1/auth/register",
+                json={"email": email, "password": PASSWORD, "name": f"Test {role}"},
+            )
+            assert created.status_code == 201, created.text
+        if role == "admin":
+            result = self.cli("create-admin", "--email", email, "--password", PASSWORD)
+            assert result.returncode == 0, result.stderr
+        elif role != "student":
+            self.set_role(email, role)
+        return email, self.login(email)
+
+    def login(self, email: str, password: str = PASSWORD) -> str:
+        """Sign in and return an access token."""
+        with self.client() as client:
+            response = client.post(
+                "/api/v1/auth/token", data={"username": email, "password": password}
+            )
+            assert response.status_code == 200, response.text
+            return str(response.json()["access_token"])
+
+    def admin_token(self) -> str:
+        """A token of an admin of this node, created on first use."""
+        if self._admin_token is None:
+            self._admin_token = self.register("admin")[1]
+        return self._admin_token
+
+    def user_id(self, email: str) -> str:
+        """The id of the account with ``email`` (looked up by an admin)."""
+        with self.client(self.admin_token()) as client:
+            found = client.get("/api/v1/users", params={"q": email}).json()["items"]
+            return str(next(u["id"] for u in found if u["email"] == email))
+
+    def set_role(self, email: str, role: str) -> None:
+        """Give the account a platform role, as an admin would."""
+        with self.client(self.admin_token()) as client:
+            changed = client.patch(f"/api/v1/users/{self.user_id(email)}", json={"role": role})
+            assert changed.status_code == 200, changed.text
+
+
+def start_node(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest, **env: str
+) -> Iterator[Node]:
+    """Start a node on ``backend`` and stop it after the test (or module)."""
+    url = database_url(backend, request)
+    settings = {
+        "LIVECLASS_SECRET_KEY": "t" * 48,
+        "LIVECLASS_LOGIN_MAX_FAILURES_PER_IP": "10000",
+        "LIVECLASS_LOGIN_MAX_FAILURES_PER_ACCOUNT": "1000",
+        **env,
+    }
+    if url:
+        settings["LIVECLASS_DATABASE_URL"] = url
+    server = LiveServer(data_dir=tmp_path / "data", env=settings).start()
+    try:
+        yield Node(server, backend, url)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Node]:
+    """A node shared by a test module, once on SQLite and once on PostgreSQL."""
+    yield from start_node(tmp_path_factory.mktemp("node"), request.param, request)
+
+
+@pytest.fixture(scope="module")
+def sqlite_node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Node]:
+    """A node on the embedded SQLite defaults, shared by a test module."""
+    yield from start_node(tmp_path_factory.mktemp("node"), "sqlite", request)

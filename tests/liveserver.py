@@ -1,0 +1,243 @@
+"""Real servers for tests and benchmarks: liveclass nodes, PostgreSQL and Redis on free ports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+class ServiceUnavailable(RuntimeError):
+    """A service the test needs could not be started or reached."""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(predicate: object, *, timeout: float, what: str) -> None:
+    """Poll ``predicate()`` until it is true or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise ServiceUnavailable(f"timed out waiting for {what}")
+
+
+@dataclass
+class LiveServer:
+    """A ``liveclass serve`` subprocess on a free port with its own data directory."""
+
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        """Base HTTP URL of the node."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """Base WebSocket URL of the node."""
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, *, timeout: float = 30.0) -> LiveServer:
+        """Start the node and wait until ``/healthz`` answers."""
+        env = {**os.environ, "LIVECLASS_DATA_DIR": str(self.data_dir), **self.env}
+        env.setdefault("LIVECLASS_LOG_LEVEL", "warning")
+        self.log_path = self.data_dir / f"server-{self.port}.log"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--port", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        try:
+            wait_for(self._healthy, timeout=timeout, what=f"liveclass on port {self.port}")
+        except ServiceUnavailable:
+            self.stop()
+            raise ServiceUnavailable(f"liveclass did not start:\n{self.log()}") from None
+        return self
+
+    def _healthy(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise ServiceUnavailable(f"liveclass exited early:\n{self.log()}")
+        try:
+            return httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def log(self) -> str:
+        """What the node printed so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def stop(self, sig: int = signal.SIGTERM, *, timeout: float = 15.0) -> int | None:
+        """Send ``sig`` and wait for exit (SIGKILL after ``timeout``); return the exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: the node gets no chance to flush or clean up."""
+        self.stop(signal.SIGKILL)
+
+
+# ------------------------------------------------------------------ PostgreSQL
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)
+    return str(candidates[0]) if candidates else None
+
+
+@dataclass
+class PostgresServer:
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl) on a free port, or a shared server."""
+
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    data_dir: Path | None = None
+    owned: bool = False
+
+    def url(self, database: str) -> str:
+        """SQLAlchemy URL of ``database`` on this server."""
+        return f"postgresql+asyncpg://{self.user}@{self.host}:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        """Create a fresh, uniquely named database and return its URL."""
+        name = f"liveclass_test_{uuid.uuid4().hex[:12]}"
+        self._psql(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a database made by ``create_database`` (ignoring failures)."""
+        name = url.rsplit("/", 1)[1]
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _psql(self, sql: str) -> None:
+        psql = _pg_bin("psql") or "psql"
+        subprocess.run(
+            [
+                psql,
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qc",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    def stop(self) -> None:
+        """Stop and delete an owned cluster."""
+        if not self.owned or self.data_dir is None:
+            return
+        pg_ctl = _pg_bin("pg_ctl")
+        if pg_ctl:
+            _as_postgres([pg_ctl, "-D", str(self.data_dir), "-m", "immediate", "stop"], check=False)
+        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+
+
+def _as_postgres(command: list[str], *, check: bool = True) -> None:
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=check, capture_output=True)
+
+
+def start_postgres() -> PostgresServer:
+    """Start a private cluster; fall back to ``LIVECLASS_TEST_POSTGRES`` or 127.0.0.1:5432."""
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if initdb and pg_ctl:
+        try:
+            return _start_private_postgres(initdb, pg_ctl)
+        except (subprocess.CalledProcessError, ServiceUnavailable, OSError):
+            pass
+    shared = os.environ.get("LIVECLASS_TEST_POSTGRES", "127.0.0.1:5432")
+    host, _, port = shared.partition(":")
+    server = PostgresServer(host=host, port=int(port or 5432))
+    try:
+        server._psql("SELECT 1")
+    except (subprocess.CalledProcessError, OSError) as exc:
+        raise ServiceUnavailable(f"no PostgreSQL: could not start one nor reach {shared}") from exc
+    return server
+
+
+def _start_private_postgres(initdb: str, pg_ctl: str) -> PostgresServer:
+    base = Path(tempfile.mkdtemp(prefix="liveclass-pg-"))
+    data = base / "data"
+    if os.geteuid() == 0:
+        base.chmod(0o755)
+        shutil.chown(base, "postgres", "postgres")
+    port = free_port()
+    _as_postgres(
+        [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]
+    )
+    options = (
+        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    )
+    _as_postgres(
+        [pg_ctl, "-D", str(data), "-o", options, "-w", "-t", "30", "-l", str(base / "log"), "start"]
+    )
+    return PostgresServer(port=port, data_dir=data, owned=True)
+
+
+@contextlib.contextmanager
+def postgres_database(server: PostgresServer) -> Iterator[str]:
+    """A fresh database on ``server`` for the duration of the block."""
+    url = server.create_database()
+    try:
+        yield url
+    finally:
+        server.drop_database(url)
+
+
+def merged_env(*parts: Mapping[str, str]) -> dict[str, str]:
+    """Merge environment fragments, later ones winning."""
+    merged: dict[str, str] = {}
+    for part in parts:
+        merged.update(part)
+    return merged
