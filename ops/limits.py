@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ops.problems import problem_response
+from ops.problems import ProblemError, problem_response
 
 
-class BodyTooLarge(HTTPException):
+class BodyTooLarge(ProblemError):
     """Raised from ``receive`` when a streamed body passes the cap; handled as a 413 problem."""
 
+    status, slug, title = 413, "body-too-large", "Content Too Large"
+
     def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, f"Request bodies are limited to {max_bytes} bytes.")
+        super().__init__(f"Request bodies are limited to {max_bytes} bytes.")
 
 
 class BodyLimitMiddleware:
@@ -43,10 +44,9 @@ class BodyLimitMiddleware:
         await self.app(scope, counting_receive, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = BodyTooLarge(self.max_bytes)
         response = problem_response(
-            413,
-            slug="body-too-large",
-            detail=f"Request bodies are limited to {self.max_bytes} bytes.",
+            error.status, slug=error.slug, title=error.title, detail=error.detail
         )
         await response(scope, receive, send)
 

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -17,6 +18,9 @@ from ops.context import request_id_var
 
 PROBLEM_TYPE_BASE = "https://liveclass.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
+# SQLSTATEs meaning "this text cannot be stored" (PostgreSQL refuses NUL characters in text):
+# character_not_in_repertoire, untranslatable_character. The request is at fault, not us.
+UNSTORABLE_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
 logger = logging.getLogger("liveclass.errors")
 
 
@@ -101,12 +105,35 @@ async def _on_validation(_request: Request, exc: Exception) -> Response:
 
 def _field_error(error: Any) -> dict[str, str]:
     location = [str(part) for part in error.get("loc", ())]
-    return {"field": ".".join(location), "message": str(error.get("msg", "invalid"))}
+    message = str(error.get("msg", "invalid"))
+    if error.get("type") == "json_invalid":
+        # FastAPI puts the character offset after "body"; "body.1" would read as a field.
+        reason = (error.get("ctx") or {}).get("error")
+        where = f" at position {location[1]}" if len(location) > 1 else ""
+        return {"field": "body", "message": f"{message}: {reason}{where}" if reason else message}
+    return {"field": ".".join(location), "message": message}
+
+
+async def _on_database(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    if getattr(exc.orig, "sqlstate", None) not in UNSTORABLE_TEXT_SQLSTATES:
+        raise exc
+    return problem_response(
+        422,
+        slug="unstorable-text",
+        title="Invalid text",
+        detail="The request contains characters that cannot be stored, such as NUL.",
+    )
+
+
+def internal_error(exc: BaseException) -> Response:
+    """Log an unexpected exception and build the 500 problem that hides its details."""
+    logger.error("unhandled error", exc_info=exc)
+    return problem_response(500, slug="internal", detail="An unexpected error occurred.")
 
 
 async def _on_unexpected(_request: Request, exc: Exception) -> Response:
-    logger.exception("unhandled error", exc_info=exc)
-    return problem_response(500, slug="internal", detail="An unexpected error occurred.")
+    return internal_error(exc)
 
 
 def install(app: FastAPI) -> None:
@@ -114,4 +141,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(DBAPIError, _on_database)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ops.context import request_id_var
 from ops.metrics import Metrics
+from ops.problems import internal_error
 
 logger = logging.getLogger("liveclass.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -33,11 +34,12 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 headers = list(message.get("headers", []))
                 headers.append((HEADER, request_id.encode()))
                 message = {**message, "headers": headers}
@@ -45,6 +47,12 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Answer here rather than in Starlette's outermost error middleware, so that the
+            # 500 still carries the request id (header, body and log line).
+            if scope["type"] != "http" or responded:
+                raise
+            await internal_error(exc)(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http":
                 self._finish(scope, status, time.perf_counter() - started)

@@ -156,3 +156,13 @@ def sqlite_node(
 ) -> Iterator[Node]:
     """A node on the embedded SQLite defaults, shared by a test module."""
     yield from start_node(tmp_path_factory.mktemp("node"), "sqlite", request)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI a skipped test is a failure: every service must be there."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which is not allowed: {report.longrepr}"
