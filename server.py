@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
+import socket
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from types import FrameType
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI, WebSocket
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -21,13 +24,23 @@ from lms.accounts import apikey_routes, auth_routes, personal_data, service, use
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
 from lms.errors import LmsError
+from lms.rooms import routes as room_routes
 from ops import health, logs, problems
-from ops.guards import assert_all_guarded
+from ops.guards import assert_all_guarded, join_token
 from ops.limits import BodyLimitMiddleware
 from ops.metrics import Metrics
 from ops.requests import RequestContextMiddleware
+from ops.server_protocol import http_protocol_class
 from persistence import migrate
 from persistence.engine import create_engine, create_sessionmaker
+from persistence.group_commit import GroupCommitter
+from realtime.broker import Broker
+from realtime.hub import Hub
+from realtime.memory_broker import InMemoryBroker
+from rooms import frames
+from rooms.manager import RoomManager
+from rooms.session import RoomEndpoint, RoomLimits
+from rooms.store import RoomStore
 from settings import Settings
 
 logger = logging.getLogger("liveclass")
@@ -41,6 +54,49 @@ class Components:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+
+
+@dataclass
+class Realtime:
+    """The node's realtime side: broker, hub, durable writer and the live rooms."""
+
+    broker: Broker
+    hub: Hub
+    committer: GroupCommitter
+    rooms: RoomManager
+
+
+def build_realtime(settings: Settings, parts: Components) -> Realtime:
+    """Broker -> hub -> rooms; the in-memory broker until Redis is configured."""
+    broker = InMemoryBroker(history_size=settings.room_history_size)
+    hub = Hub(broker, render=frames.render, recovery_limit=settings.room_history_size)
+    committer = GroupCommitter(parts.sessionmaker, max_delay=settings.group_commit_delay_ms / 1000)
+    manager = RoomManager(
+        hub=hub,
+        store=RoomStore(committer),
+        sessionmaker=parts.sessionmaker,
+        node_id=settings.node_id,
+        secret=settings.secret_key,
+    )
+    hub.observe = manager.observe
+    return Realtime(broker, hub, committer, manager)
+
+
+def realtime_router(live: Realtime, settings: Settings) -> APIRouter:
+    """The WebSocket channels; the join token in the query string is their access rule."""
+    limits = RoomLimits(
+        max_message_bytes=settings.room_max_message_bytes,
+        send_queue_bytes=settings.send_queue_bytes,
+        history_limit=settings.room_history_size,
+    )
+    endpoint = RoomEndpoint(live.rooms, secret=lambda: settings.secret_key, limits=limits)
+    router = APIRouter(dependencies=[Depends(join_token)])
+
+    @router.websocket("/ws/rooms/{room_id}")
+    async def room_channel(websocket: WebSocket, room_id: str) -> None:
+        await endpoint(websocket, room_id)
+
+    return router
 
 
 def build_components(settings: Settings) -> Components:
@@ -57,6 +113,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     """Build the ASGI app; migrations run at startup unless told otherwise."""
     settings = settings.with_secret()
     parts = build_components(settings)
+    live = build_realtime(settings, parts)
     metrics = Metrics()
     readiness = health.Readiness()
 
@@ -64,9 +121,14 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await migrate.upgrade(parts.engine)
+        live.committer.start()
         logger.info("liveclass node started", extra={"node_id": settings.node_id})
         yield
         readiness.draining = True
+        await live.rooms.drain()
+        await live.hub.close()
+        await live.committer.close()
+        await live.broker.close()
         await parts.engine.dispose()
         logger.info("liveclass node stopped", extra={"node_id": settings.node_id})
 
@@ -80,9 +142,17 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.state.sessionmaker = parts.sessionmaker
     app.state.metrics = metrics
     app.state.readiness = readiness
+    app.state.room_manager = live.rooms
 
+    async def drain() -> None:
+        readiness.draining = True
+        await live.rooms.drain()
+
+    app.state.drain = drain
     readiness.probes["database"] = lambda: _ping_database(parts.engine)
+    readiness.probes["broker"] = live.broker.ping
     metrics.add_gauges("liveclass_db_pool", "Database pool connections.", _pool_gauges(parts))
+    metrics.add_gauges("liveclass_realtime", "Live rooms and connections.", live.rooms.gauges)
     problems.install(app)
     routers = (
         health.build_router(readiness, metrics),
@@ -91,6 +161,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         user_routes.router,
         apikey_routes.router,
         audit_routes.router,
+        room_routes.router,
+        realtime_router(live, settings),
     )
     assert_all_guarded(routers)
     for router in routers:
@@ -129,7 +201,11 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         lines = [
-            f"  LIVECLASS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+            # A model-level check has no location; its message names the variables itself.
+            f"  LIVECLASS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+            if e["loc"]
+            else f"  {e['msg']}"
+            for e in exc.errors()
         ]
         sys.stderr.write("liveclass: invalid settings\n" + "\n".join(lines) + "\n")
         raise SystemExit(2) from None
@@ -143,15 +219,42 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
         app,
         host=host,
         port=port,
+        http=http_protocol_class(),
         log_config=None,
         ws_max_size=settings.max_request_bytes,
         ws_max_queue=16,
+        ws_ping_interval=10.0,
+        ws_ping_timeout=10.0,
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
         proxy_headers=True,
         server_header=False,
     )
-    uvicorn.Server(config).run()
+    # uvicorn re-raises the signal that stopped it once it has shut down gracefully; with
+    # the default handlers the process would then die "killed by SIGTERM" (or print a
+    # KeyboardInterrupt traceback). A graceful stop is a clean exit: status 0. uvicorn
+    # installs its own handlers while it runs and restores these afterwards.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _stopped)
+    DrainingServer(config, drain=app.state.drain).run()
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn, but WebSockets are closed by the app with 1001 before uvicorn's own 1012."""
+
+    def __init__(self, config: uvicorn.Config, *, drain: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(config)
+        self._drain = drain
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()  # stop accepting first
+        await self._drain()
+        await super().shutdown(sockets)
+
+
+def _stopped(_signum: int, _frame: FrameType | None) -> None:
+    """Receive the stop signal uvicorn re-raises after its graceful shutdown."""
 
 
 async def _with_database(settings: Settings, *, migrate_first: bool = True) -> Components:

@@ -5,6 +5,7 @@ Every field is documented in ``docs/operations.md``; keep the two in step.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -26,7 +27,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str | None = None
     node_id: str = Field(default_factory=lambda: f"node-{secrets.token_hex(4)}")
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = ""
 
     # Security
     secret_key: str = ""
@@ -41,6 +42,12 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
+
+    # Realtime
+    room_max_message_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    send_queue_bytes: int = Field(default=1_048_576, ge=16_384, le=67_108_864)
+    room_history_size: int = Field(default=1000, ge=10, le=100_000)
+    group_commit_delay_ms: float = Field(default=2.0, ge=0.0, le=100.0)
 
     # Database
     db_pool_size: int = Field(default=10, ge=1, le=200)
@@ -70,7 +77,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refresh_outlives_access(self) -> Settings:
         if self.refresh_token_ttl_seconds <= self.access_token_ttl_seconds:
-            raise ValueError("refresh_token_ttl_seconds must exceed access_token_ttl_seconds")
+            raise ValueError(
+                "LIVECLASS_REFRESH_TOKEN_TTL_SECONDS must exceed LIVECLASS_ACCESS_TOKEN_TTL_SECONDS"
+            )
         return self
 
     @property
@@ -96,8 +105,10 @@ def load_or_create_secret(data_dir: Path) -> str:
         if len(secret) >= MIN_SECRET_LENGTH:
             return secret
     secret = secrets.token_urlsafe(48)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(secret)
-    tmp.chmod(0o600)
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    # Created 0600 from the start: never readable by others, not even for a moment.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secret)
     tmp.replace(path)
     return secret

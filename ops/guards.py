@@ -27,6 +27,11 @@ def public() -> None:
     """Access rule of routes anyone may call (health, login, registration)."""
 
 
+@guard
+def join_token() -> None:
+    """Access rule of WebSocket channels: the join token, verified by the channel itself."""
+
+
 def _has_guard(dependant: Dependant) -> bool:
     if getattr(dependant.call, GUARD_ATTRIBUTE, False):
         return True

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ops.problems import ProblemError, problem_response
+from ops.problems import problem_response
 
 
-class BodyTooLarge(ProblemError):
-    """Raised from ``receive`` when a streamed body passes the cap; handled as a 413 problem."""
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` when a streamed body passes the cap; handled as a 413 problem.
 
-    status, slug, title = 413, "body-too-large", "Content Too Large"
+    An ``HTTPException`` because FastAPI's body parsing lets only those through unchanged
+    (anything else becomes a 400 "error parsing the body").
+    """
+
+    slug, title = "body-too-large", "Content Too Large"
 
     def __init__(self, max_bytes: int) -> None:
-        super().__init__(f"Request bodies are limited to {max_bytes} bytes.")
+        super().__init__(413, f"Request bodies are limited to {max_bytes} bytes.")
 
 
 class BodyLimitMiddleware:
@@ -46,7 +51,7 @@ class BodyLimitMiddleware:
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = BodyTooLarge(self.max_bytes)
         response = problem_response(
-            error.status, slug=error.slug, title=error.title, detail=error.detail
+            error.status_code, slug=error.slug, title=error.title, detail=error.detail
         )
         await response(scope, receive, send)
 

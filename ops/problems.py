@@ -87,7 +87,14 @@ async def _on_problem(_request: Request, exc: Exception) -> Response:
 async def _on_http(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem_response(exc.status_code, detail=detail, headers=exc.headers)
+    # Our own HTTPException subclasses (see ops.limits) may name their problem type.
+    return problem_response(
+        exc.status_code,
+        slug=getattr(exc, "slug", None),
+        title=getattr(exc, "title", None),
+        detail=detail,
+        headers=exc.headers,
+    )
 
 
 async def _on_validation(_request: Request, exc: Exception) -> Response:

@@ -32,7 +32,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
-    postgres = connection.dialect.name == "postgresql"
+    postgres = False
     if postgres:
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PG_MIGRATION_LOCK})
         connection.commit()

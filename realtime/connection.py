@@ -17,6 +17,8 @@ Frame: TypeAlias = bytes | str
 """An encoded message; one object is shared by every connection it is fanned out to."""
 
 Send: TypeAlias = Callable[[Frame], Awaitable[None]]
+Join: TypeAlias = Callable[[list[Frame]], Frame]
+"""Combines every frame waiting in a queue into one message (e.g. newline-separated JSON)."""
 
 DEFAULT_MAX_QUEUE_BYTES = 1 << 20
 
@@ -94,9 +96,16 @@ class OutboundQueue:
 class ConnectionWriter:
     """Owns a connection's `OutboundQueue` and the one task that sends from it, in order."""
 
-    def __init__(self, send: Send, *, max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES) -> None:
+    def __init__(
+        self,
+        send: Send,
+        *,
+        max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES,
+        join: Join | None = None,
+    ) -> None:
         self.queue = OutboundQueue(max_bytes=max_queue_bytes)
         self._send = send
+        self._join = join
         self._task: asyncio.Task[object] | None = None
         self._sending = False
         self._interrupted = False
@@ -141,6 +150,11 @@ class ConnectionWriter:
 
     async def _drain(self) -> None:
         while (frame := await self.queue.get()) is not None:
+            if self._join is not None and len(self.queue):
+                frames = [frame]
+                while (more := self.queue.pop()) is not None:
+                    frames.append(more)
+                frame = self._join(frames)
             self._sending = True
             try:
                 await self._send(frame)

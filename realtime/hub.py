@@ -27,6 +27,10 @@ Render: TypeAlias = Callable[[Publication], Frame]
 """Turns a publication into the frame clients get; called once per publication per node."""
 
 
+Observe: TypeAlias = Callable[[Publication], None]
+"""Sees each publication once per node before fan-out (e.g. to update local state)."""
+
+
 def raw_payload(publication: Publication) -> Frame:
     """The default `Render`: the published bytes as they are."""
     return publication.payload
@@ -74,7 +78,9 @@ class _Channel:
         return len(self._members)
 
     def deliver(self, publication: Publication) -> None:
-        """Broker handler: render once, offer the same frame to every live member."""
+        """Broker handler: observe, render once, offer the same frame to every live member."""
+        if self.hub.observe is not None:
+            self.hub.observe(publication)
         for buffer in self.buffers.values():
             buffer.append(publication)
         self.hub.offer_all(self.members, self.hub.render(publication), skip=self.buffers)
@@ -84,10 +90,16 @@ class Hub:
     """Local channel memberships over a `Broker`; fan-out never awaits a send."""
 
     def __init__(
-        self, broker: Broker, *, render: Render = raw_payload, recovery_limit: int = 1000
+        self,
+        broker: Broker,
+        *,
+        render: Render = raw_payload,
+        observe: Observe | None = None,
+        recovery_limit: int = 1000,
     ) -> None:
         self.broker = broker
         self.render = render
+        self.observe = observe
         self.recovery_limit = recovery_limit
         self._channels: dict[str, _Channel] = {}
         self._memberships: dict[Outbound, int] = {}

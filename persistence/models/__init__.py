@@ -3,5 +3,27 @@
 from persistence.models.accounts import ApiKey, RefreshToken, User
 from persistence.models.audit import AuditEvent
 from persistence.models.base import Base
+from persistence.models.rooms import (
+    Attendance,
+    ChatMessage,
+    Poll,
+    PollVote,
+    Room,
+    RoomEvent,
+    RoomMember,
+)
 
-__all__ = ["ApiKey", "AuditEvent", "Base", "RefreshToken", "User"]
+__all__ = [
+    "ApiKey",
+    "Attendance",
+    "AuditEvent",
+    "Base",
+    "ChatMessage",
+    "Poll",
+    "PollVote",
+    "RefreshToken",
+    "Room",
+    "RoomEvent",
+    "RoomMember",
+    "User",
+]

@@ -61,4 +61,5 @@ class Base(DeclarativeBase):
         uuid.UUID: Uuid(),
         dict[str, Any]: JSONType,
         list[str]: JSONType,
+        list[int]: JSONType,
     }

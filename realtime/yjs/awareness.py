@@ -162,7 +162,7 @@ class AwarenessState:
     def disconnect(self, connection: Hashable) -> AwarenessChange:
         """Remove every state owned by `connection`, returning the update peers must receive."""
         entries = []
-        for client_id in sorted(self._owned.pop(connection, ())):
+        for client_id in sorted(self.clients_of(connection)):
             clock = self._states[client_id].clock
             # At the clock ceiling an equal clock still removes a present state.
             entry = AwarenessEntry(client_id, min(clock + 1, MAX_VAR_UINT), NULL_STATE)
@@ -199,14 +199,13 @@ class AwarenessState:
         return was_present
 
     def _disown(self, client_id: int) -> None:
-        owner = self._owners.pop(client_id, None)
-        if owner is None:
+        if client_id not in self._owners:
             return
-        owned = self._owned.get(owner)
-        if owned is not None:
-            owned.discard(client_id)
-            if not owned:
-                del self._owned[owner]
+        owner = self._owners.pop(client_id)
+        owned = self._owned[owner]
+        owned.discard(client_id)
+        if not owned:
+            del self._owned[owner]
 
 
 def _ids(client_ids: list[int]) -> tuple[int, ...]:

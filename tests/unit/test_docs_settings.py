@@ -10,9 +10,7 @@ from settings import Settings
 
 def test_every_setting_is_documented() -> None:
     guide = (ROOT / "docs" / "operations.md").read_text()
-    missing = [
-        name for name in Settings.model_fields if f"`LIVECLASS_{name.upper()}`" not in guide
-    ]
+    missing = [name for name in Settings.model_fields if f"`LIVECLASS_{name.upper()}`" not in guide]
     assert not missing, f"undocumented settings: {missing}"
 
 

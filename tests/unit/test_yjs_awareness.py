@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import pycrdt
 import pytest
@@ -21,6 +22,10 @@ from realtime.yjs.awareness import (
 )
 from realtime.yjs.errors import MalformedMessage, MessageTooLarge
 from realtime.yjs.lib0 import MAX_VAR_UINT, encode_var_uint
+
+
+def new_doc() -> pycrdt.Doc[Any]:
+    return pycrdt.Doc()
 
 
 def payload(*entries: tuple[int, int, str]) -> bytes:
@@ -45,7 +50,7 @@ def test_layout_with_multi_byte_ids_and_utf8_state() -> None:
 
 
 def test_matches_pycrdt_encoding_for_ascii_states() -> None:
-    doc = pycrdt.Doc()
+    doc = new_doc()
     peer = pycrdt.Awareness(doc)
     peer.set_local_state({"user": {"name": "Ada", "color": "#30bced"}})
     theirs = peer.encode_awareness_update([doc.client_id])
@@ -57,7 +62,7 @@ def test_matches_pycrdt_encoding_for_ascii_states() -> None:
 
 def test_pycrdt_peer_decodes_our_non_ascii_states() -> None:
     # pycrdt's own encoder writes the code-point length; ours writes the byte length, as lib0.
-    peer = pycrdt.Awareness(pycrdt.Doc())
+    peer = pycrdt.Awareness(new_doc())
     state = '{"name":"李 🎉"}'
     peer.apply_awareness_update(payload((42, 1, state)), "test")
     assert peer.states[42] == {"name": "李 🎉"}
@@ -212,7 +217,7 @@ def test_disconnect_removes_owned_states_with_next_clock() -> None:
 
 def test_disconnect_removal_is_accepted_by_a_yjs_peer() -> None:
     table = AwarenessState()
-    peer = pycrdt.Awareness(pycrdt.Doc())
+    peer = pycrdt.Awareness(new_doc())
     first = table.apply(payload((77, 3, '{"name":"Ada"}')), connection="c1")
     peer.apply_awareness_update(first.payload, "server")
     assert peer.states[77] == {"name": "Ada"}
@@ -225,7 +230,7 @@ def test_disconnect_at_clock_ceiling_uses_equal_clock() -> None:
     table.apply(payload((1, MAX_VAR_UINT, "{}")), connection="c1")
     change = table.disconnect("c1")
     assert change.entries == (AwarenessEntry(1, MAX_VAR_UINT, NULL_STATE),)
-    peer = pycrdt.Awareness(pycrdt.Doc())
+    peer = pycrdt.Awareness(new_doc())
     peer.apply_awareness_update(payload((1, MAX_VAR_UINT, "{}")), "server")
     peer.apply_awareness_update(change.payload, "server")
     assert 1 not in peer.states
@@ -317,3 +322,35 @@ def test_garbage_raises_only_malformed(data: bytes) -> None:
         table.apply(data, connection="c")
     except MalformedMessage:
         assert len(table) == 0
+
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c"]),
+        st.one_of(st.none(), st.lists(entries, max_size=3)),  # None: the connection drops
+    ),
+    max_size=20,
+)
+
+
+@given(operations)
+def test_no_state_outlives_every_connection(
+    ops: list[tuple[str, list[AwarenessEntry] | None]],
+) -> None:
+    table = AwarenessState(max_clients_per_connection=2)
+    peer = pycrdt.Awareness(new_doc())
+    peer.set_local_state(None)
+    for connection, items in ops:
+        change = (
+            table.disconnect(connection)
+            if items is None
+            else table.apply(encode_awareness_update(items), connection=connection)
+        )
+        peer.apply_awareness_update(change.payload, "server")
+        owned = [table.clients_of(c) for c in "abc"]
+        assert sum(map(len, owned)) == len(table) == len(set().union(*owned))
+        assert set(peer.states) == set(table.states)
+    for connection in "abc":
+        peer.apply_awareness_update(table.disconnect(connection).payload, "server")
+    assert len(table) == 0
+    assert peer.states == {}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import pycrdt
 import pytest
@@ -39,16 +40,21 @@ from realtime.yjs.sync import (
 )
 
 EMPTY_STEP1 = bytes([0, 0, 1, 0])
+Encode = Callable[[bytes], bytes]
 
 
-def text_doc(content: str = "") -> pycrdt.Doc:
-    doc: pycrdt.Doc = pycrdt.Doc()
+def new_doc() -> pycrdt.Doc[Any]:
+    return pycrdt.Doc()
+
+
+def text_doc(content: str = "") -> pycrdt.Doc[Any]:
+    doc = new_doc()
     text = doc.get("text", type=pycrdt.Text)
     text += content
     return doc
 
 
-def text_of(doc: pycrdt.Doc) -> str:
+def text_of(doc: pycrdt.Doc[Any]) -> str:
     return str(doc.get("text", type=pycrdt.Text))
 
 
@@ -64,7 +70,7 @@ def session(
     read_only: bool = False,
 ) -> SyncSession:
     return SyncSession(
-        doc if doc is not None else pycrdt.Doc(),
+        doc if doc is not None else new_doc(),
         awareness if awareness is not None else AwarenessState(),
         connection=connection,
         read_only=read_only,
@@ -83,7 +89,7 @@ def test_empty_doc_handshake_bytes() -> None:
 
 def test_step1_is_answered_with_the_missing_part_only() -> None:
     server = text_doc("hello")
-    client = pycrdt.Doc()
+    client = new_doc()
     client.apply_update(server.get_update())
     server.get("text", type=pycrdt.Text).insert(5, " world")
     actions = session(server).receive(encode_sync_step1(client.get_state()))
@@ -91,7 +97,7 @@ def test_step1_is_answered_with_the_missing_part_only() -> None:
         Reply(encode_sync_step2(server.get_update(client.get_state()))),
         Reply(encode_sync_step1(server.get_state())),
     ]
-    step2 = decode_message(actions[0].frame)  # type: ignore[union-attr]
+    step2 = decode_message(actions[0].frame)
     assert isinstance(step2, SyncStep2)
     client.apply_update(step2.update)
     assert text_of(client) == "hello world"
@@ -99,9 +105,10 @@ def test_step1_is_answered_with_the_missing_part_only() -> None:
 
 def test_step1_reply_matches_pycrdt_reference() -> None:
     server = text_doc("abc 🎉")
-    client = pycrdt.Doc()
+    client = new_doc()
     reply = pycrdt.handle_sync_message(pycrdt.create_sync_message(client)[1:], server)
     actions = session(server).receive(pycrdt.create_sync_message(client))
+    assert reply is not None
     assert actions[0] == Reply(reply)
 
 
@@ -109,7 +116,7 @@ def test_read_only_session_sends_no_step1() -> None:
     s = session(text_doc("x"), read_only=True)
     actions = s.receive(EMPTY_STEP1)
     assert len(actions) == 1
-    assert isinstance(decode_message(actions[0].frame), SyncStep2)  # type: ignore[union-attr]
+    assert isinstance(decode_message(actions[0].frame), SyncStep2)
     assert s.synced
 
 
@@ -123,9 +130,9 @@ def test_every_client_step1_gets_an_answer() -> None:
 
 
 @pytest.mark.parametrize("encode", [encode_sync_step2, encode_sync_update])
-def test_update_becomes_apply_action_with_encoded_broadcast(encode: object) -> None:
+def test_update_becomes_apply_action_with_encoded_broadcast(encode: Encode) -> None:
     update = text_doc("hi").get_update()
-    actions = session().receive(encode(update))  # type: ignore[operator]
+    actions = session().receive(encode(update))
     assert actions == [ApplyUpdate(update, encode_sync_update(update))]
 
 
@@ -136,16 +143,16 @@ def test_empty_update_is_a_no_op(frame: bytes, read_only: bool) -> None:
 
 
 @pytest.mark.parametrize("encode", [encode_sync_step2, encode_sync_update])
-def test_read_only_write_is_rejected_with_auth_frame(encode: object) -> None:
-    doc = pycrdt.Doc()
-    actions = session(doc, read_only=True).receive(encode(text_doc("no").get_update()))  # type: ignore[operator]
+def test_read_only_write_is_rejected_with_auth_frame(encode: Encode) -> None:
+    doc = new_doc()
+    actions = session(doc, read_only=True).receive(encode(text_doc("no").get_update()))
     assert actions == [WriteRejected(READ_ONLY_REASON, encode_auth_denied(READ_ONLY_REASON))]
     assert decode_message(actions[0].frame) == Auth(READ_ONLY_REASON)
     assert doc.get_update() == EMPTY_UPDATE
 
 
 def test_apply_update_helper_reports_bad_updates_as_malformed() -> None:
-    doc = pycrdt.Doc()
+    doc = new_doc()
     apply_update(doc, text_doc("ok").get_update())
     assert text_of(doc) == "ok"
     with pytest.raises(MalformedMessage, match="invalid Yjs update"):
@@ -242,7 +249,7 @@ def test_bad_frames_raise(frame: bytes, error: type[Exception]) -> None:
 
 
 def test_message_size_limit() -> None:
-    s = SyncSession(pycrdt.Doc(), AwarenessState(), connection=1, max_message_size=4)
+    s = SyncSession(new_doc(), AwarenessState(), connection=1, max_message_size=4)
     assert s.receive(EMPTY_STEP1) != []
     with pytest.raises(MessageTooLarge):
         s.receive(encode_sync_update(bytes(10)))
@@ -290,7 +297,7 @@ def test_works_with_any_document_implementing_the_protocol() -> None:
 class Server:
     """A minimal in-memory adapter: one document, sessions, and an outbox per connection."""
 
-    def __init__(self, doc: pycrdt.Doc) -> None:
+    def __init__(self, doc: pycrdt.Doc[Any]) -> None:
         self.doc = doc
         self.awareness = AwarenessState()
         self.sessions: dict[str, SyncSession] = {}
@@ -331,7 +338,7 @@ class Server:
 class Client:
     """A y-websocket client written against our codec, behaving like the stock provider."""
 
-    def __init__(self, name: str, doc: pycrdt.Doc) -> None:
+    def __init__(self, name: str, doc: pycrdt.Doc[Any]) -> None:
         self.name = name
         self.doc = doc
         self.synced = False
@@ -375,7 +382,7 @@ def pump(server: Server, clients: list[Client]) -> None:
 def test_two_docs_converge_through_frames_only() -> None:
     server = Server(text_doc("shared "))
     alice = Client("alice", text_doc("alice-offline "))
-    bob = Client("bob", pycrdt.Doc())
+    bob = Client("bob", new_doc())
     join(server, alice)
     join(server, bob)
     pump(server, [alice, bob])
@@ -384,13 +391,12 @@ def test_two_docs_converge_through_frames_only() -> None:
     bob.edit(server, 3, "B")
     pump(server, [alice, bob])
     assert text_of(alice.doc) == text_of(bob.doc) == text_of(server.doc)
-    assert "alice-offline" in text_of(server.doc) and "shared" in text_of(server.doc)
-    assert set(text_of(server.doc)) >= {"A", "B"}
+    assert sorted(text_of(server.doc)) == sorted("shared alice-offline AB")
 
 
 def test_edits_made_while_disconnected_arrive_on_reconnect() -> None:
-    server = Server(pycrdt.Doc())
-    alice, bob = Client("alice", pycrdt.Doc()), Client("bob", pycrdt.Doc())
+    server = Server(new_doc())
+    alice, bob = Client("alice", new_doc()), Client("bob", new_doc())
     join(server, alice)
     join(server, bob)
     pump(server, [alice, bob])
@@ -419,7 +425,7 @@ def test_pycrdt_reference_client_syncs_with_session() -> None:
 
 def test_read_only_client_receives_but_cannot_write() -> None:
     server = Server(text_doc("lecture notes"))
-    teacher, student = Client("teacher", pycrdt.Doc()), Client("student", pycrdt.Doc())
+    teacher, student = Client("teacher", new_doc()), Client("student", new_doc())
     join(server, teacher)
     server.connect("student", read_only=True)
     server.receive("student", encode_sync_step1(student.doc.get_state()))
@@ -435,8 +441,8 @@ def test_read_only_client_receives_but_cannot_write() -> None:
 
 
 def test_awareness_flows_between_clients_and_leaves_on_disconnect() -> None:
-    server = Server(pycrdt.Doc())
-    alice, bob = Client("alice", pycrdt.Doc()), Client("bob", pycrdt.Doc())
+    server = Server(new_doc())
+    alice, bob = Client("alice", new_doc()), Client("bob", new_doc())
     join(server, alice)
     alice.awareness.set_local_state({"user": "alice"})
     alice_id = alice.doc.client_id
@@ -452,14 +458,16 @@ def test_awareness_flows_between_clients_and_leaves_on_disconnect() -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 30), st.text(max_size=4)),
+        # ASCII only: pycrdt's Text.insert takes UTF-8 byte offsets, and an offset inside a
+        # character yields an update its peers cannot integrate.
+        st.tuples(st.sampled_from("abc"), st.integers(0, 30), st.text("xyz 0", max_size=4)),
         max_size=12,
     ),
     st.lists(st.integers(0, 12), max_size=3),
 )
 def test_random_edits_converge(edits: list[tuple[str, int, str]], pumps: list[int]) -> None:
-    server = Server(pycrdt.Doc())
-    clients = {name: Client(name, pycrdt.Doc()) for name in "abc"}
+    server = Server(new_doc())
+    clients = {name: Client(name, new_doc()) for name in "abc"}
     for client in clients.values():
         join(server, client)
     for step, (name, index, content) in enumerate(edits):

@@ -1,0 +1,1 @@
+"""Live rooms over REST: create, list, settings, invitations, join tokens, attendance."""

@@ -1,0 +1,115 @@
+"""Who is what in a room: the one place that decides a user's room role and entry."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lms.auth import Principal
+from lms.errors import Forbidden, LmsError, NotFound
+from persistence.models import Attendance, Room, RoomMember
+from rooms.roles import RoomRole, is_host
+
+
+class RoomGone(LmsError):
+    """The room has ended."""
+
+    status, slug, title = 410, "room-ended", "Room ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """How a user may enter a room: their role and whether they wait in the lobby."""
+
+    room: Room
+    role: RoomRole
+    lobby: bool
+
+
+async def load_room(session: AsyncSession, room_id: uuid.UUID) -> Room:
+    """The room, or 404."""
+    room = await session.get(Room, room_id)
+    if room is None:
+        raise NotFound("No such room.")
+    return room
+
+
+async def membership(
+    session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID
+) -> RoomMember | None:
+    """The user's invitation or ban in the room, if any."""
+    query = select(RoomMember).where(RoomMember.room_id == room_id, RoomMember.user_id == user_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def role_in(session: AsyncSession, room: Room, principal: Principal) -> RoomRole | None:
+    """The caller's standing role in ``room`` (None: not a member, maybe allowed by link)."""
+    if room.created_by == principal.user_id:
+        return RoomRole.HOST
+    member = await membership(session, room.id, principal.user_id)
+    if member is not None and member.banned:
+        return None
+    if member is not None:
+        return RoomRole(member.role)
+    if principal.role == "admin":
+        return RoomRole.CO_HOST
+    if room.parent_id is not None:
+        return await _breakout_role(session, room, principal)
+    return None
+
+
+async def _breakout_role(
+    session: AsyncSession, room: Room, principal: Principal
+) -> RoomRole | None:
+    parent = await session.get(Room, room.parent_id)
+    if parent is None:
+        return None
+    parent_role = await role_in(session, parent, principal)
+    if parent_role is not None and is_host(parent_role):
+        return parent_role
+    breakouts = parent.settings.get("breakouts") or {}
+    rooms = [r["id"] for r in breakouts.get("rooms", [])]
+    index = breakouts.get("assignments", {}).get(str(principal.user_id))
+    if index is not None and index < len(rooms) and rooms[index] == str(room.id):
+        return RoomRole.PARTICIPANT
+    return None
+
+
+async def _attended(session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    query = select(Attendance.id).where(
+        Attendance.room_id == room_id, Attendance.user_id == user_id
+    )
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def require_host(session: AsyncSession, room: Room, principal: Principal) -> RoomRole:
+    """The caller's role if they run the room; 404 if they cannot see it, else 403."""
+    role = await role_in(session, room, principal)
+    if role is None and not room.settings.get("open"):
+        raise NotFound("No such room.")
+    if role is None or not is_host(role):
+        raise Forbidden("Only the room's hosts may do this.")
+    return role
+
+
+async def entry(session: AsyncSession, room: Room, principal: Principal) -> Entry:
+    """Decide whether and how the caller may join ``room`` now."""
+    member = await membership(session, room.id, principal.user_id)
+    if member is not None and member.banned:
+        raise Forbidden("You were removed from this room.")
+    if room.status == "ended":
+        raise RoomGone("This class has ended.")
+    role = await role_in(session, room, principal)
+    settings = room.settings
+    if role is not None and is_host(role):
+        return Entry(room, role, lobby=False)
+    if role is None and not settings.get("open"):
+        raise NotFound("No such room, or you are not invited.")
+    if settings.get("locked") and not await _attended(session, room.id, principal.user_id):
+        raise Forbidden("The room is locked.")
+    return Entry(
+        room, role or RoomRole.PARTICIPANT, lobby=bool(settings.get("lobby")) and role is None
+    )

@@ -1,0 +1,339 @@
+"""Rooms REST: create, list, read, change, end; invitations; join tokens; attendance."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from sqlalchemy import func, or_, select
+from starlette.responses import Response
+
+from lms.accounts.service import find_by_email
+from lms.audit.service import audit
+from lms.auth import Principal
+from lms.deps import SessionDep, SettingsDep
+from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lms.permissions import Permission, require
+from lms.rooms import access
+from lms.rooms.schemas import (
+    AttendanceOut,
+    DocumentAccess,
+    InviteIn,
+    JoinOut,
+    MemberOut,
+    RoomCreate,
+    RoomOut,
+    RoomPage,
+    RoomUpdate,
+)
+from persistence.models import Attendance, Room, RoomMember, User
+from persistence.models.base import utcnow
+from rooms.manager import RoomManager
+from rooms.roles import Grant, RoomRole, grants_for
+from rooms.state import DEFAULT_SETTINGS, new_event
+from rooms.tokens import JoinClaims, mint
+
+router = APIRouter(prefix="/api/v1/rooms", tags=["rooms"])
+Creator = Annotated[Principal, Depends(require(Permission.ROOMS_CREATE))]
+Member = Annotated[Principal, Depends(require(Permission.PROFILE_READ))]
+JOIN_TOKEN_TTL = timedelta(minutes=10)
+DOCUMENTS = {"whiteboard": Grant.WHITEBOARD_WRITE, "notes": Grant.NOTES_WRITE}
+
+
+def _manager(request: Request) -> RoomManager:
+    manager: RoomManager = request.app.state.room_manager
+    return manager
+
+
+def _out(room: Room, role: RoomRole | None) -> RoomOut:
+    settings = {k: v for k, v in {**DEFAULT_SETTINGS, **room.settings}.items() if k != "breakouts"}
+    out = RoomOut.model_validate(room)
+    return out.model_copy(update={"settings": settings, "my_role": role.value if role else None})
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a live room")
+async def create_room(
+    body: RoomCreate, request: Request, session: SessionDep, principal: Creator
+) -> RoomOut:
+    """Instructors and admins create rooms; the creator is the host."""
+    settings = body.model_dump(exclude={"title"}, exclude_none=True)
+    room = Room(title=body.title, created_by=principal.user_id, settings=settings)
+    session.add(room)
+    await session.flush()
+    audit(session, request, "room.create", target_type="room", target_id=room.id)
+    await session.commit()
+    return _out(room, RoomRole.HOST)
+
+
+@router.get("", summary="Rooms I host, am invited to, or (admins) all")
+async def list_rooms(
+    session: SessionDep,
+    principal: Member,
+    status_filter: Annotated[Literal["open", "ended"] | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> RoomPage:
+    """Newest first; breakout rooms are listed under their parent, not here."""
+    query = select(Room).where(Room.parent_id.is_(None))
+    if principal.role != "admin":
+        invited = select(RoomMember.room_id).where(
+            RoomMember.user_id == principal.user_id, RoomMember.banned.is_(False)
+        )
+        query = query.where(or_(Room.created_by == principal.user_id, Room.id.in_(invited)))
+    if status_filter:
+        query = query.where(Room.status == status_filter)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(query.order_by(Room.created_at.desc()).limit(limit).offset(offset))
+    items = [_out(r, await access.role_in(session, r, principal)) for r in rows.scalars()]
+    return RoomPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{room_id}", summary="One room")
+async def get_room(room_id: uuid.UUID, session: SessionDep, principal: Member) -> RoomOut:
+    """Members see their rooms; anyone signed in sees an open room (the link is the key)."""
+    room = await access.load_room(session, room_id)
+    role = await access.role_in(session, room, principal)
+    if role is None and not room.settings.get("open"):
+        raise NotFound("No such room.")
+    return _out(room, role)
+
+
+@router.patch("/{room_id}", summary="Change a room's title or settings")
+async def update_room(
+    room_id: uuid.UUID, body: RoomUpdate, request: Request, session: SessionDep, principal: Member
+) -> RoomOut:
+    """Hosts change settings; connected participants see the change at once."""
+    room = await access.load_room(session, room_id)
+    role = await access.require_host(session, room, principal)
+    if room.status == "ended":
+        raise access.RoomGone("This class has ended.")
+    changes = body.model_dump(exclude={"title"}, exclude_none=True)
+    changes = {
+        k: v for k, v in changes.items() if room.settings.get(k, DEFAULT_SETTINGS.get(k)) != v
+    }
+    at = utcnow().isoformat()
+    events = []
+    if body.title is not None and body.title != room.title:
+        events.append(new_event("room.renamed", by=str(principal.user_id), at=at, title=body.title))
+    if changes:
+        events.append(new_event("room.settings", by=str(principal.user_id), at=at, changes=changes))
+    audit(
+        session,
+        request,
+        "room.update",
+        target_type="room",
+        target_id=room.id,
+        changes={**changes, **({"title": body.title} if body.title else {})},
+    )
+    await session.commit()
+    await _manager(request).publish(str(room.id), events)
+    await session.refresh(room)
+    return _out(room, role)
+
+
+@router.post("/{room_id}/end", status_code=status.HTTP_204_NO_CONTENT, summary="End the class")
+async def end_room(
+    room_id: uuid.UUID, request: Request, session: SessionDep, principal: Member
+) -> Response:
+    """End the room for everyone: every connection closes with 'room ended'."""
+    room = await access.load_room(session, room_id)
+    await access.require_host(session, room, principal)
+    if room.status != "ended":
+        audit(session, request, "room.end", target_type="room", target_id=room.id)
+        await session.commit()
+        event = new_event("room.ended", by=str(principal.user_id), at=utcnow().isoformat())
+        await _manager(request).publish(str(room.id), [event])
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{room_id}/members", summary="Invitations and bans")
+async def list_members(
+    room_id: uuid.UUID, session: SessionDep, principal: Member
+) -> list[MemberOut]:
+    """Everyone invited to or banned from the room."""
+    room = await access.load_room(session, room_id)
+    await access.require_host(session, room, principal)
+    rows = await session.execute(
+        select(RoomMember).where(RoomMember.room_id == room.id).order_by(RoomMember.created_at)
+    )
+    return [MemberOut.model_validate(m) for m in rows.scalars()]
+
+
+@router.post("/{room_id}/members", status_code=status.HTTP_201_CREATED, summary="Invite someone")
+async def invite(
+    room_id: uuid.UUID, body: InviteIn, request: Request, session: SessionDep, principal: Member
+) -> MemberOut:
+    """Invite a user with a room role (or change their role); only the host makes hosts."""
+    room = await access.load_room(session, room_id)
+    my_role = await access.require_host(session, room, principal)
+    if body.role in ("host", "co-host") and my_role != RoomRole.HOST:
+        raise Forbidden("Only the host may make hosts and co-hosts.")
+    user = await _invitee(session, body)
+    member = await access.membership(session, room.id, user.id)
+    if member is None:
+        member = RoomMember(room_id=room.id, user_id=user.id, role=body.role)
+        session.add(member)
+    elif member.banned:
+        raise Conflict("This person is banned from the room; lift the ban first.")
+    else:
+        member.role = body.role
+    await session.flush()
+    audit(
+        session,
+        request,
+        "room.invite",
+        target_type="room",
+        target_id=room.id,
+        user_id=str(user.id),
+        role=body.role,
+    )
+    await session.commit()
+    return MemberOut.model_validate(member)
+
+
+async def _invitee(session: SessionDep, body: InviteIn) -> User:
+    if (body.user_id is None) == (body.email is None):
+        raise InvalidInput("Give exactly one of user_id and email.")
+    user = (
+        await session.get(User, body.user_id)
+        if body.user_id
+        else await find_by_email(session, str(body.email))
+    )
+    if user is None or not user.is_active:
+        raise NotFound("No such user.")
+    return user
+
+
+@router.delete(
+    "/{room_id}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Withdraw an invitation or lift a ban",
+)
+async def remove_member(
+    room_id: uuid.UUID,
+    user_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Member,
+) -> Response:
+    """Forget the user's invitation or ban in this room."""
+    room = await access.load_room(session, room_id)
+    await access.require_host(session, room, principal)
+    member = await access.membership(session, room.id, user_id)
+    if member is not None:
+        await session.delete(member)
+        audit(
+            session,
+            request,
+            "room.uninvite",
+            target_type="room",
+            target_id=room.id,
+            user_id=str(user_id),
+            was_banned=member.banned,
+        )
+        await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{room_id}/join", summary="Get a join token")
+async def join(
+    room_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Member,
+) -> JoinOut:
+    """A short-lived token for the room channel and the room's documents."""
+    found = await access.entry(session, await access.load_room(session, room_id), principal)
+    grants = grants_for(found.role, found.room.settings)
+    room = str(found.room.id)
+    documents = {
+        f"rooms/{room}/{name}": "write" if grant in grants else "read"
+        for name, grant in DOCUMENTS.items()
+    }
+    claims = JoinClaims(
+        room_id=room,
+        user_id=str(principal.user_id),
+        name=principal.user.name,
+        role=found.role,
+        grants=frozenset(grants),
+        lobby=found.lobby,
+        documents=documents,
+    )
+    token = mint(claims, secret=settings.secret_key, now=utcnow(), ttl=JOIN_TOKEN_TTL)
+    base = (settings.public_url or str(request.base_url)).rstrip("/").replace("http", "ws", 1)
+    return JoinOut(
+        token=token,
+        expires_in=int(JOIN_TOKEN_TTL.total_seconds()),
+        room_id=found.room.id,
+        role=found.role.value,
+        grants=sorted(grants),
+        lobby=found.lobby,
+        ws_url=f"{base}/ws/rooms/{room}",
+        documents=[
+            DocumentAccess(name=name, url=f"{base}/yjs/{name}", access=mode)
+            for name, mode in documents.items()
+        ],
+    )
+
+
+@router.get(
+    "/{room_id}/attendance", summary="Who attended, when (JSON or CSV)", response_model=None
+)
+async def attendance(
+    room_id: uuid.UUID,
+    session: SessionDep,
+    principal: Member,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> list[AttendanceOut] | Response:
+    """Every stay of every participant; ``format=csv`` for a spreadsheet."""
+    room = await access.load_room(session, room_id)
+    await access.require_host(session, room, principal)
+    rows = await session.execute(
+        select(Attendance, User.name)
+        .join(User, User.id == Attendance.user_id)
+        .where(Attendance.room_id == room.id)
+        .order_by(Attendance.joined_at)
+    )
+    now = utcnow()
+    items = [
+        AttendanceOut(
+            user_id=a.user_id,
+            name=name,
+            role=a.role,
+            joined_at=a.joined_at,
+            left_at=a.left_at,
+            seconds=int(((a.left_at or now) - a.joined_at).total_seconds()),
+        )
+        for a, name in rows.all()
+    ]
+    if format == "json":
+        return items
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["user_id", "name", "role", "joined_at", "left_at", "seconds"])
+    for item in items:
+        writer.writerow(
+            [
+                item.user_id,
+                _cell(item.name),
+                item.role,
+                item.joined_at.isoformat(),
+                item.left_at.isoformat() if item.left_at else "",
+                item.seconds,
+            ]
+        )
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="attendance-{room.id}.csv"'},
+    )
+
+
+def _cell(text: str) -> str:
+    """Defuse spreadsheet formulas in user-controlled cells (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,249 @@
+"""The rooms active on this node: loading, applying publications, publishing, side effects."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from realtime.broker import Publication
+from realtime.connection import Frame
+from realtime.errors import RealtimeError, ServerShutdownError
+from realtime.hub import Hub
+from rooms import breakouts, frames
+from rooms.errors import LobbyDeniedError, RemovedError, RoomEndedError
+from rooms.state import Event, RoomState, apply
+from rooms.store import RoomStore
+
+if TYPE_CHECKING:
+    from rooms.session import RoomConnection
+
+logger = logging.getLogger("liveclass.rooms")
+
+
+class _Sink:
+    """The room's own channel membership: keeps the subscription while the room is loaded."""
+
+    def offer(self, frame: Frame) -> bool:
+        return True
+
+
+@dataclass(eq=False)
+class LiveRoom:
+    """One loaded room: its state and the connections this node holds in it."""
+
+    state: RoomState
+    sink: _Sink = field(default_factory=_Sink)
+    connections: set[RoomConnection] = field(default_factory=set)
+    waiting: set[RoomConnection] = field(default_factory=set)
+    timer: asyncio.TimerHandle | None = None
+    users: int = 0  # sessions holding the room (connected or connecting)
+
+    def local(self, user_id: str) -> list[RoomConnection]:
+        """This node's connections (admitted or waiting) of one user."""
+        return [c for c in (*self.connections, *self.waiting) if c.user_id == user_id]
+
+
+class RoomManager:
+    """Loads rooms on first use, keeps their state current from the broker, drops them when idle."""
+
+    def __init__(
+        self,
+        *,
+        hub: Hub,
+        store: RoomStore,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        node_id: str,
+        secret: str,
+    ) -> None:
+        self.hub = hub
+        self.store = store
+        self.sessions = sessionmaker
+        self.node_id = node_id
+        self._secret = secret.encode()
+        self.rooms: dict[str, LiveRoom] = {}
+        self._loading: dict[str, asyncio.Future[LiveRoom | None]] = {}
+        self._buffers: dict[str, list[Publication]] = {}
+        self._idle = asyncio.Event()
+        self.closing = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def acquire(self, room_id: str) -> LiveRoom | None:
+        """The loaded room (loading it once if needed), held until ``release``."""
+        room = self.rooms.get(room_id) or await self._load_once(room_id)
+        if room is not None:
+            room.users += 1
+        return room
+
+    def release(self, room: LiveRoom) -> None:
+        """Drop a session's hold; the last one out unloads the room."""
+        room.users -= 1
+        if room.users > 0 or self.rooms.get(room.state.room_id) is not room:
+            return
+        del self.rooms[room.state.room_id]
+        if room.timer is not None:
+            room.timer.cancel()
+        self.hub.leave(frames.channel(room.state.room_id), room.sink)
+        if not self.rooms:
+            self._idle.set()
+
+    async def _load_once(self, room_id: str) -> LiveRoom | None:
+        if room_id in self._loading:
+            return await asyncio.shield(self._loading[room_id])
+        future: asyncio.Future[LiveRoom | None] = asyncio.get_running_loop().create_future()
+        self._loading[room_id] = future
+        try:
+            room = await self._load(room_id)
+            future.set_result(room)
+            return room
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it
+            raise
+        finally:
+            del self._loading[room_id]
+
+    async def _load(self, room_id: str) -> LiveRoom | None:
+        sink = _Sink()
+        self._buffers[room_id] = []
+        channel = frames.channel(room_id)
+        try:
+            await self.hub.join(channel, sink)
+            position = await self.hub.broker.position(channel)
+            async with self.sessions() as session:
+                salt = hashlib.sha256(self._secret + room_id.encode()).digest()
+                state = await self.store.load(session, room_id, salt=salt)
+            buffered = self._buffers.pop(room_id)
+        except BaseException:
+            self._buffers.pop(room_id, None)
+            self.hub.leave(channel, sink)
+            raise
+        if state is None:
+            self.hub.leave(channel, sink)
+            return None
+        state.offset, state.epoch = position.offset, position.epoch
+        room = self.rooms[room_id] = LiveRoom(state=state, sink=sink)
+        for publication in buffered:
+            self.observe(publication)
+        self._arm_breakout_timer(room)
+        return room
+
+    # ------------------------------------------------------------------ publishing
+
+    async def publish(self, room_id: str, events: list[Event]) -> list[bool]:
+        """Store then publish ``events`` in order; for each, whether it stood."""
+        if not events:
+            return []
+        kept = await self.store.append(room_id, events)
+        channel = frames.channel(room_id)
+        for event, keep in zip(events, kept, strict=True):
+            if keep:
+                await self.hub.publish(channel, frames.encode(event))
+        return kept
+
+    async def publish_volatile(self, room_id: str, events: Iterable[Event]) -> None:
+        """Publish unsequenced, unstored events (typing, floating emoji)."""
+        for event in events:
+            await self.hub.publish(frames.volatile_channel(room_id), frames.encode(event))
+
+    # ------------------------------------------------------------------ applying
+
+    def observe(self, publication: Publication) -> None:
+        """Hub hook, before fan-out: apply a room publication to the local state."""
+        if publication.channel.endswith(frames.VOLATILE_SUFFIX):
+            return
+        room_id = frames.room_of(publication.channel)
+        if (buffer := self._buffers.get(room_id)) is not None:
+            buffer.append(publication)
+            return
+        room = self.rooms.get(room_id)
+        if room is None:
+            return
+        state = room.state
+        if publication.epoch == state.epoch and publication.offset <= state.offset:
+            return
+        event: Event = orjson.loads(publication.payload)
+        apply(state, event, offset=publication.offset)
+        state.epoch = publication.epoch
+        asyncio.get_running_loop().call_soon(self._after, room, event)
+
+    def _after(self, room: LiveRoom, event: Event) -> None:
+        kind = event.get("type")
+        if kind == "participant.removed":
+            error = RemovedError("banned from this room" if event.get("ban") else None)
+            self._stop(room.local(event["user_id"]), error)
+        elif kind == "room.ended" or (kind == "breakout.closed" and event.get("parent")):
+            self._stop([*room.connections, *room.waiting], RoomEndedError())
+        elif kind == "lobby.admitted":
+            for conn in room.local(event["user_id"]):
+                conn.admit()
+        elif kind == "lobby.denied":
+            self._stop(room.local(event["user_id"]), LobbyDeniedError())
+        elif kind == "breakout.opened":
+            self._arm_breakout_timer(room)
+
+    @staticmethod
+    def _stop(connections: Iterable[RoomConnection], error: RealtimeError) -> None:
+        for conn in list(connections):
+            conn.stop(error)
+
+    def _arm_breakout_timer(self, room: LiveRoom) -> None:
+        info = room.state.breakouts
+        if room.timer is not None:
+            room.timer.cancel()
+            room.timer = None
+        if not info or info.get("status") != "open" or not info.get("ends_at"):
+            return
+        delay = (datetime.fromisoformat(info["ends_at"]) - datetime.now(UTC)).total_seconds()
+        loop = asyncio.get_running_loop()
+        room.timer = loop.call_later(max(0.0, delay), self._close_breakouts, room)
+
+    def _close_breakouts(self, room: LiveRoom) -> None:
+        asyncio.get_running_loop().create_task(self.close_breakouts(room))
+
+    async def close_breakouts(self, room: LiveRoom) -> None:
+        """Close the breakout rooms when their timer runs out."""
+        info = room.state.breakouts
+        if not info or info.get("status") != "open":
+            return
+        now = datetime.now(UTC).isoformat()
+        await self.publish(room.state.room_id, [{"type": "breakout.closed", "at": now, "by": None}])
+        for child_id, event in breakouts.closing(info, now):
+            await self.publish(child_id, [event])
+
+    # ------------------------------------------------------------------ shutdown
+
+    def connection_count(self) -> int:
+        """Connections this node holds in rooms, admitted or waiting."""
+        return sum(len(r.connections) + len(r.waiting) for r in self.rooms.values())
+
+    async def drain(self, *, grace: float = 5.0) -> None:
+        """Close every room connection with 1001 and wait (up to ``grace`` s) for them to end."""
+        self.closing = True
+        for room in list(self.rooms.values()):
+            self._stop([*room.connections, *room.waiting], ServerShutdownError())
+        if self.rooms:
+            self._idle.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), grace)
+
+    def gauges(self) -> dict[str, float]:
+        """Figures for /metrics."""
+        return {
+            "rooms": float(len(self.rooms)),
+            "connections": float(self.connection_count()),
+        }
+
+
+def now_utc() -> datetime:
+    """The current time (one place, so tests of timing logic can reason about it)."""
+    return datetime.now(UTC)

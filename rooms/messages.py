@@ -1,0 +1,260 @@
+"""Client-to-server messages of the room channel: typed, validated, size-capped (Sans-I/O)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal, get_args
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+from rooms.errors import BadMessage
+from rooms.roles import RoomRole
+
+PROTOCOL_VERSION = 1
+MAX_CHAT_LENGTH = 4000
+MAX_REF_LENGTH = 64
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHAT_LENGTH)
+]
+Emoji = Annotated[str, StringConstraints(min_length=1, max_length=16)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Message(BaseModel):
+    """Fields every client message may carry: ``ref`` comes back in the ack or error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ref: Annotated[str, Field(max_length=MAX_REF_LENGTH)] | None = None
+
+
+class Ping(Message):
+    type: Literal["ping"]
+
+
+class ChatSend(Message):
+    type: Literal["chat.send"]
+    text: Text
+    to: uuid.UUID | Literal["hosts"] | None = None
+
+
+class ChatEdit(Message):
+    type: Literal["chat.edit"]
+    message_id: uuid.UUID
+    text: Text
+
+
+class ChatDelete(Message):
+    type: Literal["chat.delete"]
+    message_id: uuid.UUID
+
+
+class ChatReact(Message):
+    type: Literal["chat.react"]
+    message_id: uuid.UUID
+    emoji: Emoji
+    add: bool = True
+
+
+class ChatTyping(Message):
+    type: Literal["chat.typing"]
+    to: uuid.UUID | Literal["hosts"] | None = None
+
+
+class HandRaise(Message):
+    type: Literal["hand.raise"]
+
+
+class HandLower(Message):
+    type: Literal["hand.lower"]
+    user_id: uuid.UUID | None = None
+
+
+class ReactionSend(Message):
+    type: Literal["reaction.send"]
+    emoji: Emoji
+
+
+class StatusSet(Message):
+    type: Literal["status.set"]
+    camera: bool | None = None
+    mic: bool | None = None
+    screen: bool | None = None
+    away: bool | None = None
+
+
+class ParticipantMute(Message):
+    type: Literal["participant.mute"]
+    user_id: uuid.UUID
+
+
+class ParticipantAskUnmute(Message):
+    type: Literal["participant.ask_unmute"]
+    user_id: uuid.UUID
+
+
+class RoomMuteAll(Message):
+    type: Literal["room.mute_all"]
+
+
+class ParticipantRemove(Message):
+    type: Literal["participant.remove"]
+    user_id: uuid.UUID
+    ban: bool = False
+
+
+class ParticipantSetRole(Message):
+    type: Literal["participant.set_role"]
+    user_id: uuid.UUID
+    role: RoomRole
+
+
+class RoomSpotlight(Message):
+    type: Literal["room.spotlight"]
+    user_id: uuid.UUID | None
+
+
+class RoomSettings(Message):
+    """Change room settings; only the fields given change."""
+
+    type: Literal["room.settings"]
+    locked: bool | None = None
+    lobby: bool | None = None
+    chat_enabled: bool | None = None
+    slow_mode_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
+    whiteboard_locked: bool | None = None
+    notes_locked: bool | None = None
+
+
+class LobbyAdmit(Message):
+    type: Literal["lobby.admit"]
+    user_id: uuid.UUID
+
+
+class LobbyDeny(Message):
+    type: Literal["lobby.deny"]
+    user_id: uuid.UUID
+
+
+class RoomEnd(Message):
+    type: Literal["room.end"]
+
+
+class PollCreate(Message):
+    type: Literal["poll.create"]
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    options: Annotated[list[ShortText], Field(min_length=2, max_length=10)]
+    multiple: bool = False
+    anonymous: bool = False
+
+
+class PollVote(Message):
+    type: Literal["poll.vote"]
+    poll_id: uuid.UUID
+    choices: Annotated[list[Annotated[int, Field(ge=0, le=9)]], Field(min_length=1, max_length=10)]
+
+
+class PollPublish(Message):
+    type: Literal["poll.publish"]
+    poll_id: uuid.UUID
+
+
+class PollClose(Message):
+    type: Literal["poll.close"]
+    poll_id: uuid.UUID
+
+
+class BreakoutCreate(Message):
+    """Create breakout rooms and assign people: explicitly, automatically, or both."""
+
+    type: Literal["breakout.create"]
+    count: Annotated[int, Field(ge=1, le=50)]
+    names: Annotated[list[ShortText], Field(max_length=50)] | None = None
+    assignments: Annotated[
+        dict[uuid.UUID, Annotated[int, Field(ge=0, le=49)]], Field(max_length=1000)
+    ] = {}
+    auto: bool = False
+
+
+class BreakoutAssign(Message):
+    type: Literal["breakout.assign"]
+    user_id: uuid.UUID
+    index: Annotated[int, Field(ge=0, le=49)]
+
+
+class BreakoutOpen(Message):
+    type: Literal["breakout.open"]
+    duration_seconds: Annotated[int, Field(ge=30, le=4 * 3600)] | None = None
+
+
+class BreakoutBroadcast(Message):
+    type: Literal["breakout.broadcast"]
+    text: Text
+
+
+class BreakoutClose(Message):
+    type: Literal["breakout.close"]
+
+
+ClientMessage = Annotated[
+    Ping
+    | ChatSend
+    | ChatEdit
+    | ChatDelete
+    | ChatReact
+    | ChatTyping
+    | HandRaise
+    | HandLower
+    | ReactionSend
+    | StatusSet
+    | ParticipantMute
+    | ParticipantAskUnmute
+    | RoomMuteAll
+    | ParticipantRemove
+    | ParticipantSetRole
+    | RoomSpotlight
+    | RoomSettings
+    | LobbyAdmit
+    | LobbyDeny
+    | RoomEnd
+    | PollCreate
+    | PollVote
+    | PollPublish
+    | PollClose
+    | BreakoutCreate
+    | BreakoutAssign
+    | BreakoutOpen
+    | BreakoutBroadcast
+    | BreakoutClose,
+    Field(discriminator="type"),
+]
+_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+
+
+def type_name(model: type[Message]) -> str:
+    """The ``type`` value a message class stands for."""
+    return str(get_args(model.model_fields["type"].annotation)[0])
+
+
+MESSAGE_TYPES = frozenset(type_name(m) for m in Message.__subclasses__())
+
+
+def parse(frame: str | bytes) -> Message:
+    """Decode one client frame; raise ``BadMessage`` saying what is wrong."""
+    try:
+        data = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        raise BadMessage("invalid-json", "The message is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadMessage("invalid-message", "A message must be a JSON object.")
+    ref = data.get("ref") if isinstance(data.get("ref"), str) else None
+    kind = data.get("type")
+    if kind not in MESSAGE_TYPES:
+        raise BadMessage("unknown-type", f"Unknown message type {str(kind)[:40]!r}.", ref=ref)
+    try:
+        message: Message = _adapter.validate_python(data)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"][1:])) or "message" for e in exc.errors())
+        raise BadMessage("invalid-message", f"Invalid fields: {fields}.", ref=ref) from None
+    return message

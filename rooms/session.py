@@ -1,0 +1,425 @@
+"""The room channel ``WS /ws/rooms/{room_id}``: one session per WebSocket, over the manager."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from realtime.broker import StreamPosition
+from realtime.connection import ConnectionWriter, Frame
+from realtime.errors import (
+    ForbiddenError,
+    MessageTooLargeError,
+    RateLimitedError,
+    RealtimeError,
+    SlowConsumerError,
+    UnauthorizedError,
+    UnsupportedDataError,
+)
+from realtime.ratelimit import TokenBucket
+from realtime.recovery import Recovered, recover
+from rooms import frames, handlers, presence
+from rooms.dispatch import Actor, dispatch, route_of
+from rooms.errors import RoomEndedError, RoomError, RoomFullError
+from rooms.manager import LiveRoom, RoomManager, now_utc
+from rooms.messages import PROTOCOL_VERSION, Message, Ping, parse
+from rooms.roles import RoomRole, is_host
+from rooms.tokens import JoinClaims, JoinTokenError, read
+
+logger = logging.getLogger("liveclass.rooms")
+assert handlers.REGISTERED  # importing it registers every message handler
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoomLimits:
+    """Per-connection limits of the room channel."""
+
+    max_message_bytes: int = 16_384
+    send_queue_bytes: int = 1 << 20
+    chat_rate: float = 5.0
+    chat_burst: float = 10.0
+    control_rate: float = 20.0
+    control_burst: float = 40.0
+    volatile_rate: float = 10.0
+    volatile_burst: float = 20.0
+    max_violations: int = 50
+    history_limit: int = 1000
+
+
+def _join_frames(batch: list[Frame]) -> Frame:
+    return b"\n".join(f if isinstance(f, bytes) else f.encode() for f in batch)
+
+
+class RoomConnection:
+    """One admitted or waiting WebSocket in a room; fan-out calls ``offer`` only."""
+
+    def __init__(
+        self, websocket: WebSocket, claims: JoinClaims, room: LiveRoom, limits: RoomLimits
+    ) -> None:
+        self.websocket = websocket
+        self.claims = claims
+        self.user_id = claims.user_id
+        self.room = room
+        self.conn_id = secrets.token_hex(8)
+        self.writer = ConnectionWriter(
+            self._send, max_queue_bytes=limits.send_queue_bytes, join=_join_frames
+        )
+        self.pending: list[Frame] | None = []
+        self.last_offset = 0
+        loop = asyncio.get_running_loop()
+        self.stopped: asyncio.Future[RealtimeError] = loop.create_future()
+        self.admitted: asyncio.Future[None] = loop.create_future()
+        self.buckets = {
+            "chat": TokenBucket(limits.chat_rate, limits.chat_burst),
+            "control": TokenBucket(limits.control_rate, limits.control_burst),
+            "volatile": TokenBucket(limits.volatile_rate, limits.volatile_burst),
+        }
+        self.violations = 0
+
+    async def _send(self, frame: Frame) -> None:
+        text = frame.decode() if isinstance(frame, bytes) else frame
+        await self.websocket.send_text(text)
+
+    def offer(self, frame: Frame) -> bool:
+        """Queue a frame without waiting, if this connection may see it."""
+        audience = getattr(frame, "audience", None)
+        if audience is not None and not frames.admits(
+            audience, self.user_id, host=self.room.state.is_host(self.user_id)
+        ):
+            return True
+        if self.pending is not None:
+            if isinstance(frame, frames.EventFrame):
+                self.pending.append(frame)
+            return True
+        if isinstance(frame, frames.EventFrame):
+            if frame.offset <= self.last_offset:
+                return True
+            self.last_offset = frame.offset
+        if not self.writer.offer(frame):
+            self.stop(SlowConsumerError())
+            return False
+        return True
+
+    def send(self, frame: bytes) -> None:
+        """Queue a direct message (welcome, ack, error) for this connection only."""
+        if not self.writer.offer(frame):
+            self.stop(SlowConsumerError())
+
+    def go_live(self, welcome: bytes, backlog: list[Frame], after: int) -> None:
+        """Send the welcome, then every held event after offset ``after``, then go live."""
+        self.send(welcome)
+        held, self.pending = [*backlog, *(self.pending or [])], None
+        self.last_offset = after
+        for frame in sorted(held, key=lambda f: getattr(f, "offset", 0)):
+            self.offer(frame)
+
+    def stop(self, error: RealtimeError) -> None:
+        """End the session with ``error``'s close code (after queued frames are sent)."""
+        if not self.stopped.done():
+            self.stopped.set_result(error)
+
+    def admit(self) -> None:
+        """Let a lobby connection in."""
+        if not self.admitted.done():
+            self.admitted.set_result(None)
+
+
+def _since(websocket: WebSocket) -> StreamPosition | None:
+    epoch = websocket.query_params.get("epoch")
+    seq = websocket.query_params.get("seq")
+    if not epoch or not seq or not seq.isdigit() or len(epoch) > 64:
+        return None
+    return StreamPosition(int(seq), epoch)
+
+
+class RoomEndpoint:
+    """The ASGI WebSocket endpoint; ``require_token`` marks its access rule for the guards."""
+
+    def __init__(
+        self, manager: RoomManager, *, secret: Callable[[], str], limits: RoomLimits
+    ) -> None:
+        self.manager = manager
+        self.secret = secret
+        self.limits = limits
+
+    async def __call__(self, websocket: WebSocket, room_id: str) -> None:
+        await websocket.accept()
+        try:
+            claims = self._claims(websocket, room_id)
+            room = await self.manager.acquire(claims.room_id)
+        except RealtimeError as error:
+            await _close(websocket, error)
+            return
+        if room is None:
+            await _close(websocket, ForbiddenError("no such room"))
+            return
+        try:
+            await self._serve(websocket, claims, room)
+        finally:
+            self.manager.release(room)
+
+    def _claims(self, websocket: WebSocket, room_id: str) -> JoinClaims:
+        token = websocket.query_params.get("token", "")
+        try:
+            claims = read(token, secret=self.secret())
+        except JoinTokenError:
+            raise UnauthorizedError("invalid or expired join token") from None
+        if claims.room_id != room_id:
+            raise UnauthorizedError("token is for another room")
+        return claims
+
+    async def _serve(self, websocket: WebSocket, claims: JoinClaims, room: LiveRoom) -> None:
+        conn = RoomConnection(websocket, claims, room, self.limits)
+        writer = conn.writer.start()
+        joined = False
+        error: RealtimeError | None
+        try:
+            self._check_entry(conn, room)
+            if self._must_wait(conn, room):
+                await self._wait_in_lobby(conn, room)
+            await self._enter(conn, room)
+            joined = True
+            error = await self._run(conn, writer)
+        except RealtimeError as exc:
+            error = exc
+        except Exception:
+            logger.exception("room session failed")
+            error = RealtimeError()
+        finally:
+            room.waiting.discard(conn)
+            room.connections.discard(conn)
+            self.manager.hub.leave_all(conn)
+        if joined:
+            await self._announce_departure(conn, room)
+        conn.writer.close()
+        with contextlib.suppress(asyncio.TimeoutError, RealtimeError, Exception):
+            await asyncio.wait_for(writer, timeout=2.0)
+        await _close(websocket, error)
+
+    def _check_entry(self, conn: RoomConnection, room: LiveRoom) -> None:
+        state, user = room.state, conn.user_id
+        if state.status == "ended":
+            raise RoomEndedError()
+        if user in state.banned:
+            raise ForbiddenError("banned from this room")
+        if is_host(conn.claims.role):
+            return
+        if state.settings.get("locked") and user not in state.seen:
+            raise ForbiddenError("room locked")
+        present = sum(1 for p in state.participants.values() if not is_host(p.role))
+        limit = int(state.settings.get("max_participants") or 0)
+        if limit and user not in state.participants and present >= limit:
+            raise RoomFullError()
+
+    @staticmethod
+    def _must_wait(conn: RoomConnection, room: LiveRoom) -> bool:
+        state = room.state
+        return (
+            conn.claims.lobby
+            and bool(state.settings.get("lobby"))
+            and not is_host(conn.claims.role)
+            and conn.user_id not in state.admitted
+            and conn.user_id not in state.participants
+        )
+
+    async def _wait_in_lobby(self, conn: RoomConnection, room: LiveRoom) -> None:
+        room.waiting.add(conn)
+        now = now_utc()
+        await self.manager.publish(
+            room.state.room_id,
+            [
+                presence.lobby_waiting(
+                    user_id=conn.user_id, name=conn.claims.name, conn_id=conn.conn_id, now=now
+                )
+            ],
+        )
+        conn.send(frames.message("lobby.waiting", protocol=PROTOCOL_VERSION))
+        reader = asyncio.create_task(self._read_while_waiting(conn))
+        waiters: list[asyncio.Future[Any]] = [conn.admitted, conn.stopped, reader]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            reader.cancel()
+            room.waiting.discard(conn)
+        if conn.stopped.done():
+            raise conn.stopped.result()
+        if not conn.admitted.done():
+            await self.manager.publish(
+                room.state.room_id,
+                [presence.lobby_left(user_id=conn.user_id, conn_id=conn.conn_id, now=now_utc())],
+            )
+            raise _Gone()
+
+    async def _read_while_waiting(self, conn: RoomConnection) -> None:
+        while True:
+            message = await conn.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("text") and '"ping"' in message["text"]:
+                conn.send(frames.message("pong"))
+
+    async def _enter(self, conn: RoomConnection, room: LiveRoom) -> None:
+        state = room.state
+        room_id = state.room_id
+        await self.manager.hub.join(frames.channel(room_id), conn)
+        await self.manager.hub.join(frames.volatile_channel(room_id), conn)
+        room.connections.add(conn)
+        current = state.role_of(conn.user_id) or conn.claims.role
+        await self.manager.publish(
+            room_id,
+            [
+                presence.connected(
+                    state,
+                    user_id=conn.user_id,
+                    name=conn.claims.name,
+                    role=RoomRole(current),
+                    conn_id=conn.conn_id,
+                    node=self.manager.node_id,
+                    now=now_utc(),
+                )
+            ],
+        )
+        await self._welcome(conn, room)
+
+    async def _welcome(self, conn: RoomConnection, room: LiveRoom) -> None:
+        state = room.state
+        since = _since(conn.websocket)
+        you = {
+            "user_id": conn.user_id,
+            "name": conn.claims.name,
+            "conn_id": conn.conn_id,
+            "role": (state.role_of(conn.user_id) or conn.claims.role).value,
+            "grants": sorted(state.grants(conn.user_id)),
+        }
+        fields: dict[str, Any] = {"protocol": PROTOCOL_VERSION, "you": you}
+        if since is not None:
+            channel = frames.channel(state.room_id)
+            history = await self.manager.hub.broker.history(
+                channel, since.offset, self.limits.history_limit
+            )
+            outcome = recover(since, history)
+            if isinstance(outcome, Recovered) and since.epoch == state.epoch:
+                backlog = [frames.render(p) for p in outcome.publications]
+                position = {"epoch": state.epoch, "seq": since.offset}
+                conn.go_live(
+                    frames.message("welcome", recovered=True, position=position, **fields),
+                    backlog,
+                    since.offset,
+                )
+                return
+            fields["recovery_failed"] = getattr(outcome, "reason", "epoch changed")
+        position = {"epoch": state.epoch, "seq": state.offset}
+        snapshot = state.snapshot(conn.user_id)
+        welcome = frames.message(
+            "welcome", recovered=False, position=position, snapshot=snapshot, **fields
+        )
+        conn.go_live(welcome, [], state.offset)
+
+    async def _run(self, conn: RoomConnection, writer: asyncio.Task[None]) -> RealtimeError | None:
+        reader = asyncio.create_task(self._read(conn, conn.room))
+        waiters: list[asyncio.Future[Any]] = [reader, conn.stopped, writer]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            reader.cancel()
+        if conn.stopped.done():
+            return conn.stopped.result()
+        for task in (reader, writer):
+            if task.done() and not task.cancelled() and (exc := task.exception()) is not None:
+                if isinstance(exc, RealtimeError):
+                    return exc
+                logger.error("room session failed", exc_info=exc)
+                return RealtimeError()
+        return None
+
+    async def _read(self, conn: RoomConnection, room: LiveRoom) -> None:
+        while True:
+            message = await conn.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                raise UnsupportedDataError("send JSON text frames")
+            if len(text) > self.limits.max_message_bytes:
+                raise MessageTooLargeError(
+                    f"messages are limited to {self.limits.max_message_bytes} bytes"
+                )
+            await self._handle(conn, room, text)
+
+    async def _handle(self, conn: RoomConnection, room: LiveRoom, text: str) -> None:
+        ref = None
+        try:
+            message = parse(text)
+            ref = message.ref
+            if isinstance(message, Ping):
+                conn.send(frames.message("pong", ref=ref))
+                return
+            self._rate_limit(conn, message)
+            actor = Actor(conn.user_id, conn.claims.name, conn.conn_id)
+            outcome = dispatch(room.state, actor, message, now_utc())
+            kept = await self.manager.publish(room.state.room_id, outcome.events)
+            await self.manager.publish_volatile(room.state.room_id, outcome.volatile)
+            for other_room, event in outcome.elsewhere:
+                await self.manager.publish(other_room, [event])
+        except RoomError as error:
+            conn.send(
+                frames.message(
+                    "error", ref=error.ref or ref, code=error.code, message=error.message
+                )
+            )
+            return
+        if not all(kept):
+            conn.send(
+                frames.message(
+                    "error",
+                    ref=ref,
+                    code="already-voted",
+                    message="You have already voted in this poll.",
+                )
+            )
+            return
+        conn.send(frames.message("ack", ref=ref, **outcome.reply))
+
+    def _rate_limit(self, conn: RoomConnection, message: Message) -> None:
+        kind = route_of(message).kind
+        bucket = conn.buckets.get(kind, conn.buckets["control"])
+        if bucket.allow(time.monotonic()):
+            return
+        conn.violations += 1
+        if conn.violations > self.limits.max_violations:
+            raise RateLimitedError()
+        raise RoomError("rate-limited", "Slow down: too many messages.")
+
+    async def _announce_departure(self, conn: RoomConnection, room: LiveRoom) -> None:
+        state = room.state
+        if conn.user_id not in state.participants or state.status == "ended":
+            return
+        if conn.conn_id not in state.participants[conn.user_id].connections:
+            return
+        event = presence.disconnected(
+            state, user_id=conn.user_id, conn_id=conn.conn_id, now=now_utc()
+        )
+        with contextlib.suppress(Exception):
+            await self.manager.publish(state.room_id, [event])
+
+
+class _Gone(RealtimeError):
+    """The client left on its own; nothing more to send."""
+
+    close_code = 1000
+    default_reason = "bye"
+
+
+async def _close(websocket: WebSocket, error: RealtimeError | None) -> None:
+    code = error.close_code if error else 1000
+    reason = error.reason if error else ""
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
+        await websocket.close(code=code, reason=reason)

@@ -1,0 +1,232 @@
+"""The ``liveclass`` command line run as a real subprocess: migrate, create-admin, demo,
+settings validation, the generated secret, graceful SIGTERM and ``python server.py``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import PASSWORD, Node, start_node
+from liveserver import ROOT, LiveServer, free_port, wait_for
+from persistence.migrate import head_revision
+
+DEMO_PASSWORD = "liveclass-demo"
+
+
+def run_cli(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m server ARGS`` with a data directory and extra environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        cwd=ROOT,
+        env={**os.environ, "LIVECLASS_DATA_DIR": str(data_dir), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Node]:
+    """A node on the embedded SQLite whose database the CLI commands share."""
+    yield from start_node(tmp_path_factory.mktemp("cli"), "sqlite", request)
+
+
+def role_of(node: Node, token: str) -> str:
+    """The role the node reports for the bearer of ``token``."""
+    with node.client(token) as client:
+        me = client.get("/api/v1/users/me")
+    assert me.status_code == 200, me.text
+    return str(me.json()["role"])
+
+
+# ------------------------------------------------------------------ commands
+
+
+def test_migrate_prints_the_revision_and_is_repeatable(tmp_path: Path) -> None:
+    first = run_cli(tmp_path, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert f"database at revision {head_revision()}" in first.stdout
+    assert (tmp_path / "liveclass.db").exists()
+    again = run_cli(tmp_path, "migrate")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+
+
+def test_create_admin_creates_an_account(cli_node: Node) -> None:
+    email = "new-admin@example.org"
+    result = cli_node.cli("create-admin", "--email", email, "--password", PASSWORD)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"created admin {email}"
+    token = cli_node.login(email)
+    assert role_of(cli_node, token) == "admin"
+    with cli_node.client(token) as client:
+        assert client.get("/api/v1/users").status_code == 200
+
+
+def test_create_admin_promotes_an_existing_account(cli_node: Node) -> None:
+    email, student_token = cli_node.register("student", email="promote-me@example.org")
+    assert role_of(cli_node, student_token) == "student"
+    with cli_node.client(student_token) as client:
+        assert client.get("/api/v1/users").status_code == 403
+    result = cli_node.cli("create-admin", "--email", email, "--password", "ignored-password")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"promoted to admin {email}"
+    # The existing password still signs in; the role took effect.
+    assert role_of(cli_node, cli_node.login(email, PASSWORD)) == "admin"
+
+
+def test_create_admin_rejects_a_weak_password_readably(cli_node: Node) -> None:
+    result = cli_node.cli("create-admin", "--email", "weak@example.org", "--password", "x")
+    assert result.returncode != 0
+    assert "password" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_creates_accounts_that_can_sign_in(cli_node: Node) -> None:
+    result = cli_node.cli("demo")
+    assert result.returncode == 0, result.stderr
+    accounts = [line.split()[:2] for line in result.stdout.splitlines() if DEMO_PASSWORD in line]
+    roles = {role for role, _ in accounts}
+    assert roles == {"instructor", "student"}
+    assert len(accounts) >= 2
+    for role, email in accounts:
+        assert role_of(cli_node, cli_node.login(email, DEMO_PASSWORD)) == role
+    again = cli_node.cli("demo")
+    assert again.returncode == 0, again.stderr
+
+
+# ------------------------------------------------------------------ settings
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("LIVECLASS_DATABASE_URL", "mysql://x"),
+        ("LIVECLASS_SECRET_KEY", "short"),
+        ("LIVECLASS_ACCESS_TOKEN_TTL_SECONDS", "abc"),
+        ("LIVECLASS_MAX_REQUEST_BYTES", "-1"),
+        ("LIVECLASS_LOG_LEVEL", "chatty"),
+        ("LIVECLASS_REDIS_URL", "http://cache:6379"),
+        ("LIVECLASS_REFRESH_TOKEN_TTL_SECONDS", "600"),
+    ],
+)
+def test_invalid_setting_stops_serve_with_a_clear_message(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    extra = {variable: value}
+    if variable == "LIVECLASS_REFRESH_TOKEN_TTL_SECONDS":
+        extra["LIVECLASS_ACCESS_TOKEN_TTL_SECONDS"] = "900"
+    result = run_cli(tmp_path, "serve", "--port", str(free_port()), **extra)
+    assert result.returncode != 0
+    assert variable in result.stderr
+    assert "invalid settings" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_setting_stops_every_command(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "migrate", LIVECLASS_DATABASE_URL="mysql://x")
+    assert result.returncode != 0
+    assert "LIVECLASS_DATABASE_URL" in result.stderr
+    assert not (tmp_path / "liveclass.db").exists()
+
+
+# -------------------------------------------------------------------- secret
+
+
+def test_generated_secret_is_private_and_survives_restart(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {"LIVECLASS_SECRET_KEY": ""}  # unset: the node must generate one
+    first = LiveServer(data_dir=data, env=env).start()
+    try:
+        secret_file = data / "secret_key"
+        assert secret_file.exists()
+        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+        secret = secret_file.read_text()
+        assert len(secret.strip()) >= 32
+        node = Node(first, "sqlite", "")
+        _, token = node.register()
+        assert role_of(node, token) == "student"
+    finally:
+        assert first.stop() == 0
+
+    second = LiveServer(data_dir=data, env=env).start()
+    try:
+        node = Node(second, "sqlite", "")
+        assert role_of(node, token) == "student"
+        assert secret_file.read_text() == secret
+    finally:
+        second.stop()
+
+
+# ----------------------------------------------------------------- processes
+
+
+def test_sigterm_stops_the_node_cleanly(tmp_path: Path) -> None:
+    server = LiveServer(data_dir=tmp_path, env={"LIVECLASS_LOG_LEVEL": "info"}).start()
+    try:
+        assert httpx.get(server.url + "/readyz").status_code == 200
+    finally:
+        code = server.stop(signal.SIGTERM)
+    assert code == 0
+    assert "liveclass node stopped" in server.log()
+    assert "Traceback" not in server.log()
+
+
+@contextlib.contextmanager
+def script_server(data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Run ``python server.py serve`` on a free port; yield the process and its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (data_dir / "script.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "server.py", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "LIVECLASS_DATA_DIR": str(data_dir)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+
+    def healthy() -> bool:
+        assert process.poll() is None, (data_dir / "script.log").read_text()
+        try:
+            return httpx.get(url + "/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(healthy, timeout=30, what="python server.py serve")
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(15)
+
+
+def test_python_server_py_serve_works_like_liveclass_serve(tmp_path: Path) -> None:
+    with script_server(tmp_path) as (process, url):
+        assert httpx.get(url + "/readyz").json()["checks"]["database"] == "ok"
+        registered = httpx.post(
+            url + "/api/v1/auth/register",
+            json={"email": "script@example.org", "password": PASSWORD, "name": "Script"},
+        )
+        assert registered.status_code == 201, registered.text
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0
+    assert (tmp_path / "liveclass.db").exists()
