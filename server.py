@@ -24,6 +24,7 @@ from lms.accounts import apikey_routes, auth_routes, personal_data, service, use
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
 from lms.errors import LmsError
+from lms.rooms import personal_data as room_personal_data
 from lms.rooms import routes as room_routes
 from ops import health, logs, problems
 from ops.guards import assert_all_guarded, join_token
@@ -169,6 +170,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         app.include_router(router)
     personal_data.register()
     audit_personal_data.register()
+    room_personal_data.register()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

@@ -32,10 +32,20 @@ class Permission(StrEnum):
     USERS_READ = "users:read"
     USERS_MANAGE = "users:manage"
     AUDIT_READ = "audit:read"
+    ROOMS_READ = "rooms:read"
+    ROOMS_MANAGE = "rooms:manage"
     ROOMS_CREATE = "rooms:create"
 
 
-_EVERYONE = frozenset({Permission.PROFILE_READ, Permission.PROFILE_WRITE})
+# Room-level rules (host, co-host, ...) decide the rest inside the rooms routes.
+_EVERYONE = frozenset(
+    {
+        Permission.PROFILE_READ,
+        Permission.PROFILE_WRITE,
+        Permission.ROOMS_READ,
+        Permission.ROOMS_MANAGE,
+    }
+)
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STUDENT: _EVERYONE,
     Role.INSTRUCTOR: _EVERYONE | {Permission.API_KEYS_MANAGE, Permission.ROOMS_CREATE},

@@ -28,6 +28,7 @@ def connected(
     return {
         "type": "presence.connected",
         "at": now.isoformat(),
+        "by": user_id,
         "user": {"user_id": user_id, "name": name, "role": role.value},
         "conn_id": conn_id,
         "node": node,
@@ -42,6 +43,7 @@ def disconnected(state: RoomState, *, user_id: str, conn_id: str, now: datetime)
     return {
         "type": "presence.disconnected",
         "at": now.isoformat(),
+        "by": user_id,
         "user_id": user_id,
         "conn_id": conn_id,
         "last": not remaining,

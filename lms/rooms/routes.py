@@ -39,7 +39,8 @@ from rooms.tokens import JoinClaims, mint
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["rooms"])
 Creator = Annotated[Principal, Depends(require(Permission.ROOMS_CREATE))]
-Member = Annotated[Principal, Depends(require(Permission.PROFILE_READ))]
+Member = Annotated[Principal, Depends(require(Permission.ROOMS_READ))]
+Manager = Annotated[Principal, Depends(require(Permission.ROOMS_MANAGE))]
 JOIN_TOKEN_TTL = timedelta(minutes=10)
 DOCUMENTS = {"whiteboard": Grant.WHITEBOARD_WRITE, "notes": Grant.NOTES_WRITE}
 
@@ -104,7 +105,7 @@ async def get_room(room_id: uuid.UUID, session: SessionDep, principal: Member) -
 
 @router.patch("/{room_id}", summary="Change a room's title or settings")
 async def update_room(
-    room_id: uuid.UUID, body: RoomUpdate, request: Request, session: SessionDep, principal: Member
+    room_id: uuid.UUID, body: RoomUpdate, request: Request, session: SessionDep, principal: Manager
 ) -> RoomOut:
     """Hosts change settings; connected participants see the change at once."""
     room = await access.load_room(session, room_id)
@@ -137,7 +138,7 @@ async def update_room(
 
 @router.post("/{room_id}/end", status_code=status.HTTP_204_NO_CONTENT, summary="End the class")
 async def end_room(
-    room_id: uuid.UUID, request: Request, session: SessionDep, principal: Member
+    room_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager
 ) -> Response:
     """End the room for everyone: every connection closes with 'room ended'."""
     room = await access.load_room(session, room_id)
@@ -165,7 +166,7 @@ async def list_members(
 
 @router.post("/{room_id}/members", status_code=status.HTTP_201_CREATED, summary="Invite someone")
 async def invite(
-    room_id: uuid.UUID, body: InviteIn, request: Request, session: SessionDep, principal: Member
+    room_id: uuid.UUID, body: InviteIn, request: Request, session: SessionDep, principal: Manager
 ) -> MemberOut:
     """Invite a user with a room role (or change their role); only the host makes hosts."""
     room = await access.load_room(session, room_id)
@@ -218,7 +219,7 @@ async def remove_member(
     user_id: uuid.UUID,
     request: Request,
     session: SessionDep,
-    principal: Member,
+    principal: Manager,
 ) -> Response:
     """Forget the user's invitation or ban in this room."""
     room = await access.load_room(session, room_id)

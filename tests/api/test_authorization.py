@@ -18,6 +18,7 @@ PUBLIC = "public"
 SIGNED_IN = frozenset({"student", "instructor", "admin", "key:profile"})
 STAFF_TOOLS = frozenset({"instructor", "admin"})
 ADMIN = frozenset({"admin"})
+ROOM_USERS = frozenset({"student", "instructor", "admin"})
 EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
@@ -38,6 +39,17 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/api-keys"): STAFF_TOOLS,
     ("DELETE", "/api/v1/api-keys/{key_id}"): STAFF_TOOLS,
     ("GET", "/api/v1/audit-events"): ADMIN,
+    # Rooms: the platform permission admits; room roles decide inside (404/403 there).
+    ("POST", "/api/v1/rooms"): STAFF_TOOLS,
+    ("GET", "/api/v1/rooms"): ROOM_USERS,
+    ("GET", "/api/v1/rooms/{room_id}"): ROOM_USERS,
+    ("PATCH", "/api/v1/rooms/{room_id}"): ROOM_USERS,
+    ("POST", "/api/v1/rooms/{room_id}/end"): ROOM_USERS,
+    ("GET", "/api/v1/rooms/{room_id}/members"): ROOM_USERS,
+    ("POST", "/api/v1/rooms/{room_id}/members"): ROOM_USERS,
+    ("DELETE", "/api/v1/rooms/{room_id}/members/{user_id}"): ROOM_USERS,
+    ("POST", "/api/v1/rooms/{room_id}/join"): ROOM_USERS,
+    ("GET", "/api/v1/rooms/{room_id}/attendance"): ROOM_USERS,
 }
 CALLERS = ("anonymous", "student", "instructor", "admin", "key:profile")
 

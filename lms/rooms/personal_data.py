@@ -1,0 +1,79 @@
+"""The rooms module's part of personal-data export and erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lms import privacy
+from persistence.models import Attendance, ChatMessage, PollVote, Room, RoomEvent, RoomMember, User
+from persistence.models.base import utcnow
+
+ERASED_AUTHOR = "Deleted user"
+
+
+async def export_rooms(session: AsyncSession, user: User) -> dict[str, Any]:
+    """Rooms created, invitations, attendance, chat messages written and poll votes."""
+    created = await session.execute(select(Room).where(Room.created_by == user.id))
+    members = await session.execute(select(RoomMember).where(RoomMember.user_id == user.id))
+    stays = await session.execute(
+        select(Attendance).where(Attendance.user_id == user.id).order_by(Attendance.joined_at)
+    )
+    messages = await session.execute(
+        select(ChatMessage).where(ChatMessage.author_id == user.id).order_by(ChatMessage.created_at)
+    )
+    votes = await session.execute(select(PollVote).where(PollVote.user_id == user.id))
+    return {
+        "rooms_created": [
+            {"id": str(r.id), "title": r.title, "created_at": r.created_at.isoformat()}
+            for r in created.scalars()
+        ],
+        "memberships": [
+            {"room_id": str(m.room_id), "role": m.role, "banned": m.banned}
+            for m in members.scalars()
+        ],
+        "attendance": [
+            {
+                "room_id": str(a.room_id),
+                "role": a.role,
+                "joined_at": a.joined_at.isoformat(),
+                "left_at": a.left_at.isoformat() if a.left_at else None,
+            }
+            for a in stays.scalars()
+        ],
+        "chat_messages": [
+            {
+                "room_id": str(m.room_id),
+                "text": m.text,
+                "at": m.created_at.isoformat(),
+                "private": m.to_user_id is not None or m.to_hosts,
+                "deleted": m.deleted_at is not None,
+            }
+            for m in messages.scalars()
+        ],
+        "poll_votes": [{"poll_id": str(v.poll_id), "choices": v.choices} for v in votes.scalars()],
+    }
+
+
+async def erase_rooms(session: AsyncSession, user: User) -> None:
+    """Blank the user's chat messages and every room event they caused.
+
+    Attendance and votes stay (a class's records and tallies need them); they point at
+    the account row, which erasure itself anonymises.
+    """
+    now = utcnow()
+    await session.execute(
+        update(ChatMessage)
+        .where(ChatMessage.author_id == user.id)
+        .values(text="", author_name=ERASED_AUTHOR, deleted_at=now, reactions={})
+    )
+    await session.execute(
+        update(RoomEvent).where(RoomEvent.actor_id == user.id).values(payload={"erased": True})
+    )
+
+
+def register() -> None:
+    """Add the rooms section to the privacy registry."""
+    privacy.contributes("rooms", export=export_rooms, erase=erase_rooms)
