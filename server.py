@@ -23,6 +23,7 @@ from lms import privacy
 from lms.accounts import apikey_routes, auth_routes, personal_data, service, user_routes
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
+from lms.documents import routes as document_routes
 from lms.errors import LmsError
 from lms.rooms import personal_data as room_personal_data
 from lms.rooms import routes as room_routes
@@ -38,7 +39,9 @@ from persistence.group_commit import GroupCommitter
 from realtime.broker import Broker
 from realtime.hub import Hub
 from realtime.memory_broker import InMemoryBroker
+from realtime.yjs.document import DocumentLimits
 from rooms import frames
+from rooms.document_service import DocumentService, build_documents
 from rooms.manager import RoomManager
 from rooms.session import RoomEndpoint, RoomLimits
 from rooms.store import RoomStore
@@ -100,6 +103,39 @@ def realtime_router(live: Realtime, settings: Settings) -> APIRouter:
     return router
 
 
+def build_document_service(
+    settings: Settings, parts: Components, live: Realtime
+) -> DocumentService:
+    """The collaborative documents: Yjs update store, registry, access rules, endpoint."""
+    limits = DocumentLimits(
+        max_update_bytes=settings.yjs_max_update_bytes,
+        max_document_bytes=settings.yjs_max_document_bytes,
+        max_awareness_bytes=settings.yjs_max_awareness_bytes,
+        compact_threshold=settings.yjs_compact_threshold,
+        idle_unload_seconds=settings.yjs_idle_unload_seconds,
+        send_queue_bytes=settings.send_queue_bytes,
+    )
+    return build_documents(
+        rooms_hub=live.hub,
+        committer=live.committer,
+        sessionmaker=parts.sessionmaker,
+        node_id=settings.node_id,
+        secret=lambda: settings.secret_key,
+        limits=limits,
+    )
+
+
+def documents_router(docs: DocumentService) -> APIRouter:
+    """The Yjs channel; like the room channel, the join token is its access rule."""
+    router = APIRouter(dependencies=[Depends(join_token)])
+
+    @router.websocket("/yjs/{doc_name:path}")
+    async def yjs_channel(websocket: WebSocket, doc_name: str) -> None:
+        await docs.endpoint(websocket, doc_name)
+
+    return router
+
+
 def build_components(settings: Settings) -> Components:
     """Create the engine and session factory for ``settings``."""
     engine = create_engine(
@@ -115,6 +151,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     settings = settings.with_secret()
     parts = build_components(settings)
     live = build_realtime(settings, parts)
+    docs = build_document_service(settings, parts, live)
     metrics = Metrics()
     readiness = health.Readiness()
 
@@ -127,6 +164,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         yield
         readiness.draining = True
         await live.rooms.drain()
+        await docs.close()
         await live.hub.close()
         await live.committer.close()
         await live.broker.close()
@@ -144,16 +182,19 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.state.metrics = metrics
     app.state.readiness = readiness
     app.state.room_manager = live.rooms
+    app.state.documents = docs
 
     async def drain() -> None:
         readiness.draining = True
         await live.rooms.drain()
+        await docs.drain()
 
     app.state.drain = drain
     readiness.probes["database"] = lambda: _ping_database(parts.engine)
     readiness.probes["broker"] = live.broker.ping
     metrics.add_gauges("liveclass_db_pool", "Database pool connections.", _pool_gauges(parts))
     metrics.add_gauges("liveclass_realtime", "Live rooms and connections.", live.rooms.gauges)
+    metrics.add_gauges("liveclass_documents", "Loaded Yjs documents.", docs.gauges)
     problems.install(app)
     routers = (
         health.build_router(readiness, metrics),
@@ -163,7 +204,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         apikey_routes.router,
         audit_routes.router,
         room_routes.router,
+        document_routes.router,
         realtime_router(live, settings),
+        documents_router(docs),
     )
     assert_all_guarded(routers)
     for router in routers:
@@ -223,7 +266,7 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
         port=port,
         http=http_protocol_class(),
         log_config=None,
-        ws_max_size=settings.max_request_bytes,
+        ws_max_size=max(settings.max_request_bytes, settings.yjs_max_update_bytes),
         ws_max_queue=16,
         ws_ping_interval=10.0,
         ws_ping_timeout=10.0,

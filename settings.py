@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     room_history_size: int = Field(default=1000, ge=10, le=100_000)
     group_commit_delay_ms: float = Field(default=2.0, ge=0.0, le=100.0)
 
+    # Collaborative documents (Yjs)
+    yjs_max_update_bytes: int = Field(default=1_048_576, ge=1024, le=67_108_864)
+    yjs_max_document_bytes: int = Field(default=33_554_432, ge=65_536, le=1_073_741_824)
+    yjs_max_awareness_bytes: int = Field(default=262_144, ge=1024, le=16_777_216)
+    yjs_compact_threshold: int = Field(default=500, ge=2, le=1_000_000)
+    yjs_idle_unload_seconds: float = Field(default=30.0, ge=0.0, le=86_400.0)
+
     # Database
     db_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)

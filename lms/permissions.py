@@ -35,6 +35,9 @@ class Permission(StrEnum):
     ROOMS_READ = "rooms:read"
     ROOMS_MANAGE = "rooms:manage"
     ROOMS_CREATE = "rooms:create"
+    COURSES_READ = "courses:read"
+    COURSES_MANAGE = "courses:manage"
+    COURSES_CREATE = "courses:create"
 
 
 # Room-level rules (host, co-host, ...) decide the rest inside the rooms routes.
@@ -44,11 +47,14 @@ _EVERYONE = frozenset(
         Permission.PROFILE_WRITE,
         Permission.ROOMS_READ,
         Permission.ROOMS_MANAGE,
+        Permission.COURSES_READ,
+        Permission.COURSES_MANAGE,
     }
 )
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STUDENT: _EVERYONE,
-    Role.INSTRUCTOR: _EVERYONE | {Permission.API_KEYS_MANAGE, Permission.ROOMS_CREATE},
+    Role.INSTRUCTOR: _EVERYONE
+    | {Permission.API_KEYS_MANAGE, Permission.ROOMS_CREATE, Permission.COURSES_CREATE},
     Role.ADMIN: frozenset(Permission),
 }
 

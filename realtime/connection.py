@@ -21,6 +21,8 @@ Join: TypeAlias = Callable[[list[Frame]], Frame]
 """Combines every frame waiting in a queue into one message (e.g. newline-separated JSON)."""
 
 DEFAULT_MAX_QUEUE_BYTES = 1 << 20
+MAX_BATCH_BYTES = 1 << 16
+"""Queued frames are joined into one message up to this size (a bigger frame goes alone)."""
 
 
 def frame_size(frame: Frame) -> int:
@@ -31,7 +33,12 @@ def frame_size(frame: Frame) -> int:
 
 
 class OutboundQueue:
-    """A FIFO of frames whose total size never exceeds `max_bytes`; one consumer."""
+    """A FIFO of frames whose total size never exceeds `max_bytes`; one consumer.
+
+    Frames offered with `catch_up=True` (a connection's welcome snapshot and the backlog
+    it recovers, bounded by the history kept) are not counted: the bound is on what piles
+    up while the client is live, not on what it asked to be sent at once.
+    """
 
     def __init__(self, *, max_bytes: int = DEFAULT_MAX_QUEUE_BYTES) -> None:
         if max_bytes <= 0:
@@ -40,32 +47,34 @@ class OutboundQueue:
         self.pending_bytes = 0
         self.slow = False
         self.closed = False
-        self._frames: deque[Frame] = deque()
+        self._frames: deque[tuple[Frame, int]] = deque()  # (frame, bytes counted)
         self._waiter: asyncio.Future[None] | None = None
 
     def __len__(self) -> int:
         return len(self._frames)
 
-    def offer(self, frame: Frame) -> bool:
+    def offer(self, frame: Frame, *, catch_up: bool = False) -> bool:
         """Enqueue without waiting; on overflow mark the queue slow, close it and return False."""
         if self.closed:
             return False
-        size = frame_size(frame)
+        size = 0 if catch_up else frame_size(frame)
         if self.pending_bytes + size > self.max_bytes:
             self.slow = True
             self.close(discard=True)
             return False
-        self._frames.append(frame)
+        self._frames.append((frame, size))
         self.pending_bytes += size
         self._wake()
         return True
 
-    def pop(self) -> Frame | None:
-        """The oldest frame, or None if the queue is empty."""
+    def pop(self, *, within: int | None = None) -> Frame | None:
+        """The oldest frame, or None if the queue is empty (or it is over `within` bytes)."""
         if not self._frames:
             return None
-        frame = self._frames.popleft()
-        self.pending_bytes -= frame_size(frame)
+        if within is not None and frame_size(self._frames[0][0]) > within:
+            return None
+        frame, size = self._frames.popleft()
+        self.pending_bytes -= size
         return frame
 
     async def get(self) -> Frame | None:
@@ -115,9 +124,12 @@ class ConnectionWriter:
         """True once the queue overflowed; the session should close with `SlowConsumerError`."""
         return self.queue.slow
 
-    def offer(self, frame: Frame) -> bool:
-        """Queue a frame without waiting; False if closed or the client is too slow."""
-        if self.queue.offer(frame):
+    def offer(self, frame: Frame, *, catch_up: bool = False) -> bool:
+        """Queue a frame without waiting; False if closed or the client is too slow.
+
+        `catch_up` frames (snapshot, recovered backlog) do not count against the bound.
+        """
+        if self.queue.offer(frame, catch_up=catch_up):
             return True
         if self.queue.slow and self._sending and self._task is not None:
             # The writer is stuck in send(); stop it so the session can close right away.
@@ -152,8 +164,10 @@ class ConnectionWriter:
         while (frame := await self.queue.get()) is not None:
             if self._join is not None and len(self.queue):
                 frames = [frame]
-                while (more := self.queue.pop()) is not None:
+                room = MAX_BATCH_BYTES - frame_size(frame)
+                while (more := self.queue.pop(within=room)) is not None:
                     frames.append(more)
+                    room -= frame_size(more)
                 frame = self._join(frames)
             self._sending = True
             try:

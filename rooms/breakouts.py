@@ -96,13 +96,18 @@ def broadcast(ctx: Context, message: BreakoutBroadcast) -> Outcome:
 def close(ctx: Context, _message: BreakoutClose) -> Outcome:
     """Close every breakout room and bring everyone back."""
     breakouts = _active(ctx.state)
-    return Outcome(events=[ctx.event("breakout.closed")], elsewhere=closing(breakouts, ctx.at))
+    return Outcome(
+        events=[ctx.event("breakout.closed")],
+        elsewhere=closing(breakouts, ctx.at, by=ctx.actor.user_id),
+    )
 
 
-def closing(breakouts: dict[str, Any], at: str) -> list[tuple[str, Event]]:
-    """The events that end each breakout room and send its people back."""
+def closing(
+    breakouts: dict[str, Any], at: str, *, by: str | None = None
+) -> list[tuple[str, Event]]:
+    """The events that end each breakout room and send its people back (None: the timer)."""
     return [
-        (room["id"], {"type": "breakout.closed", "at": at, "parent": True})
+        (room["id"], {"type": "breakout.closed", "at": at, "by": by, "parent": True})
         for room in breakouts["rooms"]
     ]
 

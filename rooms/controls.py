@@ -207,6 +207,11 @@ def _on_removed(state: RoomState, event: Event) -> None:
         state.spotlight = None
 
 
+@reduces("participant.unbanned")
+def _on_unbanned(state: RoomState, event: Event) -> None:
+    state.banned.discard(event["user_id"])
+
+
 @reduces("participant.role")
 def _on_role(state: RoomState, event: Event) -> None:
     if found := state.participants.get(event["user_id"]):

@@ -46,6 +46,9 @@ class LiveRoom:
     waiting: set[RoomConnection] = field(default_factory=set)
     timer: asyncio.TimerHandle | None = None
     users: int = 0  # sessions holding the room (connected or connecting)
+    # Held while a presence event is computed and published, so its `first` / `last` are
+    # decided on a state that already holds the previous arrival or departure.
+    presence: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def local(self, user_id: str) -> list[RoomConnection]:
         """This node's connections (admitted or waiting) of one user."""

@@ -88,7 +88,7 @@ class RoomConnection:
         text = frame.decode() if isinstance(frame, bytes) else frame
         await self.websocket.send_text(text)
 
-    def offer(self, frame: Frame) -> bool:
+    def offer(self, frame: Frame, *, catch_up: bool = False) -> bool:
         """Queue a frame without waiting, if this connection may see it."""
         audience = getattr(frame, "audience", None)
         if audience is not None and not frames.admits(
@@ -103,23 +103,27 @@ class RoomConnection:
             if frame.offset <= self.last_offset:
                 return True
             self.last_offset = frame.offset
-        if not self.writer.offer(frame):
+        if not self.writer.offer(frame, catch_up=catch_up):
             self.stop(SlowConsumerError())
             return False
         return True
 
-    def send(self, frame: bytes) -> None:
+    def send(self, frame: bytes, *, catch_up: bool = False) -> None:
         """Queue a direct message (welcome, ack, error) for this connection only."""
-        if not self.writer.offer(frame):
+        if not self.writer.offer(frame, catch_up=catch_up):
             self.stop(SlowConsumerError())
 
     def go_live(self, welcome: bytes, backlog: list[Frame], after: int) -> None:
-        """Send the welcome, then every held event after offset ``after``, then go live."""
-        self.send(welcome)
+        """Send the welcome, then every held event after offset ``after``, then go live.
+
+        The welcome and the held events (bounded by the snapshot and the history kept) may
+        exceed the send queue: they do not count as falling behind, live frames do.
+        """
+        self.send(welcome, catch_up=True)
         held, self.pending = [*backlog, *(self.pending or [])], None
         self.last_offset = after
         for frame in sorted(held, key=lambda f: getattr(f, "offset", 0)):
-            self.offer(frame)
+            self.offer(frame, catch_up=True)
 
     def stop(self, error: RealtimeError) -> None:
         """End the session with ``error``'s close code (after queued frames are sent)."""
@@ -256,6 +260,9 @@ class RoomEndpoint:
                 room.state.room_id,
                 [presence.lobby_left(user_id=conn.user_id, conn_id=conn.conn_id, now=now_utc())],
             )
+            done = reader.done() and not reader.cancelled()
+            if done and isinstance(exc := reader.exception(), RealtimeError):
+                raise exc
             raise _Gone()
 
     async def _read_while_waiting(self, conn: RoomConnection) -> None:
@@ -263,8 +270,20 @@ class RoomEndpoint:
             message = await conn.websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            if message.get("text") and '"ping"' in message["text"]:
-                conn.send(frames.message("pong"))
+            text = self._text_of(message)
+            with contextlib.suppress(RoomError):
+                if isinstance(found := parse(text), Ping):
+                    conn.send(frames.message("pong", ref=found.ref))
+
+    def _text_of(self, message: Any) -> str:
+        """The text of a received frame, or the error that closes the socket."""
+        text = message.get("text")
+        if text is None:
+            raise UnsupportedDataError("send JSON text frames")
+        cap = self.limits.max_message_bytes
+        if len(text) > cap or (not text.isascii() and len(text.encode()) > cap):
+            raise MessageTooLargeError(f"messages are limited to {cap} bytes")
+        return str(text)
 
     async def _enter(self, conn: RoomConnection, room: LiveRoom) -> None:
         state = room.state
@@ -272,21 +291,22 @@ class RoomEndpoint:
         await self.manager.hub.join(frames.channel(room_id), conn)
         await self.manager.hub.join(frames.volatile_channel(room_id), conn)
         room.connections.add(conn)
-        current = state.role_of(conn.user_id) or conn.claims.role
-        await self.manager.publish(
-            room_id,
-            [
-                presence.connected(
-                    state,
-                    user_id=conn.user_id,
-                    name=conn.claims.name,
-                    role=RoomRole(current),
-                    conn_id=conn.conn_id,
-                    node=self.manager.node_id,
-                    now=now_utc(),
-                )
-            ],
-        )
+        async with room.presence:
+            current = state.role_of(conn.user_id) or conn.claims.role
+            await self.manager.publish(
+                room_id,
+                [
+                    presence.connected(
+                        state,
+                        user_id=conn.user_id,
+                        name=conn.claims.name,
+                        role=RoomRole(current),
+                        conn_id=conn.conn_id,
+                        node=self.manager.node_id,
+                        now=now_utc(),
+                    )
+                ],
+            )
         await self._welcome(conn, room)
 
     async def _welcome(self, conn: RoomConnection, room: LiveRoom) -> None:
@@ -345,14 +365,7 @@ class RoomEndpoint:
             message = await conn.websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            text = message.get("text")
-            if text is None:
-                raise UnsupportedDataError("send JSON text frames")
-            if len(text) > self.limits.max_message_bytes:
-                raise MessageTooLargeError(
-                    f"messages are limited to {self.limits.max_message_bytes} bytes"
-                )
-            await self._handle(conn, room, text)
+            await self._handle(conn, room, self._text_of(message))
 
     async def _handle(self, conn: RoomConnection, room: LiveRoom, text: str) -> None:
         ref = None
@@ -400,15 +413,16 @@ class RoomEndpoint:
 
     async def _announce_departure(self, conn: RoomConnection, room: LiveRoom) -> None:
         state = room.state
-        if conn.user_id not in state.participants or state.status == "ended":
-            return
-        if conn.conn_id not in state.participants[conn.user_id].connections:
-            return
-        event = presence.disconnected(
-            state, user_id=conn.user_id, conn_id=conn.conn_id, now=now_utc()
-        )
-        with contextlib.suppress(Exception):
-            await self.manager.publish(state.room_id, [event])
+        async with room.presence:
+            if conn.user_id not in state.participants or state.status == "ended":
+                return
+            if conn.conn_id not in state.participants[conn.user_id].connections:
+                return
+            event = presence.disconnected(
+                state, user_id=conn.user_id, conn_id=conn.conn_id, now=now_utc()
+            )
+            with contextlib.suppress(Exception):
+                await self.manager.publish(state.room_id, [event])
 
 
 class _Gone(RealtimeError):

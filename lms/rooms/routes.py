@@ -226,6 +226,7 @@ async def remove_member(
     await access.require_host(session, room, principal)
     member = await access.membership(session, room.id, user_id)
     if member is not None:
+        was_banned = member.banned
         await session.delete(member)
         audit(
             session,
@@ -234,9 +235,18 @@ async def remove_member(
             target_type="room",
             target_id=room.id,
             user_id=str(user_id),
-            was_banned=member.banned,
+            was_banned=was_banned,
         )
         await session.commit()
+        if was_banned:  # the live room keeps its own ban list: lift it there too
+            event = new_event(
+                "participant.unbanned",
+                by=str(principal.user_id),
+                at=utcnow().isoformat(),
+                user_id=str(user_id),
+                audience={"hosts": True},
+            )
+            await _manager(request).publish(str(room.id), [event])
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

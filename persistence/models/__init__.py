@@ -3,6 +3,7 @@
 from persistence.models.accounts import ApiKey, RefreshToken, User
 from persistence.models.audit import AuditEvent
 from persistence.models.base import Base
+from persistence.models.documents import DocumentSnapshot, DocumentUpdate, DocumentVersion
 from persistence.models.rooms import (
     Attendance,
     ChatMessage,
@@ -19,6 +20,9 @@ __all__ = [
     "AuditEvent",
     "Base",
     "ChatMessage",
+    "DocumentSnapshot",
+    "DocumentUpdate",
+    "DocumentVersion",
     "Poll",
     "PollVote",
     "RefreshToken",

@@ -147,6 +147,20 @@ class SyncSession:
         """Whether `close` has been called."""
         return self._closed
 
+    def set_read_only(self, read_only: bool) -> list[Action]:
+        """Switch write access live; returns the frames the change needs.
+
+        Becoming writable sends the server's step 1 (never sent while read-only), so the
+        client's step 2 brings every local edit the server does not hold yet; without it, the
+        client's next updates would depend on structs the server never received.
+        """
+        if read_only == self._read_only or self._closed:
+            return []
+        self._read_only = read_only
+        if read_only or not self._synced:
+            return []
+        return [Reply(encode_sync_step1(self._document.get_state()))]
+
     def open(self) -> list[Action]:
         """Frames to send as the socket opens: the room's awareness, as stock clients never ask."""
         if not len(self._awareness):

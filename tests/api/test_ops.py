@@ -209,4 +209,14 @@ def test_losing_the_database_fails_readiness_and_requests_cleanly(
         assert body["request_id"] == request_id
         assert "Traceback" not in failed.text
         assert "asyncpg" not in failed.text
+
+        def error_lines() -> list[dict[str, Any]]:
+            lines = [json.loads(x) for x in node.server.log().splitlines() if x.startswith("{")]
+            return [e for e in lines if e["level"] == "error" and e.get("request_id") == request_id]
+
+        # The operator gets the details, once, under the id the client was given.
+        wait_for(error_lines, timeout=10, what="the error log line")
+        [logged] = error_lines()
+        assert "Traceback" in logged["exception"]
+        assert "Exception in ASGI application" not in node.server.log()
         assert httpx.get(node.url + "/healthz").status_code == 200

@@ -1,0 +1,1318 @@
+"""Room fan-out benchmark (issue 3): one room, many clients, a host chatting at a steady rate.
+
+Measures, in one run and on this machine:
+
+* liveclass: N clients in one open room while hosts send ``chat.send`` at ``--rate`` messages/s;
+  deliveries/s, end-to-end latency (p50/p99), server RSS and server CPU;
+* the same with one extra *stalled* client (connects, reads its welcome, never reads again):
+  when it is disconnected, and the others' latency meanwhile;
+* the ceiling: a minimal ``websockets`` server (``websockets.asyncio.server.serve`` plus
+  ``websockets.broadcast`` of the same JSON event) driven by the same client processes at the
+  same rate; our fraction of it;
+* memory per idle connection: server RSS with ``--idle`` idle connections minus RSS with none,
+  divided by ``--idle``, for liveclass and for the ceiling.
+
+The server runs in its own process (``tests/liveserver.py``); the load runs in ``--workers``
+client processes (raw asyncio WebSocket clients on uvloop, see `WSClient`). Every chat text
+carries its send time (``CLOCK_MONOTONIC``, shared by all processes of the machine) and each
+receiver computes the latency of every message it gets. Prints one JSON object.
+
+    python bench/fanout.py            # the issue's figures (1,000 clients, 100 msg/s, 5,000 idle)
+    python bench/fanout.py --quick    # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import math
+import multiprocessing
+import os
+import platform
+import re
+import resource
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Coroutine, Iterable
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-password-1234"
+ADMIN_EMAIL = "admin@bench.liveclass"
+CREDENTIALS = ("--email", ADMIN_EMAIL, "--password", PASSWORD)
+PER_SENDER_RATE = 4.0
+"""Messages/s per host connection: under the room channel's chat limit (5/s, burst 10)."""
+
+TS = re.compile(rb'"text":"ts:(\d+)')
+GONE = re.compile(rb'"presence\.disconnected".*?"conn_id":"([0-9a-f]+)"')
+YOU = re.compile(rb'"you":\{[^{}]*?"conn_id":"([0-9a-f]+)"')
+SPY_OPTIONS = ("-r", "250", "--nonblocking", "-f", "raw", "-o")
+BUCKET_NS = 100_000
+"""Latency histogram resolution: 0.1 ms."""
+
+
+# ---------------------------------------------------------------- minimal WebSocket client
+
+
+class Stats:
+    """What one process's clients received: deliveries in the window and their latencies."""
+
+    def __init__(self) -> None:
+        self.t0 = 0
+        self.t1 = 0
+        self.deliveries = 0
+        self.latency: Counter[int] = Counter()
+        self.gone: dict[str, int] = {}
+        self.errors = 0
+        self.frames = 0
+        self.bytes = 0
+
+    def window(self, t0: int, t1: int) -> None:
+        self.t0, self.t1 = t0, t1
+        self.deliveries = self.errors = self.frames = self.bytes = 0
+        self.latency = Counter()
+
+    def on_message(self, payload: bytes, now: int) -> None:
+        self.frames += 1
+        self.bytes += len(payload)
+        t0, t1 = self.t0, self.t1
+        if t1:
+            latency = self.latency
+            for found in TS.finditer(payload):
+                sent = int(found.group(1))
+                if t0 <= sent < t1:
+                    self.deliveries += 1
+                    latency[(now - sent) // BUCKET_NS] += 1
+        if b"presence.disconnected" in payload:
+            for found in GONE.finditer(payload):
+                self.gone.setdefault(found.group(1).decode(), now)
+        if b'"type":"error"' in payload:
+            self.errors += payload.count(b'"type":"error"')
+
+
+class WSClient(asyncio.Protocol):
+    """A bare RFC 6455 client: just enough to count and time what a server fans out.
+
+    Parses unmasked server frames from one buffer, answers pings, masks what it sends. A
+    ``stalled`` client stops reading right after its welcome.
+    """
+
+    def __init__(self, stats: Stats, host: str, port: int, path: str, *, stalled: bool = False):
+        loop = asyncio.get_running_loop()
+        self.stats = stats
+        self.host, self.port, self.path = host, port, path
+        self.stalled = stalled
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.open = False
+        self.conn_id: str | None = None
+        self.welcomed: asyncio.Future[None] = loop.create_future()
+        self.closed: asyncio.Future[None] = loop.create_future()
+        self.close_code: int | None = None
+        self.lost_at: int | None = None
+        self.lost_error: str | None = None
+        self.bytes_in = 0
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
+        assert self.transport is not None
+        key = base64.b64encode(os.urandom(16)).decode()
+        transport.write(
+            f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+
+    def data_received(self, data: bytes) -> None:
+        self.bytes_in += len(data)
+        buf = self.buffer
+        buf += data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(buf[: buf.find(b"\r\n")])
+            if b" 101 " not in status + b" ":
+                self._fail(f"handshake refused: {status.decode(errors='replace')}")
+                return
+            del buf[: end + 4]
+            self.upgraded = self.open = True
+        now = time.monotonic_ns()
+        pos, size = 0, len(buf)
+        while size - pos >= 2:
+            length, head = buf[pos + 1] & 0x7F, 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                length, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
+            end = pos + head + length
+            if end > size:
+                break
+            opcode = buf[pos] & 0x0F
+            payload = bytes(buf[pos + head : end])
+            pos = end
+            if opcode <= 2:
+                self._message(payload, now)
+            elif opcode == 9:
+                self.send_frame(0xA, payload)
+            elif opcode == 8:
+                self._closing(payload)
+                break
+        if pos:
+            del buf[:pos]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.open = False
+        self.lost_at = time.monotonic_ns()
+        if exc is not None:
+            self.lost_error = type(exc).__name__
+        if not self.welcomed.done():
+            self.welcomed.set_exception(ConnectionError(f"lost before welcome: {exc!r}"))
+            self.welcomed.exception()
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    # sending
+
+    def send_frame(self, opcode: int, payload: bytes) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        size = len(payload)
+        if size < 126:
+            head = bytes((0x80 | opcode, 0x80 | size))
+        elif size < 65536:
+            head = bytes((0x80 | opcode, 0xFE)) + size.to_bytes(2, "big")
+        else:
+            head = bytes((0x80 | opcode, 0xFF)) + size.to_bytes(8, "big")
+        mask = os.urandom(4)
+        keys = (mask * (size // 4 + 1))[:size]
+        masked = (int.from_bytes(payload, "big") ^ int.from_bytes(keys, "big")).to_bytes(
+            size, "big"
+        )
+        self.transport.write(head + mask + masked)
+
+    def send_text(self, text: bytes) -> None:
+        self.send_frame(0x1, text)
+
+    async def close(self, grace: float = 3.0) -> None:
+        """Closing handshake (1000), then drop the TCP connection."""
+        if self.transport is None:
+            return
+        if self.open:
+            self.send_frame(0x8, (1000).to_bytes(2, "big"))
+            self.open = False
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.closed), grace)
+        if not self.closed.done():
+            self.transport.abort()
+
+    # receiving
+
+    def _message(self, payload: bytes, now: int) -> None:
+        if self.conn_id is None and payload.startswith(b'{"type":"welcome"'):
+            found = YOU.search(payload)
+            self.conn_id = found.group(1).decode() if found else "?"
+            if not self.welcomed.done():
+                self.welcomed.set_result(None)
+            if self.stalled and self.transport is not None:
+                self.transport.pause_reading()
+                self._probe()
+                return
+        self.stats.on_message(payload, now)
+
+    def _probe(self) -> None:
+        # A stalled client still writes (a ping a second): a reset connection shows up at once.
+        if self.open and self.transport is not None and not self.transport.is_closing():
+            if self.stalled:
+                self.send_frame(0x9, b"probe")
+            asyncio.get_running_loop().call_later(1.0, self._probe)
+
+    def _closing(self, payload: bytes) -> None:
+        self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+        if self.open:
+            self.send_frame(0x8, payload[:2])
+            self.open = False
+        if self.transport is not None:
+            self.transport.close()
+        if not self.welcomed.done():
+            self.welcomed.set_exception(ConnectionError(f"closed {self.close_code}"))
+            self.welcomed.exception()
+
+    def _fail(self, why: str) -> None:
+        if not self.welcomed.done():
+            self.welcomed.set_exception(ConnectionError(why))
+            self.welcomed.exception()
+        if self.transport is not None:
+            self.transport.abort()
+
+
+async def open_client(
+    stats: Stats, host: str, port: int, path: str, *, stalled: bool = False, patience: float = 120
+) -> WSClient:
+    """Connect, upgrade and wait for the server's welcome."""
+    loop = asyncio.get_running_loop()
+    client = WSClient(stats, host, port, path, stalled=stalled)
+    if stalled:
+        # A small receive window, so the server's side fills up soon after we stop reading.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await loop.sock_connect(sock, (host, port))
+        await loop.create_connection(lambda: client, sock=sock)
+    else:
+        await loop.create_connection(lambda: client, host, port)
+    try:
+        await asyncio.wait_for(asyncio.shield(client.welcomed), patience)
+    except BaseException:
+        if client.transport is not None:
+            client.transport.abort()
+        raise
+    return client
+
+
+# ---------------------------------------------------------------- client worker processes
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid: int, field: str = "VmRSS") -> int:
+    """A memory figure (VmRSS, VmHWM) of a process, from /proc/<pid>/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class Worker:
+    """One client process: holds groups of connections and runs timed sends on command."""
+
+    def __init__(self, pipe: Connection, stop: Any) -> None:
+        self.pipe = pipe
+        self.stop = stop  # shared end of the measurement window (ns; 0: as planned)
+        self.stats = Stats()
+        self.groups: dict[str, list[WSClient]] = {}
+        self.senders: dict[str, list[WSClient]] = {}
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        inbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        loop.add_reader(self.pipe.fileno(), lambda: inbox.put_nowait(self.pipe.recv()))
+        while True:
+            command, args = await inbox.get()
+            if command == "exit":
+                break
+            try:
+                result = await getattr(self, command)(**args)
+            except Exception as exc:
+                result = {"exception": repr(exc)}
+            self.pipe.send(result)
+        for group in list(self.groups):
+            await self.close(group)
+
+    async def connect(
+        self,
+        group: str,
+        host: str,
+        port: int,
+        paths: list[tuple[str, bool]],
+        stalled: bool = False,
+        concurrency: int = 32,
+    ) -> dict[str, Any]:
+        """Open one connection per path (flag: it also sends); wait for every welcome."""
+        gate = asyncio.Semaphore(concurrency)
+        clients = self.groups.setdefault(group, [])
+        senders = self.senders.setdefault(group, [])
+
+        async def one(path: str, sender: bool) -> None:
+            async with gate:
+                client = await open_client(self.stats, host, port, path, stalled=stalled)
+            clients.append(client)
+            if sender:
+                senders.append(client)
+
+        outcomes = await asyncio.gather(*(one(p, s) for p, s in paths), return_exceptions=True)
+        failures = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+        return {
+            "connected": len(paths) - len(failures),
+            "failed": len(failures),
+            "failures": failures[:3],
+            "conn_ids": [c.conn_id for c in clients] if stalled else [],
+        }
+
+    async def run(
+        self,
+        group: str,
+        rate: float,
+        total_senders: int,
+        t_send: int,
+        t0: int,
+        t1: int,
+        drain: float,
+    ) -> dict[str, Any]:
+        """Send this process's share of ``rate`` (total, all processes) from ``t_send`` until
+        the window ends, count deliveries of messages sent in [t0, t1), then wait ``drain`` s
+        for stragglers. The orchestrator may end the window early through ``stop``."""
+        stats = self.stats
+        stats.window(t0, t1)
+        receivers = [c for c in self.groups.get(group, []) if c.open]
+        senders = [c for c in self.senders.get(group, []) if c.open]
+        rate = rate * len(senders) / total_senders if total_senders else 0.0
+        sent = in_window = 0
+        cpu: dict[str, float] = {}
+        loop = asyncio.get_running_loop()
+        loop.call_at(loop.time() + (t0 - time.monotonic_ns()) / 1e9, _mark, cpu, "t0")
+        if senders and rate > 0:
+            interval = 1e9 / rate
+            due = float(t_send)
+            pad = secrets.token_hex(8).encode()
+            while True:
+                if self.stop.value:
+                    stats.t1 = min(stats.t1, self.stop.value)
+                if due >= stats.t1:
+                    break
+                now = time.monotonic_ns()
+                if due > now:
+                    await asyncio.sleep((due - now) / 1e9)
+                    now = time.monotonic_ns()
+                client = senders[sent % len(senders)]
+                if client.open:
+                    client.send_text(
+                        b'{"type":"chat.send","text":"ts:%d %s #%d","ref":"%d"}'
+                        % (now, pad, sent, sent)
+                    )
+                    sent += 1
+                    in_window += t0 <= now < stats.t1
+                due += interval
+        else:
+            while time.monotonic_ns() < stats.t1:
+                if self.stop.value:
+                    stats.t1 = min(stats.t1, self.stop.value)
+                await asyncio.sleep(0.05)
+        _mark(cpu, "t1")
+        await asyncio.sleep(max(0.0, drain - (time.monotonic_ns() - stats.t1) / 1e9))
+        result = {
+            "receivers": len(receivers),
+            "sent_in_window": in_window,
+            "sent": sent,
+            "deliveries": stats.deliveries,
+            "latency": dict(stats.latency),
+            "errors": stats.errors,
+            "frames": stats.frames,
+            "bytes": stats.bytes,
+            "t1": stats.t1,
+            "cpu_seconds": cpu.get("t1", 0.0) - cpu.get("t0", 0.0),
+            "gone": dict(stats.gone),
+            "lost": [
+                (c.close_code, c.lost_error) for c in self.groups.get(group, []) if not c.open
+            ],
+        }
+        stats.window(0, 0)
+        return result
+
+    async def unstall(self, group: str, patience: float = 15.0) -> dict[str, Any]:
+        """Let stalled clients read again: how much was waiting, and how they were closed."""
+        report = []
+        for client in self.groups.get(group, []):
+            before = client.bytes_in
+            lost_before = client.lost_at
+            if client.transport is not None and not client.transport.is_closing():
+                client.transport.resume_reading()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(client.closed), patience)
+            report.append(
+                {
+                    "conn_id": client.conn_id,
+                    "tcp_lost_while_stalled_ns": lost_before,
+                    "close_code": client.close_code,
+                    "lost_error": client.lost_error,
+                    "bytes_read_after_stall": client.bytes_in - before,
+                    "closed": client.closed.done(),
+                }
+            )
+        return {"stalled": report}
+
+    async def close(self, group: str) -> dict[str, Any]:
+        clients = self.groups.pop(group, [])
+        self.senders.pop(group, None)
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+        return {"closed": len(clients)}
+
+
+def _mark(into: dict[str, float], key: str) -> None:
+    into[key] = time.process_time()
+
+
+def raise_nofile() -> None:
+    """Allow as many open files as the hard limit does (thousands of sockets)."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def worker_main(pipe: Connection, stop: Any) -> None:
+    """Entry point of a client process."""
+    raise_nofile()
+    _run_loop(Worker(pipe, stop).serve())
+
+
+def _run_loop(coro: Coroutine[Any, Any, None]) -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        asyncio.run(coro)
+    else:
+        uvloop.run(coro)
+
+
+class Fleet:
+    """The client processes, driven over pipes."""
+
+    def __init__(self, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.stop = context.RawValue("q", 0)
+        self.pipes: list[Connection] = []
+        self.processes: list[Any] = []
+        for _ in range(count):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=worker_main, args=(theirs, self.stop), daemon=True)
+            process.start()
+            self.pipes.append(mine)
+            self.processes.append(process)
+
+    def __len__(self) -> int:
+        return len(self.pipes)
+
+    async def call(self, command: str, args: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send one command to every worker (its own arguments each); gather the answers."""
+        used = []
+        for pipe, arg in zip(self.pipes, args, strict=False):
+            pipe.send((command, arg))
+            used.append(pipe)
+        answers = await asyncio.gather(*(asyncio.to_thread(p.recv) for p in used))
+        for answer in answers:
+            if "exception" in answer:
+                raise RuntimeError(f"worker failed in {command}: {answer['exception']}")
+        return list(answers)
+
+    async def everyone(self, command: str, **args: Any) -> list[dict[str, Any]]:
+        return await self.call(command, [args] * len(self))
+
+    def shutdown(self) -> None:
+        for pipe in self.pipes:
+            with contextlib.suppress(OSError):
+                pipe.send(("exit", {}))
+        for process in self.processes:
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+
+
+# ---------------------------------------------------------------- the ceiling server
+
+
+def ceiling_main(port: int) -> None:
+    """A minimal websockets broadcast server doing the room's chat job (the Python ceiling)."""
+    raise_nofile()
+    _run_loop(_ceiling(port))
+
+
+async def _ceiling(port: int) -> None:
+    from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+    members: set[ServerConnection] = set()
+    seq = 0
+
+    async def handler(ws: ServerConnection) -> None:
+        nonlocal seq
+        user = str(uuid.uuid4())
+        you = {"user_id": user, "name": "Bench", "conn_id": secrets.token_hex(8)}
+        await ws.send(orjson.dumps({"type": "welcome", "protocol": 1, "you": you}), text=True)
+        members.add(ws)
+        try:
+            async for raw in ws:
+                message = orjson.loads(raw)
+                kind = message.get("type")
+                if kind == "chat.send":
+                    at = datetime.now(UTC).isoformat()
+                    entry = {
+                        "id": str(uuid.uuid4()),
+                        "author_id": user,
+                        "author_name": "Bench",
+                        "text": message["text"],
+                        "to_user_id": None,
+                        "to_hosts": False,
+                        "at": at,
+                        "edited_at": None,
+                        "deleted": False,
+                        "reactions": {},
+                    }
+                    event = {"type": "chat.message", "at": at, "by": user, "message": entry}
+                    seq += 1
+                    broadcast(members, b'{"seq":%d,' % seq + orjson.dumps(event)[1:], text=True)
+                    reply = {"type": "ack", "ref": message.get("ref"), "message_id": entry["id"]}
+                    await ws.send(orjson.dumps(reply), text=True)
+                elif kind == "ping":
+                    await ws.send(orjson.dumps({"type": "pong"}), text=True)
+        finally:
+            members.discard(ws)
+
+    async with serve(
+        handler,
+        "127.0.0.1",
+        port,
+        compression=None,
+        max_size=16_384,
+        max_queue=16,
+        ping_interval=10,
+        ping_timeout=10,
+    ) as server:
+        await server.serve_forever()
+
+
+class CeilingServer:
+    """The ceiling server in its own process."""
+
+    def __init__(self) -> None:
+        from liveserver import free_port
+
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> CeilingServer:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--ceiling-server", str(self.port)],
+            cwd=ROOT,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("ceiling server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+# ---------------------------------------------------------------- liveclass setup
+
+
+class Liveclass:
+    """A liveclass node with an admin, student accounts and their access tokens."""
+
+    def __init__(self, root: Path, data_dir: Path, env: dict[str, str]) -> None:
+        self.root = root
+        self.data_dir = data_dir
+        self.env = env
+        self.server: Any = None
+        self.admin_token = ""
+        self.students: list[str] = []  # access tokens
+
+    @property
+    def pid(self) -> int:
+        return int(self.server.process.pid)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.port)
+
+    def start(self) -> None:
+        from liveserver import LiveServer
+
+        self.server = LiveServer(self.data_dir, env=dict(self.env)).start(timeout=60)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+    def create_admin(self) -> None:
+        env = {**os.environ, "LIVECLASS_DATA_DIR": str(self.data_dir), **self.env}
+        subprocess.run(
+            [sys.executable, "-m", "server", "create-admin", *CREDENTIALS],
+            cwd=self.root,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+
+    async def sign_in(self, http: Any, users: int, *, register: bool) -> None:
+        """Tokens for the admin and ``users`` students (registering them first if asked)."""
+        gate = asyncio.Semaphore(4)  # argon2 is the cost; two cores
+
+        async def token(email: str) -> str:
+            async with gate:
+                answer = await _post(
+                    http, "/api/v1/auth/token", data={"username": email, "password": PASSWORD}
+                )
+            answer.raise_for_status()
+            return str(answer.json()["access_token"])
+
+        async def student(i: int) -> str:
+            email = f"student{i}@bench.liveclass"
+            if register:
+                async with gate:
+                    answer = await _post(
+                        http,
+                        "/api/v1/auth/register",
+                        json={"email": email, "password": PASSWORD, "name": f"Student {i}"},
+                    )
+                if answer.status_code != 409:
+                    answer.raise_for_status()
+            return await token(email)
+
+        self.admin_token = await token(ADMIN_EMAIL)
+        self.students = list(await asyncio.gather(*(student(i) for i in range(users))))
+
+    async def create_room(self, http: Any, title: str) -> str:
+        answer = await _post(
+            http,
+            "/api/v1/rooms",
+            json={"title": title, "open": True, "max_participants": 10_000},
+            headers=_bearer(self.admin_token),
+        )
+        answer.raise_for_status()
+        return str(answer.json()["id"])
+
+    async def join_path(self, http: Any, room_id: str, access_token: str) -> str:
+        answer = await _post(http, f"/api/v1/rooms/{room_id}/join", headers=_bearer(access_token))
+        answer.raise_for_status()
+        return f"/ws/rooms/{room_id}?token={answer.json()['token']}"
+
+    async def room_paths(
+        self, http: Any, room_id: str, clients: int, senders: int, users: int
+    ) -> list[tuple[str, bool]]:
+        """Paths for ``clients`` connections: ``senders`` host tabs, the rest student tabs."""
+        host = await self.join_path(http, room_id, self.admin_token)
+        tokens = await asyncio.gather(
+            *(self.join_path(http, room_id, t) for t in self.students[:users])
+        )
+        paths = [(host, True)] * senders
+        paths += [(tokens[i % len(tokens)], False) for i in range(clients - senders)]
+        return paths
+
+    def log_problems(self) -> list[str]:
+        text = self.server.log() if self.server is not None else ""
+        lines = [line for line in text.splitlines() if "Traceback" in line or "ERROR" in line]
+        return lines[:5]
+
+
+async def _post(http: Any, url: str, **kwargs: Any) -> Any:
+    """POST, retrying server errors: concurrent sign-ups on SQLite sometimes get a 500
+    ("database is locked"), see docs/benchmarks.md."""
+    for attempt in range(8):
+        answer = await http.post(url, **kwargs)
+        if answer.status_code < 500:
+            return answer
+        await asyncio.sleep(0.2 * (attempt + 1))
+    return answer
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _spread(items: list[Any], parts: int) -> list[list[Any]]:
+    return [items[i::parts] for i in range(parts)]
+
+
+# ---------------------------------------------------------------- phases
+
+
+async def settle_rss(pid: int, *, quiet: float = 2.0, limit: float = 20.0) -> int:
+    """RSS once it stops moving (less than 0.5% change over ``quiet`` s), or after ``limit``."""
+    deadline = time.monotonic() + limit
+    last = rss_bytes(pid)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(quiet)
+        now = rss_bytes(pid)
+        if abs(now - last) <= 0.005 * last:
+            return now
+        last = now
+    return last
+
+
+def percentiles(histogram: Counter[int]) -> dict[str, float | None]:
+    """p50/p90/p99/p99.9/max in ms from a 0.1 ms histogram."""
+    total = sum(histogram.values())
+    out: dict[str, float | None] = {}
+    if not total:
+        return {"p50": None, "p90": None, "p99": None, "p999": None, "max": None}
+    ordered = sorted(histogram.items())
+    for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)):
+        rank, seen = math.ceil(q * total), 0
+        for bucket, count in ordered:
+            seen += count
+            if seen >= rank:
+                out[name] = round((bucket + 1) * BUCKET_NS / 1e6, 1)
+                break
+    out["max"] = round((ordered[-1][0] + 1) * BUCKET_NS / 1e6, 1)
+    return out
+
+
+async def fanout_run(
+    fleet: Fleet,
+    pid: int,
+    group: str,
+    *,
+    rate: float,
+    senders: int,
+    seconds: float,
+    warmup: float,
+    drain: float = 3.0,
+    watch: Callable[[], int | None] | None = None,
+    max_seconds: float | None = None,
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    """One timed run over the connections of ``group``; ``watch`` may end it early."""
+    start = time.monotonic_ns() + 500_000_000
+    t0 = start + int(warmup * 1e9)
+    planned = seconds if max_seconds is None else max_seconds
+    t1 = t0 + int(planned * 1e9)
+    fleet.stop.value = 0
+    task = asyncio.ensure_future(
+        fleet.everyone(
+            "run",
+            group=group,
+            rate=rate,
+            total_senders=senders,
+            t_send=start,
+            t0=t0,
+            t1=t1,
+            drain=drain,
+        )
+    )
+    await _sleep_until(t0)
+    cpu0, rss0 = cpu_seconds(pid), rss_bytes(pid)
+    spy = _start_profile(pid, seconds, profile) if profile else None
+    peak = rss0
+    ended_early_at: int | None = None
+    while time.monotonic_ns() < t1:
+        await asyncio.sleep(0.25)
+        peak = max(peak, rss_bytes(pid))
+        if watch is not None and ended_early_at is None and (seen := watch()) is not None:
+            # Keep measuring for the planned time and at least 3 s after the event.
+            end = max(t0 + int(seconds * 1e9), seen + 3_000_000_000)
+            if end < t1:
+                t1 = end
+                fleet.stop.value = t1
+            ended_early_at = seen
+    cpu1, rss1 = cpu_seconds(pid), rss_bytes(pid)
+    answers = await task
+    if spy is not None:
+        spy.wait()
+    window = (t1 - t0) / 1e9
+    histogram: Counter[int] = Counter()
+    for answer in answers:
+        histogram.update({int(k): v for k, v in answer["latency"].items()})
+    receivers = sum(a["receivers"] for a in answers)
+    sent = sum(a["sent_in_window"] for a in answers)
+    deliveries = sum(a["deliveries"] for a in answers)
+    lost = [tuple(x) for a in answers for x in a["lost"]]
+    gone: dict[str, int] = {}
+    for answer in answers:
+        for conn_id, at in answer["gone"].items():
+            gone[conn_id] = min(at, gone.get(conn_id, at))
+    return {
+        "window_s": round(window, 2),
+        "receivers": receivers,
+        "messages_sent": sent,
+        "send_rate": round(sent / window, 1),
+        "deliveries": deliveries,
+        "deliveries_per_s": round(deliveries / window),
+        "delivered_fraction": round(deliveries / (sent * receivers), 5) if sent else None,
+        "latency_ms": percentiles(histogram),
+        "frames_per_delivery": round(sum(a["frames"] for a in answers) / deliveries, 3)
+        if deliveries
+        else None,
+        "bytes_per_delivery": round(sum(a["bytes"] for a in answers) / deliveries)
+        if deliveries
+        else None,
+        "server_rss_mb": {"start": _mb(rss0), "end": _mb(rss1), "peak": _mb(peak)},
+        "server_cpu": round((cpu1 - cpu0) / window, 3),
+        "clients_cpu": round(sum(a["cpu_seconds"] for a in answers) / window, 3),
+        "error_frames": sum(a["errors"] for a in answers),
+        "clients_lost": len(lost),
+        "lost_close_codes": dict(Counter(str(code) for code, _ in lost)),
+        "_gone": gone,
+        "_t_send": start,
+    }
+
+
+def _start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes] | None:
+    spy = shutil.which("py-spy")
+    if spy is None:
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [spy, "record", "-p", str(pid), "-d", str(max(1, int(seconds))), *SPY_OPTIONS, str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
+    """Self and inclusive sample shares per function from py-spy's collapsed stacks."""
+    if not path.exists():
+        return {}
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        samples = int(count)
+        frames = [re.sub(r" \(.*?(site-packages/|main/)", " (", f) for f in stack.split(";")]
+        total += samples
+        own[frames[-1]] += samples
+        for frame in set(frames):
+            inclusive[frame] += samples
+    if not total:
+        return {}
+    share = lambda c: {f: round(100 * n / total, 1) for f, n in c.most_common(top)}  # noqa: E731
+    return {"samples": total, "self_pct": share(own), "inclusive_pct": share(inclusive)}
+
+
+async def _sleep_until(ns: int) -> None:
+    await asyncio.sleep(max(0.0, (ns - time.monotonic_ns()) / 1e9))
+
+
+def _mb(value: int) -> float:
+    return round(value / 2**20, 1)
+
+
+async def idle_memory(
+    fleet: Fleet,
+    pid: int,
+    host: str,
+    port: int,
+    warm: list[tuple[str, bool]],
+    paths: list[tuple[str, bool]],
+) -> dict[str, Any]:
+    """RSS with ``warm`` connections (one per room: rooms loaded), then with ``paths`` more."""
+    workers = len(fleet)
+    answers = await fleet.call(
+        "connect",
+        [{"group": "warm", "host": host, "port": port, "paths": p} for p in _spread(warm, workers)],
+    )
+    _check_connected(answers, len(warm), "warm-up")
+    base = await settle_rss(pid)
+    started = time.monotonic()
+    answers = await fleet.call(
+        "connect",
+        [
+            {"group": "idle", "host": host, "port": port, "paths": p}
+            for p in _spread(paths, workers)
+        ],
+    )
+    took = time.monotonic() - started
+    connected = sum(a["connected"] for a in answers)
+    loaded = await settle_rss(pid)
+    await fleet.everyone("close", group="idle")
+    await fleet.everyone("close", group="warm")
+    return {
+        "connections": connected,
+        "failed": sum(a["failed"] for a in answers),
+        "connect_seconds": round(took, 1),
+        "rss_mb_before": _mb(base),
+        "rss_mb_with_idle": _mb(loaded),
+        "bytes_per_connection": round((loaded - base) / connected) if connected else None,
+    }
+
+
+def _check_connected(answers: list[dict[str, Any]], wanted: int, what: str) -> None:
+    connected = sum(a["connected"] for a in answers)
+    if connected < wanted:
+        failures = [f for a in answers for f in a["failures"]]
+        raise RuntimeError(f"{what}: {connected}/{wanted} connected; e.g. {failures[:3]}")
+
+
+async def connect_group(
+    fleet: Fleet, group: str, port: int, paths: list[tuple[str, bool]]
+) -> float:
+    """Connect ``paths`` spread over the workers (senders spread evenly); returns seconds."""
+    started = time.monotonic()
+    senders = [p for p in paths if p[1]]
+    others = [p for p in paths if not p[1]]
+    parts = [
+        s + o
+        for s, o in zip(_spread(senders, len(fleet)), _spread(others, len(fleet)), strict=True)
+    ]
+    answers = await fleet.call(
+        "connect", [{"group": group, "host": "127.0.0.1", "port": port, "paths": p} for p in parts]
+    )
+    _check_connected(answers, len(paths), group)
+    return round(time.monotonic() - started, 1)
+
+
+async def observer(port: int, path: str) -> tuple[WSClient, Stats]:
+    """A connection in the orchestrator that watches for presence.disconnected in real time."""
+    stats = Stats()
+    return await open_client(stats, "127.0.0.1", port, path), stats
+
+
+# ---------------------------------------------------------------- the benchmark
+
+
+async def bench_liveclass(args: argparse.Namespace, fleet: Fleet, work: Path) -> dict[str, Any]:
+    import httpx
+
+    env = {"LIVECLASS_LOGIN_MAX_FAILURES_PER_IP": "10000", "LIVECLASS_LOG_LEVEL": "warning"}
+    if args.send_queue_bytes:
+        env["LIVECLASS_SEND_QUEUE_BYTES"] = str(args.send_queue_bytes)
+    node = Liveclass(args.root, work / "liveclass", env)
+    node.create_admin()
+    result: dict[str, Any] = {}
+    node.start()
+    try:
+        async with httpx.AsyncClient(base_url=node.server.url, timeout=60) as http:
+            await node.sign_in(http, args.users, register=True)
+            room = await node.create_room(http, "fan-out")
+            paths = await node.room_paths(http, room, args.clients, args.senders, args.users)
+            rss_empty = rss_bytes(node.pid)
+            took = await connect_group(fleet, "main", node.port, paths)
+            rss_connected = await settle_rss(node.pid, limit=10)
+            run = await fanout_run(
+                fleet,
+                node.pid,
+                "main",
+                rate=args.rate,
+                senders=args.senders,
+                seconds=args.seconds,
+                warmup=args.warmup,
+                profile=args.profile / "liveclass.txt" if args.profile else None,
+            )
+            run.pop("_gone")
+            run.pop("_t_send")
+            run["connect_seconds"] = took
+            run["server_rss_mb"].update(
+                {"before_connect": _mb(rss_empty), "connected_idle": _mb(rss_connected)}
+            )
+            result["fanout"] = run
+            if args.profile:
+                result["profile"] = summarize_profile(args.profile / "liveclass.txt")
+            if not args.no_stall:
+                stall_path = await node.join_path(http, room, node.students[0])
+                result["stalled"] = await stalled_run(args, fleet, node, stall_path, run)
+            await fleet.everyone("close", group="main")
+            result["server_log_problems"] = node.log_problems()
+    finally:
+        node.stop()
+    if args.idle:
+        node.start()
+        try:
+            async with httpx.AsyncClient(base_url=node.server.url, timeout=60) as http:
+                await node.sign_in(http, args.users, register=False)
+                rooms = math.ceil(args.idle / args.idle_room_size)
+                per_room = min(10, args.users)
+                warm: list[tuple[str, bool]] = []
+                idle: list[tuple[str, bool]] = []
+                for index in range(rooms):
+                    room = await node.create_room(http, f"idle {index}")
+                    students = node.students[index * per_room % args.users :][:per_room]
+                    students = students or node.students[:per_room]
+                    tokens = [await node.join_path(http, room, t) for t in students]
+                    warm.append((tokens[0], False))
+                    count = min(args.idle_room_size, args.idle - len(idle))
+                    idle += [(tokens[i % len(tokens)], False) for i in range(count)]
+                memory = await idle_memory(fleet, node.pid, "127.0.0.1", node.port, warm, idle)
+                memory["rooms"] = rooms
+                result["idle"] = memory
+        finally:
+            node.stop()
+    return result
+
+
+async def stalled_run(
+    args: argparse.Namespace,
+    fleet: Fleet,
+    node: Liveclass,
+    path: str,
+    normal: dict[str, Any],
+) -> dict[str, Any]:
+    """The same run plus one client that never reads; ends a little after it is dropped."""
+    answers = await fleet.call(
+        "connect",
+        [
+            {
+                "group": "stalled",
+                "host": "127.0.0.1",
+                "port": node.port,
+                "paths": [(path, False)],
+                "stalled": True,
+            }
+        ]
+        + [{"group": "stalled", "host": "127.0.0.1", "port": node.port, "paths": []}]
+        * (len(fleet) - 1),
+    )
+    _check_connected(answers, 1, "stalled client")
+    stalled_id = answers[0]["conn_ids"][0]
+    watcher, seen = await observer(node.port, path)
+    await asyncio.sleep(1.0)
+    run = await fanout_run(
+        fleet,
+        node.pid,
+        "main",
+        rate=args.rate,
+        senders=args.senders,
+        seconds=args.seconds,
+        warmup=args.warmup,
+        watch=lambda: seen.gone.get(stalled_id),
+        max_seconds=args.stall_max_seconds,
+    )
+    gone = run.pop("_gone")
+    t_send = run.pop("_t_send")
+    after = await fleet.call("unstall", [{"group": "stalled"}])
+    await fleet.everyone("close", group="stalled")
+    await watcher.close()
+    dropped_at = seen.gone.get(stalled_id) or gone.get(stalled_id)
+    bytes_per_message = normal.get("bytes_per_delivery") or 0
+    queue = args.send_queue_bytes or 1 << 20
+    report = after[0]["stalled"][0]
+    lost = report.pop("tcp_lost_while_stalled_ns")
+    run.update(
+        {
+            "stalled_conn_id": stalled_id,
+            "stalled_dropped": dropped_at is not None,
+            "stalled_dropped_after_s": round((dropped_at - t_send) / 1e9, 1)
+            if dropped_at
+            else None,
+            "stalled_tcp_closed_while_stalled_after_s": round((lost - t_send) / 1e9, 1)
+            if lost
+            else None,
+            "send_queue_limit_bytes": queue,
+            "queue_fill_estimate_s": round(queue / (args.rate * bytes_per_message), 1)
+            if bytes_per_message
+            else None,
+            "stalled_after_resuming": report,
+        }
+    )
+    return run
+
+
+async def bench_ceiling(args: argparse.Namespace, fleet: Fleet) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    server = CeilingServer().start()
+    try:
+        await asyncio.sleep(0.5)
+        assert server.process is not None
+        pid = server.process.pid
+        rss_empty = rss_bytes(pid)
+        paths = [("/", True)] * args.senders + [("/", False)] * (args.clients - args.senders)
+        took = await connect_group(fleet, "main", server.port, paths)
+        rss_connected = await settle_rss(pid, limit=10)
+        run = await fanout_run(
+            fleet,
+            pid,
+            "main",
+            rate=args.rate,
+            senders=args.senders,
+            seconds=args.seconds,
+            warmup=args.warmup,
+            profile=args.profile / "ceiling.txt" if args.profile else None,
+        )
+        run.pop("_gone")
+        run.pop("_t_send")
+        run["connect_seconds"] = took
+        run["server_rss_mb"].update(
+            {"before_connect": _mb(rss_empty), "connected_idle": _mb(rss_connected)}
+        )
+        result["fanout"] = run
+        if args.profile:
+            result["profile"] = summarize_profile(args.profile / "ceiling.txt")
+        await fleet.everyone("close", group="main")
+    finally:
+        server.stop()
+    if args.idle:
+        server = CeilingServer().start()
+        try:
+            assert server.process is not None
+            result["idle"] = await idle_memory(
+                fleet,
+                server.process.pid,
+                "127.0.0.1",
+                server.port,
+                [("/", False)],
+                [("/", False)] * args.idle,
+            )
+        finally:
+            server.stop()
+    return result
+
+
+def _ratio(ours: float | None, theirs: float | None) -> float | None:
+    if not ours or not theirs:
+        return None
+    return round(ours / theirs, 3)
+
+
+def verdict(args: argparse.Namespace, ours: dict[str, Any], ceiling: dict[str, Any]) -> dict:
+    fan, top = ours.get("fanout", {}), ceiling.get("fanout", {})
+    ratios = {
+        "deliveries_per_s": _ratio(fan.get("deliveries_per_s"), top.get("deliveries_per_s")),
+        "deliveries_per_server_cpu_s": _ratio(
+            _per_cpu(fan),
+            _per_cpu(top),
+        ),
+        "p50_latency": _ratio(
+            fan.get("latency_ms", {}).get("p50"), top.get("latency_ms", {}).get("p50")
+        ),
+        "p99_latency": _ratio(
+            fan.get("latency_ms", {}).get("p99"), top.get("latency_ms", {}).get("p99")
+        ),
+        "idle_bytes_per_connection": _ratio(
+            ours.get("idle", {}).get("bytes_per_connection"),
+            ceiling.get("idle", {}).get("bytes_per_connection"),
+        ),
+    }
+    p99 = fan.get("latency_ms", {}).get("p99")
+    stalled = ours.get("stalled", {})
+    stalled_p99 = stalled.get("latency_ms", {}).get("p99")
+    idle = ours.get("idle", {}).get("bytes_per_connection")
+    targets = {
+        "deliveries_at_least_60pct_of_ceiling": None
+        if ratios["deliveries_per_s"] is None
+        else ratios["deliveries_per_s"] >= 0.6,
+        "cpu_efficiency_at_least_60pct_of_ceiling": None
+        if ratios["deliveries_per_server_cpu_s"] is None
+        else ratios["deliveries_per_server_cpu_s"] >= 0.6,
+        "p99_under_100ms": None if p99 is None else p99 < 100,
+        "idle_connection_under_30KB": None if idle is None else idle < 30_000,
+        "stalled_client_dropped": stalled.get("stalled_dropped"),
+        "p99_with_stalled_under_100ms": None if stalled_p99 is None else stalled_p99 < 100,
+    }
+    return {"ratios_ours_over_ceiling": ratios, "targets_met": targets}
+
+
+def _per_cpu(run: dict[str, Any]) -> float | None:
+    cpu = run.get("server_cpu")
+    return run["deliveries_per_s"] / cpu if cpu else None
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="liveclass-fanout-"))
+    fleet = Fleet(args.workers)
+    try:
+        ours = await bench_liveclass(args, fleet, work)
+        ceiling = {} if args.no_ceiling else await bench_ceiling(args, fleet)
+    finally:
+        fleet.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+    import uvicorn
+    import websockets
+
+    return {
+        "benchmark": "room fan-out (bench/fanout.py)",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "cpu_model": _cpu_model(),
+            "python": platform.python_version(),
+            "uvicorn": uvicorn.__version__,
+            "websockets": websockets.__version__,
+            "event_loop": "uvloop",
+        },
+        "config": {
+            "clients": args.clients,
+            "rate": args.rate,
+            "seconds": args.seconds,
+            "warmup": args.warmup,
+            "idle": args.idle,
+            "idle_room_size": args.idle_room_size,
+            "senders": args.senders,
+            "students": args.users,
+            "client_processes": args.workers,
+            "send_queue_bytes": args.send_queue_bytes or "server default (1 MiB)",
+            "quick": args.quick,
+            "profiled": bool(args.profile),
+        },
+        "liveclass": ours,
+        "ceiling": ceiling,
+        **verdict(args, ours, ceiling),
+    }
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=1000, help="connections in the room")
+    parser.add_argument("--rate", type=float, default=100.0, help="chat messages/s in all")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured window")
+    parser.add_argument("--idle", type=int, default=5000, help="idle connections (0: skip)")
+    parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="sending before the window")
+    parser.add_argument("--workers", type=int, default=2, help="client processes")
+    parser.add_argument("--users", type=int, default=100, help="student accounts (tabs share)")
+    parser.add_argument("--senders", type=int, default=0, help="host connections that send")
+    parser.add_argument("--idle-room-size", type=int, default=100, help="idle connections/room")
+    parser.add_argument("--send-queue-bytes", type=int, default=0, help="server queue limit")
+    parser.add_argument("--stall-max-seconds", type=float, default=120.0)
+    parser.add_argument("--no-stall", action="store_true", help="skip the stalled-client run")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the websockets ceiling")
+    parser.add_argument("--profile", type=Path, help="py-spy the servers; raw stacks here")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="liveclass tree to run (default: this one)"
+    )
+    parser.add_argument("--ceiling-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.clients, args.rate, args.seconds, args.warmup = 100, 20.0, 3.0, 1.0
+        args.idle, args.users, args.idle_room_size = 300, 10, 100
+        args.send_queue_bytes = args.send_queue_bytes or 65_536
+        args.stall_max_seconds = 40.0
+    if not args.senders:
+        args.senders = max(1, math.ceil(args.rate / PER_SENDER_RATE))
+    args.senders = min(args.senders, args.clients)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    if args.ceiling_server:
+        ceiling_main(args.ceiling_server)
+        return
+    args.root = args.root.resolve()
+    sys.path.insert(0, str(args.root / "tests"))  # liveserver.LiveServer runs the server there
+    raise_nofile()
+    result = asyncio.run(main_async(args))
+    sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Courses: the catalogue, enrollments and course-level roles."""

@@ -1,0 +1,1 @@
+"""Documents REST: read room documents, save and restore named versions, delete."""

@@ -1,0 +1,145 @@
+"""The data model of room documents: which shared types hold what, how they read as JSON,
+and how a saved version is restored as a new update (documented in `docs/protocol.md`).
+
+Notes: `notes` (Y.Text, Markdown source) and `prosemirror` (Y.XmlFragment, rich text).
+Whiteboard: `shapes` (Y.Map: shape id -> Y.Map or JSON object of shape fields) and `meta`
+(Y.Map of board settings).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any, Literal, cast
+
+from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
+
+logger = logging.getLogger("liveclass.documents")
+Kind = Literal["whiteboard", "notes"]
+SharedType = type[Text] | type[Map[Any]] | type[XmlFragment]
+
+ROOTS: dict[str, dict[str, SharedType]] = {
+    "notes": {"notes": Text, "prosemirror": XmlFragment},
+    "whiteboard": {"shapes": Map, "meta": Map},
+}
+"""The root shared types of each kind of document, by name."""
+_SHARED = (Map, Array, Text, XmlFragment, XmlElement, XmlText)
+
+
+def load(state: bytes) -> Doc[Any]:
+    """A document holding `state` (a Yjs v1 update)."""
+    doc: Doc[Any] = Doc()
+    doc.apply_update(state)
+    return doc
+
+
+def _root(doc: Doc[Any], name: str, kind: SharedType) -> Any:
+    try:
+        return doc.get(name, type=kind)
+    except Exception:  # a client made this root another type: it is not part of the model
+        logger.warning("document root %r is not a %s", name, kind.__name__)
+        return None
+
+
+def content(kind: str, state: bytes) -> dict[str, Any]:
+    """The document's content as JSON: notes as Markdown and XML-ish rich text, or shapes."""
+    doc = load(state)
+    if kind == "notes":
+        text, rich = _root(doc, "notes", Text), _root(doc, "prosemirror", XmlFragment)
+        return {"text": str(text) if text is not None else "", "rich": str(rich or "")}
+    shapes_map, meta = _root(doc, "shapes", Map), _root(doc, "meta", Map)
+    shapes = [_shape(key, value) for key, value in (shapes_map.items() if shapes_map else [])]
+    shapes.sort(key=lambda s: (_number(s.get("z")), str(s["id"])))
+    return {"shapes": shapes, "meta": _plain(meta) if meta is not None else {}}
+
+
+def _shape(key: str, value: Any) -> dict[str, Any]:
+    plain = _plain(value)
+    fields = plain if isinstance(plain, dict) else {"value": plain}
+    return {**fields, "id": key}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Map | Array):
+        return value.to_py()
+    if isinstance(value, Text | XmlFragment | XmlElement | XmlText):
+        return str(value)
+    return value
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def restore_update(kind: str, current: bytes, version: bytes) -> bytes:
+    """The update that turns the `current` state into the `version`'s content.
+
+    Every root of the kind's model is rewritten to match the version (roots outside the
+    model are left alone). Applied as a new update, so connected clients follow.
+    """
+    doc, source = load(current), load(version)
+    before = doc.get_state()
+    with doc.transaction():
+        for name, shared in ROOTS[kind].items():
+            target, origin = _root(doc, name, shared), _root(source, name, shared)
+            if target is None:
+                continue
+            if isinstance(target, Text):
+                _replace_text(target, origin)
+            elif isinstance(target, Map):
+                _replace_map(target, origin)
+            elif isinstance(target, XmlFragment):
+                _replace_xml(target, origin)
+    return doc.get_update(before)
+
+
+def _replace_text(target: Text | XmlText, source: Text | XmlText | None) -> None:
+    target.clear()
+    for chunk, attrs in source.diff() if source is not None else []:
+        if isinstance(chunk, str):
+            target.insert(len(target), chunk, attrs)
+        else:
+            target.insert_embed(len(target), chunk, attrs)
+
+
+def _replace_map(target: Map[Any], source: Map[Any] | None) -> None:
+    wanted = dict(source.items()) if source is not None else {}
+    for key in [k for k in list(target.keys()) if k not in wanted]:
+        del target[key]
+    for key, value in wanted.items():
+        current = target.get(key)
+        if not isinstance(value, _SHARED) and current == value:
+            continue
+        target[key] = _copy(value)
+
+
+def _copy(value: Any) -> Any:
+    """A preliminary copy of a nested value (shared types stay shared types)."""
+    if isinstance(value, Map):
+        return Map({k: _copy(v) for k, v in value.items()})
+    if isinstance(value, Array):
+        return Array([_copy(v) for v in value])
+    if isinstance(value, Text):
+        return Text(str(value))
+    return value
+
+
+def _replace_xml(target: XmlFragment, source: XmlFragment | None) -> None:
+    while len(target.children):
+        del target.children[len(target.children) - 1]
+    if source is not None:
+        _copy_children(target, source)
+
+
+def _copy_children(target: XmlFragment | XmlElement, source: XmlFragment | XmlElement) -> None:
+    for child in source.children:
+        if isinstance(child, XmlText):
+            copied_text = target.children.append(XmlText())
+            _replace_text(copied_text, child)
+        elif isinstance(child, XmlElement):
+            copied = target.children.append(XmlElement(child.tag, _attributes(child)))
+            _copy_children(copied, child)
+
+
+def _attributes(element: XmlElement) -> list[tuple[str, str]]:
+    return list(cast(Iterable[tuple[str, str]], element.attributes))

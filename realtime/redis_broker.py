@@ -1,0 +1,390 @@
+"""`RedisBroker`: the many-node broker, on Redis Streams (history, offsets) and pub/sub (fan-out).
+
+Publishing is one Lua script (`redis_scripts.PUBLISH_LUA`): next offset in the channel's epoch,
+capped XADD to the channel's history stream under id `<offset>-0`, then one (sharded) publish
+of the frame `<offset>:<epoch>:<payload>`. One publish per event per channel, never per client:
+each node holds one Redis subscription per channel and fans out locally (see `Hub`).
+
+Delivery: one `RedisSubscriber` connection per broker whose reader task never waits on
+handlers; it pushes each publication into the channel's `ChannelFeed`, a bounded queue with its
+own worker that calls the handlers in offset order and fills holes from the stream. After a
+dropped connection the subscriber resubscribes (exponential backoff) and every feed compares its
+last delivered offset with the stream: missed publications are delivered from history in order;
+if history was lost (epoch changed, e.g. Redis restarted without persistence, or trimmed), the
+feed skips to the latest position and `on_reset(channel)` is called so rooms can resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
+
+from .broker import Handler, HistoryResult, Publication, StreamPosition
+from .channel_feed import ChannelFeed, ResetHandler
+from .errors import BrokerUnavailableError
+from .memory_broker import new_epoch
+from .redis_scripts import (
+    HISTORY_LUA,
+    PUBLISH_LUA,
+    ChannelKeys,
+    FrameError,
+    parse_frame,
+    parse_history_reply,
+    parse_publish_reply,
+)
+from .redis_subscriber import RedisSubscriber
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Subscription:
+    """This node's single Redis subscription to a channel, shared by its handlers."""
+
+    keys: ChannelKeys
+    feed: ChannelFeed
+    ready: asyncio.Task[None] = field(init=False)
+
+
+class RedisBroker:
+    """A `Broker` over Redis for many nodes; delivery to handlers is asynchronous but ordered."""
+
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        # keys and pub/sub
+        key_prefix: str = "liveclass",
+        sharded: bool = True,
+        # history
+        history_size: int = 1000,
+        history_ttl: float = 300.0,
+        meta_ttl: float = 86_400.0,
+        # delivery
+        queue_size: int = 1024,
+        on_reset: ResetHandler | None = None,
+        # connection
+        reconnect_min_delay: float = 0.1,
+        reconnect_max_delay: float = 5.0,
+        ping_interval: float = 5.0,
+        timeout: float = 5.0,
+        max_connections: int = 64,
+    ) -> None:
+        """Connect lazily to Redis at `url`; keyword settings are grouped by purpose.
+
+        Keys and pub/sub: `key_prefix` namespaces every key; `sharded` uses SPUBLISH/SSUBSCRIBE
+        (Redis >= 7), else PUBLISH/SUBSCRIBE (one plain channel per broker channel).
+        History (as in `InMemoryBroker`): a publication is kept while among the last
+        `history_size` and younger than `history_ttl` seconds; a channel's (epoch, offset)
+        survives `meta_ttl` seconds without publishes, after which it gets a new epoch.
+        Delivery: each subscribed channel queues at most `queue_size` arrivals (overflow is
+        recovered from history). `on_reset(channel)` (also settable later as `.on_reset`) is
+        called, from the channel's delivery task and in order with its publications, when
+        publications were lost for good and state built from them must resync from a snapshot.
+        Connection: reconnects back off from `reconnect_min_delay` doubling to
+        `reconnect_max_delay` seconds; an idle subscription is pinged every `ping_interval`
+        seconds; `timeout` bounds each Redis command, connect and subscription confirmation, and
+        the wait for one of the pool's `max_connections` (one of them is the pub/sub reader's).
+        """
+        _validate(history_size, history_ttl, meta_ttl, queue_size)
+        _validate_connection(
+            reconnect_min_delay, reconnect_max_delay, ping_interval, timeout, max_connections
+        )
+        self.key_prefix = key_prefix
+        self.sharded = sharded
+        self.history_size = history_size
+        self.history_ttl = history_ttl
+        self.meta_ttl = meta_ttl
+        self.queue_size = queue_size
+        self.on_reset = on_reset
+        self._delays = (reconnect_min_delay, reconnect_max_delay)
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=timeout,  # waiting for a free connection
+            # Never resend: a retried publish could run twice.
+            retry=Retry(NoBackoff(), 0),  # type: ignore[no-untyped-call, unused-ignore]
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
+        self._redis = Redis.from_pool(pool)
+        self._publish_script: AsyncScript = self._redis.register_script(PUBLISH_LUA)
+        self._history_script: AsyncScript = self._redis.register_script(HISTORY_LUA)
+        self._subscriber = RedisSubscriber(
+            self._redis,
+            sharded=sharded,
+            channels=self._active_keys,
+            on_message=self._on_message,
+            on_resubscribed=self._on_resubscribed,
+            reconnect_delays=self._delays,
+            ping_interval=ping_interval,
+            timeout=timeout,
+        )
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._by_key: dict[bytes, _Subscription] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        self._retired_overflows = 0
+        self.reset_count = 0
+        """How many times a channel lost publications for good and `on_reset` was due."""
+
+    async def publish(self, channel: str, payload: bytes) -> Publication:
+        """Assign the next offset, append to the capped stream and publish, in one script."""
+        keys = self._keys(channel)
+        reply = await self._script(
+            self._publish_script,
+            [keys.meta, keys.history],
+            [
+                payload,
+                self.history_size,
+                _ms(self.history_ttl),
+                _ms(self.meta_ttl),
+                new_epoch(),
+                keys.pubsub,
+                "spublish" if self.sharded else "publish",
+            ],
+        )
+        return parse_publish_reply(channel, payload, reply)
+
+    async def subscribe(self, channel: str, handler: Handler) -> None:
+        """Call `handler` for every later publication on `channel`, in offset order.
+
+        The first handler of a channel subscribes this node in Redis and returns once Redis has
+        confirmed it; raises `BrokerUnavailableError` if Redis is unreachable. Unlike
+        `InMemoryBroker`, delivery is not done when `publish` returns: a channel's handlers run
+        shortly after, from the channel's own task, each publication once and in offset order.
+        """
+        self._check_open()
+        subscription = self._subscriptions.get(channel) or self._new_subscription(channel)
+        subscription.feed.handlers.append(handler)
+        try:
+            await asyncio.shield(subscription.ready)
+        except BaseException:
+            self._detach(subscription, handler)
+            raise
+
+    async def unsubscribe(self, channel: str, handler: Handler) -> None:
+        """Remove one subscription of `handler`; the last one out unsubscribes in Redis."""
+        subscription = self._subscriptions.get(channel)
+        if subscription is None or handler not in subscription.feed.handlers:
+            return
+        subscription.feed.handlers.remove(handler)
+        if not subscription.feed.handlers:
+            self._forget(subscription)
+            await self._release(subscription.keys.pubsub)
+
+    async def history(self, channel: str, since_offset: int, limit: int) -> HistoryResult:
+        """Retained publications after `since_offset`, oldest first, at most `limit`."""
+        keys = self._keys(channel)
+        reply = await self._script(
+            self._history_script,
+            [keys.meta, keys.history],
+            [
+                since_offset,
+                max(0, limit),
+                self.history_size,
+                _ms(self.history_ttl),
+                new_epoch(),
+                _ms(self.meta_ttl),
+            ],
+        )
+        return parse_history_reply(channel, reply)
+
+    async def position(self, channel: str) -> StreamPosition:
+        """The channel's latest position (creating its epoch on first use)."""
+        return (await self.history(channel, 0, 0)).position
+
+    async def ping(self) -> None:
+        """Raise `BrokerUnavailableError` if Redis is unreachable or subscriptions are down."""
+        self._check_open()
+        try:
+            await self._redis.execute_command("PING")  # type: ignore[no-untyped-call, unused-ignore]
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailableError("redis is unreachable") from exc
+        if self._subscriptions and not self._subscriber.connected:
+            raise BrokerUnavailableError("redis subscriptions are reconnecting")
+
+    async def close(self) -> None:
+        """Drop every subscription, stop the reader and workers, close the connections."""
+        if self._closed:
+            return
+        self._closed = True
+        pending: list[asyncio.Task[Any]] = []
+        for subscription in list(self._subscriptions.values()):
+            self._forget(subscription)
+            pending.append(subscription.ready)
+        await self._subscriber.close()
+        await asyncio.gather(*pending, *self._background, return_exceptions=True)
+        await self._redis.aclose()
+
+    def subscriber_count(self, channel: str) -> int:
+        """How many handlers are subscribed to `channel` on this node."""
+        subscription = self._subscriptions.get(channel)
+        return len(subscription.feed.handlers) if subscription is not None else 0
+
+    @property
+    def channel_count(self) -> int:
+        """How many channels this node is subscribed to."""
+        return len(self._subscriptions)
+
+    @property
+    def connected(self) -> bool:
+        """True while the pub/sub connection is up (for readiness and metrics)."""
+        return self._subscriber.connected
+
+    @property
+    def overflow_count(self) -> int:
+        """Arrivals dropped from full channel queues (then recovered from history)."""
+        live = sum(sub.feed.overflows for sub in self._subscriptions.values())
+        return self._retired_overflows + live
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the pub/sub connection was lost and re-established."""
+        return self._subscriber.reconnects
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BrokerUnavailableError("broker closed")
+
+    def _keys(self, channel: str) -> ChannelKeys:
+        return ChannelKeys.for_channel(self.key_prefix, channel)
+
+    async def _script(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
+        """Run a script, mapping any Redis failure to `BrokerUnavailableError`."""
+        self._check_open()
+        try:
+            return await script(keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailableError(f"redis unavailable: {exc}") from exc
+
+    def _new_subscription(self, channel: str) -> _Subscription:
+        keys = self._keys(channel)
+        feed = ChannelFeed(
+            channel,
+            fetch=self.history,
+            on_reset=self._notify_reset,
+            queue_size=self.queue_size,
+            recovery_limit=self.history_size,
+            retry_delays=self._delays,
+        )
+        subscription = _Subscription(keys, feed)
+        subscription.ready = asyncio.create_task(self._activate(subscription))
+        subscription.ready.add_done_callback(_retrieve)  # failures reach waiters, or nobody
+        self._subscriptions[channel] = subscription
+        self._by_key[keys.pubsub] = subscription
+        return subscription
+
+    async def _activate(self, subscription: _Subscription) -> None:
+        """Subscribe, then read the position: everything after it gets delivered, gap-free.
+
+        Arrivals between the confirmation and the read are held back by the feed; those at
+        or before the position were published before `subscribe` returned and are skipped.
+        """
+        try:
+            await self._subscriber.subscribe(subscription.keys.pubsub)
+            subscription.feed.start(await self.position(subscription.feed.channel))
+        except BaseException:
+            if self._subscriptions.get(subscription.feed.channel) is subscription:
+                self._forget(subscription)
+                self._spawn(self._release(subscription.keys.pubsub))
+            raise
+
+    def _detach(self, subscription: _Subscription, handler: Handler) -> None:
+        """Undo a failed or cancelled `subscribe`; the last handler out drops the channel."""
+        handlers = subscription.feed.handlers
+        if handler in handlers:
+            handlers.remove(handler)
+        if not handlers and self._subscriptions.get(subscription.feed.channel) is subscription:
+            self._forget(subscription)
+            self._spawn(self._release(subscription.keys.pubsub))
+
+    async def _release(self, key: bytes) -> None:
+        """Unsubscribe `key` in Redis unless a newer subscription to it exists by now.
+
+        Subscription changes are sent in the order they queue for the subscriber's lock, and a
+        new subscription registers its key before it queues, so this never cancels a newer one.
+        """
+        if key not in self._by_key:
+            await self._subscriber.unsubscribe(key)
+
+    def _forget(self, subscription: _Subscription) -> None:
+        """Stop delivering for `subscription` and drop it from the tables."""
+        channel = subscription.feed.channel
+        if self._subscriptions.get(channel) is subscription:
+            del self._subscriptions[channel]
+            del self._by_key[subscription.keys.pubsub]
+            self._retired_overflows += subscription.feed.overflows
+        if not subscription.ready.done() and subscription.ready is not asyncio.current_task():
+            subscription.ready.cancel()
+        worker = subscription.feed.close()
+        if worker is not None:
+            self._background.add(worker)
+            worker.add_done_callback(self._background.discard)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _active_keys(self) -> list[bytes]:
+        """Pub/sub channels to subscribe again after a reconnect."""
+        return list(self._by_key)
+
+    def _on_message(self, key: bytes, data: bytes) -> None:
+        """Reader callback: frame -> `Publication` -> the channel's feed, without waiting."""
+        subscription = self._by_key.get(key)
+        if subscription is None:
+            return
+        try:
+            publication = parse_frame(subscription.feed.channel, data)
+        except FrameError as exc:
+            logger.warning("%s", exc)
+            return
+        subscription.feed.push(publication)
+
+    def _on_resubscribed(self) -> None:
+        """After a reconnect: every channel checks the stream for offsets it missed."""
+        for subscription in self._subscriptions.values():
+            subscription.feed.check()
+
+    def _notify_reset(self, channel: str) -> None:
+        self.reset_count += 1
+        if self.on_reset is not None:
+            self.on_reset(channel)
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def _validate(history_size: int, history_ttl: float, meta_ttl: float, queue_size: int) -> None:
+    if history_size < 0 or history_ttl <= 0 or meta_ttl < history_ttl:
+        raise ValueError("need history_size >= 0 and 0 < history_ttl <= meta_ttl")
+    if queue_size < 1:
+        raise ValueError("need queue_size >= 1")
+
+
+def _validate_connection(
+    min_delay: float, max_delay: float, ping_interval: float, timeout: float, connections: int
+) -> None:
+    if not 0 < min_delay <= max_delay:
+        raise ValueError("need 0 < reconnect_min_delay <= reconnect_max_delay")
+    if ping_interval <= 0 or timeout <= 0:
+        raise ValueError("need ping_interval > 0 and timeout > 0")
+    if connections < 2:
+        raise ValueError("need max_connections >= 2 (one is the pub/sub connection)")

@@ -1,0 +1,253 @@
+"""The Yjs channel `WS /yjs/{doc_name}?token=...`: the y-websocket protocol over Starlette.
+
+One `YjsConnection` per socket wraps a `SyncSession` (the Sans-I/O protocol core) on a
+`LiveDocument`. Inbound frames are handled in order; outbound frames go through a bounded
+`ConnectionWriter`. Who may read or write is decided by an `Authorize` callable given at
+construction (the rooms package supplies one that reads join tokens), and can change live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from realtime.connection import ConnectionWriter, Frame
+from realtime.errors import (
+    ForbiddenError,
+    RealtimeError,
+    SlowConsumerError,
+    UnsupportedDataError,
+)
+from realtime.yjs.document import DocFrame, DocumentLimits, LiveDocument
+from realtime.yjs.registry import DocumentRegistry
+from realtime.yjs.sync import (
+    Action,
+    ApplyUpdate,
+    Broadcast,
+    Reply,
+    SyncSession,
+    WriteRejected,
+)
+
+logger = logging.getLogger("liveclass.documents")
+MAX_NAME_LENGTH = 255
+
+
+class AccessListener(Protocol):
+    """What a `DocumentAccess` tells its connection when access changes."""
+
+    def access_changed(self, writable: bool) -> None:
+        """Write access was granted or taken away."""
+        ...
+
+    def stop(self, error: RealtimeError) -> None:
+        """Access ended: close the connection with `error`."""
+        ...
+
+
+class DocumentAccess(Protocol):
+    """One connection's access to one document, kept current by whoever granted it."""
+
+    @property
+    def writable(self) -> bool:
+        """Whether document updates from this connection are accepted now."""
+        ...
+
+    def watch(self, listener: AccessListener) -> None:
+        """Tell `listener` about every later change."""
+        ...
+
+    def close(self) -> None:
+        """The connection ended: stop watching."""
+        ...
+
+
+Authorize = Callable[[str, str], Awaitable[DocumentAccess]]
+"""(token, document name) -> access; raises `UnauthorizedError` (4001) or `ForbiddenError`."""
+
+
+class YjsConnection:
+    """One socket on one document; fan-out calls `offer` only, which never waits."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        document: LiveDocument,
+        registry: DocumentRegistry,
+        *,
+        writable: bool,
+        limits: DocumentLimits,
+    ) -> None:
+        self.websocket = websocket
+        self.document = document
+        self.registry = registry
+        self.conn_id = registry.new_conn_id()
+        # The queue may also hold one whole document: the step 2 a fresh client syncs from.
+        self.writer = ConnectionWriter(
+            self._send, max_queue_bytes=limits.send_queue_bytes + limits.max_document_bytes
+        )
+        self.session = SyncSession(
+            document.ydoc,
+            document.awareness,
+            connection=self.conn_id,
+            read_only=not writable,
+            max_message_size=limits.max_update_bytes,
+        )
+        self.stopped: asyncio.Future[RealtimeError] = asyncio.get_running_loop().create_future()
+        self.rejected_writes = 0
+
+    async def _send(self, frame: Frame) -> None:
+        await self.websocket.send_bytes(frame if isinstance(frame, bytes) else frame.encode())
+
+    def offer(self, frame: Frame) -> bool:
+        """Queue a published frame, unless this connection is the one that sent it."""
+        if isinstance(frame, DocFrame) and frame.origin == self.conn_id:
+            return True
+        return self.send(frame)
+
+    def send(self, frame: Frame) -> bool:
+        """Queue a frame for this connection only; overflow stops it with 4008."""
+        if self.writer.offer(frame):
+            return True
+        self.stop(SlowConsumerError())
+        return False
+
+    def stop(self, error: RealtimeError) -> None:
+        """End the session with `error`'s close code (after queued frames are sent)."""
+        if not self.stopped.done():
+            self.stopped.set_result(error)
+
+    def access_changed(self, writable: bool) -> None:
+        """Switch read-only on or off at once; becoming writable asks for the client's edits."""
+        for action in self.session.set_read_only(not writable):
+            if isinstance(action, Reply):
+                self.send(action.frame)
+
+    async def handle(self, frame: bytes) -> None:
+        """Run one inbound frame through the protocol core and carry out its actions."""
+        await self.perform(self.session.receive(frame))
+
+    async def perform(self, actions: list[Action]) -> None:
+        """Carry out protocol actions: replies, publications, durable writes, refusals."""
+        for action in actions:
+            match action:
+                case Reply(frame=frame):
+                    self.send(frame)
+                case Broadcast(frame=frame, include_sender=include_sender):
+                    origin = 0 if include_sender else self.conn_id
+                    await self.document.broadcast(frame, origin)
+                case ApplyUpdate(update=update):
+                    self.document.submit(update, origin=self.conn_id)
+                case WriteRejected(frame=frame):
+                    # Documented signal: an auth permission-denied message; nothing applied.
+                    self.rejected_writes += 1
+                    self.send(frame)
+
+
+class YjsEndpoint:
+    """The ASGI WebSocket endpoint of the Yjs channel."""
+
+    def __init__(
+        self, registry: DocumentRegistry, *, authorize: Authorize, limits: DocumentLimits
+    ) -> None:
+        self.registry = registry
+        self.authorize = authorize
+        self.limits = limits
+
+    async def __call__(self, websocket: WebSocket, doc_name: str) -> None:
+        # Accept first, then refuse with a close code: a stock client only sees codes of
+        # sockets that opened, and a failed handshake would make it retry forever.
+        await websocket.accept()
+        try:
+            if not doc_name or len(doc_name) > MAX_NAME_LENGTH:
+                raise ForbiddenError("no such document")
+            access = await self.authorize(websocket.query_params.get("token", ""), doc_name)
+        except RealtimeError as error:
+            await _close(websocket, error)
+            return
+        try:
+            document = await self.registry.acquire(doc_name)
+        except RealtimeError as error:
+            access.close()
+            await _close(websocket, error)
+            return
+        except Exception:
+            logger.exception("could not load document %s", doc_name)
+            access.close()
+            await _close(websocket, RealtimeError())
+            return
+        try:
+            await self._serve(websocket, document, access)
+        finally:
+            access.close()
+            self.registry.release(document)
+
+    async def _serve(
+        self, websocket: WebSocket, document: LiveDocument, access: DocumentAccess
+    ) -> None:
+        conn = YjsConnection(
+            websocket, document, self.registry, writable=access.writable, limits=self.limits
+        )
+        writer = conn.writer.start()
+        access.watch(conn)
+        conn.access_changed(access.writable)  # it may have changed while the document loaded
+        error: RealtimeError | None = None
+        attached = False
+        try:
+            await self.registry.attach(document, conn)
+            attached = True
+            await conn.perform(conn.session.open())
+            error = await self._run(conn, writer)
+        except RealtimeError as exc:
+            error = exc
+        except Exception:
+            logger.exception("yjs session failed")
+            error = RealtimeError()
+        finally:
+            if attached:
+                self.registry.detach(document, conn)
+        with contextlib.suppress(Exception):
+            await conn.perform(conn.session.close())  # others see this client's cursor go
+        conn.writer.close()
+        with contextlib.suppress(asyncio.TimeoutError, RealtimeError, Exception):
+            await asyncio.wait_for(writer, timeout=2.0)
+        await _close(websocket, error)
+
+    async def _run(self, conn: YjsConnection, writer: asyncio.Task[None]) -> RealtimeError | None:
+        reader = asyncio.create_task(self._read(conn))
+        waiters: list[asyncio.Future[Any]] = [reader, conn.stopped, writer]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            reader.cancel()
+        if conn.stopped.done():
+            return conn.stopped.result()
+        for task in (reader, writer):
+            if task.done() and not task.cancelled() and (exc := task.exception()) is not None:
+                if isinstance(exc, RealtimeError):
+                    return exc
+                logger.error("yjs session failed", exc_info=exc)
+                return RealtimeError()
+        return None
+
+    async def _read(self, conn: YjsConnection) -> None:
+        while True:
+            message = await conn.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            frame = message.get("bytes")
+            if frame is None:
+                raise UnsupportedDataError("send binary y-websocket frames")
+            await conn.handle(frame)
+
+
+async def _close(websocket: WebSocket, error: RealtimeError | None) -> None:
+    code = error.close_code if error else 1000
+    reason = error.reason if error else ""
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
+        await websocket.close(code=code, reason=reason)

@@ -1,0 +1,333 @@
+"""A document loaded on this node: its pycrdt Doc, awareness table and write pipeline.
+
+Write pipeline, per document: an accepted update is queued; updates queued in the same
+event-loop turn (and while the previous write is in flight) are merged into one, appended to
+the update log (durable: committed), applied to the Doc, then published once on the
+document's channel `docs:{name}`. So the Doc on a node only ever holds durable state, and
+every byte a client receives from the server, live or in a sync step 2, is already stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pycrdt
+
+from realtime.connection import Frame
+from realtime.errors import MessageTooLargeError, RealtimeError
+from realtime.yjs.awareness import AwarenessState
+from realtime.yjs.errors import MalformedMessage
+from realtime.yjs.lib0 import Reader, encode_var_string, encode_var_uint
+from realtime.yjs.messages import encode_sync_update
+
+logger = logging.getLogger("liveclass.documents")
+
+CHANNEL_PREFIX = "docs:"
+
+
+def channel_of(name: str) -> str:
+    """The broker channel carrying a document's updates and awareness between nodes."""
+    return CHANNEL_PREFIX + name
+
+
+class DocumentTooLargeError(MessageTooLargeError):
+    """Accepting the update would take the stored document past its size cap."""
+
+    default_reason = "document too large"
+
+
+class DocumentDeletedError(RealtimeError):
+    """A host deleted the document; the client should drop its local copy, not reconnect."""
+
+    close_code = 4004
+    default_reason = "document deleted"
+    reconnect = False
+
+
+class StoreFailedError(RealtimeError):
+    """The update could not be stored; reconnect and the client sends it again."""
+
+    default_reason = "could not store the update; reconnect"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentLimits:
+    """Caps and timings of the Yjs channel (see `docs/operations.md`)."""
+
+    max_update_bytes: int = 1 << 20
+    max_document_bytes: int = 32 << 20
+    max_awareness_bytes: int = 256 << 10
+    compact_threshold: int = 500
+    idle_unload_seconds: float = 30.0
+    send_queue_bytes: int = 1 << 20
+
+
+class LoadedDocument(Protocol):
+    """A document read from the update log."""
+
+    @property
+    def doc(self) -> pycrdt.Doc[Any]:
+        """The document, built from the snapshot and the log tail."""
+        ...
+
+    @property
+    def log_length(self) -> int:
+        """Updates in the log after the snapshot."""
+        ...
+
+    @property
+    def log_bytes(self) -> int:
+        """Their total size."""
+        ...
+
+    @property
+    def snapshot_bytes(self) -> int:
+        """The snapshot's size (0 without one)."""
+        ...
+
+
+class CompactionResult(Protocol):
+    """What a compaction folded into the snapshot."""
+
+    @property
+    def folded(self) -> int:
+        """Log entries folded."""
+        ...
+
+    @property
+    def folded_bytes(self) -> int:
+        """Their total size."""
+        ...
+
+    @property
+    def snapshot_bytes(self) -> int:
+        """The new snapshot's size."""
+        ...
+
+
+class UpdateLog(Protocol):
+    """Durable storage of document updates (`persistence.documents.DocumentStore`)."""
+
+    async def append(self, name: str, data: bytes) -> None:
+        """Append an update; return once committed."""
+        ...
+
+    async def load(self, name: str) -> LoadedDocument:
+        """Snapshot plus log tail."""
+        ...
+
+    async def compact(self, name: str) -> CompactionResult:
+        """Fold the log into the snapshot."""
+        ...
+
+
+Publish = Callable[["LiveDocument", bytes, int], Awaitable[None]]
+"""Publishes a frame on a document's channel; the int is the origin connection (0: none)."""
+
+
+class DocFrame(bytes):
+    """A frame fanned out to a document's connections; `origin` is the local connection that
+    caused it (0 if none, or another node's), which does not get it back."""
+
+    origin: int
+
+
+def encode_publication(node_id: str, origin: int, frame: bytes) -> bytes:
+    """The broker payload: `varString(node) varUint(origin)` then the y-websocket frame."""
+    return encode_var_string(node_id) + encode_var_uint(origin) + frame
+
+
+def decode_publication(payload: bytes) -> tuple[str, int, bytes]:
+    """Split a broker payload into (node, origin, frame)."""
+    reader = Reader(payload)
+    node = reader.read_var_string()
+    origin = reader.read_var_uint()
+    return node, origin, reader.read_bytes(reader.remaining)
+
+
+@dataclass(slots=True)
+class _Write:
+    update: bytes
+    origin: int
+    done: asyncio.Future[None] | None = None
+
+
+class Member(Protocol):
+    """A local connection of a document, as the document sees it."""
+
+    def offer(self, frame: Frame) -> bool:
+        """Queue a frame without waiting."""
+        ...
+
+    def stop(self, error: RealtimeError) -> None:
+        """Close the connection with `error`'s code."""
+        ...
+
+    @property
+    def conn_id(self) -> int:
+        """This node's id of the connection."""
+        ...
+
+
+@dataclass(eq=False)
+class LiveDocument:
+    """One loaded document; every method runs on the event loop, none blocks."""
+
+    name: str
+    ydoc: pycrdt.Doc[Any]
+    awareness: AwarenessState
+    log: UpdateLog
+    publisher: Publish
+    limits: DocumentLimits
+    log_length: int = 0
+    log_bytes: int = 0
+    snapshot_bytes: int = 0
+    members: dict[int, Member] = field(default_factory=dict)
+    holds: int = 0
+    timer: asyncio.TimerHandle | None = None
+    on_settled: Callable[[LiveDocument], None] | None = None
+    _pending: list[_Write] = field(default_factory=list)
+    _pending_bytes: int = 0
+    _flusher: asyncio.Task[None] | None = None
+    _compactor: asyncio.Task[None] | None = None
+
+    @property
+    def channel(self) -> str:
+        """This document's broker channel."""
+        return channel_of(self.name)
+
+    @property
+    def stored_bytes(self) -> int:
+        """Bytes the document takes in the database (snapshot plus log), an upper bound."""
+        return self.snapshot_bytes + self.log_bytes
+
+    @property
+    def busy(self) -> bool:
+        """Whether writes or a compaction are under way."""
+        return bool(self._pending) or self._flusher is not None or self._compactor is not None
+
+    def submit(self, update: bytes, *, origin: int = 0) -> asyncio.Future[None]:
+        """Queue an update for the pipeline; the future resolves once it is stored and sent.
+
+        Raises `DocumentTooLargeError` or `MalformedMessage` before queueing anything.
+        """
+        if self.stored_bytes + self._pending_bytes + len(update) > self.limits.max_document_bytes:
+            self.compact_soon()  # the estimate may shrink once garbage is collected
+            raise DocumentTooLargeError(
+                f"the document is limited to {self.limits.max_document_bytes} bytes"
+            )
+        try:
+            pycrdt.merge_updates(update)  # decodes the whole update: rejects bad bytes early
+        except ValueError as exc:
+            raise MalformedMessage(f"invalid Yjs update: {exc}") from exc
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append(_Write(update, origin, done))
+        self._pending_bytes += len(update)
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush(), name=f"yjs-flush:{self.name}")
+        return done
+
+    async def _flush(self) -> None:
+        """Store, apply and publish pending updates, one merged update per round."""
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                await self._write(batch)
+        except Exception:
+            logger.exception("the write pipeline of %s failed", self.name)
+            self.stop_all(StoreFailedError())
+        finally:
+            self._flusher = None
+            self._settled()
+
+    async def _write(self, batch: list[_Write]) -> None:
+        size = sum(len(w.update) for w in batch)
+        try:
+            update = (
+                batch[0].update
+                if len(batch) == 1
+                else pycrdt.merge_updates(*(w.update for w in batch))
+            )
+            await self.log.append(self.name, update)
+        except Exception as exc:
+            logger.exception("could not store an update of %s", self.name)
+            self._pending_bytes -= size
+            self._fail(batch, exc)
+            return
+        self._pending_bytes -= size
+        self.log_length += 1
+        self.log_bytes += len(update)
+        try:
+            self.ydoc.apply_update(update)
+        except ValueError:
+            logger.exception("a stored update of %s does not apply", self.name)
+        origins = {w.origin for w in batch}
+        origin = origins.pop() if len(origins) == 1 else 0
+        try:
+            await self.broadcast(encode_sync_update(update), origin)
+        finally:
+            for write in batch:
+                if write.done is not None and not write.done.done():
+                    write.done.set_result(None)
+        if self.log_length >= self.limits.compact_threshold:
+            self.compact_soon()
+
+    def _fail(self, batch: list[_Write], exc: Exception) -> None:
+        """Nothing of the batch was stored or sent: its senders reconnect and send it again."""
+        for write in batch:
+            if write.done is not None and not write.done.done():
+                write.done.set_exception(StoreFailedError())
+                write.done.exception()  # retrieved: a sender that left must not warn
+            member = self.members.get(write.origin)
+            if member is not None:
+                member.stop(StoreFailedError())
+
+    async def broadcast(self, frame: bytes, origin: int = 0) -> None:
+        """Publish a frame on the document's channel; `origin` (a local connection) skips it."""
+        await self.publisher(self, frame, origin)
+
+    def compact_soon(self) -> None:
+        """Start a compaction unless one runs or the log is empty."""
+        if self._compactor is None and self.log_length:
+            self._compactor = asyncio.create_task(self._compact(), name=f"yjs-compact:{self.name}")
+
+    async def _compact(self) -> None:
+        try:
+            result = await self.log.compact(self.name)
+            if result.folded:
+                self.log_length = max(0, self.log_length - result.folded)
+                self.log_bytes = max(0, self.log_bytes - result.folded_bytes)
+                self.snapshot_bytes = result.snapshot_bytes
+        except Exception:
+            logger.exception("compaction of %s failed; the log is kept", self.name)
+        finally:
+            self._compactor = None
+            self._settled()
+
+    def apply_remote(self, frame: bytes, node: str) -> None:
+        """Apply another node's publication (already stored by that node) to local state."""
+        if frame[:2] == b"\x00\x02":
+            update = Reader(frame[2:]).read_var_bytes()
+            self.ydoc.apply_update(update)
+            self.log_length += 1
+            self.log_bytes += len(update)
+        elif frame[:1] == b"\x01":
+            self.awareness.apply(Reader(frame[1:]).read_var_bytes(), connection=("node", node))
+
+    def stop_all(self, error: RealtimeError) -> None:
+        """Close every local connection of the document with `error`."""
+        for member in list(self.members.values()):
+            member.stop(error)
+
+    async def settle(self) -> None:
+        """Wait until queued writes and a running compaction are done."""
+        while (task := self._flusher or self._compactor) is not None:
+            await asyncio.wait([task])
+
+    def _settled(self) -> None:
+        if not self.busy and self.on_settled is not None:
+            self.on_settled(self)

@@ -1,0 +1,279 @@
+"""`DocumentRegistry`: the documents loaded on this node, one pycrdt Doc per active document.
+
+A document is loaded on first use (snapshot + log tail), shared by every local connection,
+and unloaded once it has had no connection and no pending write for the idle time. Its
+updates and awareness travel on the broker channel `docs:{name}` through a `Hub` of its
+own: with the in-memory broker that is local fan-out; with a shared broker the other nodes
+apply each publication to their copy (`observe`) before fanning it out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from realtime.broker import Publication
+from realtime.connection import Frame
+from realtime.errors import BrokerUnavailableError, RealtimeError, ServerShutdownError
+from realtime.hub import Hub
+from realtime.yjs.awareness import AwarenessState
+from realtime.yjs.document import (
+    CHANNEL_PREFIX,
+    DocFrame,
+    DocumentLimits,
+    LiveDocument,
+    Member,
+    UpdateLog,
+    channel_of,
+    decode_publication,
+    encode_publication,
+)
+from realtime.yjs.errors import YjsError
+
+logger = logging.getLogger("liveclass.documents")
+
+
+class DocumentBusyError(BrokerUnavailableError):
+    """The document is being deleted or the node is closing; try again shortly."""
+
+    default_reason = "document unavailable, try again"
+
+
+class _Sink:
+    """The document's own channel membership: keeps the subscription while it is loaded."""
+
+    def offer(self, frame: Frame) -> bool:
+        return True
+
+
+class DocumentRegistry:
+    """Loads, shares, writes and unloads this node's documents."""
+
+    def __init__(self, *, hub: Hub, log: UpdateLog, node_id: str, limits: DocumentLimits) -> None:
+        self.hub = hub
+        self.log = log
+        self.node_id = node_id
+        self.limits = limits
+        self.documents: dict[str, LiveDocument] = {}
+        self._sinks: dict[str, _Sink] = {}
+        self._loading: dict[str, asyncio.Future[LiveDocument]] = {}
+        self._buffers: dict[str, list[Publication]] = {}
+        self._blocked: set[str] = set()
+        self._next_conn_id = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.closing = False
+        self.unloaded = 0
+        hub.render = self.render
+        hub.observe = self.observe
+
+    def new_conn_id(self) -> int:
+        """A connection id unique on this node (the origin carried with its updates)."""
+        self._next_conn_id += 1
+        return self._next_conn_id
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def acquire(self, name: str) -> LiveDocument:
+        """The loaded document (loading it once if needed), held until `release`."""
+        if self.closing:
+            raise ServerShutdownError()
+        if name in self._blocked:
+            raise DocumentBusyError()
+        document = self.documents.get(name) or await self._load_once(name)
+        document.holds += 1
+        self._idle.clear()
+        if document.timer is not None:
+            document.timer.cancel()
+            document.timer = None
+        return document
+
+    def release(self, document: LiveDocument) -> None:
+        """Drop a hold; the document unloads after the idle time once nothing holds it."""
+        document.holds -= 1
+        self._settled(document)
+
+    async def attach(self, document: LiveDocument, member: Member) -> None:
+        """Make `member` receive the document's publications."""
+        await self.hub.join(document.channel, member)
+        document.members[member.conn_id] = member
+
+    def detach(self, document: LiveDocument, member: Member) -> None:
+        """Stop sending the document's publications to `member`."""
+        document.members.pop(member.conn_id, None)
+        self.hub.leave(document.channel, member)
+
+    async def _load_once(self, name: str) -> LiveDocument:
+        if name in self._loading:
+            return await asyncio.shield(self._loading[name])
+        future: asyncio.Future[LiveDocument] = asyncio.get_running_loop().create_future()
+        self._loading[name] = future
+        try:
+            document = await self._load(name)
+            future.set_result(document)
+            return document
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it
+            raise
+        finally:
+            del self._loading[name]
+
+    async def _load(self, name: str) -> LiveDocument:
+        sink = _Sink()
+        channel = channel_of(name)
+        self._buffers[name] = []
+        try:
+            await self.hub.join(channel, sink)  # first, so no other node's update is missed
+            loaded = await self.log.load(name)
+            buffered = self._buffers.pop(name)
+        except BaseException:
+            self._buffers.pop(name, None)
+            self.hub.leave(channel, sink)
+            raise
+        document = LiveDocument(
+            name=name,
+            ydoc=loaded.doc,
+            awareness=AwarenessState(max_payload_size=self.limits.max_awareness_bytes),
+            log=self.log,
+            publisher=self.publish,
+            limits=self.limits,
+            log_length=loaded.log_length,
+            log_bytes=loaded.log_bytes,
+            snapshot_bytes=loaded.snapshot_bytes,
+            on_settled=self._settled,
+        )
+        self.documents[name] = document
+        self._sinks[name] = sink
+        for publication in buffered:
+            self.observe(publication)
+        if document.log_length >= self.limits.compact_threshold:
+            document.compact_soon()
+        return document
+
+    def _settled(self, document: LiveDocument) -> None:
+        """Arm the idle timer once nothing holds the document and nothing is in flight."""
+        if document.holds > 0 or document.busy:
+            return
+        if self.documents.get(document.name) is not document:
+            return
+        if document.timer is not None:
+            if not self.closing:
+                return
+            document.timer.cancel()  # closing: unload now rather than after the idle time
+        delay = 0.0 if self.closing else self.limits.idle_unload_seconds
+        loop = asyncio.get_running_loop()
+        document.timer = loop.call_later(delay, self._unload_if_idle, document)
+
+    def _unload_if_idle(self, document: LiveDocument) -> None:
+        document.timer = None
+        if document.holds > 0 or document.busy:
+            return
+        if self.documents.get(document.name) is not document:
+            return
+        del self.documents[document.name]
+        sink = self._sinks.pop(document.name)
+        self.hub.leave(document.channel, sink)
+        self.unloaded += 1
+        if not self.documents:
+            self._idle.set()
+
+    # ------------------------------------------------------------------ fan-out
+
+    async def publish(self, document: LiveDocument, frame: bytes, origin: int) -> None:
+        """Publish once on the document's channel; local members get it from the hub."""
+        payload = encode_publication(self.node_id, origin, frame)
+        try:
+            await self.hub.publish(document.channel, payload)
+        except BrokerUnavailableError:
+            logger.warning("broker unavailable: %s served to this node only", document.name)
+            rendered = DocFrame(frame)
+            rendered.origin = origin
+            self.hub.broadcast_local(document.channel, rendered)
+
+    def render(self, publication: Publication) -> Frame:
+        """Hub render: the y-websocket frame, tagged with the local connection that sent it."""
+        node, origin, frame = decode_publication(publication.payload)
+        rendered = DocFrame(frame)
+        rendered.origin = origin if node == self.node_id else 0
+        return rendered
+
+    def observe(self, publication: Publication) -> None:
+        """Hub hook: apply another node's update or awareness to the local copy first."""
+        name = publication.channel.removeprefix(CHANNEL_PREFIX)
+        if (buffer := self._buffers.get(name)) is not None:
+            buffer.append(publication)
+            return
+        document = self.documents.get(name)
+        if document is None:
+            return
+        try:
+            node, _, frame = decode_publication(publication.payload)
+            if node != self.node_id:
+                document.apply_remote(frame, node)
+        except (YjsError, ValueError):
+            logger.exception("ignoring a bad publication on %s", publication.channel)
+
+    # ------------------------------------------------------------------ server writes
+
+    async def write(self, name: str, update: bytes) -> None:
+        """Store and broadcast a server-side update (a restore); returns once it is sent."""
+        document = await self.acquire(name)
+        try:
+            await document.submit(update)
+        finally:
+            self.release(document)
+
+    async def read(self, name: str, reader: Callable[[LiveDocument], Awaitable[None]]) -> None:
+        """Run `reader` on the loaded document (loading it if needed)."""
+        document = await self.acquire(name)
+        try:
+            await reader(document)
+        finally:
+            self.release(document)
+
+    async def close_document(
+        self, name: str, error: RealtimeError, then: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Close every local connection of `name`, unload it, then run `then` (e.g. purge
+        it from the database); meanwhile new connections are refused with 1013."""
+        self._blocked.add(name)
+        try:
+            document = self.documents.get(name)
+            if document is not None:
+                document.stop_all(error)
+                while document.holds > 0 or document.busy:
+                    await document.settle()
+                    await asyncio.sleep(0.01)  # connections finish closing
+                if document.timer is not None:
+                    document.timer.cancel()
+                self._unload_if_idle(document)
+            if then is not None:
+                await then()
+        finally:
+            self._blocked.discard(name)
+
+    async def drain(self, *, grace: float = 5.0) -> None:
+        """Close every connection with 1001, let pending writes finish, unload everything."""
+        self.closing = True
+        for document in list(self.documents.values()):
+            document.stop_all(ServerShutdownError())
+            self._settled(document)
+        if self.documents:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), grace)
+        for document in list(self.documents.values()):
+            await document.settle()
+
+    def gauges(self) -> dict[str, float]:
+        """Figures for /metrics."""
+        documents = self.documents.values()
+        return {
+            "loaded": float(len(self.documents)),
+            "connections": float(sum(len(d.members) for d in documents)),
+            "stored_bytes": float(sum(d.stored_bytes for d in documents)),
+            "log_length": float(sum(d.log_length for d in documents)),
+            "unloaded_total": float(self.unloaded),
+        }

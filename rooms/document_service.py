@@ -1,0 +1,70 @@
+"""The collaborative-documents side of a node, assembled: store, registry, access, endpoint.
+
+Documents travel on a `Hub` of their own (their frames are raw y-websocket bytes, not room
+events) over a broker of their own: the in-memory one keeps no history, since Yjs sync
+recovers by itself. A Redis broker drops in here unchanged, one channel `docs:{name}` per
+document; nodes then apply each other's updates (`DocumentRegistry.observe`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from persistence.documents import DocumentStore
+from persistence.group_commit import GroupCommitter
+from realtime.broker import Broker
+from realtime.hub import Hub
+from realtime.memory_broker import InMemoryBroker
+from realtime.yjs.channel import YjsEndpoint
+from realtime.yjs.document import DocumentLimits
+from realtime.yjs.registry import DocumentRegistry
+from rooms.documents import RoomDocumentPolicy
+
+
+@dataclass
+class DocumentService:
+    """Everything the Yjs channel and the documents REST API need on one node."""
+
+    broker: Broker
+    hub: Hub
+    store: DocumentStore
+    registry: DocumentRegistry
+    policy: RoomDocumentPolicy
+    endpoint: YjsEndpoint
+
+    async def drain(self) -> None:
+        """Close Yjs connections with 1001 and finish pending writes."""
+        await self.registry.drain()
+
+    async def close(self) -> None:
+        """Drop subscriptions and the broker (after `drain`)."""
+        await self.registry.drain()
+        await self.hub.close()
+        await self.broker.close()
+
+    def gauges(self) -> dict[str, float]:
+        """Figures for /metrics."""
+        return self.registry.gauges()
+
+
+def build_documents(
+    *,
+    rooms_hub: Hub,
+    committer: GroupCommitter,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    node_id: str,
+    secret: Callable[[], str],
+    limits: DocumentLimits,
+    broker: Broker | None = None,
+) -> DocumentService:
+    """Wire the documents side; `rooms_hub` is followed for locks, roles and room ends."""
+    broker = broker or InMemoryBroker(history_size=0)
+    hub = Hub(broker)
+    store = DocumentStore(committer, sessionmaker)
+    registry = DocumentRegistry(hub=hub, log=store, node_id=node_id, limits=limits)
+    policy = RoomDocumentPolicy(hub=rooms_hub, sessionmaker=sessionmaker, secret=secret)
+    endpoint = YjsEndpoint(registry, authorize=policy.authorize, limits=limits)
+    return DocumentService(broker, hub, store, registry, policy, endpoint)

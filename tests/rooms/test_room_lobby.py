@@ -1,0 +1,150 @@
+"""The lobby: people who are not invited wait until a host admits (welcome) or denies (4031)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from roomclient import (
+    Person,
+    RoomClient,
+    close_all,
+    create_room,
+    invite,
+    join_token,
+    of,
+    random_id,
+    register,
+    rest,
+    settle,
+)
+
+from conftest import Node
+
+
+@dataclass
+class People:
+    host: Person
+    invited: Person
+    guests: list[Person]
+
+
+@pytest.fixture(scope="module")
+def people(sqlite_node: Node) -> People:
+    return People(
+        register(sqlite_node, "instructor"),
+        register(sqlite_node),
+        [register(sqlite_node) for _ in range(4)],
+    )
+
+
+async def lobby_room(node: Node, people: People) -> tuple[str, RoomClient, RoomClient]:
+    room = await create_room(node, people.host, open=True, lobby=True)
+    await invite(node, people.host, room, people.invited, "participant")
+    host = await RoomClient.enter(node, people.host, room)
+    invited = await RoomClient.enter(node, people.invited, room)  # invited: no lobby
+    return room, host, invited
+
+
+async def wait_in_lobby(node: Node, person: Person, room: str) -> RoomClient:
+    joined = await rest(node, person, "POST", f"/api/v1/rooms/{room}/join")
+    assert joined.status_code == 200, joined.text
+    assert joined.json()["lobby"] is True
+    assert joined.json()["role"] == "participant"
+    client = await RoomClient.open(node, room, joined.json()["token"], welcome=False)
+    assert await client.next(of("lobby.waiting")) == {"type": "lobby.waiting", "protocol": 1}
+    return client
+
+
+async def test_admit_lets_a_waiting_person_in(sqlite_node: Node, people: People) -> None:
+    room, host, invited = await lobby_room(sqlite_node, people)
+    guest_person = people.guests[0]
+    guest = await wait_in_lobby(sqlite_node, guest_person, room)
+    # Hosts hear of it; participants do not.
+    waiting = await host.next(of("lobby.waiting"))
+    assert waiting["user"]["user_id"] == guest_person.user_id
+    assert waiting["user"]["name"] == guest_person.name
+    assert waiting["audience"] == {"hosts": True}
+    # Only ping is answered while waiting.
+    await guest.send({"type": "chat.send", "text": "let me in"})
+    await guest.send({"type": "ping", "ref": "waiting"})
+    await guest.next(of("pong"))
+    await settle(host, invited)
+    assert invited.received(of("lobby.waiting")) == []
+    assert host.received(lambda m: m.get("type") == "chat.message") == []
+    # A host who arrives later sees the queue in the snapshot; participants never do.
+    host2 = await RoomClient.enter(sqlite_node, people.host, room)
+    assert [w["user_id"] for w in host2.snapshot["lobby"]] == [guest_person.user_id]
+    invited2 = await RoomClient.enter(sqlite_node, people.invited, room)
+    assert invited2.snapshot["lobby"] == []
+    # Admission: the guest gets the welcome and a snapshot.
+    await host.ack({"type": "lobby.admit", "user_id": guest_person.user_id})
+    admitted = await host.next(of("lobby.admitted"))
+    assert admitted["user_id"] == guest_person.user_id
+    welcome = await guest.next(of("welcome"))
+    assert welcome["recovered"] is False
+    assert welcome["you"]["role"] == "participant"
+    assert guest.received(of("error")) == []
+    for client in (host, invited):
+        await client.next(of("presence.connected", conn_id=guest.conn_id))
+    await settle(host, invited)
+    assert invited.received(of("lobby.admitted")) == []
+    # Once admitted, a reconnect does not wait again.
+    await guest.close()
+    again = await RoomClient.enter(sqlite_node, guest_person, room)
+    assert again.welcome is not None
+    await host.error({"type": "lobby.admit", "user_id": random_id()}, "not-found")
+    await close_all([host, invited, host2, invited2, again])
+
+
+async def test_deny_closes_4031(sqlite_node: Node, people: People) -> None:
+    room, host, invited = await lobby_room(sqlite_node, people)
+    guest_person = people.guests[1]
+    guest = await wait_in_lobby(sqlite_node, guest_person, room)
+    await host.next(of("lobby.waiting"))
+    await invited.error({"type": "lobby.deny", "user_id": guest_person.user_id}, "forbidden")
+    await host.ack({"type": "lobby.deny", "user_id": guest_person.user_id})
+    denied = await host.next(of("lobby.denied"))
+    assert denied["user_id"] == guest_person.user_id
+    assert await guest.closed() == (4031, "denied entry")
+    assert guest.received(of("welcome")) == []
+    await host.error({"type": "lobby.deny", "user_id": guest_person.user_id}, "not-found")
+    await settle(host, invited)
+    assert invited.received(of("lobby.denied")) == []
+    # The room carries on.
+    await invited.ack({"type": "chat.send", "text": "still here"})
+    await host.next(lambda m: m.get("type") == "chat.message")
+    await close_all([host, invited])
+
+
+async def test_leaving_the_lobby_tells_the_hosts(sqlite_node: Node, people: People) -> None:
+    room, host, invited = await lobby_room(sqlite_node, people)
+    guest_person = people.guests[2]
+    guest = await wait_in_lobby(sqlite_node, guest_person, room)
+    await host.next(of("lobby.waiting"))
+    await guest.close()
+    left = await host.next(of("lobby.left"))
+    assert left["user_id"] == guest_person.user_id
+    await host.error({"type": "lobby.admit", "user_id": guest_person.user_id}, "not-found")
+    late = await RoomClient.enter(sqlite_node, people.host, room)
+    assert late.snapshot["lobby"] == []
+    await close_all([host, invited, late])
+
+
+async def test_turning_the_lobby_off_admits_everyone_waiting(
+    sqlite_node: Node, people: People
+) -> None:
+    room, host, invited = await lobby_room(sqlite_node, people)
+    first = await wait_in_lobby(sqlite_node, people.guests[0], room)
+    second = await wait_in_lobby(sqlite_node, people.guests[3], room)
+    await host.next(of("lobby.waiting"))
+    await host.next(of("lobby.waiting"))
+    await host.ack({"type": "room.settings", "lobby": False})
+    for guest in (first, second):
+        await guest.next(of("welcome"))
+        assert guest.snapshot["room"]["settings"]["lobby"] is False
+    # Now an open room without a lobby: newcomers come straight in.
+    token = await join_token(sqlite_node, people.guests[1], room)
+    direct = await RoomClient.open(sqlite_node, room, token)
+    assert direct.welcome is not None
+    await close_all([host, invited, first, second, direct])

@@ -1,0 +1,265 @@
+"""The permission of each room role for each client message type, over the real socket.
+
+Every message type of the protocol is in ``MATRIX``. A role without the grant gets
+``forbidden``; a role with it gets past the check. Messages that would change much are
+aimed at things that do not exist (a random user or poll), so an allowed role gets
+``not-found`` or ``no-breakouts`` -- past the permission check, without side effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from roomclient import (
+    Message,
+    Person,
+    RoomClient,
+    chat_with,
+    close_all,
+    create_room,
+    invite,
+    join_token,
+    of,
+    random_id,
+    register,
+    rest,
+)
+
+from conftest import Node
+from rooms.messages import MESSAGE_TYPES
+
+ROLES = ("host", "co-host", "presenter", "participant", "observer")
+EVERYONE = frozenset(ROLES)
+HOSTS = frozenset({"host", "co-host"})
+TALKERS = frozenset({"host", "co-host", "presenter", "participant"})  # `chat`, `raise_hand`, `vote`
+
+
+@dataclass
+class Room:
+    room_id: str
+    people: dict[str, Person]
+    target: Person  # a participant others act upon
+    host_message: str  # a chat message by the host
+
+
+Build = Callable[[Room], Message]
+# message type -> (message to send, roles allowed)
+MATRIX: dict[str, tuple[Build, frozenset[str]]] = {
+    "ping": (lambda r: {"type": "ping"}, EVERYONE),
+    "chat.send": (lambda r: {"type": "chat.send", "text": "hi"}, TALKERS),
+    "chat.edit": (
+        lambda r: {"type": "chat.edit", "message_id": random_id(), "text": "x"},
+        TALKERS,
+    ),
+    "chat.delete": (lambda r: {"type": "chat.delete", "message_id": random_id()}, EVERYONE),
+    "chat.react": (
+        lambda r: {"type": "chat.react", "message_id": random_id(), "emoji": "+1"},
+        EVERYONE,
+    ),
+    "chat.typing": (lambda r: {"type": "chat.typing"}, TALKERS),
+    "hand.raise": (lambda r: {"type": "hand.raise"}, TALKERS),
+    "hand.lower": (lambda r: {"type": "hand.lower"}, EVERYONE),
+    "reaction.send": (lambda r: {"type": "reaction.send", "emoji": "*"}, EVERYONE),
+    "status.set": (lambda r: {"type": "status.set", "away": True}, EVERYONE),
+    "participant.mute": (
+        lambda r: {"type": "participant.mute", "user_id": random_id()},
+        HOSTS,
+    ),
+    "participant.ask_unmute": (
+        lambda r: {"type": "participant.ask_unmute", "user_id": random_id()},
+        HOSTS,
+    ),
+    "room.mute_all": (lambda r: {"type": "room.mute_all"}, HOSTS),
+    "participant.remove": (
+        lambda r: {"type": "participant.remove", "user_id": random_id()},
+        HOSTS,
+    ),
+    "participant.set_role": (
+        lambda r: {"type": "participant.set_role", "user_id": random_id(), "role": "observer"},
+        HOSTS,
+    ),
+    "room.spotlight": (lambda r: {"type": "room.spotlight", "user_id": None}, HOSTS),
+    "room.settings": (lambda r: {"type": "room.settings", "slow_mode_seconds": 0}, HOSTS),
+    "lobby.admit": (lambda r: {"type": "lobby.admit", "user_id": random_id()}, HOSTS),
+    "lobby.deny": (lambda r: {"type": "lobby.deny", "user_id": random_id()}, HOSTS),
+    "room.end": (lambda r: {"type": "room.end"}, HOSTS),
+    "poll.create": (
+        lambda r: {"type": "poll.create", "question": "Q?", "options": ["a", "b"]},
+        HOSTS,
+    ),
+    "poll.vote": (
+        lambda r: {"type": "poll.vote", "poll_id": random_id(), "choices": [0]},
+        TALKERS,
+    ),
+    "poll.publish": (lambda r: {"type": "poll.publish", "poll_id": random_id()}, HOSTS),
+    "poll.close": (lambda r: {"type": "poll.close", "poll_id": random_id()}, HOSTS),
+    # No breakouts exist: allowed roles get `no-breakouts`.
+    "breakout.assign": (
+        lambda r: {"type": "breakout.assign", "user_id": r.target.user_id, "index": 0},
+        HOSTS,
+    ),
+    "breakout.open": (lambda r: {"type": "breakout.open"}, HOSTS),
+    "breakout.broadcast": (lambda r: {"type": "breakout.broadcast", "text": "hi"}, HOSTS),
+    "breakout.close": (lambda r: {"type": "breakout.close"}, HOSTS),
+    # These two change the room for good: each role tries them in a room of its own.
+    "breakout.create": (lambda r: {"type": "breakout.create", "count": 1}, HOSTS),
+}
+# Aimed at others: `moderate` needed even though the plain form is open to everyone.
+ON_OTHERS: dict[str, tuple[Build, frozenset[str]]] = {
+    "hand.lower (someone else's)": (
+        lambda r: {"type": "hand.lower", "user_id": r.target.user_id},
+        HOSTS,
+    ),
+    "chat.delete (someone else's)": (
+        lambda r: {"type": "chat.delete", "message_id": r.host_message},
+        HOSTS,  # the host wrote it (one's own); co-hosts moderate
+    ),
+}
+DESTRUCTIVE = {"room.end", "breakout.create"}
+
+
+def test_matrix_covers_every_message_type() -> None:
+    assert set(MATRIX) == set(MESSAGE_TYPES)
+
+
+@pytest.fixture(scope="module")
+def people(sqlite_node: Node) -> dict[str, Person]:
+    found = {"host": register(sqlite_node, "instructor")}
+    for role in ROLES[1:]:
+        found[role] = register(sqlite_node)
+    found["target"] = register(sqlite_node)
+    return found
+
+
+@pytest.fixture(scope="module")
+async def room(sqlite_node: Node, people: dict[str, Person]) -> Room:
+    room_id = await create_room(sqlite_node, people["host"])
+    for role in ROLES[1:]:
+        await invite(sqlite_node, people["host"], room_id, people[role], role)
+    await invite(sqlite_node, people["host"], room_id, people["target"], "participant")
+    return Room(room_id, people, people["target"], "")
+
+
+async def outcome(client: RoomClient, message: Message) -> Message:
+    if message["type"] == "ping":
+        ref = await client.send(message)
+        return await client.next(of("pong", ref=ref))
+    return await client.request(message)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_each_role_may_do_exactly_what_its_grants_say(
+    sqlite_node: Node, room: Room, role: str
+) -> None:
+    host = await RoomClient.enter(sqlite_node, room.people["host"], room.room_id)
+    target = await RoomClient.enter(sqlite_node, room.target, room.room_id)
+    await target.ack({"type": "hand.raise"})
+    message_id = (await host.ack({"type": "chat.send", "text": "the host's words"}))["message_id"]
+    subject = Room(room.room_id, room.people, room.target, message_id)
+    actor = (
+        host
+        if role == "host"
+        else await RoomClient.enter(sqlite_node, room.people[role], room.room_id)
+    )
+    assert actor.me["role"] == role
+    wrong: list[str] = []
+    cases: dict[str, tuple[Build, frozenset[str]]] = {**MATRIX, **ON_OTHERS}
+    for name, (build, allowed) in cases.items():
+        if name in DESTRUCTIVE:
+            continue
+        reply = await outcome(actor, build(subject))
+        refused = reply["type"] == "error" and reply["code"] == "forbidden"
+        if refused == (role in allowed):
+            wrong.append(f"{role} {name}: {reply}")
+    assert not wrong, "\n".join(wrong)
+    # Nothing the role was refused reached anyone else: the room is intact.
+    await target.ack({"type": "chat.send", "text": f"after {role}"})
+    await host.next(chat_with(f"after {role}"))
+    await close_all({host, target, actor})
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_breakout_create_and_room_end_by_role(
+    sqlite_node: Node, people: dict[str, Person], role: str
+) -> None:
+    room_id = await create_room(sqlite_node, people["host"])
+    if role != "host":
+        await invite(sqlite_node, people["host"], room_id, people[role], role)
+    actor = await RoomClient.enter(sqlite_node, people[role], room_id)
+    for kind in ("breakout.create", "room.end"):
+        build, allowed = MATRIX[kind]
+        reply = await actor.request(build(Room(room_id, people, people["target"], "")))
+        if role in allowed:
+            assert reply["type"] == "ack", reply
+        else:
+            assert (reply["type"], reply["code"]) == ("error", "forbidden"), reply
+    if role in HOSTS:
+        assert await actor.closed() == (4010, "room ended")
+    else:
+        assert actor.is_open
+        await actor.close()
+
+
+async def test_co_hosts_and_the_host(sqlite_node: Node, people: dict[str, Person]) -> None:
+    """Co-hosts assign presenter, participant and observer; only the host makes co-hosts;
+    nobody but the host acts on the host -- over the socket and over REST."""
+    room_id = await create_room(sqlite_node, people["host"])
+    await invite(sqlite_node, people["host"], room_id, people["co-host"], "co-host")
+    await invite(sqlite_node, people["host"], room_id, people["target"], "participant")
+    host = await RoomClient.enter(sqlite_node, people["host"], room_id)
+    cohost = await RoomClient.enter(sqlite_node, people["co-host"], room_id)
+    target = await RoomClient.enter(sqlite_node, people["target"], room_id)
+    for role in ("presenter", "observer", "participant"):
+        await cohost.ack({"type": "participant.set_role", "user_id": target.user_id, "role": role})
+        await target.next(of("participant.role", role=role))
+    for role in ("co-host", "host"):
+        await cohost.error(
+            {"type": "participant.set_role", "user_id": target.user_id, "role": role}, "forbidden"
+        )
+    for message in (
+        {"type": "participant.mute", "user_id": host.user_id},
+        {"type": "participant.remove", "user_id": host.user_id},
+        {"type": "participant.set_role", "user_id": host.user_id, "role": "participant"},
+    ):
+        await cohost.error(message, "forbidden")
+    # The host acts on co-hosts.
+    await host.ack({"type": "participant.mute", "user_id": cohost.user_id})
+    await cohost.next(of("participant.muted", user_id=cohost.user_id))
+    # REST: a co-host invites, but not as co-host or host; participants do not invite.
+    extra = people["presenter"]
+    made = await rest(
+        sqlite_node,
+        people["co-host"],
+        "POST",
+        f"/api/v1/rooms/{room_id}/members",
+        json={"user_id": extra.user_id, "role": "presenter"},
+    )
+    assert made.status_code == 201, made.text
+    for role in ("co-host", "host"):
+        refused = await rest(
+            sqlite_node,
+            people["co-host"],
+            "POST",
+            f"/api/v1/rooms/{room_id}/members",
+            json={"user_id": extra.user_id, "role": role},
+        )
+        assert refused.status_code == 403
+    for method, path, body in (
+        ("POST", f"/api/v1/rooms/{room_id}/members", {"user_id": extra.user_id}),
+        ("GET", f"/api/v1/rooms/{room_id}/members", None),
+        ("PATCH", f"/api/v1/rooms/{room_id}", {"title": "mine now"}),
+        ("POST", f"/api/v1/rooms/{room_id}/end", None),
+        ("GET", f"/api/v1/rooms/{room_id}/attendance", None),
+    ):
+        refused = await rest(sqlite_node, people["target"], method, path, json=body)
+        assert refused.status_code == 403, (method, path, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    # A join token carries the role's grants.
+    token_info = await rest(sqlite_node, extra, "POST", f"/api/v1/rooms/{room_id}/join")
+    assert token_info.json()["role"] == "presenter"
+    assert "publish_screen" in token_info.json()["grants"]
+    assert "moderate" not in token_info.json()["grants"]
+    assert await join_token(sqlite_node, extra, room_id)
+    await close_all([host, cohost, target])
