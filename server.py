@@ -34,7 +34,7 @@ from ops.metrics import Metrics
 from ops.requests import RequestContextMiddleware
 from ops.server_protocol import http_protocol_class
 from persistence import migrate
-from persistence.engine import create_engine, create_sessionmaker
+from persistence.engine import create_engine, create_sessionmaker, is_sqlite
 from persistence.group_commit import GroupCommitter
 from realtime.broker import Broker
 from realtime.hub import Hub
@@ -58,6 +58,8 @@ class Components:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    reader: AsyncEngine
+    read_sessionmaker: async_sessionmaker[AsyncSession]
 
 
 @dataclass
@@ -143,7 +145,21 @@ def build_components(settings: Settings) -> Components:
         pool_size=settings.db_pool_size,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
-    return Components(settings, engine, create_sessionmaker(engine))
+    reader = engine
+    if is_sqlite(settings.resolved_database_url):
+        reader = create_engine(
+            settings.resolved_database_url,
+            pool_size=settings.db_pool_size,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            read_only=True,
+        )
+    return Components(
+        settings,
+        engine,
+        create_sessionmaker(engine),
+        reader,
+        create_sessionmaker(reader, read_only=True),
+    )
 
 
 def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
@@ -169,6 +185,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         await live.committer.close()
         await live.broker.close()
         await parts.engine.dispose()
+        await parts.reader.dispose()
         logger.info("liveclass node stopped", extra={"node_id": settings.node_id})
 
     app = FastAPI(
@@ -179,6 +196,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessionmaker = parts.sessionmaker
+    app.state.read_sessionmaker = parts.read_sessionmaker
     app.state.metrics = metrics
     app.state.readiness = readiness
     app.state.room_manager = live.rooms

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.accounts.tokens import TokenError, api_key_prefix, digest, read_access_token, same_digest
+from lms.deps import writer_sessions
 from lms.errors import Unauthorized
+from persistence.engine import is_read_only
 from persistence.models import ApiKey, User
 from persistence.models.base import utcnow
 
@@ -59,7 +61,7 @@ async def authenticate(request: Request, session: AsyncSession) -> Principal | N
     if token is None:
         return None
     if api_key_prefix(token):
-        return await _from_api_key(token, session)
+        return await _from_api_key(token, session, request)
     return await _from_access_token(token, session, request.app.state.settings.secret_key)
 
 
@@ -74,7 +76,7 @@ async def _from_access_token(token: str, session: AsyncSession, secret: str) -> 
     return Principal(user=user)
 
 
-async def _from_api_key(key: str, session: AsyncSession) -> Principal:
+async def _from_api_key(key: str, session: AsyncSession, request: Request) -> Principal:
     prefix = api_key_prefix(key)
     row = (
         await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))
@@ -91,6 +93,16 @@ async def _from_api_key(key: str, session: AsyncSession) -> Principal:
     if user is None or not user.is_active:
         raise Unauthorized("The API key's owner is no longer active.")
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        await _touch(session, request, row, now)
+    return Principal(user=user, api_key_id=row.id, scopes=frozenset(row.scopes))
+
+
+async def _touch(session: AsyncSession, request: Request, row: ApiKey, now: datetime) -> None:
+    """Record when a key was last used (through a writer when this request only reads)."""
+    if not is_read_only(session):
         row.last_used_at = now
         await session.commit()
-    return Principal(user=user, api_key_id=row.id, scopes=frozenset(row.scopes))
+        return
+    async with writer_sessions(request)() as writer:
+        await writer.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+        await writer.commit()

@@ -17,11 +17,27 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One database session per request, closed (rolled back if uncommitted) at the end."""
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    """One session per request: a reader for GET/HEAD, a writer otherwise.
+
+    On SQLite only writers take the write lock, so reads never queue behind writes.
+    """
+    state = request.app.state
+    reads = request.method in READ_METHODS
+    factory: async_sessionmaker[AsyncSession] = (
+        state.read_sessionmaker if reads else state.sessionmaker
+    )
     async with factory() as session:
         yield session
+
+
+def writer_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The writer session factory, for a write during a read request."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return factory
 
 
 def client_ip(request: Request) -> str | None:

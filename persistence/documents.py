@@ -40,11 +40,12 @@ class StoredDocument:
 
 @dataclass(frozen=True, slots=True)
 class Compaction:
-    """What one compaction did: how many log entries (and bytes) it folded into the snapshot."""
+    """What one compaction did, and the log it left (as the database holds it)."""
 
-    folded: int = 0
-    folded_bytes: int = 0
-    snapshot_bytes: int = 0
+    folded: int
+    snapshot_bytes: int | None
+    remaining: int
+    remaining_bytes: int
 
 
 def build_doc(parts: Sequence[bytes]) -> pycrdt.Doc[Any]:
@@ -144,39 +145,29 @@ class DocumentStore:
             ).all()
             snapshot = await session.get(DocumentSnapshot, name)
             base = (snapshot.data, snapshot.version, snapshot.folded) if snapshot else None
-        if not rows:
-            return Compaction(snapshot_bytes=len(base[0]) if base else 0)
         parts = ([base[0]] if base else []) + [data for _, data in rows]
-        state = encode_state(parts)
+        state = encode_state(parts) if rows else b""
         ids = [row_id for row_id, _ in rows]
 
-        async def write(session: AsyncSession) -> bool:
-            if base is None:
-                inserted = await session.execute(
-                    _insert(session)
-                    .values(doc=name, data=state, version=1, folded=len(ids), updated_at=utcnow())
-                    .on_conflict_do_nothing(index_elements=["doc"])
-                )
-                won = _rowcount(inserted) == 1
-            else:
-                changed = await session.execute(
-                    update(DocumentSnapshot)
-                    .where(DocumentSnapshot.doc == name, DocumentSnapshot.version == base[1])
-                    .values(data=state, version=base[1] + 1, folded=base[2] + len(ids))
-                )
-                won = _rowcount(changed) == 1
+        async def write(session: AsyncSession) -> Compaction:
+            won = bool(ids) and await _replace_snapshot(session, name, base, state, len(ids))
             if won:
                 for start in range(0, len(ids), DELETE_CHUNK):
                     chunk = ids[start : start + DELETE_CHUNK]
                     await session.execute(
                         delete(DocumentUpdate).where(DocumentUpdate.id.in_(chunk))
                     )
-            return won
+            count, size = (
+                await session.execute(
+                    select(
+                        func.count(), func.coalesce(func.sum(func.length(DocumentUpdate.data)), 0)
+                    ).where(DocumentUpdate.doc == name)
+                )
+            ).one()
+            snapshot_bytes = len(state) if won else (len(base[0]) if base and not ids else None)
+            return Compaction(len(ids) if won else 0, snapshot_bytes, int(count), int(size))
 
-        if not await self.committer.submit(write):
-            return Compaction()
-        folded_bytes = sum(len(data) for _, data in rows)
-        return Compaction(len(ids), folded_bytes, len(state))
+        return await self.committer.submit(write)
 
     async def delete(self, session: AsyncSession, name: str) -> int:
         """Remove a document's log, snapshot and versions (in the caller's transaction)."""
@@ -193,6 +184,29 @@ async def log_length(session: AsyncSession, name: str) -> int:
         select(func.count()).select_from(DocumentUpdate).where(DocumentUpdate.doc == name)
     )
     return int(count or 0)
+
+
+async def _replace_snapshot(
+    session: AsyncSession,
+    name: str,
+    base: tuple[bytes, int, int] | None,
+    state: bytes,
+    folded: int,
+) -> bool:
+    """Write the new snapshot over the version read (`base`); False if another won."""
+    if base is None:
+        inserted = await session.execute(
+            _insert(session)
+            .values(doc=name, data=state, version=1, folded=folded, updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["doc"])
+        )
+        return _rowcount(inserted) == 1
+    changed = await session.execute(
+        update(DocumentSnapshot)
+        .where(DocumentSnapshot.doc == name, DocumentSnapshot.version == base[1])
+        .values(data=state, version=base[1] + 1, folded=base[2] + folded)
+    )
+    return _rowcount(changed) == 1
 
 
 def _insert(session: AsyncSession) -> Any:

@@ -20,8 +20,14 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 5000) -> AsyncEngine:
-    """Create the engine; on SQLite turn on WAL, foreign keys and a busy timeout."""
+def create_engine(
+    url: str, *, pool_size: int = 10, busy_timeout_ms: int = 5000, read_only: bool = False
+) -> AsyncEngine:
+    """Create the engine; on SQLite turn on WAL, foreign keys and a busy timeout.
+
+    On SQLite, writers take the write lock at BEGIN, so they queue instead of failing; a
+    ``read_only`` engine (for GET requests) reads snapshots without taking that lock.
+    """
     if not is_sqlite(url):
         return create_async_engine(
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
@@ -30,11 +36,11 @@ def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 5000)
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
-    _configure_sqlite(engine, busy_timeout_ms)
+    _configure_sqlite(engine, busy_timeout_ms, read_only=read_only)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, *, read_only: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -42,6 +48,8 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
         # Take the write lock at BEGIN: a deferred transaction that later upgrades
         # fails with SQLITE_BUSY at once in WAL mode, ignoring the busy timeout.
@@ -49,9 +57,20 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded attributes after commit (responses read them)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_sessionmaker(
+    engine: AsyncEngine, *, read_only: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded attributes after commit (responses read them).
+
+    ``session.info["read_only"]`` tells code that must write (audit records of refused
+    reads, say) to use a writer session instead.
+    """
+    return async_sessionmaker(engine, expire_on_commit=False, info={"read_only": read_only})
+
+
+def is_read_only(session: AsyncSession) -> bool:
+    """Whether ``session`` came from a read-only session factory."""
+    return bool(session.info.get("read_only"))

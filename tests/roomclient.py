@@ -59,6 +59,24 @@ def chat_with(text: str) -> Predicate:
     return lambda m: m.get("type") == "chat.message" and m["message"]["text"] == text
 
 
+# ------------------------------------------------------------------ a shared node
+
+_shared: dict[str, Any] = {}
+
+
+def shared_sqlite_node(request: Any) -> Any:
+    """One SQLite node for every room module that asks (starting a node and its admin costs
+    seconds); stopped when the session ends. Tests stay independent: each uses its own rooms."""
+    if "node" not in _shared:
+        from conftest import start_node  # the fixtures' own way of starting a node
+
+        factory = request.getfixturevalue("tmp_path_factory")
+        nodes = start_node(factory.mktemp("rooms"), "sqlite", request)
+        _shared["node"] = next(nodes)
+        request.config.add_cleanup(nodes.close)
+    return _shared["node"]
+
+
 # ------------------------------------------------------------------ people and REST
 
 

@@ -49,9 +49,11 @@ async def create_user(
     """Add a new account to ``session`` and flush it; 409 if the email is taken."""
     email = normalise_email(email)
     check_password_policy(password, settings=settings, email=email)
+    # Hash before touching the database: on SQLite a writer holds the lock until commit.
+    password_hash = await hash_password(password)
     if await find_by_email(session, email) is not None:
         raise Conflict("An account with this email already exists.")
-    user = User(email=email, name=name, password_hash=await hash_password(password), role=role)
+    user = User(email=email, name=name, password_hash=password_hash, role=role)
     session.add(user)
     try:
         await session.flush()
@@ -74,6 +76,7 @@ async def login(
         )
         raise
     user = await find_by_email(session, email)
+    await session.commit()  # end the read: no lock held during the deliberately slow check
     valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
         await audit_now(

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms.deps import client_ip
+from lms.deps import client_ip, writer_sessions
 from ops.context import request_id_var
+from persistence.engine import is_read_only
 from persistence.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -49,11 +50,16 @@ def audit(
 async def audit_now(session: AsyncSession, request: Request, action: str, **fields: Any) -> None:
     """Commit an audit record at once, before the request fails (failures, denials).
 
-    The request's own session is reused: on SQLite a second session would wait for
-    the write lock this one holds.
+    A writing request's own session is reused (on SQLite a second writer would wait for
+    the lock it holds); a reading request's session cannot write, so a writer is used.
     """
-    audit(session, request, action, **fields)
-    await session.commit()
+    if not is_read_only(session):
+        audit(session, request, action, **fields)
+        await session.commit()
+        return
+    async with writer_sessions(request)() as writer:
+        audit(writer, request, action, **fields)
+        await writer.commit()
 
 
 async def record_denial(

@@ -95,11 +95,14 @@ def restore_update(kind: str, current: bytes, version: bytes) -> bytes:
 
 def _replace_text(target: Text | XmlText, source: Text | XmlText | None) -> None:
     target.clear()
+    seen: set[str] = set()  # formatting a chunk must switch off, or it would inherit it
     for chunk, attrs in source.diff() if source is not None else []:
+        exact = {key: None for key in seen} | dict(attrs or {})
+        seen.update(attrs or {})
         if isinstance(chunk, str):
-            target.insert(len(target), chunk, attrs)
+            target.insert(len(target), chunk, exact or None)
         else:
-            target.insert_embed(len(target), chunk, attrs)
+            target.insert_embed(len(target), chunk, exact or None)
 
 
 def _replace_map(target: Map[Any], source: Map[Any] | None) -> None:

@@ -170,6 +170,10 @@ class YjsEndpoint:
         except RealtimeError as error:
             await _close(websocket, error)
             return
+        except Exception:
+            logger.exception("could not authorize a connection to %s", doc_name)
+            await _close(websocket, RealtimeError())
+            return
         try:
             document = await self.registry.acquire(doc_name)
         except RealtimeError as error:

@@ -91,21 +91,26 @@ class LoadedDocument(Protocol):
 
 
 class CompactionResult(Protocol):
-    """What a compaction folded into the snapshot."""
+    """What a compaction folded into the snapshot, and the log it left."""
 
     @property
     def folded(self) -> int:
-        """Log entries folded."""
+        """Log entries folded (0 if another node compacted first)."""
         ...
 
     @property
-    def folded_bytes(self) -> int:
+    def snapshot_bytes(self) -> int | None:
+        """The snapshot's size now, if known."""
+        ...
+
+    @property
+    def remaining(self) -> int:
+        """Log entries left after the snapshot."""
+        ...
+
+    @property
+    def remaining_bytes(self) -> int:
         """Their total size."""
-        ...
-
-    @property
-    def snapshot_bytes(self) -> int:
-        """The new snapshot's size."""
         ...
 
 
@@ -298,9 +303,8 @@ class LiveDocument:
     async def _compact(self) -> None:
         try:
             result = await self.log.compact(self.name)
-            if result.folded:
-                self.log_length = max(0, self.log_length - result.folded)
-                self.log_bytes = max(0, self.log_bytes - result.folded_bytes)
+            self.log_length, self.log_bytes = result.remaining, result.remaining_bytes
+            if result.snapshot_bytes is not None:
                 self.snapshot_bytes = result.snapshot_bytes
         except Exception:
             logger.exception("compaction of %s failed; the log is kept", self.name)

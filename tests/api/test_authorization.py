@@ -50,6 +50,13 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("DELETE", "/api/v1/rooms/{room_id}/members/{user_id}"): ROOM_USERS,
     ("POST", "/api/v1/rooms/{room_id}/join"): ROOM_USERS,
     ("GET", "/api/v1/rooms/{room_id}/attendance"): ROOM_USERS,
+    # Documents: room members read, room hosts write (decided inside, like rooms).
+    ("GET", "/api/v1/documents/rooms/{room_id}/{kind}"): ROOM_USERS,
+    ("DELETE", "/api/v1/documents/rooms/{room_id}/{kind}"): ROOM_USERS,
+    ("GET", "/api/v1/documents/rooms/{room_id}/{kind}/versions"): ROOM_USERS,
+    ("POST", "/api/v1/documents/rooms/{room_id}/{kind}/versions"): ROOM_USERS,
+    ("GET", "/api/v1/documents/rooms/{room_id}/{kind}/versions/{version_id}"): ROOM_USERS,
+    ("POST", "/api/v1/documents/rooms/{room_id}/{kind}/versions/{version_id}/restore"): ROOM_USERS,
 }
 CALLERS = ("anonymous", "student", "instructor", "admin", "key:profile")
 

@@ -47,7 +47,7 @@ async def test_idle_documents_unload_and_their_memory_returns(docs_node: Node) -
     # Each document's writes are stored before its first reader sees them.
     for room in rooms:
         reader = await RawClient.open(docs_node, room.doc(), await room.token(room.students[0]))
-        await reader.until(lambda c, r=room: f"notes of {r.room_id}" in c.text)  # type: ignore[misc]
+        await reader.until(lambda c, r=room: f"notes of {r.room_id}" in c.text)
         await reader.close()
     loaded = await gauges(docs_node)
     assert loaded["loaded"] == 6

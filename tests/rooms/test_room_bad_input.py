@@ -19,6 +19,7 @@ from roomclient import (
     of,
     register,
     settle,
+    shared_sqlite_node,
 )
 
 from conftest import Node
@@ -38,12 +39,19 @@ class People:
 
 
 @pytest.fixture(scope="module")
-def people(sqlite_node: Node) -> People:
+def room_node(request: pytest.FixtureRequest) -> Node:
+    """The SQLite node the room modules share."""
+    node: Node = shared_sqlite_node(request)
+    return node
+
+
+@pytest.fixture(scope="module")
+def people(room_node: Node) -> People:
     return People(
-        register(sqlite_node, "instructor"),
-        register(sqlite_node),
-        register(sqlite_node),
-        register(sqlite_node),
+        register(room_node, "instructor"),
+        register(room_node),
+        register(room_node),
+        register(room_node),
     )
 
 
@@ -132,9 +140,9 @@ BAD_MESSAGES: list[tuple[str, str, str]] = [
 
 
 async def test_malformed_messages_get_errors_and_harm_no_one(
-    sqlite_node: Node, people: People
+    room_node: Node, people: People
 ) -> None:
-    s = await scene(sqlite_node, people)
+    s = await scene(room_node, people)
     for frame, code, names in BAD_MESSAGES:
         await s.offender.send_raw(frame)
         error = await s.offender.next(of("error"))
@@ -152,8 +160,8 @@ async def test_malformed_messages_get_errors_and_harm_no_one(
     await close_all([s.host, s.a, s.b, s.offender])
 
 
-async def test_binary_frame_closes_1003(sqlite_node: Node, people: People) -> None:
-    s = await scene(sqlite_node, people)
+async def test_binary_frame_closes_1003(room_node: Node, people: People) -> None:
+    s = await scene(room_node, people)
     await s.offender.send_raw(b'{"type": "ping"}')
     assert await s.offender.closed() == (1003, "send JSON text frames")
     gone = await s.host.next(of("presence.disconnected", conn_id=s.offender.conn_id))
@@ -173,8 +181,8 @@ async def test_binary_frame_closes_1003(sqlite_node: Node, people: People) -> No
     ],
     ids=["ascii", "multibyte", "huge"],
 )
-async def test_oversized_frame_closes_1009(sqlite_node: Node, people: People, frame: str) -> None:
-    s = await scene(sqlite_node, people)
+async def test_oversized_frame_closes_1009(room_node: Node, people: People, frame: str) -> None:
+    s = await scene(room_node, people)
     await s.offender.send_raw(frame)
     code, _ = await s.offender.closed()
     assert code == 1009
@@ -184,8 +192,8 @@ async def test_oversized_frame_closes_1009(sqlite_node: Node, people: People, fr
     await close_all([s.host, s.a, s.b])
 
 
-async def test_rate_limit_abuse_closes_4029(sqlite_node: Node, people: People) -> None:
-    s = await scene(sqlite_node, people)
+async def test_rate_limit_abuse_closes_4029(room_node: Node, people: People) -> None:
+    s = await scene(room_node, people)
     # Volatile messages: 20 at once, then 10 a second; past 50 refusals the socket closes.
     for _ in range(400):
         if not s.offender.is_open:
@@ -208,9 +216,9 @@ def token(claims: JoinClaims, *, secret: str = SECRET, age: timedelta = timedelt
     return mint(claims, secret=secret, now=datetime.now(UTC) - age, ttl=timedelta(minutes=10))
 
 
-async def test_bad_join_tokens_close_4001_after_accept(sqlite_node: Node, people: People) -> None:
-    s = await scene(sqlite_node, people)
-    other_room = await create_room(sqlite_node, people.host)
+async def test_bad_join_tokens_close_4001_after_accept(room_node: Node, people: People) -> None:
+    s = await scene(room_node, people)
+    other_room = await create_room(room_node, people.host)
     claims = JoinClaims(
         room_id=s.room,
         user_id=people.b.user_id,
@@ -218,7 +226,7 @@ async def test_bad_join_tokens_close_4001_after_accept(sqlite_node: Node, people
         role=RoomRole.PARTICIPANT,
         grants=frozenset({"chat"}),
     )
-    elsewhere = await join_token(sqlite_node, people.host, other_room)
+    elsewhere = await join_token(room_node, people.host, other_room)
     cases = {
         "missing": "",
         "garbage": "not-a-jwt",
@@ -228,7 +236,7 @@ async def test_bad_join_tokens_close_4001_after_accept(sqlite_node: Node, people
         "tampered": token(claims)[:-4] + "AAAA",
     }
     for name, bad in cases.items():
-        client = await RoomClient.open(sqlite_node, s.room, bad, welcome=False)
+        client = await RoomClient.open(room_node, s.room, bad, welcome=False)
         code, reason = await client.closed()
         assert code == 4001, (name, code, reason)
         assert client.received(of("welcome")) == [], name
@@ -243,12 +251,12 @@ async def test_bad_join_tokens_close_4001_after_accept(sqlite_node: Node, people
         ),
         secret="f" * 48,
     )
-    client = await RoomClient.open(sqlite_node, s.room, as_host, welcome=False)
+    client = await RoomClient.open(room_node, s.room, as_host, welcome=False)
     assert (await client.closed())[0] == 4001
     # A valid signature for a room that does not exist: 4003.
     ghost = str(uuid.uuid4())
     client = await RoomClient.open(
-        sqlite_node,
+        room_node,
         ghost,
         token(
             JoinClaims(

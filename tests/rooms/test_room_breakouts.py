@@ -16,6 +16,7 @@ from roomclient import (
     of,
     register,
     rest,
+    shared_sqlite_node,
 )
 
 from conftest import Node
@@ -30,12 +31,19 @@ class People:
 
 
 @pytest.fixture(scope="module")
-def people(sqlite_node: Node) -> People:
+def room_node(request: pytest.FixtureRequest) -> Node:
+    """The SQLite node the room modules share."""
+    node: Node = shared_sqlite_node(request)
+    return node
+
+
+@pytest.fixture(scope="module")
+def people(room_node: Node) -> People:
     return People(
-        register(sqlite_node, "instructor"),
-        register(sqlite_node),
-        register(sqlite_node),
-        register(sqlite_node),
+        register(room_node, "instructor"),
+        register(room_node),
+        register(room_node),
+        register(room_node),
     )
 
 
@@ -49,8 +57,8 @@ async def classroom(node: Node, people: People) -> tuple[str, list[RoomClient]]:
     return room, clients
 
 
-async def test_breakout_lifecycle(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_breakout_lifecycle(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, a, b, c = clients
     await a.error({"type": "breakout.create", "count": 2}, "forbidden")
     reply = await host.ack(
@@ -81,14 +89,14 @@ async def test_breakout_lifecycle(sqlite_node: Node, people: People) -> None:
     await host.error({"type": "breakout.assign", "user_id": c.user_id, "index": 5}, "not-found")
 
     # Entry follows the assignments: c may not enter Red; hosts may enter any.
-    refused = await rest(sqlite_node, people.c, "POST", f"/api/v1/rooms/{red}/join")
+    refused = await rest(room_node, people.c, "POST", f"/api/v1/rooms/{red}/join")
     assert refused.status_code == 404
-    a_red = await RoomClient.enter(sqlite_node, people.a, red)
+    a_red = await RoomClient.enter(room_node, people.a, red)
     assert a_red.me["role"] == "participant"
     assert a_red.snapshot["room"]["parent_id"] == room
     assert a_red.snapshot["room"]["title"] == "Red"
-    c_blue = await RoomClient.enter(sqlite_node, people.c, blue)
-    host_red = await RoomClient.enter(sqlite_node, people.host, red)
+    c_blue = await RoomClient.enter(room_node, people.c, blue)
+    host_red = await RoomClient.enter(room_node, people.host, red)
     assert host_red.me["role"] == "host"
     # No breakouts inside breakouts.
     await host_red.error({"type": "breakout.create", "count": 2}, "invalid")
@@ -109,7 +117,7 @@ async def test_breakout_lifecycle(sqlite_node: Node, people: People) -> None:
             host.user_id,
         )
         assert isinstance(event["seq"], int)
-    late = await RoomClient.enter(sqlite_node, people.host, room)
+    late = await RoomClient.enter(room_node, people.host, room)
     snap = late.snapshot["breakouts"]
     assert snap["status"] == "open"
     assert snap["ends_at"] == opened["ends_at"]
@@ -124,7 +132,7 @@ async def test_breakout_lifecycle(sqlite_node: Node, people: People) -> None:
         assert closed["seq"] > 0
         assert "by" in closed
         assert await client.closed() == (4010, "room ended")
-    again = await rest(sqlite_node, people.a, "POST", f"/api/v1/rooms/{red}/join")
+    again = await rest(room_node, people.a, "POST", f"/api/v1/rooms/{red}/join")
     assert again.status_code == 410
     await host.error({"type": "breakout.close"}, "no-breakouts")
     # A new round may start.
@@ -137,8 +145,8 @@ async def test_breakout_lifecycle(sqlite_node: Node, people: People) -> None:
     await close_all([*clients, late])
 
 
-async def test_breakout_commands_need_breakouts(sqlite_node: Node, people: People) -> None:
-    _, clients = await classroom(sqlite_node, people)
+async def test_breakout_commands_need_breakouts(room_node: Node, people: People) -> None:
+    _, clients = await classroom(room_node, people)
     host, a, _, _ = clients
     for message in (
         {"type": "breakout.assign", "user_id": a.user_id, "index": 0},

@@ -17,6 +17,7 @@ from roomclient import (
     random_id,
     register,
     settle,
+    shared_sqlite_node,
 )
 
 from conftest import Node
@@ -32,13 +33,20 @@ class People:
 
 
 @pytest.fixture(scope="module")
-def people(sqlite_node: Node) -> People:
+def room_node(request: pytest.FixtureRequest) -> Node:
+    """The SQLite node the room modules share."""
+    node: Node = shared_sqlite_node(request)
+    return node
+
+
+@pytest.fixture(scope="module")
+def people(room_node: Node) -> People:
     return People(
-        register(sqlite_node, "instructor"),
-        register(sqlite_node),
-        register(sqlite_node),
-        register(sqlite_node),
-        register(sqlite_node),
+        register(room_node, "instructor"),
+        register(room_node),
+        register(room_node),
+        register(room_node),
+        register(room_node),
     )
 
 
@@ -58,10 +66,10 @@ async def everyone(node: Node, people: People, room: str) -> list[RoomClient]:
 
 
 async def test_public_message_reaches_everyone_with_its_shape(
-    sqlite_node: Node, people: People
+    room_node: Node, people: People
 ) -> None:
-    room = await room_with(sqlite_node, people)
-    clients = await everyone(sqlite_node, people, room)
+    room = await room_with(room_node, people)
+    clients = await everyone(room_node, people, room)
     host, _, a, _, _ = clients
     reply = await a.ack({"type": "chat.send", "text": "  hello, class  "})
     for client in clients:
@@ -85,17 +93,17 @@ async def test_public_message_reaches_everyone_with_its_shape(
         assert "audience" not in event
     # A later arrival finds it in the snapshot.
     await clients[-1].close()
-    late = await RoomClient.enter(sqlite_node, people.c, room)
+    late = await RoomClient.enter(room_node, people.c, room)
     assert [m["id"] for m in late.snapshot["chat"]] == [reply["message_id"]]
     await close_all([*clients, late])
     assert host.received(of("error")) == []
 
 
 async def test_private_message_is_seen_by_sender_and_addressee_only(
-    sqlite_node: Node, people: People
+    room_node: Node, people: People
 ) -> None:
-    room = await room_with(sqlite_node, people)
-    clients = await everyone(sqlite_node, people, room)
+    room = await room_with(room_node, people)
+    clients = await everyone(room_node, people, room)
     host, cohost, a, b, c = clients
     reply = await a.ack({"type": "chat.send", "text": "psst, b", "to": b.user_id})
     for client in (a, b):
@@ -126,8 +134,8 @@ async def test_private_message_is_seen_by_sender_and_addressee_only(
 
     # Snapshots follow the same rule.
     await close_all(clients)
-    b2 = await RoomClient.enter(sqlite_node, people.b, room)
-    c2 = await RoomClient.enter(sqlite_node, people.c, room)
+    b2 = await RoomClient.enter(room_node, people.b, room)
+    c2 = await RoomClient.enter(room_node, people.c, room)
     assert [m["id"] for m in b2.snapshot["chat"]] == [message_id]
     assert b2.snapshot["chat"][0]["deleted"] is True
     assert c2.snapshot["chat"] == []
@@ -135,10 +143,10 @@ async def test_private_message_is_seen_by_sender_and_addressee_only(
 
 
 async def test_message_to_hosts_reaches_hosts_and_sender_only(
-    sqlite_node: Node, people: People
+    room_node: Node, people: People
 ) -> None:
-    room = await room_with(sqlite_node, people)
-    clients = await everyone(sqlite_node, people, room)
+    room = await room_with(room_node, people)
+    clients = await everyone(room_node, people, room)
     host, cohost, a, b, c = clients
     reply = await a.ack({"type": "chat.send", "text": "question for hosts", "to": "hosts"})
     for client in (a, host, cohost):
@@ -160,19 +168,19 @@ async def test_message_to_hosts_reaches_hosts_and_sender_only(
 
 
 async def test_private_message_to_someone_absent_is_refused(
-    sqlite_node: Node, people: People
+    room_node: Node, people: People
 ) -> None:
-    room = await room_with(sqlite_node, people)
-    a = await RoomClient.enter(sqlite_node, people.a, room)
+    room = await room_with(room_node, people)
+    a = await RoomClient.enter(room_node, people.a, room)
     await a.error({"type": "chat.send", "text": "anyone?", "to": random_id()}, "not-found")
     # b was invited but is not connected: not in the room either.
     await a.error({"type": "chat.send", "text": "b?", "to": people.b.user_id}, "not-found")
     await a.close()
 
 
-async def test_edit_own_message_only(sqlite_node: Node, people: People) -> None:
-    room = await room_with(sqlite_node, people)
-    clients = await everyone(sqlite_node, people, room)
+async def test_edit_own_message_only(room_node: Node, people: People) -> None:
+    room = await room_with(room_node, people)
+    clients = await everyone(room_node, people, room)
     host, cohost, a, b, _ = clients
     message_id = (await a.ack({"type": "chat.send", "text": "typo hree"}))["message_id"]
     await a.ack({"type": "chat.edit", "message_id": message_id, "text": "typo here"})
@@ -187,16 +195,16 @@ async def test_edit_own_message_only(sqlite_node: Node, people: People) -> None:
         )
     await a.error({"type": "chat.edit", "message_id": random_id(), "text": "x"}, "not-found")
     await close_all(clients)
-    again = await RoomClient.enter(sqlite_node, people.b, room)
+    again = await RoomClient.enter(room_node, people.b, room)
     [stored] = again.snapshot["chat"]
     assert stored["text"] == "typo here"
     assert stored["edited_at"] is not None
     await again.close()
 
 
-async def test_delete_own_or_as_moderator(sqlite_node: Node, people: People) -> None:
-    room = await room_with(sqlite_node, people)
-    clients = await everyone(sqlite_node, people, room)
+async def test_delete_own_or_as_moderator(room_node: Node, people: People) -> None:
+    room = await room_with(room_node, people)
+    clients = await everyone(room_node, people, room)
     host, _, a, b, _ = clients
     first = (await a.ack({"type": "chat.send", "text": "delete me"}))["message_id"]
     second = (await a.ack({"type": "chat.send", "text": "host deletes me"}))["message_id"]
@@ -207,14 +215,14 @@ async def test_delete_own_or_as_moderator(sqlite_node: Node, people: People) -> 
         assert (await client.next(of("chat.deleted", message_id=first)))["by"] == a.user_id
         assert (await client.next(of("chat.deleted", message_id=second)))["by"] == host.user_id
     await a.error({"type": "chat.delete", "message_id": first}, "not-found")
-    late = await RoomClient.enter(sqlite_node, people.c, room)
+    late = await RoomClient.enter(room_node, people.c, room)
     assert [(m["deleted"], m["text"]) for m in late.snapshot["chat"]] == [(True, ""), (True, "")]
     await close_all([*clients, late])
 
 
-async def test_reactions_on_messages(sqlite_node: Node, people: People) -> None:
-    room = await room_with(sqlite_node, people)
-    clients = await everyone(sqlite_node, people, room)
+async def test_reactions_on_messages(room_node: Node, people: People) -> None:
+    room = await room_with(room_node, people)
+    clients = await everyone(room_node, people, room)
     host, _, a, b, c = clients
     message_id = (await host.ack({"type": "chat.send", "text": "react to me"}))["message_id"]
     await a.ack({"type": "chat.react", "message_id": message_id, "emoji": "🎉"})
@@ -235,14 +243,14 @@ async def test_reactions_on_messages(sqlite_node: Node, people: People) -> None:
     await c.error({"type": "chat.react", "message_id": random_id(), "emoji": "x"}, "not-found")
     late_person = people.c
     await c.close()
-    late = await RoomClient.enter(sqlite_node, late_person, room)
+    late = await RoomClient.enter(room_node, late_person, room)
     assert late.snapshot["chat"][0]["reactions"] == {"🎉": [a.user_id]}
     await close_all([*clients, late])
 
 
-async def test_typing_is_volatile_and_may_be_addressed(sqlite_node: Node, people: People) -> None:
-    room = await room_with(sqlite_node, people)
-    clients = await everyone(sqlite_node, people, room)
+async def test_typing_is_volatile_and_may_be_addressed(room_node: Node, people: People) -> None:
+    room = await room_with(room_node, people)
+    clients = await everyone(room_node, people, room)
     host, cohost, a, b, c = clients
     await a.ack({"type": "chat.typing"})
     for client in (host, b, c):
@@ -263,9 +271,9 @@ async def test_typing_is_volatile_and_may_be_addressed(sqlite_node: Node, people
     await close_all(clients)
 
 
-async def test_chat_rate_limit_refuses_only_the_flooder(sqlite_node: Node, people: People) -> None:
-    room = await room_with(sqlite_node, people)
-    clients = await everyone(sqlite_node, people, room)
+async def test_chat_rate_limit_refuses_only_the_flooder(room_node: Node, people: People) -> None:
+    room = await room_with(room_node, people)
+    clients = await everyone(room_node, people, room)
     host, _, a, b, _ = clients
     refs = [await a.send({"type": "chat.send", "text": f"flood {i}"}) for i in range(40)]
     replies = [
@@ -289,9 +297,9 @@ async def test_chat_rate_limit_refuses_only_the_flooder(sqlite_node: Node, peopl
     await close_all(clients)
 
 
-async def test_slow_mode(sqlite_node: Node, people: People) -> None:
-    room = await room_with(sqlite_node, people)
-    clients = await everyone(sqlite_node, people, room)
+async def test_slow_mode(room_node: Node, people: People) -> None:
+    room = await room_with(room_node, people)
+    clients = await everyone(room_node, people, room)
     host, _, a, b, _ = clients
     await host.ack({"type": "room.settings", "slow_mode_seconds": 3600})
     for client in clients:
@@ -313,10 +321,10 @@ async def test_slow_mode(sqlite_node: Node, people: People) -> None:
 
 
 async def test_disabled_chat_removes_the_chat_grant_but_not_for_hosts(
-    sqlite_node: Node, people: People
+    room_node: Node, people: People
 ) -> None:
-    room = await room_with(sqlite_node, people)
-    clients = await everyone(sqlite_node, people, room)
+    room = await room_with(room_node, people)
+    clients = await everyone(room_node, people, room)
     host, cohost, a, b, _ = clients
     before = (await host.ack({"type": "chat.send", "text": "before"}))["message_id"]
     await host.ack({"type": "room.settings", "chat_enabled": False})
@@ -330,7 +338,7 @@ async def test_disabled_chat_removes_the_chat_grant_but_not_for_hosts(
     await cohost.ack({"type": "chat.send", "text": "co-hosts too"})
     await b.next(chat_with("co-hosts too"))
     # A newcomer's grants say so.
-    late = await RoomClient.enter(sqlite_node, people.c, room)
+    late = await RoomClient.enter(room_node, people.c, room)
     assert "chat" not in late.me["grants"]
     assert late.snapshot["room"]["settings"]["chat_enabled"] is False
     await host.ack({"type": "room.settings", "chat_enabled": True})
@@ -340,9 +348,9 @@ async def test_disabled_chat_removes_the_chat_grant_but_not_for_hosts(
     await close_all([*clients, late])
 
 
-async def test_ping_is_answered_with_pong(sqlite_node: Node, people: People) -> None:
-    room = await room_with(sqlite_node, people)
-    a = await RoomClient.enter(sqlite_node, people.a, room)
+async def test_ping_is_answered_with_pong(room_node: Node, people: People) -> None:
+    room = await room_with(room_node, people)
+    a = await RoomClient.enter(room_node, people.a, room)
     await a.send({"type": "ping", "ref": "are-you-there"})
     assert await a.next(of("pong")) == {"type": "pong", "ref": "are-you-there"}
     await a.send_raw('{"type": "ping"}')

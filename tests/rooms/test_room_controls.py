@@ -19,6 +19,7 @@ from roomclient import (
     register,
     rest,
     settle,
+    shared_sqlite_node,
 )
 
 from conftest import Node
@@ -34,13 +35,20 @@ class People:
 
 
 @pytest.fixture(scope="module")
-def people(sqlite_node: Node) -> People:
+def room_node(request: pytest.FixtureRequest) -> Node:
+    """The SQLite node the room modules share."""
+    node: Node = shared_sqlite_node(request)
+    return node
+
+
+@pytest.fixture(scope="module")
+def people(room_node: Node) -> People:
     return People(
-        register(sqlite_node, "instructor"),
-        register(sqlite_node),
-        register(sqlite_node),
-        register(sqlite_node),
-        register(sqlite_node),
+        register(room_node, "instructor"),
+        register(room_node),
+        register(room_node),
+        register(room_node),
+        register(room_node),
     )
 
 
@@ -52,8 +60,8 @@ async def classroom(node: Node, people: People, **settings: object) -> tuple[str
     return room, clients
 
 
-async def test_hands_queue_in_order_raised(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_hands_queue_in_order_raised(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, a, b = clients
     await a.ack({"type": "hand.raise"})
     await b.ack({"type": "hand.raise"})
@@ -64,7 +72,7 @@ async def test_hands_queue_in_order_raised(sqlite_node: Node, people: People) ->
         assert first["seq"] < second["seq"]
     # Raising again keeps the place and publishes nothing.
     assert (await a.ack({"type": "hand.raise"}))["position"] == 1
-    late = await RoomClient.enter(sqlite_node, people.c, room)
+    late = await RoomClient.enter(room_node, people.c, room)
     assert [h["user_id"] for h in late.snapshot["hands"]] == [a.user_id, b.user_id]
     assert all(h["at"] for h in late.snapshot["hands"])
     # Lower one's own; lowering someone else's takes `moderate`.
@@ -82,8 +90,8 @@ async def test_hands_queue_in_order_raised(sqlite_node: Node, people: People) ->
     await close_all([*clients, late])
 
 
-async def test_reaction_is_volatile(sqlite_node: Node, people: People) -> None:
-    _, clients = await classroom(sqlite_node, people)
+async def test_reaction_is_volatile(room_node: Node, people: People) -> None:
+    _, clients = await classroom(room_node, people)
     a = clients[1]
     await a.ack({"type": "reaction.send", "emoji": "👏"})
     for client in clients:
@@ -92,8 +100,8 @@ async def test_reaction_is_volatile(sqlite_node: Node, people: People) -> None:
     await close_all(clients)
 
 
-async def test_status_reports_only_what_changed(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_status_reports_only_what_changed(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, a, b = clients
     await a.ack({"type": "status.set", "camera": True, "mic": True})
     for client in clients:
@@ -108,14 +116,14 @@ async def test_status_reports_only_what_changed(sqlite_node: Node, people: Peopl
     await a.ack({"type": "status.set", "screen": True})
     await settle(b, host, a)
     assert not any("screen" in m for m in host.received(of("participant.status")))
-    late = await RoomClient.enter(sqlite_node, people.c, room)
+    late = await RoomClient.enter(room_node, people.c, room)
     [mine] = [p for p in late.snapshot["participants"] if p["user_id"] == a.user_id]
     assert (mine["camera"], mine["mic"], mine["screen"], mine["away"]) == (True, True, False, False)
     await close_all([*clients, late])
 
 
-async def test_mute_one_and_mute_all(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_mute_one_and_mute_all(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, a, b = clients
     await a.ack({"type": "status.set", "mic": True})
     await b.ack({"type": "status.set", "mic": True})
@@ -129,7 +137,7 @@ async def test_mute_one_and_mute_all(sqlite_node: Node, people: People) -> None:
         event = await client.next(of("room.muted_all"))
         assert event["by"] == host.user_id
     await host.error({"type": "participant.mute", "user_id": random_id()}, "not-found")
-    late = await RoomClient.enter(sqlite_node, people.c, room)
+    late = await RoomClient.enter(room_node, people.c, room)
     mics = {p["user_id"]: p["mic"] for p in late.snapshot["participants"]}
     # Everyone but the hosts is muted.
     assert mics[a.user_id] is False
@@ -139,9 +147,9 @@ async def test_mute_one_and_mute_all(sqlite_node: Node, people: People) -> None:
 
 
 async def test_ask_to_unmute_reaches_only_that_user_and_the_asker(
-    sqlite_node: Node, people: People
+    room_node: Node, people: People
 ) -> None:
-    _, clients = await classroom(sqlite_node, people)
+    _, clients = await classroom(room_node, people)
     host, a, b = clients
     await host.ack({"type": "participant.ask_unmute", "user_id": a.user_id})
     for client in (host, a):
@@ -153,13 +161,13 @@ async def test_ask_to_unmute_reaches_only_that_user_and_the_asker(
     await close_all(clients)
 
 
-async def test_spotlight(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_spotlight(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, a, _ = clients
     await host.ack({"type": "room.spotlight", "user_id": a.user_id})
     for client in clients:
         assert (await client.next(of("room.spotlight")))["user_id"] == a.user_id
-    late = await RoomClient.enter(sqlite_node, people.c, room)
+    late = await RoomClient.enter(room_node, people.c, room)
     assert late.snapshot["spotlight"] == a.user_id
     await host.ack({"type": "room.spotlight", "user_id": None})
     for client in (*clients, late):
@@ -168,8 +176,8 @@ async def test_spotlight(sqlite_node: Node, people: People) -> None:
     await close_all([*clients, late])
 
 
-async def test_roles_change_live_and_grants_follow(sqlite_node: Node, people: People) -> None:
-    _, clients = await classroom(sqlite_node, people)
+async def test_roles_change_live_and_grants_follow(room_node: Node, people: People) -> None:
+    _, clients = await classroom(room_node, people)
     host, a, b = clients
     # Promote a to presenter: screen sharing becomes possible at once.
     await host.ack({"type": "participant.set_role", "user_id": a.user_id, "role": "presenter"})
@@ -225,8 +233,8 @@ async def test_roles_change_live_and_grants_follow(sqlite_node: Node, people: Pe
     await close_all(clients)
 
 
-async def test_remove_closes_4030_and_allows_return(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_remove_closes_4030_and_allows_return(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, a, b = clients
     await host.error({"type": "participant.remove", "user_id": host.user_id}, "invalid")
     await host.ack({"type": "participant.remove", "user_id": a.user_id})
@@ -235,9 +243,9 @@ async def test_remove_closes_4030_and_allows_return(sqlite_node: Node, people: P
         assert (event["user_id"], event["ban"], event["by"]) == (a.user_id, False, host.user_id)
     assert await a.closed() == (4030, "removed by a host")
     assert any(m["type"] == "participant.removed" for m in a.log)
-    assert not any(p["user_id"] == a.user_id for p in (await fresh(sqlite_node, people.c, room)))
+    assert not any(p["user_id"] == a.user_id for p in (await fresh(room_node, people.c, room)))
     # Not banned: a may come back.
-    back = await RoomClient.enter(sqlite_node, people.a, room)
+    back = await RoomClient.enter(room_node, people.a, room)
     assert back.me["role"] == "participant"
     await close_all([host, b, back])
 
@@ -249,28 +257,28 @@ async def fresh(node: Node, person: Person, room: str) -> list[dict[str, object]
     return participants
 
 
-async def test_ban_closes_and_keeps_out(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_ban_closes_and_keeps_out(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, a, b = clients
-    spare_token = await join_token(sqlite_node, people.a, room)
-    second_tab = await RoomClient.open(sqlite_node, room, spare_token)
+    spare_token = await join_token(room_node, people.a, room)
+    second_tab = await RoomClient.open(room_node, room, spare_token)
     await host.ack({"type": "participant.remove", "user_id": a.user_id, "ban": True})
     assert (await b.next(of("participant.removed")))["ban"] is True
     # Every connection of the banned user closes.
     assert await a.closed() == (4030, "banned from this room")
     assert await second_tab.closed() == (4030, "banned from this room")
     # REST refuses a join token; an old token is refused on the socket with 4003.
-    refused = await rest(sqlite_node, people.a, "POST", f"/api/v1/rooms/{room}/join")
+    refused = await rest(room_node, people.a, "POST", f"/api/v1/rooms/{room}/join")
     assert refused.status_code == 403
     assert refused.headers["content-type"].startswith("application/problem+json")
-    again = await RoomClient.open(sqlite_node, room, spare_token, welcome=False)
+    again = await RoomClient.open(room_node, room, spare_token, welcome=False)
     assert await again.closed() == (4003, "banned from this room")
     assert again.received(of("welcome")) == []
     # The ban is listed; a re-invitation conflicts; lifting the ban lets a in again.
-    members = await rest(sqlite_node, people.host, "GET", f"/api/v1/rooms/{room}/members")
+    members = await rest(room_node, people.host, "GET", f"/api/v1/rooms/{room}/members")
     assert {m["user_id"]: m["banned"] for m in members.json()}[a.user_id] is True
     conflict = await rest(
-        sqlite_node,
+        room_node,
         people.host,
         "POST",
         f"/api/v1/rooms/{room}/members",
@@ -278,17 +286,21 @@ async def test_ban_closes_and_keeps_out(sqlite_node: Node, people: People) -> No
     )
     assert conflict.status_code == 409
     lifted = await rest(
-        sqlite_node, people.host, "DELETE", f"/api/v1/rooms/{room}/members/{a.user_id}"
+        room_node, people.host, "DELETE", f"/api/v1/rooms/{room}/members/{a.user_id}"
     )
     assert lifted.status_code == 204
-    await invite(sqlite_node, people.host, room, people.a, "participant")
-    back = await RoomClient.enter(sqlite_node, people.a, room)
+    unbanned = await host.next(of("participant.unbanned"))
+    assert (unbanned["user_id"], unbanned["by"]) == (a.user_id, host.user_id)
+    await settle(host, b)
+    assert b.received(of("participant.unbanned")) == []  # hosts only
+    await invite(room_node, people.host, room, people.a, "participant")
+    back = await RoomClient.enter(room_node, people.a, room)
     assert back.snapshot["room"]["status"] == "open"
     await close_all([host, b, back])
 
 
-async def test_settings_change_live(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_settings_change_live(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, a, b = clients
     await host.ack(
         {
@@ -303,73 +315,73 @@ async def test_settings_change_live(sqlite_node: Node, people: People) -> None:
         assert event["changes"] == {"whiteboard_locked": True, "notes_locked": True}
     # Nothing changes: acknowledged, nothing published.
     await host.ack({"type": "room.settings", "notes_locked": True})
-    late = await RoomClient.enter(sqlite_node, people.c, room)
+    late = await RoomClient.enter(room_node, people.c, room)
     assert "whiteboard_write" not in late.me["grants"]
     assert "notes_write" not in late.me["grants"]
     assert late.snapshot["room"]["settings"]["whiteboard_locked"] is True
-    joined = await rest(sqlite_node, people.b, "POST", f"/api/v1/rooms/{room}/join")
+    joined = await rest(room_node, people.b, "POST", f"/api/v1/rooms/{room}/join")
     assert {d["access"] for d in joined.json()["documents"]} == {"read"}
     await settle(host, a, b, late)
     assert len(a.received(of("room.settings"))) == 1
     await close_all([*clients, late])
 
 
-async def test_locked_room_keeps_newcomers_out(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_locked_room_keeps_newcomers_out(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, a, b = clients
-    newcomer_token = await join_token(sqlite_node, people.c, room)  # c never came in
+    newcomer_token = await join_token(room_node, people.c, room)  # c never came in
     await host.ack({"type": "room.settings", "locked": True})
     await a.next(of("room.settings", changes={"locked": True}))
-    refused = await rest(sqlite_node, people.c, "POST", f"/api/v1/rooms/{room}/join")
+    refused = await rest(room_node, people.c, "POST", f"/api/v1/rooms/{room}/join")
     assert refused.status_code == 403
-    late = await RoomClient.open(sqlite_node, room, newcomer_token, welcome=False)
+    late = await RoomClient.open(room_node, room, newcomer_token, welcome=False)
     assert await late.closed() == (4003, "room locked")
     # Someone who has been in may come back.
     await a.close()
-    back = await RoomClient.enter(sqlite_node, people.a, room)
+    back = await RoomClient.enter(room_node, people.a, room)
     await host.next(of("presence.connected", conn_id=back.conn_id))
     await host.ack({"type": "room.settings", "locked": False})
-    c = await RoomClient.enter(sqlite_node, people.c, room)
+    c = await RoomClient.enter(room_node, people.c, room)
     await close_all([host, b, back, c])
 
 
-async def test_room_full_closes_4009(sqlite_node: Node, people: People) -> None:
-    room = await create_room(sqlite_node, people.host, max_participants=1)
+async def test_room_full_closes_4009(room_node: Node, people: People) -> None:
+    room = await create_room(room_node, people.host, max_participants=1)
     for person in (people.a, people.b):
-        await invite(sqlite_node, people.host, room, person, "participant")
-    host = await RoomClient.enter(sqlite_node, people.host, room)
-    a = await RoomClient.enter(sqlite_node, people.a, room)
+        await invite(room_node, people.host, room, person, "participant")
+    host = await RoomClient.enter(room_node, people.host, room)
+    a = await RoomClient.enter(room_node, people.a, room)
     b = await RoomClient.open(
-        sqlite_node, room, await join_token(sqlite_node, people.b, room), welcome=False
+        room_node, room, await join_token(room_node, people.b, room), welcome=False
     )
     assert await b.closed() == (4009, "room full")
     # Hosts do not count, and a second tab of someone inside is not a new participant.
-    a2 = await RoomClient.enter(sqlite_node, people.a, room)
+    a2 = await RoomClient.enter(room_node, people.a, room)
     assert a2.me["user_id"] == a.user_id
     second = await host.next(of("presence.connected", conn_id=a2.conn_id))
     assert second["first"] is False
     await a.close()
     await a2.close()
     await host.next(lambda m: m.get("type") == "presence.disconnected" and m["last"])
-    b2 = await RoomClient.enter(sqlite_node, people.b, room)
+    b2 = await RoomClient.enter(room_node, people.b, room)
     await close_all([host, b2])
 
 
-async def test_end_closes_every_socket_with_4010(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_end_closes_every_socket_with_4010(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, a, _ = clients
     await a.error({"type": "room.end"}, "forbidden")
-    token = await join_token(sqlite_node, people.c, room)
+    token = await join_token(room_node, people.c, room)
     await host.send({"type": "room.end"})
     for client in clients:
         event = await client.next(of("room.ended"))
         assert event["by"] == host.user_id
         datetime.fromisoformat(event["at"])
         assert await client.closed() == (4010, "room ended")
-    refused = await rest(sqlite_node, people.c, "POST", f"/api/v1/rooms/{room}/join")
+    refused = await rest(room_node, people.c, "POST", f"/api/v1/rooms/{room}/join")
     assert refused.status_code == 410
-    late = await RoomClient.open(sqlite_node, room, token, welcome=False)
+    late = await RoomClient.open(room_node, room, token, welcome=False)
     assert await late.closed() == (4010, "room ended")
-    got = await rest(sqlite_node, people.host, "GET", f"/api/v1/rooms/{room}")
+    got = await rest(room_node, people.host, "GET", f"/api/v1/rooms/{room}")
     assert got.json()["status"] == "ended"
     assert got.json()["ended_at"] is not None

@@ -17,6 +17,7 @@ from roomclient import (
     register,
     rest,
     settle,
+    shared_sqlite_node,
 )
 
 from conftest import Node
@@ -30,11 +31,18 @@ class People:
 
 
 @pytest.fixture(scope="module")
-def people(sqlite_node: Node) -> People:
+def room_node(request: pytest.FixtureRequest) -> Node:
+    """The SQLite node the room modules share."""
+    node: Node = shared_sqlite_node(request)
+    return node
+
+
+@pytest.fixture(scope="module")
+def people(room_node: Node) -> People:
     return People(
-        register(sqlite_node, "instructor"),
-        register(sqlite_node),
-        [register(sqlite_node) for _ in range(4)],
+        register(room_node, "instructor"),
+        register(room_node),
+        [register(room_node) for _ in range(4)],
     )
 
 
@@ -56,10 +64,10 @@ async def wait_in_lobby(node: Node, person: Person, room: str) -> RoomClient:
     return client
 
 
-async def test_admit_lets_a_waiting_person_in(sqlite_node: Node, people: People) -> None:
-    room, host, invited = await lobby_room(sqlite_node, people)
+async def test_admit_lets_a_waiting_person_in(room_node: Node, people: People) -> None:
+    room, host, invited = await lobby_room(room_node, people)
     guest_person = people.guests[0]
-    guest = await wait_in_lobby(sqlite_node, guest_person, room)
+    guest = await wait_in_lobby(room_node, guest_person, room)
     # Hosts hear of it; participants do not.
     waiting = await host.next(of("lobby.waiting"))
     assert waiting["user"]["user_id"] == guest_person.user_id
@@ -68,14 +76,14 @@ async def test_admit_lets_a_waiting_person_in(sqlite_node: Node, people: People)
     # Only ping is answered while waiting.
     await guest.send({"type": "chat.send", "text": "let me in"})
     await guest.send({"type": "ping", "ref": "waiting"})
-    await guest.next(of("pong"))
+    assert await guest.next(of("pong")) == {"type": "pong", "ref": "waiting"}
     await settle(host, invited)
     assert invited.received(of("lobby.waiting")) == []
     assert host.received(lambda m: m.get("type") == "chat.message") == []
     # A host who arrives later sees the queue in the snapshot; participants never do.
-    host2 = await RoomClient.enter(sqlite_node, people.host, room)
+    host2 = await RoomClient.enter(room_node, people.host, room)
     assert [w["user_id"] for w in host2.snapshot["lobby"]] == [guest_person.user_id]
-    invited2 = await RoomClient.enter(sqlite_node, people.invited, room)
+    invited2 = await RoomClient.enter(room_node, people.invited, room)
     assert invited2.snapshot["lobby"] == []
     # Admission: the guest gets the welcome and a snapshot.
     await host.ack({"type": "lobby.admit", "user_id": guest_person.user_id})
@@ -91,16 +99,16 @@ async def test_admit_lets_a_waiting_person_in(sqlite_node: Node, people: People)
     assert invited.received(of("lobby.admitted")) == []
     # Once admitted, a reconnect does not wait again.
     await guest.close()
-    again = await RoomClient.enter(sqlite_node, guest_person, room)
+    again = await RoomClient.enter(room_node, guest_person, room)
     assert again.welcome is not None
     await host.error({"type": "lobby.admit", "user_id": random_id()}, "not-found")
     await close_all([host, invited, host2, invited2, again])
 
 
-async def test_deny_closes_4031(sqlite_node: Node, people: People) -> None:
-    room, host, invited = await lobby_room(sqlite_node, people)
+async def test_deny_closes_4031(room_node: Node, people: People) -> None:
+    room, host, invited = await lobby_room(room_node, people)
     guest_person = people.guests[1]
-    guest = await wait_in_lobby(sqlite_node, guest_person, room)
+    guest = await wait_in_lobby(room_node, guest_person, room)
     await host.next(of("lobby.waiting"))
     await invited.error({"type": "lobby.deny", "user_id": guest_person.user_id}, "forbidden")
     await host.ack({"type": "lobby.deny", "user_id": guest_person.user_id})
@@ -117,26 +125,26 @@ async def test_deny_closes_4031(sqlite_node: Node, people: People) -> None:
     await close_all([host, invited])
 
 
-async def test_leaving_the_lobby_tells_the_hosts(sqlite_node: Node, people: People) -> None:
-    room, host, invited = await lobby_room(sqlite_node, people)
+async def test_leaving_the_lobby_tells_the_hosts(room_node: Node, people: People) -> None:
+    room, host, invited = await lobby_room(room_node, people)
     guest_person = people.guests[2]
-    guest = await wait_in_lobby(sqlite_node, guest_person, room)
+    guest = await wait_in_lobby(room_node, guest_person, room)
     await host.next(of("lobby.waiting"))
     await guest.close()
     left = await host.next(of("lobby.left"))
     assert left["user_id"] == guest_person.user_id
     await host.error({"type": "lobby.admit", "user_id": guest_person.user_id}, "not-found")
-    late = await RoomClient.enter(sqlite_node, people.host, room)
+    late = await RoomClient.enter(room_node, people.host, room)
     assert late.snapshot["lobby"] == []
     await close_all([host, invited, late])
 
 
 async def test_turning_the_lobby_off_admits_everyone_waiting(
-    sqlite_node: Node, people: People
+    room_node: Node, people: People
 ) -> None:
-    room, host, invited = await lobby_room(sqlite_node, people)
-    first = await wait_in_lobby(sqlite_node, people.guests[0], room)
-    second = await wait_in_lobby(sqlite_node, people.guests[3], room)
+    room, host, invited = await lobby_room(room_node, people)
+    first = await wait_in_lobby(room_node, people.guests[0], room)
+    second = await wait_in_lobby(room_node, people.guests[3], room)
     await host.next(of("lobby.waiting"))
     await host.next(of("lobby.waiting"))
     await host.ack({"type": "room.settings", "lobby": False})
@@ -144,7 +152,23 @@ async def test_turning_the_lobby_off_admits_everyone_waiting(
         await guest.next(of("welcome"))
         assert guest.snapshot["room"]["settings"]["lobby"] is False
     # Now an open room without a lobby: newcomers come straight in.
-    token = await join_token(sqlite_node, people.guests[1], room)
-    direct = await RoomClient.open(sqlite_node, room, token)
+    token = await join_token(room_node, people.guests[1], room)
+    direct = await RoomClient.open(room_node, room, token)
     assert direct.welcome is not None
     await close_all([host, invited, first, second, direct])
+
+
+async def test_bad_frames_in_the_lobby_close_like_in_the_room(
+    room_node: Node, people: People
+) -> None:
+    room, host, invited = await lobby_room(room_node, people)
+    binary = await wait_in_lobby(room_node, people.guests[0], room)
+    await host.next(of("lobby.waiting"))
+    await binary.send_raw(b"\x00\x01")
+    assert await binary.closed() == (1003, "send JSON text frames")
+    assert (await host.next(of("lobby.left")))["user_id"] == people.guests[0].user_id
+    huge = await wait_in_lobby(room_node, people.guests[1], room)
+    await huge.send_raw('{"type": "ping", "pad": "' + "x" * 20_000 + '"}')
+    assert (await huge.closed())[0] == 1009
+    await host.next(of("lobby.left"))
+    await close_all([host, invited])

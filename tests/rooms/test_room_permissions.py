@@ -25,6 +25,7 @@ from roomclient import (
     random_id,
     register,
     rest,
+    shared_sqlite_node,
 )
 
 from conftest import Node
@@ -125,20 +126,27 @@ def test_matrix_covers_every_message_type() -> None:
 
 
 @pytest.fixture(scope="module")
-def people(sqlite_node: Node) -> dict[str, Person]:
-    found = {"host": register(sqlite_node, "instructor")}
+def room_node(request: pytest.FixtureRequest) -> Node:
+    """The SQLite node the room modules share."""
+    node: Node = shared_sqlite_node(request)
+    return node
+
+
+@pytest.fixture(scope="module")
+def people(room_node: Node) -> dict[str, Person]:
+    found = {"host": register(room_node, "instructor")}
     for role in ROLES[1:]:
-        found[role] = register(sqlite_node)
-    found["target"] = register(sqlite_node)
+        found[role] = register(room_node)
+    found["target"] = register(room_node)
     return found
 
 
 @pytest.fixture(scope="module")
-async def room(sqlite_node: Node, people: dict[str, Person]) -> Room:
-    room_id = await create_room(sqlite_node, people["host"])
+async def room(room_node: Node, people: dict[str, Person]) -> Room:
+    room_id = await create_room(room_node, people["host"])
     for role in ROLES[1:]:
-        await invite(sqlite_node, people["host"], room_id, people[role], role)
-    await invite(sqlite_node, people["host"], room_id, people["target"], "participant")
+        await invite(room_node, people["host"], room_id, people[role], role)
+    await invite(room_node, people["host"], room_id, people["target"], "participant")
     return Room(room_id, people, people["target"], "")
 
 
@@ -151,17 +159,17 @@ async def outcome(client: RoomClient, message: Message) -> Message:
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_each_role_may_do_exactly_what_its_grants_say(
-    sqlite_node: Node, room: Room, role: str
+    room_node: Node, room: Room, role: str
 ) -> None:
-    host = await RoomClient.enter(sqlite_node, room.people["host"], room.room_id)
-    target = await RoomClient.enter(sqlite_node, room.target, room.room_id)
+    host = await RoomClient.enter(room_node, room.people["host"], room.room_id)
+    target = await RoomClient.enter(room_node, room.target, room.room_id)
     await target.ack({"type": "hand.raise"})
     message_id = (await host.ack({"type": "chat.send", "text": "the host's words"}))["message_id"]
     subject = Room(room.room_id, room.people, room.target, message_id)
     actor = (
         host
         if role == "host"
-        else await RoomClient.enter(sqlite_node, room.people[role], room.room_id)
+        else await RoomClient.enter(room_node, room.people[role], room.room_id)
     )
     assert actor.me["role"] == role
     wrong: list[str] = []
@@ -182,12 +190,12 @@ async def test_each_role_may_do_exactly_what_its_grants_say(
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_breakout_create_and_room_end_by_role(
-    sqlite_node: Node, people: dict[str, Person], role: str
+    room_node: Node, people: dict[str, Person], role: str
 ) -> None:
-    room_id = await create_room(sqlite_node, people["host"])
+    room_id = await create_room(room_node, people["host"])
     if role != "host":
-        await invite(sqlite_node, people["host"], room_id, people[role], role)
-    actor = await RoomClient.enter(sqlite_node, people[role], room_id)
+        await invite(room_node, people["host"], room_id, people[role], role)
+    actor = await RoomClient.enter(room_node, people[role], room_id)
     for kind in ("breakout.create", "room.end"):
         build, allowed = MATRIX[kind]
         reply = await actor.request(build(Room(room_id, people, people["target"], "")))
@@ -202,15 +210,15 @@ async def test_breakout_create_and_room_end_by_role(
         await actor.close()
 
 
-async def test_co_hosts_and_the_host(sqlite_node: Node, people: dict[str, Person]) -> None:
+async def test_co_hosts_and_the_host(room_node: Node, people: dict[str, Person]) -> None:
     """Co-hosts assign presenter, participant and observer; only the host makes co-hosts;
     nobody but the host acts on the host -- over the socket and over REST."""
-    room_id = await create_room(sqlite_node, people["host"])
-    await invite(sqlite_node, people["host"], room_id, people["co-host"], "co-host")
-    await invite(sqlite_node, people["host"], room_id, people["target"], "participant")
-    host = await RoomClient.enter(sqlite_node, people["host"], room_id)
-    cohost = await RoomClient.enter(sqlite_node, people["co-host"], room_id)
-    target = await RoomClient.enter(sqlite_node, people["target"], room_id)
+    room_id = await create_room(room_node, people["host"])
+    await invite(room_node, people["host"], room_id, people["co-host"], "co-host")
+    await invite(room_node, people["host"], room_id, people["target"], "participant")
+    host = await RoomClient.enter(room_node, people["host"], room_id)
+    cohost = await RoomClient.enter(room_node, people["co-host"], room_id)
+    target = await RoomClient.enter(room_node, people["target"], room_id)
     for role in ("presenter", "observer", "participant"):
         await cohost.ack({"type": "participant.set_role", "user_id": target.user_id, "role": role})
         await target.next(of("participant.role", role=role))
@@ -230,7 +238,7 @@ async def test_co_hosts_and_the_host(sqlite_node: Node, people: dict[str, Person
     # REST: a co-host invites, but not as co-host or host; participants do not invite.
     extra = people["presenter"]
     made = await rest(
-        sqlite_node,
+        room_node,
         people["co-host"],
         "POST",
         f"/api/v1/rooms/{room_id}/members",
@@ -239,7 +247,7 @@ async def test_co_hosts_and_the_host(sqlite_node: Node, people: dict[str, Person
     assert made.status_code == 201, made.text
     for role in ("co-host", "host"):
         refused = await rest(
-            sqlite_node,
+            room_node,
             people["co-host"],
             "POST",
             f"/api/v1/rooms/{room_id}/members",
@@ -253,13 +261,13 @@ async def test_co_hosts_and_the_host(sqlite_node: Node, people: dict[str, Person
         ("POST", f"/api/v1/rooms/{room_id}/end", None),
         ("GET", f"/api/v1/rooms/{room_id}/attendance", None),
     ):
-        refused = await rest(sqlite_node, people["target"], method, path, json=body)
+        refused = await rest(room_node, people["target"], method, path, json=body)
         assert refused.status_code == 403, (method, path, refused.text)
         assert refused.headers["content-type"].startswith("application/problem+json")
     # A join token carries the role's grants.
-    token_info = await rest(sqlite_node, extra, "POST", f"/api/v1/rooms/{room_id}/join")
+    token_info = await rest(room_node, extra, "POST", f"/api/v1/rooms/{room_id}/join")
     assert token_info.json()["role"] == "presenter"
     assert "publish_screen" in token_info.json()["grants"]
     assert "moderate" not in token_info.json()["grants"]
-    assert await join_token(sqlite_node, extra, room_id)
+    assert await join_token(room_node, extra, room_id)
     await close_all([host, cohost, target])

@@ -15,6 +15,7 @@ from roomclient import (
     random_id,
     register,
     settle,
+    shared_sqlite_node,
 )
 
 from conftest import Node
@@ -30,13 +31,20 @@ class People:
 
 
 @pytest.fixture(scope="module")
-def people(sqlite_node: Node) -> People:
+def room_node(request: pytest.FixtureRequest) -> Node:
+    """The SQLite node the room modules share."""
+    node: Node = shared_sqlite_node(request)
+    return node
+
+
+@pytest.fixture(scope="module")
+def people(room_node: Node) -> People:
     return People(
-        register(sqlite_node, "instructor"),
-        register(sqlite_node),
-        register(sqlite_node),
-        register(sqlite_node),
-        register(sqlite_node),
+        register(room_node, "instructor"),
+        register(room_node),
+        register(room_node),
+        register(room_node),
+        register(room_node),
     )
 
 
@@ -60,8 +68,8 @@ QUESTION = {
 }
 
 
-async def test_named_poll_from_creation_to_close(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_named_poll_from_creation_to_close(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, cohost, a, b, watcher = clients
     poll_id = (await host.ack(QUESTION))["poll_id"]
     for client in clients:
@@ -92,7 +100,7 @@ async def test_named_poll_from_creation_to_close(sqlite_node: Node, people: Peop
     await b.ack({"type": "poll.vote", "poll_id": poll_id, "choices": [1]})
 
     # Live results: hosts see tallies and voters, participants only their own vote.
-    host_view = await RoomClient.enter(sqlite_node, people.host, room)
+    host_view = await RoomClient.enter(room_node, people.host, room)
     [poll] = host_view.snapshot["polls"]
     assert poll["results"] == {
         "counts": [0, 2, 0],
@@ -100,7 +108,7 @@ async def test_named_poll_from_creation_to_close(sqlite_node: Node, people: Peop
         "voters": {a.user_id: [1], b.user_id: [1]},
     }
     await a.close()
-    a2 = await RoomClient.enter(sqlite_node, people.a, room)
+    a2 = await RoomClient.enter(room_node, people.a, room)
     [poll] = a2.snapshot["polls"]
     assert poll["my_vote"] == [1]
     assert "results" not in poll
@@ -121,7 +129,7 @@ async def test_named_poll_from_creation_to_close(sqlite_node: Node, people: Peop
     # Closing or publishing twice changes nothing.
     await host.ack({"type": "poll.close", "poll_id": poll_id})
     await host.ack({"type": "poll.publish", "poll_id": poll_id})
-    late = await RoomClient.enter(sqlite_node, people.watcher, room)
+    late = await RoomClient.enter(room_node, people.watcher, room)
     [poll] = late.snapshot["polls"]
     assert (poll["status"], poll["published"]) == ("closed", True)
     assert poll["results"] == {"counts": [0, 2, 0], "votes": 2}
@@ -130,8 +138,8 @@ async def test_named_poll_from_creation_to_close(sqlite_node: Node, people: Peop
     await close_all([*clients, host_view, a2, late])
 
 
-async def test_anonymous_poll_hides_the_voter(sqlite_node: Node, people: People) -> None:
-    room, clients = await classroom(sqlite_node, people)
+async def test_anonymous_poll_hides_the_voter(room_node: Node, people: People) -> None:
+    room, clients = await classroom(room_node, people)
     host, cohost, a, b, _ = clients
     poll_id = (
         await host.ack({**QUESTION, "anonymous": True, "multiple": True, "question": "Honest?"})
@@ -152,14 +160,14 @@ async def test_anonymous_poll_hides_the_voter(sqlite_node: Node, people: People)
     assert "by" not in mine
     assert mine["choices"] == [0, 2]
     await a.error({"type": "poll.vote", "poll_id": poll_id, "choices": [1]}, "already-voted")
-    host_view = await RoomClient.enter(sqlite_node, people.host, room)
+    host_view = await RoomClient.enter(room_node, people.host, room)
     [poll] = host_view.snapshot["polls"]
     assert poll["results"] == {"counts": [1, 1, 1], "votes": 2}  # no `voters` list
     await close_all([*clients, host_view])
 
 
-async def test_poll_limits_and_unknown_polls(sqlite_node: Node, people: People) -> None:
-    _, clients = await classroom(sqlite_node, people)
+async def test_poll_limits_and_unknown_polls(room_node: Node, people: People) -> None:
+    _, clients = await classroom(room_node, people)
     host, _, a, _, _ = clients
     await host.error({**QUESTION, "options": ["Same", "Same"]}, "invalid")
     missing = random_id()

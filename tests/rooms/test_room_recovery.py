@@ -23,6 +23,7 @@ from roomclient import (
     of,
     register,
     settle,
+    shared_sqlite_node,
 )
 
 from conftest import Node, start_node
@@ -43,8 +44,15 @@ def people_on(node: Node) -> People:
 
 
 @pytest.fixture(scope="module")
-def people(sqlite_node: Node) -> People:
-    return people_on(sqlite_node)
+def room_node(request: pytest.FixtureRequest) -> Node:
+    """The SQLite node the room modules share."""
+    node: Node = shared_sqlite_node(request)
+    return node
+
+
+@pytest.fixture(scope="module")
+def people(room_node: Node) -> People:
+    return people_on(room_node)
 
 
 def texts(messages: list[Message]) -> list[str]:
@@ -52,14 +60,14 @@ def texts(messages: list[Message]) -> list[str]:
 
 
 async def test_drop_during_500_messages_then_recover_exactly_once_in_order(
-    sqlite_node: Node, people: People
+    room_node: Node, people: People
 ) -> None:
-    room = await create_room(sqlite_node, people.host, open=True)
-    host = await RoomClient.enter(sqlite_node, people.host, room)
-    a = await RoomClient.enter(sqlite_node, people.a, room)
-    a_token = await join_token(sqlite_node, people.a, room)
+    room = await create_room(room_node, people.host, open=True)
+    host = await RoomClient.enter(room_node, people.host, room)
+    a = await RoomClient.enter(room_node, people.a, room)
+    a_token = await join_token(room_node, people.a, room)
     # One connection may send 10 chat messages at once, then 5 a second: use many.
-    pool = await ChatPool.open(sqlite_node, people.sender, room, size=MESSAGES // 10 + 2)
+    pool = await ChatPool.open(room_node, people.sender, room, size=MESSAGES // 10 + 2)
     expected = [f"message {i:03d}" for i in range(MESSAGES)]
     sent = 0
     dropped = asyncio.Event()
@@ -85,7 +93,7 @@ async def test_drop_during_500_messages_then_recover_exactly_once_in_order(
     await back_in.wait()
     # Reconnect while messages are still being sent.
     a2 = await RoomClient.open(
-        sqlite_node, room, a_token, epoch=since[0], seq=since[1], label="a-again"
+        room_node, room, a_token, epoch=since[0], seq=since[1], label="a-again"
     )
     await sender
     await a2.next(chat_with(expected[-1]))
@@ -111,19 +119,19 @@ async def test_drop_during_500_messages_then_recover_exactly_once_in_order(
 
 
 async def test_positions_that_cannot_be_recovered_get_a_snapshot(
-    sqlite_node: Node, people: People
+    room_node: Node, people: People
 ) -> None:
-    room = await create_room(sqlite_node, people.host, open=True)
-    host = await RoomClient.enter(sqlite_node, people.host, room)
+    room = await create_room(room_node, people.host, open=True)
+    host = await RoomClient.enter(room_node, people.host, room)
     await host.ack({"type": "chat.send", "text": "in the snapshot"})
-    token = await join_token(sqlite_node, people.a, room)
+    token = await join_token(room_node, people.a, room)
     assert host.epoch is not None and host.seq is not None
     cases = {
         "epoch changed": {"epoch": "0123456789abcdef", "seq": 1},
         "offset ahead of stream": {"epoch": host.epoch, "seq": host.seq + 1000},
     }
     for reason, position in cases.items():
-        client = await RoomClient.open(sqlite_node, room, token, **position)
+        client = await RoomClient.open(room_node, room, token, **position)
         assert client.welcome is not None
         assert client.welcome["recovered"] is False
         assert client.welcome["recovery_failed"] == reason
@@ -132,7 +140,7 @@ async def test_positions_that_cannot_be_recovered_get_a_snapshot(
         await client.close()
     # No position (or a malformed one): a plain snapshot, no complaint.
     for query in ({}, {"epoch": host.epoch}, {"epoch": host.epoch, "seq": "x"}):
-        client = await RoomClient.open(sqlite_node, room, token, **query)
+        client = await RoomClient.open(room_node, room, token, **query)
         assert client.welcome is not None
         assert client.welcome["recovered"] is False
         assert "recovery_failed" not in client.welcome
@@ -140,12 +148,12 @@ async def test_positions_that_cannot_be_recovered_get_a_snapshot(
     await host.close()
 
 
-async def test_recovery_skips_events_for_others(sqlite_node: Node, people: People) -> None:
-    room = await create_room(sqlite_node, people.host, open=True)
-    host = await RoomClient.enter(sqlite_node, people.host, room)
-    a = await RoomClient.enter(sqlite_node, people.a, room)
-    b = await RoomClient.enter(sqlite_node, people.b, room)
-    token = await join_token(sqlite_node, people.a, room)
+async def test_recovery_skips_events_for_others(room_node: Node, people: People) -> None:
+    room = await create_room(room_node, people.host, open=True)
+    host = await RoomClient.enter(room_node, people.host, room)
+    a = await RoomClient.enter(room_node, people.a, room)
+    b = await RoomClient.enter(room_node, people.b, room)
+    token = await join_token(room_node, people.a, room)
     await a.close()
     assert a.epoch is not None and a.seq is not None
     await b.ack({"type": "chat.send", "text": "public 1"})
@@ -153,7 +161,7 @@ async def test_recovery_skips_events_for_others(sqlite_node: Node, people: Peopl
     await b.ack({"type": "chat.send", "text": "public 2"})
     await host.ack({"type": "participant.ask_unmute", "user_id": b.user_id})
     await b.ack({"type": "chat.send", "text": "public 3"})
-    a2 = await RoomClient.open(sqlite_node, room, token, epoch=a.epoch, seq=a.seq)
+    a2 = await RoomClient.open(room_node, room, token, epoch=a.epoch, seq=a.seq)
     await a2.next(chat_with("public 3"))
     assert a2.welcome is not None and a2.welcome["recovered"] is True
     assert texts(a2.log) == ["public 1", "public 2", "public 3"]

@@ -26,9 +26,21 @@ from conftest import Node, start_node
 
 QUEUE_BYTES = 65_536
 # A chat message of 3500 four-byte characters: about 14 KB on the wire, under the 16 KB
-# inbound cap. Kernel buffers on loopback grow to a few MB; 600 of them is far more.
+# inbound cap. The server's kernel send buffer on loopback grows to `tcp_wmem` max (4 MB
+# by default); twice what the buffers and the queue can hold is a generous bound.
 BIG = "😀" * 3500
-MAX_MESSAGES = 600
+
+
+def _max_messages() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/tcp_wmem") as limits:
+            send_buffer = int(limits.read().split()[2])
+    except (OSError, ValueError, IndexError):
+        send_buffer = 4 << 20
+    return 2 * (send_buffer + QUEUE_BYTES + (1 << 17)) // 14_000 + 50
+
+
+MAX_MESSAGES = _max_messages()
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +67,7 @@ async def test_stalled_client_is_closed_4008_and_others_get_everything(
     room = await create_room(node, host_person, open=True)
     host = await RoomClient.enter(node, host_person, room)
     watcher = await RoomClient.enter(node, stalled_person, room)  # same user, another tab
-    pool = await ChatPool.open(node, sender, room, size=30)
+    pool = await ChatPool.open(node, sender, room, size=max(30, MAX_MESSAGES // 20))
 
     # The stalled client: handshake, read the welcome, then never read again.
     token = await join_token(node, stalled_person, room)

@@ -167,3 +167,30 @@ async def test_send_failure_propagates_and_closes_queue() -> None:
         await task
     assert not writer.offer(b"y")
     assert not writer.slow
+
+
+def test_catch_up_frames_do_not_count_against_the_bound() -> None:
+    queue = OutboundQueue(max_bytes=4)
+    assert queue.offer(b"a snapshot far bigger than the bound", catch_up=True)
+    assert queue.offer(b"recovered backlog", catch_up=True)
+    assert queue.pending_bytes == 0
+    assert queue.offer(b"live")  # live frames still have the whole bound
+    assert not queue.offer(b"x")
+    assert queue.slow
+
+
+async def test_writer_batches_up_to_a_bounded_size() -> None:
+    send = Recorder()
+    send.gate.clear()
+    writer = ConnectionWriter(send, max_queue_bytes=1 << 20, join=b"\n".join)
+    task = writer.start()
+    writer.offer(b"first")
+    await asyncio.sleep(0)  # the writer holds "first" in send()
+    chunks = [bytes([65 + i]) * 30_000 for i in range(3)]
+    for chunk in chunks:
+        writer.offer(chunk)
+    writer.close()
+    send.gate.set()
+    await task
+    # Two 30 KB frames fit one 64 KB batch, the third goes in the next: in order, all there.
+    assert send.frames == [b"first", chunks[0] + b"\n" + chunks[1], chunks[2]]
