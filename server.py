@@ -39,6 +39,7 @@ from persistence.group_commit import GroupCommitter
 from realtime.broker import Broker
 from realtime.hub import Hub
 from realtime.memory_broker import InMemoryBroker
+from realtime.redis_broker import RedisBroker
 from realtime.yjs.document import DocumentLimits
 from rooms import frames
 from rooms.document_service import DocumentService, build_documents
@@ -74,7 +75,11 @@ class Realtime:
 
 def build_realtime(settings: Settings, parts: Components) -> Realtime:
     """Broker -> hub -> rooms; the in-memory broker until Redis is configured."""
-    broker = InMemoryBroker(history_size=settings.room_history_size)
+    broker: Broker = (
+        RedisBroker(settings.redis_url, history_size=settings.room_history_size)
+        if settings.redis_url
+        else InMemoryBroker(history_size=settings.room_history_size)
+    )
     hub = Hub(broker, render=frames.render, recovery_limit=settings.room_history_size)
     committer = GroupCommitter(parts.sessionmaker, max_delay=settings.group_commit_delay_ms / 1000)
     manager = RoomManager(
@@ -85,6 +90,8 @@ def build_realtime(settings: Settings, parts: Components) -> Realtime:
         secret=settings.secret_key,
     )
     hub.observe = manager.observe
+    if isinstance(broker, RedisBroker):
+        broker.on_reset = manager.on_broker_reset
     return Realtime(broker, hub, committer, manager)
 
 
@@ -299,19 +306,38 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
     # installs its own handlers while it runs and restores these afterwards.
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _stopped)
-    DrainingServer(config, drain=app.state.drain).run()
+    DrainingServer(
+        config,
+        readiness=app.state.readiness,
+        drain=app.state.drain,
+        delay=settings.shutdown_delay_seconds,
+    ).run()
 
 
 class DrainingServer(uvicorn.Server):
-    """uvicorn, but WebSockets are closed by the app with 1001 before uvicorn's own 1012."""
+    """uvicorn with a graceful drain: report not-ready for ``delay`` seconds while still
+    serving (so load balancers stop sending), stop accepting, close WebSockets with 1001
+    (before uvicorn's own 1012), then let uvicorn finish."""
 
-    def __init__(self, config: uvicorn.Config, *, drain: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        *,
+        readiness: health.Readiness,
+        drain: Callable[[], Awaitable[None]],
+        delay: float,
+    ) -> None:
         super().__init__(config)
+        self._readiness = readiness
         self._drain = drain
+        self._delay = delay
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._readiness.draining = True
+        if self._delay:
+            await asyncio.sleep(self._delay)
         for server in self.servers:
-            server.close()  # stop accepting first
+            server.close()
         await self._drain()
         await super().shutdown(sockets)
 

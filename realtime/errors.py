@@ -40,6 +40,13 @@ class ServerShutdownError(RealtimeError):
     default_reason = "server shutting down"
 
 
+class ResyncError(RealtimeError):
+    """The server lost track of a channel's history; reconnect and take a fresh snapshot."""
+
+    close_code = 1012
+    default_reason = "reconnect to resync"
+
+
 class ProtocolError(RealtimeError):
     """The client sent a frame the protocol cannot parse or does not allow."""
 
@@ -104,6 +111,7 @@ class RateLimitedError(RealtimeError):
 ERROR_TYPES: Final[tuple[type[RealtimeError], ...]] = (
     RealtimeError,
     ServerShutdownError,
+    ResyncError,
     ProtocolError,
     UnsupportedDataError,
     MessageTooLargeError,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from realtime.broker import Publication
 from realtime.connection import Frame
-from realtime.errors import RealtimeError, ServerShutdownError
+from realtime.errors import RealtimeError, ResyncError, ServerShutdownError
 from realtime.hub import Hub
 from rooms import breakouts, frames
 from rooms.errors import LobbyDeniedError, RemovedError, RoomEndedError
@@ -222,6 +222,28 @@ class RoomManager:
         await self.publish(room.state.room_id, [{"type": "breakout.closed", "at": now, "by": None}])
         for child_id, event in breakouts.closing(info, now):
             await self.publish(child_id, [event])
+
+    # ------------------------------------------------------------------ broker resets
+
+    def on_broker_reset(self, channel: str) -> None:
+        """The broker lost a room's history: reload it and have its clients resync."""
+        if channel.endswith(frames.VOLATILE_SUFFIX):
+            return
+        room = self.rooms.get(frames.room_of(channel))
+        if room is not None:
+            asyncio.get_running_loop().create_task(self._reload(room))
+
+    async def _reload(self, room: LiveRoom) -> None:
+        room_id = room.state.room_id
+        position = await self.hub.broker.position(frames.channel(room_id))
+        async with self.sessions() as session:
+            fresh = await self.store.load(session, room_id, salt=room.state.salt)
+        if fresh is None:
+            return
+        fresh.offset, fresh.epoch = position.offset, position.epoch
+        room.state = fresh
+        # Reconnecting clients find a new epoch and get a fresh snapshot.
+        self._stop([*room.connections, *room.waiting], ResyncError())
 
     # ------------------------------------------------------------------ shutdown
 

@@ -230,3 +230,28 @@ def test_python_server_py_serve_works_like_liveclass_serve(tmp_path: Path) -> No
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0
     assert (tmp_path / "liveclass.db").exists()
+
+
+def test_sigterm_reports_draining_before_it_stops_serving(tmp_path: Path) -> None:
+    server = LiveServer(
+        data_dir=tmp_path / "data",
+        env={"LIVECLASS_SECRET_KEY": "d" * 48, "LIVECLASS_SHUTDOWN_DELAY_SECONDS": "3"},
+    ).start()
+    try:
+        assert httpx.get(server.url + "/readyz").status_code == 200
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        statuses: list[dict[str, object]] = []
+
+        def draining() -> bool:
+            response = httpx.get(server.url + "/readyz", timeout=2)
+            statuses.append(response.json())
+            return response.status_code == 503
+
+        wait_for(draining, timeout=5, what="/readyz to report draining")
+        assert statuses[-1]["status"] == "draining"
+        # Still serving other requests while draining.
+        assert httpx.get(server.url + "/healthz").status_code == 200
+        assert server.process.wait(timeout=30) == 0
+    finally:
+        server.stop()
