@@ -46,7 +46,7 @@ class Settings(BaseSettings):
 
     # Realtime
     room_max_message_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
-    send_queue_bytes: int = Field(default=1_048_576, ge=16_384, le=67_108_864)
+    send_queue_bytes: int = Field(default=1_048_576, ge=65_536, le=67_108_864)
     room_history_size: int = Field(default=1000, ge=10, le=100_000)
     group_commit_delay_ms: float = Field(default=2.0, ge=0.0, le=100.0)
 

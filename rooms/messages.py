@@ -6,7 +6,15 @@ import uuid
 from typing import Annotated, Literal, get_args
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 from rooms.errors import BadMessage
 from rooms.roles import RoomRole
@@ -54,7 +62,7 @@ class ChatReact(Message):
     type: Literal["chat.react"]
     message_id: uuid.UUID
     emoji: Emoji
-    add: bool = True
+    add: StrictBool = True
 
 
 class ChatTyping(Message):
@@ -78,10 +86,10 @@ class ReactionSend(Message):
 
 class StatusSet(Message):
     type: Literal["status.set"]
-    camera: bool | None = None
-    mic: bool | None = None
-    screen: bool | None = None
-    away: bool | None = None
+    camera: StrictBool | None = None
+    mic: StrictBool | None = None
+    screen: StrictBool | None = None
+    away: StrictBool | None = None
 
 
 class ParticipantMute(Message):
@@ -101,7 +109,7 @@ class RoomMuteAll(Message):
 class ParticipantRemove(Message):
     type: Literal["participant.remove"]
     user_id: uuid.UUID
-    ban: bool = False
+    ban: StrictBool = False
 
 
 class ParticipantSetRole(Message):
@@ -119,12 +127,12 @@ class RoomSettings(Message):
     """Change room settings; only the fields given change."""
 
     type: Literal["room.settings"]
-    locked: bool | None = None
-    lobby: bool | None = None
-    chat_enabled: bool | None = None
+    locked: StrictBool | None = None
+    lobby: StrictBool | None = None
+    chat_enabled: StrictBool | None = None
     slow_mode_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
-    whiteboard_locked: bool | None = None
-    notes_locked: bool | None = None
+    whiteboard_locked: StrictBool | None = None
+    notes_locked: StrictBool | None = None
 
 
 class LobbyAdmit(Message):
@@ -145,8 +153,8 @@ class PollCreate(Message):
     type: Literal["poll.create"]
     question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
     options: Annotated[list[ShortText], Field(min_length=2, max_length=10)]
-    multiple: bool = False
-    anonymous: bool = False
+    multiple: StrictBool = False
+    anonymous: StrictBool = False
 
 
 class PollVote(Message):
@@ -174,7 +182,7 @@ class BreakoutCreate(Message):
     assignments: Annotated[
         dict[uuid.UUID, Annotated[int, Field(ge=0, le=49)]], Field(max_length=1000)
     ] = {}
-    auto: bool = False
+    auto: StrictBool = False
 
 
 class BreakoutAssign(Message):
