@@ -40,6 +40,7 @@ from realtime.broker import Broker
 from realtime.hub import Hub
 from realtime.memory_broker import InMemoryBroker
 from realtime.redis_broker import RedisBroker
+from realtime.redis_presence import RedisPresence
 from realtime.yjs.document import DocumentLimits
 from rooms import frames
 from rooms.document_service import DocumentService, build_documents
@@ -88,7 +89,10 @@ def build_realtime(settings: Settings, parts: Components) -> Realtime:
         sessionmaker=parts.sessionmaker,
         node_id=settings.node_id,
         secret=settings.secret_key,
+        presence=RedisPresence(settings.redis_url) if settings.redis_url else None,
     )
+    manager.liveness.ttl = settings.presence_ttl_seconds
+    manager.liveness.interval = settings.presence_ttl_seconds / 4
     hub.observe = manager.observe
     if isinstance(broker, RedisBroker):
         broker.on_reset = manager.on_broker_reset
@@ -124,14 +128,26 @@ def build_document_service(
         idle_unload_seconds=settings.yjs_idle_unload_seconds,
         send_queue_bytes=settings.send_queue_bytes,
     )
-    return build_documents(
+    docs = build_documents(
         rooms_hub=live.hub,
         committer=live.committer,
         sessionmaker=parts.sessionmaker,
         node_id=settings.node_id,
         secret=lambda: settings.secret_key,
         limits=limits,
+        # One node: a private broker without history; a cluster: the shared one (`docs:*`).
+        broker=None if isinstance(live.broker, InMemoryBroker) else live.broker,
     )
+    if isinstance(live.broker, RedisBroker):
+        rooms_reset = live.broker.on_reset
+
+        def on_reset(channel: str) -> None:
+            docs.registry.on_broker_reset(channel)
+            if rooms_reset is not None:
+                rooms_reset(channel)
+
+        live.broker.on_reset = on_reset
+    return docs
 
 
 def documents_router(docs: DocumentService) -> APIRouter:
@@ -183,10 +199,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         if run_migrations:
             await migrate.upgrade(parts.engine)
         live.committer.start()
+        live.rooms.liveness.start()
         logger.info("liveclass node started", extra={"node_id": settings.node_id})
         yield
         readiness.draining = True
         await live.rooms.drain()
+        await live.rooms.liveness.close()
+        await live.rooms.liveness.store.close()
         await docs.close()
         await live.hub.close()
         await live.committer.close()

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     room_max_message_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
     send_queue_bytes: int = Field(default=1_048_576, ge=65_536, le=67_108_864)
     room_history_size: int = Field(default=1000, ge=10, le=100_000)
+    presence_ttl_seconds: float = Field(default=20.0, ge=1.0, le=300.0)
     group_commit_delay_ms: float = Field(default=2.0, ge=0.0, le=100.0)
 
     # Collaborative documents (Yjs)

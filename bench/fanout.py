@@ -60,7 +60,7 @@ PER_SENDER_RATE = 4.0
 TS = re.compile(rb'"text":"ts:(\d+)')
 GONE = re.compile(rb'"presence\.disconnected".*?"conn_id":"([0-9a-f]+)"')
 YOU = re.compile(rb'"you":\{[^{}]*?"conn_id":"([0-9a-f]+)"')
-SPY_OPTIONS = ("-r", "250", "--nonblocking", "-f", "raw", "-o")
+SPY_OPTIONS = ("-r", "200", "--native", "-f", "raw", "-o")
 BUCKET_NS = 100_000
 """Latency histogram resolution: 0.1 ms."""
 
@@ -77,6 +77,7 @@ class Stats:
         self.deliveries = 0
         self.latency: Counter[int] = Counter()
         self.by_second: Counter[tuple[int, int]] = Counter()
+        self.first: dict[int, int] = {}  # message (its send time) -> its fastest delivery
         self.gone: dict[str, int] = {}
         self.errors = 0
         self.frames = 0
@@ -87,20 +88,24 @@ class Stats:
         self.deliveries = self.errors = self.frames = self.bytes = 0
         self.latency = Counter()
         self.by_second = Counter()
+        self.first = {}
 
     def on_message(self, payload: bytes, now: int) -> None:
         self.frames += 1
         self.bytes += len(payload)
         t0, t1 = self.t0, self.t1
         if t1:
-            latency = self.latency
+            latency, first = self.latency, self.first
             for found in TS.finditer(payload):
                 sent = int(found.group(1))
                 if t0 <= sent < t1:
                     self.deliveries += 1
-                    bucket = (now - sent) // BUCKET_NS
+                    took = now - sent
+                    bucket = took // BUCKET_NS
                     latency[bucket] += 1
                     self.by_second[(sent - t0) // 1_000_000_000, bucket // 10] += 1
+                    if took < first.get(sent, 1 << 62):
+                        first[sent] = took
         if b"presence.disconnected" in payload:
             for found in GONE.finditer(payload):
                 self.gone.setdefault(found.group(1).decode(), now)
@@ -424,6 +429,7 @@ class Worker:
             "deliveries": stats.deliveries,
             "latency": dict(stats.latency),
             "by_second": dict(stats.by_second),
+            "first": stats.first,
             "errors": stats.errors,
             "frames": stats.frames,
             "bytes": stats.bytes,
@@ -846,8 +852,11 @@ async def fanout_run(
     by_second: dict[int, Counter[int]] = {}
     histogram: Counter[int] = Counter()
     gone: dict[str, int] = {}
+    first: dict[int, int] = {}
     for answer in answers:
         histogram.update(answer["latency"])
+        for sent, took in answer["first"].items():
+            first[sent] = min(took, first.get(sent, took))
         for (second, tenth_ms), count in answer["by_second"].items():
             by_second.setdefault(second, Counter())[tenth_ms * 10] += count
         for conn_id, at in answer["gone"].items():
@@ -859,6 +868,7 @@ async def fanout_run(
         "sent": sum(a["sent_in_window"] for a in answers),
         "deliveries": sum(a["deliveries"] for a in answers),
         "histogram": histogram,
+        "first": Counter(took // BUCKET_NS for took in first.values()),
         "by_second": by_second,
         "frames": sum(a["frames"] for a in answers),
         "bytes": sum(a["bytes"] for a in answers),
@@ -882,8 +892,10 @@ def summarize(runs: list[dict[str, Any]], *, timeline: bool = False) -> dict[str
     expected = sum(r["sent"] * r["receivers"] for r in runs)
     server_cpu = sum(r["server_cpu"] for r in runs)
     histogram: Counter[int] = Counter()
+    first: Counter[int] = Counter()
     for run in runs:
         histogram.update(run["histogram"])
+        first.update(run["first"])
     lost = [x for r in runs for x in r["lost"]]
     figures: dict[str, Any] = {
         "rounds": len(runs),
@@ -895,6 +907,9 @@ def summarize(runs: list[dict[str, Any]], *, timeline: bool = False) -> dict[str
         "deliveries_per_s": round(deliveries / window),
         "delivered_fraction": round(deliveries / expected, 5) if expected else None,
         "latency_ms": percentiles(histogram),
+        # Each message's fastest delivery: the time spent before fan-out (parse, checks,
+        # durable write, publish) plus one socket; the rest of latency_ms is the fan-out.
+        "first_delivery_latency_ms": percentiles(first),
         "server_cpu": round(server_cpu / window, 3),
         "deliveries_per_server_cpu_s": round(deliveries / server_cpu) if server_cpu else None,
         "clients_cpu": round(sum(r["clients_cpu"] for r in runs) / window, 3),
@@ -947,29 +962,61 @@ def _start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[byte
 
 
 def summarize_profile(path: Path, top: int = 20) -> dict[str, Any]:
-    """Self and inclusive sample shares per function from py-spy's collapsed stacks."""
+    """Where the event loop thread spends its busy time, from py-spy's collapsed stacks.
+
+    Idle samples (waiting in epoll) and other threads (aiosqlite, executors) are left out;
+    samples inside the cyclic garbage collector count as "GC"; a native leaf (a syscall,
+    uvloop) is charged as "native <- nearest Python function".
+    """
     if not path.exists():
         return {}
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
-    total = 0
+    busy = idle = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        samples = int(count)
-        frames = [re.sub(r" \(/.*/", " (", f) for f in stack.split(";")]
-        total += samples
-        own[frames[-1]] += samples
-        for frame in set(frames):
-            inclusive[frame] += samples
-    if not total:
+        frames = stack.split(";")
+        if not any("Runner.run" in f or "uv_run" in f for f in frames):
+            continue  # not the event loop thread
+        if "epoll" in frames[-1]:
+            idle += int(count)
+            continue
+        busy += int(count)
+        names = [_frame_name(f) for f in frames]
+        if any("gc_collect" in f for f in frames):
+            leaf = "GC (cyclic garbage collector)"
+        elif ".py:" not in frames[-1]:
+            caller = next(
+                (n for f, n in zip(frames[::-1], names[::-1], strict=True) if ".py:" in f), "?"
+            )
+            leaf = f"{names[-1]} <- {caller}"
+        else:
+            leaf = names[-1]
+        own[leaf] += int(count)
+        for name in set(names):
+            inclusive[name] += int(count)
+    if not busy:
         return {}
 
-    def share(counter: Counter[str]) -> dict[str, float]:
-        return {f: round(100 * n / total, 1) for f, n in counter.most_common(top)}
+    def share(counter: Counter[str], limit: float = 100.0) -> dict[str, float]:
+        shares = {f: round(100 * n / busy, 1) for f, n in counter.most_common()}
+        return dict(list((f, v) for f, v in shares.items() if v < limit)[:top])
 
-    return {"samples": total, "self_pct": share(own), "inclusive_pct": share(inclusive)}
+    return {
+        "busy_samples": busy,
+        "idle_samples": idle,
+        "self_pct_of_busy": share(own),
+        "inclusive_pct_of_busy": share(inclusive, limit=95.0),
+    }
+
+
+def _frame_name(frame: str) -> str:
+    """``Class.method (path/file.py:12)`` -> ``Class.method (file.py)``."""
+    name, _, where = frame.partition(" (")
+    file = where.rsplit("/", 1)[-1].split(":", 1)[0]
+    return f"{name} ({file})" if file.endswith(".py") else name
 
 
 async def _sleep_until(ns: int) -> None:
@@ -1058,6 +1105,7 @@ class Bench:
         env = {"LIVECLASS_LOGIN_MAX_FAILURES_PER_IP": "10000", "LIVECLASS_LOG_LEVEL": "warning"}
         if args.send_queue_bytes:
             env["LIVECLASS_SEND_QUEUE_BYTES"] = str(args.send_queue_bytes)
+        env.update(item.split("=", 1) for item in args.server_env)
         self.node = Liveclass(args.root, work / "liveclass", env)
         self.out: dict[str, dict[str, Any]] = {"liveclass": {}, "ceiling": {}}
 
@@ -1310,10 +1358,29 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "quick": args.quick,
             "profiled": bool(args.profile),
             "root": str(args.root),
+            "revision": _revision(args.root),
         },
         **bench.out,
         **verdict(bench.out["liveclass"], bench.out["ceiling"]),
     }
+
+
+def _revision(root: Path) -> str:
+    """The liveclass commit measured (+dirty with uncommitted changes to tracked files)."""
+    git = ["git", "-C", str(root)]
+    try:
+        commit = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
 
 
 def _cpu_model() -> str:
@@ -1345,6 +1412,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, help="py-spy both servers (first round) here")
     parser.add_argument(
         "--root", type=Path, default=ROOT, help="liveclass tree to run (default: this one)"
+    )
+    parser.add_argument(
+        "--server-env", action="append", default=[], metavar="NAME=VALUE", help="for liveclass"
     )
     parser.add_argument("--ceiling-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -34,16 +34,18 @@ class DocumentService:
     registry: DocumentRegistry
     policy: RoomDocumentPolicy
     endpoint: YjsEndpoint
+    owns_broker: bool = True
 
     async def drain(self) -> None:
         """Close Yjs connections with 1001 and finish pending writes."""
         await self.registry.drain()
 
     async def close(self) -> None:
-        """Drop subscriptions and the broker (after `drain`)."""
+        """Drop subscriptions, and the broker if it is this service's own."""
         await self.registry.drain()
         await self.hub.close()
-        await self.broker.close()
+        if self.owns_broker:
+            await self.broker.close()
 
     def gauges(self) -> dict[str, float]:
         """Figures for /metrics."""
@@ -61,10 +63,11 @@ def build_documents(
     broker: Broker | None = None,
 ) -> DocumentService:
     """Wire the documents side; `rooms_hub` is followed for locks, roles and room ends."""
+    owned = broker is None
     broker = broker or InMemoryBroker(history_size=0)
     hub = Hub(broker)
     store = DocumentStore(committer, sessionmaker)
     registry = DocumentRegistry(hub=hub, log=store, node_id=node_id, limits=limits)
     policy = RoomDocumentPolicy(hub=rooms_hub, sessionmaker=sessionmaker, secret=secret)
     endpoint = YjsEndpoint(registry, authorize=policy.authorize, limits=limits)
-    return DocumentService(broker, hub, store, registry, policy, endpoint)
+    return DocumentService(broker, hub, store, registry, policy, endpoint, owns_broker=owned)

@@ -18,8 +18,10 @@ from realtime.broker import Publication
 from realtime.connection import Frame
 from realtime.errors import RealtimeError, ResyncError, ServerShutdownError
 from realtime.hub import Hub
-from rooms import breakouts, frames
+from realtime.presence import InMemoryPresence, Presence
+from rooms import breakouts, frames, liveness
 from rooms.errors import LobbyDeniedError, RemovedError, RoomEndedError
+from rooms.liveness import Liveness
 from rooms.state import Event, RoomState, apply
 from rooms.store import RoomStore
 
@@ -27,6 +29,17 @@ if TYPE_CHECKING:
     from rooms.session import RoomConnection
 
 logger = logging.getLogger("liveclass.rooms")
+# Events that change what a node's presence entries say (status, role, hand).
+REFRESHES_PRESENCE = frozenset(
+    {
+        "hand.raised",
+        "hand.lowered",
+        "participant.status",
+        "participant.muted",
+        "room.muted_all",
+        "participant.role",
+    }
+)
 
 
 class _Sink:
@@ -66,6 +79,7 @@ class RoomManager:
         sessionmaker: async_sessionmaker[AsyncSession],
         node_id: str,
         secret: str,
+        presence: Presence | None = None,
     ) -> None:
         self.hub = hub
         self.store = store
@@ -77,6 +91,7 @@ class RoomManager:
         self._buffers: dict[str, list[Publication]] = {}
         self._idle = asyncio.Event()
         self.closing = False
+        self.liveness = Liveness(presence or InMemoryPresence(), manager=self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -125,6 +140,8 @@ class RoomManager:
             async with self.sessions() as session:
                 salt = hashlib.sha256(self._secret + room_id.encode()).digest()
                 state = await self.store.load(session, room_id, salt=salt)
+            if state is not None:
+                liveness.seed(state, await self.liveness.members(room_id))
             buffered = self._buffers.pop(room_id)
         except BaseException:
             self._buffers.pop(room_id, None)
@@ -181,6 +198,8 @@ class RoomManager:
 
     def _after(self, room: LiveRoom, event: Event) -> None:
         kind = event.get("type")
+        if kind in REFRESHES_PRESENCE:
+            self.liveness.touch(room.state.room_id)
         if kind == "participant.removed":
             error = RemovedError("banned from this room" if event.get("ban") else None)
             self._stop(room.local(event["user_id"]), error)

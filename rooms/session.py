@@ -291,6 +291,7 @@ class RoomEndpoint:
         await self.manager.hub.join(frames.channel(room_id), conn)
         await self.manager.hub.join(frames.volatile_channel(room_id), conn)
         room.connections.add(conn)
+        await self.manager.liveness.arrive(conn, room)
         async with room.presence:
             current = state.role_of(conn.user_id) or conn.claims.role
             await self.manager.publish(
@@ -413,6 +414,7 @@ class RoomEndpoint:
 
     async def _announce_departure(self, conn: RoomConnection, room: LiveRoom) -> None:
         state = room.state
+        await self.manager.liveness.depart(conn, room)
         async with room.presence:
             if conn.user_id not in state.participants or state.status == "ended":
                 return

@@ -31,6 +31,7 @@ from realtime.yjs.document import (
     encode_publication,
 )
 from realtime.yjs.errors import YjsError
+from realtime.yjs.messages import encode_sync_update
 
 logger = logging.getLogger("liveclass.documents")
 
@@ -61,6 +62,7 @@ class DocumentRegistry:
         self._loading: dict[str, asyncio.Future[LiveDocument]] = {}
         self._buffers: dict[str, list[Publication]] = {}
         self._blocked: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._next_conn_id = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -215,6 +217,35 @@ class DocumentRegistry:
                 document.apply_remote(frame, node)
         except (YjsError, ValueError):
             logger.exception("ignoring a bad publication on %s", publication.channel)
+
+    def on_broker_reset(self, channel: str) -> None:
+        """The broker lost publications of a channel: catch its document up from the database.
+
+        Every node stores an update before publishing it, so the database has whatever the
+        lost publications carried; the difference is applied and sent to local connections.
+        """
+        if not channel.startswith(CHANNEL_PREFIX):
+            return
+        document = self.documents.get(channel.removeprefix(CHANNEL_PREFIX))
+        if document is not None:
+            task = asyncio.get_running_loop().create_task(self._resync(document))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _resync(self, document: LiveDocument) -> None:
+        try:
+            stored = await self.log.load(document.name)
+        except Exception:
+            logger.exception("could not resync %s; its connections reconnect", document.name)
+            document.stop_all(DocumentBusyError())
+            return
+        missing = stored.doc.get_update(document.ydoc.get_state())
+        document.ydoc.apply_update(missing)
+        document.log_length, document.log_bytes = stored.log_length, stored.log_bytes
+        document.snapshot_bytes = stored.snapshot_bytes
+        frame = DocFrame(encode_sync_update(missing))
+        frame.origin = 0
+        self.hub.broadcast_local(document.channel, frame)
 
     # ------------------------------------------------------------------ server writes
 

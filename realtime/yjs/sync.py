@@ -81,8 +81,9 @@ class WriteRejected:
     """A read-only connection sent a non-empty update, which was not applied.
 
     `frame` is an auth permission-denied message naming the reason. A stock client only logs
-    it and keeps its local edits, so the adapter should send it and then close the socket with
-    a code the app understands (e.g. 4003 forbidden) rather than let the client drift silently.
+    it and keeps its local edits. The liveclass adapter sends it and keeps the socket open, so
+    a read-only client still follows the document and shows its cursor; when writing is
+    allowed again, `set_read_only(False)` asks for the edits the client kept.
     """
 
     reason: str

@@ -9,11 +9,11 @@ import httpx
 import pycrdt
 import pytest
 import yjskit
-from roomclient import create_room, register, rest
 from yjskit import Classroom, RawClient, classroom
 
 from conftest import Node
 from realtime.yjs.messages import decode_state_vector
+from roomclient import create_room, register, rest
 
 pytestmark = pytest.mark.postgres
 docs_node = yjskit.docs_node  # fixture

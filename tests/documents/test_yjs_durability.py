@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from roomclient import rest
 from sqlalchemy import func, select
 from yjskit import DOC_ENV, Classroom, NodeClients, classroom
 
@@ -17,6 +16,7 @@ from conftest import Node, database_url
 from liveserver import LiveServer
 from persistence.engine import create_engine
 from persistence.models import DocumentSnapshot, DocumentUpdate
+from roomclient import rest
 
 pytestmark = pytest.mark.postgres
 TOKEN = re.compile(r"w\d-\d+;")

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 import yjskit
-from roomclient import rest
 from yjskit import Classroom, NodeClients, classroom
 
 from conftest import Node
 from persistence.models.base import utcnow
+from roomclient import rest
 from rooms.roles import RoomRole
 from rooms.tokens import JoinClaims, mint
 

@@ -194,3 +194,25 @@ async def test_racing_compactions_lose_nothing(database: Database) -> None:
     loaded = await store.load("d")
     assert text(loaded.doc) == "".join(f"{i};" for i in range(20))
     assert (loaded.log_length, await database.count(DocumentSnapshot)) == (0, 1)
+
+
+async def test_a_broker_reset_catches_the_document_up_from_the_database(
+    database: Database,
+) -> None:
+    docs = registry(database, InMemoryBroker(history_size=0), "n1")
+    document = await docs.acquire("d")
+    member = Member(docs.new_conn_id())
+    await docs.attach(document, member)
+    store = DocumentStore(database.committer, database.sessions)
+    # Another node stored an update whose publication this node never got.
+    await store.append("d", edits("lost in transit")[0])
+    assert text(document.ydoc) == ""
+    docs.on_broker_reset("docs:d")
+    docs.on_broker_reset("rooms:elsewhere")  # not a document channel: ignored
+    async with asyncio.timeout(10):
+        while not member.frames:  # noqa: ASYNC110 (the resync runs on this loop)
+            await asyncio.sleep(0)
+    assert text(document.ydoc) == "lost in transit"
+    received: pycrdt.Doc[Any] = pycrdt.Doc()
+    received.apply_update(member.updates()[0])
+    assert text(received) == "lost in transit"

@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 
 import pycrdt
 import pytest
-from roomclient import Person, create_room, invite, join_token, register, rest, ws_base
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -36,6 +35,7 @@ from realtime.yjs.messages import (
     encode_sync_step2,
     encode_sync_update,
 )
+from roomclient import Person, create_room, invite, join_token, register, rest, ws_base
 
 TIMEOUT = 30.0
 """Seconds to wait for something that must happen (a liveness bound, not a timing check)."""

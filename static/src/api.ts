@@ -1,0 +1,250 @@
+// The REST client: bearer tokens kept in localStorage, refreshed once on a 401, and
+// RFC 9457 problem documents turned into ApiError with a readable message.
+
+export interface User {
+  id: string
+  email: string
+  name: string
+  role: 'student' | 'instructor' | 'admin'
+}
+
+export type RoomRole = 'host' | 'co-host' | 'presenter' | 'participant' | 'observer'
+
+export interface RoomSettings {
+  open?: boolean
+  lobby?: boolean
+  locked?: boolean
+  chat_enabled?: boolean
+  slow_mode_seconds?: number
+  whiteboard_locked?: boolean
+  notes_locked?: boolean
+  max_participants?: number
+  [key: string]: unknown
+}
+
+export interface Room {
+  id: string
+  title: string
+  created_by: string
+  parent_id: string | null
+  status: 'open' | 'ended' | string
+  settings: RoomSettings
+  created_at: string
+  ended_at: string | null
+  my_role: RoomRole | null
+}
+
+export interface JoinInfo {
+  token: string
+  expires_in: number
+  room_id: string
+  role: RoomRole
+  grants: string[]
+  lobby: boolean
+  ws_url: string
+  documents: { name: string; url: string; access: 'read' | 'write' }[]
+}
+
+export interface Attendance {
+  user_id: string
+  name: string
+  role: string
+  joined_at: string
+  left_at: string | null
+  seconds: number
+}
+
+interface Tokens {
+  access_token: string
+  refresh_token: string
+  expires_in: number
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly fields: { field: string; message: string }[] = [],
+  ) {
+    super(detail || title || `HTTP ${status}`)
+  }
+
+  /** A message for people: the detail, or the first field error. */
+  get readable(): string {
+    if (this.fields.length) {
+      return this.fields.map((f) => `${f.field.replace(/^body\./, '')}: ${f.message}`).join('; ')
+    }
+    return this.detail || this.title || `Request failed (${this.status})`
+  }
+}
+
+const STORE = 'liveclass.session'
+
+function load(): Tokens | null {
+  try {
+    const raw = localStorage.getItem(STORE)
+    return raw ? (JSON.parse(raw) as Tokens) : null
+  } catch {
+    return null
+  }
+}
+
+let tokens: Tokens | null = load()
+let refreshing: Promise<boolean> | null = null
+let cachedMe: User | null = null
+const listeners = new Set<() => void>()
+
+function save(next: Tokens | null): void {
+  tokens = next
+  cachedMe = null
+  if (next) localStorage.setItem(STORE, JSON.stringify(next))
+  else localStorage.removeItem(STORE)
+  for (const listener of listeners) listener()
+}
+
+// Another tab signing in or out changes what this tab may do.
+window.addEventListener('storage', (event) => {
+  if (event.key === STORE) {
+    tokens = load()
+    cachedMe = null
+    for (const listener of listeners) listener()
+  }
+})
+
+export function onSessionChange(listener: () => void): void {
+  listeners.add(listener)
+}
+
+export function signedIn(): boolean {
+  return tokens !== null
+}
+
+async function problem(response: Response): Promise<ApiError> {
+  let body: Record<string, unknown> = {}
+  try {
+    body = (await response.json()) as Record<string, unknown>
+  } catch {
+    // not JSON: keep the status alone
+  }
+  return new ApiError(
+    response.status,
+    String(body.title ?? response.statusText),
+    String(body.detail ?? ''),
+    Array.isArray(body.errors) ? (body.errors as { field: string; message: string }[]) : [],
+  )
+}
+
+async function refresh(): Promise<boolean> {
+  if (!tokens) return false
+  refreshing ??= (async () => {
+    try {
+      const response = await fetch('/api/v1/auth/refresh', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: tokens?.refresh_token }),
+      })
+      if (!response.ok) {
+        save(null)
+        return false
+      }
+      save((await response.json()) as Tokens)
+      return true
+    } catch {
+      return false
+    } finally {
+      refreshing = null
+    }
+  })()
+  return refreshing
+}
+
+export interface RequestOptions {
+  json?: unknown
+  form?: Record<string, string>
+  auth?: boolean
+  raw?: boolean
+}
+
+/** One REST call; throws ApiError on 4xx/5xx. */
+export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const send = async (): Promise<Response> => {
+    const headers: Record<string, string> = { accept: 'application/json' }
+    let body: BodyInit | undefined
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json'
+      body = JSON.stringify(options.json)
+    } else if (options.form) {
+      body = new URLSearchParams(options.form)
+    }
+    if (options.auth !== false && tokens) headers.authorization = `Bearer ${tokens.access_token}`
+    return fetch(path, { method, headers, body })
+  }
+  let response = await send()
+  if (response.status === 401 && options.auth !== false && tokens && (await refresh())) {
+    response = await send()
+  }
+  if (!response.ok) throw await problem(response)
+  if (options.raw) return response as unknown as T
+  if (response.status === 204) return undefined as T
+  return (await response.json()) as T
+}
+
+export async function register(email: string, password: string, name: string): Promise<void> {
+  await request('POST', '/api/v1/auth/register', { json: { email, password, name }, auth: false })
+}
+
+export async function login(email: string, password: string): Promise<void> {
+  const result = await request<Tokens>('POST', '/api/v1/auth/token', {
+    form: { username: email, password, grant_type: 'password' },
+    auth: false,
+  })
+  save(result)
+}
+
+export async function logout(): Promise<void> {
+  const current = tokens
+  if (current) {
+    try {
+      await request('POST', '/api/v1/auth/logout', { json: { refresh_token: current.refresh_token } })
+    } catch {
+      // signing out locally is what matters
+    }
+  }
+  save(null)
+}
+
+export async function me(): Promise<User | null> {
+  if (!tokens) return null
+  if (cachedMe) return cachedMe
+  try {
+    cachedMe = await request<User>('GET', '/api/v1/users/me')
+    return cachedMe
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      save(null)
+      return null
+    }
+    throw error
+  }
+}
+
+export const rooms = {
+  list: (status?: string) =>
+    request<{ items: Room[]; total: number }>('GET', `/api/v1/rooms?limit=100${status ? `&status=${status}` : ''}`),
+  get: (id: string) => request<Room>('GET', `/api/v1/rooms/${encodeURIComponent(id)}`),
+  create: (title: string, settings: RoomSettings) => request<Room>('POST', '/api/v1/rooms', { json: { title, ...settings } }),
+  update: (id: string, changes: RoomSettings & { title?: string }) =>
+    request<Room>('PATCH', `/api/v1/rooms/${encodeURIComponent(id)}`, { json: changes }),
+  end: (id: string) => request<void>('POST', `/api/v1/rooms/${encodeURIComponent(id)}/end`),
+  join: (id: string) => request<JoinInfo>('POST', `/api/v1/rooms/${encodeURIComponent(id)}/join`),
+  invite: (id: string, email: string, role: RoomRole) =>
+    request<unknown>('POST', `/api/v1/rooms/${encodeURIComponent(id)}/members`, { json: { email, role } }),
+  attendance: (id: string) => request<Attendance[]>('GET', `/api/v1/rooms/${encodeURIComponent(id)}/attendance`),
+  attendanceCsv: async (id: string): Promise<Blob> => {
+    const response = await request<Response>('GET', `/api/v1/rooms/${encodeURIComponent(id)}/attendance?format=csv`, {
+      raw: true,
+    })
+    return response.blob()
+  },
+}

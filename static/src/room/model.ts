@@ -1,0 +1,334 @@
+// The room as this browser knows it: the welcome snapshot plus every event since, applied
+// by the same rules as the server's reducer (rooms/state.py and friends).
+
+import type { RoomRole, RoomSettings } from '../api'
+import type { Message } from './connection'
+
+export interface Participant {
+  user_id: string
+  name: string
+  role: RoomRole
+  connections: number
+  camera: boolean
+  mic: boolean
+  screen: boolean
+  away: boolean
+  joined_at: string
+}
+
+export interface ChatMessage {
+  id: string
+  author_id: string
+  author_name: string
+  text: string
+  to_user_id: string | null
+  to_hosts: boolean
+  at: string
+  edited_at: string | null
+  deleted: boolean
+  reactions: Record<string, string[]>
+}
+
+export interface PollResults {
+  counts: number[]
+  votes: number
+  voters?: Record<string, number[]>
+}
+
+export interface Poll {
+  id: string
+  question: string
+  options: string[]
+  multiple: boolean
+  anonymous: boolean
+  status: 'open' | 'closed' | string
+  published: boolean
+  my_vote: number[] | null
+  results?: PollResults
+  created_by?: string
+}
+
+export interface Breakouts {
+  status: 'created' | 'open' | 'closed'
+  rooms: { id: string; name: string }[]
+  assignments: Record<string, number>
+  ends_at: string | null
+}
+
+export interface Me {
+  user_id: string
+  name: string
+  conn_id: string
+  role: RoomRole
+  grants: string[]
+}
+
+export const HOST_ROLES: RoomRole[] = ['host', 'co-host']
+const PARTICIPATE = ['chat', 'publish_audio', 'publish_video', 'whiteboard_write', 'notes_write', 'react', 'raise_hand', 'vote']
+const ROLE_GRANTS: Record<RoomRole, string[]> = {
+  host: [...PARTICIPATE, 'publish_screen', 'moderate'],
+  'co-host': [...PARTICIPATE, 'publish_screen', 'moderate'],
+  presenter: [...PARTICIPATE, 'publish_screen'],
+  participant: PARTICIPATE,
+  observer: ['react'],
+}
+
+/** The grants of ``role`` under the room's settings: the server's rule, mirrored. */
+export function grantsFor(role: RoomRole, settings: RoomSettings): Set<string> {
+  const grants = new Set(ROLE_GRANTS[role] ?? [])
+  if (HOST_ROLES.includes(role)) return grants
+  if (settings.whiteboard_locked) grants.delete('whiteboard_write')
+  if (settings.notes_locked) grants.delete('notes_write')
+  if (settings.chat_enabled === false) grants.delete('chat')
+  return grants
+}
+
+export function isHost(role: RoomRole | undefined): boolean {
+  return role !== undefined && HOST_ROLES.includes(role)
+}
+
+export type Change =
+  | 'room'
+  | 'participants'
+  | 'hands'
+  | 'chat'
+  | 'polls'
+  | 'lobby'
+  | 'breakouts'
+  | 'spotlight'
+  | 'me'
+
+export class RoomModel {
+  room = { id: '', title: '', status: 'open', settings: {} as RoomSettings, parent_id: null as string | null }
+  participants = new Map<string, Participant>()
+  hands: { user_id: string; at: string }[] = []
+  chat: ChatMessage[] = []
+  polls = new Map<string, Poll>()
+  spotlight: string | null = null
+  lobby = new Map<string, { user_id: string; name: string; since?: string }>()
+  breakouts: Breakouts | null = null
+  me: Me = { user_id: '', name: '', conn_id: '', role: 'participant', grants: [] }
+
+  get grants(): Set<string> {
+    return grantsFor(this.me.role, this.room.settings)
+  }
+
+  can(grant: string): boolean {
+    return this.grants.has(grant)
+  }
+
+  get amHost(): boolean {
+    return isHost(this.me.role)
+  }
+
+  name(userId: string | null | undefined): string {
+    if (!userId) return ''
+    return this.participants.get(userId)?.name ?? this.chat.find((m) => m.author_id === userId)?.author_name ?? 'Someone'
+  }
+
+  handPosition(userId: string): number {
+    return this.hands.findIndex((hand) => hand.user_id === userId) + 1
+  }
+
+  welcome(message: Message): void {
+    this.me = message.you as Me
+    const snapshot = message.snapshot
+    if (!snapshot) return
+    this.room = { ...snapshot.room, settings: { ...snapshot.room.settings } }
+    this.participants = new Map((snapshot.participants as Participant[]).map((p) => [p.user_id, p]))
+    this.hands = [...snapshot.hands]
+    this.chat = [...snapshot.chat]
+    this.polls = new Map((snapshot.polls as Poll[]).map((p) => [p.id, p]))
+    this.spotlight = snapshot.spotlight
+    this.lobby = new Map((snapshot.lobby as { user_id: string; name: string }[]).map((l) => [l.user_id, l]))
+    this.breakouts = snapshot.breakouts
+  }
+
+  private message(id: string): ChatMessage | undefined {
+    return this.chat.find((m) => m.id === id)
+  }
+
+  /** Apply one sequenced event; return what changed. */
+  apply(event: Message): Change[] {
+    const me = this.me.user_id
+    switch (event.type) {
+      case 'presence.connected': {
+        const user = event.user
+        const found = this.participants.get(user.user_id)
+        if (found) found.connections += 1
+        else {
+          this.participants.set(user.user_id, {
+            user_id: user.user_id,
+            name: user.name,
+            role: user.role,
+            connections: 1,
+            camera: false,
+            mic: false,
+            screen: false,
+            away: false,
+            joined_at: event.at,
+          })
+        }
+        this.lobby.delete(user.user_id)
+        return ['participants', 'lobby']
+      }
+      case 'presence.disconnected': {
+        const found = this.participants.get(event.user_id)
+        if (!found) return []
+        found.connections = Math.max(0, found.connections - 1)
+        if (event.last) {
+          this.participants.delete(event.user_id)
+          this.hands = this.hands.filter((h) => h.user_id !== event.user_id)
+        }
+        return ['participants', 'hands']
+      }
+      case 'participant.status': {
+        const found = this.participants.get(event.user_id)
+        if (!found) return []
+        for (const key of ['camera', 'mic', 'screen', 'away'] as const) {
+          if (typeof event[key] === 'boolean') found[key] = event[key]
+        }
+        return ['participants']
+      }
+      case 'participant.muted': {
+        const found = this.participants.get(event.user_id)
+        if (found) found.mic = false
+        return ['participants']
+      }
+      case 'room.muted_all':
+        for (const p of this.participants.values()) if (!isHost(p.role)) p.mic = false
+        return ['participants']
+      case 'participant.removed':
+        this.participants.delete(event.user_id)
+        this.hands = this.hands.filter((h) => h.user_id !== event.user_id)
+        if (this.spotlight === event.user_id) this.spotlight = null
+        return ['participants', 'hands', 'spotlight']
+      case 'participant.role': {
+        const found = this.participants.get(event.user_id)
+        if (found) found.role = event.role
+        if (event.user_id === me) {
+          this.me = { ...this.me, role: event.role }
+          return ['participants', 'me']
+        }
+        return ['participants']
+      }
+      case 'room.spotlight':
+        this.spotlight = event.user_id ?? null
+        return ['spotlight', 'participants']
+      case 'room.settings':
+        this.room.settings = { ...this.room.settings, ...event.changes }
+        return ['room', 'me']
+      case 'room.renamed':
+        this.room.title = event.title
+        return ['room']
+      case 'room.ended':
+        this.room.status = 'ended'
+        this.hands = []
+        this.lobby.clear()
+        return ['room', 'hands', 'lobby']
+      case 'hand.raised':
+        if (!this.hands.some((h) => h.user_id === event.user_id)) this.hands.push({ user_id: event.user_id, at: event.at })
+        return ['hands', 'participants']
+      case 'hand.lowered':
+        this.hands = this.hands.filter((h) => h.user_id !== event.user_id)
+        return ['hands', 'participants']
+      case 'chat.message':
+        if (!this.message(event.message.id)) this.chat.push({ reactions: {}, ...event.message })
+        return ['chat']
+      case 'chat.edited': {
+        const found = this.message(event.message_id)
+        if (found) {
+          found.text = event.text
+          found.edited_at = event.at
+        }
+        return ['chat']
+      }
+      case 'chat.deleted': {
+        const found = this.message(event.message_id)
+        if (found) {
+          found.deleted = true
+          found.text = ''
+        }
+        return ['chat']
+      }
+      case 'chat.reaction': {
+        const found = this.message(event.message_id)
+        if (!found) return []
+        const who = new Set(found.reactions[event.emoji] ?? [])
+        if (event.add === false) who.delete(event.by)
+        else who.add(event.by)
+        if (who.size) found.reactions[event.emoji] = [...who]
+        else delete found.reactions[event.emoji]
+        return ['chat']
+      }
+      case 'lobby.waiting':
+        this.lobby.set(event.user.user_id, event.user)
+        return ['lobby']
+      case 'lobby.left':
+      case 'lobby.denied':
+      case 'lobby.admitted':
+        this.lobby.delete(event.user_id)
+        return ['lobby']
+      case 'poll.created':
+        this.polls.set(event.poll.id, {
+          status: 'open',
+          published: false,
+          my_vote: null,
+          ...event.poll,
+          results: this.amHost ? { counts: event.poll.options.map(() => 0), votes: 0 } : undefined,
+        })
+        return ['polls']
+      case 'poll.voted': {
+        const poll = this.polls.get(event.poll_id)
+        if (!poll) return []
+        if (event.by === me) poll.my_vote = event.choices
+        if (poll.results && this.amHost) {
+          for (const choice of event.choices as number[]) poll.results.counts[choice] = (poll.results.counts[choice] ?? 0) + 1
+          poll.results.votes += 1
+          if (event.by && !poll.anonymous) {
+            poll.results.voters = { ...(poll.results.voters ?? {}), [event.by]: event.choices }
+          }
+        }
+        return ['polls']
+      }
+      case 'poll.published': {
+        const poll = this.polls.get(event.poll_id)
+        if (!poll) return []
+        poll.published = true
+        poll.results = { ...(poll.results ?? {}), ...event.results }
+        return ['polls']
+      }
+      case 'poll.closed': {
+        const poll = this.polls.get(event.poll_id)
+        if (poll) poll.status = 'closed'
+        return ['polls']
+      }
+      case 'breakout.created':
+        this.breakouts = { status: 'created', rooms: event.rooms, assignments: { ...event.assignments }, ends_at: null }
+        return ['breakouts']
+      case 'breakout.assigned':
+        if (this.breakouts) this.breakouts.assignments[event.user_id] = event.index
+        return ['breakouts']
+      case 'breakout.opened':
+        if (this.breakouts) {
+          this.breakouts.status = 'open'
+          this.breakouts.ends_at = event.ends_at
+        }
+        return ['breakouts']
+      case 'breakout.closed':
+        if (event.parent) this.room.status = 'ended'
+        else if (this.breakouts) this.breakouts.status = 'closed'
+        return ['breakouts', 'room']
+      default:
+        return []
+    }
+  }
+
+  /** My breakout room, when breakouts are open and I am assigned. */
+  myBreakout(): { id: string; name: string } | null {
+    const b = this.breakouts
+    if (!b || b.status !== 'open') return null
+    const index = b.assignments[this.me.user_id]
+    return index === undefined ? null : (b.rooms[index] ?? null)
+  }
+}
