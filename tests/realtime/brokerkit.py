@@ -13,12 +13,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from redisserver import RedisServer, redis_server_binary
 
 from liveserver import IN_CI, ServiceUnavailable
 from realtime.broker import Broker
 from realtime.memory_broker import InMemoryBroker
 from realtime.redis_broker import RedisBroker
+from redisserver import RedisServer, redis_server_binary
 
 _prefixes = itertools.count()
 _shared: list[RedisServer] = []

@@ -16,7 +16,6 @@ from brokerkit import (
     unique_prefix,
 )
 from redis.asyncio import Redis
-from redisserver import RedisServer
 
 from realtime.broker import Publication
 from realtime.errors import BrokerUnavailableError
@@ -24,6 +23,7 @@ from realtime.hub import Hub
 from realtime.recovery import Recovered
 from realtime.redis_broker import RedisBroker
 from realtime.redis_scripts import ChannelKeys, FrameError, parse_frame
+from redisserver import RedisServer
 
 Brokers = Callable[..., RedisBroker]
 

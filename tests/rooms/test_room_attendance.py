@@ -12,6 +12,8 @@ from datetime import datetime
 
 import httpx
 import pytest
+
+from conftest import PASSWORD, Node
 from roomclient import (
     Person,
     RoomClient,
@@ -24,8 +26,6 @@ from roomclient import (
     register,
     rest,
 )
-
-from conftest import PASSWORD, Node
 
 pytestmark = pytest.mark.postgres
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from conftest import Node
 from roomclient import (
     Person,
     RoomClient,
@@ -21,8 +23,6 @@ from roomclient import (
     settle,
     shared_sqlite_node,
 )
-
-from conftest import Node
 from rooms.roles import RoomRole
 from rooms.tokens import JoinClaims, mint
 

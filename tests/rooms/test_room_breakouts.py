@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
+
+from conftest import Node
 from roomclient import (
     Person,
     RoomClient,
@@ -18,8 +20,6 @@ from roomclient import (
     rest,
     shared_sqlite_node,
 )
-
-from conftest import Node
 
 
 @dataclass

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
+
+from conftest import Node
 from roomclient import (
     Person,
     RoomClient,
@@ -21,8 +23,6 @@ from roomclient import (
     settle,
     shared_sqlite_node,
 )
-
-from conftest import Node
 
 
 @dataclass

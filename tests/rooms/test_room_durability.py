@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from conftest import Node, start_node
+from liveserver import LiveServer
 from roomclient import (
     RoomClient,
     close_all,
@@ -15,9 +18,6 @@ from roomclient import (
     register,
     rest,
 )
-
-from conftest import Node, start_node
-from liveserver import LiveServer
 
 pytestmark = pytest.mark.postgres
 

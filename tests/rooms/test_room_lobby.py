@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+
+from conftest import Node
 from roomclient import (
     Person,
     RoomClient,
@@ -19,8 +21,6 @@ from roomclient import (
     settle,
     shared_sqlite_node,
 )
-
-from conftest import Node
 
 
 @dataclass

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+
+from conftest import Node
 from roomclient import (
     Message,
     Person,
@@ -27,8 +29,6 @@ from roomclient import (
     rest,
     shared_sqlite_node,
 )
-
-from conftest import Node
 from rooms.messages import MESSAGE_TYPES
 
 ROLES = ("host", "co-host", "presenter", "participant", "observer")

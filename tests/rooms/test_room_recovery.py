@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from conftest import Node, start_node
 from roomclient import (
     ChatPool,
     Message,
@@ -25,8 +27,6 @@ from roomclient import (
     settle,
     shared_sqlite_node,
 )
-
-from conftest import Node, start_node
 
 MESSAGES = 500
 

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
+
+from conftest import Node, start_node
 from roomclient import (
     ChatPool,
     RawSocket,
@@ -21,8 +23,6 @@ from roomclient import (
     of,
     register,
 )
-
-from conftest import Node, start_node
 
 QUEUE_BYTES = 65_536
 # A chat message of 3500 four-byte characters: about 14 KB on the wire, under the 16 KB

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import jwt
 import pytest
+
+from conftest import Node
 from roomclient import (
     Person,
     RoomClient,
@@ -19,8 +21,6 @@ from roomclient import (
     register,
     rest,
 )
-
-from conftest import Node
 
 pytestmark = pytest.mark.postgres
 SECRET = "t" * 48
