@@ -48,6 +48,7 @@ from rooms.manager import RoomManager
 from rooms.session import RoomEndpoint, RoomLimits
 from rooms.store import RoomStore
 from settings import Settings
+from static import app as web_app
 
 logger = logging.getLogger("liveclass")
 DEMO_PASSWORD = "liveclass-demo"
@@ -137,6 +138,7 @@ def build_document_service(
         limits=limits,
         # One node: a private broker without history; a cluster: the shared one (`docs:*`).
         broker=None if isinstance(live.broker, InMemoryBroker) else live.broker,
+        read_sessionmaker=parts.read_sessionmaker,
     )
     if isinstance(live.broker, RedisBroker):
         rooms_reset = live.broker.on_reset
@@ -251,6 +253,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         document_routes.router,
         realtime_router(live, settings),
         documents_router(docs),
+        web_app.build_router(),  # the browser app: its own page routes and /assets only
     )
     assert_all_guarded(routers)
     for router in routers:
@@ -317,6 +320,7 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
     )
     # uvicorn re-raises the signal that stopped it once it has shut down gracefully; with

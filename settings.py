@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     password_min_length: int = Field(default=8, ge=6, le=128)
 
     # HTTP
+    forwarded_allow_ips: str = "127.0.0.1"
     shutdown_delay_seconds: float = Field(default=0.0, ge=0.0, le=120.0)
     max_request_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
