@@ -19,10 +19,12 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from lms import privacy
+from lms import demo, privacy
 from lms.accounts import apikey_routes, auth_routes, personal_data, service, user_routes
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
+from lms.courses import personal_data as course_personal_data
+from lms.courses import routes as course_routes
 from lms.documents import routes as document_routes
 from lms.errors import LmsError
 from lms.rooms import personal_data as room_personal_data
@@ -51,7 +53,6 @@ from settings import Settings
 from static import app as web_app
 
 logger = logging.getLogger("liveclass")
-DEMO_PASSWORD = "liveclass-demo"
 
 
 @dataclass
@@ -250,6 +251,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         apikey_routes.router,
         audit_routes.router,
         room_routes.router,
+        course_routes.router,
         document_routes.router,
         realtime_router(live, settings),
         documents_router(docs),
@@ -261,6 +263,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     personal_data.register()
     audit_personal_data.register()
     room_personal_data.register()
+    course_personal_data.register()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app
@@ -406,14 +409,14 @@ async def create_account(
         await parts.engine.dispose()
 
 
-async def run_demo(settings: Settings) -> list[tuple[str, str]]:
-    """Create the demo instructor and students; return their (email, role)."""
-    people = [("instructor@demo.liveclass", "Ada Instructor", "instructor")] + [
-        (f"student{i}@demo.liveclass", f"Student {i}", "student") for i in (1, 2, 3)
-    ]
-    for email, name, role in people:
-        await create_account(settings, email=email, password=DEMO_PASSWORD, name=name, role=role)
-    return [(email, role) for email, _, role in people]
+async def run_demo(settings: Settings) -> demo.Demo:
+    """Create the demo instructor, students, course and room."""
+    parts = await _with_database(settings)
+    try:
+        return await demo.seed(parts.sessionmaker, settings.with_secret())
+    finally:
+        await parts.engine.dispose()
+        await parts.reader.dispose()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -444,9 +447,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif command == "create-admin":
         _create_admin(settings, args)
     elif command == "demo":
-        for email, role in asyncio.run(run_demo(settings)):
-            print(f"{role:<11} {email}  password: {DEMO_PASSWORD}")
-        print("Sign in at /api/v1/auth/token (username = email).")
+        created = asyncio.run(run_demo(settings))
+        for email, role in created.people:
+            print(f"{role:<11} {email}  password: {demo.DEMO_PASSWORD}")
+        print(f"course DEMO-101 ({created.course_id}) with its live room {created.room_id}")
+        print("Sign in at /api/v1/auth/token (username = email), then join the room.")
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> None:

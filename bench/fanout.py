@@ -380,6 +380,7 @@ class Worker:
         t0: int,
         t1: int,
         drain: float,
+        text_bytes: int = 0,
     ) -> dict[str, Any]:
         """Send this process's share of ``rate`` (total, all processes) from ``t_send`` until
         the window ends, count deliveries of messages sent in [t0, t1), then wait ``drain`` s
@@ -396,7 +397,8 @@ class Worker:
         if senders and rate > 0:
             interval = 1e9 / rate
             due = float(t_send)
-            pad = secrets.token_hex(8).encode()
+            tag = secrets.token_hex(8).encode()
+            filler = b" " + b"x" * text_bytes if text_bytes else b""
             while True:
                 if self.stop.value:
                     stats.t1 = min(stats.t1, self.stop.value)
@@ -409,8 +411,8 @@ class Worker:
                 client = senders[sent % len(senders)]
                 if client.open:
                     client.send_text(
-                        b'{"type":"chat.send","text":"ts:%d %s #%d","ref":"%d"}'
-                        % (now, pad, sent, sent)
+                        b'{"type":"chat.send","text":"ts:%d %s #%d%s","ref":"%d"}'
+                        % (now, tag, sent, filler, sent)
                     )
                     sent += 1
                     in_window += t0 <= now < stats.t1
@@ -729,10 +731,20 @@ class Liveclass:
         paths += [(tokens[i % len(tokens)], False) for i in range(clients - senders)]
         return paths
 
-    def log_problems(self) -> list[str]:
-        text = self.server.log() if self.server is not None else ""
-        lines = [line for line in text.splitlines() if "Traceback" in line or "ERROR" in line]
-        return lines[:5]
+    def log_errors(self) -> list[str]:
+        """Error records the node logged so far: message and the exception's last line."""
+        found = []
+        for line in (self.server.log() if self.server is not None else "").splitlines():
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                if "Traceback" in line or "ERROR" in line:
+                    found.append(line[:200])
+                continue
+            if isinstance(record, dict) and record.get("level") in ("error", "critical"):
+                last = str(record.get("exception", "")).strip().rsplit("\n", 1)[-1]
+                found.append(f"{record.get('message')}: {last}"[:300])
+        return found
 
 
 async def _post(http: Any, url: str, **kwargs: Any) -> Any:
@@ -805,6 +817,7 @@ async def fanout_run(
     seconds: float,
     warmup: float,
     drain: float = 3.0,
+    text_bytes: int = 0,
     watch: Callable[[], int | None] | None = None,
     max_seconds: float | None = None,
     profile: Path | None = None,
@@ -828,6 +841,7 @@ async def fanout_run(
             t0=t0,
             t1=t1,
             drain=drain,
+            text_bytes=text_bytes,
         )
     )
     await _sleep_until(t0)
@@ -1158,7 +1172,11 @@ class Bench:
             await fleet.everyone("close", group="ceiling")
             await fleet.everyone("close", group="liveclass")
             if not args.no_liveclass:
-                self.out["liveclass"]["server_log_problems"] = node.log_problems()
+                errors = node.log_errors()
+                self.out["liveclass"]["server_errors_logged"] = {
+                    "count": len(errors),
+                    "distinct": sorted(set(errors))[:5],
+                }
         finally:
             if http is not None:
                 await http.aclose()
@@ -1177,8 +1195,17 @@ class Bench:
         }
 
     async def stalled(self, path: str) -> dict[str, Any]:
-        """A run with one more client that never reads; ends a little after it is dropped."""
+        """The same traffic without, then with, one more client that never reads.
+
+        Chat texts carry ``--stall-text-bytes`` of filler in both runs, so the stalled
+        client's queue reaches its limit within seconds (with ~500-byte events at 100/s,
+        1 MiB takes ~20 s and uvicorn's keepalive, ping every 10 s + 10 s timeout, gets
+        there first). The run ends a few seconds after the client is dropped.
+        """
         args, fleet, node = self.args, self.fleet, self.node
+        kwargs = {**self.run_kwargs(), "text_bytes": args.stall_text_bytes}
+        errors_before = len(node.log_errors())
+        baseline = await fanout_run(fleet, node.pid, "liveclass", **kwargs)
         connect = {"group": "stalled", "host": "127.0.0.1", "port": node.port}
         answers = await fleet.call(
             "connect",
@@ -1197,21 +1224,23 @@ class Bench:
             "liveclass",
             watch=lambda: seen.gone.get(stalled_id),
             max_seconds=args.stall_max_seconds,
-            **self.run_kwargs(),
+            **kwargs,
         )
         after = (await fleet.call("unstall", [{"group": "stalled"}]))[0]["stalled"][0]
         await fleet.everyone("close", group="stalled")
         await watcher.close()
         dropped = seen.gone.get(stalled_id) or run["gone"].get(stalled_id)
         lost = after.pop("tcp_lost_while_stalled_ns")
-        normal = self.out["liveclass"]["fanout"]
-        event_bytes = normal.get("bytes_per_delivery") or 0
+        without = summarize([baseline])
+        event_bytes = without.get("bytes_per_delivery") or 0
         queue = args.send_queue_bytes or 1 << 20
-        figures = summarize([run], timeline=True)
-        p99, p99_normal = figures["latency_ms"]["p99"], normal["latency_ms"]["p99"]
+        with_stall = summarize([run], timeline=True)
+        p99, p99_without = with_stall["latency_ms"]["p99"], without["latency_ms"]["p99"]
         return {
-            **figures,
-            "p99_over_run_without_stall": _ratio(p99, p99_normal),
+            "text_bytes": args.stall_text_bytes,
+            "without_stalled_client": without,
+            "with_stalled_client": with_stall,
+            "p99_ratio_with_over_without": _ratio(p99, p99_without),
             "stalled_conn_id": stalled_id,
             "stalled_dropped": dropped is not None,
             "stalled_dropped_after_s": _seconds(dropped, run["t_send"]),
@@ -1221,6 +1250,7 @@ class Bench:
             if event_bytes
             else None,
             "stalled_after_resuming": after,
+            "server_errors_logged_meanwhile": len(node.log_errors()) - errors_before,
         }
 
     async def idle(self) -> None:
@@ -1296,7 +1326,8 @@ def verdict(ours: dict[str, Any], ceiling: dict[str, Any]) -> dict[str, Any]:
         ),
     }
     stalled = ours.get("stalled", {})
-    p99, stalled_p99 = lat.get("p99"), stalled.get("latency_ms", {}).get("p99")
+    p99 = lat.get("p99")
+    stalled_p99 = stalled.get("with_stalled_client", {}).get("latency_ms", {}).get("p99")
 
     def at_least(value: float | None, bound: float) -> bool | None:
         return None if value is None else value >= bound
@@ -1406,6 +1437,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--idle-room-size", type=int, default=100, help="idle connections/room")
     parser.add_argument("--send-queue-bytes", type=int, default=0, help="server queue limit")
     parser.add_argument("--stall-max-seconds", type=float, default=120.0)
+    parser.add_argument(
+        "--stall-text-bytes", type=int, default=2000, help="chat filler in the stall runs"
+    )
     parser.add_argument("--no-stall", action="store_true", help="skip the stalled-client run")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the websockets ceiling")
     parser.add_argument("--no-liveclass", action="store_true", help="only the ceiling")
@@ -1421,9 +1455,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.clients, args.rate, args.seconds, args.rounds, args.warmup = 100, 20.0, 3.0, 1, 1.0
         args.idle, args.users, args.idle_room_size = 300, 10, 100
-        # The welcome (with the chat tail) must fit the queue; 64 KiB drops the stalled
-        # client within the smoke run.
-        args.send_queue_bytes = args.send_queue_bytes or 65_536
+        # Small enough to drop the stalled client within the smoke run, big enough for the
+        # welcome (its snapshot carries the chat tail, which goes through the same queue).
+        args.send_queue_bytes = args.send_queue_bytes or 512 * 1024
         args.stall_max_seconds = 40.0
     if not args.senders:
         args.senders = max(1, math.ceil(args.rate / PER_SENDER_RATE))

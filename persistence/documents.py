@@ -113,10 +113,16 @@ class DocumentStore:
     """Appends, loads and compacts documents; satisfies `realtime.yjs.document.UpdateLog`."""
 
     def __init__(
-        self, committer: GroupCommitter, sessionmaker: async_sessionmaker[AsyncSession]
+        self,
+        committer: GroupCommitter,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        readers: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.committer = committer
         self.sessions = sessionmaker
+        # Loads and compaction reads need no write lock (SQLite: a read-only engine).
+        self.readers = readers or sessionmaker
 
     async def append(self, name: str, data: bytes) -> None:
         """Append one update; returns once it is committed."""
@@ -128,14 +134,14 @@ class DocumentStore:
 
     async def load(self, name: str) -> StoredDocument:
         """Cold load: the snapshot plus the log tail, applied to a fresh document."""
-        async with self.sessions() as session:
+        async with self.readers() as session:
             parts, log_length, snapshot_bytes = await read_parts(session, name)
         log_bytes = sum(map(len, parts)) - snapshot_bytes
         return StoredDocument(build_doc(parts), log_length, log_bytes, snapshot_bytes)
 
     async def compact(self, name: str) -> Compaction:
         """Fold the whole log of `name` into its snapshot; a no-op if another node won a race."""
-        async with self.sessions() as session:
+        async with self.readers() as session:
             rows = (
                 await session.execute(
                     select(DocumentUpdate.id, DocumentUpdate.data)

@@ -31,7 +31,30 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await connection.commit()
 
 
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Switch SQLite's foreign keys outside any transaction (the pragma is ignored inside)."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
 def _upgrade(connection: Connection, revision: str) -> None:
+    if connection.dialect.name == "sqlite":
+        # Batch migrations rebuild tables; with foreign keys on, dropping the old table
+        # would cascade-delete every row that refers to it.
+        _sqlite_foreign_keys(connection, on=False)
+        try:
+            _run(connection, revision)
+        finally:
+            connection.commit()
+            _sqlite_foreign_keys(connection, on=True)
+        return
+    _run(connection, revision)
+
+
+def _run(connection: Connection, revision: str) -> None:
     postgres = connection.dialect.name == "postgresql"
     if postgres:
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PG_MIGRATION_LOCK})

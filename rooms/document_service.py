@@ -61,12 +61,13 @@ def build_documents(
     secret: Callable[[], str],
     limits: DocumentLimits,
     broker: Broker | None = None,
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
 ) -> DocumentService:
     """Wire the documents side; `rooms_hub` is followed for locks, roles and room ends."""
     owned = broker is None
     broker = broker or InMemoryBroker(history_size=0)
     hub = Hub(broker)
-    store = DocumentStore(committer, sessionmaker)
+    store = DocumentStore(committer, sessionmaker, readers=read_sessionmaker)
     registry = DocumentRegistry(hub=hub, log=store, node_id=node_id, limits=limits)
     policy = RoomDocumentPolicy(hub=rooms_hub, sessionmaker=sessionmaker, secret=secret)
     endpoint = YjsEndpoint(registry, authorize=policy.authorize, limits=limits)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,12 +112,12 @@ class RoomWatch:
         return self.roles.get(claims.user_id, claims.role)
 
     @staticmethod
-    def _notify(accesses: Any) -> None:
+    def _notify(accesses: Iterable[RoomDocumentAccess]) -> None:
         for access in list(accesses):
             access.refresh()
 
     @staticmethod
-    def _stop(accesses: Any, error: RealtimeError) -> None:
+    def _stop(accesses: Iterable[RoomDocumentAccess], error: RealtimeError) -> None:
         for access in list(accesses):
             access.revoke(error)
 
@@ -142,8 +142,9 @@ class RoomDocumentAccess:
         return self.grant in grants_for(self.room.role_of(self.claims), self.room.settings)
 
     def watch(self, listener: AccessListener) -> None:
-        """Tell `listener` about later changes."""
+        """Tell `listener` about later changes (relative to what `writable` says now)."""
         self.listener = listener
+        self._writable = self.writable
         self.room.accesses.add(self)
 
     def refresh(self) -> None:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rooms.session import RoomConnection
 
 logger = logging.getLogger("liveclass.rooms")
+APPLY_TIMEOUT = 5.0
 # Events that change what a node's presence entries say (status, role, hand).
 REFRESHES_PRESENCE = frozenset(
     {
@@ -62,6 +63,8 @@ class LiveRoom:
     # Held while a presence event is computed and published, so its `first` / `last` are
     # decided on a state that already holds the previous arrival or departure.
     presence: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Publishers waiting for this node to apply their publication: (offset, future).
+    waiters: list[tuple[int, asyncio.Future[None]]] = field(default_factory=list)
 
     def local(self, user_id: str) -> list[RoomConnection]:
         """This node's connections (admitted or waiting) of one user."""
@@ -165,10 +168,26 @@ class RoomManager:
             return []
         kept = await self.store.append(room_id, events)
         channel = frames.channel(room_id)
+        last = None
         for event, keep in zip(events, kept, strict=True):
             if keep:
-                await self.hub.publish(channel, frames.encode(event))
+                last = await self.hub.publish(channel, frames.encode(event))
+        if last is not None:
+            await self._applied(room_id, last)
         return kept
+
+    async def _applied(self, room_id: str, publication: Publication) -> None:
+        """Wait until this node has applied ``publication`` (a Redis broker delivers it
+        after ``publish`` returns): acks then follow their events, states are current."""
+        room = self.rooms.get(room_id)
+        if room is None or room.state.epoch != publication.epoch:
+            return
+        if room.state.offset >= publication.offset:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        room.waiters.append((publication.offset, waiter))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(waiter), APPLY_TIMEOUT)
 
     async def publish_volatile(self, room_id: str, events: Iterable[Event]) -> None:
         """Publish unsequenced, unstored events (typing, floating emoji)."""
@@ -194,7 +213,20 @@ class RoomManager:
         event: Event = orjson.loads(publication.payload)
         apply(state, event, offset=publication.offset)
         state.epoch = publication.epoch
+        if room.waiters:
+            self._wake(room)
         asyncio.get_running_loop().call_soon(self._after, room, event)
+
+    @staticmethod
+    def _wake(room: LiveRoom) -> None:
+        still = []
+        for offset, waiter in room.waiters:
+            if offset <= room.state.offset:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                still.append((offset, waiter))
+        room.waiters[:] = still
 
     def _after(self, room: LiveRoom, event: Event) -> None:
         kind = event.get("type")

@@ -26,8 +26,7 @@ from lms.courses.schemas import (
 from lms.deps import SessionDep
 from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.permissions import Permission, require
-from persistence.models import User
-from persistence.models.courses import Course, Enrollment
+from persistence.models import Course, Enrollment, User
 
 router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
 Creator = Annotated[Principal, Depends(require(Permission.COURSES_CREATE))]

@@ -25,7 +25,6 @@ from lms.rooms import access
 from persistence.documents import current_state
 from persistence.models import DocumentVersion, Room
 from realtime.errors import RealtimeError
-from realtime.yjs.document import DocumentDeletedError
 from rooms.document_service import DocumentService
 from rooms.documents import document_name
 
@@ -201,5 +200,5 @@ async def delete_document(
         )
         await session.commit()
 
-    await service.registry.close_document(name, DocumentDeletedError(), then=purge)
+    await service.registry.delete(name, purge)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

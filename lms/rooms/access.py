@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.auth import Principal
 from lms.errors import Forbidden, LmsError, NotFound
-from persistence.models import Attendance, Room, RoomMember
+from persistence.models import Attendance, Enrollment, Room, RoomMember
 from rooms.roles import RoomRole, is_host
 
 
@@ -56,9 +56,28 @@ async def role_in(session: AsyncSession, room: Room, principal: Principal) -> Ro
         return RoomRole(member.role)
     if principal.role == "admin":
         return RoomRole.CO_HOST
+    if room.course_id is not None and (by_course := await _course_role(session, room, principal)):
+        return by_course
     if room.parent_id is not None:
         return await _breakout_role(session, room, principal)
     return None
+
+
+# A course's people get these roles in the course's rooms.
+COURSE_TO_ROOM = {
+    "instructor": RoomRole.HOST,
+    "ta": RoomRole.CO_HOST,
+    "student": RoomRole.PARTICIPANT,
+    "observer": RoomRole.OBSERVER,
+}
+
+
+async def _course_role(session: AsyncSession, room: Room, principal: Principal) -> RoomRole | None:
+    query = select(Enrollment.role).where(
+        Enrollment.course_id == room.course_id, Enrollment.user_id == principal.user_id
+    )
+    found = (await session.execute(query)).scalar_one_or_none()
+    return COURSE_TO_ROOM.get(found) if found else None
 
 
 async def _breakout_role(

@@ -15,6 +15,8 @@ from starlette.responses import Response
 from lms.accounts.service import find_by_email
 from lms.audit.service import audit
 from lms.auth import Principal
+from lms.courses.roles import CourseAction
+from lms.courses.routes import authorize as authorize_course
 from lms.deps import SessionDep, SettingsDep
 from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.permissions import Permission, require
@@ -30,7 +32,7 @@ from lms.rooms.schemas import (
     RoomPage,
     RoomUpdate,
 )
-from persistence.models import Attendance, Room, RoomMember, User
+from persistence.models import Attendance, Enrollment, Room, RoomMember, User
 from persistence.models.base import utcnow
 from rooms.manager import RoomManager
 from rooms.roles import Grant, RoomRole, grants_for
@@ -61,8 +63,12 @@ async def create_room(
     body: RoomCreate, request: Request, session: SessionDep, principal: Creator
 ) -> RoomOut:
     """Instructors and admins create rooms; the creator is the host."""
-    settings = body.model_dump(exclude={"title"}, exclude_none=True)
-    room = Room(title=body.title, created_by=principal.user_id, settings=settings)
+    settings = body.model_dump(exclude={"title", "course_id"}, exclude_none=True)
+    if body.course_id is not None:
+        await authorize_course(session, body.course_id, principal, CourseAction.HOST_ROOMS)
+    room = Room(
+        title=body.title, created_by=principal.user_id, settings=settings, course_id=body.course_id
+    )
     session.add(room)
     await session.flush()
     audit(session, request, "room.create", target_type="room", target_id=room.id)
@@ -84,7 +90,14 @@ async def list_rooms(
         invited = select(RoomMember.room_id).where(
             RoomMember.user_id == principal.user_id, RoomMember.banned.is_(False)
         )
-        query = query.where(or_(Room.created_by == principal.user_id, Room.id.in_(invited)))
+        courses = select(Enrollment.course_id).where(Enrollment.user_id == principal.user_id)
+        query = query.where(
+            or_(
+                Room.created_by == principal.user_id,
+                Room.id.in_(invited),
+                Room.course_id.in_(courses),
+            )
+        )
     if status_filter:
         query = query.where(Room.status == status_filter)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()

@@ -27,9 +27,10 @@ class RoomSettingsIn(BaseModel):
 
 
 class RoomCreate(RoomSettingsIn):
-    """A new live room: a title and, optionally, its settings."""
+    """A new live room: a title, optionally a course (its people join by course role)."""
 
     title: Title
+    course_id: uuid.UUID | None = None
 
 
 class RoomUpdate(RoomSettingsIn):
@@ -46,6 +47,7 @@ class RoomOut(BaseModel):
     title: str
     created_by: uuid.UUID
     parent_id: uuid.UUID | None
+    course_id: uuid.UUID | None
     status: str
     settings: dict[str, Any]
     created_at: datetime

@@ -3,6 +3,7 @@
 from persistence.models.accounts import ApiKey, RefreshToken, User
 from persistence.models.audit import AuditEvent
 from persistence.models.base import Base
+from persistence.models.courses import Course, Enrollment
 from persistence.models.documents import DocumentSnapshot, DocumentUpdate, DocumentVersion
 from persistence.models.rooms import (
     Attendance,
@@ -20,9 +21,11 @@ __all__ = [
     "AuditEvent",
     "Base",
     "ChatMessage",
+    "Course",
     "DocumentSnapshot",
     "DocumentUpdate",
     "DocumentVersion",
+    "Enrollment",
     "Poll",
     "PollVote",
     "RefreshToken",

@@ -26,6 +26,9 @@ class Room(Base):
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("rooms.id", ondelete="CASCADE"), default=None
     )
+    course_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="SET NULL"), default=None, index=True
+    )
     status: Mapped[str] = mapped_column(String(20), default="open")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

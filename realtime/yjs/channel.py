@@ -106,7 +106,7 @@ class YjsConnection:
 
     def offer(self, frame: Frame) -> bool:
         """Queue a published frame, unless this connection is the one that sent it."""
-        if isinstance(frame, DocFrame) and frame.origin == self.conn_id:
+        if isinstance(frame, DocFrame) and (frame.origin == self.conn_id or frame.control):
             return True
         return self.send(frame)
 

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import pycrdt
 
@@ -134,11 +134,18 @@ Publish = Callable[["LiveDocument", bytes, int], Awaitable[None]]
 """Publishes a frame on a document's channel; the int is the origin connection (0: none)."""
 
 
+DELETED: Final = b"\x7f"
+"""Published on a document's channel when it is deleted, so every node drops its copy. Not a
+y-websocket message (types 0-3): it is never sent to a client."""
+
+
 class DocFrame(bytes):
     """A frame fanned out to a document's connections; `origin` is the local connection that
-    caused it (0 if none, or another node's), which does not get it back."""
+    caused it (0 if none, or another node's), which does not get it back. A `control` frame
+    is for the nodes only."""
 
-    origin: int
+    origin: int = 0
+    control: bool = False
 
 
 def encode_publication(node_id: str, origin: int, frame: bytes) -> bytes:

@@ -16,12 +16,14 @@ from collections.abc import Awaitable, Callable
 
 from realtime.broker import Publication
 from realtime.connection import Frame
-from realtime.errors import BrokerUnavailableError, RealtimeError, ServerShutdownError
+from realtime.errors import BrokerUnavailableError, ServerShutdownError
 from realtime.hub import Hub
 from realtime.yjs.awareness import AwarenessState
 from realtime.yjs.document import (
     CHANNEL_PREFIX,
+    DELETED,
     DocFrame,
+    DocumentDeletedError,
     DocumentLimits,
     LiveDocument,
     Member,
@@ -171,13 +173,18 @@ class DocumentRegistry:
 
     def _unload_if_idle(self, document: LiveDocument) -> None:
         document.timer = None
-        if document.holds > 0 or document.busy:
-            return
+        if document.holds == 0 and not document.busy:
+            self._forget(document)
+
+    def _forget(self, document: LiveDocument) -> None:
+        """Drop the document from memory; the next connection loads it from the database."""
         if self.documents.get(document.name) is not document:
             return
+        if document.timer is not None:
+            document.timer.cancel()
+            document.timer = None
         del self.documents[document.name]
-        sink = self._sinks.pop(document.name)
-        self.hub.leave(document.channel, sink)
+        self.hub.leave(document.channel, self._sinks.pop(document.name))
         self.unloaded += 1
         if not self.documents:
             self._idle.set()
@@ -200,6 +207,7 @@ class DocumentRegistry:
         node, origin, frame = decode_publication(publication.payload)
         rendered = DocFrame(frame)
         rendered.origin = origin if node == self.node_id else 0
+        rendered.control = frame == DELETED
         return rendered
 
     def observe(self, publication: Publication) -> None:
@@ -213,7 +221,9 @@ class DocumentRegistry:
             return
         try:
             node, _, frame = decode_publication(publication.payload)
-            if node != self.node_id:
+            if frame == DELETED:
+                self._evict(document)
+            elif node != self.node_id:
                 document.apply_remote(frame, node)
         except (YjsError, ValueError):
             logger.exception("ignoring a bad publication on %s", publication.channel)
@@ -257,34 +267,38 @@ class DocumentRegistry:
         finally:
             self.release(document)
 
-    async def read(self, name: str, reader: Callable[[LiveDocument], Awaitable[None]]) -> None:
-        """Run `reader` on the loaded document (loading it if needed)."""
-        document = await self.acquire(name)
-        try:
-            await reader(document)
-        finally:
-            self.release(document)
+    async def delete(self, name: str, purge: Callable[[], Awaitable[None]]) -> None:
+        """Delete a document everywhere: close its connections (4004) on every node, unload
+        it, and run `purge` (erase it from the database) once nothing here can write to it.
 
-    async def close_document(
-        self, name: str, error: RealtimeError, then: Callable[[], Awaitable[None]] | None = None
-    ) -> None:
-        """Close every local connection of `name`, unload it, then run `then` (e.g. purge
-        it from the database); meanwhile new connections are refused with 1013."""
+        New connections are refused with 1013 meanwhile on this node; other nodes drop their
+        copy when the deletion is announced, before and again after the purge.
+        """
         self._blocked.add(name)
         try:
             document = self.documents.get(name)
             if document is not None:
-                document.stop_all(error)
+                self._evict(document)
                 while document.holds > 0 or document.busy:
                     await document.settle()
                     await asyncio.sleep(0.01)  # connections finish closing
-                if document.timer is not None:
-                    document.timer.cancel()
-                self._unload_if_idle(document)
-            if then is not None:
-                await then()
+            await self._announce_deleted(name)
+            await purge()
+            await self._announce_deleted(name)
         finally:
             self._blocked.discard(name)
+
+    async def _announce_deleted(self, name: str) -> None:
+        payload = encode_publication(self.node_id, 0, DELETED)
+        try:
+            await self.hub.publish(channel_of(name), payload)
+        except BrokerUnavailableError:
+            logger.warning("broker unavailable: other nodes may keep a deleted %s open", name)
+
+    def _evict(self, document: LiveDocument) -> None:
+        """Close the document's connections (4004) and forget it: the next one loads afresh."""
+        document.stop_all(DocumentDeletedError())
+        self._forget(document)
 
     async def drain(self, *, grace: float = 5.0) -> None:
         """Close every connection with 1001, let pending writes finish, unload everything."""

@@ -158,3 +158,18 @@ export function typingInField(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)
 }
+
+/** Arrow keys, Home and End move between the tabs of a tablist (WAI-ARIA tabs pattern). */
+export function tablistKeys(list: HTMLElement): void {
+  list.addEventListener('keydown', (event) => {
+    const tabs = [...list.querySelectorAll<HTMLElement>('[role="tab"]')].filter((tab) => !tab.hidden)
+    const index = tabs.indexOf(document.activeElement as HTMLElement)
+    if (index < 0) return
+    const moves: Record<string, number> = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 }
+    if (!(event.key in moves)) return
+    event.preventDefault()
+    const next = tabs[(moves[event.key] + tabs.length) % tabs.length]
+    next.focus()
+    next.click()
+  })
+}

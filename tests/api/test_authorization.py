@@ -50,6 +50,14 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("DELETE", "/api/v1/rooms/{room_id}/members/{user_id}"): ROOM_USERS,
     ("POST", "/api/v1/rooms/{room_id}/join"): ROOM_USERS,
     ("GET", "/api/v1/rooms/{room_id}/attendance"): ROOM_USERS,
+    # Courses: creating needs the platform permission; course roles decide the rest.
+    ("POST", "/api/v1/courses"): STAFF_TOOLS,
+    ("GET", "/api/v1/courses"): ROOM_USERS,
+    ("GET", "/api/v1/courses/{course_id}"): ROOM_USERS,
+    ("PATCH", "/api/v1/courses/{course_id}"): ROOM_USERS,
+    ("GET", "/api/v1/courses/{course_id}/enrollments"): ROOM_USERS,
+    ("POST", "/api/v1/courses/{course_id}/enrollments"): ROOM_USERS,
+    ("DELETE", "/api/v1/courses/{course_id}/enrollments/{user_id}"): ROOM_USERS,
     # Documents: room members read, room hosts write (decided inside, like rooms).
     ("GET", "/api/v1/documents/rooms/{room_id}/{kind}"): ROOM_USERS,
     ("DELETE", "/api/v1/documents/rooms/{room_id}/{kind}"): ROOM_USERS,

@@ -110,3 +110,33 @@ def test_unenroll_removes_access(node: Node) -> None:
         assert client.delete(f"{url}/enrollments/{node.user_id(email)}").status_code == 204
     with node.client(student) as client:
         assert client.get(url).status_code == 404
+
+
+def test_course_rooms_admit_the_course_people_by_role(node: Node) -> None:
+    _, teacher = node.register("instructor")
+    ta_email, ta = node.register()
+    student_email, student = node.register()
+    _, outsider = node.register()
+    course = _course(node, teacher)
+    with node.client(teacher) as client:
+        for email, role in ((ta_email, "ta"), (student_email, "student")):
+            client.post(
+                f"/api/v1/courses/{course['id']}/enrollments", json={"email": email, "role": role}
+            )
+        created = client.post(
+            "/api/v1/rooms", json={"title": "Lecture 1", "course_id": course["id"]}
+        )
+        assert created.status_code == 201, created.text
+        room = created.json()["id"]
+    with node.client(student) as client:
+        joined = client.post(f"/api/v1/rooms/{room}/join")
+        assert joined.status_code == 200
+        assert joined.json()["role"] == "participant"
+        assert room in [r["id"] for r in client.get("/api/v1/rooms").json()["items"]]
+        # Students cannot open rooms in the course.
+        denied = client.post("/api/v1/rooms", json={"title": "Mine", "course_id": course["id"]})
+        assert denied.status_code == 403
+    with node.client(ta) as client:
+        assert client.post(f"/api/v1/rooms/{room}/join").json()["role"] == "co-host"
+    with node.client(outsider) as client:
+        assert client.post(f"/api/v1/rooms/{room}/join").status_code == 404

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from yjskit import DOC_ENV, NodeClients, classroom
+from yjskit import DOC_ENV, Classroom, NodeClients, classroom
 
 from conftest import Node
 from liveserver import IN_CI, LiveServer, PostgresServer
 from redisserver import RedisServer, redis_server_binary
+from roomclient import RoomClient, of, rest
 
 pytestmark = pytest.mark.postgres
 
@@ -48,8 +49,7 @@ def two_nodes(pg_server: PostgresServer, tmp_path: Path) -> Iterator[tuple[Node,
 async def test_clients_on_two_nodes_share_a_document(two_nodes: tuple[Node, Node]) -> None:
     a, b = two_nodes
     room = await classroom(a)
-    on_b = await classroom(b)  # the same database: B can serve A's room
-    on_b.room_id, on_b.host, on_b.students = room.room_id, room.host, room.students
+    on_b = Classroom(b, room.room_id, room.host, room.students, room.observer)  # via node B
     clients = NodeClients()
     try:
         clients.open("on-a", room, await room.token(room.host), awareness={"user": "ada"})
@@ -67,14 +67,28 @@ async def test_clients_on_two_nodes_share_a_document(two_nodes: tuple[Node, Node
         text = clients.wait("on-a", textIncludes=tokens)["text"]
         assert clients.wait("on-b", textEquals=text)["text"] == text
 
-        # A lock set through node A turns the writer on node B read-only.
+        # A lock set through node A turns the writer on node B read-only: once a room
+        # channel client on B has the event, B's Yjs connections have switched too.
+        watcher = await RoomClient.enter(b, room.students[1], room.room_id)
         await room.patch(notes_locked=True)
+        await watcher.next(of("room.settings"))
+        await watcher.close()
         clients.call("edit", client="on-b", insert="locked on B. ")
         clients.wait("on-b", denied=1)
         clients.call("edit", client="on-a", insert="host on A. ")
-        assert "locked on B" not in clients.wait("on-b", textIncludes=["host on A."])["text"]
+        clients.wait("on-b", textIncludes=["host on A."])
+        assert "locked on B" not in clients.state("on-a")["text"]
 
         clients.call("destroy", client="on-a")
         clients.wait("on-b", noPeer="ada")
+
+        # Deleting through node A closes node B's connections too, and B forgets its copy.
+        deleted = await rest(
+            a, room.host, "DELETE", f"/api/v1/documents/rooms/{room.room_id}/notes"
+        )
+        assert deleted.status_code == 204
+        clients.wait("on-b", closed=4004)
+        clients.open("fresh-on-b", on_b, await room.token(room.students[1]))
+        assert clients.wait("fresh-on-b", synced=True)["text"] == ""
     finally:
         clients.close()

@@ -75,6 +75,7 @@ export class RoomConnection {
   }
 
   start(): void {
+    window.clearTimeout(this.retryTimer)
     void this.connect()
   }
 
@@ -115,7 +116,7 @@ export class RoomConnection {
   }
 
   private async connect(): Promise<void> {
-    if (this.stopped || this.connecting) return
+    if (this.stopped || this.connecting || this.ws) return
     this.connecting = true
     try {
       await this.open()

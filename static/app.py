@@ -1,0 +1,73 @@
+"""Serve the browser app: ``dist/index.html`` on the app's own routes, ``dist/assets/*``.
+
+The app routes are listed one by one (no catch-all), so every other path keeps its usual
+answer: the API, the channels, health and metrics, and a 404 problem for unknown paths.
+Routes carry the ``public`` guard (the page itself holds no data; the API checks tokens)
+and stay out of the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import FileResponse, Response
+
+from ops.guards import public
+
+DIST = Path(__file__).resolve().parent / "dist"
+
+# Client-side routes of the app (static/src/main.ts); each answers with index.html.
+APP_ROUTES = (
+    "/",
+    "/login",
+    "/signup",
+    "/rooms",
+    "/rooms/new",
+    "/rooms/{room_id}",
+    "/rooms/{room_id}/report",
+    "/join/{room_id}",
+)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self' ws: wss:; media-src 'self' blob:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+
+
+def build_router(dist: Path = DIST) -> APIRouter:
+    """The routes serving the app from ``dist`` (the committed esbuild output)."""
+    router = APIRouter(dependencies=[Depends(public)], include_in_schema=False)
+    assets = (dist / "assets").resolve()
+
+    async def page() -> Response:
+        index = dist / "index.html"
+        if not index.is_file():
+            raise HTTPException(404, "The web app is not built: npm --prefix static run build")
+        headers = {
+            **SECURITY_HEADERS,
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": PAGE_POLICY,
+        }
+        return FileResponse(index, media_type="text/html; charset=utf-8", headers=headers)
+
+    for path in APP_ROUTES:
+        router.add_api_route(path, page, methods=["GET"], include_in_schema=False)
+
+    @router.get("/assets/{name}", include_in_schema=False)
+    async def asset(name: str) -> Response:
+        found = (assets / name).resolve()
+        if found.parent != assets or not found.is_file():
+            raise HTTPException(404, "No such file.")
+        # Names carry a content hash (app-HASH.js), so a name never changes meaning.
+        headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=31536000, immutable"}
+        return FileResponse(found, media_type=MEDIA_TYPES.get(found.suffix), headers=headers)
+
+    return router

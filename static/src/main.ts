@@ -1,0 +1,103 @@
+// The app shell: a small History-API router over the pages.
+
+import './styles.css'
+import * as api from './api'
+import { h } from './dom'
+import { authPage } from './pages/auth'
+import { homePage } from './pages/home'
+import { reportPage } from './pages/report'
+import { roomPage } from './room/view'
+
+export interface Page {
+  el: HTMLElement
+  destroy?: () => void
+  title: string
+}
+
+export type Navigate = (path: string, replace?: boolean) => void
+
+const app = document.getElementById('app') as HTMLElement
+let current: Page | null = null
+let generation = 0
+
+export const navigate: Navigate = (path, replace = false) => {
+  if (replace) history.replaceState(null, '', path)
+  else history.pushState(null, '', path)
+  void route()
+}
+
+function needsSignIn(): Page {
+  const next = location.pathname + location.search
+  history.replaceState(null, '', `/login?next=${encodeURIComponent(next)}`)
+  return authPage('login', navigate)
+}
+
+async function resolve(): Promise<Page> {
+  const path = location.pathname.replace(/\/+$/, '') || '/'
+  if (path === '/login') return authPage('login', navigate)
+  if (path === '/signup') return authPage('signup', navigate)
+  const user = await api.me()
+  if (!user) return needsSignIn()
+  if (path === '/' || path === '/rooms') return homePage(user, navigate)
+  if (path === '/rooms/new') return homePage(user, navigate, true)
+  let match = /^\/(?:rooms|join)\/([0-9a-fA-F-]{36})$/.exec(path)
+  if (match) return roomPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/rooms\/([0-9a-fA-F-]{36})\/report$/.exec(path)
+  if (match) return reportPage(match[1].toLowerCase(), user, navigate)
+  return {
+    title: 'Not found',
+    el: h(
+      'main#main.page.center',
+      null,
+      h('h1', null, 'Page not found'),
+      h('p', null, h('a', { href: '/', 'data-link': '' }, 'Go to my rooms')),
+    ),
+  }
+}
+
+async function route(): Promise<void> {
+  const mine = ++generation
+  let page: Page
+  try {
+    page = await resolve()
+  } catch (error) {
+    page = {
+      title: 'Error',
+      el: h(
+        'main#main.page.center',
+        null,
+        h('h1', null, 'Something went wrong'),
+        h('p', { role: 'alert' }, error instanceof api.ApiError ? error.readable : String(error)),
+        h('p', null, h('a', { href: '/', 'data-link': '' }, 'Go to my rooms')),
+      ),
+    }
+  }
+  if (mine !== generation) {
+    page.destroy?.()
+    return
+  }
+  current?.destroy?.()
+  current = page
+  app.replaceChildren(page.el)
+  document.title = page.title ? `${page.title} · liveclass` : 'liveclass'
+  const heading = page.el.querySelector<HTMLElement>('h1')
+  if (heading && !page.el.querySelector('[autofocus]')) {
+    heading.tabIndex = -1
+    heading.focus({ preventScroll: true })
+  }
+  page.el.querySelector<HTMLElement>('[autofocus]')?.focus()
+}
+
+// Links marked data-link navigate inside the app.
+document.addEventListener('click', (event) => {
+  const link = (event.target as Element | null)?.closest?.('a[data-link]') as HTMLAnchorElement | null
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return
+  event.preventDefault()
+  navigate(link.getAttribute('href') ?? '/')
+})
+window.addEventListener('popstate', () => void route())
+api.onSessionChange(() => {
+  if (!api.signedIn() && !['/login', '/signup'].includes(location.pathname)) void route()
+})
+
+void route()

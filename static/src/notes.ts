@@ -1,0 +1,183 @@
+// Shared notes: CodeMirror 6 editing Markdown in the Y.Text `notes` of the room's notes
+// document (docs/protocol.md), bound with y-codemirror.next (collaborators' cursors and
+// selections come from awareness). Markdown export is the text itself.
+
+import { defaultKeymap } from '@codemirror/commands'
+import { defineLanguageFacet, HighlightStyle, Language, LanguageSupport, syntaxHighlighting } from '@codemirror/language'
+import { Compartment, EditorState } from '@codemirror/state'
+import { drawSelection, EditorView, keymap, placeholder } from '@codemirror/view'
+import { tags } from '@lezer/highlight'
+import { GFM, parser as markdownParser } from '@lezer/markdown'
+import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
+import * as Y from 'yjs'
+import type { RoomDoc } from './collab'
+import { download, fill, h } from './dom'
+
+// Markdown straight from @lezer/markdown (with GitHub's extensions: tables, task lists,
+// strikethrough); @codemirror/lang-markdown would add HTML, CSS and JavaScript parsers.
+const markdownLanguage = new Language(defineLanguageFacet(), markdownParser.configure(GFM), [], 'markdown')
+const markdown = (): LanguageSupport => new LanguageSupport(markdownLanguage)
+
+const style = HighlightStyle.define([
+  { tag: tags.heading1, fontSize: '1.6em', fontWeight: '700' },
+  { tag: tags.heading2, fontSize: '1.35em', fontWeight: '700' },
+  { tag: tags.heading3, fontSize: '1.15em', fontWeight: '700' },
+  { tag: [tags.heading4, tags.heading5, tags.heading6], fontWeight: '700' },
+  { tag: tags.strong, fontWeight: '700' },
+  { tag: tags.emphasis, fontStyle: 'italic' },
+  { tag: tags.strikethrough, textDecoration: 'line-through' },
+  { tag: tags.link, color: '#1d4ed8', textDecoration: 'underline' },
+  { tag: tags.url, color: '#1d4ed8' },
+  { tag: tags.monospace, fontFamily: 'ui-monospace, SFMono-Regular, Menlo, monospace', backgroundColor: '#f1f5f9' },
+  { tag: tags.quote, color: '#475569', fontStyle: 'italic' },
+  { tag: [tags.processingInstruction, tags.meta], color: '#94a3b8' },
+  { tag: tags.list, color: '#0f766e' },
+])
+
+type Format = { label: string; text: string; title: string; apply: (view: EditorView) => void }
+
+function wrapSelection(before: string, after = before, fallback = 'text'): (view: EditorView) => void {
+  return (view) => {
+    view.dispatch(
+      view.state.changeByRange((range) => {
+        const selected = view.state.sliceDoc(range.from, range.to) || fallback
+        const insert = before + selected + after
+        return {
+          changes: { from: range.from, to: range.to, insert },
+          range: { anchor: range.from + before.length, head: range.from + before.length + selected.length } as never,
+        }
+      }),
+    )
+    view.focus()
+  }
+}
+
+function prefixLines(prefix: string | ((i: number) => string)): (view: EditorView) => void {
+  return (view) => {
+    const changes: { from: number; insert: string }[] = []
+    const seen = new Set<number>()
+    for (const range of view.state.selection.ranges) {
+      const first = view.state.doc.lineAt(range.from).number
+      const last = view.state.doc.lineAt(range.to).number
+      for (let n = first, i = 0; n <= last; n++, i++) {
+        if (seen.has(n)) continue
+        seen.add(n)
+        changes.push({ from: view.state.doc.line(n).from, insert: typeof prefix === 'string' ? prefix : prefix(i) })
+      }
+    }
+    view.dispatch({ changes })
+    view.focus()
+  }
+}
+
+const FORMATS: Format[] = [
+  { label: 'B', title: 'Bold (Ctrl+B)', text: 'Bold', apply: wrapSelection('**') },
+  { label: 'I', title: 'Italic (Ctrl+I)', text: 'Italic', apply: wrapSelection('_') },
+  { label: 'S', title: 'Strikethrough', text: 'Strikethrough', apply: wrapSelection('~~') },
+  { label: 'H1', title: 'Heading', text: 'Heading 1', apply: prefixLines('# ') },
+  { label: 'H2', title: 'Subheading', text: 'Heading 2', apply: prefixLines('## ') },
+  { label: '•', title: 'Bulleted list', text: 'Bulleted list', apply: prefixLines('- ') },
+  { label: '1.', title: 'Numbered list', text: 'Numbered list', apply: prefixLines((i) => `${i + 1}. `) },
+  { label: '☐', title: 'Checklist', text: 'Checklist', apply: prefixLines('- [ ] ') },
+  { label: '❝', title: 'Quote', text: 'Quote', apply: prefixLines('> ') },
+  { label: '</>', title: 'Code', text: 'Code', apply: wrapSelection('`') },
+  { label: '🔗', title: 'Link', text: 'Link', apply: wrapSelection('[', '](https://)', 'link text') },
+]
+
+export class NotesEditor {
+  readonly root: HTMLElement
+  private view: EditorView | null = null
+  private readonly editable = new Compartment()
+  private readonly host: HTMLElement
+  private readonly status: HTMLElement
+  private readonly toolbar: HTMLElement
+  private readOnly = false
+  private reason = ''
+  private text: Y.Text | null = null
+  private undoManager: Y.UndoManager | null = null
+
+  constructor(private readonly title: () => string) {
+    this.host = h('div.notes-editor')
+    this.status = h('div.board-status', { role: 'status', 'aria-live': 'polite' })
+    this.toolbar = h('div.board-toolbar', { role: 'toolbar', 'aria-label': 'Formatting' })
+    for (const format of FORMATS) {
+      this.toolbar.appendChild(
+        h(
+          'button.tool',
+          {
+            type: 'button',
+            title: format.title,
+            'aria-label': format.text,
+            onmousedown: (event: Event) => event.preventDefault(),
+            onclick: () => {
+              if (this.view && !this.readOnly) format.apply(this.view)
+            },
+          },
+          format.label,
+        ),
+      )
+    }
+    this.toolbar.append(
+      h('span.sep', { 'aria-hidden': 'true' }),
+      h('button', { type: 'button', 'aria-label': 'Undo my last edit', title: 'Undo (Ctrl+Z)', onclick: () => this.undoManager?.undo() }, '↶'),
+      h('button', { type: 'button', 'aria-label': 'Redo', title: 'Redo (Ctrl+Shift+Z)', onclick: () => this.undoManager?.redo() }, '↷'),
+      h('span.sep', { 'aria-hidden': 'true' }),
+      h('button', { type: 'button', 'aria-label': 'Export notes as Markdown', onclick: () => this.exportMarkdown() }, 'Export .md'),
+    )
+    this.root = h('section.notes', { 'aria-label': 'Shared notes' }, this.toolbar, this.status, this.host)
+  }
+
+  attach(doc: RoomDoc): void {
+    this.view?.destroy()
+    this.undoManager?.destroy()
+    this.text = doc.doc.getText('notes')
+    this.undoManager = new Y.UndoManager(this.text)
+    const state = EditorState.create({
+      doc: this.text.toString(),
+      extensions: [
+        keymap.of([...yUndoManagerKeymap, ...defaultKeymap, { key: 'Mod-b', run: (v) => (wrapSelection('**')(v), true) }, { key: 'Mod-i', run: (v) => (wrapSelection('_')(v), true) }]),
+        drawSelection(),
+        EditorView.lineWrapping,
+        markdown(),
+        syntaxHighlighting(style),
+        placeholder('Shared notes: everyone in the class can write here. Markdown works: # heading, **bold**, - list'),
+        EditorView.contentAttributes.of({ 'aria-label': 'Shared notes (Markdown)', 'aria-multiline': 'true' }),
+        this.editable.of(this.editableExtensions()),
+        yCollab(this.text, doc.provider.awareness, { undoManager: this.undoManager }),
+      ],
+    })
+    this.view = new EditorView({ state, parent: this.host })
+  }
+
+  private editableExtensions(): ReturnType<typeof EditorState.readOnly.of>[] {
+    return [EditorState.readOnly.of(this.readOnly), EditorView.editable.of(!this.readOnly)]
+  }
+
+  setReadOnly(readOnly: boolean, reason = ''): void {
+    this.readOnly = readOnly
+    this.reason = reason
+    this.root.classList.toggle('read-only', readOnly)
+    for (const button of this.toolbar.querySelectorAll<HTMLButtonElement>('button.tool')) button.disabled = readOnly
+    this.view?.dispatch({ effects: this.editable.reconfigure(this.editableExtensions()) })
+    fill(this.status, readOnly ? h('span.badge.warn', { 'data-testid': 'notes-readonly' }, `Read-only: ${this.reason}`) : null)
+  }
+
+  markdown(): string {
+    return this.text?.toString() ?? ''
+  }
+
+  exportMarkdown(): void {
+    const name = this.title().replace(/[^\w-]+/g, '-').replace(/^-|-$/g, '') || 'notes'
+    download(`${name}-notes.md`, this.markdown(), 'text/markdown')
+  }
+
+  focus(): void {
+    this.view?.focus()
+  }
+
+  destroy(): void {
+    this.view?.destroy()
+    this.undoManager?.destroy()
+    this.view = null
+  }
+}

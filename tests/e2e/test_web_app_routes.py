@@ -1,0 +1,78 @@
+"""How a node serves the browser app: its pages, its assets, and nothing it should not."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from conftest import Node
+from liveserver import ROOT
+
+APP_PAGES = [
+    "/",
+    "/login",
+    "/signup",
+    "/rooms",
+    "/rooms/new",
+    "/rooms/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
+    "/rooms/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11/report",
+    "/join/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
+]
+
+
+@pytest.mark.parametrize("path", APP_PAGES)
+def test_app_routes_serve_the_page(sqlite_node: Node, path: str) -> None:
+    response = httpx.get(sqlite_node.url + path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-cache"
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert '<div id="app"' in response.text
+    # Everything is served by the node itself: no CDN.
+    assert not re.search(r"(src|href)=\"https?://", response.text)
+
+
+def test_assets_are_served_with_long_caching(sqlite_node: Node) -> None:
+    page = httpx.get(sqlite_node.url + "/").text
+    assets = re.findall(r"/assets/app-[A-Z0-9]+\.(?:js|css)", page)
+    assert len(assets) == 2, page
+    for asset in assets:
+        response = httpx.get(sqlite_node.url + asset)
+        assert response.status_code == 200
+        assert "immutable" in response.headers["cache-control"]
+        assert response.content == (ROOT / "static" / "dist" / asset.lstrip("/")).read_bytes()
+    script = httpx.get(sqlite_node.url + next(a for a in assets if a.endswith(".js")))
+    assert script.headers["content-type"].startswith("text/javascript")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/assets/nothing-here.js",
+        "/assets/..%2F..%2Fserver.py",
+        "/assets/%2e%2e/index.html",
+        "/rooms/x/y/z",
+        "/no-such-page",
+        "/api/v1/no-such-thing",
+        "/static/app.py",
+    ],
+)
+def test_other_paths_are_not_the_app(sqlite_node: Node, path: str) -> None:
+    response = httpx.get(sqlite_node.url + path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_app_does_not_shadow_the_api_or_operations(sqlite_node: Node) -> None:
+    with httpx.Client(base_url=sqlite_node.url) as client:
+        assert client.get("/healthz").json()["status"] == "ok"
+        assert client.get("/api/v1/users/me").status_code == 401
+        assert "liveclass_http_requests_total" in client.get("/metrics").text
+        assert client.get("/openapi.json").status_code == 200
+        assert "swagger" in client.get("/docs").text.lower()
+        paths = client.get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if p in {"/", "/login", "/signup"} or p.startswith("/assets")]
+    assert not [p for p in paths if p.startswith("/rooms") or p.startswith("/join")]
