@@ -54,12 +54,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-1234"
 ADMIN_EMAIL = "admin@bench.liveclass"
 CREDENTIALS = ("--email", ADMIN_EMAIL, "--password", PASSWORD)
+KEEPALIVE_PING_INTERVAL = 10.0
+"""uvicorn's ws_ping_interval and ws_ping_timeout as server.py sets them."""
 PER_SENDER_RATE = 4.0
 """Messages/s per host connection: under the room channel's chat limit (5/s, burst 10)."""
 
 TS = re.compile(rb'"text":"ts:(\d+)')
 GONE = re.compile(rb'"presence\.disconnected".*?"conn_id":"([0-9a-f]+)"')
-YOU = re.compile(rb'"you":\{[^{}]*?"conn_id":"([0-9a-f]+)"')
+YOU = re.compile(rb'"you":\{"user_id":"([^"]+)"[^{}]*?"conn_id":"([0-9a-f]+)"')
 SPY_OPTIONS = ("-r", "200", "--native", "-f", "raw", "-o")
 BUCKET_NS = 100_000
 """Latency histogram resolution: 0.1 ms."""
@@ -116,20 +118,24 @@ class Stats:
 class WSClient(asyncio.Protocol):
     """A bare RFC 6455 client: just enough to count and time what a server fans out.
 
-    Parses unmasked server frames from one buffer, answers pings, masks what it sends. A
-    ``stalled`` client stops reading right after its welcome.
+    Parses unmasked server frames from one buffer, answers pings, masks what it sends. What
+    it receives goes to `Stats` unless it is not ``counted``; ``stall()`` stops reading.
     """
 
-    def __init__(self, stats: Stats, host: str, port: int, path: str, *, stalled: bool = False):
+    def __init__(
+        self, stats: Stats, host: str, port: int, path: str, *, counted: bool = True
+    ) -> None:
         loop = asyncio.get_running_loop()
         self.stats = stats
         self.host, self.port, self.path = host, port, path
-        self.stalled = stalled
+        self.counted = counted
+        self.stalled = False
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.upgraded = False
         self.open = False
         self.conn_id: str | None = None
+        self.user_id: str | None = None
         self.welcomed: asyncio.Future[None] = loop.create_future()
         self.closed: asyncio.Future[None] = loop.create_future()
         self.close_code: int | None = None
@@ -238,17 +244,23 @@ class WSClient(asyncio.Protocol):
 
     # receiving
 
+    def stall(self) -> None:
+        """Stop reading for good (until `unstall`); keep writing a probe every second."""
+        if self.transport is not None and not self.stalled:
+            self.stalled = True
+            self.transport.pause_reading()
+            self._probe()
+
     def _message(self, payload: bytes, now: int) -> None:
         if self.conn_id is None and payload.startswith(b'{"type":"welcome"'):
             found = YOU.search(payload)
-            self.conn_id = found.group(1).decode() if found else "?"
+            self.user_id, self.conn_id = (
+                (found.group(1).decode(), found.group(2).decode()) if found else ("?", "?")
+            )
             if not self.welcomed.done():
                 self.welcomed.set_result(None)
-            if self.stalled and self.transport is not None:
-                self.transport.pause_reading()
-                self._probe()
-                return
-        self.stats.on_message(payload, now)
+        if self.counted:
+            self.stats.on_message(payload, now)
 
     def _probe(self) -> None:
         # A stalled client still writes (a ping a second): a reset connection shows up at once.
@@ -277,13 +289,20 @@ class WSClient(asyncio.Protocol):
 
 
 async def open_client(
-    stats: Stats, host: str, port: int, path: str, *, stalled: bool = False, patience: float = 120
+    stats: Stats,
+    host: str,
+    port: int,
+    path: str,
+    *,
+    counted: bool = True,
+    small_window: bool = False,
+    patience: float = 120,
 ) -> WSClient:
     """Connect, upgrade and wait for the server's welcome."""
     loop = asyncio.get_running_loop()
-    client = WSClient(stats, host, port, path, stalled=stalled)
-    if stalled:
-        # A small receive window, so the server's side fills up soon after we stop reading.
+    client = WSClient(stats, host, port, path, counted=counted)
+    if small_window:
+        # A small receive window: once it stops reading, the server's side fills up.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.setblocking(False)
@@ -347,7 +366,8 @@ class Worker:
         host: str,
         port: int,
         paths: list[tuple[str, bool]],
-        stalled: bool = False,
+        counted: bool = True,
+        small_window: bool = False,
         concurrency: int = 32,
     ) -> dict[str, Any]:
         """Open one connection per path (flag: it also sends); wait for every welcome."""
@@ -357,7 +377,9 @@ class Worker:
 
         async def one(path: str, sender: bool) -> None:
             async with gate:
-                client = await open_client(self.stats, host, port, path, stalled=stalled)
+                client = await open_client(
+                    self.stats, host, port, path, counted=counted, small_window=small_window
+                )
             clients.append(client)
             if sender:
                 senders.append(client)
@@ -368,8 +390,14 @@ class Worker:
             "connected": len(paths) - len(failures),
             "failed": len(failures),
             "failures": failures[:3],
-            "conn_ids": [c.conn_id for c in clients] if stalled else [],
+            "ids": [(c.user_id, c.conn_id) for c in clients] if small_window else [],
         }
+
+    async def stall(self, group: str) -> dict[str, Any]:
+        """Stop reading on every connection of ``group``."""
+        for client in self.groups.get(group, []):
+            client.stall()
+        return {"stalled": len(self.groups.get(group, []))}
 
     async def run(
         self,
@@ -380,48 +408,38 @@ class Worker:
         t0: int,
         t1: int,
         drain: float,
-        text_bytes: int = 0,
+        private: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Send this process's share of ``rate`` (total, all processes) from ``t_send`` until
         the window ends, count deliveries of messages sent in [t0, t1), then wait ``drain`` s
-        for stragglers. The orchestrator may end the window early through ``stop``."""
+        for stragglers. The orchestrator may end the window early through ``stop``.
+
+        ``private``: also send private messages (``to`` one user, ``text_bytes`` of filler,
+        not counted) at ``rate`` from the connections of ``group`` (``senders`` in all).
+        """
         stats = self.stats
         stats.window(t0, t1)
         receivers = [c for c in self.groups.get(group, []) if c.open]
         senders = [c for c in self.senders.get(group, []) if c.open]
-        rate = rate * len(senders) / total_senders if total_senders else 0.0
-        sent = in_window = 0
+        tag = secrets.token_hex(8).encode()
         cpu: dict[str, float] = {}
         loop = asyncio.get_running_loop()
         loop.call_at(loop.time() + (t0 - time.monotonic_ns()) / 1e9, _mark, cpu, "t0")
-        if senders and rate > 0:
-            interval = 1e9 / rate
-            due = float(t_send)
-            tag = secrets.token_hex(8).encode()
-            filler = b" " + b"x" * text_bytes if text_bytes else b""
-            while True:
-                if self.stop.value:
-                    stats.t1 = min(stats.t1, self.stop.value)
-                if due >= stats.t1:
-                    break
-                now = time.monotonic_ns()
-                if due > now:
-                    await asyncio.sleep((due - now) / 1e9)
-                    now = time.monotonic_ns()
-                client = senders[sent % len(senders)]
-                if client.open:
-                    client.send_text(
-                        b'{"type":"chat.send","text":"ts:%d %s #%d%s","ref":"%d"}'
-                        % (now, tag, sent, filler, sent)
-                    )
-                    sent += 1
-                    in_window += t0 <= now < stats.t1
-                due += interval
-        else:
-            while time.monotonic_ns() < stats.t1:
-                if self.stop.value:
-                    stats.t1 = min(stats.t1, self.stop.value)
-                await asyncio.sleep(0.05)
+
+        def chat(now: int, n: int) -> bytes:
+            return b'{"type":"chat.send","text":"ts:%d %s #%d","ref":"%d"}' % (now, tag, n, n)
+
+        loops = [self._pace(senders, rate * len(senders) / max(1, total_senders), t_send, chat)]
+        if private:
+            to, filler = private["to"].encode(), b"x" * private["text_bytes"]
+
+            def whisper(now: int, n: int) -> bytes:
+                return b'{"type":"chat.send","to":"%s","text":"%s","ref":"p%d"}' % (to, filler, n)
+
+            mine = [c for c in self.senders.get(private["group"], []) if c.open]
+            share = private["rate"] * len(mine) / max(1, private["senders"])
+            loops.append(self._pace(mine, share, t_send, whisper))
+        (sent, in_window), *_ = await asyncio.gather(*loops)
         _mark(cpu, "t1")
         await asyncio.sleep(max(0.0, drain - (time.monotonic_ns() - stats.t1) / 1e9))
         result = {
@@ -444,6 +462,40 @@ class Worker:
         }
         stats.window(0, 0)
         return result
+
+    async def _pace(
+        self,
+        clients: list[WSClient],
+        rate: float,
+        t_send: int,
+        message: Callable[[int, int], bytes],
+    ) -> tuple[int, int]:
+        """Send ``message(now, n)`` at ``rate``, round-robin over ``clients``, until the
+        window ends; returns (sent, sent within the window)."""
+        stats = self.stats
+        sent = in_window = 0
+        due = float(t_send)
+        while True:
+            if self.stop.value:
+                stats.t1 = min(stats.t1, self.stop.value)
+            if not clients or rate <= 0:
+                if time.monotonic_ns() >= stats.t1:
+                    break
+                await asyncio.sleep(0.05)
+                continue
+            if due >= stats.t1:
+                break
+            now = time.monotonic_ns()
+            if due > now:
+                await asyncio.sleep((due - now) / 1e9)
+                now = time.monotonic_ns()
+            client = clients[sent % len(clients)]
+            if client.open:
+                client.send_text(message(now, sent))
+                sent += 1
+                in_window += stats.t0 <= now < stats.t1
+            due += 1e9 / rate
+        return sent, in_window
 
     async def unstall(self, group: str, patience: float = 15.0) -> dict[str, Any]:
         """Let stalled clients read again: how much was waiting, and how they were closed."""
@@ -621,6 +673,7 @@ class CeilingServer:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                progress(f"ceiling server: pid {self.process.pid}, port {self.port}")
                 return self
             time.sleep(0.1)
         self.stop()
@@ -648,6 +701,7 @@ class Liveclass:
         self.server: Any = None
         self.admin_token = ""
         self.students: list[str] = []  # access tokens
+        self.loner = ""
 
     @property
     def pid(self) -> int:
@@ -661,6 +715,7 @@ class Liveclass:
         from liveserver import LiveServer
 
         self.server = LiveServer(self.data_dir, env=dict(self.env)).start(timeout=60)
+        progress(f"liveclass node: pid {self.pid}, port {self.port}")
 
     def stop(self) -> None:
         if self.server is not None:
@@ -702,7 +757,8 @@ class Liveclass:
             return await token(email)
 
         self.admin_token = await token(ADMIN_EMAIL)
-        self.students = list(await asyncio.gather(*(student(i) for i in range(users))))
+        # The last account is kept for the stalled client: nobody else connects as it.
+        *self.students, self.loner = await asyncio.gather(*(student(i) for i in range(users + 1)))
 
     async def create_room(self, http: Any, title: str) -> str:
         answer = await _post(
@@ -756,6 +812,12 @@ async def _post(http: Any, url: str, **kwargs: Any) -> Any:
             return answer
         await asyncio.sleep(0.2 * (attempt + 1))
     return answer
+
+
+def progress(message: str) -> None:
+    """A line on stderr: stdout carries only the JSON result."""
+    sys.stderr.write(f"[fanout {time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -817,7 +879,7 @@ async def fanout_run(
     seconds: float,
     warmup: float,
     drain: float = 3.0,
-    text_bytes: int = 0,
+    private: dict[str, Any] | None = None,
     watch: Callable[[], int | None] | None = None,
     max_seconds: float | None = None,
     profile: Path | None = None,
@@ -841,7 +903,7 @@ async def fanout_run(
             t0=t0,
             t1=t1,
             drain=drain,
-            text_bytes=text_bytes,
+            private=private,
         )
     )
     await _sleep_until(t0)
@@ -895,6 +957,15 @@ async def fanout_run(
         "gone": gone,
         "t_send": start,
     }
+
+
+def _report(label: str, run: dict[str, Any]) -> None:
+    lat = percentiles(run["histogram"])
+    progress(
+        f"{label}: {run['deliveries'] / run['window']:.0f} deliveries/s, p50 {lat['p50']} ms, "
+        f"p99 {lat['p99']} ms, server CPU {run['server_cpu'] / run['window']:.2f}, "
+        f"others' CPU {run['other_cpu'] / run['window']:.2f}"
+    )
 
 
 def summarize(runs: list[dict[str, Any]], *, timeline: bool = False) -> dict[str, Any]:
@@ -1059,6 +1130,7 @@ async def idle_memory(
     )
     _check_connected(answers, len(warm), "warm-up")
     base = await settle_rss(pid)
+    progress(f"idle: {len(warm)} warm-up connections, RSS {_mb(base)} MiB; adding {len(paths)}")
     started = time.monotonic()
     answers = await fleet.call(
         "connect",
@@ -1162,13 +1234,13 @@ class Bench:
                         fleet, pids[name], name, profile=profile, **self.run_kwargs()
                     )
                     runs[name].append(run)
+                    _report(f"{name} round {index + 1}/{args.rounds}", run)
             for name, done in runs.items():
                 self.out[name]["fanout"] = {**summarize(done), **self.out[name].pop("_connect")}
                 if args.profile:
                     self.out[name]["profile"] = summarize_profile(args.profile / f"{name}.txt")
             if http is not None and not args.no_stall:
-                room_path = await node.join_path(http, room, node.students[0])
-                self.out["liveclass"]["stalled"] = await self.stalled(room_path)
+                self.out["liveclass"]["stalled"] = await self.stalled(http, room)
             await fleet.everyone("close", group="ceiling")
             await fleet.everyone("close", group="liveclass")
             if not args.no_liveclass:
@@ -1187,6 +1259,7 @@ class Bench:
     async def _connect(self, name: str, pid: int, port: int, paths: list[tuple[str, bool]]) -> None:
         before = rss_bytes(pid)
         took = await connect_group(self.fleet, name, port, paths)
+        progress(f"{name}: {len(paths)} clients connected in {took} s")
         connected = await settle_rss(pid, limit=10)
         self.out[name]["_connect"] = {
             "connect_seconds": took,
@@ -1194,30 +1267,63 @@ class Bench:
             "server_rss_mb_connected": _mb(connected),
         }
 
-    async def stalled(self, path: str) -> dict[str, Any]:
-        """The same traffic without, then with, one more client that never reads.
+    async def stalled(self, http: Any, room: str) -> dict[str, Any]:
+        """The same run twice with one more client, reading in the first, stalled in the second.
 
-        Chat texts carry ``--stall-text-bytes`` of filler in both runs, so the stalled
-        client's queue reaches its limit within seconds (with ~500-byte events at 100/s,
-        1 MiB takes ~20 s and uvicorn's keepalive, ping every 10 s + 10 s timeout, gets
-        there first). The run ends a few seconds after the client is dropped.
+        That client (an account of its own) is also sent private chat messages of
+        ``--stall-text-bytes`` at ``--stall-rate`` by extra host connections: only it (and
+        the sending connection) receives them, so the others' traffic stays as in the fan-out
+        runs while the stalled socket fills up within seconds. Without them, ~500-byte events
+        at 100/s would take over a minute to fill what a stalled socket absorbs: the server's
+        kernel send buffer (autotuned up to net.ipv4.tcp_wmem's maximum) plus the 1 MiB send
+        queue; uvicorn's keepalive (ping after 10 s, 10 s to answer) would drop it first.
+        The second run ends a few seconds after the client is dropped.
         """
         args, fleet, node = self.args, self.fleet, self.node
-        kwargs = {**self.run_kwargs(), "text_bytes": args.stall_text_bytes}
-        errors_before = len(node.log_errors())
-        baseline = await fanout_run(fleet, node.pid, "liveclass", **kwargs)
-        connect = {"group": "stalled", "host": "127.0.0.1", "port": node.port}
+        connect = {"host": "127.0.0.1", "port": node.port}
+        host_path = await node.join_path(http, room, node.admin_token)
+        loner_path = await node.join_path(http, room, node.loner)
+        whisperers = max(1, math.ceil(args.stall_rate / PER_SENDER_RATE))
         answers = await fleet.call(
             "connect",
-            [{**connect, "paths": [(path, False)], "stalled": True}]
-            + [{**connect, "paths": []}] * (len(fleet) - 1),
+            [
+                {**connect, "group": "whisperers", "paths": part, "counted": False}
+                for part in _spread([(host_path, True)] * whisperers, len(fleet))
+            ],
+        )
+        _check_connected(answers, whisperers, "private senders")
+        answers = await fleet.call(
+            "connect",
+            [
+                {
+                    **connect,
+                    "group": "stalled",
+                    "paths": [(loner_path, False)],
+                    "counted": False,
+                    "small_window": True,
+                }
+            ]
+            + [{**connect, "group": "stalled", "paths": []}] * (len(fleet) - 1),
         )
         _check_connected(answers, 1, "stalled client")
-        stalled_id = answers[0]["conn_ids"][0]
+        loner_id, stalled_id = answers[0]["ids"][0]
         # The orchestrator's own connection sees presence.disconnected as it happens.
         seen = Stats()
-        watcher = await open_client(seen, "127.0.0.1", node.port, path)
+        watcher = await open_client(seen, "127.0.0.1", node.port, loner_path)
+        private = {
+            "group": "whisperers",
+            "senders": whisperers,
+            "rate": args.stall_rate,
+            "to": loner_id,
+            "text_bytes": args.stall_text_bytes,
+        }
+        errors_before = len(node.log_errors())
         await asyncio.sleep(1.0)
+        kwargs = {**self.run_kwargs(), "private": private}
+        baseline = await fanout_run(fleet, node.pid, "liveclass", **kwargs)
+        _report("liveclass, stall client reading", baseline)
+        await fleet.call("stall", [{"group": "stalled"}] * len(fleet))
+        stalled_at = time.monotonic_ns()
         run = await fanout_run(
             fleet,
             node.pid,
@@ -1226,29 +1332,31 @@ class Bench:
             max_seconds=args.stall_max_seconds,
             **kwargs,
         )
+        _report("liveclass, stall client stalled", run)
         after = (await fleet.call("unstall", [{"group": "stalled"}]))[0]["stalled"][0]
-        await fleet.everyone("close", group="stalled")
+        for group in ("stalled", "whisperers"):
+            await fleet.everyone("close", group=group)
         await watcher.close()
         dropped = seen.gone.get(stalled_id) or run["gone"].get(stalled_id)
         lost = after.pop("tcp_lost_while_stalled_ns")
-        without = summarize([baseline])
-        event_bytes = without.get("bytes_per_delivery") or 0
-        queue = args.send_queue_bytes or 1 << 20
-        with_stall = summarize([run], timeline=True)
+        without, with_stall = summarize([baseline]), summarize([run], timeline=True)
         p99, p99_without = with_stall["latency_ms"]["p99"], without["latency_ms"]["p99"]
         return {
-            "text_bytes": args.stall_text_bytes,
+            "private_messages": {
+                "rate": args.stall_rate,
+                "text_bytes": args.stall_text_bytes,
+                "host_connections": whisperers,
+            },
             "without_stalled_client": without,
             "with_stalled_client": with_stall,
             "p99_ratio_with_over_without": _ratio(p99, p99_without),
-            "stalled_conn_id": stalled_id,
             "stalled_dropped": dropped is not None,
-            "stalled_dropped_after_s": _seconds(dropped, run["t_send"]),
-            "stalled_tcp_reset_seen_after_s": _seconds(lost, run["t_send"]),
-            "send_queue_limit_bytes": queue,
-            "queue_fill_estimate_s": round(queue / (args.rate * event_bytes), 1)
-            if event_bytes
-            else None,
+            "stalled_dropped_after_s": _seconds(dropped, stalled_at),
+            "stalled_tcp_reset_seen_after_s": _seconds(lost, stalled_at),
+            "send_queue_limit_bytes": args.send_queue_bytes or 1 << 20,
+            "drop_cause": _drop_cause(after.get("close_code"), _seconds(dropped, stalled_at)),
+            # What sat in the kernel (the server's send buffer) when it was dropped.
+            "kernel_buffered_bytes": after.get("bytes_read_after_stall"),
             "stalled_after_resuming": after,
             "server_errors_logged_meanwhile": len(node.log_errors()) - errors_before,
         }
@@ -1297,6 +1405,19 @@ class Bench:
             count = min(args.idle_room_size, args.idle - len(idle))
             idle += [(paths[i % len(paths)], False) for i in range(count)]
         return warm, idle
+
+
+def _drop_cause(code: int | None, after: float | None) -> str:
+    """Why the stalled client was dropped, as far as a client can tell."""
+    if after is None:
+        return "not dropped"
+    if code == 4008:
+        return "send queue limit (it read close 4008 once it resumed)"
+    if after < KEEPALIVE_PING_INTERVAL:
+        # An unanswered ping ends the connection ping_timeout after it was sent, and the
+        # first ping after the stall goes out at most ping_interval after it began.
+        return "send queue limit (dropped before any keepalive timeout could fire)"
+    return "unclear: keepalive timeout or send queue limit"
 
 
 def _seconds(at: int | None, since: int) -> float | None:
@@ -1438,8 +1559,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--send-queue-bytes", type=int, default=0, help="server queue limit")
     parser.add_argument("--stall-max-seconds", type=float, default=120.0)
     parser.add_argument(
-        "--stall-text-bytes", type=int, default=2000, help="chat filler in the stall runs"
+        "--stall-text-bytes", type=int, default=3900, help="private messages to the stalled one"
     )
+    parser.add_argument("--stall-rate", type=float, default=0.0, help="their rate (def. --rate)")
     parser.add_argument("--no-stall", action="store_true", help="skip the stalled-client run")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the websockets ceiling")
     parser.add_argument("--no-liveclass", action="store_true", help="only the ceiling")
@@ -1455,12 +1577,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.clients, args.rate, args.seconds, args.rounds, args.warmup = 100, 20.0, 3.0, 1, 1.0
         args.idle, args.users, args.idle_room_size = 300, 10, 100
-        # Small enough to drop the stalled client within the smoke run, big enough for the
-        # welcome (its snapshot carries the chat tail, which goes through the same queue).
-        args.send_queue_bytes = args.send_queue_bytes or 512 * 1024
+        args.stall_rate = args.stall_rate or 100.0  # fills a stalled socket within ~10 s
         args.stall_max_seconds = 40.0
     if not args.senders:
         args.senders = max(1, math.ceil(args.rate / PER_SENDER_RATE))
+    args.stall_rate = args.stall_rate or args.rate
     args.senders = min(args.senders, args.clients)
     return args
 

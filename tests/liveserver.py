@@ -64,7 +64,21 @@ class LiveServer:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self, *, timeout: float = 30.0) -> LiveServer:
-        """Start the node and wait until ``/healthz`` answers."""
+        """Start the node and wait until ``/healthz`` answers.
+
+        Parallel test workers can race for a free port; on "address already in use" the
+        node is started again on another port.
+        """
+        for _ in range(3):
+            try:
+                return self._start(timeout)
+            except ServiceUnavailable as exc:
+                if "address already in use" not in str(exc).lower():
+                    raise
+                self.port = free_port()
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> LiveServer:
         env = {**os.environ, "LIVECLASS_DATA_DIR": str(self.data_dir), **self.env}
         env.setdefault("LIVECLASS_LOG_LEVEL", "warning")
         self.log_path = self.data_dir / f"server-{self.port}.log"

@@ -229,11 +229,25 @@ export async function me(): Promise<User | null> {
   }
 }
 
+export interface Course {
+  id: string
+  code: string
+  title: string
+  description: string
+  status: string
+  my_role: 'instructor' | 'ta' | 'student' | 'observer' | null
+}
+
+export const courses = {
+  mine: () => request<{ items: Course[]; total: number }>('GET', '/api/v1/courses?scope=mine&limit=200'),
+}
+
 export const rooms = {
   list: (status?: string) =>
     request<{ items: Room[]; total: number }>('GET', `/api/v1/rooms?limit=100${status ? `&status=${status}` : ''}`),
   get: (id: string) => request<Room>('GET', `/api/v1/rooms/${encodeURIComponent(id)}`),
-  create: (title: string, settings: RoomSettings) => request<Room>('POST', '/api/v1/rooms', { json: { title, ...settings } }),
+  create: (title: string, settings: RoomSettings & { course_id?: string }) =>
+    request<Room>('POST', '/api/v1/rooms', { json: { title, ...settings } }),
   update: (id: string, changes: RoomSettings & { title?: string }) =>
     request<Room>('PATCH', `/api/v1/rooms/${encodeURIComponent(id)}`, { json: changes }),
   end: (id: string) => request<void>('POST', `/api/v1/rooms/${encodeURIComponent(id)}/end`),

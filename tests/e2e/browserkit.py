@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from liveserver import IN_CI, ROOT
 
@@ -23,11 +24,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
 SHOTS = ROOT / "test-artifacts" / "e2e"
 PASSWORD = "correct-horse-battery"
 EXPECT_TIMEOUT_MS = 20_000
-
-try:
-    from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - reported by the fixture below
-    sync_playwright = None  # type: ignore[assignment]
 
 
 def _unavailable(reason: str) -> None:
@@ -38,8 +34,6 @@ def _unavailable(reason: str) -> None:
 
 def launch_browser() -> Iterator[Browser]:
     """Chromium for a test module's fixture (``yield from launch_browser()``)."""
-    if sync_playwright is None:
-        _unavailable("Playwright for Python is not installed (pip install -e '.[test]')")
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)

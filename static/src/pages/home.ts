@@ -55,6 +55,39 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
     }
   }
 
+  const courseList = h('div.stack', { 'aria-live': 'polite' })
+  const course = h('select', { id: 'room-course' }, h('option', { value: '' }, 'No course'))
+  const courseField = h('div.field', { hidden: true }, h('label', { for: 'room-course' }, 'Course'), course)
+
+  async function loadCourses(): Promise<void> {
+    try {
+      const found = (await api.courses.mine()).items
+      if (!found.length) return
+      fill(
+        courseList,
+        h('h2#courses-title', null, 'My courses'),
+        h(
+          'ul.room-list',
+          { 'aria-labelledby': 'courses-title' },
+          found.map((c) =>
+            h(
+              'li.room-item',
+              { 'data-course-id': c.id },
+              h('div.grow', null, h('strong', null, c.title), h('div.muted.small', null, `${c.code} · ${c.my_role ?? 'admin'} · ${c.status}`)),
+            ),
+          ),
+        ),
+      )
+      const teaching = found.filter((c) => c.my_role === 'instructor' || c.my_role === 'ta' || (c.my_role === null && user.role === 'admin'))
+      if (canCreate && teaching.length) {
+        for (const c of teaching) course.appendChild(h('option', { value: c.id }, `${c.title} (${c.code})`))
+        courseField.hidden = false
+      }
+    } catch {
+      // courses are optional on the home page
+    }
+  }
+
   const createError = h('p.error', { role: 'alert', hidden: true })
   const title = h('input', { id: 'room-title', name: 'title', required: true, maxlength: 200, placeholder: 'e.g. Algebra — week 3', autofocus: focusCreate })
   const open = h('input', { id: 'room-open', type: 'checkbox', checked: true })
@@ -68,7 +101,11 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
             event.preventDefault()
             createError.hidden = true
             try {
-              const room = await api.rooms.create(title.value.trim(), { open: open.checked, lobby: lobby.checked })
+              const room = await api.rooms.create(title.value.trim(), {
+                open: open.checked,
+                lobby: lobby.checked,
+                ...(course.value ? { course_id: course.value } : {}),
+              })
               navigate(`/rooms/${room.id}`)
             } catch (error) {
               createError.textContent = error instanceof api.ApiError ? error.readable : 'Could not create the room.'
@@ -78,6 +115,7 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
         },
         h('h2#create-title', null, 'Start a live class'),
         h('div.field', null, h('label', { for: 'room-title' }, 'Class title'), title),
+        courseField,
         h('label.check', { for: 'room-open' }, open, 'Anyone signed in with the link can join'),
         h('label.check', { for: 'room-lobby' }, lobby, 'Waiting room: I let people in'),
         createError,
@@ -114,6 +152,7 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
   )
 
   void load()
+  void loadCourses()
   return {
     title: 'My rooms',
     el: h(
@@ -126,6 +165,7 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
         h('h1', null, `Welcome, ${user.name}`),
         h('div.grid-2', null, createForm, joinForm),
         h('section.stack', { 'aria-labelledby': 'rooms-title' }, h('h2#rooms-title', null, 'My rooms'), list),
+        h('section.stack', null, courseList),
       ),
     ),
   }
