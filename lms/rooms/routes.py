@@ -23,6 +23,7 @@ from lms.permissions import Permission, require
 from lms.rooms import access
 from lms.rooms.schemas import (
     AttendanceOut,
+    ChatMessageOut,
     DocumentAccess,
     InviteIn,
     JoinOut,
@@ -32,7 +33,7 @@ from lms.rooms.schemas import (
     RoomPage,
     RoomUpdate,
 )
-from persistence.models import Attendance, Enrollment, Room, RoomMember, User
+from persistence.models import Attendance, ChatMessage, Enrollment, Room, RoomMember, User
 from persistence.models.base import utcnow
 from rooms.manager import RoomManager
 from rooms.roles import Grant, RoomRole, grants_for
@@ -355,6 +356,57 @@ async def attendance(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="attendance-{room.id}.csv"'},
+    )
+
+
+@router.get("/{room_id}/chat", summary="Chat export (JSON or CSV)", response_model=None)
+async def chat_export(
+    room_id: uuid.UUID,
+    session: SessionDep,
+    principal: Member,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> list[ChatMessageOut] | Response:
+    """Public and to-hosts messages, oldest first (private ones stay private); hosts only."""
+    room = await access.load_room(session, room_id)
+    await access.require_host(session, room, principal)
+    rows = await session.execute(
+        select(ChatMessage)
+        .where(ChatMessage.room_id == room.id, ChatMessage.to_user_id.is_(None))
+        .order_by(ChatMessage.created_at)
+    )
+    items = [
+        ChatMessageOut(
+            id=m.id,
+            author_id=m.author_id,
+            author_name=m.author_name,
+            text=m.text,
+            to_hosts=m.to_hosts,
+            at=m.created_at,
+            edited_at=m.edited_at,
+            deleted=m.deleted_at is not None,
+        )
+        for m in rows.scalars()
+    ]
+    if format == "json":
+        return items
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["at", "author", "to_hosts", "text", "edited_at", "deleted"])
+    for item in items:
+        writer.writerow(
+            [
+                item.at.isoformat(),
+                _cell(item.author_name),
+                item.to_hosts,
+                _cell(item.text),
+                item.edited_at.isoformat() if item.edited_at else "",
+                item.deleted,
+            ]
+        )
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="chat-{room.id}.csv"'},
     )
 
 

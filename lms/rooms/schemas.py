@@ -113,3 +113,16 @@ class AttendanceOut(BaseModel):
     joined_at: datetime
     left_at: datetime | None
     seconds: int
+
+
+class ChatMessageOut(BaseModel):
+    """A chat message in an export."""
+
+    id: uuid.UUID
+    author_id: uuid.UUID | None
+    author_name: str
+    text: str
+    to_hosts: bool
+    at: datetime
+    edited_at: datetime | None
+    deleted: bool

@@ -255,6 +255,12 @@ export const rooms = {
   invite: (id: string, email: string, role: RoomRole) =>
     request<unknown>('POST', `/api/v1/rooms/${encodeURIComponent(id)}/members`, { json: { email, role } }),
   attendance: (id: string) => request<Attendance[]>('GET', `/api/v1/rooms/${encodeURIComponent(id)}/attendance`),
+  chatCsv: async (id: string): Promise<Blob> => {
+    const response = await request<Response>('GET', `/api/v1/rooms/${encodeURIComponent(id)}/chat?format=csv`, {
+      raw: true,
+    })
+    return response.blob()
+  },
   attendanceCsv: async (id: string): Promise<Blob> => {
     const response = await request<Response>('GET', `/api/v1/rooms/${encodeURIComponent(id)}/attendance?format=csv`, {
       raw: true,

@@ -50,6 +50,7 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("DELETE", "/api/v1/rooms/{room_id}/members/{user_id}"): ROOM_USERS,
     ("POST", "/api/v1/rooms/{room_id}/join"): ROOM_USERS,
     ("GET", "/api/v1/rooms/{room_id}/attendance"): ROOM_USERS,
+    ("GET", "/api/v1/rooms/{room_id}/chat"): ROOM_USERS,
     # Courses: creating needs the platform permission; course roles decide the rest.
     ("POST", "/api/v1/courses"): STAFF_TOOLS,
     ("GET", "/api/v1/courses"): ROOM_USERS,

@@ -49,6 +49,14 @@ export function reportPage(roomId: string, user: api.User, navigate: Navigate): 
             'button',
             {
               type: 'button',
+              onclick: async () => download(`chat-${safeName(room.title)}.csv`, await api.rooms.chatCsv(roomId)),
+            },
+            'Download chat CSV',
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
               onclick: async () => {
                 const doc = await api.request<{ content: { text: string } }>('GET', `/api/v1/documents/rooms/${roomId}/notes`)
                 download(`${safeName(room.title)}-notes.md`, doc.content.text ?? '', 'text/markdown')
