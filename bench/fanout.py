@@ -2,20 +2,22 @@
 
 Measures, in one run and on this machine:
 
-* liveclass: N clients in one open room while hosts send ``chat.send`` at ``--rate`` messages/s;
-  deliveries/s, end-to-end latency (p50/p99), server RSS and server CPU;
-* the same with one extra *stalled* client (connects, reads its welcome, never reads again):
-  when it is disconnected, and the others' latency meanwhile;
+* liveclass: ``--clients`` in one open room while host connections send ``chat.send`` at
+  ``--rate`` messages/s in all; deliveries/s, end-to-end latency (p50/p99, and each message's
+  fastest delivery), server RSS and server CPU;
 * the ceiling: a minimal ``websockets`` server (``websockets.asyncio.server.serve`` plus
   ``websockets.broadcast`` of the same JSON event) driven by the same client processes at the
-  same rate; our fraction of it;
-* memory per idle connection: server RSS with ``--idle`` idle connections minus RSS with none,
-  divided by ``--idle``, for liveclass and for the ceiling.
+  same rate; our fraction of it. ``--rounds`` of ``--seconds`` alternate between the two;
+* a stalled client: one more client, sent large private messages, reading in one run and
+  never reading in the next: when it is dropped, and the others' latency in both runs;
+* memory per idle connection: server RSS with ``--idle`` more idle connections minus RSS
+  before, divided by ``--idle``, for liveclass and for the ceiling.
 
-The server runs in its own process (``tests/liveserver.py``); the load runs in ``--workers``
-client processes (raw asyncio WebSocket clients on uvloop, see `WSClient`). Every chat text
-carries its send time (``CLOCK_MONOTONIC``, shared by all processes of the machine) and each
-receiver computes the latency of every message it gets. Prints one JSON object.
+The servers run in their own processes (liveclass through ``tests/liveserver.py``); the load
+runs in ``--workers`` client processes (bare asyncio WebSocket clients on uvloop, see
+`WSClient`). Every chat text carries its send time (``CLOCK_MONOTONIC``, shared by all
+processes of the machine) and each receiver times every message it gets. Prints one JSON
+object (progress goes to stderr). Method and results: ``docs/benchmarks.md``.
 
     python bench/fanout.py            # the issue's figures (1,000 clients, 100 msg/s, 5,000 idle)
     python bench/fanout.py --quick    # smoke run
@@ -717,9 +719,12 @@ class Liveclass:
         self.server = LiveServer(self.data_dir, env=dict(self.env)).start(timeout=60)
         progress(f"liveclass node: pid {self.pid}, port {self.port}")
 
-    def stop(self) -> None:
+    def stop(self, keep_log: Path | None = None) -> None:
         if self.server is not None:
             self.server.stop()
+            if keep_log is not None and self.server.log_path is not None:
+                keep_log.mkdir(parents=True, exist_ok=True)
+                shutil.copy(self.server.log_path, keep_log / self.server.log_path.name)
 
     def create_admin(self) -> None:
         env = {**os.environ, "LIVECLASS_DATA_DIR": str(self.data_dir), **self.env}
@@ -804,8 +809,8 @@ class Liveclass:
 
 
 async def _post(http: Any, url: str, **kwargs: Any) -> Any:
-    """POST, retrying server errors: concurrent sign-ups on SQLite sometimes get a 500
-    ("database is locked"), see docs/benchmarks.md."""
+    """POST, retrying server errors (concurrent sign-ups on SQLite got an occasional 500,
+    "database is locked", at some revisions)."""
     for attempt in range(8):
         answer = await http.post(url, **kwargs)
         if answer.status_code < 500:
@@ -862,11 +867,13 @@ def percentiles(histogram: Counter[int]) -> dict[str, float | None]:
     return out
 
 
-def machine_busy_seconds() -> float:
-    """CPU-seconds the whole machine has been busy (all cores, anyone's work), from /proc/stat."""
+def machine_busy_seconds() -> tuple[float, float]:
+    """CPU-seconds the whole machine has been busy (all cores, anyone's work) in processes,
+    and in softirq (loopback networking, largely ours, charged to no process); /proc/stat."""
     fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + steal) / tick, softirq / tick
 
 
 async def fanout_run(
@@ -907,7 +914,7 @@ async def fanout_run(
         )
     )
     await _sleep_until(t0)
-    cpu0, busy0, own0 = cpu_seconds(pid), machine_busy_seconds(), time.process_time()
+    cpu0, (busy0, soft0), own0 = cpu_seconds(pid), machine_busy_seconds(), time.process_time()
     rss0 = peak = rss_bytes(pid)
     spy = _start_profile(pid, seconds, profile) if profile else None
     seen_at: int | None = None
@@ -920,7 +927,7 @@ async def fanout_run(
             if end < t1:
                 t1 = end
                 fleet.stop.value = t1
-    cpu1, busy1, own1 = cpu_seconds(pid), machine_busy_seconds(), time.process_time()
+    cpu1, (busy1, soft1), own1 = cpu_seconds(pid), machine_busy_seconds(), time.process_time()
     rss1 = rss_bytes(pid)
     answers = await task
     if spy is not None:
@@ -952,7 +959,9 @@ async def fanout_run(
         "lost": [tuple(x) for a in answers for x in a["lost"]],
         "server_cpu": cpu1 - cpu0,
         "clients_cpu": clients_cpu,
-        "other_cpu": (busy1 - busy0) - (cpu1 - cpu0) - clients_cpu - (own1 - own0),
+        # Processes' system time already includes much of the softirq work of their sockets.
+        "other_cpu": (busy1 + soft1 - busy0 - soft0) - (cpu1 - cpu0) - clients_cpu - (own1 - own0),
+        "softirq_cpu": soft1 - soft0,
         "rss": (rss0, rss1, peak),
         "gone": gone,
         "t_send": start,
@@ -998,7 +1007,9 @@ def summarize(runs: list[dict[str, Any]], *, timeline: bool = False) -> dict[str
         "server_cpu": round(server_cpu / window, 3),
         "deliveries_per_server_cpu_s": round(deliveries / server_cpu) if server_cpu else None,
         "clients_cpu": round(sum(r["clients_cpu"] for r in runs) / window, 3),
+        # Other processes on the machine (not this benchmark's): a noisy neighbour shows here.
         "other_cpu_on_machine": round(sum(r["other_cpu"] for r in runs) / window, 3),
+        "softirq_cpu": round(sum(r["softirq_cpu"] for r in runs) / window, 3),
         "frames_per_delivery": round(sum(r["frames"] for r in runs) / deliveries, 3)
         if deliveries
         else None,
@@ -1191,6 +1202,10 @@ class Bench:
         env = {"LIVECLASS_LOGIN_MAX_FAILURES_PER_IP": "10000", "LIVECLASS_LOG_LEVEL": "warning"}
         if args.send_queue_bytes:
             env["LIVECLASS_SEND_QUEUE_BYTES"] = str(args.send_queue_bytes)
+        if args.gc_tune:
+            here = str(Path(__file__).resolve().parent / "gctune")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
+            env["LIVECLASS_BENCH_GCTUNE"] = "1"
         env.update(item.split("=", 1) for item in args.server_env)
         self.node = Liveclass(args.root, work / "liveclass", env)
         self.out: dict[str, dict[str, Any]] = {"liveclass": {}, "ceiling": {}}
@@ -1252,7 +1267,7 @@ class Bench:
         finally:
             if http is not None:
                 await http.aclose()
-            node.stop()
+            node.stop(keep_log=args.keep_logs)
             if ceiling is not None:
                 ceiling.stop()
 
@@ -1509,6 +1524,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "send_queue_bytes": args.send_queue_bytes or "server default (1 MiB)",
             "quick": args.quick,
             "profiled": bool(args.profile),
+            "gc_tune_experiment": args.gc_tune,
             "root": str(args.root),
             "revision": _revision(args.root),
         },
@@ -1569,6 +1585,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--root", type=Path, default=ROOT, help="liveclass tree to run (default: this one)"
     )
+    parser.add_argument(
+        "--gc-tune", action="store_true", help="experiment: liveclass with gc tuned (gctune/)"
+    )
+    parser.add_argument("--keep-logs", type=Path, help="copy liveclass server logs here")
     parser.add_argument(
         "--server-env", action="append", default=[], metavar="NAME=VALUE", help="for liveclass"
     )

@@ -131,8 +131,8 @@ class ConnectionWriter:
         """
         if self.queue.offer(frame, catch_up=catch_up):
             return True
-        if self.queue.slow and self._sending and self._task is not None:
-            # The writer is stuck in send(); stop it so the session can close right away.
+        if self.queue.slow and self._sending and self._task is not None and not self._interrupted:
+            # The writer is stuck in send(); stop it (once) so the session can close at once.
             self._interrupted = True
             self._task.cancel()
         return False

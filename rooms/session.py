@@ -204,8 +204,13 @@ class RoomEndpoint:
         if joined:
             await self._announce_departure(conn, room)
         conn.writer.close()
-        with contextlib.suppress(asyncio.TimeoutError, RealtimeError, Exception):
-            await asyncio.wait_for(writer, timeout=2.0)
+        # Let queued frames go out (briefly); never let the writer's end escape the session.
+        await asyncio.wait({writer}, timeout=2.0)
+        if not writer.done():
+            writer.cancel()
+            await asyncio.wait({writer})
+        if not writer.cancelled() and isinstance(writer.exception(), SlowConsumerError):
+            error = error or SlowConsumerError()
         await _close(websocket, error)
 
     def _check_entry(self, conn: RoomConnection, room: LiveRoom) -> None:

@@ -1,0 +1,358 @@
+"""Yjs sync benchmark: liveclass vs the y-websocket Node reference server vs pycrdt-websocket.
+
+N stock y-websocket clients (Node, ``bench/yjs_clients.cjs``) each make M small inserts into
+one shared Y.Text; we time full convergence (every client holds the same text with all N*M
+edits) and read the server's CPU seconds (/proc/<pid>/stat utime+stime delta) and RSS.
+The same workload runs, in the same invocation, against:
+
+- liveclass (``python -m server serve`` via ``tests/liveserver.LiveServer``, real auth);
+- the Node reference server shipped with y-websocket@2 (``bin/server.cjs``, no auth);
+- pycrdt-websocket's ``WebsocketServer`` under its ASGI adapter in uvicorn (separate
+  process; ``--pycrdt-python`` names an interpreter that has ``pycrdt-websocket``).
+
+Prints one JSON object. Usage::
+
+    python bench/yjs_sync.py [--clients 10,30] [--edits 200] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from liveserver import LiveServer, free_port, wait_for  # noqa: E402
+
+DRIVER = ROOT / "bench" / "yjs_clients.cjs"
+NODE_SERVER = ROOT / "node_modules" / "y-websocket" / "bin" / "server.cjs"
+PASSWORD = "bench-password-123"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+PYCRDT_SERVER = """
+import asyncio, sys
+import uvicorn
+from pycrdt.websocket import ASGIServer, WebsocketServer
+
+async def main():
+    server = WebsocketServer(auto_clean_rooms=False)
+    app = ASGIServer(server)
+    config = uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]),
+                            log_level="warning", ws_max_size=64 * 1024 * 1024)
+    async with server:
+        await uvicorn.Server(config).serve()
+
+asyncio.run(main())
+"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """Resident set size (or ``VmHWM``, the peak) of ``pid`` in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def port_open(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:``port``."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def subprocess_server(argv: list[str], port: int, env: dict[str, str]) -> Iterator[int]:
+    """Run a server process until it listens on ``port``; yield its pid."""
+    with tempfile.TemporaryFile() as log:
+        env = {**os.environ, **env}
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            try:
+                wait_for(lambda: proc.poll() is None and port_open(port), timeout=30, what=argv[0])
+            except Exception:
+                log.seek(0)
+                why = log.read().decode(errors="replace")
+                raise RuntimeError(f"{argv[:2]} did not start: {why}") from None
+            yield proc.pid
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+class Liveclass:
+    """A liveclass node with an instructor who opens rooms and collects join tokens."""
+
+    name = "liveclass"
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.node = LiveServer(data_dir=data_dir, env=env or {})
+        self.http: httpx.Client | None = None
+
+    def __enter__(self) -> Liveclass:
+        self.node.start()
+        env = {**os.environ, "LIVECLASS_DATA_DIR": str(self.node.data_dir), **self.node.env}
+        cmd = [sys.executable, "-m", "server", "create-admin", "--email", self.EMAIL]
+        done = subprocess.run(
+            [*cmd, "--password", PASSWORD], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"create-admin failed: {done.stderr}")
+        self.login()
+        return self
+
+    EMAIL = "bench@example.org"
+
+    def login(self) -> None:
+        """(Re)connect the instructor's HTTP client to the node."""
+        if self.http:
+            self.http.close()
+        email = self.EMAIL
+        self.http = httpx.Client(base_url=self.node.url, timeout=30)
+        got = self.http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+        got.raise_for_status()
+        self.http.headers["Authorization"] = f"Bearer {got.json()['access_token']}"
+
+    def restart(self) -> None:
+        """Stop the node and start it again on the same data directory (a cold start)."""
+        self.node.stop()
+        self.node.start()
+        self.login()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.http:
+            self.http.close()
+        self.node.stop()
+
+    @property
+    def pid(self) -> int:
+        assert self.node.process is not None
+        return self.node.process.pid
+
+    def target(self, clients: int, label: str, room_id: str = "") -> dict[str, Any]:
+        """A (fresh) room's notes document and one join token per client."""
+        assert self.http is not None
+        if not room_id:
+            made = self.http.post("/api/v1/rooms", json={"title": f"bench {label}", "open": True})
+            made.raise_for_status()
+            room_id = made.json()["id"]
+        tokens: list[str] = []
+        url = room = ""
+        for _ in range(clients):
+            joined = self.http.post(f"/api/v1/rooms/{room_id}/join")
+            joined.raise_for_status()
+            body = joined.json()
+            tokens.append(body["token"])
+            doc = next(d for d in body["documents"] if d["name"].endswith("/notes"))
+            room = doc["name"]
+            url = doc["url"][: -len("/" + room)]
+        return {"url": url, "room": room, "tokens": tokens, "room_id": room_id}
+
+
+def cold_load(data_dir: Path, updates: int, timeout: float) -> dict[str, Any]:
+    """Build a document from ``updates`` one-edit updates, restart, time a fresh client's sync.
+
+    The node compacts the update log on its own (``LIVECLASS_YJS_COMPACT_THRESHOLD``); after
+    the restart nothing is in memory, so the first client's sync includes loading from disk.
+    """
+    with Liveclass(data_dir) as lc:
+        target = lc.target(1, "cold")
+        t0 = time.perf_counter()
+        built = drive(target, updates, timeout)
+        build_s = time.perf_counter() - t0
+        if "error" in built:
+            return {"error": built["error"]}
+        lc.restart()
+        loads = []
+        rest_s = []
+        assert lc.http is not None
+        for _ in range(3):
+            t1 = time.perf_counter()
+            got = lc.http.get(f"/api/v1/documents/rooms/{target['room_id']}/notes")
+            rest_s.append(round(time.perf_counter() - t1, 3))
+            got.raise_for_status()
+            lc.restart()
+            loads.append(drive(lc.target(1, "cold", room_id=target["room_id"]), 0, timeout))
+            lc.restart()
+        return {
+            "updates": updates,
+            "build_s": round(build_s, 2),
+            "document_bytes": built.get("update_bytes"),
+            "text_length": built.get("text_length"),
+            "cold_rest_read_s": rest_s,
+            "cold_sync_s": [x.get("connect_sync_s") for x in loads],
+            "complete": all(x.get("text_length") == built.get("text_length") for x in loads),
+        }
+
+
+class Plain:
+    """A server without auth: any path is a document."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int) -> None:
+        self.name, self.argv, self.env, self.port = name, argv, env, port
+        self._cm: Any = None
+        self.pid = 0
+
+    def __enter__(self) -> Plain:
+        self._cm = subprocess_server(self.argv, self.port, self.env)
+        self.pid = self._cm.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cm.__exit__(None, None, None)
+
+    def target(self, clients: int, label: str) -> dict[str, Any]:
+        return {"url": f"ws://127.0.0.1:{self.port}", "room": f"bench-{label}", "clients": clients}
+
+
+def node_reference() -> Plain:
+    port = free_port()
+    argv = ["node", str(NODE_SERVER)]
+    return Plain("node-y-websocket", argv, {"HOST": "127.0.0.1", "PORT": str(port)}, port)
+
+
+def pycrdt_websocket(python: str) -> Plain:
+    port = free_port()
+    return Plain("pycrdt-websocket", [python, "-c", PYCRDT_SERVER, str(port)], {}, port)
+
+
+def drive(target: dict[str, Any], edits: int, timeout: float) -> dict[str, Any]:
+    """Run the Node clients against ``target``; return the driver's JSON line."""
+    cfg = {**target, "edits": edits, "timeout": timeout}
+    cfg.setdefault("tokens", None)
+    done = subprocess.run(
+        ["node", str(DRIVER), json.dumps(cfg)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout + 30,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"error": f"driver exit {done.returncode}: {done.stderr[-2000:]}"}
+    return dict(json.loads(lines[-1]))
+
+
+def run_case(server: Any, clients: int, edits: int, timeout: float, label: str) -> dict[str, Any]:
+    """One workload against one running server, with its CPU and memory cost."""
+    target = server.target(clients, label)
+    cpu0 = cpu_seconds(server.pid)
+    result = drive(target, edits, timeout)
+    cpu = cpu_seconds(server.pid) - cpu0
+    result["server_cpu_s"] = round(cpu, 3)
+    result["server_rss_mib"] = round(rss_mib(server.pid), 1)
+    result["server_peak_rss_mib"] = round(rss_mib(server.pid, "VmHWM"), 1)
+    if "converge_s" in result:
+        total = clients * edits
+        result["edits_per_s"] = round(total / result["converge_s"], 1)
+        result["cpu_ms_per_1k_edits"] = round(1000 * cpu / total * 1000, 2)
+    return result
+
+
+def ratios(results: dict[str, dict[str, Any]], base: str) -> dict[str, Any]:
+    """liveclass / ``base`` for throughput (higher is better) and CPU per edit."""
+    out: dict[str, Any] = {}
+    mine = results.get("liveclass", {})
+    theirs = results.get(base, {})
+    for key, rc in mine.items():
+        bc = theirs.get(key, {})
+        if "edits_per_s" in rc and "edits_per_s" in bc:
+            out[key] = {
+                "throughput_x": round(rc["edits_per_s"] / bc["edits_per_s"], 2),
+                "cpu_x": round(rc["server_cpu_s"] / max(bc["server_cpu_s"], 1e-3), 2),
+            }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", default="10,30", help="comma-separated client counts")
+    parser.add_argument("--edits", type=int, default=200, help="edits per client")
+    parser.add_argument("--quick", action="store_true", help="10 clients x 50 edits")
+    parser.add_argument("--timeout", type=float, default=180.0)
+    parser.add_argument(
+        "--pycrdt-python",
+        default=os.environ.get("PYCRDT_PYTHON", sys.executable),
+        help="interpreter with pycrdt-websocket installed",
+    )
+    parser.add_argument("--servers", default="liveclass,node-y-websocket,pycrdt-websocket")
+    parser.add_argument(
+        "--cold-updates", type=int, default=100_000, help="cold-load document size (0: skip)"
+    )
+    args = parser.parse_args()
+    counts = [10] if args.quick else [int(c) for c in args.clients.split(",")]
+    edits = 50 if args.quick else args.edits
+    cold_updates = min(args.cold_updates, 2000) if args.quick else args.cold_updates
+    wanted = args.servers.split(",")
+
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="yjs-bench-") as tmp:
+        servers: list[Any] = [
+            Liveclass(Path(tmp) / "lc"),
+            node_reference(),
+            pycrdt_websocket(args.pycrdt_python),
+        ]
+        for server in servers:
+            if server.name not in wanted:
+                continue
+            per: dict[str, Any] = {}
+            try:
+                with server:
+                    for n in counts:
+                        per[f"{n}x{edits}"] = run_case(server, n, edits, args.timeout, f"{n}")
+            except Exception as exc:  # a baseline that cannot start is reported, not fatal
+                per["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+            results[server.name] = per
+        cold: dict[str, Any] = {"skipped": True}
+        if cold_updates:
+            try:
+                cold = cold_load(Path(tmp) / "cold", cold_updates, max(args.timeout, 600.0))
+            except Exception as exc:
+                cold = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+
+    node_version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
+    report = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "node": node_version.strip(),
+        },
+        "workload": {"clients": counts, "edits_per_client": edits, "driver": "yjs_clients.cjs"},
+        "results": results,
+        "ratio_vs_node_reference": ratios(results, "node-y-websocket"),
+        "ratio_vs_pycrdt_websocket": ratios(results, "pycrdt-websocket"),
+        "liveclass_cold_load": cold,
+        "durability": "not measured: liveclass has no durability-off setting "
+        "(only LIVECLASS_GROUP_COMMIT_DELAY_MS batches commits)",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
