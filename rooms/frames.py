@@ -52,7 +52,10 @@ def room_of(channel_name: str) -> str:
 
 def encode(event: Event) -> bytes:
     """The published form of an event: private keys (``_…``, stored only) left out."""
-    return orjson.dumps({k: v for k, v in event.items() if not k.startswith("_")})
+    encoded = orjson.dumps({k: v for k, v in event.items() if not k.startswith("_")})
+    # Published bytes are kept (broker history); orjson's buffer can be far larger than
+    # its content, so keep an exact copy instead.
+    return bytes(memoryview(encoded))
 
 
 def render(publication: Publication) -> Frame:

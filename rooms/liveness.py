@@ -33,20 +33,27 @@ def entry(conn: RoomConnection, state: RoomState, node: str) -> bytes:
     """What other nodes learn about one connection: who, which role, status, hand."""
     found = state.participants.get(conn.user_id)
     hand = next((h["at"] for h in state.hands if h["user_id"] == conn.user_id), None)
-    return orjson.dumps(
-        {
-            "user_id": conn.user_id,
-            "name": conn.claims.name,
-            "role": found.role.value if found else conn.claims.role.value,
-            "node": node,
-            "joined_at": found.joined_at if found else datetime.now(UTC).isoformat(),
-            "camera": bool(found and found.camera),
-            "mic": bool(found and found.mic),
-            "screen": bool(found and found.screen),
-            "away": bool(found and found.away),
-            "hand_at": hand,
-        }
+    return _exact(
+        orjson.dumps(
+            {
+                "user_id": conn.user_id,
+                "name": conn.claims.name,
+                "role": found.role.value if found else conn.claims.role.value,
+                "node": node,
+                "joined_at": found.joined_at if found else datetime.now(UTC).isoformat(),
+                "camera": bool(found and found.camera),
+                "mic": bool(found and found.mic),
+                "screen": bool(found and found.screen),
+                "away": bool(found and found.away),
+                "hand_at": hand,
+            }
+        )
     )
+
+
+def _exact(encoded: bytes) -> bytes:
+    """A tight copy of orjson output that will be kept (its buffer over-allocates)."""
+    return bytes(memoryview(encoded))
 
 
 def seed(state: RoomState, members: dict[str, bytes]) -> None:
