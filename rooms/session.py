@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from realtime.broker import StreamPosition
 from realtime.connection import ConnectionWriter, Frame
@@ -26,6 +26,7 @@ from realtime.errors import (
 )
 from realtime.ratelimit import TokenBucket
 from realtime.recovery import Recovered, recover
+from realtime.sessions import close, finish, run_until_done
 from rooms import frames, handlers, presence
 from rooms.dispatch import Actor, dispatch, route_of
 from rooms.errors import RoomEndedError, RoomError, RoomFullError
@@ -160,10 +161,10 @@ class RoomEndpoint:
             claims = self._claims(websocket, room_id)
             room = await self.manager.acquire(claims.room_id)
         except RealtimeError as error:
-            await _close(websocket, error)
+            await close(websocket, error)
             return
         if room is None:
-            await _close(websocket, ForbiddenError("no such room"))
+            await close(websocket, ForbiddenError("no such room"))
             return
         try:
             await self._serve(websocket, claims, room)
@@ -191,7 +192,9 @@ class RoomEndpoint:
                 await self._wait_in_lobby(conn, room)
             await self._enter(conn, room)
             joined = True
-            error = await self._run(conn, writer)
+            error = await run_until_done(
+                self._read(conn, conn.room), conn.stopped, writer, name="room"
+            )
         except RealtimeError as exc:
             error = exc
         except Exception:
@@ -204,14 +207,7 @@ class RoomEndpoint:
         if joined:
             await self._announce_departure(conn, room)
         conn.writer.close()
-        # Let queued frames go out (briefly); never let the writer's end escape the session.
-        await asyncio.wait({writer}, timeout=2.0)
-        if not writer.done():
-            writer.cancel()
-            await asyncio.wait({writer})
-        if not writer.cancelled() and isinstance(writer.exception(), SlowConsumerError):
-            error = error or SlowConsumerError()
-        await _close(websocket, error)
+        await finish(websocket, writer, error)
 
     def _check_entry(self, conn: RoomConnection, room: LiveRoom) -> None:
         state, user = room.state, conn.user_id
@@ -349,23 +345,6 @@ class RoomEndpoint:
         )
         conn.go_live(welcome, [], state.offset)
 
-    async def _run(self, conn: RoomConnection, writer: asyncio.Task[None]) -> RealtimeError | None:
-        reader = asyncio.create_task(self._read(conn, conn.room))
-        waiters: list[asyncio.Future[Any]] = [reader, conn.stopped, writer]
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            reader.cancel()
-        if conn.stopped.done():
-            return conn.stopped.result()
-        for task in (reader, writer):
-            if task.done() and not task.cancelled() and (exc := task.exception()) is not None:
-                if isinstance(exc, RealtimeError):
-                    return exc
-                logger.error("room session failed", exc_info=exc)
-                return RealtimeError()
-        return None
-
     async def _read(self, conn: RoomConnection, room: LiveRoom) -> None:
         while True:
             message = await conn.websocket.receive()
@@ -437,10 +416,3 @@ class _Gone(RealtimeError):
 
     close_code = 1000
     default_reason = "bye"
-
-
-async def _close(websocket: WebSocket, error: RealtimeError | None) -> None:
-    code = error.close_code if error else 1000
-    reason = error.reason if error else ""
-    with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
-        await websocket.close(code=code, reason=reason)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +13,7 @@ from lms.accounts.passwords import hash_password, verify_password
 from lms.accounts.throttle import LOGIN_ACTION, check_login_allowed
 from lms.audit.service import audit, audit_now
 from lms.deps import client_ip
-from lms.errors import Conflict, InvalidCredentials, InvalidInput, TooManyRequests
+from lms.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, TooManyRequests
 from persistence.models import User
 from settings import Settings
 
@@ -96,3 +98,15 @@ async def login(
 async def count_users(session: AsyncSession) -> int:
     """How many accounts exist."""
     return int((await session.execute(select(func.count()).select_from(User))).scalar_one())
+
+
+async def find_active_user(
+    session: AsyncSession, *, user_id: uuid.UUID | None, email: str | None
+) -> User:
+    """The active account named by exactly one of ``user_id`` and ``email``; 422 or 404."""
+    if (user_id is None) == (email is None):
+        raise InvalidInput("Give exactly one of user_id and email.")
+    user = await session.get(User, user_id) if user_id else await find_by_email(session, str(email))
+    if user is None or not user.is_active:
+        raise NotFound("No such user.")
+    return user

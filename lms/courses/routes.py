@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from lms.accounts.service import find_by_email
+from lms.accounts.service import find_active_user
 from lms.audit.service import audit
 from lms.auth import Principal
 from lms.courses.roles import LTI_ROLES, CourseAction, CourseRole, may
@@ -24,7 +24,7 @@ from lms.courses.schemas import (
     EnrollmentOut,
 )
 from lms.deps import SessionDep
-from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lms.errors import Conflict, Forbidden, NotFound
 from lms.permissions import Permission, require
 from persistence.models import Course, Enrollment, User
 
@@ -186,15 +186,7 @@ async def enroll(
 ) -> EnrollmentOut:
     """Enroll a user with a course role, or change the role of someone enrolled."""
     course, _ = await authorize(session, course_id, principal, CourseAction.MANAGE_ENROLLMENTS)
-    if (body.user_id is None) == (body.email is None):
-        raise InvalidInput("Give exactly one of user_id and email.")
-    user = (
-        await session.get(User, body.user_id)
-        if body.user_id
-        else await find_by_email(session, str(body.email))
-    )
-    if user is None or not user.is_active:
-        raise NotFound("No such user.")
+    user = await find_active_user(session, user_id=body.user_id, email=body.email)
     query = select(Enrollment).where(
         Enrollment.course_id == course.id, Enrollment.user_id == user.id
     )

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy import func, or_, select
 from starlette.responses import Response
 
-from lms.accounts.service import find_by_email
+from lms.accounts.service import find_active_user
 from lms.audit.service import audit
 from lms.auth import Principal
 from lms.courses.roles import CourseAction
 from lms.courses.routes import authorize as authorize_course
 from lms.deps import SessionDep, SettingsDep
-from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lms.errors import Conflict, Forbidden, NotFound
 from lms.permissions import Permission, require
 from lms.rooms import access
 from lms.rooms.schemas import (
@@ -211,16 +211,7 @@ async def invite(
 
 
 async def _invitee(session: SessionDep, body: InviteIn) -> User:
-    if (body.user_id is None) == (body.email is None):
-        raise InvalidInput("Give exactly one of user_id and email.")
-    user = (
-        await session.get(User, body.user_id)
-        if body.user_id
-        else await find_by_email(session, str(body.email))
-    )
-    if user is None or not user.is_active:
-        raise NotFound("No such user.")
-    return user
+    return await find_active_user(session, user_id=body.user_id, email=body.email)
 
 
 @router.delete(

@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from realtime.connection import ConnectionWriter, Frame
 from realtime.errors import (
@@ -23,6 +23,7 @@ from realtime.errors import (
     SlowConsumerError,
     UnsupportedDataError,
 )
+from realtime.sessions import close, finish, run_until_done
 from realtime.yjs.document import DocFrame, DocumentLimits, LiveDocument
 from realtime.yjs.registry import DocumentRegistry
 from realtime.yjs.sync import (
@@ -168,22 +169,22 @@ class YjsEndpoint:
                 raise ForbiddenError("no such document")
             access = await self.authorize(websocket.query_params.get("token", ""), doc_name)
         except RealtimeError as error:
-            await _close(websocket, error)
+            await close(websocket, error)
             return
         except Exception:
             logger.exception("could not authorize a connection to %s", doc_name)
-            await _close(websocket, RealtimeError())
+            await close(websocket, RealtimeError())
             return
         try:
             document = await self.registry.acquire(doc_name)
         except RealtimeError as error:
             access.close()
-            await _close(websocket, error)
+            await close(websocket, error)
             return
         except Exception:
             logger.exception("could not load document %s", doc_name)
             access.close()
-            await _close(websocket, RealtimeError())
+            await close(websocket, RealtimeError())
             return
         try:
             await self._serve(websocket, document, access)
@@ -206,7 +207,7 @@ class YjsEndpoint:
             await self.registry.attach(document, conn)
             attached = True
             await conn.perform(conn.session.open())
-            error = await self._run(conn, writer)
+            error = await run_until_done(self._read(conn), conn.stopped, writer, name="yjs")
         except RealtimeError as exc:
             error = exc
         except Exception:
@@ -218,26 +219,7 @@ class YjsEndpoint:
         with contextlib.suppress(Exception):
             await conn.perform(conn.session.close())  # others see this client's cursor go
         conn.writer.close()
-        with contextlib.suppress(asyncio.TimeoutError, RealtimeError, Exception):
-            await asyncio.wait_for(writer, timeout=2.0)
-        await _close(websocket, error)
-
-    async def _run(self, conn: YjsConnection, writer: asyncio.Task[None]) -> RealtimeError | None:
-        reader = asyncio.create_task(self._read(conn))
-        waiters: list[asyncio.Future[Any]] = [reader, conn.stopped, writer]
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            reader.cancel()
-        if conn.stopped.done():
-            return conn.stopped.result()
-        for task in (reader, writer):
-            if task.done() and not task.cancelled() and (exc := task.exception()) is not None:
-                if isinstance(exc, RealtimeError):
-                    return exc
-                logger.error("yjs session failed", exc_info=exc)
-                return RealtimeError()
-        return None
+        await finish(websocket, writer, error)
 
     async def _read(self, conn: YjsConnection) -> None:
         while True:
@@ -248,10 +230,3 @@ class YjsEndpoint:
             if frame is None:
                 raise UnsupportedDataError("send binary y-websocket frames")
             await conn.handle(frame)
-
-
-async def _close(websocket: WebSocket, error: RealtimeError | None) -> None:
-    code = error.close_code if error else 1000
-    reason = error.reason if error else ""
-    with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
-        await websocket.close(code=code, reason=reason)
