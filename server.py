@@ -30,6 +30,8 @@ from lms.documents import routes as document_routes
 from lms.errors import LmsError
 from lms.rooms import personal_data as room_personal_data
 from lms.rooms import routes as room_routes
+from media.config import MediaConfig, parse_ice_servers
+from media.sfu import Sfu
 from ops import health, logs, problems
 from ops.guards import assert_all_guarded, join_token
 from ops.limits import BodyLimitMiddleware
@@ -44,10 +46,12 @@ from realtime.hub import Hub
 from realtime.memory_broker import InMemoryBroker
 from realtime.redis_broker import RedisBroker
 from realtime.redis_presence import RedisPresence
+from realtime.ws_protocol import LeanWebSocketProtocol
 from realtime.yjs.document import DocumentLimits
 from rooms import frames
 from rooms.document_service import DocumentService, build_documents
 from rooms.manager import RoomManager
+from rooms.media import MediaSignalling
 from rooms.session import RoomEndpoint, RoomLimits
 from rooms.store import RoomStore
 from settings import Settings
@@ -75,6 +79,7 @@ class Realtime:
     hub: Hub
     committer: GroupCommitter
     rooms: RoomManager
+    media: MediaSignalling | None = None
 
 
 def build_realtime(settings: Settings, parts: Components) -> Realtime:
@@ -99,7 +104,26 @@ def build_realtime(settings: Settings, parts: Components) -> Realtime:
     hub.observe = manager.observe
     if isinstance(broker, RedisBroker):
         broker.on_reset = manager.on_broker_reset
-    return Realtime(broker, hub, committer, manager)
+    media = MediaSignalling(build_sfu(settings), manager) if settings.media_enabled else None
+    return Realtime(broker, hub, committer, manager, media)
+
+
+def build_sfu(settings: Settings) -> Sfu:
+    """The node's SFU (forwarding without transcoding) from the media settings."""
+    servers = parse_ice_servers(
+        settings.media_stun_urls,
+        settings.media_turn_urls,
+        settings.media_turn_username,
+        settings.media_turn_credential,
+    )
+    return Sfu(
+        MediaConfig(
+            ice_servers=servers,
+            public_ip=settings.media_public_ip,
+            max_tracks_per_room=settings.media_max_tracks_per_room,
+            ice_timeout=settings.media_ice_timeout_seconds,
+        )
+    )
 
 
 def realtime_router(live: Realtime, settings: Settings) -> APIRouter:
@@ -109,7 +133,9 @@ def realtime_router(live: Realtime, settings: Settings) -> APIRouter:
         send_queue_bytes=settings.send_queue_bytes,
         history_limit=settings.room_history_size,
     )
-    endpoint = RoomEndpoint(live.rooms, secret=lambda: settings.secret_key, limits=limits)
+    endpoint = RoomEndpoint(
+        live.rooms, secret=lambda: settings.secret_key, limits=limits, media=live.media
+    )
     router = APIRouter(dependencies=[Depends(join_token)])
 
     @router.websocket("/ws/rooms/{room_id}")
@@ -129,6 +155,7 @@ def build_document_service(
         max_awareness_bytes=settings.yjs_max_awareness_bytes,
         compact_threshold=settings.yjs_compact_threshold,
         idle_unload_seconds=settings.yjs_idle_unload_seconds,
+        durable=settings.documents_durable,
         send_queue_bytes=settings.send_queue_bytes,
     )
     docs = build_documents(
@@ -208,6 +235,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         yield
         readiness.draining = True
         await live.rooms.drain()
+        if live.media is not None:
+            await live.media.close()
         await live.rooms.liveness.close()
         await live.rooms.liveness.store.close()
         await docs.close()
@@ -230,6 +259,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.state.metrics = metrics
     app.state.readiness = readiness
     app.state.room_manager = live.rooms
+    app.state.media = live.media  # rooms.media.MediaSignalling (None: media disabled)
     app.state.documents = docs
 
     async def drain() -> None:
@@ -240,9 +270,14 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.state.drain = drain
     readiness.probes["database"] = lambda: _ping_database(parts.engine)
     readiness.probes["broker"] = live.broker.ping
+    readiness.degradable.add("broker")  # without Redis a node still serves its local rooms
     metrics.add_gauges("liveclass_db_pool", "Database pool connections.", _pool_gauges(parts))
     metrics.add_gauges("liveclass_realtime", "Live rooms and connections.", live.rooms.gauges)
+    metrics.add_gauges("liveclass_broker", "Broker connectivity (1 = up).", _broker_gauges(live))
     metrics.add_gauges("liveclass_documents", "Loaded Yjs documents.", docs.gauges)
+    if live.media is not None:
+        sfu_gauges = live.media.sfu.gauges
+        metrics.add_gauges("liveclass_media", "SFU peer connections and tracks.", sfu_gauges)
     problems.install(app)
     routers = (
         health.build_router(readiness, metrics),
@@ -273,6 +308,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
 async def _ping_database(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+def _broker_gauges(live: Realtime) -> Callable[[], dict[str, float]]:
+    broker = live.broker
+    if isinstance(broker, RedisBroker):
+        return broker.gauges
+    return lambda: {"connected": 1.0, "degraded": 0.0}
 
 
 def _pool_gauges(parts: Components) -> Callable[[], dict[str, float]]:
@@ -317,6 +359,7 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
         host=host,
         port=port,
         http=http_protocol_class(),
+        ws=LeanWebSocketProtocol,
         log_config=None,
         ws_max_size=max(settings.max_request_bytes, settings.yjs_max_update_bytes),
         ws_max_queue=16,

@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     yjs_max_awareness_bytes: int = Field(default=262_144, ge=1024, le=16_777_216)
     yjs_compact_threshold: int = Field(default=500, ge=2, le=1_000_000)
     yjs_idle_unload_seconds: float = Field(default=30.0, ge=0.0, le=86_400.0)
+    documents_durable: bool = True
+
+    # Media (the SFU)
+    media_enabled: bool = True
+    media_public_ip: str = ""
+    media_stun_urls: str = ""
+    media_turn_urls: str = ""
+    media_turn_username: str = ""
+    media_turn_credential: str = ""
+    media_max_tracks_per_room: int = Field(default=50, ge=1, le=10_000)
+    media_ice_timeout_seconds: float = Field(default=20.0, ge=1.0, le=300.0)
 
     # Database
     db_pool_size: int = Field(default=10, ge=1, le=200)

@@ -1,21 +1,34 @@
 // Stock y-websocket clients for bench/yjs_sync.py.
 //
-// One process runs N unmodified WebsocketProvider clients (each on its own Y.Doc, `ws` as
-// the WebSocket, BroadcastChannel off). Config is one JSON argument:
-//   {"url": "ws://…", "room": "…", "tokens": ["…"] | null, "edits": 200, "timeout": 120}
-// `tokens` has one entry per client (null: no auth, N from "clients"). Each client inserts
-// `edits` small strings into the shared Y.Text "notes", one update per edit, yielding to
-// the event loop between edits. Prints one JSON line with timings and exits.
+// One process runs some of the benchmark's unmodified WebsocketProvider clients (each on its
+// own Y.Doc, `ws` as the WebSocket, BroadcastChannel off); the bench splits the clients over
+// several such processes so that the client side is not the bottleneck. Config is one JSON
+// argument:
+//   {"url": "ws://…", "room": "…", "tokens": ["…"] | null, "clients": 5, "offset": 0,
+//    "total_clients": 30, "edits": 200, "timeout": 120, "barrier": true}
+// `tokens` has one entry per local client (null: no auth, `clients` of them); `offset` is
+// the global index of the first local client, so every client's pieces are unique. Each
+// client inserts `edits` small strings into the shared Y.Text "notes", one update per edit,
+// yielding to the event loop between edits. With `barrier`, the process prints
+// {"ready": …} once its clients are synced and starts editing when a line arrives on stdin.
+// It then waits until its clients hold all `total_clients * edits` edits and prints one
+// JSON line of results: epoch milliseconds of start, writes done and convergence, the
+// process's own CPU seconds over that span, and a hash of the text to compare processes.
 'use strict'
 
+const crypto = require('crypto')
+const readline = require('readline')
 const Y = require('yjs')
 const { WebsocketProvider } = require('y-websocket')
 const WebSocket = require('ws')
 
 const cfg = JSON.parse(process.argv[2])
 const n = cfg.tokens ? cfg.tokens.length : cfg.clients
+const offset = cfg.offset || 0
+const total = cfg.total_clients || n
 const edits = cfg.edits
 const deadline = Date.now() + (cfg.timeout || 120) * 1000
+const nowMs = () => performance.timeOrigin + performance.now()
 
 const clients = []
 for (let i = 0; i < n; i++) {
@@ -36,8 +49,14 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 async function until (predicate, what) {
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(5)
+    await sleep(2)
   }
+}
+
+function go () {
+  if (!cfg.barrier) return Promise.resolve()
+  const lines = readline.createInterface({ input: process.stdin })
+  return new Promise((resolve) => lines.once('line', () => { lines.close(); resolve() }))
 }
 
 async function writer (c, i) {
@@ -52,30 +71,38 @@ async function writer (c, i) {
 
 async function main () {
   let expected = 0
-  for (let i = 0; i < n; i++) for (let j = 0; j < edits; j++) expected += `${i}.${j};`.length
+  for (let i = 0; i < total; i++) for (let j = 0; j < edits; j++) expected += `${i}.${j};`.length
   const t0 = Date.now()
   await until(() => clients.every((c) => c.provider.synced), 'initial sync')
   const syncS = (Date.now() - t0) / 1000
   const base = clients[0].text.length
-  const tStart = process.hrtime.bigint()
-  await Promise.all(clients.map((c, i) => writer(c, i)))
-  const tWritten = process.hrtime.bigint()
-  const total = base + expected
-  await until(() => clients.every((c) => c.text.length >= total), 'convergence')
-  const tConverged = process.hrtime.bigint()
+  if (cfg.barrier) process.stdout.write(JSON.stringify({ ready: true, connect_sync_s: syncS }) + '\n')
+  await go()
+  const cpu0 = process.cpuUsage()
+  const tStart = nowMs()
+  await Promise.all(clients.map((c, i) => writer(c, offset + i)))
+  const tWritten = nowMs()
+  const want = base + expected
+  await until(() => clients.every((c) => c.text.length >= want), 'convergence')
+  const tConverged = nowMs()
+  const cpu = process.cpuUsage(cpu0)
   const first = clients[0].text.toString()
   // No deletes, so every client holding the same string of the full length has every edit.
   const equal = clients.every((c) => c.text.toString() === first)
-  const complete = equal && first.length === total
   const out = {
     clients: n,
     edits_per_client: edits,
     connect_sync_s: syncS,
-    write_s: Number(tWritten - tStart) / 1e9,
-    converge_s: Number(tConverged - tStart) / 1e9,
+    start_ms: tStart,
+    written_ms: tWritten,
+    converged_ms: tConverged,
+    write_s: (tWritten - tStart) / 1000,
+    converge_s: (tConverged - tStart) / 1000,
+    cpu_s: (cpu.user + cpu.system) / 1e6,
     equal,
-    complete,
+    complete: equal && first.length === want,
     text_length: first.length,
+    text_sha1: crypto.createHash('sha1').update(first).digest('hex'),
     update_bytes: Y.encodeStateAsUpdate(clients[0].doc).length
   }
   for (const c of clients) c.provider.destroy()

@@ -5,28 +5,36 @@ one shared Y.Text; we time full convergence (every client holds the same text wi
 edits) and read the server's CPU seconds (/proc/<pid>/stat utime+stime delta) and RSS.
 The same workload runs, in the same invocation, against:
 
-- liveclass (``python -m server serve`` via ``tests/liveserver.LiveServer``, real auth);
+- liveclass (``python -m server serve`` via ``tests/liveserver.LiveServer``, real auth),
+  once as configured by default and once with ``LIVECLASS_DOCUMENTS_DURABLE=false``;
 - the Node reference server shipped with y-websocket@2 (``bin/server.cjs``, no auth);
 - pycrdt-websocket's ``WebsocketServer`` under its ASGI adapter in uvicorn (separate
   process; ``--pycrdt-python`` names an interpreter that has ``pycrdt-websocket``).
 
-Prints one JSON object. Usage::
+The clients run in several Node processes (``--per-process`` clients each) that start
+editing together, so the client side is not the bottleneck. Also measured: the CPU the rest
+of the machine used meanwhile, and the cold load of a large compacted document.
 
-    python bench/yjs_sync.py [--clients 10,30] [--edits 200] [--quick]
+Prints one JSON object (progress on stderr). Usage::
+
+    python bench/yjs_sync.py [--clients 10,30] [--edits 200] [--per-process 5] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import queue
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,6 +43,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
 from liveserver import LiveServer, free_port, wait_for  # noqa: E402
 
@@ -107,9 +116,10 @@ def subprocess_server(argv: list[str], port: int, env: dict[str, str]) -> Iterat
 class Liveclass:
     """A liveclass node with an instructor who opens rooms and collects join tokens."""
 
-    name = "liveclass"
-
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, name: str = "liveclass"
+    ) -> None:
+        self.name = name
         self.node = LiveServer(data_dir=data_dir, env=env or {})
         self.http: httpx.Client | None = None
 
@@ -173,11 +183,54 @@ class Liveclass:
         return {"url": url, "room": room, "tokens": tokens, "room_id": room_id}
 
 
-def cold_load(data_dir: Path, updates: int, timeout: float) -> dict[str, Any]:
-    """Build a document from ``updates`` one-edit updates, restart, time a fresh client's sync.
+def load_in_process(data_dir: Path, name: str, repeat: int = 5) -> dict[str, Any]:
+    """Time ``DocumentStore.load`` (the database read + apply a cold node does) against the
+    stopped node's database, as the node left it and after one more full compaction."""
+    import asyncio
 
-    The node compacts the update log on its own (``LIVECLASS_YJS_COMPACT_THRESHOLD``); after
-    the restart nothing is in memory, so the first client's sync includes loading from disk.
+    from persistence.documents import DocumentStore
+    from persistence.engine import create_engine, create_sessionmaker
+    from persistence.group_commit import GroupCommitter
+
+    async def measure() -> dict[str, Any]:
+        url = f"sqlite+aiosqlite:///{(data_dir / 'liveclass.db').resolve()}"
+        engine = create_engine(url)
+        sessions = create_sessionmaker(engine)
+        committer = GroupCommitter(sessions)
+        store = DocumentStore(committer, sessions)
+        figures: dict[str, Any] = {}
+        try:
+            for label in ("as_left", "compacted"):
+                if label == "compacted":
+                    await store.compact(name)
+                times = []
+                for _ in range(repeat):
+                    t0 = time.perf_counter()
+                    loaded = await store.load(name)
+                    times.append(round((time.perf_counter() - t0) * 1000, 1))
+                figures[label] = {
+                    "load_ms": times,
+                    "log_tail": loaded.log_length,
+                    "snapshot_bytes": loaded.snapshot_bytes,
+                    "text_length": len(str(loaded.doc.get("notes", type=Text))),
+                }
+        finally:
+            await committer.close()
+            await engine.dispose()
+        return figures
+
+    from pycrdt import Text
+
+    return asyncio.run(measure())
+
+
+def cold_load(data_dir: Path, updates: int, timeout: float) -> dict[str, Any]:
+    """Build a document from ``updates`` one-edit updates, then time cold loads.
+
+    The node compacts the update log on its own (``LIVECLASS_YJS_COMPACT_THRESHOLD``). With
+    the node stopped, ``DocumentStore.load`` is timed in this process; then, with the node
+    restarted before each read so nothing is in memory, the REST read and a fresh stock
+    client's connect + sync (which includes the client applying the whole document).
     """
     with Liveclass(data_dir) as lc:
         target = lc.target(1, "cold")
@@ -186,6 +239,8 @@ def cold_load(data_dir: Path, updates: int, timeout: float) -> dict[str, Any]:
         build_s = time.perf_counter() - t0
         if "error" in built:
             return {"error": built["error"]}
+        lc.node.stop()
+        in_process = load_in_process(lc.node.data_dir, target["room"])
         lc.restart()
         loads = []
         rest_s = []
@@ -203,9 +258,11 @@ def cold_load(data_dir: Path, updates: int, timeout: float) -> dict[str, Any]:
             "build_s": round(build_s, 2),
             "document_bytes": built.get("update_bytes"),
             "text_length": built.get("text_length"),
+            "store_load": in_process,
             "cold_rest_read_s": rest_s,
-            "cold_sync_s": [x.get("connect_sync_s") for x in loads],
-            "complete": all(x.get("text_length") == built.get("text_length") for x in loads),
+            "cold_client_connect_sync_s": [x.get("connect_sync_s") for x in loads],
+            "complete": all(x.get("text_length") == built.get("text_length") for x in loads)
+            and all(f["text_length"] == built.get("text_length") for f in in_process.values()),
         }
 
 
@@ -240,45 +297,142 @@ def pycrdt_websocket(python: str) -> Plain:
     return Plain("pycrdt-websocket", [python, "-c", PYCRDT_SERVER, str(port)], {}, port)
 
 
-def drive(target: dict[str, Any], edits: int, timeout: float) -> dict[str, Any]:
-    """Run the Node clients against ``target``; return the driver's JSON line."""
-    cfg = {**target, "edits": edits, "timeout": timeout}
-    cfg.setdefault("tokens", None)
-    done = subprocess.run(
-        ["node", str(DRIVER), json.dumps(cfg)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout + 30,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        return {"error": f"driver exit {done.returncode}: {done.stderr[-2000:]}"}
-    return dict(json.loads(lines[-1]))
+def machine_busy_seconds() -> float:
+    """CPU-seconds the whole machine has been busy (all cores, anyone's work); /proc/stat."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
-def run_case(server: Any, clients: int, edits: int, timeout: float, label: str) -> dict[str, Any]:
-    """One workload against one running server, with its CPU and memory cost."""
+def _lines(proc: subprocess.Popen[str], out: queue.Queue[tuple[int, dict[str, Any]]]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("{"):
+            out.put((proc.pid, json.loads(line)))
+    out.put((proc.pid, {"error": f"driver {proc.pid} exited"}))
+
+
+def drive(
+    target: dict[str, Any],
+    edits: int,
+    timeout: float,
+    *,
+    per_process: int = 0,
+    on_start: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Run the Node clients against ``target``, ``per_process`` clients per Node process
+    (0: all in one); every process connects and syncs, then all start editing together.
+    ``on_start`` runs just before the start. Returns the merged figures."""
+    tokens = target.get("tokens")
+    count = len(tokens) if tokens else int(target["clients"])
+    size = per_process or count
+    procs: list[subprocess.Popen[str]] = []
+    lines: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
+    deadline = time.monotonic() + timeout + 30
+
+    def next_line(pid: int, pending: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+        while not pending[pid]:
+            got_pid, got = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            pending[got_pid].append(got)
+        return pending[pid].pop(0)
+
+    try:
+        for offset in range(0, count, size):
+            cfg = {
+                **{k: v for k, v in target.items() if k not in ("tokens", "clients")},
+                "tokens": tokens[offset : offset + size] if tokens else None,
+                "clients": min(size, count - offset),
+                "offset": offset,
+                "total_clients": count,
+                "edits": edits,
+                "timeout": timeout,
+                "barrier": True,
+            }
+            proc = subprocess.Popen(
+                ["node", str(DRIVER), json.dumps(cfg)],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            procs.append(proc)
+            threading.Thread(target=_lines, args=(proc, lines), daemon=True).start()
+        pending: dict[int, list[dict[str, Any]]] = {p.pid: [] for p in procs}
+        ready = [next_line(p.pid, pending) for p in procs]
+        if errors := [r["error"] for r in ready if "error" in r]:
+            return {"error": errors[0]}
+        if on_start is not None:
+            on_start()
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        done = [next_line(p.pid, pending) for p in procs]
+    except queue.Empty:
+        return {"error": "driver timed out"}
+    finally:
+        for proc in procs:
+            with contextlib.suppress(Exception):
+                proc.wait(10)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if errors := [r["error"] for r in done if "error" in r]:
+        return {"error": errors[0]}
+    start = min(r["start_ms"] for r in done)
+    return {
+        "clients": count,
+        "edits_per_client": edits,
+        "node_processes": len(procs),
+        "connect_sync_s": max(r["connect_sync_s"] for r in ready),
+        "write_s": round((max(r["written_ms"] for r in done) - start) / 1000, 3),
+        "converge_s": round((max(r["converged_ms"] for r in done) - start) / 1000, 3),
+        "clients_cpu_s": round(sum(r["cpu_s"] for r in done), 3),
+        "equal": len({r["text_sha1"] for r in done}) == 1 and all(r["equal"] for r in done),
+        "complete": all(r["complete"] for r in done),
+        "text_length": done[0]["text_length"],
+        "update_bytes": done[0]["update_bytes"],
+    }
+
+
+def run_case(
+    server: Any, clients: int, edits: int, timeout: float, label: str, per_process: int
+) -> dict[str, Any]:
+    """One workload against one running server, with its CPU and memory cost, and what the
+    rest of the machine (other processes, not the server or the clients) used meanwhile."""
     target = server.target(clients, label)
-    cpu0 = cpu_seconds(server.pid)
-    result = drive(target, edits, timeout)
-    cpu = cpu_seconds(server.pid) - cpu0
+    marks: dict[str, float] = {}
+
+    def start() -> None:
+        marks.update(cpu=cpu_seconds(server.pid), busy=machine_busy_seconds())
+        marks["own"] = time.process_time()
+
+    result = drive(target, edits, timeout, per_process=per_process, on_start=start)
+    cpu = cpu_seconds(server.pid) - marks.get("cpu", 0.0)
+    busy = machine_busy_seconds() - marks.get("busy", 0.0)
+    own = time.process_time() - marks.get("own", 0.0)
     result["server_cpu_s"] = round(cpu, 3)
     result["server_rss_mib"] = round(rss_mib(server.pid), 1)
     result["server_peak_rss_mib"] = round(rss_mib(server.pid, "VmHWM"), 1)
     if "converge_s" in result:
         total = clients * edits
-        result["edits_per_s"] = round(total / result["converge_s"], 1)
+        window = result["converge_s"]
+        other = busy - cpu - result["clients_cpu_s"] - own
+        result["edits_per_s"] = round(total / window, 1)
         result["cpu_ms_per_1k_edits"] = round(1000 * cpu / total * 1000, 2)
+        result["other_cpu_on_machine"] = round(max(other, 0.0) / max(window, 1e-3), 2)
     return result
 
 
-def ratios(results: dict[str, dict[str, Any]], base: str) -> dict[str, Any]:
-    """liveclass / ``base`` for throughput (higher is better) and CPU per edit."""
+def ratios(
+    results: dict[str, dict[str, Any]], base: str, mine: str = "liveclass"
+) -> dict[str, Any]:
+    """``mine`` / ``base`` for throughput (higher is better) and server CPU per edit."""
     out: dict[str, Any] = {}
-    mine = results.get("liveclass", {})
+    ours = results.get(mine, {})
     theirs = results.get(base, {})
-    for key, rc in mine.items():
+    for key, rc in ours.items():
         bc = theirs.get(key, {})
         if "edits_per_s" in rc and "edits_per_s" in bc:
             out[key] = {
@@ -286,6 +440,11 @@ def ratios(results: dict[str, dict[str, Any]], base: str) -> dict[str, Any]:
                 "cpu_x": round(rc["server_cpu_s"] / max(bc["server_cpu_s"], 1e-3), 2),
             }
     return out
+
+
+def progress(message: str) -> None:
+    """A line on stderr while the bench runs (stdout carries the JSON report)."""
+    print(time.strftime("%H:%M:%S"), message, file=sys.stderr, flush=True)
 
 
 def main() -> None:
@@ -299,9 +458,15 @@ def main() -> None:
         default=os.environ.get("PYCRDT_PYTHON", sys.executable),
         help="interpreter with pycrdt-websocket installed",
     )
-    parser.add_argument("--servers", default="liveclass,node-y-websocket,pycrdt-websocket")
+    parser.add_argument(
+        "--servers",
+        default="liveclass,liveclass-nondurable,node-y-websocket,pycrdt-websocket",
+    )
     parser.add_argument(
         "--cold-updates", type=int, default=100_000, help="cold-load document size (0: skip)"
+    )
+    parser.add_argument(
+        "--per-process", type=int, default=5, help="clients per Node process (0: all in one)"
     )
     args = parser.parse_args()
     counts = [10] if args.quick else [int(c) for c in args.clients.split(",")]
@@ -313,6 +478,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="yjs-bench-") as tmp:
         servers: list[Any] = [
             Liveclass(Path(tmp) / "lc"),
+            Liveclass(
+                Path(tmp) / "lc-nd",
+                env={"LIVECLASS_DOCUMENTS_DURABLE": "false"},
+                name="liveclass-nondurable",
+            ),
             node_reference(),
             pycrdt_websocket(args.pycrdt_python),
         ]
@@ -323,7 +493,13 @@ def main() -> None:
             try:
                 with server:
                     for n in counts:
-                        per[f"{n}x{edits}"] = run_case(server, n, edits, args.timeout, f"{n}")
+                        case = run_case(server, n, edits, args.timeout, f"{n}", args.per_process)
+                        per[f"{n}x{edits}"] = case
+                        progress(
+                            f"{server.name} {n}x{edits}: {case.get('edits_per_s')} edits/s, "
+                            f"server CPU {case.get('server_cpu_s')} s, "
+                            f"others {case.get('other_cpu_on_machine')} {case.get('error', '')}"
+                        )
             except Exception as exc:  # a baseline that cannot start is reported, not fatal
                 per["error"] = f"{type(exc).__name__}: {exc}"[:2000]
             results[server.name] = per
@@ -333,6 +509,7 @@ def main() -> None:
                 cold = cold_load(Path(tmp) / "cold", cold_updates, max(args.timeout, 600.0))
             except Exception as exc:
                 cold = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+            progress(f"cold load: {json.dumps(cold)}")
 
     node_version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
     report = {
@@ -342,13 +519,17 @@ def main() -> None:
             "python": platform.python_version(),
             "node": node_version.strip(),
         },
-        "workload": {"clients": counts, "edits_per_client": edits, "driver": "yjs_clients.cjs"},
+        "workload": {
+            "clients": counts,
+            "edits_per_client": edits,
+            "driver": "yjs_clients.cjs",
+            "clients_per_node_process": args.per_process or "all",
+        },
         "results": results,
         "ratio_vs_node_reference": ratios(results, "node-y-websocket"),
         "ratio_vs_pycrdt_websocket": ratios(results, "pycrdt-websocket"),
         "liveclass_cold_load": cold,
-        "durability": "not measured: liveclass has no durability-off setting "
-        "(only LIVECLASS_GROUP_COMMIT_DELAY_MS batches commits)",
+        "durable_vs_nondurable": ratios(results, "liveclass-nondurable"),
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     print(json.dumps(report, indent=2))

@@ -20,9 +20,11 @@ logger = logging.getLogger("liveclass.health")
 
 @dataclass
 class Readiness:
-    """Named checks that must all pass for the node to take traffic."""
+    """Named checks that must all pass for the node to take traffic, except `degradable`
+    ones: while one of those fails the node still serves (status "degraded", HTTP 200)."""
 
     probes: dict[str, Probe] = field(default_factory=dict)
+    degradable: set[str] = field(default_factory=set)
     draining: bool = False
 
     async def check(self) -> dict[str, str]:
@@ -51,10 +53,10 @@ def build_router(readiness: Readiness, metrics: Metrics) -> APIRouter:
     @router.get("/readyz", summary="Database and broker reachable", response_model=None)
     async def readyz(request: Request) -> Response:
         checks = await readiness.check()
-        ready = not readiness.draining and all(v == "ok" for v in checks.values())
-        body = {"status": "ready" if ready else "unavailable", "checks": checks}
-        if readiness.draining:
-            body["status"] = "draining"
+        failed = {name for name, outcome in checks.items() if outcome != "ok"}
+        ready = not readiness.draining and failed <= readiness.degradable
+        status = "ready" if not failed else "degraded" if ready else "unavailable"
+        body = {"status": "draining" if readiness.draining else status, "checks": checks}
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

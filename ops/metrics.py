@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from realtime.sessions import closes_by_code
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -29,6 +31,15 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.registry.register(
+            _CounterCollector(
+                "liveclass_websocket_closes",
+                "WebSocket sessions ended in this process, by the close code sent "
+                "(1000: the client left or its keepalive expired; 4008: slow consumer).",
+                "code",
+                closes_by_code,
+            )
+        )
 
     def observe(self, *, route: str, method: str, status: int, seconds: float) -> None:
         """Count one finished request."""
@@ -42,6 +53,19 @@ class Metrics:
     def render(self) -> bytes:
         """The text exposition of every metric."""
         return generate_latest(self.registry)
+
+
+class _CounterCollector(Collector):
+    def __init__(
+        self, name: str, help_text: str, label: str, read: Callable[[], dict[str, float]]
+    ) -> None:
+        self._name, self._help, self._label, self._read = name, help_text, label, read
+
+    def collect(self) -> Iterable[Metric]:
+        family = CounterMetricFamily(self._name, self._help, labels=[self._label])
+        for value, count in self._read().items():
+            family.add_metric([value], count)
+        yield family
 
 
 class _GaugeCollector(Collector):

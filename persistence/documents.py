@@ -49,12 +49,18 @@ class Compaction:
 
 
 def build_doc(parts: Sequence[bytes]) -> pycrdt.Doc[Any]:
-    """A document holding every part (snapshot, then updates); undecodable parts are skipped."""
+    """A document holding every part (snapshot, then updates); undecodable parts are skipped.
+
+    The first part (the snapshot: large) is applied as it is, the rest merged into one
+    update first: merging the snapshot too would re-encode all of it for nothing.
+    """
     doc: pycrdt.Doc[Any] = pycrdt.Doc()
     if not parts:
         return doc
     try:
-        doc.apply_update(parts[0] if len(parts) == 1 else pycrdt.merge_updates(*parts))
+        doc.apply_update(parts[0])
+        if len(parts) > 1:
+            doc.apply_update(parts[1] if len(parts) == 2 else pycrdt.merge_updates(*parts[1:]))
         return doc
     except ValueError:
         logger.error("a stored document holds an undecodable update; loading part by part")
@@ -101,6 +107,12 @@ async def read_parts(session: AsyncSession, name: str) -> tuple[list[bytes], int
     )
     parts = ([snapshot] if snapshot is not None else []) + log
     return parts, len(log), len(snapshot or b"")
+
+
+async def current_doc(session: AsyncSession, name: str) -> pycrdt.Doc[Any]:
+    """The document as stored now (snapshot plus log), built once for reading."""
+    parts, _, _ = await read_parts(session, name)
+    return build_doc(parts)
 
 
 async def current_state(session: AsyncSession, name: str) -> bytes:

@@ -8,6 +8,12 @@ and fills holes from the broker's history: a skipped offset, a queue overflow, o
 the hole (epoch changed, entries trimmed or expired), the feed jumps to the channel's latest
 position and calls `on_reset(channel)`; publications at or before that position are skipped.
 Until `start(position)` gives the starting point, arrivals are queued but not delivered.
+
+Local mode (Redis unreachable): `publish_local` delivers this node's own publications at once,
+under a local epoch and offsets that continue the stream's, so local connections keep going.
+The channel has then diverged from the stream: arrivals and checks are ignored until the broker
+has bumped the channel's epoch in Redis and calls `rejoin()`, after which the next check finds
+another epoch and resets the channel (state built from it resyncs from the database).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import TypeAlias
 
 from .broker import Handler, HistoryResult, Publication, StreamPosition
 from .errors import BrokerUnavailableError
+from .memory_broker import new_epoch
 from .recovery import Recovered, recover
 
 logger = logging.getLogger(__name__)
@@ -58,6 +65,8 @@ class ChannelFeed:
         self._recovery_limit = recovery_limit
         self._retry_delays = retry_delays
         self._check = False
+        self._local: str | None = None
+        self._local_top = 0
         self._started = False
         self._closed = False
         self._worker: asyncio.Task[None] | None = None
@@ -66,6 +75,11 @@ class ChannelFeed:
     def pending(self) -> int:
         """Publications queued and not yet delivered."""
         return len(self._queue)
+
+    @property
+    def diverged(self) -> bool:
+        """True in local mode: this node delivered publications the stream does not have."""
+        return self._local is not None
 
     def start(self, position: StreamPosition) -> None:
         """Begin delivering what comes after `position`; arrivals until now were held back."""
@@ -86,10 +100,45 @@ class ChannelFeed:
 
     def check(self) -> None:
         """Compare with the stream once the queue is drained and deliver anything missed."""
-        if self._closed:
-            return
+        if self._closed or self._local is not None:
+            return  # diverged: `rejoin` checks once the epoch was bumped
         self._check = True
         self._kick()
+
+    def publish_local(self, payload: bytes) -> Publication:
+        """Deliver this node's publication now, in local mode (see the module docstring).
+
+        Raises `BrokerUnavailableError` before `start`: there is no position to continue.
+        """
+        last = self.last
+        if self._closed or last is None:
+            raise BrokerUnavailableError("channel not ready for local delivery")
+        if self._local is None:
+            self._enter_local(last)
+        self._local_top += 1
+        assert self._local is not None
+        publication = Publication(self.channel, self._local_top, self._local, payload)
+        self._deliver(publication)
+        return publication
+
+    def rejoin(self) -> None:
+        """Leave local mode after the broker bumped the epoch: the next check resets."""
+        if self._local is None:
+            return
+        self._local = None
+        self._check = True
+        self._kick()
+
+    def _enter_local(self, last: StreamPosition) -> None:
+        """Deliver queued arrivals that are next in line; later ones come back with the resync."""
+        while self._queue:
+            arrival = self._queue.popleft()
+            now = self.last or last
+            if arrival.epoch == now.epoch and arrival.offset == now.offset + 1:
+                self._deliver(arrival)
+        self._check = False
+        self._local = new_epoch()
+        self._local_top = (self.last or last).offset
 
     def close(self) -> asyncio.Task[None] | None:
         """Stop delivering; returns the cancelled worker, if any, for the caller to await."""
@@ -105,14 +154,14 @@ class ChannelFeed:
             self._worker is None
             and self._started
             and not self._closed
-            and (self._queue or self._check)
+            and (self._queue or (self._check and self._local is None))
         ):
             self._worker = asyncio.create_task(self._run(), name=f"feed:{self.channel}")
 
     async def _run(self) -> None:
         delay = self._retry_delays[0]
         try:
-            while not self._closed and (self._queue or self._check):
+            while not self._closed and (self._queue or (self._check and self._local is None)):
                 try:
                     await self._step()
                 except BrokerUnavailableError as exc:
@@ -149,6 +198,8 @@ class ChannelFeed:
         if last is None:
             self._deliver(publication)
             return
+        if self._local is not None:
+            return  # diverged: the resync after the outage brings it
         if publication.epoch == last.epoch:
             if publication.offset <= last.offset:
                 return  # already delivered, from history
@@ -170,8 +221,8 @@ class ChannelFeed:
         if since is None or self._closed:
             return
         history = await self._fetch(self.channel, since.offset, self._recovery_limit)
-        if self._closed:
-            return
+        if self._closed or self.last is not since or self._local is not None:
+            return  # local deliveries moved on meanwhile
         outcome = recover(since, history)
         if isinstance(outcome, Recovered):
             for publication in outcome.publications:

@@ -12,6 +12,14 @@ dropped connection the subscriber resubscribes (exponential backoff) and every f
 last delivered offset with the stream: missed publications are delivered from history in order;
 if history was lost (epoch changed, e.g. Redis restarted without persistence, or trimmed), the
 feed skips to the latest position and `on_reset(channel)` is called so rooms can resync.
+
+Redis outage: once a command fails the broker is *degraded*. Channels this node subscribes to
+keep working locally: `publish` delivers to local handlers under a local epoch (the feed's local
+mode) and `history`/`position` answer from the local position, so local connections are served.
+When Redis is back (`redis_outage.Outage`), every channel published locally meanwhile gets a
+new epoch in Redis (`BUMP_LUA`): every node, this one included, then finds an epoch it cannot
+reconcile and resets the channel (rooms and documents resync from the database, where every
+publication was stored first).
 """
 
 from __future__ import annotations
@@ -32,7 +40,9 @@ from .broker import Handler, HistoryResult, Publication, StreamPosition
 from .channel_feed import ChannelFeed, ResetHandler
 from .errors import BrokerUnavailableError
 from .memory_broker import new_epoch
+from .redis_outage import Outage
 from .redis_scripts import (
+    BUMP_LUA,
     HISTORY_LUA,
     PUBLISH_LUA,
     ChannelKeys,
@@ -119,6 +129,7 @@ class RedisBroker:
         self._redis = Redis.from_pool(pool)
         self._publish_script: AsyncScript = self._redis.register_script(PUBLISH_LUA)
         self._history_script: AsyncScript = self._redis.register_script(HISTORY_LUA)
+        self._bump_script: AsyncScript = self._redis.register_script(BUMP_LUA)
         self._subscriber = RedisSubscriber(
             self._redis,
             sharded=sharded,
@@ -134,11 +145,34 @@ class RedisBroker:
         self._background: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._retired_overflows = 0
+        self._outage = Outage(
+            probe=self._ping,
+            reconnected=lambda: not self._subscriptions or self._subscriber.connected,
+            bump=self._bump,
+            rejoin=self._rejoin,
+            delays=self._delays,
+        )
         self.reset_count = 0
         """How many times a channel lost publications for good and `on_reset` was due."""
 
     async def publish(self, channel: str, payload: bytes) -> Publication:
-        """Assign the next offset, append to the capped stream and publish, in one script."""
+        """Assign the next offset, append to the capped stream and publish, in one script.
+
+        While Redis is unreachable, a channel with a local subscription is published locally
+        (see the module docstring); any other raises `BrokerUnavailableError`. Either way the
+        channel gets a new epoch once Redis is back, so nodes that missed it resync.
+        """
+        if not self._outage.degraded:
+            try:
+                return await self._publish_remote(channel, payload)
+            except BrokerUnavailableError:
+                pass
+        if (local := self._local_feed(channel)) is None:
+            self._outage.stale.add(channel)  # callers store first: other nodes resync
+            raise BrokerUnavailableError("redis is unreachable")
+        return self._publish_locally(channel, local, payload)
+
+    async def _publish_remote(self, channel: str, payload: bytes) -> Publication:
         keys = self._keys(channel)
         reply = await self._script(
             self._publish_script,
@@ -183,7 +217,23 @@ class RedisBroker:
             await self._release(subscription.keys.pubsub)
 
     async def history(self, channel: str, since_offset: int, limit: int) -> HistoryResult:
-        """Retained publications after `since_offset`, oldest first, at most `limit`."""
+        """Retained publications after `since_offset`, oldest first, at most `limit`.
+
+        While Redis is unreachable, a subscribed channel answers with this node's position and
+        no publications: a reader at that position recovers, any other needs a snapshot.
+        """
+        if not self._outage.degraded:
+            try:
+                return await self._history_remote(channel, since_offset, limit)
+            except BrokerUnavailableError:
+                if self._local_feed(channel) is None:
+                    raise
+        local = self._local_feed(channel)
+        if local is None or local.last is None:
+            raise BrokerUnavailableError("redis is unreachable")
+        return HistoryResult((), local.last.epoch, local.last.offset)
+
+    async def _history_remote(self, channel: str, since_offset: int, limit: int) -> HistoryResult:
         keys = self._keys(channel)
         reply = await self._script(
             self._history_script,
@@ -206,6 +256,8 @@ class RedisBroker:
     async def ping(self) -> None:
         """Raise `BrokerUnavailableError` if Redis is unreachable or subscriptions are down."""
         self._check_open()
+        if self._outage.degraded:
+            raise BrokerUnavailableError("redis is unreachable; serving local channels only")
         try:
             await self._redis.execute_command("PING")  # type: ignore[no-untyped-call, unused-ignore]
         except (RedisError, OSError) as exc:
@@ -223,6 +275,7 @@ class RedisBroker:
             self._forget(subscription)
             pending.append(subscription.ready)
         await self._subscriber.close()
+        await self._outage.close()
         await asyncio.gather(*pending, *self._background, return_exceptions=True)
         await self._redis.aclose()
 
@@ -240,6 +293,25 @@ class RedisBroker:
     def connected(self) -> bool:
         """True while the pub/sub connection is up (for readiness and metrics)."""
         return self._subscriber.connected
+
+    @property
+    def degraded(self) -> bool:
+        """True while Redis is unreachable and channels are served locally."""
+        return self._outage.degraded
+
+    def gauges(self) -> dict[str, float]:
+        """Figures for /metrics: connectivity, local-only publications, resets, reconnects."""
+        return {
+            "connected": float(self.connected and not self._outage.degraded),
+            "degraded": float(self._outage.degraded),
+            "channels": float(self.channel_count),
+            "local_publishes": float(self._outage.local_publishes),
+            "stale": float(len(self._outage.stale)),
+            "epoch_bumps": float(self._outage.bumps),
+            "resets": float(self.reset_count),
+            "reconnects": float(self.reconnects),
+            "overflows": float(self.overflow_count),
+        }
 
     @property
     def overflow_count(self) -> int:
@@ -265,13 +337,43 @@ class RedisBroker:
         try:
             return await script(keys=keys, args=args)
         except (RedisError, OSError) as exc:
+            self._outage.failed()
             raise BrokerUnavailableError(f"redis unavailable: {exc}") from exc
+
+    # ------------------------------------------------------------------ Redis outages
+
+    def _local_feed(self, channel: str) -> ChannelFeed | None:
+        """The channel's feed if this node can serve it alone (subscribed and started)."""
+        subscription = self._subscriptions.get(channel)
+        if subscription is None or subscription.feed.last is None:
+            return None
+        return subscription.feed
+
+    def _publish_locally(self, channel: str, feed: ChannelFeed, payload: bytes) -> Publication:
+        publication = feed.publish_local(payload)
+        self._outage.published_locally(channel)
+        return publication
+
+    async def _ping(self) -> None:
+        await self._redis.execute_command("PING")  # type: ignore[no-untyped-call, unused-ignore]
+
+    async def _bump(self, channel: str) -> None:
+        """A new epoch for `channel` in Redis, announced to every subscribed node."""
+        keys = self._keys(channel)
+        command = "spublish" if self.sharded else "publish"
+        args = [new_epoch(), _ms(self.meta_ttl), keys.pubsub, command]
+        await self._script(self._bump_script, [keys.meta, keys.history], args)
+
+    def _rejoin(self, still_stale: frozenset[str]) -> None:
+        for channel, subscription in self._subscriptions.items():
+            if subscription.feed.diverged and channel not in still_stale:
+                subscription.feed.rejoin()
 
     def _new_subscription(self, channel: str) -> _Subscription:
         keys = self._keys(channel)
         feed = ChannelFeed(
             channel,
-            fetch=self.history,
+            fetch=self._history_remote,
             on_reset=self._notify_reset,
             queue_size=self.queue_size,
             recovery_limit=self.history_size,

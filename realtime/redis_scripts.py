@@ -91,6 +91,18 @@ Entries older than the history TTL are skipped, and so are offsets that fell out
 `history_size` (the approximate MAXLEN may keep a few more), so history is exact by count and age.
 """
 
+BUMP_LUA = """
+-- KEYS[1] meta hash, KEYS[2] history stream
+-- ARGV[1] fresh epoch, ARGV[2] meta ttl (ms), ARGV[3] pub/sub channel, ARGV[4] publish command
+redis.call('del', KEYS[2])
+redis.call('hset', KEYS[1], 'e', ARGV[1], 's', 0)
+redis.call('pexpire', KEYS[1], ARGV[2])
+redis.call(ARGV[4], ARGV[3], '0:' .. ARGV[1] .. ':')
+return 1
+"""
+"""Start a new epoch (empty history), and tell subscribers with an offset-0 frame they can
+never deliver in order, so each of them reads the stream and resets the channel."""
+
 
 @dataclass(frozen=True, slots=True)
 class ChannelKeys:

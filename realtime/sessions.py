@@ -1,19 +1,104 @@
-"""How every WebSocket session (room channel, Yjs channel) runs and ends: one place."""
+"""How every WebSocket session (room channel, Yjs channel) runs and ends: one place.
+
+Two forms. `read_until_stopped` + `close_after_flush` read in the session's own task and
+use an on-demand `ConnectionWriter` (no task per connection while it is idle);
+`run_until_done` + `finish` run the reader and a dedicated writer as tasks.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Coroutine
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from realtime.connection import ConnectionWriter
 from realtime.errors import RealtimeError, SlowConsumerError
 
 logger = logging.getLogger("liveclass.realtime")
 FLUSH_SECONDS = 2.0
+
+_closes: Counter[int] = Counter()
+
+
+def closes_by_code() -> dict[str, float]:
+    """Sessions ended in this process, by the close code sent (1000: the client left)."""
+    return {str(code): float(count) for code, count in sorted(_closes.items())}
+
+
+class _Interrupt:
+    """The ``stopped`` callback that cancels the reading task, once, while it reads."""
+
+    __slots__ = ("consumed", "fired", "reading", "task")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.reading = True
+        self.fired = False
+        self.consumed = False
+
+    def __call__(self, _: object) -> None:
+        if self.reading and not self.fired:
+            self.fired = True
+            self.task.cancel()
+
+
+async def read_until_stopped(
+    read: Coroutine[Any, Any, None], stopped: asyncio.Future[RealtimeError], *, name: str
+) -> RealtimeError | None:
+    """Run ``read`` in this task until the client leaves or ``stopped`` is resolved (which
+    interrupts the read); return the error to close with (None: a normal close)."""
+    if stopped.done():
+        read.close()
+        return stopped.result()
+    task = asyncio.current_task()
+    assert task is not None
+    interrupt = _Interrupt(task)
+    stopped.add_done_callback(interrupt)
+    try:
+        await read
+    except asyncio.CancelledError:
+        if interrupt.fired:
+            interrupt.consumed = True
+            if task.uncancel() == 0:
+                return stopped.result()
+        raise
+    except RealtimeError as exc:
+        return exc
+    except Exception:
+        logger.exception("%s session failed", name)
+        return RealtimeError()
+    finally:
+        interrupt.reading = False
+        stopped.remove_done_callback(interrupt)
+        if interrupt.fired and not interrupt.consumed:
+            # Interrupted as the read ended some other way: the cancellation must not
+            # escape into the session's teardown.
+            task.uncancel()
+    return stopped.result() if stopped.done() else None
+
+
+def forget_query(websocket: WebSocket) -> None:
+    """Drop the query string (a join token: ~1 KB, kept twice) once the session has read it."""
+    websocket.scope["query_string"] = b""
+    with contextlib.suppress(AttributeError):
+        del websocket._query_params  # Starlette's parsed copy
+
+
+async def close_after_flush(
+    websocket: WebSocket, writer: ConnectionWriter, error: RealtimeError | None
+) -> None:
+    """Let queued frames go out (briefly), then close with ``error``'s code; an overflowed
+    queue makes it the slow-consumer code."""
+    writer.close()
+    await writer.drain(FLUSH_SECONDS)
+    if writer.slow:
+        error = error or SlowConsumerError()
+    await close(websocket, error)
 
 
 async def run_until_done(
@@ -63,5 +148,6 @@ async def close(websocket: WebSocket, error: RealtimeError | None) -> None:
     """Close with ``error``'s code and reason (1000 when None); ignore a gone socket."""
     code = error.close_code if error else 1000
     reason = error.reason if error else ""
+    _closes[code] += 1
     with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
         await websocket.close(code=code, reason=reason)

@@ -4,6 +4,10 @@ Every node keeps a presence entry per local connection (refreshed every ``interv
 expiring after ``ttl`` s). A node that loads a room seeds its participants (with their
 status and raised hands) from those entries; every node drops connections whose entries
 expired (their node died) by publishing ``presence.disconnected`` for them.
+
+After the presence store was unreachable (a Redis outage or restart), no node sweeps until it
+has refreshed its entries for a whole ``ttl``: every live node has re-registered by then, so
+an entry missing after the outage means a dead connection, not a slow heartbeat.
 """
 
 from __future__ import annotations
@@ -96,6 +100,7 @@ class Liveness:
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
         self._dirty: set[str] = set()
+        self._sweep_after = 0.0  # loop time before which sweeping is unsafe
 
     def start(self) -> None:
         """Run the heartbeat loop (idempotent)."""
@@ -146,13 +151,17 @@ class Liveness:
             asyncio.get_running_loop().create_task(self._refresh(room))
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.interval)
             for room in list(self.manager.rooms.values()):
                 try:
                     await self._refresh(room)
-                    await self._sweep(room)
+                    if loop.time() >= self._sweep_after:
+                        await self._sweep(room)
                 except BrokerUnavailableError:
+                    # Sweep again only once every node had a ttl to refresh its entries.
+                    self._sweep_after = loop.time() + self.ttl + self.interval
                     logger.warning("presence heartbeat failed", extra={"room": room.state.room_id})
                 except Exception:
                     logger.exception("presence heartbeat failed")

@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from realtime.broker import Publication
 from realtime.connection import Frame
-from realtime.errors import RealtimeError, ResyncError, ServerShutdownError
+from realtime.errors import (
+    BrokerUnavailableError,
+    RealtimeError,
+    ResyncError,
+    ServerShutdownError,
+)
 from realtime.hub import Hub
 from realtime.presence import InMemoryPresence, Presence
 from rooms import breakouts, frames, liveness
@@ -171,7 +176,7 @@ class RoomManager:
         last = None
         for event, keep in zip(events, kept, strict=True):
             if keep:
-                last = await self.hub.publish(channel, frames.encode(event))
+                last = await self._broadcast(channel, frames.encode(event)) or last
         if last is not None:
             await self._applied(room_id, last)
         return kept
@@ -189,10 +194,19 @@ class RoomManager:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(waiter), APPLY_TIMEOUT)
 
+    async def _broadcast(self, channel: str, payload: bytes) -> Publication | None:
+        """Publish a stored event. Without Redis the broker still serves the rooms loaded
+        here; for another room the event is stored and reaches its nodes when they resync."""
+        try:
+            return await self.hub.publish(channel, payload)
+        except BrokerUnavailableError as exc:
+            logger.warning("broker unavailable, %s not broadcast: %s", channel, exc)
+            return None
+
     async def publish_volatile(self, room_id: str, events: Iterable[Event]) -> None:
         """Publish unsequenced, unstored events (typing, floating emoji)."""
         for event in events:
-            await self.hub.publish(frames.volatile_channel(room_id), frames.encode(event))
+            await self._broadcast(frames.volatile_channel(room_id), frames.encode(event))
 
     # ------------------------------------------------------------------ applying
 
@@ -291,6 +305,7 @@ class RoomManager:
             fresh = await self.store.load(session, room_id, salt=room.state.salt)
         if fresh is None:
             return
+        liveness.seed(fresh, await self.liveness.members(room_id))
         fresh.offset, fresh.epoch = position.offset, position.epoch
         room.state = fresh
         # Reconnecting clients find a new epoch and get a fresh snapshot.

@@ -205,6 +205,48 @@ class BreakoutClose(Message):
     type: Literal["breakout.close"]
 
 
+MediaSource = Literal["camera", "microphone", "screen"]
+Sdp = Annotated[str, StringConstraints(min_length=1, max_length=65_536)]
+
+
+class MediaTrackSpec(BaseModel):
+    """One m-line of a publisher offer and the source it carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    mid: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    source: MediaSource
+
+
+class MediaPublish(Message):
+    type: Literal["media.publish"]
+    sdp: Sdp
+    tracks: Annotated[list[MediaTrackSpec], Field(min_length=1, max_length=3)]
+
+
+class MediaUnpublish(Message):
+    type: Literal["media.unpublish"]
+    source: MediaSource
+
+
+class MediaSubscribe(Message):
+    type: Literal["media.subscribe"]
+
+
+class MediaAnswer(Message):
+    type: Literal["media.answer"]
+    sdp: Sdp
+    version: Annotated[int, Field(ge=1)]
+
+
+class MediaMute(Message):
+    type: Literal["media.mute"]
+    user_id: uuid.UUID
+    source: MediaSource
+
+
+MEDIA_MESSAGES = (MediaPublish, MediaUnpublish, MediaSubscribe, MediaAnswer, MediaMute)
+
+
 ClientMessage = Annotated[
     Ping
     | ChatSend
@@ -234,7 +276,12 @@ ClientMessage = Annotated[
     | BreakoutAssign
     | BreakoutOpen
     | BreakoutBroadcast
-    | BreakoutClose,
+    | BreakoutClose
+    | MediaPublish
+    | MediaUnpublish
+    | MediaSubscribe
+    | MediaAnswer
+    | MediaMute,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)

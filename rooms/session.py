@@ -8,10 +8,10 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from realtime.broker import StreamPosition
 from realtime.connection import ConnectionWriter, Frame
@@ -26,11 +26,12 @@ from realtime.errors import (
 )
 from realtime.ratelimit import TokenBucket
 from realtime.recovery import Recovered, recover
-from realtime.sessions import close, finish, run_until_done
+from realtime.sessions import close, close_after_flush, forget_query, read_until_stopped
 from rooms import frames, handlers, presence
 from rooms.dispatch import Actor, dispatch, route_of
 from rooms.errors import RoomEndedError, RoomError, RoomFullError
 from rooms.manager import LiveRoom, RoomManager, now_utc
+from rooms.media import MediaSignalling, is_media
 from rooms.messages import PROTOCOL_VERSION, Message, Ping, parse
 from rooms.roles import RoomRole, is_host
 from rooms.tokens import JoinClaims, JoinTokenError, read
@@ -55,12 +56,54 @@ class RoomLimits:
     history_limit: int = 1000
 
 
+_NO_DOCUMENTS: dict[str, str] = {}
+
+
 def _join_frames(batch: list[Frame]) -> Frame:
     return b"\n".join(f if isinstance(f, bytes) else f.encode() for f in batch)
 
 
+class _Buckets(dict[str, TokenBucket]):
+    """A connection's rate-limit buckets by kind, made on first use (most never send)."""
+
+    __slots__ = ("_limits",)
+
+    def __init__(self, limits: RoomLimits) -> None:
+        super().__init__()
+        self._limits = limits
+
+    def __missing__(self, kind: str) -> TokenBucket:
+        limits = self._limits
+        if kind == "chat":
+            bucket = TokenBucket(limits.chat_rate, limits.chat_burst)
+        elif kind == "volatile":
+            bucket = TokenBucket(limits.volatile_rate, limits.volatile_burst)
+        else:
+            kind, bucket = "control", TokenBucket(limits.control_rate, limits.control_burst)
+        return self.setdefault(kind, bucket)
+
+
 class RoomConnection:
-    """One admitted or waiting WebSocket in a room; fan-out calls ``offer`` only."""
+    """One admitted or waiting WebSocket in a room; fan-out calls ``offer`` only.
+
+    It holds no task of its own: the session task reads, and the writer runs only while
+    there is something to send (memory per idle connection is what a node's size is).
+    """
+
+    __slots__ = (
+        "admitted",
+        "buckets",
+        "claims",
+        "conn_id",
+        "last_offset",
+        "pending",
+        "room",
+        "stopped",
+        "user_id",
+        "violations",
+        "websocket",
+        "writer",
+    )
 
     def __init__(
         self, websocket: WebSocket, claims: JoinClaims, room: LiveRoom, limits: RoomLimits
@@ -71,18 +114,16 @@ class RoomConnection:
         self.room = room
         self.conn_id = secrets.token_hex(8)
         self.writer = ConnectionWriter(
-            self._send, max_queue_bytes=limits.send_queue_bytes, join=_join_frames
+            self._send,
+            max_queue_bytes=limits.send_queue_bytes,
+            join=_join_frames,
+            on_error=self._send_failed,
         )
         self.pending: list[Frame] | None = []
         self.last_offset = 0
-        loop = asyncio.get_running_loop()
-        self.stopped: asyncio.Future[RealtimeError] = loop.create_future()
-        self.admitted: asyncio.Future[None] = loop.create_future()
-        self.buckets = {
-            "chat": TokenBucket(limits.chat_rate, limits.chat_burst),
-            "control": TokenBucket(limits.control_rate, limits.control_burst),
-            "volatile": TokenBucket(limits.volatile_rate, limits.volatile_burst),
-        }
+        self.stopped: asyncio.Future[RealtimeError] = asyncio.get_running_loop().create_future()
+        self.admitted: asyncio.Future[None] | None = None  # made while it waits in the lobby
+        self.buckets = _Buckets(limits)
         self.violations = 0
 
     async def _send(self, frame: Frame) -> None:
@@ -105,14 +146,26 @@ class RoomConnection:
                 return True
             self.last_offset = frame.offset
         if not self.writer.offer(frame, catch_up=catch_up):
-            self.stop(SlowConsumerError())
+            self._refused()
             return False
         return True
 
     def send(self, frame: bytes, *, catch_up: bool = False) -> None:
         """Queue a direct message (welcome, ack, error) for this connection only."""
         if not self.writer.offer(frame, catch_up=catch_up):
-            self.stop(SlowConsumerError())
+            self._refused()
+
+    def _refused(self) -> None:
+        self.stop(SlowConsumerError() if self.writer.slow else _Gone())
+
+    def _send_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, RealtimeError):
+            self.stop(exc)
+        elif isinstance(exc, OSError | WebSocketDisconnect):
+            self.stop(_Gone())  # the socket is gone; the read ends too
+        else:
+            logger.error("room send failed", exc_info=exc)
+            self.stop(RealtimeError())
 
     def go_live(self, welcome: bytes, backlog: list[Frame], after: int) -> None:
         """Send the welcome, then every held event after offset ``after``, then go live.
@@ -133,7 +186,7 @@ class RoomConnection:
 
     def admit(self) -> None:
         """Let a lobby connection in."""
-        if not self.admitted.done():
+        if self.admitted is not None and not self.admitted.done():
             self.admitted.set_result(None)
 
 
@@ -149,11 +202,17 @@ class RoomEndpoint:
     """The ASGI WebSocket endpoint; ``require_token`` marks its access rule for the guards."""
 
     def __init__(
-        self, manager: RoomManager, *, secret: Callable[[], str], limits: RoomLimits
+        self,
+        manager: RoomManager,
+        *,
+        secret: Callable[[], str],
+        limits: RoomLimits,
+        media: MediaSignalling | None = None,
     ) -> None:
         self.manager = manager
         self.secret = secret
         self.limits = limits
+        self.media = media
 
     async def __call__(self, websocket: WebSocket, room_id: str) -> None:
         await websocket.accept()
@@ -179,11 +238,11 @@ class RoomEndpoint:
             raise UnauthorizedError("invalid or expired join token") from None
         if claims.room_id != room_id:
             raise UnauthorizedError("token is for another room")
-        return claims
+        # Grants and document rights come from the room state, not the token: not kept.
+        return replace(claims, grants=frozenset(), documents=_NO_DOCUMENTS)
 
     async def _serve(self, websocket: WebSocket, claims: JoinClaims, room: LiveRoom) -> None:
         conn = RoomConnection(websocket, claims, room, self.limits)
-        writer = conn.writer.start()
         joined = False
         error: RealtimeError | None
         try:
@@ -192,9 +251,8 @@ class RoomEndpoint:
                 await self._wait_in_lobby(conn, room)
             await self._enter(conn, room)
             joined = True
-            error = await run_until_done(
-                self._read(conn, conn.room), conn.stopped, writer, name="room"
-            )
+            forget_query(websocket)
+            error = await read_until_stopped(self._read(conn, conn.room), conn.stopped, name="room")
         except RealtimeError as exc:
             error = exc
         except Exception:
@@ -205,9 +263,13 @@ class RoomEndpoint:
             room.connections.discard(conn)
             self.manager.hub.leave_all(conn)
         if joined:
+            if self.media is not None:
+                try:
+                    await self.media.leave(conn, room)
+                except Exception:
+                    logger.exception("media teardown failed")
             await self._announce_departure(conn, room)
-        conn.writer.close()
-        await finish(websocket, writer, error)
+        await close_after_flush(websocket, conn.writer, error)
 
     def _check_entry(self, conn: RoomConnection, room: LiveRoom) -> None:
         state, user = room.state, conn.user_id
@@ -236,6 +298,7 @@ class RoomEndpoint:
         )
 
     async def _wait_in_lobby(self, conn: RoomConnection, room: LiveRoom) -> None:
+        admitted = conn.admitted = asyncio.get_running_loop().create_future()
         room.waiting.add(conn)
         now = now_utc()
         await self.manager.publish(
@@ -248,7 +311,7 @@ class RoomEndpoint:
         )
         conn.send(frames.message("lobby.waiting", protocol=PROTOCOL_VERSION))
         reader = asyncio.create_task(self._read_while_waiting(conn))
-        waiters: list[asyncio.Future[Any]] = [conn.admitted, conn.stopped, reader]
+        waiters: list[asyncio.Future[Any]] = [admitted, conn.stopped, reader]
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -256,7 +319,7 @@ class RoomEndpoint:
             room.waiting.discard(conn)
         if conn.stopped.done():
             raise conn.stopped.result()
-        if not conn.admitted.done():
+        if not admitted.done():
             await self.manager.publish(
                 room.state.room_id,
                 [presence.lobby_left(user_id=conn.user_id, conn_id=conn.conn_id, now=now_utc())],
@@ -360,6 +423,9 @@ class RoomEndpoint:
             if isinstance(message, Ping):
                 conn.send(frames.message("pong", ref=ref))
                 return
+            if self.media is not None and is_media(message):
+                await self.media.handle(conn, room, message)
+                return
             self._rate_limit(conn, message)
             actor = Actor(conn.user_id, conn.claims.name, conn.conn_id)
             outcome = dispatch(room.state, actor, message, now_utc())
@@ -388,7 +454,7 @@ class RoomEndpoint:
 
     def _rate_limit(self, conn: RoomConnection, message: Message) -> None:
         kind = route_of(message).kind
-        bucket = conn.buckets.get(kind, conn.buckets["control"])
+        bucket = conn.buckets[kind]
         if bucket.allow(time.monotonic()):
             return
         conn.violations += 1

@@ -117,6 +117,7 @@ class RoomState:
     polls: dict[str, Poll] = field(default_factory=dict)
     spotlight: str | None = None
     breakouts: dict[str, Any] | None = None
+    media_tracks: dict[str, dict[str, Any]] = field(default_factory=dict)  # by track_id
     parent_id: str | None = None
     offset: int = 0
     epoch: str = ""
@@ -182,7 +183,13 @@ class RoomState:
             "spotlight": self.spotlight,
             "lobby": list(self.lobby.values()) if host else [],
             "breakouts": self.breakouts,
+            "media": {"tracks": self.live_media_tracks()},
         }
+
+    def live_media_tracks(self) -> list[dict[str, Any]]:
+        """Published tracks whose connection is still here (or external, e.g. WHIP)."""
+        live = {c for p in self.participants.values() for c in p.connections}
+        return [t for t in self.media_tracks.values() if t.get("external") or t["conn_id"] in live]
 
 
 Reducer = Callable[[RoomState, Event], None]

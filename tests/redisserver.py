@@ -86,9 +86,20 @@ class RedisServer:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(15)
 
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open but nothing answers (a hung or partitioned Redis)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after `pause`: every key is still there."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         """Stop the server and delete its directory."""
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a paused server cannot exit
             self.process.terminate()
             try:
                 self.process.wait(15)

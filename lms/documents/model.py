@@ -42,8 +42,12 @@ def _root(doc: Doc[Any], name: str, kind: SharedType) -> Any:
 
 
 def content(kind: str, state: bytes) -> dict[str, Any]:
+    """The content of a document given as one update (see `doc_content`)."""
+    return doc_content(kind, load(state))
+
+
+def doc_content(kind: str, doc: Doc[Any]) -> dict[str, Any]:
     """The document's content as JSON: notes as Markdown and XML-ish rich text, or shapes."""
-    doc = load(state)
     if kind == "notes":
         text, rich = _root(doc, "notes", Text), _root(doc, "prosemirror", XmlFragment)
         return {"text": str(text) if text is not None else "", "rich": str(rich or "")}

@@ -22,7 +22,7 @@ from lms.documents.schemas import DocumentOut, Kind, VersionContentOut, VersionI
 from lms.errors import LmsError, NotFound
 from lms.permissions import Permission, require
 from lms.rooms import access
-from persistence.documents import current_state
+from persistence.documents import current_doc, current_state
 from persistence.models import DocumentVersion, Room
 from realtime.errors import RealtimeError
 from rooms.document_service import DocumentService
@@ -78,7 +78,14 @@ async def read_document(
 ) -> DocumentOut:
     """Notes as Markdown and rich text, a whiteboard as JSON shapes (see docs/protocol.md)."""
     room = await _readable(session, room_id, principal)
-    return _out(room, kind, await current_state(session, document_name(str(room.id), kind)))
+    doc = await current_doc(session, document_name(str(room.id), kind))
+    return DocumentOut(
+        name=document_name(str(room.id), kind),
+        room_id=room.id,
+        kind=kind,
+        size=len(doc.get_update()),
+        content=model.doc_content(kind, doc),
+    )
 
 
 @router.get("/rooms/{room_id}/{kind}/versions", summary="Saved versions, newest first")

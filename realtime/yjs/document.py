@@ -5,6 +5,8 @@ event-loop turn (and while the previous write is in flight) are merged into one,
 the update log (durable: committed), applied to the Doc, then published once on the
 document's channel `docs:{name}`. So the Doc on a node only ever holds durable state, and
 every byte a client receives from the server, live or in a sync step 2, is already stored.
+With `DocumentLimits.durable` off, the append runs in the background instead (measuring
+what durability costs; see docs/operations.md).
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ class DocumentLimits:
     compact_threshold: int = 500
     idle_unload_seconds: float = 30.0
     send_queue_bytes: int = 1 << 20
+    durable: bool = True
+    """Commit each update before broadcasting it; False: broadcast, then store in the
+    background (a crash loses what was still queued)."""
 
 
 class LoadedDocument(Protocol):
@@ -202,10 +207,12 @@ class LiveDocument:
     holds: int = 0
     timer: asyncio.TimerHandle | None = None
     on_settled: Callable[[LiveDocument], None] | None = None
+    compacted_at_rest: bool = False
     _pending: list[_Write] = field(default_factory=list)
     _pending_bytes: int = 0
     _flusher: asyncio.Task[None] | None = None
     _compactor: asyncio.Task[None] | None = None
+    _storing: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def channel(self) -> str:
@@ -220,7 +227,12 @@ class LiveDocument:
     @property
     def busy(self) -> bool:
         """Whether writes or a compaction are under way."""
-        return bool(self._pending) or self._flusher is not None or self._compactor is not None
+        return (
+            bool(self._pending)
+            or self._flusher is not None
+            or self._compactor is not None
+            or bool(self._storing)
+        )
 
     def submit(self, update: bytes, *, origin: int = 0) -> asyncio.Future[None]:
         """Queue an update for the pipeline; the future resolves once it is stored and sent.
@@ -264,7 +276,10 @@ class LiveDocument:
                 if len(batch) == 1
                 else pycrdt.merge_updates(*(w.update for w in batch))
             )
-            await self.log.append(self.name, update)
+            if self.limits.durable:
+                await self.log.append(self.name, update)
+            else:
+                self._store_later(update)
         except Exception as exc:
             logger.exception("could not store an update of %s", self.name)
             self._pending_bytes -= size
@@ -287,6 +302,22 @@ class LiveDocument:
                     write.done.set_result(None)
         if self.log_length >= self.limits.compact_threshold:
             self.compact_soon()
+
+    def _store_later(self, update: bytes) -> None:
+        """Not durable: append in the background (in order, through the same committer)."""
+        task = asyncio.create_task(self._append(update), name=f"yjs-store:{self.name}")
+        self._storing.add(task)
+        task.add_done_callback(self._stored)
+
+    async def _append(self, update: bytes) -> None:
+        try:
+            await self.log.append(self.name, update)
+        except Exception:
+            logger.exception("lost an update of %s: it was sent but not stored", self.name)
+
+    def _stored(self, task: asyncio.Task[None]) -> None:
+        self._storing.discard(task)
+        self._settled()
 
     def _fail(self, batch: list[_Write], exc: Exception) -> None:
         """Nothing of the batch was stored or sent: its senders reconnect and send it again."""
@@ -336,7 +367,9 @@ class LiveDocument:
 
     async def settle(self) -> None:
         """Wait until queued writes and a running compaction are done."""
-        while (task := self._flusher or self._compactor) is not None:
+        while (
+            task := self._flusher or self._compactor or next(iter(self._storing), None)
+        ) is not None:
             await asyncio.wait([task])
 
     def _settled(self) -> None:

@@ -88,6 +88,7 @@ class DocumentRegistry:
             raise DocumentBusyError()
         document = self.documents.get(name) or await self._load_once(name)
         document.holds += 1
+        document.compacted_at_rest = False
         self._idle.clear()
         if document.timer is not None:
             document.timer.cancel()
@@ -158,10 +159,18 @@ class DocumentRegistry:
         return document
 
     def _settled(self, document: LiveDocument) -> None:
-        """Arm the idle timer once nothing holds the document and nothing is in flight."""
+        """Arm the idle timer once nothing holds the document and nothing is in flight.
+
+        A document at rest is first compacted (once), so its next cold load reads a snapshot
+        and no log tail: applying a tail to a large document costs far more than its size.
+        """
         if document.holds > 0 or document.busy:
             return
         if self.documents.get(document.name) is not document:
+            return
+        if document.log_length and not document.compacted_at_rest:
+            document.compacted_at_rest = True
+            document.compact_soon()  # settles again when done
             return
         if document.timer is not None:
             if not self.closing:

@@ -7,14 +7,13 @@ two (or three) nodes sharing them. Clients on different nodes are in the same cl
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from clusterkit import Cluster, cluster_of, require_redis
 
-from conftest import Node
-from liveserver import IN_CI, LiveServer, PostgresServer, ServiceUnavailable
-from redisserver import RedisServer, redis_server_binary
+from liveserver import PostgresServer
+from redisserver import RedisServer
 from roomclient import RoomClient, chat_with, close_all, create_room, of, register
 
 pytestmark = pytest.mark.postgres
@@ -24,54 +23,19 @@ PRESENCE_TTL = "3"
 @pytest.fixture(scope="module")
 def redis() -> Iterator[RedisServer]:
     """A private Redis for this module."""
-    if redis_server_binary() is None:
-        if IN_CI:
-            pytest.fail("redis-server is required under CI")
-        pytest.skip("redis-server is not installed")
+    require_redis()
     server = RedisServer().start()
     yield server
     server.stop()
 
 
-@dataclass
-class Cluster:
-    """Nodes sharing one database and one Redis."""
-
-    nodes: list[Node]
-    env: dict[str, str]
-    base: Path
-
-    def add_node(self, name: str) -> Node:
-        server = LiveServer(data_dir=self.base / name, env=self.env).start()
-        node = Node(server, "postgres", self.env["LIVECLASS_DATABASE_URL"])
-        if self.nodes:
-            node._admin_token = self.nodes[0]._admin_token
-        self.nodes.append(node)
-        return node
-
-
 @pytest.fixture
 def cluster(redis: RedisServer, pg_server: PostgresServer, tmp_path: Path) -> Iterator[Cluster]:
     """Two nodes on a fresh database and the module's Redis."""
-    url = pg_server.create_database()
-    env = {
-        "LIVECLASS_DATABASE_URL": url,
-        "LIVECLASS_REDIS_URL": redis.url,
-        "LIVECLASS_SECRET_KEY": "c" * 48,
-        "LIVECLASS_PRESENCE_TTL_SECONDS": PRESENCE_TTL,
-        "LIVECLASS_LOGIN_MAX_FAILURES_PER_IP": "10000",
-    }
-    found = Cluster([], env, tmp_path)
-    try:
-        found.add_node("a")
-        found.add_node("b")
+    with cluster_of(
+        ["a", "b"], redis, pg_server, tmp_path, LIVECLASS_PRESENCE_TTL_SECONDS=PRESENCE_TTL
+    ) as found:
         yield found
-    except ServiceUnavailable:
-        raise
-    finally:
-        for node in found.nodes:
-            node.server.stop()
-        pg_server.drop_database(url)
 
 
 async def test_chat_hands_and_presence_cross_nodes(cluster: Cluster) -> None:

@@ -32,14 +32,14 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def launch_browser() -> Iterator[Browser]:
-    """Chromium for a test module's fixture (``yield from launch_browser()``)."""
+def launch_browser(*extra_args: str) -> Iterator[Browser]:
+    """Chromium for a test module's fixture (``yield from launch_browser()``), plus flags."""
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args], headless=True
         )
         yield launched
         launched.close()

@@ -159,3 +159,30 @@ async def test_closed_feed_ignores_arrivals(feed: Feed, stream: Stream) -> None:
     channel.check()
     await asyncio.sleep(0.01)
     assert got == []
+
+
+async def test_local_mode_delivers_at_once_ignores_the_stream_until_rejoined(
+    feed: Feed, stream: Stream
+) -> None:
+    channel, got, resets = feed
+    with pytest.raises(BrokerUnavailableError):
+        channel.publish_local(b"too early")  # no position to continue from yet
+    channel.start(StreamPosition(0, "e1"))
+    pubs = stream.add(4)
+    channel.push(pubs[0])
+    channel.push(pubs[2])  # a hole: history cannot be read while Redis is down
+    stream.failures = 100
+    local = [channel.publish_local(b"L%d" % i) for i in range(2)]
+    assert got == [pubs[0], *local]  # in sequence first, then ours, without waiting
+    assert offsets(local) == [2, 3] and local[0].epoch == local[1].epoch != "e1"
+    assert channel.diverged
+    channel.push(pubs[3])
+    channel.check()
+    await asyncio.sleep(0.01)
+    assert got == [pubs[0], *local] and resets == []
+    stream.failures = 0
+    stream.epoch = "e2"  # what the broker's bump does
+    channel.rejoin()
+    await eventually(lambda: resets == ["c"])
+    assert not channel.diverged
+    assert channel.last == StreamPosition(4, "e2")

@@ -203,12 +203,70 @@ async def test_redis_restart_changes_epoch_fires_on_reset_and_delivery_resumes(
 
         own_redis_server.start()
         await _until_ready(node_a)
-        await eventually(lambda: resets == ["room"], what="on_reset after history loss")
+        await _until_ready(node_b)  # and node B has given "room" (published nowhere) an epoch
+        assert node_b.gauges()["epoch_bumps"] == 1
+        await eventually(lambda: resets[:1] == ["room"], what="on_reset after history loss")
         for i in range(2):
             await node_b.publish("room", b"new %d" % i)
         await eventually(lambda: len(seen) == 5, what="delivery in the new epoch")
         assert offsets(seen) == [1, 2, 3, 1, 2]
         assert seen[3].epoch == seen[4].epoch != old_epoch
+    finally:
+        await node_a.close()
+        await node_b.close()
+
+
+@pytest.mark.parametrize("outage", ["pause", "restart"])
+async def test_outage_serves_subscribed_channels_locally_then_every_node_resets(
+    own_redis_server: RedisServer, outage: str
+) -> None:
+    kit = BrokerFactory("redis", own_redis_server.url)
+    resets_a: list[str] = []
+    resets_b: list[str] = []
+    node_a = kit.redis(key_prefix="outage", on_reset=resets_a.append, timeout=0.5)
+    node_b = kit.redis(key_prefix="outage", on_reset=resets_b.append, timeout=0.5)
+    seen_a: list[Publication] = []
+    seen_b: list[Publication] = []
+    try:
+        await node_a.subscribe("room", seen_a.append)
+        await node_b.subscribe("room", seen_b.append)
+        for i in range(2):
+            await node_b.publish("room", b"%d" % i)
+        await eventually(lambda: len(seen_a) == 2, what="first two")
+        epoch = seen_a[0].epoch
+
+        if outage == "pause":
+            own_redis_server.pause()
+        else:
+            own_redis_server.kill()
+        local = [await node_a.publish("room", b"local %d" % i) for i in range(3)]
+        # Delivered here at once, continuing the offsets under a local epoch; not elsewhere.
+        assert seen_a[2:] == local
+        assert [p.offset for p in local] == [3, 4, 5]
+        assert len({p.epoch for p in local}) == 1 and local[0].epoch != epoch
+        assert node_a.degraded and node_a.gauges()["local_publishes"] == 3
+        with pytest.raises(BrokerUnavailableError):
+            await node_a.ping()
+        # A reader at the local position recovers; one behind it needs a snapshot.
+        history = await node_a.history("room", 5, 100)
+        assert history.position == local[-1].position and history.publications == ()
+        with pytest.raises(BrokerUnavailableError):
+            await node_a.publish("never-subscribed", b"x")
+        assert len(seen_b) == 2
+
+        if outage == "pause":
+            own_redis_server.resume()
+        else:
+            own_redis_server.start()
+        await _until_ready(node_a)
+        # Both nodes reset "room": node A diverged, node B misses what A published alone.
+        await eventually(lambda: "room" in resets_a and "room" in resets_b, what="resets")
+        await _until_ready(node_b)
+        await node_b.publish("room", b"after")
+        await eventually(lambda: seen_a[-1].payload == b"after", what="live again on A")
+        await eventually(lambda: seen_b[-1].payload == b"after", what="live again on B")
+        assert seen_a[-1].position == seen_b[-1].position
+        assert seen_a[-1].epoch not in (epoch, local[0].epoch)
     finally:
         await node_a.close()
         await node_b.close()

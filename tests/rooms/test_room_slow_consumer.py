@@ -6,8 +6,10 @@ waited on the stalled socket would deadlock the test instead of passing it."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 
+import httpx
 import orjson
 import pytest
 
@@ -125,6 +127,10 @@ async def test_stalled_client_is_closed_4008_and_others_get_everything(
     assert got + rest == sent
     await pool.close()
     await close_all([host, watcher, back])
+    # /metrics counts the close by its code.
+    async with httpx.AsyncClient(base_url=node.url, timeout=10) as http:
+        metrics = (await http.get("/metrics")).text
+    assert re.search(r'^liveclass_websocket_closes_total\{code="4008"\} [1-9]', metrics, re.M)
 
 
 async def test_a_big_snapshot_is_not_a_slow_consumer(small_queues: Node) -> None:

@@ -1,15 +1,19 @@
-"""OutboundQueue and ConnectionWriter: byte bound, FIFO, slow consumers closed with 4008."""
+"""OutboundQueue and ConnectionWriter: byte bound, FIFO, slow consumers closed with 4008;
+the on-demand writer and `read_until_stopped` (no task per idle connection)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from realtime import connection
 from realtime.connection import ConnectionWriter, Frame, OutboundQueue, frame_size
-from realtime.errors import SlowConsumerError
+from realtime.errors import RealtimeError, SlowConsumerError, UnsupportedDataError
+from realtime.sessions import read_until_stopped
 
 
 class Recorder:
@@ -194,3 +198,96 @@ async def test_writer_batches_up_to_a_bounded_size() -> None:
     await task
     # Two 30 KB frames fit one 64 KB batch, the third goes in the next: in order, all there.
     assert send.frames == [b"first", chunks[0] + b"\n" + chunks[1], chunks[2]]
+
+
+async def _until(predicate: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached in 5 s")
+
+
+async def test_on_demand_writer_has_no_task_while_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(connection, "IDLE_SECONDS", 0.05)
+    send = Recorder()
+    failures: list[BaseException] = []
+    writer = ConnectionWriter(send, on_error=failures.append)
+    assert not writer.running
+    assert writer.offer(b"a") and writer.offer("b")
+    assert writer.running
+    await _until(lambda: send.frames == [b"a", "b"])
+    await _until(lambda: not writer.running)  # retired after an idle period
+    assert writer.offer(b"c")  # and started again by the next frame
+    await _until(lambda: send.frames == [b"a", "b", b"c"])
+    writer.close()
+    await writer.drain(5)
+    assert not writer.running
+    assert failures == []
+
+
+async def test_on_demand_writer_hands_send_failures_to_on_error() -> None:
+    async def broken(frame: Frame) -> None:
+        raise ConnectionResetError
+
+    failures: list[BaseException] = []
+    writer = ConnectionWriter(broken, on_error=failures.append)
+    writer.offer(b"x")
+    await _until(lambda: bool(failures))
+    assert isinstance(failures[0], ConnectionResetError)
+    assert not writer.offer(b"y")
+    assert not writer.slow
+
+
+async def test_on_demand_writer_stuck_in_send_is_interrupted_on_overflow() -> None:
+    send = Recorder()
+    send.gate.clear()
+    writer = ConnectionWriter(send, max_queue_bytes=4, on_error=lambda exc: None)
+    writer.offer(b"1234")
+    await asyncio.sleep(0)  # the writer holds "1234" in send()
+    assert writer.offer(b"abcd")
+    assert not writer.offer(b"x")
+    assert writer.slow
+    await _until(lambda: not writer.running)
+    assert send.frames == []
+
+
+async def test_read_until_stopped_interrupts_the_read_in_this_task() -> None:
+    stopped: asyncio.Future[RealtimeError] = asyncio.get_running_loop().create_future()
+    blocked = asyncio.Event()
+
+    async def read() -> None:
+        await blocked.wait()
+
+    asyncio.get_running_loop().call_soon(stopped.set_result, SlowConsumerError())
+    error = await read_until_stopped(read(), stopped, name="test")
+    assert isinstance(error, SlowConsumerError)
+    await asyncio.sleep(0)  # this task is not left cancelled
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+
+async def test_read_until_stopped_returns_read_errors_and_none_when_the_client_leaves() -> None:
+    loop = asyncio.get_running_loop()
+
+    async def fails() -> None:
+        raise UnsupportedDataError("send JSON")
+
+    async def leaves() -> None:
+        return None
+
+    error = await read_until_stopped(fails(), loop.create_future(), name="test")
+    assert isinstance(error, UnsupportedDataError)
+    assert await read_until_stopped(leaves(), loop.create_future(), name="test") is None
+
+
+async def test_read_until_stopped_lets_an_outside_cancel_through() -> None:
+    stopped: asyncio.Future[RealtimeError] = asyncio.get_running_loop().create_future()
+
+    async def session() -> RealtimeError | None:
+        return await read_until_stopped(asyncio.Event().wait(), stopped, name="test")
+
+    task = asyncio.create_task(session())
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

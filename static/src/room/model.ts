@@ -3,6 +3,7 @@
 
 import type { RoomRole, RoomSettings } from '../api'
 import type { Message } from './connection'
+import type { TrackInfo } from './media'
 
 export interface Participant {
   user_id: string
@@ -97,6 +98,7 @@ export type Change =
   | 'breakouts'
   | 'spotlight'
   | 'me'
+  | 'media'
 
 export class RoomModel {
   room = { id: '', title: '', status: 'open', settings: {} as RoomSettings, parent_id: null as string | null }
@@ -107,6 +109,8 @@ export class RoomModel {
   spotlight: string | null = null
   lobby = new Map<string, { user_id: string; name: string; since?: string }>()
   breakouts: Breakouts | null = null
+  /** Published media tracks by track id (media.track_published and friends). */
+  tracks = new Map<string, TrackInfo>()
   me: Me = { user_id: '', name: '', conn_id: '', role: 'participant', grants: [] }
 
   get grants(): Set<string> {
@@ -142,6 +146,13 @@ export class RoomModel {
     this.spotlight = snapshot.spotlight
     this.lobby = new Map((snapshot.lobby as { user_id: string; name: string }[]).map((l) => [l.user_id, l]))
     this.breakouts = snapshot.breakouts
+    this.tracks = new Map(((snapshot.media?.tracks ?? []) as TrackInfo[]).map((t) => [t.track_id, t]))
+  }
+
+  /** The user's published track from ``source``, if any. */
+  track(userId: string, source: string): TrackInfo | undefined {
+    for (const t of this.tracks.values()) if (t.user_id === userId && t.source === source) return t
+    return undefined
   }
 
   private message(id: string): ChatMessage | undefined {
@@ -179,8 +190,9 @@ export class RoomModel {
         if (event.last) {
           this.participants.delete(event.user_id)
           this.hands = this.hands.filter((h) => h.user_id !== event.user_id)
+          for (const [id, t] of this.tracks) if (t.user_id === event.user_id) this.tracks.delete(id)
         }
-        return ['participants', 'hands']
+        return ['participants', 'hands', 'media']
       }
       case 'participant.status': {
         const found = this.participants.get(event.user_id)
@@ -303,6 +315,19 @@ export class RoomModel {
         if (poll) poll.status = 'closed'
         return ['polls']
       }
+      case 'media.track_published':
+        this.tracks.set(event.track_id, {
+          track_id: event.track_id,
+          user_id: event.user_id,
+          conn_id: event.conn_id,
+          kind: event.kind,
+          source: event.source,
+        })
+        return ['media']
+      case 'media.track_unpublished':
+      case 'media.track_muted':
+        this.tracks.delete(event.track_id)
+        return ['media']
       case 'breakout.created':
         this.breakouts = { status: 'created', rooms: event.rooms, assignments: { ...event.assignments }, ends_at: null }
         return ['breakouts']

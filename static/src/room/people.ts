@@ -162,6 +162,9 @@ export class PeoplePanel {
         null,
         h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'participant.mute', user_id: p.user_id }) }, 'Mute'),
         h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'participant.ask_unmute', user_id: p.user_id }) }, 'Ask to unmute'),
+        model.track(p.user_id, 'camera')
+          ? h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'media.mute', user_id: p.user_id, source: 'camera' }) }, 'Stop video')
+          : null,
         model.spotlight === p.user_id
           ? h('button', { type: 'button', onclick: () => void act({ type: 'room.spotlight', user_id: null }) }, 'Remove spotlight')
           : h('button', { type: 'button', onclick: () => void act({ type: 'room.spotlight', user_id: p.user_id }) }, 'Spotlight'),

@@ -3,7 +3,7 @@
 
 import * as api from '../api'
 import { RoomDoc } from '../collab'
-import { colorFor, fill, h, initials, modal, tablistKeys, toast, typingInField } from '../dom'
+import { colorFor, fill, h, modal, tablistKeys, toast, typingInField } from '../dom'
 import type { Navigate, Page } from '../main'
 import { NotesEditor } from '../notes'
 import { BoardModel } from '../whiteboard/model'
@@ -13,14 +13,17 @@ import { ChatPanel } from './chat'
 import { type Closed, type ConnState, type Message, RoomConnection } from './connection'
 import { type RoomContext, run, type SideTab } from './context'
 import { HostPanel } from './host'
+import { MediaClient, type Source } from './media'
 import { type Change, RoomModel } from './model'
 import { PeoplePanel } from './people'
 import { PollsPanel } from './polls'
+import { Tiles } from './tiles'
 
 const EMOJI = ['👍', '👏', '❤️', '😂', '😮', '🎉']
 const TOKEN_REFRESH_MS = 8 * 60 * 1000
 
 type StageTab = 'whiteboard' | 'notes'
+const STATUS_FIELD: Record<Source, 'camera' | 'mic' | 'screen'> = { camera: 'camera', microphone: 'mic', screen: 'screen' }
 
 export function roomPage(roomId: string, user: api.User, navigate: Navigate): Page {
   const view = new RoomView(roomId, user, navigate)
@@ -31,6 +34,7 @@ class RoomView {
   readonly el: HTMLElement
   private readonly model = new RoomModel()
   private readonly conn: RoomConnection
+  private readonly media: MediaClient
   private readonly ctx: RoomContext
   private readonly banner: HTMLElement
   private readonly notices: HTMLElement
@@ -57,10 +61,11 @@ class RoomView {
   private readonly stagePanels = new Map<StageTab, HTMLElement>()
   private titleEl!: HTMLElement
   private chips!: HTMLElement
-  private tiles!: HTMLElement
+  private tiles!: Tiles
   private handButton!: HTMLButtonElement
   private micButton!: HTMLButtonElement
   private camButton!: HTMLButtonElement
+  private screenButton!: HTMLButtonElement
   private awayButton!: HTMLButtonElement
   private reactionLayer!: HTMLElement
   private hostTab!: HTMLButtonElement
@@ -82,6 +87,11 @@ class RoomView {
       state: (state, detail) => this.onState(state, detail),
       closed: (info) => this.onClosed(info),
     })
+    this.media = new MediaClient(this.conn, {
+      notice: (text, kind) => toast(text, kind),
+      changed: () => this.render(['media']),
+      status: (source, on) => this.conn.cast({ type: 'status.set', [STATUS_FIELD[source]]: on }),
+    })
     this.ctx = {
       roomId,
       user,
@@ -101,6 +111,7 @@ class RoomView {
       model: this.model,
       whiteboard: () => this.boardDoc?.doc,
       notes: () => this.notesDoc?.doc,
+      media: this.media,
     }
     this.conn.start()
   }
@@ -111,6 +122,7 @@ class RoomView {
     document.removeEventListener('visibilitychange', this.onVisibility)
     window.clearInterval(this.tokenTimer)
     window.clearTimeout(this.bannerTimer)
+    this.media.close()
     this.conn.stop()
     this.closeDocs()
     this.breakouts?.destroy()
@@ -170,6 +182,7 @@ class RoomView {
     if (!this.layout) this.buildLayout()
     this.openDocs(join)
     this.refreshAll()
+    this.media.joined(this.model.me.conn_id, this.model.grants)
     if (recovering) {
       this.banner.hidden = false
       this.banner.className = 'conn-banner success'
@@ -194,9 +207,22 @@ class RoomView {
   }
 
   private onEvent(event: Message): void {
+    const track = typeof event.track_id === 'string' ? this.model.tracks.get(event.track_id) : undefined
     const changes = this.model.apply(event)
     const me = this.model.me.user_id
+    if (changes.includes('me') || changes.includes('room')) this.media.setGrants(this.model.grants)
     switch (event.type) {
+      case 'media.track_muted':
+      case 'media.track_unpublished':
+        this.media.forget(event.track_id)
+        if (event.user_id === me && (event.type === 'media.track_muted' || event.reason === 'muted')) {
+          const source = (event.source ?? track?.source) as Source | undefined
+          if (source && this.media.has(source)) {
+            this.media.stoppedByHost(source)
+            toast(source === 'camera' ? 'A host stopped your video.' : source === 'screen' ? 'A host stopped your screen share.' : 'A host muted your microphone.')
+          }
+        }
+        break
       case 'chat.message':
         if (event.message.author_id !== me && (this.side !== 'chat' || document.hidden)) {
           this.unread += 1
@@ -204,10 +230,16 @@ class RoomView {
         }
         break
       case 'participant.muted':
-        if (event.user_id === me) toast('A host muted your microphone.')
+        if (event.user_id === me) {
+          void this.media.stop('microphone')
+          toast('A host muted your microphone.')
+        }
         break
       case 'room.muted_all':
-        if (!this.model.amHost) toast('A host muted everyone.')
+        if (!this.model.amHost) {
+          void this.media.stop('microphone')
+          toast('A host muted everyone.')
+        }
         break
       case 'participant.unmute_requested':
         if (event.user_id === me) this.askUnmute()
@@ -243,6 +275,8 @@ class RoomView {
   private onVolatile(message: Message): void {
     if (message.type === 'chat.typing') this.chat?.onTyping(message.user_id, message.name)
     else if (message.type === 'reaction') this.floatReaction(message.user_id, message.emoji)
+    else if (message.type === 'media.offer') this.media.offer(message)
+    else if (message.type === 'media.active_speaker') this.tiles?.setSpeaker(message.user_id ?? null)
   }
 
   private onClosed(info: Closed): void {
@@ -251,6 +285,7 @@ class RoomView {
       this.navigate(`/rooms/${parent}`, true)
       return
     }
+    this.media.close()
     this.closeDocs()
     this.layout = null
     const ended = info.code === 4010 || info.code === 410
@@ -378,7 +413,7 @@ class RoomView {
       h('a.button.danger', { href: '/', 'data-link': '' }, 'Leave'),
     )
 
-    this.tiles = h('div.tiles', { 'aria-label': 'Participants video', role: 'list' })
+    this.tiles = new Tiles(this.ctx, this.media)
     const stageTabs = h('div.tabs', { role: 'tablist', 'aria-label': 'Class space' })
     const stageBody = h('div.stage-body')
     for (const [id, label, panel] of [
@@ -393,7 +428,7 @@ class RoomView {
       stageBody.appendChild(wrapper)
     }
     tablistKeys(stageTabs)
-    const stage = h('section.stage', { 'aria-label': 'Stage' }, this.tiles, stageTabs, stageBody)
+    const stage = h('section.stage', { 'aria-label': 'Stage' }, this.tiles.el, this.tiles.sinksEl, stageTabs, stageBody)
 
     const sideTabs = h('div.tabs', { role: 'tablist', 'aria-label': 'Class tools' })
     const sideBody = h('div.side-body')
@@ -417,8 +452,9 @@ class RoomView {
     const side = h('aside.side', { 'aria-label': 'Chat, people, polls and more' }, sideTabs, sideBody)
 
     this.handButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Raise hand (Alt+H)', onclick: () => void this.toggleHand() }, '✋ Raise hand')
-    this.micButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Microphone (Alt+M)', onclick: () => void this.toggleStatus('mic') }, '🔇 Mic off')
-    this.camButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Camera', onclick: () => void this.toggleStatus('camera') }, '📷 Camera off')
+    this.micButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Microphone (Alt+M)', onclick: () => void this.media.toggle('microphone') }, '🔇 Mic off')
+    this.camButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Camera', onclick: () => void this.media.toggle('camera') }, '📷 Camera off')
+    this.screenButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Share your screen', onclick: () => void this.media.toggle('screen') }, '🖥 Share screen')
     this.awayButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Let others know you stepped away', onclick: () => void this.toggleStatus('away') }, '☕ Away')
     const reactions = h(
       'div.row.tight.reactions-bar',
@@ -427,7 +463,7 @@ class RoomView {
         h('button.emoji', { type: 'button', 'aria-label': `React ${emoji}`, onclick: () => this.conn.cast({ type: 'reaction.send', emoji }) }, emoji),
       ),
     )
-    const controls = h('footer.controls', { 'aria-label': 'My controls' }, this.micButton, this.camButton, this.handButton, reactions, this.awayButton)
+    const controls = h('footer.controls', { 'aria-label': 'My controls' }, this.micButton, this.camButton, this.screenButton, this.handButton, reactions, this.awayButton)
     this.reactionLayer = h('div.reaction-layer', { 'aria-hidden': 'true' })
 
     this.layout = h('div.room', null, header, this.notices, h('div.room-body', null, stage, side), controls, this.reactionLayer)
@@ -465,7 +501,7 @@ class RoomView {
   }
 
   private refreshAll(): void {
-    this.render(['room', 'participants', 'hands', 'chat', 'polls', 'lobby', 'breakouts', 'spotlight', 'me'])
+    this.render(['room', 'participants', 'hands', 'chat', 'polls', 'lobby', 'breakouts', 'spotlight', 'me', 'media'])
   }
 
   private render(changes: Change[]): void {
@@ -489,6 +525,10 @@ class RoomView {
       if (!model.amHost && this.side === 'host') this.showSide('chat')
       this.host.render()
       this.applyDocAccess()
+    }
+    if (set.has('media')) {
+      this.renderTiles()
+      this.renderControls()
     }
     if (set.has('participants') || set.has('me') || set.has('room')) {
       this.chat.renderTargets()
@@ -519,34 +559,7 @@ class RoomView {
   }
 
   private renderTiles(): void {
-    const model = this.model
-    const people = [...model.participants.values()].sort((a, b) =>
-      a.user_id === model.spotlight ? -1 : b.user_id === model.spotlight ? 1 : a.name.localeCompare(b.name),
-    )
-    fill(
-      this.tiles,
-      people.map((p) =>
-        h(
-          'div.tile',
-          {
-            role: 'listitem',
-            class: `tile${p.user_id === model.spotlight ? ' spotlight' : ''}${p.away ? ' away' : ''}`,
-            'data-user-id': p.user_id,
-            'aria-label': `${p.name}${p.user_id === model.spotlight ? ', in the spotlight' : ''}${model.handPosition(p.user_id) ? ', hand raised' : ''}`,
-          },
-          // The media issue puts <video> elements here.
-          h('div.video-slot', { 'data-video-slot': p.user_id }),
-          h('span.avatar.large', { 'aria-hidden': 'true', style: `background:${colorFor(p.user_id)}` }, initials(p.name)),
-          h(
-            'span.tile-name',
-            null,
-            model.handPosition(p.user_id) ? '✋ ' : '',
-            p.user_id === model.me.user_id ? `${p.name} (you)` : p.name,
-            p.mic ? '' : ' 🔇',
-          ),
-        ),
-      ),
-    )
+    this.tiles.render()
   }
 
   private renderControls(): void {
@@ -556,14 +569,20 @@ class RoomView {
     this.handButton.setAttribute('aria-pressed', String(raised))
     this.handButton.textContent = raised ? '✋ Lower hand' : '✋ Raise hand'
     this.handButton.disabled = !raised && !model.can('raise_hand')
-    const mic = me?.mic ?? false
+    const media = this.media
+    const mic = media.has('microphone')
     this.micButton.setAttribute('aria-pressed', String(mic))
     this.micButton.textContent = mic ? '🎤 Mic on' : '🔇 Mic off'
-    this.micButton.disabled = !mic && !model.can('publish_audio')
-    const cam = me?.camera ?? false
+    this.micButton.disabled = media.starting.has('microphone') || (!mic && !model.can('publish_audio'))
+    const cam = media.has('camera')
     this.camButton.setAttribute('aria-pressed', String(cam))
     this.camButton.textContent = cam ? '📷 Camera on' : '📷 Camera off'
-    this.camButton.disabled = !cam && !model.can('publish_video')
+    this.camButton.disabled = media.starting.has('camera') || (!cam && !model.can('publish_video'))
+    const screen = media.has('screen')
+    this.screenButton.setAttribute('aria-pressed', String(screen))
+    this.screenButton.textContent = screen ? '🖥 Stop sharing' : '🖥 Share screen'
+    this.screenButton.hidden = !screen && !model.can('publish_screen')
+    this.screenButton.disabled = media.starting.has('screen')
     this.awayButton.setAttribute('aria-pressed', String(me?.away ?? false))
   }
 
@@ -617,7 +636,7 @@ class RoomView {
           type: 'button',
           onclick: () => {
             note.remove()
-            void run(this.ctx, { type: 'status.set', mic: true })
+            void this.media.start('microphone')
           },
         },
         'Unmute',
@@ -651,7 +670,7 @@ class RoomView {
     await run(this.ctx, { type: raised ? 'hand.lower' : 'hand.raise' })
   }
 
-  private async toggleStatus(field: 'mic' | 'camera' | 'away'): Promise<void> {
+  private async toggleStatus(field: 'away'): Promise<void> {
     const me = this.model.participants.get(this.model.me.user_id)
     await run(this.ctx, { type: 'status.set', [field]: !(me?.[field] ?? false) })
   }
@@ -715,7 +734,7 @@ class RoomView {
       const actions: Record<string, () => void> = {
         KeyH: () => void this.toggleHand(),
         KeyC: () => this.ctx.openChat(),
-        KeyM: () => void this.toggleStatus('mic'),
+        KeyM: () => void this.media.toggle('microphone'),
         KeyW: () => this.showStage('whiteboard'),
         KeyN: () => {
           this.showStage('notes')

@@ -1,0 +1,409 @@
+"""SFU benchmark: liveclass forwarding vs stock aiortc ``MediaRelay`` (decode + re-encode).
+
+One publisher sends a pre-encoded ~500 kbps VP8 clip (640x480, 30 fps) to N subscribers
+(default N = 5, 20, 50); the same run does the same with a stock aiortc server that shares
+the track through ``MediaRelay`` (aiortc's own way: decode once, encode per subscriber).
+Per N and server: server CPU seconds per forwarded track per second (/proc/<pid>/stat),
+frames delivered, RTP packet loss seen by the subscribers, and for liveclass the latency
+added between the publisher handing a frame to aiortc and a subscriber holding the same
+bytes (frames are matched by fingerprint; the baseline re-encodes, so its frames cannot be).
+
+Subscribers are aiortc peers in ``--workers`` processes that count frames without decoding
+(they tap their receivers with ``media.passthrough``). Prints one JSON object. Usage::
+
+    python bench/sfu.py [--subscribers 5,20,50] [--seconds 10] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+import aiortc  # noqa: E402
+import httpx  # noqa: E402
+import orjson  # noqa: E402
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription  # noqa: E402
+from liveserver import LiveServer, free_port  # noqa: E402
+from sfukit.clip import FPS, ClipTrack, load_clip  # noqa: E402
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+
+PASSWORD = "bench-password-123"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+WORKER = ROOT / "bench" / "sfukit" / "subscribers.py"
+RELAY = ROOT / "bench" / "sfukit" / "relay_server.py"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds spent busy by the whole machine so far (all cores)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / CLK_TCK
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of ``pid`` in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def vp8_only(pc: RTCPeerConnection, track: ClipTrack) -> str:
+    """Add ``track`` send-only with VP8 as the only video codec; return its transceiver."""
+    transceiver = pc.addTransceiver(track, direction="sendonly")
+    codecs = RTCRtpSender.getCapabilities("video").codecs
+    transceiver.setCodecPreferences(
+        [c for c in codecs if c.mimeType.lower() in ("video/vp8", "video/rtx")]
+    )
+    return transceiver  # type: ignore[no-any-return]
+
+
+async def lines(ws: ClientConnection) -> Any:
+    """The JSON messages of a room channel (several per frame, newline-separated)."""
+    async for frame in ws:
+        for line in (frame if isinstance(frame, str) else frame.decode()).split("\n"):
+            if line:
+                yield orjson.loads(line)
+
+
+# ------------------------------------------------------------------ the two servers
+
+
+class Liveclass:
+    """A liveclass node; each scenario gets a fresh open room and N student tokens."""
+
+    name = "liveclass"
+
+    def __init__(self, data_dir: Path) -> None:
+        self.node = LiveServer(data_dir=data_dir, env={"LIVECLASS_LOG_LEVEL": "warning"})
+        self.http = httpx.Client(timeout=60)
+        self.students: list[str] = []
+
+    def __enter__(self) -> Liveclass:
+        self.node.start()
+        env = {**os.environ, "LIVECLASS_DATA_DIR": str(self.node.data_dir)}
+        cmd = [sys.executable, "-m", "server", "create-admin", "--email", "host@example.org"]
+        subprocess.run([*cmd, "--password", PASSWORD], cwd=ROOT, env=env, check=True)
+        self.http.base_url = httpx.URL(self.node.url)
+        self.host = self._login("host@example.org")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.http.close()
+        self.node.stop()
+
+    @property
+    def pid(self) -> int:
+        assert self.node.process is not None
+        return self.node.process.pid
+
+    def _login(self, email: str) -> dict[str, str]:
+        got = self.http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+        got.raise_for_status()
+        return {"Authorization": f"Bearer {got.json()['access_token']}"}
+
+    def _student(self, index: int) -> dict[str, str]:
+        email = f"student{index}@example.org"
+        if index >= len(self.students):
+            body = {"email": email, "password": PASSWORD, "name": f"Student {index}"}
+            self.http.post("/api/v1/auth/register", json=body).raise_for_status()
+            self.students.append(email)
+        return self._login(email)
+
+    def scenario(self, subscribers: int) -> dict[str, Any]:
+        """A fresh room: the host's token and one token per subscriber."""
+        room = self.http.post(
+            "/api/v1/rooms", json={"title": "sfu bench", "open": True}, headers=self.host
+        )
+        room.raise_for_status()
+        room_id = room.json()["id"]
+
+        def token(headers: dict[str, str]) -> str:
+            got = self.http.post(f"/api/v1/rooms/{room_id}/join", headers=headers)
+            got.raise_for_status()
+            return str(got.json()["token"])
+
+        return {
+            "mode": "liveclass",
+            "base": self.node.ws_url,
+            "room": room_id,
+            "host_token": token(self.host),
+            "tokens": [token(self._student(i)) for i in range(subscribers)],
+        }
+
+    def publisher(self, job: dict[str, Any], track: ClipTrack) -> Publisher:
+        return RoomPublisher(job, track)
+
+
+class Relay:
+    """The stock aiortc ``MediaRelay`` server in its own process; restarted per scenario."""
+
+    name = "aiortc_mediarelay"
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    def __enter__(self) -> Relay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def scenario(self, subscribers: int) -> dict[str, Any]:
+        self._stop()
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, str(RELAY), str(self.port)], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        assert self.process.stdout.readline().strip() == "ready"
+        url = f"ws://127.0.0.1:{self.port}"
+        return {"mode": "relay", "url": url, "tokens": [""] * subscribers}
+
+    def publisher(self, job: dict[str, Any], track: ClipTrack) -> Publisher:
+        return RelayPublisher(job, track)
+
+
+# ------------------------------------------------------------------ publishers
+
+
+class Publisher(AbstractAsyncContextManager["Publisher"]):
+    """The publishing peer, sending the clip; ``sent`` is the clip track's send log."""
+
+    def __init__(self, job: dict[str, Any], track: ClipTrack) -> None:
+        self.job = job
+        self.track = track
+        self.pc = RTCPeerConnection()
+        self.ws: ClientConnection | None = None
+        self.reader: asyncio.Task[None] | None = None
+
+    async def offer(self) -> tuple[str, str]:
+        transceiver = vp8_only(self.pc, self.track)
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return str(self.pc.localDescription.sdp), str(transceiver.mid)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+        if self.ws is not None:
+            await self.ws.close()
+        await self.pc.close()
+
+
+class RoomPublisher(Publisher):
+    """The host on the room channel: ``media.publish`` and the answer in the ack."""
+
+    async def __aenter__(self) -> RoomPublisher:
+        job = self.job
+        url = f"{job['base']}/ws/rooms/{job['room']}?token={job['host_token']}"
+        self.ws = await connect(url, max_size=None, compression=None, proxy=None)
+        sdp, mid = await self.offer()
+        publish = {"type": "media.publish", "ref": "pub", "sdp": sdp}
+        publish["tracks"] = [{"mid": mid, "source": "camera"}]
+        await self.ws.send(orjson.dumps(publish).decode())
+        async for message in lines(self.ws):
+            if message.get("ref") == "pub":
+                if message.get("type") != "ack":
+                    raise RuntimeError(f"media.publish failed: {message}")
+                answer = RTCSessionDescription(sdp=message["sdp"], type="answer")
+                await self.pc.setRemoteDescription(answer)
+                break
+        self.reader = asyncio.create_task(self._drain())
+        return self
+
+    async def _drain(self) -> None:
+        assert self.ws is not None
+        async for _ in lines(self.ws):
+            pass
+
+
+class RelayPublisher(Publisher):
+    """The publisher of the baseline server."""
+
+    async def __aenter__(self) -> RelayPublisher:
+        self.ws = await connect(self.job["url"], max_size=None, compression=None, proxy=None)
+        sdp, _ = await self.offer()
+        await self.ws.send(json.dumps({"role": "publish", "sdp": sdp}))
+        answer = json.loads(await self.ws.recv())
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+        return self
+
+
+# ------------------------------------------------------------------ one scenario
+
+
+def start_workers(job: dict[str, Any], workers: int) -> list[subprocess.Popen[str]]:
+    """Spread the subscribers over ``workers`` processes."""
+    procs = []
+    tokens = job["tokens"]
+    for index in range(workers):
+        share = tokens[index::workers]
+        if not share:
+            continue
+        proc = subprocess.Popen(
+            [sys.executable, str(WORKER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps({**job, "tokens": share}) + "\n")
+        proc.stdin.flush()
+        procs.append(proc)
+    return procs
+
+
+def latencies(sent: dict[str, list[float]], arrivals: list[list[Any]]) -> list[float]:
+    """Per delivered frame: arrival minus the latest send of the same bytes before it."""
+    out = []
+    for arrived, fingerprint in arrivals:
+        before = [t for t in sent.get(fingerprint, []) if t <= arrived]
+        if before:
+            out.append((arrived - max(before)) * 1000)
+    return out
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+async def run_scenario(
+    server: Liveclass | Relay, subscribers: int, args: argparse.Namespace, clip: list[bytes]
+) -> dict[str, Any]:
+    job = await asyncio.to_thread(server.scenario, subscribers)
+    track = ClipTrack(clip)
+    async with server.publisher(job, track):
+        procs = start_workers(job, args.workers)
+        loop = asyncio.get_running_loop()
+        ready = 0
+        for proc in procs:
+            assert proc.stdout is not None
+            ready += json.loads(await loop.run_in_executor(None, proc.stdout.readline))["ready"]
+        await asyncio.sleep(args.warmup)
+        own = os.getpid()
+        cpu0, mine0, busy0, start = (
+            cpu_seconds(server.pid),
+            cpu_seconds(own),
+            machine_busy_seconds(),
+            time.monotonic(),
+        )
+        workers0 = sum(cpu_seconds(p.pid) for p in procs)
+        await asyncio.sleep(args.seconds)
+        end = time.monotonic()
+        cpu = cpu_seconds(server.pid) - cpu0
+        workers_cpu = sum(cpu_seconds(p.pid) for p in procs) - workers0
+        mine = cpu_seconds(own) - mine0
+        busy = machine_busy_seconds() - busy0
+        rss = rss_mb(server.pid)
+        reports: list[dict[str, Any]] = []
+        for proc in procs:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(json.dumps({"window": [start, end]}) + "\n")
+            proc.stdin.flush()
+            reports.extend(json.loads(await loop.run_in_executor(None, proc.stdout.readline)))
+        for proc in procs:
+            proc.wait(30)
+    elapsed = end - start
+    sent_frames = elapsed * FPS
+    frames = [len(r["arrivals"]) for r in reports]
+    received = sum(r["rtp_received"] for r in reports)
+    expected = sum(r["rtp_expected"] for r in reports)
+    lat = latencies(track.sent, [a for r in reports for a in r["arrivals"]])
+    is_ours = isinstance(server, Liveclass)
+    return {
+        "subscribers": subscribers,
+        "subscribers_ready": ready,
+        "seconds": round(elapsed, 2),
+        "server_cpu_seconds": round(cpu, 3),
+        "server_cores": round(cpu / elapsed, 3),
+        "cpu_per_track_second": round(cpu / (subscribers * elapsed), 5),
+        "frames_delivered_fraction": round(statistics.mean(frames) / sent_frames, 3),
+        "rtp_packet_loss": round(1 - received / expected, 4) if expected else None,
+        "added_latency_ms_p50": percentile(lat, 0.5) if is_ours else None,
+        "added_latency_ms_p99": percentile(lat, 0.99) if is_ours else None,
+        "server_rss_mb": round(rss, 1),
+        "other_cpu_on_machine": round(max(0.0, busy - cpu - workers_cpu - mine) / elapsed, 3),
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    clip = load_clip()
+    counts = [int(n) for n in args.subscribers.split(",")]
+    result: dict[str, Any] = {
+        "benchmark": "sfu",
+        "workload": "1 publisher, pre-encoded VP8 640x480@30fps ~500 kbps, N subscribers",
+        "aiortc": aiortc.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "runs": {},
+    }
+    with tempfile.TemporaryDirectory() as tmp, Liveclass(Path(tmp)) as ours, Relay() as relay:
+        for n in counts:
+            for server in (ours, relay):
+                if server is relay and n > args.baseline_max:
+                    continue
+                figures = await run_scenario(server, n, args, clip)
+                result["runs"].setdefault(str(n), {})[server.name] = figures
+                print(json.dumps({server.name: figures}), file=sys.stderr, flush=True)
+    for figures in result["runs"].values():
+        if "aiortc_mediarelay" in figures:
+            base = figures["aiortc_mediarelay"]["cpu_per_track_second"]
+            mine = figures["liveclass"]["cpu_per_track_second"]
+            figures["baseline_cpu_per_track_over_ours"] = round(base / mine, 1) if mine else None
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--subscribers", default="5,20,50")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--baseline-max", type=int, default=50)
+    parser.add_argument("--quick", action="store_true", help="N=5 only, 5 s")
+    args = parser.parse_args()
+    if args.quick:
+        args.subscribers, args.seconds, args.warmup = "5", 5.0, 2.0
+    print(json.dumps(asyncio.run(run(args)), indent=2))
+
+
+if __name__ == "__main__":
+    main()

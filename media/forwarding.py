@@ -1,0 +1,136 @@
+"""Fan-out of encoded frames: per-subscriber bounded queues that never drop frames one by one.
+
+A dropped inter frame breaks decoding until the next keyframe, so a full queue is emptied
+and refilled from the next keyframe (which the publisher is asked for) instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from fractions import Fraction
+from typing import Any
+
+import av
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+
+# One frame's duration in each clock, to keep timestamps moving when a slot changes source.
+FRAME_STEP = {90_000: 3000, 48_000: 960}
+
+
+class FrameQueue:
+    """A bounded queue of encoded frames that restarts at a keyframe when it overflows."""
+
+    def __init__(self, capacity: int, *, needs_keyframe: bool, on_gap: Callable[[], None]) -> None:
+        self.capacity = capacity
+        self.video = needs_keyframe
+        self.waiting_keyframe = needs_keyframe
+        self.dropped = 0
+        self._on_gap = on_gap
+        self._items: deque[av.Packet[Any] | None] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def push(self, packet: av.Packet[Any], keyframe: bool) -> None:
+        """Queue a frame; frames before the first keyframe (video) are skipped."""
+        if self.waiting_keyframe:
+            if not keyframe:
+                self.dropped += 1
+                self._on_gap()
+                return
+            self.waiting_keyframe = False
+        if len(self._items) >= self.capacity:
+            self.dropped += len(self._items) + 1
+            self._items.clear()
+            self.waiting_keyframe = self.video
+            self._on_gap()
+            if self.video:
+                return
+        self._items.append(packet)
+        self._wake()
+
+    def restart(self) -> None:
+        """Forget queued frames and wait for the next keyframe (a new or reconnected source)."""
+        self._items.clear()
+        self.waiting_keyframe = self.video
+
+    def end(self) -> None:
+        """No more frames: the reader gets None."""
+        self._items.append(None)
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> av.Packet[Any] | None:
+        """The next frame, waiting for it; None once ended."""
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class ForwardTrack(MediaStreamTrack):
+    """The track of one subscriber transceiver: frames of whichever source it carries now.
+
+    ``recv`` returns ``av.Packet`` so aiortc's sender packs instead of encoding. The track
+    outlives its sources: a transceiver is reused for the next track of its kind.
+    """
+
+    def __init__(self, kind: str, capacity: int, on_gap: Callable[[], None]) -> None:
+        super().__init__()
+        self.kind = kind
+        self.queue = FrameQueue(capacity, needs_keyframe=kind == "video", on_gap=on_gap)
+        self.forwarded = 0
+        self._last_pts: int | None = None
+        self._offset: int | None = None
+
+    def restart(self) -> None:
+        """A new source (or a reconnect): wait for its keyframe, keep timestamps increasing."""
+        self.queue.restart()
+        self._offset = None
+
+    async def recv(self) -> av.Packet[Any]:
+        """The next frame to pack and send."""
+        packet = await self.queue.get()
+        if packet is None:
+            raise MediaStreamError
+        pts = int(packet.pts or 0)
+        if self._offset is None:
+            step = FRAME_STEP.get(_rate(packet.time_base), 0)
+            self._offset = 0 if self._last_pts is None else self._last_pts + step - pts
+        if self._offset:
+            shifted = av.Packet(bytes(packet))
+            shifted.pts = pts + self._offset
+            shifted.time_base = packet.time_base
+            packet = shifted
+        self._last_pts = pts + self._offset
+        self.forwarded += 1
+        return packet
+
+
+def _rate(time_base: Fraction | None) -> int:
+    return int(1 / time_base) if time_base else 0
+
+
+class PacketStream:
+    """A consumer's view of one published track (recording): an async iterator of packets."""
+
+    def __init__(self, queue: FrameQueue, on_close: Callable[[PacketStream], None]) -> None:
+        self.queue = queue
+        self._on_close = on_close
+
+    async def __aiter__(self) -> AsyncIterator[av.Packet[Any]]:
+        try:
+            while (packet := await self.queue.get()) is not None:
+                yield packet
+        finally:
+            self._on_close(self)

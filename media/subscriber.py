@@ -1,0 +1,192 @@
+"""A subscriber peer connection (server offers): reusable slots fed with forwarded frames.
+
+aiortc cannot remove a transceiver, so each one is a slot: it carries one published track
+at a time and is reused for the next track of the same kind and codec. Whenever the set
+of tracks changes, the server renegotiates with a new offer (``version`` + 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc.codecs import CODECS
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from media import passthrough
+from media.config import MediaConfig
+from media.errors import BadSdp, StaleOffer
+from media.forwarding import ForwardTrack
+from media.publisher import PublishedTrack
+from media.sdp import announce_public_ip, codec_key, preferences
+
+Send = Callable[[dict[str, Any]], None]
+
+
+@dataclass(eq=False)
+class Slot:
+    """One sendonly transceiver, its forwarding track, and what it carries now."""
+
+    transceiver: RTCRtpTransceiver
+    track: ForwardTrack
+    codec: tuple[str, str]
+    current: PublishedTrack | None = None
+
+    def request_keyframe(self) -> None:
+        """The subscriber sent PLI/FIR: ask the publisher (throttled there)."""
+        if self.current is not None:
+            self.current.request_keyframe()
+
+    def carry(self, published: PublishedTrack | None) -> None:
+        """Switch to another published track (None: carry nothing)."""
+        if self.current is not None:
+            self.current.detach(self.track)
+        self.current = published
+        if published is not None:
+            published.attach(self.track)
+
+
+class Subscriber:
+    """The server-to-client peer connection of one room connection."""
+
+    def __init__(
+        self,
+        *,
+        conn_id: str,
+        config: MediaConfig,
+        send: Send,
+        visible: Callable[[], list[PublishedTrack]],
+        on_failed: Callable[[Subscriber], None],
+    ) -> None:
+        self.conn_id = conn_id
+        self.config = config
+        self.pc = RTCPeerConnection(config.rtc_configuration())
+        self.slots: list[Slot] = []
+        self.version = 0
+        self.awaiting: int | None = None
+        self.dirty = False
+        self.closed = False
+        self._send = send
+        self._visible = visible
+        self._on_failed = on_failed
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.TimerHandle | None = None
+        self.pc.on("connectionstatechange", self._state_changed)
+
+    async def start(self) -> None:
+        """Open with one audio (Opus) and one video (VP8) slot, then offer what is published."""
+        for kind in ("audio", "video"):
+            self._add_slot(CODECS[kind][0])
+        self._timer = asyncio.get_running_loop().call_later(
+            self.config.ice_timeout, self._check_connected
+        )
+        await self.update()
+
+    def _add_slot(self, codec: RTCRtpCodecParameters) -> Slot:
+        kind = codec.mimeType.split("/")[0]
+        holder: list[Slot] = []
+        capacity = (
+            self.config.video_queue_frames if kind == "video" else self.config.audio_queue_frames
+        )
+        track = ForwardTrack(kind, capacity, on_gap=lambda: holder[0].request_keyframe())
+        transceiver = self.pc.addTransceiver(track, direction="sendonly")
+        transceiver.setCodecPreferences(preferences(codec))
+        slot = Slot(transceiver, track, codec_key(codec))
+        holder.append(slot)
+        passthrough.bridge_keyframe_requests(transceiver.sender, slot.request_keyframe)
+        self.slots.append(slot)
+        return slot
+
+    async def update(self) -> None:
+        """Match slots to the visible tracks; renegotiate if the mapping changed."""
+        async with self._lock:
+            if self.closed:
+                return
+            if self.awaiting is not None:
+                self.dirty = True
+                return
+            if self._assign(self._visible()) or self.version == 0:
+                await self._offer()
+
+    def _assign(self, wanted: list[PublishedTrack]) -> bool:
+        changed = False
+        wanted_ids = {t.track_id for t in wanted}
+        for slot in self.slots:
+            current = slot.current
+            if current is not None and (current.track_id not in wanted_ids or current.ended):
+                slot.carry(None)
+                changed = True
+        carried = {s.current.track_id for s in self.slots if s.current is not None}
+        for published in wanted:
+            if published.track_id in carried or published.ended:
+                continue
+            key = codec_key(published.codec)
+            free = next((s for s in self.slots if s.current is None and s.codec == key), None)
+            (free or self._add_slot(published.codec)).carry(published)
+            changed = True
+        return changed
+
+    async def _offer(self) -> None:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        self.version += 1
+        self.awaiting = self.version
+        local = self.pc.localDescription
+        self._send(
+            {
+                "version": self.version,
+                "sdp": announce_public_ip(local.sdp, self.config.public_ip),
+                "tracks": [
+                    {"mid": s.transceiver.mid, **s.current.info()}
+                    for s in self.slots
+                    if s.current is not None
+                ],
+            }
+        )
+
+    async def answer(self, version: int, sdp: str) -> None:
+        """Apply the client's answer to offer ``version``; then catch up on changes."""
+        async with self._lock:
+            if self.closed or version != self.awaiting:
+                raise StaleOffer(f"Offer {version} is not the latest ({self.version}).")
+            try:
+                await self.pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
+            except Exception as exc:  # aiortc raises plain errors on answers it rejects
+                raise BadSdp(f"The answer cannot be accepted ({type(exc).__name__}).") from None
+            self.awaiting = None
+            dirty, self.dirty = self.dirty, False
+        if dirty:
+            await self.update()
+
+    def _state_changed(self) -> None:
+        state = self.pc.connectionState
+        if state == "connected":
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            for slot in self.slots:  # a keyframe for everything as soon as media can flow
+                if slot.current is not None:
+                    slot.track.restart()
+                    slot.current.request_keyframe()
+        elif state in ("failed", "closed") and not self.closed:
+            self._on_failed(self)
+
+    def _check_connected(self) -> None:
+        self._timer = None
+        if self.pc.connectionState != "connected" and not self.closed:
+            self._on_failed(self)
+
+    async def close(self) -> None:
+        """Stop forwarding to this connection and close its peer connection."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        for slot in self.slots:
+            slot.carry(None)
+        with contextlib.suppress(Exception):
+            await self.pc.close()

@@ -1,0 +1,162 @@
+"""uvicorn's websockets-sansio protocol, trimmed per connection and with a bounded stall.
+
+uvicorn's protocol keeps, for every open WebSocket, an `asyncio.Queue` and an `asyncio.Event`
+(four deques of ~760 bytes each, though at most one coroutine ever waits on them) and the
+handshake's request and response headers. This subclass swaps in a list-based inbox and a
+flag that allocate only while someone waits, and drops the headers once the app has them
+(the ASGI scope keeps its own copy): about 6 KB less per idle connection.
+
+It also bounds what a stalled client costs: the socket's kernel send buffer is fixed at
+`SEND_BUFFER_BYTES` (Linux otherwise grows it up to `tcp_wmem`'s maximum, megabytes), so the
+session's own send queue is what fills up and its slow-consumer close (4008) decides; and the
+close frame is queued even while the transport is paused for back-pressure, so a client that
+resumes reading gets the close code rather than a reset. A connection whose close does not
+complete within uvicorn's close timeout is aborted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from asyncio import BaseTransport
+from typing import Any
+
+from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
+
+SEND_BUFFER_BYTES = 128 * 1024
+"""SO_SNDBUF of each WebSocket socket (Linux doubles it for bookkeeping: 256 KiB)."""
+
+
+class _Inbox:
+    """The subset of `asyncio.Queue` uvicorn uses (put_nowait, get, empty), for one reader."""
+
+    __slots__ = ("_items", "_loop", "_waiters")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: list[ASGIReceiveEvent] = []
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def put_nowait(self, item: ASGIReceiveEvent) -> None:
+        self._items.append(item)
+        if self._waiters:
+            for waiter in self._waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            self._waiters = None
+
+    async def get(self) -> ASGIReceiveEvent:
+        while not self._items:
+            waiter = self._loop.create_future()
+            if self._waiters is None:
+                self._waiters = []
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if self._waiters is not None and waiter in self._waiters:
+                    self._waiters.remove(waiter)
+        return self._items.pop(0)
+
+
+class _Flag:
+    """The subset of `asyncio.Event` uvicorn uses (set, clear, wait), without a deque each."""
+
+    __slots__ = ("_loop", "_set", "_waiters")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._set = True
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        if self._waiters:
+            for waiter in self._waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            self._waiters = None
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        if self._set:
+            return True
+        waiter = self._loop.create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if self._waiters is not None and waiter in self._waiters:
+                self._waiters.remove(waiter)
+        return True
+
+
+class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
+    """`WebSocketsSansIOProtocol` with less kept per connection; pass it as uvicorn's ``ws``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = _Inbox(self.loop)  # type: ignore[assignment]
+        self.writable = _Flag(self.loop)  # type: ignore[assignment]
+
+    def connection_made(self, transport: BaseTransport) -> None:
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        # The scope holds the headers now; the parsed request stays referenced by the
+        # websockets parser for the connection's life, so empty it rather than drop it.
+        event.headers.clear()
+        event.path = ""  # the request line: with the query string, a join token
+        del self.request
+
+    async def send(self, message: ASGISendEvent) -> None:
+        if message["type"] == "websocket.close" and self._may_close_now():
+            self._close_now(message.get("code", 1000), message.get("reason", "") or "")
+            return
+        await super().send(message)
+        if message["type"] == "websocket.accept" and self.handshake_complete:
+            del self.response  # sent; only the handshake reads it
+
+    def _may_close_now(self) -> bool:
+        return (
+            self.handshake_complete
+            and not self.close_sent
+            and not self.disconnected
+            and self.initial_response is None
+            and not self.transport.is_closing()
+        )
+
+    def _close_now(self, code: int, reason: str) -> None:
+        # As uvicorn's close, minus waiting for the transport to become writable: the close
+        # frame goes behind whatever is buffered, and an unread connection is aborted later.
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self.conn.send_close(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        self.close_timer = self.loop.call_later(self.close_timeout, self._give_up)
+
+    def _give_up(self) -> None:
+        self.close_timer = None
+        if not self.disconnected:
+            self.transport.abort()

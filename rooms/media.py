@@ -1,0 +1,249 @@
+"""Media signalling on the room channel: ``media.*`` messages over the node's SFU.
+
+Handlers here are async (SDP negotiation awaits aiortc), so the session hands media
+messages to ``MediaSignalling.handle`` instead of the pure dispatcher. Grants are checked
+against the room state like every other command. Track changes, whatever their cause,
+come back from the SFU as listener calls and become room events in order, per room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from media.errors import MediaError, NotSubscribed
+from media.publisher import PublishedTrack
+from media.sfu import Sfu
+from rooms import frames, media_events
+from rooms.errors import Rejected, RoomError, forbidden, not_found
+from rooms.manager import RoomManager, now_utc
+from rooms.messages import (
+    MEDIA_MESSAGES,
+    MediaAnswer,
+    MediaMute,
+    MediaPublish,
+    MediaSubscribe,
+    MediaUnpublish,
+    Message,
+)
+from rooms.roles import Grant, RoomRole
+from rooms.state import Event
+
+if TYPE_CHECKING:
+    from rooms.manager import LiveRoom
+    from rooms.session import RoomConnection
+
+logger = logging.getLogger("liveclass.media")
+SOURCE_GRANT = {
+    "camera": Grant.PUBLISH_VIDEO,
+    "microphone": Grant.PUBLISH_AUDIO,
+    "screen": Grant.PUBLISH_SCREEN,
+}
+
+
+def is_media(message: Message) -> bool:
+    """Whether ``message`` is a ``media.*`` message handled here."""
+    return isinstance(message, MEDIA_MESSAGES)
+
+
+class MediaSignalling:
+    """Answers ``media.*`` messages and turns SFU track changes into room events."""
+
+    def __init__(self, sfu: Sfu, manager: RoomManager) -> None:
+        self.sfu = sfu
+        self.manager = manager
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._by_room: dict[str, set[asyncio.Task[Any]]] = {}
+        self._muted_by: dict[str, str] = {}  # track_id -> the host who muted it
+        self._external: set[str] = set()  # connection ids of WHIP-style publishers
+        sfu.track_listeners.append(self._on_track)
+        sfu.speaker_listeners.append(self._on_speaker)
+
+    # ------------------------------------------------------------------ the room channel
+
+    async def handle(self, conn: RoomConnection, room: LiveRoom, message: Message) -> None:
+        """Run one media message; reply ``ack`` or ``error`` to its sender."""
+        ref = message.ref
+        try:
+            self._admit(conn, room)
+            reply = await self._run(conn, room, message)
+        except MediaError as error:
+            conn.send(frames.message("error", ref=ref, code=error.code, message=error.message))
+            return
+        except RoomError as error:
+            conn.send(frames.message("error", ref=ref, code=error.code, message=error.message))
+            return
+        if reply is not None:
+            conn.send(frames.message("ack", ref=ref, **reply))
+
+    def _admit(self, conn: RoomConnection, room: LiveRoom) -> None:
+        if conn.user_id not in room.state.participants:
+            raise Rejected("not-joined", "You are not in this room.")
+        if not conn.buckets["control"].allow(time.monotonic()):
+            raise Rejected("rate-limited", "Slow down: too many messages.")
+
+    async def _run(
+        self, conn: RoomConnection, room: LiveRoom, message: Message
+    ) -> dict[str, Any] | None:
+        room_id = room.state.room_id
+        if isinstance(message, MediaPublish):
+            grants = room.state.grants(conn.user_id)
+            for spec in message.tracks:
+                if SOURCE_GRANT[spec.source] not in grants:
+                    raise forbidden(f"publish {spec.source}")
+            answer, tracks = await self.sfu.publish(
+                room_id,
+                user_id=conn.user_id,
+                conn_id=conn.conn_id,
+                sdp=message.sdp,
+                sources={spec.mid: spec.source for spec in message.tracks},
+            )
+            await self.flush(room_id)
+            return {"sdp": answer, "tracks": [t.info() for t in tracks]}
+        if isinstance(message, MediaUnpublish):
+            for track in self._tracks(room_id, conn_id=conn.conn_id, source=message.source):
+                self.sfu.unpublish(room_id, track, "unpublished")
+            await self.flush(room_id)
+            return {}
+        if isinstance(message, MediaSubscribe):
+            conn.send(frames.message("ack", ref=message.ref))
+
+            def send(offer: dict[str, Any]) -> None:
+                conn.send(frames.message("media.offer", **offer))
+
+            await self.sfu.subscribe(room_id, conn_id=conn.conn_id, send=send)
+            return None
+        if isinstance(message, MediaAnswer):
+            media_room = self.sfu.room(room_id)
+            subscriber = media_room.subscribers.get(conn.conn_id) if media_room else None
+            if subscriber is None:
+                raise NotSubscribed("Send media.subscribe first.")
+            await subscriber.answer(message.version, message.sdp)
+            return {}
+        if isinstance(message, MediaMute):
+            return await self._mute(conn, room, message)
+        raise Rejected("unsupported", f"{type(message).__name__} is not handled here.")
+
+    async def _mute(
+        self, conn: RoomConnection, room: LiveRoom, message: MediaMute
+    ) -> dict[str, Any]:
+        state, target = room.state, str(message.user_id)
+        if Grant.MODERATE not in state.grants(conn.user_id):
+            raise forbidden("mute others")
+        if target not in state.participants:
+            raise not_found("participant")
+        if state.role_of(target) == RoomRole.HOST and state.role_of(conn.user_id) != RoomRole.HOST:
+            raise forbidden("act on the host")
+        tracks = self._tracks(state.room_id, user_id=target, source=message.source)
+        for track in tracks:
+            self._muted_by[track.track_id] = conn.user_id
+            self.sfu.unpublish(state.room_id, track, "muted")
+        await self.flush(state.room_id)
+        return {"muted": [t.track_id for t in tracks]}
+
+    def _tracks(
+        self, room_id: str, *, source: str, conn_id: str | None = None, user_id: str | None = None
+    ) -> list[PublishedTrack]:
+        media_room = self.sfu.room(room_id)
+        if media_room is None:
+            return []
+        return [
+            t
+            for t in list(media_room.tracks.values())
+            if t.source == source
+            and (conn_id is None or t.conn_id == conn_id)
+            and (user_id is None or t.user_id == user_id)
+        ]
+
+    async def leave(self, conn: RoomConnection, room: LiveRoom) -> None:
+        """The connection ended: close its peer connections, announce its tracks gone."""
+        room_id = room.state.room_id
+        await self.sfu.leave(room_id, conn.conn_id)
+        await self.flush(room_id)
+
+    # ------------------------------------------------------------------ external publishers
+
+    async def publish_external(
+        self, room_id: str, *, user_id: str, conn_id: str, sdp: str, sources: dict[str, str]
+    ) -> tuple[str, list[PublishedTrack]]:
+        """Publish from an SDP offer not tied to a room connection (WHIP); grants are the
+        caller's to check. Returns the SDP answer; end it with ``end_external``."""
+        self._external.add(conn_id)
+        try:
+            answer, tracks = await self.sfu.publish(
+                room_id, user_id=user_id, conn_id=conn_id, sdp=sdp, sources=sources
+            )
+        except BaseException:
+            self._external.discard(conn_id)
+            raise
+        await self.flush(room_id)
+        return answer, tracks
+
+    async def end_external(self, room_id: str, conn_id: str) -> None:
+        """Stop an external publisher (WHIP DELETE)."""
+        await self.sfu.close_publisher(room_id, conn_id, reason="unpublished")
+        await self.flush(room_id)
+        self._external.discard(conn_id)
+
+    # ------------------------------------------------------------------ events
+
+    def _on_track(self, room_id: str, change: str, track: PublishedTrack, reason: str) -> None:
+        at = now_utc().isoformat()
+        info = track.info()
+        events: list[Event]
+        if change == "published":
+            external = track.conn_id in self._external
+            events = [media_events.published(info, at=at, external=external)]
+        else:
+            by = self._muted_by.pop(track.track_id, None)
+            events = [media_events.unpublished(info, reason=reason, at=at, by=by)]
+            if reason == "muted" and by is not None:
+                events.insert(0, media_events.muted(info, by=by, at=at))
+        self._spawn(room_id, self._publish(room_id, events))
+
+    def _on_speaker(self, room_id: str, user_id: str, level: float) -> None:
+        event = {"type": "media.active_speaker", "user_id": user_id, "level": level}
+        self._spawn(room_id, self.manager.publish_volatile(room_id, [event]))
+
+    async def _publish(self, room_id: str, events: list[Event]) -> None:
+        lock = self._locks.setdefault(room_id, asyncio.Lock())
+        async with lock:
+            try:
+                await self.manager.publish(room_id, events)
+            except Exception:
+                logger.exception("media event not published", extra={"room_id": room_id})
+
+    def _spawn(self, room_id: str, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        pending = self._by_room.setdefault(room_id, set())
+        pending.add(task)
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[Any]) -> None:
+            self._tasks.discard(finished)
+            pending.discard(finished)
+            if not pending and self._by_room.get(room_id) is pending:
+                del self._by_room[room_id]
+                lock = self._locks.get(room_id)
+                if lock is not None and not lock.locked():
+                    del self._locks[room_id]
+
+        task.add_done_callback(done)
+
+    async def flush(self, room_id: str) -> None:
+        """Wait until the room's media events so far are published (acks follow them)."""
+        pending = list(self._by_room.get(room_id, ()))
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Close the SFU and publish what its closing announced."""
+        await self.sfu.close()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task

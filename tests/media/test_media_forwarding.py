@@ -1,0 +1,361 @@
+"""The SFU against real aiortc peers: encoded frames forwarded byte for byte (VP8, H.264,
+Opus) without a decoder, keyframes on join, renegotiation, host mute, grants, bad input,
+vanishing publishers and a teardown that leaves no peer connection, task or UDP socket."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from conftest import Node, start_node
+from mediapeers import (
+    Publisher,
+    Subscriber,
+    ToneTrack,
+    encode_opus,
+    encode_video,
+    eventually,
+    h264_as_received,
+    media_gauges,
+    udp_sockets,
+)
+from media.keyframes import is_keyframe
+from roomclient import Person, RoomClient, close_all, create_room, invite, of, register
+
+MAX_TRACKS = 6
+VP8 = encode_video("vp8")
+H264 = encode_video("h264")
+OPUS = encode_opus()
+
+
+@pytest.fixture(scope="module")
+def media_node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Node]:
+    yield from start_node(
+        tmp_path_factory.mktemp("media"),
+        "sqlite",
+        request,
+        LIVECLASS_MEDIA_MAX_TRACKS_PER_ROOM=str(MAX_TRACKS),
+        LIVECLASS_MEDIA_ICE_TIMEOUT_SECONDS="4",
+    )
+
+
+@dataclass
+class People:
+    host: Person
+    a: Person
+    b: Person
+    c: Person
+
+
+@pytest.fixture(scope="module")
+def people(media_node: Node) -> People:
+    return People(
+        register(media_node, "instructor"),
+        register(media_node),
+        register(media_node),
+        register(media_node),
+    )
+
+
+async def classroom(node: Node, people: People, *roles: str) -> tuple[str, list[RoomClient]]:
+    room = await create_room(node, people.host)
+    others = (people.a, people.b, people.c)
+    for person, role in zip(others, roles or ("participant",) * 3, strict=False):
+        await invite(node, people.host, room, person, role)
+    clients = [await RoomClient.enter(node, p, room) for p in (people.host, *others)]
+    return room, clients
+
+
+async def test_frames_are_forwarded_byte_for_byte_without_decoding(
+    media_node: Node, people: People
+) -> None:
+    room, clients = await classroom(media_node, people)
+    host, a, b, c = clients
+    subs = [await Subscriber(x).start() for x in (b, c)]
+    pub_host = await Publisher.start(
+        host, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
+    )
+    pub_a = await Publisher.start(a, {"camera": ("video/H264", H264)})
+    try:
+        tracks = {t["source"] + t["user_id"]: t for t in pub_host.reply["tracks"]}
+        vp8_id = tracks["camera" + host.user_id]["track_id"]
+        opus_id = tracks["microphone" + host.user_id]["track_id"]
+        h264_id = pub_a.reply["tracks"][0]["track_id"]
+        expected = {
+            vp8_id: set(VP8),
+            opus_id: set(OPUS),
+            h264_id: {h264_as_received(f) for f in H264},
+        }
+        for sub in subs:
+            for track_id, sent in expected.items():
+                frames = await sub.frames_of(track_id, 30)
+                assert set(frames) <= sent, f"{track_id}: bytes changed on the way"
+                assert len(set(frames)) > 5
+        # Both subscribers got the very same frames (each from its first keyframe on).
+        for track_id in (vp8_id, h264_id):
+            one, two = (s.by_track[track_id].frames for s in subs)
+            assert is_keyframe("vp8" if track_id == vp8_id else "h264", one[0])
+            assert one[:20] == two[:20]
+        gauges = media_gauges(media_node)
+        assert gauges["frames_received"] > 0
+        assert gauges["decoders_skipped"] >= 3
+        assert gauges["decoders_started"] == 0, "the server decoded media"
+        # Everyone was told, and a late joiner finds the tracks in the welcome snapshot.
+        for client in clients:
+            await client.next(of("media.track_published", track_id=h264_id))
+        late = await RoomClient.enter(media_node, people.a, room)
+        assert {t["track_id"] for t in late.snapshot["media"]["tracks"]} == set(expected)
+        await late.close()
+    finally:
+        for peer in (pub_host, pub_a, *subs):
+            await peer.close()
+        await close_all(clients)
+
+
+async def test_a_late_subscriber_gets_a_keyframe_because_the_server_asked(
+    media_node: Node, people: People
+) -> None:
+    room, clients = await classroom(media_node, people)
+    host, _a, b, _c = clients
+    pub = await Publisher.start(host, {"camera": ("video/VP8", VP8)})
+    track_id = pub.reply["tracks"][0]["track_id"]
+    camera = pub.tracks["camera"]
+    try:
+        await eventually(lambda: camera.sent > len(VP8) + 5, "the keyframe to be long gone")
+        plis_before = camera.plis
+        sub = await Subscriber(b).start()
+        frames = await sub.frames_of(track_id, 5)
+        assert is_keyframe("vp8", frames[0])
+        assert camera.plis > plis_before, "no PLI reached the publisher"
+        await sub.close()
+    finally:
+        await pub.close()
+        await close_all(clients)
+
+
+async def test_renegotiation_reuses_transceivers_and_ignores_stale_answers(
+    media_node: Node, people: People
+) -> None:
+    _room, clients = await classroom(media_node, people)
+    host, a, _b, _c = clients
+    sub = await Subscriber(a).start()
+    try:
+        await eventually(lambda: len(sub.offers) >= 1, "the first offer")
+        assert sub.offers[0]["tracks"] == []
+        pub = await Publisher.start(host, {"camera": ("video/VP8", VP8)})
+        first = pub.reply["tracks"][0]
+        await sub.frames_of(first["track_id"], 3)
+        mid = sub.by_track[first["track_id"]].info["mid"]
+        await host.ack({"type": "media.unpublish", "source": "camera"})
+        await a.next(of("media.track_unpublished", track_id=first["track_id"]))
+        await eventually(lambda: sub.offers[-1]["tracks"] == [], "an offer without the track")
+        await pub.close()
+        pub = await Publisher.start(host, {"camera": ("video/VP8", VP8)})
+        second = pub.reply["tracks"][0]
+        await sub.frames_of(second["track_id"], 3)
+        assert sub.by_track[second["track_id"]].info["mid"] == mid, "transceiver not reused"
+        versions = [o["version"] for o in sub.offers]
+        assert versions == sorted(versions) and len(versions) >= 4
+        stale = {"type": "media.answer", "sdp": "v=0\r\n", "version": versions[0]}
+        await a.error(stale, "stale-offer")
+        await pub.close()
+    finally:
+        await sub.close()
+        await close_all(clients)
+
+
+async def test_host_mute_stops_forwarding_for_everyone_and_tells_the_user(
+    media_node: Node, people: People
+) -> None:
+    _room, clients = await classroom(media_node, people)
+    host, a, b, c = clients
+    pub = await Publisher.start(
+        a, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
+    )
+    sub = await Subscriber(b).start()
+    try:
+        ids = {t["source"]: t["track_id"] for t in pub.reply["tracks"]}
+        await sub.frames_of(ids["microphone"], 10)
+        await c.error(
+            {"type": "media.mute", "user_id": a.user_id, "source": "microphone"}, "forbidden"
+        )
+        reply = await host.ack(
+            {"type": "media.mute", "user_id": a.user_id, "source": "microphone"}
+        )
+        assert reply["muted"] == [ids["microphone"]]
+        for client in (a, b, host):
+            muted = await client.next(of("media.track_muted", track_id=ids["microphone"]))
+            assert muted["by"] == host.user_id and muted["user_id"] == a.user_id
+            gone = await client.next(of("media.track_unpublished", track_id=ids["microphone"]))
+            assert gone["reason"] == "muted"
+        await eventually(
+            lambda: all(t["track_id"] != ids["microphone"] for t in sub.offers[-1]["tracks"]),
+            "an offer without the muted track",
+        )
+        heard = len(sub.by_track[ids["microphone"]].frames)
+        seen = len(sub.by_track[ids["camera"]].frames)
+        await sub.frames_of(ids["camera"], seen + 30)  # the camera still flows…
+        assert len(sub.by_track[ids["microphone"]].frames) == heard  # …the microphone not
+        assert pub.tracks["microphone"].sent > 0
+    finally:
+        await sub.close()
+        await pub.close()
+        await close_all(clients)
+
+
+async def test_grants_decide_what_may_be_published(media_node: Node, people: People) -> None:
+    _room, clients = await classroom(media_node, people, "participant", "observer", "presenter")
+    _host, a, b, c = clients
+    try:
+        for client, source in ((a, "screen"), (b, "camera"), (b, "microphone")):
+            mime, frames = ("audio/opus", OPUS) if source == "microphone" else ("video/VP8", VP8)
+            pub, reply = await Publisher.offer(client, {source: (mime, frames)})
+            assert reply["type"] == "error" and reply["code"] == "forbidden", reply
+            await pub.close()
+        pub = await Publisher.start(c, {"screen": ("video/VP8", VP8)})  # presenters share
+        await pub.close()
+    finally:
+        await close_all(clients)
+
+
+async def test_bad_sdp_and_too_many_tracks_leave_others_unaffected(
+    media_node: Node, people: People
+) -> None:
+    _room, clients = await classroom(media_node, people)
+    host, a, b, c = clients
+    pub = await Publisher.start(host, {"camera": ("video/VP8", VP8)})
+    sub = await Subscriber(b).start()
+    track_id = pub.reply["tracks"][0]["track_id"]
+    try:
+        await sub.frames_of(track_id, 5)
+        bad = [
+            {"sdp": "this is not sdp", "tracks": [{"mid": "0", "source": "camera"}]},
+            {"sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", "tracks": []},
+            {"sdp": pub.pc.localDescription.sdp, "tracks": [{"mid": "7", "source": "camera"}]},
+        ]
+        for fields in bad:
+            reply = await a.request({"type": "media.publish", **fields})
+            assert reply["type"] == "error" and reply["code"] in ("bad-sdp", "invalid-message")
+        kind_mismatch, reply = await Publisher.offer(a, {"microphone": ("video/VP8", VP8)})
+        assert reply["code"] == "bad-sdp", reply
+        await kind_mismatch.close()
+        await a.error({"type": "media.answer", "sdp": "x", "version": 1}, "not-subscribed")
+        # The cap: the room forwards at most MAX_TRACKS tracks.
+        peers = [
+            await Publisher.start(
+                x, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
+            )
+            for x in (a, c)
+        ]
+        extra, reply = await Publisher.offer(b, {"camera": ("video/VP8", VP8)})
+        extra2, reply2 = await Publisher.offer(b, {"microphone": ("audio/opus", OPUS)})
+        assert "too-many-tracks" in (reply.get("code"), reply2.get("code"))
+        for peer in (*peers, extra, extra2):
+            await peer.close()
+        seen = len(sub.by_track[track_id].frames)
+        await sub.frames_of(track_id, seen + 10)  # the host's video kept flowing
+        await host.ack({"type": "chat.send", "text": "still here"})
+    finally:
+        await sub.close()
+        await pub.close()
+        await close_all(clients)
+
+
+async def test_a_vanishing_publisher_is_unpublished(media_node: Node, people: People) -> None:
+    _room, clients = await classroom(media_node, people)
+    host, a, b, _c = clients
+    sub = await Subscriber(host).start()
+    pub_a = await Publisher.start(a, {"camera": ("video/VP8", VP8)})
+    pub_b = await Publisher.start(b, {"camera": ("video/VP8", VP8)})
+    try:
+        gone_a = pub_a.reply["tracks"][0]["track_id"]
+        gone_b = pub_b.reply["tracks"][0]["track_id"]
+        await sub.frames_of(gone_a, 3)
+        a.drop()  # the tab crashed: no close frame
+        left = await host.next(of("media.track_unpublished", track_id=gone_a))
+        assert left["reason"] == "left"
+        await pub_b.pc.close()  # the peer connection ends (RTCP BYE, DTLS close)
+        failed = await host.next(of("media.track_unpublished", track_id=gone_b))
+        assert failed["reason"] == "failed"
+        # ICE that never completes: the offer is answered, nobody connects, it is cleaned up.
+        silent = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        silent.addTransceiver("video", direction="sendonly")
+        await silent.setLocalDescription(await silent.createOffer())
+        spec = [{"mid": silent.getTransceivers()[0].mid, "source": "camera"}]
+        reply = await b.ack(
+            {"type": "media.publish", "sdp": silent.localDescription.sdp, "tracks": spec}
+        )
+        never = reply["tracks"][0]["track_id"]
+        failed = await host.next(of("media.track_unpublished", track_id=never))
+        assert failed["reason"] == "failed"
+        await silent.close()
+    finally:
+        await sub.close()
+        await pub_a.close()
+        await close_all(clients)
+
+
+async def test_active_speaker_from_audio_levels(media_node: Node, people: People) -> None:
+    _room, clients = await classroom(media_node, people)
+    host, a, _b, _c = clients
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    transceiver = pc.addTransceiver(ToneTrack(), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    reply = await a.ack(
+        {
+            "type": "media.publish",
+            "sdp": pc.localDescription.sdp,
+            "tracks": [{"mid": transceiver.mid, "source": "microphone"}],
+        }
+    )
+    await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+    try:
+        speaker = await host.next(of("media.active_speaker", user_id=a.user_id))
+        assert 0 < speaker["level"] <= 1
+        assert "seq" not in speaker  # volatile
+    finally:
+        await pc.close()
+        await close_all(clients)
+
+
+async def test_teardown_leaves_no_peer_connections_tasks_or_sockets(
+    media_node: Node, people: People
+) -> None:
+    pid = media_node.server.process.pid  # type: ignore[union-attr]
+    await eventually(lambda: media_gauges(media_node)["peer_connections"] == 0, "a quiet node")
+    before = media_gauges(media_node)
+    sockets_before = udp_sockets(pid)
+    _room, clients = await classroom(media_node, people)
+    host, a, b, c = clients
+    pubs = [
+        await Publisher.start(x, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)})
+        for x in (host, a)
+    ]
+    subs = [await Subscriber(x).start() for x in (b, c)]
+    track_id = pubs[0].reply["tracks"][0]["track_id"]
+    for sub in subs:
+        await sub.frames_of(track_id, 3)
+    during = media_gauges(media_node)
+    assert during["peer_connections"] == 4
+    assert udp_sockets(pid) > sockets_before
+    await close_all(clients)
+    for peer in (*pubs, *subs):
+        await peer.close()
+
+    def clean() -> bool:
+        now = media_gauges(media_node)
+        return (
+            now["peer_connections"] == 0
+            and now["rooms"] == 0
+            and now["asyncio_tasks"] <= before["asyncio_tasks"]
+            and now["threads"] <= before["threads"]
+            and udp_sockets(pid) == sockets_before
+        )
+
+    await eventually(clean, "every peer connection, task and socket to be gone")
