@@ -5,7 +5,7 @@
 // several such processes so that the client side is not the bottleneck. Config is one JSON
 // argument:
 //   {"url": "ws://…", "room": "…", "tokens": ["…"] | null, "clients": 5, "offset": 0,
-//    "total_clients": 30, "edits": 200, "timeout": 120, "barrier": true}
+//    "total_clients": 30, "edits": 200, "timeout": 120, "barrier": true, "pattern": "scattered"}
 // `tokens` has one entry per local client (null: no auth, `clients` of them); `offset` is
 // the global index of the first local client, so every client's pieces are unique. Each
 // client inserts `edits` small strings into the shared Y.Text "notes", one update per edit,
@@ -59,7 +59,40 @@ function go () {
   return new Promise((resolve) => lines.once('line', () => { lines.close(); resolve() }))
 }
 
+// A small deterministic PRNG (mulberry32), so a typing trace is the same in every run.
+function prng (seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+// "typing" (B4-like, as in the real-world editing trace of the CRDT benchmarks): one
+// character per update at a cursor that mostly moves on, ~30% backspaces and an occasional
+// jump elsewhere. Returns the text length it added. Only meaningful with one writer.
+async function typist (c, i) {
+  const random = prng(i + 1)
+  let cursor = c.text.length
+  const start = cursor
+  for (let j = 0; j < edits; j++) {
+    const roll = random()
+    if (roll < 0.02) cursor = Math.floor(random() * (c.text.length + 1))
+    if (roll >= 0.02 && roll < 0.32 && cursor > 0) {
+      c.text.delete(cursor - 1, 1)
+      cursor--
+    } else {
+      c.text.insert(cursor, String.fromCharCode(97 + Math.floor(random() * 26)))
+      cursor++
+    }
+    await tick()
+  }
+  return c.text.length - start
+}
+
 async function writer (c, i) {
+  if (cfg.pattern === 'typing') return typist(c, i)
   for (let j = 0; j < edits; j++) {
     const piece = `${i}.${j};`
     // Small inserts at varying positions so the document is not a plain append log.
@@ -67,6 +100,21 @@ async function writer (c, i) {
     c.text.insert(len === 0 ? 0 : (j * 7919 + i) % (len + 1), piece)
     await tick()
   }
+}
+
+// A typist's own text is complete at once: to know the server has every edit, a fresh
+// client syncs from it and must see the same length.
+async function serverHolds (want) {
+  const doc = new Y.Doc()
+  const token = cfg.tokens ? cfg.tokens[0] : null
+  const provider = new WebsocketProvider(cfg.url, cfg.room, doc, {
+    WebSocketPolyfill: WebSocket,
+    params: token ? { token } : {},
+    disableBc: true
+  })
+  const text = doc.getText('notes')
+  await until(() => provider.synced && text.length === want, 'the server to hold every edit')
+  provider.destroy()
 }
 
 async function main () {
@@ -80,10 +128,11 @@ async function main () {
   await go()
   const cpu0 = process.cpuUsage()
   const tStart = nowMs()
-  await Promise.all(clients.map((c, i) => writer(c, offset + i)))
+  const added = await Promise.all(clients.map((c, i) => writer(c, offset + i)))
   const tWritten = nowMs()
-  const want = base + expected
+  const want = cfg.pattern === 'typing' ? base + added.reduce((a, b) => a + b, 0) : base + expected
   await until(() => clients.every((c) => c.text.length >= want), 'convergence')
+  if (cfg.pattern === 'typing' && !cfg.no_verify) await serverHolds(want)
   const tConverged = nowMs()
   const cpu = process.cpuUsage(cpu0)
   const first = clients[0].text.toString()

@@ -224,8 +224,12 @@ def load_in_process(data_dir: Path, name: str, repeat: int = 5) -> dict[str, Any
     return asyncio.run(measure())
 
 
-def cold_load(data_dir: Path, updates: int, timeout: float) -> dict[str, Any]:
+def cold_load(data_dir: Path, updates: int, timeout: float, pattern: str) -> dict[str, Any]:
     """Build a document from ``updates`` one-edit updates, then time cold loads.
+
+    ``pattern`` "typing" is B4-like (one character per update at a moving cursor, ~30%
+    backspaces, occasional jumps: how people write); "scattered" puts every insert at an
+    unrelated position, the worst case for the encoded size.
 
     The node compacts the update log on its own (``LIVECLASS_YJS_COMPACT_THRESHOLD``). With
     the node stopped, ``DocumentStore.load`` is timed in this process; then, with the node
@@ -235,7 +239,7 @@ def cold_load(data_dir: Path, updates: int, timeout: float) -> dict[str, Any]:
     with Liveclass(data_dir) as lc:
         target = lc.target(1, "cold")
         t0 = time.perf_counter()
-        built = drive(target, updates, timeout)
+        built = drive({**target, "pattern": pattern}, updates, timeout)
         build_s = time.perf_counter() - t0
         if "error" in built:
             return {"error": built["error"]}
@@ -254,6 +258,7 @@ def cold_load(data_dir: Path, updates: int, timeout: float) -> dict[str, Any]:
             loads.append(drive(lc.target(1, "cold", room_id=target["room_id"]), 0, timeout))
             lc.restart()
         return {
+            "pattern": pattern,
             "updates": updates,
             "build_s": round(build_s, 2),
             "document_bytes": built.get("update_bytes"),
@@ -466,6 +471,11 @@ def main() -> None:
         "--cold-updates", type=int, default=100_000, help="cold-load document size (0: skip)"
     )
     parser.add_argument(
+        "--cold-patterns",
+        default="typing,scattered",
+        help="cold-load edit patterns: typing (B4-like), scattered (worst case)",
+    )
+    parser.add_argument(
         "--per-process", type=int, default=5, help="clients per Node process (0: all in one)"
     )
     args = parser.parse_args()
@@ -503,13 +513,14 @@ def main() -> None:
             except Exception as exc:  # a baseline that cannot start is reported, not fatal
                 per["error"] = f"{type(exc).__name__}: {exc}"[:2000]
             results[server.name] = per
-        cold: dict[str, Any] = {"skipped": True}
-        if cold_updates:
+        cold: dict[str, Any] = {"skipped": True} if not cold_updates else {}
+        for pattern in args.cold_patterns.split(",") if cold_updates else []:
+            where = Path(tmp) / f"cold-{pattern}"
             try:
-                cold = cold_load(Path(tmp) / "cold", cold_updates, max(args.timeout, 600.0))
+                cold[pattern] = cold_load(where, cold_updates, max(args.timeout, 600.0), pattern)
             except Exception as exc:
-                cold = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
-            progress(f"cold load: {json.dumps(cold)}")
+                cold[pattern] = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+            progress(f"cold load ({pattern}): {json.dumps(cold[pattern])}")
 
     node_version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
     report = {
