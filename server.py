@@ -29,9 +29,13 @@ from lms.courses import routes as course_routes
 from lms.documents import routes as document_routes
 from lms.errors import LmsError
 from lms.rooms import personal_data as room_personal_data
+from lms.rooms import recording_data
+from lms.rooms import recordings as recording_routes
 from lms.rooms import routes as room_routes
+from lms.rooms import whip as whip_routes
 from media.config import MediaConfig, parse_ice_servers
 from media.sfu import Sfu
+from media.whip import WhipSessions
 from ops import health, logs, problems
 from ops.guards import assert_all_guarded, join_token
 from ops.limits import BodyLimitMiddleware
@@ -52,6 +56,7 @@ from rooms import frames
 from rooms.document_service import DocumentService, build_documents
 from rooms.manager import RoomManager
 from rooms.media import MediaSignalling
+from rooms.recording import RoomRecorder
 from rooms.session import RoomEndpoint, RoomLimits
 from rooms.store import RoomStore
 from settings import Settings
@@ -80,6 +85,7 @@ class Realtime:
     committer: GroupCommitter
     rooms: RoomManager
     media: MediaSignalling | None = None
+    recorder: RoomRecorder | None = None
 
 
 def build_realtime(settings: Settings, parts: Components) -> Realtime:
@@ -105,7 +111,16 @@ def build_realtime(settings: Settings, parts: Components) -> Realtime:
     if isinstance(broker, RedisBroker):
         broker.on_reset = manager.on_broker_reset
     media = MediaSignalling(build_sfu(settings), manager) if settings.media_enabled else None
-    return Realtime(broker, hub, committer, manager, media)
+    recorder = None
+    if media is not None:
+        recorder = RoomRecorder(
+            media,
+            manager,
+            parts.sessionmaker,
+            directory=settings.resolved_recordings_dir,
+            node_id=settings.node_id,
+        )
+    return Realtime(broker, hub, committer, manager, media, recorder)
 
 
 def build_sfu(settings: Settings) -> Sfu:
@@ -235,6 +250,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         yield
         readiness.draining = True
         await live.rooms.drain()
+        if live.recorder is not None:
+            await live.recorder.close()
         if live.media is not None:
             await live.media.close()
         await live.rooms.liveness.close()
@@ -260,6 +277,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     app.state.readiness = readiness
     app.state.room_manager = live.rooms
     app.state.media = live.media  # rooms.media.MediaSignalling (None: media disabled)
+    app.state.recorder = live.recorder  # rooms.recording.RoomRecorder (None: media disabled)
+    app.state.whip = WhipSessions()
     app.state.documents = docs
 
     async def drain() -> None:
@@ -287,6 +306,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         apikey_routes.router,
         audit_routes.router,
         room_routes.router,
+        recording_routes.router,
+        whip_routes.router,
         course_routes.router,
         document_routes.router,
         realtime_router(live, settings),
@@ -299,6 +320,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     personal_data.register()
     audit_personal_data.register()
     room_personal_data.register()
+    recording_data.register(settings.resolved_recordings_dir)
     course_personal_data.register()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

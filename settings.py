@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     media_turn_credential: str = ""
     media_max_tracks_per_room: int = Field(default=50, ge=1, le=10_000)
     media_ice_timeout_seconds: float = Field(default=20.0, ge=1.0, le=300.0)
+    recordings_dir: Path | None = None  # default: <data_dir>/recordings
 
     # Database
     db_pool_size: int = Field(default=10, ge=1, le=200)
@@ -109,6 +110,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'liveclass.db').resolve()}"
+
+    @property
+    def resolved_recordings_dir(self) -> Path:
+        """Where room recordings are written: the configured directory or <data_dir>/recordings."""
+        return (self.recordings_dir or self.data_dir / "recordings").resolve()
 
     def with_secret(self) -> Settings:
         """Return settings whose secret key is set, generating one kept in the data dir."""

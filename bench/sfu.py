@@ -39,9 +39,10 @@ import aiortc  # noqa: E402
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription  # noqa: E402
-from liveserver import LiveServer, free_port  # noqa: E402
 from sfukit.clip import FPS, ClipTrack, load_clip  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+
+from liveserver import LiveServer, free_port  # noqa: E402
 
 PASSWORD = "bench-password-123"
 CLK_TCK = os.sysconf("SC_CLK_TCK")

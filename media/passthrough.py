@@ -51,6 +51,10 @@ class FrameTap(queue.Queue[Any]):
             codec, frame = item
             self._sink(codec, frame)
 
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        """Never blocks: should an unwrapped decoder worker ever read it, it ends at once."""
+        return None
+
 
 def _worker(
     loop: Any, input_q: queue.Queue[Any], output_q: Any, decode_error: threading.Event
@@ -92,6 +96,7 @@ def check_internals() -> None:
 
 def tap_receiver(receiver: RTCRtpReceiver, sink: FrameSink, on_end: Callable[[], None]) -> None:
     """Route ``receiver``'s encoded frames to ``sink``; must run before it starts receiving."""
+    install()
     if not hasattr(receiver, QUEUE_ATTR) or getattr(receiver, STARTED_ATTR, True):
         raise RuntimeError("receiver already started or aiortc internals changed")
     setattr(receiver, QUEUE_ATTR, FrameTap(sink, on_end))

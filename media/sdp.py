@@ -116,7 +116,7 @@ def announce_public_ip(text: str, public_ip: str) -> str:
         if not line.startswith("a=candidate:"):
             continue
         parts = line[len("a=candidate:") :].split()
-        if len(parts) < 8 or parts[6] != "host" or not _is_ipv4(parts[4]):
+        if len(parts) < 8 or parts[7] != "host" or not _is_ipv4(parts[4]):
             continue
         parts[0] = ("n" + parts[0])[:32]
         parts[4] = public_ip

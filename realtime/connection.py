@@ -25,7 +25,7 @@ OnError: TypeAlias = Callable[[BaseException], None]
 DEFAULT_MAX_QUEUE_BYTES = 1 << 20
 MAX_BATCH_BYTES = 1 << 16
 """Queued frames are joined into one message up to this size (a bigger frame goes alone)."""
-IDLE_SECONDS = 5.0
+IDLE_SECONDS = 1.0
 """An on-demand writer that sent nothing for this long (one to two periods) ends its task."""
 
 

@@ -1,9 +1,7 @@
 """`RedisBroker`: the many-node broker, on Redis Streams (history, offsets) and pub/sub (fan-out).
 
-Publishing is one Lua script (`redis_scripts.PUBLISH_LUA`): next offset in the channel's epoch,
-capped XADD to the channel's history stream under id `<offset>-0`, then one (sharded) publish
-of the frame `<offset>:<epoch>:<payload>`. One publish per event per channel, never per client:
-each node holds one Redis subscription per channel and fans out locally (see `Hub`).
+Publishing, history reads and epoch bumps are Lua scripts run by `redis_commands.RedisCommands`
+(one publish per event per channel, never per client; each node fans out locally, see `Hub`).
 
 Delivery: one `RedisSubscriber` connection per broker whose reader task never waits on
 handlers; it pushes each publication into the channel's `ChannelFeed`, a bounded queue with its
@@ -30,27 +28,14 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from .broker import Handler, HistoryResult, Publication, StreamPosition
 from .channel_feed import ChannelFeed, ResetHandler
 from .errors import BrokerUnavailableError
-from .memory_broker import new_epoch
+from .redis_commands import RedisCommands, validate_connection, validate_history
 from .redis_outage import Outage
-from .redis_scripts import (
-    BUMP_LUA,
-    HISTORY_LUA,
-    PUBLISH_LUA,
-    ChannelKeys,
-    FrameError,
-    parse_frame,
-    parse_history_reply,
-    parse_publish_reply,
-)
+from .redis_scripts import ChannelKeys, FrameError, parse_frame
 from .redis_subscriber import RedisSubscriber
 
 logger = logging.getLogger(__name__)
@@ -105,33 +90,28 @@ class RedisBroker:
         seconds; `timeout` bounds each Redis command, connect and subscription confirmation, and
         the wait for one of the pool's `max_connections` (one of them is the pub/sub reader's).
         """
-        _validate(history_size, history_ttl, meta_ttl, queue_size)
-        _validate_connection(
+        validate_history(history_size, history_ttl, meta_ttl, queue_size)
+        validate_connection(
             reconnect_min_delay, reconnect_max_delay, ping_interval, timeout, max_connections
         )
-        self.key_prefix = key_prefix
-        self.sharded = sharded
         self.history_size = history_size
-        self.history_ttl = history_ttl
-        self.meta_ttl = meta_ttl
         self.queue_size = queue_size
         self.on_reset = on_reset
         self._delays = (reconnect_min_delay, reconnect_max_delay)
-        pool = BlockingConnectionPool.from_url(
+        self._commands = RedisCommands(
             url,
+            key_prefix=key_prefix,
+            sharded=sharded,
+            history_size=history_size,
+            history_ttl=history_ttl,
+            meta_ttl=meta_ttl,
+            timeout=timeout,
             max_connections=max_connections,
-            timeout=timeout,  # waiting for a free connection
-            # Never resend: a retried publish could run twice.
-            retry=Retry(NoBackoff(), 0),  # type: ignore[no-untyped-call, unused-ignore]
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
+            check_open=self._check_open,
+            on_failure=lambda: self._outage.failed(),
         )
-        self._redis = Redis.from_pool(pool)
-        self._publish_script: AsyncScript = self._redis.register_script(PUBLISH_LUA)
-        self._history_script: AsyncScript = self._redis.register_script(HISTORY_LUA)
-        self._bump_script: AsyncScript = self._redis.register_script(BUMP_LUA)
         self._subscriber = RedisSubscriber(
-            self._redis,
+            self._commands.client,
             sharded=sharded,
             channels=self._active_keys,
             on_message=self._on_message,
@@ -146,9 +126,9 @@ class RedisBroker:
         self._closed = False
         self._retired_overflows = 0
         self._outage = Outage(
-            probe=self._ping,
+            probe=self._commands.ping,
             reconnected=lambda: not self._subscriptions or self._subscriber.connected,
-            bump=self._bump,
+            bump=self._commands.bump,
             rejoin=self._rejoin,
             delays=self._delays,
         )
@@ -164,30 +144,13 @@ class RedisBroker:
         """
         if not self._outage.degraded:
             try:
-                return await self._publish_remote(channel, payload)
+                return await self._commands.publish(channel, payload)
             except BrokerUnavailableError:
                 pass
         if (local := self._local_feed(channel)) is None:
             self._outage.stale.add(channel)  # callers store first: other nodes resync
             raise BrokerUnavailableError("redis is unreachable")
         return self._publish_locally(channel, local, payload)
-
-    async def _publish_remote(self, channel: str, payload: bytes) -> Publication:
-        keys = self._keys(channel)
-        reply = await self._script(
-            self._publish_script,
-            [keys.meta, keys.history],
-            [
-                payload,
-                self.history_size,
-                _ms(self.history_ttl),
-                _ms(self.meta_ttl),
-                new_epoch(),
-                keys.pubsub,
-                "spublish" if self.sharded else "publish",
-            ],
-        )
-        return parse_publish_reply(channel, payload, reply)
 
     async def subscribe(self, channel: str, handler: Handler) -> None:
         """Call `handler` for every later publication on `channel`, in offset order.
@@ -224,7 +187,7 @@ class RedisBroker:
         """
         if not self._outage.degraded:
             try:
-                return await self._history_remote(channel, since_offset, limit)
+                return await self._commands.history(channel, since_offset, limit)
             except BrokerUnavailableError:
                 if self._local_feed(channel) is None:
                     raise
@@ -232,22 +195,6 @@ class RedisBroker:
         if local is None or local.last is None:
             raise BrokerUnavailableError("redis is unreachable")
         return HistoryResult((), local.last.epoch, local.last.offset)
-
-    async def _history_remote(self, channel: str, since_offset: int, limit: int) -> HistoryResult:
-        keys = self._keys(channel)
-        reply = await self._script(
-            self._history_script,
-            [keys.meta, keys.history],
-            [
-                since_offset,
-                max(0, limit),
-                self.history_size,
-                _ms(self.history_ttl),
-                new_epoch(),
-                _ms(self.meta_ttl),
-            ],
-        )
-        return parse_history_reply(channel, reply)
 
     async def position(self, channel: str) -> StreamPosition:
         """The channel's latest position (creating its epoch on first use)."""
@@ -259,7 +206,7 @@ class RedisBroker:
         if self._outage.degraded:
             raise BrokerUnavailableError("redis is unreachable; serving local channels only")
         try:
-            await self._redis.execute_command("PING")  # type: ignore[no-untyped-call, unused-ignore]
+            await self._commands.ping()
         except (RedisError, OSError) as exc:
             raise BrokerUnavailableError("redis is unreachable") from exc
         if self._subscriptions and not self._subscriber.connected:
@@ -277,7 +224,7 @@ class RedisBroker:
         await self._subscriber.close()
         await self._outage.close()
         await asyncio.gather(*pending, *self._background, return_exceptions=True)
-        await self._redis.aclose()
+        await self._commands.close()
 
     def subscriber_count(self, channel: str) -> int:
         """How many handlers are subscribed to `channel` on this node."""
@@ -328,18 +275,6 @@ class RedisBroker:
         if self._closed:
             raise BrokerUnavailableError("broker closed")
 
-    def _keys(self, channel: str) -> ChannelKeys:
-        return ChannelKeys.for_channel(self.key_prefix, channel)
-
-    async def _script(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        """Run a script, mapping any Redis failure to `BrokerUnavailableError`."""
-        self._check_open()
-        try:
-            return await script(keys=keys, args=args)
-        except (RedisError, OSError) as exc:
-            self._outage.failed()
-            raise BrokerUnavailableError(f"redis unavailable: {exc}") from exc
-
     # ------------------------------------------------------------------ Redis outages
 
     def _local_feed(self, channel: str) -> ChannelFeed | None:
@@ -354,26 +289,16 @@ class RedisBroker:
         self._outage.published_locally(channel)
         return publication
 
-    async def _ping(self) -> None:
-        await self._redis.execute_command("PING")  # type: ignore[no-untyped-call, unused-ignore]
-
-    async def _bump(self, channel: str) -> None:
-        """A new epoch for `channel` in Redis, announced to every subscribed node."""
-        keys = self._keys(channel)
-        command = "spublish" if self.sharded else "publish"
-        args = [new_epoch(), _ms(self.meta_ttl), keys.pubsub, command]
-        await self._script(self._bump_script, [keys.meta, keys.history], args)
-
     def _rejoin(self, still_stale: frozenset[str]) -> None:
         for channel, subscription in self._subscriptions.items():
             if subscription.feed.diverged and channel not in still_stale:
                 subscription.feed.rejoin()
 
     def _new_subscription(self, channel: str) -> _Subscription:
-        keys = self._keys(channel)
+        keys = self._commands.keys(channel)
         feed = ChannelFeed(
             channel,
-            fetch=self._history_remote,
+            fetch=self._commands.history,
             on_reset=self._notify_reset,
             queue_size=self.queue_size,
             recovery_limit=self.history_size,
@@ -468,25 +393,3 @@ class RedisBroker:
 def _retrieve(task: asyncio.Task[None]) -> None:
     if not task.cancelled():
         task.exception()
-
-
-def _ms(seconds: float) -> int:
-    return max(1, round(seconds * 1000))
-
-
-def _validate(history_size: int, history_ttl: float, meta_ttl: float, queue_size: int) -> None:
-    if history_size < 0 or history_ttl <= 0 or meta_ttl < history_ttl:
-        raise ValueError("need history_size >= 0 and 0 < history_ttl <= meta_ttl")
-    if queue_size < 1:
-        raise ValueError("need queue_size >= 1")
-
-
-def _validate_connection(
-    min_delay: float, max_delay: float, ping_interval: float, timeout: float, connections: int
-) -> None:
-    if not 0 < min_delay <= max_delay:
-        raise ValueError("need 0 < reconnect_min_delay <= reconnect_max_delay")
-    if ping_interval <= 0 or timeout <= 0:
-        raise ValueError("need ping_interval > 0 and timeout > 0")
-    if connections < 2:
-        raise ValueError("need max_connections >= 2 (one is the pub/sub connection)")

@@ -82,11 +82,13 @@ async def read_until_stopped(
     return stopped.result() if stopped.done() else None
 
 
-def forget_query(websocket: WebSocket) -> None:
-    """Drop the query string (a join token: ~1 KB, kept twice) once the session has read it."""
+def forget_handshake(websocket: WebSocket) -> None:
+    """Drop what only the handshake needed once the session has read it: the query string
+    (a join token) and the request headers, with Starlette's parsed copies (~1.5 KB)."""
     websocket.scope["query_string"] = b""
-    with contextlib.suppress(AttributeError):
-        del websocket._query_params  # Starlette's parsed copy
+    websocket.scope["headers"] = []
+    for cached in ("_query_params", "_headers"):
+        websocket.__dict__.pop(cached, None)
 
 
 async def close_after_flush(

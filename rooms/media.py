@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from media.errors import MediaError, NotSubscribed
@@ -61,6 +61,8 @@ class MediaSignalling:
         self._by_room: dict[str, set[asyncio.Task[Any]]] = {}
         self._muted_by: dict[str, str] = {}  # track_id -> the host who muted it
         self._external: set[str] = set()  # connection ids of WHIP-style publishers
+        # More media.* commands, handled elsewhere (media.record: rooms/recording.py).
+        self.commands: dict[type[Message], Callable[..., Awaitable[dict[str, Any] | None]]] = {}
         sfu.track_listeners.append(self._on_track)
         sfu.speaker_listeners.append(self._on_speaker)
 
@@ -127,6 +129,8 @@ class MediaSignalling:
             return {}
         if isinstance(message, MediaMute):
             return await self._mute(conn, room, message)
+        if (command := self.commands.get(type(message))) is not None:
+            return await command(conn, room, message)
         raise Rejected("unsupported", f"{type(message).__name__} is not handled here.")
 
     async def _mute(

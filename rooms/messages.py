@@ -244,7 +244,19 @@ class MediaMute(Message):
     source: MediaSource
 
 
-MEDIA_MESSAGES = (MediaPublish, MediaUnpublish, MediaSubscribe, MediaAnswer, MediaMute)
+class MediaRecord(Message):
+    type: Literal["media.record"]
+    on: StrictBool
+
+
+MEDIA_MESSAGES = (
+    MediaPublish,
+    MediaUnpublish,
+    MediaSubscribe,
+    MediaAnswer,
+    MediaMute,
+    MediaRecord,
+)
 
 
 ClientMessage = Annotated[
@@ -281,7 +293,8 @@ ClientMessage = Annotated[
     | MediaUnpublish
     | MediaSubscribe
     | MediaAnswer
-    | MediaMute,
+    | MediaMute
+    | MediaRecord,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)

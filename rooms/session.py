@@ -26,7 +26,7 @@ from realtime.errors import (
 )
 from realtime.ratelimit import TokenBucket
 from realtime.recovery import Recovered, recover
-from realtime.sessions import close, close_after_flush, forget_query, read_until_stopped
+from realtime.sessions import close, close_after_flush, forget_handshake, read_until_stopped
 from rooms import frames, handlers, presence
 from rooms.dispatch import Actor, dispatch, route_of
 from rooms.errors import RoomEndedError, RoomError, RoomFullError
@@ -251,7 +251,7 @@ class RoomEndpoint:
                 await self._wait_in_lobby(conn, room)
             await self._enter(conn, room)
             joined = True
-            forget_query(websocket)
+            forget_handshake(websocket)
             error = await read_until_stopped(self._read(conn, conn.room), conn.stopped, name="room")
         except RealtimeError as exc:
             error = exc

@@ -118,6 +118,7 @@ class RoomState:
     spotlight: str | None = None
     breakouts: dict[str, Any] | None = None
     media_tracks: dict[str, dict[str, Any]] = field(default_factory=dict)  # by track_id
+    recording: dict[str, Any] | None = None  # the recording running now (media.recording)
     parent_id: str | None = None
     offset: int = 0
     epoch: str = ""
@@ -183,7 +184,7 @@ class RoomState:
             "spotlight": self.spotlight,
             "lobby": list(self.lobby.values()) if host else [],
             "breakouts": self.breakouts,
-            "media": {"tracks": self.live_media_tracks()},
+            "media": {"tracks": self.live_media_tracks(), "recording": self.recording},
         }
 
     def live_media_tracks(self) -> list[dict[str, Any]]:

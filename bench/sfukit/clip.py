@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import pickle
+import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +22,7 @@ FPS = 30
 WIDTH, HEIGHT = 640, 480
 VIDEO_CLOCK = 90_000
 TIME_BASE = Fraction(1, VIDEO_CLOCK)
-CACHE = Path("/tmp/liveclass-bench/sfu-clip-v1.pickle")
+CACHE = Path(tempfile.gettempdir()) / "liveclass-bench" / "sfu-clip-v1.pickle"
 
 
 def _picture(index: int) -> av.VideoFrame:

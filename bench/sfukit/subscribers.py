@@ -26,10 +26,10 @@ from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aiortc.jitterbuffer import JitterFrame  # noqa: E402
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters  # noqa: E402
 from aiortc.rtp import RtpPacket  # noqa: E402
+from sfukit.clip import digest  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from media import passthrough  # noqa: E402
-from sfukit.clip import digest  # noqa: E402
 
 
 @dataclass

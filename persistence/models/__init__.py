@@ -5,6 +5,7 @@ from persistence.models.audit import AuditEvent
 from persistence.models.base import Base
 from persistence.models.courses import Course, Enrollment
 from persistence.models.documents import DocumentSnapshot, DocumentUpdate, DocumentVersion
+from persistence.models.recordings import Recording, RecordingFile
 from persistence.models.rooms import (
     Attendance,
     ChatMessage,
@@ -28,6 +29,8 @@ __all__ = [
     "Enrollment",
     "Poll",
     "PollVote",
+    "Recording",
+    "RecordingFile",
     "RefreshToken",
     "Room",
     "RoomEvent",

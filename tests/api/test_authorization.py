@@ -51,6 +51,13 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/rooms/{room_id}/join"): ROOM_USERS,
     ("GET", "/api/v1/rooms/{room_id}/attendance"): ROOM_USERS,
     ("GET", "/api/v1/rooms/{room_id}/chat"): ROOM_USERS,
+    ("GET", "/api/v1/rooms/{room_id}/recordings"): ROOM_USERS,
+    ("POST", "/api/v1/rooms/{room_id}/recordings"): ROOM_USERS,
+    ("POST", "/api/v1/rooms/{room_id}/recordings/{recording_id}/stop"): ROOM_USERS,
+    ("GET", "/api/v1/rooms/{room_id}/recordings/{recording_id}/files/{file_id}"): ROOM_USERS,
+    ("POST", "/api/v1/rooms/{room_id}/whip"): ROOM_USERS,
+    ("DELETE", "/api/v1/rooms/{room_id}/whip/{session_id}"): ROOM_USERS,
+    ("PATCH", "/api/v1/rooms/{room_id}/whip/{session_id}"): ROOM_USERS,
     # Courses: creating needs the platform permission; course roles decide the rest.
     ("POST", "/api/v1/courses"): STAFF_TOOLS,
     ("GET", "/api/v1/courses"): ROOM_USERS,

@@ -10,7 +10,6 @@ documents converge.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,15 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 from clusterkit import Cluster, cluster_of, require_redis
+from yjskit import DOC_ENV, Classroom, NodeClients
 
 from conftest import Node
 from liveserver import PostgresServer
 from redisserver import RedisServer
 from roomclient import ClosedError, Person, RoomClient, chat_with, close_all, create_room
 from roomclient import register as register_person
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "documents"))  # the documents' test kit
-from yjskit import DOC_ENV, Classroom, NodeClients
 
 pytestmark = pytest.mark.postgres
 

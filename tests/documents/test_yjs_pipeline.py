@@ -130,6 +130,28 @@ async def test_an_update_is_stored_before_anyone_receives_it(database: Database)
     assert text(document.ydoc) == "one two three "
 
 
+async def test_durability_off_sends_first_and_still_stores(database: Database) -> None:
+    docs = registry(database, InMemoryBroker(history_size=0), "n1", durable=False)
+    document = await docs.acquire("d")
+    stored_when_sent: list[int] = []
+
+    class Auditor(Member):
+        def offer(self, frame: Frame) -> bool:
+            with sqlite3.connect(database.path) as check:
+                (rows,) = check.execute("SELECT count(*) FROM document_updates").fetchone()
+            stored_when_sent.append(rows)
+            return super().offer(frame)
+
+    await docs.attach(document, Auditor(docs.new_conn_id()))
+    await document.submit(edits("sent first")[0])
+    assert stored_when_sent == [0]  # broadcast before the group commit
+    assert document.busy  # the background write keeps the document loaded
+    await document.settle()
+    assert await database.count(DocumentUpdate) == 1
+    cold = await DocumentStore(database.committer, database.sessions).load("d")
+    assert text(cold.doc) == "sent first"
+
+
 async def test_compaction_folds_the_log_and_cold_load_matches(database: Database) -> None:
     docs = registry(database, InMemoryBroker(history_size=0), "n1", compact_threshold=5)
     document = await docs.acquire("d")

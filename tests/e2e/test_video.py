@@ -140,12 +140,14 @@ SAMPLE_RECEIVER = """([u, source]) => {
     const found = [...m.remote.values()]
         .find(r => r.info.user_id === u && r.info.source === source)
     const receiver = m.sub.getReceivers().find(r => r.track === found.track)
+    window.__sampledPc = m.sub
     window.__bytes = { value: 0, since: performance.now() }
     clearInterval(window.__sampler)
     window.__sampler = setInterval(async () => {
-        let value = 0
+        let value = null
         const stats = await receiver.getStats().catch(() => new Map())
-        stats.forEach(s => { if (s.type === 'inbound-rtp') value += s.bytesReceived })
+        stats.forEach(s => { if (s.type === 'inbound-rtp') value = (value ?? 0) + s.bytesReceived })
+        if (value === null) return  // no stream (yet), or its peer connection closed
         if (value !== window.__bytes.value) window.__bytes = { value, since: performance.now() }
     }, 200)
 }"""
@@ -230,6 +232,10 @@ def test_host_stops_a_students_video_for_everyone(klass: VideoClass) -> None:
         assert gone, f"{person.name} still receives Bea's camera"
     # The server stopped forwarding: the receiver that carried her video gets nothing more.
     klass.cal.page.wait_for_function(RECEIVER_IDLE, timeout=MEDIA_TIMEOUT_MS)
+    # ...and that was a renegotiation of the same subscriber peer connection, not a new one.
+    assert klass.cal.page.evaluate("window.__sampledPc === window.__liveclass.media.sub"), (
+        "Cal's subscriber peer connection was replaced: the server closed it on renegotiation"
+    )
     # Nobody else is affected: the instructor's video keeps playing for Cal.
     expect_playing(klass.cal.page, teacher)
     shot(klass.cal.page, "video-04-bea-stopped")

@@ -57,9 +57,9 @@ def encode_video(codec: str, count: int = 40) -> list[bytes]:
         frame = av.VideoFrame(160, 120, "yuv420p")
         edge = (i * 4) % 160
         row = bytes([16] * edge + [(i * 7) % 200 + 30] * (160 - edge))
-        for plane, (width, rows, fill) in zip(
-            frame.planes, ((160, 120, row), (80, 60, bytes([128]) * 80), (80, 60, bytes([128]) * 80))
-        ):
+        chroma = bytes([128]) * 80
+        layout = ((160, 120, row), (80, 60, chroma), (80, 60, chroma))
+        for plane, (width, rows, fill) in zip(frame.planes, layout, strict=True):
             line = fill[:width] + bytes(plane.line_size - width)
             plane.update(line * rows)
         frame.pts = i
@@ -224,9 +224,7 @@ class Subscriber:
         for transceiver in self.pc.getTransceivers():
             if not passthrough.tapped(transceiver.receiver):
                 mid = str(transceiver.mid)
-                passthrough.tap_receiver(
-                    transceiver.receiver, self._sink(mid), lambda: None
-                )
+                passthrough.tap_receiver(transceiver.receiver, self._sink(mid), lambda: None)
         for mid in list(self.by_mid):
             if not any(t["mid"] == mid for t in offer["tracks"]):
                 del self.by_mid[mid]

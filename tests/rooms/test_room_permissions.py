@@ -104,6 +104,7 @@ MATRIX: dict[str, tuple[Build, frozenset[str]]] = {
     "breakout.open": (lambda r: {"type": "breakout.open"}, HOSTS),
     "breakout.broadcast": (lambda r: {"type": "breakout.broadcast", "text": "hi"}, HOSTS),
     "breakout.close": (lambda r: {"type": "breakout.close"}, HOSTS),
+    "media.record": (lambda r: {"type": "media.record", "on": True}, HOSTS),
     # These two change the room for good: each role tries them in a room of its own.
     "breakout.create": (lambda r: {"type": "breakout.create", "count": 1}, HOSTS),
 }

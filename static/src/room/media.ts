@@ -4,6 +4,7 @@
 // room channel; aiortc does not trickle ICE, so every SDP waits for gathering to finish.
 
 import { CommandError, type Message } from './connection'
+import { capture, deviceError, preferCodecs } from './devices'
 
 export type Source = 'camera' | 'microphone' | 'screen'
 
@@ -39,7 +40,6 @@ const GRANT: Record<Source, string> = { camera: 'publish_video', microphone: 'pu
 const GATHER_CAP_MS = 2000
 const CONNECT_WITHIN_MS = 15_000
 const DISCONNECTED_GRACE_MS = 4000
-const VIDEO_CODECS = ['video/VP8', 'video/H264']
 
 /** Wait until the peer connection gathered its ICE candidates (capped: aiortc does not trickle). */
 export function gathered(pc: RTCPeerConnection, capMs = GATHER_CAP_MS): Promise<void> {
@@ -128,6 +128,9 @@ export class MediaClient {
   private subTimer = 0
   private freshSub = true
   private subWatched = false
+  // The transport (ICE ufrag + DTLS fingerprint) of the server's last offer, as the server
+  // wrote it: the browser re-serialises remoteDescription (one fingerprint kept of several).
+  private subTransport = ''
   private latestOffer: Message | null = null
   private answering = false
 
@@ -360,7 +363,8 @@ export class MediaClient {
 
   private async answer(offer: Message): Promise<void> {
     let pc = this.sub
-    if (!pc || this.freshSub || transportOf(pc.remoteDescription?.sdp) !== transportOf(offer.sdp)) {
+    const transport = transportOf(offer.sdp)
+    if (!pc || this.freshSub || this.subTransport !== transport) {
       this.unwatchSub()
       pc?.close()
       pc = new RTCPeerConnection()
@@ -384,6 +388,7 @@ export class MediaClient {
     }
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp })
+      this.subTransport = transport
       this.mapTracks(pc, offer.tracks ?? [])
       await pc.setLocalDescription(await pc.createAnswer())
       await gathered(pc)
@@ -407,44 +412,6 @@ export class MediaClient {
     }
     this.handlers.changed()
   }
-}
-
-async function capture(source: Source): Promise<MediaStreamTrack | undefined> {
-  if (source === 'screen') {
-    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false })
-    return stream.getVideoTracks()[0]
-  }
-  const stream = await navigator.mediaDevices.getUserMedia(
-    source === 'camera'
-      ? { video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24, max: 30 } } }
-      : { audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } },
-  )
-  return source === 'camera' ? stream.getVideoTracks()[0] : stream.getAudioTracks()[0]
-}
-
-/** Put the codecs the server forwards (VP8, H.264) first; keep RTX and the rest after. */
-function preferCodecs(transceiver: RTCRtpTransceiver): void {
-  const codecs = RTCRtpSender.getCapabilities?.('video')?.codecs
-  if (!codecs || !transceiver.setCodecPreferences) return
-  const rank = (mime: string): number => {
-    const index = VIDEO_CODECS.indexOf(mime)
-    return index < 0 ? VIDEO_CODECS.length : index
-  }
-  try {
-    transceiver.setCodecPreferences([...codecs].sort((a, b) => rank(a.mimeType) - rank(b.mimeType)))
-  } catch {
-    // the browser's default order still includes VP8
-  }
-}
-
-const NAMES: Record<Source, string> = { camera: 'camera', microphone: 'microphone', screen: 'screen share' }
-
-function deviceError(source: Source, error: unknown): string {
-  const name = error instanceof DOMException ? error.name : ''
-  if (name === 'NotAllowedError') return `The browser did not allow the ${NAMES[source]}.`
-  if (name === 'NotFoundError') return `No ${NAMES[source]} was found.`
-  if (name === 'NotReadableError') return `The ${NAMES[source]} is in use by another program.`
-  return `Could not start the ${NAMES[source]}.`
 }
 
 function publishError(error: unknown): string {

@@ -1,0 +1,211 @@
+"""Room recordings REST: hosts start and stop recording, list recordings, download files."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import FileResponse
+
+from lms.audit.service import audit, audit_now
+from lms.auth import Principal
+from lms.deps import SessionDep
+from lms.errors import Conflict, LmsError, NotFound
+from lms.permissions import Permission, require
+from lms.rooms import access
+from persistence.models import Recording, RecordingFile
+from rooms.recording import AlreadyRecording, NotRecording, RoomRecorder
+
+router = APIRouter(prefix="/api/v1/rooms", tags=["recordings"])
+Member = Annotated[Principal, Depends(require(Permission.ROOMS_READ))]
+Manager = Annotated[Principal, Depends(require(Permission.ROOMS_MANAGE))]
+
+
+class MediaDisabled(LmsError):
+    """This node runs without media (``LIVECLASS_MEDIA_ENABLED=false``)."""
+
+    status, slug, title = 503, "media-unavailable", "Media unavailable"
+
+
+class RecordingFileOut(BaseModel):
+    """One recorded track: a file of its encoded frames."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    track_id: str
+    user_id: uuid.UUID | None
+    source: str
+    kind: str
+    codec: str
+    content_type: str
+    started_at: datetime
+    stopped_at: datetime | None
+    bytes: int
+    duration: float
+    url: str = ""
+
+
+class RecordingOut(BaseModel):
+    """A recording of a room, from start to stop, and its files."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    room_id: uuid.UUID
+    on: bool
+    started_by: uuid.UUID | None
+    stopped_by: uuid.UUID | None
+    started_at: datetime
+    stopped_at: datetime | None
+    files: list[RecordingFileOut]
+
+
+def _recorder(request: Request) -> RoomRecorder:
+    recorder: RoomRecorder | None = getattr(request.app.state, "recorder", None)
+    if recorder is None:
+        raise MediaDisabled("Media is disabled on this server.")
+    return recorder
+
+
+async def _out(session: AsyncSession, recording: Recording) -> RecordingOut:
+    rows = await session.execute(
+        select(RecordingFile)
+        .where(RecordingFile.recording_id == recording.id)
+        .order_by(RecordingFile.started_at)
+    )
+    base = f"/api/v1/rooms/{recording.room_id}/recordings/{recording.id}/files"
+    files = [
+        RecordingFileOut.model_validate(f).model_copy(update={"url": f"{base}/{f.id}"})
+        for f in rows.scalars()
+    ]
+    return RecordingOut(
+        id=recording.id,
+        room_id=recording.room_id,
+        on=recording.stopped_at is None,
+        started_by=recording.started_by,
+        stopped_by=recording.stopped_by,
+        started_at=recording.started_at,
+        stopped_at=recording.stopped_at,
+        files=files,
+    )
+
+
+@router.get("/{room_id}/recordings", summary="The room's recordings and their files")
+async def list_recordings(
+    room_id: uuid.UUID, session: SessionDep, principal: Member
+) -> list[RecordingOut]:
+    """Newest first; hosts (and admins) only."""
+    room = await access.load_room(session, room_id)
+    await access.require_host(session, room, principal)
+    rows = await session.execute(
+        select(Recording).where(Recording.room_id == room.id).order_by(Recording.started_at.desc())
+    )
+    return [await _out(session, r) for r in rows.scalars().all()]
+
+
+@router.post(
+    "/{room_id}/recordings", status_code=status.HTTP_201_CREATED, summary="Start recording"
+)
+async def start_recording(
+    room_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager
+) -> RecordingOut:
+    """Record every published track (present now or published later) until stopped."""
+    room = await access.load_room(session, room_id)
+    await access.require_host(session, room, principal)
+    if room.status == "ended":
+        raise access.RoomGone("This class has ended.")
+    recorder = _recorder(request)
+
+    def note(db: AsyncSession, recording: Recording) -> None:
+        rid = str(recording.id)
+        audit(
+            db, request, "recording.start", target_type="room", target_id=room.id, recording_id=rid
+        )
+
+    try:
+        recording = await recorder.start(
+            str(room.id), by=str(principal.user_id), session=session, note=note
+        )
+    except AlreadyRecording as exc:
+        raise Conflict(exc.message) from None
+    return await _out(session, recording)
+
+
+@router.post("/{room_id}/recordings/{recording_id}/stop", summary="Stop recording")
+async def stop_recording(
+    room_id: uuid.UUID,
+    recording_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+) -> RecordingOut:
+    """Stop the running recording; its files are complete when this returns."""
+    room = await access.load_room(session, room_id)
+    await access.require_host(session, room, principal)
+    recorder = _recorder(request)
+    found = await session.get(Recording, recording_id)
+    if found is None or found.room_id != room.id:
+        raise NotFound("No such recording.")
+
+    def note(db: AsyncSession, recording: Recording) -> None:
+        rid = str(recording.id)
+        audit(
+            db, request, "recording.stop", target_type="room", target_id=room.id, recording_id=rid
+        )
+
+    try:
+        recording = await recorder.stop(
+            str(room.id),
+            by=str(principal.user_id),
+            recording_id=recording_id,
+            session=session,
+            note=note,
+        )
+    except NotRecording:
+        raise Conflict("This recording has stopped already.") from None
+    return await _out(session, recording)
+
+
+@router.get(
+    "/{room_id}/recordings/{recording_id}/files/{file_id}",
+    summary="Download a recorded track",
+    response_class=FileResponse,
+)
+async def download_file(
+    room_id: uuid.UUID,
+    recording_id: uuid.UUID,
+    file_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Member,
+) -> FileResponse:
+    """The file as written (WebM or Matroska), streamed; hosts (and admins) only."""
+    room = await access.load_room(session, room_id)
+    await access.require_host(session, room, principal)
+    row = await session.get(RecordingFile, file_id)
+    recording = await session.get(Recording, recording_id)
+    if row is None or recording is None or row.recording_id != recording_id:
+        raise NotFound("No such recording file.")
+    if recording.room_id != room.id:
+        raise NotFound("No such recording file.")
+    if row.stopped_at is None:
+        raise Conflict("This track is still being recorded.")
+    directory: Path = request.app.state.settings.resolved_recordings_dir
+    path = (directory / row.path).resolve()
+    if not path.is_relative_to(directory) or not path.is_file():
+        raise NotFound("The file is not stored on this server.")
+    await audit_now(
+        session,
+        request,
+        "recording.download",
+        target_type="recording_file",
+        target_id=row.id,
+        room_id=str(room.id),
+        recording_id=str(recording_id),
+    )
+    return FileResponse(path, media_type=row.content_type, filename=path.name)

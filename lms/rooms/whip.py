@@ -1,0 +1,201 @@
+"""WHIP ingest (RFC 9725): a broadcast tool (OBS) streams into a room as a host's camera.
+
+``POST /api/v1/rooms/{id}/whip`` takes an SDP offer (``application/sdp``) with a bearer
+token (an access token, or an API key with ``rooms:manage``, of someone who may host the
+room) and answers ``201`` with the SDP answer and the session's ``Location``; ``DELETE``
+on that URL ends it. aiortc does not trickle ICE, so ``PATCH`` answers 405.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from starlette.responses import Response
+
+from lms.audit.service import audit
+from lms.auth import Principal
+from lms.deps import SessionDep
+from lms.errors import Forbidden, LmsError, NotFound
+from lms.permissions import Permission, require
+from lms.rooms import access
+from media.errors import BadSdp, MediaError, TooManyTracks
+from media.sdp import MAX_SDP_BYTES
+from media.whip import SDP_CONTENT_TYPE, WhipSessions, whip_sources
+from rooms.media import SOURCE_GRANT, MediaSignalling
+from rooms.roles import grants_for
+
+router = APIRouter(prefix="/api/v1/rooms", tags=["whip"])
+Host = Annotated[Principal, Depends(require(Permission.ROOMS_MANAGE))]
+SDP_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {SDP_CONTENT_TYPE: {"schema": {"type": "string"}}},
+    }
+}
+
+
+class UnsupportedMediaType(LmsError):
+    """The request body is not what the endpoint takes."""
+
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class PayloadTooLarge(LmsError):
+    """The SDP offer is larger than any sane offer."""
+
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class BadOffer(LmsError):
+    """The SDP offer cannot be parsed or offers nothing the server can forward."""
+
+    status, slug, title = 400, "bad-sdp", "Bad SDP offer"
+
+
+class IngestRefused(LmsError):
+    """The room forwards as many tracks as it may."""
+
+    status, slug, title = 409, "too-many-tracks", "Too many tracks"
+
+
+class IngestUnavailable(LmsError):
+    """This node runs without media, or is shutting down."""
+
+    status, slug, title = 503, "media-unavailable", "Media unavailable"
+
+
+def _media(request: Request) -> tuple[MediaSignalling, WhipSessions]:
+    media: MediaSignalling | None = request.app.state.media
+    if media is None:
+        raise IngestUnavailable("Media is disabled on this server.")
+    sessions: WhipSessions = request.app.state.whip
+    return media, sessions
+
+
+def _location(room_id: object, session_id: str) -> str:
+    return f"/api/v1/rooms/{room_id}/whip/{session_id}"
+
+
+@router.post(
+    "/{room_id}/whip",
+    status_code=status.HTTP_201_CREATED,
+    summary="WHIP: stream into the room (SDP offer in, SDP answer out)",
+    response_class=Response,
+    openapi_extra=SDP_BODY,
+)
+async def whip_publish(
+    room_id: uuid.UUID, request: Request, session: SessionDep, principal: Host
+) -> Response:
+    """Publish the offer's first video as the caller's camera, first audio as microphone."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != SDP_CONTENT_TYPE:
+        raise UnsupportedMediaType("Send the SDP offer as application/sdp.")
+    room = await access.load_room(session, room_id)
+    role = await access.require_host(session, room, principal)
+    if room.status == "ended":
+        raise access.RoomGone("This class has ended.")
+    body = await _read_offer(request)
+    try:
+        sources = whip_sources(body)
+    except BadSdp as exc:
+        raise BadOffer(exc.message) from None
+    grants = grants_for(role, room.settings)
+    if missing := sorted(s for s in sources.values() if SOURCE_GRANT[s] not in grants):
+        raise Forbidden("Your role in this room may not publish this.", missing=missing)
+    media, sessions = _media(request)
+    await session.commit()  # hold no database lock while ICE and room events run
+    alive = {c for r in media.sfu.rooms.values() for c in r.publishers}
+    sessions.prune(alive)
+    ingest = sessions.create(str(room.id), str(principal.user_id))
+    try:
+        answer, tracks = await media.publish_external(
+            ingest.room_id,
+            user_id=ingest.user_id,
+            conn_id=ingest.conn_id,
+            sdp=body,
+            sources=sources,
+        )
+    except BaseException as exc:
+        sessions.drop(ingest.session_id)
+        if isinstance(exc, BadSdp):
+            raise BadOffer(exc.message) from None
+        if isinstance(exc, TooManyTracks):
+            raise IngestRefused(exc.message) from None
+        if isinstance(exc, MediaError):
+            raise IngestUnavailable(exc.message) from None
+        raise
+    audit(
+        session,
+        request,
+        "whip.start",
+        target_type="room",
+        target_id=room.id,
+        session_id=ingest.session_id,
+        tracks=[t.info() for t in tracks],
+    )
+    await session.commit()
+    location = _location(room.id, ingest.session_id)
+    return Response(
+        answer,
+        status_code=status.HTTP_201_CREATED,
+        media_type=SDP_CONTENT_TYPE,
+        headers={"Location": location},
+    )
+
+
+async def _read_offer(request: Request) -> str:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_SDP_BYTES:
+        raise PayloadTooLarge(f"SDP offers are limited to {MAX_SDP_BYTES} bytes.")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_SDP_BYTES:
+            raise PayloadTooLarge(f"SDP offers are limited to {MAX_SDP_BYTES} bytes.")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadOffer("The SDP offer is not UTF-8 text.") from None
+
+
+@router.delete(
+    "/{room_id}/whip/{session_id}",
+    summary="WHIP: end a stream",
+    response_class=Response,
+)
+async def whip_end(
+    room_id: uuid.UUID, session_id: str, request: Request, session: SessionDep, principal: Host
+) -> Response:
+    """End the ingest: its tracks are unpublished. Its owner or a room host may end it."""
+    room = await access.load_room(session, room_id)
+    media, sessions = _media(request)
+    ingest = sessions.get(str(room.id), session_id)
+    if ingest is None:
+        raise NotFound("No such WHIP session on this server.")
+    if ingest.user_id != str(principal.user_id):
+        await access.require_host(session, room, principal)
+    audit(
+        session,
+        request,
+        "whip.stop",
+        target_type="room",
+        target_id=room.id,
+        session_id=ingest.session_id,
+    )
+    await session.commit()
+    sessions.drop(ingest.session_id)
+    await media.end_external(ingest.room_id, ingest.conn_id)
+    return Response(status_code=status.HTTP_200_OK)
+
+
+@router.patch(
+    "/{room_id}/whip/{session_id}",
+    summary="WHIP: trickle ICE / ICE restart (not supported: 405)",
+    response_class=Response,
+    status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
+)
+async def whip_patch(room_id: uuid.UUID, session_id: str, principal: Host) -> Response:
+    """aiortc gathers every candidate before answering; there is nothing to trickle."""
+    return Response(status_code=status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "DELETE"})

@@ -1,0 +1,71 @@
+"""WHIP ingest (RFC 9725), the media side: which source each m-line of an offer feeds, and
+the node's ingest sessions (a WHIP resource is served by the node that created it).
+
+A WHIP offer names no sources, so they are assigned by kind: the first sending video
+m-line is the camera, the first sending audio m-line the microphone; others stay inactive.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from media.errors import BadSdp
+from media.sdp import offered_media
+
+SDP_CONTENT_TYPE = "application/sdp"
+SOURCE_OF_KIND = {"video": "camera", "audio": "microphone"}
+
+
+def whip_sources(offer: str) -> dict[str, str]:
+    """``{mid: source}`` for a WHIP offer; BadSdp if it sends nothing the SFU forwards."""
+    sources: dict[str, str] = {}
+    for media in offered_media(offer):
+        source = SOURCE_OF_KIND[media.kind]
+        if media.sends and media.codec is not None and source not in sources.values():
+            sources[media.mid] = source
+    if not sources:
+        raise BadSdp("The offer sends no audio or video in VP8, H.264 or Opus.")
+    return sources
+
+
+@dataclass(frozen=True)
+class WhipSession:
+    """One ingest: who streams into which room, under which SFU connection id."""
+
+    session_id: str
+    room_id: str
+    user_id: str
+
+    @property
+    def conn_id(self) -> str:
+        """The SFU's connection id for this ingest (no room connection behind it)."""
+        return f"whip-{self.session_id}"
+
+
+class WhipSessions:
+    """The WHIP sessions this node serves, by session id."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, WhipSession] = {}
+
+    def create(self, room_id: str, user_id: str) -> WhipSession:
+        """A new session with an unguessable id (it becomes part of the resource URL)."""
+        session = WhipSession(secrets.token_urlsafe(16), room_id, user_id)
+        self.sessions[session.session_id] = session
+        return session
+
+    def get(self, room_id: str, session_id: str) -> WhipSession | None:
+        """The session, if it is this room's."""
+        found = self.sessions.get(session_id)
+        return found if found is not None and found.room_id == room_id else None
+
+    def drop(self, session_id: str) -> None:
+        """Forget a session (ended, failed or never started)."""
+        self.sessions.pop(session_id, None)
+
+    def prune(self, alive: set[str]) -> None:
+        """Forget sessions whose publisher is gone (ICE failed, publisher vanished)."""
+        for session_id, session in list(self.sessions.items()):
+            if session.conn_id not in alive:
+                del self.sessions[session_id]
