@@ -15,6 +15,15 @@ class IceServer:
     username: str | None = None
     credential: str | None = None
 
+    def for_browser(self) -> dict[str, object]:
+        """As a WebRTC ``RTCIceServer`` dictionary (sent to browsers in the welcome)."""
+        found: dict[str, object] = {"urls": list(self.urls)}
+        if self.username:
+            found["username"] = self.username
+        if self.credential:
+            found["credential"] = self.credential
+        return found
+
 
 @dataclass(frozen=True)
 class MediaConfig:

@@ -11,8 +11,8 @@ It also bounds what a stalled client costs: the socket's kernel send buffer is f
 `SEND_BUFFER_BYTES` (Linux otherwise grows it up to `tcp_wmem`'s maximum, megabytes), so the
 session's own send queue is what fills up and its slow-consumer close (4008) decides; and the
 close frame is queued even while the transport is paused for back-pressure, so a client that
-resumes reading gets the close code rather than a reset. A connection whose close does not
-complete within uvicorn's close timeout is aborted.
+resumes reading gets the close code rather than a reset (a connection that still holds unsent
+bytes `STALLED_CLOSE_SECONDS` after its close is aborted).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from websockets.http11 import Request
 
 SEND_BUFFER_BYTES = 128 * 1024
 """SO_SNDBUF of each WebSocket socket (Linux doubles it for bookkeeping: 256 KiB)."""
+STALLED_CLOSE_SECONDS = 60.0
+"""How long a closed connection whose client does not read may hold unsent bytes."""
 
 
 class _Inbox:
@@ -229,9 +231,19 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         if self.read_paused:
             self.read_paused = False
             self.transport.resume_reading()
-        self.close_timer = self.loop.call_later(self.close_timeout, self._give_up)
+        deadline = self.loop.time() + STALLED_CLOSE_SECONDS
+        self.close_timer = self.loop.call_later(self.close_timeout, self._end, deadline)
 
-    def _give_up(self) -> None:
+    def _end(self, deadline: float) -> None:
+        # The client has not answered the close. Once everything (close frame included) is
+        # in the kernel, close: it still delivers it all if the client reads later. A client
+        # that never reads would hold our buffer forever: abort at ``deadline``.
         self.close_timer = None
-        if not self.disconnected:
+        if self.disconnected:
+            return
+        if self.transport.get_write_buffer_size() == 0:
+            self.transport.close()
+        elif self.loop.time() >= deadline:
             self.transport.abort()
+        else:
+            self.close_timer = self.loop.call_later(1.0, self._end, deadline)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -100,6 +100,8 @@ class RoomManager:
         self._idle = asyncio.Event()
         self.closing = False
         self.liveness = Liveness(presence or InMemoryPresence(), manager=self)
+        # Called on every node after a room event is applied (the media side hooks in here).
+        self.after_hooks: list[Callable[[LiveRoom, Event], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -244,6 +246,8 @@ class RoomManager:
 
     def _after(self, room: LiveRoom, event: Event) -> None:
         kind = event.get("type")
+        for hook in self.after_hooks:
+            hook(room, event)
         if kind in REFRESHES_PRESENCE:
             self.liveness.touch(room.state.room_id)
         if kind == "participant.removed":

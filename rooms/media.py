@@ -30,7 +30,7 @@ from rooms.messages import (
     MediaUnpublish,
     Message,
 )
-from rooms.roles import Grant, RoomRole
+from rooms.roles import HOST_ROLES, Grant, RoomRole
 from rooms.state import Event
 
 if TYPE_CHECKING:
@@ -64,7 +64,13 @@ class MediaSignalling:
         # More media.* commands, handled elsewhere (media.record: rooms/recording.py).
         self.commands: dict[type[Message], Callable[..., Awaitable[dict[str, Any] | None]]] = {}
         sfu.track_listeners.append(self._on_track)
+        manager.after_hooks.append(self._on_room_event)
         sfu.speaker_listeners.append(self._on_speaker)
+
+    @property
+    def ice_servers(self) -> list[dict[str, object]]:
+        """STUN/TURN servers for browsers (RTCIceServer dicts), sent in the welcome."""
+        return [server.for_browser() for server in self.sfu.config.ice_servers]
 
     # ------------------------------------------------------------------ the room channel
 
@@ -209,6 +215,23 @@ class MediaSignalling:
             if reason == "muted" and by is not None:
                 events.insert(0, media_events.muted(info, by=by, at=at))
         self._spawn(room_id, self._publish(room_id, events))
+
+    def _on_room_event(self, room: LiveRoom, event: Event) -> None:
+        """A host's ``participant.muted`` / ``room.muted_all`` also stops the microphones
+        this node forwards, at once: a muted student is silent for everyone."""
+        kind = event.get("type")
+        if kind not in ("participant.muted", "room.muted_all"):
+            return
+        state = room.state
+        for track in self._tracks(state.room_id, source="microphone"):
+            role = state.role_of(track.user_id)
+            if kind == "participant.muted" and track.user_id != event.get("user_id"):
+                continue
+            if kind == "room.muted_all" and role is not None and role in HOST_ROLES:
+                continue
+            if event.get("by"):
+                self._muted_by[track.track_id] = str(event["by"])
+            self.sfu.unpublish(state.room_id, track, "muted")
 
     def _on_speaker(self, room_id: str, user_id: str, level: float) -> None:
         event = {"type": "media.active_speaker", "user_id": user_id, "level": level}

@@ -385,6 +385,8 @@ class RoomEndpoint:
             "grants": sorted(state.grants(conn.user_id)),
         }
         fields: dict[str, Any] = {"protocol": PROTOCOL_VERSION, "you": you}
+        if self.media is not None:
+            fields["ice_servers"] = self.media.ice_servers
         if since is not None:
             channel = frames.channel(state.room_id)
             history = await self.manager.hub.broker.history(

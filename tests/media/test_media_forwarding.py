@@ -208,6 +208,39 @@ async def test_host_mute_stops_forwarding_for_everyone_and_tells_the_user(
         await close_all(clients)
 
 
+async def test_classroom_mute_controls_silence_microphones_server_side(
+    media_node: Node, people: People
+) -> None:
+    """``participant.mute`` and ``room.mute_all`` (the hosts' everyday buttons) stop the
+    microphones the server forwards, not just a flag in the UI; cameras keep flowing."""
+    _room, clients = await classroom(media_node, people)
+    host, a, b, c = clients
+    sources = {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
+    pub_a = await Publisher.start(a, sources)
+    pub_c = await Publisher.start(c, {"microphone": ("audio/opus", OPUS)})
+    sub = await Subscriber(b).start()
+    try:
+        ids = {t["source"]: t["track_id"] for t in pub_a.reply["tracks"]}
+        mic_c = pub_c.reply["tracks"][0]["track_id"]
+        await sub.frames_of(ids["microphone"], 5)
+        await sub.frames_of(mic_c, 5)
+        await host.ack({"type": "participant.mute", "user_id": a.user_id})
+        gone = await b.next(of("media.track_unpublished", track_id=ids["microphone"]))
+        assert gone["reason"] == "muted"
+        muted = await a.next(of("media.track_muted", track_id=ids["microphone"]))
+        assert muted["by"] == host.user_id
+        await host.ack({"type": "room.mute_all"})
+        gone = await b.next(of("media.track_unpublished", track_id=mic_c))
+        assert gone["reason"] == "muted"
+        seen = len(sub.by_track[ids["camera"]].frames)
+        await sub.frames_of(ids["camera"], seen + 30)  # the camera still flows
+    finally:
+        await sub.close()
+        await pub_a.close()
+        await pub_c.close()
+        await close_all(clients)
+
+
 async def test_grants_decide_what_may_be_published(media_node: Node, people: People) -> None:
     _room, clients = await classroom(media_node, people, "participant", "observer", "presenter")
     _host, a, b, c = clients

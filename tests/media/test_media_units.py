@@ -20,6 +20,7 @@ from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
 from media import passthrough
 from media.audio_level import SpeakerDetector, loudness
+from media.config import parse_ice_servers
 from media.errors import BadSdp
 from media.forwarding import ForwardTrack, FrameQueue
 from media.keyframes import KeyframeThrottle, h264_nal_types, is_keyframe
@@ -212,3 +213,14 @@ def test_the_nat_address_is_announced_next_to_host_candidates() -> None:
     assert announce_public_ip(sdp, "") == sdp
     v6 = "a=candidate:abc 1 udp 2130706431 fd00::2 40000 typ host"
     assert announce_public_ip(v6, "203.0.113.7") == v6
+
+
+def test_ice_servers_reach_browsers_as_rtc_ice_server_dicts() -> None:
+    servers = parse_ice_servers(
+        "stun:stun.example.org:3478", "turn:a.example.org,turns:b.example.org", "u", "p"
+    )
+    assert [s.for_browser() for s in servers] == [
+        {"urls": ["stun:stun.example.org:3478"]},
+        {"urls": ["turn:a.example.org", "turns:b.example.org"], "username": "u", "credential": "p"},
+    ]
+    assert parse_ice_servers("", "", "", "") == []

@@ -105,6 +105,25 @@ MATRIX: dict[str, tuple[Build, frozenset[str]]] = {
     "breakout.broadcast": (lambda r: {"type": "breakout.broadcast", "text": "hi"}, HOSTS),
     "breakout.close": (lambda r: {"type": "breakout.close"}, HOSTS),
     "media.record": (lambda r: {"type": "media.record", "on": True}, HOSTS),
+    # Allowed roles get past the grant check to `bad-sdp` / `not-subscribed` / an ack.
+    "media.publish": (
+        lambda r: {
+            "type": "media.publish",
+            "sdp": "v=0\r\nnot an offer\r\n",
+            "tracks": [{"mid": "0", "source": "camera"}],
+        },
+        TALKERS,
+    ),
+    "media.unpublish": (lambda r: {"type": "media.unpublish", "source": "camera"}, EVERYONE),
+    "media.subscribe": (lambda r: {"type": "media.subscribe"}, EVERYONE),
+    "media.answer": (
+        lambda r: {"type": "media.answer", "sdp": "v=0\r\n", "version": 1},
+        EVERYONE,
+    ),
+    "media.mute": (
+        lambda r: {"type": "media.mute", "user_id": r.target.user_id, "source": "camera"},
+        HOSTS,
+    ),
     # These two change the room for good: each role tries them in a room of its own.
     "breakout.create": (lambda r: {"type": "breakout.create", "count": 1}, HOSTS),
 }

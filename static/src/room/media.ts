@@ -133,6 +133,7 @@ export class MediaClient {
   private subTransport = ''
   private latestOffer: Message | null = null
   private answering = false
+  private iceServers: RTCIceServer[] = []
 
   constructor(
     private readonly signal: Signal,
@@ -140,7 +141,8 @@ export class MediaClient {
   ) {}
 
   /** A welcome arrived: a new room connection means the server has no PCs for us any more. */
-  joined(connId: string, grants: Iterable<string>): void {
+  joined(connId: string, grants: Iterable<string>, iceServers: RTCIceServer[] = []): void {
+    this.iceServers = iceServers
     this.setGrants(grants)
     if (this.closed || connId === this.connId) return
     this.connId = connId
@@ -279,7 +281,7 @@ export class MediaClient {
     this.pub?.close()
     this.pub = null
     if (this.closed || !this.local.size) return true
-    const pc = new RTCPeerConnection()
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers })
     this.pub = pc
     const tracks: { mid: string; source: Source }[] = []
     const transceivers: [RTCRtpTransceiver, Source][] = []
@@ -367,7 +369,7 @@ export class MediaClient {
     if (!pc || this.freshSub || this.subTransport !== transport) {
       this.unwatchSub()
       pc?.close()
-      pc = new RTCPeerConnection()
+      pc = new RTCPeerConnection({ iceServers: this.iceServers })
       this.sub = pc
       this.freshSub = false
       this.subWatched = false

@@ -182,7 +182,7 @@ class RoomView {
     if (!this.layout) this.buildLayout()
     this.openDocs(join)
     this.refreshAll()
-    this.media.joined(this.model.me.conn_id, this.model.grants)
+    this.media.joined(this.model.me.conn_id, this.model.grants, (message.ice_servers ?? []) as RTCIceServer[])
     if (recovering) {
       this.banner.hidden = false
       this.banner.className = 'conn-banner success'
