@@ -43,6 +43,7 @@ from sfukit.clip import FPS, ClipTrack, load_clip  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from liveserver import LiveServer, free_port  # noqa: E402
+from media import passthrough  # noqa: E402
 
 PASSWORD = "bench-password-123"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -106,7 +107,9 @@ class Liveclass:
         self.node.start()
         env = {**os.environ, "LIVECLASS_DATA_DIR": str(self.node.data_dir)}
         cmd = [sys.executable, "-m", "server", "create-admin", "--email", "host@example.org"]
-        subprocess.run([*cmd, "--password", PASSWORD], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [*cmd, "--password", PASSWORD], cwd=ROOT, env=env, check=True, capture_output=True
+        )
         self.http.base_url = httpx.URL(self.node.url)
         self.host = self._login("host@example.org")
         return self
@@ -289,6 +292,31 @@ def start_workers(job: dict[str, Any], workers: int) -> list[subprocess.Popen[st
     return procs
 
 
+def profile(pid: int, label: str, args: argparse.Namespace) -> subprocess.Popen[bytes] | None:
+    """With ``--profile DIR``: py-spy samples the server for the measured window."""
+    if not args.profile:
+        return None
+    out = Path(args.profile) / f"{label}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [
+            "py-spy",
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(args.seconds)),
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def latencies(sent: dict[str, list[float]], arrivals: list[list[Any]]) -> list[float]:
     """Per delivered frame: arrival minus the latest send of the same bytes before it."""
     out = []
@@ -327,7 +355,10 @@ async def run_scenario(
             time.monotonic(),
         )
         workers0 = sum(cpu_seconds(p.pid) for p in procs)
+        spy = profile(server.pid, f"{server.name}-{subscribers}", args)
         await asyncio.sleep(args.seconds)
+        if spy is not None:
+            spy.wait(args.seconds + 30)
         end = time.monotonic()
         cpu = cpu_seconds(server.pid) - cpu0
         workers_cpu = sum(cpu_seconds(p.pid) for p in procs) - workers0
@@ -358,11 +389,39 @@ async def run_scenario(
         "cpu_per_track_second": round(cpu / (subscribers * elapsed), 5),
         "frames_delivered_fraction": round(statistics.mean(frames) / sent_frames, 3),
         "rtp_packet_loss": round(1 - received / expected, 4) if expected else None,
-        "added_latency_ms_p50": percentile(lat, 0.5) if is_ours else None,
-        "added_latency_ms_p99": percentile(lat, 0.99) if is_ours else None,
+        "latency_ms_p50": percentile(lat, 0.5) if is_ours else None,
+        "latency_ms_p99": percentile(lat, 0.99) if is_ours else None,
         "server_rss_mb": round(rss, 1),
         "other_cpu_on_machine": round(max(0.0, busy - cpu - workers_cpu - mine) / elapsed, 3),
     }
+
+
+async def direct_latency(clip: list[bytes], args: argparse.Namespace) -> dict[str, Any]:
+    """The reference path: the publisher straight to one subscriber peer, no server.
+
+    Both ends are the same aiortc code as in the scenarios (its jitter buffer emits a frame
+    when the next one starts), so ``ours - direct`` is what the server adds.
+    """
+    from sfukit.subscribers import Subscriber
+
+    passthrough.install()
+    track = ClipTrack(clip)
+    pub, sub = RTCPeerConnection(), Subscriber()
+    try:
+        vp8_only(pub, track)
+        await pub.setLocalDescription(await pub.createOffer())
+        answer = await sub.answer(pub.localDescription.sdp)
+        await pub.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await asyncio.wait_for(sub.first_frame.wait(), 30)
+        await asyncio.sleep(args.warmup)
+        start = time.monotonic()
+        await asyncio.sleep(args.seconds)
+        report = sub.report(start, time.monotonic())
+    finally:
+        await pub.close()
+        await sub.pc.close()
+    lat = latencies(track.sent, report["arrivals"])
+    return {"latency_ms_p50": percentile(lat, 0.5), "latency_ms_p99": percentile(lat, 0.99)}
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -381,11 +440,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for server in (ours, relay):
                 if server is relay and n > args.baseline_max:
                     continue
+                if args.only and server.name != args.only:
+                    continue
                 figures = await run_scenario(server, n, args, clip)
                 result["runs"].setdefault(str(n), {})[server.name] = figures
                 print(json.dumps({server.name: figures}), file=sys.stderr, flush=True)
+    direct = await direct_latency(clip, args)
+    result["direct_peer_to_peer"] = direct
     for figures in result["runs"].values():
-        if "aiortc_mediarelay" in figures:
+        ours = figures.get("liveclass", {})
+        if ours.get("latency_ms_p50") is not None and direct["latency_ms_p50"] is not None:
+            ours["added_latency_ms_p50"] = round(
+                ours["latency_ms_p50"] - direct["latency_ms_p50"], 2
+            )
+            ours["added_latency_ms_p99"] = round(
+                ours["latency_ms_p99"] - direct["latency_ms_p99"], 2
+            )
+        if "aiortc_mediarelay" in figures and "liveclass" in figures:
             base = figures["aiortc_mediarelay"]["cpu_per_track_second"]
             mine = figures["liveclass"]["cpu_per_track_second"]
             figures["baseline_cpu_per_track_over_ours"] = round(base / mine, 1) if mine else None
@@ -400,6 +471,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--baseline-max", type=int, default=50)
     parser.add_argument("--quick", action="store_true", help="N=5 only, 5 s")
+    parser.add_argument("--only", default="", help="liveclass or aiortc_mediarelay")
+    parser.add_argument("--profile", default="", help="directory for py-spy samples")
     args = parser.parse_args()
     if args.quick:
         args.subscribers, args.seconds, args.warmup = "5", 5.0, 2.0
