@@ -34,6 +34,7 @@ from lms.rooms import recordings as recording_routes
 from lms.rooms import routes as room_routes
 from lms.rooms import whip as whip_routes
 from media.config import MediaConfig, parse_ice_servers
+from media.placement import Timing
 from media.sfu import Sfu
 from media.whip import WhipSessions
 from ops import health, logs, problems
@@ -56,6 +57,7 @@ from rooms import frames
 from rooms.document_service import DocumentService, build_documents
 from rooms.manager import RoomManager
 from rooms.media import MediaSignalling
+from rooms.media_cluster import MediaCluster
 from rooms.recording import RoomRecorder
 from rooms.session import RoomEndpoint, RoomLimits
 from rooms.store import RoomStore
@@ -111,6 +113,16 @@ def build_realtime(settings: Settings, parts: Components) -> Realtime:
     if isinstance(broker, RedisBroker):
         broker.on_reset = manager.on_broker_reset
     media = MediaSignalling(build_sfu(settings), manager) if settings.media_enabled else None
+    if media is not None and settings.redis_url:
+        media.cluster = MediaCluster(
+            media,
+            manager,
+            url=settings.redis_url,
+            node_id=settings.node_id,
+            timing=Timing(settings.media_placement_ttl_seconds),
+            capacity=settings.media_placement_capacity,
+            timeout=settings.media_relay_timeout_seconds,
+        )
     recorder = None
     if media is not None:
         recorder = RoomRecorder(
@@ -246,6 +258,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
             await migrate.upgrade(parts.engine)
         live.committer.start()
         live.rooms.liveness.start()
+        if live.media is not None:
+            await live.media.start()
         logger.info("liveclass node started", extra={"node_id": settings.node_id})
         yield
         readiness.draining = True

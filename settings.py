@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     media_turn_credential: str = ""
     media_max_tracks_per_room: int = Field(default=50, ge=1, le=10_000)
     media_ice_timeout_seconds: float = Field(default=20.0, ge=1.0, le=300.0)
+    # Media placement across nodes (with Redis): registry TTL, this node's share, relay wait
+    media_placement_ttl_seconds: float = Field(default=10.0, ge=1.0, le=300.0)
+    media_placement_capacity: float = Field(default=1.0, ge=0.0, le=1000.0)
+    media_relay_timeout_seconds: float = Field(default=10.0, ge=0.5, le=120.0)
     recordings_dir: Path | None = None  # default: <data_dir>/recordings
 
     # Database

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from media.errors import MediaError
 from ops.problems import ProblemError
 
 
@@ -59,3 +60,33 @@ class TooManyRequests(LmsError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class UnsupportedMediaType(LmsError):
+    """The request body is not of a type the endpoint takes."""
+
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class MediaRefused(LmsError):
+    """A media request the SFU refused (WHIP, recordings), typed by its ``MediaError`` code.
+
+    ``bad-sdp`` is the client's fault (400), ``too-many-tracks`` the room's state (409); any
+    other code means this node cannot serve media now (503 ``media-unavailable``).
+    """
+
+    PROBLEMS = {
+        "bad-sdp": (400, "bad-sdp", "Bad SDP offer"),
+        "too-many-tracks": (409, "too-many-tracks", "Too many tracks"),
+    }
+    UNAVAILABLE = (503, "media-unavailable", "Media unavailable")
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.status, self.slug, self.title = self.PROBLEMS.get(code, self.UNAVAILABLE)
+
+    @classmethod
+    def of(cls, error: MediaError) -> MediaRefused:
+        """The problem for a media error raised by the SFU."""
+        return cls(error.code, error.message)

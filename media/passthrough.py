@@ -13,15 +13,21 @@ from __future__ import annotations
 import inspect
 import queue
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiortc import RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver
-from aiortc.jitterbuffer import JitterFrame
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpreceiver import TimestampMapper
 from aiortc.rtp import RtpPacket
 
+from media.jitter import EagerJitterBuffer
+
 QUEUE_ATTR = "_RTCRtpReceiver__decoder_queue"
+JITTER_ATTR = "_RTCRtpReceiver__jitter_buffer"
+MAPPER_ATTR = "_RTCRtpReceiver__timestamp_mapper"
 STARTED_ATTR = "_RTCRtpReceiver__started"
 FrameSink = Callable[[RTCRtpCodecParameters, JitterFrame], None]
 PacketHook = Callable[[RtpPacket], None]
@@ -34,10 +40,19 @@ _original_worker: Callable[..., None] | None = None
 class FrameTap(queue.Queue[Any]):
     """Stands in for a receiver's decoder queue: frames go to ``sink``, ``None`` to ``on_end``."""
 
-    def __init__(self, sink: FrameSink, on_end: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        sink: FrameSink,
+        on_end: Callable[[], None],
+        *,
+        backlog: deque[JitterFrame] | None = None,
+        mapper: TimestampMapper | None = None,
+    ) -> None:
         super().__init__()
         self._sink = sink
         self._on_end = on_end
+        self._backlog = backlog if backlog is not None else deque()
+        self._mapper = mapper
         self.ended = False
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
@@ -50,6 +65,10 @@ class FrameTap(queue.Queue[Any]):
         if not self.ended:
             codec, frame = item
             self._sink(codec, frame)
+            while self._backlog and self._mapper is not None and not self.ended:
+                more = self._backlog.popleft()  # frames a late packet completed as well
+                more.timestamp = self._mapper.map(more.timestamp)
+                self._sink(codec, more)
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         """Never blocks: should an unwrapped decoder worker ever read it, it ends at once."""
@@ -88,8 +107,17 @@ def check_internals() -> None:
     ):
         if not callable(getattr(cls, name, None)):
             raise RuntimeError(f"aiortc {cls.__name__}.{name} is gone")
+    probe = JitterBuffer(capacity=4, prefetch=0, is_video=True)
+    for name in ("_origin", "_packets", "_capacity", "_is_video", "remove"):
+        if not hasattr(probe, name):
+            raise RuntimeError(f"aiortc JitterBuffer.{name} is gone")
     source = inspect.getsource(RTCRtpReceiver)
-    for needle in ("self.__decoder_queue.put((codec, encoded_frame))", "target=decoder_worker"):
+    for needle in (
+        "self.__decoder_queue.put((codec, encoded_frame))",
+        "target=decoder_worker",
+        "self.__jitter_buffer.add(packet)",
+        "self.__timestamp_mapper.map(",
+    ):
         if needle not in source:
             raise RuntimeError(f"aiortc RTCRtpReceiver no longer does {needle!r}")
 
@@ -97,9 +125,14 @@ def check_internals() -> None:
 def tap_receiver(receiver: RTCRtpReceiver, sink: FrameSink, on_end: Callable[[], None]) -> None:
     """Route ``receiver``'s encoded frames to ``sink``; must run before it starts receiving."""
     install()
-    if not hasattr(receiver, QUEUE_ATTR) or getattr(receiver, STARTED_ATTR, True):
+    private = (QUEUE_ATTR, JITTER_ATTR, MAPPER_ATTR)
+    if not all(hasattr(receiver, a) for a in private) or getattr(receiver, STARTED_ATTR, True):
         raise RuntimeError("receiver already started or aiortc internals changed")
-    setattr(receiver, QUEUE_ATTR, FrameTap(sink, on_end))
+    stock: JitterBuffer = getattr(receiver, JITTER_ATTR)
+    jitter = EagerJitterBuffer(stock.capacity, is_video=stock._is_video)
+    setattr(receiver, JITTER_ATTR, jitter)
+    mapper = getattr(receiver, MAPPER_ATTR)
+    setattr(receiver, QUEUE_ATTR, FrameTap(sink, on_end, backlog=jitter.ready, mapper=mapper))
 
 
 def tapped(receiver: RTCRtpReceiver) -> bool:

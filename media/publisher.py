@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -23,8 +21,7 @@ from media.errors import BadSdp
 from media.forwarding import ForwardTrack, FrameQueue, PacketStream
 from media.keyframes import KeyframeThrottle, is_keyframe
 from media.sdp import SOURCE_KIND, announce_public_ip, check_sources, offered_media, preferences
-
-logger = logging.getLogger("liveclass.media")
+from media.watch import ConnectionWatch
 
 
 class PublishedTrack:
@@ -174,9 +171,13 @@ class Publisher:
         self.config = config
         self.pc = RTCPeerConnection(config.rtc_configuration())
         self.tracks: dict[str, PublishedTrack] = {}  # by source
-        self._on_failed = on_failed
-        self._timer: asyncio.TimerHandle | None = None
         self.closed = False
+        self._watch = ConnectionWatch(
+            self.pc,
+            conn_id=conn_id,
+            timeout=config.ice_timeout,
+            on_failed=lambda: on_failed(self),
+        )
 
     async def start(self, offer: str, sources: dict[str, str]) -> str:
         """Apply the client's offer, tap its tracks, return the SDP answer."""
@@ -212,34 +213,15 @@ class Publisher:
             tapped = [t for t in self.tracks.values() if t.receiver is transceiver.receiver]
             if tapped and transceiver._codecs:
                 tapped[0].codec = transceiver._codecs[0]  # the payload type the client sends
-        self.pc.on("connectionstatechange", self._state_changed)
-        self._timer = asyncio.get_running_loop().call_later(
-            self.config.ice_timeout, self._check_connected
-        )
+        self._watch.start()
         local = self.pc.localDescription
         return announce_public_ip(local.sdp, self.config.public_ip)
-
-    def _state_changed(self) -> None:
-        if self.pc.connectionState == "connected" and self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        elif self.pc.connectionState in ("failed", "closed") and not self.closed:
-            self._on_failed(self)
-
-    def _check_connected(self) -> None:
-        self._timer = None
-        if self.pc.connectionState != "connected" and not self.closed:
-            logger.info("publisher ICE did not complete", extra={"conn_id": self.conn_id})
-            self._on_failed(self)
 
     async def close(self) -> None:
         """End every track and close the peer connection (sockets, tasks)."""
         if self.closed:
             return
         self.closed = True
-        if self._timer is not None:
-            self._timer.cancel()
         for track in self.tracks.values():
             track.end()
-        with contextlib.suppress(Exception):
-            await self.pc.close()
+        await self._watch.close()

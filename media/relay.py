@@ -151,7 +151,7 @@ def decode(raw: bytes) -> Message:
         op_type = OPS.get(_text(found, "op"))
         if op_type is None:
             raise RelayDecodeError("unknown operation")
-        values = {f.name: found.get(f.name) for f in fields(op_type)}
+        values: dict[str, Any] = {f.name: found.get(f.name) for f in fields(op_type)}
         for name, value in values.items():
             _check(op_type, name, value)
         return Request(_text(found, "id"), _text(found, "origin"), op_type(**values))

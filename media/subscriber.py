@@ -8,7 +8,6 @@ of tracks changes, the server renegotiates with a new offer (``version`` + 1).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from media.errors import BadSdp, StaleOffer
 from media.forwarding import ForwardTrack
 from media.publisher import PublishedTrack
 from media.sdp import announce_public_ip, codec_key, preferences
+from media.watch import ConnectionWatch
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -72,18 +72,20 @@ class Subscriber:
         self.closed = False
         self._send = send
         self._visible = visible
-        self._on_failed = on_failed
         self._lock = asyncio.Lock()
-        self._timer: asyncio.TimerHandle | None = None
-        self.pc.on("connectionstatechange", self._state_changed)
+        self._watch = ConnectionWatch(
+            self.pc,
+            conn_id=conn_id,
+            timeout=config.ice_timeout,
+            on_failed=lambda: on_failed(self),
+            on_connected=self._connected,
+        )
 
     async def start(self) -> None:
         """Open with one audio (Opus) and one video (VP8) slot, then offer what is published."""
         for kind in ("audio", "video"):
             self._add_slot(CODECS[kind][0])
-        self._timer = asyncio.get_running_loop().call_later(
-            self.config.ice_timeout, self._check_connected
-        )
+        self._watch.start()
         await self.update()
 
     def _add_slot(self, codec: RTCRtpCodecParameters) -> Slot:
@@ -161,32 +163,17 @@ class Subscriber:
         if dirty:
             await self.update()
 
-    def _state_changed(self) -> None:
-        state = self.pc.connectionState
-        if state == "connected":
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            for slot in self.slots:  # a keyframe for everything as soon as media can flow
-                if slot.current is not None:
-                    slot.track.restart()
-                    slot.current.request_keyframe()
-        elif state in ("failed", "closed") and not self.closed:
-            self._on_failed(self)
-
-    def _check_connected(self) -> None:
-        self._timer = None
-        if self.pc.connectionState != "connected" and not self.closed:
-            self._on_failed(self)
+    def _connected(self) -> None:
+        for slot in self.slots:  # a keyframe for everything as soon as media can flow
+            if slot.current is not None:
+                slot.track.restart()
+                slot.current.request_keyframe()
 
     async def close(self) -> None:
         """Stop forwarding to this connection and close its peer connection."""
         if self.closed:
             return
         self.closed = True
-        if self._timer is not None:
-            self._timer.cancel()
         for slot in self.slots:
             slot.carry(None)
-        with contextlib.suppress(Exception):
-            await self.pc.close()
+        await self._watch.close()

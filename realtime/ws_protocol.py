@@ -26,6 +26,7 @@ from asyncio import BaseTransport
 from typing import Any
 
 from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 
@@ -205,6 +206,10 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         if message["type"] == "websocket.close" and self._may_close_now():
             self._close_now(message.get("code", 1000), message.get("reason", "") or "")
             return
+        if message["type"] == "websocket.send" and self.close_sent:
+            # e.g. the keepalive timed out first: the socket is gone, not an app error
+            # (uvicorn raises RuntimeError, which sessions log as a failure).
+            raise ClientDisconnected()
         await super().send(message)
         if message["type"] == "websocket.accept" and self.handshake_complete:
             del self.response  # sent; only the handshake reads it

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from media.errors import MediaError, NotSubscribed
 from media.publisher import PublishedTrack
+from media.relay import Answer, Leave, Mute, Op, Publish, Subscribe, Unpublish
 from media.sfu import Sfu
+from media.subscriber import Send
 from rooms import frames, media_events
 from rooms.errors import Rejected, RoomError, forbidden, not_found
 from rooms.manager import RoomManager, now_utc
@@ -35,6 +37,7 @@ from rooms.state import Event
 
 if TYPE_CHECKING:
     from rooms.manager import LiveRoom
+    from rooms.media_cluster import MediaCluster
     from rooms.session import RoomConnection
 
 logger = logging.getLogger("liveclass.media")
@@ -63,6 +66,8 @@ class MediaSignalling:
         self._external: set[str] = set()  # connection ids of WHIP-style publishers
         # More media.* commands, handled elsewhere (media.record: rooms/recording.py).
         self.commands: dict[type[Message], Callable[..., Awaitable[dict[str, Any] | None]]] = {}
+        # Several nodes (Redis): each room's SFU lives on one node (rooms/media_cluster.py).
+        self.cluster: MediaCluster | None = None
         sfu.track_listeners.append(self._on_track)
         manager.after_hooks.append(self._on_room_event)
         sfu.speaker_listeners.append(self._on_speaker)
@@ -104,35 +109,18 @@ class MediaSignalling:
             for spec in message.tracks:
                 if SOURCE_GRANT[spec.source] not in grants:
                     raise forbidden(f"publish {spec.source}")
-            answer, tracks = await self.sfu.publish(
-                room_id,
-                user_id=conn.user_id,
-                conn_id=conn.conn_id,
-                sdp=message.sdp,
-                sources={spec.mid: spec.source for spec in message.tracks},
-            )
-            await self.flush(room_id)
-            return {"sdp": answer, "tracks": [t.info() for t in tracks]}
+            sources: dict[str, str] = {spec.mid: spec.source for spec in message.tracks}
+            op: Op = Publish(room_id, conn.user_id, conn.conn_id, message.sdp, sources)
+            return await self.execute(op, conn)
         if isinstance(message, MediaUnpublish):
-            for track in self._tracks(room_id, conn_id=conn.conn_id, source=message.source):
-                self.sfu.unpublish(room_id, track, "unpublished")
-            await self.flush(room_id)
-            return {}
+            return await self.execute(Unpublish(room_id, conn.conn_id, message.source), conn)
         if isinstance(message, MediaSubscribe):
             conn.send(frames.message("ack", ref=message.ref))
-
-            def send(offer: dict[str, Any]) -> None:
-                conn.send(frames.message("media.offer", **offer))
-
-            await self.sfu.subscribe(room_id, conn_id=conn.conn_id, send=send)
+            await self.execute(Subscribe(room_id, conn.conn_id), conn)
             return None
         if isinstance(message, MediaAnswer):
-            media_room = self.sfu.room(room_id)
-            subscriber = media_room.subscribers.get(conn.conn_id) if media_room else None
-            if subscriber is None:
-                raise NotSubscribed("Send media.subscribe first.")
-            await subscriber.answer(message.version, message.sdp)
-            return {}
+            op = Answer(room_id, conn.conn_id, message.version, message.sdp)
+            return await self.execute(op, conn)
         if isinstance(message, MediaMute):
             return await self._mute(conn, room, message)
         if (command := self.commands.get(type(message))) is not None:
@@ -149,12 +137,56 @@ class MediaSignalling:
             raise not_found("participant")
         if state.role_of(target) == RoomRole.HOST and state.role_of(conn.user_id) != RoomRole.HOST:
             raise forbidden("act on the host")
-        tracks = self._tracks(state.room_id, user_id=target, source=message.source)
-        for track in tracks:
-            self._muted_by[track.track_id] = conn.user_id
-            self.sfu.unpublish(state.room_id, track, "muted")
-        await self.flush(state.room_id)
-        return {"muted": [t.track_id for t in tracks]}
+        op = Mute(state.room_id, target, message.source, by=conn.user_id)
+        return await self.execute(op, conn) or {}
+
+    # ------------------------------------------------------------------ operations
+
+    async def execute(self, op: Op, conn: RoomConnection) -> dict[str, Any] | None:
+        """Run an authorized operation here, or on the room's owner node in a cluster."""
+        if self.cluster is not None:
+            return await self.cluster.execute(op, conn)
+
+        def send(offer: dict[str, Any]) -> None:
+            conn.send(frames.message("media.offer", **offer))
+
+        return await self.local(op, send)
+
+    async def local(self, op: Op, send: Send | None = None) -> dict[str, Any]:
+        """Run an operation on this node's SFU (``send`` takes a subscriber's offers)."""
+        room_id = op.room_id
+        if isinstance(op, Publish):
+            answer, tracks = await self.sfu.publish(
+                room_id, user_id=op.user_id, conn_id=op.conn_id, sdp=op.sdp, sources=op.sources
+            )
+            await self.flush(room_id)
+            return {"sdp": answer, "tracks": [t.info() for t in tracks]}
+        if isinstance(op, Unpublish):
+            for track in self._tracks(room_id, conn_id=op.conn_id, source=op.source):
+                self.sfu.unpublish(room_id, track, "unpublished")
+            await self.flush(room_id)
+            return {}
+        if isinstance(op, Subscribe):
+            assert send is not None
+            await self.sfu.subscribe(room_id, conn_id=op.conn_id, send=send)
+            return {}
+        if isinstance(op, Answer):
+            media_room = self.sfu.room(room_id)
+            subscriber = media_room.subscribers.get(op.conn_id) if media_room else None
+            if subscriber is None:
+                raise NotSubscribed("Send media.subscribe first.")
+            await subscriber.answer(op.version, op.sdp)
+            return {}
+        if isinstance(op, Mute):
+            tracks = self._tracks(room_id, user_id=op.user_id, source=op.source)
+            for track in tracks:
+                self._muted_by[track.track_id] = op.by
+                self.sfu.unpublish(room_id, track, "muted")
+            await self.flush(room_id)
+            return {"muted": [t.track_id for t in tracks]}
+        await self.sfu.leave(room_id, op.conn_id)
+        await self.flush(room_id)
+        return {}
 
     def _tracks(
         self, room_id: str, *, source: str, conn_id: str | None = None, user_id: str | None = None
@@ -172,9 +204,7 @@ class MediaSignalling:
 
     async def leave(self, conn: RoomConnection, room: LiveRoom) -> None:
         """The connection ended: close its peer connections, announce its tracks gone."""
-        room_id = room.state.room_id
-        await self.sfu.leave(room_id, conn.conn_id)
-        await self.flush(room_id)
+        await self.execute(Leave(room.state.room_id, conn.conn_id), conn)
 
     # ------------------------------------------------------------------ external publishers
 
@@ -268,9 +298,19 @@ class MediaSignalling:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
 
+    async def start(self) -> None:
+        """Join the cluster's media placement, if there is one."""
+        if self.cluster is not None:
+            await self.cluster.start()
+
     async def close(self) -> None:
-        """Close the SFU and publish what its closing announced."""
+        """Close the SFU and publish what its closing announced (in a cluster: stop taking
+        rooms first, and tell the nodes holding relayed connections to reconnect after)."""
+        if self.cluster is not None:
+            await self.cluster.stop_placing()
         await self.sfu.close()
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
+        if self.cluster is not None:
+            await self.cluster.close()

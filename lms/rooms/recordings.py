@@ -16,21 +16,16 @@ from starlette.responses import FileResponse
 from lms.audit.service import audit, audit_now
 from lms.auth import Principal
 from lms.deps import SessionDep
-from lms.errors import Conflict, LmsError, NotFound
+from lms.errors import Conflict, MediaRefused, NotFound
 from lms.permissions import Permission, require
 from lms.rooms import access
-from persistence.models import Recording, RecordingFile
-from rooms.recording import AlreadyRecording, NotRecording, RoomRecorder
+from media.errors import MediaUnavailable
+from persistence.models import Recording, RecordingFile, Room
+from rooms.recording import AlreadyRecording, Note, NotRecording, RoomRecorder
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["recordings"])
 Member = Annotated[Principal, Depends(require(Permission.ROOMS_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.ROOMS_MANAGE))]
-
-
-class MediaDisabled(LmsError):
-    """This node runs without media (``LIVECLASS_MEDIA_ENABLED=false``)."""
-
-    status, slug, title = 503, "media-unavailable", "Media unavailable"
 
 
 class RecordingFileOut(BaseModel):
@@ -68,8 +63,18 @@ class RecordingOut(BaseModel):
 def _recorder(request: Request) -> RoomRecorder:
     recorder: RoomRecorder | None = getattr(request.app.state, "recorder", None)
     if recorder is None:
-        raise MediaDisabled("Media is disabled on this server.")
+        raise MediaRefused.of(MediaUnavailable("Media is disabled on this server."))
     return recorder
+
+
+def _noting(request: Request, room: Room, action: str) -> Note:
+    """The recorder's ``note`` callback: audit ``action`` in the recorder's transaction."""
+
+    def note(db: AsyncSession, recording: Recording) -> None:
+        rid = str(recording.id)
+        audit(db, request, action, target_type="room", target_id=room.id, recording_id=rid)
+
+    return note
 
 
 async def _out(session: AsyncSession, recording: Recording) -> RecordingOut:
@@ -120,16 +125,12 @@ async def start_recording(
     if room.status == "ended":
         raise access.RoomGone("This class has ended.")
     recorder = _recorder(request)
-
-    def note(db: AsyncSession, recording: Recording) -> None:
-        rid = str(recording.id)
-        audit(
-            db, request, "recording.start", target_type="room", target_id=room.id, recording_id=rid
-        )
-
     try:
         recording = await recorder.start(
-            str(room.id), by=str(principal.user_id), session=session, note=note
+            str(room.id),
+            by=str(principal.user_id),
+            session=session,
+            note=_noting(request, room, "recording.start"),
         )
     except AlreadyRecording as exc:
         raise Conflict(exc.message) from None
@@ -151,20 +152,13 @@ async def stop_recording(
     found = await session.get(Recording, recording_id)
     if found is None or found.room_id != room.id:
         raise NotFound("No such recording.")
-
-    def note(db: AsyncSession, recording: Recording) -> None:
-        rid = str(recording.id)
-        audit(
-            db, request, "recording.stop", target_type="room", target_id=room.id, recording_id=rid
-        )
-
     try:
         recording = await recorder.stop(
             str(room.id),
             by=str(principal.user_id),
             recording_id=recording_id,
             session=session,
-            note=note,
+            note=_noting(request, room, "recording.stop"),
         )
     except NotRecording:
         raise Conflict("This recording has stopped already.") from None
@@ -189,9 +183,8 @@ async def download_file(
     await access.require_host(session, room, principal)
     row = await session.get(RecordingFile, file_id)
     recording = await session.get(Recording, recording_id)
-    if row is None or recording is None or row.recording_id != recording_id:
-        raise NotFound("No such recording file.")
-    if recording.room_id != room.id:
+    mismatch = recording is None or recording.room_id != room.id
+    if row is None or mismatch or row.recording_id != recording_id:
         raise NotFound("No such recording file.")
     if row.stopped_at is None:
         raise Conflict("This track is still being recorded.")

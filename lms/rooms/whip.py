@@ -12,17 +12,19 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from lms.audit.service import audit
 from lms.auth import Principal
 from lms.deps import SessionDep
-from lms.errors import Forbidden, LmsError, NotFound
+from lms.errors import Forbidden, MediaRefused, NotFound, UnsupportedMediaType
 from lms.permissions import Permission, require
 from lms.rooms import access
-from media.errors import BadSdp, MediaError, TooManyTracks
+from media.errors import BadSdp, MediaError, MediaUnavailable
 from media.sdp import MAX_SDP_BYTES
 from media.whip import SDP_CONTENT_TYPE, WhipSessions, whip_sources
+from ops.limits import BodyTooLarge
 from rooms.media import SOURCE_GRANT, MediaSignalling
 from rooms.roles import grants_for
 
@@ -36,40 +38,10 @@ SDP_BODY = {
 }
 
 
-class UnsupportedMediaType(LmsError):
-    """The request body is not what the endpoint takes."""
-
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
-
-
-class PayloadTooLarge(LmsError):
-    """The SDP offer is larger than any sane offer."""
-
-    status, slug, title = 413, "payload-too-large", "Payload too large"
-
-
-class BadOffer(LmsError):
-    """The SDP offer cannot be parsed or offers nothing the server can forward."""
-
-    status, slug, title = 400, "bad-sdp", "Bad SDP offer"
-
-
-class IngestRefused(LmsError):
-    """The room forwards as many tracks as it may."""
-
-    status, slug, title = 409, "too-many-tracks", "Too many tracks"
-
-
-class IngestUnavailable(LmsError):
-    """This node runs without media, or is shutting down."""
-
-    status, slug, title = 503, "media-unavailable", "Media unavailable"
-
-
 def _media(request: Request) -> tuple[MediaSignalling, WhipSessions]:
     media: MediaSignalling | None = request.app.state.media
     if media is None:
-        raise IngestUnavailable("Media is disabled on this server.")
+        raise MediaRefused.of(MediaUnavailable("Media is disabled on this server."))
     sessions: WhipSessions = request.app.state.whip
     return media, sessions
 
@@ -96,11 +68,11 @@ async def whip_publish(
     role = await access.require_host(session, room, principal)
     if room.status == "ended":
         raise access.RoomGone("This class has ended.")
-    body = await _read_offer(request)
     try:
+        body = await _read_offer(request)
         sources = whip_sources(body)
-    except BadSdp as exc:
-        raise BadOffer(exc.message) from None
+    except MediaError as exc:
+        raise MediaRefused.of(exc) from None
     grants = grants_for(role, room.settings)
     if missing := sorted(s for s in sources.values() if SOURCE_GRANT[s] not in grants):
         raise Forbidden("Your role in this room may not publish this.", missing=missing)
@@ -119,12 +91,8 @@ async def whip_publish(
         )
     except BaseException as exc:
         sessions.drop(ingest.session_id)
-        if isinstance(exc, BadSdp):
-            raise BadOffer(exc.message) from None
-        if isinstance(exc, TooManyTracks):
-            raise IngestRefused(exc.message) from None
         if isinstance(exc, MediaError):
-            raise IngestUnavailable(exc.message) from None
+            raise MediaRefused.of(exc) from None
         raise
     audit(
         session,
@@ -146,18 +114,19 @@ async def whip_publish(
 
 
 async def _read_offer(request: Request) -> str:
+    """The offer's text; 413 past ``MAX_SDP_BYTES`` (declared or streamed), BadSdp if not UTF-8."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_SDP_BYTES:
-        raise PayloadTooLarge(f"SDP offers are limited to {MAX_SDP_BYTES} bytes.")
+        raise BodyTooLarge(MAX_SDP_BYTES)
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_SDP_BYTES:
-            raise PayloadTooLarge(f"SDP offers are limited to {MAX_SDP_BYTES} bytes.")
+            raise BodyTooLarge(MAX_SDP_BYTES)
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
-        raise BadOffer("The SDP offer is not UTF-8 text.") from None
+        raise BadSdp("The SDP offer is not UTF-8 text.") from None
 
 
 @router.delete(
@@ -198,4 +167,4 @@ async def whip_end(
 )
 async def whip_patch(room_id: uuid.UUID, session_id: str, principal: Host) -> Response:
     """aiortc gathers every candidate before answering; there is nothing to trickle."""
-    return Response(status_code=status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "DELETE"})
+    raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "DELETE"})

@@ -14,7 +14,8 @@ import asyncio
 import fractions
 import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpSender,
+    RTCRtpTransceiver,
     RTCSessionDescription,
 )
 from aiortc.codecs.h264 import H264Encoder
@@ -32,7 +34,18 @@ from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from media import passthrough
 from media.keyframes import is_keyframe
-from roomclient import TIMEOUT, NodeLike, RoomClient, of
+from roomclient import (
+    TIMEOUT,
+    NodeLike,
+    Person,
+    RoomClient,
+    admin,
+    close_all,
+    create_room,
+    invite,
+    of,
+    rest,
+)
 
 VIDEO_TIME_BASE = fractions.Fraction(1, 90_000)
 AUDIO_TIME_BASE = fractions.Fraction(1, 48_000)
@@ -141,6 +154,17 @@ def capability(mime: str) -> list[RTCRtpCodecCapability]:
     return [c for c in caps if c.mimeType.lower() == mime.lower()][:1]
 
 
+def send_frames(
+    pc: RTCPeerConnection, mime: str, frames: list[bytes]
+) -> tuple[LoopTrack, RTCRtpTransceiver]:
+    """A sendonly transceiver on ``pc`` looping ``frames`` in ``mime`` (PLIs restart it)."""
+    track = LoopTrack(mime.split("/")[0], frames)
+    transceiver = pc.addTransceiver(track, direction="sendonly")
+    transceiver.setCodecPreferences(capability(mime))
+    passthrough.bridge_keyframe_requests(transceiver.sender, track.keyframe_requested)
+    return track, transceiver
+
+
 @dataclass
 class Publisher:
     """A client's publisher peer connection sending ``LoopTrack``s."""
@@ -158,12 +182,7 @@ class Publisher:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         tracks, mids = {}, {}
         for source, (mime, frames) in sources.items():
-            track = LoopTrack(mime.split("/")[0], frames)
-            transceiver = pc.addTransceiver(track, direction="sendonly")
-            transceiver.setCodecPreferences(capability(mime))
-            passthrough.bridge_keyframe_requests(transceiver.sender, track.keyframe_requested)
-            tracks[source] = track
-            mids[source] = transceiver
+            tracks[source], mids[source] = send_frames(pc, mime, frames)
         await pc.setLocalDescription(await pc.createOffer())
         specs = [{"mid": t.mid, "source": s} for s, t in mids.items()]
         reply = await client.request(
@@ -269,7 +288,58 @@ class Subscriber:
         await self.pc.close()
 
 
+# ------------------------------------------------------------------ a class with media
+
+
+@dataclass
+class Classroom:
+    """A room with its people connected; peers opened through it are closed at the end."""
+
+    room: str
+    clients: list[RoomClient]
+    peers: list[Publisher | Subscriber] = field(default_factory=list)
+
+    async def publish(
+        self, client: RoomClient, sources: dict[str, tuple[str, list[bytes]]]
+    ) -> Publisher:
+        """``Publisher.start`` for ``client``, closed with the class."""
+        publisher = await Publisher.start(client, sources)
+        self.peers.append(publisher)
+        return publisher
+
+    async def subscribe(self, client: RoomClient) -> Subscriber:
+        """A started ``Subscriber`` for ``client``, closed with the class."""
+        subscriber = await Subscriber(client).start()
+        self.peers.append(subscriber)
+        return subscriber
+
+
+@asynccontextmanager
+async def classroom(
+    node: NodeLike, host: Person, guests: list[Person], roles: tuple[str, ...] = ()
+) -> AsyncIterator[Classroom]:
+    """A new room of ``host``; ``guests`` invited (as ``roles``, else participants), all in it."""
+    room = await create_room(node, host)
+    for person, role in zip(guests, roles or ("participant",) * len(guests), strict=True):
+        await invite(node, host, room, person, role)
+    clients = [await RoomClient.enter(node, p, room) for p in (host, *guests)]
+    opened = Classroom(room, clients)
+    try:
+        yield opened
+    finally:
+        for peer in opened.peers:
+            await peer.close()
+        await close_all(clients)
+
+
 # ------------------------------------------------------------------ the server's side
+
+
+async def audit_events(node: NodeLike, **params: str) -> list[dict[str, Any]]:
+    """The audit records matching ``params`` (as the node's admin reads them)."""
+    found = await rest(node, admin(node), "GET", "/api/v1/audit-events", params=params)
+    assert found.status_code == 200, found.text
+    return list(found.json()["items"])
 
 
 def media_gauges(node: NodeLike) -> dict[str, float]:

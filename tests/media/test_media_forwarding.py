@@ -11,8 +11,8 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from mediapeers import (
     Publisher,
-    Subscriber,
     ToneTrack,
+    classroom,
     encode_opus,
     encode_video,
     eventually,
@@ -23,7 +23,7 @@ from mediapeers import (
 
 from conftest import Node, start_node
 from media.keyframes import is_keyframe
-from roomclient import Person, RoomClient, close_all, create_room, invite, of, register
+from roomclient import Person, RoomClient, close_all, of, register
 
 MAX_TRACKS = 6
 VP8 = encode_video("vp8")
@@ -51,6 +51,10 @@ class People:
     b: Person
     c: Person
 
+    @property
+    def guests(self) -> list[Person]:
+        return [self.a, self.b, self.c]
+
 
 @pytest.fixture(scope="module")
 def people(media_node: Node) -> People:
@@ -62,26 +66,16 @@ def people(media_node: Node) -> People:
     )
 
 
-async def classroom(node: Node, people: People, *roles: str) -> tuple[str, list[RoomClient]]:
-    room = await create_room(node, people.host)
-    others = (people.a, people.b, people.c)
-    for person, role in zip(others, roles or ("participant",) * 3, strict=False):
-        await invite(node, people.host, room, person, role)
-    clients = [await RoomClient.enter(node, p, room) for p in (people.host, *others)]
-    return room, clients
-
-
 async def test_frames_are_forwarded_byte_for_byte_without_decoding(
     media_node: Node, people: People
 ) -> None:
-    room, clients = await classroom(media_node, people)
-    host, a, b, c = clients
-    subs = [await Subscriber(x).start() for x in (b, c)]
-    pub_host = await Publisher.start(
-        host, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
-    )
-    pub_a = await Publisher.start(a, {"camera": ("video/H264", H264)})
-    try:
+    async with classroom(media_node, people.host, people.guests) as cls:
+        host, a, b, c = cls.clients
+        subs = [await cls.subscribe(x) for x in (b, c)]
+        pub_host = await cls.publish(
+            host, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
+        )
+        pub_a = await cls.publish(a, {"camera": ("video/H264", H264)})
         tracks = {t["source"] + t["user_id"]: t for t in pub_host.reply["tracks"]}
         vp8_id = tracks["camera" + host.user_id]["track_id"]
         opus_id = tracks["microphone" + host.user_id]["track_id"]
@@ -108,48 +102,38 @@ async def test_frames_are_forwarded_byte_for_byte_without_decoding(
         assert gauges["decoders_skipped"] >= 3
         assert gauges["decoders_started"] == 0, "the server decoded media"
         # Everyone was told, and a late joiner finds the tracks in the welcome snapshot.
-        for client in clients:
+        for client in cls.clients:
             await client.next(of("media.track_published", track_id=h264_id))
-        late = await RoomClient.enter(media_node, people.a, room)
+        late = await RoomClient.enter(media_node, people.a, cls.room)
         assert {t["track_id"] for t in late.snapshot["media"]["tracks"]} == set(expected)
         await late.close()
-    finally:
-        for peer in (pub_host, pub_a, *subs):
-            await peer.close()
-        await close_all(clients)
 
 
 async def test_a_late_subscriber_gets_a_keyframe_because_the_server_asked(
     media_node: Node, people: People
 ) -> None:
-    _room, clients = await classroom(media_node, people)
-    host, _a, b, _c = clients
-    pub = await Publisher.start(host, {"camera": ("video/VP8", VP8)})
-    track_id = pub.reply["tracks"][0]["track_id"]
-    camera = pub.tracks["camera"]
-    try:
+    async with classroom(media_node, people.host, people.guests) as cls:
+        host, _a, b, _c = cls.clients
+        pub = await cls.publish(host, {"camera": ("video/VP8", VP8)})
+        track_id = pub.reply["tracks"][0]["track_id"]
+        camera = pub.tracks["camera"]
         await eventually(lambda: camera.sent > len(VP8) + 5, "the keyframe to be long gone")
         plis_before = camera.plis
-        sub = await Subscriber(b).start()
+        sub = await cls.subscribe(b)
         frames = await sub.frames_of(track_id, 5)
         assert is_keyframe("vp8", frames[0])
         assert camera.plis > plis_before, "no PLI reached the publisher"
-        await sub.close()
-    finally:
-        await pub.close()
-        await close_all(clients)
 
 
 async def test_renegotiation_reuses_transceivers_and_ignores_stale_answers(
     media_node: Node, people: People
 ) -> None:
-    _room, clients = await classroom(media_node, people)
-    host, a, _b, _c = clients
-    sub = await Subscriber(a).start()
-    try:
+    async with classroom(media_node, people.host, people.guests) as cls:
+        host, a, _b, _c = cls.clients
+        sub = await cls.subscribe(a)
         await eventually(lambda: len(sub.offers) >= 1, "the first offer")
         assert sub.offers[0]["tracks"] == []
-        pub = await Publisher.start(host, {"camera": ("video/VP8", VP8)})
+        pub = await cls.publish(host, {"camera": ("video/VP8", VP8)})
         first = pub.reply["tracks"][0]
         await sub.frames_of(first["track_id"], 3)
         mid = sub.by_track[first["track_id"]].info["mid"]
@@ -157,7 +141,7 @@ async def test_renegotiation_reuses_transceivers_and_ignores_stale_answers(
         await a.next(of("media.track_unpublished", track_id=first["track_id"]))
         await eventually(lambda: sub.offers[-1]["tracks"] == [], "an offer without the track")
         await pub.close()
-        pub = await Publisher.start(host, {"camera": ("video/VP8", VP8)})
+        pub = await cls.publish(host, {"camera": ("video/VP8", VP8)})
         second = pub.reply["tracks"][0]
         await sub.frames_of(second["track_id"], 3)
         assert sub.by_track[second["track_id"]].info["mid"] == mid, "transceiver not reused"
@@ -165,22 +149,17 @@ async def test_renegotiation_reuses_transceivers_and_ignores_stale_answers(
         assert versions == sorted(versions) and len(versions) >= 4
         stale = {"type": "media.answer", "sdp": "v=0\r\n", "version": versions[0]}
         await a.error(stale, "stale-offer")
-        await pub.close()
-    finally:
-        await sub.close()
-        await close_all(clients)
 
 
 async def test_host_mute_stops_forwarding_for_everyone_and_tells_the_user(
     media_node: Node, people: People
 ) -> None:
-    _room, clients = await classroom(media_node, people)
-    host, a, b, c = clients
-    pub = await Publisher.start(
-        a, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
-    )
-    sub = await Subscriber(b).start()
-    try:
+    async with classroom(media_node, people.host, people.guests) as cls:
+        host, a, b, c = cls.clients
+        pub = await cls.publish(
+            a, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
+        )
+        sub = await cls.subscribe(b)
         ids = {t["source"]: t["track_id"] for t in pub.reply["tracks"]}
         await sub.frames_of(ids["microphone"], 10)
         await c.error(
@@ -202,10 +181,6 @@ async def test_host_mute_stops_forwarding_for_everyone_and_tells_the_user(
         await sub.frames_of(ids["camera"], seen + 30)  # the camera still flows…
         assert len(sub.by_track[ids["microphone"]].frames) == heard  # …the microphone not
         assert pub.tracks["microphone"].sent > 0
-    finally:
-        await sub.close()
-        await pub.close()
-        await close_all(clients)
 
 
 async def test_classroom_mute_controls_silence_microphones_server_side(
@@ -213,13 +188,12 @@ async def test_classroom_mute_controls_silence_microphones_server_side(
 ) -> None:
     """``participant.mute`` and ``room.mute_all`` (the hosts' everyday buttons) stop the
     microphones the server forwards, not just a flag in the UI; cameras keep flowing."""
-    _room, clients = await classroom(media_node, people)
-    host, a, b, c = clients
-    sources = {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
-    pub_a = await Publisher.start(a, sources)
-    pub_c = await Publisher.start(c, {"microphone": ("audio/opus", OPUS)})
-    sub = await Subscriber(b).start()
-    try:
+    async with classroom(media_node, people.host, people.guests) as cls:
+        host, a, b, c = cls.clients
+        sources = {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
+        pub_a = await cls.publish(a, sources)
+        pub_c = await cls.publish(c, {"microphone": ("audio/opus", OPUS)})
+        sub = await cls.subscribe(b)
         ids = {t["source"]: t["track_id"] for t in pub_a.reply["tracks"]}
         mic_c = pub_c.reply["tracks"][0]["track_id"]
         await sub.frames_of(ids["microphone"], 5)
@@ -234,37 +208,28 @@ async def test_classroom_mute_controls_silence_microphones_server_side(
         assert gone["reason"] == "muted"
         seen = len(sub.by_track[ids["camera"]].frames)
         await sub.frames_of(ids["camera"], seen + 30)  # the camera still flows
-    finally:
-        await sub.close()
-        await pub_a.close()
-        await pub_c.close()
-        await close_all(clients)
 
 
 async def test_grants_decide_what_may_be_published(media_node: Node, people: People) -> None:
-    _room, clients = await classroom(media_node, people, "participant", "observer", "presenter")
-    _host, a, b, c = clients
-    try:
+    roles = ("participant", "observer", "presenter")
+    async with classroom(media_node, people.host, people.guests, roles) as cls:
+        _host, a, b, c = cls.clients
         for client, source in ((a, "screen"), (b, "camera"), (b, "microphone")):
             mime, frames = ("audio/opus", OPUS) if source == "microphone" else ("video/VP8", VP8)
             pub, reply = await Publisher.offer(client, {source: (mime, frames)})
             assert reply["type"] == "error" and reply["code"] == "forbidden", reply
             await pub.close()
-        pub = await Publisher.start(c, {"screen": ("video/VP8", VP8)})  # presenters share
-        await pub.close()
-    finally:
-        await close_all(clients)
+        await cls.publish(c, {"screen": ("video/VP8", VP8)})  # presenters share
 
 
 async def test_bad_sdp_and_too_many_tracks_leave_others_unaffected(
     media_node: Node, people: People
 ) -> None:
-    _room, clients = await classroom(media_node, people)
-    host, a, b, c = clients
-    pub = await Publisher.start(host, {"camera": ("video/VP8", VP8)})
-    sub = await Subscriber(b).start()
-    track_id = pub.reply["tracks"][0]["track_id"]
-    try:
+    async with classroom(media_node, people.host, people.guests) as cls:
+        host, a, b, c = cls.clients
+        pub = await cls.publish(host, {"camera": ("video/VP8", VP8)})
+        sub = await cls.subscribe(b)
+        track_id = pub.reply["tracks"][0]["track_id"]
         await sub.frames_of(track_id, 5)
         bad = [
             {"sdp": "this is not sdp", "tracks": [{"mid": "0", "source": "camera"}]},
@@ -293,19 +258,14 @@ async def test_bad_sdp_and_too_many_tracks_leave_others_unaffected(
         seen = len(sub.by_track[track_id].frames)
         await sub.frames_of(track_id, seen + 10)  # the host's video kept flowing
         await host.ack({"type": "chat.send", "text": "still here"})
-    finally:
-        await sub.close()
-        await pub.close()
-        await close_all(clients)
 
 
 async def test_a_vanishing_publisher_is_unpublished(media_node: Node, people: People) -> None:
-    _room, clients = await classroom(media_node, people)
-    host, a, b, _c = clients
-    sub = await Subscriber(host).start()
-    pub_a = await Publisher.start(a, {"camera": ("video/VP8", VP8)})
-    pub_b = await Publisher.start(b, {"camera": ("video/VP8", VP8)})
-    try:
+    async with classroom(media_node, people.host, people.guests) as cls:
+        host, a, b, _c = cls.clients
+        sub = await cls.subscribe(host)
+        pub_a = await cls.publish(a, {"camera": ("video/VP8", VP8)})
+        pub_b = await cls.publish(b, {"camera": ("video/VP8", VP8)})
         gone_a = pub_a.reply["tracks"][0]["track_id"]
         gone_b = pub_b.reply["tracks"][0]["track_id"]
         await sub.frames_of(gone_a, 3)
@@ -327,33 +287,28 @@ async def test_a_vanishing_publisher_is_unpublished(media_node: Node, people: Pe
         failed = await host.next(of("media.track_unpublished", track_id=never))
         assert failed["reason"] == "failed"
         await silent.close()
-    finally:
-        await sub.close()
-        await pub_a.close()
-        await close_all(clients)
 
 
 async def test_active_speaker_from_audio_levels(media_node: Node, people: People) -> None:
-    _room, clients = await classroom(media_node, people)
-    host, a, _b, _c = clients
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    transceiver = pc.addTransceiver(ToneTrack(), direction="sendonly")
-    await pc.setLocalDescription(await pc.createOffer())
-    reply = await a.ack(
-        {
-            "type": "media.publish",
-            "sdp": pc.localDescription.sdp,
-            "tracks": [{"mid": transceiver.mid, "source": "microphone"}],
-        }
-    )
-    await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
-    try:
-        speaker = await host.next(of("media.active_speaker", user_id=a.user_id))
-        assert 0 < speaker["level"] <= 1
-        assert "seq" not in speaker  # volatile
-    finally:
-        await pc.close()
-        await close_all(clients)
+    async with classroom(media_node, people.host, people.guests) as cls:
+        host, a, _b, _c = cls.clients
+        transceiver = pc.addTransceiver(ToneTrack(), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        reply = await a.ack(
+            {
+                "type": "media.publish",
+                "sdp": pc.localDescription.sdp,
+                "tracks": [{"mid": transceiver.mid, "source": "microphone"}],
+            }
+        )
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+            speaker = await host.next(of("media.active_speaker", user_id=a.user_id))
+            assert 0 < speaker["level"] <= 1
+            assert "seq" not in speaker  # volatile
+        finally:
+            await pc.close()
 
 
 async def test_teardown_leaves_no_peer_connections_tasks_or_sockets(
@@ -363,22 +318,18 @@ async def test_teardown_leaves_no_peer_connections_tasks_or_sockets(
     await eventually(lambda: media_gauges(media_node)["peer_connections"] == 0, "a quiet node")
     before = media_gauges(media_node)
     sockets_before = udp_sockets(pid)
-    _room, clients = await classroom(media_node, people)
-    host, a, b, c = clients
-    pubs = [
-        await Publisher.start(x, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)})
-        for x in (host, a)
-    ]
-    subs = [await Subscriber(x).start() for x in (b, c)]
-    track_id = pubs[0].reply["tracks"][0]["track_id"]
-    for sub in subs:
-        await sub.frames_of(track_id, 3)
-    during = media_gauges(media_node)
-    assert during["peer_connections"] == 4
-    assert udp_sockets(pid) > sockets_before
-    await close_all(clients)
-    for peer in (*pubs, *subs):
-        await peer.close()
+    async with classroom(media_node, people.host, people.guests) as cls:
+        host, a, b, c = cls.clients
+        both = {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
+        pubs = [await cls.publish(x, both) for x in (host, a)]
+        subs = [await cls.subscribe(x) for x in (b, c)]
+        track_id = pubs[0].reply["tracks"][0]["track_id"]
+        for sub in subs:
+            await sub.frames_of(track_id, 3)
+        during = media_gauges(media_node)
+        assert during["peer_connections"] == 4
+        assert udp_sockets(pid) > sockets_before
+        await close_all(cls.clients)  # the room connections end first, then the peers
 
     def clean() -> bool:
         now = media_gauges(media_node)

@@ -7,22 +7,20 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import av
 import pytest
-from mediapeers import Publisher, Subscriber, encode_opus, encode_video, h264_as_received
+from mediapeers import audit_events, classroom, encode_opus, encode_video, h264_as_received
 
-from conftest import PASSWORD, Node, start_node
+from conftest import PASSWORD, Node
 from media.keyframes import is_keyframe
 from roomclient import (
     TIMEOUT,
     Person,
     RoomClient,
     admin,
-    close_all,
     create_room,
     invite,
     of,
@@ -35,13 +33,6 @@ H264 = encode_video("h264")
 OPUS = encode_opus()
 
 
-@pytest.fixture(scope="module")
-def rec_node(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Node]:
-    yield from start_node(tmp_path_factory.mktemp("recording"), "sqlite", request)
-
-
 @dataclass
 class People:
     host: Person
@@ -52,23 +43,14 @@ class People:
 
 
 @pytest.fixture(scope="module")
-def people(rec_node: Node) -> People:
+def people(sqlite_node: Node) -> People:
     return People(
-        register(rec_node, "instructor"),
-        register(rec_node),
-        register(rec_node),
-        register(rec_node),
-        register(rec_node),
+        register(sqlite_node, "instructor"),
+        register(sqlite_node),
+        register(sqlite_node),
+        register(sqlite_node),
+        register(sqlite_node),
     )
-
-
-async def classroom(node: Node, people: People) -> tuple[str, list[RoomClient]]:
-    room = await create_room(node, people.host)
-    for person in (people.student, people.viewer):
-        await invite(node, people.host, room, person, "participant")
-    clients = [await RoomClient.enter(node, p, room) for p in (people.host, people.student)]
-    clients.append(await RoomClient.enter(node, people.viewer, room))
-    return room, clients
 
 
 def demux(data: bytes) -> tuple[dict[str, Any], list[bytes]]:
@@ -95,35 +77,36 @@ def annexb(sample: bytes) -> bytes:
     return out
 
 
-async def test_recording_writes_the_sent_frames_unchanged(rec_node: Node, people: People) -> None:
-    room, clients = await classroom(rec_node, people)
-    host, _student, viewer = clients
-    watcher = await Subscriber(viewer).start()
-    pub_host = await Publisher.start(
-        host, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
-    )
-    pub_student: Publisher | None = None
-    try:
+async def test_recording_writes_the_sent_frames_unchanged(
+    sqlite_node: Node, people: People
+) -> None:
+    async with classroom(sqlite_node, people.host, [people.student, people.viewer]) as cls:
+        room, clients = cls.room, cls.clients
+        host, _student, viewer = clients
+        watcher = await cls.subscribe(viewer)
+        pub_host = await cls.publish(
+            host, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
+        )
         started = await host.ack({"type": "media.record", "on": True})
         recording_id = started["recording_id"]
         for client in clients:
             event = await client.next(of("media.recording", on=True))
             assert event["recording_id"] == recording_id and event["by"] == host.user_id
-        late = await RoomClient.enter(rec_node, people.viewer, room)
+        late = await RoomClient.enter(sqlite_node, people.viewer, room)
         assert late.snapshot["media"]["recording"]["recording_id"] == recording_id
         await late.close()
         # A track published while recording is recorded too.
-        await invite(rec_node, people.host, room, people.speaker, "participant")
-        speaker = await RoomClient.enter(rec_node, people.speaker, room)
+        await invite(sqlite_node, people.host, room, people.speaker, "participant")
+        speaker = await RoomClient.enter(sqlite_node, people.speaker, room)
         clients.append(speaker)
-        pub_student = await Publisher.start(speaker, {"camera": ("video/H264", H264)})
+        pub_student = await cls.publish(speaker, {"camera": ("video/H264", H264)})
         tracks = {t["source"]: t["track_id"] for t in pub_host.reply["tracks"]}
         tracks["student"] = pub_student.reply["tracks"][0]["track_id"]
         for track_id in tracks.values():
             await watcher.frames_of(track_id, 60)  # the server has had plenty of frames
 
         stopped = await rest(
-            rec_node, people.host, "POST", f"/api/v1/rooms/{room}/recordings/{recording_id}/stop"
+            sqlite_node, people.host, "POST", f"/api/v1/rooms/{room}/recordings/{recording_id}/stop"
         )
         assert stopped.status_code == 200, stopped.text
         body = stopped.json()
@@ -131,7 +114,7 @@ async def test_recording_writes_the_sent_frames_unchanged(rec_node: Node, people
         for client in clients:
             await client.next(of("media.recording", on=False, recording_id=recording_id))
 
-        listed = await rest(rec_node, people.host, "GET", f"/api/v1/rooms/{room}/recordings")
+        listed = await rest(sqlite_node, people.host, "GET", f"/api/v1/rooms/{room}/recordings")
         assert listed.status_code == 200, listed.text
         (recording,) = listed.json()
         assert recording["id"] == recording_id and recording["stopped_at"]
@@ -146,7 +129,7 @@ async def test_recording_writes_the_sent_frames_unchanged(rec_node: Node, people
             "camera",
             "video",
         )
-        got = await rest(rec_node, people.host, "GET", camera["url"])
+        got = await rest(sqlite_node, people.host, "GET", camera["url"])
         assert got.status_code == 200, got.text
         assert got.headers["content-type"] == "video/webm"
         assert len(got.content) == camera["bytes"]
@@ -156,7 +139,7 @@ async def test_recording_writes_the_sent_frames_unchanged(rec_node: Node, people
         assert len(packets) >= 60 and set(packets) <= set(VP8), "VP8 frames changed"
 
         mic = files[tracks["microphone"]]
-        got = await rest(rec_node, people.host, "GET", mic["url"])
+        got = await rest(sqlite_node, people.host, "GET", mic["url"])
         assert got.headers["content-type"] == "audio/webm"
         facts, packets = demux(got.content)
         assert (facts["type"], facts["codec"]) == ("audio", "opus")
@@ -164,7 +147,7 @@ async def test_recording_writes_the_sent_frames_unchanged(rec_node: Node, people
 
         h264 = files[tracks["student"]]
         assert h264["user_id"] == people.speaker.user_id
-        got = await rest(rec_node, people.host, "GET", h264["url"])
+        got = await rest(sqlite_node, people.host, "GET", h264["url"])
         assert got.headers["content-type"] == "video/x-matroska"
         facts, packets = demux(got.content)
         assert facts == {"type": "video", "codec": "h264", "width": 160, "height": 120}
@@ -173,112 +156,88 @@ async def test_recording_writes_the_sent_frames_unchanged(rec_node: Node, people
         assert is_keyframe("h264", annexb(packets[0]))
 
         # Erasing the speaker's account deletes their recorded track, file and row.
-        folder = rec_node.server.data_dir / "recordings" / room / recording_id
+        folder = sqlite_node.server.data_dir / "recordings" / room / recording_id
         assert len(list(folder.glob(f"{people.speaker.user_id}-camera-*.mkv"))) == 1
         erased = await rest(
-            rec_node, people.speaker, "DELETE", "/api/v1/users/me", json={"password": PASSWORD}
+            sqlite_node, people.speaker, "DELETE", "/api/v1/users/me", json={"password": PASSWORD}
         )
         assert erased.status_code == 204, erased.text
         assert not list(folder.glob(f"{people.speaker.user_id}-*"))
-        assert (await rest(rec_node, people.host, "GET", h264["url"])).status_code == 404
-        listed = await rest(rec_node, people.host, "GET", f"/api/v1/rooms/{room}/recordings")
+        assert (await rest(sqlite_node, people.host, "GET", h264["url"])).status_code == 404
+        listed = await rest(sqlite_node, people.host, "GET", f"/api/v1/rooms/{room}/recordings")
         assert {f["track_id"] for f in listed.json()[0]["files"]} == {
             tracks["camera"],
             tracks["microphone"],
         }
 
-        events = await rest(
-            rec_node,
-            admin(rec_node),
-            "GET",
-            "/api/v1/audit-events",
-            params={"action_prefix": "recording.", "target_id": room},
-        )
-        actions = [e["action"] for e in events.json()["items"]]
+        events = await audit_events(sqlite_node, action_prefix="recording.", target_id=room)
+        actions = [e["action"] for e in events]
         assert sorted(set(actions)) == ["recording.start", "recording.stop"]
-        downloads = await rest(
-            rec_node,
-            admin(rec_node),
-            "GET",
-            "/api/v1/audit-events",
-            params={"action": "recording.download", "actor_id": people.host.user_id},
+        downloads = await audit_events(
+            sqlite_node, action="recording.download", actor_id=people.host.user_id
         )
-        downloaded = {e["target_id"] for e in downloads.json()["items"]}
+        downloaded = {e["target_id"] for e in downloads}
         assert downloaded >= {camera["id"], mic["id"], h264["id"]}
-    finally:
-        for peer in (pub_host, pub_student, watcher):
-            if peer is not None:
-                await peer.close()
-        await close_all(clients)
 
 
-async def test_only_hosts_record_list_and_download(rec_node: Node, people: People) -> None:
-    room, clients = await classroom(rec_node, people)
-    host, student, _viewer = clients
-    base = f"/api/v1/rooms/{room}/recordings"
-    publisher = await Publisher.start(host, {"camera": ("video/VP8", VP8)})
-    try:
+async def test_only_hosts_record_list_and_download(sqlite_node: Node, people: People) -> None:
+    async with classroom(sqlite_node, people.host, [people.student, people.viewer]) as cls:
+        room = cls.room
+        host, student, _viewer = cls.clients
+        base = f"/api/v1/rooms/{room}/recordings"
+        await cls.publish(host, {"camera": ("video/VP8", VP8)})
         # Non-hosts may not start it, over REST or the room channel.
-        assert (await rest(rec_node, people.student, "POST", base)).status_code == 403
-        assert (await rest(rec_node, people.outsider, "POST", base)).status_code == 404
-        assert (await rest(rec_node, None, "POST", base)).status_code == 401
+        assert (await rest(sqlite_node, people.student, "POST", base)).status_code == 403
+        assert (await rest(sqlite_node, people.outsider, "POST", base)).status_code == 404
+        assert (await rest(sqlite_node, None, "POST", base)).status_code == 401
         await student.error({"type": "media.record", "on": True}, "forbidden")
         await student.error({"type": "media.record", "on": "yes"}, "invalid-message")
 
-        started = await rest(rec_node, people.host, "POST", base)
+        started = await rest(sqlite_node, people.host, "POST", base)
         assert started.status_code == 201, started.text
         recording_id = started.json()["id"]
         assert started.json()["on"] is True
-        assert (await rest(rec_node, people.host, "POST", base)).status_code == 409
+        assert (await rest(sqlite_node, people.host, "POST", base)).status_code == 409
         await host.error({"type": "media.record", "on": True}, "already-recording")
         await student.next(of("media.recording", on=True))
 
         # The host's camera is being written; its file is not downloadable before the stop.
-        camera = await listed_file(rec_node, people.host, base)
-        assert (await rest(rec_node, people.host, "GET", camera["url"])).status_code == 409
+        camera = await listed_file(sqlite_node, people.host, base)
+        assert (await rest(sqlite_node, people.host, "GET", camera["url"])).status_code == 409
 
         stopped = await host.ack({"type": "media.record", "on": False})
         assert stopped["recording_id"] == recording_id
         await student.next(of("media.recording", on=False))
         assert (
-            await rest(rec_node, people.host, "POST", f"{base}/{recording_id}/stop")
+            await rest(sqlite_node, people.host, "POST", f"{base}/{recording_id}/stop")
         ).status_code == 409
         await host.error({"type": "media.record", "on": False}, "not-recording")
         missing = f"{base}/00000000-0000-0000-0000-000000000000/stop"
-        assert (await rest(rec_node, people.host, "POST", missing)).status_code == 404
+        assert (await rest(sqlite_node, people.host, "POST", missing)).status_code == 404
 
-        camera = await listed_file(rec_node, people.host, base)
+        camera = await listed_file(sqlite_node, people.host, base)
         for person, expected in ((people.student, 403), (people.outsider, 404)):
-            assert (await rest(rec_node, person, "GET", base)).status_code == expected
-            assert (await rest(rec_node, person, "GET", camera["url"])).status_code == expected
-            stop = await rest(rec_node, person, "POST", f"{base}/{recording_id}/stop")
+            assert (await rest(sqlite_node, person, "GET", base)).status_code == expected
+            assert (await rest(sqlite_node, person, "GET", camera["url"])).status_code == expected
+            stop = await rest(sqlite_node, person, "POST", f"{base}/{recording_id}/stop")
             assert stop.status_code == expected
-        assert (await rest(rec_node, None, "GET", camera["url"])).status_code == 401
+        assert (await rest(sqlite_node, None, "GET", camera["url"])).status_code == 401
         # Admins see every room's recordings.
-        boss = admin(rec_node)
-        assert (await rest(rec_node, boss, "GET", base)).status_code == 200
-        got = await rest(rec_node, boss, "GET", camera["url"])
+        boss = admin(sqlite_node)
+        assert (await rest(sqlite_node, boss, "GET", base)).status_code == 200
+        got = await rest(sqlite_node, boss, "GET", camera["url"])
         assert got.status_code == 200 and got.content[:4] == b"\x1a\x45\xdf\xa3"  # EBML
         # A file of another room is not found through this room.
-        other = await create_room(rec_node, people.host)
+        other = await create_room(sqlite_node, people.host)
         wrong = camera["url"].replace(room, other)
-        assert (await rest(rec_node, people.host, "GET", wrong)).status_code == 404
+        assert (await rest(sqlite_node, people.host, "GET", wrong)).status_code == 404
 
         # The privacy export lists the recorded tracks of the person recorded.
-        export = await rest(rec_node, people.host, "GET", "/api/v1/users/me/export")
+        export = await rest(sqlite_node, people.host, "GET", "/api/v1/users/me/export")
         assert camera["id"] in {f["id"] for f in export.json()["recordings"]}
-        audited = await rest(
-            rec_node,
-            admin(rec_node),
-            "GET",
-            "/api/v1/audit-events",
-            params={"action_prefix": "recording.", "target_id": room},
-        )
-        vias = {(e["action"], e["detail"].get("via")) for e in audited.json()["items"]}
+        audited = await audit_events(sqlite_node, action_prefix="recording.", target_id=room)
+        vias = {(e["action"], e["detail"].get("via")) for e in audited}
         assert vias == {("recording.start", None), ("recording.stop", "room-channel")}
-    finally:
-        await publisher.close()
-        await close_all(clients)
 
 
 async def listed_file(node: Node, person: Person, base: str) -> dict[str, Any]:

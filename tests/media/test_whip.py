@@ -4,28 +4,19 @@ subscribers get the very frames sent, DELETE ends it; bad requests get clear err
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from mediapeers import LoopTrack, Subscriber, capability, encode_opus, encode_video
+from mediapeers import LoopTrack, Subscriber, audit_events, encode_opus, encode_video, send_frames
 
-from conftest import Node, start_node
-from media import passthrough
+from conftest import Node
 from media.sdp import MAX_SDP_BYTES
-from roomclient import Person, RoomClient, admin, close_all, create_room, invite, of, register, rest
+from roomclient import Person, RoomClient, close_all, create_room, invite, of, register, rest
 
 VP8 = encode_video("vp8")
 OPUS = encode_opus()
 SDP = {"Content-Type": "application/sdp"}
-
-
-@pytest.fixture(scope="module")
-def whip_node(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Node]:
-    yield from start_node(tmp_path_factory.mktemp("whip"), "sqlite", request)
 
 
 @dataclass
@@ -36,8 +27,8 @@ class People:
 
 
 @pytest.fixture(scope="module")
-def people(whip_node: Node) -> People:
-    return People(register(whip_node, "instructor"), register(whip_node), register(whip_node))
+def people(sqlite_node: Node) -> People:
+    return People(register(sqlite_node, "instructor"), register(sqlite_node), register(sqlite_node))
 
 
 class WhipClient:
@@ -47,11 +38,7 @@ class WhipClient:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.tracks: dict[str, LoopTrack] = {}
         for kind, (mime, frames) in sources.items():
-            track = LoopTrack(kind, frames)
-            transceiver = self.pc.addTransceiver(track, direction="sendonly")
-            transceiver.setCodecPreferences(capability(mime))
-            passthrough.bridge_keyframe_requests(transceiver.sender, track.keyframe_requested)
-            self.tracks[kind] = track
+            self.tracks[kind], _ = send_frames(self.pc, mime, frames)
 
     async def offer(self) -> str:
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -77,18 +64,18 @@ async def api_key(node: Node, person: Person, scopes: list[str]) -> str:
 
 
 async def test_whip_stream_appears_as_the_instructors_camera(
-    whip_node: Node, people: People
+    sqlite_node: Node, people: People
 ) -> None:
-    room = await create_room(whip_node, people.host)
-    await invite(whip_node, people.host, room, people.student, "participant")
-    student = await RoomClient.enter(whip_node, people.student, room)
+    room = await create_room(sqlite_node, people.host)
+    await invite(sqlite_node, people.host, room, people.student, "participant")
+    student = await RoomClient.enter(sqlite_node, people.student, room)
     watcher = await Subscriber(student).start()
     obs = WhipClient({"video": ("video/VP8", VP8), "audio": ("audio/opus", OPUS)})
     try:
-        key = await api_key(whip_node, people.host, ["rooms:manage"])
+        key = await api_key(sqlite_node, people.host, ["rooms:manage"])
         offer = await obs.offer()
         created = await rest(
-            whip_node,
+            sqlite_node,
             None,
             "POST",
             f"/api/v1/rooms/{room}/whip",
@@ -107,7 +94,7 @@ async def test_whip_stream_appears_as_the_instructors_camera(
             assert event["user_id"] == people.host.user_id and event.get("external") is True
             published[source] = event["track_id"]
         assert {published["camera"]: "video", published["microphone"]: "audio"} == {
-            t["track_id"]: t["kind"] for t in (await _snapshot_tracks(whip_node, people, room))
+            t["track_id"]: t["kind"] for t in (await _snapshot_tracks(sqlite_node, people, room))
         }
         video = await watcher.frames_of(published["camera"], 30)
         assert set(video) <= set(VP8), "the server changed the frames"
@@ -115,25 +102,19 @@ async def test_whip_stream_appears_as_the_instructors_camera(
         assert set(audio) <= set(OPUS)
 
         # Only its owner or a host ends it; PATCH (trickle ICE) is not supported.
-        other = await rest(whip_node, people.student, "DELETE", location)
+        other = await rest(sqlite_node, people.student, "DELETE", location)
         assert other.status_code == 403
-        patch = await rest(whip_node, people.host, "PATCH", location, content="a=x")
+        patch = await rest(sqlite_node, people.host, "PATCH", location, content="a=x")
         assert patch.status_code == 405 and patch.headers["allow"] == "DELETE"
-        ended = await rest(whip_node, people.host, "DELETE", location)
+        ended = await rest(sqlite_node, people.host, "DELETE", location)
         assert ended.status_code == 200, ended.text
         for track_id in published.values():
             gone = await student.next(of("media.track_unpublished", track_id=track_id))
             assert gone["reason"] == "unpublished"
-        assert (await rest(whip_node, people.host, "DELETE", location)).status_code == 404
+        assert (await rest(sqlite_node, people.host, "DELETE", location)).status_code == 404
 
-        audited = await rest(
-            whip_node,
-            admin(whip_node),
-            "GET",
-            "/api/v1/audit-events",
-            params={"action_prefix": "whip.", "target_id": room},
-        )
-        actions = sorted(e["action"] for e in audited.json()["items"])
+        audited = await audit_events(sqlite_node, action_prefix="whip.", target_id=room)
+        actions = sorted(e["action"] for e in audited)
         assert actions == ["whip.start", "whip.stop"]
     finally:
         await obs.close()
@@ -149,9 +130,9 @@ async def _snapshot_tracks(node: Node, people: People, room: str) -> list[dict[s
         await late.close()
 
 
-async def test_whip_refuses_bad_requests(whip_node: Node, people: People) -> None:
-    room = await create_room(whip_node, people.host)
-    await invite(whip_node, people.host, room, people.student, "participant")
+async def test_whip_refuses_bad_requests(sqlite_node: Node, people: People) -> None:
+    room = await create_room(sqlite_node, people.host)
+    await invite(sqlite_node, people.host, room, people.student, "participant")
     url = f"/api/v1/rooms/{room}/whip"
     obs = WhipClient({"video": ("video/VP8", VP8)})
     try:
@@ -159,7 +140,7 @@ async def test_whip_refuses_bad_requests(whip_node: Node, people: People) -> Non
         host = people.host.token
 
         async def post(body: str | bytes, headers: dict[str, str], path: str = url) -> int:
-            response = await rest(whip_node, None, "POST", path, content=body, headers=headers)
+            response = await rest(sqlite_node, None, "POST", path, content=body, headers=headers)
             if response.status_code >= 400:
                 assert response.headers["content-type"] == "application/problem+json"
             return response.status_code
@@ -176,11 +157,11 @@ async def test_whip_refuses_bad_requests(whip_node: Node, people: People) -> Non
         assert await post(offer, bearer(people.outsider.token)) == 404
         unknown = "/api/v1/rooms/00000000-0000-0000-0000-000000000000/whip"
         assert await post(offer, bearer(host), unknown) == 404
-        scoped = await api_key(whip_node, people.host, ["rooms:read"])
+        scoped = await api_key(sqlite_node, people.host, ["rooms:read"])
         assert await post(offer, bearer(scoped)) == 403
         missing = f"{url}/no-such-session"
-        assert (await rest(whip_node, people.host, "DELETE", missing)).status_code == 404
-        ended = await rest(whip_node, people.host, "POST", f"/api/v1/rooms/{room}/end")
+        assert (await rest(sqlite_node, people.host, "DELETE", missing)).status_code == 404
+        ended = await rest(sqlite_node, people.host, "POST", f"/api/v1/rooms/{room}/end")
         assert ended.status_code == 204
         assert await post(offer, bearer(host)) == 410
     finally:

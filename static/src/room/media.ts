@@ -1,10 +1,13 @@
 // The WebRTC side of the room (docs/protocol.md, "Media"): a publisher peer connection that
 // sends this browser's camera, microphone and screen to the server, and a subscriber peer
-// connection that the server feeds with everyone else's tracks. All signalling rides the
-// room channel; aiortc does not trickle ICE, so every SDP waits for gathering to finish.
+// connection that the server feeds with everyone else's tracks (subscription.ts). All
+// signalling rides the room channel; aiortc does not trickle ICE, so every SDP waits for
+// gathering to finish.
 
 import { CommandError, type Message } from './connection'
 import { capture, deviceError, preferCodecs } from './devices'
+import { backoff, gathered, watch } from './peers'
+import { Subscription } from './subscription'
 
 export type Source = 'camera' | 'microphone' | 'screen'
 
@@ -37,117 +40,48 @@ export interface Signal {
 }
 
 const GRANT: Record<Source, string> = { camera: 'publish_video', microphone: 'publish_audio', screen: 'publish_screen' }
-const GATHER_CAP_MS = 2000
-const CONNECT_WITHIN_MS = 15_000
-const DISCONNECTED_GRACE_MS = 4000
-
-/** Wait until the peer connection gathered its ICE candidates (capped: aiortc does not trickle). */
-export function gathered(pc: RTCPeerConnection, capMs = GATHER_CAP_MS): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve()
-  return new Promise((resolve) => {
-    const done = (): void => {
-      window.clearTimeout(timer)
-      pc.removeEventListener('icegatheringstatechange', check)
-      resolve()
-    }
-    const check = (): void => {
-      if (pc.iceGatheringState === 'complete') done()
-    }
-    const timer = window.setTimeout(done, capMs)
-    pc.addEventListener('icegatheringstatechange', check)
-  })
-}
-
-/** The ICE username fragment and DTLS fingerprint of an SDP: a change means a new server PC. */
-export function transportOf(sdp: string | undefined): string {
-  if (!sdp) return ''
-  const ufrag = /^a=ice-ufrag:(.+)$/m.exec(sdp)?.[1] ?? ''
-  const fingerprint = /^a=fingerprint:(.+)$/m.exec(sdp)?.[1] ?? ''
-  return `${ufrag.trim()} ${fingerprint.trim()}`
-}
-
-/** Exponential backoff with jitter for re-creating a failed peer connection. */
-export function backoff(attempt: number): number {
-  return Math.min(15_000, 1000 * 2 ** Math.min(attempt, 4)) * (0.75 + Math.random() / 2)
-}
-
-/** Watches one peer connection and calls ``failed`` once when its ICE/DTLS is gone for good. */
-function watch(pc: RTCPeerConnection, failed: () => void, connected: () => void): () => void {
-  let grace = 0
-  let over = false
-  const fail = (): void => {
-    if (over) return
-    over = true
-    stop()
-    failed()
-  }
-  const never = window.setTimeout(fail, CONNECT_WITHIN_MS)
-  const onState = (): void => {
-    window.clearTimeout(grace)
-    switch (pc.connectionState) {
-      case 'connected':
-        window.clearTimeout(never)
-        connected()
-        break
-      case 'failed':
-        fail()
-        break
-      case 'disconnected':
-        grace = window.setTimeout(fail, DISCONNECTED_GRACE_MS)
-        break
-    }
-  }
-  const stop = (): void => {
-    over = true
-    window.clearTimeout(never)
-    window.clearTimeout(grace)
-    pc.removeEventListener('connectionstatechange', onState)
-  }
-  pc.addEventListener('connectionstatechange', onState)
-  return stop
-}
-
 export class MediaClient {
   /** This browser's own tracks, by source. */
   readonly local = new Map<Source, MediaStreamTrack>()
-  /** What the server forwards to us, by track id. */
-  readonly remote = new Map<string, RemoteTrack>()
   /** Sources being started (waiting for a device or the server). */
   readonly starting = new Set<Source>()
   pub: RTCPeerConnection | null = null
-  sub: RTCPeerConnection | null = null
   closed = false
+  private readonly subscription: Subscription
   private grants = new Set<string>()
   private connId = ''
   private queue: Promise<unknown> = Promise.resolve()
   private unwatchPub: () => void = () => {}
-  private unwatchSub: () => void = () => {}
   private pubAttempt = 0
-  private subAttempt = 0
   private pubTimer = 0
-  private subTimer = 0
-  private freshSub = true
-  private subWatched = false
-  // The transport (ICE ufrag + DTLS fingerprint) of the server's last offer, as the server
-  // wrote it: the browser re-serialises remoteDescription (one fingerprint kept of several).
-  private subTransport = ''
-  private latestOffer: Message | null = null
-  private answering = false
   private iceServers: RTCIceServer[] = []
 
   constructor(
     private readonly signal: Signal,
     private readonly handlers: MediaHandlers,
-  ) {}
+  ) {
+    this.subscription = new Subscription(signal, () => handlers.changed())
+  }
+
+  /** What the server forwards to us, by track id. */
+  get remote(): Map<string, RemoteTrack> {
+    return this.subscription.remote
+  }
+
+  /** The subscriber peer connection, if there is one. */
+  get sub(): RTCPeerConnection | null {
+    return this.subscription.pc
+  }
 
   /** A welcome arrived: a new room connection means the server has no PCs for us any more. */
   joined(connId: string, grants: Iterable<string>, iceServers: RTCIceServer[] = []): void {
     this.iceServers = iceServers
+    this.subscription.iceServers = iceServers
     this.setGrants(grants)
     if (this.closed || connId === this.connId) return
     this.connId = connId
     this.resetPeers()
-    void this.subscribe()
+    void this.subscription.subscribe()
     if (this.local.size) this.enqueue(() => this.publish())
   }
 
@@ -231,14 +165,12 @@ export class MediaClient {
 
   /** The room announced that a track went away: stop showing it before the renegotiation. */
   forget(trackId: string): void {
-    if (this.remote.delete(trackId)) this.handlers.changed()
+    this.subscription.forget(trackId)
   }
 
   /** A media.offer from the server: answer the latest one (older ones are stale anyway). */
   offer(message: Message): void {
-    if (this.closed) return
-    this.latestOffer = message
-    if (!this.answering) void this.answerOffers()
+    this.subscription.offer(message)
   }
 
   /** Leave: close both peer connections and release the devices. */
@@ -247,6 +179,7 @@ export class MediaClient {
     for (const track of this.local.values()) track.stop()
     this.local.clear()
     this.resetPeers()
+    this.subscription.close()
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
@@ -257,19 +190,10 @@ export class MediaClient {
 
   private resetPeers(): void {
     window.clearTimeout(this.pubTimer)
-    window.clearTimeout(this.subTimer)
     this.unwatchPub()
-    this.unwatchSub()
     this.pub?.close()
-    this.sub?.close()
     this.pub = null
-    this.sub = null
-    this.freshSub = true
-    this.latestOffer = null
-    if (this.remote.size) {
-      this.remote.clear()
-      this.handlers.changed()
-    }
+    this.subscription.reset()
   }
 
   // ------------------------------------------------------------ publisher
@@ -326,93 +250,6 @@ export class MediaClient {
     this.pubTimer = window.setTimeout(() => {
       if (this.local.size) void this.enqueue(() => this.publish())
     }, backoff(this.pubAttempt++))
-  }
-
-  // ------------------------------------------------------------ subscriber
-
-  /** Ask for a (new) subscriber PC; the server answers with a media.offer. */
-  private async subscribe(): Promise<void> {
-    window.clearTimeout(this.subTimer)
-    this.unwatchSub()
-    this.freshSub = true
-    try {
-      await this.signal.send({ type: 'media.subscribe' })
-    } catch (error) {
-      // A refusal (no media on this server, unknown type) is final; only transient trouble is retried.
-      if (error instanceof CommandError && error.code !== 'rate-limited') return
-      this.retrySubscribe()
-    }
-  }
-
-  private retrySubscribe(): void {
-    if (this.closed) return
-    window.clearTimeout(this.subTimer)
-    this.subTimer = window.setTimeout(() => void this.subscribe(), backoff(this.subAttempt++))
-  }
-
-  private async answerOffers(): Promise<void> {
-    this.answering = true
-    try {
-      while (this.latestOffer && !this.closed) {
-        const offer = this.latestOffer
-        this.latestOffer = null
-        await this.answer(offer)
-      }
-    } finally {
-      this.answering = false
-    }
-  }
-
-  private async answer(offer: Message): Promise<void> {
-    let pc = this.sub
-    const transport = transportOf(offer.sdp)
-    if (!pc || this.freshSub || this.subTransport !== transport) {
-      this.unwatchSub()
-      pc?.close()
-      pc = new RTCPeerConnection({ iceServers: this.iceServers })
-      this.sub = pc
-      this.freshSub = false
-      this.subWatched = false
-    }
-    if (!this.subWatched && /^m=/m.test(offer.sdp ?? '')) {
-      // Watched from the first offer that carries media: an empty one never connects.
-      this.subWatched = true
-      const watched = pc
-      this.unwatchSub = watch(
-        watched,
-        () => {
-          if (watched === this.sub) this.retrySubscribe()
-        },
-        () => {
-          this.subAttempt = 0
-        },
-      )
-    }
-    try {
-      await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp })
-      this.subTransport = transport
-      this.mapTracks(pc, offer.tracks ?? [])
-      await pc.setLocalDescription(await pc.createAnswer())
-      await gathered(pc)
-      if (pc !== this.sub || this.latestOffer) return // superseded while gathering
-      await this.signal.send({ type: 'media.answer', sdp: pc.localDescription?.sdp ?? '', version: offer.version })
-    } catch (error) {
-      if (error instanceof CommandError && ['stale-offer', 'not-connected'].includes(error.code)) return
-      if (pc === this.sub) this.retrySubscribe()
-    }
-  }
-
-  /** Which receiver carries which published track, per the offer's ``tracks`` list. */
-  private mapTracks(pc: RTCPeerConnection, listed: (TrackInfo & { mid: string })[]): void {
-    const byMid = new Map(pc.getTransceivers().map((t) => [t.mid, t]))
-    this.remote.clear()
-    for (const entry of listed) {
-      const transceiver = byMid.get(entry.mid)
-      if (!transceiver || transceiver.receiver.track.kind !== entry.kind) continue
-      const info: TrackInfo = { track_id: entry.track_id, user_id: entry.user_id, conn_id: entry.conn_id, kind: entry.kind, source: entry.source }
-      this.remote.set(entry.track_id, { info, track: transceiver.receiver.track })
-    }
-    this.handlers.changed()
   }
 }
 

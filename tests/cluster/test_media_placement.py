@@ -1,0 +1,165 @@
+"""One room's media on one node, whichever nodes its participants are connected to.
+
+Three real nodes over one PostgreSQL and one Redis: the publisher's room channel is on node
+A, the subscriber's on node B, and the room's SFU lands on a third node (the biggest: its
+placement capacity makes it the least loaded), so publishing and subscribing are both relayed.
+Then that node is killed with SIGKILL mid-stream: the participants are told
+``media.reconnect``, publish and subscribe again, and frames flow through a survivor.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_client
+from clusterkit import Cluster, cluster_of, require_redis
+
+from liveserver import PostgresServer
+from media.placement import room_key
+from redisserver import RedisServer
+from roomclient import RoomClient, close_all, create_room, of, register
+
+# The aiortc test peers live with the single-node media tests (tests/media/mediapeers.py).
+sys.path.append(str(Path(__file__).resolve().parents[1] / "media"))
+from mediapeers import (
+    Publisher,
+    Subscriber,
+    encode_opus,
+    encode_video,
+    eventually,
+    media_gauges,
+)
+
+pytestmark = pytest.mark.postgres
+TTL = "3"
+VP8 = encode_video("vp8")
+OPUS = encode_opus()
+NODES = {"a": "1", "b": "1", "owner": "100"}  # node name -> placement capacity
+
+
+@pytest.fixture(scope="module")
+def redis() -> Iterator[RedisServer]:
+    """A private Redis for this module."""
+    require_redis()
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def trio(redis: RedisServer, pg_server: PostgresServer, tmp_path: Path) -> Iterator[Cluster]:
+    """Nodes a, b and owner (named ``node-<name>``), owner with a far larger capacity."""
+    common = {
+        "LIVECLASS_PRESENCE_TTL_SECONDS": TTL,
+        "LIVECLASS_MEDIA_PLACEMENT_TTL_SECONDS": TTL,
+        "LIVECLASS_MEDIA_ICE_TIMEOUT_SECONDS": "10",
+    }
+    with cluster_of([], redis, pg_server, tmp_path, **common) as cluster:
+        shared = cluster.env
+        for name, capacity in NODES.items():
+            cluster.env = {
+                **shared,
+                "LIVECLASS_NODE_ID": f"node-{name}",
+                "LIVECLASS_MEDIA_PLACEMENT_CAPACITY": capacity,
+            }
+            cluster.add_node(name)
+        cluster.env = shared
+        yield cluster
+
+
+def placed(redis: RedisServer, room_id: str) -> str | None:
+    """The node Redis records as the owner of the room's media."""
+    with redis_client.Redis.from_url(redis.url) as client:
+        found = client.get(room_key(room_id))
+    return found.decode() if isinstance(found, bytes) else None
+
+
+async def test_media_is_relayed_to_one_owner_and_fails_over(
+    trio: Cluster, redis: RedisServer
+) -> None:
+    a, b, owner = trio.nodes
+    host, student = register(a, "instructor"), register(a)
+    room = await create_room(a, host, open=True)
+    teacher = await RoomClient.enter(a, host, room)
+    pupil = await RoomClient.enter(b, student, room)
+    sub = await Subscriber(pupil).start()
+    pub = await Publisher.start(teacher, {"camera": ("video/VP8", VP8)})
+    try:
+        track_id = pub.reply["tracks"][0]["track_id"]
+        frames = await sub.frames_of(track_id, 20)
+        assert set(frames) <= set(VP8), "bytes changed on the way"
+        await pupil.next(of("media.track_published", track_id=track_id))
+        # One placement, on the owner node; nodes a and b run no SFU room at all.
+        assert placed(redis, room) == "node-owner"
+        assert media_gauges(owner)["rooms"] == 1
+        assert media_gauges(owner)["peer_connections"] == 2
+        assert media_gauges(a)["rooms"] == media_gauges(b)["rooms"] == 0
+
+        owner.server.kill()
+        for client in (teacher, pupil):
+            told = await client.next(of("media.reconnect"), within=30)
+            assert told["reason"] == "node-lost"
+        # The dead node's track was announced gone before anyone was told to reconnect.
+        gone = pupil.received(of("media.track_unpublished", track_id=track_id))
+        assert gone and gone[0]["reason"] == "failed"
+        await sub.close()
+        await pub.close()
+        sub = await Subscriber(pupil).start()
+        pub = await Publisher.start(teacher, {"camera": ("video/VP8", VP8)})
+        again = pub.reply["tracks"][0]["track_id"]
+        assert again != track_id
+        frames = await sub.frames_of(again, 20)
+        assert set(frames) <= set(VP8)
+        survivor = placed(redis, room)
+        assert survivor in ("node-a", "node-b")
+        serving, idle = (a, b) if survivor == "node-a" else (b, a)
+        assert media_gauges(serving)["rooms"] == 1
+        assert media_gauges(serving)["frames_received"] > 0
+        assert media_gauges(idle)["rooms"] == 0
+    finally:
+        await sub.close()
+        await pub.close()
+        await close_all([teacher, pupil])
+
+
+async def test_relayed_mute_errors_and_leaving_reach_the_owner(
+    trio: Cluster, redis: RedisServer
+) -> None:
+    a, b, owner = trio.nodes
+    host, student = register(a, "instructor"), register(a)
+    room = await create_room(a, host, open=True)
+    teacher = await RoomClient.enter(a, host, room)
+    pupil = await RoomClient.enter(b, student, room)
+    sub = await Subscriber(pupil).start()
+    pub = await Publisher.start(
+        teacher, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
+    )
+    try:
+        ids = {t["source"]: t["track_id"] for t in pub.reply["tracks"]}
+        await sub.frames_of(ids["camera"], 5)
+        # The owner's typed errors come back through the relay.
+        await pupil.error({"type": "media.answer", "sdp": "v=0\r\n", "version": 999}, "stale-offer")
+        # A host on node A mutes a track forwarded by the owner node.
+        muted = await teacher.ack(
+            {"type": "media.mute", "user_id": teacher.user_id, "source": "microphone"}
+        )
+        assert muted["muted"] == [ids["microphone"]]
+        gone = await pupil.next(of("media.track_unpublished", track_id=ids["microphone"]))
+        assert gone["reason"] == "muted"
+        # Leaving node A closes the publisher on the owner node; leaving B its subscriber.
+        await teacher.close()
+        gone = await pupil.next(of("media.track_unpublished", track_id=ids["camera"]))
+        assert gone["reason"] == "left"
+        await pupil.close()
+        await eventually(
+            lambda: media_gauges(owner)["peer_connections"] == 0, "the owner to close the peers"
+        )
+        # The owner lets the placement go once the room has no media left.
+        await eventually(lambda: placed(redis, room) is None, "the placement to be released")
+    finally:
+        await sub.close()
+        await pub.close()
+        await close_all([teacher, pupil])
