@@ -306,6 +306,8 @@ def profile(pid: int, label: str, args: argparse.Namespace) -> subprocess.Popen[
             str(pid),
             "--duration",
             str(int(args.seconds)),
+            "--rate",
+            "1000",
             "--format",
             "raw",
             "--output",
@@ -388,6 +390,7 @@ async def run_scenario(
         "server_cores": round(cpu / elapsed, 3),
         "cpu_per_track_second": round(cpu / (subscribers * elapsed), 5),
         "frames_delivered_fraction": round(statistics.mean(frames) / sent_frames, 3),
+        "cpu_ms_per_delivered_frame": round(1000 * cpu / sum(frames), 4) if sum(frames) else None,
         "rtp_packet_loss": round(1 - received / expected, 4) if expected else None,
         "latency_ms_p50": percentile(lat, 0.5) if is_ours else None,
         "latency_ms_p99": percentile(lat, 0.99) if is_ours else None,
@@ -460,6 +463,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             base = figures["aiortc_mediarelay"]["cpu_per_track_second"]
             mine = figures["liveclass"]["cpu_per_track_second"]
             figures["baseline_cpu_per_track_over_ours"] = round(base / mine, 1) if mine else None
+            base = figures["aiortc_mediarelay"]["cpu_ms_per_delivered_frame"]
+            mine = figures["liveclass"]["cpu_ms_per_delivered_frame"]
+            ratio = round(base / mine, 1) if base and mine else None
+            figures["baseline_cpu_per_delivered_frame_over_ours"] = ratio
     return result
 
 
