@@ -311,6 +311,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     if live.media is not None:
         sfu_gauges = live.media.sfu.gauges
         metrics.add_gauges("liveclass_media", "SFU peer connections and tracks.", sfu_gauges)
+        if live.media.cluster is not None:
+            placement = live.media.cluster.gauges
+            metrics.add_gauges("liveclass_media_placement", "Media placement.", placement)
     problems.install(app)
     routers = (
         health.build_router(readiness, metrics),

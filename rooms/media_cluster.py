@@ -336,6 +336,14 @@ class MediaCluster:
             elif conn_id in local:
                 local[conn_id].send(frames.message("media.reconnect", reason="node-lost"))
 
+    def gauges(self) -> dict[str, float]:
+        """Figures for /metrics (``liveclass_media_placement{kind=…}``)."""
+        return {
+            "owned_rooms": float(len(self.owned)),
+            "relayed_connections": float(len(self.remote)),
+            "served_for_other_nodes": float(len(self.origins)),
+        }
+
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)

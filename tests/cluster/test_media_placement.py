@@ -3,8 +3,8 @@
 Three real nodes over one PostgreSQL and one Redis: the publisher's room channel is on node
 A, the subscriber's on node B, and the room's SFU lands on a third node (the biggest: its
 placement capacity makes it the least loaded), so publishing and subscribing are both relayed.
-Then that node is killed with SIGKILL mid-stream: the participants are told
-``media.reconnect``, publish and subscribe again, and frames flow through a survivor.
+Then that node is killed with SIGKILL (or stopped with SIGTERM) mid-stream: the participants
+are told ``media.reconnect``, publish and subscribe again, and frames flow through a survivor.
 """
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ def placed(redis: RedisServer, room_id: str) -> str | None:
     return found.decode() if isinstance(found, bytes) else None
 
 
+@pytest.mark.parametrize("stop", ["kill", "drain"])
 async def test_media_is_relayed_to_one_owner_and_fails_over(
-    trio: Cluster, redis: RedisServer
+    trio: Cluster, redis: RedisServer, stop: str
 ) -> None:
     a, b, owner = trio.nodes
     host, student = register(a, "instructor"), register(a)
@@ -98,13 +99,20 @@ async def test_media_is_relayed_to_one_owner_and_fails_over(
         assert media_gauges(owner)["peer_connections"] == 2
         assert media_gauges(a)["rooms"] == media_gauges(b)["rooms"] == 0
 
-        owner.server.kill()
+        if stop == "kill":
+            owner.server.kill()
+        else:
+            owner.server.stop()  # SIGTERM: a graceful shutdown hands the room over at once
         for client in (teacher, pupil):
             told = await client.next(of("media.reconnect"), within=30)
-            assert told["reason"] == "node-lost"
-        # The dead node's track was announced gone before anyone was told to reconnect.
-        gone = pupil.received(of("media.track_unpublished", track_id=track_id))
-        assert gone and gone[0]["reason"] == "failed"
+            assert told["reason"] == ("node-lost" if stop == "kill" else "node-draining")
+        if stop == "kill":
+            # The dead node's track was announced gone before anyone was told to reconnect.
+            gone = pupil.received(of("media.track_unpublished", track_id=track_id))
+            assert gone and gone[0]["reason"] == "failed"
+        else:
+            gone = await pupil.next(of("media.track_unpublished", track_id=track_id))
+            assert gone["reason"] == "left"
         await sub.close()
         await pub.close()
         sub = await Subscriber(pupil).start()
