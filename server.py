@@ -337,7 +337,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     personal_data.register()
     audit_personal_data.register()
     room_personal_data.register()
-    recording_data.register(settings.resolved_recordings_dir)
+    forget = live.recorder.forget_user if live.recorder is not None else None
+    recording_data.register(settings.resolved_recordings_dir, forget=forget)
     course_personal_data.register()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

@@ -48,12 +48,18 @@ class WhipSessions:
 
     def __init__(self) -> None:
         self.sessions: dict[str, WhipSession] = {}
+        self.starting: set[str] = set()  # created, publisher not up yet: never pruned
 
     def create(self, room_id: str, user_id: str) -> WhipSession:
         """A new session with an unguessable id (it becomes part of the resource URL)."""
         session = WhipSession(secrets.token_urlsafe(16), room_id, user_id)
         self.sessions[session.session_id] = session
+        self.starting.add(session.session_id)
         return session
+
+    def started(self, session_id: str) -> None:
+        """Its publisher is up: from now on it lives as long as that publisher."""
+        self.starting.discard(session_id)
 
     def get(self, room_id: str, session_id: str) -> WhipSession | None:
         """The session, if it is this room's."""
@@ -63,9 +69,10 @@ class WhipSessions:
     def drop(self, session_id: str) -> None:
         """Forget a session (ended, failed or never started)."""
         self.sessions.pop(session_id, None)
+        self.starting.discard(session_id)
 
     def prune(self, alive: set[str]) -> None:
         """Forget sessions whose publisher is gone (ICE failed, publisher vanished)."""
         for session_id, session in list(self.sessions.items()):
-            if session.conn_id not in alive:
+            if session.conn_id not in alive and session_id not in self.starting:
                 del self.sessions[session_id]

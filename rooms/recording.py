@@ -224,6 +224,16 @@ class RoomRecorder:
             recorder.stop()
         await asyncio.gather(*(t for _r, t in running.tasks.values()), return_exceptions=True)
 
+    async def forget_user(self, user_id: str) -> None:
+        """Stop recording ``user_id`` everywhere on this node (their data is being erased)."""
+        ending = []
+        for running in self.running.values():
+            for recorder, task in running.tasks.values():
+                if recorder.track.user_id == user_id:
+                    recorder.stop()
+                    ending.append(task)
+        await asyncio.gather(*ending, return_exceptions=True)
+
     def _record(self, room_id: str, running: _Running, track: PublishedTrack) -> None:
         if track.track_id in running.tasks or track.ended:
             return

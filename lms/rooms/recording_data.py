@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from persistence.models import RecordingFile, User
 
 logger = logging.getLogger("liveclass.media")
 _directory: list[Path] = []  # set by ``register``: where this node keeps recordings
+# Set by ``register``: stops this node's recorders of a user before their files go.
+_forget: list[Callable[[str], Awaitable[None]]] = []
 
 
 async def export_recordings(session: AsyncSession, user: User) -> list[dict[str, Any]]:
@@ -40,6 +43,8 @@ async def export_recordings(session: AsyncSession, user: User) -> list[dict[str,
 
 async def erase_recordings(session: AsyncSession, user: User) -> None:
     """Delete the user's recorded tracks: the files this node holds and every row."""
+    for forget in _forget:
+        await forget(str(user.id))
     rows = await session.execute(select(RecordingFile.path).where(RecordingFile.user_id == user.id))
     for relative in rows.scalars():
         for directory in _directory:
@@ -52,7 +57,9 @@ async def erase_recordings(session: AsyncSession, user: User) -> None:
     await session.execute(delete(RecordingFile).where(RecordingFile.user_id == user.id))
 
 
-def register(directory: Path) -> None:
-    """Add the recordings section to the privacy registry (files under ``directory``)."""
+def register(directory: Path, *, forget: Callable[[str], Awaitable[None]] | None = None) -> None:
+    """Add the recordings section to the privacy registry (files under ``directory``);
+    ``forget(user_id)`` stops recording someone whose data is erased."""
     _directory[:] = [directory.resolve()]
+    _forget[:] = [forget] if forget is not None else []
     privacy.contributes("recordings", export=export_recordings, erase=erase_recordings)

@@ -94,6 +94,7 @@ async def whip_publish(
         if isinstance(exc, MediaError):
             raise MediaRefused.of(exc) from None
         raise
+    sessions.started(ingest.session_id)
     audit(
         session,
         request,
