@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, WebSocket
+from fastapi import APIRouter, FastAPI, WebSocket
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -38,7 +38,7 @@ from media.placement import Timing
 from media.sfu import Sfu
 from media.whip import WhipSessions
 from ops import health, logs, problems
-from ops.guards import assert_all_guarded, join_token
+from ops.guards import assert_all_guarded, channel, join_token
 from ops.limits import BodyLimitMiddleware
 from ops.metrics import Metrics
 from ops.requests import RequestContextMiddleware
@@ -163,12 +163,12 @@ def realtime_router(live: Realtime, settings: Settings) -> APIRouter:
     endpoint = RoomEndpoint(
         live.rooms, secret=lambda: settings.secret_key, limits=limits, media=live.media
     )
-    router = APIRouter(dependencies=[Depends(join_token)])
 
-    @router.websocket("/ws/rooms/{room_id}")
-    async def room_channel(websocket: WebSocket, room_id: str) -> None:
-        await endpoint(websocket, room_id)
+    async def room_channel(websocket: WebSocket) -> None:
+        await endpoint(websocket, websocket.path_params["room_id"])
 
+    router = APIRouter()
+    router.routes.append(channel("/ws/rooms/{room_id}", room_channel, rule=join_token))
     return router
 
 
@@ -210,12 +210,12 @@ def build_document_service(
 
 def documents_router(docs: DocumentService) -> APIRouter:
     """The Yjs channel; like the room channel, the join token is its access rule."""
-    router = APIRouter(dependencies=[Depends(join_token)])
 
-    @router.websocket("/yjs/{doc_name:path}")
-    async def yjs_channel(websocket: WebSocket, doc_name: str) -> None:
-        await docs.endpoint(websocket, doc_name)
+    async def yjs_channel(websocket: WebSocket) -> None:
+        await docs.endpoint(websocket, websocket.path_params["doc_name"])
 
+    router = APIRouter()
+    router.routes.append(channel("/yjs/{doc_name:path}", yjs_channel, rule=join_token))
     return router
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIRouter, APIWebSocketRoute
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket
 
 F = TypeVar("F", bound=Callable[..., Any])
 GUARD_ATTRIBUTE = "__liveclass_guard__"
+RULE_ATTRIBUTE = "__liveclass_rule__"
 
 
 class UnguardedRouteError(RuntimeError):
@@ -32,6 +35,28 @@ def join_token() -> None:
     """Access rule of WebSocket channels: the join token, verified by the channel itself."""
 
 
+def channel(
+    path: str, endpoint: Callable[[WebSocket], Awaitable[None]], *, rule: Callable[[], None]
+) -> WebSocketRoute:
+    """A plain WebSocket route carrying its access rule.
+
+    Long-lived channels skip FastAPI's per-connection dependency solving: its exit stacks
+    and frames would stay alive, a few KB each, for as long as every socket is open.
+    """
+    if not getattr(rule, GUARD_ATTRIBUTE, False):
+        raise UnguardedRouteError(f"{path}: {rule!r} is not an access rule")
+    route = WebSocketRoute(path, endpoint)
+    setattr(route, RULE_ATTRIBUTE, rule)
+    return route
+
+
+def _guarded(route: Any) -> bool:
+    if isinstance(route, APIRoute | APIWebSocketRoute):
+        return _has_guard(route.dependant)
+    rule = getattr(route, RULE_ATTRIBUTE, None)
+    return isinstance(route, WebSocketRoute) and bool(getattr(rule, GUARD_ATTRIBUTE, False))
+
+
 def _has_guard(dependant: Dependant) -> bool:
     if getattr(dependant.call, GUARD_ATTRIBUTE, False):
         return True
@@ -43,7 +68,7 @@ def unguarded_routes(routers: Iterable[APIRouter]) -> list[str]:
     missing = []
     for router in routers:
         for route in router.routes:
-            if isinstance(route, APIRoute | APIWebSocketRoute) and _has_guard(route.dependant):
+            if _guarded(route):
                 continue
             methods = ",".join(sorted(getattr(route, "methods", None) or {"WS"}))
             missing.append(f"{methods} {getattr(route, 'path', route)}")

@@ -6,6 +6,7 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Awaitable
 
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,10 +27,16 @@ class RequestContextMiddleware:
         self.app = app
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # WebSockets and lifespan go straight through, without a coroutine frame of this
+        # middleware living as long as the socket; a WebSocket's task gets its request id.
+        if scope["type"] == "websocket":
+            request_id_var.set(_incoming_id(scope) or secrets.token_hex(8))
+        if scope["type"] != "http":
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = _incoming_id(scope) or secrets.token_hex(8)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
@@ -50,12 +57,11 @@ class RequestContextMiddleware:
         except Exception as exc:
             # Answer here rather than in Starlette's outermost error middleware, so that the
             # 500 still carries the request id (header, body and log line).
-            if scope["type"] != "http" or responded:
+            if responded:
                 raise
             await internal_error(exc)(scope, receive, send_with_id)
         finally:
-            if scope["type"] == "http":
-                self._finish(scope, status, time.perf_counter() - started)
+            self._finish(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
 
     def _finish(self, scope: Scope, status: int, seconds: float) -> None:
