@@ -85,6 +85,14 @@ export class MediaClient {
     if (this.local.size) this.enqueue(() => this.publish())
   }
 
+  /** media.reconnect: the node serving our peer connections is gone; start over on the new one. */
+  reconnect(): void {
+    if (this.closed) return
+    this.resetPeers()
+    void this.subscription.subscribe()
+    if (this.local.size) this.enqueue(() => this.publish())
+  }
+
   /** The role or the room's settings changed: drop sources we may no longer publish. */
   setGrants(grants: Iterable<string>): void {
     this.grants = new Set(grants)

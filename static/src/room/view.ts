@@ -276,6 +276,7 @@ class RoomView {
     if (message.type === 'chat.typing') this.chat?.onTyping(message.user_id, message.name)
     else if (message.type === 'reaction') this.floatReaction(message.user_id, message.emoji)
     else if (message.type === 'media.offer') this.media.offer(message)
+    else if (message.type === 'media.reconnect') this.media.reconnect()
     else if (message.type === 'media.active_speaker') this.tiles?.setSpeaker(message.user_id ?? null)
   }
 
