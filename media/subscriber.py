@@ -14,6 +14,7 @@ from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.codecs import CODECS
+from aiortc.exceptions import InvalidStateError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from media import passthrough
@@ -112,7 +113,11 @@ class Subscriber:
                 self.dirty = True
                 return
             if self._assign(self._visible()) or self.version == 0:
-                await self._offer()
+                try:
+                    await self._offer()
+                except InvalidStateError:
+                    if not self.closed:  # closed meanwhile (the client left): nothing to do
+                        raise
 
     def _assign(self, wanted: list[PublishedTrack]) -> bool:
         changed = False
