@@ -3,6 +3,7 @@
 The registry is presence under one channel (``RedisPresence``: entries with expiry times);
 placements are plain keys set with ``SET NX PX`` and refreshed or released by their owner
 with compare-and-set scripts, so a node never extends or deletes another node's lease.
+A WHIP ingest's record (which node serves it) is a key its serving node rewrites each beat.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from media.placement import (
     relay_channel,
     room_key,
 )
+from media.whip import record_key
 from realtime.errors import BrokerUnavailableError
 from realtime.redis_presence import RedisPresence
 
@@ -146,6 +148,30 @@ class PlacementStore:
         try:
             key = failover_key(room_id, dead)
             return bool(await self.client.set(key, self.node_id, nx=True, px=ttl_ms))
+        except RedisError as exc:
+            raise PlacementUnavailable(str(exc)) from exc
+
+    # ------------------------------------------------------------------ WHIP sessions
+
+    async def save_ingest(self, conn_id: str, record: bytes) -> None:
+        """Write (or rewrite, as a refresh) a WHIP ingest's record for one lease."""
+        try:
+            await self.client.set(record_key(conn_id), record, px=int(self.timing.lease * 1000))
+        except RedisError as exc:
+            raise PlacementUnavailable(str(exc)) from exc
+
+    async def ingest(self, conn_id: str) -> bytes | None:
+        """A WHIP ingest's record, if it lives."""
+        try:
+            found = await self.client.get(record_key(conn_id))
+        except RedisError as exc:
+            raise PlacementUnavailable(str(exc)) from exc
+        return found if isinstance(found, bytes) else None
+
+    async def drop_ingest(self, conn_id: str) -> None:
+        """Delete a WHIP ingest's record (it ended)."""
+        try:
+            await self.client.delete(record_key(conn_id))
         except RedisError as exc:
             raise PlacementUnavailable(str(exc)) from exc
 

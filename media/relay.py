@@ -77,7 +77,27 @@ class Leave:
     conn_id: str
 
 
-Op = Publish | Unpublish | Subscribe | Answer | Mute | Leave
+@dataclass(frozen=True)
+class PublishExternal:
+    """Publish a WHIP offer (no room connection behind it) on the owner; reply
+    ``{sdp, tracks}``. The owner records the session for every node to find."""
+
+    room_id: str
+    user_id: str
+    conn_id: str
+    sdp: str
+    sources: dict[str, str]
+
+
+@dataclass(frozen=True)
+class EndExternal:
+    """End a WHIP publisher (its ``DELETE`` reached any node); reply ``{}``."""
+
+    room_id: str
+    conn_id: str
+
+
+Op = Publish | Unpublish | Subscribe | Answer | Mute | Leave | PublishExternal | EndExternal
 OPS: dict[str, type[Op]] = {
     "publish": Publish,
     "unpublish": Unpublish,
@@ -85,6 +105,8 @@ OPS: dict[str, type[Op]] = {
     "answer": Answer,
     "mute": Mute,
     "leave": Leave,
+    "publish_external": PublishExternal,
+    "end_external": EndExternal,
 }
 _NAMES = {kind: name for name, kind in OPS.items()}
 

@@ -17,7 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 from media.errors import MediaError, NotSubscribed
 from media.publisher import PublishedTrack
-from media.relay import Answer, Leave, Mute, Op, Publish, Subscribe, Unpublish
+from media.relay import (
+    Answer,
+    EndExternal,
+    Leave,
+    Mute,
+    Op,
+    Publish,
+    PublishExternal,
+    Subscribe,
+    Unpublish,
+)
 from media.sfu import Sfu
 from media.subscriber import Send
 from rooms import frames, media_events
@@ -184,6 +194,13 @@ class MediaSignalling:
                 self.sfu.unpublish(room_id, track, "muted")
             await self.flush(room_id)
             return {"muted": [t.track_id for t in tracks]}
+        if isinstance(op, PublishExternal):
+            return await self._publish_external(op)
+        if isinstance(op, EndExternal):
+            await self.sfu.close_publisher(room_id, op.conn_id, reason="unpublished")
+            await self.flush(room_id)
+            self._external.discard(op.conn_id)
+            return {}
         await self.sfu.leave(room_id, op.conn_id)
         await self.flush(room_id)
         return {}
@@ -210,25 +227,36 @@ class MediaSignalling:
 
     async def publish_external(
         self, room_id: str, *, user_id: str, conn_id: str, sdp: str, sources: dict[str, str]
-    ) -> tuple[str, list[PublishedTrack]]:
+    ) -> tuple[str, list[dict[str, Any]]]:
         """Publish from an SDP offer not tied to a room connection (WHIP); grants are the
-        caller's to check. Returns the SDP answer; end it with ``end_external``."""
-        self._external.add(conn_id)
+        caller's to check. Returns the SDP answer and the tracks' info (in a cluster, from
+        the room's owner node); end it with ``end_external``."""
+        op = PublishExternal(room_id, user_id, conn_id, sdp, sources)
+        if self.cluster is not None:
+            result = await self.cluster.ingests.publish(op)
+        else:
+            result = await self._publish_external(op)
+        return str(result["sdp"]), list(result["tracks"])
+
+    async def _publish_external(self, op: PublishExternal) -> dict[str, Any]:
+        self._external.add(op.conn_id)
         try:
             answer, tracks = await self.sfu.publish(
-                room_id, user_id=user_id, conn_id=conn_id, sdp=sdp, sources=sources
+                op.room_id, user_id=op.user_id, conn_id=op.conn_id, sdp=op.sdp, sources=op.sources
             )
         except BaseException:
-            self._external.discard(conn_id)
+            self._external.discard(op.conn_id)
             raise
-        await self.flush(room_id)
-        return answer, tracks
+        await self.flush(op.room_id)
+        return {"sdp": answer, "tracks": [t.info() for t in tracks]}
 
-    async def end_external(self, room_id: str, conn_id: str) -> None:
-        """Stop an external publisher (WHIP DELETE)."""
-        await self.sfu.close_publisher(room_id, conn_id, reason="unpublished")
-        await self.flush(room_id)
-        self._external.discard(conn_id)
+    async def end_external(self, room_id: str, conn_id: str, node: str = "") -> None:
+        """Stop an external publisher (WHIP DELETE); ``node`` serves it in a cluster."""
+        op = EndExternal(room_id, conn_id)
+        if self.cluster is not None:
+            await self.cluster.ingests.end(op, node)
+        else:
+            await self.local(op)
 
     # ------------------------------------------------------------------ events
 
@@ -244,6 +272,10 @@ class MediaSignalling:
             events = [media_events.unpublished(info, reason=reason, at=at, by=by)]
             if reason == "muted" and by is not None:
                 events.insert(0, media_events.muted(info, by=by, at=at))
+            if reason in ("failed", "left") and track.conn_id in self._external:
+                media_room = self.sfu.room(room_id)
+                if media_room is None or track.conn_id not in media_room.publishers:
+                    self._external.discard(track.conn_id)  # a WHIP peer that went away
         self._spawn(room_id, self._publish(room_id, events))
 
     def _on_room_event(self, room: LiveRoom, event: Event) -> None:

@@ -7,6 +7,7 @@ holding that connection. Every ``interval`` a node registers its load, refreshes
 of the rooms it serves, and watches the owners its connections use: when one dies, one node
 (whoever takes the failover key) announces the dead node's tracks as gone and clears the
 placement; then every node tells its affected connections ``media.reconnect``.
+WHIP ingest goes to the owner too (``rooms/media_ingest.py``).
 """
 
 from __future__ import annotations
@@ -23,11 +24,21 @@ from redis.asyncio import Redis
 from media.errors import MediaError
 from media.placement import NodeLoad, Timing, load_of, lost_owners, plan_leases
 from media.placement_store import PlacementStore, PlacementUnavailable
-from media.relay import Deliver, Leave, Op, Publish, Request, Subscribe
+from media.relay import (
+    Deliver,
+    EndExternal,
+    Leave,
+    Op,
+    Publish,
+    PublishExternal,
+    Request,
+    Subscribe,
+)
 from media.relay_bus import RelayBus, RelayTimeout, RelayUnreachable
 from media.subscriber import Send
 from rooms import frames, media_events
 from rooms.manager import RoomManager, now_utc
+from rooms.media_ingest import Ingests
 
 if TYPE_CHECKING:
     from rooms.media import MediaSignalling
@@ -78,6 +89,7 @@ class MediaCluster:
         self.remote: dict[str, Remote] = {}  # by conn_id
         self.origins: dict[str, tuple[str, str]] = {}  # conn_id -> (room_id, its node)
         self.owned: set[str] = set()  # rooms whose lease this node holds
+        self.ingests = Ingests(self)
         self._failing: set[tuple[str, str]] = set()
         self._judge_after = 0.0  # loop time before which no node is judged dead
         self._task: asyncio.Task[None] | None = None
@@ -103,6 +115,7 @@ class MediaCluster:
             await self.store.deregister()
             for room_id in sorted(self.owned):
                 await self.store.release(room_id, self.node_id)
+            await self.ingests.forget_all()
         except PlacementUnavailable:
             logger.warning("media placement not released (redis unavailable)")
         self.owned.clear()
@@ -126,31 +139,37 @@ class MediaCluster:
         if isinstance(op, Leave):
             await self._leave(op, conn)
             return {}
-        try:
-            owner = await self._owner_for(op)
-        except PlacementUnavailable as exc:
-            # Redis is down: serve here (the lease is taken back or handed over on its return).
-            logger.warning("media placement unavailable, serving locally: %s", exc)
-            owner = self.node_id
+        owner = await self.owner_of(op)
         if owner == self.node_id:
             self.remote.pop(conn.conn_id, None)
             return await self.signalling.local(op, _local_sender(conn))
         return await self._relay(owner, op, conn)
 
-    async def _owner_for(self, op: Op) -> str:
-        owner = await self.store.owner(op.room_id)
-        if owner is None and isinstance(op, Publish | Subscribe):
-            owner = await self.store.place(op.room_id)
-        return owner or self.node_id
+    async def owner_of(self, op: Op) -> str:
+        """The node to run ``op`` on: the room's owner, placing the room on a first publish
+        or subscribe; this node while Redis is down (the lease is sorted out on its return)."""
+        try:
+            owner = await self.store.owner(op.room_id)
+            if owner is None and isinstance(op, Publish | Subscribe | PublishExternal):
+                owner = await self.store.place(op.room_id)
+        except PlacementUnavailable as exc:
+            logger.warning("media placement unavailable, serving locally: %s", exc)
+        else:
+            return owner or self.node_id
+        return self.node_id
+
+    async def request(self, owner: str, op: Op) -> dict[str, Any]:
+        """Run ``op`` on ``owner``; failing to reach it starts a check for failover."""
+        try:
+            return await self.bus.request(owner, op, within=self.timeout)
+        except (RelayUnreachable, RelayTimeout):
+            self._spawn(self._check(op.room_id, owner, None))
+            raise
 
     async def _relay(self, owner: str, op: Op, conn: RoomConnection) -> dict[str, Any]:
         if isinstance(op, Publish | Subscribe):
             self.remote[conn.conn_id] = Remote(op.room_id, owner, conn)
-        try:
-            result = await self.bus.request(owner, op, within=self.timeout)
-        except (RelayUnreachable, RelayTimeout):
-            self._spawn(self._check(op.room_id, owner, None))
-            raise
+        result = await self.request(owner, op)
         if isinstance(op, Publish):
             # Acks follow their events, as on one node.
             published = [t.get("track_id") for t in result.get("tracks", [])]
@@ -181,6 +200,8 @@ class MediaCluster:
 
     async def _serve(self, request: Request) -> dict[str, Any] | None:
         op, origin = request.op, request.origin
+        if isinstance(op, PublishExternal | EndExternal):  # no origin kept: any node ends it
+            return await self.ingests.serve(op)
         send: Send | None = None
         if isinstance(op, Publish | Subscribe):
             self.origins[op.conn_id] = (op.room_id, origin)
@@ -214,6 +235,7 @@ class MediaCluster:
             try:
                 registered = await self._register()
                 await self._refresh_leases()
+                await self.ingests.refresh()
             except PlacementUnavailable as exc:
                 # Judge nobody until every node had a whole TTL to register again.
                 self._judge_after = loop.time() + self.timing.ttl + self.timing.interval

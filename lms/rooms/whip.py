@@ -3,7 +3,8 @@
 ``POST /api/v1/rooms/{id}/whip`` takes an SDP offer (``application/sdp``) with a bearer
 token (an access token, or an API key with ``rooms:manage``, of someone who may host the
 room) and answers ``201`` with the SDP answer and the session's ``Location``; ``DELETE``
-on that URL ends it. aiortc does not trickle ICE, so ``PATCH`` answers 405.
+on that URL ends it. aiortc does not trickle ICE, so ``PATCH`` answers 405. With several
+nodes the stream is published on the room's media owner, and any node serves the ``DELETE``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from lms.permissions import Permission, require
 from lms.rooms import access
 from media.errors import BadSdp, MediaError, MediaUnavailable
 from media.sdp import MAX_SDP_BYTES
-from media.whip import SDP_CONTENT_TYPE, WhipSessions, whip_sources
+from media.whip import SDP_CONTENT_TYPE, WhipSession, WhipSessions, whip_sources
 from ops.limits import BodyTooLarge
 from rooms.media import SOURCE_GRANT, MediaSignalling
 from rooms.roles import grants_for
@@ -78,9 +79,7 @@ async def whip_publish(
         raise Forbidden("Your role in this room may not publish this.", missing=missing)
     media, sessions = _media(request)
     await session.commit()  # hold no database lock while ICE and room events run
-    alive = {c for r in media.sfu.rooms.values() for c in r.publishers}
-    sessions.prune(alive)
-    ingest = sessions.create(str(room.id), str(principal.user_id))
+    ingest = _new_session(media, sessions, str(room.id), str(principal.user_id))
     try:
         answer, tracks = await media.publish_external(
             ingest.room_id,
@@ -102,7 +101,7 @@ async def whip_publish(
         target_type="room",
         target_id=room.id,
         session_id=ingest.session_id,
-        tracks=[t.info() for t in tracks],
+        tracks=tracks,
     )
     await session.commit()
     location = _location(room.id, ingest.session_id)
@@ -112,6 +111,24 @@ async def whip_publish(
         media_type=SDP_CONTENT_TYPE,
         headers={"Location": location},
     )
+
+
+def _new_session(
+    media: MediaSignalling, sessions: WhipSessions, room_id: str, user_id: str
+) -> WhipSession:
+    """A session kept on this node, or in a cluster one the owner node records in Redis."""
+    if media.cluster is not None:
+        return WhipSession.new(room_id, user_id)
+    sessions.prune({c for r in media.sfu.rooms.values() for c in r.publishers})
+    return sessions.create(room_id, user_id)
+
+
+async def _find_session(
+    media: MediaSignalling, sessions: WhipSessions, room_id: str, session_id: str
+) -> WhipSession | None:
+    if media.cluster is not None:
+        return await media.cluster.ingests.find(room_id, session_id)
+    return sessions.get(room_id, session_id)
 
 
 async def _read_offer(request: Request) -> str:
@@ -141,9 +158,9 @@ async def whip_end(
     """End the ingest: its tracks are unpublished. Its owner or a room host may end it."""
     room = await access.load_room(session, room_id)
     media, sessions = _media(request)
-    ingest = sessions.get(str(room.id), session_id)
+    ingest = await _find_session(media, sessions, str(room.id), session_id)
     if ingest is None:
-        raise NotFound("No such WHIP session on this server.")
+        raise NotFound("No such WHIP session.")
     if ingest.user_id != str(principal.user_id):
         await access.require_host(session, room, principal)
     audit(
@@ -156,7 +173,7 @@ async def whip_end(
     )
     await session.commit()
     sessions.drop(ingest.session_id)
-    await media.end_external(ingest.room_id, ingest.conn_id)
+    await media.end_external(ingest.room_id, ingest.conn_id, ingest.node)
     return Response(status_code=status.HTTP_200_OK)
 
 

@@ -67,9 +67,12 @@ def schemathesis(node: Node, workdir: Path, *extra: str) -> str:
         "--no-color",
         *extra,
     ]
+    hooks = {"SCHEMATHESIS_HOOKS": "schemathesis_hooks"}
+    path = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
     result = subprocess.run(
         command,
         cwd=workdir,
+        env={**os.environ, **hooks, "PYTHONPATH": path},
         capture_output=True,
         text=True,
         timeout=600,

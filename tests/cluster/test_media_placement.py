@@ -5,6 +5,7 @@ A, the subscriber's on node B, and the room's SFU lands on a third node (the big
 placement capacity makes it the least loaded), so publishing and subscribing are both relayed.
 Then that node is killed with SIGKILL (or stopped with SIGTERM) mid-stream: the participants
 are told ``media.reconnect``, publish and subscribe again, and frames flow through a survivor.
+A WHIP stream POSTed to any node is published on the owner too, and any node ends it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from clusterkit import Cluster, cluster_of, require_redis
 
 from liveserver import PostgresServer
 from media.placement import room_key
+from media.relay import EndExternal, PublishExternal, Request, decode, encode
+from media.whip import WhipSession, decode_record, encode_record
 from redisserver import RedisServer
-from roomclient import RoomClient, close_all, create_room, of, register
+from roomclient import RoomClient, close_all, create_room, of, register, rest
 
 # The aiortc test peers live with the single-node media tests (tests/media/mediapeers.py).
 sys.path.append(str(Path(__file__).resolve().parents[1] / "media"))
@@ -32,6 +35,7 @@ from mediapeers import (
     eventually,
     media_gauges,
 )
+from test_whip import WhipClient, bearer
 
 pytestmark = pytest.mark.postgres
 TTL = "3"
@@ -171,3 +175,59 @@ async def test_relayed_mute_errors_and_leaving_reach_the_owner(
         await sub.close()
         await pub.close()
         await close_all([teacher, pupil])
+
+
+async def test_whip_ingest_is_published_on_the_owner_and_ended_from_any_node(
+    trio: Cluster, redis: RedisServer
+) -> None:
+    a, b, owner = trio.nodes
+    host, student = register(a, "instructor"), register(a)
+    room = await create_room(a, host, open=True)
+    pupil = await RoomClient.enter(b, student, room)
+    obs = WhipClient({"video": ("video/VP8", VP8)})
+    sub = Subscriber(pupil)
+    try:
+        # The POST reaches node A; the stream is placed and published on the owner node.
+        url = f"/api/v1/rooms/{room}/whip"
+        offer = await obs.offer()
+        created = await rest(a, None, "POST", url, content=offer, headers=bearer(host.token))
+        assert created.status_code == 201, created.text
+        await obs.answer(created.text)
+        assert placed(redis, room) == "node-owner"
+        published = await pupil.next(of("media.track_published", source="camera"))
+        assert published.get("external") is True
+        track_id = published["track_id"]
+        # A subscriber on node B gets the very frames OBS sends, forwarded by the owner.
+        await sub.start()
+        frames = await sub.frames_of(track_id, 20)
+        assert set(frames) <= set(VP8), "bytes changed on the way"
+        assert media_gauges(owner)["rooms"] == 1
+        assert media_gauges(owner)["frames_received"] > 0
+        assert media_gauges(a)["rooms"] == media_gauges(b)["rooms"] == 0
+
+        # Any node finds the session: the owner refuses a student, node B ends it for the host.
+        location = created.headers["location"]
+        assert (await rest(owner, student, "DELETE", location)).status_code == 403
+        assert (await rest(b, host, "DELETE", f"{url}/no-such-session")).status_code == 404
+        ended = await rest(b, host, "DELETE", location)
+        assert ended.status_code == 200, ended.text
+        gone = await pupil.next(of("media.track_unpublished", track_id=track_id))
+        assert gone["reason"] == "unpublished"
+        assert (await rest(a, host, "DELETE", location)).status_code == 404
+    finally:
+        await obs.close()
+        await sub.close()
+        await close_all([pupil])
+
+
+def test_whip_relay_operations_and_session_records_round_trip() -> None:
+    for op in (
+        PublishExternal("r", "u", "whip-s", "v=0\r\n", {"0": "camera"}),
+        EndExternal("r", "c"),
+    ):
+        request = Request("id-1", "node-a", op)
+        assert decode(encode(request)) == request
+    record = encode_record("r", "u", "node-owner")
+    assert decode_record("s", record) == WhipSession("s", "r", "u", "node-owner")
+    for bad in (b"", b"[]", b"{}", b'{"room_id": "r", "user_id": "u", "node": ""}', b"\xff"):
+        assert decode_record("s", bad) is None

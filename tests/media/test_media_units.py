@@ -76,7 +76,7 @@ async def test_tapped_receivers_never_decode_and_others_still_do() -> None:
     await pc.close()
 
 
-def test_keyframe_requests_and_rtp_hooks_are_per_instance() -> None:
+async def test_keyframe_requests_and_rtp_hooks_are_per_instance() -> None:
     pc = RTCPeerConnection()
     first, second = (pc.addTransceiver("video") for _ in range(2))
     asked: list[int] = []
