@@ -54,12 +54,13 @@ from realtime.redis_presence import RedisPresence
 from realtime.ws_protocol import LeanWebSocketProtocol
 from realtime.yjs.document import DocumentLimits
 from rooms import frames
+from rooms.connection import RoomLimits
 from rooms.document_service import DocumentService, build_documents
 from rooms.manager import RoomManager
 from rooms.media import MediaSignalling
 from rooms.media_cluster import MediaCluster
 from rooms.recording import RoomRecorder
-from rooms.session import RoomEndpoint, RoomLimits
+from rooms.session import RoomEndpoint
 from rooms.store import RoomStore
 from settings import Settings
 from static import app as web_app

@@ -27,8 +27,8 @@ from rooms import frames, presence
 from rooms.state import RoomState, apply
 
 if TYPE_CHECKING:
+    from rooms.connection import RoomConnection
     from rooms.manager import LiveRoom, RoomManager
-    from rooms.session import RoomConnection
 
 logger = logging.getLogger("liveclass.rooms")
 

@@ -31,7 +31,7 @@ from rooms.state import Event, RoomState, apply
 from rooms.store import RoomStore
 
 if TYPE_CHECKING:
-    from rooms.session import RoomConnection
+    from rooms.connection import RoomConnection
 
 logger = logging.getLogger("liveclass.rooms")
 APPLY_TIMEOUT = 5.0

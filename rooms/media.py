@@ -46,9 +46,9 @@ from rooms.roles import HOST_ROLES, Grant, RoomRole
 from rooms.state import Event
 
 if TYPE_CHECKING:
+    from rooms.connection import RoomConnection
     from rooms.manager import LiveRoom
     from rooms.media_cluster import MediaCluster
-    from rooms.session import RoomConnection
 
 logger = logging.getLogger("liveclass.media")
 SOURCE_GRANT = {

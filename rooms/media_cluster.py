@@ -41,8 +41,8 @@ from rooms.manager import RoomManager, now_utc
 from rooms.media_ingest import Ingests
 
 if TYPE_CHECKING:
+    from rooms.connection import RoomConnection
     from rooms.media import MediaSignalling
-    from rooms.session import RoomConnection
 
 logger = logging.getLogger("liveclass.media")
 APPLIED_WAIT = 2.0  # at most this long for a relayed publish's events to reach this node

@@ -36,8 +36,8 @@ from rooms.roles import Grant
 from rooms.state import Event, RoomState, new_event, reduces
 
 if TYPE_CHECKING:
+    from rooms.connection import RoomConnection
     from rooms.manager import LiveRoom
-    from rooms.session import RoomConnection
 
 logger = logging.getLogger("liveclass.media")
 Note = Callable[[AsyncSession, Recording], None]  # adds e.g. an audit record to the commit
