@@ -89,8 +89,8 @@ def _worker(
 def install() -> None:
     """Wrap aiortc's decoder worker once (idempotent); other receivers are unaffected."""
     global _original_worker
-    check_internals()
     if _original_worker is None:
+        check_internals()  # reads aiortc's source: once per process, not per publisher
         _original_worker = rtcrtpreceiver.decoder_worker
         rtcrtpreceiver.decoder_worker = _worker
 

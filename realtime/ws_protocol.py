@@ -36,68 +36,23 @@ STALLED_CLOSE_SECONDS = 60.0
 """How long a closed connection whose client does not read may hold unsent bytes."""
 
 
-class _Inbox:
-    """The subset of `asyncio.Queue` uvicorn uses (put_nowait, get, empty), for one reader."""
+class _Waiters:
+    """Futures parked until the next wake-up; a list made on first use, not a deque each."""
 
-    __slots__ = ("_items", "_loop", "_waiters")
+    __slots__ = ("_loop", "_waiters")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._items: list[ASGIReceiveEvent] = []
         self._waiters: list[asyncio.Future[None]] | None = None
 
-    def empty(self) -> bool:
-        return not self._items
-
-    def put_nowait(self, item: ASGIReceiveEvent) -> None:
-        self._items.append(item)
+    def _wake(self) -> None:
         if self._waiters:
             for waiter in self._waiters:
                 if not waiter.done():
                     waiter.set_result(None)
             self._waiters = None
 
-    async def get(self) -> ASGIReceiveEvent:
-        while not self._items:
-            waiter = self._loop.create_future()
-            if self._waiters is None:
-                self._waiters = []
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            finally:
-                if self._waiters is not None and waiter in self._waiters:
-                    self._waiters.remove(waiter)
-        return self._items.pop(0)
-
-
-class _Flag:
-    """The subset of `asyncio.Event` uvicorn uses (set, clear, wait), without a deque each."""
-
-    __slots__ = ("_loop", "_set", "_waiters")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._set = True
-        self._waiters: list[asyncio.Future[None]] | None = None
-
-    def is_set(self) -> bool:
-        return self._set
-
-    def set(self) -> None:
-        self._set = True
-        if self._waiters:
-            for waiter in self._waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-            self._waiters = None
-
-    def clear(self) -> None:
-        self._set = False
-
-    async def wait(self) -> bool:
-        if self._set:
-            return True
+    async def _park(self) -> None:
         waiter = self._loop.create_future()
         if self._waiters is None:
             self._waiters = []
@@ -107,6 +62,52 @@ class _Flag:
         finally:
             if self._waiters is not None and waiter in self._waiters:
                 self._waiters.remove(waiter)
+
+
+class _Inbox(_Waiters):
+    """The subset of `asyncio.Queue` uvicorn uses (put_nowait, get, empty), for one reader."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        self._items: list[ASGIReceiveEvent] = []
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def put_nowait(self, item: ASGIReceiveEvent) -> None:
+        self._items.append(item)
+        self._wake()
+
+    async def get(self) -> ASGIReceiveEvent:
+        while not self._items:
+            await self._park()
+        return self._items.pop(0)
+
+
+class _Flag(_Waiters):
+    """The subset of `asyncio.Event` uvicorn uses (set, clear, wait), without a deque each."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        self._wake()
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        if not self._set:
+            await self._park()
         return True
 
 

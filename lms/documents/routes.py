@@ -117,8 +117,7 @@ async def create_version(
     principal: Manager,
 ) -> VersionOut:
     """Room hosts save versions; every edit broadcast so far is in it."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     name = document_name(str(room.id), kind)
     state = await current_state(session, name)
     version = DocumentVersion(
@@ -163,8 +162,7 @@ async def restore_version(
     principal: Manager,
 ) -> DocumentOut:
     """Rewrite the document to the version's content; connected clients follow at once."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     name = document_name(str(room.id), kind)
     version = await _version(session, name, version_id)
     current = await current_state(session, name)
@@ -194,8 +192,7 @@ async def delete_document(
     room_id: uuid.UUID, kind: Kind, request: Request, session: SessionDep, principal: Manager
 ) -> Response:
     """Erase the document's content, history and versions; open connections close with 4004."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     name = document_name(str(room.id), kind)
     await session.commit()
     service = _service(request)

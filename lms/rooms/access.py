@@ -114,6 +114,14 @@ async def require_host(session: AsyncSession, room: Room, principal: Principal) 
     return role
 
 
+async def hosted_room(
+    session: AsyncSession, room_id: uuid.UUID, principal: Principal
+) -> tuple[Room, RoomRole]:
+    """The room and the caller's role in it, for actions only its hosts may take (404/403)."""
+    room = await load_room(session, room_id)
+    return room, await require_host(session, room, principal)
+
+
 async def entry(session: AsyncSession, room: Room, principal: Principal) -> Entry:
     """Decide whether and how the caller may join ``room`` now."""
     member = await membership(session, room.id, principal.user_id)

@@ -77,27 +77,38 @@ def _noting(request: Request, room: Room, action: str) -> Note:
     return note
 
 
-async def _out(session: AsyncSession, recording: Recording) -> RecordingOut:
+async def _out_all(session: AsyncSession, recordings: list[Recording]) -> list[RecordingOut]:
+    """The recordings with their files, read in one query."""
+    ids = [r.id for r in recordings]
     rows = await session.execute(
         select(RecordingFile)
-        .where(RecordingFile.recording_id == recording.id)
+        .where(RecordingFile.recording_id.in_(ids))
         .order_by(RecordingFile.started_at)
     )
-    base = f"/api/v1/rooms/{recording.room_id}/recordings/{recording.id}/files"
-    files = [
-        RecordingFileOut.model_validate(f).model_copy(update={"url": f"{base}/{f.id}"})
-        for f in rows.scalars()
+    files: dict[uuid.UUID, list[RecordingFileOut]] = {i: [] for i in ids}
+    room_of = {r.id: r.room_id for r in recordings}
+    for f in rows.scalars():
+        url = f"/api/v1/rooms/{room_of[f.recording_id]}/recordings/{f.recording_id}/files/{f.id}"
+        files[f.recording_id].append(
+            RecordingFileOut.model_validate(f).model_copy(update={"url": url})
+        )
+    return [
+        RecordingOut(
+            id=r.id,
+            room_id=r.room_id,
+            on=r.stopped_at is None,
+            started_by=r.started_by,
+            stopped_by=r.stopped_by,
+            started_at=r.started_at,
+            stopped_at=r.stopped_at,
+            files=files[r.id],
+        )
+        for r in recordings
     ]
-    return RecordingOut(
-        id=recording.id,
-        room_id=recording.room_id,
-        on=recording.stopped_at is None,
-        started_by=recording.started_by,
-        stopped_by=recording.stopped_by,
-        started_at=recording.started_at,
-        stopped_at=recording.stopped_at,
-        files=files,
-    )
+
+
+async def _out(session: AsyncSession, recording: Recording) -> RecordingOut:
+    return (await _out_all(session, [recording]))[0]
 
 
 @router.get("/{room_id}/recordings", summary="The room's recordings and their files")
@@ -105,12 +116,11 @@ async def list_recordings(
     room_id: uuid.UUID, session: SessionDep, principal: Member
 ) -> list[RecordingOut]:
     """Newest first; hosts (and admins) only."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     rows = await session.execute(
         select(Recording).where(Recording.room_id == room.id).order_by(Recording.started_at.desc())
     )
-    return [await _out(session, r) for r in rows.scalars().all()]
+    return await _out_all(session, list(rows.scalars().all()))
 
 
 @router.post(
@@ -120,8 +130,7 @@ async def start_recording(
     room_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager
 ) -> RecordingOut:
     """Record every published track (present now or published later) until stopped."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     if room.status == "ended":
         raise access.RoomGone("This class has ended.")
     recorder = _recorder(request)
@@ -146,8 +155,7 @@ async def stop_recording(
     principal: Manager,
 ) -> RecordingOut:
     """Stop the running recording; its files are complete when this returns."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     recorder = _recorder(request)
     found = await session.get(Recording, recording_id)
     if found is None or found.room_id != room.id:
@@ -179,8 +187,7 @@ async def download_file(
     principal: Member,
 ) -> FileResponse:
     """The file as written (WebM or Matroska), streamed; hosts (and admins) only."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     row = await session.get(RecordingFile, file_id)
     recording = await session.get(Recording, recording_id)
     mismatch = recording is None or recording.room_id != room.id

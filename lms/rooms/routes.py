@@ -122,8 +122,7 @@ async def update_room(
     room_id: uuid.UUID, body: RoomUpdate, request: Request, session: SessionDep, principal: Manager
 ) -> RoomOut:
     """Hosts change settings; connected participants see the change at once."""
-    room = await access.load_room(session, room_id)
-    role = await access.require_host(session, room, principal)
+    room, role = await access.hosted_room(session, room_id, principal)
     if room.status == "ended":
         raise access.RoomGone("This class has ended.")
     changes = body.model_dump(exclude={"title"}, exclude_none=True)
@@ -155,8 +154,7 @@ async def end_room(
     room_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager
 ) -> Response:
     """End the room for everyone: every connection closes with 'room ended'."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     if room.status != "ended":
         audit(session, request, "room.end", target_type="room", target_id=room.id)
         await session.commit()
@@ -170,8 +168,7 @@ async def list_members(
     room_id: uuid.UUID, session: SessionDep, principal: Member
 ) -> list[MemberOut]:
     """Everyone invited to or banned from the room."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     rows = await session.execute(
         select(RoomMember).where(RoomMember.room_id == room.id).order_by(RoomMember.created_at)
     )
@@ -183,8 +180,7 @@ async def invite(
     room_id: uuid.UUID, body: InviteIn, request: Request, session: SessionDep, principal: Manager
 ) -> MemberOut:
     """Invite a user with a room role (or change their role); only the host makes hosts."""
-    room = await access.load_room(session, room_id)
-    my_role = await access.require_host(session, room, principal)
+    room, my_role = await access.hosted_room(session, room_id, principal)
     if body.role in ("host", "co-host") and my_role != RoomRole.HOST:
         raise Forbidden("Only the host may make hosts and co-hosts.")
     user = await _invitee(session, body)
@@ -227,8 +223,7 @@ async def remove_member(
     principal: Manager,
 ) -> Response:
     """Forget the user's invitation or ban in this room."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     member = await access.membership(session, room.id, user_id)
     if member is not None:
         was_banned = member.banned
@@ -307,8 +302,7 @@ async def attendance(
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> list[AttendanceOut] | Response:
     """Every stay of every participant; ``format=csv`` for a spreadsheet."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     rows = await session.execute(
         select(Attendance, User.name)
         .join(User, User.id == Attendance.user_id)
@@ -358,8 +352,7 @@ async def chat_export(
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> list[ChatMessageOut] | Response:
     """Public and to-hosts messages, oldest first (private ones stay private); hosts only."""
-    room = await access.load_room(session, room_id)
-    await access.require_host(session, room, principal)
+    room, _ = await access.hosted_room(session, room_id, principal)
     rows = await session.execute(
         select(ChatMessage)
         .where(ChatMessage.room_id == room.id, ChatMessage.to_user_id.is_(None))

@@ -65,8 +65,7 @@ async def whip_publish(
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != SDP_CONTENT_TYPE:
         raise UnsupportedMediaType("Send the SDP offer as application/sdp.")
-    room = await access.load_room(session, room_id)
-    role = await access.require_host(session, room, principal)
+    room, role = await access.hosted_room(session, room_id, principal)
     if room.status == "ended":
         raise access.RoomGone("This class has ended.")
     try:
