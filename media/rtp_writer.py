@@ -1,0 +1,215 @@
+"""The send loop of a subscriber's sender: forwarded frames out as RTP with little per-packet work.
+
+aiortc's ``RTCRtpSender._run_rtp`` packs each frame again for each sender, builds an
+``RtpPacket`` object per packet with its header extensions serialized anew, and reads
+the clock twice per packet. For the SFU's senders it is replaced by ``RtpWriter.run``:
+payloads come from ``media.payloads`` (built once per frame for every subscriber), the
+header extensions once per frame, and each packet is one ``struct.pack`` and a send.
+What aiortc's RTCP and retransmission rely on is kept: the sender report counters, the
+history NACKs are answered from (aiortc's own ``_retransmit``), and the start/exit events
+``stop()`` waits for. Each private name is asserted by ``check_internals``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from struct import Struct
+from typing import Any
+
+from aiortc import RTCRtpSender, rtcrtpsender
+from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import HeaderExtensions, HeaderExtensionsMap, RtpPacket
+from aiortc.utils import random16, random32
+
+from media import payloads
+
+logger = logging.getLogger("liveclass.media")
+
+HISTORY_SIZE = 128  # aiortc's RTP_HISTORY_SIZE: how far back a NACK can reach
+HEADER = Struct("!BBHLL")
+EXTENSION_HEADER = Struct("!HH")
+NTP_OFFSET = 2_208_988_800  # seconds from 1900 (NTP) to 1970 (Unix)
+
+# The sender's private attributes this loop reads and keeps up to date.
+TRACK = "_RTCRtpSender__track"
+MID = "_RTCRtpSender__mid"
+EXTENSIONS = "_RTCRtpSender__rtp_header_extensions_map"
+HISTORY = "_RTCRtpSender__rtp_history"
+STARTED = "_RTCRtpSender__rtp_started"
+EXITED = "_RTCRtpSender__rtp_exited"
+NTP_TIMESTAMP = "_RTCRtpSender__ntp_timestamp"
+RTP_TIMESTAMP = "_RTCRtpSender__rtp_timestamp"
+OCTETS = "_RTCRtpSender__octet_count"
+PACKETS = "_RTCRtpSender__packet_count"
+PRIVATE = (TRACK, MID, EXTENSIONS, HISTORY, STARTED, EXITED)
+COUNTERS = (NTP_TIMESTAMP, RTP_TIMESTAMP, OCTETS, PACKETS)
+
+
+class History:
+    """The last packets sent, as bytes; aiortc's ``_retransmit`` gets them back as packets."""
+
+    def __init__(self, extensions: HeaderExtensionsMap) -> None:
+        self._extensions = extensions
+        self._slots: list[bytes | None] = [None] * HISTORY_SIZE
+
+    def store(self, sequence_number: int, data: bytes) -> None:
+        """Remember a packet (overwrites the one 128 sequence numbers back)."""
+        self._slots[sequence_number % HISTORY_SIZE] = data
+
+    def get(self, slot: int) -> RtpPacket | None:
+        """The packet in ``slot`` (sequence number modulo 128), parsed on demand."""
+        data = self._slots[slot]
+        return None if data is None else RtpPacket.parse(data, self._extensions)
+
+
+class ExtensionBlock:
+    """A sender's header extension block (mid, abs-send-time) as aiortc serializes it.
+
+    Built once from aiortc's own serializer; per frame only the 3 abs-send-time bytes change.
+    """
+
+    def __init__(self, extensions: HeaderExtensionsMap, mid: str | None) -> None:
+        self._extensions = extensions
+        self._mid = mid
+        self._template = self.serialize(0)
+        probe = self.serialize(0xFFFFFF)
+        diff = [i for i, (a, b) in enumerate(zip(self._template, probe, strict=True)) if a != b]
+        self._at = diff[0] if diff else -1
+
+    def serialize(self, abs_send_time: int) -> bytes:
+        """aiortc's serialization (the slow, authoritative way)."""
+        fields = HeaderExtensions(mid=self._mid, abs_send_time=abs_send_time)
+        profile, value = self._extensions.set(fields)
+        if not value:
+            return b""
+        return EXTENSION_HEADER.pack(profile, len(value) >> 2) + value
+
+    def at(self, abs_send_time: int) -> bytes:
+        """The block carrying ``abs_send_time`` (24 bits)."""
+        if self._at < 0:
+            return self._template
+        at = self._at
+        return self._template[:at] + abs_send_time.to_bytes(3, "big") + self._template[at + 3 :]
+
+
+def ntp_now() -> int:
+    """The wall clock as a 64-bit NTP timestamp (what aiortc's clock gives, without datetime)."""
+    now = time.time()
+    seconds = int(now)
+    return ((seconds + NTP_OFFSET) << 32) | int((now - seconds) * 4294967296)
+
+
+def rtp_packets(
+    chunks: list[bytes], payload_type: int, sequence: int, timestamp: int, ssrc: int, block: bytes
+) -> list[bytes]:
+    """One frame's RTP packets: consecutive sequence numbers, the marker on the last."""
+    first = 0x90 if block else 0x80  # version 2, X when there are header extensions
+    last = len(chunks) - 1
+    return [
+        HEADER.pack(
+            first,
+            (0x80 if i == last else 0) | payload_type,
+            (sequence + i) & 0xFFFF,
+            timestamp,
+            ssrc,
+        )
+        + block
+        + chunk
+        for i, chunk in enumerate(chunks)
+    ]
+
+
+class RtpWriter:
+    """Sends one subscriber sender's forwarded frames (runs in place of ``_run_rtp``)."""
+
+    def __init__(self, sender: RTCRtpSender) -> None:
+        self.sender = sender
+
+    def install(self) -> None:
+        """Take over the sender's RTP loop; call before negotiation starts it."""
+        self.sender._run_rtp = self.run  # type: ignore[method-assign]
+
+    async def run(self, codec: RTCRtpCodecParameters) -> None:
+        """Forward frames until the track ends, the transport closes or the task is cancelled."""
+        sender = self.sender
+        getattr(sender, STARTED).set()
+        try:
+            await self._forward(codec)
+        except (asyncio.CancelledError, ConnectionError, MediaStreamError):
+            pass
+        except Exception:
+            # stop() waits for the exit event below, so nothing may escape before it.
+            logger.exception("media forwarding to a subscriber failed")
+        track = getattr(sender, TRACK)
+        if track is not None:
+            track.stop()
+            setattr(sender, TRACK, None)
+        getattr(sender, EXITED).set()
+
+    async def _forward(self, codec: RTCRtpCodecParameters) -> None:
+        sender = self.sender
+        packetize = payloads.for_codec(codec)
+        extensions: HeaderExtensionsMap = getattr(sender, EXTENSIONS)
+        mid: str | None = getattr(sender, MID)
+        history = History(extensions)
+        blocks = ExtensionBlock(extensions, mid)
+        setattr(sender, HISTORY, history)
+        transport = sender.transport
+        ssrc = sender._ssrc
+        payload_type = int(codec.payloadType or 0)
+        sequence = random16()
+        origin = random32()
+        octets = packets = 0
+        while True:
+            track: Any = getattr(sender, TRACK)
+            if track is None:
+                await asyncio.sleep(0.02)
+                continue
+            frame = await track.recv()
+            if not sender._enabled:
+                continue
+            chunks = packetize(frame)
+            if not chunks:
+                continue
+            timestamp = (origin + payloads.rtp_timestamp(frame, packetize.clock_rate)) & 0xFFFFFFFF
+            ntp = ntp_now()
+            block = blocks.at((ntp >> 14) & 0x00FFFFFF)
+            for data in rtp_packets(chunks, payload_type, sequence, timestamp, ssrc, block):
+                history.store(sequence, data)
+                await transport._send_rtp(data)
+                sequence = (sequence + 1) & 0xFFFF
+            octets += sum(map(len, chunks))
+            packets += len(chunks)
+            setattr(sender, NTP_TIMESTAMP, ntp)
+            setattr(sender, RTP_TIMESTAMP, timestamp)
+            setattr(sender, OCTETS, octets)
+            setattr(sender, PACKETS, packets)
+
+
+_sources_checked = False
+
+
+def check_internals(sender: RTCRtpSender) -> None:
+    """Fail loudly if an aiortc sender lacks what ``RtpWriter`` reads or writes."""
+    global _sources_checked
+    if not _sources_checked:  # reads aiortc's source: once per process
+        source = inspect.getsource(RTCRtpSender)
+        for needle in (
+            "self.__rtp_history.get(sequence_number % RTP_HISTORY_SIZE)",
+            "asyncio.ensure_future(self._run_rtp(parameters.codecs[0]))",
+            "await asyncio.gather(self.__rtp_exited.wait(), self.__rtcp_exited.wait())",
+        ):
+            if needle not in source:
+                raise RuntimeError(f"aiortc RTCRtpSender no longer does {needle!r}")
+        if getattr(rtcrtpsender, "RTP_HISTORY_SIZE", None) != HISTORY_SIZE:
+            raise RuntimeError("aiortc's RTP history size changed")
+        _sources_checked = True
+    for name in (*PRIVATE, *COUNTERS):
+        if not hasattr(sender, name):
+            raise RuntimeError(f"aiortc RTCRtpSender.{name} is gone")
+    if not callable(getattr(sender, "_run_rtp", None)) or not hasattr(sender, "_enabled"):
+        raise RuntimeError("aiortc RTCRtpSender no longer runs _run_rtp")
