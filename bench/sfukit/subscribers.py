@@ -38,7 +38,8 @@ class Subscriber:
 
     pc: RTCPeerConnection = field(default_factory=RTCPeerConnection)
     arrivals: list[tuple[float, str]] = field(default_factory=list)
-    seqs: dict[int, set[int]] = field(default_factory=dict)
+    seqs: dict[int, set[int]] = field(default_factory=dict)  # extended (unwrapped) numbers
+    last_seq: dict[int, int] = field(default_factory=dict)
     first_frame: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -58,7 +59,14 @@ class Subscriber:
     def _packet(self, packet: RtpPacket) -> None:
         if packet.payload_type < 96 or packet.payload_type > 127:
             return
-        self.seqs.setdefault(packet.ssrc, set()).add(packet.sequence_number)
+        # Sequence numbers are 16-bit and start at random: extend them past each wrap, or
+        # a stream that wraps would look like ~65,000 lost packets.
+        last = self.last_seq.get(packet.ssrc)
+        seq = packet.sequence_number
+        if last is not None:
+            seq = last + ((packet.sequence_number - last + 0x8000) & 0xFFFF) - 0x8000
+        self.last_seq[packet.ssrc] = max(seq, last) if last is not None else seq
+        self.seqs.setdefault(packet.ssrc, set()).add(seq)
 
     async def answer(self, sdp: str) -> str:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
