@@ -26,7 +26,7 @@ VP8_DESCRIPTOR = 4  # S/PartID byte, I bit byte, 15-bit picture ID with the M bi
 class FrameCache:
     """What was derived from recent frames, keyed by the frame object every queue shares."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 256) -> None:
         self._size = size
         self._items: OrderedDict[int, tuple[av.Packet[Any], list[bytes]]] = OrderedDict()
 
