@@ -10,23 +10,12 @@ A WHIP stream POSTed to any node is published on the owner too, and any node end
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis as redis_client
 from clusterkit import Cluster, cluster_of, require_redis
-
-from liveserver import PostgresServer
-from media.placement import room_key
-from media.relay import EndExternal, PublishExternal, Request, decode, encode
-from media.whip import WhipSession, decode_record, encode_record
-from redisserver import RedisServer
-from roomclient import RoomClient, close_all, create_room, of, register, rest
-
-# The aiortc test peers live with the single-node media tests (tests/media/mediapeers.py).
-sys.path.append(str(Path(__file__).resolve().parents[1] / "media"))
 from mediapeers import (
     Publisher,
     Subscriber,
@@ -36,6 +25,13 @@ from mediapeers import (
     media_gauges,
 )
 from test_whip import WhipClient, bearer
+
+from liveserver import PostgresServer
+from media.placement import room_key
+from media.relay import EndExternal, PublishExternal, Request, decode, encode
+from media.whip import WhipSession, decode_record, encode_record
+from redisserver import RedisServer
+from roomclient import RoomClient, close_all, create_room, of, register, rest
 
 pytestmark = pytest.mark.postgres
 TTL = "3"
