@@ -158,7 +158,6 @@ class RtpWriter:
         history = History(extensions)
         blocks = ExtensionBlock(extensions, mid)
         setattr(sender, HISTORY, history)
-        transport = sender.transport
         ssrc = sender._ssrc
         payload_type = int(codec.payloadType or 0)
         sequence = random16()
@@ -178,6 +177,7 @@ class RtpWriter:
             timestamp = (origin + payloads.rtp_timestamp(frame, packetize.clock_rate)) & 0xFFFFFFFF
             ntp = ntp_now()
             block = blocks.at((ntp >> 14) & 0x00FFFFFF)
+            transport = sender.transport  # read per frame, as aiortc does: it may be replaced
             for data in rtp_packets(chunks, payload_type, sequence, timestamp, ssrc, block):
                 history.store(sequence, data)
                 await transport._send_rtp(data)
