@@ -408,3 +408,30 @@ class ToneTrack(MediaStreamTrack):
         frame.sample_rate, frame.pts, frame.time_base = 48_000, self.pts, AUDIO_TIME_BASE
         self.pts += 960
         return frame
+
+
+SDP = {"Content-Type": "application/sdp"}
+
+
+class WhipClient:
+    """What OBS does: a sendonly peer connection whose offer is POSTed, answer applied."""
+
+    def __init__(self, sources: dict[str, tuple[str, list[bytes]]]) -> None:
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.tracks: dict[str, LoopTrack] = {}
+        for kind, (mime, frames) in sources.items():
+            self.tracks[kind], _ = send_frames(self.pc, mime, frames)
+
+    async def offer(self) -> str:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return str(self.pc.localDescription.sdp)
+
+    async def answer(self, sdp: str) -> None:
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
+
+    async def close(self) -> None:
+        await self.pc.close()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {**SDP, "Authorization": f"Bearer {token}"}

@@ -19,12 +19,13 @@ from clusterkit import Cluster, cluster_of, require_redis
 from mediapeers import (
     Publisher,
     Subscriber,
+    WhipClient,
+    bearer,
     encode_opus,
     encode_video,
     eventually,
     media_gauges,
 )
-from test_whip import WhipClient, bearer
 
 from liveserver import PostgresServer
 from media.placement import room_key

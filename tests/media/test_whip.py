@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from mediapeers import LoopTrack, Subscriber, audit_events, encode_opus, encode_video, send_frames
+from mediapeers import SDP, Subscriber, WhipClient, audit_events, bearer, encode_opus, encode_video
 
 from conftest import Node
 from media.sdp import MAX_SDP_BYTES
@@ -16,7 +15,6 @@ from roomclient import Person, RoomClient, close_all, create_room, invite, of, r
 
 VP8 = encode_video("vp8")
 OPUS = encode_opus()
-SDP = {"Content-Type": "application/sdp"}
 
 
 @dataclass
@@ -29,30 +27,6 @@ class People:
 @pytest.fixture(scope="module")
 def people(sqlite_node: Node) -> People:
     return People(register(sqlite_node, "instructor"), register(sqlite_node), register(sqlite_node))
-
-
-class WhipClient:
-    """What OBS does: a sendonly peer connection whose offer is POSTed, answer applied."""
-
-    def __init__(self, sources: dict[str, tuple[str, list[bytes]]]) -> None:
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.tracks: dict[str, LoopTrack] = {}
-        for kind, (mime, frames) in sources.items():
-            self.tracks[kind], _ = send_frames(self.pc, mime, frames)
-
-    async def offer(self) -> str:
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        return str(self.pc.localDescription.sdp)
-
-    async def answer(self, sdp: str) -> None:
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
-
-    async def close(self) -> None:
-        await self.pc.close()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {**SDP, "Authorization": f"Bearer {token}"}
 
 
 async def api_key(node: Node, person: Person, scopes: list[str]) -> str:
