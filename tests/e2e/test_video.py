@@ -9,22 +9,26 @@ closes his peer connections. Every wait polls with a timeout; nothing is timed.
 
 from __future__ import annotations
 
-import itertools
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from browserkit import Person, create_account, launch_browser, log_in, open_browser, shot
-from playwright.sync_api import Browser, Locator, Page, expect
+from browserkit import Person, launch_browser, log_in, shot
+from playwright.sync_api import Browser, Page, expect
+from videokit import (
+    FAKE_MEDIA,
+    MEDIA_TIMEOUT_MS,
+    control,
+    expect_playing,
+    my_user_id,
+    new_person,
+    video,
+    wait_announced,
+)
 
 from conftest import Node
-
-FAKE_MEDIA = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
-MEDIA_TIMEOUT_MS = 30_000
-_ids = itertools.count()
 
 
 @dataclass
@@ -42,20 +46,6 @@ class VideoClass:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     yield from launch_browser(*FAKE_MEDIA)
-
-
-def new_person(chromium: Browser, node: Node, name: str, role: str = "student") -> Person:
-    email = f"{name.split()[0].lower()}{next(_ids)}-{os.getpid()}@example.org"
-    create_account(node.url, name, email)
-    if role != "student":
-        node.set_role(email, role)
-    return open_browser(chromium, node.url, name, email)
-
-
-def my_user_id(page: Page) -> str:
-    user_id = page.evaluate("window.__liveclass.model.me.user_id")
-    assert isinstance(user_id, str) and user_id
-    return user_id
 
 
 @pytest.fixture(scope="module")
@@ -83,34 +73,6 @@ def klass(chromium: Browser, sqlite_node: Node) -> Iterator[VideoClass]:
         person.close()
 
 
-def video(page: Page, user_id: str, source: str = "camera") -> Locator:
-    return page.locator(f'.tiles video[data-user-id="{user_id}"][data-source="{source}"]')
-
-
-def frames(page: Page, user_id: str) -> int:
-    count = video(page, user_id).evaluate("v => v.getVideoPlaybackQuality().totalVideoFrames")
-    assert isinstance(count, int)
-    return count
-
-
-def expect_playing(page: Page, user_id: str) -> None:
-    """The person's video shows real frames: a resolution, and a frame count that grows."""
-    tile_video = video(page, user_id)
-    expect(tile_video).to_have_attribute("data-state", "live", timeout=MEDIA_TIMEOUT_MS)
-    handle = tile_video.element_handle()
-    page.wait_for_function(
-        "v => v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 0",
-        arg=handle,
-        timeout=MEDIA_TIMEOUT_MS,
-    )
-    before = frames(page, user_id)
-    page.wait_for_function(
-        "([v, n]) => v.getVideoPlaybackQuality().totalVideoFrames > n + 10",
-        arg=[handle, before],
-        timeout=MEDIA_TIMEOUT_MS,
-    )
-
-
 def announced(page: Page, user_id: str, source: str) -> Any:
     """Whether the room announced ``user_id``'s ``source`` as published (the model's tracks)."""
     return page.evaluate(
@@ -118,19 +80,6 @@ def announced(page: Page, user_id: str, source: str) -> Any:
         ".some(t => t.user_id === u && t.source === s)",
         [user_id, source],
     )
-
-
-def wait_announced(page: Page, user_id: str, source: str, present: bool = True) -> None:
-    page.wait_for_function(
-        "([u, s, want]) => [...window.__liveclass.model.tracks.values()]"
-        ".some(t => t.user_id === u && t.source === s) === want",
-        arg=[user_id, source, present],
-        timeout=MEDIA_TIMEOUT_MS,
-    )
-
-
-def control(page: Page, name: str) -> Locator:
-    return page.locator("footer.controls").get_by_role("button", name=name)
 
 
 # Playwright's wait_for_function does not await promises, so an interval in the page samples
