@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis as redis_client
 
 from conftest import Node
 from liveserver import IN_CI, LiveServer, PostgresServer
+from media.placement import room_key
 from redisserver import RedisServer, redis_server_binary
 
 
@@ -68,3 +70,31 @@ def cluster_of(
         for node in found.nodes:
             node.server.stop()
         pg_server.drop_database(url)
+
+
+MEDIA_NODES = {"a": "1", "b": "1", "owner": "100"}  # node name -> media placement capacity
+
+
+@contextmanager
+def media_cluster(
+    redis: RedisServer, pg_server: PostgresServer, base: Path, **env: str
+) -> Iterator[Cluster]:
+    """Nodes a, b and owner (``node-<name>``); owner's far larger capacity draws every room."""
+    with cluster_of([], redis, pg_server, base, **env) as cluster:
+        shared = cluster.env
+        for name, capacity in MEDIA_NODES.items():
+            cluster.env = {
+                **shared,
+                "LIVECLASS_NODE_ID": f"node-{name}",
+                "LIVECLASS_MEDIA_PLACEMENT_CAPACITY": capacity,
+            }
+            cluster.add_node(name)
+        cluster.env = shared
+        yield cluster
+
+
+def placed(redis: RedisServer, room_id: str) -> str | None:
+    """The node Redis records as the owner of the room's media."""
+    with redis_client.Redis.from_url(redis.url) as client:
+        found = client.get(room_key(room_id))
+    return found.decode() if isinstance(found, bytes) else None

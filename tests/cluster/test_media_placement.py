@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis as redis_client
-from clusterkit import Cluster, cluster_of, require_redis
+from clusterkit import Cluster, media_cluster, placed, require_redis
 from mediapeers import (
     Publisher,
     Subscriber,
@@ -28,7 +27,6 @@ from mediapeers import (
 )
 
 from liveserver import PostgresServer
-from media.placement import room_key
 from media.relay import EndExternal, PublishExternal, Request, decode, encode
 from media.whip import WhipSession, decode_record, encode_record
 from redisserver import RedisServer
@@ -38,7 +36,6 @@ pytestmark = pytest.mark.postgres
 TTL = "3"
 VP8 = encode_video("vp8")
 OPUS = encode_opus()
-NODES = {"a": "1", "b": "1", "owner": "100"}  # node name -> placement capacity
 
 
 @pytest.fixture(scope="module")
@@ -52,30 +49,14 @@ def redis() -> Iterator[RedisServer]:
 
 @pytest.fixture
 def trio(redis: RedisServer, pg_server: PostgresServer, tmp_path: Path) -> Iterator[Cluster]:
-    """Nodes a, b and owner (named ``node-<name>``), owner with a far larger capacity."""
+    """Nodes a, b and owner (see ``clusterkit.media_cluster``)."""
     common = {
         "LIVECLASS_PRESENCE_TTL_SECONDS": TTL,
         "LIVECLASS_MEDIA_PLACEMENT_TTL_SECONDS": TTL,
         "LIVECLASS_MEDIA_ICE_TIMEOUT_SECONDS": "10",
     }
-    with cluster_of([], redis, pg_server, tmp_path, **common) as cluster:
-        shared = cluster.env
-        for name, capacity in NODES.items():
-            cluster.env = {
-                **shared,
-                "LIVECLASS_NODE_ID": f"node-{name}",
-                "LIVECLASS_MEDIA_PLACEMENT_CAPACITY": capacity,
-            }
-            cluster.add_node(name)
-        cluster.env = shared
+    with media_cluster(redis, pg_server, tmp_path, **common) as cluster:
         yield cluster
-
-
-def placed(redis: RedisServer, room_id: str) -> str | None:
-    """The node Redis records as the owner of the room's media."""
-    with redis_client.Redis.from_url(redis.url) as client:
-        found = client.get(room_key(room_id))
-    return found.decode() if isinstance(found, bytes) else None
 
 
 @pytest.mark.parametrize("stop", ["kill", "drain"])

@@ -12,18 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis as redis_client
 from browserkit import launch_browser, log_in, room_id_of
-from clusterkit import Cluster, cluster_of, require_redis
+from clusterkit import Cluster, media_cluster, placed, require_redis
 from playwright.sync_api import Browser, Page, expect
 from videokit import FAKE_MEDIA, MEDIA_TIMEOUT_MS, control, expect_playing, my_user_id, new_person
 
 from liveserver import PostgresServer
-from media.placement import room_key
 from redisserver import RedisServer
 
 TTL = "3"
-NODES = {"a": "1", "b": "1", "owner": "100"}  # node name -> media placement capacity
 
 
 @pytest.fixture(scope="module")
@@ -41,20 +38,12 @@ def redis() -> Iterator[RedisServer]:
 
 @pytest.fixture
 def trio(redis: RedisServer, pg_server: PostgresServer, tmp_path: Path) -> Iterator[Cluster]:
+    """Nodes a, b and owner (see ``clusterkit.media_cluster``)."""
     common = {
         "LIVECLASS_PRESENCE_TTL_SECONDS": TTL,
         "LIVECLASS_MEDIA_PLACEMENT_TTL_SECONDS": TTL,
     }
-    with cluster_of([], redis, pg_server, tmp_path, **common) as cluster:
-        shared = cluster.env
-        for name, capacity in NODES.items():
-            cluster.env = {
-                **shared,
-                "LIVECLASS_NODE_ID": f"node-{name}",
-                "LIVECLASS_MEDIA_PLACEMENT_CAPACITY": capacity,
-            }
-            cluster.add_node(name)
-        cluster.env = shared
+    with media_cluster(redis, pg_server, tmp_path, **common) as cluster:
         yield cluster
 
 
@@ -69,12 +58,6 @@ CAMERA_TRACK = (
 def camera_track(page: Page, user_id: str) -> str | None:
     found = page.evaluate(f"u => ({CAMERA_TRACK})(u)", user_id)
     return found if isinstance(found, str) else None
-
-
-def placed(redis: RedisServer, room_id: str) -> str | None:
-    with redis_client.Redis.from_url(redis.url) as client:
-        found = client.get(room_key(room_id))
-    return found.decode() if isinstance(found, bytes) else None
 
 
 def test_video_comes_back_through_a_survivor(
