@@ -15,7 +15,7 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
-from media import passthrough
+from media import passthrough, remb
 from media.config import MediaConfig
 from media.errors import BadSdp
 from media.forwarding import ForwardTrack, FrameQueue, PacketStream
@@ -203,6 +203,7 @@ class Publisher:
             )
             passthrough.tap_receiver(transceiver.receiver, track.on_frame, track.end)
             passthrough.hook_rtp(transceiver.receiver, track.on_rtp)
+            remb.install(transceiver.receiver)
             self.tracks[track.source] = track
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
