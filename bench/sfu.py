@@ -376,6 +376,12 @@ async def run_scenario(
         for proc in procs:
             proc.wait(30)
     elapsed = end - start
+    if not subscribers:  # the publisher alone: what receiving costs before any forwarding
+        return {
+            "subscribers": 0,
+            "seconds": round(elapsed, 2),
+            "server_cores": round(cpu / elapsed, 3),
+        }
     sent_frames = elapsed * FPS
     frames = [len(r["arrivals"]) for r in reports]
     received = sum(r["rtp_received"] for r in reports)
