@@ -7,6 +7,8 @@ Per N and server: server CPU seconds per forwarded track per second (/proc/<pid>
 frames delivered, RTP packet loss seen by the subscribers, and for liveclass the latency
 added between the publisher handing a frame to aiortc and a subscriber holding the same
 bytes (frames are matched by fingerprint; the baseline re-encodes, so its frames cannot be).
+A second baseline is the floor: a uvloop UDP relay that forwards the same packet rate to N
+sockets and does nothing else (``sfukit/udp_floor.py``), the least any Python SFU can spend.
 
 Subscribers are aiortc peers in ``--workers`` processes that count frames without decoding
 (they tap their receivers with ``media.passthrough``). Prints one JSON object. Usage::
@@ -49,6 +51,7 @@ PASSWORD = "bench-password-123"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 WORKER = ROOT / "bench" / "sfukit" / "subscribers.py"
 RELAY = ROOT / "bench" / "sfukit" / "relay_server.py"
+FLOOR = ROOT / "bench" / "sfukit" / "udp_floor.py"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -433,6 +436,15 @@ async def direct_latency(clip: list[bytes], args: argparse.Namespace) -> dict[st
     return {"latency_ms_p50": percentile(lat, 0.5), "latency_ms_p99": percentile(lat, 0.99)}
 
 
+def udp_floor(subscribers: int, args: argparse.Namespace) -> dict[str, Any]:
+    """The bare uvloop UDP relay at the same packet rate (``sfukit/udp_floor.py``)."""
+    command = [sys.executable, str(FLOOR), str(subscribers), str(args.seconds), str(args.warmup)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    figures: dict[str, Any] = json.loads(done.stdout)
+    figures["server_cores"] = round(figures["server_cores"], 4)
+    return figures
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     clip = load_clip()
     counts = [int(n) for n in args.subscribers.split(",")]
@@ -454,6 +466,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 figures = await run_scenario(server, n, args, clip)
                 result["runs"].setdefault(str(n), {})[server.name] = figures
                 print(json.dumps({server.name: figures}), file=sys.stderr, flush=True)
+            if not args.only:
+                floor = await asyncio.to_thread(udp_floor, n, args)
+                result["runs"].setdefault(str(n), {})["udp_relay_floor"] = floor
+                print(json.dumps({"udp_relay_floor": floor}), file=sys.stderr, flush=True)
     direct = await direct_latency(clip, args)
     result["direct_peer_to_peer"] = direct
     for figures in result["runs"].values():
@@ -465,6 +481,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ours["added_latency_ms_p99"] = round(
                 ours["latency_ms_p99"] - direct["latency_ms_p99"], 2
             )
+        floor = figures.get("udp_relay_floor", {}).get("server_cores")
+        if floor and ours.get("server_cores"):
+            ours["cores_over_udp_relay_floor"] = round(ours["server_cores"] / floor, 1)
         if "aiortc_mediarelay" in figures and "liveclass" in figures:
             base = figures["aiortc_mediarelay"]["cpu_per_track_second"]
             mine = figures["liveclass"]["cpu_per_track_second"]
