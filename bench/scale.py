@@ -47,6 +47,8 @@ from websockets.exceptions import ConnectionClosed
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the test servers: liveserver, redisserver
 
+import procstat  # noqa: E402
+
 from liveserver import LiveServer, PostgresServer, start_postgres  # noqa: E402
 from redisserver import RedisServer  # noqa: E402
 
@@ -64,17 +66,9 @@ def progress(message: str) -> None:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process (0 if it is gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return procstat.cpu_seconds(pid)
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds the whole machine spent busy (every core, anyone's work), from /proc/stat."""
-    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -246,7 +240,7 @@ async def run_window(
         if cpu_before is None and now >= start:
             stats_before = await commandstats(admin)
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            busy_before, me_before = machine_busy_seconds(), cpu_seconds(os.getpid())
+            busy_before, me_before = procstat.machine_busy_seconds(), cpu_seconds(os.getpid())
         if due > now:
             await asyncio.sleep((due - now) / 1e9)
             now = time.monotonic_ns()
@@ -259,7 +253,7 @@ async def run_window(
         due += 1e9 / args.rate
     stats_after = await commandstats(admin)
     cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    busy = machine_busy_seconds() - busy_before
+    busy = procstat.machine_busy_seconds() - busy_before
     me = cpu_seconds(os.getpid()) - me_before
     await asyncio.sleep(args.drain)
     await admin.aclose()

@@ -41,6 +41,7 @@ import aiortc  # noqa: E402
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription  # noqa: E402
+from procstat import cpu_seconds, machine_busy_seconds, rss_mb  # noqa: E402
 from sfukit.clip import FPS, ClipTrack, load_clip  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
@@ -48,31 +49,9 @@ from liveserver import LiveServer, free_port  # noqa: E402
 from media import passthrough  # noqa: E402
 
 PASSWORD = "bench-password-123"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 WORKER = ROOT / "bench" / "sfukit" / "subscribers.py"
 RELAY = ROOT / "bench" / "sfukit" / "relay_server.py"
 FLOOR = ROOT / "bench" / "sfukit" / "udp_floor.py"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds spent busy by the whole machine so far (all cores)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values[:8]) - idle) / CLK_TCK
-
-
-def rss_mb(pid: int) -> float:
-    """Resident set size of ``pid`` in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def vp8_only(pc: RTCPeerConnection, track: ClipTrack) -> str:

@@ -45,12 +45,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+from procstat import cpu_seconds, machine_busy_seconds  # noqa: E402
+
 from liveserver import LiveServer, free_port, wait_for  # noqa: E402
 
 DRIVER = ROOT / "bench" / "yjs_clients.cjs"
 NODE_SERVER = ROOT / "node_modules" / "y-websocket" / "bin" / "server.cjs"
 PASSWORD = "bench-password-123"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 PYCRDT_SERVER = """
 import asyncio, sys
@@ -67,12 +68,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def rss_mib(pid: int, field: str = "VmRSS") -> float:
@@ -300,13 +295,6 @@ def node_reference() -> Plain:
 def pycrdt_websocket(python: str) -> Plain:
     port = free_port()
     return Plain("pycrdt-websocket", [python, "-c", PYCRDT_SERVER, str(port)], {}, port)
-
-
-def machine_busy_seconds() -> float:
-    """CPU-seconds the whole machine has been busy (all cores, anyone's work); /proc/stat."""
-    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
 def _lines(proc: subprocess.Popen[str], out: queue.Queue[tuple[int, dict[str, Any]]]) -> None:

@@ -11,16 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from procstat import cpu_seconds
+
 from fanoutkit.common import mb, progress, sleep_until
 from fanoutkit.fleet import Fleet
 from fanoutkit.profile import start_profile
 from fanoutkit.wsclient import BUCKET_NS
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_bytes(pid: int, field: str = "VmRSS") -> int:

@@ -22,19 +22,15 @@ from pathlib import Path
 
 import uvloop
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 
-from clip import FPS, load_clip
+from clip import FPS, load_clip  # noqa: E402
+from procstat import cpu_seconds  # noqa: E402
 
 PAYLOAD = 1200
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 Address = tuple[str, int]
-
-
-def cpu_seconds() -> float:
-    """User + system CPU seconds of this process so far."""
-    fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def datagrams(frame: bytes) -> list[bytes]:
