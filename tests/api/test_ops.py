@@ -4,10 +4,13 @@ and the JSON access log, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +66,21 @@ def test_healthz_answers_ok(ops_node: Node) -> None:
     response = httpx.get(ops_node.url + "/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_the_date_header_is_current(ops_node: Node) -> None:
+    """The server refreshes its Date header once a second (its own housekeeping loop)."""
+    first = email.utils.parsedate_to_datetime(httpx.get(ops_node.url + "/healthz").headers["date"])
+    later = first
+    for _ in range(40):  # the header must move on within a few seconds
+        time.sleep(0.1)
+        later = email.utils.parsedate_to_datetime(
+            httpx.get(ops_node.url + "/healthz").headers["date"]
+        )
+        if later > first:
+            break
+    assert later > first
+    assert abs((later - datetime.now(UTC)).total_seconds()) < 5
 
 
 def test_readyz_checks_the_database(ops_node: Node) -> None:
