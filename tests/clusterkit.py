@@ -27,6 +27,16 @@ def require_redis() -> None:
         pytest.skip("redis-server is not installed")
 
 
+def private_redis() -> Iterator[RedisServer]:
+    """A Redis of the test's own on a free port; fixtures ``yield from`` it."""
+    require_redis()
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @dataclass
 class Cluster:
     """Nodes sharing one database and one Redis."""

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clusterkit import Cluster, media_cluster, placed, require_redis
+from clusterkit import Cluster, media_cluster, placed, private_redis
 from mediapeers import (
     Publisher,
     Subscriber,
@@ -41,10 +41,7 @@ OPUS = encode_opus()
 @pytest.fixture(scope="module")
 def redis() -> Iterator[RedisServer]:
     """A private Redis for this module."""
-    require_redis()
-    server = RedisServer().start()
-    yield server
-    server.stop()
+    yield from private_redis()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clusterkit import Cluster, cluster_of, require_redis
+from clusterkit import Cluster, cluster_of, private_redis
 
 from liveserver import PostgresServer
 from redisserver import RedisServer
@@ -23,10 +23,7 @@ PRESENCE_TTL = "3"
 @pytest.fixture(scope="module")
 def redis() -> Iterator[RedisServer]:
     """A private Redis for this module."""
-    require_redis()
-    server = RedisServer().start()
-    yield server
-    server.stop()
+    yield from private_redis()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from clusterkit import Cluster, cluster_of, require_redis
+from clusterkit import Cluster, cluster_of, private_redis
 from yjskit import DOC_ENV, Classroom, NodeClients
 
 from conftest import Node
@@ -31,10 +31,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def redis() -> Iterator[RedisServer]:
     """This test's own Redis, to kill and restart on the same port."""
-    require_redis()
-    server = RedisServer().start()
-    yield server
-    server.stop()
+    yield from private_redis()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from browserkit import launch_browser, log_in, room_id_of
-from clusterkit import Cluster, media_cluster, placed, require_redis
+from clusterkit import Cluster, media_cluster, placed, private_redis
 from playwright.sync_api import Browser, Page, expect
 from videokit import FAKE_MEDIA, MEDIA_TIMEOUT_MS, control, expect_playing, my_user_id, new_person
 
@@ -30,10 +30,7 @@ def chromium() -> Iterator[Browser]:
 
 @pytest.fixture
 def redis() -> Iterator[RedisServer]:
-    require_redis()
-    server = RedisServer().start()
-    yield server
-    server.stop()
+    yield from private_redis()
 
 
 @pytest.fixture
