@@ -6,6 +6,7 @@ machines would be). Screenshots of every page state go to ``test-artifacts/e2e/`
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from conftest import Node
 from liveserver import IN_CI, ROOT
 
 CHROMIUM = Path(os.environ.get("LIVECLASS_CHROMIUM", "/usr/bin/chromium"))
@@ -148,3 +150,15 @@ def click_on_board(page: Page, fx: float, fy: float) -> None:
     box = board(page).bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+
+
+_ids = itertools.count()
+
+
+def new_person(chromium: Browser, node: Node, name: str, role: str = "student") -> Person:
+    """A fresh account (with ``role``) signed in on its own page."""
+    email = f"{name.split()[0].lower()}{next(_ids)}-{os.getpid()}@example.org"
+    create_account(node.url, name, email)
+    if role != "student":
+        node.set_role(email, role)
+    return open_browser(chromium, node.url, name, email)

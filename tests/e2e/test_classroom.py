@@ -9,7 +9,6 @@ Every wait is one of Playwright's auto-waiting expectations; nothing is timed.
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,11 +19,10 @@ from browserkit import (
     board,
     chat_message,
     click_on_board,
-    create_account,
     drag_on_board,
     launch_browser,
     log_in,
-    open_browser,
+    new_person,
     room_id_of,
     send_chat,
     shot,
@@ -54,14 +52,6 @@ class Class:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     yield from launch_browser()
-
-
-def new_person(chromium: Browser, node: Node, name: str, role: str = "student") -> Person:
-    email = f"{name.split()[0].lower()}{next(_ids)}-{os.getpid()}@example.org"
-    create_account(node.url, name, email)
-    if role != "student":
-        node.set_role(email, role)
-    return open_browser(chromium, node.url, name, email)
 
 
 @pytest.fixture(scope="module")

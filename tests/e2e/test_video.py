@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from browserkit import Person, launch_browser, log_in, shot
+from browserkit import Person, launch_browser, log_in, new_person, shot
 from playwright.sync_api import Browser, Page, expect
 from videokit import (
     FAKE_MEDIA,
@@ -23,7 +23,6 @@ from videokit import (
     control,
     expect_playing,
     my_user_id,
-    new_person,
     video,
     wait_announced,
 )

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browserkit import launch_browser, log_in, room_id_of
+from browserkit import launch_browser, log_in, new_person, room_id_of
 from clusterkit import Cluster, media_cluster, placed, private_redis
 from playwright.sync_api import Browser, Page, expect
-from videokit import FAKE_MEDIA, MEDIA_TIMEOUT_MS, control, expect_playing, my_user_id, new_person
+from videokit import FAKE_MEDIA, MEDIA_TIMEOUT_MS, control, expect_playing, my_user_id
 
 from liveserver import PostgresServer
 from redisserver import RedisServer

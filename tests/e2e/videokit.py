@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import os
 
-from browserkit import Person, create_account, open_browser
-from playwright.sync_api import Browser, Locator, Page, expect
-
-from conftest import Node
+from playwright.sync_api import Locator, Page, expect
 
 FAKE_MEDIA = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
 MEDIA_TIMEOUT_MS = 30_000
 _ids = itertools.count()
-
-
-def new_person(chromium: Browser, node: Node, name: str, role: str = "student") -> Person:
-    email = f"{name.split()[0].lower()}{next(_ids)}-{os.getpid()}@example.org"
-    create_account(node.url, name, email)
-    if role != "student":
-        node.set_role(email, role)
-    return open_browser(chromium, node.url, name, email)
 
 
 def my_user_id(page: Page) -> str:
