@@ -4,7 +4,9 @@ aiortc's ``RTCRtpSender._run_rtp`` packs each frame again for each sender, build
 ``RtpPacket`` object per packet with its header extensions serialized anew, and reads
 the clock twice per packet. For the SFU's senders it is replaced by ``RtpWriter.run``:
 payloads come from ``media.payloads`` (built once per frame for every subscriber), the
-header extensions once per frame, and each packet is one ``struct.pack`` and a send.
+header extensions once per frame, and each packet is one ``struct.pack``; the frame's
+packets then go out in one native call (``media.srtp_send``) or, where that cannot be
+used (TURN, no compiled extension), through aiortc's transport one by one.
 What aiortc's RTCP and retransmission rely on is kept: the sender report counters, the
 history NACKs are answered from (aiortc's own ``_retransmit``), and the start/exit events
 ``stop()`` waits for. Each private name is asserted by ``check_internals``.
@@ -25,7 +27,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import HeaderExtensions, HeaderExtensionsMap, RtpPacket
 from aiortc.utils import random16, random32
 
-from media import payloads
+from media import payloads, srtp_send
 
 logger = logging.getLogger("liveclass.media")
 
@@ -157,6 +159,7 @@ class RtpWriter:
         mid: str | None = getattr(sender, MID)
         history = History(extensions)
         blocks = ExtensionBlock(extensions, mid)
+        router = srtp_send.Router()
         setattr(sender, HISTORY, history)
         ssrc = sender._ssrc
         payload_type = int(codec.payloadType or 0)
@@ -178,10 +181,16 @@ class RtpWriter:
             ntp = ntp_now()
             block = blocks.at((ntp >> 14) & 0x00FFFFFF)
             transport = sender.transport  # read per frame, as aiortc does: it may be replaced
-            for data in rtp_packets(chunks, payload_type, sequence, timestamp, ssrc, block):
+            outgoing = rtp_packets(chunks, payload_type, sequence, timestamp, ssrc, block)
+            for data in outgoing:
                 history.store(sequence, data)
-                await transport._send_rtp(data)
                 sequence = (sequence + 1) & 0xFFFF
+            route = router.route(transport)
+            if route is not None:
+                route.send(outgoing)
+            else:
+                for data in outgoing:
+                    await transport._send_rtp(data)
             octets += sum(map(len, chunks))
             packets += len(chunks)
             setattr(sender, NTP_TIMESTAMP, ntp)

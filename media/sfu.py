@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from media import passthrough
+from media import passthrough, srtp_send
 from media.audio_level import SpeakerDetector
 from media.config import MediaConfig
 from media.errors import MediaUnavailable, TooManyTracks
@@ -235,6 +235,8 @@ class Sfu:
             "keyframe_requests": float(sum(t.throttle.sent for t in tracks)),
             "decoders_started": float(passthrough.COUNTS["decoders_started"]),
             "decoders_skipped": float(passthrough.COUNTS["decoders_skipped"]),
+            "frames_sent_native": float(srtp_send.COUNTS["native_frames"]),
+            "frames_sent_aiortc": float(srtp_send.COUNTS["fallback_frames"]),
             "asyncio_tasks": float(_task_count()),
             "threads": float(threading.active_count()),
         }

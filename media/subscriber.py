@@ -17,7 +17,7 @@ from aiortc.codecs import CODECS
 from aiortc.exceptions import InvalidStateError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
-from media import passthrough, rtp_writer
+from media import passthrough, rtp_writer, srtp_send
 from media.config import MediaConfig
 from media.errors import BadSdp, StaleOffer
 from media.forwarding import ForwardTrack
@@ -102,6 +102,7 @@ class Subscriber:
         holder.append(slot)
         passthrough.bridge_keyframe_requests(transceiver.sender, slot.request_keyframe)
         rtp_writer.check_internals(transceiver.sender)
+        srtp_send.check_internals(transceiver.sender.transport)
         rtp_writer.RtpWriter(transceiver.sender).install()
         self.slots.append(slot)
         return slot

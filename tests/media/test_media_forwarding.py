@@ -101,6 +101,8 @@ async def test_frames_are_forwarded_byte_for_byte_without_decoding(
         assert gauges["frames_received"] > 0
         assert gauges["decoders_skipped"] >= 3
         assert gauges["decoders_started"] == 0, "the server decoded media"
+        assert gauges["frames_sent_native"] > 0, "the native send path was not used"
+        assert gauges["frames_sent_aiortc"] == 0, "frames took aiortc's send path"
         # Everyone was told, and a late joiner finds the tracks in the welcome snapshot.
         for client in cls.clients:
             await client.next(of("media.track_published", track_id=h264_id))

@@ -17,7 +17,7 @@ from aiortc.mediastreams import convert_timebase
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
-from media import passthrough, payloads, rtp_writer
+from media import passthrough, payloads, rtp_writer, srtp_send
 from media.forwarding import ForwardTrack
 from media.sdp import preferences
 
@@ -151,8 +151,17 @@ async def test_the_writer_takes_over_a_real_senders_loop() -> None:
         await pc.close()
 
 
-async def test_frames_and_retransmissions_reach_a_real_peer() -> None:
-    """Two aiortc peers over real ICE/DTLS: frames arrive whole; a NACKed packet is resent."""
+@pytest.mark.parametrize("native", [True, False], ids=["native-send", "aiortc-send"])
+async def test_frames_and_retransmissions_reach_a_real_peer(
+    native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two aiortc peers over real ICE/DTLS: frames arrive whole; a NACKed packet is resent.
+
+    Both send paths: the native one (``media._srtpsend``) and aiortc's, which TURN-relayed
+    subscribers and machines without the compiled extension use.
+    """
+    monkeypatch.setattr(srtp_send, "NATIVE", native)
+    counted = dict(srtp_send.COUNTS)
     sending, receiving = RTCPeerConnection(), RTCPeerConnection()
     got: list[bytes] = []
     try:
@@ -193,9 +202,14 @@ async def test_frames_and_retransmissions_reach_a_real_peer() -> None:
             (p for p in (history.get(s) for s in range(rtp_writer.HISTORY_SIZE)) if p),
             key=lambda p: p.timestamp,
         )
+        assert before >= len(got)  # the DTLS transport counted what it sent, either way
         await sender._retransmit(newest.sequence_number)  # what a NACK for it triggers
         after = next(iter(sender.transport._get_stats().values())).packetsSent
         assert after == before + 1
+        used = "native_frames" if native else "fallback_frames"
+        unused = "fallback_frames" if native else "native_frames"
+        assert srtp_send.COUNTS[used] >= counted[used] + len(got)
+        assert srtp_send.COUNTS[unused] == counted[unused]
     finally:
         await sending.close()
         await receiving.close()

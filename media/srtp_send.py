@@ -1,0 +1,159 @@
+"""The send fast path: a frame's RTP packets SRTP-protected and sent in one native call.
+
+aiortc sends each packet through four coroutines (DTLS transport, ICE transport, aioice
+connection, its protocol) and pylibsrtp's wrapper, which allocates per packet. For a
+subscriber reached over a plain UDP candidate pair, ``Route.send`` hands the whole frame to
+``media._srtpsend`` (C): the same libsrtp session protects each packet, ``sendmmsg`` sends
+them, and the DTLS transport's counters are kept. TURN-relayed pairs, a transport not yet
+(or no longer) connected, or a machine where the extension could not be compiled: aiortc's
+path, unchanged. Each private name used here is asserted by ``check_internals``.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from typing import Any
+
+from aioice.ice import CandidatePair, Connection
+from aioice.turn import TurnTransport
+from aiortc.rtcdtlstransport import RTCDtlsTransport, State
+from pylibsrtp import Session
+from pylibsrtp._binding import ffi, lib
+
+try:
+    from media import _srtpsend
+except ImportError:  # not compiled on this machine: aiortc's send path is used
+    _srtpsend = None  # type: ignore[assignment]
+
+NATIVE = _srtpsend is not None
+TX_BYTES = "_RTCDtlsTransport__tx_bytes"
+TX_PACKETS = "_RTCDtlsTransport__tx_packets"
+PROTECT_SIGNATURE = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"
+COUNTS = {"native_frames": 0, "fallback_frames": 0}
+
+
+def protect_address() -> int:
+    """Where libsrtp's ``srtp_protect`` lives in this process (pylibsrtp's copy)."""
+    pointer = ffi.addressof(lib, "srtp_protect")
+    if str(ffi.typeof(pointer)) != f"<ctype '{PROTECT_SIGNATURE}'>":
+        raise RuntimeError(f"pylibsrtp's srtp_protect changed: {ffi.typeof(pointer)}")
+    return int(ffi.cast("uintptr_t", pointer))
+
+
+def session_address(session: Session) -> int:
+    """The ``srtp_t`` behind a pylibsrtp ``Session``."""
+    return int(ffi.cast("uintptr_t", session._srtp[0]))
+
+
+def sockaddr(family: int, host: str, port: int) -> bytes:
+    """A raw ``sockaddr_in``/``sockaddr_in6`` for ``(host, port)``, as ``sendmmsg`` takes it."""
+    if family == socket.AF_INET:
+        return (
+            struct.pack("=H", family)
+            + struct.pack("!H", port)
+            + socket.inet_pton(family, host)
+            + bytes(8)
+        )
+    if family == socket.AF_INET6:
+        return (
+            struct.pack("=H", family)
+            + struct.pack("!HI", port, 0)
+            + socket.inet_pton(family, host)
+            + struct.pack("=I", 0)
+        )
+    raise ValueError(f"unsupported address family {family}")
+
+
+class Route:
+    """One subscriber's way out: its SRTP session, UDP socket and remote address."""
+
+    def __init__(self, transport: RTCDtlsTransport, pair: CandidatePair) -> None:
+        self.transport = transport
+        self.pair = pair
+        self.udp = pair.protocol.transport
+        sock = self.udp.get_extra_info("socket")
+        host, port = pair.remote_addr
+        self._session: Session = transport._tx_srtp  # kept alive while the route is in use
+        self._args = (
+            protect_address(),
+            session_address(self._session),
+            sock.fileno(),
+            sockaddr(sock.family, host, port),
+        )
+
+    def usable(self, transport: RTCDtlsTransport) -> bool:
+        """Still the transport's connected, nominated pair on an open socket."""
+        return (
+            transport is self.transport
+            and transport._state is State.CONNECTED
+            and nominated(transport) is self.pair
+            and not self.udp.is_closing()
+        )
+
+    def send(self, packets: list[bytes]) -> int:
+        """Protect and send ``packets`` (plain RTP); returns how many went out."""
+        assert _srtpsend is not None
+        sent, _failed, octets = _srtpsend.send(*self._args, packets)
+        transport = self.transport
+        setattr(transport, TX_BYTES, getattr(transport, TX_BYTES) + octets)
+        setattr(transport, TX_PACKETS, getattr(transport, TX_PACKETS) + sent)
+        return int(sent)
+
+
+def nominated(transport: RTCDtlsTransport) -> CandidatePair | None:
+    """The ICE candidate pair a DTLS transport's media goes out on (component 1)."""
+    connection: Connection = transport.transport._connection
+    return connection._nominated.get(1)
+
+
+def direct(transport: RTCDtlsTransport, pair: CandidatePair) -> bool:
+    """Whether ``pair`` is a plain UDP socket of ours (not a TURN relay or a TCP stream)."""
+    udp: Any = pair.protocol.transport
+    if isinstance(udp, TurnTransport) or pair.local_candidate.type == "relay":
+        return False
+    sock = udp.get_extra_info("socket")
+    if sock is None or sock.type != socket.SOCK_DGRAM:
+        return False
+    host = pair.remote_addr[0]
+    return "%" not in host and transport._tx_srtp is not None
+
+
+class Router:
+    """Finds and caches the native ``Route`` of one sender, per frame (None: aiortc's path)."""
+
+    def __init__(self) -> None:
+        self._route: Route | None = None
+        self._refused: tuple[RTCDtlsTransport, CandidatePair | None] | None = None
+
+    def route(self, transport: RTCDtlsTransport) -> Route | None:
+        """The route for this frame; rebuilt after an ICE restart or a new transport."""
+        route = self._route
+        if route is not None and route.usable(transport):
+            COUNTS["native_frames"] += 1
+            return route
+        self._route = None
+        if not NATIVE or transport._state is not State.CONNECTED:
+            COUNTS["fallback_frames"] += 1
+            return None
+        pair = nominated(transport)
+        if pair is None or self._refused == (transport, pair) or not direct(transport, pair):
+            self._refused = (transport, pair)
+            COUNTS["fallback_frames"] += 1
+            return None
+        self._route = Route(transport, pair)
+        COUNTS["native_frames"] += 1
+        return self._route
+
+
+def check_internals(transport: RTCDtlsTransport) -> None:
+    """Fail loudly if the aiortc/aioice/pylibsrtp internals used here have changed."""
+    for name in ("_state", "_tx_srtp", TX_BYTES, TX_PACKETS):
+        if not hasattr(transport, name):
+            raise RuntimeError(f"aiortc RTCDtlsTransport.{name} is gone")
+    connection = getattr(transport.transport, "_connection", None)
+    if not isinstance(getattr(connection, "_nominated", None), dict):
+        raise RuntimeError("aioice Connection._nominated is gone")
+    if not hasattr(Session(), "_srtp"):
+        raise RuntimeError("pylibsrtp Session._srtp is gone")
+    protect_address()
