@@ -28,6 +28,8 @@ class FrameQueue:
         self.video = needs_keyframe
         self.waiting_keyframe = needs_keyframe
         self.dropped = 0
+        # Takes a frame straight to the wire when nothing is queued (see RtpWriter.express).
+        self.express: Callable[[av.Packet[Any]], bool] | None = None
         self._on_gap = on_gap
         self._items: deque[av.Packet[Any] | None] = deque()
         self._waiter: asyncio.Future[None] | None = None
@@ -47,6 +49,8 @@ class FrameQueue:
             self._on_gap()
             if self.video:
                 return
+        if not self._items and self.express is not None and self.express(packet):
+            return
         self._items.append(packet)
         self._wake()
 
@@ -90,6 +94,7 @@ class ForwardTrack(MediaStreamTrack):
         self.kind = kind
         self.queue = FrameQueue(capacity, needs_keyframe=kind == "video", on_gap=on_gap)
         self.forwarded = 0
+        self.time_base: Fraction | None = None  # of the source carried now
         self._last_pts: int | None = None
         self._offset: int | None = None
 
@@ -103,9 +108,14 @@ class ForwardTrack(MediaStreamTrack):
         packet = await self.queue.get()
         if packet is None:
             raise MediaStreamError
+        return self.take(packet)
+
+    def take(self, packet: av.Packet[Any]) -> av.Packet[Any]:
+        """A frame leaves the track: timestamps shifted to continue the previous source's."""
         pts = int(packet.pts or 0)
         if self._offset is None:
-            step = FRAME_STEP.get(_rate(packet.time_base), 0)
+            self.time_base = packet.time_base
+            step = FRAME_STEP.get(_rate(self.time_base), 0)
             self._offset = 0 if self._last_pts is None else self._last_pts + step - pts
         if self._offset:
             shifted = av.Packet(bytes(packet))

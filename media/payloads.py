@@ -112,10 +112,8 @@ def for_codec(codec: RTCRtpCodecParameters) -> Payloads:
     raise ValueError(f"no forwarding packetizer for {codec.mimeType}")
 
 
-def rtp_timestamp(frame: av.Packet[Any], clock_rate: int) -> int:
-    """The frame's pts in the codec's RTP clock (no Fraction arithmetic in the usual case)."""
-    pts = int(frame.pts or 0)
-    base = frame.time_base
-    if base is None or (base.numerator == 1 and base.denominator == clock_rate):
+def rtp_timestamp(pts: int, time_base: Fraction | None, clock_rate: int) -> int:
+    """A pts in the codec's RTP clock (no Fraction arithmetic in the usual case)."""
+    if time_base is None or (time_base.numerator == 1 and time_base.denominator == clock_rate):
         return pts
-    return int(pts * Fraction(base.numerator, base.denominator) * clock_rate)
+    return int(pts * time_base * clock_rate)

@@ -18,9 +18,11 @@ import asyncio
 import inspect
 import logging
 import time
+from fractions import Fraction
 from struct import Struct
 from typing import Any
 
+import av
 from aiortc import RTCRtpSender, rtcrtpsender
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
@@ -28,6 +30,7 @@ from aiortc.rtp import HeaderExtensions, HeaderExtensionsMap, RtpPacket
 from aiortc.utils import random16, random32
 
 from media import payloads, srtp_send
+from media.forwarding import ForwardTrack
 
 logger = logging.getLogger("liveclass.media")
 
@@ -125,11 +128,62 @@ def rtp_packets(
     ]
 
 
+class Stream:
+    """One sender's RTP stream state: sequence numbers, timestamps, history, counters."""
+
+    def __init__(self, sender: RTCRtpSender, codec: RTCRtpCodecParameters) -> None:
+        self.sender = sender
+        self.packetize = payloads.for_codec(codec)
+        extensions: HeaderExtensionsMap = getattr(sender, EXTENSIONS)
+        self.history = History(extensions)
+        self.blocks = ExtensionBlock(extensions, getattr(sender, MID))
+        self.router = srtp_send.Router()
+        self.ssrc = sender._ssrc
+        self.payload_type = int(codec.payloadType or 0)
+        self.sequence = random16()
+        self.origin = random32()
+        self.octets = self.packets = 0
+        setattr(sender, HISTORY, self.history)
+
+    def packets_of(self, frame: av.Packet[Any], time_base: Fraction | None) -> list[bytes]:
+        """The frame's RTP packets, remembered for NACKs and counted for sender reports."""
+        chunks = self.packetize(frame)
+        if not chunks:
+            return []
+        pts = int(frame.pts or 0)
+        clock = self.packetize.clock_rate
+        timestamp = (self.origin + payloads.rtp_timestamp(pts, time_base, clock)) & 0xFFFFFFFF
+        ntp = ntp_now()
+        block = self.blocks.at((ntp >> 14) & 0x00FFFFFF)
+        sequence = self.sequence
+        outgoing = rtp_packets(chunks, self.payload_type, sequence, timestamp, self.ssrc, block)
+        store = self.history.store
+        for data in outgoing:
+            store(sequence, data)
+            sequence = (sequence + 1) & 0xFFFF
+        self.sequence = sequence
+        self.octets += sum(map(len, chunks))
+        self.packets += len(chunks)
+        sender = self.sender
+        setattr(sender, NTP_TIMESTAMP, ntp)
+        setattr(sender, RTP_TIMESTAMP, timestamp)
+        setattr(sender, OCTETS, self.octets)
+        setattr(sender, PACKETS, self.packets)
+        return outgoing
+
+
 class RtpWriter:
-    """Sends one subscriber sender's forwarded frames (runs in place of ``_run_rtp``)."""
+    """Sends one subscriber sender's forwarded frames (runs in place of ``_run_rtp``).
+
+    A frame normally goes out synchronously, from the publisher's receive callback
+    (``express``), when the native route is usable and nothing is queued before it; the
+    loop handles the rest (aiortc's send path, a backlog) in order.
+    """
 
     def __init__(self, sender: RTCRtpSender) -> None:
         self.sender = sender
+        self._stream: Stream | None = None
+        self._busy = False
 
     def install(self) -> None:
         """Take over the sender's RTP loop; call before negotiation starts it."""
@@ -140,63 +194,63 @@ class RtpWriter:
         sender = self.sender
         getattr(sender, STARTED).set()
         try:
-            await self._forward(codec)
+            await self._forward(Stream(sender, codec))
         except (asyncio.CancelledError, ConnectionError, MediaStreamError):
             pass
         except Exception:
             # stop() waits for the exit event below, so nothing may escape before it.
             logger.exception("media forwarding to a subscriber failed")
+        self._stream = None
         track = getattr(sender, TRACK)
         if track is not None:
             track.stop()
             setattr(sender, TRACK, None)
         getattr(sender, EXITED).set()
 
-    async def _forward(self, codec: RTCRtpCodecParameters) -> None:
+    def express(self, track: ForwardTrack, frame: av.Packet[Any]) -> bool:
+        """Send ``frame`` now if it can go out natively and in order; False: queue it."""
+        stream, sender = self._stream, self.sender
+        if stream is None or self._busy or getattr(sender, TRACK) is not track:
+            return False
+        try:
+            route = stream.router.route(sender.transport)
+            if route is None:
+                return False
+            frame = track.take(frame)
+            if sender._enabled:
+                outgoing = stream.packets_of(frame, track.time_base)
+                if outgoing:
+                    route.send(outgoing)
+                    srtp_send.COUNTS["native_frames"] += 1
+        except Exception:  # runs in the publisher's receive path: never break it
+            logger.exception("media forwarding to a subscriber failed")
+        return True
+
+    async def _forward(self, stream: Stream) -> None:
         sender = self.sender
-        packetize = payloads.for_codec(codec)
-        extensions: HeaderExtensionsMap = getattr(sender, EXTENSIONS)
-        mid: str | None = getattr(sender, MID)
-        history = History(extensions)
-        blocks = ExtensionBlock(extensions, mid)
-        router = srtp_send.Router()
-        setattr(sender, HISTORY, history)
-        ssrc = sender._ssrc
-        payload_type = int(codec.payloadType or 0)
-        sequence = random16()
-        origin = random32()
-        octets = packets = 0
+        self._stream = stream
         while True:
             track: Any = getattr(sender, TRACK)
             if track is None:
                 await asyncio.sleep(0.02)
                 continue
+            self._busy = False
             frame = await track.recv()
+            self._busy = True
             if not sender._enabled:
                 continue
-            chunks = packetize(frame)
-            if not chunks:
+            outgoing = stream.packets_of(frame, track.time_base)
+            if not outgoing:
                 continue
-            timestamp = (origin + payloads.rtp_timestamp(frame, packetize.clock_rate)) & 0xFFFFFFFF
-            ntp = ntp_now()
-            block = blocks.at((ntp >> 14) & 0x00FFFFFF)
             transport = sender.transport  # read per frame, as aiortc does: it may be replaced
-            outgoing = rtp_packets(chunks, payload_type, sequence, timestamp, ssrc, block)
-            for data in outgoing:
-                history.store(sequence, data)
-                sequence = (sequence + 1) & 0xFFFF
-            route = router.route(transport)
+            route = stream.router.route(transport)
             if route is not None:
                 route.send(outgoing)
+                srtp_send.COUNTS["native_frames"] += 1
             else:
+                srtp_send.COUNTS["fallback_frames"] += 1
                 for data in outgoing:
                     await transport._send_rtp(data)
-            octets += sum(map(len, chunks))
-            packets += len(chunks)
-            setattr(sender, NTP_TIMESTAMP, ntp)
-            setattr(sender, RTP_TIMESTAMP, timestamp)
-            setattr(sender, OCTETS, octets)
-            setattr(sender, PACKETS, packets)
 
 
 _sources_checked = False

@@ -11,6 +11,7 @@ path, unchanged. Each private name used here is asserted by ``check_internals``.
 
 from __future__ import annotations
 
+import logging
 import socket
 import struct
 from typing import Any
@@ -27,10 +28,11 @@ except ImportError:  # not compiled on this machine: aiortc's send path is used
     _srtpsend = None  # type: ignore[assignment]
 
 NATIVE = _srtpsend is not None
+logger = logging.getLogger("liveclass.media")
 TX_BYTES = "_RTCDtlsTransport__tx_bytes"
 TX_PACKETS = "_RTCDtlsTransport__tx_packets"
 PROTECT_SIGNATURE = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"
-COUNTS = {"native_frames": 0, "fallback_frames": 0}
+COUNTS = {"native_frames": 0, "fallback_frames": 0}  # frames sent, by path (rtp_writer)
 
 
 def protect_address() -> int:
@@ -94,7 +96,11 @@ class Route:
     def send(self, packets: list[bytes]) -> int:
         """Protect and send ``packets`` (plain RTP); returns how many went out."""
         assert _srtpsend is not None
-        sent, _failed, octets = _srtpsend.send(*self._args, packets)
+        try:
+            sent, _failed, octets = _srtpsend.send(*self._args, packets)
+        except OSError:  # as uvloop's sendto would: a UDP send error loses the datagrams
+            logger.debug("native send to %s failed", self.pair.remote_addr, exc_info=True)
+            return 0
         transport = self.transport
         setattr(transport, TX_BYTES, getattr(transport, TX_BYTES) + octets)
         setattr(transport, TX_PACKETS, getattr(transport, TX_PACKETS) + sent)
@@ -130,19 +136,15 @@ class Router:
         """The route for this frame; rebuilt after an ICE restart or a new transport."""
         route = self._route
         if route is not None and route.usable(transport):
-            COUNTS["native_frames"] += 1
             return route
         self._route = None
         if not NATIVE or transport._state is not State.CONNECTED:
-            COUNTS["fallback_frames"] += 1
             return None
         pair = nominated(transport)
         if pair is None or self._refused == (transport, pair) or not direct(transport, pair):
             self._refused = (transport, pair)
-            COUNTS["fallback_frames"] += 1
             return None
         self._route = Route(transport, pair)
-        COUNTS["native_frames"] += 1
         return self._route
 
 

@@ -8,6 +8,7 @@ of tracks changes, the server renegotiates with a new offer (``version`` + 1).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -103,7 +104,9 @@ class Subscriber:
         passthrough.bridge_keyframe_requests(transceiver.sender, slot.request_keyframe)
         rtp_writer.check_internals(transceiver.sender)
         srtp_send.check_internals(transceiver.sender.transport)
-        rtp_writer.RtpWriter(transceiver.sender).install()
+        writer = rtp_writer.RtpWriter(transceiver.sender)
+        writer.install()
+        track.queue.express = functools.partial(writer.express, track)
         self.slots.append(slot)
         return slot
 
