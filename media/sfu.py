@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from media import passthrough, srtp_send
+from media import demux, passthrough, srtp_send
 from media.audio_level import SpeakerDetector
 from media.config import MediaConfig
 from media.errors import MediaUnavailable, TooManyTracks
@@ -57,6 +57,7 @@ class Sfu:
 
     def __init__(self, config: MediaConfig) -> None:
         passthrough.install()
+        demux.install()
         self.config = config
         self.rooms: dict[str, MediaRoom] = {}
         self.track_listeners: list[TrackListener] = []

@@ -6,7 +6,7 @@ import random
 
 import pytest
 from aiortc import RTCPeerConnection
-from aiortc.rate import RemoteBitrateEstimator
+from aiortc.rate import RateCounter, RemoteBitrateEstimator
 
 from media import remb
 
@@ -32,6 +32,7 @@ def arrivals(seed: int, seconds: int = 40) -> list[tuple[int, int, int]]:
 def test_the_lean_estimator_gives_aiortcs_estimates(seed: int) -> None:
     stock, lean = RemoteBitrateEstimator(), remb.lean_estimator()
     assert isinstance(lean.estimator, remb.LeanOveruseEstimator)
+    assert isinstance(lean.incoming_bitrate, remb.LeanRateCounter)
     estimates = []
     for at, abs_send, size in arrivals(seed):
         ours = lean.add(arrival_time_ms=at, abs_send_time=abs_send, payload_size=size, ssrc=7)
@@ -42,6 +43,26 @@ def test_the_lean_estimator_gives_aiortcs_estimates(seed: int) -> None:
             estimates.append(ours[0])
     assert len(set(estimates)) > 5  # the estimate moved: the filter was exercised
     assert lean.estimator.ts_delta_hist == stock.estimator.ts_delta_hist
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_lean_rate_counter_counts_as_aiortcs(seed: int) -> None:
+    """Random gaps (same ms, short, longer than the window, time going back), small windows."""
+    rnd = random.Random(seed)
+    window = rnd.choice([1, 2, 7, 50, 1000])
+    stock, lean = RateCounter(window, 8000), remb.LeanRateCounter(window, 8000)
+    now = rnd.randint(0, 10**6)
+    for step in range(3000):
+        now += rnd.choice([0, 0, 1, 3, 15, 33, window - 1, window, window + 5, 3 * window, -2])
+        value = rnd.randint(0, 1500)
+        if rnd.random() < 0.5:
+            stock.add(value, now)
+            lean.add(value, now)
+        assert lean.rate(now) == stock.rate(now), f"step {step}"
+        if rnd.random() < 0.002:
+            stock.reset()
+            lean.reset()
+    assert lean._count == stock._total.count and lean._value == stock._total.value
 
 
 async def test_video_receivers_get_it_and_audio_receivers_keep_none() -> None:
