@@ -105,6 +105,27 @@ def codec_key(codec: RTCRtpCodecParameters) -> tuple[str, str]:
     return codec.mimeType.lower(), params
 
 
+ABS_SEND_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+
+
+def without_bandwidth_feedback(text: str) -> str:
+    """A subscriber offer without abs-send-time and goog-remb: no REMB comes back.
+
+    A subscriber's REMB would estimate its downlink, but the SFU forwards one layer of each
+    track and has nothing to choose with it; each subscriber would still send two to five
+    REMB packets a second for the server to decrypt and drop. The answer then leaves them
+    out too, so aiortc's sender stops writing abs-send-time.
+    """
+    lines = text.split("\r\n")
+    kept = [
+        line
+        for line in lines
+        if not (line.startswith("a=extmap:") and line.endswith(" " + ABS_SEND_TIME))
+        and not (line.startswith("a=rtcp-fb:") and line.endswith(" goog-remb"))
+    ]
+    return "\r\n".join(kept)
+
+
 def announce_public_ip(text: str, public_ip: str) -> str:
     """Add a copy of each IPv4 host candidate with the NAT 1:1 ``public_ip``."""
     if not public_ip:

@@ -23,7 +23,7 @@ from media.config import MediaConfig
 from media.errors import BadSdp, StaleOffer
 from media.forwarding import ForwardTrack
 from media.publisher import PublishedTrack
-from media.sdp import announce_public_ip, codec_key, preferences
+from media.sdp import announce_public_ip, codec_key, preferences, without_bandwidth_feedback
 from media.watch import ConnectionWatch
 
 Send = Callable[[dict[str, Any]], None]
@@ -151,7 +151,9 @@ class Subscriber:
         self._send(
             {
                 "version": self.version,
-                "sdp": announce_public_ip(local.sdp, self.config.public_ip),
+                "sdp": announce_public_ip(
+                    without_bandwidth_feedback(local.sdp), self.config.public_ip
+                ),
                 "tracks": [
                     {"mid": s.transceiver.mid, **s.current.info()}
                     for s in self.slots

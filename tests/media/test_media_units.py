@@ -12,7 +12,13 @@ from fractions import Fraction
 import aiortc
 import av
 import pytest
-from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver
+from aiortc import (
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCSessionDescription,
+    rtcrtpreceiver,
+)
 from aiortc.codecs import CODECS
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcpeerconnection import is_codec_compatible
@@ -24,7 +30,13 @@ from media.config import parse_ice_servers
 from media.errors import BadSdp
 from media.forwarding import ForwardTrack, FrameQueue
 from media.keyframes import KeyframeThrottle, h264_nal_types, is_keyframe
-from media.sdp import announce_public_ip, check_sources, offered_media
+from media.sdp import (
+    ABS_SEND_TIME,
+    announce_public_ip,
+    check_sources,
+    offered_media,
+    without_bandwidth_feedback,
+)
 
 
 def test_the_pinned_aiortc_is_the_one_patched() -> None:
@@ -224,3 +236,34 @@ def test_ice_servers_reach_browsers_as_rtc_ice_server_dicts() -> None:
         {"urls": ["turn:a.example.org", "turns:b.example.org"], "username": "u", "credential": "p"},
     ]
     assert parse_ice_servers("", "", "", "") == []
+
+
+async def test_subscriber_offers_ask_for_no_bandwidth_feedback() -> None:
+    """No abs-send-time, no goog-remb: subscribers send no REMB the SFU would only drop."""
+    pc = RTCPeerConnection()
+    try:
+        pc.addTransceiver("video", direction="sendonly")
+        pc.addTransceiver("audio", direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = pc.localDescription.sdp
+        assert ABS_SEND_TIME in offer and "goog-remb" in offer  # what aiortc offers
+        stripped = without_bandwidth_feedback(offer)
+        assert ABS_SEND_TIME not in stripped and "goog-remb" not in stripped
+        removed = set(offer.split("\r\n")) - set(stripped.split("\r\n"))
+        assert all("abs-send-time" in line or "goog-remb" in line for line in removed)
+        assert "a=rtcp-fb:97 nack pli" in stripped  # keyframe requests and NACKs stay
+        # A peer answering it leaves both out, so aiortc's sender stops writing the header.
+        answerer = RTCPeerConnection()
+        try:
+            await answerer.setRemoteDescription(RTCSessionDescription(stripped, "offer"))
+            await answerer.setLocalDescription(await answerer.createAnswer())
+            answer = answerer.localDescription.sdp
+            assert ABS_SEND_TIME not in answer and "goog-remb" not in answer
+            await pc.setRemoteDescription(answerer.localDescription)
+            sender = pc.getTransceivers()[0].sender
+            uris = {e.uri for e in pc.getTransceivers()[0]._headerExtensions}
+            assert ABS_SEND_TIME not in uris and sender.kind == "video"
+        finally:
+            await answerer.close()
+    finally:
+        await pc.close()
