@@ -18,7 +18,7 @@ from aiortc.codecs import CODECS
 from aiortc.exceptions import InvalidStateError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
-from media import passthrough, rtp_writer, srtp_send
+from media import passthrough, report_clock, rtp_writer, srtp_send
 from media.config import MediaConfig
 from media.errors import BadSdp, StaleOffer
 from media.forwarding import ForwardTrack
@@ -106,6 +106,8 @@ class Subscriber:
         srtp_send.check_internals(transceiver.sender.transport)
         writer = rtp_writer.RtpWriter(transceiver.sender)
         writer.install()
+        report_clock.check_internals(transceiver.sender)
+        report_clock.install(transceiver.sender)
         track.queue.express = functools.partial(writer.express, track)
         self.slots.append(slot)
         return slot
