@@ -238,6 +238,7 @@ class Sfu:
             "decoders_skipped": float(passthrough.COUNTS["decoders_skipped"]),
             "frames_sent_native": float(srtp_send.COUNTS["native_frames"]),
             "frames_sent_aiortc": float(srtp_send.COUNTS["fallback_frames"]),
+            "datagrams_received_direct": float(demux.COUNTS["direct"]),
             "asyncio_tasks": float(_task_count()),
             "threads": float(threading.active_count()),
         }

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from aiortc import RTCPeerConnection
 
+from media import demux
+
 logger = logging.getLogger("liveclass.media")
 
 
@@ -45,6 +47,7 @@ class ConnectionWatch:
         state = self.pc.connectionState
         if state == "connected":
             self._cancel_timer()
+            demux.attach(self.pc)
             if self._on_connected is not None:
                 self._on_connected()
         elif state in ("failed", "closed") and not self.stopped:

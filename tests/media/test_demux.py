@@ -1,13 +1,23 @@
-"""RFC 7983 demultiplexing: media datagrams bypass aioice's STUN parser, ICE still works."""
+"""RFC 7983 demultiplexing: media datagrams bypass aioice's STUN parser (ICE still works)
+and, on a connected peer connection, its queue."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
 
 import aioice
+import av
 from aioice import stun
+from aiortc import RTCPeerConnection
+from aiortc.codecs import CODECS
 
-from media import demux
+from media import demux, passthrough, rtp_writer
+from media.forwarding import ForwardTrack
+from media.sdp import preferences
 
 
 async def connected_pair() -> tuple[aioice.Connection, aioice.Connection]:
@@ -42,3 +52,61 @@ async def test_media_and_stun_lookalikes_arrive_in_order_after_ice() -> None:
     finally:
         await one.close()
         await two.close()
+
+
+def vp8_frame(index: int) -> av.Packet:
+    packet = av.Packet(bytes([0x10]) + bytes([index]) * 2000)
+    packet.pts = 3000 * index
+    packet.time_base = Fraction(1, 90_000)
+    return packet
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_media_of_an_attached_peer_connection_is_handled_without_the_queue() -> None:
+    """Frames arrive whole through ``deliver``; aiortc's counters and RTCP still work."""
+    demux.install()
+    sending, receiving = RTCPeerConnection(), RTCPeerConnection()
+    got: list[bytes] = []
+    try:
+        vp8 = next(c for c in CODECS["video"] if c.mimeType == "video/VP8")
+        track = ForwardTrack("video", 8, on_gap=lambda: None)
+        transceiver = sending.addTransceiver(track, direction="sendonly")
+        transceiver.setCodecPreferences(preferences(vp8))
+        writer = rtp_writer.RtpWriter(transceiver.sender)
+        writer.install()
+        track.queue.express = functools.partial(writer.express, track)
+
+        @receiving.on("track")
+        def on_track(remote: Any) -> None:
+            receiver = next(t for t in receiving.getTransceivers() if t.receiver.track is remote)
+            passthrough.tap_receiver(receiver.receiver, lambda _c, f: got.append(f.data), list)
+
+        await sending.setLocalDescription(await sending.createOffer())
+        await receiving.setRemoteDescription(sending.localDescription)
+        await receiving.setLocalDescription(await receiving.createAnswer())
+        await sending.setRemoteDescription(receiving.localDescription)
+        await wait_for(lambda: receiving.connectionState == "connected")
+        demux.attach(receiving)
+        before = demux.COUNTS["direct"]
+
+        for i in range(6):
+            track.queue.push(vp8_frame(i), keyframe=True)
+        await wait_for(lambda: len(got) == 6)
+        assert got == [bytes(vp8_frame(i)) for i in range(6)]
+        assert demux.COUNTS["direct"] - before >= 12  # 6 frames x 2 packets, none queued
+        (dtls,) = {t.receiver.transport for t in receiving.getTransceivers()}
+        stats = [s for s in (await receiving.getStats()).values() if s.type == "transport"]
+        assert stats[0].packetsReceived >= 12  # aiortc's own counters still count them
+        rtcp = demux.COUNTS["direct"]
+        await wait_for(lambda: demux.COUNTS["direct"] > rtcp)  # the sender's RTCP too
+        assert dtls._task is not None and not dtls._task.done()
+    finally:
+        await sending.close()
+        await receiving.close()

@@ -102,6 +102,7 @@ async def test_frames_are_forwarded_byte_for_byte_without_decoding(
         assert gauges["decoders_skipped"] >= 3
         assert gauges["decoders_started"] == 0, "the server decoded media"
         assert gauges["frames_sent_native"] > 0, "the native send path was not used"
+        assert gauges["datagrams_received_direct"] > 0, "media still went through aioice's queue"
         assert gauges["frames_sent_aiortc"] == 0, "frames took aiortc's send path"
         # Everyone was told, and a late joiner finds the tracks in the welcome snapshot.
         for client in cls.clients:
