@@ -1,13 +1,14 @@
-/* SRTP-protect a batch of RTP packets and send them to one UDP address in one call.
+/* SRTP-protect a frame's RTP packets and send them to one UDP address in one call.
  *
  * The SFU's per-subscriber hot path: each forwarded frame is 1-30 RTP packets for each
  * subscriber, and doing protect + send per packet in Python costs tens of microseconds
  * each. Here a frame is one call: every packet is protected with libsrtp's srtp_protect
  * (the function and session of pylibsrtp, already loaded in the process, passed in as
- * addresses) and the batch goes out with sendmmsg. No RTP knowledge lives here: the
- * packets are built in Python (media/rtp_writer.py), this only encrypts and sends.
- * The GIL is held throughout: libsrtp sessions are not thread-safe, and the socket is
- * non-blocking, so nothing here waits.
+ * addresses) and the batch goes out with sendmmsg. The packets are laid out here too
+ * (12-byte header, extension block, payload: the one piece of RTP in C), so a frame costs
+ * no Python object per packet but the one kept for retransmissions; media/rtp_writer.py
+ * builds the same bytes in Python for aiortc's path, and the tests compare the two. The GIL is held throughout: libsrtp sessions are not thread-safe, and
+ * the socket is non-blocking, so nothing here waits.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -62,82 +63,140 @@ static int is_full(int error) {
     return error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS;
 }
 
-PyDoc_STRVAR(send_doc,
-    "send(protect, session, fd, address, packets) -> (sent, failed, octets)\n\n"
-    "SRTP-protect each RTP packet (bytes) with libsrtp's srtp_protect at address `protect`\n"
-    "on the srtp_t `session`, then send them all to `address` (a raw sockaddr, bytes) on\n"
-    "the UDP socket `fd`. A full socket drops the rest of the batch, as UDP would;\n"
-    "`failed` counts packets libsrtp refused, `octets` the protected bytes sent.\n"
-    "Other socket errors raise OSError.");
-
-static PyObject *srtpsend_send(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    (void)module;
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "send() takes 5 arguments");
-        return NULL;
-    }
-    void *protect_address = PyLong_AsVoidPtr(args[0]);
-    void *session = PyLong_AsVoidPtr(args[1]);
-    int fd = PyLong_AsLong(args[2]);
-    if (PyErr_Occurred()) return NULL;
-    if (protect_address == NULL || session == NULL || fd < 0) {
-        PyErr_SetString(PyExc_ValueError, "protect, session and fd must be set");
-        return NULL;
-    }
-    if (!PyBytes_Check(args[3]) || !PyList_Check(args[4])) {
-        PyErr_SetString(PyExc_TypeError, "address must be bytes and packets a list");
-        return NULL;
-    }
-    const void *addr = PyBytes_AS_STRING(args[3]);
-    socklen_t addr_len = (socklen_t)PyBytes_GET_SIZE(args[3]);
-    if (addr_len < (socklen_t)sizeof(sa_family_t) || addr_len > sizeof(struct sockaddr_storage)) {
-        PyErr_SetString(PyExc_ValueError, "address is not a sockaddr");
-        return NULL;
-    }
-    protect_fn protect = (protect_fn)protect_address;
-    PyObject *packets = args[4];
-    Py_ssize_t total = PyList_GET_SIZE(packets);
+/* The batch being protected and sent, with what has gone out so far. */
+typedef struct {
+    protect_fn protect;
+    void *session;
+    int fd;
+    const void *addr;
+    socklen_t addr_len;
     int lengths[BATCH];
-    int queued = 0, full = 0;
-    Py_ssize_t sent = 0, failed = 0, octets = 0;
-    for (Py_ssize_t index = 0; index < total && !full; index++) {
-        PyObject *packet = PyList_GET_ITEM(packets, index);
-        if (!PyBytes_Check(packet)) {
-            PyErr_SetString(PyExc_TypeError, "packets must be bytes");
+    int queued, full;
+    Py_ssize_t sent, failed, octets;
+} Batch;
+
+/* Send what is queued; 0, or -1 with an OSError set. A full socket drops the rest. */
+static int batch_flush(Batch *batch) {
+    if (batch->queued == 0 || batch->full) return 0;
+    int done = flush(batch->fd, batch->addr, batch->addr_len, batch->lengths, batch->queued);
+    if (done < 0 && !is_full(errno)) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    for (int i = 0; i < done; i++) batch->octets += batch->lengths[i];
+    batch->sent += done > 0 ? done : 0;
+    batch->full = done < batch->queued;
+    batch->queued = 0;
+    return 0;
+}
+
+/* Protect the packet of `size` bytes in the next slot and queue it; 0, or -1 on error. */
+static int batch_add(Batch *batch, int size) {
+    int length = size;
+    if (batch->protect(batch->session, slots[batch->queued], &length) != 0) {
+        batch->failed++;
+        return 0;
+    }
+    batch->lengths[batch->queued++] = length;
+    return batch->queued == BATCH ? batch_flush(batch) : 0;
+}
+
+/* The arguments both entry points share: protect, session, fd, address. */
+static int batch_init(Batch *batch, PyObject *const *args) {
+    memset(batch, 0, sizeof(Batch));
+    void *protect_address = PyLong_AsVoidPtr(args[0]);
+    batch->session = PyLong_AsVoidPtr(args[1]);
+    batch->fd = (int)PyLong_AsLong(args[2]);
+    if (PyErr_Occurred()) return -1;
+    if (protect_address == NULL || batch->session == NULL || batch->fd < 0) {
+        PyErr_SetString(PyExc_ValueError, "protect, session and fd must be set");
+        return -1;
+    }
+    if (!PyBytes_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "address must be bytes");
+        return -1;
+    }
+    batch->protect = (protect_fn)protect_address;
+    batch->addr = PyBytes_AS_STRING(args[3]);
+    batch->addr_len = (socklen_t)PyBytes_GET_SIZE(args[3]);
+    if (batch->addr_len < (socklen_t)sizeof(sa_family_t) ||
+        batch->addr_len > sizeof(struct sockaddr_storage)) {
+        PyErr_SetString(PyExc_ValueError, "address is not a sockaddr");
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(send_frame_doc,
+    "send_frame(protect, session, fd, address, header, block, payloads, history)\n"
+    "    -> (sent, failed, octets)\n\n"
+    "Build one frame's RTP packets, SRTP-protect each with libsrtp's srtp_protect at\n"
+    "address `protect` on the srtp_t `session`, and send them all to `address` (a raw\n"
+    "sockaddr, bytes) on the UDP socket `fd`. `header` is the first packet's 12-byte RTP\n"
+    "header (without the marker); each next packet takes the next sequence number and the\n"
+    "last one gets the marker bit. `block` (bytes, may be empty) is the header extension\n"
+    "block, then comes the payload (bytes, one per packet). Each unprotected packet, sent\n"
+    "or dropped, is stored in the list `history` at its sequence number modulo the list's\n"
+    "length (for retransmissions). A full socket drops the rest, as UDP would; `failed`\n"
+    "counts packets libsrtp refused, `octets` the protected bytes sent. A packet that would\n"
+    "not fit raises ValueError before anything is sent; other socket errors raise OSError.");
+
+static PyObject *srtpsend_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "send_frame() takes 8 arguments");
+        return NULL;
+    }
+    Batch batch;
+    if (batch_init(&batch, args) < 0) return NULL;
+    PyObject *header = args[4], *block = args[5], *payloads = args[6], *history = args[7];
+    if (!PyBytes_Check(header) || PyBytes_GET_SIZE(header) != 12 || !PyBytes_Check(block) ||
+        !PyList_Check(payloads) || !PyList_Check(history) || PyList_GET_SIZE(history) == 0) {
+        PyErr_SetString(PyExc_TypeError,
+                        "header must be 12 bytes, block bytes, payloads and history lists");
+        return NULL;
+    }
+    Py_ssize_t total = PyList_GET_SIZE(payloads), slots_in_history = PyList_GET_SIZE(history);
+    Py_ssize_t block_size = PyBytes_GET_SIZE(block);
+    for (Py_ssize_t index = 0; index < total; index++) {
+        PyObject *payload = PyList_GET_ITEM(payloads, index);
+        if (!PyBytes_Check(payload)) {
+            PyErr_SetString(PyExc_TypeError, "payloads must be bytes");
             return NULL;
         }
-        Py_ssize_t size = PyBytes_GET_SIZE(packet);
-        if (size < 12 || size > SLOT_SIZE - MAX_TRAILER) {
+        Py_ssize_t size = 12 + block_size + PyBytes_GET_SIZE(payload);
+        if (size > SLOT_SIZE - MAX_TRAILER) {
             PyErr_Format(PyExc_ValueError, "an RTP packet of %zd bytes cannot be sent", size);
             return NULL;
         }
-        memcpy(slots[queued], PyBytes_AS_STRING(packet), (size_t)size);
-        int length = (int)size;
-        if (protect(session, slots[queued], &length) != 0) {
-            failed++;
-            continue;
-        }
-        lengths[queued++] = length;
-        if (queued == BATCH) {
-            int done = flush(fd, addr, addr_len, lengths, queued);
-            if (done < 0 && !is_full(errno)) return PyErr_SetFromErrno(PyExc_OSError);
-            for (int i = 0; i < done; i++) octets += lengths[i];
-            sent += done > 0 ? done : 0;
-            full = done < queued;
-            queued = 0;
-        }
     }
-    if (queued > 0 && !full) {
-        int done = flush(fd, addr, addr_len, lengths, queued);
-        if (done < 0 && !is_full(errno)) return PyErr_SetFromErrno(PyExc_OSError);
-        for (int i = 0; i < done; i++) octets += lengths[i];
-        sent += done > 0 ? done : 0;
+    const unsigned char *first = (const unsigned char *)PyBytes_AS_STRING(header);
+    unsigned int sequence = ((unsigned int)first[2] << 8) | first[3];
+    for (Py_ssize_t index = 0; index < total; index++) {
+        PyObject *payload = PyList_GET_ITEM(payloads, index);
+        Py_ssize_t payload_size = PyBytes_GET_SIZE(payload);
+        Py_ssize_t size = 12 + block_size + payload_size;
+        unsigned char *slot = slots[batch.queued];
+        memcpy(slot, first, 12);
+        if (index == total - 1) slot[1] |= 0x80;
+        slot[2] = (unsigned char)(sequence >> 8);
+        slot[3] = (unsigned char)sequence;
+        memcpy(slot + 12, PyBytes_AS_STRING(block), (size_t)block_size);
+        memcpy(slot + 12 + block_size, PyBytes_AS_STRING(payload), (size_t)payload_size);
+        PyObject *plain = PyBytes_FromStringAndSize((const char *)slot, size);
+        if (plain == NULL) return NULL;
+        PyList_SetItem(history, (Py_ssize_t)sequence % slots_in_history, plain);
+        sequence = (sequence + 1) & 0xFFFF;
+        /* After a full socket the rest is dropped, but kept for retransmission. */
+        if (!batch.full && batch_add(&batch, (int)size) < 0) return NULL;
     }
-    return Py_BuildValue("(nnn)", sent, failed, octets);
+    if (batch_flush(&batch) < 0) return NULL;
+    return Py_BuildValue("(nnn)", batch.sent, batch.failed, batch.octets);
 }
 
 static PyMethodDef methods[] = {
-    {"send", (PyCFunction)(void (*)(void))srtpsend_send, METH_FASTCALL, send_doc},
+    {"send_frame", (PyCFunction)(void (*)(void))srtpsend_send_frame, METH_FASTCALL,
+     send_frame_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,5 +1,13 @@
 """Type stub of the C extension media/_srtpsend.c."""
 
-def send(
-    protect: int, session: int, fd: int, address: bytes, packets: list[bytes], /
+def send_frame(
+    protect: int,
+    session: int,
+    fd: int,
+    address: bytes,
+    header: bytes,
+    block: bytes,
+    payloads: list[bytes],
+    history: list[bytes | None],
+    /,
 ) -> tuple[int, int, int]: ...

@@ -3,10 +3,11 @@
 aiortc's ``RTCRtpSender._run_rtp`` packs each frame again for each sender, builds an
 ``RtpPacket`` object per packet with its header extensions serialized anew, and reads
 the clock twice per packet. For the SFU's senders it is replaced by ``RtpWriter.run``:
-payloads come from ``media.payloads`` (built once per frame for every subscriber), the
-header extensions once per frame, and each packet is one ``struct.pack``; the frame's
-packets then go out in one native call (``media.srtp_send``) or, where that cannot be
-used (TURN, no compiled extension), through aiortc's transport one by one.
+payloads come from ``media.payloads`` (built once per frame for every subscriber) and the
+header extensions once per frame; the frame's packets are then laid out, protected and
+sent in one native call (``Stream.send_frame``, ``media.srtp_send``) or, where that cannot
+be used (TURN, no compiled extension), built with one ``struct.pack`` each
+(``Stream.packets_of``, the same bytes) and sent through aiortc's transport one by one.
 What aiortc's RTCP and retransmission rely on is kept: the sender report counters, the
 history NACKs are answered from (aiortc's own ``_retransmit``), and the start/exit events
 ``stop()`` waits for. Each private name is asserted by ``check_internals``.
@@ -59,15 +60,15 @@ class History:
 
     def __init__(self, extensions: HeaderExtensionsMap) -> None:
         self._extensions = extensions
-        self._slots: list[bytes | None] = [None] * HISTORY_SIZE
+        self.slots: list[bytes | None] = [None] * HISTORY_SIZE  # the native path fills it too
 
     def store(self, sequence_number: int, data: bytes) -> None:
         """Remember a packet (overwrites the one 128 sequence numbers back)."""
-        self._slots[sequence_number % HISTORY_SIZE] = data
+        self.slots[sequence_number % HISTORY_SIZE] = data
 
     def get(self, slot: int) -> RtpPacket | None:
         """The packet in ``slot`` (sequence number modulo 128), parsed on demand."""
-        data = self._slots[slot]
+        data = self.slots[slot]
         return None if data is None else RtpPacket.parse(data, self._extensions)
 
 
@@ -150,18 +151,41 @@ class Stream:
         chunks = self.packetize(frame)
         if not chunks:
             return []
-        pts = int(frame.pts or 0)
-        clock = self.packetize.clock_rate
-        timestamp = (self.origin + payloads.rtp_timestamp(pts, time_base, clock)) & 0xFFFFFFFF
-        ntp = ntp_now()
-        block = self.blocks.at((ntp >> 14) & 0x00FFFFFF)
+        timestamp, ntp, block = self._stamp(frame, time_base)
         sequence = self.sequence
         outgoing = rtp_packets(chunks, self.payload_type, sequence, timestamp, self.ssrc, block)
         store = self.history.store
         for data in outgoing:
             store(sequence, data)
             sequence = (sequence + 1) & 0xFFFF
-        self.sequence = sequence
+        self._advance(chunks, timestamp, ntp)
+        return outgoing
+
+    def send_frame(
+        self, route: srtp_send.Route, frame: av.Packet[Any], time_base: Fraction | None
+    ) -> bool:
+        """``packets_of`` and the send in one native call (the same bytes); False: no packets."""
+        chunks = self.packetize(frame)
+        if not chunks:
+            return False
+        timestamp, ntp, block = self._stamp(frame, time_base)
+        first = 0x90 if block else 0x80
+        header = HEADER.pack(first, self.payload_type, self.sequence, timestamp, self.ssrc)
+        route.send_frame(header, block, chunks, self.history.slots)
+        self._advance(chunks, timestamp, ntp)
+        return True
+
+    def _stamp(self, frame: av.Packet[Any], time_base: Fraction | None) -> tuple[int, int, bytes]:
+        """The frame's RTP timestamp, the wall clock now (NTP) and the extension block."""
+        pts = int(frame.pts or 0)
+        clock = self.packetize.clock_rate
+        timestamp = (self.origin + payloads.rtp_timestamp(pts, time_base, clock)) & 0xFFFFFFFF
+        ntp = ntp_now()
+        return timestamp, ntp, self.blocks.at((ntp >> 14) & 0x00FFFFFF)
+
+    def _advance(self, chunks: list[bytes], timestamp: int, ntp: int) -> None:
+        """Count a sent frame for the next sender report and move the sequence on."""
+        self.sequence = (self.sequence + len(chunks)) & 0xFFFF
         self.octets += sum(map(len, chunks))
         self.packets += len(chunks)
         sender = self.sender
@@ -169,7 +193,6 @@ class Stream:
         setattr(sender, RTP_TIMESTAMP, timestamp)
         setattr(sender, OCTETS, self.octets)
         setattr(sender, PACKETS, self.packets)
-        return outgoing
 
 
 class RtpWriter:
@@ -217,11 +240,8 @@ class RtpWriter:
             if route is None:
                 return False
             frame = track.take(frame)
-            if sender._enabled:
-                outgoing = stream.packets_of(frame, track.time_base)
-                if outgoing:
-                    route.send(outgoing)
-                    srtp_send.COUNTS["native_frames"] += 1
+            if sender._enabled and stream.send_frame(route, frame, track.time_base):
+                srtp_send.COUNTS["native_frames"] += 1
         except Exception:  # runs in the publisher's receive path: never break it
             logger.exception("media forwarding to a subscriber failed")
         return True
@@ -239,15 +259,14 @@ class RtpWriter:
             self._busy = True
             if not sender._enabled:
                 continue
-            outgoing = stream.packets_of(frame, track.time_base)
-            if not outgoing:
-                continue
             transport = sender.transport  # read per frame, as aiortc does: it may be replaced
             route = stream.router.route(transport)
             if route is not None:
-                route.send(outgoing)
-                srtp_send.COUNTS["native_frames"] += 1
-            else:
+                if stream.send_frame(route, frame, track.time_base):
+                    srtp_send.COUNTS["native_frames"] += 1
+                continue
+            outgoing = stream.packets_of(frame, track.time_base)
+            if outgoing:
                 srtp_send.COUNTS["fallback_frames"] += 1
                 for data in outgoing:
                     await transport._send_rtp(data)

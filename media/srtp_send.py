@@ -2,11 +2,12 @@
 
 aiortc sends each packet through four coroutines (DTLS transport, ICE transport, aioice
 connection, its protocol) and pylibsrtp's wrapper, which allocates per packet. For a
-subscriber reached over a plain UDP candidate pair, ``Route.send`` hands the whole frame to
-``media._srtpsend`` (C): the same libsrtp session protects each packet, ``sendmmsg`` sends
-them, and the DTLS transport's counters are kept. TURN-relayed pairs, a transport not yet
-(or no longer) connected, or a machine where the extension could not be compiled: aiortc's
-path, unchanged. Each private name used here is asserted by ``check_internals``.
+subscriber reached over a plain UDP candidate pair, ``Route.send_frame`` hands the whole
+frame to ``media._srtpsend`` (C): it lays out the RTP packets, the same libsrtp session
+protects each, ``sendmmsg`` sends them, and the DTLS transport's counters are kept.
+TURN-relayed pairs, a transport not yet (or no longer) connected, or a machine where the
+extension could not be compiled: aiortc's path, unchanged. Each private name used here is
+asserted by ``check_internals``.
 """
 
 from __future__ import annotations
@@ -93,11 +94,15 @@ class Route:
             and not self.udp.is_closing()
         )
 
-    def send(self, packets: list[bytes]) -> int:
-        """Protect and send ``packets`` (plain RTP); returns how many went out."""
+    def send_frame(
+        self, header: bytes, block: bytes, payloads: list[bytes], history: list[bytes | None]
+    ) -> int:
+        """Build, protect and send one frame's packets (``_srtpsend.send_frame``); how many went."""
         assert _srtpsend is not None
         try:
-            sent, _failed, octets = _srtpsend.send(*self._args, packets)
+            sent, _failed, octets = _srtpsend.send_frame(
+                *self._args, header, block, payloads, history
+            )
         except OSError:  # as uvloop's sendto would: a UDP send error loses the datagrams
             logger.debug("native send to %s failed", self.pair.remote_addr, exc_info=True)
             return 0

@@ -9,18 +9,28 @@ from collections.abc import Iterator
 import pytest
 from pylibsrtp import Policy, Session
 
-from media import srtp_send
+from media import rtp_writer, srtp_send
 
 KEY = bytes(range(30))  # AES_CM_128_HMAC_SHA1_80: 16-byte key + 14-byte salt
+SSRC = 0x1234
+BLOCK = bytes([0xBE, 0xDE, 0, 1, 0x10, 0x31, 0, 0])  # one-byte extensions: mid "1"
 
 
 def session(ssrc_type: int = Policy.SSRC_ANY_OUTBOUND) -> Session:
     return Session(Policy(key=KEY, ssrc_type=ssrc_type))
 
 
-def rtp(sequence: int, size: int = 1000, ssrc: int = 0x1234) -> bytes:
-    header = struct.pack("!BBHLL", 0x80, 96, sequence & 0xFFFF, 90_000, ssrc)
-    return header + bytes([sequence & 0xFF]) * size
+def payloads(count: int) -> list[bytes]:
+    return [bytes([i & 0xFF]) * (200 + i) for i in range(count)]
+
+
+def header(sequence: int, block: bytes = b"") -> bytes:
+    return struct.pack("!BBHLL", 0x90 if block else 0x80, 96, sequence, 90_000, SSRC)
+
+
+def python_packets(chunks: list[bytes], sequence: int, block: bytes = b"") -> list[bytes]:
+    """aiortc's path (``rtp_writer.rtp_packets``): what the native layout must equal."""
+    return rtp_writer.rtp_packets(chunks, 96, sequence, 90_000, SSRC, block)
 
 
 @pytest.fixture
@@ -34,15 +44,27 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
     into.close()
 
 
-def send(tx: Session, out: socket.socket, into: socket.socket, packets: object) -> object:
+def send_frame(
+    tx: Session,
+    out: socket.socket,
+    into: socket.socket,
+    chunks: object,
+    *,
+    sequence: int = 0,
+    block: bytes = b"",
+    history: list[bytes | None] | None = None,
+) -> object:
     assert srtp_send._srtpsend is not None
     address = srtp_send.sockaddr(socket.AF_INET, *into.getsockname())
-    return srtp_send._srtpsend.send(
+    return srtp_send._srtpsend.send_frame(
         srtp_send.protect_address(),
         srtp_send.session_address(tx),
         out.fileno(),
         address,
-        packets,
+        header(sequence, block),
+        block,
+        chunks,  # type: ignore[arg-type]
+        [None] * rtp_writer.HISTORY_SIZE if history is None else history,
     )
 
 
@@ -51,21 +73,30 @@ def test_the_extension_is_built() -> None:
     assert srtp_send.NATIVE
 
 
-@pytest.mark.parametrize("count", [1, 3, 31, 32, 33, 70])
-def test_datagrams_are_what_pylibsrtp_protects(
-    count: int, pair: tuple[socket.socket, socket.socket]
+@pytest.mark.parametrize("block", [b"", BLOCK])
+@pytest.mark.parametrize(
+    ("count", "sequence"), [(1, 0), (3, 7), (32, 100), (33, 65530), (70, 65500)]
+)
+def test_datagrams_are_the_python_packets_as_pylibsrtp_protects_them(
+    count: int, sequence: int, block: bytes, pair: tuple[socket.socket, socket.socket]
 ) -> None:
-    """A twin session (same key) protecting the same packets gives the same bytes, in order."""
+    """Laid out in C, the packets are aiortc's path's bytes; a twin session (same key)
+    protecting them gives the datagrams, in order; the history keeps the plain packets."""
     out, into = pair
-    packets = [rtp(i, size=200 + i) for i in range(count)]
+    chunks = payloads(count)
+    packets = python_packets(chunks, sequence, block)
     twin = session()
     expected = [twin.protect(p) for p in packets]
-    sent, failed, octets = send(session(), out, into, packets)  # type: ignore[misc]
-    assert (sent, failed, octets) == (count, 0, sum(map(len, expected)))
+    history: list[bytes | None] = [None] * rtp_writer.HISTORY_SIZE
+    got = send_frame(session(), out, into, chunks, sequence=sequence, block=block, history=history)
+    assert got == (count, 0, sum(map(len, expected)))
     received = [into.recv(4096) for _ in range(count)]
     assert received == expected
     inbound = session(Policy.SSRC_ANY_INBOUND)
     assert [inbound.unprotect(d) for d in received] == packets
+    kept = {(sequence + i) & 0xFFFF: p for i, p in enumerate(packets)}
+    for number, packet in list(kept.items())[-rtp_writer.HISTORY_SIZE :]:
+        assert history[number % rtp_writer.HISTORY_SIZE] == packet
 
 
 def test_a_packet_libsrtp_refuses_is_counted_and_the_rest_still_go(
@@ -74,35 +105,39 @@ def test_a_packet_libsrtp_refuses_is_counted_and_the_rest_still_go(
     """Sending a sequence number twice is a replay libsrtp refuses; the others still go out."""
     out, into = pair
     tx = session()
-    tx.protect(rtp(5))
-    sent, failed, _ = send(tx, out, into, [rtp(5), rtp(6)])  # type: ignore[misc]
+    chunks = payloads(2)
+    tx.protect(python_packets(chunks, 5)[0])
+    sent, failed, _ = send_frame(tx, out, into, chunks, sequence=5)  # type: ignore[misc]
     assert (sent, failed) == (1, 1)
-    assert session(Policy.SSRC_ANY_INBOUND).unprotect(into.recv(4096)) == rtp(6)
+    assert (
+        session(Policy.SSRC_ANY_INBOUND).unprotect(into.recv(4096)) == python_packets(chunks, 5)[1]
+    )
 
 
-def test_an_empty_batch_sends_nothing(pair: tuple[socket.socket, socket.socket]) -> None:
+def test_an_empty_frame_sends_nothing(pair: tuple[socket.socket, socket.socket]) -> None:
     out, into = pair
-    assert send(session(), out, into, []) == (0, 0, 0)
+    assert send_frame(session(), out, into, []) == (0, 0, 0)
 
 
 @pytest.mark.parametrize(
-    ("packets", "error"),
+    ("chunks", "error"),
     [
-        ([b"short"], ValueError),  # not even an RTP header
-        ([rtp(1, size=1900)], ValueError),  # no room for the SRTP trailer
-        ([rtp(1), "text"], TypeError),
-        ((rtp(1),), TypeError),  # a tuple, not a list
+        ([b"x", bytes(1900)], ValueError),  # no room for the SRTP trailer
+        ([b"x", "text"], TypeError),
+        ((b"x",), TypeError),  # a tuple, not a list
     ],
 )
-def test_malformed_packets_are_refused_before_anything_is_sent(
-    packets: object, error: type[Exception], pair: tuple[socket.socket, socket.socket]
+def test_malformed_frames_are_refused_before_anything_is_sent(
+    chunks: object, error: type[Exception], pair: tuple[socket.socket, socket.socket]
 ) -> None:
     out, into = pair
+    history: list[bytes | None] = [None] * rtp_writer.HISTORY_SIZE
     with pytest.raises(error):
-        send(session(), out, into, packets)
+        send_frame(session(), out, into, chunks, history=history)
     into.settimeout(0.05)
     with pytest.raises(TimeoutError):  # not even the valid first packet went out
         into.recv(4096)
+    assert history == [None] * rtp_writer.HISTORY_SIZE
 
 
 def test_bad_arguments_raise_instead_of_crashing(pair: tuple[socket.socket, socket.socket]) -> None:
@@ -112,14 +147,19 @@ def test_bad_arguments_raise_instead_of_crashing(pair: tuple[socket.socket, sock
     tx = session()
     args = (srtp_send.protect_address(), srtp_send.session_address(tx), out.fileno())
     address = srtp_send.sockaddr(socket.AF_INET, *into.getsockname())
+    rest = (header(1), b"", [b"x"], [None])
     with pytest.raises(TypeError):
-        native.send(*args, address)  # type: ignore[call-arg]
+        native.send_frame(*args, address)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="must be set"):
-        native.send(0, args[1], args[2], address, [rtp(1)])
+        native.send_frame(0, args[1], args[2], address, *rest)
     with pytest.raises(ValueError, match="not a sockaddr"):
-        native.send(*args, b"\x02", [rtp(1)])
+        native.send_frame(*args, b"\x02", *rest)
     with pytest.raises(TypeError):
-        native.send(*args, "127.0.0.1", [rtp(1)])  # type: ignore[arg-type]
+        native.send_frame(*args, "127.0.0.1", *rest)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="header must be 12 bytes"):
+        native.send_frame(*args, address, header(1)[:11], b"", [b"x"], [None])
+    with pytest.raises(TypeError, match="history lists"):
+        native.send_frame(*args, address, header(1), b"", [b"x"], [])
 
 
 def test_a_closed_socket_is_an_os_error(pair: tuple[socket.socket, socket.socket]) -> None:
@@ -130,12 +170,15 @@ def test_a_closed_socket_is_an_os_error(pair: tuple[socket.socket, socket.socket
     tx = session()  # held: the native call takes the address of its srtp_t
     assert srtp_send._srtpsend is not None
     with pytest.raises(OSError, match="Bad file descriptor"):
-        srtp_send._srtpsend.send(
+        srtp_send._srtpsend.send_frame(
             srtp_send.protect_address(),
             srtp_send.session_address(tx),
             fd,
             srtp_send.sockaddr(socket.AF_INET, *into.getsockname()),
-            [rtp(1)],
+            header(1),
+            b"",
+            [b"x"],
+            [None],
         )
 
 
@@ -162,15 +205,19 @@ def test_ipv6_datagrams_arrive() -> None:
     try:
         assert srtp_send._srtpsend is not None
         tx = session()
-        sent = srtp_send._srtpsend.send(
+        sent = srtp_send._srtpsend.send_frame(
             srtp_send.protect_address(),
             srtp_send.session_address(tx),
             out.fileno(),
             srtp_send.sockaddr(socket.AF_INET6, "::1", into.getsockname()[1]),
-            [rtp(1)],
+            header(1),
+            b"",
+            [b"x"],
+            [None],
         )
         assert sent[0] == 1
-        assert session(Policy.SSRC_ANY_INBOUND).unprotect(into.recv(4096)) == rtp(1)
+        plain = session(Policy.SSRC_ANY_INBOUND).unprotect(into.recv(4096))
+        assert plain == python_packets([b"x"], 1)[0]
     finally:
         out.close()
         into.close()
