@@ -6,7 +6,7 @@ import random
 
 import pytest
 from aiortc import RTCPeerConnection
-from aiortc.rate import RateCounter, RemoteBitrateEstimator
+from aiortc.rate import InterArrival, RateCounter, RemoteBitrateEstimator
 
 from media import remb
 
@@ -33,6 +33,7 @@ def test_the_lean_estimator_gives_aiortcs_estimates(seed: int) -> None:
     stock, lean = RemoteBitrateEstimator(), remb.lean_estimator()
     assert isinstance(lean.estimator, remb.LeanOveruseEstimator)
     assert isinstance(lean.incoming_bitrate, remb.LeanRateCounter)
+    assert isinstance(lean.inter_arrival, remb.LeanInterArrival)
     estimates = []
     for at, abs_send, size in arrivals(seed):
         ours = lean.add(arrival_time_ms=at, abs_send_time=abs_send, payload_size=size, ssrc=7)
@@ -43,6 +44,33 @@ def test_the_lean_estimator_gives_aiortcs_estimates(seed: int) -> None:
             estimates.append(ours[0])
     assert len(set(estimates)) > 5  # the estimate moved: the filter was exercised
     assert lean.estimator.ts_delta_hist == stock.estimator.ts_delta_hist
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_lean_inter_arrival_groups_as_aiortcs(seed: int) -> None:
+    """Send times that wrap, repeat, go back and jump; arrivals in bursts and gaps."""
+    rnd = random.Random(seed)
+    stock = InterArrival((5 << 26) // 1000, 1000.0 / (1 << 26))
+    lean = remb.LeanInterArrival(stock.group_length, stock.timestamp_to_ms)
+    timestamp = rnd.randint(0, 0xFFFFFFFF)
+    arrival = rnd.randint(0, 10**6)
+    one_ms = round(1 / stock.timestamp_to_ms)
+    for step in range(6000):
+        ms = rnd.choice([0, 0, 1, 2, 5, 6, 33])  # send-time steps, mostly whole milliseconds
+        jump = rnd.choice([0] * 12 + [1, stock.group_length, -one_ms, 2**31, 2**31 + 5])
+        timestamp = (timestamp + ms * one_ms + jump) & 0xFFFFFFFF
+        arrival += ms + rnd.choice([0, 0, 0, 1, -1, 3, 20])  # on time, late, early, bursts
+        size = rnd.randint(50, 1200)
+        ours = lean.compute_deltas(timestamp, arrival, size)
+        theirs = stock.compute_deltas(timestamp, arrival, size)
+        assert (ours is None) == (theirs is None), f"step {step}"
+        if ours is not None and theirs is not None:
+            assert vars(ours) == vars(theirs), f"step {step}"
+        for group in ("current_group", "previous_group"):
+            mine, stocks = getattr(lean, group), getattr(stock, group)
+            assert (None if mine is None else vars(mine)) == (
+                None if stocks is None else vars(stocks)
+            ), f"step {step}"
 
 
 @pytest.mark.parametrize("seed", range(6))
