@@ -4,9 +4,10 @@ aioice hands every datagram to its STUN parser first and treats a ``ValueError``
 STUN, pass it on", so each RTP and RTCP packet costs a failed parse and an exception; then
 it queues the datagram for aiortc's DTLS transport task, a scheduling round trip per packet.
 A first byte of 128-191 is RTP or RTCP (RFC 7983 section 7), which is never STUN (0-3).
-Such a datagram on a connected peer connection (``attach``) is unprotected and handled at
-once, as aiortc's DTLS transport would handle it (same counters, same handlers, run
-eagerly); before that, or while older datagrams are still queued, it is queued as before.
+Such a datagram on a connected peer connection (``attach``) is unprotected (natively, by
+``media._srtp``, where compiled) and handled at once, as aiortc's DTLS transport would
+handle it (same counters, same handlers, run eagerly); before that, or while older
+datagrams are still queued, it is queued as before.
 STUN and DTLS keep aioice's and aiortc's paths. Each private name is asserted by
 ``check_internals``.
 """
@@ -25,23 +26,54 @@ from aiortc import RTCPeerConnection, clock
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtp import is_rtcp
 
-from media import eager
+from media import eager, srtp_send
+
+try:
+    from media import _srtp
+except ImportError:  # not compiled on this machine: pylibsrtp unprotects
+    _srtp = None  # type: ignore[assignment]
 
 logger = logging.getLogger("liveclass.media")
-TRANSPORT = "_liveclass_dtls"  # set on an aioice Connection: the DTLS transport it carries
+INBOUND = "_liveclass_inbound"  # set on an aioice Connection: the ``Inbound`` it carries
 RX_BYTES = "_RTCDtlsTransport__rx_bytes"
 RX_PACKETS = "_RTCDtlsTransport__rx_packets"
 COUNTS = {"direct": 0}  # media datagrams handled without aioice's queue
+NATIVE = _srtp is not None
+UNPROTECT = srtp_send.function_address("srtp_unprotect") if NATIVE else 0
+UNPROTECT_RTCP = srtp_send.function_address("srtp_unprotect_rtcp") if NATIVE else 0
 
 _original: Callable[..., None] | None = None
+
+
+class Inbound:
+    """A connected DTLS transport's receive side: its SRTP session, held while in use.
+
+    With the native extension, datagrams are unprotected by ``media._srtp`` on the same
+    libsrtp session as pylibsrtp's (its address is read once, and the session object is
+    kept so that address stays valid); without it, by pylibsrtp.
+    """
+
+    def __init__(self, dtls: RTCDtlsTransport) -> None:
+        self.dtls = dtls
+        self.session: pylibsrtp.Session = dtls._rx_srtp
+        self.address = srtp_send.session_address(self.session) if NATIVE else 0
+
+    def usable(self) -> bool:
+        """Still the transport's live session (a stopped transport has no receive task)."""
+        dtls = self.dtls
+        return (
+            dtls._task is not None
+            and dtls._state is State.CONNECTED
+            and dtls._rx_srtp is self.session
+        )
 
 
 def _datagram_received(self: StunProtocol, data: bytes | str, addr: tuple[Any, ...]) -> None:
     if isinstance(data, bytes) and data and 128 <= data[0] <= 191:
         connection: Connection = self.receiver
-        dtls: RTCDtlsTransport | None = getattr(connection, TRANSPORT, None)
-        if dtls is not None and dtls._task is not None and connection._queue.empty():
-            deliver(dtls, data)
+        inbound: Inbound | None = getattr(connection, INBOUND, None)
+        if inbound is not None and connection._queue.empty() and inbound.usable():
+            deliver(inbound, data)
         else:
             connection.data_received(data, self.local_candidate.component)
         return
@@ -49,24 +81,33 @@ def _datagram_received(self: StunProtocol, data: bytes | str, addr: tuple[Any, .
     _original(self, data, addr)
 
 
-def deliver(dtls: RTCDtlsTransport, data: bytes) -> None:
+def deliver(inbound: Inbound, data: bytes) -> None:
     """Handle one SRTP/SRTCP datagram as ``RTCDtlsTransport._recv_next`` would."""
-    if dtls._state is not State.CONNECTED or not dtls._rx_srtp:
-        return
+    dtls = inbound.dtls
     COUNTS["direct"] += 1
     setattr(dtls, RX_BYTES, getattr(dtls, RX_BYTES) + len(data))
     setattr(dtls, RX_PACKETS, getattr(dtls, RX_PACKETS) + 1)
     arrival_time_ms = clock.current_ms()
-    try:
-        if is_rtcp(data):
-            handled = dtls._handle_rtcp_data(dtls._rx_srtp.unprotect_rtcp(data))
-        else:
-            plain = dtls._rx_srtp.unprotect(data)
-            handled = dtls._handle_rtp_data(plain, arrival_time_ms=arrival_time_ms)
-    except pylibsrtp.Error as exc:
-        logger.debug("SRTP unprotect failed: %s", exc)
+    rtcp = is_rtcp(data)
+    if NATIVE:
+        function = UNPROTECT_RTCP if rtcp else UNPROTECT
+        plain = _srtp.unprotect(function, inbound.address, data)
+    else:
+        plain = _unprotect(inbound.session, data, rtcp)
+    if plain is None:
+        logger.debug("SRTP unprotect failed")
         return
-    eager.run(handled, "media datagram")
+    if rtcp:
+        eager.run(dtls._handle_rtcp_data(plain), "media datagram")
+    else:
+        eager.run(dtls._handle_rtp_data(plain, arrival_time_ms=arrival_time_ms), "media datagram")
+
+
+def _unprotect(session: pylibsrtp.Session, data: bytes, rtcp: bool) -> bytes | None:
+    try:
+        return session.unprotect_rtcp(data) if rtcp else session.unprotect(data)
+    except pylibsrtp.Error:
+        return None
 
 
 def attach(pc: RTCPeerConnection) -> None:
@@ -74,7 +115,8 @@ def attach(pc: RTCPeerConnection) -> None:
     for transceiver in pc.getTransceivers():
         for dtls in (transceiver.sender.transport, transceiver.receiver.transport):
             check_internals(dtls)
-            setattr(dtls.transport._connection, TRANSPORT, dtls)
+            if dtls._state is State.CONNECTED and dtls._rx_srtp:
+                setattr(dtls.transport._connection, INBOUND, Inbound(dtls))
 
 
 def install() -> None:

@@ -3,7 +3,7 @@
 aiortc sends each packet through four coroutines (DTLS transport, ICE transport, aioice
 connection, its protocol) and pylibsrtp's wrapper, which allocates per packet. For a
 subscriber reached over a plain UDP candidate pair, ``Route.send_frame`` hands the whole
-frame to ``media._srtpsend`` (C): it lays out the RTP packets, the same libsrtp session
+frame to ``media._srtp`` (C): it lays out the RTP packets, the same libsrtp session
 protects each, ``sendmmsg`` sends them, and the DTLS transport's counters are kept.
 TURN-relayed pairs, a transport not yet (or no longer) connected, or a machine where the
 extension could not be compiled: aiortc's path, unchanged. Each private name used here is
@@ -24,11 +24,11 @@ from pylibsrtp import Session
 from pylibsrtp._binding import ffi, lib
 
 try:
-    from media import _srtpsend
+    from media import _srtp
 except ImportError:  # not compiled on this machine: aiortc's send path is used
-    _srtpsend = None  # type: ignore[assignment]
+    _srtp = None  # type: ignore[assignment]
 
-NATIVE = _srtpsend is not None
+NATIVE = _srtp is not None
 logger = logging.getLogger("liveclass.media")
 TX_BYTES = "_RTCDtlsTransport__tx_bytes"
 TX_PACKETS = "_RTCDtlsTransport__tx_packets"
@@ -36,12 +36,18 @@ PROTECT_SIGNATURE = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"
 COUNTS = {"native_frames": 0, "fallback_frames": 0}  # frames sent, by path (rtp_writer)
 
 
-def protect_address() -> int:
-    """Where libsrtp's ``srtp_protect`` lives in this process (pylibsrtp's copy)."""
-    pointer = ffi.addressof(lib, "srtp_protect")
+def function_address(name: str) -> int:
+    """Where libsrtp's ``name`` (``srtp_protect``, ``srtp_unprotect``, ...) lives in this
+    process (pylibsrtp's copy); its signature must be the one ``media/_srtp.c`` calls."""
+    pointer = ffi.addressof(lib, name)
     if str(ffi.typeof(pointer)) != f"<ctype '{PROTECT_SIGNATURE}'>":
-        raise RuntimeError(f"pylibsrtp's srtp_protect changed: {ffi.typeof(pointer)}")
+        raise RuntimeError(f"pylibsrtp's {name} changed: {ffi.typeof(pointer)}")
     return int(ffi.cast("uintptr_t", pointer))
+
+
+def protect_address() -> int:
+    """Where libsrtp's ``srtp_protect`` lives in this process."""
+    return function_address("srtp_protect")
 
 
 def session_address(session: Session) -> int:
@@ -97,12 +103,10 @@ class Route:
     def send_frame(
         self, header: bytes, block: bytes, payloads: list[bytes], history: list[bytes | None]
     ) -> int:
-        """Build, protect and send one frame's packets (``_srtpsend.send_frame``); how many went."""
-        assert _srtpsend is not None
+        """Build, protect and send one frame's packets (``_srtp.send_frame``); how many went."""
+        assert _srtp is not None
         try:
-            sent, _failed, octets = _srtpsend.send_frame(
-                *self._args, header, block, payloads, history
-            )
+            sent, _failed, octets = _srtp.send_frame(*self._args, header, block, payloads, history)
         except OSError:  # as uvloop's sendto would: a UDP send error loses the datagrams
             logger.debug("native send to %s failed", self.pair.remote_addr, exc_info=True)
             return 0

@@ -11,6 +11,7 @@ from typing import Any
 
 import aioice
 import av
+import pytest
 from aioice import stun
 from aiortc import RTCPeerConnection
 from aiortc.codecs import CODECS
@@ -69,8 +70,13 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
     raise AssertionError("timed out")
 
 
-async def test_media_of_an_attached_peer_connection_is_handled_without_the_queue() -> None:
+@pytest.mark.parametrize("native", [True, False], ids=["native-unprotect", "pylibsrtp"])
+async def test_media_of_an_attached_peer_connection_is_handled_without_the_queue(
+    native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Frames arrive whole through ``deliver``; aiortc's counters and RTCP still work."""
+    assert demux.NATIVE, "the test command builds the extension"
+    monkeypatch.setattr(demux, "NATIVE", native)
     demux.install()
     sending, receiving = RTCPeerConnection(), RTCPeerConnection()
     got: list[bytes] = []

@@ -158,7 +158,7 @@ async def test_frames_and_retransmissions_reach_a_real_peer(
 ) -> None:
     """Two aiortc peers over real ICE/DTLS: frames arrive whole; a NACKed packet is resent.
 
-    Both send paths: the native one (``media._srtpsend``) and aiortc's, which TURN-relayed
+    Both send paths: the native one (``media._srtp``) and aiortc's, which TURN-relayed
     subscribers and machines without the compiled extension use.
     """
     monkeypatch.setattr(srtp_send, "NATIVE", native)

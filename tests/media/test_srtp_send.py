@@ -1,4 +1,4 @@
-"""The native send path (media/_srtpsend.c): the bytes on the wire are pylibsrtp's own."""
+"""The native send path (media/_srtp.c): the bytes on the wire are pylibsrtp's own."""
 
 from __future__ import annotations
 
@@ -54,9 +54,9 @@ def send_frame(
     block: bytes = b"",
     history: list[bytes | None] | None = None,
 ) -> object:
-    assert srtp_send._srtpsend is not None
+    assert srtp_send._srtp is not None
     address = srtp_send.sockaddr(socket.AF_INET, *into.getsockname())
-    return srtp_send._srtpsend.send_frame(
+    return srtp_send._srtp.send_frame(
         srtp_send.protect_address(),
         srtp_send.session_address(tx),
         out.fileno(),
@@ -142,7 +142,7 @@ def test_malformed_frames_are_refused_before_anything_is_sent(
 
 def test_bad_arguments_raise_instead_of_crashing(pair: tuple[socket.socket, socket.socket]) -> None:
     out, into = pair
-    native = srtp_send._srtpsend
+    native = srtp_send._srtp
     assert native is not None
     tx = session()
     args = (srtp_send.protect_address(), srtp_send.session_address(tx), out.fileno())
@@ -168,9 +168,9 @@ def test_a_closed_socket_is_an_os_error(pair: tuple[socket.socket, socket.socket
     fd = spare.fileno()
     spare.close()
     tx = session()  # held: the native call takes the address of its srtp_t
-    assert srtp_send._srtpsend is not None
+    assert srtp_send._srtp is not None
     with pytest.raises(OSError, match="Bad file descriptor"):
-        srtp_send._srtpsend.send_frame(
+        srtp_send._srtp.send_frame(
             srtp_send.protect_address(),
             srtp_send.session_address(tx),
             fd,
@@ -203,9 +203,9 @@ def test_ipv6_datagrams_arrive() -> None:
     out = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     into.settimeout(2)
     try:
-        assert srtp_send._srtpsend is not None
+        assert srtp_send._srtp is not None
         tx = session()
-        sent = srtp_send._srtpsend.send_frame(
+        sent = srtp_send._srtp.send_frame(
             srtp_send.protect_address(),
             srtp_send.session_address(tx),
             out.fileno(),
@@ -221,3 +221,29 @@ def test_ipv6_datagrams_arrive() -> None:
     finally:
         out.close()
         into.close()
+
+
+def test_unprotect_gives_back_what_pylibsrtp_protected() -> None:
+    """RTP and RTCP, on libsrtp's own functions; tampered, replayed or oversized: None."""
+    native = srtp_send._srtp
+    assert native is not None
+    tx, rx = session(), session(Policy.SSRC_ANY_INBOUND)
+    unprotect = srtp_send.function_address("srtp_unprotect")
+    unprotect_rtcp = srtp_send.function_address("srtp_unprotect_rtcp")
+    address = srtp_send.session_address(rx)
+    packets = python_packets(payloads(3), 40, BLOCK)
+    datagrams = [tx.protect(p) for p in packets]
+    assert [native.unprotect(unprotect, address, d) for d in datagrams] == packets
+    assert native.unprotect(unprotect, address, datagrams[0]) is None  # a replay
+    tampered = bytearray(tx.protect(python_packets([b"y"], 50)[0]))
+    tampered[-1] ^= 1
+    assert native.unprotect(unprotect, address, bytes(tampered)) is None
+    assert native.unprotect(unprotect, address, bytes(3000)) is None
+    report = struct.pack("!BBHL", 0x80, 201, 1, SSRC)  # an empty receiver report
+    assert native.unprotect(unprotect_rtcp, address, tx.protect_rtcp(report)) == report
+    with pytest.raises(ValueError, match="must be set"):
+        native.unprotect(0, address, datagrams[0])
+    with pytest.raises(TypeError):
+        native.unprotect(unprotect, address, "text")  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="changed"):
+        srtp_send.function_address("srtp_create")  # another signature

@@ -1,4 +1,4 @@
-"""Type stub of the C extension media/_srtpsend.c."""
+"""Type stub of the C extension media/_srtp.c."""
 
 def send_frame(
     protect: int,
@@ -11,3 +11,4 @@ def send_frame(
     history: list[bytes | None],
     /,
 ) -> tuple[int, int, int]: ...
+def unprotect(function: int, session: int, datagram: bytes, /) -> bytes | None: ...

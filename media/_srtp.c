@@ -1,4 +1,5 @@
-/* SRTP-protect a frame's RTP packets and send them to one UDP address in one call.
+/* The SFU's SRTP fast paths: a frame's RTP packets protected and sent in one call, and an
+ * incoming datagram unprotected in one call.
  *
  * The SFU's per-subscriber hot path: each forwarded frame is 1-30 RTP packets for each
  * subscriber, and doing protect + send per packet in Python costs tens of microseconds
@@ -22,6 +23,7 @@
 #define MAX_TRAILER 144
 #define BATCH 32
 
+/* srtp_protect, srtp_unprotect and srtp_unprotect_rtcp share this signature. */
 typedef int (*protect_fn)(void *session, void *packet, int *length);
 
 static unsigned char slots[BATCH][SLOT_SIZE];
@@ -194,16 +196,53 @@ static PyObject *srtpsend_send_frame(PyObject *module, PyObject *const *args, Py
     return Py_BuildValue("(nnn)", batch.sent, batch.failed, batch.octets);
 }
 
+PyDoc_STRVAR(unprotect_doc,
+    "unprotect(function, session, datagram) -> bytes | None\n\n"
+    "Decrypt and authenticate one SRTP or SRTCP `datagram` (bytes) with libsrtp's\n"
+    "srtp_unprotect or srtp_unprotect_rtcp at address `function` on the srtp_t `session`:\n"
+    "the plain packet, or None when libsrtp refuses it (bad tag, replay, unknown stream)\n"
+    "or it is larger than any packet the SFU sends or receives.");
+
+static unsigned char inbound[SLOT_SIZE];
+
+static PyObject *srtp_unprotect_datagram(PyObject *module, PyObject *const *args,
+                                         Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "unprotect() takes 3 arguments");
+        return NULL;
+    }
+    void *function = PyLong_AsVoidPtr(args[0]);
+    void *session = PyLong_AsVoidPtr(args[1]);
+    if (PyErr_Occurred()) return NULL;
+    if (function == NULL || session == NULL) {
+        PyErr_SetString(PyExc_ValueError, "function and session must be set");
+        return NULL;
+    }
+    if (!PyBytes_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "datagram must be bytes");
+        return NULL;
+    }
+    Py_ssize_t size = PyBytes_GET_SIZE(args[2]);
+    if (size > SLOT_SIZE) Py_RETURN_NONE;
+    memcpy(inbound, PyBytes_AS_STRING(args[2]), (size_t)size);
+    int length = (int)size;
+    if (((protect_fn)function)(session, inbound, &length) != 0) Py_RETURN_NONE;
+    return PyBytes_FromStringAndSize((const char *)inbound, length);
+}
+
 static PyMethodDef methods[] = {
     {"send_frame", (PyCFunction)(void (*)(void))srtpsend_send_frame, METH_FASTCALL,
      send_frame_doc},
+    {"unprotect", (PyCFunction)(void (*)(void))srtp_unprotect_datagram, METH_FASTCALL,
+     unprotect_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "media._srtpsend",
-    "SRTP-protect and send a frame's RTP packets in one call (the SFU's send fast path).",
+    PyModuleDef_HEAD_INIT, "media._srtp",
+    "The SFU's SRTP fast paths: send_frame (build, protect, send) and unprotect.",
     -1, methods, NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__srtpsend(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__srtp(void) { return PyModule_Create(&module); }
