@@ -15,7 +15,6 @@ STUN and DTLS keep aioice's and aiortc's paths. Each private name is asserted by
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +25,7 @@ from aiortc import RTCPeerConnection, clock
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtp import is_rtcp
 
-from media import eager, srtp_send
+from media import eager, internals, srtp_send
 
 try:
     from media import _srtp
@@ -124,35 +123,26 @@ def install() -> None:
     global _original
     if _original is not None:
         return
-    source = inspect.getsource(StunProtocol.datagram_received)
-    if "self.receiver.data_received(data, self.local_candidate.component)" not in source:
-        raise RuntimeError("aioice StunProtocol.datagram_received no longer passes data on")
+    needle = "self.receiver.data_received(data, self.local_candidate.component)"
+    internals.require_source(StunProtocol.datagram_received, [needle])
     _original = StunProtocol.datagram_received
     StunProtocol.datagram_received = _datagram_received  # type: ignore[method-assign]
 
 
-_source_checked = False
+RECV_NEXT = (
+    "elif first_byte > 127 and first_byte < 192 and self._rx_srtp:",
+    "arrival_time_ms = clock.current_ms()",
+    "data = self._rx_srtp.unprotect_rtcp(data)",
+    "await self._handle_rtcp_data(data)",
+    "await self._handle_rtp_data(data, arrival_time_ms=arrival_time_ms)",
+    "self.__rx_packets += 1",
+)
 
 
 def check_internals(dtls: RTCDtlsTransport) -> None:
     """Fail loudly if aiortc's DTLS transport no longer handles media as ``deliver`` does."""
-    global _source_checked
-    if not _source_checked:
-        source = inspect.getsource(RTCDtlsTransport._recv_next)
-        for needle in (
-            "elif first_byte > 127 and first_byte < 192 and self._rx_srtp:",
-            "arrival_time_ms = clock.current_ms()",
-            "data = self._rx_srtp.unprotect_rtcp(data)",
-            "await self._handle_rtcp_data(data)",
-            "await self._handle_rtp_data(data, arrival_time_ms=arrival_time_ms)",
-            "self.__rx_packets += 1",
-        ):
-            if needle not in source:
-                raise RuntimeError(f"aiortc RTCDtlsTransport._recv_next no longer does {needle!r}")
-        _source_checked = True
-    for name in ("_task", "_state", "_rx_srtp", RX_BYTES, RX_PACKETS):
-        if not hasattr(dtls, name):
-            raise RuntimeError(f"aiortc RTCDtlsTransport.{name} is gone")
+    internals.require_source(RTCDtlsTransport._recv_next, RECV_NEXT)
+    internals.require_attributes(dtls, ("_task", "_state", "_rx_srtp", RX_BYTES, RX_PACKETS))
     connection = getattr(dtls.transport, "_connection", None)
     if not isinstance(getattr(connection, "_queue", None), asyncio.Queue):
         raise RuntimeError("aioice Connection._queue is gone")

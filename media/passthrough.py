@@ -23,6 +23,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import TimestampMapper
 from aiortc.rtp import RtpPacket
 
+from media import internals
 from media.jitter import EagerJitterBuffer
 
 QUEUE_ATTR = "_RTCRtpReceiver__decoder_queue"
@@ -108,18 +109,16 @@ def check_internals() -> None:
         if not callable(getattr(cls, name, None)):
             raise RuntimeError(f"aiortc {cls.__name__}.{name} is gone")
     probe = JitterBuffer(capacity=4, prefetch=0, is_video=True)
-    for name in ("_origin", "_packets", "_capacity", "_is_video", "remove"):
-        if not hasattr(probe, name):
-            raise RuntimeError(f"aiortc JitterBuffer.{name} is gone")
-    source = inspect.getsource(RTCRtpReceiver)
-    for needle in (
-        "self.__decoder_queue.put((codec, encoded_frame))",
-        "target=decoder_worker",
-        "self.__jitter_buffer.add(packet)",
-        "self.__timestamp_mapper.map(",
-    ):
-        if needle not in source:
-            raise RuntimeError(f"aiortc RTCRtpReceiver no longer does {needle!r}")
+    internals.require_attributes(probe, ("_origin", "_packets", "_capacity", "_is_video", "remove"))
+    internals.require_source(
+        RTCRtpReceiver,
+        (
+            "self.__decoder_queue.put((codec, encoded_frame))",
+            "target=decoder_worker",
+            "self.__jitter_buffer.add(packet)",
+            "self.__timestamp_mapper.map(",
+        ),
+    )
 
 
 def tap_receiver(receiver: RTCRtpReceiver, sink: FrameSink, on_end: Callable[[], None]) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import random
 import time
@@ -29,6 +28,7 @@ from aiortc.rtp import (
     RtcpSrPacket,
 )
 
+from media import internals
 from media.rtp_writer import NTP_TIMESTAMP, OCTETS, PACKETS, RTP_TIMESTAMP
 
 logger = logging.getLogger("liveclass.media")
@@ -117,24 +117,16 @@ def install(sender: RTCRtpSender, clock: ReportClock = CLOCK) -> None:
     sender._run_rtcp = run_rtcp  # type: ignore[method-assign]
 
 
-_sources_checked = False
+SENDER = (
+    "asyncio.ensure_future(self._run_rtcp())",
+    "self.__lsr = ((self.__ntp_timestamp) >> 16) & 0xFFFFFFFF",
+    "if self.__lsr == report.lsr and report.dlsr:",
+)
 
 
 def check_internals(sender: RTCRtpSender) -> None:
     """Fail loudly if an aiortc sender lacks what the report clock reads or writes."""
-    global _sources_checked
-    if not _sources_checked:  # reads aiortc's source: once per process
-        source = inspect.getsource(RTCRtpSender)
-        for needle in (
-            "asyncio.ensure_future(self._run_rtcp())",
-            "self.__lsr = ((self.__ntp_timestamp) >> 16) & 0xFFFFFFFF",
-            "if self.__lsr == report.lsr and report.dlsr:",
-        ):
-            if needle not in source:
-                raise RuntimeError(f"aiortc RTCRtpSender no longer does {needle!r}")
-        _sources_checked = True
-    for name in PRIVATE:
-        if not hasattr(sender, name):
-            raise RuntimeError(f"aiortc RTCRtpSender.{name} is gone")
+    internals.require_source(RTCRtpSender, SENDER)
+    internals.require_attributes(sender, PRIVATE)
     if not callable(getattr(sender, "_send_rtcp", None)):
         raise RuntimeError("aiortc RTCRtpSender._send_rtcp is gone")

@@ -16,7 +16,6 @@ history NACKs are answered from (aiortc's own ``_retransmit``), and the start/ex
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
 from fractions import Fraction
@@ -30,7 +29,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import HeaderExtensions, HeaderExtensionsMap, RtpPacket
 from aiortc.utils import random16, random32
 
-from media import payloads, srtp_send
+from media import internals, payloads, srtp_send
 from media.forwarding import ForwardTrack
 
 logger = logging.getLogger("liveclass.media")
@@ -272,26 +271,18 @@ class RtpWriter:
                     await transport._send_rtp(data)
 
 
-_sources_checked = False
+SENDER = (
+    "self.__rtp_history.get(sequence_number % RTP_HISTORY_SIZE)",
+    "asyncio.ensure_future(self._run_rtp(parameters.codecs[0]))",
+    "await asyncio.gather(self.__rtp_exited.wait(), self.__rtcp_exited.wait())",
+)
 
 
 def check_internals(sender: RTCRtpSender) -> None:
     """Fail loudly if an aiortc sender lacks what ``RtpWriter`` reads or writes."""
-    global _sources_checked
-    if not _sources_checked:  # reads aiortc's source: once per process
-        source = inspect.getsource(RTCRtpSender)
-        for needle in (
-            "self.__rtp_history.get(sequence_number % RTP_HISTORY_SIZE)",
-            "asyncio.ensure_future(self._run_rtp(parameters.codecs[0]))",
-            "await asyncio.gather(self.__rtp_exited.wait(), self.__rtcp_exited.wait())",
-        ):
-            if needle not in source:
-                raise RuntimeError(f"aiortc RTCRtpSender no longer does {needle!r}")
-        if getattr(rtcrtpsender, "RTP_HISTORY_SIZE", None) != HISTORY_SIZE:
-            raise RuntimeError("aiortc's RTP history size changed")
-        _sources_checked = True
-    for name in (*PRIVATE, *COUNTERS):
-        if not hasattr(sender, name):
-            raise RuntimeError(f"aiortc RTCRtpSender.{name} is gone")
+    internals.require_source(RTCRtpSender, SENDER)
+    if getattr(rtcrtpsender, "RTP_HISTORY_SIZE", None) != HISTORY_SIZE:
+        raise RuntimeError("aiortc's RTP history size changed")
+    internals.require_attributes(sender, (*PRIVATE, *COUNTERS))
     if not callable(getattr(sender, "_run_rtp", None)) or not hasattr(sender, "_enabled"):
         raise RuntimeError("aiortc RTCRtpSender no longer runs _run_rtp")

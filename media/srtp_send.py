@@ -23,6 +23,8 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from pylibsrtp import Session
 from pylibsrtp._binding import ffi, lib
 
+from media import internals
+
 try:
     from media import _srtp
 except ImportError:  # not compiled on this machine: aiortc's send path is used
@@ -159,12 +161,9 @@ class Router:
 
 def check_internals(transport: RTCDtlsTransport) -> None:
     """Fail loudly if the aiortc/aioice/pylibsrtp internals used here have changed."""
-    for name in ("_state", "_tx_srtp", TX_BYTES, TX_PACKETS):
-        if not hasattr(transport, name):
-            raise RuntimeError(f"aiortc RTCDtlsTransport.{name} is gone")
+    internals.require_attributes(transport, ("_state", "_tx_srtp", TX_BYTES, TX_PACKETS))
     connection = getattr(transport.transport, "_connection", None)
     if not isinstance(getattr(connection, "_nominated", None), dict):
         raise RuntimeError("aioice Connection._nominated is gone")
-    if not hasattr(Session(), "_srtp"):
-        raise RuntimeError("pylibsrtp Session._srtp is gone")
+    internals.require_attributes(Session(), ["_srtp"])
     protect_address()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import array
 import asyncio
 import fractions
+import functools
 import math
 import time
 from collections.abc import AsyncIterator, Callable
@@ -29,11 +30,14 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
+from aiortc.codecs import CODECS
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from media import passthrough
+from media import passthrough, rtp_writer
+from media.forwarding import ForwardTrack
 from media.keyframes import is_keyframe
+from media.sdp import preferences
 from roomclient import (
     TIMEOUT,
     NodeLike,
@@ -435,3 +439,16 @@ class WhipClient:
 
 def bearer(token: str) -> dict[str, str]:
     return {**SDP, "Authorization": f"Bearer {token}"}
+
+
+def forwarding_sender(pc: RTCPeerConnection) -> tuple[ForwardTrack, RTCRtpTransceiver]:
+    """A VP8 send-only transceiver on ``pc`` set up as the SFU sets up a subscriber's:
+    a ``ForwardTrack`` written by ``RtpWriter``, frames going out from ``push`` at once."""
+    track = ForwardTrack("video", 8, on_gap=lambda: None)
+    transceiver = pc.addTransceiver(track, direction="sendonly")
+    vp8 = next(c for c in CODECS["video"] if c.mimeType == "video/VP8")
+    transceiver.setCodecPreferences(preferences(vp8))
+    writer = rtp_writer.RtpWriter(transceiver.sender)
+    writer.install()
+    track.queue.express = functools.partial(writer.express, track)
+    return track, transceiver

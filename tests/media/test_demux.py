@@ -4,7 +4,6 @@ and, on a connected peer connection, its queue."""
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -14,11 +13,9 @@ import av
 import pytest
 from aioice import stun
 from aiortc import RTCPeerConnection
-from aiortc.codecs import CODECS
+from mediapeers import forwarding_sender
 
-from media import demux, passthrough, rtp_writer
-from media.forwarding import ForwardTrack
-from media.sdp import preferences
+from media import demux, passthrough
 
 
 async def connected_pair() -> tuple[aioice.Connection, aioice.Connection]:
@@ -81,13 +78,7 @@ async def test_media_of_an_attached_peer_connection_is_handled_without_the_queue
     sending, receiving = RTCPeerConnection(), RTCPeerConnection()
     got: list[bytes] = []
     try:
-        vp8 = next(c for c in CODECS["video"] if c.mimeType == "video/VP8")
-        track = ForwardTrack("video", 8, on_gap=lambda: None)
-        transceiver = sending.addTransceiver(track, direction="sendonly")
-        transceiver.setCodecPreferences(preferences(vp8))
-        writer = rtp_writer.RtpWriter(transceiver.sender)
-        writer.install()
-        track.queue.express = functools.partial(writer.express, track)
+        track, _ = forwarding_sender(sending)
 
         @receiving.on("track")
         def on_track(remote: Any) -> None:

@@ -4,17 +4,14 @@ nothing from an idle one, and a BYE when the sender stops."""
 from __future__ import annotations
 
 import asyncio
-import functools
 from fractions import Fraction
 from typing import Any
 
 import av
 from aiortc import RTCPeerConnection
-from aiortc.codecs import CODECS
+from mediapeers import forwarding_sender
 
-from media import passthrough, report_clock, rtp_writer
-from media.forwarding import ForwardTrack
-from media.sdp import preferences
+from media import passthrough, report_clock
 
 
 def frame(data: bytes, pts: int) -> av.Packet:
@@ -38,15 +35,9 @@ async def test_reports_come_from_active_senders_only_and_end_with_bye() -> None:
     got: list[bytes] = []
     ended: list[str] = []
     try:
-        vp8 = next(c for c in CODECS["video"] if c.mimeType == "video/VP8")
         tracks = {}
         for name in ("active", "idle"):
-            track = ForwardTrack("video", 8, on_gap=lambda: None)
-            transceiver = sending.addTransceiver(track, direction="sendonly")
-            transceiver.setCodecPreferences(preferences(vp8))
-            writer = rtp_writer.RtpWriter(transceiver.sender)
-            writer.install()
-            track.queue.express = functools.partial(writer.express, track)
+            track, transceiver = forwarding_sender(sending)
             report_clock.check_internals(transceiver.sender)
             report_clock.install(transceiver.sender, clock)
             tracks[name] = (track, transceiver)

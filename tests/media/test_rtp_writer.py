@@ -4,7 +4,6 @@ aiortc's per-packet objects must be byte for byte what aiortc's sender would sen
 from __future__ import annotations
 
 import asyncio
-import functools
 from fractions import Fraction
 from typing import Any
 
@@ -17,10 +16,10 @@ from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import convert_timebase
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+from mediapeers import forwarding_sender
 
 from media import passthrough, payloads, rtp_writer, srtp_send
 from media.forwarding import ForwardTrack
-from media.sdp import preferences
 
 MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
@@ -166,13 +165,7 @@ async def test_frames_and_retransmissions_reach_a_real_peer(
     sending, receiving = RTCPeerConnection(), RTCPeerConnection()
     got: list[bytes] = []
     try:
-        track = ForwardTrack("video", 8, on_gap=lambda: None)
-        transceiver = sending.addTransceiver(track, direction="sendonly")
-        vp8 = next(c for c in CODECS["video"] if c.mimeType == "video/VP8")
-        transceiver.setCodecPreferences(preferences(vp8))
-        writer = rtp_writer.RtpWriter(transceiver.sender)
-        writer.install()
-        track.queue.express = functools.partial(writer.express, track)
+        track, transceiver = forwarding_sender(sending)
 
         @receiving.on("track")
         def on_track(remote: Any) -> None:
