@@ -8,8 +8,9 @@
  * addresses) and the batch goes out with sendmmsg. The packets are laid out here too
  * (12-byte header, extension block, payload: the one piece of RTP in C), so a frame costs
  * no Python object per packet but the one kept for retransmissions; media/rtp_writer.py
- * builds the same bytes in Python for aiortc's path, and the tests compare the two. The GIL is held throughout: libsrtp sessions are not thread-safe, and
- * the socket is non-blocking, so nothing here waits.
+ * builds the same bytes in Python for aiortc's path, and the tests compare the two.
+ * The GIL is held throughout: libsrtp sessions are not thread-safe, and the socket is
+ * non-blocking, so nothing here waits.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -103,7 +104,7 @@ static int batch_add(Batch *batch, int size) {
     return batch->queued == BATCH ? batch_flush(batch) : 0;
 }
 
-/* The arguments both entry points share: protect, session, fd, address. */
+/* send_frame's first arguments: protect, session, fd, address. */
 static int batch_init(Batch *batch, PyObject *const *args) {
     memset(batch, 0, sizeof(Batch));
     void *protect_address = PyLong_AsVoidPtr(args[0]);
@@ -143,7 +144,7 @@ PyDoc_STRVAR(send_frame_doc,
     "counts packets libsrtp refused, `octets` the protected bytes sent. A packet that would\n"
     "not fit raises ValueError before anything is sent; other socket errors raise OSError.");
 
-static PyObject *srtpsend_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *srtp_send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     (void)module;
     if (nargs != 8) {
         PyErr_SetString(PyExc_TypeError, "send_frame() takes 8 arguments");
@@ -232,7 +233,7 @@ static PyObject *srtp_unprotect_datagram(PyObject *module, PyObject *const *args
 }
 
 static PyMethodDef methods[] = {
-    {"send_frame", (PyCFunction)(void (*)(void))srtpsend_send_frame, METH_FASTCALL,
+    {"send_frame", (PyCFunction)(void (*)(void))srtp_send_frame, METH_FASTCALL,
      send_frame_doc},
     {"unprotect", (PyCFunction)(void (*)(void))srtp_unprotect_datagram, METH_FASTCALL,
      unprotect_doc},

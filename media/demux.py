@@ -27,17 +27,12 @@ from aiortc.rtp import is_rtcp
 
 from media import eager, internals, srtp_send
 
-try:
-    from media import _srtp
-except ImportError:  # not compiled on this machine: pylibsrtp unprotects
-    _srtp = None  # type: ignore[assignment]
-
 logger = logging.getLogger("liveclass.media")
 INBOUND = "_liveclass_inbound"  # set on an aioice Connection: the ``Inbound`` it carries
 RX_BYTES = "_RTCDtlsTransport__rx_bytes"
 RX_PACKETS = "_RTCDtlsTransport__rx_packets"
 COUNTS = {"direct": 0}  # media datagrams handled without aioice's queue
-NATIVE = _srtp is not None
+NATIVE = srtp_send.NATIVE  # else pylibsrtp unprotects
 UNPROTECT = srtp_send.function_address("srtp_unprotect") if NATIVE else 0
 UNPROTECT_RTCP = srtp_send.function_address("srtp_unprotect_rtcp") if NATIVE else 0
 
@@ -90,7 +85,8 @@ def deliver(inbound: Inbound, data: bytes) -> None:
     rtcp = is_rtcp(data)
     if NATIVE:
         function = UNPROTECT_RTCP if rtcp else UNPROTECT
-        plain = _srtp.unprotect(function, inbound.address, data)
+        assert srtp_send.native is not None
+        plain = srtp_send.native.unprotect(function, inbound.address, data)
     else:
         plain = _unprotect(inbound.session, data, rtcp)
     if plain is None:

@@ -108,11 +108,16 @@ def ntp_now() -> int:
     return ((seconds + NTP_OFFSET) << 32) | int((now - seconds) * 4294967296)
 
 
+def first_byte(block: bytes) -> int:
+    """An RTP header's first byte: version 2, and the X bit when an extension block follows."""
+    return 0x90 if block else 0x80
+
+
 def rtp_packets(
     chunks: list[bytes], payload_type: int, sequence: int, timestamp: int, ssrc: int, block: bytes
 ) -> list[bytes]:
     """One frame's RTP packets: consecutive sequence numbers, the marker on the last."""
-    first = 0x90 if block else 0x80  # version 2, X when there are header extensions
+    first = first_byte(block)
     last = len(chunks) - 1
     return [
         HEADER.pack(
@@ -168,7 +173,7 @@ class Stream:
         if not chunks:
             return False
         timestamp, ntp, block = self._stamp(frame, time_base)
-        first = 0x90 if block else 0x80
+        first = first_byte(block)
         header = HEADER.pack(first, self.payload_type, self.sequence, timestamp, self.ssrc)
         route.send_frame(header, block, chunks, self.history.slots)
         self._advance(chunks, timestamp, ntp)

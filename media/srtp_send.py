@@ -6,8 +6,9 @@ subscriber reached over a plain UDP candidate pair, ``Route.send_frame`` hands t
 frame to ``media._srtp`` (C): it lays out the RTP packets, the same libsrtp session
 protects each, ``sendmmsg`` sends them, and the DTLS transport's counters are kept.
 TURN-relayed pairs, a transport not yet (or no longer) connected, or a machine where the
-extension could not be compiled: aiortc's path, unchanged. Each private name used here is
-asserted by ``check_internals``.
+extension could not be compiled: aiortc's path, unchanged. The receive path
+(``media.demux``) unprotects through the same extension and the libsrtp addresses found
+here. Each private name used here is asserted by ``check_internals``.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from pylibsrtp._binding import ffi, lib
 from media import internals
 
 try:
-    from media import _srtp
-except ImportError:  # not compiled on this machine: aiortc's send path is used
-    _srtp = None  # type: ignore[assignment]
+    from media import _srtp as native
+except ImportError:  # not compiled on this machine: aiortc's and pylibsrtp's paths are used
+    native = None  # type: ignore[assignment]
 
-NATIVE = _srtp is not None
+NATIVE = native is not None
 logger = logging.getLogger("liveclass.media")
 TX_BYTES = "_RTCDtlsTransport__tx_bytes"
 TX_PACKETS = "_RTCDtlsTransport__tx_packets"
@@ -105,10 +106,10 @@ class Route:
     def send_frame(
         self, header: bytes, block: bytes, payloads: list[bytes], history: list[bytes | None]
     ) -> int:
-        """Build, protect and send one frame's packets (``_srtp.send_frame``); how many went."""
-        assert _srtp is not None
+        """Build, protect and send one frame's packets (``native.send_frame``); how many went."""
+        assert native is not None
         try:
-            sent, _failed, octets = _srtp.send_frame(*self._args, header, block, payloads, history)
+            sent, _failed, octets = native.send_frame(*self._args, header, block, payloads, history)
         except OSError:  # as uvloop's sendto would: a UDP send error loses the datagrams
             logger.debug("native send to %s failed", self.pair.remote_addr, exc_info=True)
             return 0

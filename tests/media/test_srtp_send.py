@@ -54,9 +54,9 @@ def send_frame(
     block: bytes = b"",
     history: list[bytes | None] | None = None,
 ) -> object:
-    assert srtp_send._srtp is not None
+    assert srtp_send.native is not None
     address = srtp_send.sockaddr(socket.AF_INET, *into.getsockname())
-    return srtp_send._srtp.send_frame(
+    return srtp_send.native.send_frame(
         srtp_send.protect_address(),
         srtp_send.session_address(tx),
         out.fileno(),
@@ -142,7 +142,7 @@ def test_malformed_frames_are_refused_before_anything_is_sent(
 
 def test_bad_arguments_raise_instead_of_crashing(pair: tuple[socket.socket, socket.socket]) -> None:
     out, into = pair
-    native = srtp_send._srtp
+    native = srtp_send.native
     assert native is not None
     tx = session()
     args = (srtp_send.protect_address(), srtp_send.session_address(tx), out.fileno())
@@ -168,9 +168,9 @@ def test_a_closed_socket_is_an_os_error(pair: tuple[socket.socket, socket.socket
     fd = spare.fileno()
     spare.close()
     tx = session()  # held: the native call takes the address of its srtp_t
-    assert srtp_send._srtp is not None
+    assert srtp_send.native is not None
     with pytest.raises(OSError, match="Bad file descriptor"):
-        srtp_send._srtp.send_frame(
+        srtp_send.native.send_frame(
             srtp_send.protect_address(),
             srtp_send.session_address(tx),
             fd,
@@ -203,9 +203,9 @@ def test_ipv6_datagrams_arrive() -> None:
     out = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     into.settimeout(2)
     try:
-        assert srtp_send._srtp is not None
+        assert srtp_send.native is not None
         tx = session()
-        sent = srtp_send._srtp.send_frame(
+        sent = srtp_send.native.send_frame(
             srtp_send.protect_address(),
             srtp_send.session_address(tx),
             out.fileno(),
@@ -225,7 +225,7 @@ def test_ipv6_datagrams_arrive() -> None:
 
 def test_unprotect_gives_back_what_pylibsrtp_protected() -> None:
     """RTP and RTCP, on libsrtp's own functions; tampered, replayed or oversized: None."""
-    native = srtp_send._srtp
+    native = srtp_send.native
     assert native is not None
     tx, rx = session(), session(Policy.SSRC_ANY_INBOUND)
     unprotect = srtp_send.function_address("srtp_unprotect")
