@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import logleaks
 import pytest
 
 from liveserver import IN_CI, ROOT, LiveServer, PostgresServer, ServiceUnavailable, start_postgres
@@ -18,6 +19,15 @@ from liveserver import IN_CI, ROOT, LiveServer, PostgresServer, ServiceUnavailab
 ARTIFACTS = ROOT / "test-artifacts"
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    logleaks.add_option(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Search every log of the run for tokens (tests/logleaks.py)."""
+    logleaks.configure(config)
 
 
 @pytest.fixture(scope="session")
