@@ -7,12 +7,15 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import socket
+import stat
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -391,9 +394,37 @@ def load_settings() -> Settings:
         raise SystemExit(2) from None
 
 
+PRIVATE_UMASK = 0o077
+"""Every file and directory the process creates is its owner's alone (0600 / 0700)."""
+
+
+def prepare_data_dir(settings: Settings) -> Path:
+    """Create the data directory owner-only (0700), or tighten it; return its full path.
+
+    It holds the database, the secret key and the recordings: nobody else on the machine
+    may read it. A directory an older version (or someone) left open to others is closed.
+    """
+    path = settings.data_dir.resolve()
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        try:
+            path.chmod(0o700)
+            logger.warning(
+                "data directory %s was open to other users (mode %o); it is now 0700", path, mode
+            )
+        except OSError as exc:
+            logger.warning("data directory %s is open to others (mode %o): %s", path, mode, exc)
+    return path
+
+
 def serve(settings: Settings, *, host: str, port: int) -> None:
     """Run the node until SIGINT/SIGTERM, then drain and exit."""
     logs.configure(level=settings.log_level, fmt=settings.log_format)
+    data_dir = prepare_data_dir(settings)
+    # Said on stdout as well as in the log: where the database and the secret key live.
+    print(f"liveclass data directory: {data_dir}", flush=True)
+    logger.info("data directory %s", data_dir, extra={"data_dir": str(data_dir)})
     app = create_app(settings)
     tune_garbage_collector()
     config = uvicorn.Config(
@@ -554,7 +585,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``liveclass`` command."""
     args = _parser().parse_args(argv)
     command = args.command or "serve"
+    os.umask(PRIVATE_UMASK)
     settings = load_settings()
+    if command != "serve":
+        prepare_data_dir(settings)
     if command == "serve":
         serve(settings, host=getattr(args, "host", "127.0.0.1"), port=getattr(args, "port", 8000))
     elif command == "migrate":

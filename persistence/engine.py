@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +37,31 @@ def create_engine(
         )
     database = make_url(url).database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        make_private(Path(database))
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
     _configure_sqlite(engine, busy_timeout_ms, read_only=read_only)
     return engine
+
+
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def make_private(database: Path) -> None:
+    """Make an SQLite database and its WAL, shared-memory and journal files owner-only (0600).
+
+    SQLite gives the files it creates beside a database the database file's own mode, so the
+    file is created 0600 before SQLite first opens it; files an older version left readable
+    by others are tightened. A missing directory is created 0700.
+    """
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in SQLITE_COMPANIONS:
+        path = database.with_name(database.name + suffix)
+        # Not there, or not ours to change: SQLite reports what matters when it opens it.
+        with contextlib.suppress(OSError):
+            if stat.S_IMODE(path.stat().st_mode) & 0o077:
+                path.chmod(0o600)
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, *, read_only: bool) -> None:

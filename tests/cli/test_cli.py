@@ -4,6 +4,7 @@ settings validation, the generated secret, graceful SIGTERM and ``python server.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import stat
@@ -168,6 +169,48 @@ def test_generated_secret_is_private_and_survives_restart(tmp_path: Path) -> Non
         assert secret_file.read_text() == secret
     finally:
         second.stop()
+
+
+# ------------------------------------------------------------ data directory
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_commands_create_a_private_data_directory(tmp_path: Path) -> None:
+    data = tmp_path / "fresh" / "data"
+    result = run_cli(data, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert mode_of(data) == 0o700
+    assert mode_of(data / "liveclass.db") == 0o600
+    assert mode_of(data / "secret_key") == 0o600
+
+
+def test_serve_keeps_the_data_directory_private_and_says_where_it_is(tmp_path: Path) -> None:
+    """An older version's data directory (0755, database 0644) is closed to others on start;
+    every file the node creates from then on (WAL, recordings, ...) is its owner's alone."""
+    data = tmp_path / "data"
+    assert run_cli(data, "migrate").returncode == 0
+    data.chmod(0o755)
+    (data / "liveclass.db").chmod(0o644)
+    server = LiveServer(data_dir=data, env={"LIVECLASS_LOG_LEVEL": "info"}).start()
+    try:
+        node = Node(server, "sqlite", "")
+        node.register()  # a write: the WAL and shared-memory files exist now
+        assert mode_of(data) == 0o700
+        for name in ("liveclass.db", "liveclass.db-wal", "liveclass.db-shm", "secret_key"):
+            assert mode_of(data / name) == 0o600, name
+        assert server.process is not None
+        status = Path(f"/proc/{server.process.pid}/status").read_text()
+        assert "Umask:\t0077" in status
+    finally:
+        assert server.stop() == 0
+    lines = server.log().splitlines()
+    assert f"liveclass data directory: {data.resolve()}" in lines  # stdout
+    logged = [json.loads(x) for x in lines if x.startswith("{")]
+    assert any(e.get("data_dir") == str(data.resolve()) for e in logged)
+    assert any("was open to other users" in e["message"] for e in logged)
 
 
 # ----------------------------------------------------------------- processes
