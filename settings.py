@@ -33,7 +33,13 @@ class Settings(BaseSettings):
     secret_key: str = ""
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=300, le=365 * 86_400)
-    login_max_failures_per_account: int = Field(default=5, ge=1, le=1000)
+    # Sign-in throttling (lms/accounts/throttle.py): growing delays per account and address,
+    # a ceiling per account that only slows addresses that failed, a limit per address.
+    login_failures_before_delay: int = Field(default=5, ge=1, le=1000)
+    login_delay_base_seconds: float = Field(default=1.0, ge=0.1, le=3600.0)
+    login_delay_max_seconds: float = Field(default=900.0, ge=1.0, le=86_400.0)
+    login_delay_window_seconds: int = Field(default=86_400, ge=60, le=30 * 86_400)
+    login_max_failures_per_account: int = Field(default=50, ge=1, le=100_000)
     login_max_failures_per_ip: int = Field(default=20, ge=1, le=10_000)
     login_failure_window_seconds: int = Field(default=900, ge=1, le=86_400)
     password_min_length: int = Field(default=8, ge=6, le=128)
@@ -105,6 +111,21 @@ class Settings(BaseSettings):
         if self.refresh_token_ttl_seconds <= self.access_token_ttl_seconds:
             raise ValueError(
                 "LIVECLASS_REFRESH_TOKEN_TTL_SECONDS must exceed LIVECLASS_ACCESS_TOKEN_TTL_SECONDS"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _login_delays_fit_their_window(self) -> Settings:
+        # A delay longer than the memory of failures would end early, when they are forgotten.
+        if self.login_delay_max_seconds > self.login_delay_window_seconds:
+            raise ValueError(
+                "LIVECLASS_LOGIN_DELAY_MAX_SECONDS must not exceed "
+                "LIVECLASS_LOGIN_DELAY_WINDOW_SECONDS"
+            )
+        if self.login_delay_base_seconds > self.login_delay_max_seconds:
+            raise ValueError(
+                "LIVECLASS_LOGIN_DELAY_BASE_SECONDS must not exceed "
+                "LIVECLASS_LOGIN_DELAY_MAX_SECONDS"
             )
         return self
 

@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.accounts.passwords import hash_password, verify_password
-from lms.accounts.throttle import LOGIN_ACTION, check_login_allowed
+from lms.accounts.throttle import LOGIN_ACTION, LoginThrottled, check_login_allowed
 from lms.audit.service import audit, audit_now
 from lms.deps import client_ip
-from lms.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, TooManyRequests
+from lms.errors import Conflict, InvalidCredentials, InvalidInput, NotFound
 from persistence.models import User
 from settings import Settings
 
@@ -72,9 +72,15 @@ async def login(
     email = normalise_email(email)
     try:
         await check_login_allowed(session, email=email, ip=client_ip(request), settings=settings)
-    except TooManyRequests:
+    except LoginThrottled as throttled:
         await audit_now(
-            session, request, LOGIN_ACTION, target_type="user", target_id=email, outcome="throttled"
+            session,
+            request,
+            LOGIN_ACTION,
+            target_type="user",
+            target_id=email,
+            outcome="throttled",
+            **throttled.audit_detail(),
         )
         raise
     user = await find_by_email(session, email)
