@@ -41,6 +41,7 @@ from media.config import MediaConfig, parse_ice_servers
 from media.placement import Timing
 from media.sfu import Sfu
 from media.whip import WhipSessions
+from ops import docs as api_docs
 from ops import health, logs, problems
 from ops.guards import assert_all_guarded, channel, join_token
 from ops.limits import BodyLimitMiddleware
@@ -288,6 +289,10 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         version="0.1.0",
         summary="Realtime collaboration server for live online classes.",
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc load their scripts from CDNs: ops.docs serves /docs.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.sessionmaker = parts.sessionmaker
@@ -335,6 +340,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         realtime_router(live, settings),
         documents_router(docs),
         web_app.build_router(),  # the browser app: its own page routes and /assets only
+        api_docs.build_router(title=app.title, openapi_url=app.openapi_url or "/openapi.json"),
     )
     assert_all_guarded(routers)
     for router in routers:

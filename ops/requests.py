@@ -1,4 +1,4 @@
-"""ASGI middleware: request id, access log and metrics for every HTTP request."""
+"""ASGI middleware: request id, access log, metrics and ``nosniff`` for every HTTP request."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ops.context import request_id_var
+from ops.headers import with_nosniff
 from ops.metrics import Metrics
 from ops.problems import internal_error
 
@@ -21,7 +22,8 @@ HEADER = b"x-request-id"
 
 
 class RequestContextMiddleware:
-    """Give every request an id (honouring a sane ``X-Request-ID``), log it, measure it."""
+    """Give every request an id (honouring a sane ``X-Request-ID``), log it, measure it, and
+    mark every response ``X-Content-Type-Options: nosniff`` (ops.headers)."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
@@ -47,7 +49,7 @@ class RequestContextMiddleware:
             nonlocal status, responded
             if message["type"] == "http.response.start":
                 status, responded = message["status"], True
-                headers = list(message.get("headers", []))
+                headers = with_nosniff(list(message.get("headers", [])))
                 headers.append((HEADER, request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)

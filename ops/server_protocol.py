@@ -45,6 +45,7 @@ def http_protocol_class() -> type[asyncio.Protocol] | str:
                 b"content-type: " + MEDIA_TYPE.encode() + b"\r\n",
                 b"content-length: " + str(len(body)).encode() + b"\r\n",
                 b"x-request-id: " + request_id.encode() + b"\r\n",
+                b"x-content-type-options: nosniff\r\n",
                 b"connection: close\r\n\r\n",
             ]
             self.transport.write(b"".join(head) + body)

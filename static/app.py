@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse, Response
 
 from ops.guards import public
+from ops.headers import SECURITY_HEADERS
 
 DIST = Path(__file__).resolve().parent / "dist"
 
@@ -29,11 +30,6 @@ APP_ROUTES = (
     "/join/{room_id}",
 )
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; connect-src 'self' ws: wss:; media-src 'self' blob:; "

@@ -242,6 +242,7 @@ def test_huge_query_string_is_a_400_problem(err_node: Node) -> None:
     assert status == 400
     assert headers["content-type"] == "application/problem+json"
     assert headers["x-request-id"]
+    assert headers["x-content-type-options"] == "nosniff"
     assert b'"status":400' in body
     assert httpx.get(err_node.url + "/healthz").status_code == 200
 

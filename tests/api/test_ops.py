@@ -238,3 +238,62 @@ def test_losing_the_database_fails_readiness_and_requests_cleanly(
         assert "Traceback" in logged["exception"]
         assert "Exception in ASGI application" not in node.server.log()
         assert httpx.get(node.url + "/healthz").status_code == 200
+
+
+# ----------------------------------------------------------------- /docs and headers
+
+
+def test_docs_page_loads_everything_from_our_origin(ops_node: Node) -> None:
+    with httpx.Client(base_url=ops_node.url) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "default-src 'self'" in policy
+        assert page.headers["x-frame-options"] == "DENY"
+        assert page.headers["referrer-policy"] == "same-origin"
+        # Every script and stylesheet is a path on this server; no inline script.
+        scripts = re.findall(r"<script\b[^>]*>", page.text)
+        assert scripts and all('src="/' in tag for tag in scripts), scripts
+        assert "</script>" in page.text and "<script>" not in page.text
+        urls = re.findall(r'(?:src|href)="([^"]*)"', page.text)
+        assert urls and all(u.startswith("/") and not u.startswith("//") for u in urls), urls
+        for url in urls:
+            asset = client.get(url)
+            assert asset.status_code == 200, url
+            assert asset.headers["x-content-type-options"] == "nosniff"
+            assert asset.content
+        start = client.get("/docs/assets/start.js").text
+        assert "/openapi.json" in start and "SwaggerUIBundle" in start
+        bundle = client.get("/docs/assets/swagger-ui-bundle.js")
+        assert bundle.headers["content-type"].startswith("text/javascript")
+        again = client.get(
+            "/docs/assets/swagger-ui-bundle.js", headers={"If-None-Match": bundle.headers["etag"]}
+        )
+        assert again.status_code == 304
+        assert client.get("/docs/assets/index.html").status_code == 404
+        # FastAPI's CDN-loading pages are gone.
+        assert client.get("/redoc").status_code == 404
+        assert client.get("/docs/oauth2-redirect").status_code == 404
+
+
+def test_every_kind_of_response_says_nosniff(ops_node: Node) -> None:
+    with httpx.Client(base_url=ops_node.url) as client:
+        responses = {
+            "health": client.get("/healthz"),
+            "readiness": client.get("/readyz"),
+            "metrics": client.get("/metrics"),
+            "openapi": client.get("/openapi.json"),
+            "docs": client.get("/docs"),
+            "web app": client.get("/"),
+            "api": client.post(
+                "/api/v1/auth/register",
+                json={"email": f"{uuid.uuid4().hex}@example.org", "password": "x" * 12},
+            ),
+            "unauthorised": client.get("/api/v1/users/me"),
+            "not found": client.get(f"/nowhere-{uuid.uuid4().hex}"),
+            "wrong method": client.delete("/healthz"),
+            "invalid": client.post("/api/v1/auth/register", content=b"{"),
+        }
+    for kind, response in responses.items():
+        assert response.headers.get("x-content-type-options") == "nosniff", kind
