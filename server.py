@@ -46,6 +46,7 @@ from ops import health, logs, problems
 from ops.guards import assert_all_guarded, channel, join_token
 from ops.limits import BodyLimitMiddleware
 from ops.metrics import Metrics
+from ops.nul import RefuseNulMiddleware
 from ops.requests import RequestContextMiddleware
 from ops.server_protocol import http_protocol_class
 from persistence import migrate
@@ -351,6 +352,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     forget = live.recorder.forget_user if live.recorder is not None else None
     recording_data.register(settings.resolved_recordings_dir, forget=forget)
     course_personal_data.register()
+    app.add_middleware(RefuseNulMiddleware)  # inside the body limit: it reads JSON bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

@@ -84,8 +84,8 @@ async def _on_problem(_request: Request, exc: Exception) -> Response:
     )
 
 
-async def _on_http(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def http_problem(exc: HTTPException) -> Response:
+    """The problem document for an ``HTTPException``."""
     detail = exc.detail if isinstance(exc.detail, str) else None
     # Our own HTTPException subclasses (see ops.limits) may name their problem type.
     return problem_response(
@@ -97,9 +97,13 @@ async def _on_http(_request: Request, exc: Exception) -> Response:
     )
 
 
-async def _on_validation(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    errors = [_field_error(error) for error in exc.errors()]
+async def _on_http(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return http_problem(exc)
+
+
+def validation_problem(errors: list[dict[str, str]]) -> Response:
+    """The 422 problem naming each invalid field (``{"field": "body.name", "message"}``)."""
     fields = ", ".join(sorted({error["field"] for error in errors}))
     return problem_response(
         422,
@@ -108,6 +112,11 @@ async def _on_validation(_request: Request, exc: Exception) -> Response:
         detail=f"Invalid fields: {fields}" if fields else "Invalid request",
         errors=errors,
     )
+
+
+async def _on_validation(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return validation_problem([_field_error(error) for error in exc.errors()])
 
 
 def _field_error(error: Any) -> dict[str, str]:

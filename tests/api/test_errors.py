@@ -14,7 +14,7 @@ import httpx
 import jwt
 import pytest
 
-from conftest import Node, start_node
+from conftest import PASSWORD, Node, start_node
 
 MAX_BYTES = 4096
 SECRET = "errors-test-secret-" + "s" * 32
@@ -205,22 +205,39 @@ def test_non_utf8_form_body_is_a_client_error(err_node: Node) -> None:
     assert_problem(response, response.status_code)
 
 
-def test_nul_characters_never_cause_a_server_error(err_node: Node) -> None:
-    """PostgreSQL cannot store NUL in text; that is the client's error, not a 500."""
+def test_nul_characters_are_refused_alike_on_every_database(err_node: Node) -> None:
+    """PostgreSQL cannot store NUL in text and SQLite can: both refuse it, naming the field,
+    before any route runs (ops/nul.py)."""
     with err_node.client(err_node.admin_token()) as client:
-        responses = [
-            client.post(
-                REGISTER,
-                json={"email": "nul@example.org", "password": "pass\x00word1", "name": "a\x00b"},
+        cases = {
+            "body.name": client.post(
+                REGISTER, json={"email": "nul@example.org", "password": PASSWORD, "name": "a\x00b"}
             ),
-            client.get("/api/v1/users", params={"q": "a\x00b"}),
-            client.get("/api/v1/audit-events", params={"ip": "\x00"}),
-            client.post("/api/v1/auth/token", data={"username": "a\x00@b.org", "password": "x"}),
-        ]
-    for response in responses:
-        assert response.status_code < 500, response.text
-        if response.status_code >= 400:
-            assert_problem(response, response.status_code)
+            "body.password": client.post(
+                REGISTER, json={"email": "nul@example.org", "password": "pass\x00word1"}
+            ),
+            "body.title": client.post("/api/v1/rooms", json={"title": "\x00"}),
+            "body.name.0.x": client.patch("/api/v1/users/me", json={"name": [{"x": "\x00"}]}),
+            "body": client.post(REGISTER, json={"na\x00me": "x"}),
+            "query.q": client.get("/api/v1/users", params={"q": "a\x00b"}),
+            "query.ip": client.get("/api/v1/audit-events", params={"ip": "\x00"}),
+            "body.username": client.post(
+                "/api/v1/auth/token", data={"username": "a\x00@b.org", "password": "x"}
+            ),
+            "path": client.get("/api/v1/users/%00"),
+        }
+    for field, response in cases.items():
+        body = assert_problem(response, 422)
+        assert body["type"].endswith("/validation"), body
+        assert fields(body) == {field}, (field, body)
+        assert "NUL" in body["errors"][0]["message"]
+    # Not a NUL: a backslash followed by "u0000" is ordinary text.
+    with err_node.client() as client:
+        email = f"backslash-{uuid.uuid4().hex[:8]}@example.org"
+        name = "a\\u0000b"
+        created = client.post(REGISTER, json={"email": email, "password": PASSWORD, "name": name})
+        assert created.status_code == 201, created.text
+        assert created.json()["name"] == name
 
 
 # ------------------------------------------------------------ request lines
