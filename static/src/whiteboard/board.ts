@@ -2,6 +2,7 @@
 
 import type { Awareness } from 'y-protocols/awareness'
 import { download, fill, h, s, toast, typingInField } from '../dom'
+import { color as safeColor, fieldReader, MAX_COORD, MAX_ID, MAX_NAME, num, str } from './fields'
 import { BoardModel, type Box, bounds, DEFAULT_PAGE, hit, intersects, type Shape, type ShapeType } from './model'
 import { FONT, freehandPath, measureText, renderShape } from './render'
 
@@ -45,12 +46,6 @@ const WIDTHS: [number, string][] = [
   [4, 'Medium'],
   [8, 'Thick'],
 ]
-
-interface Person {
-  id: string
-  name: string
-  color: string
-}
 
 type Drag =
   | { kind: 'pan'; sx: number; sy: number; ox: number; oy: number }
@@ -386,7 +381,13 @@ export class Whiteboard {
     const model = this.model
     if (!model) return
     const shapes = model.list(this.page)
-    this.shapesLayer.replaceChildren(...shapes.map(renderShape))
+    // one by one, not replaceChildren(...all): a board can hold more shapes than a call has arguments
+    const drawn = document.createDocumentFragment()
+    for (const shape of shapes) {
+      const el = renderSafely(shape)
+      if (el) drawn.appendChild(el)
+    }
+    this.shapesLayer.replaceChildren(drawn)
     this.svg.setAttribute('data-shapes', String(shapes.length))
     this.svg.setAttribute('aria-label', `Whiteboard drawing area, ${model.pageList().find((p) => p.id === this.page)?.name ?? ''}: ${shapes.length} shapes`)
     const alive = new Set(shapes.map((shape) => shape.id))
@@ -466,23 +467,28 @@ export class Whiteboard {
     const scale = 1 / this.view.zoom
     awareness.getStates().forEach((state, clientId) => {
       if (clientId === awareness.clientID) return
-      const cursor = state.cursor as { x: number; y: number; page: string } | null | undefined
-      const user = state.user as Person | undefined
-      if (!cursor || !user || cursor.page !== this.page) return
-      const color = user.color || '#2563eb'
+      // Awareness states are whatever another client sent: read the known fields shallowly.
+      const cursor = fieldReader(state.cursor)
+      const user = fieldReader(state.user)
+      if (!cursor || !user || (str(cursor('page'), MAX_ID) ?? DEFAULT_PAGE) !== this.page) return
+      const x = num(cursor('x'), -MAX_COORD, MAX_COORD)
+      const y = num(cursor('y'), -MAX_COORD, MAX_COORD)
+      const name = str(user('name'), MAX_NAME, true)
+      if (x === undefined || y === undefined || !name) return
+      const color = safeColor(user('color')) ?? '#2563eb'
       const label = s('g', { transform: `translate(14 18)` })
-      const width = user.name.length * 7.5 + 12
+      const width = name.length * 7.5 + 12
       label.append(
         s('rect', { x: 0, y: 0, width, height: 20, rx: 4, fill: color }),
         (() => {
           const text = s('text', { x: 6, y: 14, fill: '#fff', 'font-size': 12, 'font-family': FONT })
-          text.textContent = user.name
+          text.textContent = name
           return text
         })(),
       )
       const group = s(
         'g',
-        { class: 'remote-cursor', 'data-cursor': user.name, transform: `translate(${cursor.x} ${cursor.y}) scale(${scale})` },
+        { class: 'remote-cursor', 'data-cursor': name, transform: `translate(${x} ${y}) scale(${scale})` },
         s('path', { d: 'M0 0 L0 16 L4.5 12 L8 19 L10.5 18 L7 11 L13 11 Z', fill: color, stroke: '#fff', 'stroke-width': 1 }),
         label,
       )
@@ -617,9 +623,9 @@ export class Whiteboard {
       if (this.selection.size && !this.readOnly && this.model) {
         const model = this.model
         model.updateMany(
-          [...this.selection].map((id) => {
-            const shape = model.get(id) as Shape
-            return [id, { x: shape.x + dx * step, y: shape.y + dy * step }]
+          [...this.selection].flatMap((id): [string, Partial<Shape>][] => {
+            const shape = model.get(id)
+            return shape ? [[id, { x: shape.x + dx * step, y: shape.y + dy * step }]] : []
           }),
         )
       } else {
@@ -772,9 +778,9 @@ export class Whiteboard {
       case 'move':
         if (drag.moved && !this.readOnly) {
           model.updateMany(
-            [...this.selection].map((id) => {
-              const shape = model.get(id) as Shape
-              return [id, { x: round(shape.x + drag.dx), y: round(shape.y + drag.dy) }]
+            [...this.selection].flatMap((id): [string, Partial<Shape>][] => {
+              const shape = model.get(id)
+              return shape ? [[id, { x: round(shape.x + drag.dx), y: round(shape.y + drag.dy) }]] : []
             }),
           )
         }
@@ -903,11 +909,14 @@ export class Whiteboard {
     const shapes = this.model?.list(this.page) ?? []
     let box: Box = { x: 0, y: 0, w: 800, h: 600 }
     if (shapes.length) {
-      const boxes = shapes.map(bounds)
-      const x = Math.min(...boxes.map((b) => b.x))
-      const y = Math.min(...boxes.map((b) => b.y))
-      const x2 = Math.max(...boxes.map((b) => b.x + b.w))
-      const y2 = Math.max(...boxes.map((b) => b.y + b.h))
+      // loops, not Math.min(...all): a board can hold more shapes than a call has arguments
+      let [x, y, x2, y2] = [Infinity, Infinity, -Infinity, -Infinity]
+      for (const b of shapes.map(bounds)) {
+        x = Math.min(x, b.x)
+        y = Math.min(y, b.y)
+        x2 = Math.max(x2, b.x + b.w)
+        y2 = Math.max(y2, b.y + b.h)
+      }
       box = { x: x - 24, y: y - 24, w: x2 - x + 48, h: y2 - y + 48 }
     }
     const svg = s('svg', {
@@ -917,7 +926,10 @@ export class Whiteboard {
       height: Math.ceil(box.h),
     })
     svg.appendChild(s('rect', { x: box.x, y: box.y, width: box.w, height: box.h, fill: '#ffffff' }))
-    for (const shape of shapes) svg.appendChild(renderShape(shape))
+    for (const shape of shapes) {
+      const el = renderSafely(shape)
+      if (el) svg.appendChild(el)
+    }
     return { svg, width: Math.ceil(box.w), height: Math.ceil(box.h) }
   }
 
@@ -960,6 +972,16 @@ export class Whiteboard {
 
   shapeCount(): number {
     return this.model?.list(this.page).length ?? 0
+  }
+}
+
+/** One shape's SVG, or null if drawing it fails: one bad shape never blanks the board. */
+function renderSafely(shape: Shape): SVGGElement | null {
+  try {
+    return renderShape(shape)
+  } catch (error) {
+    console.warn(`whiteboard: shape ${shape.id.slice(0, 64)} not drawn`, error)
+    return null
   }
 }
 

@@ -4,6 +4,7 @@
 // `pages` of Y.Map {id, name} listing the pages after the first.
 
 import * as Y from 'yjs'
+import { color, fieldReader, imageSrc, MAX_COORD, MAX_ID, MAX_NAME, MAX_PAGES, MAX_TEXT, num, points, str } from './fields'
 
 export type ShapeType = 'rect' | 'ellipse' | 'line' | 'arrow' | 'path' | 'text' | 'sticky' | 'image'
 
@@ -26,6 +27,13 @@ export interface Shape {
   author?: string
   page?: string
 }
+
+export const SHAPE_TYPES: ReadonlySet<ShapeType> = new Set(['rect', 'ellipse', 'line', 'arrow', 'path', 'text', 'sticky', 'image'])
+/** The shapes drawn from `points`. */
+const LINEAR: ReadonlySet<ShapeType> = new Set(['line', 'arrow', 'path'])
+const MAX_Z = 1e12
+const MAX_STROKE = 200
+const MAX_FONT = 400
 
 export const DEFAULT_PAGE = 'default'
 
@@ -61,17 +69,57 @@ export class BoardModel {
     this.doc.transact(fn, this.origin)
   }
 
+  /**
+   * One shape from its entry in `shapes`, read shallowly (./fields.ts): the known fields
+   * only, each checked by type and range, so a hostile entry costs the same as a normal one
+   * and never breaks the others. An entry that is not a shape (no known `type`, an id too
+   * long) is `null`; a bad field falls back to its default.
+   */
   static read(id: string, raw: unknown): Shape | null {
-    const fields = raw instanceof Y.Map ? (raw.toJSON() as Record<string, unknown>) : (raw as Record<string, unknown>)
-    if (!fields || typeof fields !== 'object' || typeof fields.type !== 'string') return null
-    return {
-      ...(fields as Partial<Shape>),
+    if (typeof id !== 'string' || !id || id.length > MAX_ID) return null
+    const get = fieldReader(raw)
+    if (!get) return null
+    const type = get('type')
+    if (typeof type !== 'string' || !SHAPE_TYPES.has(type as ShapeType)) return null
+    const shape: Shape = {
       id,
-      type: fields.type as ShapeType,
-      x: Number(fields.x ?? 0),
-      y: Number(fields.y ?? 0),
-      z: Number(fields.z ?? 0),
+      type: type as ShapeType,
+      x: num(get('x'), -MAX_COORD, MAX_COORD) ?? 0,
+      y: num(get('y'), -MAX_COORD, MAX_COORD) ?? 0,
+      z: num(get('z'), -MAX_Z, MAX_Z) ?? 0,
     }
+    const w = num(get('w'), 0, MAX_COORD)
+    if (w !== undefined) shape.w = w
+    const h = num(get('h'), 0, MAX_COORD)
+    if (h !== undefined) shape.h = h
+    if (LINEAR.has(shape.type)) {
+      const pts = points(get('points'))
+      if (pts) shape.points = pts
+    }
+    const rotation = num(get('rotation'), -MAX_COORD, MAX_COORD)
+    if (rotation) shape.rotation = rotation % (2 * Math.PI)
+    const stroke = color(get('stroke'))
+    if (stroke !== undefined) shape.stroke = stroke
+    const fill = get('fill')
+    if (fill === null) shape.fill = null
+    else if (color(fill) !== undefined) shape.fill = fill as string
+    const strokeWidth = num(get('strokeWidth'), 0, MAX_STROKE)
+    if (strokeWidth !== undefined) shape.strokeWidth = strokeWidth
+    if (shape.type === 'text' || shape.type === 'sticky') {
+      const text = str(get('text'), MAX_TEXT, true)
+      if (text !== undefined) shape.text = text
+      const fontSize = num(get('fontSize'), 1, MAX_FONT)
+      if (fontSize !== undefined) shape.fontSize = fontSize
+    }
+    if (shape.type === 'image') {
+      const src = imageSrc(get('src'))
+      if (src !== undefined) shape.src = src
+    }
+    const author = str(get('author'), MAX_ID)
+    if (author !== undefined) shape.author = author
+    const page = pageOf(raw)
+    if (page !== DEFAULT_PAGE) shape.page = page
+    return shape
   }
 
   get(id: string): Shape | null {
@@ -83,17 +131,18 @@ export class BoardModel {
   list(page: string): Shape[] {
     const found: Shape[] = []
     this.shapes.forEach((raw, id) => {
+      if (pageOf(raw) !== page) return
       const shape = BoardModel.read(id, raw)
-      if (shape && (shape.page ?? DEFAULT_PAGE) === page) found.push(shape)
+      if (shape) found.push(shape)
     })
     return found.sort((a, b) => a.z - b.z || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
   nextZ(): number {
     let top = 0
-    this.shapes.forEach((raw, id) => {
-      const shape = BoardModel.read(id, raw)
-      if (shape && shape.z > top) top = shape.z
+    this.shapes.forEach((raw) => {
+      const z = num(fieldReader(raw)?.('z'), -MAX_Z, MAX_Z)
+      if (z !== undefined && z > top) top = z
     })
     return top + 1
   }
@@ -149,15 +198,14 @@ export class BoardModel {
     })
   }
 
+  /** The pages: the first, then the `pages` entries with a valid id (read shallowly, capped). */
   pageList(): Page[] {
-    const extra = this.pages
-      .toArray()
-      .map((entry) => ({ id: String(entry.get('id') ?? ''), name: String(entry.get('name') ?? '') }))
-      .filter((page) => page.id && page.id !== DEFAULT_PAGE)
-    const seen = new Set<string>()
+    const seen = new Set<string>([DEFAULT_PAGE])
     const pages = [{ id: DEFAULT_PAGE, name: 'Page 1' }]
-    for (const page of extra) {
-      if (seen.has(page.id)) continue
+    for (const entry of this.pages.toArray()) {
+      if (pages.length >= MAX_PAGES) break
+      const page = readPage(entry)
+      if (!page || seen.has(page.id)) continue
       seen.add(page.id)
       pages.push({ id: page.id, name: page.name || `Page ${pages.length + 1}` })
     }
@@ -176,11 +224,25 @@ export class BoardModel {
   removePage(id: string): void {
     if (id === DEFAULT_PAGE) return
     this.transact(() => {
-      const index = this.pages.toArray().findIndex((entry) => entry.get('id') === id)
+      const index = this.pages.toArray().findIndex((entry) => readPage(entry)?.id === id)
       if (index >= 0) this.pages.delete(index, 1)
       for (const shape of this.list(id)) this.shapes.delete(shape.id)
     })
   }
+}
+
+/** The page a `shapes` entry is on (absent or not a valid page id: the first page). */
+function pageOf(raw: unknown): string {
+  return str(fieldReader(raw)?.('page'), MAX_ID) || DEFAULT_PAGE
+}
+
+/** One `pages` entry (a Y.Map `{id, name}`, or the same as a plain object), or null. */
+function readPage(entry: unknown): Page | null {
+  const get = fieldReader(entry)
+  if (!get) return null
+  const id = str(get('id'), MAX_ID)
+  if (!id || id === DEFAULT_PAGE) return null
+  return { id, name: (str(get('name'), MAX_NAME, true) ?? '').trim() }
 }
 
 // ------------------------------------------------------------------ geometry

@@ -2,6 +2,7 @@
 
 import { getStroke } from 'perfect-freehand'
 import { s } from '../dom'
+import { imageSrc } from './fields'
 import type { Shape } from './model'
 
 export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
@@ -147,9 +148,13 @@ export function renderShape(shape: Shape): SVGGElement {
       group.appendChild(textLines(lines, shape.x + 10, shape.y + 10, size, shape.stroke ?? '#1f2937'))
       break
     }
-    case 'image':
-      if (shape.src) group.appendChild(s('image', { href: shape.src, x: shape.x, y: shape.y, width: w, height: h }))
+    case 'image': {
+      // The image policy (./fields.ts imageSrc) is applied again here, where the href is set.
+      const src = imageSrc(shape.src)
+      if (src) group.appendChild(s('image', { href: src, x: shape.x, y: shape.y, width: w, height: h }))
+      else group.appendChild(s('rect', { x: shape.x, y: shape.y, width: w, height: h, class: 'image-blocked', fill: '#f1f5f9', stroke: '#94a3b8', 'stroke-dasharray': '4 3' }))
       break
+    }
   }
   if (shape.rotation) {
     const cx = shape.x + w / 2
