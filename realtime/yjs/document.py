@@ -20,11 +20,13 @@ from typing import Any, Final, Protocol
 import pycrdt
 
 from realtime.connection import Frame
-from realtime.errors import MessageTooLargeError, RealtimeError
+from realtime.errors import MessageTooLargeError, RealtimeError, ResyncError
+from realtime.yjs import yrs
 from realtime.yjs.awareness import AwarenessState
-from realtime.yjs.errors import MalformedMessage
+from realtime.yjs.errors import YjsError
 from realtime.yjs.lib0 import Reader, encode_var_string, encode_var_uint
 from realtime.yjs.messages import encode_sync_update
+from realtime.yjs.update_format import InvalidUpdate, StructureLimits, inspect_update
 
 logger = logging.getLogger("liveclass.documents")
 
@@ -69,6 +71,8 @@ class DocumentLimits:
     durable: bool = True
     """Commit each update before broadcasting it; False: broadcast, then store in the
     background (a crash loses what was still queued)."""
+    structure: StructureLimits = field(default_factory=StructureLimits)
+    """Caps on one update's nesting and element count (checked on ingest)."""
 
 
 class LoadedDocument(Protocol):
@@ -171,6 +175,16 @@ class _Write:
     update: bytes
     origin: int
     done: asyncio.Future[None] | None = None
+    nests_types: bool = False
+
+
+@dataclass(slots=True)
+class Rejections:
+    """Updates refused after their structure passed: counted for /metrics."""
+
+    local: int = 0
+    remote: int = 0
+    live_failures: int = 0
 
 
 class Member(Protocol):
@@ -207,12 +221,24 @@ class LiveDocument:
     holds: int = 0
     timer: asyncio.TimerHandle | None = None
     on_settled: Callable[[LiveDocument], None] | None = None
+    on_corrupt: Callable[[LiveDocument], None] | None = None
+    policy: yrs.Policy | None = None
+    """Checks the trial copy after an update that nests a shared type (room documents)."""
+    rejections: Rejections = field(default_factory=Rejections)
     compacted_at_rest: bool = False
     _pending: list[_Write] = field(default_factory=list)
     _pending_bytes: int = 0
     _flusher: asyncio.Task[None] | None = None
     _compactor: asyncio.Task[None] | None = None
     _storing: set[asyncio.Task[None]] = field(default_factory=set)
+    _trial: yrs.TrialDocument | None = None
+
+    @property
+    def trial(self) -> yrs.TrialDocument:
+        """The copy on which updates are proven before this document applies them."""
+        if self._trial is None:
+            self._trial = yrs.TrialDocument(self.ydoc)
+        return self._trial
 
     @property
     def channel(self) -> str:
@@ -237,19 +263,18 @@ class LiveDocument:
     def submit(self, update: bytes, *, origin: int = 0) -> asyncio.Future[None]:
         """Queue an update for the pipeline; the future resolves once it is stored and sent.
 
-        Raises `DocumentTooLargeError` or `MalformedMessage` before queueing anything.
+        Raises `DocumentTooLargeError`, `InvalidUpdate` or `UpdateTooComplex` before queueing
+        anything; an update that passes its structural check but does not apply fails the
+        future with `InvalidUpdate` (and stops its sender) without harming the others.
         """
         if self.stored_bytes + self._pending_bytes + len(update) > self.limits.max_document_bytes:
             self.compact_soon()  # the estimate may shrink once garbage is collected
             raise DocumentTooLargeError(
                 f"the document is limited to {self.limits.max_document_bytes} bytes"
             )
-        try:
-            pycrdt.merge_updates(update)  # decodes the whole update: rejects bad bytes early
-        except ValueError as exc:
-            raise MalformedMessage(f"invalid Yjs update: {exc}") from exc
+        shape = inspect_update(update, self.limits.structure)
         done = asyncio.get_running_loop().create_future()
-        self._pending.append(_Write(update, origin, done))
+        self._pending.append(_Write(update, origin, done, shape.nested_types))
         self._pending_bytes += len(update)
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush(), name=f"yjs-flush:{self.name}")
@@ -270,12 +295,12 @@ class LiveDocument:
 
     async def _write(self, batch: list[_Write]) -> None:
         size = sum(len(w.update) for w in batch)
+        batch = self._prove(batch)
+        if not batch:
+            self._pending_bytes -= size
+            return
         try:
-            update = (
-                batch[0].update
-                if len(batch) == 1
-                else pycrdt.merge_updates(*(w.update for w in batch))
-            )
+            update = yrs.merge([w.update for w in batch])
             if self.limits.durable:
                 await self.log.append(self.name, update)
             else:
@@ -288,10 +313,8 @@ class LiveDocument:
         self._pending_bytes -= size
         self.log_length += 1
         self.log_bytes += len(update)
-        try:
-            self.ydoc.apply_update(update)
-        except ValueError:
-            logger.exception("a stored update of %s does not apply", self.name)
+        if not self._apply_proven(update):
+            return
         origins = {w.origin for w in batch}
         origin = origins.pop() if len(origins) == 1 else 0
         try:
@@ -302,6 +325,58 @@ class LiveDocument:
                     write.done.set_result(None)
         if self.log_length >= self.limits.compact_threshold:
             self.compact_soon()
+
+    def _prove(self, batch: list[_Write]) -> list[_Write]:
+        """The writes that apply on the trial copy; the others are refused, their senders
+        stopped (1002). The batch is tried at once, one by one only if that fails."""
+        nests = any(w.nests_types for w in batch)
+        policy = self.policy if nests else None
+        try:
+            self.trial.prove(yrs.merge([w.update for w in batch]), policy)
+            return batch
+        except YjsError as error:
+            if len(batch) == 1:
+                self._refuse(batch[0], error)
+                return []
+        proven: list[_Write] = []
+        for write in batch:
+            try:
+                self.trial.prove(write.update, self.policy if write.nests_types else None)
+                proven.append(write)
+            except YjsError as error:
+                self._refuse(write, error)
+        return proven
+
+    def _refuse(self, write: _Write, error: YjsError) -> None:
+        self.rejections.local += 1
+        logger.warning("refused an update of %s: %s", self.name, error.reason)
+        if write.done is not None and not write.done.done():
+            write.done.set_exception(error)
+            write.done.exception()  # retrieved: a sender that left must not warn
+        member = self.members.get(write.origin)
+        if member is not None:
+            member.stop(error)
+
+    def _apply_proven(self, update: bytes) -> bool:
+        """Apply a stored, proven update; if Yrs still refuses it, reload the document."""
+        try:
+            yrs.apply(self.ydoc, update)
+            return True
+        except InvalidUpdate:
+            # Never expected: the trial copy took the same bytes. The live copy may be
+            # half-changed, so nobody may read it: reload from the database, which
+            # quarantines the stored update on load.
+            logger.error("a proven update of %s did not apply; reloading it", self.name)
+            self.rejections.live_failures += 1
+            self._trial = None
+            for write in self._pending:
+                if write.done is not None and not write.done.done():
+                    write.done.set_exception(ResyncError())
+                    write.done.exception()
+            self.stop_all(ResyncError())
+            if self.on_corrupt is not None:
+                self.on_corrupt(self)
+            return False
 
     def _store_later(self, update: bytes) -> None:
         """Not durable: append in the background (in order, through the same committer)."""
@@ -350,15 +425,26 @@ class LiveDocument:
             self._compactor = None
             self._settled()
 
-    def apply_remote(self, frame: bytes, node: str) -> None:
-        """Apply another node's publication (already stored by that node) to local state."""
+    def apply_remote(self, frame: bytes, node: str) -> bool:
+        """Apply another node's publication (already stored by that node) to local state.
+
+        An update is proven on the trial copy first; one that does not apply here is
+        skipped (False: not fanned out); a cold load will quarantine it.
+        """
         if frame[:2] == b"\x00\x02":
             update = Reader(frame[2:]).read_var_bytes()
-            self.ydoc.apply_update(update)
+            try:
+                self.trial.prove(update)
+            except YjsError:
+                self.rejections.remote += 1
+                logger.error("an update of %s from node %s does not apply here", self.name, node)
+                return False
             self.log_length += 1
             self.log_bytes += len(update)
-        elif frame[:1] == b"\x01":
+            return self._apply_proven(update)
+        if frame[:1] == b"\x01":
             self.awareness.apply(Reader(frame[1:]).read_var_bytes(), connection=("node", node))
+        return True
 
     def stop_all(self, error: RealtimeError) -> None:
         """Close every local connection of the document with `error`."""

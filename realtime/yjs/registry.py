@@ -16,8 +16,9 @@ from collections.abc import Awaitable, Callable
 
 from realtime.broker import Publication
 from realtime.connection import Frame
-from realtime.errors import BrokerUnavailableError, ServerShutdownError
+from realtime.errors import BrokerUnavailableError, ResyncError, ServerShutdownError
 from realtime.hub import Hub
+from realtime.yjs import yrs
 from realtime.yjs.awareness import AwarenessState
 from realtime.yjs.document import (
     CHANNEL_PREFIX,
@@ -27,6 +28,7 @@ from realtime.yjs.document import (
     DocumentLimits,
     LiveDocument,
     Member,
+    Rejections,
     UpdateLog,
     channel_of,
     decode_publication,
@@ -34,6 +36,7 @@ from realtime.yjs.document import (
 )
 from realtime.yjs.errors import YjsError
 from realtime.yjs.messages import encode_sync_update
+from realtime.yjs.yrs import Policy
 
 logger = logging.getLogger("liveclass.documents")
 
@@ -54,8 +57,19 @@ class _Sink:
 class DocumentRegistry:
     """Loads, shares, writes and unloads this node's documents."""
 
-    def __init__(self, *, hub: Hub, log: UpdateLog, node_id: str, limits: DocumentLimits) -> None:
+    def __init__(
+        self,
+        *,
+        hub: Hub,
+        log: UpdateLog,
+        node_id: str,
+        limits: DocumentLimits,
+        policy_of: Callable[[str], Policy | None] = lambda name: None,
+    ) -> None:
         self.hub = hub
+        self.policy_of = policy_of
+        self.rejections = Rejections()
+        self._refused: Publication | None = None  # the last publication `observe` refused
         self.log = log
         self.node_id = node_id
         self.limits = limits
@@ -149,6 +163,9 @@ class DocumentRegistry:
             log_bytes=loaded.log_bytes,
             snapshot_bytes=loaded.snapshot_bytes,
             on_settled=self._settled,
+            on_corrupt=self._forget,
+            rejections=self.rejections,
+            policy=self.policy_of(name),
         )
         self.documents[name] = document
         self._sinks[name] = sink
@@ -216,11 +233,14 @@ class DocumentRegistry:
         node, origin, frame = decode_publication(publication.payload)
         rendered = DocFrame(frame)
         rendered.origin = origin if node == self.node_id else 0
-        rendered.control = frame == DELETED
+        rendered.control = frame == DELETED or publication is self._refused
         return rendered
 
     def observe(self, publication: Publication) -> None:
-        """Hub hook: apply another node's update or awareness to the local copy first."""
+        """Hub hook: apply another node's update or awareness to the local copy first.
+
+        One that does not apply here is remembered, so `render` keeps it from clients.
+        """
         name = publication.channel.removeprefix(CHANNEL_PREFIX)
         if (buffer := self._buffers.get(name)) is not None:
             buffer.append(publication)
@@ -232,10 +252,11 @@ class DocumentRegistry:
             node, _, frame = decode_publication(publication.payload)
             if frame == DELETED:
                 self._evict(document)
-            elif node != self.node_id:
-                document.apply_remote(frame, node)
+            elif node != self.node_id and not document.apply_remote(frame, node):
+                self._refused = publication
         except (YjsError, ValueError):
             logger.exception("ignoring a bad publication on %s", publication.channel)
+            self._refused = publication
 
     def on_broker_reset(self, channel: str) -> None:
         """The broker lost publications of a channel: catch its document up from the database.
@@ -259,7 +280,14 @@ class DocumentRegistry:
             document.stop_all(DocumentBusyError())
             return
         missing = stored.doc.get_update(document.ydoc.get_state())
-        document.ydoc.apply_update(missing)
+        try:
+            document.trial.prove(missing)
+        except YjsError:
+            logger.exception("the stored state of %s does not apply; reloading", document.name)
+            document.stop_all(ResyncError())
+            self._forget(document)
+            return
+        yrs.apply(document.ydoc, missing)
         document.log_length, document.log_bytes = stored.log_length, stored.log_bytes
         document.snapshot_bytes = stored.snapshot_bytes
         frame = DocFrame(encode_sync_update(missing))
@@ -330,4 +358,7 @@ class DocumentRegistry:
             "stored_bytes": float(sum(d.stored_bytes for d in documents)),
             "log_length": float(sum(d.log_length for d in documents)),
             "unloaded_total": float(self.unloaded),
+            "updates_refused_total": float(self.rejections.local),
+            "remote_updates_refused_total": float(self.rejections.remote),
+            "live_apply_failures_total": float(self.rejections.live_failures),
         }

@@ -1,0 +1,264 @@
+"""A structural check of Yjs v1 updates, in pure Python, before Yrs ever sees the bytes.
+
+Some well-formed updates make Yrs panic when applied: an item whose clock plus length
+overflows Yrs' 32-bit clock space, or a delete range past it. A panic mid-integration leaves
+a pycrdt document half-changed, so such bytes must be refused before they reach the live
+document or the update log. `inspect_update` decodes the whole update (struct groups, items
+with every content kind, the delete set) iteratively, checks each range against the clock
+space, and measures what the room documents cap: how many elements one update carries and
+how deeply its values nest. The decoding follows the format of yjs' `UpdateDecoderV1` and
+lib0's `readAny`; it is the cheap half of the proof (`realtime.yjs.proof` runs the other).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from realtime.yjs.errors import MalformedMessage
+from realtime.yjs.lib0 import Reader
+
+CLOCK_SPACE: Final = 2**32
+"""Yrs keeps clocks as u32: every struct and delete range must end within it."""
+
+
+class InvalidUpdate(MalformedMessage):
+    """The update does not decode, or names clocks Yrs cannot hold (closes with 1002)."""
+
+    default_reason = "invalid Yjs update"
+
+
+class UpdateTooComplex(MalformedMessage):
+    """The update nests values deeper, or carries more elements, than the document allows."""
+
+    default_reason = "Yjs update too deeply nested or too large"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StructureLimits:
+    """Caps on one update's shape (see docs/protocol.md, "Document limits")."""
+
+    max_depth: int = 64
+    """Deepest nesting of a JSON or `Any` value (an object or array in an object ...)."""
+    max_elements: int = 1_000_000
+    """Structs, delete ranges and `Any` values in one update, together."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateShape:
+    """What `inspect_update` found: sizes, and whether new shared types nest below a root."""
+
+    structs: int
+    deletes: int
+    elements: int
+    depth: int
+    nested_types: bool
+
+
+def inspect_update(data: bytes, limits: StructureLimits | None = None) -> UpdateShape:
+    """Decode a whole v1 update; raise `InvalidUpdate` or `UpdateTooComplex` on a bad one."""
+    return _Inspection(data, limits or StructureLimits()).run()
+
+
+class _Inspection:
+    __slots__ = ("depth", "elements", "limits", "nested_types", "reader")
+
+    def __init__(self, data: bytes, limits: StructureLimits) -> None:
+        self.reader = Reader(data)
+        self.limits = limits
+        self.elements = 0
+        self.depth = 0
+        self.nested_types = False
+
+    def run(self) -> UpdateShape:
+        try:
+            structs = self._structs()
+            deletes = self._delete_set()
+            self.reader.expect_end()
+        except (InvalidUpdate, UpdateTooComplex):
+            raise
+        except MalformedMessage as exc:
+            raise InvalidUpdate(f"invalid Yjs update: {exc.reason}") from exc
+        return UpdateShape(structs, deletes, self.elements, self.depth, self.nested_types)
+
+    def _count(self, n: int = 1) -> None:
+        self.elements += n
+        if self.elements > self.limits.max_elements:
+            raise UpdateTooComplex(f"more than {self.limits.max_elements} elements in one update")
+
+    def _structs(self) -> int:
+        read = self.reader.read_var_uint
+        total = 0
+        for _ in range(read()):
+            count, client, clock = read(), read(), read()
+            self._count(count)
+            total += count
+            for _ in range(count):
+                clock = _advance(client, clock, self._struct())
+        return total
+
+    def _struct(self) -> int:
+        """One struct's length in clock units."""
+        reader = self.reader
+        info = reader.read_bytes(1)[0]
+        ref = info & 0x1F
+        if ref in (0, 10):  # GC, Skip
+            return reader.read_var_uint()
+        if info & 0x80:
+            _id(reader)
+        if info & 0x40:
+            _id(reader)
+        explicit_parent = not info & 0xC0
+        if explicit_parent:
+            if reader.read_var_uint() == 1:
+                reader.read_var_string()  # a root's name
+                root_parent = True
+            else:
+                _id(reader)
+                root_parent = False
+            if info & 0x20:
+                reader.read_var_string()  # the key in a map
+        else:
+            root_parent = False
+        if ref == 7 and not root_parent:
+            self.nested_types = True
+        return self._content(ref)
+
+    def _content(self, ref: int) -> int:
+        reader = self.reader
+        match ref:
+            case 1:  # deleted
+                return reader.read_var_uint()
+            case 2:  # JSON strings
+                length = reader.read_var_uint()
+                self._count(length)
+                for _ in range(length):
+                    self._json(reader.read_var_string())
+                return length
+            case 3:  # binary
+                reader.read_var_bytes()
+                return 1
+            case 4:  # string: its length is counted in UTF-16 code units
+                text = reader.read_var_string()
+                return len(text.encode("utf-16-le")) // 2
+            case 5:  # embed
+                self._json(reader.read_var_string())
+                return 1
+            case 6:  # format
+                reader.read_var_string()
+                self._json(reader.read_var_string())
+                return 1
+            case 7:  # a shared type
+                type_ref = reader.read_var_uint()
+                if type_ref > 6:
+                    raise InvalidUpdate(f"unknown shared type {type_ref}")
+                if type_ref in (3, 5):
+                    reader.read_var_string()
+                return 1
+            case 8:  # Any values
+                length = reader.read_var_uint()
+                for _ in range(length):
+                    self._any()
+                return length
+            case 9:  # a subdocument
+                reader.read_var_string()
+                self._any()
+                return 1
+        raise InvalidUpdate(f"unknown content kind {ref}")
+
+    def _json(self, text: str) -> None:
+        """Measure a JSON text's nesting without parsing it (Yrs parses it)."""
+        depth = deepest = 0
+        quoted = escaped = False
+        for char in text:
+            if quoted:
+                if escaped:
+                    escaped = False
+                elif char == "\\":
+                    escaped = True
+                elif char == '"':
+                    quoted = False
+            elif char == '"':
+                quoted = True
+            elif char in "[{":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif char in "]}":
+                depth -= 1
+        self._nest(deepest)
+
+    def _nest(self, depth: int) -> None:
+        self.depth = max(self.depth, depth)
+        if depth > self.limits.max_depth:
+            raise UpdateTooComplex(f"values nest deeper than {self.limits.max_depth} levels")
+
+    def _any(self) -> None:
+        """One lib0 `Any` value, walked with an explicit stack (no recursion).
+
+        Each open array or object is a [values left, is object] pair; an object's values
+        are each preceded by a key.
+        """
+        reader = self.reader
+        stack: list[list[int]] = [[1, 0]]
+        while stack:
+            level = stack[-1]
+            if level[0] == 0:
+                stack.pop()
+                continue
+            level[0] -= 1
+            if level[1]:
+                reader.read_var_string()
+            self._count()
+            tag = reader.read_bytes(1)[0]
+            if tag == 125:
+                _var_int(reader)
+            elif tag == 124:
+                reader.read_bytes(4)
+            elif tag in (123, 122):
+                reader.read_bytes(8)
+            elif tag == 119:
+                reader.read_var_string()
+            elif tag == 116:
+                reader.read_var_bytes()
+            elif tag in (118, 117):
+                stack.append([reader.read_var_uint(), int(tag == 118)])
+                self._nest(len(stack) - 1)
+            elif tag not in (127, 126, 121, 120):
+                raise InvalidUpdate(f"unknown Any tag {tag}")
+
+    def _delete_set(self) -> int:
+        read = self.reader.read_var_uint
+        total = 0
+        for _ in range(read()):
+            client, ranges = read(), read()
+            self._count(ranges)
+            total += ranges
+            for _ in range(ranges):
+                start, length = read(), read()
+                if start + length > CLOCK_SPACE:
+                    raise InvalidUpdate(f"delete range of client {client} ends past 2**32")
+        return total
+
+
+def _advance(client: int, clock: int, length: int) -> int:
+    end = clock + length
+    if end > CLOCK_SPACE:
+        raise InvalidUpdate(f"a struct of client {client} ends past clock 2**32")
+    return end
+
+
+def _id(reader: Reader) -> None:
+    reader.read_var_uint()
+    if reader.read_var_uint() >= CLOCK_SPACE:
+        raise InvalidUpdate("an item refers to a clock past 2**32")
+
+
+def _var_int(reader: Reader) -> None:
+    """lib0 varInt: 6 bits and a sign in the first byte, then 7 bits a byte."""
+    first = reader.read_bytes(1)[0]
+    if not first & 0x80:
+        return
+    for _ in range(8):
+        if not reader.read_bytes(1)[0] & 0x80:
+            return
+    raise InvalidUpdate("varInt too long")
