@@ -52,7 +52,7 @@ def nesting_depth(doc: pycrdt.Doc[Any], roots: RootTypes, *, limit: int) -> int:
 
 
 def _root(doc: pycrdt.Doc[Any], name: str, kind: type) -> Any:
-    if name not in doc:
+    if name not in doc.keys():  # noqa: SIM118 (Doc is not typed as a container)
         return None
     try:
         return doc.get(name, type=kind)
