@@ -25,7 +25,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lms import demo, privacy
-from lms.accounts import apikey_routes, auth_routes, personal_data, service, user_routes
+from lms.accounts import (
+    apikey_routes,
+    auth_routes,
+    personal_data,
+    service,
+    sessions,
+    user_routes,
+)
+from lms.accounts.passwords import hash_password, verify_password
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
 from lms.courses import personal_data as course_personal_data
@@ -543,25 +551,60 @@ async def run_migrate(settings: Settings) -> str | None:
         await parts.engine.dispose()
 
 
+class PasswordMismatchError(Exception):
+    """``create-admin`` named an existing account with a password that is not its own."""
+
+
 async def create_account(
-    settings: Settings, *, email: str, password: str, name: str, role: str
-) -> bool:
-    """Create an account (or promote an existing one); tell whether it was new."""
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    role: str,
+    reset_password: bool = False,
+) -> str:
+    """Create an account with ``role``, or give an existing one that role; say which:
+    "created", "promoted" or "reset".
+
+    An existing account keeps its password: ``password`` must be that password (else
+    ``PasswordMismatchError``, and nothing changes), so it is never silently ignored. With
+    ``reset_password`` the account gets ``password`` instead and is signed out everywhere.
+    """
+    if reset_password:
+        service.check_password_policy(
+            password, settings=settings, email=service.normalise_email(email), field="--password"
+        )
     parts = await _with_database(settings)
     try:
         async with parts.sessionmaker() as session:
             existing = await service.find_by_email(session, email)
-            if existing is not None:
-                existing.role = role
+            current_hash = existing.password_hash if existing else None
+        if existing is None:
+            async with parts.sessionmaker() as session:
+                await service.create_user(
+                    session, email=email, password=password, name=name, role=role, settings=settings
+                )
                 await session.commit()
-                return False
-            await service.create_user(
-                session, email=email, password=password, name=name, role=role, settings=settings
-            )
+            return "created"
+        # Hashing and verifying are slow: done before the write transaction, not inside it.
+        if reset_password:
+            new_hash = await hash_password(password)
+        elif not await verify_password(current_hash, password):
+            raise PasswordMismatchError
+        async with parts.sessionmaker() as session:
+            user = await service.find_by_email(session, email)
+            if user is None:  # erased meanwhile: nothing left to promote
+                raise PasswordMismatchError
+            user.role = role
+            if reset_password:
+                user.password_hash = new_hash
+                await sessions.revoke_all(session, user)
             await session.commit()
-            return True
+        return "reset" if reset_password else "promoted"
     finally:
         await parts.engine.dispose()
+        await parts.reader.dispose()
 
 
 async def run_demo(settings: Settings) -> demo.Demo:
@@ -581,10 +624,17 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
     commands.add_parser("migrate", help="apply database migrations")
-    admin = commands.add_parser("create-admin", help="create an admin account")
+    admin = commands.add_parser(
+        "create-admin", help="create an admin account, or make an existing account an admin"
+    )
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
     admin.add_argument("--name", default="Administrator")
+    admin.add_argument(
+        "--reset-password",
+        action="store_true",
+        help="if the account exists, set its password to --password and end its sessions",
+    )
     commands.add_parser("demo", help="create demo accounts")
     return parser
 
@@ -613,16 +663,36 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
+    email = args.email
     try:
-        created = asyncio.run(
+        outcome = asyncio.run(
             create_account(
-                settings, email=args.email, password=args.password, name=args.name, role="admin"
+                settings,
+                email=email,
+                password=args.password,
+                name=args.name,
+                role="admin",
+                reset_password=args.reset_password,
             )
         )
     except LmsError as exc:
         sys.stderr.write(f"liveclass: {exc.detail}\n")
         raise SystemExit(1) from None
-    print(("created admin " if created else "promoted to admin ") + args.email)
+    except PasswordMismatchError:
+        sys.stderr.write(
+            f"liveclass: an account with the email {email} already exists and --password is not "
+            "its password; nothing was changed.\n"
+            "To make it an admin, give its current password; to set this password instead "
+            "(signing it out everywhere) and make it an admin, add --reset-password.\n"
+        )
+        raise SystemExit(1) from None
+    print(
+        {
+            "created": f"created admin {email}",
+            "promoted": f"promoted to admin {email}",
+            "reset": f"reset the password of {email}, ended its sessions and made it an admin",
+        }[outcome]
+    )
 
 
 if __name__ == "__main__":

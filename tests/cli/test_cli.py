@@ -76,16 +76,63 @@ def test_create_admin_creates_an_account(cli_node: Node) -> None:
         assert client.get("/api/v1/users").status_code == 200
 
 
-def test_create_admin_promotes_an_existing_account(cli_node: Node) -> None:
+def test_create_admin_promotes_an_existing_account_given_its_password(cli_node: Node) -> None:
     email, student_token = cli_node.register("student", email="promote-me@example.org")
     assert role_of(cli_node, student_token) == "student"
     with cli_node.client(student_token) as client:
         assert client.get("/api/v1/users").status_code == 403
-    result = cli_node.cli("create-admin", "--email", email, "--password", "ignored-password")
+    result = cli_node.cli("create-admin", "--email", email, "--password", PASSWORD)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"promoted to admin {email}"
-    # The existing password still signs in; the role took effect.
     assert role_of(cli_node, cli_node.login(email, PASSWORD)) == "admin"
+    assert role_of(cli_node, student_token) == "admin"  # promoting signs nobody out
+
+
+def test_create_admin_refuses_another_password_for_an_existing_account(cli_node: Node) -> None:
+    email, token = cli_node.register("student", email="keep-my-password@example.org")
+    result = cli_node.cli("create-admin", "--email", email, "--password", "another-password")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "already exists" in result.stderr and "nothing was changed" in result.stderr
+    assert "--reset-password" in result.stderr
+    assert "Traceback" not in result.stderr
+    # Nothing changed: the role, the password, the session.
+    assert role_of(cli_node, token) == "student"
+    assert role_of(cli_node, cli_node.login(email, PASSWORD)) == "student"
+
+
+def test_create_admin_reset_password_sets_it_and_ends_every_session(cli_node: Node) -> None:
+    email, token = cli_node.register("student", email="forgot-it@example.org")
+    with cli_node.client() as client:
+        pair = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+        assert pair.status_code == 200, pair.text
+    new_password = "a-brand-new-password"
+    result = cli_node.cli(
+        "create-admin", "--email", email, "--password", new_password, "--reset-password"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"reset the password of {email}, ended its sessions and made it an admin"
+    )
+    with cli_node.client(token) as client:
+        assert client.get("/api/v1/users/me").status_code == 401
+    with cli_node.client() as client:
+        refresh = client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": pair.json()["refresh_token"]}
+        )
+        assert refresh.status_code == 401
+        old = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+        assert old.status_code == 401
+    assert role_of(cli_node, cli_node.login(email, new_password)) == "admin"
+
+
+def test_create_admin_reset_password_checks_the_new_password(cli_node: Node) -> None:
+    email, token = cli_node.register("student", email="weak-reset@example.org")
+    result = cli_node.cli("create-admin", "--email", email, "--password", "x", "--reset-password")
+    assert result.returncode == 1
+    assert "password" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+    assert role_of(cli_node, token) == "student"
 
 
 def test_create_admin_rejects_a_weak_password_readably(cli_node: Node) -> None:
