@@ -40,8 +40,9 @@ from lms.courses import personal_data as course_personal_data
 from lms.courses import routes as course_routes
 from lms.documents import routes as document_routes
 from lms.errors import LmsError
+from lms.rooms import live_access, recording_data
+from lms.rooms import members as room_member_routes
 from lms.rooms import personal_data as room_personal_data
-from lms.rooms import recording_data
 from lms.rooms import recordings as recording_routes
 from lms.rooms import routes as room_routes
 from lms.rooms import whip as whip_routes
@@ -74,6 +75,7 @@ from rooms.manager import RoomManager
 from rooms.media import MediaSignalling
 from rooms.media_cluster import MediaCluster
 from rooms.recording import RoomRecorder
+from rooms.revocation import Revocations
 from rooms.session import RoomEndpoint
 from rooms.store import RoomStore
 from settings import Settings
@@ -120,6 +122,7 @@ def build_realtime(settings: Settings, parts: Components) -> Realtime:
         sessionmaker=parts.sessionmaker,
         node_id=settings.node_id,
         secret=settings.secret_key,
+        admit=live_access.Admission(parts.read_sessionmaker),
         presence=RedisPresence(settings.redis_url) if settings.redis_url else None,
     )
     manager.liveness.ttl = settings.presence_ttl_seconds
@@ -206,6 +209,7 @@ def build_document_service(
         sessionmaker=parts.sessionmaker,
         node_id=settings.node_id,
         secret=lambda: settings.secret_key,
+        admit=live.rooms.admit,
         limits=limits,
         # One node: a private broker without history; a cluster: the shared one (`docs:*`).
         broker=None if isinstance(live.broker, InMemoryBroker) else live.broker,
@@ -264,6 +268,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     parts = build_components(settings)
     live = build_realtime(settings, parts)
     docs = build_document_service(settings, parts, live)
+    revocations = Revocations(live.broker, live.rooms, docs.policy)
+    live_access.register(revocations)
     metrics = Metrics()
     readiness = health.Readiness()
 
@@ -272,6 +278,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         if run_migrations:
             await migrate.upgrade(parts.engine)
         live.committer.start()
+        await revocations.start()
         live.rooms.liveness.start()
         if live.media is not None:
             await live.media.start()
@@ -285,6 +292,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
             await live.media.close()
         await live.rooms.liveness.close()
         await live.rooms.liveness.store.close()
+        await revocations.close()
         await docs.close()
         await live.hub.close()
         await live.committer.close()
@@ -342,6 +350,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         apikey_routes.router,
         audit_routes.router,
         room_routes.router,
+        room_member_routes.router,
         recording_routes.router,
         whip_routes.router,
         course_routes.router,

@@ -22,6 +22,7 @@ from realtime.yjs.channel import YjsEndpoint
 from realtime.yjs.document import DocumentLimits
 from realtime.yjs.registry import DocumentRegistry
 from rooms.documents import RoomDocumentPolicy
+from rooms.tokens import Admit
 
 
 @dataclass
@@ -59,16 +60,20 @@ def build_documents(
     sessionmaker: async_sessionmaker[AsyncSession],
     node_id: str,
     secret: Callable[[], str],
+    admit: Admit,
     limits: DocumentLimits,
     broker: Broker | None = None,
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
 ) -> DocumentService:
-    """Wire the documents side; `rooms_hub` is followed for locks, roles and room ends."""
+    """Wire the documents side; `rooms_hub` is followed for locks, roles and room ends, and
+    `admit` checks each connection's holder as the room channel does."""
     owned = broker is None
     broker = broker or InMemoryBroker(history_size=0)
     hub = Hub(broker)
     store = DocumentStore(committer, sessionmaker, readers=read_sessionmaker)
     registry = DocumentRegistry(hub=hub, log=store, node_id=node_id, limits=limits)
-    policy = RoomDocumentPolicy(hub=rooms_hub, sessionmaker=sessionmaker, secret=secret)
+    policy = RoomDocumentPolicy(
+        hub=rooms_hub, sessionmaker=sessionmaker, secret=secret, admit=admit
+    )
     endpoint = YjsEndpoint(registry, authorize=policy.authorize, limits=limits)
     return DocumentService(broker, hub, store, registry, policy, endpoint, owns_broker=owned)

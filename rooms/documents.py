@@ -1,12 +1,15 @@
-"""Access to a room's collaborative documents, decided by the join token and kept current live.
+"""Access to a room's collaborative documents, decided by the room's membership and kept live.
 
 A room has two documents, `rooms/{room_id}/whiteboard` and `rooms/{room_id}/notes`. A Yjs
-connection needs a join token of that room whose `docs` claim lists the document. Whether it
-may write is then decided as the room channel decides every grant: from the holder's current
-role under the room's current settings (`whiteboard_locked`, `notes_locked`; hosts are never
-locked). The room's event channel is followed for `room.settings`, `participant.role`,
-`participant.removed` and `room.ended`, so a lock turns open connections read-only at once,
-an unlock or promotion gives writing back, and a removal or the end of the class closes them.
+connection needs a join token of that room whose `docs` claim lists the document. The holder
+is then checked as on the room channel (`Admit`: the account's sessions not revoked, the role
+the room's membership gives *now*, not the token's), and whether it may write is decided as
+the room channel decides every grant: from that role under the room's current settings
+(`whiteboard_locked`, `notes_locked`; hosts are never locked). The room's event channel is
+followed for `room.settings`, `participant.role`, `participant.removed` and `room.ended`, so
+a lock turns open connections read-only at once, an unlock or promotion gives writing back,
+and a removal or the end of the class closes them; the revocation signal
+(`rooms.revocation`) closes a person's connections when their sessions or course end.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from realtime.yjs.channel import AccessListener
 from rooms import frames
 from rooms.errors import RemovedError, RoomEndedError
 from rooms.roles import Grant, RoomRole, grants_for
-from rooms.state import DEFAULT_SETTINGS
-from rooms.tokens import JoinClaims, JoinTokenError, read
+from rooms.state import public_settings
+from rooms.tokens import Admit, JoinClaims, JoinTokenError, read
 
 ROOM_DOCUMENT = re.compile(r"rooms/(?P<room>[0-9a-f-]{36})/(?P<kind>whiteboard|notes)")
 WRITE_GRANTS: dict[str, Grant] = {"whiteboard": Grant.WHITEBOARD_WRITE, "notes": Grant.NOTES_WRITE}
@@ -64,13 +67,13 @@ def parse_document_name(name: str) -> tuple[str, str] | None:
 
 @dataclass(eq=False)
 class RoomWatch:
-    """One room's settings, roles and bans, followed from its event channel (a hub member)."""
+    """One room's settings and bans, followed from its event channel (a hub member), and the
+    accesses to its documents on this node (each knows its holder's role)."""
 
     room_id: str
     settings: dict[str, Any]
     banned: set[str]
     ended: bool = False
-    roles: dict[str, RoomRole] = field(default_factory=dict)
     accesses: set[RoomDocumentAccess] = field(default_factory=set)
     holds: int = 0
 
@@ -94,22 +97,22 @@ class RoomWatch:
             self.settings.update(event.get("changes") or {})
             self._notify(self.accesses)
         elif kind == "participant.role" and event.get("role") in set(RoomRole):
-            self.roles[user] = RoomRole(event["role"])
-            self._notify(a for a in self.accesses if a.claims.user_id == user)
+            for access in self.of(user):
+                access.assign(RoomRole(event["role"]))
         elif kind == "participant.removed":
             if event.get("ban"):
                 self.banned.add(user)
             error = RemovedError("banned from this room" if event.get("ban") else None)
-            self._stop((a for a in self.accesses if a.claims.user_id == user), error)
+            self.stop(self.of(user), error)
         elif kind == "participant.unbanned":
             self.banned.discard(user)
         elif kind == "room.ended" or (kind == "breakout.closed" and event.get("parent")):
             self.ended = True
-            self._stop(self.accesses, RoomEndedError())
+            self.stop(self.accesses, RoomEndedError())
 
-    def role_of(self, claims: JoinClaims) -> RoomRole:
-        """The holder's role now: the token's, unless a host changed it since."""
-        return self.roles.get(claims.user_id, claims.role)
+    def of(self, user_id: str) -> list[RoomDocumentAccess]:
+        """The accesses of one user on this node."""
+        return [a for a in self.accesses if a.claims.user_id == user_id]
 
     @staticmethod
     def _notify(accesses: Iterable[RoomDocumentAccess]) -> None:
@@ -117,13 +120,19 @@ class RoomWatch:
             access.refresh()
 
     @staticmethod
-    def _stop(accesses: Iterable[RoomDocumentAccess], error: RealtimeError) -> None:
+    def stop(accesses: Iterable[RoomDocumentAccess], error: RealtimeError) -> None:
+        """End these accesses: their connections close with ``error``."""
         for access in list(accesses):
             access.revoke(error)
 
 
 class RoomDocumentAccess:
-    """One connection's access to one room document (a `realtime.yjs.channel.DocumentAccess`)."""
+    """One connection's access to one room document (a `realtime.yjs.channel.DocumentAccess`).
+
+    It follows its room from the moment it is made, before the holder is checked and long
+    before the connection listens: a role given, a removal or a revocation in between is
+    kept (``assigned``, ``revoked``) and applies once the connection listens.
+    """
 
     def __init__(
         self, policy: RoomDocumentPolicy, watch: RoomWatch, claims: JoinClaims, kind: str
@@ -131,21 +140,38 @@ class RoomDocumentAccess:
         self.policy = policy
         self.room = watch
         self.claims = claims
+        self.role = claims.role
+        self.assigned = False  # a host changed the role since this access was made
+        self.revoked: RealtimeError | None = None
         self.grant = WRITE_GRANTS[kind]
         self.listener: AccessListener | None = None
         self._writable = self.writable
         self._closed = False
+        watch.accesses.add(self)
 
     @property
     def writable(self) -> bool:
         """Whether the holder's current role may write this document under current settings."""
-        return self.grant in grants_for(self.room.role_of(self.claims), self.room.settings)
+        return self.grant in grants_for(self.role, self.room.settings)
+
+    def admitted(self, role: RoomRole) -> None:
+        """The holder's role as the database has it, unless a host changed it meanwhile."""
+        if not self.assigned:
+            self.role = role
+            self._writable = self.writable
+
+    def assign(self, role: RoomRole) -> None:
+        """A host gave the holder ``role`` (`participant.role`)."""
+        self.assigned = True
+        self.role = role
+        self.refresh()
 
     def watch(self, listener: AccessListener) -> None:
         """Tell `listener` about later changes (relative to what `writable` says now)."""
         self.listener = listener
         self._writable = self.writable
-        self.room.accesses.add(self)
+        if self.revoked is not None:
+            listener.stop(self.revoked)
 
     def refresh(self) -> None:
         """Re-evaluate write access and tell the connection if it changed."""
@@ -156,7 +182,9 @@ class RoomDocumentAccess:
                 self.listener.access_changed(writable)
 
     def revoke(self, error: RealtimeError) -> None:
-        """Access ended (removed from the room, class over)."""
+        """Access ended (removed from the room, class over, sessions revoked)."""
+        if self.revoked is None:
+            self.revoked = error
         if self.listener is not None:
             self.listener.stop(error)
 
@@ -178,15 +206,18 @@ class RoomDocumentPolicy:
         hub: Hub,
         sessionmaker: async_sessionmaker[AsyncSession],
         secret: Callable[[], str],
+        admit: Admit,
     ) -> None:
         self.hub = hub
         self.sessions = sessionmaker
         self.secret = secret
+        self.admit = admit
         self.watches: dict[str, RoomWatch] = {}
         self._loading: dict[str, asyncio.Future[RoomWatch | None]] = {}
 
     async def authorize(self, token: str, name: str) -> RoomDocumentAccess:
-        """Check the join token against the document; raises 4001, 4003, 4010 or 4030."""
+        """Check the join token against the document and its holder against the room's
+        membership now; raises 4001, 4003, 4010 or 4030."""
         try:
             claims = read(token, secret=self.secret())
         except JoinTokenError:
@@ -209,7 +240,28 @@ class RoomDocumentPolicy:
         if claims.user_id in watch.banned:
             access.close()
             raise RemovedError("banned from this room")
+        try:
+            admitted = await self.admit(claims)
+        except BaseException:
+            access.close()
+            raise
+        if access.revoked is not None:  # removed or revoked while being checked
+            access.close()
+            raise access.revoked
+        access.admitted(admitted.role)
         return access
+
+    def revoke(self, user_id: str, rooms: frozenset[str] | None, error: RealtimeError) -> int:
+        """Close this node's document connections of ``user_id`` (in ``rooms``, or in every
+        room) with ``error``; the revocation signal calls this on every node."""
+        found = [
+            access
+            for watch in list(self.watches.values())
+            if rooms is None or watch.room_id in rooms
+            for access in watch.of(user_id)
+        ]
+        RoomWatch.stop(found, error)
+        return len(found)
 
     def release(self, watch: RoomWatch) -> None:
         """Drop a connection's hold; the last one out stops following the room."""
@@ -255,9 +307,8 @@ class RoomDocumentPolicy:
         if room is None:
             self.hub.leave(channel, watch)
             return None
-        stored = {k: v for k, v in room.settings.items() if k != "breakouts"}
         # Events seen while reading are newer than the row: they win.
-        watch.settings = {**DEFAULT_SETTINGS, **stored, **watch.settings}
+        watch.settings = {**public_settings(room.settings), **watch.settings}
         watch.banned |= banned_ids
         watch.ended = watch.ended or room.status == "ended"
         self.watches[room_id] = watch

@@ -27,8 +27,10 @@ from realtime.presence import InMemoryPresence, Presence
 from rooms import breakouts, frames, liveness
 from rooms.errors import LobbyDeniedError, RemovedError, RoomEndedError
 from rooms.liveness import Liveness
+from rooms.roles import RoomRole
 from rooms.state import Event, RoomState, apply
 from rooms.store import RoomStore
+from rooms.tokens import Admit
 
 if TYPE_CHECKING:
     from rooms.connection import RoomConnection
@@ -63,6 +65,10 @@ class LiveRoom:
     sink: _Sink = field(default_factory=_Sink)
     connections: set[RoomConnection] = field(default_factory=set)
     waiting: set[RoomConnection] = field(default_factory=set)
+    # Sockets being let in (their holder checked, the lobby, the welcome), each with the
+    # role a host gave its user meanwhile: a removal, revocation or role change reaches
+    # them too, so nothing slips in between the check and the entry.
+    joining: dict[RoomConnection, RoomRole | None] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None
     users: int = 0  # sessions holding the room (connected or connecting)
     # Held while a presence event is computed and published, so its `first` / `last` are
@@ -71,9 +77,13 @@ class LiveRoom:
     # Publishers waiting for this node to apply their publication: (offset, future).
     waiters: list[tuple[int, asyncio.Future[None]]] = field(default_factory=list)
 
+    def everyone(self) -> list[RoomConnection]:
+        """This node's connections in the room: admitted, waiting or joining."""
+        return [*self.connections, *self.waiting, *self.joining]
+
     def local(self, user_id: str) -> list[RoomConnection]:
-        """This node's connections (admitted or waiting) of one user."""
-        return [c for c in (*self.connections, *self.waiting) if c.user_id == user_id]
+        """This node's connections (admitted, waiting or joining) of one user."""
+        return [c for c in self.everyone() if c.user_id == user_id]
 
 
 class RoomManager:
@@ -87,9 +97,12 @@ class RoomManager:
         sessionmaker: async_sessionmaker[AsyncSession],
         node_id: str,
         secret: str,
+        admit: Admit,
         presence: Presence | None = None,
     ) -> None:
         self.hub = hub
+        # Checks each join token's holder when a socket opens (room and Yjs channels).
+        self.admit = admit
         self.store = store
         self.sessions = sessionmaker
         self.node_id = node_id
@@ -253,8 +266,12 @@ class RoomManager:
         if kind == "participant.removed":
             error = RemovedError("banned from this room" if event.get("ban") else None)
             self._stop(room.local(event["user_id"]), error)
+        elif kind == "participant.role" and event.get("role") in set(RoomRole):
+            for conn in room.joining:
+                if conn.user_id == event["user_id"]:
+                    room.joining[conn] = RoomRole(event["role"])
         elif kind == "room.ended" or (kind == "breakout.closed" and event.get("parent")):
-            self._stop([*room.connections, *room.waiting], RoomEndedError())
+            self._stop(room.everyone(), RoomEndedError())
         elif kind == "lobby.admitted":
             for conn in room.local(event["user_id"]):
                 conn.admit()
@@ -262,6 +279,18 @@ class RoomManager:
             self._stop(room.local(event["user_id"]), LobbyDeniedError())
         elif kind == "breakout.opened":
             self._arm_breakout_timer(room)
+
+    def revoke(self, user_id: str, rooms: frozenset[str] | None, error: RealtimeError) -> int:
+        """Close this node's connections of ``user_id`` (in ``rooms``, or in every room) with
+        ``error``; the revocation signal calls this on every node. Returns how many."""
+        found = [
+            conn
+            for room in list(self.rooms.values())
+            if rooms is None or room.state.room_id in rooms
+            for conn in room.local(user_id)
+        ]
+        self._stop(found, error)
+        return len(found)
 
     @staticmethod
     def _stop(connections: Iterable[RoomConnection], error: RealtimeError) -> None:
@@ -313,7 +342,7 @@ class RoomManager:
         fresh.offset, fresh.epoch = position.offset, position.epoch
         room.state = fresh
         # Reconnecting clients find a new epoch and get a fresh snapshot.
-        self._stop([*room.connections, *room.waiting], ResyncError())
+        self._stop(room.everyone(), ResyncError())
 
     # ------------------------------------------------------------------ shutdown
 
@@ -325,7 +354,7 @@ class RoomManager:
         """Close every room connection with 1001 and wait (up to ``grace`` s) for them to end."""
         self.closing = True
         for room in list(self.rooms.values()):
-            self._stop([*room.connections, *room.waiting], ServerShutdownError())
+            self._stop(room.everyone(), ServerShutdownError())
         if self.rooms:
             self._idle.clear()
             with contextlib.suppress(TimeoutError):

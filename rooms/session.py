@@ -91,9 +91,12 @@ class RoomEndpoint:
 
     async def _serve(self, websocket: WebSocket, claims: JoinClaims, room: LiveRoom) -> None:
         conn = RoomConnection(websocket, claims, room, self.limits)
+        room.joining[conn] = None  # from now on removals and revocations reach it
         joined = False
         error: RealtimeError | None
         try:
+            self._check_open(conn, room)
+            await self._admit(conn, room)
             self._check_entry(conn, room)
             if self._must_wait(conn, room):
                 await self._wait_in_lobby(conn, room)
@@ -107,6 +110,7 @@ class RoomEndpoint:
             logger.exception("room session failed")
             error = RealtimeError()
         finally:
+            room.joining.pop(conn, None)
             room.waiting.discard(conn)
             room.connections.discard(conn)
             self.manager.hub.leave_all(conn)
@@ -119,12 +123,28 @@ class RoomEndpoint:
             await self._announce_departure(conn, room)
         await close_after_flush(websocket, conn.writer, error)
 
+    @staticmethod
+    def _check_open(conn: RoomConnection, room: LiveRoom) -> None:
+        """Refusals that depend on nobody's role: the class is over, the user is banned."""
+        if room.state.status == "ended":
+            raise RoomEndedError()
+        if conn.user_id in room.state.banned:
+            raise ForbiddenError("banned from this room")
+
+    async def _admit(self, conn: RoomConnection, room: LiveRoom) -> None:
+        """Check the token's holder against the database now: the account's sessions must
+        not be revoked, and the role is the one the room's membership gives today (the
+        token's own only for someone the room does not know). A role a host gave meanwhile
+        wins over what was read; a removal or revocation meanwhile has stopped ``conn``."""
+        admitted = await self.manager.admit(conn.claims)
+        if conn.stopped.done():
+            raise conn.stopped.result()
+        assigned = room.joining.get(conn)
+        conn.claims = replace(admitted, role=assigned or admitted.role)
+
     def _check_entry(self, conn: RoomConnection, room: LiveRoom) -> None:
         state, user = room.state, conn.user_id
-        if state.status == "ended":
-            raise RoomEndedError()
-        if user in state.banned:
-            raise ForbiddenError("banned from this room")
+        self._check_open(conn, room)
         if is_host(conn.claims.role):
             return
         if state.settings.get("locked") and user not in state.seen:
@@ -202,10 +222,12 @@ class RoomEndpoint:
         room_id = state.room_id
         await self.manager.hub.join(frames.channel(room_id), conn)
         await self.manager.hub.join(frames.volatile_channel(room_id), conn)
+        if conn.stopped.done():  # removed or revoked while joining: never announced
+            raise conn.stopped.result()
         room.connections.add(conn)
         await self.manager.liveness.arrive(conn, room)
         async with room.presence:
-            current = state.role_of(conn.user_id) or conn.claims.role
+            current = state.role_of(conn.user_id) or room.joining.get(conn) or conn.claims.role
             await self.manager.publish(
                 room_id,
                 [
@@ -220,6 +242,7 @@ class RoomEndpoint:
                     )
                 ],
             )
+        room.joining.pop(conn, None)
         await self._welcome(conn, room)
 
     async def _welcome(self, conn: RoomConnection, room: LiveRoom) -> None:

@@ -28,6 +28,15 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "notes_locked": False,
     "max_participants": 300,
 }
+# Kept in a room's stored settings for the server's own use, never shown as settings:
+# the breakouts, and who was removed when (`removals`: a join token minted before a
+# removal no longer opens a socket).
+PRIVATE_SETTINGS = frozenset({"breakouts", "removals"})
+
+
+def public_settings(stored: dict[str, Any]) -> dict[str, Any]:
+    """A room's settings as clients see them: the defaults, overridden by what is stored."""
+    return {**DEFAULT_SETTINGS, **{k: v for k, v in stored.items() if k not in PRIVATE_SETTINGS}}
 
 
 @dataclass

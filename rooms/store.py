@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.group_commit import GroupCommitter
 from persistence.models import Attendance, ChatMessage, Poll, PollVote, Room, RoomEvent, RoomMember
-from rooms.state import CHAT_TAIL, DEFAULT_SETTINGS, Event, RoomState
+from rooms import tokens
+from rooms.state import CHAT_TAIL, Event, RoomState, public_settings
 from rooms.state import Poll as PollState
 
 Projection = Callable[[AsyncSession, uuid.UUID, Event], Awaitable[bool]]
@@ -77,14 +78,10 @@ class RoomStore:
         row = await session.get(Room, uuid.UUID(room_id))
         if row is None:
             return None
-        settings = {
-            **DEFAULT_SETTINGS,
-            **{k: v for k, v in row.settings.items() if k != "breakouts"},
-        }
         state = RoomState(
             room_id=room_id,
             title=row.title,
-            settings=settings,
+            settings=public_settings(row.settings),
             status=row.status,
             parent_id=str(row.parent_id) if row.parent_id else None,
             salt=salt,
@@ -266,7 +263,23 @@ async def _removed(session: AsyncSession, room: uuid.UUID, event: Event) -> bool
     await _left(session, room, {**event, "last": True})
     if event.get("ban"):
         await _upsert_member(session, room, event["user_id"], banned=True)
+    await _note_removal(session, room, event["user_id"], _at(event))
     return True
+
+
+async def _note_removal(session: AsyncSession, room: uuid.UUID, user: str, at: datetime) -> None:
+    """Remember when ``user`` was removed, as long as a join token minted before it could
+    still be valid: such a token no longer opens a socket (removed means: ask again)."""
+    row = await session.get(Room, room, with_for_update=True)
+    if row is None:
+        return
+    horizon = at - tokens.TTL
+    removals = {
+        who: when
+        for who, when in dict(row.settings.get("removals") or {}).items()
+        if datetime.fromisoformat(when) > horizon and who != user
+    }
+    row.settings = {**row.settings, "removals": {**removals, user: at.isoformat()}}
 
 
 @projects("participant.role")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import Request
@@ -96,14 +97,37 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
     )
 
 
+RevokedHook = Callable[[AsyncSession, User], None]
+"""Runs inside the transaction that revokes a user's sessions (to act once it commits)."""
+REVOKED_HOOKS: dict[str, RevokedHook] = {}
+
+
+def on_revoked(name: str, hook: RevokedHook) -> None:
+    """Register, at start-up, what else ends when a user's sessions are revoked (the rooms
+    package closes the user's live connections on every node)."""
+    REVOKED_HOOKS[name] = hook
+
+
 async def revoke_all(session: AsyncSession, user: User) -> None:
-    """Sign the user out everywhere: refresh tokens revoked, access tokens invalidated."""
+    """Sign the user out everywhere: refresh tokens revoked, access tokens invalidated, and
+    (once committed) the user's live connections closed.
+
+    Used by logout with ``everywhere``, a password change and an admin's deactivation. Join
+    tokens carry the ``token_version`` too, so none minted before this opens a socket.
+    """
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
     user.token_version += 1
+    notify_revoked(session, user)
+
+
+def notify_revoked(session: AsyncSession, user: User) -> None:
+    """Tell the registered hooks that ``user``'s sessions end with this transaction."""
+    for hook in list(REVOKED_HOOKS.values()):
+        hook(session, user)
 
 
 async def end_session(session: AsyncSession, user: User, refresh: str) -> bool:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from lms.accounts.service import find_active_user
 from lms.audit.service import audit
 from lms.auth import Principal
+from lms.courses import events
 from lms.courses.roles import LTI_ROLES, CourseAction, CourseRole, may
 from lms.courses.schemas import (
     CourseCreate,
@@ -225,7 +226,8 @@ async def unenroll(
     session: SessionDep,
     principal: Manager,
 ) -> Response:
-    """Remove a user from the course (not the last instructor)."""
+    """Remove a user from the course (not the last instructor); it also ends their standing
+    in the course's rooms, and their live connections there close (4003)."""
     course, _ = await authorize(session, course_id, principal, CourseAction.MANAGE_ENROLLMENTS)
     query = select(Enrollment).where(
         Enrollment.course_id == course.id, Enrollment.user_id == user_id
@@ -235,6 +237,7 @@ async def unenroll(
         if enrollment.role == "instructor" and await _instructors(session, course.id) <= 1:
             raise Conflict("A course needs an instructor: enroll another one first.")
         await session.delete(enrollment)
+        await events.unenrolled(session, course.id, user_id)
         audit(
             session,
             request,

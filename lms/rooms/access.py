@@ -46,14 +46,17 @@ async def membership(
 
 
 async def role_in(session: AsyncSession, room: Room, principal: Principal) -> RoomRole | None:
-    """The caller's standing role in ``room`` (None: not a member, maybe allowed by link)."""
+    """The caller's standing role in ``room`` (None: not a member, maybe allowed by link).
+
+    The room's membership comes first: a role a host gave (an invitation, or a change made
+    in the room, which is stored as one) holds over the creator's, a course's or an admin's
+    default, so a demotion lasts past the session it was made in.
+    """
+    member = await membership(session, room.id, principal.user_id)
+    if member is not None:
+        return None if member.banned else RoomRole(member.role)
     if room.created_by == principal.user_id:
         return RoomRole.HOST
-    member = await membership(session, room.id, principal.user_id)
-    if member is not None and member.banned:
-        return None
-    if member is not None:
-        return RoomRole(member.role)
     if principal.role == "admin":
         return RoomRole.CO_HOST
     if room.course_id is not None and (by_course := await _course_role(session, room, principal)):
@@ -92,9 +95,14 @@ async def _breakout_role(
     breakouts = parent.settings.get("breakouts") or {}
     rooms = [r["id"] for r in breakouts.get("rooms", [])]
     index = breakouts.get("assignments", {}).get(str(principal.user_id))
-    if index is not None and index < len(rooms) and rooms[index] == str(room.id):
+    assigned = index is not None and index < len(rooms) and rooms[index] == str(room.id)
+    if not assigned:
+        return None
+    # An assignment holds only while the person may still be in the main room.
+    if parent_role is not None:
         return RoomRole.PARTICIPANT
-    return None
+    member = await membership(session, parent.id, principal.user_id)  # with no role: a ban
+    return RoomRole.PARTICIPANT if parent.settings.get("open") and member is None else None
 
 
 async def _attended(session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID) -> bool:

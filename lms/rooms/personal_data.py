@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms import privacy
+from lms.accounts import sessions
 from persistence.models import Attendance, ChatMessage, PollVote, Room, RoomEvent, RoomMember, User
 from persistence.models.base import utcnow
 
@@ -72,6 +73,8 @@ async def erase_rooms(session: AsyncSession, user: User) -> None:
     await session.execute(
         update(RoomEvent).where(RoomEvent.actor_id == user.id).values(payload={"erased": True})
     )
+    # The account's sessions end with erasure: its live connections close too (4001).
+    sessions.notify_revoked(session, user)
 
 
 def register() -> None:

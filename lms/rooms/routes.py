@@ -5,29 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy import func, or_, select
 from starlette.responses import Response
 
-from lms.accounts.service import find_active_user
 from lms.audit.service import audit
 from lms.auth import Principal
 from lms.courses.roles import CourseAction
 from lms.courses.routes import authorize as authorize_course
 from lms.deps import SessionDep, SettingsDep
-from lms.errors import Conflict, Forbidden, NotFound
+from lms.errors import NotFound
 from lms.permissions import Permission, require
 from lms.rooms import access
 from lms.rooms.schemas import (
     AttendanceOut,
     ChatMessageOut,
     DocumentAccess,
-    InviteIn,
     JoinOut,
-    MemberOut,
     RoomCreate,
     RoomOut,
     RoomPage,
@@ -35,16 +31,17 @@ from lms.rooms.schemas import (
 )
 from persistence.models import Attendance, ChatMessage, Enrollment, Room, RoomMember, User
 from persistence.models.base import utcnow
+from rooms import tokens
 from rooms.manager import RoomManager
 from rooms.roles import Grant, RoomRole, grants_for
-from rooms.state import DEFAULT_SETTINGS, new_event
+from rooms.state import DEFAULT_SETTINGS, new_event, public_settings
 from rooms.tokens import JoinClaims, mint
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["rooms"])
 Creator = Annotated[Principal, Depends(require(Permission.ROOMS_CREATE))]
 Member = Annotated[Principal, Depends(require(Permission.ROOMS_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.ROOMS_MANAGE))]
-JOIN_TOKEN_TTL = timedelta(minutes=10)
+JOIN_TOKEN_TTL = tokens.TTL
 DOCUMENTS = {"whiteboard": Grant.WHITEBOARD_WRITE, "notes": Grant.NOTES_WRITE}
 
 
@@ -54,7 +51,7 @@ def _manager(request: Request) -> RoomManager:
 
 
 def _out(room: Room, role: RoomRole | None) -> RoomOut:
-    settings = {k: v for k, v in {**DEFAULT_SETTINGS, **room.settings}.items() if k != "breakouts"}
+    settings = public_settings(room.settings)
     out = RoomOut.model_validate(room)
     return out.model_copy(update={"settings": settings, "my_role": role.value if role else None})
 
@@ -163,93 +160,6 @@ async def end_room(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{room_id}/members", summary="Invitations and bans")
-async def list_members(
-    room_id: uuid.UUID, session: SessionDep, principal: Member
-) -> list[MemberOut]:
-    """Everyone invited to or banned from the room."""
-    room, _ = await access.hosted_room(session, room_id, principal)
-    rows = await session.execute(
-        select(RoomMember).where(RoomMember.room_id == room.id).order_by(RoomMember.created_at)
-    )
-    return [MemberOut.model_validate(m) for m in rows.scalars()]
-
-
-@router.post("/{room_id}/members", status_code=status.HTTP_201_CREATED, summary="Invite someone")
-async def invite(
-    room_id: uuid.UUID, body: InviteIn, request: Request, session: SessionDep, principal: Manager
-) -> MemberOut:
-    """Invite a user with a room role (or change their role); only the host makes hosts."""
-    room, my_role = await access.hosted_room(session, room_id, principal)
-    if body.role in ("host", "co-host") and my_role != RoomRole.HOST:
-        raise Forbidden("Only the host may make hosts and co-hosts.")
-    user = await _invitee(session, body)
-    member = await access.membership(session, room.id, user.id)
-    if member is None:
-        member = RoomMember(room_id=room.id, user_id=user.id, role=body.role)
-        session.add(member)
-    elif member.banned:
-        raise Conflict("This person is banned from the room; lift the ban first.")
-    else:
-        member.role = body.role
-    await session.flush()
-    audit(
-        session,
-        request,
-        "room.invite",
-        target_type="room",
-        target_id=room.id,
-        user_id=str(user.id),
-        role=body.role,
-    )
-    await session.commit()
-    return MemberOut.model_validate(member)
-
-
-async def _invitee(session: SessionDep, body: InviteIn) -> User:
-    return await find_active_user(session, user_id=body.user_id, email=body.email)
-
-
-@router.delete(
-    "/{room_id}/members/{user_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    summary="Withdraw an invitation or lift a ban",
-)
-async def remove_member(
-    room_id: uuid.UUID,
-    user_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: Manager,
-) -> Response:
-    """Forget the user's invitation or ban in this room."""
-    room, _ = await access.hosted_room(session, room_id, principal)
-    member = await access.membership(session, room.id, user_id)
-    if member is not None:
-        was_banned = member.banned
-        await session.delete(member)
-        audit(
-            session,
-            request,
-            "room.uninvite",
-            target_type="room",
-            target_id=room.id,
-            user_id=str(user_id),
-            was_banned=was_banned,
-        )
-        await session.commit()
-        if was_banned:  # the live room keeps its own ban list: lift it there too
-            event = new_event(
-                "participant.unbanned",
-                by=str(principal.user_id),
-                at=utcnow().isoformat(),
-                user_id=str(user_id),
-                audience={"hosts": True},
-            )
-            await _manager(request).publish(str(room.id), [event])
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
 @router.post("/{room_id}/join", summary="Get a join token")
 async def join(
     room_id: uuid.UUID,
@@ -274,6 +184,7 @@ async def join(
         grants=frozenset(grants),
         lobby=found.lobby,
         documents=documents,
+        version=principal.user.token_version,
     )
     token = mint(claims, secret=settings.secret_key, now=utcnow(), ttl=JOIN_TOKEN_TTL)
     base = (settings.public_url or str(request.base_url)).rstrip("/").replace("http", "ws", 1)

@@ -1,7 +1,9 @@
 """Every route x every role: who gets in, who gets 401 and who gets 403.
 
 The table below is written by hand from the product rules, not derived from the code,
-and must list every operation the node serves (a new route without a row fails).
+and must list every operation the node serves (a new route without a row fails). Revoked
+credentials (logout everywhere, a password change, a deactivation) get 401 on every row
+that needs a caller, and their join tokens open no WebSocket channel (4001).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as ws_connect
 
-from conftest import Node
+from conftest import PASSWORD, Node
 
 PUBLIC = "public"
 SIGNED_IN = frozenset({"student", "instructor", "admin", "key:profile"})
@@ -118,3 +122,58 @@ def test_route_access(
         assert status == 401, f"anonymous got {status} on {method} {path}"
     else:
         assert status == 403, f"{caller} got {status} on {method} {path}"
+
+
+# ------------------------------------------------------------------ revoked credentials
+
+
+def _close_code(url: str) -> tuple[int | None, str]:
+    """Open a WebSocket and wait for the server to close it; (code, reason)."""
+    with ws_connect(url, open_timeout=30, close_timeout=30, proxy=None) as ws:
+        try:
+            while True:
+                ws.recv(timeout=30)
+        except ConnectionClosed:
+            pass
+        return ws.close_code, ws.close_reason or ""
+
+
+def _revoke(node: Node, how: str, email: str, token: str) -> None:
+    with node.client(token) as client:
+        if how == "logout everywhere":
+            done = client.post("/api/v1/auth/logout", json={"everywhere": True})
+            assert done.status_code == 204, done.text
+        elif how == "password change":
+            body = {"current_password": PASSWORD, "new_password": "a-new-horse-battery-7"}
+            done = client.post("/api/v1/users/me/password", json=body)
+            assert done.status_code == 204, done.text
+    if how == "deactivation":
+        with node.client(node.admin_token()) as admin:
+            done = admin.patch(f"/api/v1/users/{node.user_id(email)}", json={"is_active": False})
+            assert done.status_code == 200, done.text
+
+
+@pytest.mark.parametrize("how", ["logout everywhere", "password change", "deactivation"])
+def test_revoked_credentials_are_refused_on_every_route_and_channel(
+    sqlite_node: Node, how: str
+) -> None:
+    """After a revocation the old access token gets 401 on every route that needs a
+    caller, and a join token minted before it opens neither WebSocket channel (4001)."""
+    email, token = sqlite_node.register("instructor")
+    with sqlite_node.client(token) as client:
+        room = client.post("/api/v1/rooms", json={"title": "revoked"}).json()["id"]
+        joined = client.post(f"/api/v1/rooms/{room}/join").json()
+    _revoke(sqlite_node, how, email, token)
+    wrong = []
+    for method, path in sorted(EXPECTED):
+        if EXPECTED[(method, path)] == PUBLIC:
+            continue
+        url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+        with sqlite_node.client(token) as client:
+            status = client.request(method, url).status_code
+        if status != 401:
+            wrong.append(f"{method} {path}: {status}")
+    assert not wrong, wrong
+    channels = [joined["ws_url"], *(d["url"] for d in joined["documents"])]
+    for url in channels:
+        assert _close_code(f"{url}?token={joined['token']}") == (4001, "signed out"), url

@@ -192,6 +192,17 @@ async def test_each_role_may_do_exactly_what_its_grants_say(
         else await RoomClient.enter(room_node, room.people[role], room.room_id)
     )
     assert actor.me["role"] == role
+    wrong = await wrong_answers(actor, role, subject)
+    assert not wrong, "\n".join(wrong)
+    # Nothing the role was refused reached anyone else: the room is intact.
+    await target.ack({"type": "chat.send", "text": f"after {role}"})
+    await host.next(chat_with(f"after {role}"))
+    await close_all({host, target, actor})
+
+
+async def wrong_answers(actor: RoomClient, role: str, subject: Room) -> list[str]:
+    """Every message type but the destructive ones, as ``actor``: what the server answered
+    unlike ``role``'s grants say."""
     wrong: list[str] = []
     cases: dict[str, tuple[Build, frozenset[str]]] = {**MATRIX, **ON_OTHERS}
     for name, (build, allowed) in cases.items():
@@ -201,10 +212,41 @@ async def test_each_role_may_do_exactly_what_its_grants_say(
         refused = reply["type"] == "error" and reply["code"] == "forbidden"
         if refused == (role in allowed):
             wrong.append(f"{role} {name}: {reply}")
+    return wrong
+
+
+# (role when the join token was minted, role the room gives now): the room's decides.
+CHANGED = [
+    ("co-host", "participant"),
+    ("co-host", "observer"),
+    ("presenter", "observer"),
+    ("participant", "observer"),
+    ("observer", "presenter"),
+]
+
+
+@pytest.mark.parametrize(("minted", "now"), CHANGED)
+async def test_an_old_token_gets_the_grants_of_the_role_the_room_gives_now(
+    room_node: Node, people: dict[str, Person], minted: str, now: str
+) -> None:
+    """A join token's role is where it started: the matrix holds for the current role, on
+    a connection opened with a token minted before the change (the host changed it over
+    REST while the person was away)."""
+    host_person, person = people["host"], register(room_node)
+    room_id = await create_room(room_node, host_person)
+    await invite(room_node, host_person, room_id, person, minted)
+    await invite(room_node, host_person, room_id, people["target"], "participant")
+    old = await join_token(room_node, person, room_id)
+    await invite(room_node, host_person, room_id, person, now)
+    host = await RoomClient.enter(room_node, host_person, room_id)
+    target = await RoomClient.enter(room_node, people["target"], room_id)
+    await target.ack({"type": "hand.raise"})
+    message_id = (await host.ack({"type": "chat.send", "text": "the host's words"}))["message_id"]
+    subject = Room(room_id, people, people["target"], message_id)
+    actor = await RoomClient.open(room_node, room_id, old)
+    assert (actor.me["role"], now in HOSTS) == (now, "moderate" in actor.me["grants"])
+    wrong = await wrong_answers(actor, now, subject)
     assert not wrong, "\n".join(wrong)
-    # Nothing the role was refused reached anyone else: the room is intact.
-    await target.ack({"type": "chat.send", "text": f"after {role}"})
-    await host.next(chat_with(f"after {role}"))
     await close_all({host, target, actor})
 
 

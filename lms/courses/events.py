@@ -1,0 +1,29 @@
+"""What the courses domain tells others: someone left a course's roster.
+
+Handlers run inside the transaction that makes the change (so what they write commits
+with it) and are registered explicitly at start-up by the node, never on import: the rooms
+package withdraws the person's standing in the course's rooms and closes their live
+connections there once the change commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Unenrolled = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[None]]
+"""(session, course id, user id): the user was removed from the course."""
+UNENROLLED: dict[str, Unenrolled] = {}
+
+
+def on_unenrolled(name: str, handler: Unenrolled) -> None:
+    """Register (at start-up) a handler for removals from a course's roster."""
+    UNENROLLED[name] = handler
+
+
+async def unenrolled(session: AsyncSession, course_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Run every handler for ``user_id`` leaving ``course_id``, in ``session``'s transaction."""
+    for handler in list(UNENROLLED.values()):
+        await handler(session, course_id, user_id)
