@@ -27,9 +27,12 @@ from pylibsrtp._binding import ffi, lib
 from media import internals
 
 try:
-    from media import _srtp as native
+    from media import _srtp
 except ImportError:  # not compiled on this machine: aiortc's and pylibsrtp's paths are used
-    native = None  # type: ignore[assignment]
+    _srtp = None  # type: ignore[assignment]
+
+native = _srtp
+"""The compiled extension (``media._srtp``), or None where it could not be built."""
 
 NATIVE = native is not None
 logger = logging.getLogger("liveclass.media")
