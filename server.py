@@ -38,6 +38,7 @@ from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
 from lms.courses import personal_data as course_personal_data
 from lms.courses import routes as course_routes
+from lms.documents import quarantine_routes
 from lms.documents import routes as document_routes
 from lms.errors import LmsError
 from lms.rooms import live_access, recording_data
@@ -68,6 +69,7 @@ from realtime.redis_broker import RedisBroker
 from realtime.redis_presence import RedisPresence
 from realtime.ws_protocol import LeanWebSocketProtocol
 from realtime.yjs.document import DocumentLimits
+from realtime.yjs.update_format import StructureLimits
 from rooms import frames
 from rooms.connection import RoomLimits
 from rooms.document_service import DocumentService, build_documents
@@ -202,6 +204,13 @@ def build_document_service(
         idle_unload_seconds=settings.yjs_idle_unload_seconds,
         durable=settings.documents_durable,
         send_queue_bytes=settings.send_queue_bytes,
+        structure=StructureLimits(
+            max_depth=settings.yjs_max_nesting_depth,
+            max_elements=settings.yjs_max_update_elements,
+        ),
+        messages_per_second=settings.yjs_messages_per_second,
+        message_burst=settings.yjs_message_burst,
+        bytes_per_second=settings.yjs_bytes_per_second,
     )
     docs = build_documents(
         rooms_hub=live.hub,
@@ -355,6 +364,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         whip_routes.router,
         course_routes.router,
         document_routes.router,
+        quarantine_routes.router,
         realtime_router(live, settings),
         documents_router(docs),
         web_app.build_router(),  # the browser app: its own page routes and /assets only

@@ -115,7 +115,13 @@ class Liveclass:
         self, data_dir: Path, env: dict[str, str] | None = None, name: str = "liveclass"
     ) -> None:
         self.name = name
-        self.node = LiveServer(data_dir=data_dir, env=env or {})
+        # Saturation is the point here: the per-connection rate limit (a policy) is lifted.
+        unlimited = {
+            "LIVECLASS_YJS_MESSAGES_PER_SECOND": "1000000",
+            "LIVECLASS_YJS_MESSAGE_BURST": "100000000",
+            "LIVECLASS_YJS_BYTES_PER_SECOND": "1073741824",
+        }
+        self.node = LiveServer(data_dir=data_dir, env={**unlimited, **(env or {})})
         self.http: httpx.Client | None = None
 
     def __enter__(self) -> Liveclass:

@@ -21,8 +21,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from persistence.group_commit import GroupCommitter
-from persistence.models import DocumentSnapshot, DocumentUpdate, DocumentVersion
+from persistence.models import (
+    DocumentSnapshot,
+    DocumentUpdate,
+    DocumentVersion,
+    QuarantinedUpdate,
+)
 from persistence.models.base import utcnow
+from realtime.yjs import yrs
+from realtime.yjs.update_format import InvalidUpdate
 
 logger = logging.getLogger("liveclass.documents")
 DELETE_CHUNK = 500
@@ -49,28 +56,8 @@ class Compaction:
 
 
 def build_doc(parts: Sequence[bytes]) -> pycrdt.Doc[Any]:
-    """A document holding every part (snapshot, then updates); undecodable parts are skipped.
-
-    The first part (the snapshot: large) is applied as it is, the rest merged into one
-    update first: merging the snapshot too would re-encode all of it for nothing.
-    """
-    doc: pycrdt.Doc[Any] = pycrdt.Doc()
-    if not parts:
-        return doc
-    try:
-        doc.apply_update(parts[0])
-        if len(parts) > 1:
-            doc.apply_update(parts[1] if len(parts) == 2 else pycrdt.merge_updates(*parts[1:]))
-        return doc
-    except ValueError:
-        logger.error("a stored document holds an undecodable update; loading part by part")
-    doc = pycrdt.Doc()
-    for index, part in enumerate(parts):
-        try:
-            doc.apply_update(part)
-        except ValueError:
-            logger.error("skipping undecodable stored update #%d", index)
-    return doc
+    """A document holding every part (snapshot, then updates) that applies; others skipped."""
+    return yrs.build(parts)[0]
 
 
 def encode_state(parts: Sequence[bytes]) -> bytes:
@@ -78,17 +65,31 @@ def encode_state(parts: Sequence[bytes]) -> bytes:
 
     Yrs leaves out of `get_update` the structs and deletions whose dependencies are missing
     ("pending"); they are merged back from the parts' own diff, so no edit is ever dropped.
+    Parts that do not apply are left out (see `Folded`).
     """
-    doc = build_doc(parts)
+    return fold(parts).state
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """Parts folded into one state, and the indices of those that did not apply."""
+
+    state: bytes
+    bad: list[int]
+
+
+def fold(parts: Sequence[bytes]) -> Folded:
+    """Fold `parts` into one update (see `encode_state`), skipping those that do not apply."""
+    doc, bad = yrs.build(parts)
     state = doc.get_update()
-    if not parts:
-        return state
+    good = [part for index, part in enumerate(parts) if index not in bad]
+    if not good:
+        return Folded(state, bad)
     try:
-        merged = parts[0] if len(parts) == 1 else pycrdt.merge_updates(*parts)
-        pending = pycrdt.get_update(merged, doc.get_state())
-        return pycrdt.merge_updates(state, pending)
-    except ValueError:
-        return state
+        pending = yrs.diff_update(yrs.merge(good), doc.get_state())
+        return Folded(yrs.merge([state, pending]), bad)
+    except InvalidUpdate:
+        return Folded(state, bad)
 
 
 async def read_parts(session: AsyncSession, name: str) -> tuple[list[bytes], int, int]:
@@ -98,15 +99,46 @@ async def read_parts(session: AsyncSession, name: str) -> tuple[list[bytes], int
     updates into the snapshot, so the pair still holds everything (some of it twice, which
     Yjs ignores). Read the other way round, such a compaction would lose updates.
     """
-    rows = await session.execute(
-        select(DocumentUpdate.data).where(DocumentUpdate.doc == name).order_by(DocumentUpdate.id)
-    )
-    log = list(rows.scalars())
-    snapshot = await session.scalar(
-        select(DocumentSnapshot.data).where(DocumentSnapshot.doc == name)
-    )
-    parts = ([snapshot] if snapshot is not None else []) + log
-    return parts, len(log), len(snapshot or b"")
+    stored = await read_stored(session, name)
+    return stored.parts, len(stored.log_ids), stored.snapshot_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredParts:
+    """A document's rows: the snapshot (if any) then the log, with the log's row ids."""
+
+    parts: list[bytes]
+    log_ids: list[int]
+    snapshot: tuple[bytes, int, int] | None
+    """(data, version, folded) of the snapshot row."""
+
+    @property
+    def snapshot_bytes(self) -> int:
+        """The snapshot's size (0 without one)."""
+        return len(self.snapshot[0]) if self.snapshot else 0
+
+    def row_of(self, index: int) -> tuple[str, int | None]:
+        """Which row part `index` came from: ("snapshot", None) or ("log", id)."""
+        if self.snapshot is not None:
+            if index == 0:
+                return "snapshot", None
+            index -= 1
+        return "log", self.log_ids[index]
+
+
+async def read_stored(session: AsyncSession, name: str) -> StoredParts:
+    """The snapshot and log of `name` (the log read first: see `read_parts`)."""
+    rows = (
+        await session.execute(
+            select(DocumentUpdate.id, DocumentUpdate.data)
+            .where(DocumentUpdate.doc == name)
+            .order_by(DocumentUpdate.id)
+        )
+    ).all()
+    snapshot = await session.get(DocumentSnapshot, name, populate_existing=True)
+    base = (snapshot.data, snapshot.version, snapshot.folded) if snapshot else None
+    parts = ([base[0]] if base else []) + [data for _, data in rows]
+    return StoredParts(parts, [row_id for row_id, _ in rows], base)
 
 
 async def current_doc(session: AsyncSession, name: str) -> pycrdt.Doc[Any]:
@@ -135,6 +167,8 @@ class DocumentStore:
         self.sessions = sessionmaker
         # Loads and compaction reads need no write lock (SQLite: a read-only engine).
         self.readers = readers or sessionmaker
+        self.quarantined = 0
+        """Stored parts this store moved into the quarantine (for /metrics)."""
 
     async def append(self, name: str, data: bytes) -> None:
         """Append one update; returns once it is committed."""
@@ -147,29 +181,39 @@ class DocumentStore:
     async def load(self, name: str) -> StoredDocument:
         """Cold load: the snapshot plus the log tail, applied to a fresh document."""
         async with self.readers() as session:
-            parts, log_length, snapshot_bytes = await read_parts(session, name)
-        log_bytes = sum(map(len, parts)) - snapshot_bytes
-        return StoredDocument(build_doc(parts), log_length, log_bytes, snapshot_bytes)
+            stored = await read_stored(session, name)
+        doc, bad = yrs.build(stored.parts)
+        if bad:
+            await self._quarantine(name, stored, bad)
+        kept = [i for i in range(len(stored.parts)) if i not in bad]
+        log = [i for i in kept if stored.row_of(i)[0] == "log"]
+        log_bytes = sum(len(stored.parts[i]) for i in log)
+        snapshot_bytes = stored.snapshot_bytes if 0 in kept and stored.snapshot else 0
+        return StoredDocument(doc, len(log), log_bytes, snapshot_bytes)
+
+    async def _quarantine(self, name: str, stored: StoredParts, bad: list[int]) -> None:
+        """Move parts that do not apply out of the document, into the quarantine."""
+
+        async def write(session: AsyncSession) -> int:
+            return await quarantine(session, name, stored, bad, "does not apply (found on load)")
+
+        self.quarantined += await self.committer.submit(write)
 
     async def compact(self, name: str) -> Compaction:
         """Fold the whole log of `name` into its snapshot; a no-op if another node won a race."""
         async with self.readers() as session:
-            rows = (
-                await session.execute(
-                    select(DocumentUpdate.id, DocumentUpdate.data)
-                    .where(DocumentUpdate.doc == name)
-                    .order_by(DocumentUpdate.id)
-                )
-            ).all()
-            snapshot = await session.get(DocumentSnapshot, name)
-            base = (snapshot.data, snapshot.version, snapshot.folded) if snapshot else None
-        parts = ([base[0]] if base else []) + [data for _, data in rows]
-        state = encode_state(parts) if rows else b""
-        ids = [row_id for row_id, _ in rows]
+            stored = await read_stored(session, name)
+        base, ids = stored.snapshot, stored.log_ids
+        folded = fold(stored.parts) if ids else Folded(b"", [])
+        state = folded.state
 
         async def write(session: AsyncSession) -> Compaction:
             won = bool(ids) and await _replace_snapshot(session, name, base, state, len(ids))
             if won:
+                reason = "does not apply (found on compaction)"
+                self.quarantined += await quarantine(
+                    session, name, stored, folded.bad, reason, remove=False
+                )
                 for start in range(0, len(ids), DELETE_CHUNK):
                     chunk = ids[start : start + DELETE_CHUNK]
                     await session.execute(
@@ -190,10 +234,53 @@ class DocumentStore:
     async def delete(self, session: AsyncSession, name: str) -> int:
         """Remove a document's log, snapshot and versions (in the caller's transaction)."""
         removed = 0
-        for model in (DocumentUpdate, DocumentSnapshot, DocumentVersion):
+        for model in (DocumentUpdate, DocumentSnapshot, DocumentVersion, QuarantinedUpdate):
             result = await session.execute(delete(model).where(model.doc == name))
             removed += _rowcount(result)
         return removed
+
+
+async def quarantine(
+    session: AsyncSession,
+    name: str,
+    stored: StoredParts,
+    bad: list[int],
+    reason: str,
+    *,
+    remove: bool = True,
+) -> int:
+    """Move the parts at `bad` into the quarantine; how many moved.
+
+    With `remove`, each row is deleted first and copied only if this transaction deleted
+    it, so two nodes loading the same document quarantine it once. Without (a compaction
+    about to replace them), they are copied.
+    """
+    moved = 0
+    for index in bad:
+        source, row_id = stored.row_of(index)
+        if remove and not await _remove(session, name, stored, row_id):
+            continue
+        session.add(
+            QuarantinedUpdate(doc=name, data=stored.parts[index], source=source, reason=reason)
+        )
+        logger.error("quarantined a %s part of %s that does not apply", source, name)
+        moved += 1
+    return moved
+
+
+async def _remove(
+    session: AsyncSession, name: str, stored: StoredParts, row_id: int | None
+) -> bool:
+    if row_id is not None:
+        done = await session.execute(delete(DocumentUpdate).where(DocumentUpdate.id == row_id))
+    else:
+        version = stored.snapshot[1] if stored.snapshot else 0
+        done = await session.execute(
+            delete(DocumentSnapshot).where(
+                DocumentSnapshot.doc == name, DocumentSnapshot.version == version
+            )
+        )
+    return _rowcount(done) == 1
 
 
 async def log_length(session: AsyncSession, name: str) -> int:

@@ -21,6 +21,7 @@ from realtime.memory_broker import InMemoryBroker
 from realtime.yjs.channel import YjsEndpoint
 from realtime.yjs.document import DocumentLimits
 from realtime.yjs.registry import DocumentRegistry
+from rooms.document_shapes import structure_policy
 from rooms.documents import RoomDocumentPolicy
 from rooms.tokens import Admit
 
@@ -50,7 +51,7 @@ class DocumentService:
 
     def gauges(self) -> dict[str, float]:
         """Figures for /metrics."""
-        return self.registry.gauges()
+        return self.registry.gauges() | {"quarantined_total": float(self.store.quarantined)}
 
 
 def build_documents(
@@ -71,7 +72,9 @@ def build_documents(
     broker = broker or InMemoryBroker(history_size=0)
     hub = Hub(broker)
     store = DocumentStore(committer, sessionmaker, readers=read_sessionmaker)
-    registry = DocumentRegistry(hub=hub, log=store, node_id=node_id, limits=limits)
+    registry = DocumentRegistry(
+        hub=hub, log=store, node_id=node_id, limits=limits, policy_of=structure_policy
+    )
     policy = RoomDocumentPolicy(
         hub=rooms_hub, sessionmaker=sessionmaker, secret=secret, admit=admit
     )

@@ -14,6 +14,10 @@ from typing import Any, Literal, cast
 
 from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
+from realtime.yjs import yrs
+from realtime.yjs.nesting import nesting_depth
+from rooms.document_shapes import MAX_TYPE_DEPTH
+
 logger = logging.getLogger("liveclass.documents")
 Kind = Literal["whiteboard", "notes"]
 SharedType = type[Text] | type[Map[Any]] | type[XmlFragment]
@@ -22,15 +26,16 @@ ROOTS: dict[str, dict[str, SharedType]] = {
     "notes": {"notes": Text, "prosemirror": XmlFragment},
     "whiteboard": {"shapes": Map, "meta": Map},
 }
-"""The root shared types of each kind of document, by name."""
+"""The root shared types of each kind of document that reads and restores cover, by name."""
 _SHARED = (Map, Array, Text, XmlFragment, XmlElement, XmlText)
+READ_DEPTH = MAX_TYPE_DEPTH
+"""Shared types below this depth read as null and are not restored: a document stored
+before the nesting cap existed can still be read, without recursion past it."""
 
 
 def load(state: bytes) -> Doc[Any]:
-    """A document holding `state` (a Yjs v1 update)."""
-    doc: Doc[Any] = Doc()
-    doc.apply_update(state)
-    return doc
+    """A document holding `state` (a Yjs v1 update); parts that do not apply are skipped."""
+    return yrs.build([state])[0]
 
 
 def _root(doc: Doc[Any], name: str, kind: SharedType) -> Any:
@@ -50,6 +55,9 @@ def doc_content(kind: str, doc: Doc[Any]) -> dict[str, Any]:
     """The document's content as JSON: notes as Markdown and XML-ish rich text, or shapes."""
     if kind == "notes":
         text, rich = _root(doc, "notes", Text), _root(doc, "prosemirror", XmlFragment)
+        if rich is not None and _too_deep(doc, {"prosemirror": XmlFragment}):
+            logger.warning("rich text nested deeper than %d levels: not read", READ_DEPTH)
+            rich = None
         return {"text": str(text) if text is not None else "", "rich": str(rich or "")}
     shapes_map, meta = _root(doc, "shapes", Map), _root(doc, "meta", Map)
     shapes = [_shape(key, value) for key, value in (shapes_map.items() if shapes_map else [])]
@@ -63,12 +71,33 @@ def _shape(key: str, value: Any) -> dict[str, Any]:
     return {**fields, "id": key}
 
 
+def _too_deep(doc: Doc[Any], roots: dict[str, type]) -> bool:
+    return nesting_depth(doc, roots, limit=READ_DEPTH) > READ_DEPTH
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, Map | Array):
-        return value.to_py()
-    if isinstance(value, Text | XmlFragment | XmlElement | XmlText):
-        return str(value)
-    return value
+    """`value` as JSON, shared types converted iteratively; past `READ_DEPTH`, null."""
+    result: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any, int]] = [(value, result, 0, 0)]
+    while stack:
+        item, into, key, depth = stack.pop()
+        if isinstance(item, Map | Array):
+            if depth >= READ_DEPTH:
+                into[key] = None
+                continue
+            if isinstance(item, Map):
+                children: Any = {}
+                pairs: Iterable[tuple[Any, Any]] = item.items()
+            else:
+                children = [None] * len(item)
+                pairs = enumerate(item)
+            into[key] = children
+            stack.extend((child, children, k, depth + 1) for k, child in pairs)
+        elif isinstance(item, Text | XmlFragment | XmlElement | XmlText):
+            into[key] = None if depth >= READ_DEPTH else str(item)
+        else:
+            into[key] = item
+    return result[0]
 
 
 def _number(value: Any) -> float:
@@ -120,12 +149,15 @@ def _replace_map(target: Map[Any], source: Map[Any] | None) -> None:
         target[key] = _copy(value)
 
 
-def _copy(value: Any) -> Any:
-    """A preliminary copy of a nested value (shared types stay shared types)."""
+def _copy(value: Any, depth: int = 1) -> Any:
+    """A preliminary copy of a nested value (shared types stay shared types), bounded:
+    past `READ_DEPTH` a shared type copies as null."""
+    if isinstance(value, Map | Array | Text) and depth > READ_DEPTH:
+        return None
     if isinstance(value, Map):
-        return Map({k: _copy(v) for k, v in value.items()})
+        return Map({k: _copy(v, depth + 1) for k, v in value.items()})
     if isinstance(value, Array):
-        return Array([_copy(v) for v in value])
+        return Array([_copy(v, depth + 1) for v in value])
     if isinstance(value, Text):
         return Text(str(value))
     return value
@@ -138,14 +170,19 @@ def _replace_xml(target: XmlFragment, source: XmlFragment | None) -> None:
         _copy_children(target, source)
 
 
-def _copy_children(target: XmlFragment | XmlElement, source: XmlFragment | XmlElement) -> None:
+def _copy_children(
+    target: XmlFragment | XmlElement, source: XmlFragment | XmlElement, depth: int = 1
+) -> None:
+    """Copy rich text below `source` into `target`, no deeper than `READ_DEPTH`."""
+    if depth > READ_DEPTH:
+        return
     for child in source.children:
         if isinstance(child, XmlText):
             copied_text = target.children.append(XmlText())
             _replace_text(copied_text, child)
         elif isinstance(child, XmlElement):
             copied = target.children.append(XmlElement(child.tag, _attributes(child)))
-            _copy_children(copied, child)
+            _copy_children(copied, child, depth + 1)
 
 
 def _attributes(element: XmlElement) -> list[tuple[str, str]]:

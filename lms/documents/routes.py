@@ -19,12 +19,13 @@ from lms.auth import Principal
 from lms.deps import SessionDep
 from lms.documents import model
 from lms.documents.schemas import DocumentOut, Kind, VersionContentOut, VersionIn, VersionOut
-from lms.errors import LmsError, NotFound
+from lms.errors import Conflict, LmsError, NotFound
 from lms.permissions import Permission, require
 from lms.rooms import access
 from persistence.documents import current_doc, current_state
 from persistence.models import DocumentVersion, Room
 from realtime.errors import RealtimeError
+from realtime.yjs.errors import YjsError
 from rooms.document_service import DocumentService
 from rooms.documents import document_name
 
@@ -178,6 +179,8 @@ async def restore_version(
     update = model.restore_update(kind, current, version.data)
     try:
         await _service(request).registry.write(name, update)
+    except YjsError as exc:  # the restore would break a document limit (docs/protocol.md)
+        raise Conflict(f"The version cannot be restored: {exc.reason}.") from None
     except RealtimeError as exc:
         raise Unavailable(exc.reason) from None
     return _out(room, kind, await current_state(session, name))

@@ -4,7 +4,12 @@ from persistence.models.accounts import ApiKey, RefreshToken, User
 from persistence.models.audit import AuditEvent
 from persistence.models.base import Base
 from persistence.models.courses import Course, Enrollment
-from persistence.models.documents import DocumentSnapshot, DocumentUpdate, DocumentVersion
+from persistence.models.documents import (
+    DocumentSnapshot,
+    DocumentUpdate,
+    DocumentVersion,
+    QuarantinedUpdate,
+)
 from persistence.models.recordings import Recording, RecordingFile
 from persistence.models.rooms import (
     Attendance,
@@ -29,6 +34,7 @@ __all__ = [
     "Enrollment",
     "Poll",
     "PollVote",
+    "QuarantinedUpdate",
     "Recording",
     "RecordingFile",
     "RefreshToken",

@@ -61,3 +61,23 @@ class DocumentVersion(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuarantinedUpdate(Base):
+    """A stored update (or snapshot) that no longer applies, moved aside on load or compaction.
+
+    Kept for inspection (an admin lists, reads and discards them); the document loads
+    without it, so one bad update cannot make a whole document unreadable.
+    """
+
+    __tablename__ = "document_quarantine"
+    __table_args__ = (Index(None, "doc", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    doc: Mapped[str] = mapped_column(String(DOC_NAME_LENGTH))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    source: Mapped[str] = mapped_column(String(16))
+    """``log`` (an update of the log) or ``snapshot``."""
+    reason: Mapped[str] = mapped_column(String(200))
+    stored_at: Mapped[datetime | None] = mapped_column(default=None)
+    quarantined_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -19,10 +20,12 @@ from starlette.websockets import WebSocket
 from realtime.connection import ConnectionWriter, Frame
 from realtime.errors import (
     ForbiddenError,
+    RateLimitedError,
     RealtimeError,
     SlowConsumerError,
     UnsupportedDataError,
 )
+from realtime.ratelimit import TokenBucket
 from realtime.sessions import close, finish, run_until_done
 from realtime.yjs.document import DocFrame, DocumentLimits, LiveDocument
 from realtime.yjs.registry import DocumentRegistry
@@ -101,6 +104,15 @@ class YjsConnection:
         )
         self.stopped: asyncio.Future[RealtimeError] = asyncio.get_running_loop().create_future()
         self.rejected_writes = 0
+        self.messages = TokenBucket(limits.messages_per_second, limits.message_burst)
+        byte_burst = max(2 * limits.bytes_per_second, limits.max_update_bytes + 64)
+        self.octets = TokenBucket(limits.bytes_per_second, byte_burst)
+
+    def admit(self, frame: bytes) -> None:
+        """Charge one inbound frame to this connection's rate budgets; past them, 4029."""
+        now = time.monotonic()
+        if not (self.messages.allow(now) and self.octets.allow(now, len(frame))):
+            raise RateLimitedError("too many document messages; slow down")
 
     async def _send(self, frame: Frame) -> None:
         await self.websocket.send_bytes(frame if isinstance(frame, bytes) else frame.encode())
@@ -229,4 +241,5 @@ class YjsEndpoint:
             frame = message.get("bytes")
             if frame is None:
                 raise UnsupportedDataError("send binary y-websocket frames")
+            conn.admit(frame)
             await conn.handle(frame)

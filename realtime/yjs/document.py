@@ -73,6 +73,11 @@ class DocumentLimits:
     background (a crash loses what was still queued)."""
     structure: StructureLimits = field(default_factory=StructureLimits)
     """Caps on one update's nesting and element count (checked on ingest)."""
+    messages_per_second: float = 500.0
+    message_burst: int = 2000
+    bytes_per_second: int = 4 << 20
+    """Inbound rate per connection, every message type counted; past it: close 4029. The
+    byte budget's burst is the larger of two seconds' worth and one whole update."""
 
 
 class LoadedDocument(Protocol):

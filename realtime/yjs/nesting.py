@@ -60,7 +60,14 @@ def _root(doc: pycrdt.Doc[Any], name: str, kind: type) -> Any:
         return None
 
 
-_SHARED = (pycrdt.Map, pycrdt.Array, pycrdt.Text, pycrdt.XmlFragment, pycrdt.XmlElement)
+_SHARED = (
+    pycrdt.Map,
+    pycrdt.Array,
+    pycrdt.Text,
+    pycrdt.XmlFragment,
+    pycrdt.XmlElement,
+    pycrdt.XmlText,
+)
 
 
 def _children(node: Any) -> Iterator[Any]:
@@ -74,5 +81,5 @@ def _children(node: Any) -> Iterator[Any]:
     else:
         return
     for value in values:
-        if isinstance(value, _SHARED | pycrdt.XmlText):
+        if isinstance(value, _SHARED):
             yield value

@@ -29,6 +29,8 @@ from realtime.yjs.messages import (
     encode_sync_step2,
     encode_sync_update,
 )
+from realtime.yjs.update_format import InvalidUpdate
+from realtime.yjs.yrs import guarded
 
 EMPTY_UPDATE: Final = b"\x00\x00"
 """A Yjs v1 update with no structs and an empty delete set."""
@@ -94,11 +96,9 @@ Action: TypeAlias = Reply | Broadcast | ApplyUpdate | WriteRejected
 
 
 def apply_update(document: YDocument, update: bytes) -> None:
-    """Apply a peer's update, reporting an undecodable one as `MalformedMessage`."""
-    try:
-        document.apply_update(update)
-    except ValueError as exc:
-        raise MalformedMessage(f"invalid Yjs update: {exc}") from exc
+    """Apply a peer's update, reporting an undecodable one (or a Yrs panic) as
+    `InvalidUpdate`; the document may be half-changed after one (see `realtime.yjs.yrs`)."""
+    guarded(document.apply_update, update)
 
 
 class SyncSession:
@@ -202,9 +202,9 @@ class SyncSession:
 
     def _on_step1(self, state_vector: bytes) -> list[Action]:
         try:
-            missing = self._document.get_update(state_vector)
-        except ValueError as exc:
-            raise MalformedMessage(f"invalid state vector: {exc}") from exc
+            missing = guarded(self._document.get_update, state_vector)
+        except InvalidUpdate as exc:
+            raise MalformedMessage(f"invalid state vector: {exc.reason}") from exc
         self._synced = True
         actions: list[Action] = [Reply(encode_sync_step2(missing))]
         if not self._read_only:

@@ -3,14 +3,21 @@ nodes converge, see each other's cursors, and a lock set through one node holds 
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
+import pycrdt
 import pytest
-from yjskit import DOC_ENV, Classroom, NodeClients, classroom
+from poisonkit import QUARANTINE, overflowing, poison_the_log
+from yjskit import DOC_ENV, Classroom, NodeClients, RawClient, classroom
 
 from conftest import Node
 from liveserver import IN_CI, LiveServer, PostgresServer
+from realtime.yjs.messages import encode_sync_update
 from redisserver import RedisServer, redis_server_binary
 from roomclient import RoomClient, of, rest
 
@@ -92,3 +99,46 @@ async def test_clients_on_two_nodes_share_a_document(two_nodes: tuple[Node, Node
         assert clients.wait("fresh-on-b", synced=True)["text"] == ""
     finally:
         clients.close()
+
+
+async def test_a_poisoned_update_on_one_node_harms_nobody_on_either(
+    two_nodes: tuple[Node, Node],
+) -> None:
+    """Refused on A before it is stored or published: B's clients never see it and keep
+    editing; a poison already in the shared log is quarantined once, by whichever node
+    loads the document, and both nodes serve the good content."""
+    a, b = two_nodes
+    room = await classroom(a)
+    on_b = Classroom(b, room.room_id, room.host, room.students, room.observer)
+    attacker = await RawClient.open(a, room.doc(), await room.token(room.students[0]))
+    bystander = await RawClient.open(b, room.doc(), await on_b.token(room.students[1]))
+    await attacker.insert("from a ")
+    await bystander.until(lambda c: "from a" in c.text)
+    await attacker.send(encode_sync_update(overflowing(attacker.doc)))
+    assert (await attacker.closed())[0] == 1002
+    await bystander.insert("from b")
+    watcher = await RawClient.open(a, room.doc(), await room.token(room.host))
+    await watcher.until(lambda c: "from b" in c.text)
+    assert "boom" not in watcher.text and bystander.close_code is None
+    for client in (bystander, watcher):
+        await client.close()
+
+    poison = await poison_the_log(on_b, "whiteboard")
+    await asyncio.sleep(1.0)  # both nodes unload the idle whiteboard (0.5 s)
+    readers = [
+        await RawClient.open(node, room.doc("whiteboard"), await room.token(room.host))
+        for node in (a, b)
+    ]
+    for reader in readers:
+        await reader.until(lambda c: "good content" in str(c.doc.get("notes", type=pycrdt.Text)))
+        await reader.close()
+    admin = {"authorization": f"Bearer {a.admin_token()}"}
+    async with httpx.AsyncClient(base_url=a.server.url, headers=admin) as http:
+        listed = await http.get(QUARANTINE, params={"doc": room.doc("whiteboard")})
+    assert [base64.b64decode(i["data_base64"]) for i in await details(a, listed.json())] == [poison]
+
+
+async def details(node: Node, page: dict[str, Any]) -> list[dict[str, Any]]:
+    admin = {"authorization": f"Bearer {node.admin_token()}"}
+    async with httpx.AsyncClient(base_url=node.server.url, headers=admin) as http:
+        return [(await http.get(f"{QUARANTINE}/{i['id']}")).json() for i in page["items"]]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pycrdt
 import pytest
+from poisonkit import overflowing
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,6 +30,7 @@ from realtime.yjs.awareness import AwarenessEntry, encode_awareness_update
 from realtime.yjs.document import DocumentLimits
 from realtime.yjs.messages import SyncUpdate, decode_message, encode_awareness
 from realtime.yjs.registry import DocumentRegistry
+from realtime.yjs.update_format import InvalidUpdate
 
 
 @dataclass
@@ -238,3 +240,33 @@ async def test_a_broker_reset_catches_the_document_up_from_the_database(
     received: pycrdt.Doc[Any] = pycrdt.Doc()
     received.apply_update(member.updates()[0])
     assert text(received) == "lost in transit"
+
+
+async def test_a_panicking_update_in_a_batch_is_refused_alone(database: Database) -> None:
+    """Good and panicking updates in one loop turn: the good ones are stored, applied and
+    sent as usual; the bad one fails its sender only and never reaches the document."""
+    docs = registry(database, InMemoryBroker(history_size=0), "n1")
+    document = await docs.acquire("d")
+    members = [Member(docs.new_conn_id()) for _ in range(3)]
+    for member in members:
+        await docs.attach(document, member)
+    first = pycrdt.Doc()
+    first.get("notes", type=pycrdt.Text).insert(0, "hello world")
+    await document.submit(first.get_update(), origin=members[0].conn_id)
+    good, other = edits("good"), edits("other")
+    done = [
+        document.submit(good[0], origin=members[0].conn_id),
+        document.submit(overflowing(first), origin=members[1].conn_id),
+        document.submit(other[0], origin=members[2].conn_id),
+    ]
+    results = await asyncio.gather(*done, return_exceptions=True)
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], InvalidUpdate)
+    assert isinstance(members[1].stopped, InvalidUpdate) and members[1].stopped.close_code == 1002
+    assert members[0].stopped is None and members[2].stopped is None
+    assert all(part in text(document.ydoc) for part in ("good", "other", "hello world"))
+    stored = await DocumentStore(database.committer, database.sessions).load("d")
+    assert text(stored.doc) == text(document.ydoc)
+    assert "boom" not in text(document.ydoc)
+    assert docs.gauges()["updates_refused_total"] == 1.0
+    docs.release(document)
