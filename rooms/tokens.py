@@ -51,6 +51,7 @@ the account's sessions were revoked, 4003 when the holder lost access, 4030 when
 
 def mint(claims: JoinClaims, *, secret: str, now: datetime, ttl: timedelta) -> str:
     """Sign a join token valid for ``ttl``."""
+    issued = round(now.timestamp(), 3)  # NumericDate may have fractions (RFC 7519)
     payload = {
         "aud": AUDIENCE,
         "sub": claims.user_id,
@@ -61,8 +62,8 @@ def mint(claims: JoinClaims, *, secret: str, now: datetime, ttl: timedelta) -> s
         "lobby": claims.lobby,
         "docs": claims.documents,
         "ver": claims.version,
-        "iat": round(now.timestamp(), 3),  # NumericDate may have fractions (RFC 7519)
-        "exp": int((now + ttl).timestamp()),
+        "iat": issued,
+        "exp": issued + ttl.total_seconds(),
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(payload, secret, algorithm=ALGORITHM)

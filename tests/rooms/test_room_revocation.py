@@ -184,10 +184,16 @@ async def _deactivate(node: Node, person: Person) -> None:
     assert done.status_code == 200, done.text
 
 
+async def _erase(node: Node, person: Person) -> None:
+    done = await rest(node, person, "DELETE", "/api/v1/users/me", json={"password": PASSWORD})
+    assert done.status_code == 204, done.text
+
+
 REVOCATIONS: dict[str, Callable[[Node, Person], Awaitable[None]]] = {
     "logout everywhere": _logout_everywhere,
     "password change": _change_password,
     "deactivation": _deactivate,
+    "erasure": _erase,
 }
 
 
