@@ -47,6 +47,7 @@ from lms.rooms import personal_data as room_personal_data
 from lms.rooms import recordings as recording_routes
 from lms.rooms import routes as room_routes
 from lms.rooms import whip as whip_routes
+from media import fastpath
 from media.config import MediaConfig, parse_ice_servers
 from media.placement import Timing
 from media.sfu import Sfu
@@ -290,6 +291,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
         await revocations.start()
         live.rooms.liveness.start()
         if live.media is not None:
+            fastpath.install()  # checks what it patches; warns if not compiled natively
             await live.media.start()
         logger.info("liveclass node started", extra={"node_id": settings.node_id})
         yield

@@ -11,7 +11,7 @@ A second baseline is the floor: a uvloop UDP relay that forwards the same packet
 sockets and does nothing else (``sfukit/udp_floor.py``), the least any Python SFU can spend.
 
 Subscribers are aiortc peers in ``--workers`` processes that count frames without decoding
-(they tap their receivers with ``media.passthrough``). Prints one JSON object. Usage::
+(they tap their receivers with ``media.fastpath.passthrough``). Prints one JSON object. Usage::
 
     python bench/sfu.py [--subscribers 5,20,50] [--seconds 10] [--repeat 3] [--quick]
 
@@ -50,7 +50,7 @@ from sfukit.clip import FPS, ClipTrack, load_clip  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from liveserver import LiveServer, free_port  # noqa: E402
-from media import passthrough  # noqa: E402
+from media.fastpath import passthrough  # noqa: E402
 
 PASSWORD = "bench-password-123"
 WORKER = ROOT / "bench" / "sfukit" / "subscribers.py"

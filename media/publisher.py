@@ -15,9 +15,9 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
-from media import passthrough, remb
 from media.config import MediaConfig
 from media.errors import BadSdp
+from media.fastpath import passthrough, remb
 from media.forwarding import ForwardTrack, FrameQueue, PacketStream
 from media.keyframes import KeyframeThrottle, is_keyframe
 from media.sdp import SOURCE_KIND, announce_public_ip, check_sources, offered_media, preferences

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from media import demux, passthrough, srtp_send
+from media import fastpath
 from media.audio_level import SpeakerDetector
 from media.config import MediaConfig
 from media.errors import MediaUnavailable, TooManyTracks
@@ -53,11 +53,12 @@ class MediaRoom:
 
 
 class Sfu:
-    """Per-node registry of media rooms; forwards encoded frames, never decodes."""
+    """Per-node registry of media rooms; forwards encoded frames, never decodes.
+
+    The node runs ``media.fastpath.install()`` when it starts, before any peer connection.
+    """
 
     def __init__(self, config: MediaConfig) -> None:
-        passthrough.install()
-        demux.install()
         self.config = config
         self.rooms: dict[str, MediaRoom] = {}
         self.track_listeners: list[TrackListener] = []
@@ -234,11 +235,7 @@ class Sfu:
             "forwarding": float(sum(len(t.subscribers) for t in tracks)),
             "frames_received": float(sum(t.frames for t in tracks)),
             "keyframe_requests": float(sum(t.throttle.sent for t in tracks)),
-            "decoders_started": float(passthrough.COUNTS["decoders_started"]),
-            "decoders_skipped": float(passthrough.COUNTS["decoders_skipped"]),
-            "frames_sent_native": float(srtp_send.COUNTS["native_frames"]),
-            "frames_sent_aiortc": float(srtp_send.COUNTS["fallback_frames"]),
-            "datagrams_received_direct": float(demux.COUNTS["direct"]),
+            **fastpath.gauges(),
             "asyncio_tasks": float(_task_count()),
             "threads": float(threading.active_count()),
         }

@@ -18,9 +18,9 @@ from aiortc.codecs import CODECS
 from aiortc.exceptions import InvalidStateError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
-from media import passthrough, report_clock, rtp_writer, srtp_send
 from media.config import MediaConfig
 from media.errors import BadSdp, StaleOffer
+from media.fastpath import passthrough, report_clock, rtp_writer
 from media.forwarding import ForwardTrack
 from media.publisher import PublishedTrack
 from media.sdp import announce_public_ip, codec_key, preferences, without_bandwidth_feedback
@@ -102,11 +102,8 @@ class Subscriber:
         slot = Slot(transceiver, track, codec_key(codec))
         holder.append(slot)
         passthrough.bridge_keyframe_requests(transceiver.sender, slot.request_keyframe)
-        rtp_writer.check_internals(transceiver.sender)
-        srtp_send.check_internals(transceiver.sender.transport)
         writer = rtp_writer.RtpWriter(transceiver.sender)
         writer.install()
-        report_clock.check_internals(transceiver.sender)
         report_clock.install(transceiver.sender)
         track.queue.express = functools.partial(writer.express, track)
         self.slots.append(slot)

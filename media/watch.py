@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from aiortc import RTCPeerConnection
 
-from media import demux
+from media.fastpath import demux
 
 logger = logging.getLogger("liveclass.media")
 

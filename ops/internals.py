@@ -1,8 +1,15 @@
-"""Guards on the aiortc, aioice and pylibsrtp internals the SFU patches or reads.
+"""Guards on the private internals of pinned libraries that liveclass subclasses or patches.
 
-liveclass pins those versions, and every module that relies on a private name or on how a
-method is written checks it here first, so an upgrade that changes one fails loudly at
-start-up (and in the unit tests) instead of misbehaving with media in flight.
+What: ``require_source`` and ``require_attributes`` check that a class or function still
+has a line or a private name we rely on; ``check_uvicorn`` applies them to the uvicorn
+protocols liveclass subclasses (``ops.server_protocol``'s HTTP protocol, and the WebSocket
+protocol of ``realtime.ws_protocol``, whose inbox, flag and keepalive wheel replace
+uvicorn's ``queue``, ``writable`` and ping timer). The media fast path
+(``media.fastpath.check``) uses the same guards on aiortc, aioice and pylibsrtp.
+Why: those versions are pinned to a minor range in pyproject.toml, and a release that
+changes one of these lines fails loudly at start-up (and in the unit tests) instead of
+misbehaving with connections open. The figure it protects: realtime.ws_protocol's ~7 KB
+less per idle WebSocket (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -28,6 +35,52 @@ def require_source(code: Any, needles: Iterable[str]) -> None:
 
 def require_attributes(instance: object, names: Iterable[str]) -> None:
     """Raise unless ``instance`` has every one of ``names``."""
+    owner = instance if isinstance(instance, type) else type(instance)
     for name in names:
         if not hasattr(instance, name):
-            raise RuntimeError(f"{type(instance).__qualname__}.{name} is gone")
+            raise RuntimeError(f"{owner.__qualname__}.{name} is gone")
+
+
+WEBSOCKET_SOURCE = (
+    "self.queue: asyncio.Queue[ASGIReceiveEvent] = asyncio.Queue()",
+    "await self.queue.get()",
+    "self.queue.put_nowait(",
+    "self.writable = asyncio.Event()",
+    "await self.writable.wait()",
+    "self.writable.clear()",
+    "delay = max(0.0, self.ping_interval - self.last_ping_rtt)",
+    "self.ping_timer = self.loop.call_later(delay, self.send_keepalive_ping)",
+    "self.request = event",
+    "self.response = self.conn.accept(event)",
+    "self.conn.send_close(code, reason)",
+    "self.close_sent = True",
+    "self.close_timer = self.loop.call_later(self.close_timeout, self.transport.close)",
+    "self.read_paused = True",
+)
+WEBSOCKET_METHODS = (
+    "connection_made",
+    "handle_connect",
+    "send",
+    "start_keepalive",
+    "schedule_ping",
+    "stop_keepalive",
+    "send_keepalive_ping",
+)
+HTTP_SOURCE = (
+    "self.send_400_response(msg)",
+    "def send_400_response(self, msg: str) -> None:",
+    "self.server_state.default_headers",
+)
+
+
+def check_uvicorn() -> None:
+    """Fail loudly if the uvicorn internals our protocol subclasses override have changed."""
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    require_source(WebSocketsSansIOProtocol, WEBSOCKET_SOURCE)
+    require_attributes(WebSocketsSansIOProtocol, WEBSOCKET_METHODS)
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # pragma: no cover - httptools comes with uvicorn[standard]
+        return
+    require_source(HttpToolsProtocol, HTTP_SOURCE)

@@ -12,6 +12,7 @@ import secrets
 
 import orjson
 
+from ops import internals
 from ops.problems import MEDIA_TYPE, PROBLEM_TYPE_BASE
 
 
@@ -30,6 +31,7 @@ def unparseable_request_body(request_id: str) -> bytes:
 
 def http_protocol_class() -> type[asyncio.Protocol] | str:
     """The protocol class for ``uvicorn.Config(http=...)`` ("auto" without httptools)."""
+    internals.check_uvicorn()  # this class and realtime.ws_protocol's override its internals
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:  # pragma: no cover - httptools comes with uvicorn[standard]

@@ -34,7 +34,7 @@ from aiortc.codecs import CODECS
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from media import passthrough, rtp_writer
+from media.fastpath import passthrough, rtp_writer
 from media.forwarding import ForwardTrack
 from media.keyframes import is_keyframe
 from media.sdp import preferences

@@ -3,7 +3,7 @@
 Started by ``bench/sfu.py`` with a JSON job on stdin; prints ``ready`` once every subscriber
 has received a frame, then waits for a ``{"window": [t0, t1]}`` line and answers with one
 JSON line of what arrived in that window. Receivers are tapped with the SFU's own
-pass-through (``media.passthrough``), so subscribers spend no CPU decoding.
+pass-through (``media.fastpath.passthrough``), so subscribers spend no CPU decoding.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from aiortc.rtp import RtpPacket  # noqa: E402
 from sfukit.clip import digest  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
-from media import passthrough  # noqa: E402
+from media.fastpath import passthrough  # noqa: E402
 
 
 @dataclass

@@ -7,7 +7,7 @@
  * (the function and session of pylibsrtp, already loaded in the process, passed in as
  * addresses) and the batch goes out with sendmmsg. The packets are laid out here too
  * (12-byte header, extension block, payload: the one piece of RTP in C), so a frame costs
- * no Python object per packet but the one kept for retransmissions; media/rtp_writer.py
+ * no Python object per packet but the one kept for retransmissions; media/fastpath/rtp_writer.py
  * builds the same bytes in Python for aiortc's path, and the tests compare the two.
  * The GIL is held throughout: libsrtp sessions are not thread-safe, and the socket is
  * non-blocking, so nothing here waits.
@@ -241,7 +241,7 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "media._srtp",
+    PyModuleDef_HEAD_INIT, "media.fastpath._srtp",
     "The SFU's SRTP fast paths: send_frame (build, protect, send) and unprotect.",
     -1, methods, NULL, NULL, NULL, NULL,
 };

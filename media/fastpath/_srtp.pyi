@@ -1,4 +1,4 @@
-"""Type stub of the C extension media/_srtp.c."""
+"""Type stub of the C extension media/fastpath/_srtp.c."""
 
 def send_frame(
     protect: int,

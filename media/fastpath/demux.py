@@ -5,7 +5,7 @@ STUN, pass it on", so each RTP and RTCP packet costs a failed parse and an excep
 it queues the datagram for aiortc's DTLS transport task, a scheduling round trip per packet.
 A first byte of 128-191 is RTP or RTCP (RFC 7983 section 7), which is never STUN (0-3).
 Such a datagram on a connected peer connection (``attach``) is unprotected (natively, by
-``media._srtp``, where compiled) and handled at once, as aiortc's DTLS transport would
+``media.fastpath._srtp``, where compiled) and handled at once, as aiortc's DTLS transport would
 handle it (same counters, same handlers, run eagerly); before that, or while older
 datagrams are still queued, it is queued as before.
 STUN and DTLS keep aioice's and aiortc's paths. Each private name is asserted by
@@ -25,7 +25,8 @@ from aiortc import RTCPeerConnection, clock
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtp import is_rtcp
 
-from media import eager, internals, srtp_send
+from media.fastpath import eager, srtp_send
+from ops import internals
 
 logger = logging.getLogger("liveclass.media")
 INBOUND = "_liveclass_inbound"  # set on an aioice Connection: the ``Inbound`` it carries
@@ -42,7 +43,7 @@ _original: Callable[..., None] | None = None
 class Inbound:
     """A connected DTLS transport's receive side: its SRTP session, held while in use.
 
-    With the native extension, datagrams are unprotected by ``media._srtp`` on the same
+    With the native extension, datagrams are unprotected by ``media.fastpath._srtp`` on the same
     libsrtp session as pylibsrtp's (its address is read once, and the session object is
     kept so that address stays valid); without it, by pylibsrtp.
     """
@@ -106,10 +107,12 @@ def _unprotect(session: pylibsrtp.Session, data: bytes, rtcp: bool) -> bytes | N
 
 
 def attach(pc: RTCPeerConnection) -> None:
-    """From now on, ``pc``'s media datagrams skip aioice's queue (call once it connects)."""
+    """From now on, ``pc``'s media datagrams skip aioice's queue (call once it connects).
+
+    Only after ``install()``; the names it reads were checked by ``check_internals``.
+    """
     for transceiver in pc.getTransceivers():
         for dtls in (transceiver.sender.transport, transceiver.receiver.transport):
-            check_internals(dtls)
             if dtls._state is State.CONNECTED and dtls._rx_srtp:
                 setattr(dtls.transport._connection, INBOUND, Inbound(dtls))
 
@@ -119,10 +122,15 @@ def install() -> None:
     global _original
     if _original is not None:
         return
-    needle = "self.receiver.data_received(data, self.local_candidate.component)"
-    internals.require_source(StunProtocol.datagram_received, [needle])
+    check_source()
     _original = StunProtocol.datagram_received
     StunProtocol.datagram_received = _datagram_received  # type: ignore[method-assign]
+
+
+def check_source() -> None:
+    """Fail loudly if aioice no longer hands non-STUN datagrams to its connection as assumed."""
+    needle = "self.receiver.data_received(data, self.local_candidate.component)"
+    internals.require_source(_original or StunProtocol.datagram_received, [needle])
 
 
 RECV_NEXT = (

@@ -23,13 +23,14 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import TimestampMapper
 from aiortc.rtp import RtpPacket
 
-from media import internals
-from media.jitter import EagerJitterBuffer
+from media.fastpath.jitter import EagerJitterBuffer
+from ops import internals
 
 QUEUE_ATTR = "_RTCRtpReceiver__decoder_queue"
 JITTER_ATTR = "_RTCRtpReceiver__jitter_buffer"
 MAPPER_ATTR = "_RTCRtpReceiver__timestamp_mapper"
 STARTED_ATTR = "_RTCRtpReceiver__started"
+PRIVATE = (QUEUE_ATTR, JITTER_ATTR, MAPPER_ATTR, STARTED_ATTR)
 FrameSink = Callable[[RTCRtpCodecParameters, JitterFrame], None]
 PacketHook = Callable[[RtpPacket], None]
 
@@ -119,6 +120,13 @@ def check_internals() -> None:
             "self.__timestamp_mapper.map(",
         ),
     )
+
+
+def check_receiver(receiver: RTCRtpReceiver) -> None:
+    """Fail loudly if a new aiortc receiver lacks what ``tap_receiver`` replaces."""
+    internals.require_attributes(receiver, PRIVATE)
+    if getattr(receiver, STARTED_ATTR) is not False:
+        raise RuntimeError("aiortc RTCRtpReceiver starts before it is negotiated")
 
 
 def tap_receiver(receiver: RTCRtpReceiver, sink: FrameSink, on_end: Callable[[], None]) -> None:

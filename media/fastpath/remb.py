@@ -151,6 +151,13 @@ def lean_estimator() -> RemoteBitrateEstimator:
     return estimator
 
 
+def check_internals(receiver: RTCRtpReceiver) -> None:
+    """Fail loudly if a video receiver's estimator is not the aiortc one replaced here."""
+    if getattr(receiver, ESTIMATOR_ATTR, None) is None:
+        raise RuntimeError("aiortc RTCRtpReceiver no longer has a remote bitrate estimator")
+    lean_estimator()
+
+
 def install(receiver: RTCRtpReceiver) -> None:
     """Give a video receiver the lean estimator (audio receivers have none); before it starts."""
     if not hasattr(receiver, ESTIMATOR_ATTR):

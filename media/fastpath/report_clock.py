@@ -28,8 +28,8 @@ from aiortc.rtp import (
     RtcpSrPacket,
 )
 
-from media import internals
-from media.rtp_writer import NTP_TIMESTAMP, OCTETS, PACKETS, RTP_TIMESTAMP
+from media.fastpath.rtp_writer import NTP_TIMESTAMP, OCTETS, PACKETS, RTP_TIMESTAMP
+from ops import internals
 
 logger = logging.getLogger("liveclass.media")
 

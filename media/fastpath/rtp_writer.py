@@ -3,9 +3,9 @@
 aiortc's ``RTCRtpSender._run_rtp`` packs each frame again for each sender, builds an
 ``RtpPacket`` object per packet with its header extensions serialized anew, and reads
 the clock twice per packet. For the SFU's senders it is replaced by ``RtpWriter.run``:
-payloads come from ``media.payloads`` (built once per frame for every subscriber) and the
+payloads come from ``media.fastpath.payloads`` (built once per frame for every subscriber) and the
 header extensions once per frame; the frame's packets are then laid out, protected and
-sent in one native call (``Stream.send_frame``, ``media.srtp_send``) or, where that cannot
+sent in one native call (``Stream.send_frame``, ``media.fastpath.srtp_send``) or, where that cannot
 be used (TURN, no compiled extension), built with one ``struct.pack`` each
 (``Stream.packets_of``, the same bytes) and sent through aiortc's transport one by one.
 What aiortc's RTCP and retransmission rely on is kept: the sender report counters, the
@@ -29,8 +29,9 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import HeaderExtensions, HeaderExtensionsMap, RtpPacket
 from aiortc.utils import random16, random32
 
-from media import internals, payloads, srtp_send
+from media.fastpath import payloads, srtp_send
 from media.forwarding import ForwardTrack
+from ops import internals
 
 logger = logging.getLogger("liveclass.media")
 

@@ -3,11 +3,11 @@
 aiortc sends each packet through four coroutines (DTLS transport, ICE transport, aioice
 connection, its protocol) and pylibsrtp's wrapper, which allocates per packet. For a
 subscriber reached over a plain UDP candidate pair, ``Route.send_frame`` hands the whole
-frame to ``media._srtp`` (C): it lays out the RTP packets, the same libsrtp session
+frame to ``media.fastpath._srtp`` (C): it lays out the RTP packets, the same libsrtp session
 protects each, ``sendmmsg`` sends them, and the DTLS transport's counters are kept.
 TURN-relayed pairs, a transport not yet (or no longer) connected, or a machine where the
 extension could not be compiled: aiortc's path, unchanged. The receive path
-(``media.demux``) unprotects through the same extension and the libsrtp addresses found
+(``media.fastpath.demux``) unprotects through the same extension and the libsrtp addresses found
 here. Each private name used here is asserted by ``check_internals``.
 """
 
@@ -24,15 +24,15 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from pylibsrtp import Session
 from pylibsrtp._binding import ffi, lib
 
-from media import internals
+from ops import internals
 
 try:
-    from media import _srtp
+    from media.fastpath import _srtp
 except ImportError:  # not compiled on this machine: aiortc's and pylibsrtp's paths are used
     _srtp = None  # type: ignore[assignment]
 
 native = _srtp
-"""The compiled extension (``media._srtp``), or None where it could not be built."""
+"""The compiled extension (``media.fastpath._srtp``), or None where it could not be built."""
 
 NATIVE = native is not None
 logger = logging.getLogger("liveclass.media")
@@ -44,7 +44,7 @@ COUNTS = {"native_frames": 0, "fallback_frames": 0}  # frames sent, by path (rtp
 
 def function_address(name: str) -> int:
     """Where libsrtp's ``name`` (``srtp_protect``, ``srtp_unprotect``, ...) lives in this
-    process (pylibsrtp's copy); its signature must be the one ``media/_srtp.c`` calls."""
+    process (pylibsrtp's copy); its signature must be the one ``media/fastpath/_srtp.c`` calls."""
     pointer = ffi.addressof(lib, name)
     if str(ffi.typeof(pointer)) != f"<ctype '{PROTECT_SIGNATURE}'>":
         raise RuntimeError(f"pylibsrtp's {name} changed: {ffi.typeof(pointer)}")

@@ -15,7 +15,7 @@ from aioice import stun
 from aiortc import RTCPeerConnection
 from mediapeers import forwarding_sender
 
-from media import demux, passthrough
+from media.fastpath import demux, passthrough
 
 
 async def connected_pair() -> tuple[aioice.Connection, aioice.Connection]:

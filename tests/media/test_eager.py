@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from media import eager
+from media.fastpath import eager
 
 
 async def test_a_coroutine_that_never_waits_is_done_before_run_returns() -> None:

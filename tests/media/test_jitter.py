@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiortc.rtp import RtpPacket
 
-from media.jitter import EagerJitterBuffer
+from media.fastpath.jitter import EagerJitterBuffer
 
 
 def packet(seq: int, timestamp: int, data: bytes, *, marker: bool = False) -> RtpPacket:

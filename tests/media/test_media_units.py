@@ -24,10 +24,10 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcpeerconnection import is_codec_compatible
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
-from media import passthrough
 from media.audio_level import SpeakerDetector, loudness
 from media.config import parse_ice_servers
 from media.errors import BadSdp
+from media.fastpath import passthrough
 from media.forwarding import ForwardTrack, FrameQueue
 from media.keyframes import KeyframeThrottle, h264_nal_types, is_keyframe
 from media.sdp import (
@@ -40,7 +40,7 @@ from media.sdp import (
 
 
 def test_the_pinned_aiortc_is_the_one_patched() -> None:
-    assert aiortc.__version__ == "1.16.0"
+    assert aiortc.__version__.startswith("1.16.")
     passthrough.check_internals()
 
 

@@ -8,7 +8,7 @@ import pytest
 from aiortc import RTCPeerConnection
 from aiortc.rate import InterArrival, RateCounter, RemoteBitrateEstimator
 
-from media import remb
+from media.fastpath import remb
 
 
 def arrivals(seed: int, seconds: int = 40) -> list[tuple[int, int, int]]:

@@ -11,7 +11,7 @@ import av
 from aiortc import RTCPeerConnection
 from mediapeers import forwarding_sender
 
-from media import passthrough, report_clock
+from media.fastpath import passthrough, report_clock
 
 
 def frame(data: bytes, pts: int) -> av.Packet:

@@ -18,7 +18,7 @@ from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParam
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 from mediapeers import forwarding_sender
 
-from media import passthrough, payloads, rtp_writer, srtp_send
+from media.fastpath import passthrough, payloads, rtp_writer, srtp_send
 from media.forwarding import ForwardTrack
 
 MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
@@ -157,7 +157,7 @@ async def test_frames_and_retransmissions_reach_a_real_peer(
 ) -> None:
     """Two aiortc peers over real ICE/DTLS: frames arrive whole; a NACKed packet is resent.
 
-    Both send paths: the native one (``media._srtp``) and aiortc's, which TURN-relayed
+    Both send paths: the native one (``media.fastpath._srtp``) and aiortc's, which TURN-relayed
     subscribers and machines without the compiled extension use.
     """
     monkeypatch.setattr(srtp_send, "NATIVE", native)

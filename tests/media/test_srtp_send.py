@@ -1,4 +1,4 @@
-"""The native send path (media/_srtp.c): the bytes on the wire are pylibsrtp's own."""
+"""The native send path (media/fastpath/_srtp.c): the bytes on the wire are pylibsrtp's own."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from pylibsrtp import Policy, Session
 
-from media import rtp_writer, srtp_send
+from media.fastpath import rtp_writer, srtp_send
 
 KEY = bytes(range(30))  # AES_CM_128_HMAC_SHA1_80: 16-byte key + 14-byte salt
 SSRC = 0x1234
