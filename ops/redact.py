@@ -10,7 +10,7 @@ also cleans the record's extra fields, exception text and stack.
 What is redacted: the values of credential-like URL/form parameters (``token``,
 ``access_token``, ``refresh_token``, ``password``, ``api_key``, ...), ``Authorization``,
 ``Cookie`` and ``Set-Cookie`` header values, ``Bearer`` credentials, the password of a
-``scheme://user:password@host`` URL, and anything shaped
+``scheme://user:password@host`` URL, argon2 password hashes, and anything shaped
 like one of our tokens (a JWT, a refresh token, an API key) wherever it appears.
 """
 
@@ -32,7 +32,8 @@ TOKEN_PREFIXES = ("lcr_", "lck_")
 _PARAM = re.compile(
     r"(?i)(?<![\w.-])"
     r"([\w.-]*(?:token|secret|passw(?:or)?d|api[_-]?key|signature|credential)[\w.-]*)"
-    r"=([^&#\s\"'<>]+)"
+    # not an SQL placeholder ("token_version=?", "=$1", "=%s", "=:name"): logged SQL stays legible
+    r"=(?!(?:\?|\$\d+|%s|%\(\w+\)s)(?:[,)\s]|$))([^&#\s\"'<>]+)"
 )
 # A header that carries a credential, as text ("Authorization: Bearer x"), as a dict or tuple
 # repr ("'authorization': 'Bearer x'", "(b'authorization', b'Bearer x')").
@@ -44,6 +45,8 @@ _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/-]{16,}=*")
 # base64url(JSON header "{...") . payload . signature: every JWT starts with "eyJ".
 # The password in a URL's user information: scheme://user:password@host.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@")
+# An argon2 password hash ($argon2id$v=19$m=...,t=...,p=...$salt$hash), as SQL logs show it.
+_PASSWORD_HASH = re.compile(r"\$argon2(?:id|i|d)\$[A-Za-z0-9+/=$,.-]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 _PREFIXED = re.compile(
     r"\b(" + "|".join(re.escape(p) for p in TOKEN_PREFIXES) + r")[A-Za-z0-9_-]{16,}"
@@ -62,6 +65,7 @@ def redact(text: str) -> str:
     text = _USERINFO.sub(lambda m: f"{m[1]}{REDACTED}@", text)
     text = _PARAM.sub(lambda m: f"{m[1]}={REDACTED}", text)
     text = _BEARER.sub(lambda m: f"{m[1]} {REDACTED}", text)
+    text = _PASSWORD_HASH.sub(REDACTED, text)
     text = _JWT.sub(REDACTED, text)
     return _PREFIXED.sub(lambda m: f"{m[1]}{REDACTED}", text)
 

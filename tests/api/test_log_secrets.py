@@ -113,7 +113,16 @@ async def test_a_debug_log_holds_no_token(tmp_path: Path, request: pytest.Fixtur
         ("refresh lcr_abcdefghijklmnopqrstuvwxyz0123", "refresh lcr_[redacted]"),
         ("key lck_abcdefghijklmnopqrstuvwxyz0123", "key lck_[redacted]"),
         ("postgresql+asyncpg://app:pw@db/x", "postgresql+asyncpg://app:[redacted]@db/x"),
-        # Nothing secret: left alone.
+        (
+            "('$argon2id$v=19$m=65536,t=3,p=4$Cs5mu3jbH9ABOQg$2Kv8qQQIr5bbtw', 'x')",
+            "('[redacted]', 'x')",
+        ),
+        ("password=$1secret&password=?x", "password=[redacted]&password=[redacted]"),
+        # Nothing secret: left alone (SQL placeholders included).
+        (
+            "SET password_hash=?, token_version=$2 WHERE",
+            "SET password_hash=?, token_version=$2 WHERE",
+        ),
         ("closed 4008 slow consumer, code=4008", "closed 4008 slow consumer, code=4008"),
         ("missing bearer token", "missing bearer token"),
         ("GET /api/v1/rooms/abc?limit=10", "GET /api/v1/rooms/abc?limit=10"),
