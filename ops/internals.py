@@ -9,7 +9,8 @@ uvicorn's ``queue``, ``writable`` and ping timer). The media fast path
 Why: those versions are pinned to a minor range in pyproject.toml, and a release that
 changes one of these lines fails loudly at start-up (and in the unit tests) instead of
 misbehaving with connections open. The figure it protects: realtime.ws_protocol's ~7 KB
-less per idle WebSocket (docs/benchmarks.md).
+less per idle WebSocket, part of the 23.5 KB per idle connection at 5,000 connections
+(docs/benchmarks.md, target < 30 KB).
 """
 
 from __future__ import annotations
