@@ -43,6 +43,9 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/api-keys"): STAFF_TOOLS,
     ("DELETE", "/api/v1/api-keys/{key_id}"): STAFF_TOOLS,
     ("GET", "/api/v1/audit-events"): ADMIN,
+    ("GET", "/api/v1/admin/document-quarantine"): ADMIN,
+    ("GET", "/api/v1/admin/document-quarantine/{entry_id}"): ADMIN,
+    ("DELETE", "/api/v1/admin/document-quarantine/{entry_id}"): ADMIN,
     # Rooms: the platform permission admits; room roles decide inside (404/403 there).
     ("POST", "/api/v1/rooms"): STAFF_TOOLS,
     ("GET", "/api/v1/rooms"): ROOM_USERS,
