@@ -52,6 +52,10 @@ class HistoryResult:
 Handler: TypeAlias = Callable[[Publication], None]
 """Called for each publication on a subscribed channel; must not block or await."""
 
+ResetListener: TypeAlias = Callable[[str], None]
+"""Told a channel's name when its publications were lost for good and state built from them
+must resync from a snapshot; must not block or await."""
+
 
 @runtime_checkable
 class Broker(Protocol):
@@ -83,4 +87,19 @@ class Broker(Protocol):
 
     async def close(self) -> None:
         """Drop every subscription and release resources; later calls raise."""
+        ...
+
+    def add_reset_listener(self, listener: ResetListener) -> None:
+        """Call `listener(channel)`, in order with the channel's deliveries, whenever the
+        broker lost publications of a subscribed channel for good (every listener, in the
+        order they were added)."""
+        ...
+
+    def remove_reset_listener(self, listener: ResetListener) -> None:
+        """Stop calling `listener`; an unknown listener is ignored."""
+        ...
+
+    def gauges(self) -> dict[str, float]:
+        """Figures for /metrics; always `connected` (1 = usable) and `degraded` (1 = serving
+        locally while the shared transport is down), plus what the implementation counts."""
         ...

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 
-from .broker import Handler, HistoryResult, Publication, StreamPosition
+from .broker import Handler, HistoryResult, Publication, ResetListener, StreamPosition
 from .errors import BrokerUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class InMemoryBroker:
         self._clock = clock
         self._streams: dict[str, _Stream] = {}
         self._handlers: dict[str, list[Handler]] = {}
+        self._reset_listeners: list[ResetListener] = []
         self._closed = False
         self._next_sweep = clock() + SWEEP_INTERVAL
 
@@ -109,6 +110,20 @@ class InMemoryBroker:
         self._closed = True
         self._handlers.clear()
         self._streams.clear()
+
+    def add_reset_listener(self, listener: ResetListener) -> None:
+        """Keep `listener`; one node's broker delivers inside `publish`, so it never loses a
+        publication a subscriber has not seen and never calls it."""
+        self._reset_listeners.append(listener)
+
+    def remove_reset_listener(self, listener: ResetListener) -> None:
+        """Forget `listener`, if kept."""
+        if listener in self._reset_listeners:
+            self._reset_listeners.remove(listener)
+
+    def gauges(self) -> dict[str, float]:
+        """Connected until closed; never degraded (there is no shared transport to lose)."""
+        return {"connected": 0.0 if self._closed else 1.0, "degraded": 0.0}
 
     def subscriber_count(self, channel: str) -> int:
         """How many handlers are subscribed to `channel` (for tests and metrics)."""

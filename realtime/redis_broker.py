@@ -82,9 +82,10 @@ class RedisBroker:
         `history_size` and younger than `history_ttl` seconds; a channel's (epoch, offset)
         survives `meta_ttl` seconds without publishes, after which it gets a new epoch.
         Delivery: each subscribed channel queues at most `queue_size` arrivals (overflow is
-        recovered from history). `on_reset(channel)` (also settable later as `.on_reset`) is
-        called, from the channel's delivery task and in order with its publications, when
-        publications were lost for good and state built from them must resync from a snapshot.
+        recovered from history). `on_reset(channel)` (the first reset listener; more with
+        `add_reset_listener`) is called, from the channel's delivery task and in order with
+        its publications, when publications were lost for good and state built from them
+        must resync from a snapshot.
         Connection: reconnects back off from `reconnect_min_delay` doubling to
         `reconnect_max_delay` seconds; an idle subscription is pinged every `ping_interval`
         seconds; `timeout` bounds each Redis command, connect and subscription confirmation, and
@@ -96,7 +97,7 @@ class RedisBroker:
         )
         self.history_size = history_size
         self.queue_size = queue_size
-        self.on_reset = on_reset
+        self._reset_listeners: list[ResetHandler] = [on_reset] if on_reset is not None else []
         self._delays = (reconnect_min_delay, reconnect_max_delay)
         self._commands = RedisCommands(
             url,
@@ -246,6 +247,15 @@ class RedisBroker:
         """True while Redis is unreachable and channels are served locally."""
         return self._outage.degraded
 
+    def add_reset_listener(self, listener: ResetHandler) -> None:
+        """Also call `listener(channel)` when a channel lost publications for good."""
+        self._reset_listeners.append(listener)
+
+    def remove_reset_listener(self, listener: ResetHandler) -> None:
+        """Stop calling `listener`; an unknown one is ignored."""
+        if listener in self._reset_listeners:
+            self._reset_listeners.remove(listener)
+
     def gauges(self) -> dict[str, float]:
         """Figures for /metrics: connectivity, local-only publications, resets, reconnects."""
         return {
@@ -386,8 +396,11 @@ class RedisBroker:
 
     def _notify_reset(self, channel: str) -> None:
         self.reset_count += 1
-        if self.on_reset is not None:
-            self.on_reset(channel)
+        for listener in tuple(self._reset_listeners):
+            try:
+                listener(channel)
+            except Exception:
+                logger.exception("reset listener failed for channel %r", channel)
 
 
 def _retrieve(task: asyncio.Task[None]) -> None:

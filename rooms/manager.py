@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from realtime.broker import Publication
+from realtime.broker import Broker, Publication
 from realtime.connection import Frame
 from realtime.errors import (
     BrokerUnavailableError,
@@ -92,15 +92,23 @@ class RoomManager:
     def __init__(
         self,
         *,
-        hub: Hub,
+        broker: Broker,
         store: RoomStore,
         sessionmaker: async_sessionmaker[AsyncSession],
         node_id: str,
         secret: str,
         admit: Admit,
         presence: Presence | None = None,
+        presence_ttl: float = 25.0,
+        recovery_limit: int = 1000,
     ) -> None:
-        self.hub = hub
+        # The rooms' hub is the manager's own: every publication is applied here (and shown
+        # to ``publication_observers``) before it is fanned out.
+        self.hub = Hub(
+            broker, render=frames.render, observe=self._observe_all, recovery_limit=recovery_limit
+        )
+        # Called on every publication after the manager applied it (the recorder hooks in).
+        self.publication_observers: list[Callable[[Publication], None]] = []
         # Checks each join token's holder when a socket opens (room and Yjs channels).
         self.admit = admit
         self.store = store
@@ -112,7 +120,9 @@ class RoomManager:
         self._buffers: dict[str, list[Publication]] = {}
         self._idle = asyncio.Event()
         self.closing = False
-        self.liveness = Liveness(presence or InMemoryPresence(), manager=self)
+        presence = presence or InMemoryPresence()
+        interval = presence_ttl / 4
+        self.liveness = Liveness(presence, manager=self, ttl=presence_ttl, interval=interval)
         # Called on every node after a room event is applied (the media side hooks in here).
         self.after_hooks: list[Callable[[LiveRoom, Event], None]] = []
 
@@ -224,6 +234,11 @@ class RoomManager:
             await self._broadcast(frames.volatile_channel(room_id), frames.encode(event))
 
     # ------------------------------------------------------------------ applying
+
+    def _observe_all(self, publication: Publication) -> None:
+        self.observe(publication)
+        for observer in self.publication_observers:
+            observer(publication)
 
     def observe(self, publication: Publication) -> None:
         """Hub hook, before fan-out: apply a room publication to the local state."""

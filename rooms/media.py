@@ -66,7 +66,15 @@ def is_media(message: Message) -> bool:
 class MediaSignalling:
     """Answers ``media.*`` messages and turns SFU track changes into room events."""
 
-    def __init__(self, sfu: Sfu, manager: RoomManager) -> None:
+    def __init__(
+        self,
+        sfu: Sfu,
+        manager: RoomManager,
+        *,
+        cluster: Callable[[MediaSignalling], MediaCluster] | None = None,
+    ) -> None:
+        """``cluster`` builds this node's part of the media placement (several nodes over
+        Redis) from the signalling; without it every room's SFU is local."""
         self.sfu = sfu
         self.manager = manager
         self._locks: dict[str, asyncio.Lock] = {}
@@ -77,7 +85,7 @@ class MediaSignalling:
         # More media.* commands, handled elsewhere (media.record: rooms/recording.py).
         self.commands: dict[type[Message], Callable[..., Awaitable[dict[str, Any] | None]]] = {}
         # Several nodes (Redis): each room's SFU lives on one node (rooms/media_cluster.py).
-        self.cluster: MediaCluster | None = None
+        self.cluster: MediaCluster | None = cluster(self) if cluster is not None else None
         sfu.track_listeners.append(self._on_track)
         manager.after_hooks.append(self._on_room_event)
         sfu.speaker_listeners.append(self._on_speaker)

@@ -108,14 +108,7 @@ class RoomRecorder:
         self._tasks: set[asyncio.Task[Any]] = set()
         media.commands[MediaRecord] = self.command
         self.sfu.track_listeners.append(self._on_track)
-        previous = manager.hub.observe
-
-        def observe(publication: Publication) -> None:
-            if previous is not None:
-                previous(publication)
-            self._observe(publication)
-
-        manager.hub.observe = observe
+        manager.publication_observers.append(self._observe)
 
     # ------------------------------------------------------------------ commands
 

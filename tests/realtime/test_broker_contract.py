@@ -48,6 +48,31 @@ def test_satisfies_broker_protocol(broker: Broker) -> None:
     assert isinstance(broker, Broker)
 
 
+async def test_gauges_say_connected_and_not_degraded(broker: Broker) -> None:
+    seen: list[Publication] = []
+    await broker.subscribe("g", seen.append)
+    await broker.publish("g", b"x")
+    await eventually(lambda: len(seen) == 1, what="delivery")
+    await eventually(lambda: broker.gauges()["connected"] == 1.0, what="connected")
+    assert broker.gauges()["degraded"] == 0.0
+    assert all(isinstance(v, float) for v in broker.gauges().values())
+
+
+async def test_reset_listeners_are_kept_removed_and_quiet_without_a_loss(broker: Broker) -> None:
+    kept: list[str] = []
+    removed: list[str] = []
+    broker.add_reset_listener(kept.append)
+    broker.add_reset_listener(removed.append)
+    broker.remove_reset_listener(removed.append)
+    broker.remove_reset_listener(removed.append)  # no longer known: ignored
+    seen: list[Publication] = []
+    await broker.subscribe("r", seen.append)
+    for i in range(8):  # more than the history holds, but nothing is lost to a subscriber
+        await broker.publish("r", b"%d" % i)
+    await eventually(lambda: len(seen) == 8, what="every publication")
+    assert kept == removed == []
+
+
 @pytest.mark.parametrize(("size", "ttl", "meta_ttl"), [(-1, 60, 600), (5, 0, 600), (5, 60, 30)])
 def test_rejects_bad_settings(
     make_broker: BrokerFactory, size: int, ttl: float, meta_ttl: float

@@ -1,0 +1,332 @@
+"""A liveclass node: every long-lived part, built from `Settings`, started and stopped here.
+
+`Node(settings)` builds the parts in dependency order, each given what it needs in its
+constructor (database -> broker -> durable writer -> rooms -> media -> documents ->
+revocations); nothing is patched in afterwards. `start()` runs the parts' start steps in
+that order and `stop()` drains the rooms, then stops the parts that started in reverse.
+The app factory (server.py) serves a node; the CLI (cli.py) opens only its `Database`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from lms.rooms import live_access
+from media import fastpath
+from media.config import MediaConfig, parse_ice_servers
+from media.placement import Timing
+from media.sfu import Sfu
+from media.whip import WhipSessions
+from ops import health
+from ops.metrics import Metrics
+from persistence import migrate
+from persistence.engine import create_engine, create_sessionmaker, is_sqlite
+from persistence.group_commit import GroupCommitter
+from realtime.broker import Broker
+from realtime.memory_broker import InMemoryBroker
+from realtime.redis_broker import RedisBroker
+from realtime.redis_presence import RedisPresence
+from realtime.yjs.document import DocumentLimits
+from realtime.yjs.update_format import StructureLimits
+from rooms.document_service import DocumentService, build_documents
+from rooms.manager import RoomManager
+from rooms.media import MediaSignalling
+from rooms.media_cluster import MediaCluster
+from rooms.recording import RoomRecorder
+from rooms.revocation import Revocations
+from rooms.store import RoomStore
+from settings import Settings
+
+logger = logging.getLogger("liveclass")
+
+Action = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Database:
+    """The node's engines and session factories: a writer, and on SQLite a read-only reader
+    (readers never queue behind the write lock); elsewhere the reader is the writer."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    reader: AsyncEngine
+    read_sessionmaker: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def open(cls, settings: Settings) -> Database:
+        """Create the engines (they connect lazily) for ``settings``."""
+        url = settings.resolved_database_url
+        engine = create_engine(
+            url, pool_size=settings.db_pool_size, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+        reader = engine
+        if is_sqlite(url):
+            reader = create_engine(
+                url,
+                pool_size=settings.db_pool_size,
+                busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+                read_only=True,
+            )
+        return cls(
+            engine,
+            create_sessionmaker(engine),
+            reader,
+            create_sessionmaker(reader, read_only=True),
+        )
+
+    async def ping(self) -> None:
+        """Raise unless the database answers (the readiness probe)."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    def pool_gauges(self) -> dict[str, float]:
+        """The writer pool's connections, for /metrics."""
+        pool = self.engine.pool
+        checked_out = getattr(pool, "checkedout", None)
+        size = getattr(pool, "size", None)
+        return {
+            "checked_out": float(checked_out()) if callable(checked_out) else 0.0,
+            "size": float(size()) if callable(size) else 0.0,
+        }
+
+    async def close(self) -> None:
+        """Dispose of the writer, then the reader."""
+        await self.engine.dispose()
+        await self.reader.dispose()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One part's start and stop; `Node.stop` undoes the started steps in reverse."""
+
+    name: str
+    start: Action | None
+    stop: Action | None
+
+
+class Node:
+    """Everything one liveclass process runs, built from ``settings``."""
+
+    def __init__(self, settings: Settings, *, run_migrations: bool = True) -> None:
+        self.settings = settings
+        self.run_migrations = run_migrations
+        self.database = Database.open(settings)
+        self.broker = build_broker(settings)
+        self.committer = GroupCommitter(
+            self.database.sessionmaker, max_delay=settings.group_commit_delay_ms / 1000
+        )
+        self.rooms = build_rooms(settings, self.database, self.broker, self.committer)
+        self.media = build_media(settings, self.rooms) if settings.media_enabled else None
+        self.recorder = (
+            RoomRecorder(
+                self.media,
+                self.rooms,
+                self.database.sessionmaker,
+                directory=settings.resolved_recordings_dir,
+                node_id=settings.node_id,
+            )
+            if self.media is not None
+            else None
+        )
+        self.documents = build_document_service(
+            settings, self.database, self.rooms, self.committer, self.broker
+        )
+        self.revocations = Revocations(self.broker, self.rooms, self.documents.policy)
+        self.whip = WhipSessions()
+        # Lost history: documents resync, then rooms reload (the order they always had).
+        self.broker.add_reset_listener(self.documents.registry.on_broker_reset)
+        self.broker.add_reset_listener(self.rooms.on_broker_reset)
+        self.readiness = health.Readiness(
+            probes={"database": self.database.ping, "broker": self.broker.ping},
+            degradable={"broker"},  # without Redis a node still serves its local rooms
+        )
+        self.metrics = Metrics()
+        self._add_gauges()
+        self._started: list[Step] = []
+
+    def _add_gauges(self) -> None:
+        add = self.metrics.add_gauges
+        add("liveclass_db_pool", "Database pool connections.", self.database.pool_gauges)
+        add("liveclass_realtime", "Live rooms and connections.", self.rooms.gauges)
+        add("liveclass_broker", "Broker connectivity (1 = up).", self.broker.gauges)
+        add("liveclass_documents", "Loaded Yjs documents.", self.documents.gauges)
+        if self.media is not None:
+            add("liveclass_media", "SFU peer connections and tracks.", self.media.sfu.gauges)
+            if self.media.cluster is not None:
+                add("liveclass_media_placement", "Media placement.", self.media.cluster.gauges)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def steps(self) -> list[Step]:
+        """The parts in start order; each stop undoes its own start."""
+        liveness = self.rooms.liveness
+        steps = [
+            Step("database", self._migrate if self.run_migrations else None, self.database.close),
+            Step("broker", None, self.broker.close),
+            Step("committer", _sync(self.committer.start), self.committer.close),
+            Step("rooms hub", None, self.rooms.hub.close),
+            Step("documents", None, self.documents.close),
+            Step("revocations", self.revocations.start, self.revocations.close),
+            Step("liveness", _sync(liveness.start), _both(liveness.close, liveness.store.close)),
+        ]
+        if self.media is not None:
+            steps.append(Step("media", self._start_media, self.media.close))
+        if self.recorder is not None:
+            steps.append(Step("recorder", None, self.recorder.close))
+        return steps
+
+    async def start(self) -> None:
+        """Start every part in order (migrations first, unless told otherwise)."""
+        for step in self.steps():
+            if step.start is not None:
+                await step.start()
+            self._started.append(step)
+        logger.info("liveclass node started", extra={"node_id": self.settings.node_id})
+
+    async def drain(self) -> None:
+        """Report not-ready, close the room and Yjs connections with 1001 (a graceful stop)."""
+        self.readiness.draining = True
+        await self.rooms.drain()
+        await self.documents.drain()
+
+    async def stop(self) -> None:
+        """Drain the rooms, then stop the started parts in reverse order."""
+        self.readiness.draining = True
+        await self.rooms.drain()
+        while self._started:
+            step = self._started.pop()
+            if step.stop is not None:
+                await step.stop()
+        logger.info("liveclass node stopped", extra={"node_id": self.settings.node_id})
+
+    async def _migrate(self) -> None:
+        await migrate.upgrade(self.database.engine)
+
+    async def _start_media(self) -> None:
+        assert self.media is not None
+        fastpath.install()  # checks what it patches; warns if not compiled natively
+        await self.media.start()
+
+
+def _sync(start: Callable[[], None]) -> Action:
+    """A synchronous start as a step action."""
+
+    async def run() -> None:
+        start()
+
+    return run
+
+
+def _both(first: Action, second: Action) -> Action:
+    """Two stops as one step, in order."""
+
+    async def run() -> None:
+        await first()
+        await second()
+
+    return run
+
+
+# ---------------------------------------------------------------- the parts
+
+
+def build_broker(settings: Settings) -> Broker:
+    """The Redis broker when Redis is configured, else the in-memory one (a single node)."""
+    if settings.redis_url:
+        return RedisBroker(settings.redis_url, history_size=settings.room_history_size)
+    return InMemoryBroker(history_size=settings.room_history_size)
+
+
+def build_rooms(
+    settings: Settings, database: Database, broker: Broker, committer: GroupCommitter
+) -> RoomManager:
+    """The live rooms over ``broker``: their hub, store, admission and presence."""
+    return RoomManager(
+        broker=broker,
+        store=RoomStore(committer),
+        sessionmaker=database.sessionmaker,
+        node_id=settings.node_id,
+        secret=settings.secret_key,
+        admit=live_access.Admission(database.read_sessionmaker),
+        presence=RedisPresence(settings.redis_url) if settings.redis_url else None,
+        presence_ttl=settings.presence_ttl_seconds,
+        recovery_limit=settings.room_history_size,
+    )
+
+
+def build_media(settings: Settings, rooms: RoomManager) -> MediaSignalling:
+    """Media signalling over the node's SFU; with Redis, a part of the cluster's placement."""
+    cluster = None
+    if settings.redis_url:
+        cluster = functools.partial(
+            MediaCluster,
+            manager=rooms,
+            url=settings.redis_url,
+            node_id=settings.node_id,
+            timing=Timing(settings.media_placement_ttl_seconds),
+            capacity=settings.media_placement_capacity,
+            timeout=settings.media_relay_timeout_seconds,
+        )
+    return MediaSignalling(build_sfu(settings), rooms, cluster=cluster)
+
+
+def build_sfu(settings: Settings) -> Sfu:
+    """The node's SFU (forwarding without transcoding) from the media settings."""
+    servers = parse_ice_servers(
+        settings.media_stun_urls,
+        settings.media_turn_urls,
+        settings.media_turn_username,
+        settings.media_turn_credential,
+    )
+    return Sfu(
+        MediaConfig(
+            ice_servers=servers,
+            public_ip=settings.media_public_ip,
+            max_tracks_per_room=settings.media_max_tracks_per_room,
+            ice_timeout=settings.media_ice_timeout_seconds,
+        )
+    )
+
+
+def build_document_service(
+    settings: Settings,
+    database: Database,
+    rooms: RoomManager,
+    committer: GroupCommitter,
+    broker: Broker,
+) -> DocumentService:
+    """The collaborative documents: Yjs update store, registry, access rules, endpoint."""
+    limits = DocumentLimits(
+        max_update_bytes=settings.yjs_max_update_bytes,
+        max_document_bytes=settings.yjs_max_document_bytes,
+        max_awareness_bytes=settings.yjs_max_awareness_bytes,
+        compact_threshold=settings.yjs_compact_threshold,
+        idle_unload_seconds=settings.yjs_idle_unload_seconds,
+        durable=settings.documents_durable,
+        send_queue_bytes=settings.send_queue_bytes,
+        structure=StructureLimits(
+            max_depth=settings.yjs_max_nesting_depth,
+            max_elements=settings.yjs_max_update_elements,
+        ),
+        messages_per_second=settings.yjs_messages_per_second,
+        message_burst=settings.yjs_message_burst,
+        bytes_per_second=settings.yjs_bytes_per_second,
+    )
+    return build_documents(
+        rooms_hub=rooms.hub,
+        committer=committer,
+        sessionmaker=database.sessionmaker,
+        node_id=settings.node_id,
+        secret=lambda: settings.secret_key,
+        admit=rooms.admit,
+        limits=limits,
+        # One node: a private broker without history; a cluster: the shared one (`docs:*`).
+        broker=broker if settings.redis_url else None,
+        read_sessionmaker=database.read_sessionmaker,
+    )
