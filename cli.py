@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from lms import demo
 from lms.accounts import service, sessions
 from lms.accounts.passwords import hash_password, verify_password
+from lms.accounts.revoked import RevokedHooks
 from lms.errors import LmsError
 from node import Database, Node
 from ops import logs
@@ -150,7 +151,9 @@ async def create_account(
             user.role = role
             if reset_password:
                 user.password_hash = new_hash
-                await sessions.revoke_all(session, user)
+                # This process serves no connections: no hooks to tell (a node's
+                # revocation check refuses the old tokens when they are next used).
+                await sessions.revoke_all(session, user, RevokedHooks())
             await session.commit()
         return "reset" if reset_password else "promoted"
     finally:

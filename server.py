@@ -15,12 +15,15 @@ from fastapi import APIRouter, FastAPI, WebSocket
 import cli
 from lms import privacy
 from lms.accounts import apikey_routes, auth_routes, personal_data, user_routes
+from lms.accounts.revoked import RevokedHooks
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
 from lms.courses import personal_data as course_personal_data
 from lms.courses import routes as course_routes
+from lms.courses.events import CourseEvents
 from lms.documents import quarantine_routes
 from lms.documents import routes as document_routes
+from lms.personal_data import PersonalData
 from lms.rooms import live_access, recording_data
 from lms.rooms import members as room_member_routes
 from lms.rooms import personal_data as room_personal_data
@@ -79,7 +82,11 @@ def build_app(node: Node) -> FastAPI:
     app.state.whip = node.whip
     app.state.documents = node.documents
     app.state.drain = node.drain
-    live_access.register(node.revocations)
+    # The app's own registries: two apps in one process never share them.
+    app.state.personal_data = registry = PersonalData()
+    app.state.revoked_hooks = revoked = RevokedHooks()
+    app.state.course_events = course_events = CourseEvents()
+    live_access.register(node.revocations, revoked, course_events)
     problems.install(app)
     routers = (
         health.build_router(node.readiness, node.metrics),
@@ -103,12 +110,12 @@ def build_app(node: Node) -> FastAPI:
     assert_all_guarded(routers)
     for router in routers:
         app.include_router(router)
-    personal_data.register()
-    audit_personal_data.register()
-    room_personal_data.register()
+    personal_data.register(registry)
+    audit_personal_data.register(registry)
+    room_personal_data.register(registry, revoked)
     forget = node.recorder.forget_user if node.recorder is not None else None
-    recording_data.register(settings.resolved_recordings_dir, forget=forget)
-    course_personal_data.register()
+    recording_data.register(registry, settings.resolved_recordings_dir, forget=forget)
+    course_personal_data.register(registry)
     app.add_middleware(RefuseNulMiddleware)  # inside the body limit: it reads JSON bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=node.metrics)

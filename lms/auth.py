@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.accounts.tokens import TokenError, api_key_prefix, digest, read_access_token, same_digest
-from lms.deps import writer_sessions
+from lms.deps import get_settings, writer_sessions
 from lms.errors import Unauthorized
 from persistence.engine import is_read_only
 from persistence.models import ApiKey, User
@@ -62,7 +62,7 @@ async def authenticate(request: Request, session: AsyncSession) -> Principal | N
         return None
     if api_key_prefix(token):
         return await _from_api_key(token, session, request)
-    return await _from_access_token(token, session, request.app.state.settings.secret_key)
+    return await _from_access_token(token, session, get_settings(request).secret_key)
 
 
 async def _from_access_token(token: str, session: AsyncSession, secret: str) -> Principal:

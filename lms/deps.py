@@ -1,4 +1,9 @@
-"""Request-scoped dependencies shared by the REST modules: settings and a DB session."""
+"""Request-scoped dependencies shared by the REST modules: one typed accessor per service.
+
+The app factory (server.py) keeps each of its node's services on ``app.state``; this module
+is the one place that reads them, so a route names what it needs by type (``RoomsDep``,
+``DocumentsDep``, ...) and two apps in one process each hand out their own.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,19 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lms.accounts.revoked import RevokedHooks
+from lms.courses.events import CourseEvents
+from lms.personal_data import PersonalData
+from media.whip import WhipSessions
+from rooms.document_service import DocumentService
+from rooms.manager import RoomManager
+from rooms.media import MediaSignalling
+from rooms.recording import RoomRecorder
 from settings import Settings
 
 
 def get_settings(request: Request) -> Settings:
-    """The node's settings, put on ``app.state`` by the composition root."""
+    """The node's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -40,6 +53,54 @@ def writer_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return factory
 
 
+def room_manager(request: Request) -> RoomManager:
+    """The node's live rooms (publishing room events from REST)."""
+    manager: RoomManager = request.app.state.room_manager
+    return manager
+
+
+def media(request: Request) -> MediaSignalling | None:
+    """The node's media signalling; None when media is disabled."""
+    signalling: MediaSignalling | None = request.app.state.media
+    return signalling
+
+
+def recorder(request: Request) -> RoomRecorder | None:
+    """The node's room recorder; None when media is disabled."""
+    found: RoomRecorder | None = request.app.state.recorder
+    return found
+
+
+def whip_sessions(request: Request) -> WhipSessions:
+    """The WHIP ingest sessions this node serves."""
+    sessions: WhipSessions = request.app.state.whip
+    return sessions
+
+
+def documents(request: Request) -> DocumentService:
+    """The node's collaborative documents (Yjs store and registry)."""
+    service: DocumentService = request.app.state.documents
+    return service
+
+
+def personal_data(request: Request) -> PersonalData:
+    """The app's personal-data registry (every domain's export and erasure)."""
+    registry: PersonalData = request.app.state.personal_data
+    return registry
+
+
+def revoked_hooks(request: Request) -> RevokedHooks:
+    """The app's hooks run when a user's sessions are revoked."""
+    hooks: RevokedHooks = request.app.state.revoked_hooks
+    return hooks
+
+
+def course_events(request: Request) -> CourseEvents:
+    """The app's handlers of what the courses domain tells others."""
+    events: CourseEvents = request.app.state.course_events
+    return events
+
+
 def client_ip(request: Request) -> str | None:
     """The caller's address as the server saw it (after trusted proxy headers)."""
     return request.client.host if request.client else None
@@ -47,3 +108,11 @@ def client_ip(request: Request) -> str | None:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+RoomsDep = Annotated[RoomManager, Depends(room_manager)]
+MediaDep = Annotated[MediaSignalling | None, Depends(media)]
+RecorderDep = Annotated[RoomRecorder | None, Depends(recorder)]
+WhipDep = Annotated[WhipSessions, Depends(whip_sessions)]
+DocumentsDep = Annotated[DocumentService, Depends(documents)]
+PersonalDataDep = Annotated[PersonalData, Depends(personal_data)]
+RevokedHooksDep = Annotated[RevokedHooks, Depends(revoked_hooks)]
+CourseEventsDep = Annotated[CourseEvents, Depends(course_events)]

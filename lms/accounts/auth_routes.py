@@ -10,7 +10,7 @@ from starlette.responses import Response
 from lms.accounts import service, sessions
 from lms.accounts.schemas import LogoutRequest, RefreshRequest, Registration, TokenPair, UserOut
 from lms.audit.service import audit
-from lms.deps import SessionDep, SettingsDep
+from lms.deps import RevokedHooksDep, SessionDep, SettingsDep
 from lms.errors import InvalidInput
 from lms.permissions import CurrentUser
 from ops.guards import public
@@ -97,12 +97,16 @@ async def _refresh(
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out")
 async def logout(
-    body: LogoutRequest, request: Request, session: SessionDep, principal: CurrentUser
+    body: LogoutRequest,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    revoked: RevokedHooksDep,
 ) -> Response:
     """End the session of ``refresh_token``, or every session with ``everywhere``."""
     user = principal.user
     if body.everywhere:
-        await sessions.revoke_all(session, user)
+        await sessions.revoke_all(session, user, revoked)
     elif body.refresh_token:
         await sessions.end_session(session, user, body.refresh_token)
     audit(

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms import privacy
+from lms.personal_data import PersonalData
 from persistence.models import ApiKey, RefreshToken, User
 from persistence.models.base import utcnow
 
@@ -67,6 +67,6 @@ async def erase_account(session: AsyncSession, user: User) -> None:
     user.token_version += 1
 
 
-def register() -> None:
-    """Add the accounts section to the privacy registry."""
-    privacy.contributes("account", export=export_account, erase=erase_account)
+def register(registry: PersonalData) -> None:
+    """Add the accounts section to the app\'s personal-data registry."""
+    registry.contributes("account", export=export_account, erase=erase_account)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import Request
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lms.accounts.revoked import RevokedHooks
 from lms.accounts.schemas import TokenPair
 from lms.accounts.tokens import digest, mint_access_token, new_refresh_token
 from lms.audit.service import audit_now
@@ -97,18 +97,7 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
     )
 
 
-RevokedHook = Callable[[AsyncSession, User], None]
-"""Runs inside the transaction that revokes a user's sessions (to act once it commits)."""
-REVOKED_HOOKS: dict[str, RevokedHook] = {}
-
-
-def on_revoked(name: str, hook: RevokedHook) -> None:
-    """Register, at start-up, what else ends when a user's sessions are revoked (the rooms
-    package closes the user's live connections on every node)."""
-    REVOKED_HOOKS[name] = hook
-
-
-async def revoke_all(session: AsyncSession, user: User) -> None:
+async def revoke_all(session: AsyncSession, user: User, revoked: RevokedHooks) -> None:
     """Sign the user out everywhere: refresh tokens revoked, access tokens invalidated, and
     (once committed) the user's live connections closed.
 
@@ -121,13 +110,7 @@ async def revoke_all(session: AsyncSession, user: User) -> None:
         .values(revoked_at=utcnow())
     )
     user.token_version += 1
-    notify_revoked(session, user)
-
-
-def notify_revoked(session: AsyncSession, user: User) -> None:
-    """Tell the registered hooks that ``user``'s sessions end with this transaction."""
-    for hook in list(REVOKED_HOOKS.values()):
-        hook(session, user)
+    revoked.notify(session, user)
 
 
 async def end_session(session: AsyncSession, user: User, refresh: str) -> bool:

@@ -21,7 +21,7 @@ from lms.accounts.schemas import (
 )
 from lms.audit.service import audit
 from lms.auth import Principal
-from lms.deps import SessionDep, SettingsDep
+from lms.deps import RevokedHooksDep, SessionDep, SettingsDep
 from lms.errors import Conflict, Forbidden, InvalidCredentials, InvalidInput, NotFound
 from lms.permissions import CurrentUser, Permission, require
 from persistence.models import User
@@ -74,6 +74,7 @@ async def change_password(
     session: SessionDep,
     settings: SettingsDep,
     principal: CurrentUser,
+    revoked: RevokedHooksDep,
 ) -> Response:
     """Set a new password; every session, this one included, must sign in again."""
     user = principal.user
@@ -92,7 +93,7 @@ async def change_password(
         body.new_password, settings=settings, email=user.email, field="body.new_password"
     )
     user.password_hash = await hash_password(body.new_password)
-    await sessions.revoke_all(session, user)
+    await sessions.revoke_all(session, user, revoked)
     audit(session, request, "account.password_change", target_type="user", target_id=user.id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -136,6 +137,7 @@ async def admin_update(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    revoked: RevokedHooksDep,
 ) -> UserOut:
     """Admins grant roles and (de)activate accounts; nobody demotes or locks themselves."""
     user = await _get(session, user_id)
@@ -151,7 +153,7 @@ async def admin_update(
     if body.is_active is not None and body.is_active != user.is_active:
         user.is_active = body.is_active
         if not body.is_active:
-            await sessions.revoke_all(session, user)
+            await sessions.revoke_all(session, user, revoked)
     audit(
         session,
         request,

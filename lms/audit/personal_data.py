@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms import privacy
+from lms.personal_data import PersonalData
 from persistence.models import AuditEvent, User
 
 
@@ -29,6 +29,6 @@ async def export_audit(session: AsyncSession, user: User) -> list[dict[str, Any]
     ]
 
 
-def register() -> None:
-    """Add the audit section to the privacy registry."""
-    privacy.contributes("audit_events", export=export_audit)
+def register(registry: PersonalData) -> None:
+    """Add the audit section to the app\'s personal-data registry."""
+    registry.contributes("audit_events", export=export_audit)

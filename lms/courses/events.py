@@ -15,15 +15,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 Unenrolled = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[None]]
 """(session, course id, user id): the user was removed from the course."""
-UNENROLLED: dict[str, Unenrolled] = {}
 
 
-def on_unenrolled(name: str, handler: Unenrolled) -> None:
-    """Register (at start-up) a handler for removals from a course's roster."""
-    UNENROLLED[name] = handler
+class CourseEvents:
+    """One app's handlers of the courses domain's events (``CourseEventsDep``)."""
 
+    def __init__(self) -> None:
+        self._unenrolled: dict[str, Unenrolled] = {}
 
-async def unenrolled(session: AsyncSession, course_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    """Run every handler for ``user_id`` leaving ``course_id``, in ``session``'s transaction."""
-    for handler in list(UNENROLLED.values()):
-        await handler(session, course_id, user_id)
+    def on_unenrolled(self, name: str, handler: Unenrolled) -> None:
+        """Register (at start-up) a handler for removals from a course's roster."""
+        self._unenrolled[name] = handler
+
+    async def unenrolled(
+        self, session: AsyncSession, course_id: uuid.UUID, user_id: uuid.UUID
+    ) -> None:
+        """Run every handler for ``user_id`` leaving ``course_id``, in ``session``'s
+        transaction."""
+        for handler in list(self._unenrolled.values()):
+            await handler(session, course_id, user_id)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms import privacy
+from lms.personal_data import PersonalData
 from persistence.models import Course, Enrollment, User
 
 
@@ -31,6 +31,6 @@ async def export_courses(session: AsyncSession, user: User) -> list[dict[str, An
     ]
 
 
-def register() -> None:
-    """Add the courses section to the privacy registry."""
-    privacy.contributes("courses", export=export_courses)
+def register(registry: PersonalData) -> None:
+    """Add the courses section to the app\'s personal-data registry."""
+    registry.contributes("courses", export=export_courses)

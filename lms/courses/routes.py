@@ -14,7 +14,6 @@ from starlette.responses import Response
 from lms.accounts.service import find_active_user
 from lms.audit.service import audit
 from lms.auth import Principal
-from lms.courses import events
 from lms.courses.roles import LTI_ROLES, CourseAction, CourseRole, may
 from lms.courses.schemas import (
     CourseCreate,
@@ -24,7 +23,7 @@ from lms.courses.schemas import (
     EnrollmentIn,
     EnrollmentOut,
 )
-from lms.deps import SessionDep
+from lms.deps import CourseEventsDep, SessionDep
 from lms.errors import Conflict, Forbidden, NotFound
 from lms.permissions import Permission, require
 from persistence.models import Course, Enrollment, User
@@ -225,6 +224,7 @@ async def unenroll(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    course_events: CourseEventsDep,
 ) -> Response:
     """Remove a user from the course (not the last instructor); it also ends their standing
     in the course's rooms, and their live connections there close (4003)."""
@@ -237,7 +237,7 @@ async def unenroll(
         if enrollment.role == "instructor" and await _instructors(session, course.id) <= 1:
             raise Conflict("A course needs an instructor: enroll another one first.")
         await session.delete(enrollment)
-        await events.unenrolled(session, course.id, user_id)
+        await course_events.unenrolled(session, course.id, user_id)
         audit(
             session,
             request,

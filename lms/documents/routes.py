@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from lms.audit.service import audit
 from lms.auth import Principal
-from lms.deps import SessionDep
+from lms.deps import DocumentsDep, SessionDep
 from lms.documents import model
 from lms.documents.schemas import DocumentOut, Kind, VersionContentOut, VersionIn, VersionOut
 from lms.errors import Conflict, LmsError, NotFound
@@ -26,7 +26,6 @@ from persistence.documents import current_doc, current_state
 from persistence.models import DocumentVersion, Room
 from realtime.errors import RealtimeError
 from realtime.yjs.errors import YjsError
-from rooms.document_service import DocumentService
 from rooms.documents import document_name
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -39,11 +38,6 @@ class Unavailable(LmsError):
     """The document is being deleted or the node is shutting down."""
 
     status, slug, title = 503, "unavailable", "Try again shortly"
-
-
-def _service(request: Request) -> DocumentService:
-    service: DocumentService = request.app.state.documents
-    return service
 
 
 async def _readable(session: SessionDep, room_id: uuid.UUID, principal: Principal) -> Room:
@@ -161,6 +155,7 @@ async def restore_version(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    service: DocumentsDep,
 ) -> DocumentOut:
     """Rewrite the document to the version's content; connected clients follow at once."""
     room, _ = await access.hosted_room(session, room_id, principal)
@@ -178,7 +173,7 @@ async def restore_version(
     await session.commit()  # release the connection (SQLite: the write lock) first
     update = model.restore_update(kind, current, version.data)
     try:
-        await _service(request).registry.write(name, update)
+        await service.registry.write(name, update)
     except YjsError as exc:  # the restore would break a document limit (docs/protocol.md)
         raise Conflict(f"The version cannot be restored: {exc.reason}.") from None
     except RealtimeError as exc:
@@ -192,13 +187,17 @@ async def restore_version(
     summary="Delete a document (room hosts)",
 )
 async def delete_document(
-    room_id: uuid.UUID, kind: Kind, request: Request, session: SessionDep, principal: Manager
+    room_id: uuid.UUID,
+    kind: Kind,
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    service: DocumentsDep,
 ) -> Response:
     """Erase the document's content, history and versions; open connections close with 4004."""
     room, _ = await access.hosted_room(session, room_id, principal)
     name = document_name(str(room.id), kind)
     await session.commit()
-    service = _service(request)
 
     async def purge() -> None:
         rows = await service.store.delete(session, name)

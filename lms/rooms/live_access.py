@@ -10,7 +10,7 @@ Two halves, both wired by the node at start-up:
   admin), never the token's. Someone the room does not know keeps the token's start: a
   participant of an open room (through the lobby when it is on); in a room that is not
   open they are refused (4003 ``removed from the course`` for a course's room).
-- `register`, which connects the accounts and courses domains to the revocation signal
+- `register`, which connects the app's accounts and courses hooks to the revocation signal
   (`rooms.revocation`): revoked sessions close every connection of the user (4001), and a
   removal from a course withdraws the person's invitations and roles in the course's rooms
   and closes their connections there (4003).
@@ -25,9 +25,9 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lms.accounts import sessions
+from lms.accounts.revoked import RevokedHooks
 from lms.auth import Principal
-from lms.courses import events as course_events
+from lms.courses.events import CourseEvents
 from lms.rooms import access
 from persistence.models import Room, RoomMember, User
 from realtime.errors import ForbiddenError
@@ -75,8 +75,8 @@ def removed_since(room: Room, claims: JoinClaims) -> bool:
     return claims.issued_at is None or datetime.fromisoformat(removed) >= claims.issued_at
 
 
-def register(revocations: Revocations) -> None:
-    """Connect account revocations and course removals to the signal (at start-up)."""
+def register(revocations: Revocations, revoked: RevokedHooks, courses: CourseEvents) -> None:
+    """Connect the app's account revocations and course removals to the node's signal."""
 
     def signed_out(session: AsyncSession, user: User) -> None:
         revocations.after_commit(session, Revocation(str(user.id), "signed-out"))
@@ -86,8 +86,8 @@ def register(revocations: Revocations) -> None:
         if rooms:
             revocations.after_commit(session, Revocation(str(user_id), "course", rooms))
 
-    sessions.on_revoked("rooms", signed_out)
-    course_events.on_unenrolled("rooms", unenrolled)
+    revoked.on_revoked("rooms", signed_out)
+    courses.on_unenrolled("rooms", unenrolled)
 
 
 async def leave_course_rooms(

@@ -18,25 +18,19 @@ from starlette.responses import Response
 from lms.accounts.service import find_active_user
 from lms.audit.service import audit
 from lms.auth import Principal
-from lms.deps import SessionDep
+from lms.deps import RoomsDep, SessionDep
 from lms.errors import Conflict, Forbidden
 from lms.permissions import Permission, require
 from lms.rooms import access
 from lms.rooms.schemas import InviteIn, MemberOut
 from persistence.models import Room, RoomMember, User
 from persistence.models.base import utcnow
-from rooms.manager import RoomManager
 from rooms.roles import RoomRole
 from rooms.state import new_event
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["rooms"])
 Member = Annotated[Principal, Depends(require(Permission.ROOMS_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.ROOMS_MANAGE))]
-
-
-def _manager(request: Request) -> RoomManager:
-    manager: RoomManager = request.app.state.room_manager
-    return manager
 
 
 @router.get("/{room_id}/members", summary="Invitations and bans")
@@ -53,7 +47,12 @@ async def list_members(
 
 @router.post("/{room_id}/members", status_code=status.HTTP_201_CREATED, summary="Invite someone")
 async def invite(
-    room_id: uuid.UUID, body: InviteIn, request: Request, session: SessionDep, principal: Manager
+    room_id: uuid.UUID,
+    body: InviteIn,
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    rooms: RoomsDep,
 ) -> MemberOut:
     """Invite a user with a room role, or change their role (at once, if they are in the
     room); only the host makes hosts, and nobody but the host acts on a host."""
@@ -93,7 +92,7 @@ async def invite(
             user_id=str(user.id),
             role=body.role,
         )
-        await _manager(request).publish(str(room.id), [event])
+        await rooms.publish(str(room.id), [event])
     return MemberOut.model_validate(member)
 
 
@@ -112,6 +111,7 @@ async def remove_member(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    rooms: RoomsDep,
 ) -> Response:
     """Forget the user's invitation or ban in this room; someone left with no standing in
     it (not open, no course role) is removed from it at once (4030), like a removal."""
@@ -143,7 +143,7 @@ async def remove_member(
                 user_id=str(user_id),
                 audience={"hosts": True},
             )
-            await _manager(request).publish(str(room.id), [event])
+            await rooms.publish(str(room.id), [event])
         elif not stays:
             event = new_event(
                 "participant.removed",
@@ -152,7 +152,7 @@ async def remove_member(
                 user_id=str(user_id),
                 ban=False,
             )
-            await _manager(request).publish(str(room.id), [event])
+            await rooms.publish(str(room.id), [event])
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

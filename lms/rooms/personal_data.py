@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms import privacy
-from lms.accounts import sessions
+from lms.accounts.revoked import RevokedHooks
+from lms.personal_data import PersonalData
 from persistence.models import Attendance, ChatMessage, PollVote, Room, RoomEvent, RoomMember, User
 from persistence.models.base import utcnow
 
@@ -58,7 +59,7 @@ async def export_rooms(session: AsyncSession, user: User) -> dict[str, Any]:
     }
 
 
-async def erase_rooms(session: AsyncSession, user: User) -> None:
+async def erase_rooms(session: AsyncSession, user: User, *, revoked: RevokedHooks) -> None:
     """Blank the user's chat messages and every room event they caused.
 
     Attendance and votes stay (a class's records and tallies need them); they point at
@@ -74,9 +75,11 @@ async def erase_rooms(session: AsyncSession, user: User) -> None:
         update(RoomEvent).where(RoomEvent.actor_id == user.id).values(payload={"erased": True})
     )
     # The account's sessions end with erasure: its live connections close too (4001).
-    sessions.notify_revoked(session, user)
+    revoked.notify(session, user)
 
 
-def register() -> None:
-    """Add the rooms section to the privacy registry."""
-    privacy.contributes("rooms", export=export_rooms, erase=erase_rooms)
+def register(registry: PersonalData, revoked: RevokedHooks) -> None:
+    """Add the rooms section to the app's personal-data registry; erasure ends the user's
+    sessions through the app's ``revoked`` hooks."""
+    erase = functools.partial(erase_rooms, revoked=revoked)
+    registry.contributes("rooms", export=export_rooms, erase=erase)

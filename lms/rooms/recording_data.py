@@ -10,13 +10,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms import privacy
+from lms.personal_data import PersonalData
 from persistence.models import RecordingFile, User
 
 logger = logging.getLogger("liveclass.media")
-_directory: list[Path] = []  # set by ``register``: where this node keeps recordings
-# Set by ``register``: stops this node's recorders of a user before their files go.
-_forget: list[Callable[[str], Awaitable[None]]] = []
+Forget = Callable[[str], Awaitable[None]]
+"""Stops this node's recorders of a user (by id) before their files go."""
 
 
 async def export_recordings(session: AsyncSession, user: User) -> list[dict[str, Any]]:
@@ -41,25 +40,31 @@ async def export_recordings(session: AsyncSession, user: User) -> list[dict[str,
     ]
 
 
-async def erase_recordings(session: AsyncSession, user: User) -> None:
-    """Delete the user's recorded tracks: the files this node holds and every row."""
-    for forget in _forget:
-        await forget(str(user.id))
-    rows = await session.execute(select(RecordingFile.path).where(RecordingFile.user_id == user.id))
-    for relative in rows.scalars():
-        for directory in _directory:
-            path = (directory / relative).resolve()
-            if path.is_relative_to(directory):
+class RecordingErasure:
+    """Erases a user's recorded tracks on one app's node: files under ``directory`` (after
+    ``forget(user_id)`` stopped recording them, if given) and every row."""
+
+    def __init__(self, directory: Path, forget: Forget | None = None) -> None:
+        self.directory = directory.resolve()
+        self.forget = forget
+
+    async def __call__(self, session: AsyncSession, user: User) -> None:
+        """Delete the user's recorded tracks: the files this node holds and every row."""
+        if self.forget is not None:
+            await self.forget(str(user.id))
+        query = select(RecordingFile.path).where(RecordingFile.user_id == user.id)
+        for relative in (await session.execute(query)).scalars():
+            path = (self.directory / relative).resolve()
+            if path.is_relative_to(self.directory):
                 try:
                     path.unlink(missing_ok=True)
                 except OSError:
                     logger.exception("recording file not erased", extra={"path": str(path)})
-    await session.execute(delete(RecordingFile).where(RecordingFile.user_id == user.id))
+        await session.execute(delete(RecordingFile).where(RecordingFile.user_id == user.id))
 
 
-def register(directory: Path, *, forget: Callable[[str], Awaitable[None]] | None = None) -> None:
-    """Add the recordings section to the privacy registry (files under ``directory``);
-    ``forget(user_id)`` stops recording someone whose data is erased."""
-    _directory[:] = [directory.resolve()]
-    _forget[:] = [forget] if forget is not None else []
-    privacy.contributes("recordings", export=export_recordings, erase=erase_recordings)
+def register(registry: PersonalData, directory: Path, *, forget: Forget | None = None) -> None:
+    """Add the recordings section to the app's personal-data registry (files under
+    ``directory``); ``forget(user_id)`` stops recording someone whose data is erased."""
+    erase = RecordingErasure(directory, forget)
+    registry.contributes("recordings", export=export_recordings, erase=erase)

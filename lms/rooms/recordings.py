@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
@@ -15,7 +14,7 @@ from starlette.responses import FileResponse
 
 from lms.audit.service import audit, audit_now
 from lms.auth import Principal
-from lms.deps import SessionDep
+from lms.deps import RecorderDep, SessionDep, SettingsDep
 from lms.errors import Conflict, MediaRefused, NotFound
 from lms.permissions import Permission, require
 from lms.rooms import access
@@ -60,8 +59,8 @@ class RecordingOut(BaseModel):
     files: list[RecordingFileOut]
 
 
-def _recorder(request: Request) -> RoomRecorder:
-    recorder: RoomRecorder | None = getattr(request.app.state, "recorder", None)
+def _available(recorder: RoomRecorder | None) -> RoomRecorder:
+    """The node's recorder, or 503 when media is disabled."""
     if recorder is None:
         raise MediaRefused.of(MediaUnavailable("Media is disabled on this server."))
     return recorder
@@ -127,15 +126,19 @@ async def list_recordings(
     "/{room_id}/recordings", status_code=status.HTTP_201_CREATED, summary="Start recording"
 )
 async def start_recording(
-    room_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager
+    room_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    recorder: RecorderDep,
 ) -> RecordingOut:
     """Record every published track (present now or published later) until stopped."""
     room, _ = await access.hosted_room(session, room_id, principal)
     if room.status == "ended":
         raise access.RoomGone("This class has ended.")
-    recorder = _recorder(request)
+    running = _available(recorder)
     try:
-        recording = await recorder.start(
+        recording = await running.start(
             str(room.id),
             by=str(principal.user_id),
             session=session,
@@ -153,15 +156,16 @@ async def stop_recording(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    recorder: RecorderDep,
 ) -> RecordingOut:
     """Stop the running recording; its files are complete when this returns."""
     room, _ = await access.hosted_room(session, room_id, principal)
-    recorder = _recorder(request)
+    running = _available(recorder)
     found = await session.get(Recording, recording_id)
     if found is None or found.room_id != room.id:
         raise NotFound("No such recording.")
     try:
-        recording = await recorder.stop(
+        recording = await running.stop(
             str(room.id),
             by=str(principal.user_id),
             recording_id=recording_id,
@@ -185,6 +189,7 @@ async def download_file(
     request: Request,
     session: SessionDep,
     principal: Member,
+    settings: SettingsDep,
 ) -> FileResponse:
     """The file as written (WebM or Matroska), streamed; hosts (and admins) only."""
     room, _ = await access.hosted_room(session, room_id, principal)
@@ -195,7 +200,7 @@ async def download_file(
         raise NotFound("No such recording file.")
     if row.stopped_at is None:
         raise Conflict("This track is still being recorded.")
-    directory: Path = request.app.state.settings.resolved_recordings_dir
+    directory = settings.resolved_recordings_dir
     path = (directory / row.path).resolve()
     if not path.is_relative_to(directory) or not path.is_file():
         raise NotFound("The file is not stored on this server.")

@@ -15,7 +15,7 @@ from lms.audit.service import audit
 from lms.auth import Principal
 from lms.courses.roles import CourseAction
 from lms.courses.routes import authorize as authorize_course
-from lms.deps import SessionDep, SettingsDep
+from lms.deps import RoomsDep, SessionDep, SettingsDep
 from lms.errors import NotFound
 from lms.permissions import Permission, require
 from lms.rooms import access
@@ -32,7 +32,6 @@ from lms.rooms.schemas import (
 from persistence.models import Attendance, ChatMessage, Enrollment, Room, RoomMember, User
 from persistence.models.base import utcnow
 from rooms import tokens
-from rooms.manager import RoomManager
 from rooms.roles import Grant, RoomRole, grants_for
 from rooms.state import DEFAULT_SETTINGS, new_event, public_settings
 from rooms.tokens import JoinClaims, mint
@@ -43,11 +42,6 @@ Member = Annotated[Principal, Depends(require(Permission.ROOMS_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.ROOMS_MANAGE))]
 JOIN_TOKEN_TTL = tokens.TTL
 DOCUMENTS = {"whiteboard": Grant.WHITEBOARD_WRITE, "notes": Grant.NOTES_WRITE}
-
-
-def _manager(request: Request) -> RoomManager:
-    manager: RoomManager = request.app.state.room_manager
-    return manager
 
 
 def _out(room: Room, role: RoomRole | None) -> RoomOut:
@@ -116,7 +110,12 @@ async def get_room(room_id: uuid.UUID, session: SessionDep, principal: Member) -
 
 @router.patch("/{room_id}", summary="Change a room's title or settings")
 async def update_room(
-    room_id: uuid.UUID, body: RoomUpdate, request: Request, session: SessionDep, principal: Manager
+    room_id: uuid.UUID,
+    body: RoomUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    rooms: RoomsDep,
 ) -> RoomOut:
     """Hosts change settings; connected participants see the change at once."""
     room, role = await access.hosted_room(session, room_id, principal)
@@ -141,14 +140,14 @@ async def update_room(
         changes={**changes, **({"title": body.title} if body.title else {})},
     )
     await session.commit()
-    await _manager(request).publish(str(room.id), events)
+    await rooms.publish(str(room.id), events)
     await session.refresh(room)
     return _out(room, role)
 
 
 @router.post("/{room_id}/end", status_code=status.HTTP_204_NO_CONTENT, summary="End the class")
 async def end_room(
-    room_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager
+    room_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager, rooms: RoomsDep
 ) -> Response:
     """End the room for everyone: every connection closes with 'room ended'."""
     room, _ = await access.hosted_room(session, room_id, principal)
@@ -156,7 +155,7 @@ async def end_room(
         audit(session, request, "room.end", target_type="room", target_id=room.id)
         await session.commit()
         event = new_event("room.ended", by=str(principal.user_id), at=utcnow().isoformat())
-        await _manager(request).publish(str(room.id), [event])
+        await rooms.publish(str(room.id), [event])
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

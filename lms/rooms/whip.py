@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from lms.audit.service import audit
 from lms.auth import Principal
-from lms.deps import SessionDep
+from lms.deps import MediaDep, SessionDep, WhipDep
 from lms.errors import Forbidden, MediaRefused, NotFound, UnsupportedMediaType
 from lms.permissions import Permission, require
 from lms.rooms import access
@@ -39,12 +39,11 @@ SDP_BODY = {
 }
 
 
-def _media(request: Request) -> tuple[MediaSignalling, WhipSessions]:
-    media: MediaSignalling | None = request.app.state.media
+def _available(media: MediaSignalling | None) -> MediaSignalling:
+    """The node's media signalling, or 503 when media is disabled."""
     if media is None:
         raise MediaRefused.of(MediaUnavailable("Media is disabled on this server."))
-    sessions: WhipSessions = request.app.state.whip
-    return media, sessions
+    return media
 
 
 def _location(room_id: object, session_id: str) -> str:
@@ -59,7 +58,12 @@ def _location(room_id: object, session_id: str) -> str:
     openapi_extra=SDP_BODY,
 )
 async def whip_publish(
-    room_id: uuid.UUID, request: Request, session: SessionDep, principal: Host
+    room_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Host,
+    signalling: MediaDep,
+    sessions: WhipDep,
 ) -> Response:
     """Publish the offer's first video as the caller's camera, first audio as microphone."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -76,7 +80,7 @@ async def whip_publish(
     grants = grants_for(role, room.settings)
     if missing := sorted(s for s in sources.values() if SOURCE_GRANT[s] not in grants):
         raise Forbidden("Your role in this room may not publish this.", missing=missing)
-    media, sessions = _media(request)
+    media = _available(signalling)
     await session.commit()  # hold no database lock while ICE and room events run
     ingest = _new_session(media, sessions, str(room.id), str(principal.user_id))
     try:
@@ -152,11 +156,17 @@ async def _read_offer(request: Request) -> str:
     response_class=Response,
 )
 async def whip_end(
-    room_id: uuid.UUID, session_id: str, request: Request, session: SessionDep, principal: Host
+    room_id: uuid.UUID,
+    session_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: Host,
+    signalling: MediaDep,
+    sessions: WhipDep,
 ) -> Response:
     """End the ingest: its tracks are unpublished. Its owner or a room host may end it."""
     room = await access.load_room(session, room_id)
-    media, sessions = _media(request)
+    media = _available(signalling)
     ingest = await _find_session(media, sessions, str(room.id), session_id)
     if ingest is None:
         raise NotFound("No such WHIP session.")
