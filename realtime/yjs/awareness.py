@@ -75,11 +75,13 @@ def is_removal(state: str) -> bool:
     """Whether a state's JSON text is `null`; raises `MalformedMessage` if it is not JSON.
 
     Parsing is as strict as the browser's `JSON.parse`: NaN and Infinity are rejected, since
-    a state no client can parse would break every peer's message handler.
+    a state no client can parse would break every peer's message handler. A state nested
+    deeper than Python's recursion limit (`[` a thousand times fits in a payload) makes
+    `json.loads` raise `RecursionError`: it is refused the same way.
     """
     try:
         return json.loads(state, parse_constant=_reject_constant) is None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise MalformedMessage(f"awareness state is not JSON: {exc}") from exc
 
 

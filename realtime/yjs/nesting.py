@@ -72,8 +72,9 @@ _SHARED = (
 
 def _children(node: Any) -> Iterator[Any]:
     """The shared types directly inside `node`."""
+    values: Any
     if isinstance(node, pycrdt.Map):
-        values: Any = node.values()
+        values = _map_values(node)
     elif isinstance(node, pycrdt.Array):
         values = iter(node)
     elif isinstance(node, pycrdt.XmlFragment | pycrdt.XmlElement):
@@ -83,3 +84,14 @@ def _children(node: Any) -> Iterator[Any]:
     for value in values:
         if isinstance(value, _SHARED):
             yield value
+
+
+def _map_values(node: pycrdt.Map[Any]) -> list[Any]:
+    """A map's values; an entry holding no value (a crafted item) is skipped, not a KeyError."""
+    found: list[Any] = []
+    for key in list(node.keys()):
+        try:
+            found.append(node[key])
+        except KeyError:
+            continue
+    return found

@@ -18,8 +18,20 @@ from typing import Final
 from realtime.yjs.errors import MalformedMessage
 from realtime.yjs.lib0 import Reader
 
-CLOCK_SPACE: Final = 2**32
-"""Yrs keeps clocks as u32: every struct and delete range must end within it."""
+CLOCK_SPACE: Final = 2**31 - 1
+"""Every struct and delete range must end at or below this clock. Yrs keeps clocks as u32,
+but some of its clock arithmetic is i32: past 2**31 - 1, an item after a gap can leave the
+document's state vector short of clocks it holds (found by tests/fuzz, test_regressions.py),
+and one ending past 2**32 makes it panic. No client comes near it: one client id would have
+to make two billion edits."""
+
+
+LEGACY_JSON: Final = "JSON content (kind 2) is not accepted"
+"""Yjs has written `Any` content (kind 8) since v13 and reads kind 2 only from old documents.
+Yrs reads one string more than kind 2's count says (`while remaining >= 0` in its
+`ItemContent::decode`), so it sees other structs than this decoder does, and a document
+holding such an item encodes into bytes that neither Yrs nor Yjs can read back: every client
+syncing from scratch would fail (found by tests/fuzz, see test_regressions.py)."""
 
 
 class InvalidUpdate(MalformedMessage):
@@ -87,10 +99,19 @@ class _Inspection:
             raise UpdateTooComplex(f"more than {self.limits.max_elements} elements in one update")
 
     def _structs(self) -> int:
+        """Struct groups: one per client, none empty, as Yjs and Yrs write them (found by
+        tests/fuzz, see test_regressions.py). Yjs reads a second group of a client *instead
+        of* the first, so two groups could claim the same clocks with different structs, and
+        Yrs then stores a document that no client can load; an empty group at its client's
+        current clock makes Yrs panic."""
         read = self.reader.read_var_uint
         total = 0
+        clients: set[int] = set()
         for _ in range(read()):
             count, client, clock = read(), read(), read()
+            if client in clients or not count:
+                raise InvalidUpdate(f"client {client} has an empty or a second struct group")
+            clients.add(client)
             self._count(count)
             total += count
             for _ in range(count):
@@ -129,12 +150,8 @@ class _Inspection:
         match ref:
             case 1:  # deleted
                 return reader.read_var_uint()
-            case 2:  # JSON strings
-                length = reader.read_var_uint()
-                self._count(length)
-                for _ in range(length):
-                    self._json(reader.read_var_string())
-                return length
+            case 2:  # JSON strings: refused, see `LEGACY_JSON`
+                raise InvalidUpdate(LEGACY_JSON)
             case 3:  # binary
                 reader.read_var_bytes()
                 return 1
@@ -236,21 +253,21 @@ class _Inspection:
             for _ in range(ranges):
                 start, length = read(), read()
                 if start + length > CLOCK_SPACE:
-                    raise InvalidUpdate(f"delete range of client {client} ends past 2**32")
+                    raise InvalidUpdate(f"delete range of client {client} ends past 2**31 - 1")
         return total
 
 
 def _advance(client: int, clock: int, length: int) -> int:
     end = clock + length
     if end > CLOCK_SPACE:
-        raise InvalidUpdate(f"a struct of client {client} ends past clock 2**32")
+        raise InvalidUpdate(f"a struct of client {client} ends past clock 2**31 - 1")
     return end
 
 
 def _id(reader: Reader) -> None:
     reader.read_var_uint()
     if reader.read_var_uint() >= CLOCK_SPACE:
-        raise InvalidUpdate("an item refers to a clock past 2**32")
+        raise InvalidUpdate("an item refers to a clock past 2**31 - 1")
 
 
 def _var_int(reader: Reader) -> None:

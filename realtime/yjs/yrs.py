@@ -28,15 +28,14 @@ _NOT_INPUT_ERRORS = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.Cance
 
 
 def guarded(call: Callable[..., T], *args: Any) -> T:
-    """Run a pycrdt call on outside bytes; a decoding error or a Yrs panic is `InvalidUpdate`."""
+    """Run a pycrdt call on outside bytes; any error it raises (ValueError, RuntimeError)
+    or a Yrs panic is `InvalidUpdate`: the bytes came from outside, so the fault is theirs."""
     try:
         return call(*args)
-    except ValueError as exc:
-        raise InvalidUpdate(f"invalid Yjs update: {exc}") from exc
     except _NOT_INPUT_ERRORS:
         raise
-    except Exception:
-        raise
+    except Exception as exc:  # ValueError mostly; RuntimeError for some structures (fuzzed)
+        raise InvalidUpdate(f"invalid Yjs update: {exc}") from exc
     except BaseException as exc:  # pyo3's PanicException: Yrs panicked on these bytes
         logger.warning("Yrs panicked on an update: %s", exc)
         raise InvalidUpdate("invalid Yjs update: rejected by the CRDT engine") from exc
