@@ -143,27 +143,6 @@ class Escaped(AssertionError):
     """Something other than a `YjsError` left the ingest path."""
 
 
-class KnownEscape(Exception):
-    """An escape already reported (see `known_escape`); the fuzz run goes on past it."""
-
-
-def known_escape(exc: BaseException) -> str | None:
-    """Escapes already reported (strict xfails in test_regressions.py; once fixed they turn
-    red, and this tolerance goes). Both stop every connection of the document when they fail
-    `LiveDocument._flush`:
-
-    - Yrs reports an item whose parent is not a shared type as `RuntimeError("Cannot apply
-      update: ...")`, which `yrs.guarded` lets through (it converts `ValueError` and panics);
-    - a map entry whose current item holds no value (a format item placed in a map through
-      its origin) makes pycrdt raise `KeyError` reading the map, in the nesting policy too.
-    """
-    if isinstance(exc, RuntimeError) and str(exc).startswith("Cannot apply update"):
-        return "known escape: RuntimeError, an item's parent is not a shared type"
-    if isinstance(exc, KeyError) and raised_in(exc, "pycrdt/_map.py"):
-        return "known escape: KeyError, a map entry without a value"
-    return None
-
-
 def raised_in(exc: BaseException, path: str) -> bool:
     """Whether `exc` was raised in the file ending with `path`."""
     tb = exc.__traceback__
@@ -309,11 +288,7 @@ class Ingest:
         if not batch:
             return
         before = snapshot(self.live)
-        try:
-            proven = self._prove(batch)
-        except KnownEscape as exc:  # LiveDocument: the batch is dropped, everyone is stopped
-            self.outcomes.append(str(exc))
-            proven = []
+        proven = self._prove(batch)
         assert snapshot(self.live) == before, "proving an update changed the live document"
         if not proven:
             return
@@ -358,8 +333,6 @@ class Ingest:
         except YjsError:
             raise
         except BaseException as exc:
-            if known := known_escape(exc):
-                raise KnownEscape(known) from exc
             raise Escaped(f"TrialDocument.prove raised {exc!r}") from exc
 
     def check(self) -> None:
@@ -375,10 +348,6 @@ class Ingest:
                 self.policy(self.live)
             except YjsError as error:
                 raise AssertionError(f"the live document breaks its policy: {error}") from error
-            except KeyError as exc:
-                if not (known := known_escape(exc)):
-                    raise
-                self.outcomes.append(known)
         # A client syncing from scratch must get a document it can read, and pass it on: Yrs
         # re-reads an item whose parent is not a shared type as GC, so the first copy may
         # differ from the live document in such invisible items, but not from a second one.

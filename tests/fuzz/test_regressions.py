@@ -1,7 +1,7 @@
 """Every crash the Yjs fuzz campaign found, as its minimal input (docs/fuzzing.md).
 
-Fixed ones pass. Ones in code this campaign does not own are strict xfails naming the
-module: they turn red once fixed, so the marker (and the harness' tolerance) can go.
+Fixed ones pass. The others are strict xfails naming the module to fix: they turn red once
+fixed, so the marker (and the harness' tolerance for them) can go.
 """
 
 from __future__ import annotations
@@ -131,11 +131,11 @@ def test_every_update_a_real_client_writes_still_passes() -> None:
         inspect_update(pycrdt.merge_updates(base_update(name), doc.get_update()))
 
 
-# ---------------------------------------------------------------- reported, not fixed here
+# ---------------------------------------------------------------- fixed in yrs.py, nesting.py
 
 # An item whose parent is an item that holds no shared type (client 8's string, its parent
 # client 1's first character): Yrs raises RuntimeError("Cannot apply update: block parent
-# ... must be deleted or shared ref type").
+# ... must be deleted or shared ref type"), which `yrs.guarded` used to let through.
 NOT_A_PARENT = f.encode_update(
     f.Update((f.Group(8, 0, (f.Item(f.String("x"), parent=f.ID(1, 0)),)),))
 )
@@ -192,8 +192,8 @@ def live_document(doc: pycrdt.Doc[Any], policy: yrs.Policy | None = None) -> Liv
 async def test_one_writers_bad_update_stops_that_writer_alone(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Today the RuntimeError fails `LiveDocument._flush`: every connection of the document
-    is stopped (StoreFailedError) and the sender's future never resolves."""
+    """The RuntimeError used to fail `LiveDocument._flush`: every connection of the document
+    was stopped (StoreFailedError) and the sender's future never resolved."""
     caplog.set_level(logging.CRITICAL)
     document = live_document(text_doc())
     sender, other = Member(1), Member(2)
@@ -202,6 +202,30 @@ async def test_one_writers_bad_update_stops_that_writer_alone(
     await asyncio.wait_for(document.settle(), 10)
     assert other.stopped is None
     assert done.done() and isinstance(done.exception(), YjsError)
+
+
+# A format item (client 3, its clock 22) whose origin is the whiteboard's first shape entry:
+# through the origin it lands in the `shapes` map as the current item of key "s1", and pycrdt
+# raises KeyError reading that key (every `values()`/`items()` of the map, and `to_py`).
+FORMAT_IN_A_MAP = bytes.fromhex("01010316860300016b046e756c6c00")
+
+
+def whiteboard_with_a_format_entry() -> pycrdt.Doc[Any]:
+    doc = base_doc("whiteboard")
+    inspect_update(FORMAT_IN_A_MAP)
+    yrs.apply(doc, FORMAT_IN_A_MAP)
+    return doc
+
+
+def test_the_nesting_policy_reads_a_map_with_an_entry_holding_no_value() -> None:
+    """The policy runs on the trial copy after any update that nests a shared type (any new
+    Y.Map shape): its KeyError used to escape `LiveDocument._prove` and stop every
+    connection. The entry is skipped now (`nesting._map_values`)."""
+    doc = whiteboard_with_a_format_entry()
+    assert nesting_depth(doc, {"shapes": pycrdt.Map}, limit=32) == 2
+
+
+# ---------------------------------------------------------------- reported, not fixed
 
 
 @pytest.mark.xfail(strict=True, reason="realtime/yjs/document.py: _prove re-clones the live doc")
@@ -295,26 +319,6 @@ def test_a_clients_updates_arriving_out_of_order_are_all_integrated() -> None:
     rebuilt, _ = yrs.build([base, second, third, first])
     assert str(rebuilt.get("t", type=pycrdt.Text)) == "xxhxello world"
     assert str(live.get("t", type=pycrdt.Text)) == "xxhxello world"
-
-
-# A format item (client 3, its clock 22) whose origin is the whiteboard's first shape entry:
-# through the origin it lands in the `shapes` map as the current item of key "s1", and pycrdt
-# raises KeyError reading that key (every `values()`/`items()` of the map, and `to_py`).
-FORMAT_IN_A_MAP = bytes.fromhex("01010316860300016b046e756c6c00")
-
-
-def whiteboard_with_a_format_entry() -> pycrdt.Doc[Any]:
-    doc = base_doc("whiteboard")
-    inspect_update(FORMAT_IN_A_MAP)
-    yrs.apply(doc, FORMAT_IN_A_MAP)
-    return doc
-
-
-def test_the_nesting_policy_reads_a_map_with_an_entry_holding_no_value() -> None:
-    """The policy runs on the trial copy after any update that nests a shared type (any new
-    Y.Map shape): its KeyError escapes `LiveDocument._prove` and stops every connection."""
-    doc = whiteboard_with_a_format_entry()
-    assert nesting_depth(doc, {"shapes": pycrdt.Map}, limit=32) == 2
 
 
 # ---------------------------------------------------------------- lms/documents/model.py
