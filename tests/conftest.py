@@ -6,11 +6,13 @@ import itertools
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import jwt
 import logleaks
 import pytest
 
@@ -114,8 +116,9 @@ class Node:
             return str(response.json()["access_token"])
 
     def admin_token(self) -> str:
-        """A token of an admin of this node, created on first use."""
-        if self._admin_token is None:
+        """A token of an admin of this node, created on first use and renewed before it
+        expires (a module's node can outlive one access token on a slow machine)."""
+        if self._admin_token is None or _expires_soon(self._admin_token):
             self._admin_token = self.register("admin")[1]
         return self._admin_token
 
@@ -130,6 +133,12 @@ class Node:
         with self.client(self.admin_token()) as client:
             changed = client.patch(f"/api/v1/users/{self.user_id(email)}", json={"role": role})
             assert changed.status_code == 200, changed.text
+
+
+def _expires_soon(token: str) -> bool:
+    """Whether a JWT's `exp` is less than two minutes away (its signature is not checked)."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return float(claims.get("exp", 0)) - time.time() < 120
 
 
 def start_node(

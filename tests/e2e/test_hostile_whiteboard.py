@@ -2,12 +2,13 @@
 
 A participant writes the room's whiteboard with a raw y-websocket client (pycrdt, through
 the real Yjs channel) and stores what the app never would: fields that are Y.Maps nested
-dozens of levels deep, JSON values nested as deep, a 200,000-element `points` array, bad
-numbers, `pages` entries that are not pages, and images whose `src` is `javascript:` or
-on another host. Another participant's page must keep drawing every normal shape, put no
-such URL into an `href`, fetch nothing from elsewhere and throw nothing.
+dozens of levels deep (to the server's caps), JSON values nested as deep, a 200,000-element
+`points` array, bad numbers, `pages` entries that are not pages, and images whose `src`
+is `javascript:` or on another host. Another participant's page must keep drawing every
+normal shape, put no such URL into an `href`, fetch nothing from elsewhere and throw
+nothing.
 
-The nesting stays at 60 levels, under the server's structure caps, so the app is tested
+The nesting stays at 28 levels, under the server's structure caps, so the app is tested
 on what the server lets through. One story tries a Y.Map nested 5,000 levels deep, which
 used to make `toJSON` overflow the stack and blank the board: the server may refuse it
 (closing the writer) or pass it on; either way the board carries on.
@@ -36,8 +37,9 @@ from conftest import Node
 
 T = TypeVar("T")
 
-NESTING = 60
-"""Levels of nesting below the document's root: under a cap of 64 on either kind."""
+NESTING = 28
+"""Levels of nesting below a shape: under the server's caps (32 levels of shared types below
+a root, 64 levels of JSON values; docs/protocol.md "Document limits")."""
 DEEP = 5_000
 """Levels of the Y.Map the server may or may not take (Yjs' toJSON fails at a few thousand)."""
 LONG_POINTS = 200_000

@@ -35,7 +35,7 @@ def test_attribute_guard_names_the_missing_attribute() -> None:
         internals.require_attributes(Probe, ["absent"])  # a class names itself
 
 
-def test_the_fast_path_passes_its_checks_and_installs_once() -> None:
+async def test_the_fast_path_passes_its_checks_and_installs_once() -> None:
     fastpath.check()
     assert fastpath.install() is fastpath.NATIVE
     assert fastpath.installed() and fastpath.install() is fastpath.NATIVE  # idempotent
@@ -45,7 +45,9 @@ def test_the_fast_path_passes_its_checks_and_installs_once() -> None:
     assert {"decoders_started", "frames_sent_native", "datagrams_received_direct"} <= set(gauges)
 
 
-def test_the_fast_path_check_fails_on_a_changed_internal(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_fast_path_check_fails_on_a_changed_internal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(remb, "ESTIMATOR_ATTR", "_RTCRtpReceiver__no_such_estimator")
     with pytest.raises(RuntimeError, match="remote bitrate estimator"):
         fastpath.check()
