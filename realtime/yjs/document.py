@@ -350,6 +350,15 @@ class LiveDocument:
                 proven.append(write)
             except YjsError as error:
                 self._refuse(write, error)
+                # The failed proof dropped the copy: give the fresh one the writes proven so
+                # far, or a later write depending on them would be proven without them.
+                try:
+                    if proven:
+                        self.trial.prove(yrs.merge([w.update for w in proven]))
+                except YjsError as again:
+                    for kept in proven:
+                        self._refuse(kept, again)
+                    proven = []
         return proven
 
     def _refuse(self, write: _Write, error: YjsError) -> None:

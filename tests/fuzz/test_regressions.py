@@ -228,7 +228,6 @@ def test_the_nesting_policy_reads_a_map_with_an_entry_holding_no_value() -> None
 # ---------------------------------------------------------------- reported, not fixed
 
 
-@pytest.mark.xfail(strict=True, reason="realtime/yjs/document.py: _prove re-clones the live doc")
 async def test_a_batch_proven_one_by_one_keeps_the_nesting_cap(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
