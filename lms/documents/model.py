@@ -8,6 +8,7 @@ Whiteboard: `shapes` (Y.Map: shape id -> Y.Map or JSON object of shape fields) a
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Iterable
 from typing import Any, Literal, cast
@@ -60,7 +61,7 @@ def doc_content(kind: str, doc: Doc[Any]) -> dict[str, Any]:
             rich = None
         return {"text": str(text) if text is not None else "", "rich": str(rich or "")}
     shapes_map, meta = _root(doc, "shapes", Map), _root(doc, "meta", Map)
-    shapes = [_shape(key, value) for key, value in (shapes_map.items() if shapes_map else [])]
+    shapes = [_shape(key, value) for key, value in (_entries(shapes_map) if shapes_map else [])]
     shapes.sort(key=lambda s: (_number(s.get("z")), str(s["id"])))
     return {"shapes": shapes, "meta": _plain(meta) if meta is not None else {}}
 
@@ -75,19 +76,35 @@ def _too_deep(doc: Doc[Any], roots: dict[str, type]) -> bool:
     return nesting_depth(doc, roots, limit=READ_DEPTH) > READ_DEPTH
 
 
+def _entries(shared: Map[Any]) -> list[tuple[str, Any]]:
+    """A map's entries; one whose current item holds no value (a crafted item) is skipped."""
+    found: list[tuple[str, Any]] = []
+    for key in list(shared.keys()):
+        try:
+            found.append((key, shared[key]))
+        except KeyError:
+            continue
+    return found
+
+
 def _plain(value: Any) -> Any:
-    """`value` as JSON, shared types converted iteratively; past `READ_DEPTH`, null."""
+    """`value` as JSON, converted iteratively; past `READ_DEPTH`, null. Shared types become
+    JSON, binary values base64 text (as `Uint8Array`s have no JSON form), subdocuments null."""
     result: list[Any] = [None]
     stack: list[tuple[Any, Any, Any, int]] = [(value, result, 0, 0)]
     while stack:
         item, into, key, depth = stack.pop()
-        if isinstance(item, Map | Array):
+        if isinstance(item, Map | Array | dict | list | tuple):
             if depth >= READ_DEPTH:
                 into[key] = None
                 continue
+            pairs: Iterable[tuple[Any, Any]]
             if isinstance(item, Map):
                 children: Any = {}
-                pairs: Iterable[tuple[Any, Any]] = item.items()
+                pairs = _entries(item)
+            elif isinstance(item, dict):
+                children = {}
+                pairs = item.items()
             else:
                 children = [None] * len(item)
                 pairs = enumerate(item)
@@ -95,6 +112,10 @@ def _plain(value: Any) -> Any:
             stack.extend((child, children, k, depth + 1) for k, child in pairs)
         elif isinstance(item, Text | XmlFragment | XmlElement | XmlText):
             into[key] = None if depth >= READ_DEPTH else str(item)
+        elif isinstance(item, bytes | bytearray):
+            into[key] = base64.b64encode(item).decode()
+        elif isinstance(item, Doc):
+            into[key] = None
         else:
             into[key] = item
     return result[0]
