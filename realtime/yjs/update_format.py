@@ -118,30 +118,30 @@ class _Inspection:
             self._count(count)
             total += count
             for _ in range(count):
-                length = self._struct()
+                length = self._struct(client, clock)
                 if not length:  # see `_structs`
                     raise InvalidUpdate(f"a struct of client {client} has length 0")
                 clock = _advance(client, clock, length)
         return total
 
-    def _struct(self) -> int:
-        """One struct's length in clock units."""
+    def _struct(self, client: int, clock: int) -> int:
+        """One struct's length in clock units; it is struct (`client`, `clock`)."""
         reader = self.reader
         info = reader.read_bytes(1)[0]
         ref = info & 0x1F
         if ref in (0, 10):  # GC, Skip
             return reader.read_var_uint()
         if info & 0x80:
-            _id(reader)
+            _id(reader, client, clock)
         if info & 0x40:
-            _id(reader)
+            _id(reader, client, clock)
         explicit_parent = not info & 0xC0
         if explicit_parent:
             if reader.read_var_uint() == 1:
                 reader.read_var_string()  # a root's name
                 root_parent = True
             else:
-                _id(reader)
+                _id(reader, client, clock)
                 root_parent = False
             if info & 0x20:
                 reader.read_var_string()  # the key in a map
@@ -270,10 +270,17 @@ def _advance(client: int, clock: int, length: int) -> int:
     return end
 
 
-def _id(reader: Reader) -> None:
-    reader.read_var_uint()
-    if reader.read_var_uint() >= CLOCK_SPACE:
+def _id(reader: Reader, client: int, clock: int) -> None:
+    """An origin, right origin or parent of item (`client`, `clock`). An item only refers to
+    structs that existed when it was made, so never to itself or a later clock of its own
+    client: pycrdt writes such an item after an insert inside a UTF-8 character, and Yrs
+    then integrates it otherwise one by one than merged (found by tests/fuzz)."""
+    other = reader.read_var_uint()
+    at = reader.read_var_uint()
+    if at >= CLOCK_SPACE:
         raise InvalidUpdate("an item refers to a clock past 2**31 - 1")
+    if other == client and at >= clock:
+        raise InvalidUpdate(f"item ({client}, {clock}) refers to itself or a later clock")
 
 
 def _var_int(reader: Reader) -> None:

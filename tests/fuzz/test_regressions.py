@@ -144,6 +144,27 @@ def test_a_struct_of_length_0_is_refused() -> None:
     inspect_update(second)
 
 
+def test_an_item_referring_to_itself_is_refused() -> None:
+    """Bold "x" inserted at 9, inside the two-byte "\x80" at 8 (pycrdt counts bytes): the
+    format item (12, 1) gets itself as right origin. Yrs cannot place it, client 12's clock
+    stays at 1 although it sent 4, and merged the log integrates otherwise than one by one."""
+    writer = base_doc("text7", 12)
+    text = writer.get("t", type=pycrdt.Text)
+    before = writer.get_state()
+    text.insert(8, "\x80")
+    first = writer.get_update(before)
+    before = writer.get_state()
+    text.insert(9, "x", {"bold": True})
+    second = writer.get_update(before)
+    live = base_doc("text7")
+    for part in (first, second):
+        yrs.apply(live, part)
+    assert Snapshot(live).clocks[12] == 1 < Snapshot(writer).clocks[12] == 4
+    inspect_update(first)
+    with pytest.raises(InvalidUpdate, match="refers to itself"):
+        inspect_update(second)
+
+
 def test_every_update_a_real_client_writes_still_passes() -> None:
     """The new structural rules refuse nothing pycrdt (Yrs) writes."""
     for name in ("text7", "whiteboard", "notes", "mixed"):
