@@ -459,12 +459,6 @@ def read_structs(data: bytes) -> tuple[list[list[object]], DeleteSet]:
     return found, deletes
 
 
-def has_empty_struct(data: bytes) -> bool:
-    """Whether an update holds a struct of length 0 (Yrs writes one now and then: a string
-    item of no text between a character and a format item)."""
-    return any(struct[2] == 0 for struct in read_structs(data)[0])
-
-
 def split_surrogates(parts: list[bytes]) -> bool:
     """Whether a delete range of `parts` starts or ends between the two UTF-16 units of an
     astral character that a string item of `parts` holds."""
