@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
 from realtime.yjs import yrs
-from realtime.yjs.nesting import nesting_depth
+from realtime.yjs.nesting import map_entries, nesting_depth
 from rooms.document_shapes import MAX_TYPE_DEPTH
 
 logger = logging.getLogger("liveclass.documents")
@@ -61,7 +61,7 @@ def doc_content(kind: str, doc: Doc[Any]) -> dict[str, Any]:
             rich = None
         return {"text": str(text) if text is not None else "", "rich": str(rich or "")}
     shapes_map, meta = _root(doc, "shapes", Map), _root(doc, "meta", Map)
-    shapes = [_shape(key, value) for key, value in (_entries(shapes_map) if shapes_map else [])]
+    shapes = [_shape(key, value) for key, value in (map_entries(shapes_map) if shapes_map else [])]
     shapes.sort(key=lambda s: (_number(s.get("z")), str(s["id"])))
     return {"shapes": shapes, "meta": _plain(meta) if meta is not None else {}}
 
@@ -74,17 +74,6 @@ def _shape(key: str, value: Any) -> dict[str, Any]:
 
 def _too_deep(doc: Doc[Any], roots: dict[str, type]) -> bool:
     return nesting_depth(doc, roots, limit=READ_DEPTH) > READ_DEPTH
-
-
-def _entries(shared: Map[Any]) -> list[tuple[str, Any]]:
-    """A map's entries; one whose current item holds no value (a crafted item) is skipped."""
-    found: list[tuple[str, Any]] = []
-    for key in list(shared.keys()):
-        try:
-            found.append((key, shared[key]))
-        except KeyError:
-            continue
-    return found
 
 
 def _plain(value: Any) -> Any:
@@ -101,7 +90,7 @@ def _plain(value: Any) -> Any:
             pairs: Iterable[tuple[Any, Any]]
             if isinstance(item, Map):
                 children: Any = {}
-                pairs = _entries(item)
+                pairs = map_entries(item)
             elif isinstance(item, dict):
                 children = {}
                 pairs = item.items()

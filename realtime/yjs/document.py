@@ -300,12 +300,11 @@ class LiveDocument:
 
     async def _write(self, batch: list[_Write]) -> None:
         size = sum(len(w.update) for w in batch)
-        batch = self._prove(batch)
+        batch, update = self._prove(batch)
         if not batch:
             self._pending_bytes -= size
             return
         try:
-            update = yrs.merge([w.update for w in batch])
             if self.limits.durable:
                 await self.log.append(self.name, update)
             else:
@@ -331,18 +330,20 @@ class LiveDocument:
         if self.log_length >= self.limits.compact_threshold:
             self.compact_soon()
 
-    def _prove(self, batch: list[_Write]) -> list[_Write]:
-        """The writes that apply on the trial copy; the others are refused, their senders
-        stopped (1002). The batch is tried at once, one by one only if that fails."""
+    def _prove(self, batch: list[_Write]) -> tuple[list[_Write], bytes]:
+        """The writes that apply on the trial copy, merged into the one update to store; the
+        others are refused, their senders stopped (1002). The batch is tried at once, one by
+        one only if that fails."""
         nests = any(w.nests_types for w in batch)
         policy = self.policy if nests else None
         try:
-            self.trial.prove(yrs.merge([w.update for w in batch]), policy)
-            return batch
+            merged = yrs.merge([w.update for w in batch])
+            self.trial.prove(merged, policy)
+            return batch, merged
         except YjsError as error:
             if len(batch) == 1:
                 self._refuse(batch[0], error)
-                return []
+                return [], b""
         proven: list[_Write] = []
         for write in batch:
             try:
@@ -359,7 +360,7 @@ class LiveDocument:
                     for kept in proven:
                         self._refuse(kept, again)
                     proven = []
-        return proven
+        return proven, yrs.merge([w.update for w in proven]) if proven else b""
 
     def _refuse(self, write: _Write, error: YjsError) -> None:
         self.rejections.local += 1

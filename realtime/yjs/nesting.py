@@ -74,7 +74,7 @@ def _children(node: Any) -> Iterator[Any]:
     """The shared types directly inside `node`."""
     values: Any
     if isinstance(node, pycrdt.Map):
-        values = _map_values(node)
+        values = [value for _, value in map_entries(node)]
     elif isinstance(node, pycrdt.Array):
         values = iter(node)
     elif isinstance(node, pycrdt.XmlFragment | pycrdt.XmlElement):
@@ -86,12 +86,13 @@ def _children(node: Any) -> Iterator[Any]:
             yield value
 
 
-def _map_values(node: pycrdt.Map[Any]) -> list[Any]:
-    """A map's values; an entry holding no value (a crafted item) is skipped, not a KeyError."""
-    found: list[Any] = []
+def map_entries(node: pycrdt.Map[Any]) -> list[tuple[str, Any]]:
+    """A map's entries; one whose current item holds no value (a crafted item, on which
+    pycrdt raises KeyError) is skipped."""
+    found: list[tuple[str, Any]] = []
     for key in list(node.keys()):
         try:
-            found.append(node[key])
+            found.append((key, node[key]))
         except KeyError:
             continue
     return found
