@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, WebSocket
 
 import cli
+import error_map
 from lms import privacy
 from lms.accounts import apikey_routes, auth_routes, personal_data, user_routes
 from lms.accounts.revoked import RevokedHooks
@@ -32,7 +33,7 @@ from lms.rooms import routes as room_routes
 from lms.rooms import whip as whip_routes
 from node import Node
 from ops import docs as api_docs
-from ops import health, problems
+from ops import health
 from ops.guards import assert_all_guarded, channel, join_token
 from ops.limits import BodyLimitMiddleware
 from ops.nul import RefuseNulMiddleware
@@ -87,7 +88,7 @@ def build_app(node: Node) -> FastAPI:
     app.state.revoked_hooks = revoked = RevokedHooks()
     app.state.course_events = course_events = CourseEvents()
     live_access.register(node.revocations, revoked, course_events)
-    problems.install(app)
+    error_map.install(app)
     routers = (
         health.build_router(node.readiness, node.metrics),
         auth_routes.router,

@@ -2,7 +2,9 @@
 
 The app factory (server.py) keeps each of its node's services on ``app.state``; this module
 is the one place that reads them, so a route names what it needs by type (``RoomsDep``,
-``DocumentsDep``, ...) and two apps in one process each hand out their own.
+``DocumentsDep``, ...) and two apps in one process each hand out their own. The SFU's
+services (media signalling, the recorder, WHIP sessions) are read in
+``lms.rooms.media_deps`` instead, so only the media routes import the SFU.
 """
 
 from __future__ import annotations
@@ -16,11 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from lms.accounts.revoked import RevokedHooks
 from lms.courses.events import CourseEvents
 from lms.personal_data import PersonalData
-from media.whip import WhipSessions
 from rooms.document_service import DocumentService
 from rooms.manager import RoomManager
-from rooms.media import MediaSignalling
-from rooms.recording import RoomRecorder
 from settings import Settings
 
 
@@ -59,24 +58,6 @@ def room_manager(request: Request) -> RoomManager:
     return manager
 
 
-def media(request: Request) -> MediaSignalling | None:
-    """The node's media signalling; None when media is disabled."""
-    signalling: MediaSignalling | None = request.app.state.media
-    return signalling
-
-
-def recorder(request: Request) -> RoomRecorder | None:
-    """The node's room recorder; None when media is disabled."""
-    found: RoomRecorder | None = request.app.state.recorder
-    return found
-
-
-def whip_sessions(request: Request) -> WhipSessions:
-    """The WHIP ingest sessions this node serves."""
-    sessions: WhipSessions = request.app.state.whip
-    return sessions
-
-
 def documents(request: Request) -> DocumentService:
     """The node's collaborative documents (Yjs store and registry)."""
     service: DocumentService = request.app.state.documents
@@ -109,9 +90,6 @@ def client_ip(request: Request) -> str | None:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 RoomsDep = Annotated[RoomManager, Depends(room_manager)]
-MediaDep = Annotated[MediaSignalling | None, Depends(media)]
-RecorderDep = Annotated[RoomRecorder | None, Depends(recorder)]
-WhipDep = Annotated[WhipSessions, Depends(whip_sessions)]
 DocumentsDep = Annotated[DocumentService, Depends(documents)]
 PersonalDataDep = Annotated[PersonalData, Depends(personal_data)]
 RevokedHooksDep = Annotated[RevokedHooks, Depends(revoked_hooks)]

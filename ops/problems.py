@@ -1,9 +1,17 @@
-"""The one place where exceptions become RFC 9457 ``application/problem+json`` responses."""
+"""How an error becomes an RFC 9457 ``application/problem+json`` response, knowing no domain.
+
+This module renders problem documents and handles the framework's own errors (HTTP
+exceptions, request validation, unstorable text, anything unexpected). Which domain
+exception is which problem is not decided here but in the table ``error_map.PROBLEMS``,
+which the app factory hands to ``install``: ``ops`` stays below every domain, and a
+package raising its own exception never imports the others' (nor the SFU).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -24,21 +32,62 @@ UNSTORABLE_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
 logger = logging.getLogger("liveclass.errors")
 
 
-class ProblemError(Exception):
-    """An error that knows its HTTP status and problem type; packages subclass it."""
+def no_headers(_exc: Exception) -> dict[str, str]:
+    """The default: a problem calls for no extra response headers."""
+    return {}
 
-    status: int = 400
-    slug: str = "bad-request"
-    title: str = "Bad request"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What clients see for one kind of exception: status, problem type (slug) and title.
 
-    def headers(self) -> dict[str, str]:
-        """Extra response headers this error calls for."""
-        return {}
+    ``headers`` derives extra response headers from the exception (``Retry-After``...).
+    The problem's ``detail`` is the exception's text; any ``extra`` mapping the exception
+    carries becomes further members of the document.
+    """
+
+    status: int
+    slug: str
+    title: str
+    headers: Callable[[Exception], dict[str, str]] = field(default=no_headers)
+
+
+class ProblemMap:
+    """Exception types to problems; an exception takes the entry of its nearest listed class.
+
+    Looked up along the exception's MRO, so a subclass a package adds later (a more
+    specific ``Conflict``) is covered by its parent's entry until the table names it.
+    """
+
+    def __init__(self, problems: Mapping[type[Exception], Problem]) -> None:
+        self._problems = dict(problems)
+
+    def types(self) -> tuple[type[Exception], ...]:
+        """Every exception type with an entry (the app registers a handler for each)."""
+        return tuple(self._problems)
+
+    def find(self, exc: BaseException) -> Problem | None:
+        """The problem for ``exc``, or None when no class of its MRO is listed."""
+        for cls in type(exc).__mro__:
+            problem = self._problems.get(cls)
+            if problem is not None:
+                return problem
+        return None
+
+    def response(self, exc: Exception) -> Response:
+        """The problem document for ``exc`` (500 ``internal`` when it has no entry)."""
+        problem = self.find(exc)
+        if problem is None:
+            return internal_error(exc)
+        extra = getattr(exc, "extra", None)
+        return problem_response(
+            problem.status,
+            slug=problem.slug,
+            title=problem.title,
+            detail=str(exc),
+            headers=problem.headers(exc),
+            **(extra if isinstance(extra, Mapping) else {}),
+        )
 
 
 def problem_response(
@@ -70,18 +119,6 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
-
-
-async def _on_problem(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ProblemError)
-    return problem_response(
-        exc.status,
-        slug=exc.slug,
-        title=exc.title,
-        detail=exc.detail,
-        headers=exc.headers(),
-        **exc.extra,
-    )
 
 
 def http_problem(exc: HTTPException) -> Response:
@@ -152,9 +189,17 @@ async def _on_unexpected(_request: Request, exc: Exception) -> Response:
     return internal_error(exc)
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into a problem document."""
-    app.add_exception_handler(ProblemError, _on_problem)
+def install(app: FastAPI, problems: ProblemMap) -> None:
+    """Register the handlers that turn every error into a problem document.
+
+    ``problems`` maps the domains' exceptions; the framework's own errors are handled here.
+    """
+
+    async def on_mapped(_request: Request, exc: Exception) -> Response:
+        return problems.response(exc)
+
+    for exc_type in problems.types():
+        app.add_exception_handler(exc_type, on_mapped)
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(DBAPIError, _on_database)

@@ -2,12 +2,12 @@
 
 Codes 1000-1015 are the RFC 6455 registry. Codes 4000-4999 are private use; ours are
 4000 + the closest HTTP status minus 400 (4001 ~ 401, 4003 ~ 403, 4008 ~ 408, 4029 ~ 429),
-so they read naturally in a browser's `CloseEvent.code`.
+so they read naturally in a browser's `CloseEvent.code`. `error_map.CLOSE_ERRORS` lists
+every channel's close errors (these and those of the packages above) in one place.
 """
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import ClassVar, Final
 
 MAX_REASON_BYTES: Final = 123
@@ -106,23 +106,3 @@ class RateLimitedError(RealtimeError):
 
     close_code = 4029
     default_reason = "rate limited"
-
-
-ERROR_TYPES: Final[tuple[type[RealtimeError], ...]] = (
-    RealtimeError,
-    ServerShutdownError,
-    ResyncError,
-    ProtocolError,
-    UnsupportedDataError,
-    MessageTooLargeError,
-    BrokerUnavailableError,
-    UnauthorizedError,
-    ForbiddenError,
-    SlowConsumerError,
-    RateLimitedError,
-)
-
-CLOSE_CODES: Final = MappingProxyType(
-    {NORMAL_CLOSURE: "normal closure"} | {t.close_code: t.default_reason for t in ERROR_TYPES}
-)
-"""Every close code a realtime session may send, with its default reason."""

@@ -64,9 +64,3 @@ class LobbyDeniedError(ForbiddenError):
 
     close_code = 4031
     default_reason = "denied entry"
-
-
-ROOM_CLOSE_CODES = {
-    error.close_code: error.default_reason
-    for error in (RoomFullError, RoomEndedError, RemovedError, LobbyDeniedError)
-}

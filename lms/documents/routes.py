@@ -19,7 +19,7 @@ from lms.auth import Principal
 from lms.deps import DocumentsDep, SessionDep
 from lms.documents import model
 from lms.documents.schemas import DocumentOut, Kind, VersionContentOut, VersionIn, VersionOut
-from lms.errors import Conflict, LmsError, NotFound
+from lms.errors import Conflict, NotFound, Unavailable
 from lms.permissions import Permission, require
 from lms.rooms import access
 from persistence.documents import current_doc, current_state
@@ -32,12 +32,6 @@ router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 Reader = Annotated[Principal, Depends(require(Permission.ROOMS_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.ROOMS_MANAGE))]
 MAX_VERSIONS = 200
-
-
-class Unavailable(LmsError):
-    """The document is being deleted or the node is shutting down."""
-
-    status, slug, title = 503, "unavailable", "Try again shortly"
 
 
 async def _readable(session: SessionDep, room_id: uuid.UUID, principal: Principal) -> Room:

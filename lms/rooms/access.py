@@ -15,9 +15,7 @@ from rooms.roles import RoomRole, is_host
 
 
 class RoomGone(LmsError):
-    """The room has ended."""
-
-    status, slug, title = 410, "room-ended", "Room ended"
+    """The room has ended (410 ``room-ended``)."""
 
 
 @dataclass(frozen=True, slots=True)

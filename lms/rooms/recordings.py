@@ -14,10 +14,11 @@ from starlette.responses import FileResponse
 
 from lms.audit.service import audit, audit_now
 from lms.auth import Principal
-from lms.deps import RecorderDep, SessionDep, SettingsDep
-from lms.errors import Conflict, MediaRefused, NotFound
+from lms.deps import SessionDep, SettingsDep
+from lms.errors import Conflict, NotFound
 from lms.permissions import Permission, require
 from lms.rooms import access
+from lms.rooms.media_deps import RecorderDep
 from media.errors import MediaUnavailable
 from persistence.models import Recording, RecordingFile, Room
 from rooms.recording import AlreadyRecording, Note, NotRecording, RoomRecorder
@@ -62,7 +63,7 @@ class RecordingOut(BaseModel):
 def _available(recorder: RoomRecorder | None) -> RoomRecorder:
     """The node's recorder, or 503 when media is disabled."""
     if recorder is None:
-        raise MediaRefused.of(MediaUnavailable("Media is disabled on this server."))
+        raise MediaUnavailable("Media is disabled on this server.")
     return recorder
 
 

@@ -18,11 +18,12 @@ from starlette.responses import Response
 
 from lms.audit.service import audit
 from lms.auth import Principal
-from lms.deps import MediaDep, SessionDep, WhipDep
-from lms.errors import Forbidden, MediaRefused, NotFound, UnsupportedMediaType
+from lms.deps import SessionDep
+from lms.errors import Forbidden, NotFound, UnsupportedMediaType
 from lms.permissions import Permission, require
 from lms.rooms import access
-from media.errors import BadSdp, MediaError, MediaUnavailable
+from lms.rooms.media_deps import MediaDep, WhipDep
+from media.errors import BadSdp, MediaUnavailable
 from media.sdp import MAX_SDP_BYTES
 from media.whip import SDP_CONTENT_TYPE, WhipSession, WhipSessions, whip_sources
 from ops.limits import BodyTooLarge
@@ -42,7 +43,7 @@ SDP_BODY = {
 def _available(media: MediaSignalling | None) -> MediaSignalling:
     """The node's media signalling, or 503 when media is disabled."""
     if media is None:
-        raise MediaRefused.of(MediaUnavailable("Media is disabled on this server."))
+        raise MediaUnavailable("Media is disabled on this server.")
     return media
 
 
@@ -72,11 +73,8 @@ async def whip_publish(
     room, role = await access.hosted_room(session, room_id, principal)
     if room.status == "ended":
         raise access.RoomGone("This class has ended.")
-    try:
-        body = await _read_offer(request)
-        sources = whip_sources(body)
-    except MediaError as exc:
-        raise MediaRefused.of(exc) from None
+    body = await _read_offer(request)
+    sources = whip_sources(body)  # a MediaError is a problem by its code (error_map)
     grants = grants_for(role, room.settings)
     if missing := sorted(s for s in sources.values() if SOURCE_GRANT[s] not in grants):
         raise Forbidden("Your role in this room may not publish this.", missing=missing)
@@ -91,10 +89,8 @@ async def whip_publish(
             sdp=body,
             sources=sources,
         )
-    except BaseException as exc:
+    except BaseException:
         sessions.drop(ingest.session_id)
-        if isinstance(exc, MediaError):
-            raise MediaRefused.of(exc) from None
         raise
     sessions.started(ingest.session_id)
     audit(

@@ -1,0 +1,38 @@
+"""Typed accessors for the SFU's services, apart from ``lms.deps``.
+
+Reading them in ``lms.deps`` would make every REST module import the SFU (and aiortc)
+just to reach the database session; here only the media routes (WHIP, recordings) do.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from media.whip import WhipSessions
+from rooms.media import MediaSignalling
+from rooms.recording import RoomRecorder
+
+
+def media(request: Request) -> MediaSignalling | None:
+    """The node's media signalling; None when media is disabled."""
+    signalling: MediaSignalling | None = request.app.state.media
+    return signalling
+
+
+def recorder(request: Request) -> RoomRecorder | None:
+    """The node's room recorder; None when media is disabled."""
+    found: RoomRecorder | None = request.app.state.recorder
+    return found
+
+
+def whip_sessions(request: Request) -> WhipSessions:
+    """The WHIP ingest sessions this node serves."""
+    sessions: WhipSessions = request.app.state.whip
+    return sessions
+
+
+MediaDep = Annotated[MediaSignalling | None, Depends(media)]
+RecorderDep = Annotated[RoomRecorder | None, Depends(recorder)]
+WhipDep = Annotated[WhipSessions, Depends(whip_sessions)]
