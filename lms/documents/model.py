@@ -118,8 +118,13 @@ def restore_update(kind: str, current: bytes, version: bytes) -> bytes:
     """The update that turns the `current` state into the `version`'s content.
 
     Every root of the kind's model is rewritten to match the version (roots outside the
-    model are left alone). Applied as a new update, so connected clients follow.
+    model are left alone). Applied as a new update, so connected clients follow. A stored
+    structure that Yrs cannot rewrite (it may panic) is `InvalidUpdate`, not a crash.
     """
+    return yrs.guarded(_restore, kind, current, version)
+
+
+def _restore(kind: str, current: bytes, version: bytes) -> bytes:
     doc, source = load(current), load(version)
     before = doc.get_state()
     with doc.transaction():
@@ -149,27 +154,61 @@ def _replace_text(target: Text | XmlText, source: Text | XmlText | None) -> None
 
 
 def _replace_map(target: Map[Any], source: Map[Any] | None) -> None:
-    wanted = dict(source.items()) if source is not None else {}
+    wanted = dict(map_entries(source)) if source is not None else {}
     for key in [k for k in list(target.keys()) if k not in wanted]:
         del target[key]
     for key, value in wanted.items():
-        current = target.get(key)
-        if not isinstance(value, _SHARED) and current == value:
+        if key in target and not isinstance(value, _SHARED) and target.get(key) == value:
             continue
-        target[key] = _copy(value)
+        _put(target, key, value, 1)
 
 
-def _copy(value: Any, depth: int = 1) -> Any:
-    """A preliminary copy of a nested value (shared types stay shared types), bounded:
-    past `READ_DEPTH` a shared type copies as null."""
-    if isinstance(value, Map | Array | Text) and depth > READ_DEPTH:
+def _put(target: Map[Any] | Array[Any], key: str | None, value: Any, depth: int) -> None:
+    """Write a copy of `value` into `target` (at `key`, or appended to an array): an empty
+    shared type first, then its children, since a preliminary type cannot hold every kind
+    of child (XML in particular). Past `READ_DEPTH`, a shared type is written as null."""
+    slot = _empty(value, depth)
+    if isinstance(target, Map):
+        target[cast(str, key)] = slot
+        written = target[cast(str, key)]
+    else:
+        target.append(slot)
+        written = target[len(target) - 1]
+    if slot is None or not isinstance(value, _SHARED):
+        return
+    if isinstance(value, Map):
+        for child_key, child in map_entries(value):
+            _put(written, child_key, child, depth + 1)
+    elif isinstance(value, Array):
+        for child in value:
+            _put(written, None, child, depth + 1)
+    elif isinstance(value, XmlElement):
+        element = written.children.append(XmlElement(value.tag, _attributes(value)))
+        _copy_children(element, value, depth + 1)
+    elif isinstance(value, XmlText):
+        _replace_text(written.children.append(XmlText()), value)
+    elif isinstance(value, XmlFragment):
+        _copy_children(written, value, depth + 1)
+
+
+def _empty(value: Any, depth: int) -> Any:
+    """What `_put` writes first for `value`: an empty shared type, or the plain value.
+    XML cannot be a map's value in pycrdt, so it is written inside a fragment (which reads
+    as the same text)."""
+    if isinstance(value, _SHARED) and depth > READ_DEPTH:
         return None
     if isinstance(value, Map):
-        return Map({k: _copy(v, depth + 1) for k, v in value.items()})
+        return Map()
     if isinstance(value, Array):
-        return Array([_copy(v, depth + 1) for v in value])
+        return Array()
     if isinstance(value, Text):
         return Text(str(value))
+    if isinstance(value, XmlFragment | XmlElement | XmlText):
+        return XmlFragment()
+    if isinstance(value, bytearray):
+        return bytes(value)
+    if isinstance(value, Doc):
+        return None
     return value
 
 

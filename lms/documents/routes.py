@@ -165,10 +165,9 @@ async def restore_version(
         version_id=str(version.id),
     )
     await session.commit()  # release the connection (SQLite: the write lock) first
-    update = model.restore_update(kind, current, version.data)
     try:
-        await service.registry.write(name, update)
-    except YjsError as exc:  # the restore would break a document limit (docs/protocol.md)
+        await service.registry.write(name, model.restore_update(kind, current, version.data))
+    except YjsError as exc:  # a document limit, or Yrs cannot rewrite what is stored
         raise Conflict(f"The version cannot be restored: {exc.reason}.") from None
     except RealtimeError as exc:
         raise Unavailable(exc.reason) from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -181,6 +181,16 @@ class _Write:
     origin: int
     done: asyncio.Future[None] | None = None
     nests_types: bool = False
+    reaches: Mapping[int, int] = field(default_factory=dict)
+
+
+def _reaches(batch: list[_Write]) -> dict[int, int]:
+    """The clocks a batch's merged update reaches (`UpdateShape.reaches`)."""
+    reaches: dict[int, int] = {}
+    for write in batch:
+        for client, clock in write.reaches.items():
+            reaches[client] = max(reaches.get(client, 0), clock)
+    return reaches
 
 
 @dataclass(slots=True)
@@ -227,8 +237,8 @@ class LiveDocument:
     timer: asyncio.TimerHandle | None = None
     on_settled: Callable[[LiveDocument], None] | None = None
     on_corrupt: Callable[[LiveDocument], None] | None = None
-    policy: yrs.Policy | None = None
-    """Checks the trial copy after an update that nests a shared type (room documents)."""
+    policy: yrs.DocumentPolicy | None = None
+    """What the trial copy must still satisfy after an update (room documents)."""
     rejections: Rejections = field(default_factory=Rejections)
     compacted_at_rest: bool = False
     _pending: list[_Write] = field(default_factory=list)
@@ -279,7 +289,7 @@ class LiveDocument:
             )
         shape = inspect_update(update, self.limits.structure)
         done = asyncio.get_running_loop().create_future()
-        self._pending.append(_Write(update, origin, done, shape.nested_types))
+        self._pending.append(_Write(update, origin, done, shape.nested_types, shape.reaches))
         self._pending_bytes += len(update)
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush(), name=f"yjs-flush:{self.name}")
@@ -334,11 +344,10 @@ class LiveDocument:
         """The writes that apply on the trial copy, merged into the one update to store; the
         others are refused, their senders stopped (1002). The batch is tried at once, one by
         one only if that fails."""
-        nests = any(w.nests_types for w in batch)
-        policy = self.policy if nests else None
         try:
             merged = yrs.merge([w.update for w in batch])
-            self.trial.prove(merged, policy)
+            nests = any(w.nests_types for w in batch)
+            self.trial.prove(merged, self.policy, nests=nests, reaches=_reaches(batch))
             return batch, merged
         except YjsError as error:
             if len(batch) == 1:
@@ -347,7 +356,9 @@ class LiveDocument:
         proven: list[_Write] = []
         for write in batch:
             try:
-                self.trial.prove(write.update, self.policy if write.nests_types else None)
+                self.trial.prove(
+                    write.update, self.policy, nests=write.nests_types, reaches=write.reaches
+                )
                 proven.append(write)
             except YjsError as error:
                 self._refuse(write, error)

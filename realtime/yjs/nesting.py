@@ -36,7 +36,7 @@ def nesting_depth(doc: pycrdt.Doc[Any], roots: RootTypes, *, limit: int) -> int:
     """The deepest shared type under `roots` (a root is level 0), or `limit + 1` past it."""
     level: list[Any] = []
     for name, kind in roots.items():
-        root = _root(doc, name, kind)
+        root = existing_root(doc, name, kind)
         if root is not None:
             level.append(root)
     depth = 0
@@ -51,7 +51,8 @@ def nesting_depth(doc: pycrdt.Doc[Any], roots: RootTypes, *, limit: int) -> int:
     return depth
 
 
-def _root(doc: pycrdt.Doc[Any], name: str, kind: type) -> Any:
+def existing_root(doc: pycrdt.Doc[Any], name: str, kind: type) -> Any:
+    """The root `name` of `doc` as a `kind`, or None if it is missing or another type."""
     if name not in doc.keys():  # noqa: SIM118 (Doc is not typed as a container)
         return None
     try:

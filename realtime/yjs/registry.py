@@ -36,7 +36,7 @@ from realtime.yjs.document import (
 )
 from realtime.yjs.errors import YjsError
 from realtime.yjs.messages import encode_sync_update
-from realtime.yjs.yrs import Policy
+from realtime.yjs.yrs import DocumentPolicy
 
 logger = logging.getLogger("liveclass.documents")
 
@@ -64,7 +64,7 @@ class DocumentRegistry:
         log: UpdateLog,
         node_id: str,
         limits: DocumentLimits,
-        policy_of: Callable[[str], Policy | None] = lambda name: None,
+        policy_of: Callable[[str], DocumentPolicy | None] = lambda name: None,
     ) -> None:
         self.hub = hub
         self.policy_of = policy_of

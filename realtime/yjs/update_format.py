@@ -12,7 +12,8 @@ lib0's `readAny`; it is the cheap half of the proof (`realtime.yjs.proof` runs t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
 from realtime.yjs.errors import MalformedMessage
@@ -65,6 +66,10 @@ class UpdateShape:
     elements: int
     depth: int
     nested_types: bool
+    reaches: Mapping[int, int] = field(default_factory=dict)
+    """Per client, the clock just past the last struct or deleted range the update names: a
+    document that took the update holds at least that much of the client, or a part of the
+    update waits (pending) for changes it does not have."""
 
 
 def inspect_update(data: bytes, limits: StructureLimits | None = None) -> UpdateShape:
@@ -73,7 +78,7 @@ def inspect_update(data: bytes, limits: StructureLimits | None = None) -> Update
 
 
 class _Inspection:
-    __slots__ = ("depth", "elements", "limits", "nested_types", "reader")
+    __slots__ = ("depth", "elements", "limits", "nested_types", "reaches", "reader")
 
     def __init__(self, data: bytes, limits: StructureLimits) -> None:
         self.reader = Reader(data)
@@ -81,6 +86,7 @@ class _Inspection:
         self.elements = 0
         self.depth = 0
         self.nested_types = False
+        self.reaches: dict[int, int] = {}
 
     def run(self) -> UpdateShape:
         try:
@@ -91,7 +97,9 @@ class _Inspection:
             raise
         except MalformedMessage as exc:
             raise InvalidUpdate(f"invalid Yjs update: {exc.reason}") from exc
-        return UpdateShape(structs, deletes, self.elements, self.depth, self.nested_types)
+        return UpdateShape(
+            structs, deletes, self.elements, self.depth, self.nested_types, self.reaches
+        )
 
     def _count(self, n: int = 1) -> None:
         self.elements += n
@@ -122,6 +130,7 @@ class _Inspection:
                 if not length:  # see `_structs`
                     raise InvalidUpdate(f"a struct of client {client} has length 0")
                 clock = _advance(client, clock, length)
+            self.reaches[client] = clock
         return total
 
     def _struct(self, client: int, clock: int) -> int:
@@ -131,10 +140,9 @@ class _Inspection:
         ref = info & 0x1F
         if ref in (0, 10):  # GC, Skip
             return reader.read_var_uint()
-        if info & 0x80:
-            _id(reader, client, clock)
-        if info & 0x40:
-            _id(reader, client, clock)
+        origin = _id(reader, client, clock) if info & 0x80 else None
+        if info & 0x40 and _id(reader, client, clock) == origin:
+            raise InvalidUpdate(f"item ({client}, {clock}) has one id as both neighbours")
         explicit_parent = not info & 0xC0
         if explicit_parent:
             if reader.read_var_uint() == 1:
@@ -260,6 +268,8 @@ class _Inspection:
                 start, length = read(), read()
                 if start + length > CLOCK_SPACE:
                     raise InvalidUpdate(f"delete range of client {client} ends past 2**31 - 1")
+                if length:
+                    self.reaches[client] = max(self.reaches.get(client, 0), start + length)
         return total
 
 
@@ -270,17 +280,20 @@ def _advance(client: int, clock: int, length: int) -> int:
     return end
 
 
-def _id(reader: Reader, client: int, clock: int) -> None:
+def _id(reader: Reader, client: int, clock: int) -> tuple[int, int]:
     """An origin, right origin or parent of item (`client`, `clock`). An item only refers to
     structs that existed when it was made, so never to itself or a later clock of its own
     client: pycrdt writes such an item after an insert inside a UTF-8 character, and Yrs
-    then integrates it otherwise one by one than merged (found by tests/fuzz)."""
+    then integrates it otherwise one by one than merged (found by tests/fuzz). Nor is one
+    id both its left and its right neighbour: Yrs takes such an item, and later inserts
+    around it land out of order (found by tests/fuzz)."""
     other = reader.read_var_uint()
     at = reader.read_var_uint()
     if at >= CLOCK_SPACE:
         raise InvalidUpdate("an item refers to a clock past 2**31 - 1")
     if other == client and at >= clock:
         raise InvalidUpdate(f"item ({client}, {clock}) refers to itself or a later clock")
+    return other, at
 
 
 def _var_int(reader: Reader) -> None:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar, cast
 
 import pycrdt
 
+from realtime.yjs.messages import decode_state_vector
 from realtime.yjs.update_format import InvalidUpdate
 
 logger = logging.getLogger("liveclass.documents")
@@ -102,6 +104,32 @@ def clone(doc: pycrdt.Doc[Any]) -> pycrdt.Doc[Any]:
 
 Policy = Callable[[pycrdt.Doc[Any]], None]
 """A check of a document's content after a trial (e.g. nesting depth); raises `YjsError`."""
+Measure = Callable[[pycrdt.Doc[Any]], int]
+"""A count of something in a document that no update may increase."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPolicy:
+    """What an update may not do to a document: nest shared types too deeply (a costly
+    check, run only after updates that add a nested shared type), or increase `no_more`
+    (a cheap count, taken after every update; a document stored before a rule existed
+    stays writable, since only an increase is refused)."""
+
+    nesting: Policy | None = None
+    no_more: Measure | None = None
+    no_more_reason: str = "the update adds what this document may not hold"
+
+
+PENDING: Final = "the update depends on changes this document does not have"
+"""Yrs keeps such a part pending, and integrates pending parts otherwise one by one than
+merged (found by tests/fuzz): a document's log could then rebuild into another document.
+No client of this server can write one, since it only edits what the server sent it."""
+
+
+def _check_reaches(doc: pycrdt.Doc[Any], reaches: Mapping[int, int]) -> None:
+    state = decode_state_vector(doc.get_state())
+    if any(state.get(client, 0) < clock for client, clock in reaches.items()):
+        raise InvalidUpdate(PENDING)
 
 
 class TrialDocument:
@@ -110,21 +138,43 @@ class TrialDocument:
     def __init__(self, live: pycrdt.Doc[Any]) -> None:
         self._live = live
         self._copy: pycrdt.Doc[Any] | None = None
+        self._counted: int | None = None  # `no_more` of the copy as it is, if known
 
-    def prove(self, update: bytes, policy: Policy | None = None) -> None:
-        """Apply `update` to the copy and check `policy`; on any failure, drop the copy."""
+    def prove(
+        self,
+        update: bytes,
+        policy: DocumentPolicy | None = None,
+        *,
+        nests: bool = False,
+        reaches: Mapping[int, int] | None = None,
+    ) -> None:
+        """Apply `update` to the copy and check `policy` (its nesting rule if the update
+        `nests` a shared type); on any failure, drop the copy. With `reaches`
+        (`UpdateShape.reaches`), an update that leaves a part pending fails too."""
         if self._copy is None:
-            self._copy = clone(self._live)
+            self._copy, self._counted = clone(self._live), None
+        copy, counted, self._counted = self._copy, self._counted, None
+        count = policy.no_more if policy is not None else None
         try:
-            apply(self._copy, update)
-            if policy is not None:
-                policy(self._copy)
+            if count is not None and counted is None:
+                counted = count(copy)
+            apply(copy, update)
+            if reaches:
+                _check_reaches(copy, reaches)
+            if policy is not None and nests and policy.nesting is not None:
+                policy.nesting(copy)
+            if count is not None:
+                now = count(copy)
+                if counted is not None and now > counted:
+                    raise InvalidUpdate(cast(DocumentPolicy, policy).no_more_reason)
+                self._counted = now
         except BaseException:
             self._copy = None
             raise
 
     def follow(self, update: bytes) -> None:
         """The live document took an update that was not proven here: keep the copy equal."""
+        self._counted = None
         if self._copy is not None:
             try:
                 apply(self._copy, update)
@@ -133,4 +183,4 @@ class TrialDocument:
 
     def reset(self) -> None:
         """Forget the copy; the next proof clones the live document again."""
-        self._copy = None
+        self._copy, self._counted = None, None

@@ -32,6 +32,7 @@ from realtime.yjs.messages import SyncUpdate, decode_message, encode_awareness
 from realtime.yjs.nesting import depth_policy
 from realtime.yjs.registry import DocumentRegistry
 from realtime.yjs.update_format import InvalidUpdate, UpdateTooComplex
+from realtime.yjs.yrs import DocumentPolicy
 
 
 @dataclass
@@ -252,7 +253,7 @@ async def test_a_refused_update_in_a_batch_fails_its_sender_alone(database: Data
         log=DocumentStore(database.committer, database.sessions),
         node_id="n1",
         limits=DocumentLimits(),
-        policy_of=lambda name: depth_policy({"shapes": pycrdt.Map}, 2),
+        policy_of=lambda name: DocumentPolicy(nesting=depth_policy({"shapes": pycrdt.Map}, 2)),
     )
     document = await docs.acquire("d")
     members = [Member(docs.new_conn_id()) for _ in range(3)]

@@ -39,7 +39,6 @@ def _notes(doc: Doc[Any]) -> None:
     text = doc.get("notes", type=Text)
     text.insert(0, "Hello world, 😀 notes")
     text.format(0, 5, {"bold": True})
-    text.insert_embed(5, {"image": "data:image/png;base64,AAAA"})
     del text[6:8]
     rich = doc.get("prosemirror", type=XmlFragment)
     heading = rich.children.append(XmlElement("heading", {"level": "1"}))

@@ -11,9 +11,10 @@ proven updates are merged, stored and applied to the live document. After every 
 - an update that was refused left the live document exactly as it was;
 - a proven update applied to the live document;
 - the live document equals one rebuilt from the stored updates (`yrs.build`, no part bad;
-  see `BUILD_MERGES` for the known differences), a fresh client can sync from it (and a
+  no update that leaves a part pending is taken, so none resolves otherwise merged than one
+  by one), a fresh client can sync from it (and a
   second client from the first, getting the same), the trial copy, if kept, equals it, and
-  a room document still meets its nesting policy;
+  a room document still meets its policy (nesting, plain notes);
 - every frame the server sends back decodes, the updates in it pass `inspect_update`, and a
   peer fed every awareness broadcast holds the server's awareness states.
 """
@@ -21,7 +22,7 @@ proven updates are merged, stored and applied to the live document. After every 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -43,10 +44,9 @@ from realtime.yjs.messages import (
     decode_message,
     decode_state_vector,
 )
-from realtime.yjs.nesting import depth_policy
 from realtime.yjs.sync import Action, ApplyUpdate, Broadcast, SyncSession
-from realtime.yjs.update_format import inspect_update
-from rooms.document_shapes import MAX_TYPE_DEPTH, ROOTS
+from realtime.yjs.update_format import UpdateShape, inspect_update
+from rooms.document_shapes import POLICIES
 
 HERE: Final = Path(__file__).parent
 CORPUS: Final = HERE / "corpus"
@@ -157,17 +157,6 @@ def panicked(error: BaseException) -> bool:
     return cause is not None and type(cause).__name__ == "PanicException"
 
 
-BUILD_MERGES: Final = "yrs.build integrates pending structs otherwise than the live document"
-"""`yrs.build` applies the first part, then all others merged, and Yrs resolves pending structs
-differently then than when it takes the same updates one by one, as the live document does:
-a client's updates that arrive out of order stay pending in the live document after the
-missing one arrives (the rebuilt one integrates them), and of two updates that claim the same
-id for pending structs (a client equivocating) the merge keeps the first, the live document
-the second. After a reload the document differs from the live one. Reported (strict xfails
-in test_regressions.py); the fuzz run then checks the live document against the log applied
-part by part."""
-
-
 def replay(parts: list[bytes]) -> pycrdt.Doc[Any]:
     """The stored parts applied one by one, as the live document took them."""
     doc: pycrdt.Doc[Any] = pycrdt.Doc()
@@ -186,9 +175,9 @@ def resync(doc: pycrdt.Doc[Any]) -> pycrdt.Doc[Any]:
     return client
 
 
-def policy_of(base: str) -> yrs.Policy | None:
+def policy_of(base: str) -> yrs.DocumentPolicy | None:
     kind = BASES[base].kind
-    return depth_policy(ROOTS[kind], MAX_TYPE_DEPTH) if kind is not None else None
+    return POLICIES[kind] if kind is not None else None
 
 
 # ---------------------------------------------------------------- the ingest path
@@ -207,7 +196,7 @@ class Ingest:
         """Another client's awareness, fed every broadcast: it must see what the server has."""
         self.trial = yrs.TrialDocument(self.live)
         self.stored: list[bytes] = [base_update(base)] if base_update(base) else []
-        self.pending: list[tuple[bytes, bool]] = []
+        self.pending: list[tuple[bytes, UpdateShape]] = []
         self.read_only = read_only
         self.sessions = 0
         self.session = self._connect()
@@ -266,7 +255,7 @@ class Ingest:
             return
         except BaseException as exc:
             raise Escaped(f"inspect_update raised {exc!r}") from exc
-        self.pending.append((update, shape.nested_types))
+        self.pending.append((update, shape))
 
     def flush(self) -> None:
         """`LiveDocument._write`: prove the batch, store the proven updates merged, apply."""
@@ -294,28 +283,32 @@ class Ingest:
             ) from exc
         self.outcomes.append("batch accepted" if len(proven) > 1 else "update accepted")
 
-    def _prove(self, batch: list[tuple[bytes, bool]]) -> list[tuple[bytes, bool]]:
+    def _prove(self, batch: list[tuple[bytes, UpdateShape]]) -> list[tuple[bytes, UpdateShape]]:
         """`LiveDocument._prove`: the whole batch at once, one by one only if that fails."""
-        nests = any(n for _, n in batch)
+        reaches: dict[int, int] = {}
+        for _, shape in batch:
+            for client, clock in shape.reaches.items():
+                reaches[client] = max(reaches.get(client, 0), clock)
+        nests = any(shape.nested_types for _, shape in batch)
         try:
-            self._try(yrs.merge([u for u, _ in batch]), nests)
+            self._try(yrs.merge([u for u, _ in batch]), nests, reaches)
             return batch
         except YjsError as error:
             if len(batch) == 1:
                 self._refused("update refused by the trial copy", error)
                 return []
         proven = []
-        for update, nested in batch:
+        for update, shape in batch:
             try:
-                self._try(update, nested)
-                proven.append((update, nested))
+                self._try(update, shape.nested_types, shape.reaches)
+                proven.append((update, shape))
             except YjsError as error:
                 self._refused("update refused by the trial copy", error)
         return proven
 
-    def _try(self, update: bytes, nested: bool) -> None:
+    def _try(self, update: bytes, nested: bool, reaches: Mapping[int, int]) -> None:
         try:
-            self.trial.prove(update, self.policy if nested else None)
+            self.trial.prove(update, self.policy, nests=nested, reaches=reaches)
         except YjsError:
             raise
         except BaseException as exc:
@@ -326,12 +319,11 @@ class Ingest:
         live = snapshot(self.live)
         rebuilt, bad = yrs.build(self.stored)
         assert bad == [], f"stored updates {bad} do not apply on load"
-        if snapshot(rebuilt) != live:
-            assert snapshot(replay(self.stored)) == live, "the live document differs from its log"
-            self.outcomes.append(f"known difference: {BUILD_MERGES}")
-        if self.policy is not None:  # the room document's nesting cap holds for what it took
+        assert snapshot(rebuilt) == live, "the live document differs from its log rebuilt"
+        nesting = self.policy.nesting if self.policy is not None else None
+        if nesting is not None:  # the room document's nesting cap holds for what it took
             try:
-                self.policy(self.live)
+                nesting(self.live)
             except YjsError as error:
                 raise AssertionError(f"the live document breaks its policy: {error}") from error
         # A client syncing from scratch must get a document it can read, and pass it on: Yrs

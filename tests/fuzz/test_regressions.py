@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Final
 
 import fuzzformat as f
 import pycrdt
@@ -25,9 +25,11 @@ from realtime.yjs import yrs
 from realtime.yjs.awareness import AwarenessState, decode_awareness_update
 from realtime.yjs.document import DocumentLimits, LiveDocument
 from realtime.yjs.errors import MalformedMessage, YjsError
+from realtime.yjs.lib0 import Reader
 from realtime.yjs.nesting import depth_policy, nesting_depth
 from realtime.yjs.sync import SyncSession
 from realtime.yjs.update_format import InvalidUpdate, inspect_update
+from rooms.document_shapes import POLICIES
 
 
 def string_update(client: int, clock: int, text: str = "hi", root: str = "t") -> bytes:
@@ -228,8 +230,9 @@ async def _publish(document: LiveDocument, frame: bytes, origin: int) -> None:
 
 
 def live_document(doc: pycrdt.Doc[Any], policy: yrs.Policy | None = None) -> LiveDocument:
+    checks = yrs.DocumentPolicy(nesting=policy) if policy is not None else None
     return LiveDocument(
-        "d", doc, AwarenessState(), MemoryLog(), _publish, DocumentLimits(), policy=policy
+        "d", doc, AwarenessState(), MemoryLog(), _publish, DocumentLimits(), policy=checks
     )
 
 
@@ -306,19 +309,34 @@ async def test_a_batch_proven_one_by_one_keeps_the_nesting_cap(
     assert nesting_depth(live, roots, limit=10) <= 2
 
 
-@pytest.mark.xfail(strict=True, reason="realtime/yjs/yrs.py: build merges the log's tail")
-def test_build_rebuilds_what_the_live_document_took_from_equivocating_updates() -> None:
+def taken(live: pycrdt.Doc[Any], parts: list[bytes]) -> list[bool | str]:
+    """Each part proven as the live document proves a client's update (with the clocks it
+    reaches), and applied when it passes; whether each was taken."""
+    trial = yrs.TrialDocument(live)
+    outcomes: list[bool | str] = []
+    for part in parts:
+        try:
+            trial.prove(part, reaches=inspect_update(part).reaches)
+        except InvalidUpdate as error:
+            outcomes.append(error.reason != yrs.PENDING and "other error")
+            continue
+        yrs.apply(live, part)
+        outcomes.append(True)
+    return outcomes
+
+
+def test_updates_that_would_stay_pending_are_refused_so_the_log_rebuilds_the_document() -> None:
     """Two updates claim client 8's clock 3 (one pending on a missing origin, one only on
-    the missing clocks 0-2). Applied one by one, Yrs keeps the second as pending; merged (as
+    the missing clocks 0-2). Applied one by one, Yrs kept the second as pending; merged (as
     `yrs.build` merges everything after the first part), the first: after a reload the
-    document differs, and once clocks 0-2 arrive, so does its content."""
+    document differed. Neither is taken now, so the stored log rebuilds the live document."""
     base = base_update("text7")
     first = f.encode_update(f.Update((f.Group(8, 3, (f.Item(f.String("a"), origin=f.ID(9, 0)),)),)))
     second = string_update(8, 3, "a")
     live: pycrdt.Doc[Any] = pycrdt.Doc()
-    for part in (base, first, second):
-        yrs.apply(live, part)
-    rebuilt, bad = yrs.build([base, first, second])
+    yrs.apply(live, base)
+    assert taken(live, [first, second]) == [False, False]
+    rebuilt, bad = yrs.build([base])
     assert bad == []
     assert Snapshot(rebuilt) == Snapshot(live)
 
@@ -351,19 +369,17 @@ def out_of_order_edits() -> tuple[bytes, list[bytes]]:
     return base_update("text7"), edits
 
 
-@pytest.mark.xfail(strict=True, reason="Yrs: pending updates stay pending (yrs.py could retry)")
-def test_a_clients_updates_arriving_out_of_order_are_all_integrated() -> None:
-    """The second and third edits arrive first (pending: clocks 0-2 missing), then the first:
-    applied one by one, as the live document takes them, Yrs integrates the first and leaves
-    the other two pending; the log rebuilt (merged) integrates all three, unless a bad part
-    sends `build` down its part-by-part path, which leaves them pending too."""
+def test_a_clients_updates_arriving_out_of_order_are_refused_until_they_come_in_order() -> None:
+    """The second and third edits arrive first (pending: clocks 0-2 missing): Yrs would keep
+    them pending, and integrate them otherwise merged than one by one. They are refused (the
+    client is closed with 1002, reconnects and syncs again), then taken in order."""
     base, (first, second, third) = out_of_order_edits()
     live: pycrdt.Doc[Any] = pycrdt.Doc()
-    for part in (base, second, third, first):
-        yrs.apply(live, part)
-    rebuilt, _ = yrs.build([base, second, third, first])
-    assert str(rebuilt.get("t", type=pycrdt.Text)) == "xxhxello world"
+    yrs.apply(live, base)
+    assert taken(live, [second, third, first, second, third]) == [False, False, True, True, True]
     assert str(live.get("t", type=pycrdt.Text)) == "xxhxello world"
+    rebuilt, _ = yrs.build([base, first, second, third])
+    assert Snapshot(rebuilt) == Snapshot(live)
 
 
 # ---------------------------------------------------------------- lms/documents/model.py
@@ -398,37 +414,50 @@ def test_a_subdocument_shape_value_reads_as_json() -> None:
     sent("whiteboard", whiteboard_with(pycrdt.Doc(guid="sub")))
 
 
-@pytest.mark.xfail(strict=True, reason="lms/documents/model.py: pycrdt cannot set a bytearray")
 def test_a_binary_shape_value_restores() -> None:
     version = whiteboard_with(b"ok")
     assert restored("whiteboard", EMPTY, version) == content("whiteboard", version)
 
 
-@pytest.mark.xfail(strict=True, reason="lms/documents/model.py: None == get(missing key)")
 def test_a_null_shape_value_restores() -> None:
     version = whiteboard_with(None)
     assert restored("whiteboard", EMPTY, version) == content("whiteboard", version)
 
 
-@pytest.mark.xfail(strict=True, reason="lms/documents/model.py: Text.clear panics in pycrdt")
-def test_notes_holding_an_any_item_restore() -> None:
-    """Client 5's `Any` item ([undefined]) inside the notes' Y.Text: pycrdt counts it in
-    `len` but cannot remove it, so `Text.clear` panics inside `restore_update`."""
-    current = ingest(Case("notes", (bytes.fromhex("00020a01010532480500017f00"),))).live
-    version = base_update("notes")
-    assert restored("notes", current.get_update(), version) == content("notes", version)
+ANY_IN_NOTES: Final = bytes.fromhex("00020a01010532480500017f00")
+"""Client 5's `Any` item ([undefined]) inside the notes' Y.Text."""
 
 
-@pytest.mark.xfail(strict=True, reason="Yrs + lms/documents/model.py: restore scrambles the text")
-def test_notes_holding_an_item_with_crossed_origins_restore() -> None:
+def test_an_any_item_in_the_notes_text_is_refused() -> None:
+    """pycrdt counts such an item in `len` but cannot remove it (`Text.clear` panics, so a
+    restore failed): the notes' policy refuses any update that adds one."""
+    result = ingest(Case("notes", (ANY_IN_NOTES,)))
+    assert result.outcomes == ["update refused by the trial copy: InvalidUpdate"]
+    assert Snapshot(result.live) == Snapshot(base_doc("notes"))
+
+
+def test_notes_stored_with_an_any_item_stay_writable_and_refuse_a_restore_cleanly() -> None:
+    """A document stored before the policy existed: edits still go in (only adding a stray
+    item is refused), and restoring a version over it is `InvalidUpdate`, not a panic."""
+    stored = base_doc("notes")
+    yrs.apply(stored, Reader(ANY_IN_NOTES[2:]).read_var_bytes())
+    trial = yrs.TrialDocument(stored)
+    trial.prove(string_update(40, 0, "more", root="notes"), POLICIES["notes"])
+    embed = f.Group(41, 0, (f.Item(f.Embed('{"image": "x"}'), parent="notes"),))
+    with pytest.raises(InvalidUpdate, match="characters only"):
+        trial.prove(f.encode_update(f.Update((embed,))), POLICIES["notes"])
+    with pytest.raises(InvalidUpdate):
+        restore_update("notes", stored.get_update(), base_update("notes"))
+
+
+def test_an_item_whose_neighbours_are_one_id_is_refused() -> None:
     """An item between 'e' and 'e' of "Hello" (origin and right origin both client 5's
-    clock 1; no client writes that): Yrs takes it, and the restore's inserts then land out
-    of order ("orld, 😀 notesHello")."""
+    clock 1; no client writes that): Yrs took it, and a restore's inserts then landed out of
+    order ("orld, 😀 notesHello")."""
     crossed = f.Item(f.Deleted(1), origin=f.ID(5, 1), right_origin=f.ID(5, 1))
-    frame = f.sync_update(f.encode_update(f.Update((f.Group(7, 0, (crossed,)),))))
-    current = ingest(Case("notes", (frame,))).live
-    version = base_update("notes")
-    assert restored("notes", current.get_update(), version) == content("notes", version)
+    update = f.encode_update(f.Update((f.Group(7, 0, (crossed,)),)))
+    with pytest.raises(InvalidUpdate, match="both neighbours"):
+        inspect_update(update)
 
 
 def test_a_whiteboard_with_an_entry_holding_no_value_reads() -> None:
@@ -436,7 +465,6 @@ def test_a_whiteboard_with_an_entry_holding_no_value_reads() -> None:
     assert {shape["id"] for shape in shapes} >= {"s2", "s3"}
 
 
-@pytest.mark.xfail(strict=True, reason="lms/documents/model.py: _copy of an XmlElement")
 def test_a_whiteboard_with_an_xml_shape_restores() -> None:
     """Client 3's XmlElement (name "") whose origin is the first shape entry: it becomes the
     value of shape "s1"; restoring that version fails in pycrdt (TypeError)."""
