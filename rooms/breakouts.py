@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
-from rooms.dispatch import Context, Outcome, handles
+from rooms.dispatch import Context, Outcome
 from rooms.errors import Rejected, not_found
 from rooms.messages import (
     BreakoutAssign,
@@ -15,8 +14,8 @@ from rooms.messages import (
     BreakoutCreate,
     BreakoutOpen,
 )
-from rooms.roles import Grant, is_host
-from rooms.state import Event, RoomState, reduces
+from rooms.roles import is_host
+from rooms.state import Event, RoomState
 
 
 def _active(state: RoomState) -> dict[str, Any]:
@@ -41,7 +40,6 @@ def _auto_assign(state: RoomState, fixed: dict[str, int], count: int) -> dict[st
     return assignments
 
 
-@handles(BreakoutCreate, grant=Grant.MODERATE, verb="create breakout rooms")
 def create(ctx: Context, message: BreakoutCreate) -> Outcome:
     """Create ``count`` breakout rooms (not yet open) with their assignments."""
     if ctx.state.parent_id is not None:
@@ -52,12 +50,11 @@ def create(ctx: Context, message: BreakoutCreate) -> Outcome:
     names += [f"Room {i + 1}" for i in range(len(names), message.count)]
     fixed = {str(u): i for u, i in message.assignments.items() if i < message.count}
     assignments = _auto_assign(ctx.state, fixed, message.count) if message.auto else fixed
-    rooms = [{"id": str(uuid.uuid4()), "name": names[i]} for i in range(message.count)]
+    rooms = [{"id": ctx.new_id(), "name": names[i]} for i in range(message.count)]
     event = ctx.event("breakout.created", rooms=rooms, assignments=assignments)
     return Outcome(events=[event], reply={"rooms": rooms})
 
 
-@handles(BreakoutAssign, grant=Grant.MODERATE, verb="assign breakout rooms")
 def assign(ctx: Context, message: BreakoutAssign) -> Outcome:
     """Put one person in one breakout room (moving them if already placed)."""
     breakouts = _active(ctx.state)
@@ -68,7 +65,6 @@ def assign(ctx: Context, message: BreakoutAssign) -> Outcome:
     )
 
 
-@handles(BreakoutOpen, grant=Grant.MODERATE, verb="open breakout rooms")
 def open_rooms(ctx: Context, message: BreakoutOpen) -> Outcome:
     """Open the breakout rooms, optionally with a timer after which they close."""
     breakouts = _active(ctx.state)
@@ -82,7 +78,6 @@ def open_rooms(ctx: Context, message: BreakoutOpen) -> Outcome:
     )
 
 
-@handles(BreakoutBroadcast, grant=Grant.MODERATE, verb="broadcast to breakout rooms")
 def broadcast(ctx: Context, message: BreakoutBroadcast) -> Outcome:
     """Send one message to the main room and every breakout room."""
     breakouts = _active(ctx.state)
@@ -92,7 +87,6 @@ def broadcast(ctx: Context, message: BreakoutBroadcast) -> Outcome:
     )
 
 
-@handles(BreakoutClose, grant=Grant.MODERATE, verb="close breakout rooms")
 def close(ctx: Context, _message: BreakoutClose) -> Outcome:
     """Close every breakout room and bring everyone back."""
     breakouts = _active(ctx.state)
@@ -112,8 +106,7 @@ def closing(
     ]
 
 
-@reduces("breakout.created")
-def _on_created(state: RoomState, event: Event) -> None:
+def on_created(state: RoomState, event: Event) -> None:
     state.breakouts = {
         "status": "created",
         "rooms": list(event["rooms"]),
@@ -122,21 +115,18 @@ def _on_created(state: RoomState, event: Event) -> None:
     }
 
 
-@reduces("breakout.assigned")
-def _on_assigned(state: RoomState, event: Event) -> None:
+def on_assigned(state: RoomState, event: Event) -> None:
     if state.breakouts:
         state.breakouts["assignments"][event["user_id"]] = event["index"]
 
 
-@reduces("breakout.opened")
-def _on_opened(state: RoomState, event: Event) -> None:
+def on_opened(state: RoomState, event: Event) -> None:
     if state.breakouts:
         state.breakouts["status"] = "open"
         state.breakouts["ends_at"] = event["ends_at"]
 
 
-@reduces("breakout.closed")
-def _on_closed(state: RoomState, event: Event) -> None:
+def on_closed(state: RoomState, event: Event) -> None:
     if event.get("parent"):
         state.status = "ended"  # this is a breakout room: it is over
     elif state.breakouts:

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from rooms.dispatch import Context, Outcome, handles
+from rooms.dispatch import Context, Outcome
 from rooms.errors import Rejected, forbidden, not_found
 from rooms.messages import ChatDelete, ChatEdit, ChatReact, ChatSend, ChatTyping
 from rooms.roles import Grant
-from rooms.state import Event, RoomState, reduces
+from rooms.state import Event, RoomState
 
 MAX_REACTIONS_PER_MESSAGE = 50
 
@@ -37,7 +37,6 @@ def _check_slow_mode(ctx: Context) -> None:
             raise Rejected("slow-mode", f"Slow mode is on: wait {wait} s before the next message.")
 
 
-@handles(ChatSend, grant=Grant.CHAT, verb="chat", kind="chat")
 def send(ctx: Context, message: ChatSend) -> Outcome:
     """Post a message to everyone, to one participant, or to the hosts."""
     to_user = str(message.to) if isinstance(message.to, uuid.UUID) else None
@@ -46,7 +45,7 @@ def send(ctx: Context, message: ChatSend) -> Outcome:
     if to_user is None:
         _check_slow_mode(ctx)
     entry: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
+        "id": ctx.new_id(),
         "author_id": ctx.actor.user_id,
         "author_name": ctx.actor.name,
         "text": message.text,
@@ -73,7 +72,6 @@ def _own_or_moderator(ctx: Context, message_id: uuid.UUID, *, moderator_ok: bool
     return found
 
 
-@handles(ChatEdit, grant=Grant.CHAT, verb="edit messages", kind="chat")
 def edit(ctx: Context, message: ChatEdit) -> Outcome:
     """Change the text of one's own message."""
     found = _own_or_moderator(ctx, message.message_id, moderator_ok=False)
@@ -83,7 +81,6 @@ def edit(ctx: Context, message: ChatEdit) -> Outcome:
     return Outcome(events=[event])
 
 
-@handles(ChatDelete, grant=None, verb="delete messages", kind="chat")
 def delete(ctx: Context, message: ChatDelete) -> Outcome:
     """Delete one's own message; moderators may delete anyone's."""
     found = _own_or_moderator(ctx, message.message_id, moderator_ok=True)
@@ -93,7 +90,6 @@ def delete(ctx: Context, message: ChatDelete) -> Outcome:
     return Outcome(events=[event])
 
 
-@handles(ChatReact, grant=Grant.REACT, verb="react to messages", kind="chat")
 def react(ctx: Context, message: ChatReact) -> Outcome:
     """Add or remove an emoji reaction on a message one can see."""
     found = ctx.state.find_message(str(message.message_id))
@@ -110,7 +106,6 @@ def react(ctx: Context, message: ChatReact) -> Outcome:
     return Outcome(events=[event])
 
 
-@handles(ChatTyping, grant=Grant.CHAT, verb="chat", kind="volatile")
 def typing(ctx: Context, message: ChatTyping) -> Outcome:
     """Tell others one is typing; not stored, not sequenced."""
     event: Event = {"type": "chat.typing", "user_id": ctx.actor.user_id, "name": ctx.actor.name}
@@ -121,29 +116,25 @@ def typing(ctx: Context, message: ChatTyping) -> Outcome:
     return Outcome(volatile=[event])
 
 
-@reduces("chat.message")
-def _on_message(state: RoomState, event: Event) -> None:
+def on_message(state: RoomState, event: Event) -> None:
     if state.find_message(event["message"]["id"]) is None:
         state.chat.append(dict(event["message"]))
 
 
-@reduces("chat.edited")
-def _on_edited(state: RoomState, event: Event) -> None:
+def on_edited(state: RoomState, event: Event) -> None:
     if found := state.find_message(event["message_id"]):
         found["text"] = event["text"]
         found["edited_at"] = event["at"]
 
 
-@reduces("chat.deleted")
-def _on_deleted(state: RoomState, event: Event) -> None:
+def on_deleted(state: RoomState, event: Event) -> None:
     if found := state.find_message(event["message_id"]):
         found["deleted"] = True
         found["text"] = ""
         found["reactions"] = {}
 
 
-@reduces("chat.reaction")
-def _on_reaction(state: RoomState, event: Event) -> None:
+def on_reaction(state: RoomState, event: Event) -> None:
     found = state.find_message(event["message_id"])
     if found is None:
         return

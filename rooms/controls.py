@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from rooms.dispatch import Context, Outcome, handles
+from rooms.dispatch import Context, Outcome
 from rooms.errors import Rejected, forbidden, not_found
 from rooms.messages import (
     HandLower,
@@ -22,7 +22,7 @@ from rooms.messages import (
     RoomSpotlight,
 )
 from rooms.roles import ASSIGNABLE_BY, Grant, RoomRole, is_host
-from rooms.state import Event, RoomState, reduces
+from rooms.state import Event, RoomState
 
 
 def _present(ctx: Context, user_id: uuid.UUID) -> str:
@@ -40,7 +40,6 @@ def _outranks(ctx: Context, target: str) -> None:
         raise forbidden("act on the host")
 
 
-@handles(HandRaise, grant=Grant.RAISE_HAND, verb="raise a hand")
 def raise_hand(ctx: Context, _message: HandRaise) -> Outcome:
     """Join the end of the hands queue (first come, first served)."""
     if any(h["user_id"] == ctx.actor.user_id for h in ctx.state.hands):
@@ -52,7 +51,6 @@ def _position(state: RoomState, user_id: str) -> int:
     return next(i for i, h in enumerate(state.hands, 1) if h["user_id"] == user_id)
 
 
-@handles(HandLower, grant=None, verb="lower hands")
 def lower_hand(ctx: Context, message: HandLower) -> Outcome:
     """Lower one's own hand; moderators lower anyone's."""
     target = str(message.user_id) if message.user_id else ctx.actor.user_id
@@ -63,7 +61,6 @@ def lower_hand(ctx: Context, message: HandLower) -> Outcome:
     return Outcome(events=[ctx.event("hand.lowered", user_id=target)])
 
 
-@handles(ReactionSend, grant=Grant.REACT, verb="react", kind="volatile")
 def reaction(ctx: Context, message: ReactionSend) -> Outcome:
     """A floating emoji for everyone; not stored."""
     return Outcome(
@@ -71,7 +68,6 @@ def reaction(ctx: Context, message: ReactionSend) -> Outcome:
     )
 
 
-@handles(ParticipantMute, grant=Grant.MODERATE, verb="mute others")
 def mute(ctx: Context, message: ParticipantMute) -> Outcome:
     """Turn a participant's microphone off (media stops server-side once the SFU lands)."""
     target = _present(ctx, message.user_id)
@@ -79,13 +75,11 @@ def mute(ctx: Context, message: ParticipantMute) -> Outcome:
     return Outcome(events=[ctx.event("participant.muted", user_id=target)])
 
 
-@handles(RoomMuteAll, grant=Grant.MODERATE, verb="mute everyone")
 def mute_all(ctx: Context, _message: RoomMuteAll) -> Outcome:
     """Mute everyone who does not run the room."""
     return Outcome(events=[ctx.event("room.muted_all")])
 
 
-@handles(ParticipantAskUnmute, grant=Grant.MODERATE, verb="ask others to unmute")
 def ask_unmute(ctx: Context, message: ParticipantAskUnmute) -> Outcome:
     """Ask a participant to turn their microphone on; only they are told."""
     target = _present(ctx, message.user_id)
@@ -94,7 +88,6 @@ def ask_unmute(ctx: Context, message: ParticipantAskUnmute) -> Outcome:
     return Outcome(events=[event])
 
 
-@handles(ParticipantRemove, grant=Grant.MODERATE, verb="remove participants")
 def remove(ctx: Context, message: ParticipantRemove) -> Outcome:
     """Remove a participant (and optionally ban them from this room)."""
     target = _present(ctx, message.user_id)
@@ -104,7 +97,6 @@ def remove(ctx: Context, message: ParticipantRemove) -> Outcome:
     return Outcome(events=[ctx.event("participant.removed", user_id=target, ban=message.ban)])
 
 
-@handles(ParticipantSetRole, grant=Grant.MODERATE, verb="change roles")
 def set_role(ctx: Context, message: ParticipantSetRole) -> Outcome:
     """Promote or demote a participant within what the actor's own role may assign."""
     target = _present(ctx, message.user_id)
@@ -119,14 +111,12 @@ def set_role(ctx: Context, message: ParticipantSetRole) -> Outcome:
     return Outcome(events=[ctx.event("participant.role", user_id=target, role=message.role.value)])
 
 
-@handles(RoomSpotlight, grant=Grant.MODERATE, verb="spotlight")
 def spotlight(ctx: Context, message: RoomSpotlight) -> Outcome:
     """Pin one participant for everyone (or clear the spotlight)."""
     target = _present(ctx, message.user_id) if message.user_id else None
     return Outcome(events=[ctx.event("room.spotlight", user_id=target)])
 
 
-@handles(RoomSettings, grant=Grant.MODERATE, verb="change room settings")
 def settings(ctx: Context, message: RoomSettings) -> Outcome:
     """Lock the room, toggle the lobby, chat, slow mode and document locks."""
     changes = message.model_dump(exclude={"type", "ref"}, exclude_none=True)
@@ -142,7 +132,6 @@ def settings(ctx: Context, message: RoomSettings) -> Outcome:
     return Outcome(events=events)
 
 
-@handles(LobbyAdmit, grant=Grant.MODERATE, verb="admit people")
 def admit(ctx: Context, message: LobbyAdmit) -> Outcome:
     """Let someone waiting in the lobby in."""
     target = str(message.user_id)
@@ -153,7 +142,6 @@ def admit(ctx: Context, message: LobbyAdmit) -> Outcome:
     return Outcome(events=[event])
 
 
-@handles(LobbyDeny, grant=Grant.MODERATE, verb="deny entry")
 def deny(ctx: Context, message: LobbyDeny) -> Outcome:
     """Turn someone waiting in the lobby away."""
     target = str(message.user_id)
@@ -164,38 +152,32 @@ def deny(ctx: Context, message: LobbyDeny) -> Outcome:
     return Outcome(events=[event])
 
 
-@handles(RoomEnd, grant=Grant.MODERATE, verb="end the class")
 def end(ctx: Context, _message: RoomEnd) -> Outcome:
     """End the class for everyone; every connection closes with 'room ended'."""
     return Outcome(events=[ctx.event("room.ended")])
 
 
-@reduces("hand.raised")
-def _on_raised(state: RoomState, event: Event) -> None:
+def on_raised(state: RoomState, event: Event) -> None:
     if not any(h["user_id"] == event["user_id"] for h in state.hands):
         state.hands.append({"user_id": event["user_id"], "at": event["at"]})
 
 
-@reduces("hand.lowered")
-def _on_lowered(state: RoomState, event: Event) -> None:
+def on_lowered(state: RoomState, event: Event) -> None:
     state.hands[:] = [h for h in state.hands if h["user_id"] != event["user_id"]]
 
 
-@reduces("participant.muted")
-def _on_muted(state: RoomState, event: Event) -> None:
+def on_muted(state: RoomState, event: Event) -> None:
     if found := state.participants.get(event["user_id"]):
         found.mic = False
 
 
-@reduces("room.muted_all")
-def _on_muted_all(state: RoomState, _event: Event) -> None:
+def on_muted_all(state: RoomState, _event: Event) -> None:
     for found in state.participants.values():
         if not is_host(found.role):
             found.mic = False
 
 
-@reduces("participant.removed")
-def _on_removed(state: RoomState, event: Event) -> None:
+def on_removed(state: RoomState, event: Event) -> None:
     user_id = event["user_id"]
     state.participants.pop(user_id, None)
     state.hands[:] = [h for h in state.hands if h["user_id"] != user_id]
@@ -207,34 +189,28 @@ def _on_removed(state: RoomState, event: Event) -> None:
         state.spotlight = None
 
 
-@reduces("participant.unbanned")
-def _on_unbanned(state: RoomState, event: Event) -> None:
+def on_unbanned(state: RoomState, event: Event) -> None:
     state.banned.discard(event["user_id"])
 
 
-@reduces("participant.role")
-def _on_role(state: RoomState, event: Event) -> None:
+def on_role(state: RoomState, event: Event) -> None:
     if found := state.participants.get(event["user_id"]):
         found.role = RoomRole(event["role"])
 
 
-@reduces("room.spotlight")
-def _on_spotlight(state: RoomState, event: Event) -> None:
+def on_spotlight(state: RoomState, event: Event) -> None:
     state.spotlight = event["user_id"]
 
 
-@reduces("room.settings")
-def _on_settings(state: RoomState, event: Event) -> None:
+def on_settings(state: RoomState, event: Event) -> None:
     state.settings.update(event["changes"])
 
 
-@reduces("room.ended")
-def _on_ended(state: RoomState, _event: Event) -> None:
+def on_ended(state: RoomState, _event: Event) -> None:
     state.status = "ended"
     state.hands.clear()
     state.lobby.clear()
 
 
-@reduces("room.renamed")
-def _on_renamed(state: RoomState, event: Event) -> None:
+def on_renamed(state: RoomState, event: Event) -> None:
     state.title = event["title"]

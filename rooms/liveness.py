@@ -24,7 +24,8 @@ import orjson
 from realtime.errors import BrokerUnavailableError
 from realtime.presence import Presence
 from rooms import frames, presence
-from rooms.state import RoomState, apply
+from rooms.catalogue import apply
+from rooms.state import RoomState
 
 if TYPE_CHECKING:
     from rooms.connection import RoomConnection

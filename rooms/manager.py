@@ -25,10 +25,11 @@ from realtime.errors import (
 from realtime.hub import Hub
 from realtime.presence import InMemoryPresence, Presence
 from rooms import breakouts, frames, liveness
+from rooms.catalogue import CATALOGUE
 from rooms.errors import LobbyDeniedError, RemovedError, RoomEndedError
 from rooms.liveness import Liveness
 from rooms.roles import RoomRole
-from rooms.state import Event, RoomState, apply
+from rooms.state import Event, RoomState
 from rooms.store import RoomStore
 from rooms.tokens import Admit
 
@@ -37,17 +38,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("liveclass.rooms")
 APPLY_TIMEOUT = 5.0
-# Events that change what a node's presence entries say (status, role, hand).
-REFRESHES_PRESENCE = frozenset(
-    {
-        "hand.raised",
-        "hand.lowered",
-        "participant.status",
-        "participant.muted",
-        "room.muted_all",
-        "participant.role",
-    }
-)
 
 
 class _Sink:
@@ -255,7 +245,7 @@ class RoomManager:
         if publication.epoch == state.epoch and publication.offset <= state.offset:
             return
         event: Event = orjson.loads(publication.payload)
-        apply(state, event, offset=publication.offset)
+        CATALOGUE.apply(state, event, offset=publication.offset)
         state.epoch = publication.epoch
         if room.waiters:
             self._wake(room)
@@ -276,7 +266,7 @@ class RoomManager:
         kind = event.get("type")
         for hook in self.after_hooks:
             hook(room, event)
-        if kind in REFRESHES_PRESENCE:
+        if CATALOGUE.refreshes_presence(kind):
             self.liveness.touch(room.state.room_id)
         if kind == "participant.removed":
             error = RemovedError("banned from this room" if event.get("ban") else None)

@@ -1,9 +1,9 @@
-"""Media signalling on the room channel: ``media.*`` messages over the node's SFU.
+"""Media signalling on the room channel: the SFU steps of ``media.*`` commands.
 
-Handlers here are async (SDP negotiation awaits aiortc), so the session hands media
-messages to ``MediaSignalling.handle`` instead of the pure dispatcher. Grants are checked
-against the room state like every other command. Track changes, whatever their cause,
-come back from the SFU as listener calls and become room events in order, per room.
+``media.*`` messages go through the same dispatch, grant check and rate limit as every
+other message; their pure handlers (``rooms/media_commands.py``) return the operation to
+run, which the channel hands to ``MediaSignalling.perform``. Track changes, whatever their
+cause, come back from the SFU as listener calls and become room events in order, per room.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -31,18 +30,9 @@ from media.relay import (
 from media.sfu import Sfu
 from media.subscriber import Send
 from rooms import frames, media_events
-from rooms.errors import Rejected, RoomError, forbidden, not_found
+from rooms.errors import Rejected
 from rooms.manager import RoomManager, now_utc
-from rooms.messages import (
-    MEDIA_MESSAGES,
-    MediaAnswer,
-    MediaMute,
-    MediaPublish,
-    MediaSubscribe,
-    MediaUnpublish,
-    Message,
-)
-from rooms.roles import HOST_ROLES, Grant, RoomRole
+from rooms.roles import HOST_ROLES
 from rooms.state import Event
 
 if TYPE_CHECKING:
@@ -51,16 +41,8 @@ if TYPE_CHECKING:
     from rooms.media_cluster import MediaCluster
 
 logger = logging.getLogger("liveclass.media")
-SOURCE_GRANT = {
-    "camera": Grant.PUBLISH_VIDEO,
-    "microphone": Grant.PUBLISH_AUDIO,
-    "screen": Grant.PUBLISH_SCREEN,
-}
-
-
-def is_media(message: Message) -> bool:
-    """Whether ``message`` is a ``media.*`` message handled here."""
-    return isinstance(message, MEDIA_MESSAGES)
+OPS = (Publish, Unpublish, Subscribe, Answer, Mute)  # what media commands ask of the SFU
+Performer = Callable[[Any, "RoomConnection"], Awaitable[dict[str, Any]]]
 
 
 class MediaSignalling:
@@ -82,8 +64,8 @@ class MediaSignalling:
         self._by_room: dict[str, set[asyncio.Task[Any]]] = {}
         self._muted_by: dict[str, str] = {}  # track_id -> the host who muted it
         self._external: set[str] = set()  # connection ids of WHIP-style publishers
-        # More media.* commands, handled elsewhere (media.record: rooms/recording.py).
-        self.commands: dict[type[Message], Callable[..., Awaitable[dict[str, Any] | None]]] = {}
+        # Effects other than relay operations, by type (Record: rooms/recording.py).
+        self.performers: dict[type[Any], Performer] = {}
         # Several nodes (Redis): each room's SFU lives on one node (rooms/media_cluster.py).
         self.cluster: MediaCluster | None = cluster(self) if cluster is not None else None
         sfu.track_listeners.append(self._on_track)
@@ -97,66 +79,20 @@ class MediaSignalling:
 
     # ------------------------------------------------------------------ the room channel
 
-    async def handle(self, conn: RoomConnection, room: LiveRoom, message: Message) -> None:
-        """Run one media message; reply ``ack`` or ``error`` to its sender."""
-        ref = message.ref
+    async def perform(self, effect: object, conn: RoomConnection) -> dict[str, Any]:
+        """Run the SFU step a media command's handler decided on (``rooms/media_commands``):
+        a ``media.relay`` operation, here or on the room's media node, or another effect
+        (``Record``: see ``performers``). Returns the ack's fields; a ``MediaError`` becomes
+        the error its code names."""
         try:
-            self._admit(conn, room)
-            reply = await self._run(conn, room, message)
+            performer = self.performers.get(type(effect))
+            if performer is not None:
+                return await performer(effect, conn)
+            if not isinstance(effect, OPS):
+                raise Rejected("unsupported", f"{type(effect).__name__} is not handled here.")
+            return await self.execute(effect, conn) or {}
         except MediaError as error:
-            conn.send(frames.message("error", ref=ref, code=error.code, message=error.message))
-            return
-        except RoomError as error:
-            conn.send(frames.message("error", ref=ref, code=error.code, message=error.message))
-            return
-        if reply is not None:
-            conn.send(frames.message("ack", ref=ref, **reply))
-
-    def _admit(self, conn: RoomConnection, room: LiveRoom) -> None:
-        if conn.user_id not in room.state.participants:
-            raise Rejected("not-joined", "You are not in this room.")
-        if not conn.buckets["control"].allow(time.monotonic()):
-            raise Rejected("rate-limited", "Slow down: too many messages.")
-
-    async def _run(
-        self, conn: RoomConnection, room: LiveRoom, message: Message
-    ) -> dict[str, Any] | None:
-        room_id = room.state.room_id
-        if isinstance(message, MediaPublish):
-            grants = room.state.grants(conn.user_id)
-            for spec in message.tracks:
-                if SOURCE_GRANT[spec.source] not in grants:
-                    raise forbidden(f"publish {spec.source}")
-            sources: dict[str, str] = {spec.mid: spec.source for spec in message.tracks}
-            op: Op = Publish(room_id, conn.user_id, conn.conn_id, message.sdp, sources)
-            return await self.execute(op, conn)
-        if isinstance(message, MediaUnpublish):
-            return await self.execute(Unpublish(room_id, conn.conn_id, message.source), conn)
-        if isinstance(message, MediaSubscribe):
-            conn.send(frames.message("ack", ref=message.ref))
-            await self.execute(Subscribe(room_id, conn.conn_id), conn)
-            return None
-        if isinstance(message, MediaAnswer):
-            op = Answer(room_id, conn.conn_id, message.version, message.sdp)
-            return await self.execute(op, conn)
-        if isinstance(message, MediaMute):
-            return await self._mute(conn, room, message)
-        if (command := self.commands.get(type(message))) is not None:
-            return await command(conn, room, message)
-        raise Rejected("unsupported", f"{type(message).__name__} is not handled here.")
-
-    async def _mute(
-        self, conn: RoomConnection, room: LiveRoom, message: MediaMute
-    ) -> dict[str, Any]:
-        state, target = room.state, str(message.user_id)
-        if Grant.MODERATE not in state.grants(conn.user_id):
-            raise forbidden("mute others")
-        if target not in state.participants:
-            raise not_found("participant")
-        if state.role_of(target) == RoomRole.HOST and state.role_of(conn.user_id) != RoomRole.HOST:
-            raise forbidden("act on the host")
-        op = Mute(state.room_id, target, message.source, by=conn.user_id)
-        return await self.execute(op, conn) or {}
+            raise Rejected(error.code, error.message) from None
 
     # ------------------------------------------------------------------ operations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rooms.state import Event, RoomState, new_event, reduces
+from rooms.state import Event, RoomState, new_event
 
 TRACK_FIELDS = ("track_id", "user_id", "conn_id", "kind", "source")
 
@@ -42,14 +42,23 @@ def muted(info: dict[str, Any], *, by: str, at: str) -> Event:
     )
 
 
-@reduces("media.track_published")
-def _on_published(state: RoomState, event: Event) -> None:
+def on_published(state: RoomState, event: Event) -> None:
     track = {k: event[k] for k in TRACK_FIELDS}
     if event.get("external"):
         track["external"] = True
     state.media_tracks[event["track_id"]] = track
 
 
-@reduces("media.track_unpublished", "media.track_muted")
-def _on_unpublished(state: RoomState, event: Event) -> None:
+def on_unpublished(state: RoomState, event: Event) -> None:
     state.media_tracks.pop(event["track_id"], None)
+
+
+def on_recording(state: RoomState, event: Event) -> None:
+    if event.get("on"):
+        state.recording = {
+            "recording_id": event["recording_id"],
+            "by": event.get("by"),
+            "started_at": event.get("at"),
+        }
+    elif state.recording and state.recording["recording_id"] == event.get("recording_id"):
+        state.recording = None

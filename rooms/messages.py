@@ -1,8 +1,13 @@
-"""Client-to-server messages of the room channel: typed, validated, size-capped (Sans-I/O)."""
+"""Client-to-server messages of the room channel, one model per kind (Sans-I/O).
+
+The catalogue (``rooms/catalogue.py``) pairs each model with its handler and grant, and
+decodes frames with ``decode`` over the models it lists.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Container
 from typing import Annotated, Literal, get_args
 
 import orjson
@@ -250,57 +255,6 @@ class MediaRecord(Message):
     on: StrictBool
 
 
-MEDIA_MESSAGES = (
-    MediaPublish,
-    MediaUnpublish,
-    MediaSubscribe,
-    MediaAnswer,
-    MediaMute,
-    MediaRecord,
-)
-
-
-ClientMessage = Annotated[
-    Ping
-    | ChatSend
-    | ChatEdit
-    | ChatDelete
-    | ChatReact
-    | ChatTyping
-    | HandRaise
-    | HandLower
-    | ReactionSend
-    | StatusSet
-    | ParticipantMute
-    | ParticipantAskUnmute
-    | RoomMuteAll
-    | ParticipantRemove
-    | ParticipantSetRole
-    | RoomSpotlight
-    | RoomSettings
-    | LobbyAdmit
-    | LobbyDeny
-    | RoomEnd
-    | PollCreate
-    | PollVote
-    | PollPublish
-    | PollClose
-    | BreakoutCreate
-    | BreakoutAssign
-    | BreakoutOpen
-    | BreakoutBroadcast
-    | BreakoutClose
-    | MediaPublish
-    | MediaUnpublish
-    | MediaSubscribe
-    | MediaAnswer
-    | MediaMute
-    | MediaRecord,
-    Field(discriminator="type"),
-]
-_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
-
-
 def type_name(model: type[Message]) -> str:
     """The ``type`` value a message class stands for."""
     return str(get_args(model.model_fields["type"].annotation)[0])
@@ -309,8 +263,9 @@ def type_name(model: type[Message]) -> str:
 MESSAGE_TYPES = frozenset(type_name(m) for m in Message.__subclasses__())
 
 
-def parse(frame: str | bytes) -> Message:
-    """Decode one client frame; raise ``BadMessage`` saying what is wrong."""
+def decode(frame: str | bytes, adapter: TypeAdapter[Message], known: Container[str]) -> Message:
+    """Decode one client frame with ``adapter`` (the catalogue's message kinds, ``known`` by
+    name); raise ``BadMessage`` saying what is wrong."""
     try:
         data = orjson.loads(frame)
     except orjson.JSONDecodeError:
@@ -319,7 +274,7 @@ def parse(frame: str | bytes) -> Message:
         raise BadMessage("invalid-message", "A message must be a JSON object.")
     ref = data.get("ref") if isinstance(data.get("ref"), str) else None
     kind = data.get("type")
-    if kind not in MESSAGE_TYPES:
+    if not isinstance(kind, str) or kind not in known:
         raise BadMessage("unknown-type", f"Unknown message type {str(kind)[:40]!r}.", ref=ref)
     # PostgreSQL cannot store NUL and SQLite can: refused alike, whatever the database. JSON
     # carries one only as the escape \u0000, so other frames are not searched.
@@ -331,7 +286,7 @@ def parse(frame: str | bytes) -> Message:
             ref=ref,
         )
     try:
-        message: Message = _adapter.validate_python(data)
+        message = adapter.validate_python(data)
     except ValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"][1:])) or "message" for e in exc.errors())
         raise BadMessage("invalid-message", f"Invalid fields: {fields}.", ref=ref) from None

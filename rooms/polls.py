@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from rooms.dispatch import Context, Outcome, handles
+from rooms.dispatch import Context, Outcome
 from rooms.errors import Rejected, not_found
 from rooms.messages import PollClose, PollCreate, PollPublish, PollVote
-from rooms.roles import Grant
-from rooms.state import Event, Poll, RoomState, reduces
+from rooms.state import Event, Poll, RoomState
 
 MAX_OPEN_POLLS = 20
+ALREADY_VOTED = Rejected("already-voted", "You have already voted in this poll.")
 
 
 def _poll(ctx: Context, poll_id: uuid.UUID) -> Poll:
@@ -20,7 +20,6 @@ def _poll(ctx: Context, poll_id: uuid.UUID) -> Poll:
     return found
 
 
-@handles(PollCreate, grant=Grant.MODERATE, verb="create polls")
 def create(ctx: Context, message: PollCreate) -> Outcome:
     """Open a new poll with 2-10 options."""
     if sum(p.status == "open" for p in ctx.state.polls.values()) >= MAX_OPEN_POLLS:
@@ -28,7 +27,7 @@ def create(ctx: Context, message: PollCreate) -> Outcome:
     if len(set(message.options)) != len(message.options):
         raise Rejected("invalid", "Poll options must differ.")
     poll = {
-        "id": str(uuid.uuid4()),
+        "id": ctx.new_id(),
         "question": message.question,
         "options": list(message.options),
         "multiple": message.multiple,
@@ -38,7 +37,6 @@ def create(ctx: Context, message: PollCreate) -> Outcome:
     return Outcome(events=[ctx.event("poll.created", poll=poll)], reply={"poll_id": poll["id"]})
 
 
-@handles(PollVote, grant=Grant.VOTE, verb="vote")
 def vote(ctx: Context, message: PollVote) -> Outcome:
     """Vote once; hosts see the tallies change live, the voter gets an ack."""
     poll = _poll(ctx, message.poll_id)
@@ -59,10 +57,10 @@ def vote(ctx: Context, message: PollVote) -> Outcome:
         event["voter"] = voter
         event["_voter_id"] = ctx.actor.user_id  # stored, never published
     event["audience"] = {"users": [ctx.actor.user_id], "hosts": True}
-    return Outcome(events=[event])
+    # Two tabs may vote at once: the store keeps the first vote and refuses the second.
+    return Outcome(events=[event], refused=ALREADY_VOTED)
 
 
-@handles(PollPublish, grant=Grant.MODERATE, verb="publish poll results")
 def publish(ctx: Context, message: PollPublish) -> Outcome:
     """Show the results to everyone."""
     poll = _poll(ctx, message.poll_id)
@@ -73,7 +71,6 @@ def publish(ctx: Context, message: PollPublish) -> Outcome:
     )
 
 
-@handles(PollClose, grant=Grant.MODERATE, verb="close polls")
 def close(ctx: Context, message: PollClose) -> Outcome:
     """Stop accepting votes."""
     poll = _poll(ctx, message.poll_id)
@@ -82,8 +79,7 @@ def close(ctx: Context, message: PollClose) -> Outcome:
     return Outcome(events=[ctx.event("poll.closed", poll_id=poll.id)])
 
 
-@reduces("poll.created")
-def _on_created(state: RoomState, event: Event) -> None:
+def on_created(state: RoomState, event: Event) -> None:
     data = event["poll"]
     if data["id"] not in state.polls:
         state.polls[data["id"]] = Poll(
@@ -97,8 +93,7 @@ def _on_created(state: RoomState, event: Event) -> None:
         )
 
 
-@reduces("poll.voted")
-def _on_voted(state: RoomState, event: Event) -> None:
+def on_voted(state: RoomState, event: Event) -> None:
     poll = state.polls.get(event["poll_id"])
     voter = event.get("voter") or event.get("by")
     if poll is None or poll.status != "open" or voter is None or voter in poll.voters:
@@ -110,13 +105,11 @@ def _on_voted(state: RoomState, event: Event) -> None:
             poll.counts[choice] += 1
 
 
-@reduces("poll.published")
-def _on_published(state: RoomState, event: Event) -> None:
+def on_published(state: RoomState, event: Event) -> None:
     if poll := state.polls.get(event["poll_id"]):
         poll.published = True
 
 
-@reduces("poll.closed")
-def _on_closed(state: RoomState, event: Event) -> None:
+def on_closed(state: RoomState, event: Event) -> None:
     if poll := state.polls.get(event["poll_id"]):
         poll.status = "closed"

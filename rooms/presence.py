@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rooms.dispatch import Context, Outcome, handles
+from rooms.dispatch import Context, Outcome
 from rooms.messages import StatusSet
 from rooms.roles import RoomRole
-from rooms.state import Event, Participant, RoomState, reduces
+from rooms.state import Event, Participant, RoomState
 
 STATUS_FIELDS = ("camera", "mic", "screen", "away")
 HOSTS_ONLY = {"hosts": True}
@@ -72,8 +72,7 @@ def lobby_left(*, user_id: str, conn_id: str, now: datetime) -> Event:
     }
 
 
-@reduces("presence.connected")
-def _on_connected(state: RoomState, event: Event) -> None:
+def on_connected(state: RoomState, event: Event) -> None:
     user: dict[str, Any] = event["user"]
     user_id = user["user_id"]
     found = state.participants.get(user_id)
@@ -89,8 +88,7 @@ def _on_connected(state: RoomState, event: Event) -> None:
     state.lobby.pop(user_id, None)
 
 
-@reduces("presence.disconnected")
-def _on_disconnected(state: RoomState, event: Event) -> None:
+def on_disconnected(state: RoomState, event: Event) -> None:
     user_id = event["user_id"]
     found = state.participants.get(user_id)
     if found is None:
@@ -101,8 +99,7 @@ def _on_disconnected(state: RoomState, event: Event) -> None:
         state.hands[:] = [h for h in state.hands if h["user_id"] != user_id]
 
 
-@reduces("participant.status")
-def _on_status(state: RoomState, event: Event) -> None:
+def on_status(state: RoomState, event: Event) -> None:
     found = state.participants.get(event["user_id"])
     if found is None:
         return
@@ -111,23 +108,19 @@ def _on_status(state: RoomState, event: Event) -> None:
             setattr(found, name, event[name])
 
 
-@reduces("lobby.waiting")
-def _on_waiting(state: RoomState, event: Event) -> None:
+def on_waiting(state: RoomState, event: Event) -> None:
     state.lobby[event["user"]["user_id"]] = dict(event["user"])
 
 
-@reduces("lobby.left", "lobby.denied")
-def _on_lobby_left(state: RoomState, event: Event) -> None:
+def on_lobby_left(state: RoomState, event: Event) -> None:
     state.lobby.pop(event["user_id"], None)
 
 
-@reduces("lobby.admitted")
-def _on_admitted(state: RoomState, event: Event) -> None:
+def on_admitted(state: RoomState, event: Event) -> None:
     state.lobby.pop(event["user_id"], None)
     state.admitted.add(event["user_id"])
 
 
-@handles(StatusSet, grant=None, verb="change status", kind="control")
 def set_status(ctx: Context, message: StatusSet) -> Outcome:
     """Report one's own camera, microphone, screen and away state."""
     changes = {k: v for k in STATUS_FIELDS if (v := getattr(message, k)) is not None}

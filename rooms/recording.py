@@ -28,16 +28,13 @@ from media.recording import TrackRecorder, codec_of, container_for
 from persistence.models import AuditEvent, Recording, RecordingFile
 from realtime.broker import Publication
 from rooms import frames
-from rooms.errors import forbidden
 from rooms.manager import RoomManager, now_utc
 from rooms.media import MediaSignalling
-from rooms.messages import MediaRecord
-from rooms.roles import Grant
-from rooms.state import Event, RoomState, new_event, reduces
+from rooms.media_commands import Record
+from rooms.state import Event, new_event
 
 if TYPE_CHECKING:
     from rooms.connection import RoomConnection
-    from rooms.manager import LiveRoom
 
 logger = logging.getLogger("liveclass.media")
 Note = Callable[[AsyncSession, Recording], None]  # adds e.g. an audit record to the commit
@@ -64,18 +61,6 @@ def recording_event(recording: Recording, *, on: bool, by: str | None) -> Event:
         on=on,
         recording_id=str(recording.id),
     )
-
-
-@reduces("media.recording")
-def _on_recording(state: RoomState, event: Event) -> None:
-    if event.get("on"):
-        state.recording = {
-            "recording_id": event["recording_id"],
-            "by": event.get("by"),
-            "started_at": event.get("at"),
-        }
-    elif state.recording and state.recording["recording_id"] == event.get("recording_id"):
-        state.recording = None
 
 
 @dataclass
@@ -106,7 +91,7 @@ class RoomRecorder:
         self.running: dict[str, _Running] = {}  # by room id
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        media.commands[MediaRecord] = self.command
+        media.performers[Record] = self.perform
         self.sfu.track_listeners.append(self._on_track)
         manager.publication_observers.append(self._observe)
 
@@ -167,19 +152,16 @@ class RoomRecorder:
         )
         return (await session.execute(query.limit(1))).scalars().first()
 
-    async def command(
-        self, conn: RoomConnection, room: LiveRoom, message: MediaRecord
-    ) -> dict[str, Any]:
-        """``media.record {on}`` on the room channel (grant moderate)."""
-        if Grant.MODERATE not in room.state.grants(conn.user_id):
-            raise forbidden("record the room")
-        room_id = room.state.room_id
+    async def perform(self, effect: Record, conn: RoomConnection) -> dict[str, Any]:
+        """``media.record {on}`` on the room channel, decided (grant moderate) by its
+        handler in ``rooms/media_commands.py``; audited as sent over the room channel."""
+        room_id = effect.room_id
 
         def note(db: AsyncSession, recording: Recording) -> None:
-            action = "recording.start" if message.on else "recording.stop"
+            action = "recording.start" if effect.on else "recording.stop"
             db.add(
                 AuditEvent(
-                    actor_id=uuid.UUID(conn.user_id),
+                    actor_id=uuid.UUID(effect.by),
                     actor_kind="user",
                     action=action,
                     target_type="room",
@@ -188,11 +170,11 @@ class RoomRecorder:
                 )
             )
 
-        if message.on:
-            recording = await self.start(room_id, by=conn.user_id, note=note)
+        if effect.on:
+            recording = await self.start(room_id, by=effect.by, note=note)
         else:
-            recording = await self.stop(room_id, by=conn.user_id, note=note)
-        return {"recording_id": str(recording.id), "on": message.on}
+            recording = await self.stop(room_id, by=effect.by, note=note)
+        return {"recording_id": str(recording.id), "on": effect.on}
 
     # ------------------------------------------------------------------ this node's tracks
 

@@ -23,19 +23,21 @@ from realtime.errors import (
 )
 from realtime.recovery import Recovered, recover
 from realtime.sessions import close, close_after_flush, forget_handshake, read_until_stopped
-from rooms import frames, handlers, presence
+from rooms import frames, presence
+from rooms.catalogue import CATALOGUE
 from rooms.connection import Gone, RoomConnection, RoomLimits
-from rooms.dispatch import Actor, dispatch, route_of
-from rooms.errors import RoomEndedError, RoomError, RoomFullError
+from rooms.dispatch import Actor, Outcome
+from rooms.errors import Rejected, RoomEndedError, RoomError, RoomFullError
+from rooms.kinds import MessageKind
 from rooms.manager import LiveRoom, RoomManager, now_utc
-from rooms.media import MediaSignalling, is_media
-from rooms.messages import PROTOCOL_VERSION, Message, Ping, parse
+from rooms.media import MediaSignalling
+from rooms.messages import PROTOCOL_VERSION, Ping
 from rooms.roles import RoomRole, is_host
 from rooms.tokens import JoinClaims, JoinTokenError, read
 
 logger = logging.getLogger("liveclass.rooms")
 _NO_DOCUMENTS: dict[str, str] = {}
-assert handlers.REGISTERED  # importing it registers every message handler
+NO_MEDIA = Rejected("media-unavailable", "Media is not available on this server.")
 
 
 def _since(websocket: WebSocket) -> StreamPosition | None:
@@ -204,7 +206,7 @@ class RoomEndpoint:
                 return
             text = self._text_of(message)
             with contextlib.suppress(RoomError):
-                if isinstance(found := parse(text), Ping):
+                if isinstance(found := CATALOGUE.parse(text), Ping):
                     conn.send(frames.message("pong", ref=found.ref))
 
     def _text_of(self, message: Any) -> str:
@@ -289,23 +291,20 @@ class RoomEndpoint:
             await self._handle(conn, room, self._text_of(message))
 
     async def _handle(self, conn: RoomConnection, room: LiveRoom, text: str) -> None:
+        """One client message: parse, rate limit, dispatch (grant check and pure handler),
+        publish its events, run its SFU step if it has one, answer ``ack`` or ``error``."""
         ref = None
         try:
-            message = parse(text)
+            message = CATALOGUE.parse(text)
             ref = message.ref
             if isinstance(message, Ping):
                 conn.send(frames.message("pong", ref=ref))
                 return
-            if self.media is not None and is_media(message):
-                await self.media.handle(conn, room, message)
-                return
-            self._rate_limit(conn, message)
+            kind = CATALOGUE.kind_of(message)
+            self._rate_limit(conn, kind)
             actor = Actor(conn.user_id, conn.claims.name, conn.conn_id)
-            outcome = dispatch(room.state, actor, message, now_utc())
-            kept = await self.manager.publish(room.state.room_id, outcome.events)
-            await self.manager.publish_volatile(room.state.room_id, outcome.volatile)
-            for other_room, event in outcome.elsewhere:
-                await self.manager.publish(other_room, [event])
+            outcome = CATALOGUE.dispatch(room.state, actor, message, now_utc())
+            reply = await self._carry_out(conn, room, outcome, ref)
         except RoomError as error:
             conn.send(
                 frames.message(
@@ -313,21 +312,31 @@ class RoomEndpoint:
                 )
             )
             return
-        if not all(kept):
-            conn.send(
-                frames.message(
-                    "error",
-                    ref=ref,
-                    code="already-voted",
-                    message="You have already voted in this poll.",
-                )
-            )
-            return
-        conn.send(frames.message("ack", ref=ref, **outcome.reply))
+        if reply is not None:
+            conn.send(frames.message("ack", ref=ref, **reply))
 
-    def _rate_limit(self, conn: RoomConnection, message: Message) -> None:
-        kind = route_of(message).kind
-        bucket = conn.buckets[kind]
+    async def _carry_out(
+        self, conn: RoomConnection, room: LiveRoom, outcome: Outcome, ref: str | None
+    ) -> dict[str, Any] | None:
+        """Publish an outcome's events, then run its effect; the ack's fields (None: sent)."""
+        room_id = room.state.room_id
+        kept = await self.manager.publish(room_id, outcome.events)
+        await self.manager.publish_volatile(room_id, outcome.volatile)
+        for other_room, event in outcome.elsewhere:
+            await self.manager.publish(other_room, [event])
+        if not all(kept):
+            raise outcome.refused or Rejected("rejected", "The room did not accept this.")
+        if outcome.effect is None:
+            return outcome.reply
+        if self.media is None:
+            raise NO_MEDIA
+        if outcome.ack_first:
+            conn.send(frames.message("ack", ref=ref, **outcome.reply))
+        result = await self.media.perform(outcome.effect, conn)
+        return None if outcome.ack_first else {**outcome.reply, **result}
+
+    def _rate_limit(self, conn: RoomConnection, kind: MessageKind) -> None:
+        bucket = conn.buckets[kind.rate]
         if bucket.allow(time.monotonic()):
             return
         conn.violations += 1

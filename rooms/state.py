@@ -1,7 +1,8 @@
 """The state of one live room, rebuilt on every node by applying its events in order.
 
-Pure data and a reducer: ``apply`` never does I/O and never fails on a stale or repeated
-event, so every node that sees the same publications holds the same state.
+Pure data; the reducers (one per event kind, named in the catalogue) never do I/O and
+never fail on a stale or repeated event, so every node that sees the same publications
+holds the same state.
 """
 
 from __future__ import annotations
@@ -202,27 +203,9 @@ class RoomState:
         return [t for t in self.media_tracks.values() if t.get("external") or t["conn_id"] in live]
 
 
+# How one event kind changes the state; the catalogue (rooms/catalogue.py) names each
+# kind's reducer, and ``Catalogue.apply`` runs it.
 Reducer = Callable[[RoomState, Event], None]
-REDUCERS: dict[str, Reducer] = {}
-
-
-def reduces(*types: str) -> Callable[[Reducer], Reducer]:
-    """Register a reducer for event ``types``."""
-
-    def register(reducer: Reducer) -> Reducer:
-        for kind in types:
-            REDUCERS[kind] = reducer
-        return reducer
-
-    return register
-
-
-def apply(state: RoomState, event: Event, *, offset: int) -> None:
-    """Apply one published event; unknown types only move the offset (newer nodes)."""
-    reducer = REDUCERS.get(event.get("type", ""))
-    if reducer is not None:
-        reducer(state, event)
-    state.offset = max(state.offset, offset)
 
 
 def new_event(kind: str, *, by: str | None, at: str, **fields: Any) -> Event:

@@ -27,7 +27,8 @@ from media.errors import BadSdp, MediaUnavailable
 from media.sdp import MAX_SDP_BYTES
 from media.whip import SDP_CONTENT_TYPE, WhipSession, WhipSessions, whip_sources
 from ops.limits import BodyTooLarge
-from rooms.media import SOURCE_GRANT, MediaSignalling
+from rooms.media import MediaSignalling
+from rooms.media_commands import SOURCE_GRANT
 from rooms.roles import grants_for
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["whip"])
