@@ -8,12 +8,15 @@ are generated from them (``python -m rooms.typescript``).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from rooms.roles import RoomRole
 
+# Marks an optional field that may also be null on the wire (other optional server fields
+# are absent rather than null: the generated TypeScript types say so).
+NULLABLE = "nullable"
 MediaKind = Literal["audio", "video"]
 MediaSource = Literal["camera", "microphone", "screen"]
 
@@ -38,7 +41,7 @@ class Sequenced(Volatile):
     ``by`` is the acting user (null: the system)."""
 
     at: str
-    by: str | None = None
+    by: Annotated[str | None, NULLABLE] = None
 
 
 class Settings(BaseModel):

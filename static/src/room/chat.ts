@@ -225,8 +225,9 @@ export class ChatPanel {
         ),
       )
     }
-    if (!mine && model.can('chat') && model.participants.has(message.author_id)) {
-      actions.appendChild(h('button.link', { type: 'button', onclick: () => this.ctx.openChat(message.author_id) }, 'Reply privately'))
+    const author = message.author_id
+    if (!mine && author && model.can('chat') && model.participants.has(author)) {
+      actions.appendChild(h('button.link', { type: 'button', onclick: () => this.ctx.openChat(author) }, 'Reply privately'))
     }
     append(article, [reactions, actions])
     return article

@@ -6,8 +6,10 @@
 // offline/online events drop and restore the socket at once.
 
 import { ApiError, type JoinInfo } from '../api'
+import type { Ack, ClientMessage, MediaOffer, MediaReconnect, RoomEvent, ServerMessage, VolatileEvent, Welcome } from './protocol.gen'
 
-export type Message = Record<string, any> & { type: string }
+/** What arrives without a ``seq`` and is not an answer: volatile events and media signalling. */
+export type LiveMessage = VolatileEvent | MediaOffer | MediaReconnect
 export type ConnState = 'connecting' | 'lobby' | 'open' | 'reconnecting' | 'offline' | 'closed'
 
 export interface Closed {
@@ -43,9 +45,9 @@ const PONG_WITHIN_MS = 10_000
 
 export interface ConnectionHandlers {
   join(): Promise<JoinInfo>
-  welcome(message: Message, join: JoinInfo): void
-  event(message: Message): void
-  volatile(message: Message): void
+  welcome(message: Welcome, join: JoinInfo): void
+  event(message: RoomEvent): void
+  volatile(message: LiveMessage): void
   state(state: ConnState, detail: { attempt: number; nextInMs?: number }): void
   closed(info: Closed): void
 }
@@ -64,7 +66,7 @@ export class RoomConnection {
   private pingTimer = 0
   private pongTimer = 0
   private refs = 0
-  private pending = new Map<string, { resolve: (m: Message) => void; reject: (e: Error) => void }>()
+  private pending = new Map<string, { resolve: (m: Ack) => void; reject: (e: Error) => void }>()
 
   constructor(
     readonly roomId: string,
@@ -93,7 +95,7 @@ export class RoomConnection {
   }
 
   /** Send a command; resolves with its ack, rejects with CommandError on an error reply. */
-  send(message: Record<string, unknown>): Promise<Message> {
+  send(message: ClientMessage): Promise<Ack> {
     const ws = this.ws
     if (!ws || ws.readyState !== WebSocket.OPEN || this.state !== 'open') {
       return Promise.reject(new CommandError('not-connected', 'Not connected: wait for the connection to come back.'))
@@ -106,7 +108,7 @@ export class RoomConnection {
   }
 
   /** Fire and forget (typing, emoji); silently dropped while disconnected. */
-  cast(message: Record<string, unknown>): void {
+  cast(message: ClientMessage): void {
     if (this.ws?.readyState === WebSocket.OPEN && this.state === 'open') this.ws.send(JSON.stringify(message))
   }
 
@@ -156,7 +158,7 @@ export class RoomConnection {
       if (ws !== this.ws) return
       this.armHeartbeat()
       for (const line of String(event.data).split('\n')) {
-        if (line) this.receive(JSON.parse(line) as Message)
+        if (line) this.receive(JSON.parse(line) as ServerMessage)
       }
     }
     ws.onclose = (event) => {
@@ -167,7 +169,7 @@ export class RoomConnection {
     ws.onopen = () => this.armHeartbeat()
   }
 
-  private receive(message: Message): void {
+  private receive(message: ServerMessage): void {
     switch (message.type) {
       case 'welcome':
         this.attempt = 0
@@ -178,7 +180,7 @@ export class RoomConnection {
         this.handlers.welcome(message, this.join as JoinInfo)
         return
       case 'lobby.waiting':
-        if (message.seq === undefined) {
+        if (!('seq' in message)) {
           this.setState('lobby')
           return
         }
@@ -187,8 +189,8 @@ export class RoomConnection {
         return
       case 'ack':
       case 'error': {
-        const waiting = this.pending.get(message.ref)
-        if (waiting) {
+        const waiting = message.ref ? this.pending.get(message.ref) : undefined
+        if (waiting && message.ref) {
           this.pending.delete(message.ref)
           if (message.type === 'ack') waiting.resolve(message)
           else waiting.reject(new CommandError(message.code, message.message))
@@ -196,7 +198,7 @@ export class RoomConnection {
         return
       }
     }
-    if (typeof message.seq === 'number') {
+    if ('seq' in message) {
       if (message.seq <= this.seq) return // already in the snapshot, or a duplicate
       this.seq = message.seq
       this.handlers.event(message)
@@ -251,7 +253,7 @@ export class RoomConnection {
     this.pingTimer = window.setTimeout(() => {
       const ws = this.ws
       if (!ws || ws.readyState !== WebSocket.OPEN) return
-      ws.send(JSON.stringify({ type: 'ping' }))
+      ws.send(JSON.stringify({ type: 'ping' } satisfies ClientMessage))
       this.pongTimer = window.setTimeout(() => this.drop(), PONG_WITHIN_MS)
     }, PING_EVERY_MS)
   }

@@ -3,8 +3,9 @@
 import type { User } from '../api'
 import { toast } from '../dom'
 import type { Navigate } from '../main'
-import { CommandError, type Message, type RoomConnection } from './connection'
+import { CommandError, type RoomConnection } from './connection'
 import type { RoomModel } from './model'
+import type { Ack, ClientMessage } from './protocol.gen'
 
 export interface RoomContext {
   roomId: string
@@ -21,7 +22,7 @@ export interface RoomContext {
 export type SideTab = 'chat' | 'people' | 'polls' | 'breakouts' | 'host'
 
 /** Send a command; show its error as a toast and resolve null instead of throwing. */
-export async function run(ctx: RoomContext, message: Record<string, unknown>): Promise<Message | null> {
+export async function run(ctx: RoomContext, message: ClientMessage): Promise<Ack | null> {
   try {
     return await ctx.conn.send(message)
   } catch (error) {

@@ -4,21 +4,14 @@
 // signalling rides the room channel; aiortc does not trickle ICE, so every SDP waits for
 // gathering to finish.
 
-import { CommandError, type Message } from './connection'
+import { CommandError } from './connection'
 import { capture, deviceError, preferCodecs } from './devices'
 import { backoff, gathered, watch } from './peers'
+import type { Ack, ClientMessage, MediaOffer, TrackInfo } from './protocol.gen'
 import { Subscription } from './subscription'
 
-export type Source = 'camera' | 'microphone' | 'screen'
-
-/** A published track as the room announces it (media.track_published, the snapshot). */
-export interface TrackInfo {
-  track_id: string
-  user_id: string
-  conn_id: string
-  kind: 'audio' | 'video'
-  source: Source
-}
+export type Source = TrackInfo['source']
+export type { TrackInfo }
 
 /** A track this browser receives, and what it carries. */
 export interface RemoteTrack {
@@ -36,7 +29,7 @@ export interface MediaHandlers {
 }
 
 export interface Signal {
-  send(message: Record<string, unknown>): Promise<Message>
+  send(message: ClientMessage): Promise<Ack>
 }
 
 const GRANT: Record<Source, string> = { camera: 'publish_video', microphone: 'publish_audio', screen: 'publish_screen' }
@@ -177,7 +170,7 @@ export class MediaClient {
   }
 
   /** A media.offer from the server: answer the latest one (older ones are stale anyway). */
-  offer(message: Message): void {
+  offer(message: MediaOffer): void {
     this.subscription.offer(message)
   }
 

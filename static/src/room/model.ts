@@ -2,67 +2,14 @@
 // by the same rules as the server's reducer (rooms/state.py and friends).
 
 import type { RoomRole, RoomSettings } from '../api'
-import type { Message } from './connection'
 import type { TrackInfo } from './media'
+import type { Breakouts, ChatEntry, ParticipantView, PollResults, PollView, RoomEvent, Welcome, You } from './protocol.gen'
 
-export interface Participant {
-  user_id: string
-  name: string
-  role: RoomRole
-  connections: number
-  camera: boolean
-  mic: boolean
-  screen: boolean
-  away: boolean
-  joined_at: string
-}
-
-export interface ChatMessage {
-  id: string
-  author_id: string
-  author_name: string
-  text: string
-  to_user_id: string | null
-  to_hosts: boolean
-  at: string
-  edited_at: string | null
-  deleted: boolean
-  reactions: Record<string, string[]>
-}
-
-export interface PollResults {
-  counts: number[]
-  votes: number
-  voters?: Record<string, number[]>
-}
-
-export interface Poll {
-  id: string
-  question: string
-  options: string[]
-  multiple: boolean
-  anonymous: boolean
-  status: 'open' | 'closed' | string
-  published: boolean
-  my_vote: number[] | null
-  results?: PollResults
-  created_by?: string
-}
-
-export interface Breakouts {
-  status: 'created' | 'open' | 'closed'
-  rooms: { id: string; name: string }[]
-  assignments: Record<string, number>
-  ends_at: string | null
-}
-
-export interface Me {
-  user_id: string
-  name: string
-  conn_id: string
-  role: RoomRole
-  grants: string[]
-}
+export type Participant = ParticipantView
+export type ChatMessage = ChatEntry
+export type Poll = PollView
+export type { Breakouts, PollResults }
+export type Me = You
 
 export const HOST_ROLES: RoomRole[] = ['host', 'co-host']
 const PARTICIPATE = ['chat', 'publish_audio', 'publish_video', 'whiteboard_write', 'notes_write', 'react', 'raise_hand', 'vote']
@@ -134,19 +81,19 @@ export class RoomModel {
     return this.hands.findIndex((hand) => hand.user_id === userId) + 1
   }
 
-  welcome(message: Message): void {
-    this.me = message.you as Me
+  welcome(message: Welcome): void {
+    this.me = message.you
     const snapshot = message.snapshot
     if (!snapshot) return
     this.room = { ...snapshot.room, settings: { ...snapshot.room.settings } }
-    this.participants = new Map((snapshot.participants as Participant[]).map((p) => [p.user_id, p]))
+    this.participants = new Map(snapshot.participants.map((p) => [p.user_id, p]))
     this.hands = [...snapshot.hands]
     this.chat = [...snapshot.chat]
-    this.polls = new Map((snapshot.polls as Poll[]).map((p) => [p.id, p]))
+    this.polls = new Map(snapshot.polls.map((p) => [p.id, p]))
     this.spotlight = snapshot.spotlight
-    this.lobby = new Map((snapshot.lobby as { user_id: string; name: string }[]).map((l) => [l.user_id, l]))
+    this.lobby = new Map(snapshot.lobby.map((l) => [l.user_id, l]))
     this.breakouts = snapshot.breakouts
-    this.tracks = new Map(((snapshot.media?.tracks ?? []) as TrackInfo[]).map((t) => [t.track_id, t]))
+    this.tracks = new Map(snapshot.media.tracks.map((t) => [t.track_id, t]))
   }
 
   /** The user's published track from ``source``, if any. */
@@ -160,7 +107,7 @@ export class RoomModel {
   }
 
   /** Apply one sequenced event; return what changed. */
-  apply(event: Message): Change[] {
+  apply(event: RoomEvent): Change[] {
     const me = this.me.user_id
     switch (event.type) {
       case 'presence.connected': {
@@ -245,7 +192,7 @@ export class RoomModel {
         this.hands = this.hands.filter((h) => h.user_id !== event.user_id)
         return ['hands', 'participants']
       case 'chat.message':
-        if (!this.message(event.message.id)) this.chat.push({ reactions: {}, ...event.message })
+        if (!this.message(event.message.id)) this.chat.push({ ...event.message, reactions: event.message.reactions ?? {} })
         return ['chat']
       case 'chat.edited': {
         const found = this.message(event.message_id)
@@ -265,7 +212,7 @@ export class RoomModel {
       }
       case 'chat.reaction': {
         const found = this.message(event.message_id)
-        if (!found) return []
+        if (!found || !event.by) return []
         const who = new Set(found.reactions[event.emoji] ?? [])
         if (event.add === false) who.delete(event.by)
         else who.add(event.by)

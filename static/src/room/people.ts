@@ -4,6 +4,7 @@ import type { RoomRole } from '../api'
 import { colorFor, confirmDialog, fill, h, initials, modal } from '../dom'
 import { type RoomContext, run } from './context'
 import { isHost, type Participant } from './model'
+import type { ClientMessage } from './protocol.gen'
 
 const ROLE_LABEL: Record<RoomRole, string> = {
   host: 'Host',
@@ -136,7 +137,7 @@ export class PeoplePanel {
   /** The host's actions on one participant, in a dialog. */
   private manage(p: Participant): void {
     const model = this.ctx.model
-    const act = async (message: Record<string, unknown>): Promise<void> => {
+    const act = async (message: ClientMessage): Promise<void> => {
       if (await run(this.ctx, message)) dialog.close()
     }
     const roles: RoomRole[] = model.me.role === 'host' ? ROLE_ORDER : ['presenter', 'participant', 'observer']
@@ -155,7 +156,7 @@ export class PeoplePanel {
         null,
         h('label', { for: 'manage-role' }, 'Role'),
         roleSelect,
-        h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'participant.set_role', user_id: p.user_id, role: roleSelect.value }) }, 'Change role'),
+        h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'participant.set_role', user_id: p.user_id, role: roleSelect.value as RoomRole }) }, 'Change role'),
       ),
       h(
         'div.row.wrap',

@@ -3,7 +3,8 @@
 // set of tracks changes; the latest offer is answered, and a new server transport (its own
 // ICE ufrag and DTLS fingerprint) means a new peer connection here.
 
-import { CommandError, type Message } from './connection'
+import { CommandError } from './connection'
+import type { MediaOffer } from './protocol.gen'
 import type { RemoteTrack, Signal, TrackInfo } from './media'
 import { backoff, gathered, transportOf, watch } from './peers'
 
@@ -22,7 +23,7 @@ export class Subscription {
   // The transport (ICE ufrag + DTLS fingerprint) of the server's last offer, as the server
   // wrote it: the browser re-serialises remoteDescription (one fingerprint kept of several).
   private transport = ''
-  private latestOffer: Message | null = null
+  private latestOffer: MediaOffer | null = null
   private answering = false
 
   constructor(
@@ -31,7 +32,7 @@ export class Subscription {
   ) {}
 
   /** A media.offer from the server: answer the latest one (older ones are stale anyway). */
-  offer(message: Message): void {
+  offer(message: MediaOffer): void {
     if (this.closed) return
     this.latestOffer = message
     if (!this.answering) void this.answerOffers()
@@ -95,7 +96,7 @@ export class Subscription {
     }
   }
 
-  private async answer(offer: Message): Promise<void> {
+  private async answer(offer: MediaOffer): Promise<void> {
     let pc = this.pc
     const transport = transportOf(offer.sdp)
     if (!pc || this.fresh || this.transport !== transport) {

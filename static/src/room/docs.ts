@@ -1,0 +1,137 @@
+// The room's two collaborative documents, the whiteboard and the notes: their editors,
+// their Yjs connections (one join token each, refreshed before it expires), reloading a
+// document the server refused an edit of, and read-only mode from the room's grants.
+
+import * as api from '../api'
+import { RoomDoc } from '../collab'
+import { colorFor, toast } from '../dom'
+import { NotesEditor } from '../notes'
+import { Whiteboard } from '../whiteboard/board'
+import { BoardModel } from '../whiteboard/model'
+import type { RoomModel } from './model'
+
+export class RoomDocs {
+  board: Whiteboard | null = null
+  notes: NotesEditor | null = null
+  boardDoc: RoomDoc | null = null
+  notesDoc: RoomDoc | null = null
+  private resyncingBoard = false
+  private resyncingNotes = false
+
+  constructor(
+    private readonly roomId: string,
+    private readonly user: api.User,
+  ) {}
+
+  /** Make the editors (once the room's layout is built). */
+  mount(title: () => string): { board: Whiteboard; notes: NotesEditor } {
+    const board = (this.board = new Whiteboard())
+    const notes = (this.notes = new NotesEditor(title))
+    return { board, notes }
+  }
+
+  /** Connect the documents, or hand the open ones the newest join token. */
+  open(join: api.JoinInfo): void {
+    if (!this.boardDoc) this.openBoard(join)
+    else this.boardDoc.setToken(join.token)
+    if (!this.notesDoc) this.openNotes(join)
+    else this.notesDoc.setToken(join.token)
+  }
+
+  /** A fresh join token for both documents (they reconnect with it). */
+  async refreshTokens(): Promise<void> {
+    try {
+      const join = await api.rooms.join(this.roomId)
+      this.boardDoc?.setToken(join.token)
+      this.notesDoc?.setToken(join.token)
+    } catch {
+      // the room channel notices real problems itself
+    }
+  }
+
+  close(): void {
+    this.board?.destroy()
+    this.boardDoc?.destroy()
+    this.notes?.destroy()
+    this.notesDoc?.destroy()
+    this.board = null
+    this.boardDoc = null
+    this.notes = null
+    this.notesDoc = null
+  }
+
+  /** Read-only editors when the role or the room's locks take the write grants away. */
+  setAccess(model: RoomModel): void {
+    const locked = model.room.settings
+    const boardReason = model.me.role === 'observer' ? 'observers can only watch' : locked.whiteboard_locked ? 'the host locked the whiteboard' : ''
+    this.board?.setReadOnly(!model.can('whiteboard_write'), boardReason)
+    const notesReason = model.me.role === 'observer' ? 'observers can only read' : locked.notes_locked ? 'the host locked the notes' : ''
+    this.notes?.setReadOnly(!model.can('notes_write'), notesReason)
+  }
+
+  private person(): { id: string; name: string; color: string; colorLight: string } {
+    const color = colorFor(this.user.id)
+    return { id: this.user.id, name: this.user.name, color, colorLight: color.replace('40%)', '85%)') }
+  }
+
+  private openNotes(join: api.JoinInfo): void {
+    this.notesDoc = new RoomDoc(join, 'notes', this.person(), {
+      denied: () => this.notesDenied(),
+      stopped: (code) => stopped('notes', code),
+      token: async () => (await api.rooms.join(this.roomId)).token,
+    })
+    this.notes?.attach(this.notesDoc)
+  }
+
+  /** The server refused our notes edit: reload the notes from the server. */
+  private notesDenied(): void {
+    if (this.resyncingNotes) return
+    this.resyncingNotes = true
+    toast('The notes are read-only: your edit was not saved.', 'error')
+    window.setTimeout(async () => {
+      try {
+        const join = await api.rooms.join(this.roomId)
+        this.notesDoc?.destroy()
+        this.notesDoc = null
+        this.openNotes(join)
+      } catch {
+        // the room channel will report what went wrong
+      } finally {
+        this.resyncingNotes = false
+      }
+    }, 300)
+  }
+
+  private openBoard(join: api.JoinInfo): void {
+    this.boardDoc = new RoomDoc(join, 'whiteboard', this.person(), {
+      denied: () => this.boardDenied(),
+      stopped: (code) => stopped('whiteboard', code),
+      token: async () => (await api.rooms.join(this.roomId)).token,
+      status: (connected) => this.board?.root.classList.toggle('disconnected', !connected),
+    })
+    this.board?.attach(new BoardModel(this.boardDoc.doc, this.user.id), this.boardDoc.provider.awareness)
+  }
+
+  /** The server refused our whiteboard update: drop local changes by reloading the board. */
+  private boardDenied(): void {
+    if (this.resyncingBoard) return
+    this.resyncingBoard = true
+    toast('The whiteboard is read-only: your change was not accepted.', 'error')
+    window.setTimeout(async () => {
+      try {
+        const join = await api.rooms.join(this.roomId)
+        this.boardDoc?.destroy()
+        this.boardDoc = null
+        this.openBoard(join)
+      } catch {
+        // the room channel will report what went wrong
+      } finally {
+        this.resyncingBoard = false
+      }
+    }, 300)
+  }
+}
+
+function stopped(kind: string, code: number): void {
+  if (code === 4004) toast(`A host deleted the ${kind}.`, 'info')
+}
