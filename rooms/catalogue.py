@@ -3,7 +3,8 @@
 Adding a message kind: its model in ``rooms/messages.py``, its handler (a pure function of
 ``Context`` and the message) beside its peers, and one ``MessageKind`` line below; an event
 kind: its model in ``rooms/events.py`` and one ``EventKind`` line (with its reducer). Then
-run ``npm --prefix static run build`` to regenerate the web app's types.
+run ``npm --prefix static run build`` to regenerate the web app's types. An event kind
+that changes the room tables names its projection (``rooms/projections.py``, as ``db``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rooms import (
 )
 from rooms import events as ev
 from rooms import messages as msg
+from rooms import projections as db
 from rooms.kinds import Catalogue, EventKind, MessageKind
 from rooms.roles import Grant
 from rooms.state import Event, RoomState
@@ -73,38 +75,50 @@ def build() -> Catalogue:
         MessageKind(msg.MediaMute, media_commands.mute, MODERATE, "mute others"),
         MessageKind(msg.MediaRecord, media_commands.record, MODERATE, "record the room"),
         # ------------------------------------------------ sequenced events (persisted)
-        EventKind(ev.PresenceConnected, "sequenced", presence.on_connected),
-        EventKind(ev.PresenceDisconnected, "sequenced", presence.on_disconnected),
+        EventKind(ev.PresenceConnected, "sequenced", presence.on_connected, projection=db.arrived),
+        EventKind(
+            ev.PresenceDisconnected, "sequenced", presence.on_disconnected, projection=db.left
+        ),
         EventKind(ev.ParticipantStatus, "sequenced", presence.on_status, True),
         EventKind(ev.ParticipantMuted, "sequenced", controls.on_muted, True),
-        EventKind(ev.ParticipantRole, "sequenced", controls.on_role, True),
-        EventKind(ev.ParticipantRemoved, "sequenced", controls.on_removed),
+        EventKind(ev.ParticipantRole, "sequenced", controls.on_role, True, projection=db.role),
+        EventKind(ev.ParticipantRemoved, "sequenced", controls.on_removed, projection=db.removed),
         EventKind(ev.ParticipantUnbanned, "sequenced", controls.on_unbanned),
         EventKind(ev.ParticipantUnmuteRequested, "sequenced"),
         EventKind(ev.RoomMutedAll, "sequenced", controls.on_muted_all, True),
         EventKind(ev.RoomSpotlighted, "sequenced", controls.on_spotlight),
-        EventKind(ev.RoomSettingsChanged, "sequenced", controls.on_settings),
-        EventKind(ev.RoomRenamed, "sequenced", controls.on_renamed),
-        EventKind(ev.RoomEnded, "sequenced", controls.on_ended),
+        EventKind(
+            ev.RoomSettingsChanged, "sequenced", controls.on_settings, projection=db.settings
+        ),
+        EventKind(ev.RoomRenamed, "sequenced", controls.on_renamed, projection=db.renamed),
+        EventKind(ev.RoomEnded, "sequenced", controls.on_ended, projection=db.ended),
         EventKind(ev.HandRaised, "sequenced", controls.on_raised, True),
         EventKind(ev.HandLowered, "sequenced", controls.on_lowered, True),
-        EventKind(ev.ChatMessaged, "sequenced", chat.on_message),
-        EventKind(ev.ChatEdited, "sequenced", chat.on_edited),
-        EventKind(ev.ChatDeleted, "sequenced", chat.on_deleted),
-        EventKind(ev.ChatReaction, "sequenced", chat.on_reaction),
+        EventKind(ev.ChatMessaged, "sequenced", chat.on_message, projection=db.chat_message),
+        EventKind(ev.ChatEdited, "sequenced", chat.on_edited, projection=db.chat_edited),
+        EventKind(ev.ChatDeleted, "sequenced", chat.on_deleted, projection=db.chat_deleted),
+        EventKind(ev.ChatReaction, "sequenced", chat.on_reaction, projection=db.chat_reaction),
         EventKind(ev.LobbyWaiting, "sequenced", presence.on_waiting),
         EventKind(ev.LobbyLeft, "sequenced", presence.on_lobby_left),
         EventKind(ev.LobbyAdmitted, "sequenced", presence.on_admitted),
         EventKind(ev.LobbyDenied, "sequenced", presence.on_lobby_left),
-        EventKind(ev.PollCreated, "sequenced", polls.on_created),
-        EventKind(ev.PollVoted, "sequenced", polls.on_voted),
-        EventKind(ev.PollPublished, "sequenced", polls.on_published),
-        EventKind(ev.PollClosed, "sequenced", polls.on_closed),
-        EventKind(ev.BreakoutCreated, "sequenced", breakouts.on_created),
-        EventKind(ev.BreakoutAssigned, "sequenced", breakouts.on_assigned),
-        EventKind(ev.BreakoutOpened, "sequenced", breakouts.on_opened),
+        EventKind(ev.PollCreated, "sequenced", polls.on_created, projection=db.poll_created),
+        EventKind(ev.PollVoted, "sequenced", polls.on_voted, projection=db.poll_voted),
+        EventKind(ev.PollPublished, "sequenced", polls.on_published, projection=db.poll_changed),
+        EventKind(ev.PollClosed, "sequenced", polls.on_closed, projection=db.poll_changed),
+        EventKind(
+            ev.BreakoutCreated, "sequenced", breakouts.on_created, projection=db.breakouts_created
+        ),
+        EventKind(
+            ev.BreakoutAssigned, "sequenced", breakouts.on_assigned, projection=db.breakouts_changed
+        ),
+        EventKind(
+            ev.BreakoutOpened, "sequenced", breakouts.on_opened, projection=db.breakouts_changed
+        ),
         EventKind(ev.BreakoutBroadcast, "sequenced"),
-        EventKind(ev.BreakoutClosed, "sequenced", breakouts.on_closed),
+        EventKind(
+            ev.BreakoutClosed, "sequenced", breakouts.on_closed, projection=db.breakouts_changed
+        ),
         EventKind(ev.TrackPublished, "sequenced", media_events.on_published),
         EventKind(ev.TrackUnpublished, "sequenced", media_events.on_unpublished),
         EventKind(ev.TrackMuted, "sequenced", media_events.on_unpublished),

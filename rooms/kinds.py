@@ -4,8 +4,8 @@ A ``MessageKind`` is a client-to-server message: its model, handler, grant and r
 bucket. An ``EventKind`` is a server-to-client message: its model, how it is delivered
 (sequenced and persisted, volatile, or direct to one connection), its reducer, and whether
 it changes what presence entries say. ``Catalogue`` holds them, filled by explicit
-``register`` calls (``rooms/catalogue.py``), and is what parsing, dispatch, reducers and
-presence rules look kinds up in. Nothing registers on import.
+``register`` calls (``rooms/catalogue.py``), and is what parsing, dispatch, reducers,
+projections and presence rules look kinds up in. Nothing registers on import.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal, Union, cast
+from typing import TYPE_CHECKING, Annotated, Literal, Union, cast
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -22,6 +22,9 @@ from rooms.errors import Rejected
 from rooms.messages import Message, decode, type_name
 from rooms.roles import Grant
 from rooms.state import Event, Reducer, RoomState
+
+if TYPE_CHECKING:
+    from rooms.projections import Projection
 
 Rate = Literal["chat", "control", "volatile"]
 Delivery = Literal["sequenced", "volatile", "direct"]
@@ -55,13 +58,15 @@ class EventKind:
     ``sequenced``: to the room, stored before anyone receives it (``persisted``), carries
     ``seq``, recovered on reconnect; ``volatile``: to the room, never stored; ``direct``: to
     one connection (welcome, ack, …). ``reducer`` applies a sequenced event to the room
-    state; ``refreshes_presence``: the event changes what a node's presence entries say.
+    state; ``refreshes_presence``: the event changes what a node's presence entries say;
+    ``projection`` changes the room tables when the event is stored (and may refuse it).
     """
 
     model: type[BaseModel]
     delivery: Delivery
     reducer: Reducer | None = None
     refreshes_presence: bool = False
+    projection: Projection | None = None
 
     @property
     def name(self) -> str:
@@ -142,6 +147,11 @@ class Catalogue:
         if kind is not None and kind.reducer is not None:
             kind.reducer(state, event)
         state.offset = max(state.offset, offset)
+
+    def projection(self, event_type: str) -> Projection | None:
+        """How events of this type change the room tables, if they do."""
+        kind = self.events.get(event_type)
+        return kind.projection if kind is not None else None
 
     def refreshes_presence(self, event_type: str | None) -> bool:
         """Whether events of this type change what presence entries say."""

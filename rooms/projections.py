@@ -1,5 +1,6 @@
 """How each room event changes the room tables (chat, attendance, members, polls, breakouts,
 the room row), applied inside the append transaction before the event itself is stored.
+The catalogue (``rooms/catalogue.py``) names each event kind's projection.
 
 A projection returns whether the event stands: False refuses it (a second vote by the same
 person), and the refused event is neither stored nor broadcast.
@@ -22,18 +23,6 @@ from rooms import tokens
 from rooms.state import Event
 
 Projection = Callable[[AsyncSession, uuid.UUID, Event], Awaitable[bool]]
-PROJECTIONS: dict[str, Projection] = {}
-
-
-def projects(*types: str) -> Callable[[Projection], Projection]:
-    """Register how events of ``types`` change the room tables."""
-
-    def register(projection: Projection) -> Projection:
-        for kind in types:
-            PROJECTIONS[kind] = projection
-        return projection
-
-    return register
 
 
 def uuid_or_none(value: Any) -> uuid.UUID | None:
@@ -60,8 +49,7 @@ async def _upsert_member(session: AsyncSession, room: uuid.UUID, user: str, **va
     )
 
 
-@projects("chat.message")
-async def _chat_message(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def chat_message(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     message = event["message"]
     session.add(
         ChatMessage(
@@ -78,8 +66,7 @@ async def _chat_message(session: AsyncSession, room: uuid.UUID, event: Event) ->
     return True
 
 
-@projects("chat.edited")
-async def _chat_edited(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def chat_edited(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     await session.execute(
         update(ChatMessage)
         .where(ChatMessage.id == uuid.UUID(event["message_id"]), ChatMessage.room_id == room)
@@ -88,8 +75,7 @@ async def _chat_edited(session: AsyncSession, room: uuid.UUID, event: Event) -> 
     return True
 
 
-@projects("chat.deleted")
-async def _chat_deleted(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def chat_deleted(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     await session.execute(
         update(ChatMessage)
         .where(ChatMessage.id == uuid.UUID(event["message_id"]), ChatMessage.room_id == room)
@@ -103,8 +89,7 @@ async def _chat_deleted(session: AsyncSession, room: uuid.UUID, event: Event) ->
     return True
 
 
-@projects("chat.reaction")
-async def _chat_reaction(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def chat_reaction(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     message = await session.get(ChatMessage, uuid.UUID(event["message_id"]), with_for_update=True)
     if message is None or message.room_id != room:
         return True
@@ -118,8 +103,7 @@ async def _chat_reaction(session: AsyncSession, room: uuid.UUID, event: Event) -
     return True
 
 
-@projects("presence.connected")
-async def _arrived(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def arrived(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     if event.get("first"):
         user = event["user"]
         session.add(
@@ -133,8 +117,7 @@ async def _arrived(session: AsyncSession, room: uuid.UUID, event: Event) -> bool
     return True
 
 
-@projects("presence.disconnected")
-async def _left(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def left(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     if event.get("last"):
         await session.execute(
             update(Attendance)
@@ -148,9 +131,8 @@ async def _left(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     return True
 
 
-@projects("participant.removed")
-async def _removed(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
-    await _left(session, room, {**event, "last": True})
+async def removed(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+    await left(session, room, {**event, "last": True})
     if event.get("ban"):
         await _upsert_member(session, room, event["user_id"], banned=True)
     await _note_removal(session, room, event["user_id"], event_time(event))
@@ -172,8 +154,7 @@ async def _note_removal(session: AsyncSession, room: uuid.UUID, user: str, at: d
     row.settings = {**row.settings, "removals": {**removals, user: at.isoformat()}}
 
 
-@projects("participant.role")
-async def _role(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def role(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     await _upsert_member(session, room, event["user_id"], role=event["role"])
     return True
 
@@ -187,14 +168,12 @@ async def _merge_settings(
     return row
 
 
-@projects("room.settings")
-async def _settings(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def settings(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     await _merge_settings(session, room, event["changes"])
     return True
 
 
-@projects("room.ended")
-async def _ended(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def ended(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     await session.execute(
         update(Room).where(Room.id == room).values(status="ended", ended_at=event_time(event))
     )
@@ -206,8 +185,7 @@ async def _ended(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     return True
 
 
-@projects("poll.created")
-async def _poll_created(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def poll_created(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     poll = event["poll"]
     session.add(
         Poll(
@@ -224,8 +202,7 @@ async def _poll_created(session: AsyncSession, room: uuid.UUID, event: Event) ->
     return True
 
 
-@projects("poll.voted")
-async def _poll_voted(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def poll_voted(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     voter = event.get("_voter_id") or event.get("by")
     statement = _insert(session, PollVote).values(
         id=uuid.uuid4(),
@@ -240,8 +217,7 @@ async def _poll_voted(session: AsyncSession, room: uuid.UUID, event: Event) -> b
     return bool(getattr(result, "rowcount", 1))
 
 
-@projects("poll.published", "poll.closed")
-async def _poll_changed(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def poll_changed(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     values: dict[str, Any] = (
         {"published": True}
         if event["type"] == "poll.published"
@@ -255,8 +231,7 @@ async def _poll_changed(session: AsyncSession, room: uuid.UUID, event: Event) ->
     return True
 
 
-@projects("breakout.created")
-async def _breakouts_created(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def breakouts_created(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     for child in event["rooms"]:
         session.add(
             Room(
@@ -278,8 +253,7 @@ async def _breakouts_created(session: AsyncSession, room: uuid.UUID, event: Even
     return True
 
 
-@projects("breakout.assigned", "breakout.opened", "breakout.closed")
-async def _breakouts_changed(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def breakouts_changed(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     row = await session.get(Room, room, with_for_update=True)
     if row is None:
         return True
@@ -300,7 +274,6 @@ async def _breakouts_changed(session: AsyncSession, room: uuid.UUID, event: Even
     return True
 
 
-@projects("room.renamed")
-async def _renamed(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
+async def renamed(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     await session.execute(update(Room).where(Room.id == room).values(title=event["title"]))
     return True

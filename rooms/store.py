@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.group_commit import GroupCommitter
 from persistence.models import RoomEvent
-from rooms.projections import PROJECTIONS, event_time, uuid_or_none
+from rooms.catalogue import CATALOGUE
+from rooms.projections import event_time, uuid_or_none
 from rooms.state import Event, RoomState
 from rooms.state_loader import load_room
 
@@ -28,7 +29,7 @@ class RoomStore:
         async def write(session: AsyncSession) -> list[bool]:
             kept = []
             for event in events:
-                projection = PROJECTIONS.get(event["type"])
+                projection = CATALOGUE.projection(event["type"])
                 keep = await projection(session, room, event) if projection else True
                 if keep:
                     session.add(

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from media.relay import Mute, Publish, Subscribe
-from rooms import typescript
+from rooms import projections, typescript
 from rooms.catalogue import CATALOGUE
 from rooms.dispatch import Actor, Outcome
 from rooms.errors import Rejected
@@ -198,6 +198,14 @@ def test_reducers_and_presence_rules_come_from_the_catalogue() -> None:
     assert state.offset == 8
     assert all(kind.persisted for kind in CATALOGUE.events.values() if kind.delivery == "sequenced")
     assert {"welcome", "ack", "error", "pong", "media.offer"} <= set(CATALOGUE.direct)
+
+
+def test_projections_come_from_the_catalogue() -> None:
+    assert CATALOGUE.projection("poll.voted") is projections.poll_voted
+    assert CATALOGUE.projection("chat.typing") is None
+    projected = {name for name, kind in CATALOGUE.events.items() if kind.projection}
+    assert {"chat.message", "presence.connected", "breakout.closed"} <= projected
+    assert all(CATALOGUE.events[name].persisted for name in projected)
 
 
 def test_the_web_apps_protocol_types_are_current() -> None:
