@@ -26,6 +26,7 @@ from realtime.yjs.awareness import AwarenessState
 from realtime.yjs.errors import YjsError
 from realtime.yjs.lib0 import Reader, encode_var_string, encode_var_uint
 from realtime.yjs.messages import encode_sync_update
+from realtime.yjs.surrogates import AstralIndex
 from realtime.yjs.update_format import InvalidUpdate, StructureLimits, inspect_update
 
 logger = logging.getLogger("liveclass.documents")
@@ -240,6 +241,8 @@ class LiveDocument:
     policy: yrs.DocumentPolicy | None = None
     """What the trial copy must still satisfy after an update (room documents)."""
     rejections: Rejections = field(default_factory=Rejections)
+    astral: AstralIndex = field(default_factory=AstralIndex)
+    """Where the document's astral characters lie, so no update cuts one in two."""
     compacted_at_rest: bool = False
     _pending: list[_Write] = field(default_factory=list)
     _pending_bytes: int = 0
@@ -288,6 +291,8 @@ class LiveDocument:
                 f"the document is limited to {self.limits.max_document_bytes} bytes"
             )
         shape = inspect_update(update, self.limits.structure)
+        self.astral.check(shape)
+        self.astral.add(shape)  # before the proof: a later write of the batch may cut them
         done = asyncio.get_running_loop().create_future()
         self._pending.append(_Write(update, origin, done, shape.nested_types, shape.reaches))
         self._pending_bytes += len(update)
@@ -467,6 +472,7 @@ class LiveDocument:
                 return False
             self.log_length += 1
             self.log_bytes += len(update)
+            self.astral.add_update(update)
             return self._apply_proven(update)
         if frame[:1] == b"\x01":
             self.awareness.apply(Reader(frame[1:]).read_var_bytes(), connection=("node", node))

@@ -36,6 +36,7 @@ from realtime.yjs.document import (
 )
 from realtime.yjs.errors import YjsError
 from realtime.yjs.messages import encode_sync_update
+from realtime.yjs.surrogates import AstralIndex
 from realtime.yjs.yrs import DocumentPolicy
 
 logger = logging.getLogger("liveclass.documents")
@@ -166,6 +167,7 @@ class DocumentRegistry:
             on_corrupt=self._forget,
             rejections=self.rejections,
             policy=self.policy_of(name),
+            astral=AstralIndex.of_state(loaded.doc.get_update()),
         )
         self.documents[name] = document
         self._sinks[name] = sink
@@ -288,6 +290,7 @@ class DocumentRegistry:
             self._forget(document)
             return
         yrs.apply(document.ydoc, missing)
+        document.astral.add_update(missing)
         document.log_length, document.log_bytes = stored.log_length, stored.log_bytes
         document.snapshot_bytes = stored.snapshot_bytes
         frame = DocFrame(encode_sync_update(missing))

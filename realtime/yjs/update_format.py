@@ -27,6 +27,9 @@ and one ending past 2**32 makes it panic. No client comes near it: one client id
 to make two billion edits."""
 
 
+ID = tuple[int, int]
+"""A struct id: (client, clock)."""
+
 LEGACY_JSON: Final = "JSON content (kind 2) is not accepted"
 """Yjs has written `Any` content (kind 8) since v13 and reads kind 2 only from old documents.
 Yrs reads one string more than kind 2's count says (`while remaining >= 0` in its
@@ -70,6 +73,11 @@ class UpdateShape:
     """Per client, the clock just past the last struct or deleted range the update names: a
     document that took the update holds at least that much of the client, or a part of the
     update waits (pending) for changes it does not have."""
+    halves: tuple[ID, ...] = ()
+    """The ids of the second UTF-16 units of the astral characters the update writes."""
+    cuts: tuple[ID, ...] = ()
+    """Ids the update cuts before: after each origin, at each right origin, at each end of
+    a deleted range."""
 
 
 def inspect_update(data: bytes, limits: StructureLimits | None = None) -> UpdateShape:
@@ -78,7 +86,16 @@ def inspect_update(data: bytes, limits: StructureLimits | None = None) -> Update
 
 
 class _Inspection:
-    __slots__ = ("depth", "elements", "limits", "nested_types", "reaches", "reader")
+    __slots__ = (
+        "cuts",
+        "depth",
+        "elements",
+        "halves",
+        "limits",
+        "nested_types",
+        "reaches",
+        "reader",
+    )
 
     def __init__(self, data: bytes, limits: StructureLimits) -> None:
         self.reader = Reader(data)
@@ -87,6 +104,8 @@ class _Inspection:
         self.depth = 0
         self.nested_types = False
         self.reaches: dict[int, int] = {}
+        self.halves: list[tuple[int, int]] = []
+        self.cuts: list[tuple[int, int]] = []
 
     def run(self) -> UpdateShape:
         try:
@@ -98,7 +117,14 @@ class _Inspection:
         except MalformedMessage as exc:
             raise InvalidUpdate(f"invalid Yjs update: {exc.reason}") from exc
         return UpdateShape(
-            structs, deletes, self.elements, self.depth, self.nested_types, self.reaches
+            structs,
+            deletes,
+            self.elements,
+            self.depth,
+            self.nested_types,
+            self.reaches,
+            tuple(self.halves),
+            tuple(self.cuts),
         )
 
     def _count(self, n: int = 1) -> None:
@@ -141,8 +167,13 @@ class _Inspection:
         if ref in (0, 10):  # GC, Skip
             return reader.read_var_uint()
         origin = _id(reader, client, clock) if info & 0x80 else None
-        if info & 0x40 and _id(reader, client, clock) == origin:
-            raise InvalidUpdate(f"item ({client}, {clock}) has one id as both neighbours")
+        if origin is not None:
+            self.cuts.append((origin[0], origin[1] + 1))
+        if info & 0x40:
+            right = _id(reader, client, clock)
+            if right == origin:
+                raise InvalidUpdate(f"item ({client}, {clock}) has one id as both neighbours")
+            self.cuts.append(right)
         explicit_parent = not info & 0xC0
         if explicit_parent:
             if reader.read_var_uint() == 1:
@@ -157,9 +188,9 @@ class _Inspection:
             root_parent = False
         if ref == 7 and not root_parent:
             self.nested_types = True
-        return self._content(ref)
+        return self._content(ref, client, clock)
 
-    def _content(self, ref: int) -> int:
+    def _content(self, ref: int, client: int, clock: int) -> int:
         reader = self.reader
         match ref:
             case 1:  # deleted
@@ -171,7 +202,10 @@ class _Inspection:
                 return 1
             case 4:  # string: its length is counted in UTF-16 code units
                 text = reader.read_var_string()
-                return len(text.encode("utf-16-le")) // 2
+                units = len(text.encode("utf-16-le")) // 2
+                if units != len(text):
+                    self._astral(text, client, clock)
+                return units
             case 5:  # embed
                 self._json(reader.read_var_string())
                 return 1
@@ -196,6 +230,14 @@ class _Inspection:
                 self._any()
                 return 1
         raise InvalidUpdate(f"unknown content kind {ref}")
+
+    def _astral(self, text: str, client: int, clock: int) -> None:
+        """Note the clock of each astral character's second UTF-16 unit (`surrogates.py`)."""
+        for char in text:
+            if char > "\uffff":
+                clock += 1
+                self.halves.append((client, clock))
+            clock += 1
 
     def _json(self, text: str) -> None:
         """Measure a JSON text's nesting without parsing it (Yrs parses it)."""
@@ -270,6 +312,7 @@ class _Inspection:
                     raise InvalidUpdate(f"delete range of client {client} ends past 2**31 - 1")
                 if length:
                     self.reaches[client] = max(self.reaches.get(client, 0), start + length)
+                    self.cuts += ((client, start), (client, start + length))
         return total
 
 

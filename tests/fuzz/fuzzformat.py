@@ -459,26 +459,6 @@ def read_structs(data: bytes) -> tuple[list[list[object]], DeleteSet]:
     return found, deletes
 
 
-def split_surrogates(parts: list[bytes]) -> bool:
-    """Whether a delete range of `parts` starts or ends between the two UTF-16 units of an
-    astral character that a string item of `parts` holds."""
-    halves: set[tuple[int, int]] = set()
-    cuts: list[tuple[int, int]] = []
-    for part in parts:
-        structs, deletes = read_structs(part)
-        for struct in structs:
-            client, clock = _int(struct[0]), _int(struct[1])
-            if struct[3] == "item" and struct[8] == 4 and isinstance(struct[9], str):
-                offset = 0
-                for char in struct[9]:
-                    if ord(char) > 0xFFFF:
-                        halves.add((client, clock + offset + 1))
-                    offset += 2 if ord(char) > 0xFFFF else 1
-        for client, ranges in deletes.ranges.items():
-            cuts += [(client, edge) for span in ranges for edge in span]
-    return any(cut in halves for cut in cuts)
-
-
 def _int(value: object) -> int:
     assert isinstance(value, int)
     return value

@@ -27,6 +27,7 @@ from realtime.yjs.document import DocumentLimits, LiveDocument
 from realtime.yjs.errors import MalformedMessage, YjsError
 from realtime.yjs.lib0 import Reader
 from realtime.yjs.nesting import depth_policy, nesting_depth
+from realtime.yjs.surrogates import AstralIndex
 from realtime.yjs.sync import SyncSession
 from realtime.yjs.update_format import InvalidUpdate, inspect_update
 from rooms.document_shapes import POLICIES
@@ -341,20 +342,63 @@ def test_updates_that_would_stay_pending_are_refused_so_the_log_rebuilds_the_doc
     assert Snapshot(rebuilt) == Snapshot(live)
 
 
-@pytest.mark.xfail(strict=True, reason="Yrs: a split surrogate pair encodes shifted clocks")
-@pytest.mark.parametrize("clock", [1, 2])
-def test_a_delete_inside_a_surrogate_pair_keeps_the_document_encodable(clock: int) -> None:
-    """Client 1 typed "a😀b" (clocks 0-3, the emoji two UTF-16 units); a delete of one half
-    of the emoji splits it. Yrs then encodes its document with shifted clocks (the first half:
-    "b" as clock 2; the second half: "b" gone, in the notes a document clients cannot even
-    load), so every client syncing from it afterwards gets another document."""
+def astral_text() -> pycrdt.Doc[Any]:
+    """Client 1 typed "a😀b": clocks 0-3, the emoji two UTF-16 units (clocks 1 and 2)."""
     doc: pycrdt.Doc[Any] = pycrdt.Doc(client_id=1)
     doc.get("t", type=pycrdt.Text).insert(0, "a😀b")
-    half = f.encode_update(f.Update(deletes=((1, ((clock, 1),)),)))
-    inspect_update(half)  # well formed: a delete range of one clock
-    yrs.TrialDocument(doc).prove(half)  # and the proof sees nothing wrong
-    yrs.apply(doc, half)
-    assert Snapshot(resynced(doc)) == Snapshot(doc)
+    return doc
+
+
+CUTS: Final = {
+    "delete the first half": f.Update(deletes=((1, ((1, 1),)),)),
+    "delete the second half": f.Update(deletes=((1, ((2, 1),)),)),
+    "delete from inside": f.Update(deletes=((1, ((2, 2),)),)),
+    "insert after the first half": f.Update(
+        (f.Group(2, 0, (f.Item(f.String("x"), origin=f.ID(1, 1)),)),)
+    ),
+    "insert before the second half": f.Update(
+        (f.Group(2, 0, (f.Item(f.String("x"), right_origin=f.ID(1, 2)),)),)
+    ),
+}
+
+
+@pytest.mark.parametrize("cut", CUTS)
+def test_an_update_cutting_an_astral_character_in_two_is_refused(cut: str) -> None:
+    """A delete of one half of the emoji, or an insert between its halves, splits it. Yrs
+    then encoded its document with shifted clocks (the first half: "b" as clock 2; the
+    second half: "b" gone, in the notes a document clients could not even load), so every
+    client syncing from it afterwards got another document. Found by tests/fuzz."""
+    doc = astral_text()
+    index = AstralIndex.of_state(doc.get_update())
+    update = f.encode_update(CUTS[cut])
+    with pytest.raises(InvalidUpdate, match="cuts a character"):
+        index.check(inspect_update(update))
+
+
+def test_cuts_around_an_astral_character_and_inside_its_own_update_are_seen() -> None:
+    doc = astral_text()
+    index = AstralIndex.of_state(doc.get_update())
+    whole = f.Update(deletes=((1, ((1, 2),)),))  # the whole emoji
+    index.check(inspect_update(f.encode_update(whole)))
+    after = f.Update((f.Group(2, 0, (f.Item(f.String("x"), origin=f.ID(1, 2)),)),))
+    index.check(inspect_update(f.encode_update(after)))
+    own = f.Update(
+        (f.Group(3, 0, (f.Item(f.String("😀"), parent="t"),)),), deletes=((3, ((1, 1),)),)
+    )
+    with pytest.raises(InvalidUpdate, match="cuts a character"):
+        AstralIndex().check(inspect_update(f.encode_update(own)))
+
+
+async def test_the_live_document_refuses_a_cut_of_a_character_it_loaded_or_took() -> None:
+    live = astral_text()
+    document = live_document(live)
+    document.astral = AstralIndex.of_state(live.get_update())
+    with pytest.raises(InvalidUpdate):
+        document.submit(f.encode_update(CUTS["delete the first half"]))
+    await document.submit(string_update(9, 0, "🎉", root="t"))
+    with pytest.raises(InvalidUpdate):
+        document.submit(f.encode_update(f.Update(deletes=((9, ((1, 1),)),))))
+    assert Snapshot(resynced(live)) == Snapshot(live)
 
 
 def out_of_order_edits() -> tuple[bytes, list[bytes]]:
