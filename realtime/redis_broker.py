@@ -3,13 +3,14 @@
 Publishing, history reads and epoch bumps are Lua scripts run by `redis_commands.RedisCommands`
 (one publish per event per channel, never per client; each node fans out locally, see `Hub`).
 
-Delivery: one `RedisSubscriber` connection per broker whose reader task never waits on
-handlers; it pushes each publication into the channel's `ChannelFeed`, a bounded queue with its
-own worker that calls the handlers in offset order and fills holes from the stream. After a
-dropped connection the subscriber resubscribes (exponential backoff) and every feed compares its
-last delivered offset with the stream: missed publications are delivered from history in order;
-if history was lost (epoch changed, e.g. Redis restarted without persistence, or trimmed), the
-feed skips to the latest position and `on_reset(channel)` is called so rooms can resync.
+Delivery (`redis_subscriptions.Subscriptions`): one `RedisSubscriber` connection per broker
+whose reader task never waits on handlers; it pushes each publication into the channel's
+`ChannelFeed`, a bounded queue with its own worker that calls the handlers in offset order and
+fills holes from the stream. After a dropped connection the subscriber resubscribes
+(exponential backoff) and every feed compares its last delivered offset with the stream:
+missed publications are delivered from history in order; if history was lost (epoch changed,
+e.g. Redis restarted without persistence, or trimmed), the feed skips to the latest position
+and `on_reset(channel)` is called so rooms can resync.
 
 Redis outage: once a command fails the broker is *degraded*. Channels this node subscribes to
 keep working locally: `publish` delivers to local handlers under a local epoch (the feed's local
@@ -22,11 +23,7 @@ publication was stored first).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
-from dataclasses import dataclass, field
-from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -35,19 +32,9 @@ from .channel_feed import ChannelFeed, ResetHandler
 from .errors import BrokerUnavailableError
 from .redis_commands import RedisCommands, validate_connection, validate_history
 from .redis_outage import Outage
-from .redis_scripts import ChannelKeys, FrameError, parse_frame
-from .redis_subscriber import RedisSubscriber
+from .redis_subscriptions import Subscriptions
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class _Subscription:
-    """This node's single Redis subscription to a channel, shared by its handlers."""
-
-    keys: ChannelKeys
-    feed: ChannelFeed
-    ready: asyncio.Task[None] = field(init=False)
 
 
 class RedisBroker:
@@ -111,24 +98,23 @@ class RedisBroker:
             check_open=self._check_open,
             on_failure=lambda: self._outage.failed(),
         )
-        self._subscriber = RedisSubscriber(
+        self._subscriptions = Subscriptions(
             self._commands.client,
             sharded=sharded,
-            channels=self._active_keys,
-            on_message=self._on_message,
-            on_resubscribed=self._on_resubscribed,
+            keys=self._commands.keys,
+            fetch=self._commands.history,
+            position=self.position,
+            on_reset=self._notify_reset,
+            queue_size=queue_size,
+            recovery_limit=history_size,
             reconnect_delays=self._delays,
             ping_interval=ping_interval,
             timeout=timeout,
         )
-        self._subscriptions: dict[str, _Subscription] = {}
-        self._by_key: dict[bytes, _Subscription] = {}
-        self._background: set[asyncio.Task[Any]] = set()
         self._closed = False
-        self._retired_overflows = 0
         self._outage = Outage(
             probe=self._commands.ping,
-            reconnected=lambda: not self._subscriptions or self._subscriber.connected,
+            reconnected=lambda: not self._subscriptions or self._subscriptions.connected,
             bump=self._commands.bump,
             rejoin=self._rejoin,
             delays=self._delays,
@@ -162,23 +148,11 @@ class RedisBroker:
         shortly after, from the channel's own task, each publication once and in offset order.
         """
         self._check_open()
-        subscription = self._subscriptions.get(channel) or self._new_subscription(channel)
-        subscription.feed.handlers.append(handler)
-        try:
-            await asyncio.shield(subscription.ready)
-        except BaseException:
-            self._detach(subscription, handler)
-            raise
+        await self._subscriptions.add(channel, handler)
 
     async def unsubscribe(self, channel: str, handler: Handler) -> None:
         """Remove one subscription of `handler`; the last one out unsubscribes in Redis."""
-        subscription = self._subscriptions.get(channel)
-        if subscription is None or handler not in subscription.feed.handlers:
-            return
-        subscription.feed.handlers.remove(handler)
-        if not subscription.feed.handlers:
-            self._forget(subscription)
-            await self._release(subscription.keys.pubsub)
+        await self._subscriptions.remove(channel, handler)
 
     async def history(self, channel: str, since_offset: int, limit: int) -> HistoryResult:
         """Retained publications after `since_offset`, oldest first, at most `limit`.
@@ -210,7 +184,7 @@ class RedisBroker:
             await self._commands.ping()
         except (RedisError, OSError) as exc:
             raise BrokerUnavailableError("redis is unreachable") from exc
-        if self._subscriptions and not self._subscriber.connected:
+        if self._subscriptions and not self._subscriptions.connected:
             raise BrokerUnavailableError("redis subscriptions are reconnecting")
 
     async def close(self) -> None:
@@ -218,19 +192,13 @@ class RedisBroker:
         if self._closed:
             return
         self._closed = True
-        pending: list[asyncio.Task[Any]] = []
-        for subscription in list(self._subscriptions.values()):
-            self._forget(subscription)
-            pending.append(subscription.ready)
-        await self._subscriber.close()
         await self._outage.close()
-        await asyncio.gather(*pending, *self._background, return_exceptions=True)
+        await self._subscriptions.close()
         await self._commands.close()
 
     def subscriber_count(self, channel: str) -> int:
         """How many handlers are subscribed to `channel` on this node."""
-        subscription = self._subscriptions.get(channel)
-        return len(subscription.feed.handlers) if subscription is not None else 0
+        return self._subscriptions.handler_count(channel)
 
     @property
     def channel_count(self) -> int:
@@ -240,7 +208,7 @@ class RedisBroker:
     @property
     def connected(self) -> bool:
         """True while the pub/sub connection is up (for readiness and metrics)."""
-        return self._subscriber.connected
+        return self._subscriptions.connected
 
     @property
     def degraded(self) -> bool:
@@ -273,13 +241,12 @@ class RedisBroker:
     @property
     def overflow_count(self) -> int:
         """Arrivals dropped from full channel queues (then recovered from history)."""
-        live = sum(sub.feed.overflows for sub in self._subscriptions.values())
-        return self._retired_overflows + live
+        return self._subscriptions.overflow_count
 
     @property
     def reconnects(self) -> int:
         """How many times the pub/sub connection was lost and re-established."""
-        return self._subscriber.reconnects
+        return self._subscriptions.reconnects
 
     def _check_open(self) -> None:
         if self._closed:
@@ -289,10 +256,10 @@ class RedisBroker:
 
     def _local_feed(self, channel: str) -> ChannelFeed | None:
         """The channel's feed if this node can serve it alone (subscribed and started)."""
-        subscription = self._subscriptions.get(channel)
-        if subscription is None or subscription.feed.last is None:
+        feed = self._subscriptions.feed(channel)
+        if feed is None or feed.last is None:
             return None
-        return subscription.feed
+        return feed
 
     def _publish_locally(self, channel: str, feed: ChannelFeed, payload: bytes) -> Publication:
         publication = feed.publish_local(payload)
@@ -300,99 +267,9 @@ class RedisBroker:
         return publication
 
     def _rejoin(self, still_stale: frozenset[str]) -> None:
-        for channel, subscription in self._subscriptions.items():
-            if subscription.feed.diverged and channel not in still_stale:
-                subscription.feed.rejoin()
-
-    def _new_subscription(self, channel: str) -> _Subscription:
-        keys = self._commands.keys(channel)
-        feed = ChannelFeed(
-            channel,
-            fetch=self._commands.history,
-            on_reset=self._notify_reset,
-            queue_size=self.queue_size,
-            recovery_limit=self.history_size,
-            retry_delays=self._delays,
-        )
-        subscription = _Subscription(keys, feed)
-        subscription.ready = asyncio.create_task(self._activate(subscription))
-        subscription.ready.add_done_callback(_retrieve)  # failures reach waiters, or nobody
-        self._subscriptions[channel] = subscription
-        self._by_key[keys.pubsub] = subscription
-        return subscription
-
-    async def _activate(self, subscription: _Subscription) -> None:
-        """Subscribe, then read the position: everything after it gets delivered, gap-free.
-
-        Arrivals between the confirmation and the read are held back by the feed; those at
-        or before the position were published before `subscribe` returned and are skipped.
-        """
-        try:
-            await self._subscriber.subscribe(subscription.keys.pubsub)
-            subscription.feed.start(await self.position(subscription.feed.channel))
-        except BaseException:
-            if self._subscriptions.get(subscription.feed.channel) is subscription:
-                self._forget(subscription)
-                self._spawn(self._release(subscription.keys.pubsub))
-            raise
-
-    def _detach(self, subscription: _Subscription, handler: Handler) -> None:
-        """Undo a failed or cancelled `subscribe`; the last handler out drops the channel."""
-        handlers = subscription.feed.handlers
-        if handler in handlers:
-            handlers.remove(handler)
-        if not handlers and self._subscriptions.get(subscription.feed.channel) is subscription:
-            self._forget(subscription)
-            self._spawn(self._release(subscription.keys.pubsub))
-
-    async def _release(self, key: bytes) -> None:
-        """Unsubscribe `key` in Redis unless a newer subscription to it exists by now.
-
-        Subscription changes are sent in the order they queue for the subscriber's lock, and a
-        new subscription registers its key before it queues, so this never cancels a newer one.
-        """
-        if key not in self._by_key:
-            await self._subscriber.unsubscribe(key)
-
-    def _forget(self, subscription: _Subscription) -> None:
-        """Stop delivering for `subscription` and drop it from the tables."""
-        channel = subscription.feed.channel
-        if self._subscriptions.get(channel) is subscription:
-            del self._subscriptions[channel]
-            del self._by_key[subscription.keys.pubsub]
-            self._retired_overflows += subscription.feed.overflows
-        if not subscription.ready.done() and subscription.ready is not asyncio.current_task():
-            subscription.ready.cancel()
-        worker = subscription.feed.close()
-        if worker is not None:
-            self._background.add(worker)
-            worker.add_done_callback(self._background.discard)
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    def _active_keys(self) -> list[bytes]:
-        """Pub/sub channels to subscribe again after a reconnect."""
-        return list(self._by_key)
-
-    def _on_message(self, key: bytes, data: bytes) -> None:
-        """Reader callback: frame -> `Publication` -> the channel's feed, without waiting."""
-        subscription = self._by_key.get(key)
-        if subscription is None:
-            return
-        try:
-            publication = parse_frame(subscription.feed.channel, data)
-        except FrameError as exc:
-            logger.warning("%s", exc)
-            return
-        subscription.feed.push(publication)
-
-    def _on_resubscribed(self) -> None:
-        """After a reconnect: every channel checks the stream for offsets it missed."""
-        for subscription in self._subscriptions.values():
-            subscription.feed.check()
+        for channel, feed in self._subscriptions.feeds():
+            if feed.diverged and channel not in still_stale:
+                feed.rejoin()
 
     def _notify_reset(self, channel: str) -> None:
         self.reset_count += 1
@@ -401,8 +278,3 @@ class RedisBroker:
                 listener(channel)
             except Exception:
                 logger.exception("reset listener failed for channel %r", channel)
-
-
-def _retrieve(task: asyncio.Task[None]) -> None:
-    if not task.cancelled():
-        task.exception()
