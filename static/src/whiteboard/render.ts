@@ -163,3 +163,13 @@ export function renderShape(shape: Shape): SVGGElement {
   }
   return group
 }
+
+/** One shape's SVG, or null if drawing it fails: one bad shape never blanks the board. */
+export function renderSafely(shape: Shape): SVGGElement | null {
+  try {
+    return renderShape(shape)
+  } catch (error) {
+    console.warn(`whiteboard: shape ${shape.id.slice(0, 64)} not drawn`, error)
+    return null
+  }
+}
