@@ -17,6 +17,7 @@ from yjskit import DOC_ENV, Classroom, NodeClients, RawClient, classroom
 
 from conftest import Node
 from liveserver import IN_CI, LiveServer, PostgresServer
+from realtime.yjs.lib0 import encode_var_uint
 from realtime.yjs.messages import encode_sync_update
 from redisserver import RedisServer, redis_server_binary
 from roomclient import RoomClient, of, rest
@@ -99,6 +100,29 @@ async def test_clients_on_two_nodes_share_a_document(two_nodes: tuple[Node, Node
         assert clients.wait("fresh-on-b", synced=True)["text"] == ""
     finally:
         clients.close()
+
+
+async def test_an_emoji_typed_on_one_node_cannot_be_cut_on_the_other(
+    two_nodes: tuple[Node, Node],
+) -> None:
+    """B learns where A's astral characters lie from A's publications: a delete of half an
+    emoji typed on A (Yrs would shift the document's clocks) is refused on B with 1002."""
+    a, b = two_nodes
+    room = await classroom(a)
+    on_b = Classroom(b, room.room_id, room.host, room.students, room.observer)
+    writer = await RawClient.open(a, room.doc(), await room.token(room.students[1]))
+    attacker = await RawClient.open(b, room.doc(), await on_b.token(room.students[0]))
+    await writer.insert("😀 from a")
+    await attacker.until(lambda c: "from a" in c.text)
+    v = encode_var_uint  # a delete set only: clock 1 of the writer, the emoji's second half
+    await attacker.send(encode_sync_update(v(0) + v(1) + v(writer.doc.client_id) + v(1) * 3))
+    code, reason = await attacker.closed()
+    assert (code, "cuts a character" in reason) == (1002, True), reason
+    await writer.insert("still ")
+    watcher = await RawClient.open(b, room.doc(), await on_b.token(room.host))
+    await watcher.until(lambda c: "still" in c.text and "😀 from a" in c.text)
+    for client in (writer, watcher):
+        await client.close()
 
 
 async def test_a_poisoned_update_on_one_node_harms_nobody_on_either(

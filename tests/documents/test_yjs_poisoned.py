@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from yjskit import DOC_ENV, Classroom, RawClient, classroom, docs_node
 from conftest import Node, database_url
 from liveserver import LiveServer
 from persistence.models import QuarantinedUpdate
+from realtime.yjs.lib0 import encode_var_uint
 from realtime.yjs.messages import encode_sync_update
 from roomclient import rest
 
@@ -62,6 +64,59 @@ async def test_a_poisoned_update_closes_its_sender_and_harms_nobody(docs_node: N
     for client in (bystander, late):
         await client.close()
     assert await count(room, QuarantinedUpdate) == 0  # refused, never stored
+
+
+def _pending(doc: pycrdt.Doc[Any]) -> bytes:
+    """The sender's next edit, with its first clock missing: Yrs would keep it pending."""
+    writer: pycrdt.Doc[Any] = pycrdt.Doc(client_id=doc.client_id)
+    writer.apply_update(doc.get_update())
+    text = writer.get("notes", type=pycrdt.Text)
+    text.insert(0, "a")
+    before = writer.get_state()
+    text.insert(0, "b")
+    return writer.get_update(before)
+
+
+def _cut_emoji(doc: pycrdt.Doc[Any]) -> bytes:
+    """A delete of the second UTF-16 unit (clock 1) of the emoji the sender typed first."""
+    v = encode_var_uint
+    return v(0) + v(1) + v(doc.client_id) + v(1) + v(1) + v(1)  # one range: clock 1, length 1
+
+
+def _embed(doc: pycrdt.Doc[Any]) -> bytes:
+    """An embed in the notes' Markdown source, which the editors never write."""
+    before = doc.get_state()
+    doc.get("notes", type=pycrdt.Text).insert_embed(0, {"image": "x"})
+    return doc.get_update(before)
+
+
+@pytest.mark.parametrize(
+    ("hostile", "reason"),
+    [
+        (_pending, "depends on changes"),
+        (_cut_emoji, "cuts a character"),
+        (_embed, "characters only"),
+    ],
+)
+async def test_updates_a_reload_would_read_otherwise_are_refused_with_1002(
+    docs_node: Node, hostile: Callable[[pycrdt.Doc[Any]], bytes], reason: str
+) -> None:
+    """Updates Yrs takes but cannot keep consistent (pending parts, a cut emoji) or the
+    notes may not hold (an embed): the sender is closed, the document stays whole."""
+    room = await classroom(docs_node)
+    attacker = await RawClient.open(docs_node, room.doc(), await room.token(room.students[0]))
+    bystander = await RawClient.open(docs_node, room.doc(), await room.token(room.students[1]))
+    await attacker.insert("😀 hello ")
+    await bystander.until(lambda c: "hello" in c.text)
+    await attacker.send(encode_sync_update(hostile(attacker.doc)))
+    code, why = await attacker.closed()
+    assert (code, reason in why) == (1002, True), why
+    await bystander.insert("still here")
+    late = await RawClient.open(docs_node, room.doc(), await room.token(room.host))
+    await late.until(lambda c: "still here" in c.text and "😀 hello" in c.text)
+    assert late.text == bystander.text
+    for client in (bystander, late):
+        await client.close()
 
 
 async def test_a_too_deep_value_is_refused_with_1002(docs_node: Node) -> None:
