@@ -13,7 +13,7 @@ Measures, in one run and on this machine:
 * memory per idle connection: server RSS with ``--idle`` more idle connections minus RSS
   before, divided by ``--idle``, for liveclass and for the ceiling.
 
-The servers run in their own processes (liveclass through ``tests/liveserver.py``); the load
+The servers run in their own processes (liveclass through ``tests/kits/servers.py``); the load
 runs in ``--workers`` client processes (bare asyncio WebSocket clients on uvloop, see
 `WSClient`). Every chat text carries its send time (``CLOCK_MONOTONIC``, shared by all
 processes of the machine) and each receiver times every message it gets. Prints one JSON
@@ -44,6 +44,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import benchpath  # noqa: F401  (the kits: tests/kits)
 import orjson
 from fanoutkit.ceiling import ceiling_main
 from fanoutkit.common import PER_SENDER_RATE, ROOT
@@ -182,7 +183,6 @@ def main() -> None:
         ceiling_main(args.ceiling_server)
         return
     args.root = args.root.resolve()
-    sys.path.insert(0, str(args.root / "tests"))  # liveserver.LiveServer runs the server there
     raise_nofile()
     result = asyncio.run(main_async(args))
     sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -40,17 +40,14 @@ from typing import Any
 
 import httpx
 import orjson
+from benchpath import ROOT
 from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the test servers: liveserver, redisserver
-
-import procstat  # noqa: E402
-
-from liveserver import LiveServer, PostgresServer, start_postgres  # noqa: E402
-from redisserver import RedisServer  # noqa: E402
+from kits import stats as procstat
+from kits.redis_server import RedisServer
+from kits.servers import LiveServer, PostgresServer, start_postgres
 
 PASSWORD = "bench-password-1234"
 ADMIN = "admin@scale.bench"

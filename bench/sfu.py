@@ -36,21 +36,17 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT))
+import aiortc
+import httpx
+import orjson
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from benchpath import ROOT
+from sfukit.clip import FPS, ClipTrack, load_clip
+from websockets.asyncio.client import ClientConnection, connect
 
-import aiortc  # noqa: E402
-import httpx  # noqa: E402
-import orjson  # noqa: E402
-from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription  # noqa: E402
-from procstat import cpu_seconds, machine_busy_seconds, rss_mb  # noqa: E402
-from sfukit.clip import FPS, ClipTrack, load_clip  # noqa: E402
-from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
-
-from liveserver import LiveServer, free_port  # noqa: E402
-from media.fastpath import passthrough  # noqa: E402
+from kits.servers import LiveServer, free_port
+from kits.stats import cpu_seconds, machine_busy_seconds, rss_mb
+from media.fastpath import passthrough
 
 PASSWORD = "bench-password-123"
 WORKER = ROOT / "bench" / "sfukit" / "subscribers.py"

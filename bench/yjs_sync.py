@@ -5,7 +5,7 @@ one shared Y.Text; we time full convergence (every client holds the same text wi
 edits) and read the server's CPU seconds (/proc/<pid>/stat utime+stime delta) and RSS.
 The same workload runs, in the same invocation, against:
 
-- liveclass (``python -m server serve`` via ``tests/liveserver.LiveServer``, real auth),
+- liveclass (``python -m server serve`` via ``kits.servers.LiveServer``, real auth),
   once as configured by default and once with ``LIVECLASS_DOCUMENTS_DURABLE=false``;
 - the Node reference server shipped with y-websocket@2 (``bin/server.cjs``, no auth);
 - pycrdt-websocket's ``WebsocketServer`` under its ASGI adapter in uvicorn (separate
@@ -40,14 +40,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from benchpath import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT))
-
-from procstat import cpu_seconds, machine_busy_seconds  # noqa: E402
-
-from liveserver import LiveServer, free_port, wait_for  # noqa: E402
+from kits.servers import LiveServer, free_port, wait_for
+from kits.stats import cpu_seconds, machine_busy_seconds
 
 DRIVER = ROOT / "bench" / "yjs_clients.cjs"
 NODE_SERVER = ROOT / "node_modules" / "y-websocket" / "bin" / "server.cjs"

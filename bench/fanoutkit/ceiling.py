@@ -80,7 +80,7 @@ class CeilingServer:
     """The ceiling server in its own process."""
 
     def __init__(self) -> None:
-        from liveserver import free_port
+        from kits.servers import free_port
 
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None

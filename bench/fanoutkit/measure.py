@@ -11,12 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from procstat import cpu_seconds
-
 from fanoutkit.common import mb, progress, sleep_until
 from fanoutkit.fleet import Fleet
 from fanoutkit.profile import start_profile
 from fanoutkit.wsclient import BUCKET_NS
+from kits.stats import cpu_seconds
 
 
 def rss_bytes(pid: int, field: str = "VmRSS") -> int:

@@ -40,9 +40,11 @@ class Liveclass:
         return int(self.server.port)
 
     def start(self) -> None:
-        from liveserver import LiveServer
+        from kits.servers import LiveServer
 
-        self.server = LiveServer(self.data_dir, env=dict(self.env)).start(timeout=60)
+        self.server = LiveServer(self.data_dir, env=dict(self.env), root=self.root).start(
+            timeout=60
+        )
         progress(f"liveclass node: pid {self.pid}, port {self.port}")
 
     def stop(self, keep_log: Path | None = None) -> None:

@@ -25,9 +25,10 @@ import uvloop
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-
+import benchpath  # noqa: E402, F401  (the kits: tests/kits)
 from clip import FPS, load_clip  # noqa: E402
-from procstat import cpu_seconds  # noqa: E402
+
+from kits.stats import cpu_seconds  # noqa: E402
 
 PAYLOAD = 1200
 Address = tuple[str, int]

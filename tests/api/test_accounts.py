@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from conftest import PASSWORD, Node
+from kits.nodes import PASSWORD, Node
 
 pytestmark = pytest.mark.postgres
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import PASSWORD, Node
+from kits.nodes import PASSWORD, Node
 
 pytestmark = pytest.mark.postgres
 

@@ -16,7 +16,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
-from conftest import PASSWORD, Node
+from kits.nodes import PASSWORD, Node
 
 PUBLIC = "public"
 SIGNED_IN = frozenset({"student", "instructor", "admin", "key:profile"})

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from conftest import Node
+from kits.nodes import Node
 
 pytestmark = pytest.mark.postgres
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import PASSWORD, Node, database_url
-from liveserver import LiveServer, wait_for
+from kits.nodes import PASSWORD, Node, database_url
+from kits.servers import LiveServer, wait_for
 
 pytestmark = pytest.mark.postgres
 WRITERS = 6

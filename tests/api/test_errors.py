@@ -14,7 +14,7 @@ import httpx
 import jwt
 import pytest
 
-from conftest import PASSWORD, Node, start_node
+from kits.nodes import PASSWORD, Node, start_node
 
 MAX_BYTES = 4096
 SECRET = "errors-test-secret-" + "s" * 32

@@ -15,12 +15,12 @@ import jwt
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
-from yjskit import RawClient
 
-from conftest import PASSWORD, Node, start_node
+from kits.nodes import PASSWORD, Node, start_node
+from kits.rooms import RoomClient, create_room, join_token, register, ws_base
+from kits.yjs import RawClient
 from lms.accounts.tokens import API_KEY_PREFIX, REFRESH_PREFIX
 from ops.redact import LEAK, TOKEN_PREFIXES, redact
-from roomclient import RoomClient, create_room, join_token, register, ws_base
 
 
 def json_lines(node: Node) -> list[dict[str, Any]]:

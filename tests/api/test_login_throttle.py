@@ -29,8 +29,8 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conftest import PASSWORD, Node, start_node
-from liveserver import PostgresServer, postgres_database
+from kits.nodes import PASSWORD, Node, start_node
+from kits.servers import PostgresServer, postgres_database
 from lms.accounts.throttle import (
     LOGIN_ACTION,
     LoginHistory,

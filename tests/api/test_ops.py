@@ -18,8 +18,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import Node, start_node
-from liveserver import PostgresServer, wait_for
+from kits.nodes import Node, start_node
+from kits.servers import PostgresServer, wait_for
 
 GENERATED_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 POOL_SIZE = 3

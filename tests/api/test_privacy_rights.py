@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PASSWORD, Node
+from kits.nodes import PASSWORD, Node
 
 pytestmark = pytest.mark.postgres
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import Node, start_node
+from kits.nodes import Node, start_node
 from lms.permissions import ROLE_PERMISSIONS, Role
 
 MAX_EXAMPLES = os.environ.get("LIVECLASS_FUZZ_EXAMPLES", "50")

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import PASSWORD, Node, start_node
-from liveserver import ROOT, LiveServer, free_port, wait_for
+from kits.nodes import PASSWORD, Node, start_node
+from kits.servers import ROOT, LiveServer, free_port, wait_for
 from persistence.migrate import head_revision
 
 DEMO_PASSWORD = "liveclass-demo"

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clusterkit import Cluster, media_cluster, placed, private_redis
-from mediapeers import (
+
+from kits.cluster import Cluster, media_cluster, placed, private_redis
+from kits.peers import (
     Publisher,
     Subscriber,
     WhipClient,
@@ -25,12 +26,11 @@ from mediapeers import (
     eventually,
     media_gauges,
 )
-
-from liveserver import PostgresServer
+from kits.redis_server import RedisServer
+from kits.rooms import RoomClient, close_all, create_room, of, register, rest
+from kits.servers import PostgresServer
 from media.relay import EndExternal, PublishExternal, Request, decode, encode
 from media.whip import WhipSession, decode_record, encode_record
-from redisserver import RedisServer
-from roomclient import RoomClient, close_all, create_room, of, register, rest
 
 pytestmark = pytest.mark.postgres
 TTL = "3"
@@ -46,7 +46,7 @@ def redis() -> Iterator[RedisServer]:
 
 @pytest.fixture
 def trio(redis: RedisServer, pg_server: PostgresServer, tmp_path: Path) -> Iterator[Cluster]:
-    """Nodes a, b and owner (see ``clusterkit.media_cluster``)."""
+    """Nodes a, b and owner (see ``kits.cluster.media_cluster``)."""
     common = {
         "LIVECLASS_PRESENCE_TTL_SECONDS": TTL,
         "LIVECLASS_MEDIA_PLACEMENT_TTL_SECONDS": TTL,

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clusterkit import Cluster, cluster_of, private_redis
 
-from liveserver import PostgresServer
-from redisserver import RedisServer
-from roomclient import RoomClient, chat_with, close_all, create_room, of, register
+from kits.cluster import Cluster, cluster_of, private_redis
+from kits.redis_server import RedisServer
+from kits.rooms import RoomClient, chat_with, close_all, create_room, of, register
+from kits.servers import PostgresServer
 
 pytestmark = pytest.mark.postgres
 PRESENCE_TTL = "3"

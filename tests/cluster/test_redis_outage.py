@@ -16,14 +16,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from clusterkit import Cluster, cluster_of, private_redis
-from yjskit import DOC_ENV, Classroom, NodeClients
 
-from conftest import Node
-from liveserver import PostgresServer
-from redisserver import RedisServer
-from roomclient import ClosedError, Person, RoomClient, chat_with, close_all, create_room
-from roomclient import register as register_person
+from kits.cluster import Cluster, cluster_of, private_redis
+from kits.nodes import Node
+from kits.redis_server import RedisServer
+from kits.rooms import ClosedError, Person, RoomClient, chat_with, close_all, create_room
+from kits.rooms import register as register_person
+from kits.servers import PostgresServer
+from kits.yjs import DOC_ENV, Classroom, NodeClients
 
 pytestmark = pytest.mark.postgres
 

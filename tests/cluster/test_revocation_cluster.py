@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clusterkit import Cluster, cluster_of, private_redis
-from yjskit import RawClient
 
-from liveserver import PostgresServer
-from redisserver import RedisServer
-from roomclient import RoomClient, close_all, create_room, invite, join_token, of, register, rest
+from kits.cluster import Cluster, cluster_of, private_redis
+from kits.redis_server import RedisServer
+from kits.rooms import RoomClient, close_all, create_room, invite, join_token, of, register, rest
+from kits.servers import PostgresServer
+from kits.yjs import RawClient
 
 pytestmark = pytest.mark.postgres
 SIGNED_OUT = (4001, "signed out")

@@ -8,15 +8,13 @@ from typing import Any
 import httpx
 import pycrdt
 import pytest
-import yjskit
-from yjskit import Classroom, RawClient, classroom
 
-from conftest import Node
+from kits.nodes import Node
+from kits.rooms import create_room, register, rest
+from kits.yjs import Classroom, RawClient, classroom
 from realtime.yjs.messages import decode_state_vector
-from roomclient import create_room, register, rest
 
 pytestmark = pytest.mark.postgres
-docs_node = yjskit.docs_node  # fixture
 
 
 def path(room: Classroom, kind: str = "notes", tail: str = "") -> str:

@@ -6,15 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-import yjskit
-from yjskit import Classroom, RawClient, classroom
 
-from conftest import Node
+from kits import yjs as yjskit
+from kits.nodes import Node
+from kits.yjs import Classroom, RawClient, classroom
 from realtime.yjs.awareness import AwarenessEntry, encode_awareness_update
 from realtime.yjs.messages import Auth, encode_awareness, encode_sync_step1, encode_sync_update
 
 pytestmark = pytest.mark.postgres
-docs_node = yjskit.docs_node  # fixture
 
 UPDATE_CAP = int(yjskit.DOC_ENV["LIVECLASS_YJS_MAX_UPDATE_BYTES"])
 AWARENESS_CAP = int(yjskit.DOC_ENV["LIVECLASS_YJS_MAX_AWARENESS_BYTES"])

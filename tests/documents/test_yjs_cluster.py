@@ -12,15 +12,15 @@ from typing import Any
 import httpx
 import pycrdt
 import pytest
-from poisonkit import QUARANTINE, overflowing, poison_the_log
-from yjskit import DOC_ENV, Classroom, NodeClients, RawClient, classroom
 
-from conftest import Node
-from liveserver import IN_CI, LiveServer, PostgresServer
+from kits.nodes import Node
+from kits.poison import QUARANTINE, overflowing, poison_the_log
+from kits.redis_server import RedisServer, redis_server_binary
+from kits.rooms import RoomClient, of, rest
+from kits.servers import IN_CI, LiveServer, PostgresServer
+from kits.yjs import DOC_ENV, Classroom, NodeClients, RawClient, classroom
 from realtime.yjs.lib0 import encode_var_uint
 from realtime.yjs.messages import encode_sync_update
-from redisserver import RedisServer, redis_server_binary
-from roomclient import RoomClient, of, rest
 
 pytestmark = pytest.mark.postgres
 

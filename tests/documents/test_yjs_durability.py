@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from yjskit import DOC_ENV, Classroom, NodeClients, classroom
 
-from conftest import Node, database_url
-from liveserver import LiveServer
+from kits.nodes import Node, database_url
+from kits.rooms import rest
+from kits.servers import LiveServer
+from kits.yjs import DOC_ENV, Classroom, NodeClients, classroom
 from persistence.engine import create_engine
 from persistence.models import DocumentSnapshot, DocumentUpdate
-from roomclient import rest
 
 pytestmark = pytest.mark.postgres
 TOKEN = re.compile(r"w\d-\d+;")

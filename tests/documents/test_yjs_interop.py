@@ -6,17 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import yjskit
-from yjskit import Classroom, NodeClients, classroom
 
-from conftest import Node
+from kits.nodes import Node
+from kits.rooms import rest
+from kits.yjs import Classroom, NodeClients, classroom
 from persistence.models.base import utcnow
-from roomclient import rest
 from rooms.roles import RoomRole
 from rooms.tokens import JoinClaims, mint
 
 pytestmark = pytest.mark.postgres
-docs_node, clients = yjskit.docs_node, yjskit.clients  # fixtures
 EDITS = 60
 
 

@@ -8,13 +8,11 @@ import re
 
 import httpx
 import pytest
-import yjskit
-from yjskit import Classroom, RawClient, classroom
 
-from conftest import Node
+from kits.nodes import Node
+from kits.yjs import Classroom, RawClient, classroom
 
 pytestmark = pytest.mark.postgres
-docs_node = yjskit.docs_node  # fixture
 GAUGE = re.compile(r'^liveclass_documents\{kind="(\w+)"\} ([0-9.e+]+)$', re.M)
 
 

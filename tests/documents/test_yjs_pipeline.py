@@ -13,10 +13,10 @@ from typing import Any
 
 import pycrdt
 import pytest
-from poisonkit import overflowing
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kits.poison import overflowing
 from persistence import migrate
 from persistence.documents import DocumentStore
 from persistence.engine import create_engine, create_sessionmaker

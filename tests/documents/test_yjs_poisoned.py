@@ -14,20 +14,19 @@ from typing import Any
 import httpx
 import pycrdt
 import pytest
-from poisonkit import QUARANTINE, engine_of, overflowing, poison_the_log
 from sqlalchemy import func, select
 from websockets.exceptions import ConnectionClosed
-from yjskit import DOC_ENV, Classroom, RawClient, classroom, docs_node
 
-from conftest import Node, database_url
-from liveserver import LiveServer
+from kits.nodes import Node, database_url
+from kits.poison import QUARANTINE, engine_of, overflowing, poison_the_log
+from kits.rooms import rest
+from kits.servers import LiveServer
+from kits.yjs import DOC_ENV, Classroom, RawClient, classroom
 from persistence.models import QuarantinedUpdate
 from realtime.yjs.lib0 import encode_var_uint
 from realtime.yjs.messages import encode_sync_update
-from roomclient import rest
 
 pytestmark = pytest.mark.postgres
-__all__ = ["docs_node"]
 
 
 def panics(state: bytes, update: bytes) -> bool:

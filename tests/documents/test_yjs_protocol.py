@@ -4,10 +4,9 @@ awareness echo and queries, no echo of one's own updates, empty updates ignored.
 from __future__ import annotations
 
 import pytest
-import yjskit
-from yjskit import Classroom, RawClient, classroom
 
-from conftest import Node
+from kits.nodes import Node
+from kits.yjs import Classroom, RawClient, classroom
 from realtime.yjs.awareness import AwarenessEntry, decode_awareness_update, encode_awareness_update
 from realtime.yjs.messages import (
     SyncStep1,
@@ -20,7 +19,6 @@ from realtime.yjs.messages import (
 )
 
 pytestmark = pytest.mark.postgres
-docs_node = yjskit.docs_node  # fixture
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from websockets.exceptions import ConnectionClosed
-from yjskit import DOC_ENV, RawClient, classroom
 
-from conftest import Node, start_node
+from kits.nodes import Node, start_node
+from kits.yjs import DOC_ENV, RawClient, classroom
 from realtime.yjs.messages import encode_query_awareness
 
 LIMITS = {

@@ -5,16 +5,14 @@ close open document connections (4001 ``signed out``, 4003 ``removed from the co
 from __future__ import annotations
 
 import pytest
-import yjskit
-from yjskit import RawClient, classroom
 
-from conftest import Node
+from kits.nodes import Node
+from kits.rooms import RoomClient, invite, rest
+from kits.yjs import RawClient, classroom
 from realtime.yjs.messages import Auth
 from realtime.yjs.sync import READ_ONLY_REASON
-from roomclient import RoomClient, invite, rest
 
 pytestmark = pytest.mark.postgres
-docs_node = yjskit.docs_node  # fixture
 
 
 def denials(client: RawClient) -> list[Auth]:

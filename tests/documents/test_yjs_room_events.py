@@ -4,15 +4,13 @@ promotion gives writing back, a ban closes 4030, the end of the class closes 401
 from __future__ import annotations
 
 import pytest
-import yjskit
-from yjskit import RawClient, classroom
 
-from conftest import Node
+from kits.nodes import Node
+from kits.rooms import RoomClient, rest
+from kits.yjs import RawClient, classroom
 from realtime.yjs.messages import Auth
-from roomclient import RoomClient, rest
 
 pytestmark = pytest.mark.postgres
-docs_node = yjskit.docs_node  # fixture
 
 
 def denials(client: RawClient) -> int:

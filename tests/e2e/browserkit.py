@@ -18,8 +18,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from conftest import Node
-from liveserver import IN_CI, ROOT
+from kits.nodes import Node
+from kits.servers import IN_CI, ROOT
 
 CHROMIUM = Path(os.environ.get("LIVECLASS_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]

@@ -9,7 +9,7 @@ import pytest
 from browserkit import PASSWORD, launch_browser, open_browser, shot
 from playwright.sync_api import Browser, expect
 
-from conftest import Node
+from kits.nodes import Node
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from browserkit import EXPECT_TIMEOUT_MS, launch_browser, shot
 from playwright.sync_api import Browser, expect
 
-from conftest import Node
+from kits.nodes import Node
 
 
 @pytest.fixture(scope="module")

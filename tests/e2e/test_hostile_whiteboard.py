@@ -30,10 +30,10 @@ import pycrdt
 import pytest
 from browserkit import Person, board, launch_browser, log_in, new_person, shot, stage_tab
 from playwright.sync_api import Browser, Page, expect
-from yjskit import TIMEOUT, RawClient
 
-import roomclient
-from conftest import Node
+from kits import rooms as roomclient
+from kits.nodes import Node
+from kits.yjs import TIMEOUT, RawClient
 
 T = TypeVar("T")
 

@@ -21,7 +21,7 @@ from browserkit import (
 )
 from playwright.sync_api import Browser, expect
 
-from conftest import Node
+from kits.nodes import Node
 
 _ids = itertools.count()
 

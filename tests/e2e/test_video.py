@@ -27,7 +27,7 @@ from videokit import (
     wait_announced,
 )
 
-from conftest import Node
+from kits.nodes import Node
 
 
 @dataclass

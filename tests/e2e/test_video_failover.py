@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from browserkit import launch_browser, log_in, new_person, room_id_of
-from clusterkit import Cluster, media_cluster, placed, private_redis
 from playwright.sync_api import Browser, Page, expect
 from videokit import FAKE_MEDIA, MEDIA_TIMEOUT_MS, control, expect_playing, my_user_id
 
-from liveserver import PostgresServer
-from redisserver import RedisServer
+from kits.cluster import Cluster, media_cluster, placed, private_redis
+from kits.redis_server import RedisServer
+from kits.servers import PostgresServer
 
 TTL = "3"
 
@@ -35,7 +35,7 @@ def redis() -> Iterator[RedisServer]:
 
 @pytest.fixture
 def trio(redis: RedisServer, pg_server: PostgresServer, tmp_path: Path) -> Iterator[Cluster]:
-    """Nodes a, b and owner (see ``clusterkit.media_cluster``)."""
+    """Nodes a, b and owner (see ``kits.cluster.media_cluster``)."""
     common = {
         "LIVECLASS_PRESENCE_TTL_SECONDS": TTL,
         "LIVECLASS_MEDIA_PLACEMENT_TTL_SECONDS": TTL,

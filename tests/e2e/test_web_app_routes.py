@@ -7,8 +7,8 @@ import re
 import httpx
 import pytest
 
-from conftest import Node
-from liveserver import ROOT
+from kits.nodes import Node
+from kits.servers import ROOT
 
 APP_PAGES = [
     "/",

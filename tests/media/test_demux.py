@@ -13,8 +13,8 @@ import av
 import pytest
 from aioice import stun
 from aiortc import RTCPeerConnection
-from mediapeers import forwarding_sender
 
+from kits.peers import forwarding_sender
 from media.fastpath import demux, passthrough
 
 

@@ -12,7 +12,7 @@ from aiortc import RTCRtpSender
 from packaging.requirements import Requirement
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from liveserver import ROOT
+from kits.servers import ROOT
 from media import fastpath
 from media.fastpath import demux, passthrough, remb
 from ops import internals

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from mediapeers import (
+
+from kits.nodes import Node, start_node
+from kits.peers import (
     Publisher,
     ToneTrack,
     classroom,
@@ -20,10 +22,8 @@ from mediapeers import (
     media_gauges,
     udp_sockets,
 )
-
-from conftest import Node, start_node
+from kits.rooms import Person, RoomClient, close_all, of, register
 from media.keyframes import is_keyframe
-from roomclient import Person, RoomClient, close_all, of, register
 
 MAX_TRACKS = 6
 VP8 = encode_video("vp8")

@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 
 import pytest
-from mediapeers import media_gauges
 
-from conftest import start_node
-from liveserver import ROOT
+from kits.nodes import start_node
+from kits.peers import media_gauges
+from kits.servers import ROOT
 from media import fastpath
 
 HIDE_EXTENSION = '''"""Test-only: media.fastpath._srtp cannot be imported (as if never compiled)."""

@@ -12,11 +12,10 @@ from typing import Any
 
 import av
 import pytest
-from mediapeers import audit_events, classroom, encode_opus, encode_video, h264_as_received
 
-from conftest import PASSWORD, Node
-from media.keyframes import is_keyframe
-from roomclient import (
+from kits.nodes import PASSWORD, Node
+from kits.peers import audit_events, classroom, encode_opus, encode_video, h264_as_received
+from kits.rooms import (
     TIMEOUT,
     Person,
     RoomClient,
@@ -27,6 +26,7 @@ from roomclient import (
     register,
     rest,
 )
+from media.keyframes import is_keyframe
 
 VP8 = encode_video("vp8")
 H264 = encode_video("h264")

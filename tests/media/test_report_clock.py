@@ -9,8 +9,8 @@ from typing import Any
 
 import av
 from aiortc import RTCPeerConnection
-from mediapeers import forwarding_sender
 
+from kits.peers import forwarding_sender
 from media.fastpath import passthrough, report_clock
 
 

@@ -16,8 +16,8 @@ from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import convert_timebase
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
-from mediapeers import forwarding_sender
 
+from kits.peers import forwarding_sender
 from media.fastpath import passthrough, payloads, rtp_writer, srtp_send
 from media.forwarding import ForwardTrack
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from mediapeers import SDP, Subscriber, WhipClient, audit_events, bearer, encode_opus, encode_video
 
-from conftest import Node
+from kits.nodes import Node
+from kits.peers import SDP, Subscriber, WhipClient, audit_events, bearer, encode_opus, encode_video
+from kits.rooms import Person, RoomClient, close_all, create_room, invite, of, register, rest
 from media.sdp import MAX_SDP_BYTES
-from roomclient import Person, RoomClient, close_all, create_room, invite, of, register, rest
 
 VP8 = encode_video("vp8")
 OPUS = encode_opus()

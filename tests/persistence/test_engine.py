@@ -16,8 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from conftest import Node
-from liveserver import PostgresServer, postgres_database
+from kits.nodes import Node
+from kits.servers import PostgresServer, postgres_database
 from persistence import migrate
 from persistence.engine import create_engine, create_sessionmaker, is_sqlite
 from persistence.models import ApiKey, User

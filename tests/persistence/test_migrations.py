@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from liveserver import ROOT, PostgresServer, postgres_database
+from kits.servers import ROOT, PostgresServer, postgres_database
 from persistence import migrate
 from persistence.engine import create_engine
 from persistence.models import AuditEvent, Base

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from liveserver import IN_CI, ServiceUnavailable
+from kits.redis_server import RedisServer, redis_server_binary
+from kits.servers import IN_CI, ServiceUnavailable
 from realtime.broker import Broker
 from realtime.memory_broker import InMemoryBroker
 from realtime.redis_broker import RedisBroker
-from redisserver import RedisServer, redis_server_binary
 
 _prefixes = itertools.count()
 _shared: list[RedisServer] = []

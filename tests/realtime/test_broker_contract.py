@@ -16,9 +16,9 @@ from brokerkit import BrokerFactory, eventually, shared_redis, stop_shared_redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kits.redis_server import RedisServer
 from realtime.broker import Broker, Publication
 from realtime.errors import BrokerUnavailableError
-from redisserver import RedisServer
 
 
 @pytest.fixture(scope="session")

@@ -17,13 +17,13 @@ from brokerkit import (
 )
 from redis.asyncio import Redis
 
+from kits.redis_server import RedisServer
 from realtime.broker import Publication
 from realtime.errors import BrokerUnavailableError
 from realtime.hub import Hub
 from realtime.recovery import Recovered
 from realtime.redis_broker import RedisBroker
 from realtime.redis_scripts import ChannelKeys, FrameError, parse_frame
-from redisserver import RedisServer
 
 Brokers = Callable[..., RedisBroker]
 

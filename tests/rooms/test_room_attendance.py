@@ -13,8 +13,8 @@ from datetime import datetime
 import httpx
 import pytest
 
-from conftest import PASSWORD, Node
-from roomclient import (
+from kits.nodes import PASSWORD, Node
+from kits.rooms import (
     Person,
     RoomClient,
     chat_with,

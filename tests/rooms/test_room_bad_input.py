@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conftest import Node
-from roomclient import (
+from kits.nodes import Node
+from kits.rooms import (
     Person,
     RoomClient,
     chat_with,
@@ -21,7 +21,6 @@ from roomclient import (
     of,
     register,
     settle,
-    shared_sqlite_node,
 )
 from rooms.roles import RoomRole
 from rooms.tokens import JoinClaims, mint
@@ -36,13 +35,6 @@ class People:
     a: Person
     b: Person
     offender: Person
-
-
-@pytest.fixture(scope="module")
-def room_node(request: pytest.FixtureRequest) -> Node:
-    """The SQLite node the room modules share."""
-    node: Node = shared_sqlite_node(request)
-    return node
 
 
 @pytest.fixture(scope="module")

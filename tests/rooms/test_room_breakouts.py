@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from conftest import Node
-from roomclient import (
+from kits.nodes import Node
+from kits.rooms import (
     Person,
     RoomClient,
     close_all,
@@ -18,7 +18,6 @@ from roomclient import (
     of,
     register,
     rest,
-    shared_sqlite_node,
 )
 
 
@@ -28,13 +27,6 @@ class People:
     a: Person
     b: Person
     c: Person
-
-
-@pytest.fixture(scope="module")
-def room_node(request: pytest.FixtureRequest) -> Node:
-    """The SQLite node the room modules share."""
-    node: Node = shared_sqlite_node(request)
-    return node
 
 
 @pytest.fixture(scope="module")

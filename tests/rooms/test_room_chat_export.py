@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from conftest import Node
-from roomclient import RoomClient, chat_with, close_all, create_room, register, rest
+from kits.nodes import Node
+from kits.rooms import RoomClient, chat_with, close_all, create_room, register, rest
 
 
 async def test_hosts_export_the_chat_without_private_messages(sqlite_node: Node) -> None:

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from conftest import Node
-from roomclient import (
+from kits.nodes import Node
+from kits.rooms import (
     Person,
     RoomClient,
     close_all,
@@ -21,7 +21,6 @@ from roomclient import (
     register,
     rest,
     settle,
-    shared_sqlite_node,
 )
 
 
@@ -32,13 +31,6 @@ class People:
     b: Person
     c: Person
     stranger: Person
-
-
-@pytest.fixture(scope="module")
-def room_node(request: pytest.FixtureRequest) -> Node:
-    """The SQLite node the room modules share."""
-    node: Node = shared_sqlite_node(request)
-    return node
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Node, start_node
-from liveserver import LiveServer
-from roomclient import (
+from kits.nodes import Node, start_node
+from kits.rooms import (
     RoomClient,
     close_all,
     create_room,
@@ -18,6 +17,7 @@ from roomclient import (
     register,
     rest,
 )
+from kits.servers import LiveServer
 
 pytestmark = pytest.mark.postgres
 

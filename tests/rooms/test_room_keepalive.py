@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import struct
 
-from conftest import Node
-from roomclient import RawSocket, create_room, join_token, register
+from kits.nodes import Node
+from kits.rawsocket import RawSocket
+from kits.rooms import create_room, join_token, register
 
 PING, CLOSE = 0x9, 0x8
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Node
-from roomclient import RoomClient, chat_with, close_all, create_room, invite, of, register, settle
+from kits.nodes import Node
+from kits.rooms import RoomClient, chat_with, close_all, create_room, invite, of, register, settle
 
 pytestmark = pytest.mark.postgres
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import Node
-from roomclient import (
+from kits.nodes import Node
+from kits.rooms import (
     Message,
     Person,
     RoomClient,
@@ -27,7 +27,6 @@ from roomclient import (
     random_id,
     register,
     rest,
-    shared_sqlite_node,
 )
 from rooms.messages import MESSAGE_TYPES
 
@@ -143,13 +142,6 @@ DESTRUCTIVE = {"room.end", "breakout.create"}
 
 def test_matrix_covers_every_message_type() -> None:
     assert set(MATRIX) == set(MESSAGE_TYPES)
-
-
-@pytest.fixture(scope="module")
-def room_node(request: pytest.FixtureRequest) -> Node:
-    """The SQLite node the room modules share."""
-    node: Node = shared_sqlite_node(request)
-    return node
 
 
 @pytest.fixture(scope="module")

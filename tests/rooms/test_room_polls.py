@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import Node
-from roomclient import (
+from kits.nodes import Node
+from kits.rooms import (
     Person,
     RoomClient,
     close_all,
@@ -17,7 +17,6 @@ from roomclient import (
     random_id,
     register,
     settle,
-    shared_sqlite_node,
 )
 
 
@@ -28,13 +27,6 @@ class People:
     a: Person
     b: Person
     watcher: Person
-
-
-@pytest.fixture(scope="module")
-def room_node(request: pytest.FixtureRequest) -> Node:
-    """The SQLite node the room modules share."""
-    node: Node = shared_sqlite_node(request)
-    return node
 
 
 @pytest.fixture(scope="module")

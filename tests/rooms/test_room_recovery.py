@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Node, start_node
-from roomclient import (
+from kits.nodes import Node, start_node
+from kits.rooms import (
     ChatPool,
     Message,
     Person,
@@ -25,7 +25,6 @@ from roomclient import (
     of,
     register,
     settle,
-    shared_sqlite_node,
 )
 
 MESSAGES = 500
@@ -41,13 +40,6 @@ class People:
 
 def people_on(node: Node) -> People:
     return People(register(node, "instructor"), register(node), register(node), register(node))
-
-
-@pytest.fixture(scope="module")
-def room_node(request: pytest.FixtureRequest) -> Node:
-    """The SQLite node the room modules share."""
-    node: Node = shared_sqlite_node(request)
-    return node
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
-from yjskit import RawClient
 
-from conftest import PASSWORD, Node
-from realtime.yjs.messages import Auth
-from roomclient import (
+from kits.nodes import PASSWORD, Node
+from kits.rooms import (
     Person,
     RoomClient,
     admin,
@@ -28,20 +26,14 @@ from roomclient import (
     of,
     register,
     rest,
-    shared_sqlite_node,
 )
+from kits.yjs import RawClient
+from realtime.yjs.messages import Auth
 
 SIGNED_OUT = (4001, "signed out")
 LEFT_COURSE = (4003, "removed from the course")
 REMOVED = (4030, "removed by a host")
 BANNED = (4030, "banned from this room")
-
-
-@pytest.fixture(scope="module")
-def room_node(request: pytest.FixtureRequest) -> Node:
-    """The SQLite node the room modules share."""
-    node: Node = shared_sqlite_node(request)
-    return node
 
 
 def notes(room_id: str) -> str:

@@ -13,10 +13,10 @@ import httpx
 import orjson
 import pytest
 
-from conftest import Node, start_node
-from roomclient import (
+from kits.nodes import Node, start_node
+from kits.rawsocket import RawSocket
+from kits.rooms import (
     ChatPool,
-    RawSocket,
     RoomClient,
     chat_with,
     close_all,

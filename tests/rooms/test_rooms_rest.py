@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import jwt
 import pytest
 
-from conftest import Node
-from roomclient import (
+from kits.nodes import Node
+from kits.rooms import (
     Person,
     RoomClient,
     admin,

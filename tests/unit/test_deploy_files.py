@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from liveserver import ROOT
+from kits.servers import ROOT
 
 DEPLOY = ROOT / "deploy"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from liveserver import ROOT
+from kits.servers import ROOT
 from settings import Settings
 
 

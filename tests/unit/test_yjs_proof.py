@@ -7,8 +7,8 @@ from typing import Any
 
 import pycrdt
 import pytest
-from poisonkit import string_item
 
+from kits.poison import string_item
 from realtime.yjs import yrs
 from realtime.yjs.lib0 import encode_var_uint as v
 from realtime.yjs.nesting import depth_policy, nesting_depth

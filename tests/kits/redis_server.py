@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from liveserver import ServiceUnavailable, free_port, wait_for
+from kits.servers import ServiceUnavailable, free_port, wait_for
 
 
 def redis_server_binary() -> str | None:

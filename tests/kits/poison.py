@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pycrdt
-from yjskit import Classroom, RawClient
+from sqlalchemy import insert
 
-from conftest import Node
+from kits.nodes import Node
+from kits.yjs import Classroom, RawClient
 from persistence.engine import create_engine
 from persistence.models import DocumentUpdate
 from realtime.yjs.lib0 import encode_var_string, encode_var_uint
@@ -40,9 +41,7 @@ async def poison_the_log(room: Classroom, kind: str = "notes") -> bytes:
     poison = overflowing(writer.doc)
     await writer.close()
     async with engine_of(room.node).begin() as connection:
-        await connection.execute(
-            DocumentUpdate.__table__.insert().values(doc=room.doc(kind), data=poison)
-        )
+        await connection.execute(insert(DocumentUpdate).values(doc=room.doc(kind), data=poison))
     return poison
 
 

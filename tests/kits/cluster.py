@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import redis as redis_client
 
-from conftest import Node
-from liveserver import IN_CI, LiveServer, PostgresServer
+from kits.nodes import Node
+from kits.redis_server import RedisServer, redis_server_binary
+from kits.servers import IN_CI, LiveServer, PostgresServer
 from media.placement import room_key
-from redisserver import RedisServer, redis_server_binary
 
 
 def require_redis() -> None:

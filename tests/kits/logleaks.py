@@ -1,6 +1,6 @@
 """A pytest plugin: no log written during the run may hold a token.
 
-The nodes under test run as subprocesses (``liveserver.LiveServer``) writing their logs to
+The nodes under test run as subprocesses (``kits.servers.LiveServer``) writing their logs to
 ``server-PORT.log`` in their data directory under pytest's temporary directory; the plugin
 also puts a handler on the root logger of the test process itself. After every test it reads
 what was written since the last look and fails the test's teardown if any line or record holds

@@ -12,7 +12,7 @@ import queue
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -22,8 +22,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from conftest import Node, start_node
-from liveserver import ROOT
+from kits.nodes import Node
+from kits.rooms import Person, create_room, invite, join_token, register, rest, ws_base
+from kits.servers import ROOT
 from realtime.yjs.messages import (
     Awareness,
     Message,
@@ -35,7 +36,6 @@ from realtime.yjs.messages import (
     encode_sync_step2,
     encode_sync_update,
 )
-from roomclient import Person, create_room, invite, join_token, register, rest, ws_base
 
 TIMEOUT = 30.0
 """Seconds to wait for something that must happen (a liveness bound, not a timing check)."""
@@ -50,26 +50,6 @@ DOC_ENV = {
     "LIVECLASS_YJS_MAX_AWARENESS_BYTES": "4096",
     "LIVECLASS_YJS_IDLE_UNLOAD_SECONDS": "0.5",
 }
-
-
-# ------------------------------------------------------------------ fixtures
-# Test modules import these by name (a second conftest.py would shadow the root one).
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def docs_node(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Node]:
-    """A node with small document caps, shared by a module, on SQLite and on PostgreSQL."""
-    yield from start_node(tmp_path_factory.mktemp("docs"), request.param, request, **DOC_ENV)
-
-
-@pytest.fixture
-def clients() -> Iterator[NodeClients]:
-    """A Node process of stock y-websocket clients, ended after the test."""
-    harness = NodeClients()
-    yield harness
-    harness.close()
 
 
 # ------------------------------------------------------------------ a classroom

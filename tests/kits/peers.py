@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import av
 import httpx
@@ -33,12 +33,9 @@ from aiortc import (
 from aiortc.codecs import CODECS
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+from av.video.codeccontext import VideoCodecContext
 
-from media.fastpath import passthrough, rtp_writer
-from media.forwarding import ForwardTrack
-from media.keyframes import is_keyframe
-from media.sdp import preferences
-from roomclient import (
+from kits.rooms import (
     TIMEOUT,
     NodeLike,
     Person,
@@ -50,6 +47,10 @@ from roomclient import (
     of,
     rest,
 )
+from media.fastpath import passthrough, rtp_writer
+from media.forwarding import ForwardTrack
+from media.keyframes import is_keyframe
+from media.sdp import preferences
 
 VIDEO_TIME_BASE = fractions.Fraction(1, 90_000)
 AUDIO_TIME_BASE = fractions.Fraction(1, 48_000)
@@ -61,7 +62,7 @@ AUDIO_TIME_BASE = fractions.Fraction(1, 48_000)
 def encode_video(codec: str, count: int = 40) -> list[bytes]:
     """``count`` frames of a moving picture, only the first one a keyframe."""
     name = {"vp8": "libvpx", "h264": "libx264"}[codec]
-    ctx = av.CodecContext.create(name, "w")
+    ctx = cast(VideoCodecContext, av.CodecContext.create(name, "w"))
     ctx.width, ctx.height, ctx.pix_fmt = 160, 120, "yuv420p"
     ctx.time_base = fractions.Fraction(1, 30)
     ctx.gop_size = 10_000
@@ -133,7 +134,7 @@ class LoopTrack(MediaStreamTrack):
         self.plis += 1
         self.index = 0
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> av.Packet[Any]:
         if self._start is None:
             self._start = time.monotonic()
         delay = self._start + self.sent * self._period - time.monotonic()
@@ -397,7 +398,7 @@ class ToneTrack(MediaStreamTrack):
         self.pts = 0
         self._start: float | None = None
 
-    async def recv(self) -> av.AudioFrame:  # type: ignore[override]
+    async def recv(self) -> av.AudioFrame:
         if self._start is None:
             self._start = time.monotonic()
         delay = self._start + self.pts / 48_000 - time.monotonic()
