@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import pytest
 
-from liveserver import IN_CI
+from kits.servers import IN_CI
 from media.captions.decode import PcmResampler
 from media.captions.engine import Caption, CaptionInputError, SpeechToText, Word
 

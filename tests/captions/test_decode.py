@@ -5,8 +5,8 @@ from __future__ import annotations
 import av
 import numpy as np
 import pytest
-from mediapeers import encode_opus
 
+from kits.peers import encode_opus
 from media.captions.decode import OpusDecoder, PcmResampler
 from media.captions.engine import CaptionInputError
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from captions_kit import SENTENCES, feed, iter_words, silence, spoken
 
-from liveserver import ROOT
+from kits.servers import ROOT
 from media.captions import (
     CaptionConfig,
     CaptionInputError,
