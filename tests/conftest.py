@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from kits import logleaks
 from kits.nodes import Node, start_node
+from kits.rooms import RoomOpener
 from kits.servers import IN_CI, PostgresServer, ServiceUnavailable, start_postgres
 from kits.yjs import DOC_ENV, NodeClients
 
@@ -49,6 +50,15 @@ def room_node(
     """One SQLite node for every room module that asks (starting a node and its admin costs
     seconds). Tests stay independent: each uses its own rooms and people."""
     yield from start_node(tmp_path_factory.mktemp("rooms"), "sqlite", request)
+
+
+@pytest.fixture
+async def open_room(room_node: Node) -> AsyncIterator[RoomOpener]:
+    """The room set-up on the shared room node (``kits.rooms.RoomOpener``); the clients it
+    connected are closed after the test."""
+    opener = RoomOpener(room_node)
+    yield opener
+    await opener.close()
 
 
 @pytest.fixture(scope="module")

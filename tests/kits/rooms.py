@@ -387,3 +387,41 @@ class ChatPool:
 
 def random_id() -> str:
     return str(uuid.uuid4())
+
+
+class RoomOpener:
+    """The room set-up of a room test: create a room, invite its members, connect some.
+
+    The ``open_room`` fixture (tests/conftest.py) hands one to a test on the shared room
+    node and closes every client it connected when the test ends, passed or failed.
+    """
+
+    def __init__(self, node: NodeLike) -> None:
+        self.node = node
+        self.clients: list[RoomClient] = []
+
+    async def __call__(
+        self,
+        host: Person,
+        *,
+        members: Iterable[tuple[Person, str]] = (),
+        enter: Iterable[Person] = (),
+        **settings: Any,
+    ) -> tuple[str, list[RoomClient]]:
+        """A room hosted by ``host`` with ``members`` invited (person, room role) and a
+        connected client for each of ``enter``, in order; return the room id and clients."""
+        room_id = await create_room(self.node, host, **settings)
+        for person, role in members:
+            await invite(self.node, host, room_id, person, role)
+        clients = [await self.enter(person, room_id) for person in enter]
+        return room_id, clients
+
+    async def enter(self, person: Person, room_id: str, **options: Any) -> RoomClient:
+        """Connect ``person`` to the room (closed with the others at the end)."""
+        client = await RoomClient.enter(self.node, person, room_id, **options)
+        self.clients.append(client)
+        return client
+
+    async def close(self) -> None:
+        """Close every client this opener connected."""
+        await close_all(self.clients)

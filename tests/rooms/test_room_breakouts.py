@@ -12,9 +12,8 @@ from kits.nodes import Node
 from kits.rooms import (
     Person,
     RoomClient,
+    RoomOpener,
     close_all,
-    create_room,
-    invite,
     of,
     register,
     rest,
@@ -39,18 +38,16 @@ def people(room_node: Node) -> People:
     )
 
 
-async def classroom(node: Node, people: People) -> tuple[str, list[RoomClient]]:
-    room = await create_room(node, people.host)
-    for person in (people.a, people.b, people.c):
-        await invite(node, people.host, room, person, "participant")
-    clients = [
-        await RoomClient.enter(node, p, room) for p in (people.host, people.a, people.b, people.c)
-    ]
-    return room, clients
+async def classroom(open_room: RoomOpener, people: People) -> tuple[str, list[RoomClient]]:
+    return await open_room(
+        people.host,
+        members=[(p, "participant") for p in (people.a, people.b, people.c)],
+        enter=(people.host, people.a, people.b, people.c),
+    )
 
 
-async def test_breakout_lifecycle(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_breakout_lifecycle(room_node: Node, people: People, open_room: RoomOpener) -> None:
+    room, clients = await classroom(open_room, people)
     host, a, b, c = clients
     await a.error({"type": "breakout.create", "count": 2}, "forbidden")
     reply = await host.ack(
@@ -137,8 +134,10 @@ async def test_breakout_lifecycle(room_node: Node, people: People) -> None:
     await close_all([*clients, late])
 
 
-async def test_breakout_commands_need_breakouts(room_node: Node, people: People) -> None:
-    _, clients = await classroom(room_node, people)
+async def test_breakout_commands_need_breakouts(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    _, clients = await classroom(open_room, people)
     host, a, _, _ = clients
     for message in (
         {"type": "breakout.assign", "user_id": a.user_id, "index": 0},

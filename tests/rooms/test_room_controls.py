@@ -12,6 +12,7 @@ from kits.nodes import Node
 from kits.rooms import (
     Person,
     RoomClient,
+    RoomOpener,
     close_all,
     create_room,
     invite,
@@ -44,16 +45,21 @@ def people(room_node: Node) -> People:
     )
 
 
-async def classroom(node: Node, people: People, **settings: object) -> tuple[str, list[RoomClient]]:
-    room = await create_room(node, people.host, **settings)
-    for person in (people.a, people.b, people.c):
-        await invite(node, people.host, room, person, "participant")
-    clients = [await RoomClient.enter(node, p, room) for p in (people.host, people.a, people.b)]
-    return room, clients
+async def classroom(
+    open_room: RoomOpener, people: People, **settings: object
+) -> tuple[str, list[RoomClient]]:
+    return await open_room(
+        people.host,
+        members=[(p, "participant") for p in (people.a, people.b, people.c)],
+        enter=(people.host, people.a, people.b),
+        **settings,
+    )
 
 
-async def test_hands_queue_in_order_raised(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_hands_queue_in_order_raised(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    room, clients = await classroom(open_room, people)
     host, a, b = clients
     await a.ack({"type": "hand.raise"})
     await b.ack({"type": "hand.raise"})
@@ -82,8 +88,8 @@ async def test_hands_queue_in_order_raised(room_node: Node, people: People) -> N
     await close_all([*clients, late])
 
 
-async def test_reaction_is_volatile(room_node: Node, people: People) -> None:
-    _, clients = await classroom(room_node, people)
+async def test_reaction_is_volatile(room_node: Node, people: People, open_room: RoomOpener) -> None:
+    _, clients = await classroom(open_room, people)
     a = clients[1]
     await a.ack({"type": "reaction.send", "emoji": "👏"})
     for client in clients:
@@ -92,8 +98,10 @@ async def test_reaction_is_volatile(room_node: Node, people: People) -> None:
     await close_all(clients)
 
 
-async def test_status_reports_only_what_changed(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_status_reports_only_what_changed(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    room, clients = await classroom(open_room, people)
     host, a, b = clients
     await a.ack({"type": "status.set", "camera": True, "mic": True})
     for client in clients:
@@ -114,8 +122,10 @@ async def test_status_reports_only_what_changed(room_node: Node, people: People)
     await close_all([*clients, late])
 
 
-async def test_mute_one_and_mute_all(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_mute_one_and_mute_all(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    room, clients = await classroom(open_room, people)
     host, a, b = clients
     await a.ack({"type": "status.set", "mic": True})
     await b.ack({"type": "status.set", "mic": True})
@@ -139,9 +149,9 @@ async def test_mute_one_and_mute_all(room_node: Node, people: People) -> None:
 
 
 async def test_ask_to_unmute_reaches_only_that_user_and_the_asker(
-    room_node: Node, people: People
+    room_node: Node, people: People, open_room: RoomOpener
 ) -> None:
-    _, clients = await classroom(room_node, people)
+    _, clients = await classroom(open_room, people)
     host, a, b = clients
     await host.ack({"type": "participant.ask_unmute", "user_id": a.user_id})
     for client in (host, a):
@@ -153,8 +163,8 @@ async def test_ask_to_unmute_reaches_only_that_user_and_the_asker(
     await close_all(clients)
 
 
-async def test_spotlight(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_spotlight(room_node: Node, people: People, open_room: RoomOpener) -> None:
+    room, clients = await classroom(open_room, people)
     host, a, _ = clients
     await host.ack({"type": "room.spotlight", "user_id": a.user_id})
     for client in clients:
@@ -168,8 +178,10 @@ async def test_spotlight(room_node: Node, people: People) -> None:
     await close_all([*clients, late])
 
 
-async def test_roles_change_live_and_grants_follow(room_node: Node, people: People) -> None:
-    _, clients = await classroom(room_node, people)
+async def test_roles_change_live_and_grants_follow(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    _, clients = await classroom(open_room, people)
     host, a, b = clients
     # Promote a to presenter: screen sharing becomes possible at once.
     await host.ack({"type": "participant.set_role", "user_id": a.user_id, "role": "presenter"})
@@ -225,8 +237,10 @@ async def test_roles_change_live_and_grants_follow(room_node: Node, people: Peop
     await close_all(clients)
 
 
-async def test_remove_closes_4030_and_allows_return(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_remove_closes_4030_and_allows_return(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    room, clients = await classroom(open_room, people)
     host, a, b = clients
     await host.error({"type": "participant.remove", "user_id": host.user_id}, "invalid")
     await host.ack({"type": "participant.remove", "user_id": a.user_id})
@@ -249,8 +263,10 @@ async def fresh(node: Node, person: Person, room: str) -> list[dict[str, object]
     return participants
 
 
-async def test_ban_closes_and_keeps_out(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_ban_closes_and_keeps_out(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    room, clients = await classroom(open_room, people)
     host, a, b = clients
     spare_token = await join_token(room_node, people.a, room)
     second_tab = await RoomClient.open(room_node, room, spare_token)
@@ -291,8 +307,8 @@ async def test_ban_closes_and_keeps_out(room_node: Node, people: People) -> None
     await close_all([host, b, back])
 
 
-async def test_settings_change_live(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_settings_change_live(room_node: Node, people: People, open_room: RoomOpener) -> None:
+    room, clients = await classroom(open_room, people)
     host, a, b = clients
     await host.ack(
         {
@@ -318,8 +334,10 @@ async def test_settings_change_live(room_node: Node, people: People) -> None:
     await close_all([*clients, late])
 
 
-async def test_locked_room_keeps_newcomers_out(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_locked_room_keeps_newcomers_out(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    room, clients = await classroom(open_room, people)
     host, a, b = clients
     newcomer_token = await join_token(room_node, people.c, room)  # c never came in
     await host.ack({"type": "room.settings", "locked": True})
@@ -359,8 +377,10 @@ async def test_room_full_closes_4009(room_node: Node, people: People) -> None:
     await close_all([host, b2])
 
 
-async def test_end_closes_every_socket_with_4010(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_end_closes_every_socket_with_4010(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    room, clients = await classroom(open_room, people)
     host, a, _ = clients
     await a.error({"type": "room.end"}, "forbidden")
     token = await join_token(room_node, people.c, room)

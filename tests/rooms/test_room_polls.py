@@ -10,9 +10,8 @@ from kits.nodes import Node
 from kits.rooms import (
     Person,
     RoomClient,
+    RoomOpener,
     close_all,
-    create_room,
-    invite,
     of,
     random_id,
     register,
@@ -40,17 +39,13 @@ def people(room_node: Node) -> People:
     )
 
 
-async def classroom(node: Node, people: People) -> tuple[str, list[RoomClient]]:
-    room = await create_room(node, people.host)
-    await invite(node, people.host, room, people.cohost, "co-host")
-    for person in (people.a, people.b):
-        await invite(node, people.host, room, person, "participant")
-    await invite(node, people.host, room, people.watcher, "observer")
-    clients = [
-        await RoomClient.enter(node, p, room)
-        for p in (people.host, people.cohost, people.a, people.b, people.watcher)
-    ]
-    return room, clients
+async def classroom(open_room: RoomOpener, people: People) -> tuple[str, list[RoomClient]]:
+    roles = [(people.cohost, "co-host"), (people.a, "participant"), (people.b, "participant")]
+    return await open_room(
+        people.host,
+        members=[*roles, (people.watcher, "observer")],
+        enter=(people.host, people.cohost, people.a, people.b, people.watcher),
+    )
 
 
 QUESTION = {
@@ -60,8 +55,10 @@ QUESTION = {
 }
 
 
-async def test_named_poll_from_creation_to_close(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_named_poll_from_creation_to_close(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    room, clients = await classroom(open_room, people)
     host, cohost, a, b, watcher = clients
     poll_id = (await host.ack(QUESTION))["poll_id"]
     for client in clients:
@@ -130,8 +127,10 @@ async def test_named_poll_from_creation_to_close(room_node: Node, people: People
     await close_all([*clients, host_view, a2, late])
 
 
-async def test_anonymous_poll_hides_the_voter(room_node: Node, people: People) -> None:
-    room, clients = await classroom(room_node, people)
+async def test_anonymous_poll_hides_the_voter(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    room, clients = await classroom(open_room, people)
     host, cohost, a, b, _ = clients
     poll_id = (
         await host.ack({**QUESTION, "anonymous": True, "multiple": True, "question": "Honest?"})
@@ -158,8 +157,10 @@ async def test_anonymous_poll_hides_the_voter(room_node: Node, people: People) -
     await close_all([*clients, host_view])
 
 
-async def test_poll_limits_and_unknown_polls(room_node: Node, people: People) -> None:
-    _, clients = await classroom(room_node, people)
+async def test_poll_limits_and_unknown_polls(
+    room_node: Node, people: People, open_room: RoomOpener
+) -> None:
+    _, clients = await classroom(open_room, people)
     host, _, a, _, _ = clients
     await host.error({**QUESTION, "options": ["Same", "Same"]}, "invalid")
     missing = random_id()
