@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from rooms import (
     breakouts,
+    caption_store,
+    captions,
     chat,
     controls,
     media_commands,
@@ -19,6 +21,7 @@ from rooms import (
     presence,
     replies,
 )
+from rooms import caption_events as cap
 from rooms import events as ev
 from rooms import messages as msg
 from rooms import projections as db
@@ -74,6 +77,9 @@ def build() -> Catalogue:
         MessageKind(msg.MediaAnswer, media_commands.answer, None, "receive media"),
         MessageKind(msg.MediaMute, media_commands.mute, MODERATE, "mute others"),
         MessageKind(msg.MediaRecord, media_commands.record, MODERATE, "record the room"),
+        MessageKind(msg.CaptionSend, captions.send, Grant.CAPTION, "send captions", "caption"),
+        MessageKind(msg.CaptionAssign, captions.assign, MODERATE, "assign captioners"),
+        MessageKind(msg.CaptionAuto, captions.auto, MODERATE, "switch automatic captions"),
         # ------------------------------------------------ sequenced events (persisted)
         EventKind(ev.PresenceConnected, "sequenced", presence.on_connected, projection=db.arrived),
         EventKind(
@@ -123,10 +129,26 @@ def build() -> Catalogue:
         EventKind(ev.TrackUnpublished, "sequenced", media_events.on_unpublished),
         EventKind(ev.TrackMuted, "sequenced", media_events.on_unpublished),
         EventKind(ev.RecordingSwitched, "sequenced", media_events.on_recording),
+        EventKind(
+            cap.CaptionLined, "sequenced", captions.on_line, projection=caption_store.line_stored
+        ),
+        EventKind(
+            cap.CaptionCaptioner,
+            "sequenced",
+            captions.on_captioner,
+            projection=caption_store.captioner_changed,
+        ),
+        EventKind(
+            cap.CaptionAutoSwitched,
+            "sequenced",
+            captions.on_auto,
+            projection=caption_store.auto_changed,
+        ),
         # ------------------------------------------------ volatile events (never stored)
         EventKind(ev.ChatTypingEvent, "volatile"),
         EventKind(ev.Reaction, "volatile"),
         EventKind(ev.ActiveSpeaker, "volatile"),
+        EventKind(cap.CaptionPartial, "volatile"),
         # ------------------------------------------------ direct messages (one connection)
         EventKind(replies.Welcome, "direct"),
         EventKind(replies.Pong, "direct"),

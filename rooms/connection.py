@@ -34,6 +34,9 @@ class RoomLimits:
     control_burst: float = 40.0
     volatile_rate: float = 10.0
     volatile_burst: float = 20.0
+    # Captions: a captioner's partial updates (a few a second while typing) and lines.
+    caption_rate: float = 8.0
+    caption_burst: float = 16.0
     max_violations: int = 50
     history_limit: int = 1000
 
@@ -57,6 +60,8 @@ class _Buckets(dict[str, TokenBucket]):
             bucket = TokenBucket(limits.chat_rate, limits.chat_burst)
         elif kind == "volatile":
             bucket = TokenBucket(limits.volatile_rate, limits.volatile_burst)
+        elif kind == "caption":
+            bucket = TokenBucket(limits.caption_rate, limits.caption_burst)
         else:
             kind, bucket = "control", TokenBucket(limits.control_rate, limits.control_burst)
         return self.setdefault(kind, bucket)

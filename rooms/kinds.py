@@ -26,7 +26,7 @@ from rooms.state import Event, Reducer, RoomState
 if TYPE_CHECKING:
     from rooms.projections import Projection
 
-Rate = Literal["chat", "control", "volatile"]
+Rate = Literal["chat", "control", "volatile", "caption"]
 Delivery = Literal["sequenced", "volatile", "direct"]
 
 

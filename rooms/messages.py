@@ -255,6 +255,34 @@ class MediaRecord(Message):
     on: StrictBool
 
 
+# Captions (rooms/captions.py): a captioner's typed lines, who captions, automatic captions.
+# The text's own cap (MAX_CAPTION_LENGTH in rooms/captions.py) is checked by the handler,
+# so an oversized line gets its own error code; the frame size caps it here.
+CaptionUtterance = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+]
+
+
+class CaptionSend(Message):
+    type: Literal["caption.send"]
+    utterance: CaptionUtterance
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_CHAT_LENGTH)]
+    final: StrictBool = False
+    speaker: uuid.UUID | None = None
+    seconds: Annotated[float, Field(ge=0, le=60)] | None = None
+
+
+class CaptionAssign(Message):
+    type: Literal["caption.assign"]
+    user_id: uuid.UUID
+    on: StrictBool = True
+
+
+class CaptionAuto(Message):
+    type: Literal["caption.auto"]
+    on: StrictBool
+
+
 def type_name(model: type[Message]) -> str:
     """The ``type`` value a message class stands for."""
     return str(get_args(model.model_fields["type"].annotation)[0])

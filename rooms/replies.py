@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from rooms.caption_events import CaptionsView
 from rooms.events import (
     BreakoutRoom,
     ChatEntry,
@@ -108,6 +109,7 @@ class Snapshot(_Shape):
     lobby: list[Waiting]
     breakouts: Breakouts | None
     media: MediaState
+    captions: CaptionsView
 
 
 class Position(_Shape):

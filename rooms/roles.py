@@ -28,6 +28,9 @@ class Grant(StrEnum):
     REACT = "react"
     RAISE_HAND = "raise_hand"
     VOTE = "vote"
+    # Send captions (typed by a person). Hosts hold it by role; anyone else only while a
+    # host has made them a captioner (``caption.assign``, kept in the room state).
+    CAPTION = "caption"
 
 
 _PARTICIPATE = frozenset(

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rooms.roles import RoomRole, grants_for, is_host
+from rooms.caption_state import CaptionState
+from rooms.roles import Grant, RoomRole, grants_for, is_host
 
 Event = dict[str, Any]
 CHAT_TAIL = 200
@@ -30,9 +31,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "max_participants": 300,
 }
 # Kept in a room's stored settings for the server's own use, never shown as settings:
-# the breakouts, and who was removed when (`removals`: a join token minted before a
-# removal no longer opens a socket).
-PRIVATE_SETTINGS = frozenset({"breakouts", "removals"})
+# the breakouts, who was removed when (`removals`: a join token minted before a
+# removal no longer opens a socket), and the captions' (`captioners`, `auto_captions`).
+PRIVATE_SETTINGS = frozenset({"breakouts", "removals", "captioners", "auto_captions"})
 
 
 def public_settings(stored: dict[str, Any]) -> dict[str, Any]:
@@ -129,6 +130,7 @@ class RoomState:
     breakouts: dict[str, Any] | None = None
     media_tracks: dict[str, dict[str, Any]] = field(default_factory=dict)  # by track_id
     recording: dict[str, Any] | None = None  # the recording running now (media.recording)
+    captions: CaptionState = field(default_factory=CaptionState)
     parent_id: str | None = None
     offset: int = 0
     epoch: str = ""
@@ -154,7 +156,12 @@ class RoomState:
     def grants(self, user_id: str) -> frozenset[str]:
         """The user's grants now: their role under the room's current settings."""
         role = self.role_of(user_id)
-        return grants_for(role, self.settings) if role else frozenset()
+        if role is None:
+            return frozenset()
+        grants = grants_for(role, self.settings)
+        if user_id in self.captions.captioners:
+            grants |= {Grant.CAPTION}
+        return grants
 
     def hosts(self) -> list[str]:
         """User ids of everyone running the room."""
@@ -195,6 +202,7 @@ class RoomState:
             "lobby": list(self.lobby.values()) if host else [],
             "breakouts": self.breakouts,
             "media": {"tracks": self.live_media_tracks(), "recording": self.recording},
+            "captions": self.captions.view(),
         }
 
     def live_media_tracks(self) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""A room's state read back from the room tables: members and bans, the chat tail and the
-latest polls with their votes. Used when a node loads a room it has not held before."""
+"""A room's state read back from the room tables: members and bans, the chat tail, the
+latest polls with their votes and the captions (``rooms/caption_store.py``). Used when a
+node loads a room it has not held before."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.models import Attendance, ChatMessage, Poll, PollVote, Room, RoomMember
+from rooms.caption_store import load_captions
 from rooms.state import CHAT_TAIL, RoomState, public_settings
 from rooms.state import Poll as PollState
 
@@ -33,6 +35,7 @@ async def load_room(session: AsyncSession, room_id: str, *, salt: bytes) -> Room
     await _load_members(session, state)
     await _load_chat(session, state)
     await _load_polls(session, state)
+    await load_captions(session, state, row.settings)
     return state
 
 

@@ -1,4 +1,5 @@
-"""Room recordings REST: hosts start and stop recording, list recordings, download files."""
+"""Room recordings REST: hosts start and stop recording, list recordings, download files,
+and read a recording's captions (the class transcript as WebVTT, aligned with it)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, Response
 
 from lms.audit.service import audit, audit_now
 from lms.auth import Principal
@@ -21,7 +22,9 @@ from lms.rooms import access
 from lms.rooms.media_deps import RecorderDep
 from media.errors import MediaUnavailable
 from persistence.models import Recording, RecordingFile, Room
+from rooms.caption_store import transcript
 from rooms.recording import AlreadyRecording, Note, NotRecording, RoomRecorder
+from rooms.transcript import TranscriptLine, webvtt
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["recordings"])
 Member = Annotated[Principal, Depends(require(Permission.ROOMS_READ))]
@@ -58,6 +61,7 @@ class RecordingOut(BaseModel):
     started_at: datetime
     stopped_at: datetime | None
     files: list[RecordingFileOut]
+    captions_url: str = ""
 
 
 def _available(recorder: RoomRecorder | None) -> RoomRecorder:
@@ -102,6 +106,7 @@ async def _out_all(session: AsyncSession, recordings: list[Recording]) -> list[R
             started_at=r.started_at,
             stopped_at=r.stopped_at,
             files=files[r.id],
+            captions_url=f"/api/v1/rooms/{r.room_id}/recordings/{r.id}/captions.vtt",
         )
         for r in recordings
     ]
@@ -215,3 +220,30 @@ async def download_file(
         recording_id=str(recording_id),
     )
     return FileResponse(path, media_type=row.content_type, filename=path.name)
+
+
+@router.get(
+    "/{room_id}/recordings/{recording_id}/captions.vtt",
+    summary="A recording's captions (WebVTT)",
+    response_class=Response,
+    responses={200: {"content": {"text/vtt": {}}}},
+)
+async def recording_captions(
+    room_id: uuid.UUID,
+    recording_id: uuid.UUID,
+    session: SessionDep,
+    principal: Member,
+) -> Response:
+    """The final caption lines (typed and automatic) spoken while the recording ran, as a
+    WebVTT captions track whose times count from the recording's start (cues name their
+    speaker). Lines still to come appear while the recording is on; hosts (and admins)."""
+    room, _ = await access.hosted_room(session, room_id, principal)
+    recording = await session.get(Recording, recording_id)
+    if recording is None or recording.room_id != room.id:
+        raise NotFound("No such recording.")
+    rows = await transcript(
+        session, room.id, since=recording.started_at, until=recording.stopped_at
+    )
+    lines = [TranscriptLine(r.speaker_name, r.text, r.started_at, r.ended_at) for r in rows]
+    body = webvtt(lines, origin=recording.started_at, until=recording.stopped_at, title=room.title)
+    return Response(body, media_type="text/vtt; charset=utf-8")

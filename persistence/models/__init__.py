@@ -3,6 +3,7 @@
 from persistence.models.accounts import ApiKey, RefreshToken, User
 from persistence.models.audit import AuditEvent
 from persistence.models.base import Base
+from persistence.models.captions import CaptionLine
 from persistence.models.courses import Course, Enrollment
 from persistence.models.documents import (
     DocumentSnapshot,
@@ -26,6 +27,7 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "Base",
+    "CaptionLine",
     "ChatMessage",
     "Course",
     "DocumentSnapshot",

@@ -123,6 +123,16 @@ MATRIX: dict[str, tuple[Build, frozenset[str]]] = {
         lambda r: {"type": "media.mute", "user_id": r.target.user_id, "source": "camera"},
         HOSTS,
     ),
+    # Captions: hosts hold `caption` by role, others only when assigned (none is here).
+    "caption.send": (
+        lambda r: {"type": "caption.send", "utterance": "u1", "text": "hello"},
+        HOSTS,
+    ),
+    "caption.assign": (
+        lambda r: {"type": "caption.assign", "user_id": r.target.user_id, "on": False},
+        HOSTS,
+    ),
+    "caption.auto": (lambda r: {"type": "caption.auto", "on": False}, HOSTS),
     # These two change the room for good: each role tries them in a room of its own.
     "breakout.create": (lambda r: {"type": "breakout.create", "count": 1}, HOSTS),
 }

@@ -241,6 +241,29 @@ export interface MediaRecord {
   on: boolean
 }
 
+export interface CaptionSend {
+  type: 'caption.send'
+  ref?: string | null
+  utterance: string
+  text: string
+  final?: boolean
+  speaker?: string | null
+  seconds?: number | null
+}
+
+export interface CaptionAssign {
+  type: 'caption.assign'
+  ref?: string | null
+  user_id: string
+  on?: boolean
+}
+
+export interface CaptionAuto {
+  type: 'caption.auto'
+  ref?: string | null
+  on: boolean
+}
+
 /** The first message of a session: a snapshot, or ``recovered`` and the missed events. */
 export interface Welcome {
   type: 'welcome'
@@ -266,7 +289,7 @@ export interface You {
   grants: Grant[]
 }
 
-export type Grant = 'chat' | 'publish_audio' | 'publish_video' | 'publish_screen' | 'whiteboard_write' | 'notes_write' | 'moderate' | 'react' | 'raise_hand' | 'vote'
+export type Grant = 'chat' | 'publish_audio' | 'publish_video' | 'publish_screen' | 'whiteboard_write' | 'notes_write' | 'moderate' | 'react' | 'raise_hand' | 'vote' | 'caption'
 
 export interface IceServer {
   urls: string[]
@@ -285,6 +308,7 @@ export interface Snapshot {
   lobby: Waiting[]
   breakouts: Breakouts | null
   media: MediaState
+  captions: CaptionsView
 }
 
 export interface RoomInfo {
@@ -394,6 +418,27 @@ export interface Recording {
   recording_id: string
   by: string | null
   started_at: string | null
+}
+
+/** The snapshot's ``captions``. */
+export interface CaptionsView {
+  captioners: string[]
+  auto: boolean
+  lines: CaptionLineEntry[]
+}
+
+/** A final caption line as events, snapshots and the transcript carry it. ``start`` and ``end`` are ISO 8601 wall-clock times of the speech it covers; ``author_id`` is the captioner (null for automatic lines), ``track_id`` the audio the engine heard (automatic lines only). */
+export interface CaptionLineEntry {
+  id: string
+  source: 'human' | 'auto'
+  utterance: string
+  speaker_id: string | null
+  speaker_name: string
+  author_id: string | null
+  track_id: string | null
+  text: string
+  start: string
+  end: string
 }
 
 export interface Pong {
@@ -839,6 +884,34 @@ export interface RecordingSwitchedEvent {
   seq: number
 }
 
+export interface CaptionLinedEvent {
+  type: 'caption.line'
+  audience?: Audience
+  at: string
+  by?: string | null
+  line: CaptionLineEntry
+  seq: number
+}
+
+export interface CaptionCaptionerEvent {
+  type: 'caption.captioner'
+  audience?: Audience
+  at: string
+  by?: string | null
+  user_id: string
+  on: boolean
+  seq: number
+}
+
+export interface CaptionAutoSwitchedEvent {
+  type: 'caption.auto'
+  audience?: Audience
+  at: string
+  by?: string | null
+  on: boolean
+  seq: number
+}
+
 export interface ChatTypingEvent {
   type: 'chat.typing'
   audience?: Audience
@@ -858,6 +931,18 @@ export interface ActiveSpeakerEvent {
   audience?: Audience
   user_id: string
   level: number
+}
+
+export interface CaptionPartialEvent {
+  type: 'caption.partial'
+  audience?: Audience
+  source: 'human' | 'auto'
+  utterance: string
+  text: string
+  speaker_id: string | null
+  speaker_name: string
+  by?: string | null
+  track_id?: string | null
 }
 
 export type ClientMessage =
@@ -896,6 +981,9 @@ export type ClientMessage =
   | MediaAnswer
   | MediaMute
   | MediaRecord
+  | CaptionSend
+  | CaptionAssign
+  | CaptionAuto
 
 export type RoomEvent =
   | PresenceConnectedEvent
@@ -934,11 +1022,15 @@ export type RoomEvent =
   | TrackUnpublishedEvent
   | TrackMutedEvent
   | RecordingSwitchedEvent
+  | CaptionLinedEvent
+  | CaptionCaptionerEvent
+  | CaptionAutoSwitchedEvent
 
 export type VolatileEvent =
   | ChatTypingEvent
   | ReactionEvent
   | ActiveSpeakerEvent
+  | CaptionPartialEvent
 
 export type DirectMessage =
   | Welcome
