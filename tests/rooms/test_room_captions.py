@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import Node
-from roomclient import (
+from kits.nodes import Node
+from kits.rooms import (
     Message,
     Person,
     RoomClient,
@@ -23,7 +23,6 @@ from roomclient import (
     register,
     rest,
     settle,
-    shared_sqlite_node,
 )
 
 
@@ -32,13 +31,6 @@ class People:
     host: Person
     captioner: Person
     student: Person
-
-
-@pytest.fixture(scope="module")
-def room_node(request: pytest.FixtureRequest) -> Node:
-    """The SQLite node the room modules share."""
-    node: Node = shared_sqlite_node(request)
-    return node
 
 
 @pytest.fixture(scope="module")
