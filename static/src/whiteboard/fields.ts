@@ -12,6 +12,8 @@ export const MAX_COORD = 1_000_000
 export const MAX_POINTS = 10_000
 /** Characters of a text or sticky note that are read. */
 export const MAX_TEXT = 10_000
+/** Characters of an image's alt text that are read. */
+export const MAX_ALT = 1_000
 /** Characters of a shape id, page id, page name or author. */
 export const MAX_ID = 256
 export const MAX_NAME = 100

@@ -1,24 +1,41 @@
-// Pointer, wheel and keyboard input on the board: each gesture becomes a drag (see
-// ``Drag``) that is previewed while it lasts and written to the document when it ends.
+// Pointer, wheel and touch input on the board (keys are ./keys.ts): each gesture becomes a
+// drag (see ``Drag``) that is previewed while it lasts and written to the document when it
+// ends. Touch: one finger scrolls the page unless the person chose to draw with it (then
+// the svg takes every touch, CSS ``touch-action: none``); two fingers always pan and zoom
+// the board; a tap selects, or places a text or sticky note, in either mode.
 
-import { toast, typingInField } from '../dom'
+import { toast } from '../dom'
 import type { Cursors } from './cursors'
 import { type Box, bounds, intersects, type Shape } from './model'
 import type { Scene } from './scene'
 import type { BoardState } from './state'
 import type { TextEditing } from './text'
-import { round, type Tool, TOOLS } from './tools'
+import { round } from './tools'
+
+/** Interface strings of this module (one place, for the message catalogue). */
+export const TEXT = {
+  readOnly: (reason: string) => `The whiteboard is read-only: ${reason}`,
+}
+
+/** A touch pointer that may become a tap (scroll mode: it never draws). */
+interface TapCandidate {
+  id: number
+  x: number
+  y: number
+}
+
+/** Two fingers on the board: where they started and the view then. */
+interface Pinch {
+  distance: number
+  mx: number
+  my: number
+  view: { x: number; y: number; zoom: number }
+}
 
 /** What input asks of the board; the ``Whiteboard`` implements them. */
 export interface InputActions {
   select(ids: Iterable<string>): void
-  setTool(tool: Tool): void
-  undo(): void
-  redo(): void
-  deleteSelection(): void
   zoomAt(factor: number, sx: number, sy: number): void
-  zoomBy(factor: number): void
-  resetView(): void
   /** Show the board at ``state.view`` after it changed. */
   applyView(): void
   /** Draw the shapes again at the next frame. */
@@ -27,6 +44,10 @@ export interface InputActions {
 
 export class BoardInput {
   private spaceDown = false
+  private tap: TapCandidate | null = null
+  private pinch: Pinch | null = null
+  /** Fingers were on the board two at a time; pointer input waits until they all lift. */
+  private pinched = false
 
   /** Listens on ``scene.svg`` (pointer, wheel) and ``canvas`` (keys) until ``destroy``. */
   constructor(
@@ -42,9 +63,15 @@ export class BoardInput {
     svg.addEventListener('pointermove', (event) => this.pointerMove(event))
     svg.addEventListener('pointerup', (event) => this.pointerUp(event))
     svg.addEventListener('pointercancel', () => {
+      // The browser took the touch over (scrolling the page) or a second finger landed.
+      this.tap = null
       this.state.drag = null
       this.scene.drawPreview()
     })
+    svg.addEventListener('touchstart', (event) => this.touchStart(event), { passive: false })
+    svg.addEventListener('touchmove', (event) => this.touchMove(event), { passive: false })
+    svg.addEventListener('touchend', (event) => this.touchEnd(event))
+    svg.addEventListener('touchcancel', (event) => this.touchEnd(event))
     svg.addEventListener('pointerleave', () => this.cursors.send(null))
     svg.addEventListener('dblclick', (event) => {
       const [bx, by] = this.scene.toBoard(event.clientX, event.clientY)
@@ -66,8 +93,12 @@ export class BoardInput {
       },
       { passive: false },
     )
-    canvas.addEventListener('keydown', (event) => this.keyDown(event))
     window.addEventListener('keyup', this.onKeyUp)
+  }
+
+  /** Space held: the next drag pans (see ./keys.ts). */
+  holdSpace(down: boolean): void {
+    this.spaceDown = down
   }
 
   destroy(): void {
@@ -78,70 +109,20 @@ export class BoardInput {
     if (event.key === ' ') this.spaceDown = false
   }
 
-  private keyDown(event: KeyboardEvent): void {
-    if (typingInField(event.target)) return
-    const { actions, state } = this
-    const key = event.key.toLowerCase()
-    const mod = event.ctrlKey || event.metaKey
-    if (mod && key === 'z') {
-      event.preventDefault()
-      if (event.shiftKey) actions.redo()
-      else actions.undo()
-      return
-    }
-    if (mod && key === 'y') {
-      event.preventDefault()
-      actions.redo()
-      return
-    }
-    if (mod || event.altKey) return
-    if (key === ' ') {
-      this.spaceDown = true
-      event.preventDefault()
-      return
-    }
-    if (key === 'delete' || key === 'backspace') {
-      event.preventDefault()
-      actions.deleteSelection()
-      return
-    }
-    if (key === 'escape') {
-      actions.select([])
-      return
-    }
-    if (key === '+' || key === '=') return actions.zoomBy(1.25)
-    if (key === '-') return actions.zoomBy(1 / 1.25)
-    if (key === '0') return actions.resetView()
-    const arrows: Record<string, [number, number]> = { arrowleft: [-1, 0], arrowright: [1, 0], arrowup: [0, -1], arrowdown: [0, 1] }
-    if (key in arrows) {
-      event.preventDefault()
-      const [dx, dy] = arrows[key]
-      const step = event.shiftKey ? 20 : 4
-      if (state.selection.size && !state.readOnly && state.model) {
-        const model = state.model
-        model.updateMany(
-          [...state.selection].flatMap((id): [string, Partial<Shape>][] => {
-            const shape = model.get(id)
-            return shape ? [[id, { x: shape.x + dx * step, y: shape.y + dy * step }]] : []
-          }),
-        )
-      } else {
-        state.view = { ...state.view, x: state.view.x - dx * step * 5, y: state.view.y - dy * step * 5 }
-        actions.applyView()
-      }
-      return
-    }
-    const tool = TOOLS.find((t) => t.key === key)
-    if (tool) {
-      event.preventDefault()
-      actions.setTool(tool.id)
-    }
+  /** Whether this touch pointer only scrolls or taps (one-finger scroll mode). */
+  private scrollsOnly(event: PointerEvent): boolean {
+    return event.pointerType === 'touch' && this.state.touchMode === 'scroll'
   }
 
   private pointerDown(event: PointerEvent): void {
     const { state, scene } = this
+    if (!event.isPrimary || this.pinched) return
     if (this.text.active) {
       this.text.commit()
+      return
+    }
+    if (this.scrollsOnly(event)) {
+      this.tap = { id: event.pointerId, x: event.clientX, y: event.clientY }
       return
     }
     this.canvas.focus({ preventScroll: true })
@@ -149,6 +130,9 @@ export class BoardInput {
     scene.svg.setPointerCapture(event.pointerId)
     const [bx, by] = scene.toBoard(event.clientX, event.clientY)
     const tool = state.tool
+    // Keys add shapes where the pointer last pressed.
+    state.cursor = { x: round(bx), y: round(by) }
+    scene.drawKeyboardCursor()
     if (event.button === 1 || tool === 'hand' || this.spaceDown) {
       state.drag = { kind: 'pan', sx: event.clientX, sy: event.clientY, ox: state.view.x, oy: state.view.y }
       return
@@ -171,7 +155,7 @@ export class BoardInput {
       return
     }
     if (state.readOnly) {
-      toast(`The whiteboard is read-only: ${state.readOnlyReason}`, 'info', 3000)
+      toast(TEXT.readOnly(state.readOnlyReason), 'info', 3000)
       return
     }
     switch (tool) {
@@ -202,6 +186,11 @@ export class BoardInput {
 
   private pointerMove(event: PointerEvent): void {
     const { state } = this
+    if (!event.isPrimary || this.pinched) return
+    if (this.scrollsOnly(event)) {
+      if (this.tap && Math.hypot(event.clientX - this.tap.x, event.clientY - this.tap.y) > 10) this.tap = null
+      return
+    }
     const [bx, by] = this.scene.toBoard(event.clientX, event.clientY)
     this.cursors.send({ x: bx, y: by })
     const drag = state.drag
@@ -244,6 +233,12 @@ export class BoardInput {
 
   private pointerUp(event: PointerEvent): void {
     const { state, scene } = this
+    if (this.scrollsOnly(event)) {
+      const tap = this.tap
+      this.tap = null
+      if (tap?.id === event.pointerId && !this.pinched) this.tapAt(event.clientX, event.clientY)
+      return
+    }
     const drag = state.drag
     state.drag = null
     if (scene.svg.hasPointerCapture(event.pointerId)) scene.svg.releasePointerCapture(event.pointerId)
@@ -288,6 +283,60 @@ export class BoardInput {
       default:
         break
     }
+  }
+
+  /** A tap in scroll mode: select what is under it, or place a text or sticky note there. */
+  private tapAt(clientX: number, clientY: number): void {
+    const { state, scene } = this
+    if (this.text.active) return this.text.commit()
+    const [bx, by] = scene.toBoard(clientX, clientY)
+    state.cursor = { x: round(bx), y: round(by) }
+    scene.drawKeyboardCursor()
+    if (!state.readOnly && state.tool === 'text') return this.text.newText(bx, by)
+    if (!state.readOnly && state.tool === 'sticky') return this.text.newSticky(bx, by)
+    const target = scene.hitTop(bx, by)
+    this.actions.select(target ? [target.id] : [])
+  }
+
+  private touchStart(event: TouchEvent): void {
+    if (event.touches.length < 2) return
+    // A second finger: the board pans and zooms; whatever the first finger began is dropped.
+    event.preventDefault()
+    this.pinched = true
+    this.tap = null
+    this.state.drag = null
+    this.scene.clearPreview()
+    const [a, b] = [event.touches[0], event.touches[1]]
+    const rect = this.scene.svg.getBoundingClientRect()
+    this.pinch = {
+      distance: Math.max(1, Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY)),
+      mx: (a.clientX + b.clientX) / 2 - rect.left,
+      my: (a.clientY + b.clientY) / 2 - rect.top,
+      view: { ...this.state.view },
+    }
+  }
+
+  private touchMove(event: TouchEvent): void {
+    const pinch = this.pinch
+    if (!pinch || event.touches.length < 2) return
+    event.preventDefault()
+    const [a, b] = [event.touches[0], event.touches[1]]
+    const rect = this.scene.svg.getBoundingClientRect()
+    const distance = Math.max(1, Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY))
+    const mx = (a.clientX + b.clientX) / 2 - rect.left
+    const my = (a.clientY + b.clientY) / 2 - rect.top
+    const start = pinch.view
+    const zoom = Math.min(8, Math.max(0.1, (start.zoom * distance) / pinch.distance))
+    // The board point that was under the fingers' midpoint stays under it.
+    const bx = (pinch.mx - start.x) / start.zoom
+    const by = (pinch.my - start.y) / start.zoom
+    this.state.view = { x: mx - bx * zoom, y: my - by * zoom, zoom }
+    this.actions.applyView()
+  }
+
+  private touchEnd(event: TouchEvent): void {
+    if (event.touches.length < 2) this.pinch = null
+    if (event.touches.length === 0) this.pinched = false
   }
 
   private eraseAt(bx: number, by: number): void {

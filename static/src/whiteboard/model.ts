@@ -4,7 +4,7 @@
 // `pages` of Y.Map {id, name} listing the pages after the first.
 
 import * as Y from 'yjs'
-import { color, fieldReader, imageSrc, MAX_COORD, MAX_ID, MAX_NAME, MAX_PAGES, MAX_TEXT, num, points, str } from './fields'
+import { color, fieldReader, imageSrc, MAX_ALT, MAX_COORD, MAX_ID, MAX_NAME, MAX_PAGES, MAX_TEXT, num, points, str } from './fields'
 
 export type ShapeType = 'rect' | 'ellipse' | 'line' | 'arrow' | 'path' | 'text' | 'sticky' | 'image'
 
@@ -23,6 +23,8 @@ export interface Shape {
   text?: string
   fontSize?: number
   src?: string
+  /** An image's text alternative (empty: decorative); see docs/protocol.md. */
+  alt?: string
   z: number
   author?: string
   page?: string
@@ -114,6 +116,8 @@ export class BoardModel {
     if (shape.type === 'image') {
       const src = imageSrc(get('src'))
       if (src !== undefined) shape.src = src
+      const alt = str(get('alt'), MAX_ALT, true)
+      if (alt !== undefined) shape.alt = alt
     }
     const author = str(get('author'), MAX_ID)
     if (author !== undefined) shape.author = author

@@ -151,6 +151,12 @@ export function renderShape(shape: Shape): SVGGElement {
     case 'image': {
       // The image policy (./fields.ts imageSrc) is applied again here, where the href is set.
       const src = imageSrc(shape.src)
+      if (shape.alt) {
+        // The text alternative travels with the drawing (exported SVG included).
+        const title = s('title')
+        title.textContent = shape.alt
+        group.appendChild(title)
+      }
       if (src) group.appendChild(s('image', { href: src, x: shape.x, y: shape.y, width: w, height: h }))
       else group.appendChild(s('rect', { x: shape.x, y: shape.y, width: w, height: h, class: 'image-blocked', fill: '#f1f5f9', stroke: '#94a3b8', 'stroke-dasharray': '4 3' }))
       break

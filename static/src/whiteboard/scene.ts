@@ -2,7 +2,8 @@
 // remote cursors) under one pan/zoom transform, and what is drawn on each layer.
 
 import { s } from '../dom'
-import { type BoardModel, bounds, hit, type Shape } from './model'
+import { TEXT } from './describe'
+import { type BoardModel, type Box, bounds, hit, type Shape } from './model'
 import { freehandPath, renderSafely, renderShape } from './render'
 import type { BoardState, Drag } from './state'
 import { withAlpha } from './tools'
@@ -14,15 +15,24 @@ export class Scene {
   private readonly shapesLayer: SVGGElement
   private readonly previewLayer: SVGGElement
   private readonly selectionLayer: SVGGElement
+  private readonly keyboardCursor: SVGGElement
 
   constructor(private readonly state: BoardState) {
-    this.svg = s('svg', { class: 'board-svg', role: 'img', 'aria-label': 'Whiteboard drawing area', 'data-shapes': 0 })
+    this.svg = s('svg', { class: 'board-svg', role: 'img', 'aria-label': TEXT.drawingName('', 0), 'data-shapes': 0 })
     this.viewport = s('g', { class: 'viewport' })
     this.shapesLayer = s('g', { class: 'shapes' })
     this.previewLayer = s('g', { class: 'preview' })
     this.selectionLayer = s('g', { class: 'selection' })
     this.cursorLayer = s('g', { class: 'cursors' })
-    this.viewport.append(this.shapesLayer, this.previewLayer, this.selectionLayer, this.cursorLayer)
+    // Where keys add shapes: a ring and cross, drawn while the board has keyboard focus.
+    this.keyboardCursor = s(
+      'g',
+      { class: 'keyboard-cursor', 'aria-hidden': 'true' },
+      s('circle', { cx: 0, cy: 0, r: 9, class: 'halo' }),
+      s('circle', { cx: 0, cy: 0, r: 9 }),
+      s('path', { d: 'M -14 0 H -4 M 4 0 H 14 M 0 -14 V -4 M 0 4 V 14' }),
+    )
+    this.viewport.append(this.shapesLayer, this.previewLayer, this.selectionLayer, this.keyboardCursor, this.cursorLayer)
     this.svg.appendChild(this.viewport)
   }
 
@@ -39,6 +49,7 @@ export class Scene {
     this.viewport.setAttribute('transform', `translate(${view.x} ${view.y}) scale(${view.zoom})`)
     this.svg.style.backgroundSize = `${24 * view.zoom}px ${24 * view.zoom}px`
     this.svg.style.backgroundPosition = `${view.x}px ${view.y}px`
+    this.drawKeyboardCursor()
   }
 
   /** Draw the current page's shapes; returns them (bottom first). */
@@ -53,8 +64,23 @@ export class Scene {
     }
     this.shapesLayer.replaceChildren(drawn)
     this.svg.setAttribute('data-shapes', String(shapes.length))
-    this.svg.setAttribute('aria-label', `Whiteboard drawing area, ${model.pageList().find((p) => p.id === page)?.name ?? ''}: ${shapes.length} shapes`)
+    const alts = shapes.flatMap((shape) => (shape.type === 'image' && shape.alt ? [shape.alt.slice(0, 200)] : [])).slice(0, 20)
+    const name = model.pageList().find((p) => p.id === page)?.name ?? ''
+    this.svg.setAttribute('aria-label', TEXT.drawingName(name, shapes.length) + (alts.length ? TEXT.images(alts) : ''))
     return shapes
+  }
+
+  /** Put the keyboard cursor mark at ``state.cursor`` (constant size on screen). */
+  drawKeyboardCursor(): void {
+    const { cursor, view } = this.state
+    this.keyboardCursor.setAttribute('transform', `translate(${cursor.x} ${cursor.y}) scale(${1 / view.zoom})`)
+  }
+
+  /** The board rectangle the svg shows now. */
+  visibleBox(): Box {
+    const { view } = this.state
+    const rect = this.svg.getBoundingClientRect()
+    return { x: -view.x / view.zoom, y: -view.y / view.zoom, w: rect.width / view.zoom, h: rect.height / view.zoom }
   }
 
   /** Outline the selected shapes (shifted by a move in progress). */

@@ -14,6 +14,9 @@ export type Drag =
   | { kind: 'marquee'; x0: number; y0: number; x1: number; y1: number; additive: boolean }
   | { kind: 'erase'; erased: Set<string> }
 
+/** What a one-finger touch on the board does: scroll the page (the default) or draw. */
+export type TouchMode = 'scroll' | 'draw'
+
 /** Screen offset and zoom: a board point (bx, by) is drawn at (x + bx * zoom, y + by * zoom). */
 export interface View {
   x: number
@@ -33,6 +36,9 @@ export class BoardState {
   view: View = { x: 0, y: 0, zoom: 1 }
   selection = new Set<string>()
   drag: Drag | null = null
+  /** The keyboard cursor, in board coordinates: where keys add shapes. */
+  cursor = { x: 80, y: 80 }
+  touchMode: TouchMode = 'scroll'
   readOnly = false
   readOnlyReason = ''
 }

@@ -7,8 +7,19 @@ import { measureText } from './render'
 import type { BoardState } from './state'
 import { round, STICKY_COLORS } from './tools'
 
+/** Interface strings of this module (one place, for the message catalogue). */
+export const TEXT = {
+  stickyLabel: 'Sticky note text',
+  textLabel: 'Text',
+  stickyPlaceholder: 'Write a note…',
+  textPlaceholder: 'Type text…',
+}
+
+/** Called with the id of the shape a new text or note became (null: nothing was added). */
+type Added = (id: string | null) => void
+
 export class TextEditing {
-  private editing: { textarea: HTMLTextAreaElement; commit: () => void } | null = null
+  private editing: { textarea: HTMLTextAreaElement; commit: (refocus?: boolean) => void } | null = null
 
   /** The editor is laid over ``canvas``, which gets the focus back when editing ends. */
   constructor(
@@ -27,18 +38,19 @@ export class TextEditing {
   }
 
   /** Start a text shape at (``bx``, ``by``); it is added once something was typed. */
-  newText(bx: number, by: number): void {
+  newText(bx: number, by: number, added?: Added): void {
     this.openEditor({ x: bx, y: by, w: 240, h: 40 }, '', 20, false, (text) => {
-      if (!text.trim() || !this.state.model) return
+      if (!text.trim() || !this.state.model) return added?.(null)
       const size = measureText(text, 20)
-      this.state.model.add({ type: 'text', x: round(bx), y: round(by), w: size.w, h: size.h, text, fontSize: 20, stroke: this.state.color, page: this.state.page })
+      const id = this.state.model.add({ type: 'text', x: round(bx), y: round(by), w: size.w, h: size.h, text, fontSize: 20, stroke: this.state.color, page: this.state.page })
+      added?.(id)
     })
   }
 
   /** Add a sticky note centred at (``bx``, ``by``) and start editing it. */
-  newSticky(bx: number, by: number): void {
+  newSticky(bx: number, by: number, added?: Added): void {
     const model = this.state.model
-    if (!model) return
+    if (!model) return added?.(null)
     const id = model.add({
       type: 'sticky',
       x: round(bx - 100),
@@ -52,21 +64,22 @@ export class TextEditing {
       page: this.state.page,
     })
     const shape = model.get(id)
-    if (shape) this.editText(shape)
+    if (shape) this.editText(shape, () => added?.(model.get(id) ? id : null))
   }
 
   /** Edit the text of a text shape (emptied: removed) or a sticky note. */
-  editText(shape: Shape): void {
+  editText(shape: Shape, edited?: () => void): void {
     const box = { x: shape.x, y: shape.y, w: Math.max(shape.w ?? 200, 120), h: Math.max(shape.h ?? 40, 40) }
     this.openEditor(box, shape.text ?? '', shape.fontSize ?? 20, shape.type === 'sticky', (text) => {
       const model = this.state.model
-      if (!model || !model.get(shape.id)) return
+      if (!model || !model.get(shape.id)) return edited?.()
       if (shape.type === 'text') {
         if (!text.trim()) model.remove([shape.id])
         else model.update(shape.id, { text, ...measureText(text, shape.fontSize ?? 20) })
       } else {
         model.update(shape.id, { text })
       }
+      edited?.()
     }, shape.fill ?? undefined)
   }
 
@@ -75,8 +88,8 @@ export class TextEditing {
     const { view } = this.state
     const zoom = view.zoom
     const textarea = h('textarea.board-text', {
-      'aria-label': sticky ? 'Sticky note text' : 'Text',
-      placeholder: sticky ? 'Write a note…' : 'Type text…',
+      'aria-label': sticky ? TEXT.stickyLabel : TEXT.textLabel,
+      placeholder: sticky ? TEXT.stickyPlaceholder : TEXT.textPlaceholder,
       style: [
         `left:${view.x + box.x * zoom}px`,
         `top:${view.y + box.y * zoom}px`,
@@ -88,14 +101,17 @@ export class TextEditing {
     })
     textarea.value = text
     let finished = false
-    const commit = (): void => {
+    // Focus goes back to the board when the edit ends with a key or a click on the board,
+    // not when it ends because focus moved elsewhere (Tab, the outline, the toolbar).
+    const commit = (refocus = true): void => {
       if (finished) return
       finished = true
       this.editing = null
       const value = textarea.value
+      const hadFocus = document.activeElement === textarea
       textarea.remove()
       done(value)
-      this.canvas.focus({ preventScroll: true })
+      if (refocus && hadFocus) this.canvas.focus({ preventScroll: true })
     }
     textarea.addEventListener('keydown', (event) => {
       event.stopPropagation()
@@ -104,7 +120,7 @@ export class TextEditing {
         commit()
       }
     })
-    textarea.addEventListener('blur', commit)
+    textarea.addEventListener('blur', () => commit(false))
     this.editing = { textarea, commit }
     this.canvas.appendChild(textarea)
     window.setTimeout(() => textarea.focus(), 0)

@@ -1,14 +1,47 @@
-// The whiteboard's toolbar: tool buttons, colors, line width and fill, undo/redo/delete, zoom
-// and export; it shows the board's state and hands every click to the board.
+// The whiteboard's toolbar: tools, touch mode, colors, line width and fill, undo/redo/delete,
+// zoom, export and the outline; it shows the board's state and hands every click to the
+// board. It is one Tab stop (roving focus: arrow keys, Home and End move inside it), and
+// wraps rather than running off a narrow screen, where the less used controls fold behind
+// "More".
 
 import { h } from '../dom'
-import type { BoardState } from './state'
+import type { BoardState, TouchMode } from './state'
 import { COLORS, type Tool, TOOLS, WIDTHS } from './tools'
+
+/** Interface strings of this module (one place, for the message catalogue). */
+export const TEXT = {
+  toolbar: 'Whiteboard tools',
+  tool: (label: string, key: string) => `${label} (${key.toUpperCase()})`,
+  image: 'Image (I)',
+  touchDraw: 'Draw with finger',
+  touchDrawHint: 'Off: one finger scrolls the page. On: one finger draws. Two fingers always pan and zoom the board.',
+  colors: 'Color',
+  color: (name: string) => `Color ${name}`,
+  custom: 'Custom color',
+  widths: 'Line width',
+  width: (name: string) => `${name} line`,
+  fill: 'Fill shapes',
+  undo: 'Undo (Ctrl+Z)',
+  redo: 'Redo (Ctrl+Shift+Z)',
+  delete: 'Delete selected shapes',
+  deleteTitle: 'Delete (Del)',
+  zoomOut: 'Zoom out',
+  zoomIn: 'Zoom in',
+  resetZoom: 'Reset zoom',
+  export: 'Export',
+  exportPng: 'Export page as PNG',
+  exportSvg: 'Export page as SVG',
+  more: 'More',
+  outline: 'Outline',
+  help: 'Keys',
+}
 
 /** What the toolbar's buttons do; the ``Whiteboard`` implements them. */
 export interface ToolbarActions {
   setTool(tool: Tool): void
   setColor(color: string): void
+  setTouchMode(mode: TouchMode): void
+  insertImage(): void
   undo(): void
   redo(): void
   deleteSelection(): void
@@ -16,44 +49,72 @@ export interface ToolbarActions {
   resetView(): void
   exportPng(): Promise<void>
   exportSvg(): void
+  toggleOutline(): void
+  toggleHelp(): void
+}
+
+/** Whether this device has a touch screen (the touch mode switch is shown only there). */
+export function touchDevice(): boolean {
+  return navigator.maxTouchPoints > 0 || window.matchMedia('(any-pointer: coarse)').matches
 }
 
 export class Toolbar {
   readonly root: HTMLElement
+  readonly outlineButton: HTMLButtonElement
+  readonly helpButton: HTMLButtonElement
   private readonly zoomLabel: HTMLButtonElement
   private readonly undoButton: HTMLButtonElement
   private readonly redoButton: HTMLButtonElement
   private readonly deleteButton: HTMLButtonElement
+  private readonly imageButton: HTMLButtonElement
+  private readonly touchButton: HTMLButtonElement
+  private readonly moreButton: HTMLButtonElement
   private readonly toolButtons = new Map<Tool, HTMLButtonElement>()
   private readonly colorButtons = new Map<string, HTMLButtonElement>()
+  private readonly widthButtons = new Map<number, HTMLButtonElement>()
 
   /** Width and fill are set on ``state`` directly; everything else goes through ``actions``. */
   constructor(
     private readonly state: BoardState,
     actions: ToolbarActions,
+    ids: { outline: string; help: string },
   ) {
-    this.root = h('div.board-toolbar', { role: 'toolbar', 'aria-label': 'Whiteboard tools' })
+    this.root = h('div.board-toolbar', { role: 'toolbar', 'aria-label': TEXT.toolbar })
+    this.touchButton = h(
+      'button.touch-mode',
+      {
+        type: 'button',
+        'aria-pressed': String(state.touchMode === 'draw'),
+        title: TEXT.touchDrawHint,
+        hidden: !touchDevice(),
+        onclick: () => actions.setTouchMode(state.touchMode === 'draw' ? 'scroll' : 'draw'),
+      },
+      h('span', { 'aria-hidden': 'true' }, '☝'),
+      TEXT.touchDraw,
+    )
+    const tools = h('div.toolbar-group', { role: 'group', 'aria-label': 'Tools' })
     for (const tool of TOOLS) {
+      const name = TEXT.tool(tool.label, tool.key)
       const button = h(
         'button.tool',
-        {
-          type: 'button',
-          'aria-label': `${tool.label} (${tool.key.toUpperCase()})`,
-          title: `${tool.label} (${tool.key.toUpperCase()})`,
-          'aria-pressed': 'false',
-          dataset: { tool: tool.id },
-          onclick: () => actions.setTool(tool.id),
-        },
-        tool.icon,
+        { type: 'button', 'aria-label': name, title: name, 'aria-pressed': 'false', dataset: { tool: tool.id }, onclick: () => actions.setTool(tool.id) },
+        h('span', { 'aria-hidden': 'true' }, tool.icon),
       )
       this.toolButtons.set(tool.id, button)
-      this.root.appendChild(button)
+      tools.appendChild(button)
     }
-    const colors = h('div.swatches', { role: 'group', 'aria-label': 'Color' })
+    this.imageButton = h(
+      'button.tool',
+      { type: 'button', 'aria-label': TEXT.image, title: TEXT.image, onclick: () => actions.insertImage() },
+      h('span', { 'aria-hidden': 'true' }, '🖼'),
+    )
+    tools.appendChild(this.imageButton)
+
+    const colors = h('div.swatches', { role: 'group', 'aria-label': TEXT.colors })
     for (const [value, name] of COLORS) {
       const button = h('button.swatch', {
         type: 'button',
-        'aria-label': `Color ${name}`,
+        'aria-label': TEXT.color(name),
         title: name,
         'aria-pressed': 'false',
         style: `--swatch:${value}`,
@@ -62,59 +123,139 @@ export class Toolbar {
       this.colorButtons.set(value, button)
       colors.appendChild(button)
     }
-    const custom = h('input.color-input', {
-      type: 'color',
-      'aria-label': 'Custom color',
-      value: '#1f2937',
-      oninput: (event: Event) => actions.setColor((event.target as HTMLInputElement).value),
-    })
-    colors.appendChild(custom)
-    const widthSelect = h(
-      'select',
+    colors.appendChild(
+      h('input.color-input', {
+        type: 'color',
+        'aria-label': TEXT.custom,
+        title: TEXT.custom,
+        value: '#1f2937',
+        oninput: (event: Event) => actions.setColor((event.target as HTMLInputElement).value),
+      }),
+    )
+    const widths = h('div.toolbar-group', { role: 'group', 'aria-label': TEXT.widths })
+    for (const [value, name] of WIDTHS) {
+      const button = h(
+        'button.width',
+        {
+          type: 'button',
+          'aria-label': TEXT.width(name),
+          title: TEXT.width(name),
+          'aria-pressed': String(value === state.width),
+          onclick: () => {
+            state.width = value
+            for (const [v, b] of this.widthButtons) b.setAttribute('aria-pressed', String(v === value))
+          },
+        },
+        h('span.width-sample', { 'aria-hidden': 'true', style: `--w:${Math.max(1, value / 2)}px` }),
+      )
+      this.widthButtons.set(value, button)
+      widths.appendChild(button)
+    }
+    const fillButton: HTMLButtonElement = h(
+      'button',
       {
-        'aria-label': 'Line width',
-        onchange: (event: Event) => {
-          state.width = Number((event.target as HTMLSelectElement).value)
+        type: 'button',
+        'aria-pressed': String(state.filled),
+        onclick: () => {
+          state.filled = !state.filled
+          fillButton.setAttribute('aria-pressed', String(state.filled))
         },
       },
-      WIDTHS.map(([value, name]) => h('option', { value, selected: value === state.width }, name)),
+      TEXT.fill,
     )
-    const fillToggle = h('label.check', null, h('input', {
-      type: 'checkbox',
-      onchange: (event: Event) => {
-        state.filled = (event.target as HTMLInputElement).checked
-      },
-    }), 'Fill')
-    this.undoButton = h('button', { type: 'button', 'aria-label': 'Undo (Ctrl+Z)', title: 'Undo (Ctrl+Z)', onclick: () => actions.undo() }, '↶')
-    this.redoButton = h('button', { type: 'button', 'aria-label': 'Redo (Ctrl+Shift+Z)', title: 'Redo (Ctrl+Shift+Z)', onclick: () => actions.redo() }, '↷')
+    this.undoButton = h('button', { type: 'button', 'aria-label': TEXT.undo, title: TEXT.undo, onclick: () => actions.undo() }, h('span', { 'aria-hidden': 'true' }, '↶'))
+    this.redoButton = h('button', { type: 'button', 'aria-label': TEXT.redo, title: TEXT.redo, onclick: () => actions.redo() }, h('span', { 'aria-hidden': 'true' }, '↷'))
     this.deleteButton = h(
       'button',
-      { type: 'button', 'aria-label': 'Delete selected shapes', title: 'Delete (Del)', onclick: () => actions.deleteSelection() },
-      '✕',
+      { type: 'button', 'aria-label': TEXT.delete, title: TEXT.deleteTitle, onclick: () => actions.deleteSelection() },
+      h('span', { 'aria-hidden': 'true' }, '✕'),
     )
-    this.zoomLabel = h('button.zoom-label', { type: 'button', 'aria-label': 'Reset zoom', title: 'Reset zoom (0)', onclick: () => actions.resetView() }, '100%')
-    const exportMenu = h(
-      'div.row.tight',
-      { role: 'group', 'aria-label': 'Export' },
-      h('button', { type: 'button', onclick: () => void actions.exportPng(), 'aria-label': 'Export page as PNG' }, 'PNG'),
-      h('button', { type: 'button', onclick: () => actions.exportSvg(), 'aria-label': 'Export page as SVG' }, 'SVG'),
-    )
-    this.root.append(
+    this.zoomLabel = h('button.zoom-label', { type: 'button', 'aria-label': TEXT.resetZoom, title: `${TEXT.resetZoom} (0)`, onclick: () => actions.resetView() }, '100%')
+    const more = h(
+      'div.toolbar-more',
+      { id: `${ids.outline}-more` },
       colors,
-      widthSelect,
-      fillToggle,
+      widths,
+      fillButton,
       h('span.sep', { 'aria-hidden': 'true' }),
       this.undoButton,
       this.redoButton,
       this.deleteButton,
       h('span.sep', { 'aria-hidden': 'true' }),
-      h('button', { type: 'button', 'aria-label': 'Zoom out', title: 'Zoom out (-)', onclick: () => actions.zoomBy(1 / 1.25) }, '−'),
+      h('button', { type: 'button', 'aria-label': TEXT.zoomOut, title: `${TEXT.zoomOut} (-)`, onclick: () => actions.zoomBy(1 / 1.25) }, h('span', { 'aria-hidden': 'true' }, '−')),
       this.zoomLabel,
-      h('button', { type: 'button', 'aria-label': 'Zoom in', title: 'Zoom in (+)', onclick: () => actions.zoomBy(1.25) }, '+'),
+      h('button', { type: 'button', 'aria-label': TEXT.zoomIn, title: `${TEXT.zoomIn} (+)`, onclick: () => actions.zoomBy(1.25) }, h('span', { 'aria-hidden': 'true' }, '+')),
       h('span.sep', { 'aria-hidden': 'true' }),
-      exportMenu,
+      h(
+        'div.toolbar-group',
+        { role: 'group', 'aria-label': TEXT.export },
+        h('button', { type: 'button', onclick: () => void actions.exportPng(), 'aria-label': TEXT.exportPng }, 'PNG'),
+        h('button', { type: 'button', onclick: () => actions.exportSvg(), 'aria-label': TEXT.exportSvg }, 'SVG'),
+      ),
+    )
+    this.moreButton = h(
+      'button.toolbar-more-toggle',
+      {
+        type: 'button',
+        'aria-expanded': 'false',
+        'aria-controls': more.id,
+        onclick: () => {
+          const open = this.moreButton.getAttribute('aria-expanded') !== 'true'
+          this.moreButton.setAttribute('aria-expanded', String(open))
+          this.root.classList.toggle('expanded', open)
+        },
+      },
+      TEXT.more,
+    )
+    this.outlineButton = h('button.outline-toggle', { type: 'button', 'aria-expanded': 'false', 'aria-controls': ids.outline, onclick: () => actions.toggleOutline() }, TEXT.outline)
+    this.helpButton = h('button.help-toggle', { type: 'button', 'aria-expanded': 'false', 'aria-controls': ids.help, onclick: () => actions.toggleHelp() }, TEXT.help)
+    this.root.append(this.touchButton, tools, this.moreButton, more, this.outlineButton, this.helpButton)
+    this.root.addEventListener('keydown', (event) => this.roving(event))
+    this.root.addEventListener('focusin', (event) => this.remember(event.target))
+    this.refreshStop()
+  }
+
+  // ---------------------------------------------------------------- roving focus
+
+  /** The controls arrow keys move between: shown and enabled, in document order. */
+  private controls(): HTMLElement[] {
+    return [...this.root.querySelectorAll<HTMLElement>('button, input, select')].filter(
+      (el) => !(el as HTMLButtonElement).disabled && el.getClientRects().length > 0,
     )
   }
+
+  private remember(target: EventTarget | null): void {
+    if (!(target instanceof HTMLElement) || !this.root.contains(target)) return
+    for (const el of this.root.querySelectorAll<HTMLElement>('button, input, select')) el.tabIndex = el === target ? 0 : -1
+  }
+
+  /** Keep exactly one control in the Tab order (the last one used, else the first). */
+  refreshStop(): void {
+    let controls = this.controls()
+    // Not laid out (the board's tab is hidden): go by the controls' own state.
+    if (!controls.length) {
+      controls = [...this.root.querySelectorAll<HTMLElement>('button, input, select')].filter(
+        (el) => !(el as HTMLButtonElement).disabled && !el.hidden && !el.closest('.toolbar-more'),
+      )
+    }
+    const current = controls.find((el) => el.tabIndex === 0)
+    this.remember(current ?? controls[0] ?? null)
+  }
+
+  private roving(event: KeyboardEvent): void {
+    const keys = ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End']
+    if (!keys.includes(event.key) || event.altKey || event.ctrlKey || event.metaKey) return
+    const controls = this.controls()
+    const index = controls.indexOf(document.activeElement as HTMLElement)
+    if (index < 0) return
+    const forward = event.key === 'ArrowRight' || event.key === 'ArrowDown'
+    const next =
+      event.key === 'Home' ? 0 : event.key === 'End' ? controls.length - 1 : (index + (forward ? 1 : -1) + controls.length) % controls.length
+    event.preventDefault()
+    controls[next].focus()
+  }
+
+  // ---------------------------------------------------------------- state shown
 
   /** Mark ``tool`` as the chosen one. */
   showTool(tool: Tool): void {
@@ -124,6 +265,10 @@ export class Toolbar {
   /** Mark ``color`` as the chosen swatch (none for a custom color). */
   showColor(color: string): void {
     for (const [value, button] of this.colorButtons) button.setAttribute('aria-pressed', String(value === color))
+  }
+
+  showTouchMode(mode: TouchMode): void {
+    this.touchButton.setAttribute('aria-pressed', String(mode === 'draw'))
   }
 
   showZoom(zoom: number): void {
@@ -136,6 +281,8 @@ export class Toolbar {
       const button = this.toolButtons.get(tool.id)
       if (button && tool.draws) button.disabled = readOnly
     }
+    this.imageButton.disabled = readOnly
+    this.refreshStop()
   }
 
   /** Enable undo, redo and delete when there is something for them to do. */
@@ -145,5 +292,6 @@ export class Toolbar {
     this.undoButton.disabled = readOnly || !undo || undo.undoStack.length === 0
     this.redoButton.disabled = readOnly || !undo || undo.redoStack.length === 0
     this.deleteButton.disabled = readOnly || selection.size === 0
+    if (this.root.contains(document.activeElement) === false) this.refreshStop()
   }
 }

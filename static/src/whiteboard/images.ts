@@ -1,0 +1,137 @@
+// Images on the board: a picture file becomes a data: URL small enough for one document
+// update (scaled down and re-encoded when it is not), and every image gets a text
+// alternative, asked for when it is added and editable later (the `alt` field; empty means
+// decorative, said so explicitly).
+
+import { append, h } from '../dom'
+import { MAX_SRC } from './fields'
+
+/** Interface strings of this module (one place, for the message catalogue). */
+export const TEXT = {
+  pick: 'Choose an image',
+  dialogTitle: 'Describe the image',
+  editTitle: 'Edit the image description',
+  altLabel: 'Description (alt text)',
+  altHint: 'What the image shows, for people who cannot see it. Keep it short.',
+  decorative: 'Decorative: the image adds nothing that needs saying',
+  save: 'Save',
+  cancel: 'Cancel',
+  unreadable: 'That file is not an image this board can show (PNG, JPEG, GIF or WebP).',
+  tooBig: 'That image is too large for the whiteboard even when scaled down.',
+}
+
+/** Image types the board draws (docs/protocol.md, "Whiteboard images"). */
+const TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp']
+/** A data: URL this long fits one update with room to spare (the server caps updates). */
+const MAX_URL = Math.min(MAX_SRC, 700_000)
+/** Longest side an image is scaled down to when it is too big as it is. */
+const MAX_SIDE = 1600
+/** Longest side an image is drawn at on the board when added. */
+const BOARD_SIDE = 360
+
+export interface PickedImage {
+  src: string
+  w: number
+  h: number
+}
+
+/** Ask for an image file; null when none was chosen. */
+export function pickFile(): Promise<File | null> {
+  return new Promise((resolve) => {
+    const input = h('input', { type: 'file', accept: TYPES.join(','), hidden: true, 'aria-label': TEXT.pick })
+    input.addEventListener('change', () => {
+      resolve(input.files?.[0] ?? null)
+      input.remove()
+    })
+    input.addEventListener('cancel', () => {
+      resolve(null)
+      input.remove()
+    })
+    document.body.appendChild(input)
+    input.click()
+  })
+}
+
+function readAsDataUrl(blob: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader()
+    reader.onload = () => resolve(String(reader.result))
+    reader.onerror = () => reject(reader.error ?? new Error('unreadable'))
+    reader.readAsDataURL(blob)
+  })
+}
+
+/** The file as a data: URL the board accepts, and the size to draw it at. */
+export async function loadImage(file: Blob): Promise<PickedImage> {
+  if (!TYPES.includes(file.type)) throw new Error(TEXT.unreadable)
+  let src = await readAsDataUrl(file)
+  const image = new Image()
+  image.src = src
+  try {
+    await image.decode()
+  } catch {
+    throw new Error(TEXT.unreadable)
+  }
+  const width = image.naturalWidth || 1
+  const height = image.naturalHeight || 1
+  if (src.length > MAX_URL) {
+    // Too big as it is: scale down and re-encode until it fits.
+    let scale = Math.min(1, MAX_SIDE / Math.max(width, height))
+    for (let attempt = 0; attempt < 5 && src.length > MAX_URL; attempt++) {
+      const canvas = document.createElement('canvas')
+      canvas.width = Math.max(1, Math.round(width * scale))
+      canvas.height = Math.max(1, Math.round(height * scale))
+      ;(canvas.getContext('2d') as CanvasRenderingContext2D).drawImage(image, 0, 0, canvas.width, canvas.height)
+      src = canvas.toDataURL('image/webp', 0.82)
+      if (!src.startsWith('data:image/webp')) src = canvas.toDataURL('image/jpeg', 0.82)
+      scale *= 0.7
+    }
+    if (src.length > MAX_URL) throw new Error(TEXT.tooBig)
+  }
+  const fit = Math.min(1, BOARD_SIDE / Math.max(width, height))
+  return { src, w: Math.round(width * fit), h: Math.round(height * fit) }
+}
+
+/** Ask for an image's alt text (``current``: editing one); null when cancelled. */
+export function askAlt(current: string | null = null): Promise<string | null> {
+  return new Promise((resolve) => {
+    const dialog = h('dialog.dialog', { 'aria-labelledby': 'board-alt-title' })
+    const field = h('textarea#board-alt-text', { rows: 3, maxlength: 1000, 'aria-describedby': 'board-alt-hint' })
+    field.value = current ?? ''
+    const decorative = h('input#board-alt-decorative', { type: 'checkbox', checked: current === '' })
+    const sync = (): void => {
+      field.disabled = decorative.checked
+    }
+    decorative.addEventListener('change', sync)
+    sync()
+    let result: string | null = null
+    const form = h(
+      'form',
+      {
+        method: 'dialog',
+        onsubmit: (event: SubmitEvent) => {
+          if ((event.submitter as HTMLButtonElement | null)?.value !== 'save') return
+          result = decorative.checked ? '' : field.value.trim()
+        },
+      },
+      h('label', { for: 'board-alt-text' }, TEXT.altLabel),
+      h('p#board-alt-hint.muted', null, TEXT.altHint),
+      field,
+      h('label.check', null, decorative, TEXT.decorative),
+      h(
+        'div.row.end',
+        null,
+        h('button', { type: 'submit', value: 'cancel', formnovalidate: true }, TEXT.cancel),
+        h('button.primary', { type: 'submit', value: 'save' }, TEXT.save),
+      ),
+    )
+    append(dialog, [h('h2#board-alt-title', null, current === null ? TEXT.dialogTitle : TEXT.editTitle), form])
+    dialog.addEventListener('close', () => {
+      dialog.remove()
+      resolve(result)
+    })
+    document.body.appendChild(dialog)
+    dialog.showModal()
+    field.focus()
+  })
+}
