@@ -8,7 +8,7 @@ import pytest
 
 from kits import logleaks
 from kits.nodes import Node, start_node
-from kits.rooms import RoomOpener
+from kits.opener import RoomOpener, RoomOpeners
 from kits.servers import IN_CI, PostgresServer, ServiceUnavailable, start_postgres
 from kits.yjs import DOC_ENV, NodeClients
 
@@ -54,11 +54,21 @@ def room_node(
 
 @pytest.fixture
 async def open_room(room_node: Node) -> AsyncIterator[RoomOpener]:
-    """The room set-up on the shared room node (``kits.rooms.RoomOpener``); the clients it
+    """The room set-up on the shared room node (``kits.opener.RoomOpener``); the clients it
     connected are closed after the test."""
     opener = RoomOpener(room_node)
     yield opener
     await opener.close()
+
+
+@pytest.fixture
+async def rooms_on() -> AsyncIterator[RoomOpeners]:
+    """The room set-up on any node: ``rooms_on(node)`` is a ``kits.opener.RoomOpener`` there
+    (a module's own node, either database, each node of a cluster); the clients they
+    connected are closed after the test."""
+    openers = RoomOpeners()
+    yield openers
+    await openers.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kits.nodes import Node
+from kits.opener import RoomOpener
 from kits.rooms import (
     Person,
     RoomClient,
     chat_with,
-    close_all,
-    create_room,
-    invite,
-    join_token,
     of,
     register,
     settle,
@@ -56,14 +53,12 @@ class Scene:
     offender: RoomClient
 
 
-async def scene(node: Node, people: People) -> Scene:
-    room = await create_room(node, people.host)
-    for person in (people.a, people.b, people.offender):
-        await invite(node, people.host, room, person, "participant")
-    clients = [
-        await RoomClient.enter(node, p, room)
-        for p in (people.host, people.a, people.b, people.offender)
-    ]
+async def scene(open_room: RoomOpener, people: People) -> Scene:
+    room, clients = await open_room(
+        people.host,
+        members=[(p, "participant") for p in (people.a, people.b, people.offender)],
+        enter=(people.host, people.a, people.b, people.offender),
+    )
     return Scene(room, *clients)
 
 
@@ -132,9 +127,9 @@ BAD_MESSAGES: list[tuple[str, str, str]] = [
 
 
 async def test_malformed_messages_get_errors_and_harm_no_one(
-    room_node: Node, people: People
+    open_room: RoomOpener, people: People
 ) -> None:
-    s = await scene(room_node, people)
+    s = await scene(open_room, people)
     for frame, code, names in BAD_MESSAGES:
         await s.offender.send_raw(frame)
         error = await s.offender.next(of("error"))
@@ -149,17 +144,15 @@ async def test_malformed_messages_get_errors_and_harm_no_one(
     # The offender's socket is still usable, and nobody else noticed anything.
     await s.offender.ack({"type": "chat.send", "text": "sorry"})
     await room_still_works(s, f"after {len(BAD_MESSAGES)} bad messages")
-    await close_all([s.host, s.a, s.b, s.offender])
 
 
-async def test_binary_frame_closes_1003(room_node: Node, people: People) -> None:
-    s = await scene(room_node, people)
+async def test_binary_frame_closes_1003(open_room: RoomOpener, people: People) -> None:
+    s = await scene(open_room, people)
     await s.offender.send_raw(b'{"type": "ping"}')
     assert await s.offender.closed() == (1003, "send JSON text frames")
     gone = await s.host.next(of("presence.disconnected", conn_id=s.offender.conn_id))
     assert gone["last"] is True
     await room_still_works(s, "after a binary frame")
-    await close_all([s.host, s.a, s.b])
 
 
 @pytest.mark.parametrize(
@@ -173,19 +166,20 @@ async def test_binary_frame_closes_1003(room_node: Node, people: People) -> None
     ],
     ids=["ascii", "multibyte", "huge"],
 )
-async def test_oversized_frame_closes_1009(room_node: Node, people: People, frame: str) -> None:
-    s = await scene(room_node, people)
+async def test_oversized_frame_closes_1009(
+    open_room: RoomOpener, people: People, frame: str
+) -> None:
+    s = await scene(open_room, people)
     await s.offender.send_raw(frame)
     code, _ = await s.offender.closed()
     assert code == 1009
     assert s.offender.received(chat_with("😀" * 5000)) == []
     await s.host.next(of("presence.disconnected", conn_id=s.offender.conn_id))
     await room_still_works(s, "after a huge frame")
-    await close_all([s.host, s.a, s.b])
 
 
-async def test_rate_limit_abuse_closes_4029(room_node: Node, people: People) -> None:
-    s = await scene(room_node, people)
+async def test_rate_limit_abuse_closes_4029(open_room: RoomOpener, people: People) -> None:
+    s = await scene(open_room, people)
     # Volatile messages: 20 at once, then 10 a second; past 50 refusals the socket closes.
     for _ in range(400):
         if not s.offender.is_open:
@@ -201,16 +195,17 @@ async def test_rate_limit_abuse_closes_4029(room_node: Node, people: People) -> 
     await room_still_works(s, "after a flood")
     # The others saw the reactions that were allowed, no more than the burst and refill.
     assert 0 < len(s.b.received(of("reaction"))) < 400
-    await close_all([s.host, s.a, s.b])
 
 
 def token(claims: JoinClaims, *, secret: str = SECRET, age: timedelta = timedelta(0)) -> str:
     return mint(claims, secret=secret, now=datetime.now(UTC) - age, ttl=timedelta(minutes=10))
 
 
-async def test_bad_join_tokens_close_4001_after_accept(room_node: Node, people: People) -> None:
-    s = await scene(room_node, people)
-    other_room = await create_room(room_node, people.host)
+async def test_bad_join_tokens_close_4001_after_accept(
+    open_room: RoomOpener, people: People
+) -> None:
+    s = await scene(open_room, people)
+    other_room = await open_room.room(people.host)
     claims = JoinClaims(
         room_id=s.room,
         user_id=people.b.user_id,
@@ -218,7 +213,7 @@ async def test_bad_join_tokens_close_4001_after_accept(room_node: Node, people: 
         role=RoomRole.PARTICIPANT,
         grants=frozenset({"chat"}),
     )
-    elsewhere = await join_token(room_node, people.host, other_room)
+    elsewhere = await open_room.token(people.host, other_room)
     cases = {
         "missing": "",
         "garbage": "not-a-jwt",
@@ -228,7 +223,7 @@ async def test_bad_join_tokens_close_4001_after_accept(room_node: Node, people: 
         "tampered": token(claims)[:-4] + "AAAA",
     }
     for name, bad in cases.items():
-        client = await RoomClient.open(room_node, s.room, bad, welcome=False)
+        client = await open_room.open(s.room, bad, welcome=False)
         code, reason = await client.closed()
         assert code == 4001, (name, code, reason)
         assert client.received(of("welcome")) == [], name
@@ -243,12 +238,11 @@ async def test_bad_join_tokens_close_4001_after_accept(room_node: Node, people: 
         ),
         secret="f" * 48,
     )
-    client = await RoomClient.open(room_node, s.room, as_host, welcome=False)
+    client = await open_room.open(s.room, as_host, welcome=False)
     assert (await client.closed())[0] == 4001
     # A valid signature for a room that does not exist: 4003.
     ghost = str(uuid.uuid4())
-    client = await RoomClient.open(
-        room_node,
+    client = await open_room.open(
         ghost,
         token(
             JoinClaims(
@@ -263,4 +257,3 @@ async def test_bad_join_tokens_close_4001_after_accept(room_node: Node, people: 
     )
     assert await client.closed() == (4003, "no such room")
     await room_still_works(s, "after bad tokens")
-    await close_all([s.host, s.a, s.b, s.offender])

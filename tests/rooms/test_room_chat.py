@@ -8,13 +8,12 @@ from dataclasses import dataclass
 import pytest
 
 from kits.nodes import Node
+from kits.opener import RoomOpener
 from kits.rooms import (
     Person,
     RoomClient,
     chat_with,
     close_all,
-    create_room,
-    invite,
     of,
     random_id,
     register,
@@ -42,26 +41,26 @@ def people(room_node: Node) -> People:
     )
 
 
-async def room_with(node: Node, people: People, **settings: object) -> str:
-    room = await create_room(node, people.host, **settings)
-    await invite(node, people.host, room, people.cohost, "co-host")
-    for person in (people.a, people.b, people.c):
-        await invite(node, people.host, room, person, "participant")
-    return room
-
-
-async def everyone(node: Node, people: People, room: str) -> list[RoomClient]:
+def members(people: People) -> list[tuple[Person, str]]:
     return [
-        await RoomClient.enter(node, p, room)
-        for p in (people.host, people.cohost, people.a, people.b, people.c)
+        (people.cohost, "co-host"),
+        *((p, "participant") for p in (people.a, people.b, people.c)),
     ]
 
 
+async def everyone(open_room: RoomOpener, people: People) -> tuple[str, list[RoomClient]]:
+    """The room with everyone connected: host, co-host, a, b, c."""
+    return await open_room(
+        people.host,
+        members=members(people),
+        enter=(people.host, people.cohost, people.a, people.b, people.c),
+    )
+
+
 async def test_public_message_reaches_everyone_with_its_shape(
-    room_node: Node, people: People
+    open_room: RoomOpener, people: People
 ) -> None:
-    room = await room_with(room_node, people)
-    clients = await everyone(room_node, people, room)
+    room, clients = await everyone(open_room, people)
     host, _, a, _, _ = clients
     reply = await a.ack({"type": "chat.send", "text": "  hello, class  "})
     for client in clients:
@@ -85,17 +84,16 @@ async def test_public_message_reaches_everyone_with_its_shape(
         assert "audience" not in event
     # A later arrival finds it in the snapshot.
     await clients[-1].close()
-    late = await RoomClient.enter(room_node, people.c, room)
+    late = await open_room.enter(people.c, room)
     assert [m["id"] for m in late.snapshot["chat"]] == [reply["message_id"]]
     await close_all([*clients, late])
     assert host.received(of("error")) == []
 
 
 async def test_private_message_is_seen_by_sender_and_addressee_only(
-    room_node: Node, people: People
+    open_room: RoomOpener, people: People
 ) -> None:
-    room = await room_with(room_node, people)
-    clients = await everyone(room_node, people, room)
+    room, clients = await everyone(open_room, people)
     host, cohost, a, b, c = clients
     reply = await a.ack({"type": "chat.send", "text": "psst, b", "to": b.user_id})
     for client in (a, b):
@@ -126,19 +124,17 @@ async def test_private_message_is_seen_by_sender_and_addressee_only(
 
     # Snapshots follow the same rule.
     await close_all(clients)
-    b2 = await RoomClient.enter(room_node, people.b, room)
-    c2 = await RoomClient.enter(room_node, people.c, room)
+    b2 = await open_room.enter(people.b, room)
+    c2 = await open_room.enter(people.c, room)
     assert [m["id"] for m in b2.snapshot["chat"]] == [message_id]
     assert b2.snapshot["chat"][0]["deleted"] is True
     assert c2.snapshot["chat"] == []
-    await close_all([b2, c2])
 
 
 async def test_message_to_hosts_reaches_hosts_and_sender_only(
-    room_node: Node, people: People
+    open_room: RoomOpener, people: People
 ) -> None:
-    room = await room_with(room_node, people)
-    clients = await everyone(room_node, people, room)
+    _, clients = await everyone(open_room, people)
     host, cohost, a, b, c = clients
     reply = await a.ack({"type": "chat.send", "text": "question for hosts", "to": "hosts"})
     for client in (a, host, cohost):
@@ -156,23 +152,19 @@ async def test_message_to_hosts_reaches_hosts_and_sender_only(
         await client.next(of("chat.deleted", message_id=reply["message_id"], by=cohost.user_id))
     await settle(host, *clients[1:])
     assert b.received(of("chat.deleted")) == []
-    await close_all(clients)
 
 
 async def test_private_message_to_someone_absent_is_refused(
-    room_node: Node, people: People
+    open_room: RoomOpener, people: People
 ) -> None:
-    room = await room_with(room_node, people)
-    a = await RoomClient.enter(room_node, people.a, room)
+    _, [a] = await open_room(people.host, members=members(people), enter=[people.a])
     await a.error({"type": "chat.send", "text": "anyone?", "to": random_id()}, "not-found")
     # b was invited but is not connected: not in the room either.
     await a.error({"type": "chat.send", "text": "b?", "to": people.b.user_id}, "not-found")
-    await a.close()
 
 
-async def test_edit_own_message_only(room_node: Node, people: People) -> None:
-    room = await room_with(room_node, people)
-    clients = await everyone(room_node, people, room)
+async def test_edit_own_message_only(open_room: RoomOpener, people: People) -> None:
+    room, clients = await everyone(open_room, people)
     host, cohost, a, b, _ = clients
     message_id = (await a.ack({"type": "chat.send", "text": "typo hree"}))["message_id"]
     await a.ack({"type": "chat.edit", "message_id": message_id, "text": "typo here"})
@@ -187,16 +179,14 @@ async def test_edit_own_message_only(room_node: Node, people: People) -> None:
         )
     await a.error({"type": "chat.edit", "message_id": random_id(), "text": "x"}, "not-found")
     await close_all(clients)
-    again = await RoomClient.enter(room_node, people.b, room)
+    again = await open_room.enter(people.b, room)
     [stored] = again.snapshot["chat"]
     assert stored["text"] == "typo here"
     assert stored["edited_at"] is not None
-    await again.close()
 
 
-async def test_delete_own_or_as_moderator(room_node: Node, people: People) -> None:
-    room = await room_with(room_node, people)
-    clients = await everyone(room_node, people, room)
+async def test_delete_own_or_as_moderator(open_room: RoomOpener, people: People) -> None:
+    room, clients = await everyone(open_room, people)
     host, _, a, b, _ = clients
     first = (await a.ack({"type": "chat.send", "text": "delete me"}))["message_id"]
     second = (await a.ack({"type": "chat.send", "text": "host deletes me"}))["message_id"]
@@ -207,14 +197,12 @@ async def test_delete_own_or_as_moderator(room_node: Node, people: People) -> No
         assert (await client.next(of("chat.deleted", message_id=first)))["by"] == a.user_id
         assert (await client.next(of("chat.deleted", message_id=second)))["by"] == host.user_id
     await a.error({"type": "chat.delete", "message_id": first}, "not-found")
-    late = await RoomClient.enter(room_node, people.c, room)
+    late = await open_room.enter(people.c, room)
     assert [(m["deleted"], m["text"]) for m in late.snapshot["chat"]] == [(True, ""), (True, "")]
-    await close_all([*clients, late])
 
 
-async def test_reactions_on_messages(room_node: Node, people: People) -> None:
-    room = await room_with(room_node, people)
-    clients = await everyone(room_node, people, room)
+async def test_reactions_on_messages(open_room: RoomOpener, people: People) -> None:
+    room, clients = await everyone(open_room, people)
     host, _, a, b, c = clients
     message_id = (await host.ack({"type": "chat.send", "text": "react to me"}))["message_id"]
     await a.ack({"type": "chat.react", "message_id": message_id, "emoji": "🎉"})
@@ -235,14 +223,14 @@ async def test_reactions_on_messages(room_node: Node, people: People) -> None:
     await c.error({"type": "chat.react", "message_id": random_id(), "emoji": "x"}, "not-found")
     late_person = people.c
     await c.close()
-    late = await RoomClient.enter(room_node, late_person, room)
+    late = await open_room.enter(late_person, room)
     assert late.snapshot["chat"][0]["reactions"] == {"🎉": [a.user_id]}
-    await close_all([*clients, late])
 
 
-async def test_typing_is_volatile_and_may_be_addressed(room_node: Node, people: People) -> None:
-    room = await room_with(room_node, people)
-    clients = await everyone(room_node, people, room)
+async def test_typing_is_volatile_and_may_be_addressed(
+    open_room: RoomOpener, people: People
+) -> None:
+    _, clients = await everyone(open_room, people)
     host, cohost, a, b, c = clients
     await a.ack({"type": "chat.typing"})
     for client in (host, b, c):
@@ -260,12 +248,12 @@ async def test_typing_is_volatile_and_may_be_addressed(room_node: Node, people: 
     assert len(b.received(of("chat.typing"))) == 2
     # Typing is never replayed: a newcomer's snapshot and recovery do not carry it.
     assert all("seq" not in m for m in b.received(of("chat.typing")))
-    await close_all(clients)
 
 
-async def test_chat_rate_limit_refuses_only_the_flooder(room_node: Node, people: People) -> None:
-    room = await room_with(room_node, people)
-    clients = await everyone(room_node, people, room)
+async def test_chat_rate_limit_refuses_only_the_flooder(
+    open_room: RoomOpener, people: People
+) -> None:
+    _, clients = await everyone(open_room, people)
     host, _, a, b, _ = clients
     refs = [await a.send({"type": "chat.send", "text": f"flood {i}"}) for i in range(40)]
     replies = [
@@ -286,12 +274,10 @@ async def test_chat_rate_limit_refuses_only_the_flooder(room_node: Node, people:
     assert flood == sorted(flood, key=lambda t: int(t.split()[1]))
     await a.send({"type": "ping", "ref": "still-here"})
     await a.next(of("pong", ref="still-here"))
-    await close_all(clients)
 
 
-async def test_slow_mode(room_node: Node, people: People) -> None:
-    room = await room_with(room_node, people)
-    clients = await everyone(room_node, people, room)
+async def test_slow_mode(open_room: RoomOpener, people: People) -> None:
+    _, clients = await everyone(open_room, people)
     host, _, a, b, _ = clients
     await host.ack({"type": "room.settings", "slow_mode_seconds": 3600})
     for client in clients:
@@ -309,14 +295,12 @@ async def test_slow_mode(room_node: Node, people: People) -> None:
     await a.next(of("room.settings"))
     await a.ack({"type": "chat.send", "text": "second, later"})
     await b.next(chat_with("second, later"))
-    await close_all(clients)
 
 
 async def test_disabled_chat_removes_the_chat_grant_but_not_for_hosts(
-    room_node: Node, people: People
+    open_room: RoomOpener, people: People
 ) -> None:
-    room = await room_with(room_node, people)
-    clients = await everyone(room_node, people, room)
+    room, clients = await everyone(open_room, people)
     host, cohost, a, b, _ = clients
     before = (await host.ack({"type": "chat.send", "text": "before"}))["message_id"]
     await host.ack({"type": "room.settings", "chat_enabled": False})
@@ -330,21 +314,18 @@ async def test_disabled_chat_removes_the_chat_grant_but_not_for_hosts(
     await cohost.ack({"type": "chat.send", "text": "co-hosts too"})
     await b.next(chat_with("co-hosts too"))
     # A newcomer's grants say so.
-    late = await RoomClient.enter(room_node, people.c, room)
+    late = await open_room.enter(people.c, room)
     assert "chat" not in late.me["grants"]
     assert late.snapshot["room"]["settings"]["chat_enabled"] is False
     await host.ack({"type": "room.settings", "chat_enabled": True})
     await a.next(of("room.settings", changes={"chat_enabled": True}))
     await a.ack({"type": "chat.send", "text": "back"})
     await late.next(chat_with("back"))
-    await close_all([*clients, late])
 
 
-async def test_ping_is_answered_with_pong(room_node: Node, people: People) -> None:
-    room = await room_with(room_node, people)
-    a = await RoomClient.enter(room_node, people.a, room)
+async def test_ping_is_answered_with_pong(open_room: RoomOpener, people: People) -> None:
+    _, [a] = await open_room(people.host, members=members(people), enter=[people.a])
     await a.send({"type": "ping", "ref": "are-you-there"})
     assert await a.next(of("pong")) == {"type": "pong", "ref": "are-you-there"}
     await a.send_raw('{"type": "ping"}')
     assert await a.next(of("pong")) == {"type": "pong", "ref": None}
-    await a.close()

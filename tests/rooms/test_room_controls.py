@@ -9,10 +9,10 @@ from datetime import datetime
 import pytest
 
 from kits.nodes import Node
+from kits.opener import RoomOpener
 from kits.rooms import (
     Person,
     RoomClient,
-    RoomOpener,
     close_all,
     create_room,
     invite,

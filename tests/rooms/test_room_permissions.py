@@ -14,13 +14,12 @@ from dataclasses import dataclass
 import pytest
 
 from kits.nodes import Node
+from kits.opener import RoomOpener
 from kits.rooms import (
     Message,
     Person,
     RoomClient,
     chat_with,
-    close_all,
-    create_room,
     invite,
     join_token,
     of,
@@ -165,10 +164,8 @@ def people(room_node: Node) -> dict[str, Person]:
 
 @pytest.fixture(scope="module")
 async def room(room_node: Node, people: dict[str, Person]) -> Room:
-    room_id = await create_room(room_node, people["host"])
-    for role in ROLES[1:]:
-        await invite(room_node, people["host"], room_id, people[role], role)
-    await invite(room_node, people["host"], room_id, people["target"], "participant")
+    members = [*((people[role], role) for role in ROLES[1:]), (people["target"], "participant")]
+    room_id = await RoomOpener(room_node).room(people["host"], members=members)
     return Room(room_id, people, people["target"], "")
 
 
@@ -181,25 +178,20 @@ async def outcome(client: RoomClient, message: Message) -> Message:
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_each_role_may_do_exactly_what_its_grants_say(
-    room_node: Node, room: Room, role: str
+    open_room: RoomOpener, room: Room, role: str
 ) -> None:
-    host = await RoomClient.enter(room_node, room.people["host"], room.room_id)
-    target = await RoomClient.enter(room_node, room.target, room.room_id)
+    host = await open_room.enter(room.people["host"], room.room_id)
+    target = await open_room.enter(room.target, room.room_id)
     await target.ack({"type": "hand.raise"})
     message_id = (await host.ack({"type": "chat.send", "text": "the host's words"}))["message_id"]
     subject = Room(room.room_id, room.people, room.target, message_id)
-    actor = (
-        host
-        if role == "host"
-        else await RoomClient.enter(room_node, room.people[role], room.room_id)
-    )
+    actor = host if role == "host" else await open_room.enter(room.people[role], room.room_id)
     assert actor.me["role"] == role
     wrong = await wrong_answers(actor, role, subject)
     assert not wrong, "\n".join(wrong)
     # Nothing the role was refused reached anyone else: the room is intact.
     await target.ack({"type": "chat.send", "text": f"after {role}"})
     await host.next(chat_with(f"after {role}"))
-    await close_all({host, target, actor})
 
 
 async def wrong_answers(actor: RoomClient, role: str, subject: Room) -> list[str]:
@@ -229,37 +221,34 @@ CHANGED = [
 
 @pytest.mark.parametrize(("minted", "now"), CHANGED)
 async def test_an_old_token_gets_the_grants_of_the_role_the_room_gives_now(
-    room_node: Node, people: dict[str, Person], minted: str, now: str
+    room_node: Node, open_room: RoomOpener, people: dict[str, Person], minted: str, now: str
 ) -> None:
     """A join token's role is where it started: the matrix holds for the current role, on
     a connection opened with a token minted before the change (the host changed it over
     REST while the person was away)."""
     host_person, person = people["host"], register(room_node)
-    room_id = await create_room(room_node, host_person)
-    await invite(room_node, host_person, room_id, person, minted)
-    await invite(room_node, host_person, room_id, people["target"], "participant")
-    old = await join_token(room_node, person, room_id)
+    room_id = await open_room.room(
+        host_person, members=[(person, minted), (people["target"], "participant")]
+    )
+    old = await open_room.token(person, room_id)
     await invite(room_node, host_person, room_id, person, now)
-    host = await RoomClient.enter(room_node, host_person, room_id)
-    target = await RoomClient.enter(room_node, people["target"], room_id)
+    host = await open_room.enter(host_person, room_id)
+    target = await open_room.enter(people["target"], room_id)
     await target.ack({"type": "hand.raise"})
     message_id = (await host.ack({"type": "chat.send", "text": "the host's words"}))["message_id"]
     subject = Room(room_id, people, people["target"], message_id)
-    actor = await RoomClient.open(room_node, room_id, old)
+    actor = await open_room.open(room_id, old)
     assert (actor.me["role"], now in HOSTS) == (now, "moderate" in actor.me["grants"])
     wrong = await wrong_answers(actor, now, subject)
     assert not wrong, "\n".join(wrong)
-    await close_all({host, target, actor})
 
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_breakout_create_and_room_end_by_role(
-    room_node: Node, people: dict[str, Person], role: str
+    open_room: RoomOpener, people: dict[str, Person], role: str
 ) -> None:
-    room_id = await create_room(room_node, people["host"])
-    if role != "host":
-        await invite(room_node, people["host"], room_id, people[role], role)
-    actor = await RoomClient.enter(room_node, people[role], room_id)
+    members = [] if role == "host" else [(people[role], role)]
+    room_id, [actor] = await open_room(people["host"], members=members, enter=[people[role]])
     for kind in ("breakout.create", "room.end"):
         build, allowed = MATRIX[kind]
         reply = await actor.request(build(Room(room_id, people, people["target"], "")))
@@ -274,15 +263,16 @@ async def test_breakout_create_and_room_end_by_role(
         await actor.close()
 
 
-async def test_co_hosts_and_the_host(room_node: Node, people: dict[str, Person]) -> None:
+async def test_co_hosts_and_the_host(
+    room_node: Node, open_room: RoomOpener, people: dict[str, Person]
+) -> None:
     """Co-hosts assign presenter, participant and observer; only the host makes co-hosts;
     nobody but the host acts on the host -- over the socket and over REST."""
-    room_id = await create_room(room_node, people["host"])
-    await invite(room_node, people["host"], room_id, people["co-host"], "co-host")
-    await invite(room_node, people["host"], room_id, people["target"], "participant")
-    host = await RoomClient.enter(room_node, people["host"], room_id)
-    cohost = await RoomClient.enter(room_node, people["co-host"], room_id)
-    target = await RoomClient.enter(room_node, people["target"], room_id)
+    room_id, [host, cohost, target] = await open_room(
+        people["host"],
+        members=[(people["co-host"], "co-host"), (people["target"], "participant")],
+        enter=(people["host"], people["co-host"], people["target"]),
+    )
     for role in ("presenter", "observer", "participant"):
         await cohost.ack({"type": "participant.set_role", "user_id": target.user_id, "role": role})
         await target.next(of("participant.role", role=role))
@@ -334,4 +324,3 @@ async def test_co_hosts_and_the_host(room_node: Node, people: dict[str, Person])
     assert "publish_screen" in token_info.json()["grants"]
     assert "moderate" not in token_info.json()["grants"]
     assert await join_token(room_node, extra, room_id)
-    await close_all([host, cohost, target])

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import pytest
 
 from kits.nodes import Node
+from kits.opener import RoomOpener
 from kits.rooms import (
     Person,
     RoomClient,
-    RoomOpener,
     close_all,
     of,
     random_id,

@@ -13,15 +13,11 @@ from pathlib import Path
 import pytest
 
 from kits.nodes import Node, start_node
+from kits.opener import RoomOpener, RoomOpeners
 from kits.rooms import (
-    ChatPool,
     Message,
     Person,
-    RoomClient,
     chat_with,
-    close_all,
-    create_room,
-    join_token,
     of,
     register,
     settle,
@@ -52,14 +48,12 @@ def texts(messages: list[Message]) -> list[str]:
 
 
 async def test_drop_during_500_messages_then_recover_exactly_once_in_order(
-    room_node: Node, people: People
+    open_room: RoomOpener, people: People
 ) -> None:
-    room = await create_room(room_node, people.host, open=True)
-    host = await RoomClient.enter(room_node, people.host, room)
-    a = await RoomClient.enter(room_node, people.a, room)
-    a_token = await join_token(room_node, people.a, room)
+    room, [host, a] = await open_room(people.host, enter=(people.host, people.a), open=True)
+    a_token = await open_room.token(people.a, room)
     # One connection may send 10 chat messages at once, then 5 a second: use many.
-    pool = await ChatPool.open(room_node, people.sender, room, size=MESSAGES // 10 + 2)
+    pool = await open_room.pool(people.sender, room, size=MESSAGES // 10 + 2)
     expected = [f"message {i:03d}" for i in range(MESSAGES)]
     sent = 0
     dropped = asyncio.Event()
@@ -84,9 +78,7 @@ async def test_drop_during_500_messages_then_recover_exactly_once_in_order(
     since = (a.epoch, a.seq)
     await back_in.wait()
     # Reconnect while messages are still being sent.
-    a2 = await RoomClient.open(
-        room_node, room, a_token, epoch=since[0], seq=since[1], label="a-again"
-    )
+    a2 = await open_room.open(room, a_token, epoch=since[0], seq=since[1], label="a-again")
     await sender
     await a2.next(chat_with(expected[-1]))
     assert a2.welcome is not None
@@ -107,23 +99,21 @@ async def test_drop_during_500_messages_then_recover_exactly_once_in_order(
     await host.next(chat_with(expected[-1]))
     assert texts(host.log) == expected
     await pool.close()
-    await close_all([host, a2])
 
 
 async def test_positions_that_cannot_be_recovered_get_a_snapshot(
-    room_node: Node, people: People
+    open_room: RoomOpener, people: People
 ) -> None:
-    room = await create_room(room_node, people.host, open=True)
-    host = await RoomClient.enter(room_node, people.host, room)
+    room, [host] = await open_room(people.host, enter=[people.host], open=True)
     await host.ack({"type": "chat.send", "text": "in the snapshot"})
-    token = await join_token(room_node, people.a, room)
+    token = await open_room.token(people.a, room)
     assert host.epoch is not None and host.seq is not None
     cases = {
         "epoch changed": {"epoch": "0123456789abcdef", "seq": 1},
         "offset ahead of stream": {"epoch": host.epoch, "seq": host.seq + 1000},
     }
     for reason, position in cases.items():
-        client = await RoomClient.open(room_node, room, token, **position)
+        client = await open_room.open(room, token, **position)
         assert client.welcome is not None
         assert client.welcome["recovered"] is False
         assert client.welcome["recovery_failed"] == reason
@@ -132,20 +122,18 @@ async def test_positions_that_cannot_be_recovered_get_a_snapshot(
         await client.close()
     # No position (or a malformed one): a plain snapshot, no complaint.
     for query in ({}, {"epoch": host.epoch}, {"epoch": host.epoch, "seq": "x"}):
-        client = await RoomClient.open(room_node, room, token, **query)
+        client = await open_room.open(room, token, **query)
         assert client.welcome is not None
         assert client.welcome["recovered"] is False
         assert "recovery_failed" not in client.welcome
         await client.close()
-    await host.close()
 
 
-async def test_recovery_skips_events_for_others(room_node: Node, people: People) -> None:
-    room = await create_room(room_node, people.host, open=True)
-    host = await RoomClient.enter(room_node, people.host, room)
-    a = await RoomClient.enter(room_node, people.a, room)
-    b = await RoomClient.enter(room_node, people.b, room)
-    token = await join_token(room_node, people.a, room)
+async def test_recovery_skips_events_for_others(open_room: RoomOpener, people: People) -> None:
+    room, [host, a, b] = await open_room(
+        people.host, enter=(people.host, people.a, people.b), open=True
+    )
+    token = await open_room.token(people.a, room)
     await a.close()
     assert a.epoch is not None and a.seq is not None
     await b.ack({"type": "chat.send", "text": "public 1"})
@@ -153,7 +141,7 @@ async def test_recovery_skips_events_for_others(room_node: Node, people: People)
     await b.ack({"type": "chat.send", "text": "public 2"})
     await host.ack({"type": "participant.ask_unmute", "user_id": b.user_id})
     await b.ack({"type": "chat.send", "text": "public 3"})
-    a2 = await RoomClient.open(room_node, room, token, epoch=a.epoch, seq=a.seq)
+    a2 = await open_room.open(room, token, epoch=a.epoch, seq=a.seq)
     await a2.next(chat_with("public 3"))
     assert a2.welcome is not None and a2.welcome["recovered"] is True
     assert texts(a2.log) == ["public 1", "public 2", "public 3"]
@@ -161,7 +149,6 @@ async def test_recovery_skips_events_for_others(room_node: Node, people: People)
     seqs = [m["seq"] for m in a2.log if "seq" in m]
     assert seqs == sorted(set(seqs))
     assert any(later - earlier > 1 for earlier, later in itertools.pairwise(seqs))
-    await close_all([host, b, a2])
 
 
 @pytest.fixture(scope="module")
@@ -174,25 +161,26 @@ def short_history(
     )
 
 
-async def test_too_old_position_gets_a_snapshot(short_history: Node, tmp_path: Path) -> None:
-    node = short_history
-    people = people_on(node)
-    room = await create_room(node, people.host, open=True)
-    host = await RoomClient.enter(node, people.host, room)
-    token = await join_token(node, people.a, room)
-    pool = await ChatPool.open(node, people.sender, room, size=8)
-    early = await RoomClient.open(node, room, token, label="early")
+async def test_too_old_position_gets_a_snapshot(
+    short_history: Node, rooms_on: RoomOpeners, tmp_path: Path
+) -> None:
+    people = people_on(short_history)
+    open_room = rooms_on(short_history)
+    room, [host] = await open_room(people.host, enter=[people.host], open=True)
+    token = await open_room.token(people.a, room)
+    pool = await open_room.pool(people.sender, room, size=8)
+    early = await open_room.open(room, token, label="early")
     await early.close()
     for i in range(60):
         await pool.say(f"flood {i}")
-    late = await RoomClient.open(node, room, token, label="late")
+    late = await open_room.open(room, token, label="late")
     await late.close()
     for i in range(10):
         await pool.say(f"more {i}")
     await host.next(chat_with("more 9"))
     assert early.seq is not None and late.seq is not None
     # 70 chat messages later, the early position is out of the 50 kept: a snapshot.
-    too_old = await RoomClient.open(node, room, token, epoch=early.epoch, seq=early.seq)
+    too_old = await open_room.open(room, token, epoch=early.epoch, seq=early.seq)
     assert too_old.welcome is not None
     assert too_old.welcome["recovered"] is False
     assert too_old.welcome["recovery_failed"] == "history gap"
@@ -201,10 +189,9 @@ async def test_too_old_position_gets_a_snapshot(short_history: Node, tmp_path: P
     assert too_old.welcome["position"]["seq"] >= host.seq
     await too_old.close()
     # The late position is still covered: recovered, just the 10 it missed (plus presence).
-    recent = await RoomClient.open(node, room, token, epoch=late.epoch, seq=late.seq)
+    recent = await open_room.open(room, token, epoch=late.epoch, seq=late.seq)
     await recent.next(chat_with("more 9"))
     assert recent.welcome is not None and recent.welcome["recovered"] is True
     assert texts(recent.log) == [f"more {i}" for i in range(10)]
     await settle(host, recent)
     await pool.close()
-    await close_all([host, recent])
