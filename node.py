@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lms.rooms import live_access
 from media import fastpath
+from media.captions.config import CaptionConfig
+from media.captions.segmenter import Endpointing
 from media.config import MediaConfig, parse_ice_servers
 from media.placement import Timing
 from media.sfu import Sfu
@@ -34,6 +36,7 @@ from realtime.redis_broker import RedisBroker
 from realtime.redis_presence import RedisPresence
 from realtime.yjs.document import DocumentLimits
 from realtime.yjs.update_format import StructureLimits
+from rooms.auto_captions import AutoCaptions
 from rooms.document_service import DocumentService, build_documents
 from rooms.manager import RoomManager
 from rooms.media import MediaSignalling
@@ -134,6 +137,11 @@ class Node:
             if self.media is not None
             else None
         )
+        self.captions = (
+            AutoCaptions(self.media, self.rooms, config=build_caption_config(settings))
+            if self.media is not None and settings.captions_enabled
+            else None
+        )
         self.documents = build_document_service(
             settings, self.database, self.rooms, self.committer, self.broker
         )
@@ -160,6 +168,8 @@ class Node:
             add("liveclass_media", "SFU peer connections and tracks.", self.media.sfu.gauges)
             if self.media.cluster is not None:
                 add("liveclass_media_placement", "Media placement.", self.media.cluster.gauges)
+        if self.captions is not None:
+            add("liveclass_captions", "Automatic captions.", self.captions.gauges)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -179,6 +189,8 @@ class Node:
             steps.append(Step("media", self._start_media, self.media.close))
         if self.recorder is not None:
             steps.append(Step("recorder", None, self.recorder.close))
+        if self.captions is not None:  # its worker processes start on first use
+            steps.append(Step("captions", None, self.captions.close))
         return steps
 
     async def start(self) -> None:
@@ -274,6 +286,23 @@ def build_media(settings: Settings, rooms: RoomManager) -> MediaSignalling:
             timeout=settings.media_relay_timeout_seconds,
         )
     return MediaSignalling(build_sfu(settings), rooms, cluster=cluster)
+
+
+def build_caption_config(settings: Settings) -> CaptionConfig:
+    """The automatic captions' engine, model and endpointing from the captions settings."""
+    return CaptionConfig(
+        engine=settings.captions_engine,
+        model_path=settings.captions_model_path,
+        compute_type=settings.captions_compute_type,
+        threads=settings.captions_threads,
+        workers=settings.captions_workers,
+        beam_size=settings.captions_beam_size,
+        max_pending=settings.captions_max_pending_seconds,
+        endpointing=Endpointing(
+            partial_interval=settings.captions_partial_interval_seconds,
+            endpoint_silence=settings.captions_endpoint_silence_seconds,
+        ),
+    )
 
 
 def build_sfu(settings: Settings) -> Sfu:

@@ -86,6 +86,21 @@ class Settings(BaseSettings):
     media_relay_timeout_seconds: float = Field(default=10.0, ge=0.5, le=120.0)
     recordings_dir: Path | None = None  # default: <data_dir>/recordings
 
+    # Automatic captions (media/captions/, rooms/auto_captions.py): available to every room,
+    # on in a room only when a host turns them on; the engine loads on first use.
+    captions_enabled: bool = True
+    captions_engine: str = "whisper"
+    captions_model_path: Path | None = None  # default: the bundled Whisper tiny.en
+    captions_compute_type: Literal[
+        "int8", "int8_float32", "int16", "float32", "default", "auto"
+    ] = "int8"
+    captions_threads: int = Field(default=1, ge=1, le=64)
+    captions_workers: int = Field(default=1, ge=1, le=64)
+    captions_beam_size: int = Field(default=1, ge=1, le=10)
+    captions_partial_interval_seconds: float = Field(default=0.0, ge=0.0, le=30.0)
+    captions_endpoint_silence_seconds: float = Field(default=0.5, ge=0.1, le=5.0)
+    captions_max_pending_seconds: float = Field(default=5.0, ge=0.5, le=60.0)
+
     # Database
     db_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
@@ -110,6 +125,20 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value or None
+
+    @field_validator("captions_partial_interval_seconds")
+    @classmethod
+    def _partials_off_or_spaced(cls, value: float) -> float:
+        if value and value < 0.5:
+            raise ValueError("must be 0 (finals only) or at least 0.5")
+        return value
+
+    @field_validator("captions_engine")
+    @classmethod
+    def _engine_named(cls, value: str) -> str:
+        if value != "whisper" and ":" not in value:
+            raise ValueError('must be "whisper" or "module:factory"')
+        return value
 
     @model_validator(mode="after")
     def _refresh_outlives_access(self) -> Settings:

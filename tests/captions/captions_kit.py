@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fractions
 import functools
 import shutil
 import subprocess
@@ -113,3 +114,37 @@ def echo_engine(config: object) -> EchoEngine:
 def iter_words(captions: list[Caption]) -> Iterator[Word]:
     for caption in captions:
         yield from caption.words
+
+
+def opus_packets(pcm: bytes) -> list[bytes]:
+    """16 kHz mono s16 PCM as the 20 ms Opus packets (48 kHz stereo) a browser would send."""
+    encoder = av.CodecContext.create("libopus", "w")
+    encoder.sample_rate, encoder.layout, encoder.format = 48_000, "stereo", "s16"
+    encoder.time_base = fractions.Fraction(1, 48_000)
+    resampler = av.AudioResampler(format="s16", layout="stereo", rate=48_000, frame_size=960)
+    source = av.AudioFrame(format="s16", layout="mono", samples=len(pcm) // 2)
+    source.planes[0].update(pcm)
+    source.sample_rate, source.pts = 16_000, 0
+    packets: list[bytes] = []
+    for frame in [*resampler.resample(source), *resampler.resample(None)]:
+        frame.pts = None
+        packets += [bytes(p) for p in encoder.encode(frame)]
+    packets += [bytes(p) for p in encoder.encode(None)]
+    return packets
+
+
+def worker_processes(parent: int) -> list[int]:
+    """The caption worker processes (``spawn``ed children) of the process ``parent``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and b"multiprocessing" in cmdline:
+            found.append(int(entry.name))
+    return found
