@@ -64,8 +64,9 @@ export class Whiteboard {
     this.scene = new Scene(this.state)
     this.help = h(
       'div.board-help',
-      { id: `${prefix}-help`, hidden: true },
-      h('h3', null, TEXT.help),
+      // focusable: it scrolls when the screen is short
+      { id: `${prefix}-help`, hidden: true, tabindex: 0, role: 'region', 'aria-labelledby': `${prefix}-help-title` },
+      h('h3', { id: `${prefix}-help-title` }, TEXT.help),
       h('dl', null, KEYS.shortcuts.flatMap(([keys, what]) => [h('dt', null, h('kbd', null, keys)), h('dd', null, what)])),
     )
     this.canvas = h('div.board-canvas', {

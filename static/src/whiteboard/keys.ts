@@ -1,7 +1,7 @@
 // The board from the keyboard (the board has focus; text fields keep their keys). Arrow keys
 // move the selection, or with nothing selected the keyboard cursor; Enter adds the chosen
 // tool's shape at the cursor or edits the selected text; N and Shift+N walk the shapes;
-// Delete removes, Escape lets go. The list of keys is SHORTCUTS, shown in the board's help.
+// Delete removes, Escape lets go. The list of keys is TEXT.shortcuts, shown in the board's help.
 
 import { typingInField } from '../dom'
 import { TOOLS, type Tool } from './tools'

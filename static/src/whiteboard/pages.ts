@@ -1,18 +1,34 @@
 // The whiteboard's page tabs: switch page, and (for those who may draw) add or delete one.
+// The tabs are a WAI-ARIA tablist (arrow keys move between them); the add and delete
+// buttons sit beside it.
 
-import { fill, h } from '../dom'
+import { fill, h, tablistKeys } from '../dom'
 import { DEFAULT_PAGE } from './model'
 import type { BoardState } from './state'
 
+/** Interface strings of this module (one place, for the message catalogue). */
+export const TEXT = {
+  pages: 'Whiteboard pages',
+  add: 'Add a page',
+  addShort: '+ Page',
+  remove: 'Delete this page',
+  removeShort: 'Delete page',
+}
+
 export class PagesBar {
   readonly root: HTMLElement
+  private readonly tabs: HTMLElement
+  private readonly buttons: HTMLElement
 
   /** ``open(page)`` switches the board to ``page``. */
   constructor(
     private readonly state: BoardState,
     private readonly open: (page: string) => void,
   ) {
-    this.root = h('div.board-pages', { role: 'tablist', 'aria-label': 'Whiteboard pages' })
+    this.tabs = h('div.board-page-tabs', { role: 'tablist', 'aria-label': TEXT.pages })
+    tablistKeys(this.tabs)
+    this.buttons = h('div.board-page-actions')
+    this.root = h('div.board-pages', null, this.tabs, this.buttons)
   }
 
   /** Draw the tabs; a current page that no longer exists falls back to the default one. */
@@ -22,37 +38,32 @@ export class PagesBar {
     if (!model) return
     const pages = model.pageList()
     if (!pages.some((p) => p.id === state.page)) state.page = DEFAULT_PAGE
+    const hadFocus = this.tabs.contains(document.activeElement)
     fill(
-      this.root,
-      pages.map((page) =>
-        h(
-          'button.page-tab',
-          {
-            type: 'button',
-            role: 'tab',
-            'aria-selected': String(page.id === state.page),
-            onclick: () => this.open(page.id),
-          },
-          page.name,
-        ),
-      ),
-      state.readOnly
-        ? null
-        : h('button', { type: 'button', 'aria-label': 'Add a page', title: 'Add a page', onclick: () => this.open(model.addPage()) }, '+ Page'),
+      this.tabs,
+      pages.map((page) => {
+        const current = page.id === state.page
+        return h('button.page-tab', { type: 'button', role: 'tab', 'aria-selected': String(current), tabindex: current ? 0 : -1, onclick: () => this.open(page.id) }, page.name)
+      }),
+    )
+    if (hadFocus) this.tabs.querySelector<HTMLElement>('[aria-selected="true"]')?.focus()
+    fill(
+      this.buttons,
+      state.readOnly ? null : h('button', { type: 'button', 'aria-label': TEXT.add, title: TEXT.add, onclick: () => this.open(model.addPage()) }, TEXT.addShort),
       state.readOnly || state.page === DEFAULT_PAGE
         ? null
         : h(
             'button',
             {
               type: 'button',
-              'aria-label': 'Delete this page',
-              title: 'Delete this page',
+              'aria-label': TEXT.remove,
+              title: TEXT.remove,
               onclick: () => {
                 model.removePage(state.page)
                 this.open(DEFAULT_PAGE)
               },
             },
-            'Delete page',
+            TEXT.removeShort,
           ),
     )
   }

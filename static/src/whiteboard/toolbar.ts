@@ -28,6 +28,7 @@ export const TEXT = {
   zoomOut: 'Zoom out',
   zoomIn: 'Zoom in',
   resetZoom: 'Reset zoom',
+  resetZoomFrom: (zoom: string) => `Reset zoom from ${zoom}`,
   export: 'Export',
   exportPng: 'Export page as PNG',
   exportSvg: 'Export page as SVG',
@@ -170,7 +171,7 @@ export class Toolbar {
       { type: 'button', 'aria-label': TEXT.delete, title: TEXT.deleteTitle, onclick: () => actions.deleteSelection() },
       h('span', { 'aria-hidden': 'true' }, '✕'),
     )
-    this.zoomLabel = h('button.zoom-label', { type: 'button', 'aria-label': TEXT.resetZoom, title: `${TEXT.resetZoom} (0)`, onclick: () => actions.resetView() }, '100%')
+    this.zoomLabel = h('button.zoom-label', { type: 'button', 'aria-label': TEXT.resetZoomFrom('100%'), title: `${TEXT.resetZoom} (0)`, onclick: () => actions.resetView() }, '100%')
     const more = h(
       'div.toolbar-more',
       { id: `${ids.outline}-more` },
@@ -272,7 +273,11 @@ export class Toolbar {
   }
 
   showZoom(zoom: number): void {
-    this.zoomLabel.textContent = `${Math.round(zoom * 100)}%`
+    const shown = `${Math.round(zoom * 100)}%`
+    if (this.zoomLabel.textContent === shown) return
+    this.zoomLabel.textContent = shown
+    // The name holds the visible text (WCAG 2.5.3, label in name).
+    this.zoomLabel.setAttribute('aria-label', TEXT.resetZoomFrom(shown))
   }
 
   /** Disable the tools that draw while the board is read-only. */
