@@ -12,6 +12,7 @@ wait is one of Playwright's expectations.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -36,6 +37,9 @@ from playwright.sync_api import Browser, Page, expect
 from kits.nodes import Node
 from kits.servers import ROOT
 
+RED_DOT = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -271,6 +275,31 @@ def test_outline_follows_the_others_edits(room: Board) -> None:
     expect(outline.get_by_role("listitem")).to_have_count(2)
     expect(outline.get_by_role("button", name=re.compile("^Sticky note: From Bea"))).to_be_visible()
     expect(outline.locator("li[data-kept='yes']")).to_have_count(1)
+
+
+def test_an_image_is_added_with_its_description(room: Board) -> None:
+    page = room.teacher.page
+    theirs = board(room.student.page)
+    canvas = page.get_by_role("application", name="Whiteboard canvas")
+    canvas.focus()
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("i")
+    chooser.value.set_files(files=[{"name": "dot.png", "mimeType": "image/png", "buffer": RED_DOT}])
+    dialog = page.get_by_role("dialog", name="Describe the image")
+    dialog.get_by_label("Description (alt text)").fill("A red dot marks the answer")
+    dialog.get_by_role("button", name="Save").click()
+    expect(canvas).to_be_focused()
+    image = theirs.locator("[data-type='image']")
+    expect(image.locator("image")).to_have_count(1)
+    expect(image.locator("title")).to_have_text("A red dot marks the answer")
+    expect(theirs).to_have_attribute("aria-label", re.compile("images: A red dot marks the answer"))
+    outline = page.get_by_role("list", name=re.compile("^Shapes on Page 1"))
+    expect(outline.get_by_role("button", name=re.compile("^Image: A red dot"))).to_be_visible()
+    # The description is edited in the outline; the others' drawing is named anew.
+    alt = outline.get_by_role("textbox", name=re.compile("^Description of image"))
+    alt.fill("A red dot")
+    expect(image.locator("title")).to_have_text("A red dot")
+    expect(theirs).to_have_attribute("aria-label", re.compile("images: A red dot$"))
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

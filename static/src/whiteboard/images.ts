@@ -28,6 +28,8 @@ const MAX_URL = Math.min(MAX_SRC, 700_000)
 const MAX_SIDE = 1600
 /** Longest side an image is drawn at on the board when added. */
 const BOARD_SIDE = 360
+/** Tiny images are drawn at least this big, so they can be seen and picked. */
+const MIN_SIDE = 80
 
 export interface PickedImage {
   src: string
@@ -88,7 +90,8 @@ export async function loadImage(file: Blob): Promise<PickedImage> {
     }
     if (src.length > MAX_URL) throw new Error(TEXT.tooBig)
   }
-  const fit = Math.min(1, BOARD_SIDE / Math.max(width, height))
+  const side = Math.max(width, height)
+  const fit = side > BOARD_SIDE ? BOARD_SIDE / side : side < MIN_SIDE ? MIN_SIDE / side : 1
   return { src, w: Math.round(width * fit), h: Math.round(height * fit) }
 }
 
