@@ -20,9 +20,10 @@ processes of the machine) and each receiver times every message it gets. Prints 
 object (progress goes to stderr). Method and results: ``docs/benchmarks.md``.
 
 The parts are in ``bench/fanoutkit/``: ``wsclient`` (the bare client), ``fleet`` (the client
-processes), ``node`` (the liveclass node under test), ``ceiling`` (the ``websockets`` server),
-``measure`` (timed runs, /proc figures, percentiles), ``profile`` (py-spy), ``phases`` (fan-out
-rounds, the stalled client, idle memory) and ``verdict`` (the issue's targets).
+processes), ``ceiling`` (the ``websockets`` server), ``measure`` (timed runs, /proc figures,
+percentiles), ``profile`` (py-spy), ``phases`` (fan-out rounds, the stalled client, idle
+memory) and ``verdict`` (the issue's targets); the liveclass node under test and its accounts
+are ``kits.bench.BenchNode`` (``tests/kits/bench.py``), shared with the other benchmarks.
 
     python bench/fanout.py            # the figures (1,000 clients, 100 msg/s, 5,000 idle)
     python bench/fanout.py --quick    # smoke run

@@ -29,8 +29,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -38,34 +36,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import benchpath  # noqa: F401  (the kits: tests/kits)
 import orjson
-from benchpath import ROOT
 from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from kits import stats as procstat
+from kits.bench import BenchNode, percentile, progress
 from kits.redis_server import RedisServer
-from kits.servers import LiveServer, PostgresServer, start_postgres
+from kits.servers import PostgresServer, start_postgres
+from kits.stats import cpu_seconds_or_zero as cpu_seconds
+from kits.stats import machine_busy_seconds
 
-PASSWORD = "bench-password-1234"
-ADMIN = "admin@scale.bench"
 PER_SENDER_RATE = 4.0
 """Messages/s per host connection: under the room channel's chat limit (5/s, burst 10)."""
 TS = re.compile(rb'"text":"ts:(\d+)')
-
-
-def progress(message: str) -> None:
-    print(f"[scale] {message}", file=sys.stderr, flush=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (0 if it is gone)."""
-    try:
-        return procstat.cpu_seconds(pid)
-    except OSError:
-        return 0.0
 
 
 @dataclass
@@ -100,12 +85,12 @@ class Cluster:
     redis: RedisServer
     postgres: PostgresServer
     database: str
-    nodes: list[LiveServer]
-    admin_token: str = ""
+    nodes: list[BenchNode]
+    """The first node's admin opens the rooms; every node shares its database."""
     student_tokens: list[str] = field(default_factory=list)
 
     def pids(self) -> dict[str, int]:
-        found = {f"node{i + 1}": n.process.pid for i, n in enumerate(self.nodes) if n.process}
+        found = {f"node{i + 1}": n.pid for i, n in enumerate(self.nodes) if n.server.process}
         if self.redis.process is not None:
             found["redis"] = self.redis.process.pid
         return found
@@ -127,59 +112,24 @@ def start_cluster(work: Path) -> Cluster:
     nodes = []
     for i in range(3):
         node_env = {**env, "LIVECLASS_NODE_ID": f"node{i + 1}"}
-        nodes.append(LiveServer(data_dir=work / f"node{i + 1}", env=node_env).start())
-    admin = subprocess.run(
-        [sys.executable, "-m", "server", "create-admin", "--email", ADMIN, "--password", PASSWORD],
-        cwd=ROOT,
-        env={**os.environ, **env, "LIVECLASS_DATA_DIR": str(work / "node1")},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if admin.returncode != 0:
-        raise SystemExit(f"create-admin failed: {admin.stderr}")
+        node = BenchNode(work / f"node{i + 1}", node_env, name=f"node{i + 1}", admin=i == 0)
+        nodes.append(node.start())
     return Cluster(work, redis, postgres, database, nodes)
 
 
 def sign_in(cluster: Cluster, students: int) -> None:
-    with httpx.Client(base_url=cluster.nodes[0].url, timeout=60) as http:
-
-        def token(email: str) -> str:
-            answer = http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
-            answer.raise_for_status()
-            return str(answer.json()["access_token"])
-
-        cluster.admin_token = token(ADMIN)
-        for i in range(students):
-            email = f"student{i}@scale.bench"
-            http.post(
-                "/api/v1/auth/register",
-                json={"email": email, "password": PASSWORD, "name": f"Student {i}"},
-            ).raise_for_status()
-            cluster.student_tokens.append(token(email))
+    cluster.student_tokens += [cluster.nodes[0].student(i) for i in range(students)]
 
 
 def join_token(cluster: Cluster, room_id: str, access: str) -> str:
-    with httpx.Client(base_url=cluster.nodes[0].url, timeout=60) as http:
-        answer = http.post(
-            f"/api/v1/rooms/{room_id}/join", headers={"Authorization": f"Bearer {access}"}
-        )
-        answer.raise_for_status()
-        return str(answer.json()["token"])
+    return str(cluster.nodes[0].join(room_id, access)["token"])
 
 
 def new_room(cluster: Cluster, title: str) -> str:
-    with httpx.Client(base_url=cluster.nodes[0].url, timeout=60) as http:
-        answer = http.post(
-            "/api/v1/rooms",
-            json={"title": title, "open": True},
-            headers={"Authorization": f"Bearer {cluster.admin_token}"},
-        )
-        answer.raise_for_status()
-        return str(answer.json()["id"])
+    return cluster.nodes[0].create_room(title)
 
 
-async def open_ws(node: LiveServer, room_id: str, token: str) -> ClientConnection:
+async def open_ws(node: BenchNode, room_id: str, token: str) -> ClientConnection:
     url = f"{node.ws_url}/ws/rooms/{room_id}?token={token}"
     ws = await connect(url, compression=None, max_size=None, open_timeout=60, proxy=None)
     welcome = await ws.recv()
@@ -193,10 +143,8 @@ async def commandstats(client: Redis) -> Counter[str]:
 
 
 def pct(values: list[int], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6, 2)
+    """A latency percentile in ms (``values`` in ns)."""
+    return percentile(values, q, scale=1e6)
 
 
 async def run_window(
@@ -204,7 +152,7 @@ async def run_window(
 ) -> dict[str, Any]:
     """One measured run: `clients` over the first `nodes` nodes, hosts chatting on node 1."""
     room_id = new_room(cluster, f"scale {nodes}x{clients}")
-    host_token = join_token(cluster, room_id, cluster.admin_token)
+    host_token = join_token(cluster, room_id, cluster.nodes[0].admin_token)
     tokens = [join_token(cluster, room_id, t) for t in cluster.student_tokens]
     senders = max(1, round(args.rate / PER_SENDER_RATE))
     gate = asyncio.Semaphore(16)
@@ -237,7 +185,7 @@ async def run_window(
         if cpu_before is None and now >= start:
             stats_before = await commandstats(admin)
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            busy_before, me_before = procstat.machine_busy_seconds(), cpu_seconds(os.getpid())
+            busy_before, me_before = machine_busy_seconds(), cpu_seconds(os.getpid())
         if due > now:
             await asyncio.sleep((due - now) / 1e9)
             now = time.monotonic_ns()
@@ -250,7 +198,7 @@ async def run_window(
         due += 1e9 / args.rate
     stats_after = await commandstats(admin)
     cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    busy = procstat.machine_busy_seconds() - busy_before
+    busy = machine_busy_seconds() - busy_before
     me = cpu_seconds(os.getpid()) - me_before
     await asyncio.sleep(args.drain)
     await admin.aclose()

@@ -37,18 +37,17 @@ from pathlib import Path
 from typing import Any
 
 import aiortc
-import httpx
 import orjson
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from benchpath import ROOT
 from sfukit.clip import FPS, ClipTrack, load_clip
 from websockets.asyncio.client import ClientConnection, connect
 
-from kits.servers import LiveServer, free_port
+from kits.bench import BenchNode, percentile
+from kits.servers import free_port
 from kits.stats import cpu_seconds, machine_busy_seconds, rss_mb
 from media.fastpath import passthrough
 
-PASSWORD = "bench-password-123"
 WORKER = ROOT / "bench" / "sfukit" / "subscribers.py"
 RELAY = ROOT / "bench" / "sfukit" / "relay_server.py"
 FLOOR = ROOT / "bench" / "sfukit" / "udp_floor.py"
@@ -75,68 +74,19 @@ async def lines(ws: ClientConnection) -> Any:
 # ------------------------------------------------------------------ the two servers
 
 
-class Liveclass:
-    """A liveclass node; each scenario gets a fresh open room and N student tokens."""
-
-    name = "liveclass"
-
-    def __init__(self, data_dir: Path) -> None:
-        self.node = LiveServer(data_dir=data_dir, env={"LIVECLASS_LOG_LEVEL": "warning"})
-        self.http = httpx.Client(timeout=60)
-        self.students: list[str] = []
-
-    def __enter__(self) -> Liveclass:
-        self.node.start()
-        env = {**os.environ, "LIVECLASS_DATA_DIR": str(self.node.data_dir)}
-        cmd = [sys.executable, "-m", "server", "create-admin", "--email", "host@example.org"]
-        subprocess.run(
-            [*cmd, "--password", PASSWORD], cwd=ROOT, env=env, check=True, capture_output=True
-        )
-        self.http.base_url = httpx.URL(self.node.url)
-        self.host = self._login("host@example.org")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.http.close()
-        self.node.stop()
-
-    @property
-    def pid(self) -> int:
-        assert self.node.process is not None
-        return self.node.process.pid
-
-    def _login(self, email: str) -> dict[str, str]:
-        got = self.http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
-        got.raise_for_status()
-        return {"Authorization": f"Bearer {got.json()['access_token']}"}
-
-    def _student(self, index: int) -> dict[str, str]:
-        email = f"student{index}@example.org"
-        if index >= len(self.students):
-            body = {"email": email, "password": PASSWORD, "name": f"Student {index}"}
-            self.http.post("/api/v1/auth/register", json=body).raise_for_status()
-            self.students.append(email)
-        return self._login(email)
+class Liveclass(BenchNode):
+    """liveclass (``kits.bench.BenchNode``); each scenario gets a fresh open room and N
+    student tokens."""
 
     def scenario(self, subscribers: int) -> dict[str, Any]:
         """A fresh room: the host's token and one token per subscriber."""
-        room = self.http.post(
-            "/api/v1/rooms", json={"title": "sfu bench", "open": True}, headers=self.host
-        )
-        room.raise_for_status()
-        room_id = room.json()["id"]
-
-        def token(headers: dict[str, str]) -> str:
-            got = self.http.post(f"/api/v1/rooms/{room_id}/join", headers=headers)
-            got.raise_for_status()
-            return str(got.json()["token"])
-
+        room_id = self.create_room("sfu bench")
         return {
             "mode": "liveclass",
-            "base": self.node.ws_url,
+            "base": self.ws_url,
             "room": room_id,
-            "host_token": token(self.host),
-            "tokens": [token(self._student(i)) for i in range(subscribers)],
+            "host_token": self.join(room_id)["token"],
+            "tokens": [self.join(room_id, self.student(i))["token"] for i in range(subscribers)],
         }
 
     def publisher(self, job: dict[str, Any], track: ClipTrack) -> Publisher:
@@ -309,13 +259,6 @@ def latencies(sent: dict[str, list[float]], arrivals: list[list[Any]]) -> list[f
         if before:
             out.append((arrived - max(before)) * 1000)
     return out
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
 
 async def run_scenario(

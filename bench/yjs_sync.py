@@ -5,7 +5,7 @@ one shared Y.Text; we time full convergence (every client holds the same text wi
 edits) and read the server's CPU seconds (/proc/<pid>/stat utime+stime delta) and RSS.
 The same workload runs, in the same invocation, against:
 
-- liveclass (``python -m server serve`` via ``kits.servers.LiveServer``, real auth),
+- liveclass (``python -m server serve`` via ``kits.bench.BenchNode``, real auth),
   once as configured by default and once with ``LIVECLASS_DOCUMENTS_DURABLE=false``;
 - the Node reference server shipped with y-websocket@2 (``bin/server.cjs``, no auth);
 - pycrdt-websocket's ``WebsocketServer`` under its ASGI adapter in uvicorn (separate
@@ -39,15 +39,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 from benchpath import ROOT
 
-from kits.servers import LiveServer, free_port, wait_for
-from kits.stats import cpu_seconds, machine_busy_seconds
+from kits.bench import BenchNode, bearer, progress
+from kits.servers import free_port, wait_for
+from kits.stats import cpu_seconds, machine_busy_seconds, rss_mb
 
 DRIVER = ROOT / "bench" / "yjs_clients.cjs"
 NODE_SERVER = ROOT / "node_modules" / "y-websocket" / "bin" / "server.cjs"
-PASSWORD = "bench-password-123"
 
 PYCRDT_SERVER = """
 import asyncio, sys
@@ -64,14 +63,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-def rss_mib(pid: int, field: str = "VmRSS") -> float:
-    """Resident set size (or ``VmHWM``, the peak) of ``pid`` in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def port_open(port: int) -> bool:
@@ -104,75 +95,28 @@ def subprocess_server(argv: list[str], port: int, env: dict[str, str]) -> Iterat
                 proc.wait()
 
 
-class Liveclass:
-    """A liveclass node with an instructor who opens rooms and collects join tokens."""
+class Liveclass(BenchNode):
+    """liveclass (``kits.bench.BenchNode``): its admin opens rooms and collects join tokens.
+    Saturation is the point here: the per-connection rate limit (a policy) is lifted."""
+
+    UNLIMITED = {
+        "LIVECLASS_YJS_MESSAGES_PER_SECOND": "1000000",
+        "LIVECLASS_YJS_MESSAGE_BURST": "100000000",
+        "LIVECLASS_YJS_BYTES_PER_SECOND": "1073741824",
+    }
 
     def __init__(
         self, data_dir: Path, env: dict[str, str] | None = None, name: str = "liveclass"
     ) -> None:
-        self.name = name
-        # Saturation is the point here: the per-connection rate limit (a policy) is lifted.
-        unlimited = {
-            "LIVECLASS_YJS_MESSAGES_PER_SECOND": "1000000",
-            "LIVECLASS_YJS_MESSAGE_BURST": "100000000",
-            "LIVECLASS_YJS_BYTES_PER_SECOND": "1073741824",
-        }
-        self.node = LiveServer(data_dir=data_dir, env={**unlimited, **(env or {})})
-        self.http: httpx.Client | None = None
-
-    def __enter__(self) -> Liveclass:
-        self.node.start()
-        env = {**os.environ, "LIVECLASS_DATA_DIR": str(self.node.data_dir), **self.node.env}
-        cmd = [sys.executable, "-m", "server", "create-admin", "--email", self.EMAIL]
-        done = subprocess.run(
-            [*cmd, "--password", PASSWORD], cwd=ROOT, env=env, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"create-admin failed: {done.stderr}")
-        self.login()
-        return self
-
-    EMAIL = "bench@example.org"
-
-    def login(self) -> None:
-        """(Re)connect the instructor's HTTP client to the node."""
-        if self.http:
-            self.http.close()
-        email = self.EMAIL
-        self.http = httpx.Client(base_url=self.node.url, timeout=30)
-        got = self.http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
-        got.raise_for_status()
-        self.http.headers["Authorization"] = f"Bearer {got.json()['access_token']}"
-
-    def restart(self) -> None:
-        """Stop the node and start it again on the same data directory (a cold start)."""
-        self.node.stop()
-        self.node.start()
-        self.login()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.http:
-            self.http.close()
-        self.node.stop()
-
-    @property
-    def pid(self) -> int:
-        assert self.node.process is not None
-        return self.node.process.pid
+        super().__init__(data_dir, {**self.UNLIMITED, **(env or {})}, name=name)
 
     def target(self, clients: int, label: str, room_id: str = "") -> dict[str, Any]:
         """A (fresh) room's notes document and one join token per client."""
-        assert self.http is not None
-        if not room_id:
-            made = self.http.post("/api/v1/rooms", json={"title": f"bench {label}", "open": True})
-            made.raise_for_status()
-            room_id = made.json()["id"]
+        room_id = room_id or self.create_room(f"bench {label}")
         tokens: list[str] = []
         url = room = ""
         for _ in range(clients):
-            joined = self.http.post(f"/api/v1/rooms/{room_id}/join")
-            joined.raise_for_status()
-            body = joined.json()
+            body = self.join(room_id)
             tokens.append(body["token"])
             doc = next(d for d in body["documents"] if d["name"].endswith("/notes"))
             room = doc["name"]
@@ -240,15 +184,15 @@ def cold_load(data_dir: Path, updates: int, timeout: float, pattern: str) -> dic
         build_s = time.perf_counter() - t0
         if "error" in built:
             return {"error": built["error"]}
-        lc.node.stop()
-        in_process = load_in_process(lc.node.data_dir, target["room"])
+        lc.server.stop()
+        in_process = load_in_process(lc.server.data_dir, target["room"])
         lc.restart()
         loads = []
         rest_s = []
-        assert lc.http is not None
         for _ in range(3):
             t1 = time.perf_counter()
-            got = lc.http.get(f"/api/v1/documents/rooms/{target['room_id']}/notes")
+            notes = f"/api/v1/documents/rooms/{target['room_id']}/notes"
+            got = lc.http.get(notes, headers=bearer(lc.admin_token))
             rest_s.append(round(time.perf_counter() - t1, 3))
             got.raise_for_status()
             lc.restart()
@@ -408,8 +352,8 @@ def run_case(
     busy = machine_busy_seconds() - marks.get("busy", 0.0)
     own = time.process_time() - marks.get("own", 0.0)
     result["server_cpu_s"] = round(cpu, 3)
-    result["server_rss_mib"] = round(rss_mib(server.pid), 1)
-    result["server_peak_rss_mib"] = round(rss_mib(server.pid, "VmHWM"), 1)
+    result["server_rss_mib"] = round(rss_mb(server.pid), 1)
+    result["server_peak_rss_mib"] = round(rss_mb(server.pid, "VmHWM"), 1)
     if "converge_s" in result:
         total = clients * edits
         window = result["converge_s"]
@@ -435,11 +379,6 @@ def ratios(
                 "cpu_x": round(rc["server_cpu_s"] / max(bc["server_cpu_s"], 1e-3), 2),
             }
     return out
-
-
-def progress(message: str) -> None:
-    """A line on stderr while the bench runs (stdout carries the JSON report)."""
-    print(time.strftime("%H:%M:%S"), message, file=sys.stderr, flush=True)
 
 
 def main() -> None:

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 
 import orjson
 
-from fanoutkit.common import ROOT, SCRIPT, progress
+from fanoutkit.common import ROOT, SCRIPT
 from fanoutkit.fleet import raise_nofile, run_loop
+from kits.bench import progress
 
 
 def ceiling_main(port: int) -> None:

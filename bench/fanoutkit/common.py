@@ -1,9 +1,9 @@
-"""Shared bits of the fan-out benchmark: paths, progress lines, small helpers."""
+"""Shared bits of the fan-out benchmark: paths and small helpers (progress lines, the node
+and its accounts: ``kits.bench``)."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,12 +14,6 @@ SCRIPT = ROOT / "bench" / "fanout.py"
 """The command (``python bench/fanout.py``); it also runs the ceiling server process."""
 PER_SENDER_RATE = 4.0
 """Messages/s per host connection: under the room channel's chat limit (5/s, burst 10)."""
-
-
-def progress(message: str) -> None:
-    """A line on stderr: stdout carries only the JSON result."""
-    sys.stderr.write(f"[fanout {time.strftime('%H:%M:%S')}] {message}\n")
-    sys.stderr.flush()
 
 
 def spread(items: list[Any], parts: int) -> list[list[Any]]:

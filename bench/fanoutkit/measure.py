@@ -11,19 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fanoutkit.common import mb, progress, sleep_until
+from fanoutkit.common import mb, sleep_until
 from fanoutkit.fleet import Fleet
 from fanoutkit.profile import start_profile
 from fanoutkit.wsclient import BUCKET_NS
-from kits.stats import cpu_seconds
-
-
-def rss_bytes(pid: int, field: str = "VmRSS") -> int:
-    """A memory figure (VmRSS, VmHWM) of a process, from /proc/<pid>/status."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    return 0
+from kits.bench import progress
+from kits.stats import cpu_seconds, rss_bytes
 
 
 async def settle_rss(pid: int, *, quiet: float = 2.0, limit: float = 20.0) -> int:

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from fanoutkit.ceiling import CeilingServer
-from fanoutkit.common import PER_SENDER_RATE, ROOT, mb, progress, spread
+from fanoutkit.common import PER_SENDER_RATE, ROOT, mb, spread
 from fanoutkit.fleet import Fleet
-from fanoutkit.measure import fanout_run, report_run, rss_bytes, settle_rss, summarize
-from fanoutkit.node import Liveclass
+from fanoutkit.measure import fanout_run, report_run, settle_rss, summarize
 from fanoutkit.profile import summarize_profile
 from fanoutkit.verdict import drop_cause, ratio, seconds_since
 from fanoutkit.wsclient import Stats, open_client
+from kits.bench import BenchNode, progress
+from kits.stats import rss_bytes
 
 
 async def idle_memory(
@@ -86,6 +87,20 @@ async def connect_group(
     return round(time.monotonic() - started, 1)
 
 
+async def room_paths(
+    node: BenchNode, http: Any, room_id: str, args: argparse.Namespace
+) -> list[tuple[str, bool]]:
+    """Paths for ``--clients`` connections: ``--senders`` host tabs, the rest student tabs
+    (``--users`` accounts, several tabs each)."""
+    host = await node.join_path(http, room_id, node.admin_token)
+    tokens = await asyncio.gather(
+        *(node.join_path(http, room_id, t) for t in node.students[: args.users])
+    )
+    paths = [(host, True)] * args.senders
+    paths += [(tokens[i % len(tokens)], False) for i in range(args.clients - args.senders)]
+    return paths
+
+
 class Bench:
     """The whole run: both servers, the client fleet, the figures."""
 
@@ -100,7 +115,7 @@ class Bench:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
             env["LIVECLASS_BENCH_GCTUNE"] = "1"
         env.update(item.split("=", 1) for item in args.server_env)
-        self.node = Liveclass(args.root, work / "liveclass", env)
+        self.node = BenchNode(work / "liveclass", env, root=args.root)
         self.out: dict[str, dict[str, Any]] = {"liveclass": {}, "ceiling": {}}
 
     def run_kwargs(self) -> dict[str, Any]:
@@ -119,10 +134,10 @@ class Bench:
             if not args.no_liveclass:
                 node.create_admin()
                 node.start()
-                http = httpx.AsyncClient(base_url=node.server.url, timeout=60)
+                http = httpx.AsyncClient(base_url=node.url, timeout=60)
                 await node.sign_in(http, args.users, register=True)
-                room = await node.create_room(http, "fan-out")
-                paths = await node.room_paths(http, room, args.clients, args.senders, args.users)
+                room = await node.create_room_async(http, "fan-out", max_participants=10_000)
+                paths = await room_paths(node, http, room, args)
                 pids["liveclass"] = node.pid
                 await self._connect("liveclass", node.pid, node.port, paths)
             if ceiling is not None:
@@ -277,7 +292,7 @@ class Bench:
         if not args.no_liveclass:
             node.start()
             try:
-                async with httpx.AsyncClient(base_url=node.server.url, timeout=60) as http:
+                async with httpx.AsyncClient(base_url=node.url, timeout=60) as http:
                     await node.sign_in(http, args.users, register=False)
                     warm, idle = await self._idle_paths(http)
                     memory = await idle_memory(self.fleet, node.pid, node.port, warm, idle)
@@ -305,7 +320,7 @@ class Bench:
         warm: list[tuple[str, bool]] = []
         idle: list[tuple[str, bool]] = []
         for index in range(math.ceil(args.idle / args.idle_room_size)):
-            room = await node.create_room(http, f"idle {index}")
+            room = await node.create_room_async(http, f"idle {index}", max_participants=10_000)
             first = index * per_room % args.users
             students = (node.students[first:] + node.students[:first])[:per_room]
             paths = [await node.join_path(http, room, t) for t in students]

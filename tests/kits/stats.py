@@ -21,9 +21,22 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
-def rss_mb(pid: int) -> float:
-    """Resident set size of ``pid`` in MB."""
+def cpu_seconds_or_zero(pid: int) -> float:
+    """``cpu_seconds``, or 0 once the process is gone."""
+    try:
+        return cpu_seconds(pid)
+    except OSError:
+        return 0.0
+
+
+def rss_bytes(pid: int, field: str = "VmRSS") -> int:
+    """A memory figure of ``pid`` in bytes: ``VmRSS`` (resident) or ``VmHWM`` (its peak)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """``rss_bytes`` in MiB."""
+    return rss_bytes(pid, field) / 2**20
