@@ -7,17 +7,20 @@ from __future__ import annotations
 import pytest
 
 from kits.nodes import Node
-from kits.rooms import RoomClient, chat_with, close_all, create_room, invite, of, register, settle
+from kits.opener import RoomOpeners
+from kits.rooms import chat_with, close_all, of, register, settle
 
 pytestmark = pytest.mark.postgres
 
 
-async def test_nul_in_room_messages_is_refused_and_harms_no_one(node: Node) -> None:
+async def test_nul_in_room_messages_is_refused_and_harms_no_one(
+    node: Node, rooms_on: RoomOpeners
+) -> None:
     host, student = register(node, "instructor"), register(node)
-    room = await create_room(node, host)
-    await invite(node, host, room, student, "participant")
-    teacher = await RoomClient.enter(node, host, room)
-    sender = await RoomClient.enter(node, student, room)
+    open_room = rooms_on(node)
+    room, [teacher, sender] = await open_room(
+        host, members=[(student, "participant")], enter=(host, student)
+    )
 
     sent = await sender.ack({"type": "chat.send", "text": "fine"})
     refused = [
@@ -40,7 +43,6 @@ async def test_nul_in_room_messages_is_refused_and_harms_no_one(node: Node) -> N
     assert not any("\x00" in str(m) for m in teacher.log)
     await close_all([teacher, sender])
 
-    again = await RoomClient.enter(node, host, room)
+    again = await open_room.enter(host, room)
     texts = [m["text"] for m in again.snapshot["chat"]]
     assert texts == ["fine", "after"]
-    await again.close()
