@@ -1,4 +1,7 @@
-// Tiny DOM helpers: element creation, toasts, dialogs and downloads. No framework.
+// Tiny DOM helpers: element creation, toasts, dialogs, downloads, the screen reader
+// announcer and roving focus for toolbars. No framework.
+
+import { t } from './i18n'
 
 type Child = Node | string | number | null | undefined | false
 type Attrs = Record<string, unknown>
@@ -71,16 +74,16 @@ export function toast(text: string, kind: 'info' | 'error' | 'success' = 'info',
   const box = document.getElementById('toasts')
   if (!box) return
   const item = h('div.toast', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text)
-  const close = h('button.icon', { 'aria-label': 'Dismiss', onclick: () => item.remove() }, '×')
+  const close = h('button.icon', { type: 'button', 'aria-label': t('toast.dismiss'), onclick: () => item.remove() }, '×')
   item.appendChild(close)
   box.appendChild(item)
   window.setTimeout(() => item.remove(), ms)
 }
 
 /** A modal dialog; resolves true when confirmed. */
-export function confirmDialog(title: string, body: string, confirmLabel = 'OK', danger = false): Promise<boolean> {
+export function confirmDialog(title: string, body: string, confirmLabel = t('dialog.ok'), danger = false): Promise<boolean> {
   return new Promise((resolve) => {
-    const dialog = h('dialog.dialog', { 'aria-labelledby': 'dialog-title' })
+    const dialog = h('dialog.dialog', { 'aria-labelledby': 'dialog-title', 'aria-describedby': 'dialog-body' })
     const done = (value: boolean): void => {
       dialog.close()
       dialog.remove()
@@ -88,11 +91,11 @@ export function confirmDialog(title: string, body: string, confirmLabel = 'OK', 
     }
     append(dialog, [
       h('h2#dialog-title', null, title),
-      h('p', null, body),
+      h('p#dialog-body', null, body),
       h(
         'div.row.end',
         null,
-        h('button', { type: 'button', onclick: () => done(false) }, 'Cancel'),
+        h('button', { type: 'button', onclick: () => done(false) }, t('dialog.cancel')),
         h('button', { type: 'button', class: danger ? 'danger' : 'primary', onclick: () => done(true) }, confirmLabel),
       ),
     ])
@@ -108,15 +111,17 @@ export function confirmDialog(title: string, body: string, confirmLabel = 'OK', 
 /** A modal dialog with arbitrary content; returns the dialog (call .close() to dismiss). */
 export function modal(title: string, content: Node, onClose?: () => void): HTMLDialogElement {
   const dialog = h('dialog.dialog', { 'aria-label': title })
+  const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null
   const close = (): void => {
     dialog.close()
   }
   dialog.addEventListener('close', () => {
     dialog.remove()
     onClose?.()
+    if (opener?.isConnected) opener.focus()
   })
   append(dialog, [
-    h('div.row.between', null, h('h2', null, title), h('button.icon', { type: 'button', 'aria-label': 'Close', onclick: close }, '×')),
+    h('div.row.between', null, h('h2', null, title), h('button.icon', { type: 'button', 'aria-label': t('dialog.close'), title: t('dialog.close'), onclick: close }, '×')),
     content,
   ])
   document.body.appendChild(dialog)
@@ -134,11 +139,6 @@ export function download(filename: string, data: Blob | string, type = 'text/pla
   window.setTimeout(() => URL.revokeObjectURL(url), 10_000)
 }
 
-export function formatTime(iso: string | null | undefined): string {
-  if (!iso) return ''
-  const date = new Date(iso)
-  return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-}
 
 export function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean)
@@ -151,6 +151,90 @@ export function colorFor(id: string): string {
   for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) | 0
   const hue = Math.abs(hash) % 360
   return `hsl(${hue} 70% 40%)`
+}
+
+/** An avatar's background: the person's hue, dark enough for white initials (at least 4.5:1). */
+export function avatarColor(id: string): string {
+  let hash = 0
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) | 0
+  const hue = Math.abs(hash) % 360
+  return `hsl(${hue} 60% 28%)`
+}
+
+/** Say ``text`` to screen readers once, through the page's polite (or assertive) live region. */
+export function announce(text: string, politeness: 'polite' | 'assertive' = 'polite'): void {
+  const id = politeness === 'polite' ? 'announcer' : 'announcer-urgent'
+  let region = document.getElementById(id)
+  if (!region) {
+    region = h('div.sr-only', { id, 'aria-live': politeness, 'aria-relevant': 'additions', 'data-testid': id })
+    document.body.appendChild(region)
+  }
+  // One element per announcement: screen readers read additions, so nothing is read twice.
+  region.appendChild(h('p', null, text))
+  while (region.childElementCount > 8) region.firstElementChild?.remove()
+}
+
+/**
+ * Roving focus (WAI-ARIA toolbar pattern): the items of ``container`` are one Tab stop; the
+ * arrow keys, Home and End move between them. Call ``sync()`` after the items change.
+ */
+export class Roving {
+  private current: HTMLElement | null = null
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly selector = 'button, a[href], input, select, summary',
+    private readonly orientation: 'horizontal' | 'vertical' | 'both' = 'horizontal',
+  ) {
+    container.addEventListener('keydown', (event) => this.onKey(event))
+    container.addEventListener('focusin', (event) => {
+      const item = this.items().find((el) => el === event.target)
+      if (item) this.setCurrent(item)
+    })
+  }
+
+  items(): HTMLElement[] {
+    // Items the CSS hides (e.g. on small screens) are skipped, unless the whole container is
+    // out of view (a hidden tab panel), when nothing can be measured.
+    const measurable = this.container.getClientRects().length > 0
+    return [...this.container.querySelectorAll<HTMLElement>(this.selector)].filter(
+      (el) => !(el as HTMLButtonElement).disabled && !el.closest('[hidden]') && (!measurable || el.getClientRects().length > 0),
+    )
+  }
+
+  /** Exactly one item (the last focused, else the first) stays in the Tab order. */
+  sync(): void {
+    const items = [...this.container.querySelectorAll<HTMLElement>(this.selector)]
+    const usable = this.items()
+    const keep = this.current && usable.includes(this.current) ? this.current : (usable[0] ?? null)
+    for (const el of items) el.tabIndex = el === keep ? 0 : -1
+    this.current = keep
+  }
+
+  private setCurrent(item: HTMLElement): void {
+    this.current = item
+    this.sync()
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    if (event.altKey || event.ctrlKey || event.metaKey) return
+    const target = event.target as HTMLElement
+    if (['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName)) return
+    const items = this.items()
+    const index = items.indexOf(target)
+    if (index < 0) return
+    const back = this.orientation === 'vertical' ? ['ArrowUp'] : this.orientation === 'both' ? ['ArrowLeft', 'ArrowUp'] : ['ArrowLeft']
+    const forward = this.orientation === 'vertical' ? ['ArrowDown'] : this.orientation === 'both' ? ['ArrowRight', 'ArrowDown'] : ['ArrowRight']
+    let next = -1
+    if (forward.includes(event.key)) next = (index + 1) % items.length
+    else if (back.includes(event.key)) next = (index - 1 + items.length) % items.length
+    else if (event.key === 'Home') next = 0
+    else if (event.key === 'End') next = items.length - 1
+    if (next < 0) return
+    event.preventDefault()
+    this.setCurrent(items[next])
+    items[next].focus()
+  }
 }
 
 /** Whether keyboard focus is in a text field (so single-key shortcuts stay off). */

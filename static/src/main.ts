@@ -3,6 +3,7 @@
 import './styles.css'
 import * as api from './api'
 import { h } from './dom'
+import { t } from './i18n'
 import { authPage } from './pages/auth'
 import { homePage } from './pages/home'
 import { reportPage } from './pages/report'
@@ -45,12 +46,12 @@ async function resolve(): Promise<Page> {
   match = /^\/rooms\/([0-9a-fA-F-]{36})\/report$/.exec(path)
   if (match) return reportPage(match[1].toLowerCase(), user, navigate)
   return {
-    title: 'Not found',
+    title: t('app.notFound.title'),
     el: h(
       'main#main.page.center',
       null,
-      h('h1', null, 'Page not found'),
-      h('p', null, h('a', { href: '/', 'data-link': '' }, 'Go to my rooms')),
+      h('h1', null, t('app.notFound.heading')),
+      h('p', null, h('a', { href: '/', 'data-link': '' }, t('app.goHome'))),
     ),
   }
 }
@@ -62,13 +63,13 @@ async function route(): Promise<void> {
     page = await resolve()
   } catch (error) {
     page = {
-      title: 'Error',
+      title: t('app.error.title'),
       el: h(
         'main#main.page.center',
         null,
-        h('h1', null, 'Something went wrong'),
+        h('h1', null, t('app.error.heading')),
         h('p', { role: 'alert' }, error instanceof api.ApiError ? error.readable : String(error)),
-        h('p', null, h('a', { href: '/', 'data-link': '' }, 'Go to my rooms')),
+        h('p', null, h('a', { href: '/', 'data-link': '' }, t('app.goHome'))),
       ),
     }
   }
@@ -79,7 +80,7 @@ async function route(): Promise<void> {
   current?.destroy?.()
   current = page
   app.replaceChildren(page.el)
-  document.title = page.title ? `${page.title} · liveclass` : 'liveclass'
+  document.title = page.title ? t('app.titleSuffix', { title: page.title }) : t('app.name')
   const heading = page.el.querySelector<HTMLElement>('h1')
   if (heading && !page.el.querySelector('[autofocus]')) {
     heading.tabIndex = -1
@@ -87,6 +88,20 @@ async function route(): Promise<void> {
   }
   page.el.querySelector<HTMLElement>('[autofocus]')?.focus()
 }
+
+// The skip link moves focus to the page's main region (a hash change would re-route).
+const skipMain = document.querySelector<HTMLAnchorElement>('.skip-link[href="#main"]')
+if (skipMain) skipMain.textContent = t('skip.main')
+document.addEventListener('click', (event) => {
+  const link = (event.target as Element | null)?.closest?.('a.skip-link') as HTMLAnchorElement | null
+  if (!link || event.defaultPrevented) return
+  event.preventDefault()
+  const target = document.getElementById('main')
+  if (!target) return
+  if (!target.hasAttribute('tabindex')) target.tabIndex = -1
+  target.focus()
+  target.scrollIntoView({ block: 'start' })
+})
 
 // Links marked data-link navigate inside the app.
 document.addEventListener('click', (event) => {

@@ -11,7 +11,7 @@ import { GFM, parser as markdownParser } from '@lezer/markdown'
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
 import * as Y from 'yjs'
 import type { RoomDoc } from './collab'
-import { download, fill, h } from './dom'
+import { download, fill, h, Roving } from './dom'
 
 // Markdown straight from @lezer/markdown (with GitHub's extensions: tables, task lists,
 // strikethrough); @codemirror/lang-markdown would add HTML, CSS and JavaScript parsers.
@@ -107,13 +107,14 @@ export class NotesEditor {
           {
             type: 'button',
             title: format.title,
-            'aria-label': format.text,
             onmousedown: (event: Event) => event.preventDefault(),
             onclick: () => {
               if (this.view && !this.readOnly) format.apply(this.view)
             },
           },
-          format.label,
+          // The name is the spelled-out format; the short label is what is shown.
+          h('span', { 'aria-hidden': 'true' }, format.label),
+          h('span.sr-only', null, format.text),
         ),
       )
     }
@@ -122,8 +123,10 @@ export class NotesEditor {
       h('button', { type: 'button', 'aria-label': 'Undo my last edit', title: 'Undo (Ctrl+Z)', onclick: () => this.undoManager?.undo() }, '↶'),
       h('button', { type: 'button', 'aria-label': 'Redo', title: 'Redo (Ctrl+Shift+Z)', onclick: () => this.undoManager?.redo() }, '↷'),
       h('span.sep', { 'aria-hidden': 'true' }),
-      h('button', { type: 'button', 'aria-label': 'Export notes as Markdown', onclick: () => this.exportMarkdown() }, 'Export .md'),
+      h('button', { type: 'button', onclick: () => this.exportMarkdown() }, h('span', { 'aria-hidden': 'true' }, 'Export .md'), h('span.sr-only', null, 'Export notes as Markdown')),
     )
+    // The toolbar is one Tab stop; the arrow keys move between its buttons.
+    new Roving(this.toolbar).sync()
     this.root = h('section.notes', { 'aria-label': 'Shared notes' }, this.toolbar, this.status, this.host)
   }
 

@@ -2,6 +2,7 @@
 
 import * as api from '../api'
 import { h } from '../dom'
+import { t } from '../i18n'
 import type { Navigate, Page } from '../main'
 import { topbar } from './shell'
 
@@ -24,7 +25,7 @@ export function authPage(mode: 'login' | 'signup', navigate: Navigate): Page {
     minlength: signup ? 8 : 1,
   })
   if (signup) name.autofocus = true
-  const submit = h('button.primary', { type: 'submit' }, signup ? 'Create account' : 'Log in')
+  const submit = h('button.primary', { type: 'submit' }, t(signup ? 'auth.submit.signup' : 'auth.submit.login'))
   const form = h(
     'form.card.stack',
     {
@@ -41,40 +42,40 @@ export function authPage(mode: 'login' | 'signup', navigate: Navigate): Page {
           error.textContent =
             failure instanceof api.ApiError
               ? failure.status === 401
-                ? 'Wrong email or password.'
+                ? t('auth.wrong')
                 : failure.readable
-              : 'Could not reach the server. Check your connection and try again.'
+              : t('auth.unreachable')
           error.hidden = false
         } finally {
           submit.disabled = false
         }
       },
     },
-    h('h1#auth-title', null, signup ? 'Create your account' : 'Log in to liveclass'),
-    signup ? h('div.field', null, h('label', { for: 'auth-name' }, 'Your name'), name) : null,
-    h('div.field', null, h('label', { for: 'auth-email' }, 'Email'), email),
+    h('h1#auth-title', null, t(signup ? 'auth.heading.signup' : 'auth.heading.login')),
+    signup ? h('div.field', null, h('label', { for: 'auth-name' }, t('auth.name')), name) : null,
+    h('div.field', null, h('label', { for: 'auth-email' }, t('auth.email')), email),
     h(
       'div.field',
       null,
-      h('label', { for: 'auth-password' }, 'Password'),
+      h('label', { for: 'auth-password' }, t('auth.password')),
       password,
-      signup ? h('small.muted', null, 'At least 8 characters.') : null,
+      signup ? h('small.muted', null, t('auth.passwordHint')) : null,
     ),
     error,
     submit,
     h(
       'p.muted',
       null,
-      signup ? 'Already have an account? ' : 'New here? ',
+      t(signup ? 'auth.haveAccount' : 'auth.newHere'),
       h(
         'a',
         { href: `${signup ? '/login' : '/signup'}${location.search}`, 'data-link': '' },
-        signup ? 'Log in' : 'Create an account',
+        t(signup ? 'auth.toLogin' : 'auth.toSignup'),
       ),
     ),
   )
   return {
-    title: signup ? 'Sign up' : 'Log in',
+    title: t(signup ? 'auth.title.signup' : 'auth.title.login'),
     el: h('div.shell', null, topbar(null, navigate), h('main#main.page.narrow', null, form)),
   }
 }

@@ -1,7 +1,8 @@
 // Home: my rooms, start a room (instructors and admins), join a room by its link.
 
 import * as api from '../api'
-import { fill, formatTime, h } from '../dom'
+import { fill, h } from '../dom'
+import { formatDateTime, t } from '../i18n'
 import type { Navigate, Page } from '../main'
 import { topbar } from './shell'
 
@@ -9,7 +10,7 @@ const ROOM_ID = /([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 
 export function homePage(user: api.User, navigate: Navigate, focusCreate = false): Page {
   const canCreate = user.role === 'instructor' || user.role === 'admin'
-  const list = h('div.stack', { 'aria-live': 'polite', 'aria-busy': 'true' }, h('p.muted', null, 'Loading your rooms…'))
+  const list = h('div.stack', { 'aria-live': 'polite', 'aria-busy': 'true' }, h('p.muted', null, t('home.loading')))
 
   async function load(): Promise<void> {
     try {
@@ -19,7 +20,7 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
       if (!rows.length) {
         fill(
           list,
-          h('p.muted', null, canCreate ? 'No rooms yet. Start one above.' : 'No rooms yet. Open a link your instructor shared, or paste it below.'),
+          h('p.muted', null, t(canCreate ? 'home.none.teacher' : 'home.none.student')),
         )
         return
       }
@@ -27,7 +28,7 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
         list,
         h(
           'ul.room-list',
-          { 'aria-label': 'My rooms' },
+          { 'aria-label': t('home.myRooms') },
           rows.map((room) =>
             h(
               'li.room-item',
@@ -39,25 +40,25 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
                 h(
                   'div.muted.small',
                   null,
-                  `${room.my_role ?? 'guest'} · ${room.status === 'ended' ? 'ended' : 'live'} · created ${new Date(room.created_at).toLocaleDateString()} ${formatTime(room.created_at)}`,
+                  t('home.roomLine', { role: room.my_role ? t(`roomRole.${room.my_role}`) : t('home.guest'), status: t(room.status === 'ended' ? 'home.status.ended' : 'home.status.live'), when: formatDateTime(room.created_at) }),
                 ),
               ),
-              room.status !== 'ended' ? h('a.button.primary', { href: `/rooms/${room.id}`, 'data-link': '' }, 'Enter') : h('span.badge', null, 'Ended'),
+              room.status !== 'ended' ? h('a.button.primary', { href: `/rooms/${room.id}`, 'data-link': '' }, t('home.enter')) : h('span.badge', null, t('home.ended')),
               room.my_role === 'host' || room.my_role === 'co-host'
-                ? h('a.button', { href: `/rooms/${room.id}/report`, 'data-link': '', 'aria-label': `Attendance for ${room.title}` }, 'Attendance')
+                ? h('a.button', { href: `/rooms/${room.id}/report`, 'data-link': '', 'aria-label': t('home.attendanceFor', { title: room.title }) }, t('home.attendance'))
                 : null,
             ),
           ),
         ),
       )
     } catch (error) {
-      fill(list, h('p.error', { role: 'alert' }, error instanceof api.ApiError ? error.readable : 'Could not load your rooms.'))
+      fill(list, h('p.error', { role: 'alert' }, error instanceof api.ApiError ? error.readable : t('home.loadFailed')))
     }
   }
 
   const courseList = h('div.stack', { 'aria-live': 'polite' })
-  const course = h('select', { id: 'room-course' }, h('option', { value: '' }, 'No course'))
-  const courseField = h('div.field', { hidden: true }, h('label', { for: 'room-course' }, 'Course'), course)
+  const course = h('select', { id: 'room-course' }, h('option', { value: '' }, t('home.noCourse')))
+  const courseField = h('div.field', { hidden: true }, h('label', { for: 'room-course' }, t('home.course')), course)
 
   async function loadCourses(): Promise<void> {
     try {
@@ -65,7 +66,7 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
       if (!found.length) return
       fill(
         courseList,
-        h('h2#courses-title', null, 'My courses'),
+        h('h2#courses-title', null, t('home.myCourses')),
         h(
           'ul.room-list',
           { 'aria-labelledby': 'courses-title' },
@@ -73,14 +74,14 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
             h(
               'li.room-item',
               { 'data-course-id': c.id },
-              h('div.grow', null, h('strong', null, c.title), h('div.muted.small', null, `${c.code} · ${c.my_role ?? 'admin'} · ${c.status}`)),
+              h('div.grow', null, h('strong', null, c.title), h('div.muted.small', null, t('home.courseLine', { code: c.code, role: c.my_role ?? t('role.admin'), status: c.status }))),
             ),
           ),
         ),
       )
       const teaching = found.filter((c) => c.my_role === 'instructor' || c.my_role === 'ta' || (c.my_role === null && user.role === 'admin'))
       if (canCreate && teaching.length) {
-        for (const c of teaching) course.appendChild(h('option', { value: c.id }, `${c.title} (${c.code})`))
+        for (const c of teaching) course.appendChild(h('option', { value: c.id }, t('home.courseOption', { title: c.title, code: c.code })))
         courseField.hidden = false
       }
     } catch {
@@ -89,7 +90,7 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
   }
 
   const createError = h('p.error', { role: 'alert', hidden: true })
-  const title = h('input', { id: 'room-title', name: 'title', required: true, maxlength: 200, placeholder: 'e.g. Algebra — week 3', autofocus: focusCreate })
+  const title = h('input', { id: 'room-title', name: 'title', required: true, maxlength: 200, placeholder: t('home.create.placeholder'), autofocus: focusCreate })
   const open = h('input', { id: 'room-open', type: 'checkbox', checked: true })
   const lobby = h('input', { id: 'room-lobby', type: 'checkbox' })
   const createForm = canCreate
@@ -108,27 +109,27 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
               })
               navigate(`/rooms/${room.id}`)
             } catch (error) {
-              createError.textContent = error instanceof api.ApiError ? error.readable : 'Could not create the room.'
+              createError.textContent = error instanceof api.ApiError ? error.readable : t('home.create.failed')
               createError.hidden = false
             }
           },
         },
-        h('h2#create-title', null, 'Start a live class'),
-        h('div.field', null, h('label', { for: 'room-title' }, 'Class title'), title),
+        h('h2#create-title', null, t('home.create.heading')),
+        h('div.field', null, h('label', { for: 'room-title' }, t('home.create.title')), title),
         courseField,
-        h('label.check', { for: 'room-open' }, open, 'Anyone signed in with the link can join'),
-        h('label.check', { for: 'room-lobby' }, lobby, 'Waiting room: I let people in'),
+        h('label.check', { for: 'room-open' }, open, t('home.create.open')),
+        h('label.check', { for: 'room-lobby' }, lobby, t('home.create.lobby')),
         createError,
-        h('button.primary', { type: 'submit' }, 'Create room'),
+        h('button.primary', { type: 'submit' }, t('home.create.submit')),
       )
     : h(
         'section.card.stack',
         { 'aria-labelledby': 'create-title' },
-        h('h2#create-title', null, 'Join your class'),
-        h('p.muted', null, 'Your instructor shares a link to the live class. Open it, or paste it below. Only instructors can start rooms.'),
+        h('h2#create-title', null, t('home.joinClass.heading')),
+        h('p.muted', null, t('home.joinClass.text')),
       )
 
-  const joinInput = h('input', { id: 'join-link', placeholder: 'https://…/rooms/…', required: true })
+  const joinInput = h('input', { id: 'join-link', placeholder: t('home.join.placeholder'), required: true })
   const joinError = h('p.error', { role: 'alert', hidden: true })
   const joinForm = h(
     'form.card.stack',
@@ -138,23 +139,23 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
         event.preventDefault()
         const found = ROOM_ID.exec(joinInput.value)
         if (!found) {
-          joinError.textContent = 'That does not look like a room link.'
+          joinError.textContent = t('home.join.bad')
           joinError.hidden = false
           return
         }
         navigate(`/rooms/${found[1].toLowerCase()}`)
       },
     },
-    h('h2#join-title', null, 'Join by link'),
-    h('div.field', null, h('label', { for: 'join-link' }, 'Room link or code'), joinInput),
+    h('h2#join-title', null, t('home.join.heading')),
+    h('div.field', null, h('label', { for: 'join-link' }, t('home.join.label')), joinInput),
     joinError,
-    h('button', { type: 'submit' }, 'Join'),
+    h('button', { type: 'submit' }, t('home.join.submit')),
   )
 
   void load()
   void loadCourses()
   return {
-    title: 'My rooms',
+    title: t('home.title'),
     el: h(
       'div.shell',
       null,
@@ -162,9 +163,9 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
       h(
         'main#main.page',
         null,
-        h('h1', null, `Welcome, ${user.name}`),
+        h('h1', null, t('home.welcome', { name: user.name })),
         h('div.grid-2', null, createForm, joinForm),
-        h('section.stack', { 'aria-labelledby': 'rooms-title' }, h('h2#rooms-title', null, 'My rooms'), list),
+        h('section.stack', { 'aria-labelledby': 'rooms-title' }, h('h2#rooms-title', null, t('home.myRooms')), list),
         h('section.stack', null, courseList),
       ),
     ),

@@ -2,27 +2,22 @@
 
 import * as api from '../api'
 import { download, fill, h } from '../dom'
+import { formatDateTime, formatDuration, t } from '../i18n'
 import type { Navigate, Page } from '../main'
 import { topbar } from './shell'
-
-function duration(seconds: number): string {
-  const m = Math.floor(seconds / 60)
-  const s = seconds % 60
-  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min ${s} s`
-}
 
 function safeName(title: string): string {
   return title.replace(/[^\w-]+/g, '-').replace(/^-|-$/g, '') || 'room'
 }
 
 export function reportPage(roomId: string, user: api.User, navigate: Navigate): Page {
-  const body = h('div.stack', { 'aria-busy': 'true' }, h('p.muted', null, 'Loading attendance…'))
-  const heading = h('h1', null, 'Attendance')
+  const body = h('div.stack', { 'aria-busy': 'true' }, h('p.muted', null, t('report.loading')))
+  const heading = h('h1', null, t('report.title'))
 
   async function load(): Promise<void> {
     try {
       const room = await api.rooms.get(roomId)
-      heading.textContent = `Attendance: ${room.title}`
+      heading.textContent = t('report.heading', { title: room.title })
       const rows = await api.rooms.attendance(roomId)
       const people = new Map<string, { name: string; seconds: number; stays: number }>()
       for (const row of rows) {
@@ -43,7 +38,7 @@ export function reportPage(roomId: string, user: api.User, navigate: Navigate): 
               type: 'button',
               onclick: async () => download(`attendance-${safeName(room.title)}.csv`, await api.rooms.attendanceCsv(roomId)),
             },
-            'Download attendance CSV',
+            t('report.csv'),
           ),
           h(
             'button',
@@ -51,7 +46,7 @@ export function reportPage(roomId: string, user: api.User, navigate: Navigate): 
               type: 'button',
               onclick: async () => download(`chat-${safeName(room.title)}.csv`, await api.rooms.chatCsv(roomId)),
             },
-            'Download chat CSV',
+            t('report.chatCsv'),
           ),
           h(
             'button',
@@ -62,20 +57,20 @@ export function reportPage(roomId: string, user: api.User, navigate: Navigate): 
                 download(`${safeName(room.title)}-notes.md`, doc.content.text ?? '', 'text/markdown')
               },
             },
-            'Download shared notes (.md)',
+            t('report.notes'),
           ),
-          room.status !== 'ended' ? h('a.button', { href: `/rooms/${roomId}`, 'data-link': '' }, 'Back to the room') : null,
+          room.status !== 'ended' ? h('a.button', { href: `/rooms/${roomId}`, 'data-link': '' }, t('report.toRoom')) : null,
         ),
-        h('p', null, `${people.size} ${people.size === 1 ? 'person' : 'people'} attended. Chat can be exported from inside the room (Host tab).`),
+        h('p', null, t('report.summary', { count: people.size })),
         rows.length
           ? h(
               'div.table-wrap',
-              null,
+              { role: 'region', 'aria-label': t('report.caption'), tabindex: 0 },
               h(
                 'table.table',
                 null,
-                h('caption', null, 'Every stay in the room, in order of arrival'),
-                h('thead', null, h('tr', null, ['Name', 'Role', 'Joined', 'Left', 'Time'].map((label) => h('th', { scope: 'col' }, label)))),
+                h('caption', null, t('report.caption')),
+                h('thead', null, h('tr', null, (['name', 'role', 'joined', 'left', 'time'] as const).map((col) => h('th', { scope: 'col' }, t(`report.col.${col}`))))),
                 h(
                   'tbody',
                   null,
@@ -85,29 +80,29 @@ export function reportPage(roomId: string, user: api.User, navigate: Navigate): 
                       null,
                       h('td', null, row.name),
                       h('td', null, row.role),
-                      h('td', null, new Date(row.joined_at).toLocaleString()),
-                      h('td', null, row.left_at ? new Date(row.left_at).toLocaleString() : 'still here'),
-                      h('td', null, duration(row.seconds)),
+                      h('td', null, formatDateTime(row.joined_at)),
+                      h('td', null, row.left_at ? formatDateTime(row.left_at) : t('report.stillHere')),
+                      h('td', null, formatDuration(row.seconds)),
                     ),
                   ),
                 ),
               ),
             )
-          : h('p.muted', null, 'Nobody has joined yet.'),
+          : h('p.muted', null, t('report.nobody')),
       )
     } catch (error) {
-      fill(body, h('p.error', { role: 'alert' }, error instanceof api.ApiError ? error.readable : 'Could not load attendance.'))
+      fill(body, h('p.error', { role: 'alert' }, error instanceof api.ApiError ? error.readable : t('report.failed')))
     }
   }
 
   void load()
   return {
-    title: 'Attendance',
+    title: t('report.title'),
     el: h(
       'div.shell',
       null,
       topbar(user, navigate),
-      h('main#main.page', null, h('p', null, h('a', { href: '/', 'data-link': '' }, '← My rooms')), heading, body),
+      h('main#main.page', null, h('p', null, h('a', { href: '/', 'data-link': '' }, t('report.back'))), heading, body),
     ),
   }
 }

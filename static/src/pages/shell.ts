@@ -2,18 +2,19 @@
 
 import * as api from '../api'
 import { h } from '../dom'
+import { t } from '../i18n'
 import type { Navigate } from '../main'
 
 export function topbar(user: api.User | null, navigate: Navigate): HTMLElement {
   return h(
     'header.topbar',
     null,
-    h('a.brand', { href: '/', 'data-link': '', 'aria-label': 'liveclass home' }, h('span.logo', { 'aria-hidden': 'true' }, '●'), 'liveclass'),
+    h('a.brand', { href: '/', 'data-link': '', 'aria-label': t('shell.home') }, h('span.logo', { 'aria-hidden': 'true' }, '●'), 'liveclass'),
     user
       ? h(
           'nav.row',
-          { 'aria-label': 'Account' },
-          h('span.muted', { 'data-testid': 'whoami' }, `${user.name} · ${user.role}`),
+          { 'aria-label': t('shell.account') },
+          h('span.muted', { 'data-testid': 'whoami' }, t('shell.whoami', { name: user.name, role: t(`role.${user.role}`) })),
           h(
             'button',
             {
@@ -23,7 +24,7 @@ export function topbar(user: api.User | null, navigate: Navigate): HTMLElement {
                 navigate('/login', true)
               },
             },
-            'Log out',
+            t('shell.logout'),
           ),
         )
       : null,

@@ -2,6 +2,7 @@
 // offline, and for a few seconds after a reconnect whether the room was recovered.
 
 import { fill, h } from '../dom'
+import { t } from '../i18n'
 import type { ConnState } from './connection'
 
 export class ConnectionBanner {
@@ -21,14 +22,14 @@ export class ConnectionBanner {
         el.className = 'conn-banner warn'
         fill(
           el,
-          h('span', null, `Connection lost. Reconnecting${attempt > 1 ? ` (attempt ${attempt})` : ''}…`),
-          h('button.small', { type: 'button', onclick: () => this.retry() }, 'Retry now'),
+          h('span', null, attempt > 1 ? t('banner.reconnectingAttempt', { attempt }) : t('banner.reconnecting')),
+          h('button.small', { type: 'button', onclick: () => this.retry() }, t('banner.retry')),
         )
         break
       case 'offline':
         el.hidden = false
         el.className = 'conn-banner error'
-        fill(el, 'You are offline. The class continues; you will catch up automatically when your connection returns.')
+        fill(el, t('banner.offline'))
         break
       default:
         el.hidden = true
@@ -41,7 +42,7 @@ export class ConnectionBanner {
     el.hidden = false
     el.className = 'conn-banner success'
     el.dataset.state = recovered ? 'recovered' : 'resynced'
-    fill(el, recovered ? 'Reconnected. You are up to date.' : 'Reconnected. The room was reloaded.')
+    fill(el, t(recovered ? 'banner.recovered' : 'banner.resynced'))
     this.timer = window.setTimeout(() => {
       el.hidden = true
     }, 4000)

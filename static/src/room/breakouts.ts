@@ -2,13 +2,13 @@
 // participants join their room and come back.
 
 import { append, fill, h } from '../dom'
+import { formatClock, formatList, t } from '../i18n'
 import { type RoomContext, run } from './context'
 import { isHost } from './model'
 
 export function remaining(endsAt: string | null): string {
   if (!endsAt) return ''
-  const left = Math.max(0, Math.round((new Date(endsAt).getTime() - Date.now()) / 1000))
-  return `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`
+  return formatClock((new Date(endsAt).getTime() - Date.now()) / 1000)
 }
 
 export class BreakoutsPanel {
@@ -18,7 +18,7 @@ export class BreakoutsPanel {
 
   constructor(private readonly ctx: RoomContext) {
     this.body = h('div.stack')
-    this.el = h('section.panel.breakouts', { 'aria-label': 'Breakout rooms' }, this.body)
+    this.el = h('section.panel.breakouts', { 'aria-label': t('breakouts.region') }, this.body)
   }
 
   destroy(): void {
@@ -31,8 +31,8 @@ export class BreakoutsPanel {
     if (model.room.parent_id) {
       fill(
         this.body,
-        h('p', null, 'You are in a breakout room. The host can bring everyone back at any time.'),
-        h('button.primary', { type: 'button', onclick: () => this.ctx.navigate(`/rooms/${model.room.parent_id}`) }, 'Return to the main room'),
+        h('p', null, t('breakouts.inOne')),
+        h('button.primary', { type: 'button', onclick: () => this.ctx.navigate(`/rooms/${model.room.parent_id}`) }, t('breakouts.return')),
       )
       return
     }
@@ -40,15 +40,15 @@ export class BreakoutsPanel {
     const active = b && b.status !== 'closed'
     if (!model.amHost) {
       const mine = model.myBreakout()
-      if (!active) fill(this.body, h('p.muted', null, 'No breakout rooms right now.'))
-      else if (b.status === 'created') fill(this.body, h('p.muted', null, 'The host is preparing breakout rooms.'))
+      if (!active) fill(this.body, h('p.muted', null, t('breakouts.none')))
+      else if (b.status === 'created') fill(this.body, h('p.muted', null, t('breakouts.preparing')))
       else if (mine) {
         fill(
           this.body,
-          h('p', null, `You are assigned to “${mine.name}”.`, b.ends_at ? h('span.timer', null, ` Time left: ${remaining(b.ends_at)}`) : null),
-          h('button.primary', { type: 'button', onclick: () => this.ctx.navigate(`/rooms/${mine.id}`) }, `Join ${mine.name}`),
+          h('p', null, t('breakouts.assigned', { name: mine.name }), b.ends_at ? h('span.timer', null, ` ${t('breakouts.timeLeft', { time: remaining(b.ends_at) })}`) : null),
+          h('button.primary', { type: 'button', onclick: () => this.ctx.navigate(`/rooms/${mine.id}`) }, t('breakouts.join', { name: mine.name })),
         )
-      } else fill(this.body, h('p.muted', null, 'Breakout rooms are open; you stay in the main room.'))
+      } else fill(this.body, h('p.muted', null, t('breakouts.stay')))
       this.tick()
       return
     }
@@ -68,15 +68,15 @@ export class BreakoutsPanel {
           'div.row.between',
           null,
           h('strong', null, room.name),
-          b.status === 'open' ? h('button.small', { type: 'button', onclick: () => this.ctx.navigate(`/rooms/${room.id}`), 'aria-label': `Join ${room.name}` }, 'Join') : null,
+          b.status === 'open' ? h('button.small', { type: 'button', onclick: () => this.ctx.navigate(`/rooms/${room.id}`), 'aria-label': t('breakouts.join', { name: room.name }) }, t('breakouts.joinShort')) : null,
         ),
-        h('p.small.muted', null, members.length ? members.join(', ') : 'Nobody assigned'),
+        h('p.small.muted', null, members.length ? formatList(members) : t('breakouts.nobody')),
       )
     })
     const assign = h(
       'div.stack.tight',
       null,
-      h('h4', null, 'Assignments'),
+      h('h4', null, t('breakouts.assignments')),
       people.length
         ? people.map((p) =>
             h(
@@ -90,12 +90,12 @@ export class BreakoutsPanel {
                   onchange: (event: Event) =>
                     void run(this.ctx, { type: 'breakout.assign', user_id: p.user_id, index: Number((event.target as HTMLSelectElement).value) }),
                 },
-                h('option', { value: '', disabled: true, selected: b.assignments[p.user_id] === undefined }, 'Not assigned'),
+                h('option', { value: '', disabled: true, selected: b.assignments[p.user_id] === undefined }, t('breakouts.notAssigned')),
                 b.rooms.map((room, index) => h('option', { value: index, selected: b.assignments[p.user_id] === index }, room.name)),
               ),
             ),
           )
-        : h('p.muted.small', null, 'Nobody to assign yet.'),
+        : h('p.muted.small', null, t('breakouts.nobodyToAssign')),
     )
     const controls = h('div.stack')
     if (b.status === 'created') {
@@ -110,15 +110,15 @@ export class BreakoutsPanel {
               void run(this.ctx, { type: 'breakout.open', ...(value > 0 ? { duration_seconds: Math.max(30, Math.round(value * 60)) } : {}) })
             },
           },
-          h('label', { for: 'breakout-minutes' }, 'Minutes'),
+          h('label', { for: 'breakout-minutes' }, t('breakouts.minutes')),
           minutes,
-          h('button.primary', { type: 'submit' }, 'Open breakout rooms'),
+          h('button.primary', { type: 'submit' }, t('breakouts.open')),
         ),
       )
     } else {
-      const text = h('input', { id: 'breakout-broadcast', maxlength: 1000, placeholder: 'Five minutes left!' })
+      const text = h('input', { id: 'breakout-broadcast', maxlength: 1000, placeholder: t('breakouts.broadcast.placeholder') })
       append(controls, [
-        h('p', null, 'Breakout rooms are open.', b.ends_at ? h('span.timer', null, ` Time left: ${remaining(b.ends_at)}`) : null),
+        h('p', null, t('breakouts.areOpen'), b.ends_at ? h('span.timer', null, ` ${t('breakouts.timeLeft', { time: remaining(b.ends_at) })}`) : null),
         h(
           'form.row.tight',
           {
@@ -127,16 +127,16 @@ export class BreakoutsPanel {
               if (text.value.trim() && (await run(this.ctx, { type: 'breakout.broadcast', text: text.value.trim() }))) text.value = ''
             },
           },
-          h('label.sr-only', { for: 'breakout-broadcast' }, 'Message to every room'),
+          h('label.sr-only', { for: 'breakout-broadcast' }, t('breakouts.broadcast.label')),
           text,
-          h('button', { type: 'submit' }, 'Broadcast'),
+          h('button', { type: 'submit' }, t('breakouts.broadcast')),
         ),
       ])
     }
     controls.appendChild(
-      h('button.danger', { type: 'button', onclick: () => void run(this.ctx, { type: 'breakout.close' }) }, b.status === 'open' ? 'Close rooms and bring everyone back' : 'Discard breakout rooms'),
+      h('button.danger', { type: 'button', onclick: () => void run(this.ctx, { type: 'breakout.close' }) }, t(b.status === 'open' ? 'breakouts.close' : 'breakouts.discard')),
     )
-    fill(this.body, h('ul.stack.tight.plain', { 'aria-label': 'Breakout rooms' }, rooms), assign, controls)
+    fill(this.body, h('ul.stack.tight.plain', { 'aria-label': t('breakouts.region') }, rooms), assign, controls)
     this.tick()
   }
 
@@ -144,7 +144,7 @@ export class BreakoutsPanel {
     const ends = this.ctx.model.breakouts?.ends_at
     if (!ends || this.ctx.model.breakouts?.status !== 'open') return
     this.timer = window.setInterval(() => {
-      for (const el of this.body.querySelectorAll('.timer')) el.textContent = ` Time left: ${remaining(ends)}`
+      for (const el of this.body.querySelectorAll('.timer')) el.textContent = ` ${t('breakouts.timeLeft', { time: remaining(ends) })}`
     }, 1000)
   }
 
@@ -159,10 +159,10 @@ export class BreakoutsPanel {
           void run(this.ctx, { type: 'breakout.create', count: Number(count.value), auto: auto.checked, assignments: {} })
         },
       },
-      h('p.muted', null, 'Split the class into small groups, each with its own chat, whiteboard and notes.'),
-      h('div.row.tight', null, h('label', { for: 'breakout-count' }, 'Number of rooms'), count),
-      h('label.check', { for: 'breakout-auto' }, auto, 'Assign everyone automatically'),
-      h('button.primary', { type: 'submit' }, 'Create breakout rooms'),
+      h('p.muted', null, t('breakouts.intro')),
+      h('div.row.tight', null, h('label', { for: 'breakout-count' }, t('breakouts.count')), count),
+      h('label.check', { for: 'breakout-auto' }, auto, t('breakouts.auto')),
+      h('button.primary', { type: 'submit' }, t('breakouts.create')),
     )
   }
 }

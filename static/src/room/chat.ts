@@ -1,6 +1,7 @@
 // Chat: public, private and to-hosts messages; edit, delete, reactions, typing.
 
-import { append, confirmDialog, fill, formatTime, h, modal } from '../dom'
+import { append, confirmDialog, fill, h, modal, Roving } from '../dom'
+import { formatDateTime, formatList, formatNumber, formatTime, t } from '../i18n'
 import { type RoomContext, run } from './context'
 import type { ChatMessage } from './model'
 
@@ -8,30 +9,63 @@ const REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '👏']
 const TYPING_SEND_EVERY_MS = 2500
 const TYPING_SHOWN_MS = 4000
 
+const MUTE_KEY = 'liveclass.chat.announce'
+
+/** Whether new chat messages are announced to screen readers (a per-browser setting). */
+export function chatAnnounced(): boolean {
+  try {
+    return localStorage.getItem(MUTE_KEY) !== 'off'
+  } catch {
+    return true
+  }
+}
+
+function setChatAnnounced(on: boolean): void {
+  try {
+    localStorage.setItem(MUTE_KEY, on ? 'on' : 'off')
+  } catch {
+    // storage off: the setting lasts until the page reloads
+  }
+}
+
+/** What a rendered message showed, to tell whether it must be drawn again. */
+function version(message: ChatMessage, me: string, canReact: boolean, canChat: boolean, canModerate: boolean): string {
+  return JSON.stringify([message.text, message.edited_at, message.deleted, message.reactions, me, canReact, canChat, canModerate])
+}
+
 export class ChatPanel {
   readonly el: HTMLElement
   private readonly list: HTMLElement
+  private readonly empty: HTMLElement
   private readonly input: HTMLTextAreaElement
   private readonly target: HTMLSelectElement
   private readonly typingLine: HTMLElement
   private readonly disabledNote: HTMLElement
   private readonly sendButton: HTMLButtonElement
+  private readonly rendered = new Map<string, { el: HTMLElement; version: string }>()
+  private readonly roving: Roving
   private typing = new Map<string, { name: string; until: number }>()
   private lastTypingSent = 0
   private typingTimer = 0
 
   constructor(private readonly ctx: RoomContext) {
-    this.list = h('div.chat-list', { role: 'log', 'aria-label': 'Chat messages', 'aria-live': 'polite', tabindex: 0 })
-    this.target = h('select#chat-to', { 'aria-label': 'Send to' })
+    // The log is not a live region: new messages are announced once by the room (also while
+    // this tab is hidden), so re-drawing a message never makes a screen reader read it again.
+    this.list = h('div.chat-list', { role: 'log', 'aria-label': t('chat.messages'), 'aria-live': 'off' })
+    this.empty = h('p.muted.empty', null, t('chat.empty'))
+    this.roving = new Roving(this.list, 'article.msg', 'vertical')
+    this.list.addEventListener('focusin', (event) => this.activate((event.target as HTMLElement).closest('article.msg')))
+    this.target = h('select#chat-to', null)
     this.input = h('textarea#chat-input', {
       rows: 2,
       maxlength: 4000,
-      placeholder: 'Message everyone (Enter to send, Shift+Enter for a new line)',
-      'aria-label': 'Chat message',
+      placeholder: t('chat.placeholder', { who: t('chat.everyone') }),
+      'aria-label': t('chat.input'),
+      'aria-keyshortcuts': 'Alt+C',
     })
-    this.sendButton = h('button.primary', { type: 'submit' }, 'Send')
-    this.typingLine = h('div.typing.muted.small', { 'aria-live': 'polite' })
-    this.disabledNote = h('p.muted.small', { hidden: true }, 'Chat is turned off by the host.')
+    this.sendButton = h('button.primary', { type: 'submit' }, t('chat.send'))
+    this.typingLine = h('div.typing.muted.small', { 'aria-hidden': 'true' })
+    this.disabledNote = h('p.muted.small', { hidden: true }, t('chat.off'))
     this.input.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault()
@@ -39,20 +73,29 @@ export class ChatPanel {
       }
     })
     this.input.addEventListener('input', () => this.sendTyping())
+    // On a phone the on-screen keyboard takes half the screen: keep the box in view.
+    this.input.addEventListener('focus', () => window.setTimeout(() => this.input.scrollIntoView({ block: 'nearest' }), 300))
     this.target.addEventListener('change', () => this.updatePlaceholder())
+    const announceBox = h('input', {
+      type: 'checkbox',
+      id: 'chat-announce',
+      checked: chatAnnounced(),
+      onchange: (event: Event) => setChatAnnounced((event.target as HTMLInputElement).checked),
+    })
     const form = h(
       'form.chat-compose',
       {
-        'aria-label': 'Send a message',
+        'aria-label': t('chat.compose'),
         onsubmit: (event: Event) => {
           event.preventDefault()
           void this.send()
         },
       },
-      h('div.row.tight', null, h('label.small', { for: 'chat-to' }, 'To'), this.target),
-      h('div.row.tight', null, this.input, this.sendButton),
+      h('div.row.tight.wrap', null, h('label.small', { for: 'chat-to' }, t('chat.to')), this.target),
+      h('div.row.tight.compose-row', null, this.input, this.sendButton),
+      h('label.check.small', { for: 'chat-announce' }, announceBox, t('chat.announceSetting')),
     )
-    this.el = h('section.panel.chat', { 'aria-label': 'Chat' }, this.list, this.typingLine, this.disabledNote, form)
+    this.el = h('section.panel.chat', { 'aria-label': t('chat.region') }, this.list, this.typingLine, this.disabledNote, form)
   }
 
   focusComposer(to?: string): void {
@@ -66,8 +109,8 @@ export class ChatPanel {
 
   private updatePlaceholder(): void {
     const to = this.target.value
-    const who = to === '' ? 'everyone' : to === 'hosts' ? 'the hosts' : this.ctx.model.name(to)
-    this.input.placeholder = `Message ${who} (Enter to send, Shift+Enter for a new line)`
+    const who = to === '' ? t('chat.everyone') : to === 'hosts' ? t('chat.theHosts') : this.ctx.model.name(to)
+    this.input.placeholder = t('chat.placeholder', { who })
   }
 
   private async send(): Promise<void> {
@@ -93,11 +136,12 @@ export class ChatPanel {
     this.renderTyping()
   }
 
+  /** Who is typing, shown (not announced: it would interrupt on every burst of keys). */
   private renderTyping(): void {
     const now = Date.now()
     for (const [id, entry] of this.typing) if (entry.until <= now) this.typing.delete(id)
     const names = [...this.typing.values()].map((entry) => entry.name)
-    this.typingLine.textContent = names.length === 0 ? '' : names.length === 1 ? `${names[0]} is typing…` : `${names.join(', ')} are typing…`
+    this.typingLine.textContent = names.length === 0 ? '' : t('chat.typing', { count: names.length, names: formatList(names) })
     window.clearTimeout(this.typingTimer)
     if (names.length) this.typingTimer = window.setTimeout(() => this.renderTyping(), 1000)
   }
@@ -108,9 +152,9 @@ export class ChatPanel {
     const others = [...model.participants.values()].filter((p) => p.user_id !== model.me.user_id)
     fill(
       this.target,
-      h('option', { value: '' }, 'Everyone'),
-      h('option', { value: 'hosts' }, 'Hosts only'),
-      others.map((p) => h('option', { value: p.user_id }, `${p.name} (privately)`)),
+      h('option', { value: '' }, t('chat.to.everyone')),
+      h('option', { value: 'hosts' }, t('chat.to.hosts')),
+      others.map((p) => h('option', { value: p.user_id }, t('chat.to.person', { name: p.name }))),
     )
     this.target.value = [...this.target.options].some((o) => o.value === current) ? current : ''
     const canChat = model.can('chat')
@@ -121,19 +165,73 @@ export class ChatPanel {
     this.updatePlaceholder()
   }
 
+  /**
+   * Bring the list up to date with the model without re-creating it: new messages are
+   * appended, changed ones (edited, deleted, reacted to) are replaced in place, keyboard
+   * focus stays where it was.
+   */
   render(): void {
     const model = this.ctx.model
     const nearBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 80
+    const me = model.me.user_id
+    const grants = [model.can('react'), model.can('chat'), model.can('moderate')] as const
+    const wanted = new Set(model.chat.map((message) => message.id))
+    for (const [id, entry] of this.rendered) {
+      if (!wanted.has(id)) {
+        entry.el.remove()
+        this.rendered.delete(id)
+      }
+    }
     if (!model.chat.length) {
-      fill(this.list, h('p.muted.empty', null, 'No messages yet. Say hello!'))
+      if (this.empty.parentElement !== this.list) this.list.replaceChildren(this.empty)
       return
     }
-    fill(this.list, model.chat.map((message) => this.item(message)))
+    this.empty.remove()
+    let previous: Element | null = null
+    for (const message of model.chat) {
+      const v = version(message, me, ...grants)
+      const found = this.rendered.get(message.id)
+      let el = found?.el
+      if (!found || found.version !== v) {
+        const fresh = this.item(message)
+        if (found) {
+          const focusKey = (document.activeElement as HTMLElement | null)?.closest('article.msg') === found.el ? focusKeyOf(document.activeElement) : null
+          fresh.tabIndex = found.el.tabIndex
+          found.el.replaceWith(fresh)
+          if (focusKey) (fresh.querySelector<HTMLElement>(`[data-focus-key="${focusKey}"]`) ?? fresh).focus()
+        }
+        this.rendered.set(message.id, { el: fresh, version: v })
+        el = fresh
+      }
+      if (el && (el.parentElement !== this.list || el.previousElementSibling !== previous)) {
+        if (previous) previous.after(el)
+        else this.list.prepend(el)
+      }
+      previous = el ?? previous
+    }
+    this.roving.sync()
+    this.activate(this.list.querySelector<HTMLElement>('article.msg[tabindex="0"]'))
     if (nearBottom) this.list.scrollTop = this.list.scrollHeight
+  }
+
+  /** One message is the list's Tab stop; only its own buttons are in the Tab order. */
+  private activate(article: HTMLElement | null): void {
+    if (!article) return
+    for (const control of this.list.querySelectorAll<HTMLElement>('article.msg button, article.msg summary')) {
+      control.tabIndex = control.closest('article.msg') === article ? 0 : -1
+    }
   }
 
   scrollToEnd(): void {
     this.list.scrollTop = this.list.scrollHeight
+  }
+
+  /** The words a screen reader says for a new message (once, when it arrives). */
+  announcement(message: ChatMessage): string {
+    const model = this.ctx.model
+    if (message.to_user_id) return t('chat.announce.private', { name: message.author_name, text: message.text })
+    if (message.to_hosts) return t('chat.announce.hosts', { name: message.author_name, text: message.text })
+    return t('chat.announce', { name: message.author_name, text: message.text, room: model.room.title })
   }
 
   private item(message: ChatMessage): HTMLElement {
@@ -142,29 +240,32 @@ export class ChatPanel {
     const mine = message.author_id === me
     let scope = ''
     if (message.to_user_id) {
-      scope = mine ? `privately to ${model.name(message.to_user_id)}` : 'privately to you'
+      scope = mine ? t('chat.scope.privatelyTo', { name: model.name(message.to_user_id) }) : t('chat.scope.privatelyToYou')
     } else if (message.to_hosts) {
-      scope = 'to hosts'
+      scope = t('chat.scope.hosts')
     }
+    const author = mine ? t('chat.you', { name: message.author_name }) : message.author_name
+    const headId = `msg-${message.id}-head`
     const article = h('article.msg', {
       class: `msg${mine ? ' mine' : ''}${scope ? ' private' : ''}${message.deleted ? ' deleted' : ''}`,
       'data-message-id': message.id,
-      'aria-label': `${message.author_name}${scope ? `, ${scope}` : ''}, ${formatTime(message.at)}`,
+      'aria-labelledby': headId,
+      tabindex: -1,
     })
     append(article, [
       h(
         'header.msg-head',
-        null,
-        h('strong', null, mine ? `${message.author_name} (you)` : message.author_name),
+        { id: headId },
+        h('strong', null, author),
         scope ? h('span.badge.private-badge', null, scope) : null,
         h('time.muted.small', { datetime: message.at }, formatTime(message.at)),
       ),
       message.deleted
-        ? h('p.msg-text.muted', null, 'Message deleted')
-        : h('p.msg-text', null, message.text, message.edited_at ? h('span.muted.small', null, ' (edited)') : null),
+        ? h('p.msg-text.muted', null, t('chat.deleted'))
+        : h('p.msg-text', null, message.text, message.edited_at ? h('span.muted.small', null, ' ', t('chat.edited')) : null),
     ])
     if (message.deleted) return article
-    const reactions = h('div.reactions', { role: 'group', 'aria-label': 'Reactions' })
+    const reactions = h('div.reactions', { role: 'group', 'aria-label': t('chat.reactions') })
     for (const [emoji, users] of Object.entries(message.reactions ?? {})) {
       if (!users.length) continue
       const pressed = users.includes(me)
@@ -174,11 +275,11 @@ export class ChatPanel {
           {
             type: 'button',
             'aria-pressed': String(pressed),
-            'aria-label': `${emoji} ${users.length}, ${pressed ? 'remove my reaction' : 'react'}`,
-            title: users.map((id) => model.name(id)).join(', '),
+            'data-focus-key': `reaction-${emoji}`,
+            title: formatList(users.map((id) => model.name(id))),
             onclick: () => void run(this.ctx, { type: 'chat.react', message_id: message.id, emoji, add: !pressed }),
           },
-          `${emoji} ${users.length}`,
+          `${emoji} ${formatNumber(users.length)}`,
         ),
       )
     }
@@ -187,7 +288,7 @@ export class ChatPanel {
       const picker = h(
         'details.react-picker',
         null,
-        h('summary', { 'aria-label': 'Add a reaction', title: 'React' }, '☺+'),
+        h('summary', { title: t('chat.react.title'), 'data-focus-key': 'react' }, h('span', { 'aria-hidden': 'true' }, '☺+ '), h('span.sr-only', null, t('chat.react'))),
         h(
           'div.react-choices',
           null,
@@ -196,7 +297,7 @@ export class ChatPanel {
               'button',
               {
                 type: 'button',
-                'aria-label': `React ${emoji}`,
+                'aria-label': t('chat.reactWith', { emoji }),
                 onclick: () => void run(this.ctx, { type: 'chat.react', message_id: message.id, emoji, add: true }),
               },
               emoji,
@@ -207,7 +308,7 @@ export class ChatPanel {
       actions.appendChild(picker)
     }
     if (mine && model.can('chat')) {
-      actions.appendChild(h('button.link', { type: 'button', onclick: () => this.edit(message) }, 'Edit'))
+      actions.appendChild(h('button.link', { type: 'button', 'data-focus-key': 'edit', onclick: () => this.edit(message) }, t('chat.edit')))
     }
     if (mine || model.can('moderate')) {
       actions.appendChild(
@@ -215,29 +316,31 @@ export class ChatPanel {
           'button.link',
           {
             type: 'button',
+            'data-focus-key': 'delete',
             onclick: async () => {
-              if (await confirmDialog('Delete message?', 'Everyone will see that a message was deleted.', 'Delete', true)) {
+              if (await confirmDialog(t('chat.delete.title'), t('chat.delete.body'), t('chat.delete'), true)) {
                 await run(this.ctx, { type: 'chat.delete', message_id: message.id })
               }
             },
           },
-          'Delete',
+          t('chat.delete'),
         ),
       )
     }
-    const author = message.author_id
-    if (!mine && author && model.can('chat') && model.participants.has(author)) {
-      actions.appendChild(h('button.link', { type: 'button', onclick: () => this.ctx.openChat(author) }, 'Reply privately'))
+    const authorId = message.author_id
+    if (!mine && authorId && model.can('chat') && model.participants.has(authorId)) {
+      actions.appendChild(h('button.link', { type: 'button', 'data-focus-key': 'reply', onclick: () => this.ctx.openChat(authorId) }, t('chat.replyPrivately')))
     }
     append(article, [reactions, actions])
+    for (const control of article.querySelectorAll<HTMLElement>('button, summary')) control.tabIndex = -1
     return article
   }
 
   private edit(message: ChatMessage): void {
-    const field = h('textarea', { rows: 4, maxlength: 4000, 'aria-label': 'Edited message' })
+    const field = h('textarea', { rows: 4, maxlength: 4000, 'aria-label': t('chat.edit.field') })
     field.value = message.text
     const dialog = modal(
-      'Edit message',
+      t('chat.edit.title'),
       h(
         'form.stack',
         {
@@ -249,11 +352,15 @@ export class ChatPanel {
           },
         },
         field,
-        h('div.row.end', null, h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'), h('button.primary', { type: 'submit' }, 'Save')),
+        h('div.row.end', null, h('button', { type: 'button', onclick: () => dialog.close() }, t('dialog.cancel')), h('button.primary', { type: 'submit' }, t('chat.edit.save'))),
       ),
     )
     field.focus()
   }
+}
+
+function focusKeyOf(el: Element | null): string | null {
+  return el instanceof HTMLElement ? (el.dataset.focusKey ?? null) : null
 }
 
 /** The chat as a file: Markdown or CSV, for hosts' records. */
@@ -271,8 +378,8 @@ export function chatExport(messages: ChatMessage[], nameOf: (id: string) => stri
   }
   return visible
     .map((m) => {
-      const to = m.to_user_id ? ` → ${nameOf(m.to_user_id)}` : m.to_hosts ? ' → hosts' : ''
-      return `**${m.author_name}**${to} (${new Date(m.at).toLocaleString()}):\n\n${m.text}\n`
+      const to = m.to_user_id ? ` → ${nameOf(m.to_user_id)}` : m.to_hosts ? ` → ${t('chat.theHosts')}` : ''
+      return `**${m.author_name}**${to} (${formatDateTime(m.at)}):\n\n${m.text}\n`
     })
     .join('\n')
 }

@@ -6,6 +6,7 @@
 // offline/online events drop and restore the socket at once.
 
 import { ApiError, type JoinInfo } from '../api'
+import { type MessageKey, t } from '../i18n'
 import type { Ack, ClientMessage, MediaOffer, MediaReconnect, RoomEvent, ServerMessage, VolatileEvent, Welcome } from './protocol.gen'
 
 /** What arrives without a ``seq`` and is not an answer: volatile events and media signalling. */
@@ -29,15 +30,15 @@ export class CommandError extends Error {
 }
 
 /** Close codes after which reconnecting cannot help. */
-const FINAL: Record<number, string> = {
-  1002: 'The connection broke a protocol rule.',
-  1003: 'The server refused unsupported data.',
-  1009: 'A message was too large.',
-  4003: 'You may not enter this room.',
-  4009: 'The room is full.',
-  4010: 'The class has ended.',
-  4030: 'You were removed from the room by a host.',
-  4031: 'A host did not let you in.',
+const FINAL: Record<number, MessageKey> = {
+  1002: 'close.1002',
+  1003: 'close.1003',
+  1009: 'close.1009',
+  4003: 'close.4003',
+  4009: 'close.4009',
+  4010: 'close.4010',
+  4030: 'close.4030',
+  4031: 'close.4031',
 }
 
 const PING_EVERY_MS = 15_000
@@ -98,7 +99,7 @@ export class RoomConnection {
   send(message: ClientMessage): Promise<Ack> {
     const ws = this.ws
     if (!ws || ws.readyState !== WebSocket.OPEN || this.state !== 'open') {
-      return Promise.reject(new CommandError('not-connected', 'Not connected: wait for the connection to come back.'))
+      return Promise.reject(new CommandError('not-connected', t('close.notConnected')))
     }
     const ref = `c${++this.refs}`
     return new Promise((resolve, reject) => {
@@ -212,11 +213,11 @@ export class RoomConnection {
     this.failPending('connection lost')
     if (this.stopped) return
     if (code in FINAL) {
-      this.finish({ code, reason, message: FINAL[code] })
+      this.finish({ code, reason, message: t(FINAL[code]) })
       return
     }
     if (code === 4001 && ++this.unauthorized > 3) {
-      this.finish({ code, reason, message: 'Your sign-in could not be verified. Sign in again.' })
+      this.finish({ code, reason, message: t('close.signIn') })
       return
     }
     if (!navigator.onLine) {

@@ -1,15 +1,24 @@
 // The control bar under the class: microphone, camera, screen, hand, emoji reactions and
-// "away", and the layer where everyone's emoji reactions float up.
+// "away" (one toolbar: a single Tab stop, arrow keys between its buttons), and the layer
+// where everyone's emoji reactions float up.
 
-import { h } from '../dom'
+import { h, Roving } from '../dom'
+import { t } from '../i18n'
 import { type RoomContext, run } from './context'
 import type { MediaClient } from './media'
 
 const EMOJI = ['👍', '👏', '❤️', '😂', '😮', '🎉']
 
+/** A control's content: a decorative icon and its visible (and accessible) text. */
+function face(icon: string, text: string): (HTMLElement | string)[] {
+  return [h('span.control-icon', { 'aria-hidden': 'true' }, icon), h('span.control-text', null, text)]
+}
+
 export class ControlBar {
   readonly el: HTMLElement
+  readonly toolbar: HTMLElement
   readonly reactionLayer = h('div.reaction-layer', { 'aria-hidden': 'true' })
+  private readonly roving: Roving
   private readonly handButton: HTMLButtonElement
   private readonly micButton: HTMLButtonElement
   private readonly camButton: HTMLButtonElement
@@ -20,19 +29,40 @@ export class ControlBar {
     private readonly ctx: RoomContext,
     private readonly media: MediaClient,
   ) {
-    this.handButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Raise hand (Alt+H)', onclick: () => void this.toggleHand() }, '✋ Raise hand')
-    this.micButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Microphone (Alt+M)', onclick: () => void media.toggle('microphone') }, '🔇 Mic off')
-    this.camButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Camera', onclick: () => void media.toggle('camera') }, '📷 Camera off')
-    this.screenButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Share your screen', onclick: () => void media.toggle('screen') }, '🖥 Share screen')
-    this.awayButton = h('button.control', { type: 'button', 'aria-pressed': 'false', title: 'Let others know you stepped away', onclick: () => void this.toggleAway() }, '☕ Away')
+    const button = (keys: string | null, title: string, onclick: () => void): HTMLButtonElement =>
+      h('button.control', { type: 'button', 'aria-pressed': 'false', 'aria-keyshortcuts': keys ?? undefined, title, onclick })
+    this.micButton = button('Alt+M', t('controls.mic.title'), () => void media.toggle('microphone'))
+    this.camButton = button('Alt+V', t('controls.camera.title'), () => void media.toggle('camera'))
+    this.screenButton = button(null, t('controls.screen.title'), () => void media.toggle('screen'))
+    this.handButton = h('button.control', { type: 'button', 'aria-keyshortcuts': 'Alt+H', title: t('controls.hand.title'), onclick: () => void this.toggleHand() })
+    this.awayButton = button(null, t('controls.away.title'), () => void this.toggleAway())
+    this.awayButton.append(...face('☕', t('controls.away')))
     const reactions = h(
       'div.row.tight.reactions-bar',
-      { role: 'group', 'aria-label': 'Send a reaction' },
+      { role: 'group', 'aria-label': t('controls.reactions') },
       EMOJI.map((emoji) =>
-        h('button.emoji', { type: 'button', 'aria-label': `React ${emoji}`, onclick: () => ctx.conn.cast({ type: 'reaction.send', emoji }) }, emoji),
+        h('button.emoji', { type: 'button', 'aria-label': t('controls.react', { emoji }), onclick: () => ctx.conn.cast({ type: 'reaction.send', emoji }) }, emoji),
       ),
     )
-    this.el = h('footer.controls', { 'aria-label': 'My controls' }, this.micButton, this.camButton, this.screenButton, this.handButton, reactions, this.awayButton)
+    this.toolbar = h(
+      'div.controls-bar',
+      { role: 'toolbar', 'aria-label': t('controls.label') },
+      this.micButton,
+      this.camButton,
+      this.screenButton,
+      this.handButton,
+      reactions,
+      this.awayButton,
+    )
+    this.roving = new Roving(this.toolbar)
+    this.el = h('footer#controls.controls', { 'aria-label': t('controls.label') }, this.toolbar)
+    this.render()
+  }
+
+  /** Move keyboard focus to the control bar (its current button). */
+  focus(): void {
+    this.roving.sync()
+    this.toolbar.querySelector<HTMLElement>('[tabindex="0"]')?.focus()
   }
 
   /** Buttons from the model and the local media: pressed, labelled, enabled by grants. */
@@ -40,24 +70,25 @@ export class ControlBar {
     const model = this.ctx.model
     const me = model.participants.get(model.me.user_id)
     const raised = model.handPosition(model.me.user_id) > 0
-    this.handButton.setAttribute('aria-pressed', String(raised))
-    this.handButton.textContent = raised ? '✋ Lower hand' : '✋ Raise hand'
+    // The hand button names its action (raise or lower), so it carries no pressed state.
+    this.handButton.replaceChildren(...face('✋', t(raised ? 'controls.hand.lower' : 'controls.hand.raise')))
     this.handButton.disabled = !raised && !model.can('raise_hand')
     const media = this.media
     const mic = media.has('microphone')
     this.micButton.setAttribute('aria-pressed', String(mic))
-    this.micButton.textContent = mic ? '🎤 Mic on' : '🔇 Mic off'
+    this.micButton.replaceChildren(...face(mic ? '🎤' : '🔇', t(mic ? 'controls.mic.on' : 'controls.mic.off')))
     this.micButton.disabled = media.starting.has('microphone') || (!mic && !model.can('publish_audio'))
     const cam = media.has('camera')
     this.camButton.setAttribute('aria-pressed', String(cam))
-    this.camButton.textContent = cam ? '📷 Camera on' : '📷 Camera off'
+    this.camButton.replaceChildren(...face('📷', t(cam ? 'controls.camera.on' : 'controls.camera.off')))
     this.camButton.disabled = media.starting.has('camera') || (!cam && !model.can('publish_video'))
     const screen = media.has('screen')
     this.screenButton.setAttribute('aria-pressed', String(screen))
-    this.screenButton.textContent = screen ? '🖥 Stop sharing' : '🖥 Share screen'
+    this.screenButton.replaceChildren(...face('🖥', t(screen ? 'controls.screen.stop' : 'controls.screen.share')))
     this.screenButton.hidden = !screen && !model.can('publish_screen')
     this.screenButton.disabled = media.starting.has('screen')
     this.awayButton.setAttribute('aria-pressed', String(me?.away ?? false))
+    this.roving.sync()
   }
 
   async toggleHand(): Promise<void> {

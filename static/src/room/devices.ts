@@ -1,6 +1,7 @@
 // This browser's media devices for the room: camera, microphone and screen capture, and the
 // video codec order the server can forward.
 
+import { t } from '../i18n'
 import type { Source } from './media'
 
 const VIDEO_CODECS = ['video/VP8', 'video/H264']
@@ -34,12 +35,11 @@ export function preferCodecs(transceiver: RTCRtpTransceiver): void {
   }
 }
 
-const NAMES: Record<Source, string> = { camera: 'camera', microphone: 'microphone', screen: 'screen share' }
-
 export function deviceError(source: Source, error: unknown): string {
   const name = error instanceof DOMException ? error.name : ''
-  if (name === 'NotAllowedError') return `The browser did not allow the ${NAMES[source]}.`
-  if (name === 'NotFoundError') return `No ${NAMES[source]} was found.`
-  if (name === 'NotReadableError') return `The ${NAMES[source]} is in use by another program.`
-  return `Could not start the ${NAMES[source]}.`
+  const device = t(`device.${source}`)
+  if (name === 'NotAllowedError') return t('device.notAllowed', { device })
+  if (name === 'NotFoundError') return t('device.notFound', { device })
+  if (name === 'NotReadableError') return t('device.inUse', { device })
+  return t('device.failed', { device })
 }

@@ -1,19 +1,21 @@
 // The room page's dialogs: inviting people (the room's link) and the keyboard shortcuts.
 
 import { h, modal, toast } from '../dom'
+import { type MessageKey, t } from '../i18n'
 
 /** The room's link to copy, and who may use it. */
 export function invite(roomId: string, open: boolean): void {
   const link = `${location.origin}/rooms/${roomId}`
-  const input = h('input', { value: link, readonly: true, 'aria-label': 'Room link', onfocus: (e: Event) => (e.target as HTMLInputElement).select() })
+  const input = h('input#invite-link', { value: link, readonly: true, onfocus: (e: Event) => (e.target as HTMLInputElement).select() })
   modal(
-    'Invite people',
+    t('invite.title'),
     h(
       'div.stack',
       null,
-      h('p', null, open ? 'Anyone signed in with this link can join.' : 'Only invited people can join this room: hosts can invite by email in the Host tab.'),
+      h('p', null, t(open ? 'invite.open' : 'invite.closed')),
+      h('label', { for: 'invite-link' }, t('invite.link')),
       h(
-        'div.row.tight',
+        'div.row.tight.wrap',
         null,
         input,
         h(
@@ -23,34 +25,53 @@ export function invite(roomId: string, open: boolean): void {
             onclick: async () => {
               try {
                 await navigator.clipboard.writeText(link)
-                toast('Link copied.', 'success')
+                toast(t('invite.copied'), 'success')
               } catch {
                 input.select()
-                toast('Select the link and copy it (Ctrl+C).', 'info')
+                toast(t('invite.copyYourself'), 'info')
               }
             },
           },
-          'Copy link',
+          t('invite.copy'),
         ),
       ),
     ),
   )
 }
 
+/** The room's keyboard shortcuts (docs/accessibility.md lists the same). */
+export const SHORTCUTS: [string, MessageKey][] = [
+  ['Alt+C', 'shortcuts.chat'],
+  ['Alt+H', 'shortcuts.hand'],
+  ['Alt+M', 'shortcuts.mic'],
+  ['Alt+V', 'shortcuts.camera'],
+  ['Alt+K', 'shortcuts.controls'],
+  ['Alt+P', 'shortcuts.people'],
+  ['Alt+W', 'shortcuts.whiteboard'],
+  ['Alt+N', 'shortcuts.notes'],
+  ['Alt+L', 'shortcuts.leave'],
+  ['Enter / Shift+Enter', 'shortcuts.send'],
+  ['← → Home End', 'shortcuts.toolbars'],
+  ['↑ ↓', 'shortcuts.messages'],
+  ['V H P L A R O T S E', 'shortcuts.boardTools'],
+  ['Ctrl+Z, Ctrl+Shift+Z', 'shortcuts.undo'],
+  ['Esc', 'shortcuts.escape'],
+  ['?', 'shortcuts.help'],
+]
+
 export function shortcuts(): void {
-  const rows: [string, string][] = [
-    ['Alt+H', 'Raise or lower your hand'],
-    ['Alt+C', 'Open the chat and start typing'],
-    ['Alt+M', 'Microphone on/off'],
-    ['Alt+W', 'Show the whiteboard'],
-    ['Alt+N', 'Show the notes'],
-    ['Enter / Shift+Enter', 'Send a chat message / new line'],
-    ['V H P L A R O T S E', 'Whiteboard tools (when the board has focus)'],
-    ['Ctrl+Z, Ctrl+Shift+Z', 'Undo, redo your own whiteboard or notes edits'],
-    ['?', 'This help'],
-  ]
   modal(
-    'Keyboard shortcuts',
-    h('table.table', null, h('tbody', null, rows.map(([key, what]) => h('tr', null, h('th', { scope: 'row' }, h('kbd', null, key)), h('td', null, what))))),
+    t('shortcuts.title'),
+    h(
+      'div.table-wrap',
+      null,
+      h(
+        'table.table.shortcuts',
+        null,
+        h('caption.sr-only', null, t('shortcuts.title')),
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('shortcuts.keys')), h('th', { scope: 'col' }, t('shortcuts.action')))),
+        h('tbody', null, SHORTCUTS.map(([key, what]) => h('tr', null, h('th', { scope: 'row' }, h('kbd', null, key)), h('td', null, t(what))))),
+      ),
+    ),
   )
 }

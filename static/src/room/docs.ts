@@ -5,6 +5,7 @@
 import * as api from '../api'
 import { RoomDoc } from '../collab'
 import { colorFor, toast } from '../dom'
+import { t } from '../i18n'
 import { NotesEditor } from '../notes'
 import { Whiteboard } from '../whiteboard/board'
 import { BoardModel } from '../whiteboard/model'
@@ -63,9 +64,9 @@ export class RoomDocs {
   /** Read-only editors when the role or the room's locks take the write grants away. */
   setAccess(model: RoomModel): void {
     const locked = model.room.settings
-    const boardReason = model.me.role === 'observer' ? 'observers can only watch' : locked.whiteboard_locked ? 'the host locked the whiteboard' : ''
+    const boardReason = model.me.role === 'observer' ? t('docs.observerWatch') : locked.whiteboard_locked ? t('docs.boardLocked') : ''
     this.board?.setReadOnly(!model.can('whiteboard_write'), boardReason)
-    const notesReason = model.me.role === 'observer' ? 'observers can only read' : locked.notes_locked ? 'the host locked the notes' : ''
+    const notesReason = model.me.role === 'observer' ? t('docs.observerRead') : locked.notes_locked ? t('docs.notesLocked') : ''
     this.notes?.setReadOnly(!model.can('notes_write'), notesReason)
   }
 
@@ -87,7 +88,7 @@ export class RoomDocs {
   private notesDenied(): void {
     if (this.resyncingNotes) return
     this.resyncingNotes = true
-    toast('The notes are read-only: your edit was not saved.', 'error')
+    toast(t('docs.notesDenied'), 'error')
     window.setTimeout(async () => {
       try {
         const join = await api.rooms.join(this.roomId)
@@ -116,7 +117,7 @@ export class RoomDocs {
   private boardDenied(): void {
     if (this.resyncingBoard) return
     this.resyncingBoard = true
-    toast('The whiteboard is read-only: your change was not accepted.', 'error')
+    toast(t('docs.boardDenied'), 'error')
     window.setTimeout(async () => {
       try {
         const join = await api.rooms.join(this.roomId)
@@ -132,6 +133,6 @@ export class RoomDocs {
   }
 }
 
-function stopped(kind: string, code: number): void {
-  if (code === 4004) toast(`A host deleted the ${kind}.`, 'info')
+function stopped(kind: 'whiteboard' | 'notes', code: number): void {
+  if (code === 4004) toast(t(kind === 'notes' ? 'docs.notesDeleted' : 'docs.boardDeleted'), 'info')
 }

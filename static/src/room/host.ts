@@ -2,16 +2,11 @@
 
 import * as api from '../api'
 import { confirmDialog, download, fill, h, toast } from '../dom'
+import { t } from '../i18n'
 import { chatExport } from './chat'
 import { type RoomContext, run } from './context'
 
-const TOGGLES: { key: string; label: string; hint: string }[] = [
-  { key: 'locked', label: 'Lock room', hint: 'Nobody new gets in (people who were here can come back).' },
-  { key: 'lobby', label: 'Waiting room', hint: 'People who are not invited wait until a host admits them.' },
-  { key: 'chat_enabled', label: 'Chat on', hint: 'Participants may write in the chat.' },
-  { key: 'whiteboard_locked', label: 'Lock whiteboard', hint: 'Only hosts may draw.' },
-  { key: 'notes_locked', label: 'Lock notes', hint: 'Only hosts may edit the shared notes.' },
-]
+const TOGGLES = ['locked', 'lobby', 'chat_enabled', 'whiteboard_locked', 'notes_locked'] as const
 
 export class HostPanel {
   readonly el: HTMLElement
@@ -21,15 +16,12 @@ export class HostPanel {
     private readonly ctx: RoomContext,
     private readonly title: () => string,
   ) {
-    this.settings = h('div.stack.tight', { role: 'group', 'aria-label': 'Room settings' })
-    const email = h('input', { id: 'invite-email', type: 'email', required: true, placeholder: 'student@school.org' })
+    this.settings = h('div.stack.tight', { role: 'group', 'aria-label': t('host.settings') })
+    const email = h('input', { id: 'invite-email', type: 'email', required: true, placeholder: t('host.invite.placeholder') })
     const role = h(
       'select',
-      { id: 'invite-role', 'aria-label': 'Role for the invitation' },
-      h('option', { value: 'participant' }, 'Participant'),
-      h('option', { value: 'presenter' }, 'Presenter'),
-      h('option', { value: 'observer' }, 'Observer'),
-      h('option', { value: 'co-host' }, 'Co-host'),
+      { id: 'invite-role', 'aria-label': t('host.invite.role') },
+      (['participant', 'presenter', 'observer', 'co-host'] as const).map((value) => h('option', { value }, t(`roomRole.label.${value}`))),
     )
     const invite = h(
       'form.stack.tight',
@@ -38,16 +30,16 @@ export class HostPanel {
           event.preventDefault()
           try {
             await api.rooms.invite(ctx.roomId, email.value.trim(), role.value as api.RoomRole)
-            toast(`Invited ${email.value.trim()}`, 'success')
+            toast(t('host.invite.done', { email: email.value.trim() }), 'success')
             email.value = ''
           } catch (error) {
-            toast(error instanceof api.ApiError ? error.readable : 'Could not invite.', 'error')
+            toast(error instanceof api.ApiError ? error.readable : t('host.invite.failed'), 'error')
           }
         },
       },
-      h('h3', null, 'Invite by email'),
-      h('p.muted.small', null, 'They need a liveclass account with this email.'),
-      h('div.row.tight', null, h('label.sr-only', { for: 'invite-email' }, 'Email'), email, role, h('button', { type: 'submit' }, 'Invite')),
+      h('h3', null, t('host.invite.title')),
+      h('p.muted.small', null, t('host.invite.hint')),
+      h('div.row.tight', null, h('label.sr-only', { for: 'invite-email' }, t('host.invite.email')), email, role, h('button', { type: 'submit' }, t('host.invite.submit'))),
     )
     const slow = h('input', { id: 'slow-mode', type: 'number', min: 0, max: 3600, value: 0, 'aria-describedby': 'slow-hint' })
     const slowForm = h(
@@ -58,43 +50,43 @@ export class HostPanel {
           void run(this.ctx, { type: 'room.settings', slow_mode_seconds: Number(slow.value) || 0 })
         },
       },
-      h('label', { for: 'slow-mode' }, 'Slow mode (seconds between messages)'),
+      h('label', { for: 'slow-mode' }, t('host.slow')),
       slow,
-      h('button', { type: 'submit' }, 'Set'),
+      h('button', { type: 'submit' }, t('host.slow.set')),
     )
     this.el = h(
       'section.panel.host',
-      { 'aria-label': 'Host controls' },
-      h('h3', null, 'Room'),
+      { 'aria-label': t('host.region') },
+      h('h3', null, t('host.room')),
       this.settings,
       slowForm,
-      h('p.muted.small#slow-hint', null, '0 turns slow mode off.'),
+      h('p#slow-hint.muted.small', null, t('host.slow.hint')),
       h(
         'div.row.wrap',
         null,
-        h('button', { type: 'button', onclick: () => void run(this.ctx, { type: 'room.mute_all' }) }, 'Mute everyone'),
+        h('button', { type: 'button', onclick: () => void run(this.ctx, { type: 'room.mute_all' }) }, t('host.muteAll')),
       ),
       invite,
-      h('h3', null, 'Records'),
+      h('h3', null, t('host.records')),
       h(
         'div.row.wrap',
         null,
-        h('a.button', { href: `/rooms/${ctx.roomId}/report`, target: '_blank', rel: 'noopener' }, 'Attendance'),
-        h('button', { type: 'button', onclick: () => this.exportChat('csv') }, 'Export chat (CSV)'),
-        h('button', { type: 'button', onclick: () => this.exportChat('md') }, 'Export chat (Markdown)'),
+        h('a.button', { href: `/rooms/${ctx.roomId}/report`, target: '_blank', rel: 'noopener' }, t('home.attendance')),
+        h('button', { type: 'button', onclick: () => this.exportChat('csv') }, t('host.exportCsv')),
+        h('button', { type: 'button', onclick: () => this.exportChat('md') }, t('host.exportMd')),
       ),
-      h('h3', null, 'End'),
+      h('h3', null, t('host.end')),
       h(
         'button.danger',
         {
           type: 'button',
           onclick: async () => {
-            if (await confirmDialog('End the class for everyone?', 'Everyone leaves the room and nobody can join it again.', 'End for all', true)) {
+            if (await confirmDialog(t('host.end.title'), t('host.end.body'), t('host.end.confirm'), true)) {
               await run(this.ctx, { type: 'room.end' })
             }
           },
         },
-        'End class for everyone',
+        t('host.end.button'),
       ),
     )
   }
@@ -109,20 +101,20 @@ export class HostPanel {
     const settings = this.ctx.model.room.settings
     fill(
       this.settings,
-      TOGGLES.map((toggle) => {
-        const id = `setting-${toggle.key}`
+      TOGGLES.map((key) => {
+        const id = `setting-${key}`
         const input = h('input', {
           id,
           type: 'checkbox',
           role: 'switch',
-          checked: Boolean(settings[toggle.key] ?? (toggle.key === 'chat_enabled')),
+          checked: Boolean(settings[key] ?? key === 'chat_enabled'),
           'aria-describedby': `${id}-hint`,
           onchange: (event: Event) => {
             const value = (event.target as HTMLInputElement).checked
-            void run(this.ctx, { type: 'room.settings', [toggle.key]: value })
+            void run(this.ctx, { type: 'room.settings', [key]: value })
           },
         })
-        return h('div.setting', null, h('label.check', { for: id }, input, toggle.label), h('small.muted', { id: `${id}-hint` }, toggle.hint))
+        return h('div.setting', null, h('label.check', { for: id }, input, t(`host.setting.${key}`)), h('small.muted', { id: `${id}-hint` }, t(`host.setting.${key}.hint`)))
       }),
     )
     const slow = this.el.querySelector<HTMLInputElement>('#slow-mode')

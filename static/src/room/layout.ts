@@ -1,8 +1,10 @@
-// The live class layout, built once per room page after the first welcome: the header, the
-// stage (video tiles over the whiteboard and notes), the side panels (chat, people, polls,
-// breakouts, host) and the control bar.
+// The live class layout, built once per room page after the first welcome: the header (a
+// banner with the room's navigation), the main region (video tiles over the whiteboard and
+// notes), the side panels (a complementary region: chat, people, polls, breakouts, host) and
+// the control bar (its own footer with one toolbar).
 
-import { h } from '../dom'
+import { h, Roving } from '../dom'
+import { t } from '../i18n'
 import { BreakoutsPanel } from './breakouts'
 import { ChatPanel } from './chat'
 import type { RoomContext, SideTab } from './context'
@@ -22,6 +24,7 @@ export type StageTab = 'whiteboard' | 'notes'
 /** What exists once the class layout is built. */
 export interface Layout {
   el: HTMLElement
+  main: HTMLElement
   chat: ChatPanel
   people: PeoplePanel
   polls: PollsPanel
@@ -46,24 +49,39 @@ export interface LayoutParts {
 
 export function buildLayout({ ctx, media, docs, notices, invite, showSide }: LayoutParts): Layout {
   const { board, notes } = docs.mount(() => ctx.model.room.title)
-  const title = h('h1.room-title')
+  const title = h('h1#room-title.room-title')
   const chips = h('div.chips')
+  const actions = h(
+    'div.header-actions',
+    { role: 'toolbar', 'aria-label': t('room.header.actions') },
+    h('button', { type: 'button', onclick: () => invite() }, t('room.header.invite')),
+    h(
+      'button',
+      { type: 'button', 'aria-keyshortcuts': '?', title: t('room.header.shortcutsTitle'), onclick: () => shortcuts() },
+      h('span.icon-only', { 'aria-hidden': 'true' }, '⌨ '),
+      h('span.label', null, t('room.header.shortcuts')),
+    ),
+    h('a.button.danger', { href: '/', 'data-link': '', 'aria-keyshortcuts': 'Alt+L' }, t('room.header.leave')),
+  )
   const header = h(
     'header.room-header',
     null,
-    h('a.button.small', { href: '/', 'data-link': '', 'aria-label': 'Leave the room and go to my rooms' }, '←'),
-    h('div.grow', null, title, chips),
-    h('button', { type: 'button', onclick: () => invite() }, 'Invite'),
-    h('button', { type: 'button', 'aria-label': 'Keyboard shortcuts', title: 'Keyboard shortcuts (?)', onclick: () => shortcuts() }, '⌨'),
-    h('a.button.danger', { href: '/', 'data-link': '' }, 'Leave'),
+    h(
+      'nav.room-nav',
+      { 'aria-label': t('room.header.nav') },
+      h('a.button.small.back', { href: '/', 'data-link': '', title: t('room.header.backTitle') }, h('span', { 'aria-hidden': 'true' }, '← '), h('span.label', null, t('room.header.back'))),
+    ),
+    h('div.grow.room-heading', null, title, chips),
+    actions,
   )
+  new Roving(actions).sync()
   const tiles = new Tiles(ctx, media)
   const stage = new TabSet<StageTab>(
     'stage',
-    'Class space',
+    t('room.stage.tabs'),
     [
-      ['whiteboard', 'Whiteboard', board.root],
-      ['notes', 'Notes', notes.root],
+      ['whiteboard', t('room.stage.whiteboard'), board.root],
+      ['notes', t('room.stage.notes'), notes.root],
     ],
     (id) => stage.select(id),
   )
@@ -76,30 +94,33 @@ export function buildLayout({ ctx, media, docs, notices, invite, showSide }: Lay
   }
   const side = new TabSet<SideTab>(
     'side',
-    'Class tools',
+    t('room.side.tabs'),
     [
-      ['chat', 'Chat', panels.chat.el],
-      ['people', 'People', panels.people.el],
-      ['polls', 'Polls', panels.polls.el],
-      ['breakouts', 'Breakouts', panels.breakouts.el],
-      ['host', 'Host', panels.host.el],
+      ['chat', t('room.side.chat'), panels.chat.el],
+      ['people', t('room.side.people'), panels.people.el],
+      ['polls', t('room.side.polls'), panels.polls.el],
+      ['breakouts', t('room.side.breakouts'), panels.breakouts.el],
+      ['host', t('room.side.host'), panels.host.el],
     ],
     showSide,
   )
   const controls = new ControlBar(ctx, media)
+  const main = h(
+    'main#main.stage',
+    { tabindex: -1, 'aria-labelledby': 'room-title' },
+    h('section.video', { 'aria-label': t('room.video.region') }, tiles.el),
+    tiles.sinksEl,
+    stage.list,
+    stage.body,
+  )
   const el = h(
     'div.room',
     null,
     header,
     notices.el,
-    h(
-      'div.room-body',
-      null,
-      h('section.stage', { 'aria-label': 'Stage' }, tiles.el, tiles.sinksEl, stage.list, stage.body),
-      h('aside.side', { 'aria-label': 'Chat, people, polls and more' }, side.list, side.body),
-    ),
+    h('div.room-body', null, main, h('aside#side.side', { 'aria-label': t('room.side.region') }, side.list, side.body)),
     controls.el,
     controls.reactionLayer,
   )
-  return { el, ...panels, tiles, controls, side, stage, title, chips }
+  return { el, main, ...panels, tiles, controls, side, stage, title, chips }
 }

@@ -4,6 +4,7 @@
 // signalling rides the room channel; aiortc does not trickle ICE, so every SDP waits for
 // gathering to finish.
 
+import { t } from '../i18n'
 import { CommandError } from './connection'
 import { capture, deviceError, preferCodecs } from './devices'
 import { backoff, gathered, watch } from './peers'
@@ -256,9 +257,9 @@ export class MediaClient {
 
 function publishError(error: unknown): string {
   if (error instanceof CommandError) {
-    if (error.code === 'forbidden') return 'You may not publish this here.'
-    if (error.code === 'too-many-tracks') return 'The room has too many cameras and microphones on: try again later.'
-    return `The server refused the media: ${error.message}`
+    if (error.code === 'forbidden') return t('media.forbidden')
+    if (error.code === 'too-many-tracks') return t('media.tooMany')
+    return t('media.refused', { message: error.message })
   }
-  return `Media failed: ${error instanceof Error ? error.message : String(error)}`
+  return t('media.failed', { message: error instanceof Error ? error.message : String(error) })
 }

@@ -1,6 +1,7 @@
 // The room as this browser knows it: the welcome snapshot plus every event since, applied
 // by the same rules as the server's reducer (rooms/state.py and friends).
 
+import { t } from '../i18n'
 import type { RoomRole, RoomSettings } from '../api'
 import type { TrackInfo } from './media'
 import type { Breakouts, ChatEntry, ParticipantView, PollResults, PollView, RoomEvent, Welcome, You } from './protocol.gen'
@@ -74,7 +75,7 @@ export class RoomModel {
 
   name(userId: string | null | undefined): string {
     if (!userId) return ''
-    return this.participants.get(userId)?.name ?? this.chat.find((m) => m.author_id === userId)?.author_name ?? 'Someone'
+    return this.participants.get(userId)?.name ?? this.chat.find((m) => m.author_id === userId)?.author_name ?? t('room.someone')
   }
 
   handPosition(userId: string): number {

@@ -2,13 +2,14 @@
 // unmute, and toasts saying what a change of the room's settings means for this person.
 
 import { fill, h, toast } from '../dom'
+import { t } from '../i18n'
 import type { Navigate } from '../main'
 import { remaining } from './breakouts'
 import type { RoomModel } from './model'
 import type { SettingsChanges } from './protocol.gen'
 
 export class Notices {
-  readonly el = h('div.notices', { 'aria-live': 'polite' })
+  readonly el = h('div.notices', { role: 'region', 'aria-label': t('notices.label'), 'aria-live': 'polite' })
 
   constructor(private readonly navigate: Navigate) {}
 
@@ -22,8 +23,8 @@ export class Notices {
         h(
           'div.notice.info',
           { 'data-testid': 'breakout-notice' },
-          h('span.grow', null, `Breakout rooms are open. You are in “${mine.name}”.`, b.ends_at ? ` Time left: ${remaining(b.ends_at)}` : ''),
-          h('button.primary.small', { type: 'button', onclick: () => this.navigate(`/rooms/${mine.id}`) }, `Join ${mine.name}`),
+          h('span.grow', null, t('notices.breakout', { name: mine.name }), b.ends_at ? ` ${t('breakouts.timeLeft', { time: remaining(b.ends_at) })}` : ''),
+          h('button.primary.small', { type: 'button', onclick: () => this.navigate(`/rooms/${mine.id}`) }, t('breakouts.join', { name: mine.name })),
         ),
       )
     }
@@ -32,8 +33,8 @@ export class Notices {
         h(
           'div.notice.info',
           null,
-          h('span.grow', null, 'You are in a breakout room.'),
-          h('button.small', { type: 'button', onclick: () => this.navigate(`/rooms/${model.room.parent_id}`) }, 'Return to the main room'),
+          h('span.grow', null, t('notices.inBreakout')),
+          h('button.small', { type: 'button', onclick: () => this.navigate(`/rooms/${model.room.parent_id}`) }, t('breakouts.return')),
         ),
       )
     }
@@ -46,8 +47,8 @@ export class Notices {
     const note = h(
       'div.notice.keep.warn',
       { role: 'alert', 'data-testid': 'broadcast' },
-      h('span.grow', null, `📣 ${name}: ${text}`),
-      h('button.icon', { type: 'button', 'aria-label': 'Dismiss', onclick: () => note.remove() }, '×'),
+      h('span.grow', null, h('span', { 'aria-hidden': 'true' }, '📣 '), t('notices.broadcast', { name, text })),
+      h('button.icon', { type: 'button', 'aria-label': t('toast.dismiss'), title: t('toast.dismiss'), onclick: () => note.remove() }, '×'),
     )
     this.el.appendChild(note)
   }
@@ -57,7 +58,7 @@ export class Notices {
     const note = h(
       'div.notice.keep.info',
       { role: 'alert' },
-      h('span.grow', null, 'A host asks you to unmute your microphone.'),
+      h('span.grow', null, t('notices.askUnmute')),
       h(
         'button.primary.small',
         {
@@ -67,9 +68,9 @@ export class Notices {
             unmute()
           },
         },
-        'Unmute',
+        t('notices.unmute'),
       ),
-      h('button.small', { type: 'button', onclick: () => note.remove() }, 'Not now'),
+      h('button.small', { type: 'button', onclick: () => note.remove() }, t('notices.notNow')),
     )
     this.el.appendChild(note)
   }
@@ -79,9 +80,9 @@ export class Notices {
 export function announceSettings(model: RoomModel, changes: SettingsChanges): void {
   if (model.amHost) return
   const said: string[] = []
-  if ('locked' in changes) said.push(changes.locked ? 'The host locked the room.' : 'The host unlocked the room.')
-  if ('whiteboard_locked' in changes) said.push(changes.whiteboard_locked ? 'The whiteboard is now read-only.' : 'You can draw on the whiteboard again.')
-  if ('notes_locked' in changes) said.push(changes.notes_locked ? 'The notes are now read-only.' : 'You can edit the notes again.')
-  if ('chat_enabled' in changes) said.push(changes.chat_enabled ? 'Chat is on.' : 'The host turned chat off.')
+  if ('locked' in changes) said.push(t(changes.locked ? 'settings.locked' : 'settings.unlocked'))
+  if ('whiteboard_locked' in changes) said.push(t(changes.whiteboard_locked ? 'settings.boardLocked' : 'settings.boardUnlocked'))
+  if ('notes_locked' in changes) said.push(t(changes.notes_locked ? 'settings.notesLocked' : 'settings.notesUnlocked'))
+  if ('chat_enabled' in changes) said.push(t(changes.chat_enabled ? 'settings.chatOn' : 'settings.chatOff'))
   for (const text of said) toast(text, 'info')
 }

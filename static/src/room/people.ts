@@ -1,17 +1,14 @@
 // People: the lobby (hosts), the hands queue, everyone in the room and host actions.
 
 import type { RoomRole } from '../api'
-import { colorFor, confirmDialog, fill, h, initials, modal } from '../dom'
+import { avatarColor, confirmDialog, fill, h, initials, modal } from '../dom'
+import { t } from '../i18n'
 import { type RoomContext, run } from './context'
 import { isHost, type Participant } from './model'
 import type { ClientMessage } from './protocol.gen'
 
-const ROLE_LABEL: Record<RoomRole, string> = {
-  host: 'Host',
-  'co-host': 'Co-host',
-  presenter: 'Presenter',
-  participant: 'Participant',
-  observer: 'Observer',
+export function roleLabel(role: RoomRole): string {
+  return t(`roomRole.label.${role}`)
 }
 const ROLE_ORDER: RoomRole[] = ['host', 'co-host', 'presenter', 'participant', 'observer']
 
@@ -22,10 +19,10 @@ export class PeoplePanel {
   private readonly list: HTMLElement
 
   constructor(private readonly ctx: RoomContext) {
-    this.lobby = h('section.stack', { 'aria-label': 'Waiting room', 'data-testid': 'lobby' })
-    this.hands = h('section.stack', { 'aria-label': 'Raised hands', 'data-testid': 'hands' })
-    this.list = h('section.stack', { 'aria-label': 'Participants' })
-    this.el = h('section.panel.people', { 'aria-label': 'People' }, this.lobby, this.hands, this.list)
+    this.lobby = h('section.stack', { 'aria-label': t('people.lobby'), 'data-testid': 'lobby' })
+    this.hands = h('section.stack', { 'aria-label': t('people.hands'), 'data-testid': 'hands' })
+    this.list = h('section.stack', { 'aria-label': t('people.participants') })
+    this.el = h('section.panel.people', { 'aria-label': t('people.region') }, this.lobby, this.hands, this.list)
   }
 
   render(): void {
@@ -44,7 +41,7 @@ export class PeoplePanel {
     this.lobby.hidden = false
     fill(
       this.lobby,
-      h('h3', null, `Waiting room (${model.lobby.size})`),
+      h('h3', null, t('people.lobby.count', { count: model.lobby.size })),
       h(
         'ul.people-list',
         null,
@@ -53,8 +50,8 @@ export class PeoplePanel {
             'li.person',
             { 'data-user-id': person.user_id },
             h('span.grow', null, person.name),
-            h('button.primary.small', { type: 'button', 'aria-label': `Admit ${person.name}`, onclick: () => void run(this.ctx, { type: 'lobby.admit', user_id: person.user_id }) }, 'Admit'),
-            h('button.small', { type: 'button', 'aria-label': `Deny ${person.name}`, onclick: () => void run(this.ctx, { type: 'lobby.deny', user_id: person.user_id }) }, 'Deny'),
+            h('button.primary.small', { type: 'button', 'aria-label': t('people.admit.label', { name: person.name }), onclick: () => void run(this.ctx, { type: 'lobby.admit', user_id: person.user_id }) }, t('people.admit')),
+            h('button.small', { type: 'button', 'aria-label': t('people.deny.label', { name: person.name }), onclick: () => void run(this.ctx, { type: 'lobby.deny', user_id: person.user_id }) }, t('people.deny')),
           ),
         ),
       ),
@@ -65,30 +62,30 @@ export class PeoplePanel {
     const model = this.ctx.model
     const me = model.me.user_id
     if (!model.hands.length) {
-      fill(this.hands, h('h3', null, 'Raised hands'), h('p.muted.small', null, 'No hands raised.'))
+      fill(this.hands, h('h3', null, t('people.hands')), h('p.muted.small', null, t('people.hands.none')))
       return
     }
     fill(
       this.hands,
-      h('h3', null, `Raised hands (${model.hands.length})`),
+      h('h3', null, t('people.hands.count', { count: model.hands.length })),
       h(
         'ol.hand-queue',
-        { 'aria-label': 'Hands queue, in the order raised' },
+        { 'aria-label': t('people.hands.queue') },
         model.hands.map((hand) => {
           const name = model.name(hand.user_id)
           return h(
             'li.person',
             { 'data-user-id': hand.user_id },
-            h('span.grow', null, '✋ ', hand.user_id === me ? `${name} (you)` : name),
+            h('span.grow', null, h('span', { 'aria-hidden': 'true' }, '✋ '), hand.user_id === me ? t('people.you', { name }) : name),
             model.amHost || hand.user_id === me
               ? h(
                   'button.small',
                   {
                     type: 'button',
-                    'aria-label': hand.user_id === me ? 'Lower my hand' : `Lower ${name}'s hand`,
+                    'aria-label': hand.user_id === me ? t('people.lowerMine') : t('people.lowerTheirs', { name }),
                     onclick: () => void run(this.ctx, { type: 'hand.lower', ...(hand.user_id === me ? {} : { user_id: hand.user_id }) }),
                   },
-                  'Lower',
+                  t('people.lower'),
                 )
               : null,
           )
@@ -104,7 +101,7 @@ export class PeoplePanel {
     )
     fill(
       this.list,
-      h('h3', null, `In the room (${people.length})`),
+      h('h3', null, t('people.inRoom', { count: people.length })),
       h('ul.people-list', null, people.map((p) => this.person(p))),
     )
   }
@@ -113,23 +110,27 @@ export class PeoplePanel {
     const model = this.ctx.model
     const me = p.user_id === model.me.user_id
     const position = model.handPosition(p.user_id)
+    // Each state is an image with a name (role="img"), so screen readers read it with the
+    // person: "Bo Student, Participant, hand raised, 1st in the queue, microphone off".
+    const state = (icon: string, label: string, key: string): HTMLElement =>
+      h('span.icon-badge', { role: 'img', 'aria-label': label, title: label, 'data-state': key }, icon)
     const icons = [
-      position ? h('span.icon-badge', { title: `Hand raised (#${position})`, 'aria-label': `hand raised, number ${position} in the queue` }, `✋${position}`) : null,
-      model.spotlight === p.user_id ? h('span.icon-badge', { title: 'Spotlight', 'aria-label': 'in the spotlight' }, '★') : null,
-      h('span.icon-badge', { title: p.mic ? 'Microphone on' : 'Microphone off', 'aria-label': p.mic ? 'microphone on' : 'microphone off' }, p.mic ? '🎤' : '🔇'),
-      p.camera ? h('span.icon-badge', { title: 'Camera on', 'aria-label': 'camera on' }, '📷') : null,
-      p.away ? h('span.badge', { title: 'Away' }, 'away') : null,
+      position ? state(`✋${position}`, t('people.state.hand', { position }), 'hand') : null,
+      model.spotlight === p.user_id ? state('★', t('people.state.spotlight'), 'spotlight') : null,
+      state(p.mic ? '🎤' : '🔇', t(p.mic ? 'people.state.micOn' : 'people.state.micOff'), p.mic ? 'mic-on' : 'mic-off'),
+      p.camera ? state('📷', t('people.state.cameraOn'), 'camera-on') : null,
+      p.away ? h('span.badge', { 'data-state': 'away' }, t('people.state.away')) : null,
     ]
     return h(
       'li.person',
       { 'data-user-id': p.user_id },
-      h('span.avatar', { 'aria-hidden': 'true', style: `background:${colorFor(p.user_id)}` }, initials(p.name)),
-      h('span.grow', null, h('span.person-name', null, me ? `${p.name} (you)` : p.name), ' ', h('span.badge.role', null, ROLE_LABEL[p.role] ?? p.role)),
+      h('span.avatar', { 'aria-hidden': 'true', style: `background:${avatarColor(p.user_id)}` }, initials(p.name)),
+      h('span.grow', null, h('span.person-name', null, me ? t('people.you', { name: p.name }) : p.name), ' ', h('span.badge.role', null, roleLabel(p.role))),
       ...icons,
       model.amHost && !me
-        ? h('button.small', { type: 'button', 'aria-label': `Manage ${p.name}`, onclick: () => this.manage(p) }, 'Manage')
+        ? h('button.small', { type: 'button', 'aria-label': t('people.manage.label', { name: p.name }), onclick: () => this.manage(p) }, t('people.manage'))
         : !me && model.can('chat')
-          ? h('button.small', { type: 'button', 'aria-label': `Message ${p.name} privately`, onclick: () => this.ctx.openChat(p.user_id) }, 'Message')
+          ? h('button.small', { type: 'button', 'aria-label': t('people.message.label', { name: p.name }), onclick: () => this.ctx.openChat(p.user_id) }, t('people.message'))
           : null,
     )
   }
@@ -143,34 +144,34 @@ export class PeoplePanel {
     const roles: RoomRole[] = model.me.role === 'host' ? ROLE_ORDER : ['presenter', 'participant', 'observer']
     const roleSelect = h(
       'select',
-      { id: 'manage-role', 'aria-label': `Role of ${p.name}` },
-      roles.map((role) => h('option', { value: role, selected: role === p.role }, ROLE_LABEL[role])),
+      { id: 'manage-role' },
+      roles.map((role) => h('option', { value: role, selected: role === p.role }, roleLabel(role))),
     )
     const untouchable = p.role === 'host' && model.me.role !== 'host'
     const content = h(
       'div.stack',
       null,
-      untouchable ? h('p.muted', null, 'Only the host can act on the host.') : null,
+      untouchable ? h('p.muted', null, t('people.manage.hostOnly')) : null,
       h(
         'div.row.tight',
         null,
-        h('label', { for: 'manage-role' }, 'Role'),
+        h('label', { for: 'manage-role' }, t('people.manage.role')),
         roleSelect,
-        h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'participant.set_role', user_id: p.user_id, role: roleSelect.value as RoomRole }) }, 'Change role'),
+        h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'participant.set_role', user_id: p.user_id, role: roleSelect.value as RoomRole }) }, t('people.manage.changeRole')),
       ),
       h(
         'div.row.wrap',
         null,
-        h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'participant.mute', user_id: p.user_id }) }, 'Mute'),
-        h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'participant.ask_unmute', user_id: p.user_id }) }, 'Ask to unmute'),
+        h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'participant.mute', user_id: p.user_id }) }, t('people.manage.mute')),
+        h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'participant.ask_unmute', user_id: p.user_id }) }, t('people.manage.askUnmute')),
         model.track(p.user_id, 'camera')
-          ? h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'media.mute', user_id: p.user_id, source: 'camera' }) }, 'Stop video')
+          ? h('button', { type: 'button', disabled: untouchable, onclick: () => void act({ type: 'media.mute', user_id: p.user_id, source: 'camera' }) }, t('people.manage.stopVideo'))
           : null,
         model.spotlight === p.user_id
-          ? h('button', { type: 'button', onclick: () => void act({ type: 'room.spotlight', user_id: null }) }, 'Remove spotlight')
-          : h('button', { type: 'button', onclick: () => void act({ type: 'room.spotlight', user_id: p.user_id }) }, 'Spotlight'),
+          ? h('button', { type: 'button', onclick: () => void act({ type: 'room.spotlight', user_id: null }) }, t('people.manage.unspotlight'))
+          : h('button', { type: 'button', onclick: () => void act({ type: 'room.spotlight', user_id: p.user_id }) }, t('people.manage.spotlight')),
         model.handPosition(p.user_id)
-          ? h('button', { type: 'button', onclick: () => void act({ type: 'hand.lower', user_id: p.user_id }) }, 'Lower hand')
+          ? h('button', { type: 'button', onclick: () => void act({ type: 'hand.lower', user_id: p.user_id }) }, t('people.manage.lowerHand'))
           : null,
         h(
           'button',
@@ -181,7 +182,7 @@ export class PeoplePanel {
               this.ctx.openChat(p.user_id)
             },
           },
-          'Message privately',
+          t('people.manage.message'),
         ),
       ),
       h(
@@ -193,12 +194,12 @@ export class PeoplePanel {
             type: 'button',
             disabled: untouchable,
             onclick: async () => {
-              if (await confirmDialog(`Remove ${p.name}?`, 'They leave the room now. They can come back with the link unless the room is locked.', 'Remove', true)) {
+              if (await confirmDialog(t('people.remove.title', { name: p.name }), t('people.remove.body'), t('people.remove.confirm'), true)) {
                 await act({ type: 'participant.remove', user_id: p.user_id, ban: false })
               }
             },
           },
-          'Remove from room',
+          t('people.remove'),
         ),
         h(
           'button.danger',
@@ -206,16 +207,16 @@ export class PeoplePanel {
             type: 'button',
             disabled: untouchable,
             onclick: async () => {
-              if (await confirmDialog(`Ban ${p.name}?`, 'They leave the room now and cannot come back.', 'Remove and ban', true)) {
+              if (await confirmDialog(t('people.ban.title', { name: p.name }), t('people.ban.body'), t('people.ban'), true)) {
                 await act({ type: 'participant.remove', user_id: p.user_id, ban: true })
               }
             },
           },
-          'Remove and ban',
+          t('people.ban'),
         ),
       ),
     )
-    const dialog = modal(`Manage ${p.name}`, content)
+    const dialog = modal(t('people.manage.title', { name: p.name }), content)
     if (isHost(p.role) && model.me.role !== 'host') roleSelect.disabled = true
   }
 }

@@ -1,6 +1,7 @@
 // Polls: hosts create, publish and close; everyone with the vote grant votes.
 
 import { append, fill, h } from '../dom'
+import { formatList, formatPercent, t } from '../i18n'
 import { type RoomContext, run } from './context'
 import type { Poll } from './model'
 
@@ -22,19 +23,19 @@ export class PollsPanel {
     if (!model.amHost) fill(this.createBox)
     const polls = [...model.polls.values()].reverse()
     if (!polls.length) {
-      fill(this.list, h('p.muted', null, model.amHost ? 'No polls yet. Ask the class something above.' : 'No polls yet.'))
+      fill(this.list, h('p.muted', null, t(model.amHost ? 'polls.none.host' : 'polls.none')))
       return
     }
     fill(this.list, polls.map((poll) => this.pollCard(poll)))
   }
 
   private createForm(): HTMLElement {
-    const question = h('input', { id: 'poll-question', required: true, maxlength: 500, placeholder: 'What should we cover next?' })
-    const options = h('div.stack.tight', { 'aria-label': 'Options' })
+    const question = h('input', { id: 'poll-question', required: true, maxlength: 500, placeholder: t('polls.question.placeholder') })
+    const options = h('div.stack.tight', { role: 'group', 'aria-label': t('polls.options') })
     const addOption = (value = ''): void => {
       if (options.children.length >= 10) return
       const index = options.children.length + 1
-      const input = h('input.poll-option', { 'aria-label': `Option ${index}`, maxlength: 200, value, placeholder: `Option ${index}` })
+      const input = h('input.poll-option', { 'aria-label': t('polls.option', { index }), maxlength: 200, value, placeholder: t('polls.option', { index }) })
       options.appendChild(input)
     }
     addOption()
@@ -67,24 +68,24 @@ export class PollsPanel {
           }
         },
       },
-      h('div.field', null, h('label', { for: 'poll-question' }, 'Question'), question),
+      h('div.field', null, h('label', { for: 'poll-question' }, t('polls.question')), question),
       options,
-      h('button.link', { type: 'button', onclick: () => addOption() }, '+ Add option'),
-      h('label.check', { for: 'poll-multiple' }, multiple, 'Allow several answers'),
-      h('label.check', { for: 'poll-anonymous' }, anonymous, 'Anonymous'),
-      h('button.primary', { type: 'submit' }, 'Start poll'),
+      h('button.link', { type: 'button', onclick: () => addOption() }, t('polls.addOption')),
+      h('label.check', { for: 'poll-multiple' }, multiple, t('polls.multiple')),
+      h('label.check', { for: 'poll-anonymous' }, anonymous, t('polls.anonymous')),
+      h('button.primary', { type: 'submit' }, t('polls.start')),
     )
-    append(details, [h('summary', null, 'New poll'), form])
+    append(details, [h('summary', null, t('polls.new')), form])
     return details
   }
 
   private pollCard(poll: Poll): HTMLElement {
     const model = this.ctx.model
-    const card = h('article.card.poll', { 'data-poll-id': poll.id, 'aria-label': `Poll: ${poll.question}` })
-    const state = poll.status === 'closed' ? 'Closed' : poll.published ? 'Results published' : 'Open'
+    const card = h('article.card.poll', { 'data-poll-id': poll.id, 'aria-label': t('polls.card', { question: poll.question }) })
+    const state = t(poll.status === 'closed' ? 'polls.state.closed' : poll.published ? 'polls.state.published' : 'polls.state.open')
     append(card, [
       h('header.row.between', null, h('h3', null, poll.question), h('span.badge', null, state)),
-      h('p.muted.small', null, [poll.multiple ? 'Several answers allowed' : 'One answer', poll.anonymous ? 'anonymous' : null].filter(Boolean).join(' · ')),
+      h('p.muted.small', null, [t(poll.multiple ? 'polls.kind.multiple' : 'polls.kind.single'), poll.anonymous ? t('polls.kind.anonymous') : null].filter(Boolean).join(' · ')),
     ])
     const canVote = model.can('vote') && poll.status === 'open' && !poll.my_vote
     if (canVote) {
@@ -120,21 +121,21 @@ export class PollsPanel {
             }
           },
         },
-        'Vote',
+        t('polls.vote'),
       )
       append(card, [group, vote])
     } else if (poll.my_vote) {
-      card.appendChild(h('p.small', { 'data-testid': 'my-vote' }, `You voted: ${poll.my_vote.map((i) => poll.options[i]).join(', ')}`))
+      card.appendChild(h('p.small', { 'data-testid': 'my-vote' }, t('polls.voted', { choices: formatList(poll.my_vote.map((i) => poll.options[i])) })))
     }
     if (poll.results && (model.amHost || poll.published)) card.appendChild(this.results(poll))
-    else if (!canVote) card.appendChild(h('p.muted.small', null, 'Results appear when the host publishes them.'))
+    else if (!canVote) card.appendChild(h('p.muted.small', null, t('polls.resultsLater')))
     if (model.amHost) {
       const actions = h('div.row.wrap')
       if (!poll.published) {
-        actions.appendChild(h('button', { type: 'button', onclick: () => void run(this.ctx, { type: 'poll.publish', poll_id: poll.id }) }, 'Publish results'))
+        actions.appendChild(h('button', { type: 'button', onclick: () => void run(this.ctx, { type: 'poll.publish', poll_id: poll.id }) }, t('polls.publish')))
       }
       if (poll.status === 'open') {
-        actions.appendChild(h('button', { type: 'button', onclick: () => void run(this.ctx, { type: 'poll.close', poll_id: poll.id }) }, 'Close poll'))
+        actions.appendChild(h('button', { type: 'button', onclick: () => void run(this.ctx, { type: 'poll.close', poll_id: poll.id }) }, t('polls.close')))
       }
       card.appendChild(actions)
     }
@@ -146,16 +147,17 @@ export class PollsPanel {
     const total = Math.max(1, results.counts.reduce((a, b) => a + b, 0))
     return h(
       'div.results',
-      { 'aria-label': `Results: ${results.votes} ${results.votes === 1 ? 'vote' : 'votes'}` },
-      h('p.small', { 'data-testid': 'poll-votes' }, `${results.votes} ${results.votes === 1 ? 'vote' : 'votes'}${poll.published ? '' : ' (live, only hosts see this)'}`),
+      { role: 'group', 'aria-label': t('polls.results', { count: results.votes }) },
+      h('p.small', { 'data-testid': 'poll-votes' }, t(poll.published ? 'polls.votes' : 'polls.votes.live', { count: results.votes })),
       poll.options.map((option, index) => {
         const count = results.counts[index] ?? 0
         const percent = Math.round((count / total) * 100)
+        const shown = t('polls.count', { count, percent: formatPercent(count / total) })
         return h(
           'div.result-row',
           { 'data-option': index },
-          h('div.row.between.small', null, h('span', null, option), h('span.result-count', null, `${count} (${percent}%)`)),
-          h('div.bar', { role: 'progressbar', 'aria-valuenow': percent, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-label': option }, h('span', { style: `width:${percent}%` })),
+          h('div.row.between.small', null, h('span', null, option), h('span.result-count', null, shown)),
+          h('div.bar', { role: 'progressbar', 'aria-valuenow': percent, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuetext': shown, 'aria-label': option }, h('span', { style: `width:${percent}%` })),
         )
       }),
     )

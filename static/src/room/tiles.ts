@@ -2,7 +2,8 @@
 // per screen share, plus hidden <audio> sinks for everyone's microphone. Elements are kept
 // across renders so playing video is never interrupted by unrelated room changes.
 
-import { colorFor, fill, h, initials } from '../dom'
+import { avatarColor, fill, h, initials, Roving } from '../dom'
+import { t } from '../i18n'
 import { type RoomContext, run } from './context'
 import type { MediaClient, Source } from './media'
 import type { Participant } from './model'
@@ -26,13 +27,16 @@ export class Tiles {
   private readonly sinks = new Map<string, HTMLAudioElement>()
   private readonly audio: HTMLElement
   private speaker: string | null = null
+  private readonly roving: Roving
 
   constructor(
     private readonly ctx: RoomContext,
     private readonly media: MediaClient,
   ) {
     this.audio = h('div.audio-sinks', { hidden: true })
-    this.el = h('div.tiles', { 'aria-label': 'Participants video', role: 'list' })
+    this.el = h('div.tiles', { 'aria-label': t('tiles.label'), role: 'list' })
+    // A host's buttons on the tiles are one Tab stop (arrow keys between them).
+    this.roving = new Roving(this.el, 'button', 'horizontal')
   }
 
   /** The element holding the audio sinks (kept outside the tile list, never visible). */
@@ -69,6 +73,7 @@ export class Tiles {
       for (const tile of this.tiles.values()) if (tile.video.srcObject) void tile.video.play().catch(() => undefined)
     }
     this.renderSinks()
+    this.roving.sync()
   }
 
   /** Highlight the active speaker (media.active_speaker); null clears it. */
@@ -86,7 +91,7 @@ export class Tiles {
       'div.tile',
       { role: 'listitem', 'data-user-id': userId, 'data-source': source },
       h('div.video-slot', { 'data-video-slot': userId }, video),
-      h('span.avatar.large', { 'aria-hidden': 'true', style: `background:${colorFor(userId)}` }, initials(this.ctx.model.name(userId))),
+      h('span.avatar.large', { 'aria-hidden': 'true', style: `background:${avatarColor(userId)}` }, initials(this.ctx.model.name(userId))),
       label,
       actions,
     )
@@ -109,15 +114,15 @@ export class Tiles {
     tile.el.setAttribute(
       'aria-label',
       screen
-        ? `${p.name}'s screen`
-        : `${p.name}${spotlight ? ', in the spotlight' : ''}${hand ? ', hand raised' : ''}${track ? ', camera on' : ''}${micOn ? '' : ', microphone off'}`,
+        ? t('tiles.screen', { name: p.name })
+        : [p.name, spotlight ? t('tiles.spotlight') : '', hand ? t('tiles.hand') : '', track ? t('tiles.cameraOn') : '', micOn ? '' : t('tiles.micOff')].filter(Boolean).join(', '),
     )
     fill(
       tile.label,
       hand && !screen ? '✋ ' : '',
-      me ? `${p.name} (you)` : p.name,
-      screen ? ' (screen)' : '',
-      !screen && !micOn ? h('span.muted-indicator', { title: 'Microphone off', 'data-testid': 'mic-off' }, ' 🔇') : null,
+      me ? t('people.you', { name: p.name }) : p.name,
+      screen ? ` ${t('tiles.screenSuffix')}` : '',
+      !screen && !micOn ? h('span.muted-indicator', { title: t('tiles.micOff'), 'data-testid': 'mic-off' }, ' 🔇') : null,
     )
     fill(tile.actions, this.hostActions(p, source))
   }
@@ -131,10 +136,10 @@ export class Tiles {
     const button = (what: Source, text: string, label: string): void => {
       if (model.track(p.user_id, what)) buttons.push(h('button.small', { type: 'button', 'aria-label': label, title: label, onclick: () => mute(what) }, text))
     }
-    if (source === 'screen') button('screen', '⏹', `Stop ${p.name}'s screen share`)
+    if (source === 'screen') button('screen', '⏹', t('tiles.stopScreen', { name: p.name }))
     else {
-      button('camera', '🚫📷', `Stop ${p.name}'s video`)
-      button('microphone', '🔇', `Mute ${p.name}'s microphone`)
+      button('camera', '🚫📷', t('tiles.stopVideo', { name: p.name }))
+      button('microphone', '🔇', t('tiles.mute', { name: p.name }))
     }
     return buttons
   }

@@ -3,11 +3,13 @@
 // parts live beside it: layout.ts, banner.ts, docs.ts, controls.ts, notices.ts, dialogs.ts.
 
 import * as api from '../api'
-import { fill, h, toast, typingInField } from '../dom'
+import { announce, confirmDialog, fill, h, toast, typingInField } from '../dom'
 import type { Navigate, Page } from '../main'
+import { formatNumber, t } from '../i18n'
 import { ConnectionBanner } from './banner'
 import { type Closed, type ConnState, type LiveMessage, RoomConnection } from './connection'
 import { type RoomContext, type SideTab } from './context'
+import { chatAnnounced } from './chat'
 import { invite, shortcuts } from './dialogs'
 import { RoomDocs } from './docs'
 import { buildLayout, type Layout } from './layout'
@@ -22,7 +24,7 @@ const STATUS_FIELD: Record<Source, 'camera' | 'mic' | 'screen'> = { camera: 'cam
 
 export function roomPage(roomId: string, user: api.User, navigate: Navigate): Page {
   const view = new RoomView(roomId, user, navigate)
-  return { el: view.el, title: 'Live class', destroy: () => view.destroy() }
+  return { el: view.el, title: t('room.title'), destroy: () => view.destroy() }
 }
 
 class RoomView {
@@ -39,6 +41,7 @@ class RoomView {
   private side: SideTab = 'chat'
   private unread = 0
   private tokenTimer = 0
+  private skipLinks: HTMLElement[] = []
 
   constructor(
     private readonly roomId: string,
@@ -48,7 +51,7 @@ class RoomView {
     this.banner = new ConnectionBanner(() => this.conn.start())
     this.notices = new Notices(navigate)
     this.docs = new RoomDocs(roomId, user)
-    this.screen = h('main#main.page.center', null, h('h1', null, 'Joining the class…'), h('p.muted', null, 'Connecting to the room.'))
+    this.screen = h('main#main.page.center', { tabindex: -1 }, h('h1', null, t('room.joining')), h('p.muted', null, t('room.connecting')))
     this.el = h('div.room-page', null, this.banner.el, this.screen)
     this.conn = new RoomConnection(roomId, {
       join: () => api.rooms.join(roomId),
@@ -76,6 +79,10 @@ class RoomView {
       showSide: (tab) => this.showSide(tab),
     }
     document.addEventListener('keydown', this.onKey)
+    this.skipLinks = [
+      skipLink(t('skip.chat'), () => this.ctx.openChat()),
+      skipLink(t('skip.controls'), () => this.layout?.controls.focus()),
+    ]
     document.addEventListener('visibilitychange', this.onVisibility)
     // A handle for debugging in the browser console (and for the end-to-end tests).
     ;(window as unknown as { __liveclass?: unknown }).__liveclass = {
@@ -90,6 +97,7 @@ class RoomView {
   destroy(): void {
     delete (window as unknown as { __liveclass?: unknown }).__liveclass
     document.removeEventListener('keydown', this.onKey)
+    for (const link of this.skipLinks) link.remove()
     document.removeEventListener('visibilitychange', this.onVisibility)
     window.clearInterval(this.tokenTimer)
     this.banner.destroy()
@@ -109,7 +117,7 @@ class RoomView {
   private onWelcome(message: Welcome, join: api.JoinInfo): void {
     const recovering = this.layout !== null
     this.model.welcome(message)
-    document.title = `${this.model.room.title} · liveclass`
+    document.title = t('app.titleSuffix', { title: this.model.room.title })
     if (!this.layout) this.layout = this.buildLayout()
     this.docs.open(join)
     this.refreshAll()
@@ -121,8 +129,11 @@ class RoomView {
 
   private onEvent(event: RoomEvent): void {
     const track = 'track_id' in event ? this.model.tracks.get(event.track_id) : undefined
-    const changes = this.model.apply(event)
     const me = this.model.me.user_id
+    const leaving = event.type === 'presence.disconnected' ? this.model.participants.get(event.user_id)?.name : undefined
+    const arriving = event.type === 'presence.connected' && !this.model.participants.has(event.user.user_id)
+    const changes = this.model.apply(event)
+    this.announceEvent(event, me, arriving, leaving)
     if (changes.includes('me') || changes.includes('room')) this.media.setGrants(this.model.grants)
     switch (event.type) {
       case 'media.track_muted':
@@ -132,7 +143,7 @@ class RoomView {
           const source = 'source' in event ? event.source : track?.source
           if (source && this.media.has(source)) {
             this.media.stoppedByHost(source)
-            toast(source === 'camera' ? 'A host stopped your video.' : source === 'screen' ? 'A host stopped your screen share.' : 'A host muted your microphone.')
+            toast(t(source === 'camera' ? 'room.host.stoppedVideo' : source === 'screen' ? 'room.host.stoppedScreen' : 'room.host.mutedYou'))
           }
         }
         break
@@ -145,42 +156,69 @@ class RoomView {
       case 'participant.muted':
         if (event.user_id === me) {
           void this.media.stop('microphone')
-          toast('A host muted your microphone.')
+          toast(t('room.host.mutedYou'))
         }
         break
       case 'room.muted_all':
         if (!this.model.amHost) {
           void this.media.stop('microphone')
-          toast('A host muted everyone.')
+          toast(t('room.host.mutedAll'))
         }
         break
       case 'participant.unmute_requested':
         if (event.user_id === me) this.notices.askUnmute(() => void this.media.start('microphone'))
         break
       case 'participant.role':
-        if (event.user_id === me) toast(`Your role is now: ${event.role}.`, 'info')
+        if (event.user_id === me) toast(t('room.yourRole', { role: t(`roomRole.label.${event.role}`) }), 'info')
         break
       case 'room.settings':
         announceSettings(this.model, event.changes)
         break
       case 'lobby.waiting':
-        if (this.model.amHost) toast(`${event.user.name} is waiting to join.`, 'info')
+        if (this.model.amHost) toast(t('room.lobby.waiting', { name: event.user.name }), 'info')
         break
       case 'breakout.opened':
-        if (this.model.myBreakout()) toast('Breakout rooms are open: join yours from the banner.', 'info')
+        if (this.model.myBreakout()) toast(t('room.breakouts.open'), 'info')
         break
       case 'breakout.broadcast':
         this.notices.broadcast(event.name, event.text)
         break
       case 'breakout.closed':
         if (event.parent && this.model.room.parent_id) {
-          toast('The breakout rooms closed: back to the main room.', 'info')
+          toast(t('room.breakouts.closed'), 'info')
           const parent = this.model.room.parent_id
           window.setTimeout(() => this.navigate(`/rooms/${parent}`, true), 800)
         }
         break
     }
     this.render(changes)
+  }
+
+  /**
+   * What screen readers hear about the room, once per event: new chat messages (unless muted
+   * in the chat panel; also while the chat tab is hidden), and for hosts raised hands, joins
+   * and leaves. The person's own hand is confirmed to them.
+   */
+  private announceEvent(event: RoomEvent, me: string, arriving: boolean, leaving: string | undefined): void {
+    const model = this.model
+    switch (event.type) {
+      case 'chat.message':
+        if (event.message.author_id !== me && chatAnnounced() && this.layout) announce(this.layout.chat.announcement(event.message))
+        break
+      case 'hand.raised':
+        if (event.user_id === me) announce(t('room.announce.myHandUp'))
+        else if (model.amHost) announce(t('room.announce.handUp', { name: model.name(event.user_id), position: model.handPosition(event.user_id) }))
+        break
+      case 'hand.lowered':
+        if (event.user_id === me) announce(t(event.by && event.by !== me ? 'room.announce.myHandLoweredByHost' : 'room.announce.myHandDown'))
+        break
+      case 'presence.connected':
+        if (arriving && model.amHost && event.user.user_id !== me) announce(t('room.announce.joined', { name: event.user.name }))
+        break
+      case 'presence.disconnected':
+        if (leaving && event.last && model.amHost && event.user_id !== me) announce(t('room.announce.left', { name: leaving }))
+        break
+    }
   }
 
   private onVolatile(message: LiveMessage): void {
@@ -204,26 +242,29 @@ class RoomView {
     const ended = info.code === 4010 || info.code === 410
     const host = this.model.amHost
     this.screen.replaceChildren(
-      h('h1', null, ended ? 'The class has ended' : info.code === 4030 ? 'You left the room' : 'You are not in the room'),
+      h('h1', null, t(ended ? 'room.closed.ended' : info.code === 4030 ? 'room.closed.left' : 'room.closed.out')),
       h('p', { role: 'alert', 'data-testid': 'closed-reason' }, info.message),
       h(
         'p.row.center',
         null,
-        h('a.button.primary', { href: '/', 'data-link': '' }, 'Back to my rooms'),
-        host ? h('a.button', { href: `/rooms/${this.roomId}/report`, 'data-link': '' }, 'Attendance') : null,
+        h('a.button.primary', { href: '/', 'data-link': '' }, t('room.closed.home')),
+        host ? h('a.button', { href: `/rooms/${this.roomId}/report`, 'data-link': '' }, t('home.attendance')) : null,
       ),
     )
     this.screen.className = 'page center'
     this.el.replaceChildren(this.screen)
-    document.title = 'Left the room · liveclass'
+    for (const link of this.skipLinks) link.remove()
+    document.title = t('app.titleSuffix', { title: t('room.closed.title') })
+    this.screen.querySelector('h1')?.setAttribute('tabindex', '-1')
+    this.screen.querySelector<HTMLElement>('h1')?.focus()
   }
 
   private showLobby(): void {
     this.screen.replaceChildren(
-      h('h1', null, 'Waiting room'),
-      h('p', { 'data-testid': 'lobby-waiting' }, 'The host will let you in soon. Keep this page open.'),
+      h('h1', null, t('room.lobby.title')),
+      h('p', { 'data-testid': 'lobby-waiting' }, t('room.lobby.text')),
       h('div.spinner', { 'aria-hidden': 'true' }),
-      h('p', null, h('a.button', { href: '/', 'data-link': '' }, 'Leave')),
+      h('p', null, h('a.button', { href: '/', 'data-link': '' }, t('room.header.leave'))),
     )
   }
 
@@ -240,6 +281,8 @@ class RoomView {
     })
     this.el.replaceChildren(this.banner.el, layout.el)
     this.layout = layout
+    const skips = document.querySelector('.skip-links')
+    if (skips) skips.append(...this.skipLinks)
     this.showSide('chat')
     layout.stage.select('whiteboard')
     return layout
@@ -260,7 +303,11 @@ class RoomView {
   private renderUnread(): void {
     const tab = this.layout?.side.tabs.get('chat')
     if (!tab) return
-    fill(tab, 'Chat', this.unread ? h('span.count', { 'data-testid': 'unread', 'aria-label': `${this.unread} unread` }, String(this.unread)) : null)
+    fill(
+      tab,
+      t('room.side.chat'),
+      this.unread ? [h('span.count', { 'data-testid': 'unread', 'aria-hidden': 'true' }, formatNumber(this.unread)), h('span.sr-only', null, t('room.unread', { count: this.unread }))] : null,
+    )
   }
 
   private refreshAll(): void {
@@ -274,16 +321,16 @@ class RoomView {
     const model = this.model
     if (set.has('room') || set.has('me')) {
       layout.title.textContent = model.room.title
-      document.title = `${model.room.title} · liveclass`
+      document.title = t('app.titleSuffix', { title: model.room.title })
       const s = model.room.settings
       fill(
         layout.chips,
-        h('span.badge.role', null, model.me.role),
-        s.locked ? h('span.badge.warn', { 'data-testid': 'locked-chip' }, '🔒 Locked') : null,
-        s.lobby ? h('span.badge', null, 'Waiting room on') : null,
-        s.chat_enabled === false ? h('span.badge', null, 'Chat off') : null,
-        s.slow_mode_seconds ? h('span.badge', null, `Slow mode ${s.slow_mode_seconds}s`) : null,
-        model.room.parent_id ? h('span.badge.info', null, 'Breakout room') : null,
+        h('span.badge.role', null, t(`roomRole.label.${model.me.role}`)),
+        s.locked ? h('span.badge.warn', { 'data-testid': 'locked-chip' }, h('span', { 'aria-hidden': 'true' }, '🔒 '), t('room.chip.locked')) : null,
+        s.lobby ? h('span.badge', null, t('room.chip.lobby')) : null,
+        s.chat_enabled === false ? h('span.badge', null, t('room.chip.chatOff')) : null,
+        s.slow_mode_seconds ? h('span.badge', null, t('room.chip.slow', { seconds: s.slow_mode_seconds })) : null,
+        model.room.parent_id ? h('span.badge.info', null, t('room.chip.breakout')) : null,
       )
       const hostTab = layout.side.tabs.get('host')
       if (hostTab) hostTab.hidden = !model.amHost
@@ -305,7 +352,15 @@ class RoomView {
       layout.controls.render()
       layout.tiles.render()
       const people = layout.side.tabs.get('people')
-      if (people) fill(people, 'People', h('span.count.muted', null, String(model.participants.size)), model.amHost && model.lobby.size ? h('span.count', { 'aria-label': `${model.lobby.size} waiting` }, `+${model.lobby.size}`) : null)
+      if (people) {
+        fill(
+          people,
+          t('room.side.people'),
+          h('span.count.muted', { 'aria-hidden': 'true' }, formatNumber(model.participants.size)),
+          h('span.sr-only', null, t('room.peopleCount', { count: model.participants.size })),
+          model.amHost && model.lobby.size ? [h('span.count', { 'aria-hidden': 'true' }, `+${formatNumber(model.lobby.size)}`), h('span.sr-only', null, t('room.waitingCount', { count: model.lobby.size }))] : null,
+        )
+      }
     }
     if (set.has('chat') || set.has('me')) layout.chat.render()
     if (set.has('polls') || set.has('me')) layout.polls.render()
@@ -325,11 +380,18 @@ class RoomView {
         KeyH: () => void layout.controls.toggleHand(),
         KeyC: () => this.ctx.openChat(),
         KeyM: () => void this.media.toggle('microphone'),
+        KeyV: () => void this.media.toggle('camera'),
+        KeyK: () => layout.controls.focus(),
+        KeyP: () => {
+          this.showSide('people')
+          layout.side.tabs.get('people')?.focus()
+        },
         KeyW: () => layout.stage.select('whiteboard'),
         KeyN: () => {
           layout.stage.select('notes')
           this.docs.notes?.focus()
         },
+        KeyL: () => void this.leave(),
       }
       const action = actions[event.code]
       if (action) {
@@ -344,10 +406,30 @@ class RoomView {
     }
   }
 
+  /** Leave the room (Alt+L), after saying yes. */
+  private async leave(): Promise<void> {
+    if (await confirmDialog(t('room.leave.title'), t('room.leave.body'), t('room.header.leave'), true)) this.navigate('/')
+  }
+
   private onVisibility = (): void => {
     if (!document.hidden && this.side === 'chat') {
       this.unread = 0
       this.renderUnread()
     }
   }
+}
+
+/** A skip link of the room page (beside the page's own "Skip to main content"). */
+function skipLink(text: string, go: () => void): HTMLElement {
+  return h(
+    'a.skip-link',
+    {
+      href: '#main',
+      onclick: (event: Event) => {
+        event.preventDefault()
+        go()
+      },
+    },
+    text,
+  )
 }

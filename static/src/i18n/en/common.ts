@@ -1,0 +1,19 @@
+// Messages shared by every page: the shell, dialogs, toasts.
+
+export const common = {
+  'app.name': 'liveclass',
+  'app.loading': 'Loading liveclass…',
+  'app.titleSuffix': '{title} · liveclass',
+  'app.notFound.title': 'Not found',
+  'app.notFound.heading': 'Page not found',
+  'app.error.title': 'Error',
+  'app.error.heading': 'Something went wrong',
+  'app.goHome': 'Go to my rooms',
+  'skip.main': 'Skip to main content',
+  'skip.chat': 'Skip to chat',
+  'skip.controls': 'Skip to my controls',
+  'dialog.cancel': 'Cancel',
+  'dialog.ok': 'OK',
+  'dialog.close': 'Close',
+  'toast.dismiss': 'Dismiss',
+} as const

@@ -1,0 +1,11 @@
+// The English catalogue: the source language. Each area keeps its messages in its own file;
+// a module that adopts the catalogue adds a file here and spreads it below.
+
+import { common } from './common'
+import { pages } from './pages'
+import { room } from './room'
+
+/** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
+export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
+
+export const en = { ...common, ...pages, ...room } satisfies Record<string, Message>

@@ -1,0 +1,136 @@
+"""Accessibility checks for the end-to-end tests: axe-core in the page, keyboard walking,
+phone-sized touch contexts and where their screenshots go.
+
+axe-core comes from the web app's own npm packages (static/node_modules, a locked
+devDependency), injected into the page under test; nothing is fetched at run time.
+Screenshots of the phone layout go to ``test-artifacts/e2e/phone/`` at the repository's
+root (beside the other end-to-end screenshots).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from liveserver import IN_CI, ROOT
+
+AXE = ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+NARROW = {"width": 320, "height": 640}
+PHONE_SHOTS = ROOT / "test-artifacts" / "e2e" / "phone"
+
+
+def axe_available() -> None:
+    if not AXE.exists():
+        reason = f"{AXE} is missing (npm --prefix static ci)"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Run axe-core (WCAG 2.1 A and AA rules) on the page as it is now; its violations."""
+    axe_available()
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # The app's CSP refuses inline scripts; evaluating over the DevTools protocol is allowed.
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
+    result = page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))}))
+        }""",
+        WCAG_TAGS,
+    )
+    assert isinstance(result, list)
+    return result
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    return json.dumps(violations, indent=1)[:6000]
+
+
+def expect_no_violations(page: Page, state: str) -> None:
+    found = axe_violations(page)
+    assert not found, f"axe found {len(found)} violation(s) in {state}:\n{describe(found)}"
+
+
+def no_horizontal_scroll(page: Page) -> bool:
+    """Whether the page fits its viewport's width (nothing makes it scroll sideways)."""
+    return bool(
+        page.evaluate(
+            "() => document.scrollingElement.scrollWidth <= window.innerWidth + 1"
+            " && document.body.scrollWidth <= window.innerWidth + 1"
+        )
+    )
+
+
+def wider_than_viewport(page: Page) -> list[str]:
+    """The elements sticking out past the viewport's right edge (for failure messages)."""
+    found = page.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter(el => {
+              const r = el.getBoundingClientRect()
+              return r.width > 0 && r.right > window.innerWidth + 1 && getComputedStyle(el).position !== 'fixed'
+           }).slice(0, 12).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+              (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') +
+              ' ' + Math.round(el.getBoundingClientRect().right))"""
+    )
+    assert isinstance(found, list)
+    return [str(item) for item in found]
+
+
+def focused(page: Page) -> dict[str, Any]:
+    """What has keyboard focus: tag, accessible-ish name, id, role."""
+    info = page.evaluate(
+        """() => {
+            const el = document.activeElement
+            if (!el) return {}
+            const name = (el.getAttribute('aria-label') || el.textContent || el.getAttribute('placeholder') || '').trim()
+            return {tag: el.tagName.toLowerCase(), id: el.id, role: el.getAttribute('role') || '', name}
+        }"""
+    )
+    assert isinstance(info, dict)
+    return info
+
+
+def tab_until(page: Page, matches: Any, limit: int = 30, key: str = "Tab") -> int:
+    """Press Tab until ``matches(focused(page))``; the number of presses it took."""
+    for count in range(1, limit + 1):
+        page.keyboard.press(key)
+        if matches(focused(page)):
+            return count
+    raise AssertionError(f"not reached in {limit} presses of {key}; focus is on {focused(page)}")
+
+
+def focus_ring_contrast(page: Page) -> float:
+    """The contrast ratio of the focused element's outline against what is behind it."""
+    ratio = page.evaluate(
+        """() => {
+            const el = document.activeElement
+            const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return m.length > 3 && m[3] === 0 ? null : m.slice(0, 3) }
+            const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4 }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b) }
+            const style = getComputedStyle(el)
+            if (style.outlineStyle === 'none' || parseFloat(style.outlineWidth) < 2) return 0
+            const ring = parse(style.outlineColor)
+            let node = el.parentElement, bg = null
+            while (node && !bg) { bg = parse(getComputedStyle(node).backgroundColor); node = node.parentElement }
+            bg = bg || [255, 255, 255]
+            const [a, b] = [lum(ring), lum(bg)].sort((x, y) => y - x)
+            return (a + 0.05) / (b + 0.05)
+        }"""
+    )
+    assert isinstance(ratio, (int, float))
+    return float(ratio)
+
+
+def save_phone_shot(page: Page, name: str) -> Path:
+    PHONE_SHOTS.mkdir(parents=True, exist_ok=True)
+    path = PHONE_SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
