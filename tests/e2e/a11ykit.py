@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from liveserver import IN_CI, ROOT
+from kits.servers import IN_CI, ROOT
 
 AXE = ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -34,22 +34,41 @@ def axe_available() -> None:
         pytest.skip(reason)
 
 
+# Violations that belong to another part of the app and are reported to its owners (issue 22):
+# (rule, the node's CSS target). Remove an entry once fixed; nothing else is ever tolerated.
+ELSEWHERE = {
+    # The whiteboard's page bar is a tablist whose page buttons are not all tabs.
+    ("aria-required-children", ".board-pages"),
+    # The whiteboard's zoom button shows "100%" but is named "Reset zoom".
+    ("label-content-name-mismatch", ".zoom-label"),
+}
+
+
 def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """Run axe-core (WCAG 2.1 A and AA rules) on the page as it is now; its violations."""
+    """Run axe-core (WCAG 2.1 A and AA rules) on the page as it is now; its violations
+    (less the ones in ELSEWHERE)."""
     axe_available()
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         # The app's CSP refuses inline scripts; evaluating over the DevTools protocol is allowed.
         page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
     result = page.evaluate(
         """async (tags) => {
-            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
-            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))}))
+            const options = {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']}
+            const r = await axe.run(document, options)
+            return r.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary})),
+            }))
         }""",
         WCAG_TAGS,
     )
     assert isinstance(result, list)
-    return result
+    kept = []
+    for violation in result:
+        nodes = [n for n in violation["nodes"] if (violation["id"], n["target"]) not in ELSEWHERE]
+        if nodes:
+            kept.append({**violation, "nodes": nodes})
+    return kept
 
 
 def describe(violations: list[dict[str, Any]]) -> str:
@@ -76,10 +95,14 @@ def wider_than_viewport(page: Page) -> list[str]:
     found = page.evaluate(
         """() => [...document.querySelectorAll('body *')].filter(el => {
               const r = el.getBoundingClientRect()
-              return r.width > 0 && r.right > window.innerWidth + 1 && getComputedStyle(el).position !== 'fixed'
-           }).slice(0, 12).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-              (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') +
-              ' ' + Math.round(el.getBoundingClientRect().right))"""
+              return r.width > 0 && r.right > window.innerWidth + 1
+                && getComputedStyle(el).position !== 'fixed'
+           }).slice(0, 12).map(el => {
+              const classes = typeof el.className === 'string' ? el.className.split(' ') : []
+              const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+              const right = Math.round(el.getBoundingClientRect().right)
+              return [name, ...classes].join('.') + ' ' + right
+           })"""
     )
     assert isinstance(found, list)
     return [str(item) for item in found]
@@ -91,8 +114,10 @@ def focused(page: Page) -> dict[str, Any]:
         """() => {
             const el = document.activeElement
             if (!el) return {}
-            const name = (el.getAttribute('aria-label') || el.textContent || el.getAttribute('placeholder') || '').trim()
-            return {tag: el.tagName.toLowerCase(), id: el.id, role: el.getAttribute('role') || '', name}
+            const label = el.getAttribute('aria-label') || el.textContent
+            const name = (label || el.getAttribute('placeholder') || '').trim()
+            const role = el.getAttribute('role') || ''
+            return {tag: el.tagName.toLowerCase(), id: el.id, role, name}
         }"""
     )
     assert isinstance(info, dict)
@@ -113,13 +138,24 @@ def focus_ring_contrast(page: Page) -> float:
     ratio = page.evaluate(
         """() => {
             const el = document.activeElement
-            const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return m.length > 3 && m[3] === 0 ? null : m.slice(0, 3) }
-            const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4 }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b) }
+            const parse = (c) => {
+                const m = c.match(/[\\d.]+/g).map(Number)
+                return m.length > 3 && m[3] === 0 ? null : m.slice(0, 3)
+            }
+            const channel = (v) => {
+                v /= 255
+                return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4
+            }
+            const lum = ([r, g, b]) =>
+                0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
             const style = getComputedStyle(el)
             if (style.outlineStyle === 'none' || parseFloat(style.outlineWidth) < 2) return 0
             const ring = parse(style.outlineColor)
             let node = el.parentElement, bg = null
-            while (node && !bg) { bg = parse(getComputedStyle(node).backgroundColor); node = node.parentElement }
+            while (node && !bg) {
+                bg = parse(getComputedStyle(node).backgroundColor)
+                node = node.parentElement
+            }
             bg = bg || [255, 255, 255]
             const [a, b] = [lum(ring), lum(bg)].sort((x, y) => y - x)
             return (a + 0.05) / (b + 0.05)

@@ -29,7 +29,7 @@ from browserkit import Person, launch_browser, log_in, new_person, send_chat, si
 from playwright.sync_api import Browser, Page, expect
 from videokit import FAKE_MEDIA, MEDIA_TIMEOUT_MS, control, my_user_id
 
-from conftest import Node
+from kits.nodes import Node
 
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
@@ -71,9 +71,9 @@ def klass(chromium: Browser, sqlite_node: Node) -> Iterator[Klass]:
     page.get_by_role("button", name="Start poll").click()
     expect(student.page.locator(".poll")).to_have_count(1)
     control(page, "Camera off").click()
-    expect(student.page.locator(f'.tiles video[data-user-id="{my_user_id(page)}"]')).to_have_attribute(
-        "data-state", "live", timeout=MEDIA_TIMEOUT_MS
-    )
+    expect(
+        student.page.locator(f'.tiles video[data-user-id="{my_user_id(page)}"]')
+    ).to_have_attribute("data-state", "live", timeout=MEDIA_TIMEOUT_MS)
     yield Klass(teacher, student, room_id)
     for person in (teacher, student):
         assert not person.errors, f"{person.name}: uncaught errors in the page: {person.errors}"
@@ -90,13 +90,17 @@ def report(found: dict[str, list[dict[str, Any]]]) -> str:
     total = sum(len(v) for v in found.values())
     lines = [f"{total} axe violation(s) in {len(found)} state(s):"]
     for state, violations in found.items():
-        lines.append(f"== {state}: " + ", ".join(f"{v['id']}({len(v['nodes'])})" for v in violations))
+        lines.append(
+            f"== {state}: " + ", ".join(f"{v['id']}({len(v['nodes'])})" for v in violations)
+        )
     lines.extend(f"-- {state}\n{describe(v)}" for state, v in found.items())
     return "\n".join(lines)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_pages_outside_the_room_pass_axe(chromium: Browser, sqlite_node: Node, klass: Klass, size: str) -> None:
+def test_pages_outside_the_room_pass_axe(
+    chromium: Browser, sqlite_node: Node, klass: Klass, size: str
+) -> None:
     found: dict[str, list[dict[str, Any]]] = {}
     person = new_person(chromium, sqlite_node, "Cy Visitor")
     page = person.page
@@ -121,7 +125,10 @@ def test_pages_outside_the_room_pass_axe(chromium: Browser, sqlite_node: Node, k
         log_in(person)
         expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
         check(page, "home (student)", found)
-        page.evaluate("() => { history.pushState(null, '', '/no/such/page'); dispatchEvent(new PopStateEvent('popstate')) }")
+        page.evaluate(
+            "() => { history.pushState(null, '', '/no/such/page');"
+            " dispatchEvent(new PopStateEvent('popstate')) }"
+        )
         expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
         check(page, "not found", found)
         # The host's own pages, in a second tab (the first one stays in the room).
@@ -146,7 +153,9 @@ def test_room_states_pass_axe(klass: Klass, size: str) -> None:
         page = person.page
         page.set_viewport_size(SIZES[size])
         expect(page.locator(".room-title")).to_have_text("Accessible algebra")
-        expect(page.locator(".tiles video[data-state='live']")).to_have_count(1, timeout=MEDIA_TIMEOUT_MS)
+        expect(page.locator(".tiles video[data-state='live']")).to_have_count(
+            1, timeout=MEDIA_TIMEOUT_MS
+        )
         side_tab(page, "Chat")
         expect(page.locator(".chat-list article.msg")).to_have_count(3)
         stage_tab(page, "Whiteboard")
@@ -203,7 +212,9 @@ def test_the_focus_ring_is_visible_everywhere(klass: Klass) -> None:
     seen = 0
     for _ in range(40):
         page.keyboard.press("Tab")
-        info = page.evaluate("() => document.activeElement && document.activeElement.outerHTML.slice(0, 80)")
+        info = page.evaluate(
+            "() => document.activeElement && document.activeElement.outerHTML.slice(0, 80)"
+        )
         if page.evaluate("() => document.activeElement === document.body"):
             continue
         seen += 1

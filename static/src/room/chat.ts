@@ -288,7 +288,7 @@ export class ChatPanel {
       const picker = h(
         'details.react-picker',
         null,
-        h('summary', { title: t('chat.react.title'), 'data-focus-key': 'react' }, h('span', { 'aria-hidden': 'true' }, '☺+ '), h('span.sr-only', null, t('chat.react'))),
+        h('summary', { 'aria-label': t('chat.react'), title: t('chat.react.title'), 'data-focus-key': 'react' }, '☺+'),
         h(
           'div.react-choices',
           null,

@@ -31,9 +31,13 @@ export class ControlBar {
   ) {
     const button = (keys: string | null, title: string, onclick: () => void): HTMLButtonElement =>
       h('button.control', { type: 'button', 'aria-pressed': 'false', 'aria-keyshortcuts': keys ?? undefined, title, onclick })
-    this.micButton = button('Alt+M', t('controls.mic.title'), () => void media.toggle('microphone'))
-    this.camButton = button('Alt+V', t('controls.camera.title'), () => void media.toggle('camera'))
-    this.screenButton = button(null, t('controls.screen.title'), () => void media.toggle('screen'))
+    // While a device starts its button is aria-disabled, not disabled: it keeps keyboard focus.
+    const toggle = (source: 'microphone' | 'camera' | 'screen') => () => {
+      if (!media.starting.has(source)) void media.toggle(source)
+    }
+    this.micButton = button('Alt+M', t('controls.mic.title'), toggle('microphone'))
+    this.camButton = button('Alt+V', t('controls.camera.title'), toggle('camera'))
+    this.screenButton = button(null, t('controls.screen.title'), toggle('screen'))
     this.handButton = h('button.control', { type: 'button', 'aria-keyshortcuts': 'Alt+H', title: t('controls.hand.title'), onclick: () => void this.toggleHand() })
     this.awayButton = button(null, t('controls.away.title'), () => void this.toggleAway())
     this.awayButton.append(...face('☕', t('controls.away')))
@@ -77,16 +81,18 @@ export class ControlBar {
     const mic = media.has('microphone')
     this.micButton.setAttribute('aria-pressed', String(mic))
     this.micButton.replaceChildren(...face(mic ? '🎤' : '🔇', t(mic ? 'controls.mic.on' : 'controls.mic.off')))
-    this.micButton.disabled = media.starting.has('microphone') || (!mic && !model.can('publish_audio'))
+    this.micButton.disabled = !mic && !model.can('publish_audio')
+    this.micButton.setAttribute('aria-disabled', String(media.starting.has('microphone')))
     const cam = media.has('camera')
     this.camButton.setAttribute('aria-pressed', String(cam))
     this.camButton.replaceChildren(...face('📷', t(cam ? 'controls.camera.on' : 'controls.camera.off')))
-    this.camButton.disabled = media.starting.has('camera') || (!cam && !model.can('publish_video'))
+    this.camButton.disabled = !cam && !model.can('publish_video')
+    this.camButton.setAttribute('aria-disabled', String(media.starting.has('camera')))
     const screen = media.has('screen')
     this.screenButton.setAttribute('aria-pressed', String(screen))
     this.screenButton.replaceChildren(...face('🖥', t(screen ? 'controls.screen.stop' : 'controls.screen.share')))
     this.screenButton.hidden = !screen && !model.can('publish_screen')
-    this.screenButton.disabled = media.starting.has('screen')
+    this.screenButton.setAttribute('aria-disabled', String(media.starting.has('screen')))
     this.awayButton.setAttribute('aria-pressed', String(me?.away ?? false))
     this.roving.sync()
   }

@@ -283,6 +283,12 @@ class RoomView {
     this.layout = layout
     const skips = document.querySelector('.skip-links')
     if (skips) skips.append(...this.skipLinks)
+    // Focus was on the "Joining…" heading, now gone: the room's title takes it (and is read).
+    const active = document.activeElement
+    if (!active || active === document.body || !active.isConnected || !this.el.contains(active)) {
+      layout.title.tabIndex = -1
+      layout.title.focus({ preventScroll: true })
+    }
     this.showSide('chat')
     layout.stage.select('whiteboard')
     return layout
@@ -325,7 +331,7 @@ class RoomView {
       const s = model.room.settings
       fill(
         layout.chips,
-        h('span.badge.role', null, t(`roomRole.label.${model.me.role}`)),
+        h('span.badge.role', null, t(`roomRole.${model.me.role}`)),
         s.locked ? h('span.badge.warn', { 'data-testid': 'locked-chip' }, h('span', { 'aria-hidden': 'true' }, '🔒 '), t('room.chip.locked')) : null,
         s.lobby ? h('span.badge', null, t('room.chip.lobby')) : null,
         s.chat_enabled === false ? h('span.badge', null, t('room.chip.chatOff')) : null,
