@@ -36,12 +36,7 @@ def axe_available() -> None:
 
 # Violations that belong to another part of the app and are reported to its owners (issue 22):
 # (rule, the node's CSS target). Remove an entry once fixed; nothing else is ever tolerated.
-ELSEWHERE = {
-    # The whiteboard's page bar is a tablist whose page buttons are not all tabs.
-    ("aria-required-children", ".board-pages"),
-    # The whiteboard's zoom button shows "100%" but is named "Reset zoom".
-    ("label-content-name-mismatch", ".zoom-label"),
-}
+ELSEWHERE: set[tuple[str, str]] = set()
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
