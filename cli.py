@@ -1,4 +1,4 @@
-"""The ``liveclass`` command: serve, migrate, create-admin, demo.
+"""The ``liveclass`` command: serve, worker, migrate, create-admin, demo.
 
 Run as ``liveclass``, ``python server.py`` or ``python -m server`` (server.py hands this
 module its app factory, so nothing here imports server.py).
@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import stat
 import sys
 from collections.abc import Callable, Sequence
@@ -18,15 +19,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from jobs.metrics import JobMetrics
 from lms import demo
 from lms.accounts import service, sessions
 from lms.accounts.passwords import hash_password, verify_password
 from lms.accounts.revoked import RevokedHooks
 from lms.errors import LmsError
-from node import Database, Node
+from node import Database, Node, build_jobs
 from ops import logs
 from ops.serving import serve_app
 from persistence import migrate
+from persistence.engine import is_sqlite
 from settings import Settings
 
 logger = logging.getLogger("liveclass")
@@ -85,6 +88,43 @@ def serve(settings: Settings, build_app: AppFactory, *, host: str, port: int) ->
     node = Node(settings.with_secret())
     app = build_app(node)
     serve_app(app, settings, host=host, port=port, readiness=node.readiness, drain=node.drain)
+
+
+def work(settings: Settings, *, metrics_port: int | None) -> None:
+    """``liveclass worker``: run jobs from PostgreSQL until SIGTERM/SIGINT, then finish or
+    give back the running ones (``LIVECLASS_JOBS_SHUTDOWN_GRACE_SECONDS``)."""
+    logs.configure(level=settings.log_level, fmt=settings.log_format)
+    if is_sqlite(settings.resolved_database_url):
+        sys.stderr.write(
+            "liveclass: `liveclass worker` needs PostgreSQL (LIVECLASS_DATABASE_URL); "
+            "on SQLite, jobs run inside `liveclass serve`.\n"
+        )
+        raise SystemExit(2)
+    asyncio.run(_work(settings, metrics_port))
+
+
+async def _work(settings: Settings, metrics_port: int | None) -> None:
+    database = await _with_database(settings)
+    metrics = JobMetrics()
+    runtime = build_jobs(settings, database, metrics)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        metrics.add_queue_gauges()
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await runtime.start()
+        print(f"liveclass worker {runtime.worker.name} started", flush=True)
+        await stop.wait()
+        logger.info("stopping: finishing running jobs", extra={"worker": runtime.worker.name})
+        await runtime.stop()
+    finally:
+        await database.close()
+    print(f"liveclass worker {runtime.worker.name} stopped", flush=True)
 
 
 async def _with_database(settings: Settings) -> Database:
@@ -171,12 +211,19 @@ async def run_demo(settings: Settings) -> demo.Demo:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="liveclass", description="The liveclass command: serve, migrate, create-admin, demo."
+        prog="liveclass",
+        description="The liveclass command: serve, worker, migrate, create-admin, demo.",
     )
     commands = parser.add_subparsers(dest="command")
     serve_cmd = commands.add_parser("serve", help="run the server")
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
+    worker_cmd = commands.add_parser(
+        "worker", help="run background jobs from PostgreSQL (beside nodes that do not)"
+    )
+    worker_cmd.add_argument(
+        "--metrics-port", type=int, default=None, help="serve /metrics on 127.0.0.1:PORT"
+    )
     commands.add_parser("migrate", help="apply database migrations")
     admin = commands.add_parser(
         "create-admin", help="create an admin account, or make an existing account an admin"
@@ -204,6 +251,8 @@ def main(argv: Sequence[str] | None, *, build_app: AppFactory) -> None:
     if command == "serve":
         host, port = getattr(args, "host", "127.0.0.1"), getattr(args, "port", 8000)
         serve(settings, build_app, host=host, port=port)
+    elif command == "worker":
+        work(settings, metrics_port=args.metrics_port)
     elif command == "migrate":
         revision = asyncio.run(run_migrate(settings))
         print(f"database at revision {revision}")

@@ -21,6 +21,7 @@ from typing import Final
 
 from fastapi import FastAPI
 
+from jobs import errors as jobs
 from lms import errors as lms
 from lms.rooms.access import RoomGone
 from media import errors as media
@@ -58,6 +59,10 @@ PROBLEMS: Final[Mapping[type[Exception], Problem]] = MappingProxyType(
         lms.InvalidInput: Problem(422, "invalid-input", "Invalid input"),
         lms.TooManyRequests: Problem(429, "too-many-requests", "Too many requests", _retry_after),
         lms.Unavailable: Problem(503, "unavailable", "Try again shortly"),
+        # Background jobs (jobs/), met by the admin jobs API.
+        jobs.JobsError: Problem(400, "bad-request", "Bad request"),
+        jobs.JobNotFound: Problem(404, "not-found", "Not found"),
+        jobs.JobStateConflict: Problem(409, "conflict", "Conflict"),
         # The SFU (media/), met by WHIP and recordings: a bad offer is the client's fault, too
         # many tracks the room's state; any other refusal means this node cannot serve media now.
         media.BadSdp: Problem(400, "bad-sdp", "Bad SDP offer"),

@@ -10,13 +10,21 @@ The app factory (server.py) serves a node; the CLI (cli.py) opens only its `Data
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from jobs.events import Catalogue, EventType
+from jobs.metrics import JobMetrics
+from jobs.runtime import JobRuntime
+from jobs.types import JobRegistry
+from jobs.worker import WorkerConfig
+from lms.accounts import jobs as account_jobs
 from lms.rooms import live_access
 from media import fastpath
 from media.captions.config import CaptionConfig
@@ -36,6 +44,7 @@ from realtime.redis_broker import RedisBroker
 from realtime.redis_presence import RedisPresence
 from realtime.yjs.document import DocumentLimits
 from realtime.yjs.update_format import StructureLimits
+from rooms import domain_events as room_events
 from rooms.auto_captions import AutoCaptions
 from rooms.document_service import DocumentService, build_documents
 from rooms.manager import RoomManager
@@ -47,6 +56,9 @@ from rooms.store import RoomStore
 from settings import Settings
 
 logger = logging.getLogger("liveclass")
+
+EVENT_TYPES: tuple[EventType, ...] = (room_events.RECORDING_STOPPED,)
+"""Every domain event type; docs/events.md is generated from this catalogue."""
 
 Action = Callable[[], Awaitable[None]]
 
@@ -155,6 +167,7 @@ class Node:
             degradable={"broker"},  # without Redis a node still serves its local rooms
         )
         self.metrics = Metrics()
+        self.jobs = build_jobs(settings, self.database, JobMetrics(self.metrics.registry))
         self._add_gauges()
         self._started: list[Step] = []
 
@@ -164,6 +177,7 @@ class Node:
         add("liveclass_realtime", "Live rooms and connections.", self.rooms.gauges)
         add("liveclass_broker", "Broker connectivity (1 = up).", self.broker.gauges)
         add("liveclass_documents", "Loaded Yjs documents.", self.documents.gauges)
+        add("liveclass_jobs", "Jobs by state, oldest due job's age.", self.jobs.metrics.gauges)
         if self.media is not None:
             add("liveclass_media", "SFU peer connections and tracks.", self.media.sfu.gauges)
             if self.media.cluster is not None:
@@ -191,6 +205,9 @@ class Node:
             steps.append(Step("recorder", None, self.recorder.close))
         if self.captions is not None:  # its worker processes start on first use
             steps.append(Step("captions", None, self.captions.close))
+        # Last to start, first to stop: handlers may use every part above.
+        work = self.settings.jobs_embedded
+        steps.append(Step("jobs", functools.partial(self.jobs.start, work=work), self.jobs.stop))
         return steps
 
     async def start(self) -> None:
@@ -246,6 +263,31 @@ def _both(first: Action, second: Action) -> Action:
 
 
 # ---------------------------------------------------------------- the parts
+
+
+def build_jobs(settings: Settings, database: Database, metrics: JobMetrics) -> JobRuntime:
+    """The jobs runtime: every domain's job types, periodic jobs and event types, plus the
+    modules named in ``LIVECLASS_JOBS_MODULES`` (each ``register_jobs(registry, catalogue)``)."""
+    registry = JobRegistry(periodic=[account_jobs.PURGE_EXPIRED_TOKENS])
+    catalogue = Catalogue(EVENT_TYPES)
+    for name in filter(None, (m.strip() for m in settings.jobs_modules.split(","))):
+        importlib.import_module(name).register_jobs(registry, catalogue)
+    config = WorkerConfig(
+        concurrency=settings.jobs_concurrency,
+        lease=settings.jobs_lease_seconds,
+        poll=settings.jobs_poll_seconds,
+        grace=settings.jobs_shutdown_grace_seconds,
+        node_id=settings.node_id,
+    )
+    return JobRuntime(
+        engine=database.engine,
+        sessions=database.sessionmaker,
+        registry=registry,
+        catalogue=catalogue,
+        config=config,
+        metrics=metrics,
+        retention=timedelta(days=settings.jobs_retention_days),
+    )
 
 
 def build_broker(settings: Settings) -> Broker:

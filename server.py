@@ -24,6 +24,7 @@ from lms.courses import routes as course_routes
 from lms.courses.events import CourseEvents
 from lms.documents import quarantine_routes
 from lms.documents import routes as document_routes
+from lms.jobs import routes as job_routes
 from lms.personal_data import PersonalData
 from lms.rooms import live_access, recording_data
 from lms.rooms import members as room_member_routes
@@ -103,6 +104,7 @@ def build_app(node: Node) -> FastAPI:
         course_routes.router,
         document_routes.router,
         quarantine_routes.router,
+        job_routes.router,
         room_channel_router(node),
         documents_router(node.documents),
         web_app.build_router(),  # the browser app: its own page routes and /assets only

@@ -101,6 +101,15 @@ class Settings(BaseSettings):
     captions_endpoint_silence_seconds: float = Field(default=0.5, ge=0.1, le=5.0)
     captions_max_pending_seconds: float = Field(default=5.0, ge=0.5, le=60.0)
 
+    # Background jobs and domain events (jobs/): where they run, how long a run may be held
+    jobs_embedded: bool = True  # run jobs inside `liveclass serve`; false: `liveclass worker`
+    jobs_concurrency: int = Field(default=8, ge=1, le=1000)
+    jobs_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
+    jobs_poll_seconds: float = Field(default=5.0, ge=0.1, le=300.0)
+    jobs_shutdown_grace_seconds: float = Field(default=20.0, ge=0.0, le=3600.0)
+    jobs_retention_days: float = Field(default=14.0, ge=0.01, le=3650.0)
+    jobs_modules: str = ""  # comma-separated modules whose register_jobs(registry) adds jobs
+
     # Database
     db_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)

@@ -38,6 +38,7 @@ class Permission(StrEnum):
     COURSES_READ = "courses:read"
     COURSES_MANAGE = "courses:manage"
     COURSES_CREATE = "courses:create"
+    JOBS_MANAGE = "jobs:manage"
 
 
 # Room-level rules (host, co-host, ...) decide the rest inside the rooms routes.

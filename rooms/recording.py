@@ -22,12 +22,14 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from jobs.events import emit
 from media.errors import MediaError
 from media.publisher import PublishedTrack
 from media.recording import TrackRecorder, codec_of, container_for
 from persistence.models import AuditEvent, Recording, RecordingFile
 from realtime.broker import Publication
 from rooms import frames
+from rooms.domain_events import RECORDING_STOPPED, recording_stopped
 from rooms.manager import RoomManager, now_utc
 from rooms.media import MediaSignalling
 from rooms.media_commands import Record
@@ -140,6 +142,7 @@ class RoomRecorder:
             recording.stopped_by = uuid.UUID(by) if by else None
             if note is not None:
                 note(db, recording)
+            await _emit_stopped(db, recording)
             await db.commit()
         await self.manager.publish(room_id, [recording_event(recording, on=False, by=by)])
         await self.end(room_id)
@@ -296,11 +299,15 @@ class RoomRecorder:
 
     async def _room_ended(self, room_id: str) -> None:
         async with self.sessions() as db:
-            await db.execute(
+            stopped = await db.execute(
                 update(Recording)
                 .where(Recording.room_id == uuid.UUID(room_id), Recording.stopped_at.is_(None))
                 .values(stopped_at=now_utc())
+                .returning(Recording)
             )
+            # Every node of the room runs this: only the one whose update stopped it emits.
+            for recording in stopped.scalars().all():
+                await _emit_stopped(db, recording)
             await db.commit()
         await self.end(room_id)
 
@@ -329,6 +336,20 @@ class RoomRecorder:
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
+
+
+async def _emit_stopped(db: AsyncSession, recording: Recording) -> None:
+    """``recording.stopped`` into the outbox, committed with the stop."""
+    assert recording.stopped_at is not None
+    payload = recording_stopped(
+        recording_id=recording.id,
+        room_id=recording.room_id,
+        started_by=recording.started_by,
+        stopped_by=recording.stopped_by,
+        started_at=recording.started_at,
+        stopped_at=recording.stopped_at,
+    )
+    await emit(db, RECORDING_STOPPED, payload, aggregate_id=recording.room_id)
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

@@ -11,6 +11,7 @@ from persistence.models.documents import (
     DocumentVersion,
     QuarantinedUpdate,
 )
+from persistence.models.jobs import ConsumedEvent, DomainEvent, Job, JobSchedule
 from persistence.models.recordings import Recording, RecordingFile
 from persistence.models.rooms import (
     Attendance,
@@ -29,11 +30,15 @@ __all__ = [
     "Base",
     "CaptionLine",
     "ChatMessage",
+    "ConsumedEvent",
     "Course",
     "DocumentSnapshot",
     "DocumentUpdate",
     "DocumentVersion",
+    "DomainEvent",
     "Enrollment",
+    "Job",
+    "JobSchedule",
     "Poll",
     "PollVote",
     "QuarantinedUpdate",

@@ -1,0 +1,1 @@
+"""The admin REST API over background jobs (the jobs package does the work)."""

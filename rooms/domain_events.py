@@ -1,0 +1,53 @@
+"""The domain events the classroom emits for the rest of the platform (jobs/events.py).
+
+Room protocol events (rooms/events.py) stay inside a room's channel; these are the few that
+matter outside it, written to the outbox in the transaction of the change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from jobs.events import EventType
+
+
+class RecordingStopped(BaseModel):
+    """A room recording ended: its host stopped it, or the room ended."""
+
+    recording_id: uuid.UUID = Field(description="The recording (GET .../recordings/{id}).")
+    room_id: uuid.UUID = Field(description="The room it recorded.")
+    started_by: uuid.UUID | None = Field(description="Who started it (null: account erased).")
+    stopped_by: uuid.UUID | None = Field(description="Who stopped it (null: the room ended).")
+    started_at: datetime = Field(description="When it started (UTC).")
+    stopped_at: datetime = Field(description="When it stopped (UTC).")
+
+
+RECORDING_STOPPED = EventType(
+    "recording.stopped",
+    RecordingStopped,
+    aggregate="room",
+    summary="A room recording stopped; each node closes its track files within seconds.",
+)
+
+
+def recording_stopped(
+    *,
+    recording_id: uuid.UUID,
+    room_id: uuid.UUID,
+    started_by: uuid.UUID | None,
+    stopped_by: uuid.UUID | None,
+    started_at: datetime,
+    stopped_at: datetime,
+) -> RecordingStopped:
+    """The payload of ``recording.stopped``."""
+    return RecordingStopped(
+        recording_id=recording_id,
+        room_id=room_id,
+        started_by=started_by,
+        stopped_by=stopped_by,
+        started_at=started_at,
+        stopped_at=stopped_at,
+    )

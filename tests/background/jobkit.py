@@ -1,0 +1,145 @@
+"""Job types and a consumer for the jobs tests, loadable by a live node or a `liveclass
+worker` process through LIVECLASS_JOBS_MODULES=jobkit (tests/background on PYTHONPATH).
+
+Their effects land in two tables the tests create: ``test_attempts`` gets a row per run
+(not idempotent: it shows double runs) and ``test_effects`` one per key (idempotent: the
+effect that must happen once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from jobs.errors import PermanentFailure
+from jobs.events import Catalogue, Consumer, Event, EventType
+from jobs.retry import Backoff
+from jobs.types import JobContext, JobRegistry, JobType
+from persistence.models.base import utcnow
+
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS test_attempts (key VARCHAR(200) NOT NULL, pid INTEGER NOT NULL, "
+    "at VARCHAR(40) NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS test_effects (key VARCHAR(200) PRIMARY KEY, pid INTEGER NOT NULL, "
+    "at VARCHAR(40) NOT NULL)",
+)
+FAST = Backoff(base=0.02, cap=0.1)
+
+
+async def create_tables(engine: AsyncEngine) -> None:
+    """The effect tables, in the test's database."""
+    async with engine.begin() as connection:
+        for statement in TABLES:
+            await connection.execute(text(statement))
+
+
+async def attempt(session: AsyncSession, key: str) -> None:
+    """Record a run of ``key`` (every run adds a row)."""
+    await session.execute(
+        text("INSERT INTO test_attempts (key, pid, at) VALUES (:k, :p, :a)"),
+        {"k": key, "p": os.getpid(), "a": utcnow().isoformat()},
+    )
+
+
+async def effect(session: AsyncSession, key: str) -> None:
+    """Make the effect of ``key`` (once, however often it is asked)."""
+    await session.execute(
+        text("INSERT INTO test_effects (key, pid, at) VALUES (:k, :p, :a) ON CONFLICT DO NOTHING"),
+        {"k": key, "p": os.getpid(), "a": utcnow().isoformat()},
+    )
+
+
+async def run_effect(ctx: JobContext) -> None:
+    """Record the attempt, wait ``sleep`` seconds (a long job), then make the effect."""
+    key = str(ctx.args["key"])
+    async with ctx.sessions() as session:
+        await attempt(session, key)
+        await session.commit()
+    await asyncio.sleep(float(ctx.args.get("sleep", 0)))
+    async with ctx.sessions() as session:
+        await effect(session, key)
+        await session.commit()
+
+
+async def run_fail(ctx: JobContext) -> None:
+    """Fail every time (after recording the attempt)."""
+    async with ctx.sessions() as session:
+        await attempt(session, str(ctx.args.get("key", "fail")))
+        await session.commit()
+    if ctx.args.get("permanent"):
+        raise PermanentFailure("this cannot work")
+    raise RuntimeError("this handler always fails")
+
+
+async def run_slow(ctx: JobContext) -> None:
+    """A long job that reports progress and stops when asked (cooperative cancellation)."""
+    key = str(ctx.args["key"])
+    async with ctx.sessions() as session:
+        await attempt(session, key)
+        await session.commit()
+    for step in range(int(ctx.args.get("steps", 10_000))):
+        ctx.raise_if_cancelled()
+        await ctx.progress(done=step, total=int(ctx.args.get("steps", 10_000)))
+        await ctx.wait_cancelled(0.05)
+    async with ctx.sessions() as session:
+        await effect(session, key)
+        await session.commit()
+
+
+async def run_period(ctx: JobContext) -> None:
+    """A periodic job: one attempt row and one effect per period."""
+    key = f"period:{ctx.args['period']}"
+    async with ctx.sessions() as session:
+        await attempt(session, key)
+        await effect(session, key)
+        await session.commit()
+
+
+EFFECT = JobType("test.effect", run_effect, max_attempts=5, timeout=120.0, backoff=FAST)
+FAIL = JobType("test.fail", run_fail, max_attempts=3, timeout=10.0, backoff=FAST)
+SLOW = JobType("test.slow", run_slow, max_attempts=2, timeout=600.0, backoff=FAST)
+PERIOD = JobType("test.period", run_period, max_attempts=2, timeout=10.0, backoff=FAST)
+
+
+class Noted(BaseModel):
+    """Something happened to a test aggregate."""
+
+    n: int
+    note: str = ""
+
+
+NOTED = EventType("test.noted", Noted, aggregate="thing", summary="A test event.")
+
+
+async def record_event(session: AsyncSession, event: Event) -> None:
+    """A consumer whose effect commits with its consumed-event record."""
+    assert isinstance(event.payload, Noted)
+    if event.payload.note == "fail":
+        raise RuntimeError("this consumer refuses failing notes")
+    await attempt(session, f"event:{event.aggregate_id}:{event.payload.n}")
+    await effect(session, f"event:{event.aggregate_id}:{event.payload.n}")
+
+
+async def record_recording(session: AsyncSession, event: Event) -> None:
+    """Note every recording.stopped event."""
+    payload: Any = event.payload
+    await effect(session, f"recording:{payload.recording_id}")
+
+
+RECORDER = Consumer("test.recorder", ("test.noted",), record_event)
+RECORDINGS = Consumer("test.recordings", ("recording.stopped",), record_recording)
+
+
+def register_jobs(registry: JobRegistry, catalogue: Catalogue) -> None:
+    """Add the test job types, event type and consumers (LIVECLASS_JOBS_MODULES)."""
+    for job_type in (EFFECT, FAIL, SLOW, PERIOD):
+        registry.add(job_type)
+    catalogue.declare(NOTED)
+    catalogue.subscribe(RECORDER)
+    if "recording.stopped" in {t.name for t in catalogue.types}:
+        catalogue.subscribe(RECORDINGS)
