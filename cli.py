@@ -19,13 +19,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from jobs.events import Catalogue
 from jobs.metrics import JobMetrics
 from lms import demo
 from lms.accounts import service, sessions
 from lms.accounts.passwords import hash_password, verify_password
 from lms.accounts.revoked import RevokedHooks
 from lms.errors import LmsError
-from node import Database, Node, build_jobs
+from node import EVENT_TYPES, Database, Node, build_jobs
 from ops import logs
 from ops.serving import serve_app
 from persistence import migrate
@@ -224,6 +225,7 @@ def _parser() -> argparse.ArgumentParser:
     worker_cmd.add_argument(
         "--metrics-port", type=int, default=None, help="serve /metrics on 127.0.0.1:PORT"
     )
+    commands.add_parser("events-doc", help="print docs/events.md (the event catalogue)")
     commands.add_parser("migrate", help="apply database migrations")
     admin = commands.add_parser(
         "create-admin", help="create an admin account, or make an existing account an admin"
@@ -246,11 +248,13 @@ def main(argv: Sequence[str] | None, *, build_app: AppFactory) -> None:
     command = args.command or "serve"
     os.umask(PRIVATE_UMASK)
     settings = load_settings()
-    if command != "serve":
+    if command not in ("serve", "events-doc"):
         prepare_data_dir(settings)
     if command == "serve":
         host, port = getattr(args, "host", "127.0.0.1"), getattr(args, "port", 8000)
         serve(settings, build_app, host=host, port=port)
+    elif command == "events-doc":
+        sys.stdout.write(Catalogue(EVENT_TYPES).markdown())
     elif command == "worker":
         work(settings, metrics_port=args.metrics_port)
     elif command == "migrate":

@@ -132,7 +132,7 @@ class Catalogue:
             "# Domain events",
             "",
             "<!-- Generated from the node's event catalogue (node.EVENT_TYPES) by",
-            "     `python -m jobs.catalogue_doc`; tests/jobs/test_events_doc.py checks it. -->",
+            "     `liveclass events-doc > docs/events.md`; a test checks it is current. -->",
             "",
             "Every event a domain emits, declared once with its payload schema. Events are",
             "written to the outbox (`domain_events`) in the transaction of the change they",

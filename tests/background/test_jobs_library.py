@@ -8,8 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import jobkit
-from conftest import Sessions, eventually, rows, scalar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,9 +19,12 @@ from jobs.retry import Backoff
 from jobs.runtime import JobRuntime
 from jobs.types import JobContext, JobRegistry, JobType, Periodic
 from jobs.worker import WorkerConfig
+from kits import jobs as jobkit
+from kits.jobs import Sessions, database_url, engine, eventually, rows, scalar, sessions
 from persistence.models import Job
 from persistence.models.base import utcnow
 
+__all__ = ["database_url", "engine", "sessions"]  # fixtures of kits.jobs
 CONFIG = WorkerConfig(concurrency=4, lease=2.0, poll=0.5, grace=5.0, node_id="test")
 
 
@@ -59,10 +60,9 @@ async def running(
 
 async def count(sessions: Sessions, table: str, key: str | None = None) -> int:
     """Rows of ``table`` (for ``key``)."""
-    if key is None:
-        return int(await scalar(sessions, f"SELECT count(*) FROM {table}"))  # type: ignore[arg-type]
-    value = await scalar(sessions, f"SELECT count(*) FROM {table} WHERE key = :k", k=key)
-    return int(value)  # type: ignore[arg-type]
+    where = "" if key is None else " WHERE key = :k"
+    value = await scalar(sessions, f"SELECT count(*) FROM {table}{where}", k=key)  # noqa: S608
+    return int(str(value))
 
 
 async def job_state(sessions: Sessions, job_id: int) -> str | None:

@@ -1,5 +1,6 @@
-"""Job types and a consumer for the jobs tests, loadable by a live node or a `liveclass
-worker` process through LIVECLASS_JOBS_MODULES=jobkit (tests/background on PYTHONPATH).
+"""Jobs test kit: job types, an event type and consumers for the jobs tests, loadable by a
+live node or a `liveclass worker` process through LIVECLASS_JOBS_MODULES=kits.jobs (with
+tests/ on PYTHONPATH); database fixtures of both backends; waiting for conditions.
 
 Their effects land in two tables the tests create: ``test_attempts`` gets a row per run
 (not idempotent: it shows double runs) and ``test_effects`` one per key (idempotent: the
@@ -10,17 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from jobs.errors import PermanentFailure
 from jobs.events import Catalogue, Consumer, Event, EventType
 from jobs.retry import Backoff
 from jobs.types import JobContext, JobRegistry, JobType
+from kits.servers import PostgresServer, postgres_database
+from persistence import migrate
+from persistence.engine import create_engine, create_sessionmaker
 from persistence.models.base import utcnow
+
+Sessions = async_sessionmaker[AsyncSession]
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS test_attempts (key VARCHAR(200) NOT NULL, pid INTEGER NOT NULL, "
@@ -143,3 +153,57 @@ def register_jobs(registry: JobRegistry, catalogue: Catalogue) -> None:
     catalogue.subscribe(RECORDER)
     if "recording.stopped" in {t.name for t in catalogue.types}:
         catalogue.subscribe(RECORDINGS)
+
+
+# ---------------------------------------------------------------- fixtures and waiting
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    with postgres_database(server) as url:
+        yield url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated engine with the effect tables."""
+    engine = create_engine(database_url, pool_size=10)
+    await migrate.upgrade(engine)
+    await create_tables(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> Sessions:
+    """Sessions on the engine."""
+    return create_sessionmaker(engine)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, within: float = 60.0, what: str = "condition"
+) -> None:
+    """Wait until ``check()`` is true (a generous limit; never a fixed sleep)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def scalar(sessions: Sessions, sql: str, **params: object) -> object:
+    """One value from the database."""
+    async with sessions() as session:
+        return (await session.execute(text(sql), params)).scalar()
+
+
+async def rows(sessions: Sessions, sql: str, **params: object) -> list[tuple[object, ...]]:
+    """Rows from the database."""
+    async with sessions() as session:
+        return [tuple(r) for r in (await session.execute(text(sql), params)).all()]
