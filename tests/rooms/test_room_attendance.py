@@ -14,14 +14,12 @@ import httpx
 import pytest
 
 from kits.nodes import PASSWORD, Node
+from kits.opener import RoomOpeners
 from kits.rooms import (
     Person,
-    RoomClient,
     chat_with,
     close_all,
-    create_room,
     invite,
-    join_token,
     of,
     register,
     rest,
@@ -66,20 +64,23 @@ async def attendance(node: Node, host: Person, room: str) -> list[dict[str, obje
     return rows
 
 
-async def test_presence_events_and_attendance(node: Node, people: People) -> None:
-    room = await create_room(node, people.host)
-    for person in (people.a, people.formula):
-        await invite(node, people.host, room, person, "participant")
-    host = await RoomClient.enter(node, people.host, room)
-    a = await RoomClient.enter(node, people.a, room)
+async def test_presence_events_and_attendance(
+    node: Node, people: People, rooms_on: RoomOpeners
+) -> None:
+    open_room = rooms_on(node)
+    room, [host, a] = await open_room(
+        people.host,
+        members=[(people.a, "participant"), (people.formula, "participant")],
+        enter=(people.host, people.a),
+    )
     arrived = await host.next(of("presence.connected", conn_id=a.conn_id))
     assert arrived["user"] == {"user_id": a.user_id, "name": people.a.name, "role": "participant"}
     assert arrived["first"] is True
     assert arrived["node"]
     assert arrived["by"] == a.user_id
     # A second tab is not a second arrival, and closing one tab is not leaving.
-    token = await join_token(node, people.a, room)
-    tab = await RoomClient.open(node, room, token)
+    token = await open_room.token(people.a, room)
+    tab = await open_room.open(room, token)
     assert (await host.next(of("presence.connected", conn_id=tab.conn_id)))["first"] is False
     [me] = [p for p in tab.snapshot["participants"] if p["user_id"] == a.user_id]
     assert me["connections"] == 2
@@ -105,8 +106,8 @@ async def test_presence_events_and_attendance(node: Node, people: People) -> Non
     assert by_user[host.user_id]["role"] == "host"
 
     # Coming back is a second stay; the CSV lists every stay and defuses formulas.
-    again = await RoomClient.enter(node, people.a, room)
-    formula = await RoomClient.enter(node, people.formula, room)
+    again = await open_room.enter(people.a, room)
+    formula = await open_room.enter(people.formula, room)
     await host.next(of("presence.connected", conn_id=formula.conn_id))
     rows = await attendance(node, people.host, room)
     assert [r["user_id"] for r in rows].count(a.user_id) == 2
@@ -135,16 +136,18 @@ async def test_presence_events_and_attendance(node: Node, people: People) -> Non
         await client.closed()
     rows = await attendance(node, people.host, room)
     assert all(r["left_at"] is not None for r in rows)
-    await close_all([host, again, formula])
 
 
-async def test_tabs_closing_together_leave_once(node: Node, people: People) -> None:
+async def test_tabs_closing_together_leave_once(
+    node: Node, people: People, rooms_on: RoomOpeners
+) -> None:
     """Two tabs of one person closing at the same moment: exactly one `last: true`."""
-    room = await create_room(node, people.host)
-    await invite(node, people.host, room, people.b, "participant")
-    host = await RoomClient.enter(node, people.host, room)
-    token = await join_token(node, people.b, room)
-    tabs = [await RoomClient.open(node, room, token) for _ in range(3)]
+    open_room = rooms_on(node)
+    room, [host] = await open_room(
+        people.host, members=[(people.b, "participant")], enter=[people.host]
+    )
+    token = await open_room.token(people.b, room)
+    tabs = [await open_room.open(room, token) for _ in range(3)]
     await asyncio.gather(*(tab.close() for tab in tabs))
     for tab in tabs:
         await host.next(of("presence.disconnected", conn_id=tab.conn_id))
@@ -153,17 +156,16 @@ async def test_tabs_closing_together_leave_once(node: Node, people: People) -> N
     rows = await attendance(node, people.host, room)
     [stay] = [r for r in rows if r["user_id"] == tabs[0].user_id]
     assert stay["left_at"] is not None
-    late = await RoomClient.enter(node, people.host, room)
+    late = await open_room.enter(people.host, room)
     assert [p["user_id"] for p in late.snapshot["participants"]] == [host.user_id]
-    await close_all([host, late])
 
 
-async def test_chat_is_stored(node: Node, people: People) -> None:
+async def test_chat_is_stored(node: Node, people: People, rooms_on: RoomOpeners) -> None:
     """Chat, edits, reactions and deletions survive the room being unloaded and reloaded."""
-    room = await create_room(node, people.host)
-    await invite(node, people.host, room, people.a, "participant")
-    host = await RoomClient.enter(node, people.host, room)
-    a = await RoomClient.enter(node, people.a, room)
+    open_room = rooms_on(node)
+    room, [host, a] = await open_room(
+        people.host, members=[(people.a, "participant")], enter=(people.host, people.a)
+    )
     kept = (await a.ack({"type": "chat.send", "text": "stored — ünïcödé ✓"}))["message_id"]
     await a.ack({"type": "chat.edit", "message_id": kept, "text": "stored, edited ✓"})
     await host.ack({"type": "chat.react", "message_id": kept, "emoji": "✅"})
@@ -173,7 +175,7 @@ async def test_chat_is_stored(node: Node, people: People) -> None:
     await a.next(of("chat.deleted"))
     await close_all([host, a])
     await unloaded(node)
-    back = await RoomClient.enter(node, people.a, room)
+    back = await open_room.enter(people.a, room)
     chat = {m["id"]: m for m in back.snapshot["chat"]}
     assert list(chat) == [kept, gone, private]
     assert chat[kept]["text"] == "stored, edited ✓"
@@ -183,14 +185,13 @@ async def test_chat_is_stored(node: Node, people: People) -> None:
     assert (chat[gone]["deleted"], chat[gone]["text"]) == (True, "")
     assert chat[private]["to_user_id"] == host.user_id
     # Private messages stay private after a reload.
-    host2 = await RoomClient.enter(node, people.host, room)
+    host2 = await open_room.enter(people.host, room)
     assert private in [m["id"] for m in host2.snapshot["chat"]]
     await invite(node, people.host, room, people.b, "participant")
-    b = await RoomClient.enter(node, people.b, room)
+    b = await open_room.enter(people.b, room)
     assert private not in [m["id"] for m in b.snapshot["chat"]]
     await back.ack({"type": "chat.send", "text": "after reload"})
     await b.next(chat_with("after reload"))
-    await close_all([back, host2, b])
 
 
 async def unloaded(node: Node) -> None:

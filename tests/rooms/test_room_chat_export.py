@@ -6,22 +6,21 @@ import csv
 import io
 
 from kits.nodes import Node
-from kits.rooms import RoomClient, chat_with, close_all, create_room, register, rest
+from kits.opener import RoomOpeners
+from kits.rooms import chat_with, close_all, register, rest
 
 
-async def test_hosts_export_the_chat_without_private_messages(sqlite_node: Node) -> None:
+async def test_hosts_export_the_chat_without_private_messages(
+    sqlite_node: Node, rooms_on: RoomOpeners
+) -> None:
     node = sqlite_node
     host, student = register(node, "instructor"), register(node)
-    room = await create_room(node, host, open=True)
-    teacher = await RoomClient.enter(node, host, room)
-    pupil = await RoomClient.enter(node, student, room)
-    try:
-        await pupil.ack({"type": "chat.send", "text": "=1+1 public"})
-        await pupil.ack({"type": "chat.send", "text": "for hosts", "to": "hosts"})
-        await pupil.ack({"type": "chat.send", "text": "just you", "to": host.user_id})
-        await teacher.next(chat_with("just you"))
-    finally:
-        await close_all([teacher, pupil])
+    room, [teacher, pupil] = await rooms_on(node)(host, enter=(host, student), open=True)
+    await pupil.ack({"type": "chat.send", "text": "=1+1 public"})
+    await pupil.ack({"type": "chat.send", "text": "for hosts", "to": "hosts"})
+    await pupil.ack({"type": "chat.send", "text": "just you", "to": host.user_id})
+    await teacher.next(chat_with("just you"))
+    await close_all([teacher, pupil])
     exported = await rest(node, host, "GET", f"/api/v1/rooms/{room}/chat")
     assert exported.status_code == 200
     assert [(m["text"], m["to_hosts"]) for m in exported.json()] == [

@@ -7,16 +7,8 @@ from pathlib import Path
 import pytest
 
 from kits.nodes import Node, start_node
-from kits.rooms import (
-    RoomClient,
-    close_all,
-    create_room,
-    invite,
-    join_token,
-    of,
-    register,
-    rest,
-)
+from kits.opener import RoomOpeners
+from kits.rooms import close_all, of, register, rest
 from kits.servers import LiveServer
 
 pytestmark = pytest.mark.postgres
@@ -24,17 +16,20 @@ pytestmark = pytest.mark.postgres
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_state_survives_a_restart(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, rooms_on: RoomOpeners
 ) -> None:
     nodes = start_node(tmp_path, backend, request)
     node: Node = next(nodes)
     restarted: LiveServer | None = None
     try:
         host_person, a_person = register(node, "instructor"), register(node)
-        room = await create_room(node, host_person, max_participants=50)
-        await invite(node, host_person, room, a_person, "presenter")
-        host = await RoomClient.enter(node, host_person, room)
-        a = await RoomClient.enter(node, a_person, room)
+        open_room = rooms_on(node)
+        room, [host, a] = await open_room(
+            host_person,
+            members=[(a_person, "presenter")],
+            enter=(host_person, a_person),
+            max_participants=50,
+        )
         said = (await a.ack({"type": "chat.send", "text": "said before the restart"}))["message_id"]
         await host.ack({"type": "chat.react", "message_id": said, "emoji": "👍"})
         poll_id = (
@@ -53,8 +48,8 @@ async def test_state_survives_a_restart(
 
         restarted = LiveServer(data_dir=node.server.data_dir, env=node.server.env).start()
         node.server = restarted
-        token = await join_token(node, a_person, room)
-        back = await RoomClient.open(node, room, token, epoch=old_position[0], seq=old_position[1])
+        token = await open_room.token(a_person, room)
+        back = await open_room.open(room, token, epoch=old_position[0], seq=old_position[1])
         assert back.welcome is not None
         assert back.welcome["recovered"] is False
         assert back.welcome["recovery_failed"] == "epoch changed"
@@ -67,7 +62,7 @@ async def test_state_survives_a_restart(
         assert back.snapshot["room"]["settings"]["max_participants"] == 50
         # The role given in the room was stored with the membership.
         assert back.me["role"] == "observer"
-        host_view = await RoomClient.enter(node, host_person, room)
+        host_view = await open_room.enter(host_person, room)
         [poll] = host_view.snapshot["polls"]
         assert poll["results"]["counts"] == [1, 0]
         # Every stay before the restart was closed by the drain.

@@ -7,8 +7,9 @@ import asyncio
 import struct
 
 from kits.nodes import Node
+from kits.opener import RoomOpeners
 from kits.rawsocket import RawSocket
-from kits.rooms import create_room, join_token, register
+from kits.rooms import register
 
 PING, CLOSE = 0x9, 0x8
 
@@ -23,10 +24,13 @@ def _frames_until_close(sock: RawSocket) -> tuple[list[int], bytes]:
             return opcodes, payload
 
 
-async def test_a_client_that_never_answers_pings_is_closed_1011(sqlite_node: Node) -> None:
+async def test_a_client_that_never_answers_pings_is_closed_1011(
+    sqlite_node: Node, rooms_on: RoomOpeners
+) -> None:
     host = register(sqlite_node, "instructor")
-    room = await create_room(sqlite_node, host, open=True)
-    token = await join_token(sqlite_node, host, room)
+    open_room = rooms_on(sqlite_node)
+    room = await open_room.room(host, open=True)
+    token = await open_room.token(host, room)
     sock = await asyncio.to_thread(RawSocket, sqlite_node, f"/ws/rooms/{room}?token={token}")
     try:
         opcodes, payload = await asyncio.to_thread(_frames_until_close, sock)

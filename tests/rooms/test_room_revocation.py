@@ -15,14 +15,12 @@ from dataclasses import dataclass
 import pytest
 
 from kits.nodes import PASSWORD, Node
+from kits.opener import RoomOpener
 from kits.rooms import (
     Person,
     RoomClient,
     admin,
-    close_all,
-    create_room,
     invite,
-    join_token,
     of,
     register,
     rest,
@@ -55,9 +53,10 @@ class Live:
     notes: RawClient
 
     @classmethod
-    async def open(cls, node: Node, person: Person, room_id: str) -> Live:
-        token = await join_token(node, person, room_id)
-        channel = await RoomClient.open(node, room_id, token, label=person.email.split("@")[0])
+    async def open(cls, open_room: RoomOpener, node: Node, person: Person, room_id: str) -> Live:
+        """The channel is closed with ``open_room``'s clients; the notes are the caller's."""
+        token = await open_room.token(person, room_id)
+        channel = await open_room.open(room_id, token, label=person.email.split("@")[0])
         return cls(
             person, room_id, token, channel, await RawClient.open(node, notes(room_id), token)
         )
@@ -78,15 +77,14 @@ class Live:
 
 
 async def test_a_demoted_co_host_comes_back_with_an_old_token_as_a_participant(
-    room_node: Node,
+    room_node: Node, open_room: RoomOpener
 ) -> None:
     host, cohost = register(room_node, "instructor"), register(room_node)
-    room_id = await create_room(room_node, host)
-    await invite(room_node, host, room_id, cohost, "co-host")
-    old = await join_token(room_node, cohost, room_id)  # minted while a co-host
-    spare = await join_token(room_node, cohost, room_id)
-    host_channel = await RoomClient.enter(room_node, host, room_id)
-    first = await RoomClient.open(room_node, room_id, old)
+    room_id = await open_room.room(host, members=[(cohost, "co-host")])
+    old = await open_room.token(cohost, room_id)  # minted while a co-host
+    spare = await open_room.token(cohost, room_id)
+    host_channel = await open_room.enter(host, room_id)
+    first = await open_room.open(room_id, old)
     assert first.me["role"] == "co-host"
     demote = {"type": "participant.set_role", "user_id": cohost.user_id, "role": "participant"}
     await host_channel.ack(demote)
@@ -95,7 +93,7 @@ async def test_a_demoted_co_host_comes_back_with_an_old_token_as_a_participant(
     await first.close()
     await host_channel.next(of("presence.disconnected", user_id=cohost.user_id))
 
-    back = await RoomClient.open(room_node, room_id, spare)  # nobody of theirs is in the room
+    back = await open_room.open(room_id, spare)  # nobody of theirs is in the room
     assert back.me["role"] == "participant"
     assert "moderate" not in back.me["grants"]
     for message in (
@@ -110,28 +108,26 @@ async def test_a_demoted_co_host_comes_back_with_an_old_token_as_a_participant(
     # Their document access follows too: the notes' writer grant stays, `moderate` is gone.
     writer = await RawClient.open(room_node, notes(room_id), old)
     await writer.insert("still a participant. ")
-    witness = await RawClient.open(
-        room_node, notes(room_id), await join_token(room_node, host, room_id)
-    )
+    witness = await RawClient.open(room_node, notes(room_id), await open_room.token(host, room_id))
     await witness.until(lambda c: "still a participant." in c.text)
     for client in (writer, witness):
         await client.close()
-    await close_all([host_channel, back])
 
 
-async def test_a_role_changed_over_rest_applies_live_and_to_old_tokens(room_node: Node) -> None:
+async def test_a_role_changed_over_rest_applies_live_and_to_old_tokens(
+    room_node: Node, open_room: RoomOpener
+) -> None:
     host, cohost = register(room_node, "instructor"), register(room_node)
-    room_id = await create_room(room_node, host)
-    await invite(room_node, host, room_id, cohost, "co-host")
-    old = await join_token(room_node, cohost, room_id)
-    live = await RoomClient.open(room_node, room_id, old)
+    room_id = await open_room.room(host, members=[(cohost, "co-host")])
+    old = await open_room.token(cohost, room_id)
+    live = await open_room.open(room_id, old)
     await live.ack({"type": "room.mute_all"})
     await invite(room_node, host, room_id, cohost, "observer")  # a role change, over REST
     await live.next(of("participant.role", user_id=cohost.user_id, role="observer"))
     await live.error({"type": "room.mute_all"}, "forbidden")
     await live.error({"type": "chat.send", "text": "hi"}, "forbidden")
     await live.close()
-    again = await RoomClient.open(room_node, room_id, old)
+    again = await open_room.open(room_id, old)
     assert again.me["role"] == "observer"
     await again.error({"type": "chat.send", "text": "hi"}, "forbidden")
     await again.close()
@@ -191,14 +187,14 @@ REVOCATIONS: dict[str, Callable[[Node, Person], Awaitable[None]]] = {
 
 @pytest.mark.parametrize("revocation", sorted(REVOCATIONS))
 async def test_revoked_sessions_close_open_sockets_and_void_join_tokens(
-    room_node: Node, revocation: str
+    room_node: Node, open_room: RoomOpener, revocation: str
 ) -> None:
     host, student = register(room_node, "instructor"), register(room_node)
-    room_id = await create_room(room_node, host)
-    await invite(room_node, host, room_id, student, "participant")
-    host_channel = await RoomClient.enter(room_node, host, room_id)
-    live = await Live.open(room_node, student, room_id)
-    second_tab = await RoomClient.enter(room_node, student, room_id)
+    room_id, [host_channel] = await open_room(
+        host, members=[(student, "participant")], enter=[host]
+    )
+    live = await Live.open(open_room, room_node, student, room_id)
+    second_tab = await open_room.enter(student, room_id)
     await REVOCATIONS[revocation](room_node, student)
     assert await live.closed() == (SIGNED_OUT, SIGNED_OUT)
     assert await second_tab.closed() == SIGNED_OUT
@@ -208,25 +204,26 @@ async def test_revoked_sessions_close_open_sockets_and_void_join_tokens(
     me = await rest(room_node, student, "GET", "/api/v1/users/me")
     assert me.status_code == 401
     await host_channel.ack({"type": "chat.send", "text": f"after {revocation}"})
-    await host_channel.close()
 
 
-async def test_signing_in_again_gives_a_join_token_that_works(room_node: Node) -> None:
+async def test_signing_in_again_gives_a_join_token_that_works(
+    room_node: Node, open_room: RoomOpener
+) -> None:
     host, student = register(room_node, "instructor"), register(room_node)
-    room_id = await create_room(room_node, host)
-    await invite(room_node, host, room_id, student, "participant")
-    live = await Live.open(room_node, student, room_id)
+    room_id = await open_room.room(host, members=[(student, "participant")])
+    live = await Live.open(open_room, room_node, student, room_id)
     await _logout_everywhere(room_node, student)
     assert await live.closed() == (SIGNED_OUT, SIGNED_OUT)
     again = Person(student.email, room_node.login(student.email), student.user_id, student.name)
-    fresh = await Live.open(room_node, again, room_id)
+    fresh = await Live.open(open_room, room_node, again, room_id)
     await fresh.notes.insert("back. ")
     await fresh.channel.ack({"type": "chat.send", "text": "back"})
-    await fresh.channel.close()
     await fresh.notes.close()
 
 
-async def test_removal_from_the_course_closes_its_rooms(room_node: Node) -> None:
+async def test_removal_from_the_course_closes_its_rooms(
+    room_node: Node, open_room: RoomOpener
+) -> None:
     teacher, student, other = (
         register(room_node, "instructor"),
         register(room_node),
@@ -250,17 +247,17 @@ async def test_removal_from_the_course_closes_its_rooms(room_node: Node) -> None
             json={"user_id": person.user_id, "role": "student"},
         )
         assert enrolled.status_code == 201, enrolled.text
-    room_id = await create_room(room_node, teacher, course_id=course_id)
-    elsewhere = await create_room(room_node, teacher)  # not the course's: untouched
-    await invite(room_node, teacher, elsewhere, student, "participant")
-    host_channel = await RoomClient.enter(room_node, teacher, room_id)
-    live = await Live.open(room_node, student, room_id)
+    room_id = await open_room.room(teacher, course_id=course_id)
+    # Not the course's: untouched.
+    elsewhere = await open_room.room(teacher, members=[(student, "participant")])
+    host_channel = await open_room.enter(teacher, room_id)
+    live = await Live.open(open_room, room_node, student, room_id)
     assert live.channel.me["role"] == "participant"
     # A role given in the room (stored with the room's membership) does not outlast the course.
     promote = {"type": "participant.set_role", "user_id": student.user_id, "role": "presenter"}
     await host_channel.ack(promote)
-    outside = await RoomClient.enter(room_node, student, elsewhere)
-    classmate = await RoomClient.enter(room_node, other, room_id)
+    outside = await open_room.enter(student, elsewhere)
+    classmate = await open_room.enter(other, room_id)
 
     removed = await rest(
         room_node, teacher, "DELETE", f"/api/v1/courses/{course_id}/enrollments/{student.user_id}"
@@ -273,18 +270,17 @@ async def test_removal_from_the_course_closes_its_rooms(room_node: Node) -> None
     # Their other room and their classmate carry on.
     await outside.ack({"type": "chat.send", "text": "still here"})
     await classmate.ack({"type": "chat.send", "text": "me too"})
-    await close_all([host_channel, outside, classmate])
 
 
 @pytest.mark.parametrize("ban", [False, True])
 async def test_removal_from_the_room_closes_both_channels_and_voids_old_tokens(
-    room_node: Node, ban: bool
+    room_node: Node, open_room: RoomOpener, ban: bool
 ) -> None:
     host, student = register(room_node, "instructor"), register(room_node)
-    room_id = await create_room(room_node, host)
-    await invite(room_node, host, room_id, student, "participant")
-    host_channel = await RoomClient.enter(room_node, host, room_id)
-    live = await Live.open(room_node, student, room_id)
+    room_id, [host_channel] = await open_room(
+        host, members=[(student, "participant")], enter=[host]
+    )
+    live = await Live.open(open_room, room_node, student, room_id)
     await host_channel.ack({"type": "participant.remove", "user_id": student.user_id, "ban": ban})
     expected = BANNED if ban else REMOVED
     assert await live.closed() == (expected, expected)
@@ -293,17 +289,16 @@ async def test_removal_from_the_room_closes_both_channels_and_voids_old_tokens(
     again = await live.refused_again(room_node)
     assert again == (((4003, "banned from this room"), BANNED) if ban else (REMOVED, REMOVED))
     if not ban:  # removed, not banned: a new join token lets them back
-        back = await Live.open(room_node, student, room_id)
-        await back.channel.close()
+        back = await Live.open(open_room, room_node, student, room_id)
         await back.notes.close()
-    await host_channel.close()
 
 
-async def test_a_withdrawn_invitation_removes_at_once(room_node: Node) -> None:
+async def test_a_withdrawn_invitation_removes_at_once(
+    room_node: Node, open_room: RoomOpener
+) -> None:
     host, guest = register(room_node, "instructor"), register(room_node)
-    room_id = await create_room(room_node, host)
-    await invite(room_node, host, room_id, guest, "presenter")
-    live = await Live.open(room_node, guest, room_id)
+    room_id = await open_room.room(host, members=[(guest, "presenter")])
+    live = await Live.open(open_room, room_node, guest, room_id)
     withdrawn = await rest(
         room_node, host, "DELETE", f"/api/v1/rooms/{room_id}/members/{guest.user_id}"
     )

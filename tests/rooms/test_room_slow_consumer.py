@@ -14,17 +14,9 @@ import orjson
 import pytest
 
 from kits.nodes import Node, start_node
+from kits.opener import RoomOpeners
 from kits.rawsocket import RawSocket
-from kits.rooms import (
-    ChatPool,
-    RoomClient,
-    chat_with,
-    close_all,
-    create_room,
-    join_token,
-    of,
-    register,
-)
+from kits.rooms import chat_with, close_all, of, register
 
 QUEUE_BYTES = 65_536
 # A chat message of 3500 four-byte characters: about 14 KB on the wire, under the 16 KB
@@ -58,7 +50,7 @@ def small_queues(
 
 
 async def test_stalled_client_is_closed_4008_and_others_get_everything(
-    small_queues: Node,
+    small_queues: Node, rooms_on: RoomOpeners
 ) -> None:
     node = small_queues
     host_person, stalled_person, sender = (
@@ -66,13 +58,15 @@ async def test_stalled_client_is_closed_4008_and_others_get_everything(
         register(node),
         register(node),
     )
-    room = await create_room(node, host_person, open=True)
-    host = await RoomClient.enter(node, host_person, room)
-    watcher = await RoomClient.enter(node, stalled_person, room)  # same user, another tab
-    pool = await ChatPool.open(node, sender, room, size=max(30, MAX_MESSAGES // 20))
+    open_room = rooms_on(node)
+    # The watcher: the same user as the stalled client, another tab.
+    room, [host, watcher] = await open_room(
+        host_person, enter=(host_person, stalled_person), open=True
+    )
+    pool = await open_room.pool(sender, room, size=max(30, MAX_MESSAGES // 20))
 
     # The stalled client: handshake, read the welcome, then never read again.
-    token = await join_token(node, stalled_person, room)
+    token = await open_room.token(stalled_person, room)
     stalled = await asyncio.to_thread(RawSocket, node, f"/ws/rooms/{room}?token={token}")
     opcode, payload = await asyncio.to_thread(stalled.read_frame)
     assert opcode == 0x1
@@ -118,9 +112,7 @@ async def test_stalled_client_is_closed_4008_and_others_get_everything(
     last_seq = max(m["seq"] for m in messages if "seq" in m)
 
     # It reconnects with its position and recovers everything it missed.
-    back = await RoomClient.open(
-        node, room, token, epoch=welcome["position"]["epoch"], seq=last_seq
-    )
+    back = await open_room.open(room, token, epoch=welcome["position"]["epoch"], seq=last_seq)
     await back.next(chat_with(sent[-1]))
     assert back.welcome is not None and back.welcome["recovered"] is True
     rest = [m["message"]["text"] for m in back.received(of("chat.message"))]
@@ -133,20 +125,20 @@ async def test_stalled_client_is_closed_4008_and_others_get_everything(
     assert re.search(r'^liveclass_websocket_closes_total\{code="4008"\} [1-9]', metrics, re.M)
 
 
-async def test_a_big_snapshot_is_not_a_slow_consumer(small_queues: Node) -> None:
+async def test_a_big_snapshot_is_not_a_slow_consumer(
+    small_queues: Node, rooms_on: RoomOpeners
+) -> None:
     """The welcome may be larger than the send queue: a newcomer still gets in."""
     node = small_queues
     host_person, newcomer = register(node, "instructor"), register(node)
-    room = await create_room(node, host_person, open=True)
-    host = await RoomClient.enter(node, host_person, room)
-    pool = await ChatPool.open(node, host_person, room, size=2)
+    open_room = rooms_on(node)
+    room, [host] = await open_room(host_person, enter=[host_person], open=True)
+    pool = await open_room.pool(host_person, room, size=2)
     texts = [f"{i} {BIG}" for i in range(12)]  # about 170 KB of chat, over 64 KB of queue
     for text in texts:
         await pool.say(text)
-    late = await RoomClient.enter(node, newcomer, room)
+    late = await open_room.enter(newcomer, room)
     assert [m["text"] for m in late.snapshot["chat"]] == texts
     await host.ack({"type": "chat.send", "text": "welcome!"})
     await late.next(chat_with("welcome!"))
     assert late.is_open
-    await pool.close()
-    await close_all([host, late])

@@ -9,13 +9,10 @@ import jwt
 import pytest
 
 from kits.nodes import Node
+from kits.opener import RoomOpeners
 from kits.rooms import (
     Person,
-    RoomClient,
     admin,
-    close_all,
-    create_room,
-    invite,
     of,
     random_id,
     register,
@@ -105,11 +102,11 @@ async def test_create_room(node: Node, people: People) -> None:
         assert details["errors"], body
 
 
-async def test_list_and_read_rooms(node: Node, people: People) -> None:
-    mine = await create_room(node, people.host)
-    open_room = await create_room(node, people.host, open=True)
-    ended = await create_room(node, people.host)
-    await invite(node, people.host, mine, people.invited, "presenter")
+async def test_list_and_read_rooms(node: Node, people: People, rooms_on: RoomOpeners) -> None:
+    rooms = rooms_on(node)
+    mine = await rooms.room(people.host, members=[(people.invited, "presenter")])
+    open_room = await rooms.room(people.host, open=True)
+    ended = await rooms.room(people.host)
     assert (await rest(node, people.host, "POST", f"/api/v1/rooms/{ended}/end")).status_code == 204
 
     listed = await rest(node, people.host, "GET", "/api/v1/rooms", params={"limit": 200})
@@ -147,10 +144,11 @@ async def test_list_and_read_rooms(node: Node, people: People) -> None:
     problem(await rest(node, people.host, "GET", "/api/v1/rooms/not-a-uuid"), 422)
 
 
-async def test_patch_applies_live(node: Node, people: People) -> None:
-    room = await create_room(node, people.host)
-    await invite(node, people.host, room, people.invited, "participant")
-    watcher = await RoomClient.enter(node, people.invited, room)
+async def test_patch_applies_live(node: Node, people: People, rooms_on: RoomOpeners) -> None:
+    open_room = rooms_on(node)
+    room, [watcher] = await open_room(
+        people.host, members=[(people.invited, "participant")], enter=[people.invited]
+    )
     changed = await rest(
         node,
         people.host,
@@ -183,16 +181,15 @@ async def test_patch_applies_live(node: Node, people: People) -> None:
         await rest(node, people.host, "PATCH", f"/api/v1/rooms/{room}", json={"locked": "yes!"}),
         422,
     )
-    late = await RoomClient.enter(node, people.invited, room)
+    late = await open_room.enter(people.invited, room)
     assert late.snapshot["room"]["title"] == "Renamed"
     assert late.received(of("room.settings")) == []
-    await close_all([watcher, late])
 
 
-async def test_end_room(node: Node, people: People) -> None:
-    room = await create_room(node, people.host)
-    await invite(node, people.host, room, people.invited, "co-host")
-    client = await RoomClient.enter(node, people.invited, room)
+async def test_end_room(node: Node, people: People, rooms_on: RoomOpeners) -> None:
+    room, [client] = await rooms_on(node)(
+        people.host, members=[(people.invited, "co-host")], enter=[people.invited]
+    )
     problem(await rest(node, people.student, "POST", f"/api/v1/rooms/{room}/end"), 404)
     ended = await rest(node, people.host, "POST", f"/api/v1/rooms/{room}/end")
     assert ended.status_code == 204
@@ -209,8 +206,8 @@ async def test_end_room(node: Node, people: People) -> None:
     assert got.json()["status"] == "ended"
 
 
-async def test_invitations(node: Node, people: People) -> None:
-    room = await create_room(node, people.host)
+async def test_invitations(node: Node, people: People, rooms_on: RoomOpeners) -> None:
+    room = await rooms_on(node).room(people.host)
     path = f"/api/v1/rooms/{room}/members"
     by_email = await rest(
         node, people.host, "POST", path, json={"email": people.invited.email, "role": "observer"}
@@ -256,9 +253,9 @@ async def test_invitations(node: Node, people: People) -> None:
     assert (await rest(node, people.host, "DELETE", f"{path}/{random_id()}")).status_code == 204
 
 
-async def test_join_token(node: Node, people: People) -> None:
-    room = await create_room(node, people.host)
-    await invite(node, people.host, room, people.invited, "observer")
+async def test_join_token(node: Node, people: People, rooms_on: RoomOpeners) -> None:
+    open_room = rooms_on(node)
+    room = await open_room.room(people.host, members=[(people.invited, "observer")])
     joined = await rest(node, people.invited, "POST", f"/api/v1/rooms/{room}/join")
     assert joined.status_code == 200, joined.text
     body = joined.json()
@@ -292,11 +289,10 @@ async def test_join_token(node: Node, people: People) -> None:
     problem(await rest(node, people.student, "POST", f"/api/v1/rooms/{room}/join"), 404)
     problem(await rest(node, None, "POST", f"/api/v1/rooms/{room}/join"), 401)
     # Open rooms let anyone signed in join, as a participant (through the lobby if on).
-    lobby_room = await create_room(node, people.host, open=True, lobby=True)
+    lobby_room = await open_room.room(people.host, open=True, lobby=True)
     guest = (await rest(node, people.student, "POST", f"/api/v1/rooms/{lobby_room}/join")).json()
     assert (guest["role"], guest["lobby"]) == ("participant", True)
     # The token works on the socket.
-    client = await RoomClient.open(node, room, body["token"])
+    client = await open_room.open(room, body["token"])
     assert client.me["role"] == "observer"
     assert client.me["grants"] == ["react"]
-    await client.close()
