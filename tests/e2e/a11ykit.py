@@ -39,23 +39,23 @@ def axe_available() -> None:
 ELSEWHERE: set[tuple[str, str]] = set()
 
 
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """Run axe-core (WCAG 2.1 A and AA rules) on the page as it is now; its violations
-    (less the ones in ELSEWHERE)."""
+def axe_violations(page: Page, within: str | None = None) -> list[dict[str, Any]]:
+    """Run axe-core (WCAG 2.1 A and AA rules) on the page as it is now, or only inside the
+    elements matching the CSS selector `within`; its violations (less those in ELSEWHERE)."""
     axe_available()
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         # The app's CSP refuses inline scripts; evaluating over the DevTools protocol is allowed.
         page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
     result = page.evaluate(
-        """async (tags) => {
+        """async ([tags, within]) => {
             const options = {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']}
-            const r = await axe.run(document, options)
+            const r = await axe.run(within ? {include: [[within]]} : document, options)
             return r.violations.map(v => ({
                 id: v.id, impact: v.impact, help: v.help,
                 nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary})),
             }))
         }""",
-        WCAG_TAGS,
+        [WCAG_TAGS, within],
     )
     assert isinstance(result, list)
     kept = []

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
+from a11ykit import axe_violations
 from browserkit import (
     Person,
     board,
@@ -35,17 +34,12 @@ from browserkit import (
 from playwright.sync_api import Browser, Page, expect
 
 from kits.nodes import Node
-from kits.servers import ROOT
 
 RED_DOT = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 )
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-AXE_PATHS = [ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js"]
-if os.environ.get("LIVECLASS_AXE"):
-    AXE_PATHS.insert(0, Path(os.environ["LIVECLASS_AXE"]))
 
 
 @dataclass
@@ -115,29 +109,8 @@ def announced(page: Page) -> Any:
     return page.get_by_test_id("whiteboard-announce")
 
 
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's WCAG 2.1 A/AA violations inside the whiteboard (the room around it is
-    tests/e2e/test_accessibility.py's)."""
-    axe = next((path for path in AXE_PATHS if path.exists()), None)
-    if axe is None:
-        pytest.skip(f"axe-core is missing ({AXE_PATHS[-1]}; npm --prefix static ci)")
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(axe.read_text(encoding="utf-8") + "\n;true")
-    found = page.evaluate(
-        """async (tags) => {
-            const r = await axe.run({include: [['section.board']]},
-                {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
-            return r.violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(
-                n => ({target: n.target.join(' '), summary: n.failureSummary}))}))
-        }""",
-        WCAG_TAGS,
-    )
-    assert isinstance(found, list)
-    return found
-
-
 def expect_no_violations(page: Page, state: str) -> None:
-    found = axe_violations(page)
+    found = axe_violations(page, within="section.board")  # the room: test_accessibility.py
     assert not found, (
         f"axe: {len(found)} violation(s) on the whiteboard, {state}:\n"
         + json.dumps(found, indent=1)[:6000]
