@@ -154,7 +154,7 @@ async def current_state(session: AsyncSession, name: str) -> bytes:
 
 
 class DocumentStore:
-    """Appends, loads and compacts documents; satisfies `realtime.yjs.document.UpdateLog`."""
+    """Appends, loads and compacts documents; satisfies `realtime.yjs.update_log.UpdateLog`."""
 
     def __init__(
         self,

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
 import pycrdt
 
@@ -24,19 +24,14 @@ from realtime.errors import MessageTooLargeError, RealtimeError, ResyncError
 from realtime.yjs import yrs
 from realtime.yjs.awareness import AwarenessState
 from realtime.yjs.errors import YjsError
-from realtime.yjs.lib0 import Reader, encode_var_string, encode_var_uint
+from realtime.yjs.lib0 import Reader
 from realtime.yjs.messages import encode_sync_update
+from realtime.yjs.publication import channel_of
 from realtime.yjs.surrogates import AstralIndex
 from realtime.yjs.update_format import InvalidUpdate, StructureLimits, inspect_update
+from realtime.yjs.update_log import UpdateLog
 
 logger = logging.getLogger("liveclass.documents")
-
-CHANNEL_PREFIX = "docs:"
-
-
-def channel_of(name: str) -> str:
-    """The broker channel carrying a document's updates and awareness between nodes."""
-    return CHANNEL_PREFIX + name
 
 
 class DocumentTooLargeError(MessageTooLargeError):
@@ -81,99 +76,8 @@ class DocumentLimits:
     byte budget's burst is the larger of two seconds' worth and one whole update."""
 
 
-class LoadedDocument(Protocol):
-    """A document read from the update log."""
-
-    @property
-    def doc(self) -> pycrdt.Doc[Any]:
-        """The document, built from the snapshot and the log tail."""
-        ...
-
-    @property
-    def log_length(self) -> int:
-        """Updates in the log after the snapshot."""
-        ...
-
-    @property
-    def log_bytes(self) -> int:
-        """Their total size."""
-        ...
-
-    @property
-    def snapshot_bytes(self) -> int:
-        """The snapshot's size (0 without one)."""
-        ...
-
-
-class CompactionResult(Protocol):
-    """What a compaction folded into the snapshot, and the log it left."""
-
-    @property
-    def folded(self) -> int:
-        """Log entries folded (0 if another node compacted first)."""
-        ...
-
-    @property
-    def snapshot_bytes(self) -> int | None:
-        """The snapshot's size now, if known."""
-        ...
-
-    @property
-    def remaining(self) -> int:
-        """Log entries left after the snapshot."""
-        ...
-
-    @property
-    def remaining_bytes(self) -> int:
-        """Their total size."""
-        ...
-
-
-class UpdateLog(Protocol):
-    """Durable storage of document updates (`persistence.documents.DocumentStore`)."""
-
-    async def append(self, name: str, data: bytes) -> None:
-        """Append an update; return once committed."""
-        ...
-
-    async def load(self, name: str) -> LoadedDocument:
-        """Snapshot plus log tail."""
-        ...
-
-    async def compact(self, name: str) -> CompactionResult:
-        """Fold the log into the snapshot."""
-        ...
-
-
 Publish = Callable[["LiveDocument", bytes, int], Awaitable[None]]
 """Publishes a frame on a document's channel; the int is the origin connection (0: none)."""
-
-
-DELETED: Final = b"\x7f"
-"""Published on a document's channel when it is deleted, so every node drops its copy. Not a
-y-websocket message (types 0-3): it is never sent to a client."""
-
-
-class DocFrame(bytes):
-    """A frame fanned out to a document's connections; `origin` is the local connection that
-    caused it (0 if none, or another node's), which does not get it back. A `control` frame
-    is for the nodes only."""
-
-    origin: int = 0
-    control: bool = False
-
-
-def encode_publication(node_id: str, origin: int, frame: bytes) -> bytes:
-    """The broker payload: `varString(node) varUint(origin)` then the y-websocket frame."""
-    return encode_var_string(node_id) + encode_var_uint(origin) + frame
-
-
-def decode_publication(payload: bytes) -> tuple[str, int, bytes]:
-    """Split a broker payload into (node, origin, frame)."""
-    reader = Reader(payload)
-    node = reader.read_var_string()
-    origin = reader.read_var_uint()
-    return node, origin, reader.read_bytes(reader.remaining)
 
 
 @dataclass(slots=True)

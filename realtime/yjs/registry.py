@@ -21,22 +21,24 @@ from realtime.hub import Hub
 from realtime.yjs import yrs
 from realtime.yjs.awareness import AwarenessState
 from realtime.yjs.document import (
-    CHANNEL_PREFIX,
-    DELETED,
-    DocFrame,
     DocumentDeletedError,
     DocumentLimits,
     LiveDocument,
     Member,
     Rejections,
-    UpdateLog,
+)
+from realtime.yjs.errors import YjsError
+from realtime.yjs.messages import encode_sync_update
+from realtime.yjs.publication import (
+    CHANNEL_PREFIX,
+    DELETED,
+    DocFrame,
     channel_of,
     decode_publication,
     encode_publication,
 )
-from realtime.yjs.errors import YjsError
-from realtime.yjs.messages import encode_sync_update
 from realtime.yjs.surrogates import AstralIndex
+from realtime.yjs.update_log import UpdateLog
 from realtime.yjs.yrs import DocumentPolicy
 
 logger = logging.getLogger("liveclass.documents")

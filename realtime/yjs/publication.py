@@ -1,0 +1,42 @@
+"""How documents travel between nodes: a channel per document, publications framed with the
+node and connection they came from, and the frames fanned out to local connections."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from realtime.yjs.lib0 import Reader, encode_var_string, encode_var_uint
+
+CHANNEL_PREFIX = "docs:"
+
+
+def channel_of(name: str) -> str:
+    """The broker channel carrying a document's updates and awareness between nodes."""
+    return CHANNEL_PREFIX + name
+
+
+DELETED: Final = b"\x7f"
+"""Published on a document's channel when it is deleted, so every node drops its copy. Not a
+y-websocket message (types 0-3): it is never sent to a client."""
+
+
+class DocFrame(bytes):
+    """A frame fanned out to a document's connections; `origin` is the local connection that
+    caused it (0 if none, or another node's), which does not get it back. A `control` frame
+    is for the nodes only."""
+
+    origin: int = 0
+    control: bool = False
+
+
+def encode_publication(node_id: str, origin: int, frame: bytes) -> bytes:
+    """The broker payload: `varString(node) varUint(origin)` then the y-websocket frame."""
+    return encode_var_string(node_id) + encode_var_uint(origin) + frame
+
+
+def decode_publication(payload: bytes) -> tuple[str, int, bytes]:
+    """Split a broker payload into (node, origin, frame)."""
+    reader = Reader(payload)
+    node = reader.read_var_string()
+    origin = reader.read_var_uint()
+    return node, origin, reader.read_bytes(reader.remaining)
