@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT / "tests" / "captions"))
 from captions_kit import SENTENCES, opus_packets, silence, spoken, worker_processes
 
 from kits.servers import LiveServer
-from kits.stats import cpu_seconds
+from kits.stats import cpu_seconds, machine_busy_seconds
 from media.captions.config import CaptionConfig, load_engine
 from media.captions.decode import OpusDecoder
 from media.captions.scoring import word_errors
@@ -219,7 +219,9 @@ def start_node(data_dir: Path, partials: float) -> Node:
     server.start(timeout=120)
     run_env = {**os.environ, "LIVECLASS_DATA_DIR": str(data_dir), **env}
     cmd = [sys.executable, "-m", "server", "create-admin", "--email", "host@example.org"]
-    subprocess.run([*cmd, "--password", PASSWORD], cwd=ROOT, env=run_env, check=True)
+    subprocess.run(
+        [*cmd, "--password", PASSWORD], cwd=ROOT, env=run_env, check=True, capture_output=True
+    )
     http = httpx.Client(base_url=server.url, timeout=60)
     node = Node(server, http, {})
     node.host = node.login("host@example.org")
@@ -273,9 +275,11 @@ async def live(
         sockets.append(ws)
     pid = node.server.process.pid  # type: ignore[union-attr]
     workers = worker_processes(pid)
+    busy0 = machine_busy_seconds()
     cpu0 = cpu_seconds(pid), sum(cpu_seconds(w) for w in workers), time.monotonic()
     await asyncio.sleep(seconds)
     cpu1 = cpu_seconds(pid), sum(cpu_seconds(w) for w in workers), time.monotonic()
+    busy = machine_busy_seconds() - busy0
     await asyncio.sleep(4)  # the last utterances' lines
     gauges = node.gauges()
     for pc in peers:
@@ -289,6 +293,9 @@ async def live(
         "wall_seconds": round(wall, 1),
         "node_cpu_seconds": round(cpu1[0] - cpu0[0], 2),
         "worker_cpu_seconds": round(cpu1[1] - cpu0[1], 2),
+        # The whole machine's busy share (every core, everyone's work): above ~0.8 the
+        # delays measure the machine more than the captions.
+        "machine_busy_share": round(busy / (wall * (os.cpu_count() or 1)), 2),
     }
     if not captions:
         return result

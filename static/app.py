@@ -27,6 +27,7 @@ APP_ROUTES = (
     "/rooms/new",
     "/rooms/{room_id}",
     "/rooms/{room_id}/report",
+    "/rooms/{room_id}/recordings",
     "/join/{room_id}",
 )
 

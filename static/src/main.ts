@@ -6,6 +6,7 @@ import { h } from './dom'
 import { t } from './i18n'
 import { authPage } from './pages/auth'
 import { homePage } from './pages/home'
+import { recordingsPage } from './pages/recordings'
 import { reportPage } from './pages/report'
 import { roomPage } from './room/view'
 
@@ -45,6 +46,8 @@ async function resolve(): Promise<Page> {
   if (match) return roomPage(match[1].toLowerCase(), user, navigate)
   match = /^\/rooms\/([0-9a-fA-F-]{36})\/report$/.exec(path)
   if (match) return reportPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/rooms\/([0-9a-fA-F-]{36})\/recordings$/.exec(path)
+  if (match) return recordingsPage(match[1].toLowerCase(), user, navigate)
   return {
     title: t('app.notFound.title'),
     el: h(

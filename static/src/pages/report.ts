@@ -59,6 +59,7 @@ export function reportPage(roomId: string, user: api.User, navigate: Navigate): 
             },
             t('report.notes'),
           ),
+          h('a.button', { href: `/rooms/${roomId}/recordings`, 'data-link': '' }, 'Recordings'),
           room.status !== 'ended' ? h('a.button', { href: `/rooms/${roomId}`, 'data-link': '' }, t('report.toRoom')) : null,
         ),
         h('p', null, t('report.summary', { count: people.size })),

@@ -6,6 +6,7 @@
 import { h, Roving } from '../dom'
 import { t } from '../i18n'
 import { BreakoutsPanel } from './breakouts'
+import { CAPTION_TEXT, CaptionsPanel } from './captions'
 import { ChatPanel } from './chat'
 import type { RoomContext, SideTab } from './context'
 import { ControlBar } from './controls'
@@ -30,6 +31,7 @@ export interface Layout {
   polls: PollsPanel
   breakouts: BreakoutsPanel
   host: HostPanel
+  captions: CaptionsPanel
   tiles: Tiles
   controls: ControlBar
   side: TabSet<SideTab>
@@ -91,6 +93,7 @@ export function buildLayout({ ctx, media, docs, notices, invite, showSide }: Lay
     polls: new PollsPanel(ctx),
     breakouts: new BreakoutsPanel(ctx),
     host: new HostPanel(ctx, () => ctx.model.room.title),
+    captions: new CaptionsPanel(ctx, tiles.el),
   }
   const side = new TabSet<SideTab>(
     'side',
@@ -101,6 +104,7 @@ export function buildLayout({ ctx, media, docs, notices, invite, showSide }: Lay
       ['polls', t('room.side.polls'), panels.polls.el],
       ['breakouts', t('room.side.breakouts'), panels.breakouts.el],
       ['host', t('room.side.host'), panels.host.el],
+      ['captions', CAPTION_TEXT.heading, panels.captions.el],
     ],
     showSide,
   )
@@ -108,7 +112,7 @@ export function buildLayout({ ctx, media, docs, notices, invite, showSide }: Lay
   const main = h(
     'main#main.stage',
     { tabindex: -1, 'aria-labelledby': 'room-title' },
-    h('section.video', { 'aria-label': t('room.video.region') }, tiles.el),
+    h('section.video', { 'aria-label': t('room.video.region') }, tiles.el, panels.captions.bar),
     tiles.sinksEl,
     stage.list,
     stage.body,

@@ -119,6 +119,7 @@ class RoomView {
     this.model.welcome(message)
     document.title = t('app.titleSuffix', { title: this.model.room.title })
     if (!this.layout) this.layout = this.buildLayout()
+    this.layout.captions.welcome(message)
     this.docs.open(join)
     this.refreshAll()
     this.media.joined(this.model.me.conn_id, this.model.grants, (message.ice_servers ?? []) as RTCIceServer[])
@@ -183,6 +184,11 @@ class RoomView {
       case 'breakout.broadcast':
         this.notices.broadcast(event.name, event.text)
         break
+      case 'caption.line':
+      case 'caption.captioner':
+      case 'caption.auto':
+        this.layout?.captions.onEvent(event)
+        break
       case 'breakout.closed':
         if (event.parent && this.model.room.parent_id) {
           toast(t('room.breakouts.closed'), 'info')
@@ -227,6 +233,7 @@ class RoomView {
     else if (message.type === 'media.offer') this.media.offer(message)
     else if (message.type === 'media.reconnect') this.media.reconnect()
     else if (message.type === 'media.active_speaker') this.layout?.tiles.setSpeaker(message.user_id ?? null)
+    else if (message.type === 'caption.partial') this.layout?.captions.onPartial(message)
   }
 
   private onClosed(info: Closed): void {
@@ -374,6 +381,7 @@ class RoomView {
       layout.breakouts.render()
       this.notices.render(model)
     }
+    if (set.has('participants') || set.has('me') || set.has('room') || set.has('media')) layout.captions.refresh()
   }
 
   // ---------------------------------------------------------------- keyboard

@@ -1,0 +1,114 @@
+// A room's recordings, for its hosts: each recorded track plays with the class transcript
+// as its captions track (<track kind="captions">, the WebVTT the server aligns with the
+// recording's start).
+
+import * as api from '../api'
+import { fill, h } from '../dom'
+import type { Navigate, Page } from '../main'
+import { topbar } from './shell'
+
+/** Every string this page shows, in one place (for a message catalogue later). */
+const TEXT = {
+  title: 'Recordings',
+  loading: 'Loading recordings…',
+  none: 'This room has no recordings yet.',
+  recording: (started: string) => `Recording of ${started}`,
+  running: 'still recording',
+  play: (source: string, kind: string) => `Play ${source} (${kind})`,
+  captions: 'English captions',
+  transcript: 'Download captions (.vtt)',
+  back: 'Back to attendance',
+  failed: 'Could not load the recordings.',
+}
+
+interface RecordingFile {
+  id: string
+  source: string
+  kind: string
+  content_type: string
+  url: string
+  stopped_at: string | null
+}
+
+interface Recording {
+  id: string
+  started_at: string
+  stopped_at: string | null
+  files: RecordingFile[]
+  captions_url: string
+}
+
+async function blobUrl(path: string): Promise<string> {
+  const response = await api.request<Response>('GET', path, { raw: true })
+  return URL.createObjectURL(await response.blob())
+}
+
+export function recordingsPage(roomId: string, user: api.User, navigate: Navigate): Page {
+  const body = h('div.stack', { 'aria-busy': 'true' }, h('p.muted', null, TEXT.loading))
+  const player = h('div.stack.recording-player')
+  const urls: string[] = []
+
+  async function play(recording: Recording, file: RecordingFile): Promise<void> {
+    const media = h(file.kind === 'video' ? 'video' : 'audio', { controls: true, 'data-testid': 'recording-player' })
+    const [src, captions] = await Promise.all([blobUrl(file.url), blobUrl(recording.captions_url)])
+    urls.push(src, captions)
+    media.src = src
+    media.appendChild(h('track', { kind: 'captions', src: captions, srclang: 'en', label: TEXT.captions, default: true }))
+    fill(player, media)
+    media.focus()
+  }
+
+  async function load(): Promise<void> {
+    try {
+      const recordings = await api.request<Recording[]>('GET', `/api/v1/rooms/${encodeURIComponent(roomId)}/recordings`)
+      body.setAttribute('aria-busy', 'false')
+      fill(
+        body,
+        recordings.length
+          ? h(
+              'ul.stack',
+              null,
+              recordings.map((recording) =>
+                h(
+                  'li.card.stack',
+                  null,
+                  h('h2', null, TEXT.recording(new Date(recording.started_at).toLocaleString()), recording.stopped_at ? null : ` (${TEXT.running})`),
+                  h(
+                    'p.row.wrap',
+                    null,
+                    recording.files
+                      .filter((file) => file.stopped_at)
+                      .map((file) => h('button', { type: 'button', onclick: () => void play(recording, file) }, TEXT.play(file.source, file.kind))),
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        onclick: async () => {
+                          const url = await blobUrl(recording.captions_url)
+                          urls.push(url)
+                          h('a', { href: url, download: `captions-${recording.id}.vtt` }).click()
+                        },
+                      },
+                      TEXT.transcript,
+                    ),
+                  ),
+                ),
+              ),
+            )
+          : h('p', null, TEXT.none),
+        player,
+        h('p', null, h('a.button', { href: `/rooms/${roomId}/report`, 'data-link': '' }, TEXT.back)),
+      )
+    } catch (error) {
+      body.setAttribute('aria-busy', 'false')
+      fill(body, h('p', { role: 'alert' }, error instanceof Error ? error.message : TEXT.failed))
+    }
+  }
+
+  void load()
+  return {
+    title: TEXT.title,
+    el: h('div', null, topbar(user, navigate), h('main#main.page', null, h('h1', null, TEXT.title), body)),
+    destroy: () => urls.forEach((url) => URL.revokeObjectURL(url)),
+  }
+}

@@ -1,0 +1,136 @@
+"""Captions in real Chromium: a student's fake microphone plays a spoken sentence (an
+espeak-ng WAV, ``--use-file-for-fake-audio-capture``), the host has turned automatic
+captions on, and the others see a caption with the sentence's words (the word error rate
+is printed; the bound on words is generous, nothing is asserted about timing). The host
+makes a student a captioner, whose typed line reaches everyone."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browserkit import Person, launch_browser, log_in, new_person, shot, side_tab
+from playwright.sync_api import Browser, Page, expect
+from videokit import FAKE_MEDIA, MEDIA_TIMEOUT_MS, control, my_user_id
+
+from kits.nodes import Node
+from media.captions.scoring import word_error_rate
+
+SENTENCE = "please open your textbook to chapter five and read the first page"
+MAX_WER = 0.5
+CAPTION_TIMEOUT_MS = 120_000
+LINES = '[data-testid="caption-list"] li.caption-line'
+
+
+def spoken_wav(folder: Path) -> Path:
+    """The sentence as a WAV with a second of silence before and after (Chromium loops it)."""
+    raw, padded = folder / "raw.wav", folder / "sentence.wav"
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng is not installed (scripts/test installs it)")
+    subprocess.run([espeak, "-v", "en-us", "-w", str(raw), SENTENCE], check=True, timeout=60)
+    with wave.open(str(raw), "rb") as source:
+        params, frames = source.getparams(), source.readframes(source.getnframes())
+    gap = bytes(params.framerate * params.sampwidth * params.nchannels)
+    with wave.open(str(padded), "wb") as target:
+        target.setparams(params)
+        target.writeframes(gap + frames + gap)
+    return padded
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    wav = spoken_wav(tmp_path_factory.mktemp("speech"))
+    yield from launch_browser(*FAKE_MEDIA, f"--use-file-for-fake-audio-capture={wav}")
+
+
+def captions_tab(page: Page) -> None:
+    side_tab(page, "Captions")
+
+
+def caption_lines(page: Page) -> list[str]:
+    return page.locator(LINES).all_inner_texts()
+
+
+def test_a_spoken_sentence_is_captioned_and_a_captioner_types(
+    chromium: Browser, sqlite_node: Node
+) -> None:
+    teacher = new_person(chromium, sqlite_node, "Ada Teacher", "instructor")
+    bea = new_person(chromium, sqlite_node, "Bea Student")
+    cal = new_person(chromium, sqlite_node, "Cal Student")
+    people: tuple[Person, ...] = (teacher, bea, cal)
+    try:
+        log_in(teacher)
+        page = teacher.page
+        page.get_by_label("Class title").fill("Biology live")
+        page.get_by_role("button", name="Create room").click()
+        expect(page.locator(".room-title")).to_have_text("Biology live")
+        link = page.url.removeprefix(sqlite_node.url)
+        for student in (bea, cal):
+            log_in(student, link)
+            expect(student.page.locator(".tiles .tile")).to_have_count(3)
+        for person in people:
+            captions_tab(person.page)
+
+        # The host turns automatic captions on; a student speaks into her microphone.
+        page.get_by_test_id("auto-captions").click()
+        for person in people:
+            expect(person.page.get_by_text("Automatic captions are on", exact=False)).to_have_count(
+                1 if person is teacher else 0
+            )
+        expect(page.get_by_test_id("auto-captions")).to_have_attribute("aria-pressed", "true")
+        expect(bea.page.get_by_test_id("caption-input")).to_have_count(0)  # not a captioner
+        control(bea.page, "Mic off").click()
+        expect(control(bea.page, "Mic on")).to_have_attribute(
+            "aria-pressed", "true", timeout=MEDIA_TIMEOUT_MS
+        )
+        bea_id = my_user_id(bea.page)
+        for person in (teacher, cal):
+            line = person.page.locator(
+                '[data-testid="caption-list"] li.caption-line', has_text="Bea Student"
+            )
+            expect(line.first).to_be_visible(timeout=CAPTION_TIMEOUT_MS)
+        text = caption_lines(cal.page)[0]
+        heard = re.sub(r"^\S+\s+Bea Student:\s*", "", text)
+        wer = word_error_rate(SENTENCE, heard)
+        print(f"\nbrowser caption: {heard!r} (WER {wer:.2f} against {SENTENCE!r})")
+        assert wer <= MAX_WER, text
+        assert bea_id
+        expect(cal.page.get_by_test_id("caption-bar")).to_contain_text(
+            "Bea Student", timeout=CAPTION_TIMEOUT_MS
+        )
+        shot(cal.page, "captions-viewer")
+
+        # The host makes Cal a captioner; Cal types a line everyone sees.
+        control(bea.page, "Mic on").click()
+        page.get_by_label("Person").select_option(label="Cal Student")
+        page.get_by_test_id("make-captioner").click()
+        box = cal.page.get_by_label("Type captions (Enter sends the line)")
+        expect(box).to_be_visible()
+        box.fill("Mitochondria make energy for the cell")
+        box.press("Enter")
+        expect(box).to_have_value("")
+        for person in people:
+            expect(
+                person.page.locator(
+                    '[data-testid="caption-list"] li', has_text="Mitochondria make energy"
+                )
+            ).to_have_count(1)
+
+        # A viewer hides captions and picks a size; both are kept across a reload.
+        cal.page.get_by_label("Show captions").uncheck()
+        cal.page.get_by_label("Caption size").select_option(label="Extra large")
+        cal.page.reload()
+        captions_tab(cal.page)
+        expect(cal.page.get_by_label("Show captions")).not_to_be_checked()
+        expect(cal.page.get_by_label("Caption size")).to_have_value("xl")
+        for person in people:
+            assert not person.errors, f"{person.name}: uncaught errors in the page: {person.errors}"
+    finally:
+        for person in people:
+            person.close()
