@@ -6,25 +6,50 @@ makes a student a captioner, whose typed line reaches everyone."""
 
 from __future__ import annotations
 
-import re
+import os
 import shutil
 import subprocess
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browserkit import Person, launch_browser, log_in, new_person, shot, side_tab
 from playwright.sync_api import Browser, Page, expect
-from videokit import FAKE_MEDIA, MEDIA_TIMEOUT_MS, control, my_user_id
+from videokit import FAKE_MEDIA, MEDIA_TIMEOUT_MS, control
 
 from kits.nodes import Node
+from kits.servers import ROOT
 from media.captions.scoring import word_error_rate
 
 SENTENCE = "please open your textbook to chapter five and read the first page"
 MAX_WER = 0.5
 CAPTION_TIMEOUT_MS = 120_000
 LINES = '[data-testid="caption-list"] li.caption-line'
+AXE_PATHS = [Path(p) for p in [os.environ.get("LIVECLASS_AXE", "")] if p]
+AXE_PATHS.append(ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js")
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def caption_violations(page: Page) -> list[Any]:
+    """axe-core's WCAG 2.1 A/AA violations in the captions panel and the captions bar."""
+    axe = next((path for path in AXE_PATHS if path.exists()), None)
+    if axe is None:
+        pytest.skip(f"axe-core is missing ({AXE_PATHS[-1]}; npm --prefix static ci)")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(axe.read_text(encoding="utf-8") + "\n;true")
+    found = page.evaluate(
+        """async (tags) => {
+            const r = await axe.run({include: [['section.captions-panel'], ['.caption-bar']]},
+                {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+            return r.violations.map(v => ({id: v.id, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(' '))}))
+        }""",
+        WCAG_TAGS,
+    )
+    assert isinstance(found, list)
+    return found
 
 
 def spoken_wav(folder: Path) -> Path:
@@ -73,8 +98,9 @@ def test_a_spoken_sentence_is_captioned_and_a_captioner_types(
         link = page.url.removeprefix(sqlite_node.url)
         for student in (bea, cal):
             log_in(student, link)
-            expect(student.page.locator(".tiles .tile")).to_have_count(3)
+            expect(student.page.locator(".room-title")).to_have_text("Biology live")
         for person in people:
+            expect(person.page.locator(".tiles .tile")).to_have_count(3)
             captions_tab(person.page)
 
         # The host turns automatic captions on; a student speaks into her microphone.
@@ -89,22 +115,27 @@ def test_a_spoken_sentence_is_captioned_and_a_captioner_types(
         expect(control(bea.page, "Mic on")).to_have_attribute(
             "aria-pressed", "true", timeout=MEDIA_TIMEOUT_MS
         )
-        bea_id = my_user_id(bea.page)
         for person in (teacher, cal):
             line = person.page.locator(
                 '[data-testid="caption-list"] li.caption-line', has_text="Bea Student"
             )
             expect(line.first).to_be_visible(timeout=CAPTION_TIMEOUT_MS)
-        text = caption_lines(cal.page)[0]
-        heard = re.sub(r"^\S+\s+Bea Student:\s*", "", text)
-        wer = word_error_rate(SENTENCE, heard)
-        print(f"\nbrowser caption: {heard!r} (WER {wer:.2f} against {SENTENCE!r})")
-        assert wer <= MAX_WER, text
-        assert bea_id
+        # Chromium loops the file from when the microphone opened, so the first line may
+        # start mid-sentence: the best of the first lines (each from one pass) counts.
+        spoken_lines = cal.page.locator(LINES, has_text="Bea Student")
+        expect(spoken_lines.nth(2)).to_be_visible(timeout=CAPTION_TIMEOUT_MS)
+        rates = []
+        for text in spoken_lines.all_inner_texts()[:3]:
+            heard = text.split("Bea Student:", 1)[1].strip()
+            rates.append(word_error_rate(SENTENCE, heard))
+            print(f"\nbrowser caption: {heard!r} (WER {rates[-1]:.2f} against {SENTENCE!r})")
+        assert min(rates) <= MAX_WER, rates
         expect(cal.page.get_by_test_id("caption-bar")).to_contain_text(
             "Bea Student", timeout=CAPTION_TIMEOUT_MS
         )
         shot(cal.page, "captions-viewer")
+        assert caption_violations(cal.page) == []
+        assert caption_violations(page) == []  # the host's panel, with its controls
 
         # The host makes Cal a captioner; Cal types a line everyone sees.
         control(bea.page, "Mic on").click()
@@ -112,6 +143,7 @@ def test_a_spoken_sentence_is_captioned_and_a_captioner_types(
         page.get_by_test_id("make-captioner").click()
         box = cal.page.get_by_label("Type captions (Enter sends the line)")
         expect(box).to_be_visible()
+        assert caption_violations(cal.page) == []  # the captioner's input box
         box.fill("Mitochondria make energy for the cell")
         box.press("Enter")
         expect(box).to_have_value("")
