@@ -6,50 +6,26 @@ makes a student a captioner, whose typed line reaches everyone."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import wave
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from a11ykit import axe_violations
 from browserkit import Person, launch_browser, log_in, new_person, shot, side_tab
 from playwright.sync_api import Browser, Page, expect
 from videokit import FAKE_MEDIA, MEDIA_TIMEOUT_MS, control
 
 from kits.nodes import Node
-from kits.servers import ROOT
 from media.captions.scoring import word_error_rate
 
 SENTENCE = "please open your textbook to chapter five and read the first page"
 MAX_WER = 0.5
 CAPTION_TIMEOUT_MS = 120_000
 LINES = '[data-testid="caption-list"] li.caption-line'
-AXE_PATHS = [Path(p) for p in [os.environ.get("LIVECLASS_AXE", "")] if p]
-AXE_PATHS.append(ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js")
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def caption_violations(page: Page) -> list[Any]:
-    """axe-core's WCAG 2.1 A/AA violations in the captions panel and the captions bar."""
-    axe = next((path for path in AXE_PATHS if path.exists()), None)
-    if axe is None:
-        pytest.skip(f"axe-core is missing ({AXE_PATHS[-1]}; npm --prefix static ci)")
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(axe.read_text(encoding="utf-8") + "\n;true")
-    found = page.evaluate(
-        """async (tags) => {
-            const r = await axe.run({include: [['section.captions-panel'], ['.caption-bar']]},
-                {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
-            return r.violations.map(v => ({id: v.id, help: v.help,
-                nodes: v.nodes.map(n => n.target.join(' '))}))
-        }""",
-        WCAG_TAGS,
-    )
-    assert isinstance(found, list)
-    return found
+CAPTION_PARTS = "section.captions-panel, .caption-bar"
 
 
 def spoken_wav(folder: Path) -> Path:
@@ -134,8 +110,8 @@ def test_a_spoken_sentence_is_captioned_and_a_captioner_types(
             "Bea Student", timeout=CAPTION_TIMEOUT_MS
         )
         shot(cal.page, "captions-viewer")
-        assert caption_violations(cal.page) == []
-        assert caption_violations(page) == []  # the host's panel, with its controls
+        assert axe_violations(cal.page, CAPTION_PARTS) == []
+        assert axe_violations(page, CAPTION_PARTS) == []  # the host's panel, with its controls
 
         # The host makes Cal a captioner; Cal types a line everyone sees.
         control(bea.page, "Mic on").click()
@@ -143,7 +119,7 @@ def test_a_spoken_sentence_is_captioned_and_a_captioner_types(
         page.get_by_test_id("make-captioner").click()
         box = cal.page.get_by_label("Type captions (Enter sends the line)")
         expect(box).to_be_visible()
-        assert caption_violations(cal.page) == []  # the captioner's input box
+        assert axe_violations(cal.page, CAPTION_PARTS) == []  # the captioner's input box
         box.fill("Mitochondria make energy for the cell")
         box.press("Enter")
         expect(box).to_have_value("")
