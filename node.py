@@ -287,6 +287,7 @@ def build_jobs(settings: Settings, database: Database, metrics: JobMetrics) -> J
         config=config,
         metrics=metrics,
         retention=timedelta(days=settings.jobs_retention_days),
+        read_sessions=database.read_sessionmaker,
     )
 
 

@@ -66,6 +66,7 @@ class JobRuntime:
         config: WorkerConfig,
         metrics: JobMetrics | None = None,
         retention: timedelta = timedelta(days=14),
+        read_sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.engine = engine
         self.sessions = sessions
@@ -74,7 +75,10 @@ class JobRuntime:
         registry.add(delivery_job(catalogue))
         registry.add_periodic(housekeeping(retention))
         self.metrics = metrics or JobMetrics()
-        self.worker = Worker(sessions, registry, config, self.metrics)
+        self.read_sessions = read_sessions or sessions
+        self.worker = Worker(
+            sessions, registry, config, self.metrics, read_sessions=self.read_sessions
+        )
         self.dispatcher = Dispatcher(sessions, catalogue, poll=config.poll)
         postgres = engine.dialect.name == "postgresql"
         url = engine.url.render_as_string(hide_password=False)
@@ -125,8 +129,8 @@ class JobRuntime:
         while True:
             try:
                 now = utcnow()
-                figures = await stats(self.sessions, now=now)
-                async with self.sessions() as session:
+                figures = await stats(self.read_sessions, now=now)
+                async with self.read_sessions() as session:
                     pending = await session.scalar(
                         select(func.count()).where(DomainEvent.dispatched_at.is_(None))
                     )

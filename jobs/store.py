@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import Table, and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -24,6 +24,7 @@ from jobs.types import Periodic
 from persistence.models import Job, JobSchedule
 
 ACTIVE = ("queued", "running")
+JOBS = cast(Table, Job.__table__)  # Core statements: no ORM bookkeeping on the hot paths
 ERROR_LIMIT = 4000  # characters of a failure kept on the row
 
 
@@ -60,8 +61,11 @@ async def claim(
     limit: int,
     lease: float,
     now: datetime,
+    done: Sequence[Run] = (),
 ) -> list[Claimed]:
-    """Take up to ``limit`` due jobs of ``names`` for ``worker`` until ``now + lease``."""
+    """Forget the ``done`` (successful) runs and take up to ``limit`` due jobs of ``names``
+    for ``worker`` until ``now + lease``, in one transaction."""
+    table = JOBS
     candidate, earlier = aliased(Job), aliased(Job)
     blocked = exists().where(
         earlier.ordering_key == candidate.ordering_key,
@@ -81,33 +85,43 @@ async def claim(
         .with_for_update(skip_locked=True)
     )
     statement = (
-        update(Job)
-        .where(Job.id.in_(pick.scalar_subquery()))
+        update(table)
+        .where(table.c.id.in_(pick.scalar_subquery()))
         .values(
             state="running",
-            attempts=Job.attempts + 1,
+            attempts=table.c.attempts + 1,
             worker=worker,
             lease_until=now + timedelta(seconds=lease),
             started_at=now,
         )
         .returning(
-            Job.id,
-            Job.name,
-            Job.args,
-            Job.attempts,
-            Job.max_attempts,
-            Job.timeout_seconds,
-            Job.created_at,
-            Job.run_at,
+            table.c.id,
+            table.c.name,
+            table.c.args,
+            table.c.attempts,
+            table.c.max_attempts,
+            table.c.timeout_seconds,
+            table.c.created_at,
+            table.c.run_at,
         )
-        .execution_options(synchronize_session=False)
     )
     async with sessions() as session:
-        rows = (await session.execute(statement)).all()
+        if done:
+            await session.execute(delete(table).where(_these_runs(done, worker)))
+        rows = (await session.execute(statement)).all() if limit > 0 else []
         await session.commit()
     claimed = [Claimed(*row) for row in rows]
     claimed.sort(key=lambda job: (job.run_at, job.id))
     return claimed
+
+
+def _these_runs(runs: Sequence[Run], worker: str) -> Any:
+    table = JOBS
+    return and_(
+        table.c.worker == worker,
+        table.c.state == "running",
+        or_(*(and_(table.c.id == run.id, table.c.attempts == run.attempt) for run in runs)),
+    )
 
 
 def _this_run(run: Run, worker: str) -> Any:
@@ -124,11 +138,7 @@ async def succeed(sessions: Sessions, runs: Sequence[Run], *, worker: str) -> No
     if not runs:
         return
     async with sessions() as session:
-        await session.execute(
-            delete(Job)
-            .where(or_(*(_this_run(run, worker) for run in runs)))
-            .execution_options(synchronize_session=False)
-        )
+        await session.execute(delete(JOBS).where(_these_runs(runs, worker)))
         await session.commit()
 
 
@@ -191,13 +201,13 @@ async def heartbeat(
     if not runs:
         return {}
     async with sessions() as session:
+        table = JOBS
         rows = (
             await session.execute(
-                update(Job)
-                .where(or_(*(_this_run(run, worker) for run in runs)))
+                update(table)
+                .where(_these_runs(runs, worker))
                 .values(lease_until=now + timedelta(seconds=lease))
-                .returning(Job.id, Job.cancel_requested)
-                .execution_options(synchronize_session=False)
+                .returning(table.c.id, table.c.cancel_requested)
             )
         ).all()
         await session.commit()

@@ -76,9 +76,12 @@ class Worker:
         config: WorkerConfig,
         metrics: JobMetrics | None = None,
         *,
+        read_sessions: async_sessionmaker[AsyncSession] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
+        # Reads that need no lock (on SQLite a writer session takes the database lock).
+        self.read_sessions = read_sessions or sessions
         self.registry = registry
         self.config = config
         self.metrics = metrics or JobMetrics()
@@ -89,11 +92,13 @@ class Worker:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._names = registry.names
+        self._done: list[Run] = []  # succeeded runs, forgotten with the next claim
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
         """Start claiming, renewing and firing."""
+        self._stopping = False
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name="jobs-claim"),
             asyncio.create_task(self._lease_loop(), name="jobs-lease"),
@@ -115,6 +120,12 @@ class Worker:
         rest and give them back to the queue (another worker retries them at once)."""
         self._stopping = True
         self._wake.set()
+        for task in self._tasks:  # no more claims: what finishes now is forgotten below
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks = []
         grace = self.config.grace if grace is None else grace
         running = [r.task for r in self._running.values() if r.task is not None]
         if running:
@@ -128,18 +139,15 @@ class Worker:
             if item.task is not None:
                 with contextlib.suppress(BaseException):
                     await item.task
-        if left:
-            try:
+        try:
+            done, self._done = self._done, []
+            await store.succeed(self.sessions, done, worker=self.name)
+            if left:
                 await store.release(
                     self.sessions, [r.run for r in left], worker=self.name, now=self._clock()
                 )
-            except Exception:  # the lease lapses and another worker retries them
-                logger.exception("jobs not released", extra={"worker": self.name})
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        except Exception:  # the leases lapse and other workers run them again
+            logger.exception("jobs not released", extra={"worker": self.name})
 
     # ------------------------------------------------------------------ claiming
 
@@ -149,23 +157,28 @@ class Worker:
             self._wake.clear()
             free = self.config.concurrency - len(self._running)
             claimed: list[Claimed] = []
+            done, self._done = self._done, []
             try:
-                if free > 0:
+                if free > 0 or done:
                     claimed = await store.claim(
                         self.sessions,
                         names=self._names,
                         worker=self.name,
-                        limit=free,
+                        limit=max(free, 0),
                         lease=self.config.lease,
                         now=self._clock(),
+                        done=done,
                     )
                     for job in claimed:
                         self._start_job(job)
-                    if len(claimed) == free:
+                    if free > 0 and len(claimed) == free:
                         continue  # there may be more: claim again once a slot frees
-                wait = await self._idle_wait() if free > 0 else self.config.poll
+                # Nothing (more) due: sleep until the soonest scheduled job, a wake-up or
+                # the poll. Finishing a job wakes this loop, which then claims again.
+                wait = await self._idle_wait() if free > 0 and not claimed else self.config.poll
                 failures = 0
             except Exception:
+                self._done = done + self._done
                 failures += 1
                 logger.exception("claiming jobs failed", extra={"worker": self.name})
                 wait = min(self.config.poll, 0.1 * 2**failures) * random.uniform(0.5, 1.0)
@@ -177,7 +190,7 @@ class Worker:
 
     async def _idle_wait(self) -> float:
         """Seconds until the soonest scheduled job, at most the poll interval."""
-        due = await store.next_due(self.sessions, names=self._names)
+        due = await store.next_due(self.read_sessions, names=self._names)
         if due is None:
             return self.config.poll
         return max(0.0, min(self.config.poll, (due - self._clock()).total_seconds()))
@@ -223,7 +236,7 @@ class Worker:
                 outcome = await self._failed(item, _describe(exc))
             else:
                 outcome = "succeeded"
-                await store.succeed(self.sessions, [item.run], worker=self.name)
+                self._done.append(item.run)  # forgotten with the next claim
         except Exception:
             logger.exception("job outcome not stored", extra={"job_id": job.id})
         finally:

@@ -37,6 +37,7 @@ TABLES = (
     "at VARCHAR(40) NOT NULL)",
     "CREATE TABLE IF NOT EXISTS test_effects (key VARCHAR(200) PRIMARY KEY, pid INTEGER NOT NULL, "
     "at VARCHAR(40) NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS bench_stamps (key VARCHAR(200) NOT NULL, started FLOAT NOT NULL)",
 )
 FAST = Backoff(base=0.02, cap=0.1)
 
@@ -110,6 +111,23 @@ async def run_period(ctx: JobContext) -> None:
         await session.commit()
 
 
+async def run_noop(_ctx: JobContext) -> None:
+    """Nothing: the benchmark's job."""
+
+
+async def run_stamp(ctx: JobContext) -> None:
+    """Note when the handler started (wall clock), for commit-to-start latency."""
+    started = time.time()
+    async with ctx.sessions() as session:
+        await session.execute(
+            text("INSERT INTO bench_stamps (key, started) VALUES (:k, :s)"),
+            {"k": str(ctx.args["key"]), "s": started},
+        )
+        await session.commit()
+
+
+NOOP = JobType("bench.noop", run_noop, max_attempts=3, timeout=60.0)
+STAMP = JobType("bench.stamp", run_stamp, max_attempts=3, timeout=60.0)
 EFFECT = JobType("test.effect", run_effect, max_attempts=5, timeout=120.0, backoff=FAST)
 FAIL = JobType("test.fail", run_fail, max_attempts=3, timeout=10.0, backoff=FAST)
 SLOW = JobType("test.slow", run_slow, max_attempts=2, timeout=600.0, backoff=FAST)
@@ -147,7 +165,7 @@ RECORDINGS = Consumer("test.recordings", ("recording.stopped",), record_recordin
 
 def register_jobs(registry: JobRegistry, catalogue: Catalogue) -> None:
     """Add the test job types, event type and consumers (LIVECLASS_JOBS_MODULES)."""
-    for job_type in (EFFECT, FAIL, SLOW, PERIOD):
+    for job_type in (EFFECT, FAIL, SLOW, PERIOD, NOOP, STAMP):
         registry.add(job_type)
     catalogue.declare(NOTED)
     catalogue.subscribe(RECORDER)
