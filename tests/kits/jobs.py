@@ -42,6 +42,21 @@ TABLES = (
 FAST = Backoff(base=0.02, cap=0.1)
 
 
+def outbox(data_dir: Path, event_type: str) -> list[dict[str, Any]]:
+    """The payloads of ``event_type`` in a SQLite node's outbox (read-only, in order)."""
+    import json
+    import sqlite3
+
+    database = sqlite3.connect(f"file:{data_dir.resolve() / 'liveclass.db'}?mode=ro", uri=True)
+    try:
+        found = database.execute(
+            "SELECT payload FROM domain_events WHERE type = ? ORDER BY seq", (event_type,)
+        ).fetchall()
+    finally:
+        database.close()
+    return [json.loads(payload) for (payload,) in found]
+
+
 async def create_tables(engine: AsyncEngine) -> None:
     """The effect tables, in the test's database."""
     async with engine.begin() as connection:

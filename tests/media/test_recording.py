@@ -13,6 +13,7 @@ from typing import Any
 import av
 import pytest
 
+from kits.jobs import outbox
 from kits.nodes import PASSWORD, Node
 from kits.peers import audit_events, classroom, encode_opus, encode_video, h264_as_received
 from kits.rooms import (
@@ -113,6 +114,11 @@ async def test_recording_writes_the_sent_frames_unchanged(
         assert body["on"] is False and body["stopped_by"] == people.host.user_id
         for client in clients:
             await client.next(of("media.recording", on=False, recording_id=recording_id))
+        # The stop committed its domain event with it (docs/events.md).
+        stops = outbox(sqlite_node.server.data_dir, "recording.stopped")
+        assert [(e["recording_id"], e["room_id"], e["stopped_by"]) for e in stops] == [
+            (recording_id, room, people.host.user_id)
+        ]
 
         listed = await rest(sqlite_node, people.host, "GET", f"/api/v1/rooms/{room}/recordings")
         assert listed.status_code == 200, listed.text
