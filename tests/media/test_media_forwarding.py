@@ -11,6 +11,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from kits.nodes import Node, start_node
+from kits.opener import RoomOpeners
 from kits.peers import (
     Publisher,
     ToneTrack,
@@ -22,7 +23,7 @@ from kits.peers import (
     media_gauges,
     udp_sockets,
 )
-from kits.rooms import Person, RoomClient, close_all, of, register
+from kits.rooms import Person, close_all, of, register
 from media.keyframes import is_keyframe
 
 MAX_TRACKS = 6
@@ -67,7 +68,7 @@ def people(media_node: Node) -> People:
 
 
 async def test_frames_are_forwarded_byte_for_byte_without_decoding(
-    media_node: Node, people: People
+    media_node: Node, people: People, rooms_on: RoomOpeners
 ) -> None:
     async with classroom(media_node, people.host, people.guests) as cls:
         host, a, b, c = cls.clients
@@ -107,9 +108,8 @@ async def test_frames_are_forwarded_byte_for_byte_without_decoding(
         # Everyone was told, and a late joiner finds the tracks in the welcome snapshot.
         for client in cls.clients:
             await client.next(of("media.track_published", track_id=h264_id))
-        late = await RoomClient.enter(media_node, people.a, cls.room)
+        late = await rooms_on(media_node).enter(people.a, cls.room)
         assert {t["track_id"] for t in late.snapshot["media"]["tracks"]} == set(expected)
-        await late.close()
 
 
 async def test_a_late_subscriber_gets_a_keyframe_because_the_server_asked(

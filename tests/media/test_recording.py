@@ -15,13 +15,12 @@ import pytest
 
 from kits.jobs import outbox
 from kits.nodes import PASSWORD, Node
+from kits.opener import RoomOpeners
 from kits.peers import audit_events, classroom, encode_opus, encode_video, h264_as_received
 from kits.rooms import (
     TIMEOUT,
     Person,
-    RoomClient,
     admin,
-    create_room,
     invite,
     of,
     register,
@@ -79,8 +78,9 @@ def annexb(sample: bytes) -> bytes:
 
 
 async def test_recording_writes_the_sent_frames_unchanged(
-    sqlite_node: Node, people: People
+    sqlite_node: Node, people: People, rooms_on: RoomOpeners
 ) -> None:
+    open_room = rooms_on(sqlite_node)
     async with classroom(sqlite_node, people.host, [people.student, people.viewer]) as cls:
         room, clients = cls.room, cls.clients
         host, _student, viewer = clients
@@ -93,12 +93,12 @@ async def test_recording_writes_the_sent_frames_unchanged(
         for client in clients:
             event = await client.next(of("media.recording", on=True))
             assert event["recording_id"] == recording_id and event["by"] == host.user_id
-        late = await RoomClient.enter(sqlite_node, people.viewer, room)
+        late = await open_room.enter(people.viewer, room)
         assert late.snapshot["media"]["recording"]["recording_id"] == recording_id
         await late.close()
         # A track published while recording is recorded too.
         await invite(sqlite_node, people.host, room, people.speaker, "participant")
-        speaker = await RoomClient.enter(sqlite_node, people.speaker, room)
+        speaker = await open_room.enter(people.speaker, room)
         clients.append(speaker)
         pub_student = await cls.publish(speaker, {"camera": ("video/H264", H264)})
         tracks = {t["source"]: t["track_id"] for t in pub_host.reply["tracks"]}
@@ -186,7 +186,9 @@ async def test_recording_writes_the_sent_frames_unchanged(
         assert downloaded >= {camera["id"], mic["id"], h264["id"]}
 
 
-async def test_only_hosts_record_list_and_download(sqlite_node: Node, people: People) -> None:
+async def test_only_hosts_record_list_and_download(
+    sqlite_node: Node, people: People, rooms_on: RoomOpeners
+) -> None:
     async with classroom(sqlite_node, people.host, [people.student, people.viewer]) as cls:
         room = cls.room
         host, student, _viewer = cls.clients
@@ -234,7 +236,7 @@ async def test_only_hosts_record_list_and_download(sqlite_node: Node, people: Pe
         got = await rest(sqlite_node, boss, "GET", camera["url"])
         assert got.status_code == 200 and got.content[:4] == b"\x1a\x45\xdf\xa3"  # EBML
         # A file of another room is not found through this room.
-        other = await create_room(sqlite_node, people.host)
+        other = await rooms_on(sqlite_node).room(people.host)
         wrong = camera["url"].replace(room, other)
         assert (await rest(sqlite_node, people.host, "GET", wrong)).status_code == 404
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from kits.nodes import Node
+from kits.opener import RoomOpener, RoomOpeners
 from kits.peers import SDP, Subscriber, WhipClient, audit_events, bearer, encode_opus, encode_video
-from kits.rooms import Person, RoomClient, close_all, create_room, invite, of, register, rest
+from kits.rooms import Person, of, register, rest
 from media.sdp import MAX_SDP_BYTES
 
 VP8 = encode_video("vp8")
@@ -38,11 +39,12 @@ async def api_key(node: Node, person: Person, scopes: list[str]) -> str:
 
 
 async def test_whip_stream_appears_as_the_instructors_camera(
-    sqlite_node: Node, people: People
+    sqlite_node: Node, people: People, rooms_on: RoomOpeners
 ) -> None:
-    room = await create_room(sqlite_node, people.host)
-    await invite(sqlite_node, people.host, room, people.student, "participant")
-    student = await RoomClient.enter(sqlite_node, people.student, room)
+    open_room = rooms_on(sqlite_node)
+    room, [student] = await open_room(
+        people.host, members=[(people.student, "participant")], enter=[people.student]
+    )
     watcher = await Subscriber(student).start()
     obs = WhipClient({"video": ("video/VP8", VP8), "audio": ("audio/opus", OPUS)})
     try:
@@ -68,7 +70,7 @@ async def test_whip_stream_appears_as_the_instructors_camera(
             assert event["user_id"] == people.host.user_id and event.get("external") is True
             published[source] = event["track_id"]
         assert {published["camera"]: "video", published["microphone"]: "audio"} == {
-            t["track_id"]: t["kind"] for t in (await _snapshot_tracks(sqlite_node, people, room))
+            t["track_id"]: t["kind"] for t in (await _snapshot_tracks(open_room, people, room))
         }
         video = await watcher.frames_of(published["camera"], 30)
         assert set(video) <= set(VP8), "the server changed the frames"
@@ -93,20 +95,19 @@ async def test_whip_stream_appears_as_the_instructors_camera(
     finally:
         await obs.close()
         await watcher.close()
-        await close_all([student])
 
 
-async def _snapshot_tracks(node: Node, people: People, room: str) -> list[dict[str, str]]:
-    late = await RoomClient.enter(node, people.student, room)
-    try:
-        return list(late.snapshot["media"]["tracks"])
-    finally:
-        await late.close()
+async def _snapshot_tracks(
+    open_room: RoomOpener, people: People, room: str
+) -> list[dict[str, str]]:
+    late = await open_room.enter(people.student, room)
+    return list(late.snapshot["media"]["tracks"])
 
 
-async def test_whip_refuses_bad_requests(sqlite_node: Node, people: People) -> None:
-    room = await create_room(sqlite_node, people.host)
-    await invite(sqlite_node, people.host, room, people.student, "participant")
+async def test_whip_refuses_bad_requests(
+    sqlite_node: Node, people: People, rooms_on: RoomOpeners
+) -> None:
+    room = await rooms_on(sqlite_node).room(people.host, members=[(people.student, "participant")])
     url = f"/api/v1/rooms/{room}/whip"
     obs = WhipClient({"video": ("video/VP8", VP8)})
     try:
