@@ -13,7 +13,6 @@ from kits.opener import RoomOpener
 from kits.rooms import (
     Person,
     RoomClient,
-    close_all,
     of,
     register,
     rest,
@@ -80,12 +79,12 @@ async def test_breakout_lifecycle(room_node: Node, people: People, open_room: Ro
     # Entry follows the assignments: c may not enter Red; hosts may enter any.
     refused = await rest(room_node, people.c, "POST", f"/api/v1/rooms/{red}/join")
     assert refused.status_code == 404
-    a_red = await RoomClient.enter(room_node, people.a, red)
+    a_red = await open_room.enter(people.a, red)
     assert a_red.me["role"] == "participant"
     assert a_red.snapshot["room"]["parent_id"] == room
     assert a_red.snapshot["room"]["title"] == "Red"
-    c_blue = await RoomClient.enter(room_node, people.c, blue)
-    host_red = await RoomClient.enter(room_node, people.host, red)
+    c_blue = await open_room.enter(people.c, blue)
+    host_red = await open_room.enter(people.host, red)
     assert host_red.me["role"] == "host"
     # No breakouts inside breakouts.
     await host_red.error({"type": "breakout.create", "count": 2}, "invalid")
@@ -106,7 +105,7 @@ async def test_breakout_lifecycle(room_node: Node, people: People, open_room: Ro
             host.user_id,
         )
         assert isinstance(event["seq"], int)
-    late = await RoomClient.enter(room_node, people.host, room)
+    late = await open_room.enter(people.host, room)
     snap = late.snapshot["breakouts"]
     assert snap["status"] == "open"
     assert snap["ends_at"] == opened["ends_at"]
@@ -131,7 +130,6 @@ async def test_breakout_lifecycle(room_node: Node, people: People, open_room: Ro
         b.user_id: 0,
         c.user_id: 0,
     }
-    await close_all([*clients, late])
 
 
 async def test_breakout_commands_need_breakouts(
@@ -147,4 +145,3 @@ async def test_breakout_commands_need_breakouts(
     ):
         await host.error(message, "no-breakouts")
         await a.error(message, "forbidden")
-    await close_all(clients)

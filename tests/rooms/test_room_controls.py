@@ -13,10 +13,7 @@ from kits.opener import RoomOpener
 from kits.rooms import (
     Person,
     RoomClient,
-    close_all,
-    create_room,
     invite,
-    join_token,
     of,
     random_id,
     register,
@@ -70,7 +67,7 @@ async def test_hands_queue_in_order_raised(
         assert first["seq"] < second["seq"]
     # Raising again keeps the place and publishes nothing.
     assert (await a.ack({"type": "hand.raise"}))["position"] == 1
-    late = await RoomClient.enter(room_node, people.c, room)
+    late = await open_room.enter(people.c, room)
     assert [h["user_id"] for h in late.snapshot["hands"]] == [a.user_id, b.user_id]
     assert all(h["at"] for h in late.snapshot["hands"])
     # Lower one's own; lowering someone else's takes `moderate`.
@@ -85,7 +82,6 @@ async def test_hands_queue_in_order_raised(
     await a.ack({"type": "hand.lower"})
     await settle(host, a, b, late)
     assert len(late.received(of("hand.lowered"))) == 2
-    await close_all([*clients, late])
 
 
 async def test_reaction_is_volatile(room_node: Node, people: People, open_room: RoomOpener) -> None:
@@ -95,7 +91,6 @@ async def test_reaction_is_volatile(room_node: Node, people: People, open_room: 
     for client in clients:
         event = await client.next(of("reaction"))
         assert event == {"type": "reaction", "user_id": a.user_id, "emoji": "👏"}
-    await close_all(clients)
 
 
 async def test_status_reports_only_what_changed(
@@ -116,10 +111,9 @@ async def test_status_reports_only_what_changed(
     await a.ack({"type": "status.set", "screen": True})
     await settle(b, host, a)
     assert not any("screen" in m for m in host.received(of("participant.status")))
-    late = await RoomClient.enter(room_node, people.c, room)
+    late = await open_room.enter(people.c, room)
     [mine] = [p for p in late.snapshot["participants"] if p["user_id"] == a.user_id]
     assert (mine["camera"], mine["mic"], mine["screen"], mine["away"]) == (True, True, False, False)
-    await close_all([*clients, late])
 
 
 async def test_mute_one_and_mute_all(
@@ -139,13 +133,12 @@ async def test_mute_one_and_mute_all(
         event = await client.next(of("room.muted_all"))
         assert event["by"] == host.user_id
     await host.error({"type": "participant.mute", "user_id": random_id()}, "not-found")
-    late = await RoomClient.enter(room_node, people.c, room)
+    late = await open_room.enter(people.c, room)
     mics = {p["user_id"]: p["mic"] for p in late.snapshot["participants"]}
     # Everyone but the hosts is muted.
     assert mics[a.user_id] is False
     assert mics[b.user_id] is False
     assert mics[host.user_id] is True
-    await close_all([*clients, late])
 
 
 async def test_ask_to_unmute_reaches_only_that_user_and_the_asker(
@@ -160,7 +153,6 @@ async def test_ask_to_unmute_reaches_only_that_user_and_the_asker(
     await settle(host, a, b)
     assert b.received(of("participant.unmute_requested")) == []
     await host.error({"type": "participant.ask_unmute", "user_id": random_id()}, "not-found")
-    await close_all(clients)
 
 
 async def test_spotlight(room_node: Node, people: People, open_room: RoomOpener) -> None:
@@ -169,13 +161,12 @@ async def test_spotlight(room_node: Node, people: People, open_room: RoomOpener)
     await host.ack({"type": "room.spotlight", "user_id": a.user_id})
     for client in clients:
         assert (await client.next(of("room.spotlight")))["user_id"] == a.user_id
-    late = await RoomClient.enter(room_node, people.c, room)
+    late = await open_room.enter(people.c, room)
     assert late.snapshot["spotlight"] == a.user_id
     await host.ack({"type": "room.spotlight", "user_id": None})
     for client in (*clients, late):
         assert (await client.next(of("room.spotlight")))["user_id"] is None
     await host.error({"type": "room.spotlight", "user_id": random_id()}, "not-found")
-    await close_all([*clients, late])
 
 
 async def test_roles_change_live_and_grants_follow(
@@ -234,7 +225,6 @@ async def test_roles_change_live_and_grants_follow(
     await host.error(
         {"type": "participant.set_role", "user_id": random_id(), "role": "observer"}, "not-found"
     )
-    await close_all(clients)
 
 
 async def test_remove_closes_4030_and_allows_return(
@@ -251,9 +241,8 @@ async def test_remove_closes_4030_and_allows_return(
     assert any(m["type"] == "participant.removed" for m in a.log)
     assert not any(p["user_id"] == a.user_id for p in (await fresh(room_node, people.c, room)))
     # Not banned: a may come back.
-    back = await RoomClient.enter(room_node, people.a, room)
+    back = await open_room.enter(people.a, room)
     assert back.me["role"] == "participant"
-    await close_all([host, b, back])
 
 
 async def fresh(node: Node, person: Person, room: str) -> list[dict[str, object]]:
@@ -268,8 +257,8 @@ async def test_ban_closes_and_keeps_out(
 ) -> None:
     room, clients = await classroom(open_room, people)
     host, a, b = clients
-    spare_token = await join_token(room_node, people.a, room)
-    second_tab = await RoomClient.open(room_node, room, spare_token)
+    spare_token = await open_room.token(people.a, room)
+    second_tab = await open_room.open(room, spare_token)
     await host.ack({"type": "participant.remove", "user_id": a.user_id, "ban": True})
     assert (await b.next(of("participant.removed")))["ban"] is True
     # Every connection of the banned user closes.
@@ -279,7 +268,7 @@ async def test_ban_closes_and_keeps_out(
     refused = await rest(room_node, people.a, "POST", f"/api/v1/rooms/{room}/join")
     assert refused.status_code == 403
     assert refused.headers["content-type"].startswith("application/problem+json")
-    again = await RoomClient.open(room_node, room, spare_token, welcome=False)
+    again = await open_room.open(room, spare_token, welcome=False)
     assert await again.closed() == (4003, "banned from this room")
     assert again.received(of("welcome")) == []
     # The ban is listed; a re-invitation conflicts; lifting the ban lets a in again.
@@ -302,9 +291,8 @@ async def test_ban_closes_and_keeps_out(
     await settle(host, b)
     assert b.received(of("participant.unbanned")) == []  # hosts only
     await invite(room_node, people.host, room, people.a, "participant")
-    back = await RoomClient.enter(room_node, people.a, room)
+    back = await open_room.enter(people.a, room)
     assert back.snapshot["room"]["status"] == "open"
-    await close_all([host, b, back])
 
 
 async def test_settings_change_live(room_node: Node, people: People, open_room: RoomOpener) -> None:
@@ -323,7 +311,7 @@ async def test_settings_change_live(room_node: Node, people: People, open_room: 
         assert event["changes"] == {"whiteboard_locked": True, "notes_locked": True}
     # Nothing changes: acknowledged, nothing published.
     await host.ack({"type": "room.settings", "notes_locked": True})
-    late = await RoomClient.enter(room_node, people.c, room)
+    late = await open_room.enter(people.c, room)
     assert "whiteboard_write" not in late.me["grants"]
     assert "notes_write" not in late.me["grants"]
     assert late.snapshot["room"]["settings"]["whiteboard_locked"] is True
@@ -331,50 +319,46 @@ async def test_settings_change_live(room_node: Node, people: People, open_room: 
     assert {d["access"] for d in joined.json()["documents"]} == {"read"}
     await settle(host, a, b, late)
     assert len(a.received(of("room.settings"))) == 1
-    await close_all([*clients, late])
 
 
 async def test_locked_room_keeps_newcomers_out(
     room_node: Node, people: People, open_room: RoomOpener
 ) -> None:
     room, clients = await classroom(open_room, people)
-    host, a, b = clients
-    newcomer_token = await join_token(room_node, people.c, room)  # c never came in
+    host, a, _ = clients
+    newcomer_token = await open_room.token(people.c, room)  # c never came in
     await host.ack({"type": "room.settings", "locked": True})
     await a.next(of("room.settings", changes={"locked": True}))
     refused = await rest(room_node, people.c, "POST", f"/api/v1/rooms/{room}/join")
     assert refused.status_code == 403
-    late = await RoomClient.open(room_node, room, newcomer_token, welcome=False)
+    late = await open_room.open(room, newcomer_token, welcome=False)
     assert await late.closed() == (4003, "room locked")
     # Someone who has been in may come back.
     await a.close()
-    back = await RoomClient.enter(room_node, people.a, room)
+    back = await open_room.enter(people.a, room)
     await host.next(of("presence.connected", conn_id=back.conn_id))
     await host.ack({"type": "room.settings", "locked": False})
-    c = await RoomClient.enter(room_node, people.c, room)
-    await close_all([host, b, back, c])
+    await open_room.enter(people.c, room)
 
 
-async def test_room_full_closes_4009(room_node: Node, people: People) -> None:
-    room = await create_room(room_node, people.host, max_participants=1)
-    for person in (people.a, people.b):
-        await invite(room_node, people.host, room, person, "participant")
-    host = await RoomClient.enter(room_node, people.host, room)
-    a = await RoomClient.enter(room_node, people.a, room)
-    b = await RoomClient.open(
-        room_node, room, await join_token(room_node, people.b, room), welcome=False
+async def test_room_full_closes_4009(open_room: RoomOpener, people: People) -> None:
+    room, [host, a] = await open_room(
+        people.host,
+        members=[(people.a, "participant"), (people.b, "participant")],
+        enter=(people.host, people.a),
+        max_participants=1,
     )
+    b = await open_room.open(room, await open_room.token(people.b, room), welcome=False)
     assert await b.closed() == (4009, "room full")
     # Hosts do not count, and a second tab of someone inside is not a new participant.
-    a2 = await RoomClient.enter(room_node, people.a, room)
+    a2 = await open_room.enter(people.a, room)
     assert a2.me["user_id"] == a.user_id
     second = await host.next(of("presence.connected", conn_id=a2.conn_id))
     assert second["first"] is False
     await a.close()
     await a2.close()
     await host.next(lambda m: m.get("type") == "presence.disconnected" and m["last"])
-    b2 = await RoomClient.enter(room_node, people.b, room)
-    await close_all([host, b2])
+    await open_room.enter(people.b, room)
 
 
 async def test_end_closes_every_socket_with_4010(
@@ -383,7 +367,7 @@ async def test_end_closes_every_socket_with_4010(
     room, clients = await classroom(open_room, people)
     host, a, _ = clients
     await a.error({"type": "room.end"}, "forbidden")
-    token = await join_token(room_node, people.c, room)
+    token = await open_room.token(people.c, room)
     await host.send({"type": "room.end"})
     for client in clients:
         event = await client.next(of("room.ended"))
@@ -392,7 +376,7 @@ async def test_end_closes_every_socket_with_4010(
         assert await client.closed() == (4010, "room ended")
     refused = await rest(room_node, people.c, "POST", f"/api/v1/rooms/{room}/join")
     assert refused.status_code == 410
-    late = await RoomClient.open(room_node, room, token, welcome=False)
+    late = await open_room.open(room, token, welcome=False)
     assert await late.closed() == (4010, "room ended")
     got = await rest(room_node, people.host, "GET", f"/api/v1/rooms/{room}")
     assert got.json()["status"] == "ended"

@@ -11,7 +11,6 @@ from kits.opener import RoomOpener
 from kits.rooms import (
     Person,
     RoomClient,
-    close_all,
     of,
     random_id,
     register,
@@ -89,7 +88,7 @@ async def test_named_poll_from_creation_to_close(
     await b.ack({"type": "poll.vote", "poll_id": poll_id, "choices": [1]})
 
     # Live results: hosts see tallies and voters, participants only their own vote.
-    host_view = await RoomClient.enter(room_node, people.host, room)
+    host_view = await open_room.enter(people.host, room)
     [poll] = host_view.snapshot["polls"]
     assert poll["results"] == {
         "counts": [0, 2, 0],
@@ -97,7 +96,7 @@ async def test_named_poll_from_creation_to_close(
         "voters": {a.user_id: [1], b.user_id: [1]},
     }
     await a.close()
-    a2 = await RoomClient.enter(room_node, people.a, room)
+    a2 = await open_room.enter(people.a, room)
     [poll] = a2.snapshot["polls"]
     assert poll["my_vote"] == [1]
     assert "results" not in poll
@@ -118,13 +117,12 @@ async def test_named_poll_from_creation_to_close(
     # Closing or publishing twice changes nothing.
     await host.ack({"type": "poll.close", "poll_id": poll_id})
     await host.ack({"type": "poll.publish", "poll_id": poll_id})
-    late = await RoomClient.enter(room_node, people.watcher, room)
+    late = await open_room.enter(people.watcher, room)
     [poll] = late.snapshot["polls"]
     assert (poll["status"], poll["published"]) == ("closed", True)
     assert poll["results"] == {"counts": [0, 2, 0], "votes": 2}
     await settle(host, cohost, b)
     assert len(b.received(of("poll.closed"))) == 1
-    await close_all([*clients, host_view, a2, late])
 
 
 async def test_anonymous_poll_hides_the_voter(
@@ -151,10 +149,9 @@ async def test_anonymous_poll_hides_the_voter(
     assert "by" not in mine
     assert mine["choices"] == [0, 2]
     await a.error({"type": "poll.vote", "poll_id": poll_id, "choices": [1]}, "already-voted")
-    host_view = await RoomClient.enter(room_node, people.host, room)
+    host_view = await open_room.enter(people.host, room)
     [poll] = host_view.snapshot["polls"]
     assert poll["results"] == {"counts": [1, 1, 1], "votes": 2}  # no `voters` list
-    await close_all([*clients, host_view])
 
 
 async def test_poll_limits_and_unknown_polls(
@@ -171,4 +168,3 @@ async def test_poll_limits_and_unknown_polls(
     await host.error({**QUESTION, "question": "one too many"}, "too-many-polls")
     await host.ack({"type": "poll.close", "poll_id": ids[0]})
     await host.ack({**QUESTION, "question": "room for one more"})
-    await close_all(clients)
