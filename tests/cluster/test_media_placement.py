@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from kits.cluster import Cluster, media_cluster, placed, private_redis
+from kits.opener import RoomOpeners
 from kits.peers import (
     Publisher,
     Subscriber,
@@ -27,7 +28,7 @@ from kits.peers import (
     media_gauges,
 )
 from kits.redis_server import RedisServer
-from kits.rooms import RoomClient, close_all, create_room, of, register, rest
+from kits.rooms import of, register, rest
 from kits.servers import PostgresServer
 from media.relay import EndExternal, PublishExternal, Request, decode, encode
 from media.whip import WhipSession, decode_record, encode_record
@@ -58,13 +59,12 @@ def trio(redis: RedisServer, pg_server: PostgresServer, tmp_path: Path) -> Itera
 
 @pytest.mark.parametrize("stop", ["kill", "drain"])
 async def test_media_is_relayed_to_one_owner_and_fails_over(
-    trio: Cluster, redis: RedisServer, stop: str
+    trio: Cluster, redis: RedisServer, rooms_on: RoomOpeners, stop: str
 ) -> None:
     a, b, owner = trio.nodes
     host, student = register(a, "instructor"), register(a)
-    room = await create_room(a, host, open=True)
-    teacher = await RoomClient.enter(a, host, room)
-    pupil = await RoomClient.enter(b, student, room)
+    room, [teacher] = await rooms_on(a)(host, enter=[host], open=True)
+    pupil = await rooms_on(b).enter(student, room)
     sub = await Subscriber(pupil).start()
     pub = await Publisher.start(teacher, {"camera": ("video/VP8", VP8)})
     try:
@@ -109,17 +109,15 @@ async def test_media_is_relayed_to_one_owner_and_fails_over(
     finally:
         await sub.close()
         await pub.close()
-        await close_all([teacher, pupil])
 
 
 async def test_relayed_mute_errors_and_leaving_reach_the_owner(
-    trio: Cluster, redis: RedisServer
+    trio: Cluster, redis: RedisServer, rooms_on: RoomOpeners
 ) -> None:
     a, b, owner = trio.nodes
     host, student = register(a, "instructor"), register(a)
-    room = await create_room(a, host, open=True)
-    teacher = await RoomClient.enter(a, host, room)
-    pupil = await RoomClient.enter(b, student, room)
+    room, [teacher] = await rooms_on(a)(host, enter=[host], open=True)
+    pupil = await rooms_on(b).enter(student, room)
     sub = await Subscriber(pupil).start()
     pub = await Publisher.start(
         teacher, {"camera": ("video/VP8", VP8), "microphone": ("audio/opus", OPUS)}
@@ -149,16 +147,15 @@ async def test_relayed_mute_errors_and_leaving_reach_the_owner(
     finally:
         await sub.close()
         await pub.close()
-        await close_all([teacher, pupil])
 
 
 async def test_whip_ingest_is_published_on_the_owner_and_ended_from_any_node(
-    trio: Cluster, redis: RedisServer
+    trio: Cluster, redis: RedisServer, rooms_on: RoomOpeners
 ) -> None:
     a, b, owner = trio.nodes
     host, student = register(a, "instructor"), register(a)
-    room = await create_room(a, host, open=True)
-    pupil = await RoomClient.enter(b, student, room)
+    room = await rooms_on(a).room(host, open=True)
+    pupil = await rooms_on(b).enter(student, room)
     obs = WhipClient({"video": ("video/VP8", VP8)})
     sub = Subscriber(pupil)
     try:
@@ -192,7 +189,6 @@ async def test_whip_ingest_is_published_on_the_owner_and_ended_from_any_node(
     finally:
         await obs.close()
         await sub.close()
-        await close_all([pupil])
 
 
 def test_whip_relay_operations_and_session_records_round_trip() -> None:

@@ -19,8 +19,9 @@ import pytest
 
 from kits.cluster import Cluster, cluster_of, private_redis
 from kits.nodes import Node
+from kits.opener import RoomOpener, RoomOpeners
 from kits.redis_server import RedisServer
-from kits.rooms import ClosedError, Person, RoomClient, chat_with, close_all, create_room
+from kits.rooms import ClosedError, Person, RoomClient, chat_with
 from kits.rooms import register as register_person
 from kits.servers import PostgresServer
 from kits.yjs import DOC_ENV, Classroom, NodeClients
@@ -43,17 +44,18 @@ def cluster(redis: RedisServer, pg_server: PostgresServer, tmp_path: Path) -> It
 
 
 class Seat:
-    """One participant at one node, reconnecting like a browser would."""
+    """One participant at one node (``rooms``: the room set-up there), reconnecting like a
+    browser would."""
 
-    def __init__(self, node: Node, person: Person, room_id: str, client: RoomClient) -> None:
-        self.node, self.person, self.room_id, self.client = node, person, room_id, client
+    def __init__(self, rooms: RoomOpener, person: Person, room_id: str, client: RoomClient) -> None:
+        self.rooms, self.person, self.room_id, self.client = rooms, person, room_id, client
 
     async def rejoin(self) -> None:
         """Reconnect with the last position seen (the server answers with a fresh snapshot)."""
         old = self.client
         await old.closed()
-        self.client = await RoomClient.enter(
-            self.node, self.person, self.room_id, epoch=old.epoch, seq=old.seq
+        self.client = await self.rooms.enter(
+            self.person, self.room_id, epoch=old.epoch, seq=old.seq
         )
 
     def chat(self) -> list[str]:
@@ -101,14 +103,15 @@ async def until_healed(nodes: list[Node]) -> None:
 
 @pytest.mark.parametrize("outage", ["restart", "pause"])
 async def test_redis_outage_mid_class_then_everything_converges(
-    cluster: Cluster, redis: RedisServer, outage: str
+    cluster: Cluster, redis: RedisServer, rooms_on: RoomOpeners, outage: str
 ) -> None:
     a, b = cluster.nodes
+    at_a, at_b = rooms_on(a), rooms_on(b)
     host, s1, s2, s3 = register_person(a, "instructor"), *(register_person(a) for _ in range(3))
-    room_id = await create_room(a, host, open=True)
+    room_id = await at_a.room(host, open=True)
     seats = [
-        Seat(node, person, room_id, await RoomClient.enter(node, person, room_id))
-        for node, person in ((a, host), (a, s1), (b, s2), (b, s3))
+        Seat(rooms, person, room_id, await rooms.enter(person, room_id))
+        for rooms, person in ((at_a, host), (at_a, s1), (at_b, s2), (at_b, s3))
     ]
     on_a, on_b = seats[:2], seats[2:]
     docs = NodeClients()
@@ -169,4 +172,3 @@ async def test_redis_outage_mid_class_then_everything_converges(
         assert all(text.count(token) == 1 for token in tokens)
     finally:
         docs.close()
-        await close_all(seat.client for seat in seats)
