@@ -5,12 +5,21 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.accounts.revoked import RevokedHooks
 from lms.personal_data import PersonalData
-from persistence.models import Attendance, ChatMessage, PollVote, Room, RoomEvent, RoomMember, User
+from persistence.models import (
+    Attendance,
+    CaptionLine,
+    ChatMessage,
+    PollVote,
+    Room,
+    RoomEvent,
+    RoomMember,
+    User,
+)
 from persistence.models.base import utcnow
 
 ERASED_AUTHOR = "Deleted user"
@@ -27,6 +36,11 @@ async def export_rooms(session: AsyncSession, user: User) -> dict[str, Any]:
         select(ChatMessage).where(ChatMessage.author_id == user.id).order_by(ChatMessage.created_at)
     )
     votes = await session.execute(select(PollVote).where(PollVote.user_id == user.id))
+    captions = await session.execute(
+        select(CaptionLine)
+        .where(or_(CaptionLine.speaker_id == user.id, CaptionLine.author_id == user.id))
+        .order_by(CaptionLine.started_at)
+    )
     return {
         "rooms_created": [
             {"id": str(r.id), "title": r.title, "created_at": r.created_at.isoformat()}
@@ -56,11 +70,23 @@ async def export_rooms(session: AsyncSession, user: User) -> dict[str, Any]:
             for m in messages.scalars()
         ],
         "poll_votes": [{"poll_id": str(v.poll_id), "choices": v.choices} for v in votes.scalars()],
+        "caption_lines": [
+            {
+                "room_id": str(c.room_id),
+                "text": c.text,
+                "spoken": c.speaker_id == user.id,
+                "typed": c.author_id == user.id,
+                "start": c.started_at.isoformat(),
+                "end": c.ended_at.isoformat(),
+            }
+            for c in captions.scalars()
+        ],
     }
 
 
 async def erase_rooms(session: AsyncSession, user: User, *, revoked: RevokedHooks) -> None:
-    """Blank the user's chat messages and every room event they caused.
+    """Blank the user's chat messages and every room event they caused, delete the caption
+    lines of what they said, and take their name off the lines they typed.
 
     Attendance and votes stay (a class's records and tallies need them); they point at
     the account row, which erasure itself anonymises.
@@ -73,6 +99,10 @@ async def erase_rooms(session: AsyncSession, user: User, *, revoked: RevokedHook
     )
     await session.execute(
         update(RoomEvent).where(RoomEvent.actor_id == user.id).values(payload={"erased": True})
+    )
+    await session.execute(delete(CaptionLine).where(CaptionLine.speaker_id == user.id))
+    await session.execute(
+        update(CaptionLine).where(CaptionLine.author_id == user.id).values(author_id=None)
     )
     # The account's sessions end with erasure: its live connections close too (4001).
     revoked.notify(session, user)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from kits.nodes import Node
+from kits.nodes import PASSWORD, Node
 from kits.rooms import (
     Message,
     Person,
@@ -236,3 +236,38 @@ async def test_a_recording_publishes_the_transcript_as_its_captions(
         assert (await rest(room_node, people.host, "GET", wrong)).status_code == 404
     finally:
         await close_all([host, captioner, student])
+
+
+async def test_a_persons_caption_lines_are_exported_and_erased_with_them(
+    room_node: Node, people: People
+) -> None:
+    speaker = register(room_node)
+    room = await create_room(room_node, people.host)
+    await invite(room_node, people.host, room, speaker, "participant")
+    host = await RoomClient.enter(room_node, people.host, room)
+    talker = await RoomClient.enter(room_node, speaker, room)
+    try:
+        line = {"type": "caption.send", "utterance": "p", "final": True}
+        said = {**line, "text": "my private words", "speaker": talker.user_id}
+        await host.ack(said)
+        await host.ack({**line, "utterance": "q", "text": "the host's own words"})
+        await talker.next(line_with("my private words"))
+    finally:
+        await close_all([host, talker])
+    export = await rest(room_node, speaker, "GET", "/api/v1/users/me/export")
+    assert export.status_code == 200, export.text
+    lines = export.json()["rooms"]["caption_lines"]
+    assert [(c["text"], c["spoken"], c["typed"]) for c in lines] == [
+        ("my private words", True, False)
+    ]
+    erased = await rest(
+        room_node, speaker, "DELETE", "/api/v1/users/me", json={"password": PASSWORD}
+    )
+    assert erased.status_code == 204, erased.text
+    again = await RoomClient.enter(room_node, people.host, room)
+    texts = [c["text"] for c in again.snapshot["captions"]["lines"]]
+    await again.close()
+    assert "the host's own words" in texts  # the room was unloaded and read back
+    host_export = await rest(room_node, people.host, "GET", "/api/v1/users/me/export")
+    typed = [c["text"] for c in host_export.json()["rooms"]["caption_lines"]]
+    assert "my private words" not in typed and "the host's own words" in typed
