@@ -27,6 +27,8 @@ const result = await build({
   charset: 'utf8',
   logLevel: 'warning',
   absWorkingDir: here,
+  // Paths through a symlinked node_modules (a worktree sharing another's) hash the same.
+  preserveSymlinks: true,
 })
 
 const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p))
