@@ -66,7 +66,7 @@ class LiveServer:
         """Base WebSocket URL of the node."""
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, *, timeout: float = 30.0) -> LiveServer:
+    def start(self, *, timeout: float = 90.0) -> LiveServer:
         """Start the node and wait until ``/healthz`` answers.
 
         Parallel test workers can race for a free port; on "address already in use" the
