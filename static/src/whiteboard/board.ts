@@ -1,38 +1,41 @@
 // The whiteboard UI, put together from its parts: toolbar (./toolbar), page tabs (./pages),
 // the drawing surface (./scene), cursors (./cursors), pointer and touch input (./input), keys
 // (./keys), text editing (./text), the outline (./outline), images (./images), the live
-// region (./announce) and export (./export), sharing one ``BoardState`` (./state). This
-// module owns the state changes more than one part triggers: tool, color, selection, undo,
-// view, page, touch mode.
+// region (./announce), export (./export), the view (./viewport), the selection
+// (./selection), the keyboard cursor (./keycursor) and drawing once a frame (./frames),
+// sharing one ``BoardState`` (./state). This module wires them together and owns the state
+// changes that reach several parts: document, read-only, tool, color, undo, page, touch mode.
 
 import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
-import { download, fill, h, toast } from '../dom'
+import { fill, h } from '../dom'
 import './board.css'
 import { Announcer } from './announce'
 import { Cursors } from './cursors'
-import { shapeTitle, TEXT as WORDS } from './describe'
-import { pngBlob, svgText } from './export'
-import { askAlt, loadImage, pickFile } from './images'
+import { TEXT as WORDS } from './describe'
+import { downloadPng, downloadSvg, pngBlob, svgText } from './export'
+import { Frames } from './frames'
+import { insertImage } from './images'
 import { BoardInput, type InputActions } from './input'
+import { KeyCursor } from './keycursor'
 import { boardKeys, type KeyActions, TEXT as KEYS } from './keys'
-import { type BoardModel, bounds, type Shape } from './model'
+import type { BoardModel } from './model'
 import { Outline, type OutlineActions } from './outline'
 import { PagesBar } from './pages'
 import { Scene } from './scene'
+import { BoardSelection } from './selection'
 import { BoardState, type TouchMode } from './state'
 import { TextEditing } from './text'
 import { Toolbar, type ToolbarActions } from './toolbar'
-import { draws, round, STICKY_COLORS, type Tool, withAlpha } from './tools'
+import { draws, STICKY_COLORS, type Tool } from './tools'
+import { Viewport } from './viewport'
 
 /** Interface strings of this module (one place, for the message catalogue). */
 export const TEXT = {
   board: 'Whiteboard',
   canvas: 'Whiteboard canvas',
   readOnly: (reason: string) => `Read-only: ${reason || 'you cannot draw on this whiteboard'}`,
-  exportFailed: (error: string) => `Could not export PNG: ${error}`,
   help: 'Whiteboard keys (when the board has focus)',
-  noKeyShape: 'The pen and pan tools draw with a pointer: choose a shape, text or sticky note to add one with Enter.',
   touchScroll: 'One finger scrolls the page; two fingers pan and zoom the board.',
   touchDraw: 'One finger draws; two fingers pan and zoom the board.',
 }
@@ -42,10 +45,7 @@ let boards = 0
 export class Whiteboard {
   readonly root: HTMLElement
   private readonly state = new BoardState()
-  private frame = 0
   private detachers: (() => void)[] = []
-  /** Shapes changed since the last frame (for the outline); null: everything. */
-  private changedIds: Set<string> | null = new Set()
 
   private readonly scene: Scene
   private readonly canvas: HTMLElement
@@ -58,6 +58,10 @@ export class Whiteboard {
   private readonly cursors: Cursors
   private readonly text: TextEditing
   private readonly input: BoardInput
+  private readonly viewport: Viewport
+  private readonly selection: BoardSelection
+  private readonly keyCursor: KeyCursor
+  private readonly frames: Frames
 
   constructor() {
     const prefix = `board-${++boards}`
@@ -82,29 +86,29 @@ export class Whiteboard {
       setTool: (tool) => this.setTool(tool),
       setColor: (color) => this.setColor(color),
       setTouchMode: (mode) => this.setTouchMode(mode),
-      select: (ids) => this.select(ids),
+      select: (ids) => this.selection.select(ids),
       undo: () => this.undo(),
       redo: () => this.redo(),
-      deleteSelection: () => this.deleteSelection(),
-      zoomAt: (factor, sx, sy) => this.zoomAt(factor, sx, sy),
-      zoomBy: (factor) => this.zoomBy(factor),
-      resetView: () => this.resetView(),
-      applyView: () => this.applyView(),
-      schedule: () => this.schedule(),
-      exportPng: () => this.exportPng(),
-      exportSvg: () => this.exportSvg(),
-      insertImage: () => void this.insertImage(),
+      deleteSelection: () => this.selection.deleteSelected(),
+      zoomAt: (factor, sx, sy) => this.viewport.zoomAt(factor, sx, sy),
+      zoomBy: (factor) => this.viewport.zoomBy(factor),
+      resetView: () => this.viewport.reset(),
+      applyView: () => this.viewport.apply(),
+      schedule: () => this.frames.schedule(),
+      exportPng: () => downloadPng(this.state.pageShapes()),
+      exportSvg: () => downloadSvg(this.state.pageShapes()),
+      insertImage: () => void insertImage(this.state, this.canvas, (model, id) => this.selection.added(model, id)),
       toggleOutline: () => this.showOutline(!this.outline.open),
       toggleHelp: () => this.showHelp(this.help.hidden),
-      letGo: () => this.letGo(),
-      selectAll: () => this.select(this.pageShapes().map((shape) => shape.id)),
-      selectNext: (step) => this.selectNext(step),
-      moveSelection: (dx, dy) => this.moveSelection(dx, dy),
-      moveCursor: (dx, dy) => this.moveCursor(dx, dy),
-      activate: () => this.activate(),
+      letGo: () => this.selection.letGo(),
+      selectAll: () => this.selection.selectAll(),
+      selectNext: (step) => this.selection.selectNext(step),
+      moveSelection: (dx, dy) => this.selection.move(dx, dy),
+      moveCursor: (dx, dy) => this.keyCursor.move(dx, dy),
+      activate: () => this.keyCursor.activate(),
       spaceHeld: (down) => this.input.holdSpace(down),
-      choose: (id) => this.choose(id),
-      remove: (id) => this.removeShape(id),
+      choose: (id) => this.selection.choose(id),
+      remove: (id) => this.selection.remove(id),
     }
     this.outline = new Outline(this.state, actions)
     this.toolbar = new Toolbar(this.state, actions, { outline: this.outline.root.id, help: this.help.id })
@@ -124,8 +128,12 @@ export class Whiteboard {
     this.cursors = new Cursors(this.state, this.scene.cursorLayer)
     this.text = new TextEditing(this.state, this.canvas)
     this.input = new BoardInput(this.state, this.scene, this.canvas, this.text, this.cursors, actions)
+    this.viewport = new Viewport(this.state, this.scene, this.toolbar, this.cursors)
+    this.selection = new BoardSelection(this.state, this.scene, this.toolbar, this.outline, this.announcer, this.viewport)
+    this.keyCursor = new KeyCursor(this.state, this.scene, this.canvas, this.text, this.selection, this.announcer, this.viewport)
+    this.frames = new Frames(this.state, this.scene, this.outline, this.selection, this.viewport)
     boardKeys(this.canvas, actions)
-    this.canvas.addEventListener('focus', () => this.keepCursorInView())
+    this.canvas.addEventListener('focus', () => this.keyCursor.keepInView())
     this.setTool('pen')
     this.setColor(this.state.color)
     this.updateStatus()
@@ -138,13 +146,13 @@ export class Whiteboard {
     this.state.awareness = awareness
     this.state.selection.clear()
     const onShapes = (events: Y.YEvent<Y.AbstractType<unknown>>[]): void => {
-      this.noteChanges(model, events)
-      this.schedule()
+      this.frames.noteChanges(model, events)
+      this.frames.schedule()
     }
     const onPages = (): void => {
       this.pagesBar.draw()
-      this.changedIds = null
-      this.schedule()
+      this.frames.changedAll()
+      this.frames.schedule()
     }
     const onCursors = (): void => this.cursors.draw()
     const onStack = (): void => this.toolbar.updateButtons()
@@ -161,8 +169,8 @@ export class Whiteboard {
       () => model.undo.off('stack-item-popped', onStack),
     ]
     this.pagesBar.draw()
-    this.changedIds = null
-    this.schedule()
+    this.frames.changedAll()
+    this.frames.schedule()
     this.toolbar.updateButtons()
   }
 
@@ -198,11 +206,11 @@ export class Whiteboard {
 
   destroy(): void {
     this.detach()
-    window.cancelAnimationFrame(this.frame)
+    this.frames.cancel()
     this.input.destroy()
   }
 
-  // ---------------------------------------------------------------- tools and state
+    // ---------------------------------------------------------------- tools and state
 
   private setTool(tool: Tool): void {
     if (this.state.readOnly && draws(tool)) return
@@ -210,7 +218,7 @@ export class Whiteboard {
     this.state.tool = tool
     this.toolbar.showTool(tool)
     this.canvas.dataset.tool = tool
-    if (tool !== 'select') this.select([], false)
+    if (tool !== 'select') this.selection.select([], false)
   }
 
   private setColor(color: string): void {
@@ -234,142 +242,11 @@ export class Whiteboard {
     this.announcer.say(mode === 'draw' ? TEXT.touchDraw : TEXT.touchScroll)
   }
 
-  /** Select ``ids``; ``announce``: say what is selected now (a deliberate change). */
-  private select(ids: Iterable<string>, announce = true): void {
-    const before = this.state.selection
-    const next = new Set(ids)
-    this.state.selection = next
-    this.scene.drawSelection()
-    this.toolbar.updateButtons()
-    this.outline.showSelection()
-    const same = before.size === next.size && [...next].every((id) => before.has(id))
-    if (announce && !same) this.announceSelection()
-  }
-
-  private announceSelection(): void {
-    const { model, selection } = this.state
-    if (!selection.size) return this.announcer.say(WORDS.nothingSelected)
-    if (selection.size > 1) return this.announcer.say(WORDS.selectedMany(selection.size))
-    const shape = model?.get([...selection][0])
-    if (shape) this.announcer.say(WORDS.selected(shapeTitle(shape)))
-  }
-
-  private letGo(): boolean {
-    if (!this.state.selection.size) return false
-    this.select([])
-    return true
-  }
-
-  private selectNext(step: 1 | -1): void {
-    const shapes = this.pageShapes()
-    if (!shapes.length) return this.announcer.say(WORDS.shapes(0))
-    const ids = shapes.map((shape) => shape.id)
-    const current = [...this.state.selection].map((id) => ids.indexOf(id)).filter((i) => i >= 0)
-    const from = current.length ? (step > 0 ? Math.max(...current) : Math.min(...current)) : step > 0 ? -1 : ids.length
-    const next = (from + step + ids.length) % ids.length
-    this.select([ids[next]], false)
-    this.reveal(shapes[next])
-    this.announcer.say(`${WORDS.selected(shapeTitle(shapes[next]))} (${next + 1}/${ids.length})`)
-  }
-
-  private moveSelection(dx: number, dy: number): boolean {
-    const { model, readOnly, selection } = this.state
-    if (!selection.size) return false
-    if (readOnly || !model) return true
-    model.updateMany(
-      [...selection].flatMap((id): [string, Partial<Shape>][] => {
-        const shape = model.get(id)
-        return shape ? [[id, { x: round(shape.x + dx), y: round(shape.y + dy) }]] : []
-      }),
-    )
-    return true
-  }
-
-  private moveCursor(dx: number, dy: number): void {
-    const cursor = this.state.cursor
-    this.state.cursor = { x: round(cursor.x + dx), y: round(cursor.y + dy) }
-    this.scene.drawKeyboardCursor()
-    this.keepCursorInView()
-  }
-
-  /** Pan so the keyboard cursor is on screen (with a margin). */
-  private keepCursorInView(): void {
-    const { cursor } = this.state
-    this.revealBox({ x: cursor.x - 20, y: cursor.y - 20, w: 40, h: 40 })
-  }
-
-  private reveal(shape: Shape): void {
-    this.revealBox(bounds(shape))
-  }
-
-  private revealBox(box: { x: number; y: number; w: number; h: number }): void {
-    const seen = this.scene.visibleBox()
-    if (seen.w <= 0 || seen.h <= 0) return
-    const inside = box.x >= seen.x && box.y >= seen.y && box.x + box.w <= seen.x + seen.w && box.y + box.h <= seen.y + seen.h
-    if (inside) return
-    const { zoom } = this.state.view
-    const rect = this.scene.svg.getBoundingClientRect()
-    this.state.view = { zoom, x: rect.width / 2 - (box.x + box.w / 2) * zoom, y: rect.height / 2 - (box.y + box.h / 2) * zoom }
-    this.applyView()
-  }
-
-  /** Enter: edit the one selected text, note or image; else add the tool's shape at the cursor. */
-  private activate(): void {
-    const state = this.state
-    const model = state.model
-    if (!model) return
-    if (state.selection.size === 1) {
-      const shape = model.get([...state.selection][0])
-      if (shape && !state.readOnly) {
-        if (shape.type === 'text' || shape.type === 'sticky') return this.text.editText(shape)
-        if (shape.type === 'image') return void this.describeImage(shape)
-      }
-      return
-    }
-    const { x, y } = state.cursor
-    if (state.tool === 'select') {
-      const target = this.scene.hitTop(x, y)
-      if (target) this.select([target.id])
-      return
-    }
-    if (state.readOnly) return
-    const added = (id: string | null): void => {
-      if (!id) return
-      const shape = model.get(id)
-      this.select([id], false)
-      if (shape) this.announcer.say(WORDS.added(shapeTitle(shape)))
-    }
-    switch (state.tool) {
-      case 'rect':
-      case 'ellipse':
-        return added(
-          model.add({ type: state.tool, x, y, w: 160, h: 100, stroke: state.color, strokeWidth: state.width, fill: state.filled ? withAlpha(state.color) : null, page: state.page }),
-        )
-      case 'line':
-      case 'arrow':
-        return added(model.add({ type: state.tool, x, y, points: [[0, 0], [160, 0]], stroke: state.color, strokeWidth: state.width, page: state.page }))
-      case 'text':
-        return this.text.newText(x, y, added)
-      case 'sticky':
-        return this.text.newSticky(x + 100, y + 80, added)
-      case 'eraser': {
-        const target = this.scene.hitTop(x, y)
-        if (target) {
-          model.remove([target.id])
-          this.announcer.say(WORDS.deleted(1))
-        }
-        return
-      }
-      default:
-        this.announcer.say(TEXT.noKeyShape)
-    }
-  }
-
   private undo(): void {
     const model = this.state.model
     if (this.state.readOnly || !model) return
     model.undo.undo()
-    this.select(
+    this.selection.select(
       [...this.state.selection].filter((id) => this.state.model?.get(id)),
       false,
     )
@@ -378,30 +255,6 @@ export class Whiteboard {
   private redo(): void {
     if (this.state.readOnly || !this.state.model) return
     this.state.model.undo.redo()
-  }
-
-  private deleteSelection(): void {
-    const { model, readOnly, selection } = this.state
-    if (readOnly || !model || !selection.size) return
-    const count = selection.size
-    model.remove(selection)
-    this.select([], false)
-    this.announcer.say(WORDS.deleted(count))
-  }
-
-  private removeShape(id: string): void {
-    const { model, readOnly } = this.state
-    if (readOnly || !model) return
-    model.remove([id])
-    this.announcer.say(WORDS.deleted(1))
-  }
-
-  /** The outline chose a shape: select it and show it on the board. */
-  private choose(id: string): void {
-    const shape = this.state.model?.get(id)
-    if (!shape) return
-    this.select([id])
-    this.reveal(shape)
   }
 
   private showOutline(open: boolean): void {
@@ -415,73 +268,14 @@ export class Whiteboard {
     this.toolbar.helpButton.setAttribute('aria-expanded', String(open))
   }
 
-  // ---------------------------------------------------------------- images
-
-  private async insertImage(): Promise<void> {
-    const state = this.state
-    if (state.readOnly || !state.model) return
-    const file = await pickFile()
-    if (!file) return
-    let picked
-    try {
-      picked = await loadImage(file)
-    } catch (error) {
-      toast(error instanceof Error ? error.message : String(error), 'error')
-      return
-    }
-    const alt = await askAlt()
-    const model = state.model
-    if (alt === null || !model || state.readOnly) return this.canvas.focus()
-    const { x, y } = state.cursor
-    const id = model.add({ type: 'image', x, y, w: picked.w, h: picked.h, src: picked.src, alt, page: state.page })
-    this.canvas.focus()
-    this.select([id], false)
-    const shape = model.get(id)
-    if (shape) this.announcer.say(WORDS.added(shapeTitle(shape)))
-  }
-
-  private async describeImage(shape: Shape): Promise<void> {
-    const alt = await askAlt(shape.alt ?? '')
-    this.canvas.focus()
-    if (alt === null || this.state.readOnly) return
-    this.state.model?.update(shape.id, { alt })
-  }
-
-  // ---------------------------------------------------------------- view
-
-  private applyView(): void {
-    this.scene.applyView()
-    this.toolbar.showZoom(this.state.view.zoom)
-    this.cursors.draw()
-  }
-
-  private zoomAt(factor: number, sx: number, sy: number): void {
-    const view = this.state.view
-    const zoom = Math.min(8, Math.max(0.1, view.zoom * factor))
-    const bx = (sx - view.x) / view.zoom
-    const by = (sy - view.y) / view.zoom
-    this.state.view = { x: sx - bx * zoom, y: sy - by * zoom, zoom }
-    this.applyView()
-  }
-
-  private zoomBy(factor: number): void {
-    const rect = this.scene.svg.getBoundingClientRect()
-    this.zoomAt(factor, rect.width / 2, rect.height / 2)
-  }
-
-  private resetView(): void {
-    this.state.view = { x: 0, y: 0, zoom: 1 }
-    this.applyView()
-  }
-
   private setPage(page: string): void {
     this.text.commit()
     const changed = page !== this.state.page
     this.state.page = page
-    this.select([], false)
+    this.selection.select([], false)
     this.pagesBar.draw()
-    this.changedIds = null
-    this.schedule()
+    this.frames.changedAll()
+    this.frames.schedule()
     this.cursors.send(null)
     const model = this.state.model
     if (changed && model) {
@@ -491,74 +285,17 @@ export class Whiteboard {
     }
   }
 
-  // ---------------------------------------------------------------- rendering
-
-  /** Note which shapes ``events`` touched, for the outline's next update. */
-  private noteChanges(model: BoardModel, events: Y.YEvent<Y.AbstractType<unknown>>[]): void {
-    const changed = this.changedIds
-    if (!changed) return
-    for (const event of events) {
-      if (event.target === model.shapes) {
-        for (const key of (event as Y.YMapEvent<unknown>).keysChanged) changed.add(key)
-      } else {
-        const first = event.path[0]
-        if (typeof first === 'string') changed.add(first)
-        else this.changedIds = null
-      }
-    }
-    if (this.changedIds && this.changedIds.size > 5000) this.changedIds = null
-  }
-
-  private schedule(): void {
-    if (this.frame) return
-    this.frame = window.requestAnimationFrame(() => {
-      this.frame = 0
-      this.render()
-    })
-  }
-
-  private render(): void {
-    const model = this.state.model
-    if (!model) return
-    const shapes = this.scene.drawShapes(model)
-    const selection = this.state.selection
-    const alive = new Set(shapes.map((shape) => shape.id))
-    if ([...selection].some((id) => !alive.has(id))) this.select([...selection].filter((id) => alive.has(id)), false)
-    else this.scene.drawSelection()
-    const changed = this.changedIds
-    this.changedIds = new Set()
-    if (changed) this.outline.changed(changed)
-    else this.outline.rebuild()
-    this.applyView()
-  }
-
   // ---------------------------------------------------------------- export
 
-  private pageShapes(): Shape[] {
-    return this.state.model?.list(this.state.page) ?? []
-  }
-
   exportSvgText(): string {
-    return svgText(this.pageShapes())
-  }
-
-  private exportSvg(): void {
-    download('whiteboard.svg', this.exportSvgText(), 'image/svg+xml')
+    return svgText(this.state.pageShapes())
   }
 
   async exportPngBlob(): Promise<Blob> {
-    return await pngBlob(this.pageShapes())
-  }
-
-  private async exportPng(): Promise<void> {
-    try {
-      download('whiteboard.png', await this.exportPngBlob())
-    } catch (error) {
-      toast(TEXT.exportFailed(String(error)), 'error')
-    }
+    return await pngBlob(this.state.pageShapes())
   }
 
   shapeCount(): number {
-    return this.pageShapes().length
+    return this.state.pageShapes().length
   }
 }

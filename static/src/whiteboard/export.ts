@@ -1,9 +1,14 @@
 // A page of the board as a standalone SVG or PNG image (white background, fitted to the
-// shapes with a margin), drawn by the same functions as the live board.
+// shapes with a margin), drawn by the same functions as the live board; and downloading it.
 
-import { s } from '../dom'
+import { download, s, toast } from '../dom'
 import { type Box, bounds, type Shape } from './model'
 import { renderSafely } from './render'
+
+/** Interface strings of this module (one place, for the message catalogue). */
+export const TEXT = {
+  exportFailed: (error: string) => `Could not export PNG: ${error}`,
+}
 
 /** The SVG of ``shapes`` and its size in pixels. */
 export function exportDocument(shapes: Shape[]): { svg: SVGSVGElement; width: number; height: number } {
@@ -57,5 +62,19 @@ export async function pngBlob(shapes: Shape[]): Promise<Blob> {
     )
   } finally {
     URL.revokeObjectURL(url)
+  }
+}
+
+/** Download ``shapes`` as whiteboard.svg. */
+export function downloadSvg(shapes: Shape[]): void {
+  download('whiteboard.svg', svgText(shapes), 'image/svg+xml')
+}
+
+/** Download ``shapes`` as whiteboard.png (a toast when that fails). */
+export async function downloadPng(shapes: Shape[]): Promise<void> {
+  try {
+    download('whiteboard.png', await pngBlob(shapes))
+  } catch (error) {
+    toast(TEXT.exportFailed(String(error)), 'error')
   }
 }

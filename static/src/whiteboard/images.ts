@@ -1,10 +1,12 @@
 // Images on the board: a picture file becomes a data: URL small enough for one document
 // update (scaled down and re-encoded when it is not), and every image gets a text
 // alternative, asked for when it is added and editable later (the `alt` field; empty means
-// decorative, said so explicitly).
+// decorative, said so explicitly). ``insertImage`` and ``describeImage`` do both on the board.
 
-import { append, h } from '../dom'
+import { append, h, toast } from '../dom'
 import { MAX_SRC } from './fields'
+import type { BoardModel, Shape } from './model'
+import type { BoardState } from './state'
 
 /** Interface strings of this module (one place, for the message catalogue). */
 export const TEXT = {
@@ -137,4 +139,36 @@ export function askAlt(current: string | null = null): Promise<string | null> {
     dialog.showModal()
     field.focus()
   })
+}
+
+/**
+ * Ask for an image file and its description, then add it at the keyboard cursor; ``added``
+ * gets the model and the new shape's id. Focus goes back to ``canvas`` after the dialog.
+ */
+export async function insertImage(state: BoardState, canvas: HTMLElement, added: (model: BoardModel, id: string) => void): Promise<void> {
+  if (state.readOnly || !state.model) return
+  const file = await pickFile()
+  if (!file) return
+  let picked
+  try {
+    picked = await loadImage(file)
+  } catch (error) {
+    toast(error instanceof Error ? error.message : String(error), 'error')
+    return
+  }
+  const alt = await askAlt()
+  const model = state.model
+  if (alt === null || !model || state.readOnly) return canvas.focus()
+  const { x, y } = state.cursor
+  const id = model.add({ type: 'image', x, y, w: picked.w, h: picked.h, src: picked.src, alt, page: state.page })
+  canvas.focus()
+  added(model, id)
+}
+
+/** Edit the description of the image ``shape``; focus goes back to ``canvas``. */
+export async function describeImage(state: BoardState, canvas: HTMLElement, shape: Shape): Promise<void> {
+  const alt = await askAlt(shape.alt ?? '')
+  canvas.focus()
+  if (alt === null || state.readOnly) return
+  state.model?.update(shape.id, { alt })
 }

@@ -2,7 +2,7 @@
 // the page, the view (pan and zoom), the selection and the gesture in progress.
 
 import type { Awareness } from 'y-protocols/awareness'
-import { type BoardModel, DEFAULT_PAGE, type ShapeType } from './model'
+import { type BoardModel, DEFAULT_PAGE, type Shape, type ShapeType } from './model'
 import { COLORS, type Tool } from './tools'
 
 /** A pointer gesture in progress, from pointer down to pointer up. */
@@ -41,4 +41,9 @@ export class BoardState {
   touchMode: TouchMode = 'scroll'
   readOnly = false
   readOnlyReason = ''
+
+  /** The shapes on the current page (none without a document). */
+  pageShapes(): Shape[] {
+    return this.model?.list(this.page) ?? []
+  }
 }
