@@ -31,9 +31,10 @@ export class ControlBar {
   ) {
     const button = (keys: string | null, title: string, onclick: () => void): HTMLButtonElement =>
       h('button.control', { type: 'button', 'aria-pressed': 'false', 'aria-keyshortcuts': keys ?? undefined, title, onclick })
-    // While a device starts its button is aria-disabled, not disabled: it keeps keyboard focus.
+    // While a device is being asked for its button is aria-disabled, not disabled: it keeps
+    // keyboard focus. Once the device answered (the button shows it on), a press stops it.
     const toggle = (source: 'microphone' | 'camera' | 'screen') => () => {
-      if (!media.starting.has(source)) void media.toggle(source)
+      if (!asking(media, source)) void media.toggle(source)
     }
     this.micButton = button('Alt+M', t('controls.mic.title'), toggle('microphone'))
     this.camButton = button('Alt+V', t('controls.camera.title'), toggle('camera'))
@@ -82,17 +83,17 @@ export class ControlBar {
     this.micButton.setAttribute('aria-pressed', String(mic))
     this.micButton.replaceChildren(...face(mic ? '🎤' : '🔇', t(mic ? 'controls.mic.on' : 'controls.mic.off')))
     this.micButton.disabled = !mic && !model.can('publish_audio')
-    this.micButton.setAttribute('aria-disabled', String(media.starting.has('microphone')))
+    this.micButton.setAttribute('aria-disabled', String(asking(media, 'microphone')))
     const cam = media.has('camera')
     this.camButton.setAttribute('aria-pressed', String(cam))
     this.camButton.replaceChildren(...face('📷', t(cam ? 'controls.camera.on' : 'controls.camera.off')))
     this.camButton.disabled = !cam && !model.can('publish_video')
-    this.camButton.setAttribute('aria-disabled', String(media.starting.has('camera')))
+    this.camButton.setAttribute('aria-disabled', String(asking(media, 'camera')))
     const screen = media.has('screen')
     this.screenButton.setAttribute('aria-pressed', String(screen))
     this.screenButton.replaceChildren(...face('🖥', t(screen ? 'controls.screen.stop' : 'controls.screen.share')))
     this.screenButton.hidden = !screen && !model.can('publish_screen')
-    this.screenButton.setAttribute('aria-disabled', String(media.starting.has('screen')))
+    this.screenButton.setAttribute('aria-disabled', String(asking(media, 'screen')))
     this.awayButton.setAttribute('aria-pressed', String(me?.away ?? false))
     this.roving.sync()
   }
@@ -114,4 +115,9 @@ export class ControlBar {
     this.reactionLayer.appendChild(bubble)
     window.setTimeout(() => bubble.remove(), 3500)
   }
+}
+
+/** A source whose device is being asked for (no track yet): its button waits. */
+function asking(media: MediaClient, source: 'microphone' | 'camera' | 'screen'): boolean {
+  return media.starting.has(source) && !media.has(source)
 }
