@@ -97,7 +97,7 @@ class YjsConnection:
             self._send, max_queue_bytes=limits.send_queue_bytes + limits.max_document_bytes
         )
         self.session = SyncSession(
-            document.ydoc,
+            document.for_sync,
             document.awareness,
             connection=self.conn_id,
             read_only=not writable,

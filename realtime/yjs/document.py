@@ -27,7 +27,7 @@ from realtime.yjs.errors import YjsError
 from realtime.yjs.lib0 import Reader
 from realtime.yjs.messages import encode_sync_update
 from realtime.yjs.publication import channel_of
-from realtime.yjs.surrogates import AstralIndex
+from realtime.yjs.surrogates import AstralIndex, WholeCharacters
 from realtime.yjs.update_format import InvalidUpdate, StructureLimits, inspect_update
 from realtime.yjs.update_log import UpdateLog
 
@@ -154,6 +154,11 @@ class LiveDocument:
     _compactor: asyncio.Task[None] | None = None
     _storing: set[asyncio.Task[None]] = field(default_factory=set)
     _trial: yrs.TrialDocument | None = None
+
+    @property
+    def for_sync(self) -> WholeCharacters:
+        """The document as a connection's sync session reads it."""
+        return WholeCharacters(self.ydoc, self.astral)
 
     @property
     def trial(self) -> yrs.TrialDocument:

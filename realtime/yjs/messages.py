@@ -13,7 +13,7 @@ from enum import IntEnum
 from typing import Final, TypeAlias
 
 from realtime.yjs.errors import MessageTooLarge, UnknownMessageType
-from realtime.yjs.lib0 import Reader, encode_var_bytes, encode_var_string
+from realtime.yjs.lib0 import Reader, encode_var_bytes, encode_var_string, encode_var_uint
 
 DEFAULT_MAX_MESSAGE_SIZE: Final = 8 * 1024 * 1024
 """Default cap on one inbound frame; a whole document can arrive in a client's step 2."""
@@ -143,6 +143,14 @@ def decode_state_vector(data: bytes) -> dict[int, int]:
         state[client_id] = reader.read_var_uint()
     reader.expect_end()
     return state
+
+
+def encode_state_vector(state: dict[int, int]) -> bytes:
+    """Encode a state vector (`decode_state_vector`'s inverse)."""
+    parts = [encode_var_uint(len(state))]
+    for client_id, clock in state.items():
+        parts += (encode_var_uint(client_id), encode_var_uint(clock))
+    return b"".join(parts)
 
 
 def decode_message(frame: bytes, *, max_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> Message:

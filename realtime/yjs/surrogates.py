@@ -7,7 +7,8 @@ its clocks shifted (one short, or bytes no client can load), so every client syn
 gets another document (found by tests/fuzz, docs/fuzzing.md). Editors never place a cursor
 inside a character, so the cut is refused: `inspect_update` notes the second units an update
 writes and the ids it cuts before, and `AstralIndex` remembers the second units a document
-holds.
+holds. Yrs also drops the character when asked for a diff from a state vector that ends
+between its units (a client claiming half of it): `WholeCharacters` sends the whole one.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from __future__ import annotations
 import re
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
+
+import pycrdt
 
 from realtime.yjs.errors import YjsError
+from realtime.yjs.messages import decode_state_vector, encode_state_vector
 from realtime.yjs.update_format import (
     ID,
     InvalidUpdate,
@@ -66,3 +70,34 @@ class AstralIndex:
             # Applied already: refusing it is not this index's job.
             with suppress(YjsError):
                 self.add(inspect_update(update, _UNCAPPED))
+
+    def whole(self, state_vector: bytes) -> bytes:
+        """`state_vector`, lowered where it ends between the two units of a character (the
+        holder then gets all of it again, which a Yjs client takes as already known)."""
+        if not self.halves:
+            return state_vector
+        state = decode_state_vector(state_vector)
+        cut = {client for client, clock in state.items() if (client, clock) in self.halves}
+        if not cut:
+            return state_vector
+        return encode_state_vector({c: k - 1 if c in cut else k for c, k in state.items()})
+
+
+@dataclass(frozen=True)
+class WholeCharacters:
+    """A live document as the sync protocol sees it (`sync.YDocument`): a diff never starts
+    inside a character."""
+
+    doc: pycrdt.Doc[Any]
+    astral: AstralIndex
+
+    def get_state(self) -> bytes:
+        return self.doc.get_state()
+
+    def get_update(self, state: bytes | None = None, /) -> bytes:
+        if state is None:
+            return self.doc.get_update()
+        return self.doc.get_update(self.astral.whole(state))
+
+    def apply_update(self, update: bytes, /) -> None:
+        self.doc.apply_update(update)

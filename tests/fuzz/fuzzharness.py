@@ -44,7 +44,7 @@ from realtime.yjs.messages import (
     decode_message,
     decode_state_vector,
 )
-from realtime.yjs.surrogates import AstralIndex
+from realtime.yjs.surrogates import AstralIndex, WholeCharacters
 from realtime.yjs.sync import Action, ApplyUpdate, Broadcast, SyncSession
 from realtime.yjs.update_format import UpdateShape, inspect_update
 from rooms.document_shapes import POLICIES
@@ -206,7 +206,7 @@ class Ingest:
 
     def _connect(self) -> SyncSession:
         session = SyncSession(
-            self.live,
+            WholeCharacters(self.live, self.astral),
             self.awareness,
             connection=self.sessions,
             read_only=self.sessions in self.read_only,

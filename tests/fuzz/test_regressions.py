@@ -26,8 +26,14 @@ from realtime.yjs.awareness import AwarenessState, decode_awareness_update
 from realtime.yjs.document import DocumentLimits, LiveDocument
 from realtime.yjs.errors import MalformedMessage, YjsError
 from realtime.yjs.lib0 import Reader
+from realtime.yjs.messages import (
+    SyncStep2,
+    decode_message,
+    encode_state_vector,
+    encode_sync_step1,
+)
 from realtime.yjs.nesting import depth_policy, nesting_depth
-from realtime.yjs.surrogates import AstralIndex
+from realtime.yjs.surrogates import AstralIndex, WholeCharacters
 from realtime.yjs.sync import SyncSession
 from realtime.yjs.update_format import InvalidUpdate, inspect_update
 from rooms.document_shapes import POLICIES
@@ -399,6 +405,27 @@ async def test_the_live_document_refuses_a_cut_of_a_character_it_loaded_or_took(
     with pytest.raises(InvalidUpdate):
         document.submit(f.encode_update(f.Update(deletes=((9, ((1, 1),)),))))
     assert Snapshot(resynced(live)) == Snapshot(live)
+
+
+def test_a_state_vector_ending_inside_a_character_gets_the_whole_character() -> None:
+    """A sync step 1 claiming client 1's clocks up to the emoji's first half (clock 2):
+    Yrs answered with the emoji dropped and every later clock one short ("b" as clock 2;
+    in the fuzz run's notes an update the server's own structure check refuses). The reply
+    starts at the emoji now, and a client holding "a" gets the whole text from it."""
+    doc = astral_text()
+    session = SyncSession(
+        WholeCharacters(doc, AstralIndex.of_state(doc.get_update())),
+        AwarenessState(),
+        connection=1,
+    )
+    actions = session.receive(encode_sync_step1(encode_state_vector({1: 2})))
+    reply = decode_message(actions[0].frame)  # type: ignore[union-attr]
+    assert isinstance(reply, SyncStep2)
+    inspect_update(reply.update)
+    holder: pycrdt.Doc[Any] = pycrdt.Doc(client_id=1)
+    holder.get("t", type=pycrdt.Text).insert(0, "a")  # the same item (1, 0) as the doc's
+    holder.apply_update(reply.update)
+    assert str(holder.get("t", type=pycrdt.Text)) == "a😀b"
 
 
 def out_of_order_edits() -> tuple[bytes, list[bytes]]:
