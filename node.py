@@ -26,6 +26,9 @@ from jobs.types import JobRegistry
 from jobs.worker import WorkerConfig
 from lms.accounts import jobs as account_jobs
 from lms.rooms import live_access
+from lms.webhooks import events as webhook_events
+from lms.webhooks import jobs as webhook_jobs
+from lms.webhooks.config import WebhookConfig
 from media import fastpath
 from media.captions.config import CaptionConfig
 from media.captions.segmenter import Endpointing
@@ -57,7 +60,10 @@ from settings import Settings
 
 logger = logging.getLogger("liveclass")
 
-EVENT_TYPES: tuple[EventType, ...] = (room_events.RECORDING_STOPPED,)
+EVENT_TYPES: tuple[EventType, ...] = (
+    room_events.RECORDING_STOPPED,
+    webhook_events.WEBHOOK_ENDPOINT_DISABLED,
+)
 """Every domain event type; docs/events.md is generated from this catalogue."""
 
 Action = Callable[[], Awaitable[None]]
@@ -272,6 +278,8 @@ def build_jobs(settings: Settings, database: Database, metrics: JobMetrics) -> J
     catalogue = Catalogue(EVENT_TYPES)
     for name in filter(None, (m.strip() for m in settings.jobs_modules.split(","))):
         importlib.import_module(name).register_jobs(registry, catalogue)
+    # Last: the webhooks consume every event type declared above.
+    webhook_jobs.register(registry, catalogue, WebhookConfig.from_settings(settings))
     config = WorkerConfig(
         concurrency=settings.jobs_concurrency,
         lease=settings.jobs_lease_seconds,

@@ -32,6 +32,8 @@ from lms.rooms import personal_data as room_personal_data
 from lms.rooms import recordings as recording_routes
 from lms.rooms import routes as room_routes
 from lms.rooms import whip as whip_routes
+from lms.webhooks import personal_data as webhook_personal_data
+from lms.webhooks import routes as webhook_routes
 from node import Node
 from ops import docs as api_docs
 from ops import health
@@ -84,6 +86,7 @@ def build_app(node: Node) -> FastAPI:
     app.state.whip = node.whip
     app.state.documents = node.documents
     app.state.drain = node.drain
+    app.state.event_catalogue = node.jobs.catalogue
     # The app's own registries: two apps in one process never share them.
     app.state.personal_data = registry = PersonalData()
     app.state.revoked_hooks = revoked = RevokedHooks()
@@ -105,6 +108,7 @@ def build_app(node: Node) -> FastAPI:
         document_routes.router,
         quarantine_routes.router,
         job_routes.router,
+        webhook_routes.router,
         room_channel_router(node),
         documents_router(node.documents),
         web_app.build_router(),  # the browser app: its own page routes and /assets only
@@ -119,6 +123,7 @@ def build_app(node: Node) -> FastAPI:
     forget = node.recorder.forget_user if node.recorder is not None else None
     recording_data.register(registry, settings.resolved_recordings_dir, forget=forget)
     course_personal_data.register(registry)
+    webhook_personal_data.register(registry)
     app.add_middleware(RefuseNulMiddleware)  # inside the body limit: it reads JSON bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=node.metrics)

@@ -6,6 +6,7 @@ Every field is documented in ``docs/operations.md``; keep the two in step.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -110,6 +111,15 @@ class Settings(BaseSettings):
     jobs_retention_days: float = Field(default=14.0, ge=0.01, le=3650.0)
     jobs_modules: str = ""  # comma-separated modules whose register_jobs(registry) adds jobs
 
+    # Outgoing webhooks (lms/webhooks/): retry delays after the first attempt, timeouts of one
+    # attempt, which receivers' addresses may be called, how long a rotated secret still signs
+    webhooks_retry_schedule: str = "5s,5m,30m,2h,5h,10h,10h"
+    webhooks_connect_timeout_seconds: float = Field(default=5.0, gt=0.0, le=60.0)
+    webhooks_timeout_seconds: float = Field(default=15.0, gt=0.0, le=120.0)
+    webhooks_allow_private: bool = False  # loopback and private networks (tests, intranets)
+    webhooks_allow_http: bool = False  # plain http receivers (https otherwise)
+    webhooks_rotation_grace_seconds: float = Field(default=86_400.0, ge=0.0, le=30 * 86_400.0)
+
     # Database
     db_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
@@ -134,6 +144,14 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value or None
+
+    @field_validator("webhooks_retry_schedule")
+    @classmethod
+    def _schedule_parses(cls, value: str) -> str:
+        delay = r"\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)?\s*"
+        if value.strip() and not re.fullmatch(rf"{delay}(?:,{delay})*", value):
+            raise ValueError("must be delays separated by commas, e.g. 5s,5m,30m,2h")
+        return value
 
     @field_validator("captions_partial_interval_seconds")
     @classmethod

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from jobs.events import Catalogue
 from lms.accounts.revoked import RevokedHooks
 from lms.courses.events import CourseEvents
 from lms.personal_data import PersonalData
@@ -82,6 +83,12 @@ def course_events(request: Request) -> CourseEvents:
     return events
 
 
+def event_catalogue(request: Request) -> Catalogue:
+    """The node's event catalogue (every declared event type)."""
+    catalogue: Catalogue = request.app.state.event_catalogue
+    return catalogue
+
+
 def client_ip(request: Request) -> str | None:
     """The caller's address as the server saw it (after trusted proxy headers)."""
     return request.client.host if request.client else None
@@ -94,3 +101,4 @@ DocumentsDep = Annotated[DocumentService, Depends(documents)]
 PersonalDataDep = Annotated[PersonalData, Depends(personal_data)]
 RevokedHooksDep = Annotated[RevokedHooks, Depends(revoked_hooks)]
 CourseEventsDep = Annotated[CourseEvents, Depends(course_events)]
+CatalogueDep = Annotated[Catalogue, Depends(event_catalogue)]

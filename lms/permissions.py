@@ -39,6 +39,7 @@ class Permission(StrEnum):
     COURSES_MANAGE = "courses:manage"
     COURSES_CREATE = "courses:create"
     JOBS_MANAGE = "jobs:manage"
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
 
 # Room-level rules (host, co-host, ...) decide the rest inside the rooms routes.

@@ -22,6 +22,7 @@ from persistence.models.rooms import (
     RoomEvent,
     RoomMember,
 )
+from persistence.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -49,4 +50,6 @@ __all__ = [
     "RoomEvent",
     "RoomMember",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
