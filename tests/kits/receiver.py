@@ -1,11 +1,11 @@
 """A real HTTP receiver for webhook tests: a server on a free port (in a thread) that
 records every request and answers as told, failing on purpose when asked.
 
-``plan(*behaviours)`` queues how the next requests are answered, one behaviour each (then
-``ok`` again): ``ok`` (204), ``status:500`` (any status), ``slow:SECONDS`` (answer after a
-pause), ``trickle:SECONDS`` (a 200 whose body comes one byte a second for that long),
-``giant`` (a 200 with 64 MiB of body), ``close`` (the connection dropped unanswered),
-``redirect`` (a 302 to another path).
+``plan(path, *behaviours)`` queues how the next requests to ``path`` are answered, one
+behaviour each (then ``ok`` again): ``ok`` (204), ``status:500`` (any status),
+``slow:SECONDS`` (answer after a pause), ``trickle:SECONDS`` (a 200 whose body comes
+one byte a second for that long), ``giant`` (a 200 with 64 MiB of body), ``close``
+(the connection dropped unanswered), ``redirect`` (a 302 to another path).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.requests: list[Received] = []
-        self._plan: deque[str] = deque()
+        self._plans: dict[str, deque[str]] = {}
         self._lock = threading.Lock()
         self.giant_bytes_sent = 0
         receiver = self
@@ -45,7 +45,7 @@ class Receiver:
             def log_message(self, *_args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - the http.server hook name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 with receiver._lock:
@@ -57,7 +57,8 @@ class Receiver:
                             time.time(),
                         )
                     )
-                    behaviour = receiver._plan.popleft() if receiver._plan else "ok"
+                    plan = receiver._plans.get(self.path)
+                    behaviour = plan.popleft() if plan else "ok"
                 with contextlib.suppress(OSError):
                     receiver._answer(self, behaviour)
 
@@ -71,10 +72,10 @@ class Receiver:
         """Base URL of the receiver."""
         return f"http://127.0.0.1:{self.port}"
 
-    def plan(self, *behaviours: str) -> None:
-        """Answer the next requests with ``behaviours``, in order."""
+    def plan(self, path: str, *behaviours: str) -> None:
+        """Answer the next requests to ``path`` with ``behaviours``, in order."""
         with self._lock:
-            self._plan.extend(behaviours)
+            self._plans.setdefault(path, deque()).extend(behaviours)
 
     def received(self, path: str | None = None) -> list[Received]:
         """The requests so far (to ``path`` only, if given)."""
