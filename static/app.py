@@ -29,6 +29,7 @@ APP_ROUTES = (
     "/rooms/{room_id}/report",
     "/rooms/{room_id}/recordings",
     "/join/{room_id}",
+    "/admin/webhooks",
 )
 
 PAGE_POLICY = (

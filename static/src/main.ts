@@ -8,6 +8,7 @@ import { authPage } from './pages/auth'
 import { homePage } from './pages/home'
 import { recordingsPage } from './pages/recordings'
 import { reportPage } from './pages/report'
+import { webhooksPage } from './pages/webhooks'
 import { roomPage } from './room/view'
 
 export interface Page {
@@ -42,6 +43,7 @@ async function resolve(): Promise<Page> {
   if (!user) return needsSignIn()
   if (path === '/' || path === '/rooms') return homePage(user, navigate)
   if (path === '/rooms/new') return homePage(user, navigate, true)
+  if (path === '/admin/webhooks') return webhooksPage(user, navigate)
   let match = /^\/(?:rooms|join)\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return roomPage(match[1].toLowerCase(), user, navigate)
   match = /^\/rooms\/([0-9a-fA-F-]{36})\/report$/.exec(path)

@@ -14,6 +14,7 @@ export function topbar(user: api.User | null, navigate: Navigate): HTMLElement {
       ? h(
           'nav.row',
           { 'aria-label': t('shell.account') },
+          user.role === 'admin' ? h('a', { href: '/admin/webhooks', 'data-link': '' }, t('webhooks.nav')) : null,
           h('span.muted', { 'data-testid': 'whoami' }, t('shell.whoami', { name: user.name, role: t(`role.${user.role}`) })),
           h(
             'button',

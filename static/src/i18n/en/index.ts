@@ -4,8 +4,9 @@
 import { common } from './common'
 import { pages } from './pages'
 import { room } from './room'
+import { webhooks } from './webhooks'
 
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks } satisfies Record<string, Message>
