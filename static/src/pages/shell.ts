@@ -12,7 +12,7 @@ export function topbar(user: api.User | null, navigate: Navigate): HTMLElement {
     h('a.brand', { href: '/', 'data-link': '', 'aria-label': t('shell.home') }, h('span.logo', { 'aria-hidden': 'true' }, '●'), 'liveclass'),
     user
       ? h(
-          'nav.row',
+          'nav.row.wrap.end',
           { 'aria-label': t('shell.account') },
           user.role === 'admin' ? h('a', { href: '/admin/webhooks', 'data-link': '' }, t('webhooks.nav')) : null,
           h('span.muted', { 'data-testid': 'whoami' }, t('shell.whoami', { name: user.name, role: t(`role.${user.role}`) })),
