@@ -5,8 +5,9 @@ serves it); refusals are ``JobNotFound`` and ``JobStateConflict``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, CursorResult, Delete, Update, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.errors import JobNotFound, JobStateConflict
@@ -52,21 +53,17 @@ async def retry(session: AsyncSession, job_id: int) -> Job:
         raise JobStateConflict(
             f"Only dead or cancelled jobs can be retried; this one is {job.state}."
         )
-    await session.execute(
-        update(Job)
-        .where(Job.id == job.id, Job.state == job.state)
-        .values(
-            state="queued",
-            attempts=0,
-            run_at=utcnow(),
-            finished_at=None,
-            cancel_requested=False,
-            progress=None,
-        )
+    changes = update(Job).values(
+        state="queued",
+        attempts=0,
+        run_at=utcnow(),
+        finished_at=None,
+        cancel_requested=False,
+        progress=None,
     )
+    await _changed(session, job, changes)
     await notify_on_commit(session, JOBS_CHANNEL)
-    await session.refresh(job)
-    return job
+    return await get(session, job_id)
 
 
 async def cancel(session: AsyncSession, job_id: int) -> Job:
@@ -81,11 +78,8 @@ async def cancel(session: AsyncSession, job_id: int) -> Job:
         raise JobStateConflict(
             f"Only queued or running jobs can be cancelled; this one is {job.state}."
         )
-    await session.execute(
-        update(Job).where(Job.id == job.id, Job.state == job.state).values(**values)
-    )
-    await session.refresh(job)
-    return job
+    await _changed(session, job, update(Job).values(**values))
+    return await get(session, job_id)
 
 
 async def discard(session: AsyncSession, job_id: int) -> Job:
@@ -95,5 +89,15 @@ async def discard(session: AsyncSession, job_id: int) -> Job:
         raise JobStateConflict(
             f"Only dead or cancelled jobs can be discarded; this one is {job.state}."
         )
-    await session.execute(delete(Job).where(Job.id == job.id, Job.state == job.state))
+    await _changed(session, job, delete(Job))
     return job
+
+
+async def _changed(session: AsyncSession, job: Job, statement: Update | Delete) -> None:
+    """Run ``statement`` on ``job`` only while it is in the state just read; a worker that
+    claimed or finished it in between makes this a conflict, not a silent no-op."""
+    state = job.state
+    result = await session.execute(statement.where(Job.id == job.id, Job.state == state))
+    if not cast(CursorResult[Any], result).rowcount:
+        raise JobStateConflict(f"The job changed while this request ran (it was {state}).")
+    session.expire(job)

@@ -8,10 +8,12 @@ or a success response that does not match the documented schema, fails the test.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Final
 
 import httpx
 import pytest
@@ -87,6 +89,24 @@ def schemathesis(node: Node, workdir: Path, *extra: str) -> str:
     return report
 
 
+HOSTS_ONLY: Final = frozenset(
+    {"GET /api/v1/rooms/{room_id}/recordings/{recording_id}/files/{file_id}"}
+)
+"""Operations only a room's hosts may call: the stateful phase may have made the key's own
+user a participant of every room it created (a room role outranks the admin's default)."""
+
+
+def refused_throughout(report: str) -> list[str]:
+    """The operations the report says answered only 401/403, less the host-only ones."""
+    _, found, rest = report.partition("Authentication failed")
+    if not found:
+        return []
+    listed = re.findall(r"^\s+- ([A-Z]+ /\S+)$", rest.split("💡", 1)[0], re.MULTILINE)
+    if not listed:
+        return ["(not understood) " + rest[:200]]
+    return [operation for operation in listed if operation not in HOSTS_ONLY]
+
+
 def test_no_server_errors_without_credentials(fuzz_node: Node, tmp_path: Path) -> None:
     schemathesis(fuzz_node, tmp_path)
 
@@ -94,7 +114,7 @@ def test_no_server_errors_without_credentials(fuzz_node: Node, tmp_path: Path) -
 def test_no_server_errors_as_an_admin_api_key(fuzz_node: Node, tmp_path: Path) -> None:
     key = admin_api_key(fuzz_node)
     report = schemathesis(fuzz_node, tmp_path, "--header", f"Authorization: Bearer {key}")
-    assert "Authentication failed" not in report, report
+    assert not refused_throughout(report), report
     # The fuzzer ran authenticated throughout: the key outlived everything it tried.
     with fuzz_node.client(key) as client:
         me = client.get("/api/v1/users/me")
