@@ -63,7 +63,8 @@ async def retry(session: AsyncSession, job_id: int) -> Job:
     )
     await _changed(session, job, changes)
     await notify_on_commit(session, JOBS_CHANNEL)
-    return await get(session, job_id)
+    await session.refresh(job)
+    return job
 
 
 async def cancel(session: AsyncSession, job_id: int) -> Job:
@@ -79,7 +80,8 @@ async def cancel(session: AsyncSession, job_id: int) -> Job:
             f"Only queued or running jobs can be cancelled; this one is {job.state}."
         )
     await _changed(session, job, update(Job).values(**values))
-    return await get(session, job_id)
+    await session.refresh(job)
+    return job
 
 
 async def discard(session: AsyncSession, job_id: int) -> Job:
@@ -100,4 +102,3 @@ async def _changed(session: AsyncSession, job: Job, statement: Update | Delete) 
     result = await session.execute(statement.where(Job.id == job.id, Job.state == state))
     if not cast(CursorResult[Any], result).rowcount:
         raise JobStateConflict(f"The job changed while this request ran (it was {state}).")
-    session.expire(job)
