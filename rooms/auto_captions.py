@@ -16,6 +16,7 @@ import asyncio
 import bisect
 import contextlib
 import logging
+import random
 import time
 import uuid
 from collections import deque
@@ -25,9 +26,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from jobs.retry import Backoff
 from media.captions.config import CaptionConfig
 from media.captions.decode import OpusDecoder
-from media.captions.engine import SAMPLE_RATE, SAMPLE_WIDTH, Caption, CaptionInputError
+from media.captions.engine import (
+    SAMPLE_RATE,
+    SAMPLE_WIDTH,
+    Caption,
+    CaptionInputError,
+    EngineUnavailable,
+)
 from media.captions.worker import CaptionStream, CaptionWorker
 from media.forwarding import PacketStream
 from media.publisher import PublishedTrack
@@ -50,6 +58,10 @@ RTP_WRAP = 1 << 32
 MAX_RTP_JUMP = 600.0  # seconds; a larger step is a reordered or reset timestamp
 
 BYTES_PER_SECOND = SAMPLE_RATE * SAMPLE_WIDTH
+
+RESTART_BACKOFF = Backoff(base=5.0, cap=300.0)
+"""Before the engine is started again after a failed start, or a track is captioned again
+after its captioning failed (not for an ``EngineUnavailable``, which is for good)."""
 
 
 class AudioClock:
@@ -87,6 +99,7 @@ class _Captioned:
     stream: CaptionStream | None = None
     clock: AudioClock = field(default_factory=AudioClock)
     dropped_before: float = 0.0  # seconds dropped by the streams replaced so far
+    failures: int = 0  # times captioning this track failed (each waits longer to retry)
 
 
 @dataclass
@@ -96,6 +109,7 @@ class CaptionStats:
     finals: int = 0
     partials: int = 0
     restarts: int = 0
+    track_failures: int = 0
     bad_packets: int = 0
     gap_seconds: float = 0.0
     delays: deque[float] = field(default_factory=lambda: deque(maxlen=200))
@@ -122,6 +136,8 @@ class AutoCaptions:
         self._make_worker = worker_factory or (lambda c: CaptionWorker(config=c))
         self._worker: CaptionWorker | None = None
         self._starting: asyncio.Lock | None = None
+        self._start_failures = 0
+        self._retry_at = 0.0  # monotonic; a failed start is not tried again before it
         self._generation = 0
         self._clock = clock
         self._closing = False
@@ -150,12 +166,25 @@ class AutoCaptions:
         elif kind in ("caption.auto", "room.ended"):
             self.end_room(room_id)
 
-    def begin(self, room_id: str, track: PublishedTrack) -> None:
+    def begin(self, room_id: str, track: PublishedTrack, *, failures: int = 0) -> None:
         """Caption ``track`` until it ends or the room's captions go off (idempotent)."""
         if self._closing or track.ended or track.track_id in self.captioned:
             return
-        entry = self.captioned[track.track_id] = _Captioned(room_id, track)
+        entry = self.captioned[track.track_id] = _Captioned(room_id, track, failures=failures)
         entry.task = asyncio.get_running_loop().create_task(self._run(entry))
+
+    def _begin_later(self, entry: _Captioned) -> None:
+        """Caption a track again after its captioning failed, once a backoff has passed,
+        if the room still wants it (each failure of the track waits longer)."""
+        entry.failures += 1
+        delay = RESTART_BACKOFF.delay(entry.failures, random.random())
+
+        def again() -> None:
+            room = self.manager.rooms.get(entry.room_id)
+            if room is not None and room.state.captions.auto:
+                self.begin(entry.room_id, entry.track, failures=entry.failures)
+
+        asyncio.get_running_loop().call_later(delay, again)
 
     def end_room(self, room_id: str) -> None:
         """Stop captioning the room's tracks (each finishes the utterance it is on)."""
@@ -167,6 +196,7 @@ class AutoCaptions:
 
     async def _run(self, entry: _Captioned) -> None:
         room = await self.manager.acquire(entry.room_id)
+        failed = False
         packets = entry.packets = entry.track.packets(capacity=500)
         feeder = asyncio.get_running_loop().create_task(self._feed(entry, packets))
         try:
@@ -189,6 +219,8 @@ class AutoCaptions:
         except asyncio.CancelledError:
             pass
         except Exception:
+            failed = True
+            self.stats.track_failures += 1
             logger.exception("captions stopped", extra={"track_id": entry.track.track_id})
         finally:
             packets.queue.end()
@@ -200,7 +232,9 @@ class AutoCaptions:
             self.captioned.pop(entry.track.track_id, None)
             if room is not None:
                 self.manager.release(room)
-                if room.state.captions.auto:  # switched off and on again meanwhile
+                if failed:
+                    self._begin_later(entry)
+                elif room.state.captions.auto:  # switched off and on again meanwhile
                     self.begin(entry.room_id, entry.track)
 
     async def _feed(self, entry: _Captioned, packets: PacketStream) -> None:
@@ -297,25 +331,39 @@ class AutoCaptions:
     # ------------------------------------------------------------------ the worker
 
     async def _get_worker(self) -> CaptionWorker | None:
-        """The running worker, started (engine loaded in each process) on first use."""
-        if self._worker is not None:
-            return self._worker
-        if self.unavailable is not None:
-            return None
-        self._starting = self._starting or asyncio.Lock()
-        async with self._starting:
-            if self._worker is None and self.unavailable is None:
-                worker = self._make_worker(self.config)
-                try:
-                    name = await worker.start()
-                except Exception as exc:  # EngineUnavailable, or a process that died
-                    self.unavailable = str(exc) or type(exc).__name__
-                    logger.error("automatic captions unavailable: %s", self.unavailable)
-                    await worker.aclose()
-                    return None
-                logger.info("captions engine loaded", extra={"engine": name})
-                self._worker = worker
+        """The running worker, started (engine loaded in each process) on first use; None
+        when the engine cannot load (``EngineUnavailable``: for good) or the node closes. A
+        start that failed otherwise (a worker process died) is tried again after a backoff."""
+        while self._worker is None:
+            if self.unavailable is not None or self._closing:
+                return None
+            wait = self._retry_at - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            self._starting = self._starting or asyncio.Lock()
+            async with self._starting:
+                if self._worker is None and self._retry_at <= time.monotonic():
+                    await self._start_worker()
         return self._worker
+
+    async def _start_worker(self) -> None:
+        worker = self._make_worker(self.config)
+        try:
+            name = await worker.start()
+        except EngineUnavailable as exc:
+            self.unavailable = str(exc) or type(exc).__name__
+            logger.error("automatic captions unavailable: %s", self.unavailable)
+        except Exception:
+            self._start_failures += 1
+            delay = RESTART_BACKOFF.delay(self._start_failures, random.random())
+            self._retry_at = time.monotonic() + delay
+            logger.exception("captions engine failed to start; again in %.0f s", delay)
+        else:
+            logger.info("captions engine loaded", extra={"engine": name})
+            self._worker, self._start_failures = worker, 0
+            return
+        await worker.aclose()
 
     def _warm_up(self) -> None:
         """Start loading the engine now (a room turned captions on), not at the first word."""
@@ -347,6 +395,7 @@ class AutoCaptions:
             "finals_total": float(self.stats.finals),
             "partials_total": float(self.stats.partials),
             "worker_restarts_total": float(self.stats.restarts),
+            "track_failures_total": float(self.stats.track_failures),
             "bad_packets_total": float(self.stats.bad_packets),
             "gap_seconds_total": self.stats.gap_seconds,
             "dropped_seconds_total": dropped,
