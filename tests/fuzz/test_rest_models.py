@@ -50,7 +50,7 @@ KNOWN: Final = (
     ("KeyError", "", "a map entry holding no value cannot be restored"),
     ("PanicException", "Couldn't remove", "restoring over a text holding other content panics"),
 )
-"""Reported issues of `restore_update` (strict xfails in test_regressions.py), by exception,
+"""Reported issues of `restore_update` (fixed: test_regressions_documents.py), by exception,
 message and, for `KeyError`, pycrdt's map as the place it was raised. Reads have none left:
 any exception from one fails the property."""
 
