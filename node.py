@@ -62,6 +62,7 @@ logger = logging.getLogger("liveclass")
 
 EVENT_TYPES: tuple[EventType, ...] = (
     room_events.RECORDING_STOPPED,
+    room_events.ROOM_ENDED,
     webhook_events.WEBHOOK_ENDPOINT_DISABLED,
 )
 """Every domain event type; docs/events.md is generated from this catalogue."""

@@ -51,3 +51,25 @@ def recording_stopped(
         started_at=started_at,
         stopped_at=stopped_at,
     )
+
+
+class RoomEnded(BaseModel):
+    """A class ended: a host ended it for everyone (breakout rooms closing are not this)."""
+
+    room_id: uuid.UUID = Field(description="The room (GET /api/v1/rooms/{id}).")
+    title: str = Field(description="The room's title.")
+    course_id: uuid.UUID | None = Field(description="Its course, if it belongs to one.")
+    created_by: uuid.UUID = Field(description="Who created the room.")
+    started_at: datetime = Field(description="When the room was created (UTC).")
+    ended_at: datetime = Field(description="When it ended (UTC).")
+    attendees: int = Field(
+        description="People who were in the room (GET .../attendance lists each stay)."
+    )
+
+
+ROOM_ENDED = EventType(
+    "room.ended",
+    RoomEnded,
+    aggregate="room",
+    summary="A class ended for everyone; its attendance is final.",
+)

@@ -13,13 +13,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import distinct, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jobs.events import emit
 from persistence.models import Attendance, ChatMessage, Poll, PollVote, Room, RoomMember
 from rooms import tokens
+from rooms.domain_events import ROOM_ENDED, RoomEnded
 from rooms.state import Event
 
 Projection = Callable[[AsyncSession, uuid.UUID, Event], Awaitable[bool]]
@@ -174,14 +176,29 @@ async def settings(session: AsyncSession, room: uuid.UUID, event: Event) -> bool
 
 
 async def ended(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
-    await session.execute(
-        update(Room).where(Room.id == room).values(status="ended", ended_at=event_time(event))
-    )
+    at = event_time(event)
+    row = await session.get(Room, room, with_for_update=True)
+    if row is None or row.status == "ended":
+        return True
+    row.status, row.ended_at = "ended", at
     await session.execute(
         update(Attendance)
         .where(Attendance.room_id == room, Attendance.left_at.is_(None))
-        .values(left_at=event_time(event))
+        .values(left_at=at)
     )
+    attendees = await session.scalar(
+        select(func.count(distinct(Attendance.user_id))).where(Attendance.room_id == room)
+    )
+    payload = RoomEnded(
+        room_id=room,
+        title=row.title,
+        course_id=row.course_id,
+        created_by=row.created_by,
+        started_at=row.created_at,
+        ended_at=at,
+        attendees=attendees or 0,
+    )
+    await emit(session, ROOM_ENDED, payload, aggregate_id=room, occurred_at=at)
     return True
 
 

@@ -24,7 +24,10 @@ from jobs.events import emit
 from kits import jobs as jobkit
 from kits.jobs import eventually
 from kits.nodes import Node, start_node
+from kits.opener import RoomOpeners
 from kits.receiver import Received, Receiver, receiving
+from kits.rooms import register as register_person
+from kits.rooms import rest
 from kits.servers import ROOT
 from persistence.engine import create_engine, create_sessionmaker
 
@@ -189,6 +192,44 @@ async def test_an_event_is_delivered_signed_to_subscribers_only(
     assert [line["ok"] for line in detail["attempt_log"]] == [True]
     # The other endpoint wants another type: nothing was made for it, nothing arrived.
     assert await deliveries(admin, other["id"]) == [] and receiver.received(elsewhere) == []
+
+
+async def test_a_class_that_ends_reaches_a_subscriber_as_room_ended(
+    admin: httpx.AsyncClient,
+    receiver: Receiver,
+    hooks_node: Node,
+    rooms_on: RoomOpeners,
+) -> None:
+    """Room events that matter outside the room become domain events: a host ends the
+    class, and a webhook subscriber hears of it with the final attendance."""
+    endpoint, where = await register(admin, receiver, ["room.ended"])
+    host, student = register_person(hooks_node, "instructor"), register_person(hooks_node)
+    room_id, (_, seated) = await rooms_on(hooks_node)(
+        host, members=[(student, "participant")], enter=[host, student]
+    )
+    await seated.close()
+    ended = await rest(hooks_node, host, "POST", f"/api/v1/rooms/{room_id}/end")
+    assert ended.status_code in (200, 204), ended.text
+    (got,) = await arrivals(receiver, where, 1)
+    assert got.headers["webhook-signature"] == my_signature(endpoint["secret"], got)
+    body = json.loads(got.body)
+    assert body["type"] == "room.ended"
+    data = body["data"]
+    assert data["room_id"] == room_id and data["attendees"] == 2
+    assert data["created_by"] == host.user_id and data["course_id"] is None
+    assert data["ended_at"] >= data["started_at"]
+    # Ending it again is no second event.
+    await rest(hooks_node, host, "POST", f"/api/v1/rooms/{room_id}/end")
+    await noted_and_delivered(admin, receiver)
+    assert len(receiver.received(where)) == 1
+
+
+async def noted_and_delivered(admin: httpx.AsyncClient, receiver: Receiver) -> None:
+    """A test message through a fresh endpoint: whatever was queued before it is out."""
+    probe, probe_path = await register(admin, receiver)
+    sent = await admin.post(f"{API}/{probe['id']}/test")
+    assert sent.status_code in (200, 202), sent.text
+    await arrivals(receiver, probe_path, 1)
 
 
 async def test_a_rotated_secret_signs_beside_the_new_one(
