@@ -189,6 +189,16 @@ class PostgresServer:
             capture_output=True,
         )
 
+    def restart(self, down_for: float = 1.0) -> None:
+        """Crash an owned cluster (immediate shutdown: no checkpoint, every connection cut)
+        and start it again on the same port after ``down_for`` seconds."""
+        assert self.owned and self.data_dir is not None, "only a cluster of our own restarts"
+        pg_ctl = _pg_bin("pg_ctl")
+        assert pg_ctl is not None
+        _as_postgres([pg_ctl, "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"])
+        time.sleep(down_for)
+        _pg_ctl_start(pg_ctl, self.data_dir, self.port)
+
     def stop(self) -> None:
         """Stop and delete an owned cluster."""
         if not self.owned or self.data_dir is None:
@@ -233,13 +243,18 @@ def _start_private_postgres(initdb: str, pg_ctl: str) -> PostgresServer:
     _as_postgres(
         [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]
     )
+    _pg_ctl_start(pg_ctl, data, port)
+    return PostgresServer(port=port, data_dir=data, owned=True)
+
+
+def _pg_ctl_start(pg_ctl: str, data: Path, port: int) -> None:
+    base = data.parent
     options = (
         f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
     )
     _as_postgres(
-        [pg_ctl, "-D", str(data), "-o", options, "-w", "-t", "30", "-l", str(base / "log"), "start"]
+        [pg_ctl, "-D", str(data), "-o", options, "-w", "-t", "60", "-l", str(base / "log"), "start"]
     )
-    return PostgresServer(port=port, data_dir=data, owned=True)
 
 
 @contextlib.contextmanager
