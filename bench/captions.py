@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "tests" / "captions"))
 
 from captions_kit import SENTENCES, opus_packets, silence, spoken, worker_processes
 
+from kits.metrics import parse_gauges
 from kits.servers import LiveServer
 from kits.stats import cpu_seconds, machine_busy_seconds
 from media.captions.config import CaptionConfig, load_engine
@@ -200,12 +201,7 @@ class Node:
         return f"{self.server.ws_url}/ws/rooms/{room}?token={got.json()['token']}"
 
     def gauges(self) -> dict[str, float]:
-        found = {}
-        for line in self.http.get("/metrics").text.splitlines():
-            if line.startswith("liveclass_captions{"):
-                kind = line.split('kind="', 1)[1].split('"', 1)[0]
-                found[kind] = float(line.rsplit(" ", 1)[1])
-        return found
+        return parse_gauges(self.http.get("/metrics").text, "captions")
 
 
 def start_node(data_dir: Path, partials: float) -> Node:

@@ -10,10 +10,10 @@ import os
 import signal
 from dataclasses import dataclass
 
-import httpx
 import pytest
 from captions_kit import SENTENCES, opus_packets, silence, spoken, worker_processes
 
+from kits.metrics import gauges
 from kits.nodes import Node
 from kits.peers import classroom, eventually
 from kits.rooms import Message, Person, RoomClient, of, register
@@ -36,13 +36,7 @@ def people(sqlite_node: Node) -> People:
 
 
 def captions_gauges(node: Node) -> dict[str, float]:
-    text = httpx.get(node.url + "/metrics", timeout=10).text
-    found = {}
-    for line in text.splitlines():
-        if line.startswith("liveclass_captions{"):
-            kind = line.split('kind="', 1)[1].split('"', 1)[0]
-            found[kind] = float(line.rsplit(" ", 1)[1])
-    return found
+    return gauges(node.url, "captions")
 
 
 def auto_line(speaker: str) -> object:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from kits.cluster import Cluster, cluster_of, private_redis
+from kits.metrics import gauges
 from kits.nodes import Node
 from kits.opener import RoomOpener, RoomOpeners
 from kits.redis_server import RedisServer
@@ -83,12 +84,7 @@ class Seat:
 def broker_state(node: Node) -> tuple[str, dict[str, float]]:
     """The node's /readyz status and its `liveclass_broker` gauges."""
     ready = httpx.get(node.url + "/readyz", timeout=10).json()["status"]
-    gauges = {}
-    for line in httpx.get(node.url + "/metrics", timeout=10).text.splitlines():
-        if line.startswith("liveclass_broker{"):
-            kind = line.split('kind="', 1)[1].split('"', 1)[0]
-            gauges[kind] = float(line.rsplit(" ", 1)[1])
-    return ready, gauges
+    return ready, gauges(node.url, "broker")
 
 
 async def until_healed(nodes: list[Node]) -> None:
@@ -140,8 +136,8 @@ async def test_redis_outage_mid_class_then_everything_converges(
             await on_b[1 - i % 2].client.next(chat_with(f"during B{i}"))
         docs.call("edit", client="y-a", insert="during-a;")
         docs.call("edit", client="y-b", insert="during-b;")
-        ready, gauges = await asyncio.to_thread(broker_state, a)
-        assert (ready, gauges["connected"], gauges["degraded"]) == ("degraded", 0.0, 1.0)
+        ready, broker = await asyncio.to_thread(broker_state, a)
+        assert (ready, broker["connected"], broker["degraded"]) == ("degraded", 0.0, 1.0)
 
         redis.resume() if outage == "pause" else redis.start()
         await until_healed([a, b])

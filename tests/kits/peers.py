@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import av
-import httpx
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
@@ -35,6 +34,7 @@ from aiortc.codecs.h264 import H264Encoder
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from av.video.codeccontext import VideoCodecContext
 
+from kits.metrics import gauges
 from kits.rooms import (
     TIMEOUT,
     NodeLike,
@@ -349,13 +349,7 @@ async def audit_events(node: NodeLike, **params: str) -> list[dict[str, Any]]:
 
 def media_gauges(node: NodeLike) -> dict[str, float]:
     """The node's ``liveclass_media{kind=…}`` gauges from /metrics."""
-    text = httpx.get(node.url + "/metrics", timeout=10).text
-    found = {}
-    for line in text.splitlines():
-        if line.startswith("liveclass_media{"):
-            kind = line.split('kind="', 1)[1].split('"', 1)[0]
-            found[kind] = float(line.rsplit(" ", 1)[1])
-    return found
+    return gauges(node.url, "media")
 
 
 def udp_sockets(pid: int) -> int:
