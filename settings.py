@@ -120,6 +120,26 @@ class Settings(BaseSettings):
     webhooks_allow_http: bool = False  # plain http receivers (https otherwise)
     webhooks_rotation_grace_seconds: float = Field(default=86_400.0, ge=0.0, le=30 * 86_400.0)
 
+    # Notifications and account e-mails (lms/notifications/): SMTP (no host: e-mails are
+    # written to the log, not sent), Web Push (off unless both VAPID keys are set), tokens.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65_535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_tls: bool = False  # implicit TLS (port 465) instead of STARTTLS
+    smtp_timeout_seconds: float = Field(default=30.0, ge=1.0, le=600.0)
+    smtp_from: str = "liveclass <no-reply@localhost>"
+    vapid_public_key: str = ""
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:admin@localhost"
+    email_verification_ttl_seconds: int = Field(default=3 * 86_400, ge=300, le=30 * 86_400)
+    password_reset_ttl_seconds: int = Field(default=3600, ge=300, le=86_400)
+    password_reset_max_per_address: int = Field(default=5, ge=1, le=1000)
+    password_reset_max_per_ip: int = Field(default=20, ge=1, le=10_000)
+    password_reset_window_seconds: int = Field(default=3600, ge=60, le=86_400)
+    notifications_digest_schedule: str = "0 7 * * *"  # cron, UTC
+
     # Database
     db_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
@@ -189,6 +209,11 @@ class Settings(BaseSettings):
                 "LIVECLASS_LOGIN_DELAY_MAX_SECONDS"
             )
         return self
+
+    @property
+    def web_push_enabled(self) -> bool:
+        """Whether Web Push is configured (both VAPID keys set)."""
+        return bool(self.vapid_public_key and self.vapid_private_key)
 
     @property
     def resolved_database_url(self) -> str:

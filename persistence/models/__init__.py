@@ -12,6 +12,12 @@ from persistence.models.documents import (
     QuarantinedUpdate,
 )
 from persistence.models.jobs import ConsumedEvent, DomainEvent, Job, JobSchedule
+from persistence.models.notifications import (
+    AccountToken,
+    Notification,
+    NotificationPreference,
+    PushSubscription,
+)
 from persistence.models.recordings import Recording, RecordingFile
 from persistence.models.rooms import (
     Attendance,
@@ -25,6 +31,7 @@ from persistence.models.rooms import (
 from persistence.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "AccountToken",
     "ApiKey",
     "Attendance",
     "AuditEvent",
@@ -40,8 +47,11 @@ __all__ = [
     "Enrollment",
     "Job",
     "JobSchedule",
+    "Notification",
+    "NotificationPreference",
     "Poll",
     "PollVote",
+    "PushSubscription",
     "QuarantinedUpdate",
     "Recording",
     "RecordingFile",

@@ -26,6 +26,7 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     token_version: Mapped[int] = mapped_column(default=0)
     erased_at: Mapped[datetime | None] = mapped_column(default=None)
+    email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class RefreshToken(Base):
