@@ -26,7 +26,7 @@ from lms.accounts import service, sessions
 from lms.accounts.passwords import hash_password, verify_password
 from lms.accounts.revoked import RevokedHooks
 from lms.errors import LmsError
-from node import EVENT_TYPES, Database, Node, build_jobs
+from node import EVENT_TYPES, Database, Node, build_broker, build_jobs
 from ops import logs
 from ops.serving import serve_app
 from persistence import migrate
@@ -107,7 +107,9 @@ def work(settings: Settings, *, metrics_port: int | None) -> None:
 async def _work(settings: Settings, metrics_port: int | None) -> None:
     database = await _with_database(settings)
     metrics = JobMetrics()
-    runtime = build_jobs(settings, database, metrics)
+    # With Redis, the worker's jobs reach the nodes' open tabs (live notifications).
+    broker = build_broker(settings) if settings.redis_url else None
+    runtime = build_jobs(settings, database, metrics, broker=broker)
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
@@ -124,6 +126,8 @@ async def _work(settings: Settings, metrics_port: int | None) -> None:
         logger.info("stopping: finishing running jobs", extra={"worker": runtime.worker.name})
         await runtime.stop()
     finally:
+        if broker is not None:
+            await broker.close()
         await database.close()
     print(f"liveclass worker {runtime.worker.name} stopped", flush=True)
 

@@ -24,7 +24,12 @@ from jobs.metrics import JobMetrics
 from jobs.runtime import JobRuntime
 from jobs.types import JobRegistry
 from jobs.worker import WorkerConfig
+from lms.accounts import emails as account_emails
 from lms.accounts import jobs as account_jobs
+from lms.notifications import events as notification_events
+from lms.notifications.channel import ChannelLimits, NotificationChannel
+from lms.notifications.jobs import Delivery
+from lms.notifications.mail import Mailer
 from lms.rooms import live_access
 from lms.webhooks import events as webhook_events
 from lms.webhooks import jobs as webhook_jobs
@@ -164,7 +169,18 @@ class Node:
         self.documents = build_document_service(
             settings, self.database, self.rooms, self.committer, self.broker
         )
-        self.revocations = Revocations(self.broker, self.rooms, self.documents.policy)
+        self.notifications = NotificationChannel(
+            self.broker,
+            self.database.read_sessionmaker,
+            secret=lambda: settings.secret_key,
+            limits=ChannelLimits(
+                send_queue_bytes=settings.send_queue_bytes,
+                history_limit=settings.room_history_size,
+            ),
+        )
+        self.revocations = Revocations(
+            self.broker, self.rooms, self.documents.policy, self.notifications
+        )
         self.whip = WhipSessions()
         # Lost history: documents resync, then rooms reload (the order they always had).
         self.broker.add_reset_listener(self.documents.registry.on_broker_reset)
@@ -174,7 +190,9 @@ class Node:
             degradable={"broker"},  # without Redis a node still serves its local rooms
         )
         self.metrics = Metrics()
-        self.jobs = build_jobs(settings, self.database, JobMetrics(self.metrics.registry))
+        self.jobs = build_jobs(
+            settings, self.database, JobMetrics(self.metrics.registry), broker=self.broker
+        )
         self._add_gauges()
         self._started: list[Step] = []
 
@@ -184,6 +202,7 @@ class Node:
         add("liveclass_realtime", "Live rooms and connections.", self.rooms.gauges)
         add("liveclass_broker", "Broker connectivity (1 = up).", self.broker.gauges)
         add("liveclass_documents", "Loaded Yjs documents.", self.documents.gauges)
+        add("liveclass_notification_tabs", "Notification channels.", self.notifications.gauges)
         add("liveclass_jobs", "Jobs by state, oldest due job's age.", self.jobs.metrics.gauges)
         if self.media is not None:
             add("liveclass_media", "SFU peer connections and tracks.", self.media.sfu.gauges)
@@ -203,6 +222,7 @@ class Node:
             Step("committer", _sync(self.committer.start), self.committer.close),
             Step("rooms hub", None, self.rooms.hub.close),
             Step("documents", None, self.documents.close),
+            Step("notifications", None, self.notifications.close),
             Step("revocations", self.revocations.start, self.revocations.close),
             Step("liveness", _sync(liveness.start), _both(liveness.close, liveness.store.close)),
         ]
@@ -272,11 +292,20 @@ def _both(first: Action, second: Action) -> Action:
 # ---------------------------------------------------------------- the parts
 
 
-def build_jobs(settings: Settings, database: Database, metrics: JobMetrics) -> JobRuntime:
-    """The jobs runtime: every domain's job types, periodic jobs and event types, plus the
-    modules named in ``LIVECLASS_JOBS_MODULES`` (each ``register_jobs(registry, catalogue)``)."""
-    registry = JobRegistry(periodic=[account_jobs.PURGE_EXPIRED_TOKENS])
-    catalogue = Catalogue(EVENT_TYPES)
+def build_jobs(
+    settings: Settings, database: Database, metrics: JobMetrics, *, broker: Broker | None = None
+) -> JobRuntime:
+    """The jobs runtime: every domain's job types, periodic jobs, event types and consumers,
+    plus the modules named in ``LIVECLASS_JOBS_MODULES`` (each ``register_jobs(registry,
+    catalogue)``). ``broker`` carries live notifications to the nodes' open tabs (a worker
+    without one leaves them to the tabs' next count)."""
+    mailer = Mailer(settings)
+    delivery = Delivery(settings, mailer, broker)
+    registry = JobRegistry(
+        types=[*delivery.job_types(), *account_emails.job_types(settings, mailer)],
+        periodic=[account_jobs.PURGE_EXPIRED_TOKENS, *delivery.periodic()],
+    )
+    catalogue = Catalogue(EVENT_TYPES, notification_events.consumers())
     for name in filter(None, (m.strip() for m in settings.jobs_modules.split(","))):
         importlib.import_module(name).register_jobs(registry, catalogue)
     # Last: the webhooks consume every event type declared above.

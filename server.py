@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, WebSocket
 import cli
 import error_map
 from lms import privacy
-from lms.accounts import apikey_routes, auth_routes, personal_data, user_routes
+from lms.accounts import apikey_routes, auth_routes, email_routes, personal_data, user_routes
 from lms.accounts.revoked import RevokedHooks
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
@@ -25,6 +25,9 @@ from lms.courses.events import CourseEvents
 from lms.documents import quarantine_routes
 from lms.documents import routes as document_routes
 from lms.jobs import routes as job_routes
+from lms.notifications import personal_data as notification_personal_data
+from lms.notifications import routes as notification_routes
+from lms.notifications.channel import NotificationChannel
 from lms.personal_data import PersonalData
 from lms.rooms import live_access, recording_data
 from lms.rooms import members as room_member_routes
@@ -96,6 +99,7 @@ def build_app(node: Node) -> FastAPI:
     routers = (
         health.build_router(node.readiness, node.metrics),
         auth_routes.router,
+        email_routes.router,
         privacy.router,
         user_routes.router,
         apikey_routes.router,
@@ -109,7 +113,9 @@ def build_app(node: Node) -> FastAPI:
         quarantine_routes.router,
         job_routes.router,
         webhook_routes.router,
+        notification_routes.router,
         room_channel_router(node),
+        notification_channel_router(node.notifications),
         documents_router(node.documents),
         web_app.build_router(),  # the browser app: its own page routes and /assets only
         api_docs.build_router(title=app.title, openapi_url=app.openapi_url or "/openapi.json"),
@@ -124,6 +130,7 @@ def build_app(node: Node) -> FastAPI:
     recording_data.register(registry, settings.resolved_recordings_dir, forget=forget)
     course_personal_data.register(registry)
     webhook_personal_data.register(registry)
+    notification_personal_data.register(registry)
     app.add_middleware(RefuseNulMiddleware)  # inside the body limit: it reads JSON bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=node.metrics)
@@ -147,6 +154,17 @@ def room_channel_router(node: Node) -> APIRouter:
 
     router = APIRouter()
     router.routes.append(channel("/ws/rooms/{room_id}", room_channel, rule=join_token))
+    return router
+
+
+def notification_channel_router(endpoint: NotificationChannel) -> APIRouter:
+    """The per-user notification channel; its channel token is its access rule."""
+
+    async def notification_channel(websocket: WebSocket) -> None:
+        await endpoint(websocket)
+
+    router = APIRouter()
+    router.routes.append(channel("/ws/notifications", notification_channel, rule=join_token))
     return router
 
 

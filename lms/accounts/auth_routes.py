@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, status
 from starlette.responses import Response
 
-from lms.accounts import service, sessions
+from lms.accounts import emails, service, sessions
 from lms.accounts.schemas import LogoutRequest, RefreshRequest, Registration, TokenPair, UserOut
 from lms.audit.service import audit
 from lms.deps import RevokedHooksDep, SessionDep, SettingsDep
@@ -28,7 +28,8 @@ FormText = Annotated[str, Form(min_length=1, max_length=1024)]
 async def register(
     body: Registration, request: Request, session: SessionDep, settings: SettingsDep
 ) -> UserOut:
-    """Self-registration always yields the student role."""
+    """Self-registration always yields the student role; an e-mail asks to confirm the
+    address (``POST /api/v1/auth/verify-email`` with the link's token)."""
     user = await service.create_user(
         session,
         email=body.email,
@@ -45,6 +46,7 @@ async def register(
         target_type="user",
         target_id=user.id,
     )
+    await emails.issue(session, user, emails.VERIFY_EMAIL, settings=settings)
     await session.commit()
     return UserOut.model_validate(user)
 

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.personal_data import PersonalData
-from persistence.models import ApiKey, RefreshToken, User
+from persistence.models import AccountToken, ApiKey, RefreshToken, User
 from persistence.models.base import utcnow
 
 ERASED_NAME = "Deleted user"
@@ -59,6 +59,8 @@ async def erase_account(session: AsyncSession, user: User) -> None:
     """Blank the profile and drop sessions and keys; the row stays for references."""
     await session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
     await session.execute(delete(ApiKey).where(ApiKey.user_id == user.id))
+    await session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
+    user.email_verified_at = None
     user.email = f"erased-{user.id.hex}@erased.invalid"
     user.name = ERASED_NAME
     user.password_hash = "!"  # matches no password: argon2 rejects it as a hash

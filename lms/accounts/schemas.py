@@ -32,6 +32,9 @@ class UserOut(BaseModel):
     role: RoleName
     is_active: bool
     created_at: datetime
+    email_verified_at: datetime | None = Field(
+        default=None, description="When the address was confirmed (null: not yet)."
+    )
 
 
 class TokenPair(BaseModel):
@@ -128,3 +131,38 @@ class ApiKeyCreated(ApiKeyOut):
     """The response to creating a key: metadata plus the key, never shown again."""
 
     key: str
+
+
+class EmailVerification(BaseModel):
+    """The token of an address verification e-mail's link."""
+
+    model_config = ConfigDict(extra="forbid")
+    token: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class VerifiedEmail(BaseModel):
+    """The address now confirmed."""
+
+    email: str
+    email_verified_at: datetime
+
+
+class PasswordResetRequest(BaseModel):
+    """Ask for a password reset link for an address."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr = Field(max_length=320)
+
+
+class PasswordResetConfirm(BaseModel):
+    """Choose a new password with a reset link's token."""
+
+    model_config = ConfigDict(extra="forbid")
+    token: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    new_password: Password
+
+
+class Accepted(BaseModel):
+    """The request was taken; what happens next does not depend on who asked."""
+
+    detail: str

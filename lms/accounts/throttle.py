@@ -194,3 +194,39 @@ async def _last_success(session: AsyncSession, scope: list[ColumnElement[bool]])
         AuditEvent.action == LOGIN_ACTION, AuditEvent.outcome == "success", *scope
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def check_requests_allowed(
+    session: AsyncSession,
+    action: str,
+    *,
+    target: str,
+    ip: str | None,
+    per_target: int,
+    per_ip: int,
+    window_seconds: int,
+    now: datetime | None = None,
+) -> None:
+    """Refuse (429) a request of ``action`` (a password reset link, say) when ``target`` or
+    the address already made ``per_target`` / ``per_ip`` of them within the window, counted
+    from the audit log like sign-ins; the answer never depends on whether ``target`` is an
+    account."""
+    now = now or utcnow()
+    since = now - timedelta(seconds=window_seconds)
+    window = timedelta(seconds=window_seconds)
+    scopes = [([AuditEvent.target_id == target], per_target)]
+    if ip:
+        scopes.append(([AuditEvent.ip == ip], per_ip))
+    for scope, limit in scopes:
+        query = (
+            select(AuditEvent.at)
+            .where(AuditEvent.action == action, AuditEvent.at > since, *scope)
+            .order_by(AuditEvent.at.desc())
+            .limit(limit)
+        )
+        times = list((await session.execute(query)).scalars())
+        if len(times) >= limit:
+            retry_after = math.ceil((times[-1] + window - now).total_seconds())
+            raise TooManyRequests(
+                "Too many requests of this kind; try again later.", retry_after=retry_after
+            )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy import func, or_, select
 from starlette.responses import Response
 
-from lms.accounts import service, sessions
+from lms.accounts import emails, service, sessions
 from lms.accounts.passwords import hash_password, verify_password
 from lms.accounts.schemas import (
     PasswordChange,
@@ -40,9 +40,14 @@ async def me(principal: CurrentUser) -> UserOut:
     "/me", summary="Update my profile", dependencies=[Depends(require(Permission.PROFILE_WRITE))]
 )
 async def update_me(
-    body: ProfileUpdate, request: Request, session: SessionDep, principal: CurrentUser
+    body: ProfileUpdate,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentUser,
 ) -> UserOut:
-    """Change name and/or email; an email change needs the current password."""
+    """Change name and/or email; an email change needs the current password and is
+    confirmed again (a verification e-mail goes to the new address)."""
     user = principal.user
     changed = []
     if body.email is not None and service.normalise_email(body.email) != user.email:
@@ -53,6 +58,8 @@ async def update_me(
         if await service.find_by_email(session, body.email) is not None:
             raise Conflict("An account with this email already exists.")
         user.email = service.normalise_email(body.email)
+        user.email_verified_at = None
+        await emails.issue(session, user, emails.VERIFY_EMAIL, settings=settings)
         changed.append("email")
     if body.name is not None and body.name != user.name:
         user.name = body.name

@@ -146,3 +146,23 @@ async def entry(session: AsyncSession, room: Room, principal: Principal) -> Entr
     return Entry(
         room, role or RoomRole.PARTICIPANT, lobby=bool(settings.get("lobby")) and role is None
     )
+
+
+async def hosts(session: AsyncSession, room_id: uuid.UUID) -> tuple[Room | None, list[uuid.UUID]]:
+    """The room and the people who run it: its creator and its invited hosts and
+    co-hosts (not banned), creator first; (None, []) for an unknown room."""
+    room = await session.get(Room, room_id)
+    if room is None:
+        return None, []
+    rows = await session.execute(
+        select(RoomMember.user_id)
+        .where(
+            RoomMember.room_id == room_id,
+            RoomMember.banned.is_(False),
+            RoomMember.role.in_([r.value for r in RoomRole if is_host(r)]),
+        )
+        .order_by(RoomMember.created_at, RoomMember.user_id)
+    )
+    found = [room.created_by]
+    found += [user_id for user_id in rows.scalars() if user_id != room.created_by]
+    return room, found

@@ -1,0 +1,47 @@
+"""What the notifications domain does with other domains' events: a stopped recording
+tells the room's hosts that it is ready (category ``recordings``).
+
+The node subscribes these consumers at start-up (``consumers()``); each runs in the
+transaction that records the event as consumed, and ``notify`` is keyed by the event id, so
+a redelivered event notifies nobody twice.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jobs.events import Consumer, Event
+from lms.notifications import service
+from lms.notifications.categories import RECORDINGS
+from lms.rooms import access
+from rooms.domain_events import RECORDING_STOPPED, RecordingStopped
+
+
+async def recording_ready(session: AsyncSession, event: Event) -> None:
+    """Notify each host of the room that its recording can be watched."""
+    payload = event.payload
+    assert isinstance(payload, RecordingStopped)
+    room, hosts = await access.hosts(session, payload.room_id)
+    if room is None:
+        return
+    minutes = max(1, round((payload.stopped_at - payload.started_at).total_seconds() / 60))
+    for user_id in hosts:
+        await service.notify(
+            session,
+            user_id,
+            RECORDINGS.name,
+            f"Recording ready: {room.title}",
+            f"The recording of “{room.title}” ({minutes} min) is ready to watch.",
+            f"/rooms/{room.id}/recordings",
+            key=f"event:{event.id}",
+        )
+
+
+RECORDING_READY = Consumer(
+    "notifications.recording_ready", (RECORDING_STOPPED.name,), recording_ready
+)
+
+
+def consumers() -> list[Consumer]:
+    """The notifications domain's consumers, for the node's catalogue."""
+    return [RECORDING_READY]
