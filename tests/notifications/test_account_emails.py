@@ -121,12 +121,13 @@ def test_password_reset_end_to_end(mail_node: Node, smtp: SmtpServer) -> None:
         )
         assert again.status_code == 422
         # The reset signed every session out; the new password works, the old one not.
-        assert client.get(
-            "/api/v1/users/me", headers={"Authorization": f"Bearer {old_token}"}
-        ).status_code == 401
-        refused = client.post(
-            "/api/v1/auth/token", data={"username": email, "password": PASSWORD}
+        assert (
+            client.get(
+                "/api/v1/users/me", headers={"Authorization": f"Bearer {old_token}"}
+            ).status_code
+            == 401
         )
+        refused = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
         assert refused.status_code == 401
     mail_node.login(email, NEW_PASSWORD)
     time.sleep(1.0)
@@ -165,7 +166,8 @@ def test_reset_requests_are_throttled_alike_for_known_and_unknown_addresses(
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"email": "not-an-address"}, {"email": "a@b.org", "extra": 1}, {"email": "x" * 400}]
+    "body",
+    [{}, {"email": "not-an-address"}, {"email": "a@b.org", "extra": 1}, {"email": "x" * 400}],
 )
 def test_reset_request_refuses_malformed_input(mail_node: Node, body: object) -> None:
     with mail_node.client() as client:
