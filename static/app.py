@@ -30,6 +30,11 @@ APP_ROUTES = (
     "/rooms/{room_id}/recordings",
     "/join/{room_id}",
     "/admin/webhooks",
+    "/notifications",
+    "/notifications/settings",
+    "/forgot-password",
+    "/reset-password",
+    "/verify-email",
 )
 
 PAGE_POLICY = (

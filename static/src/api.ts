@@ -268,3 +268,51 @@ export const rooms = {
     return response.blob()
   },
 }
+
+export type Delivery = 'immediately' | 'daily_digest' | 'off'
+
+export interface Notification {
+  id: number
+  category: string
+  title: string
+  body: string
+  link: string | null
+  created_at: string
+  read_at: string | null
+}
+
+export interface NotificationPage {
+  items: Notification[]
+  next: string | null
+  unread: number
+}
+
+export interface NotificationPreferences {
+  categories: Record<string, Delivery>
+  available: { name: string; label: string; default: Delivery }[]
+}
+
+export const notifications = {
+  list: (options: { unread?: boolean; cursor?: string | null; limit?: number } = {}) => {
+    const query = new URLSearchParams({ limit: String(options.limit ?? 20) })
+    if (options.unread) query.set('unread', 'true')
+    if (options.cursor) query.set('cursor', options.cursor)
+    return request<NotificationPage>('GET', `/api/v1/notifications?${query}`)
+  },
+  unread: () => request<{ unread: number }>('GET', '/api/v1/notifications/unread-count'),
+  markRead: (id: number) => request<Notification>('POST', `/api/v1/notifications/${id}/read`),
+  markAllRead: () => request<{ marked: number }>('POST', '/api/v1/notifications/read-all'),
+  preferences: () => request<NotificationPreferences>('GET', '/api/v1/notifications/preferences'),
+  setPreferences: (categories: Record<string, Delivery>) =>
+    request<NotificationPreferences>('PUT', '/api/v1/notifications/preferences', { json: { categories } }),
+  channelToken: () => request<{ token: string; url: string; expires_in: number }>('POST', '/api/v1/notifications/channel-token'),
+}
+
+export const accountMail = {
+  verify: (token: string) =>
+    request<{ email: string; email_verified_at: string }>('POST', '/api/v1/auth/verify-email', { json: { token }, auth: false }),
+  requestReset: (email: string) =>
+    request<{ detail: string }>('POST', '/api/v1/auth/password-reset', { json: { email }, auth: false }),
+  reset: (token: string, newPassword: string) =>
+    request<void>('POST', '/api/v1/auth/password-reset/confirm', { json: { token, new_password: newPassword }, auth: false }),
+}

@@ -4,8 +4,11 @@ import './styles.css'
 import * as api from './api'
 import { h } from './dom'
 import { t } from './i18n'
+import { forgotPage, resetPage, verifyPage } from './pages/accountMail'
 import { authPage } from './pages/auth'
 import { homePage } from './pages/home'
+import { notificationSettingsPage } from './pages/notificationSettings'
+import { inboxPage } from './pages/notifications'
 import { recordingsPage } from './pages/recordings'
 import { reportPage } from './pages/report'
 import { webhooksPage } from './pages/webhooks'
@@ -20,6 +23,7 @@ export interface Page {
 export type Navigate = (path: string, replace?: boolean) => void
 
 const app = document.getElementById('app') as HTMLElement
+const PUBLIC_PAGES = ['/login', '/signup', '/forgot-password', '/reset-password', '/verify-email']
 let current: Page | null = null
 let generation = 0
 
@@ -39,11 +43,16 @@ async function resolve(): Promise<Page> {
   const path = location.pathname.replace(/\/+$/, '') || '/'
   if (path === '/login') return authPage('login', navigate)
   if (path === '/signup') return authPage('signup', navigate)
+  if (path === '/forgot-password') return forgotPage(navigate)
+  if (path === '/reset-password') return resetPage(navigate)
+  if (path === '/verify-email') return verifyPage(navigate)
   const user = await api.me()
   if (!user) return needsSignIn()
   if (path === '/' || path === '/rooms') return homePage(user, navigate)
   if (path === '/rooms/new') return homePage(user, navigate, true)
   if (path === '/admin/webhooks') return webhooksPage(user, navigate)
+  if (path === '/notifications') return inboxPage(user, navigate)
+  if (path === '/notifications/settings') return notificationSettingsPage(user, navigate)
   let match = /^\/(?:rooms|join)\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return roomPage(match[1].toLowerCase(), user, navigate)
   match = /^\/rooms\/([0-9a-fA-F-]{36})\/report$/.exec(path)
@@ -117,7 +126,7 @@ document.addEventListener('click', (event) => {
 })
 window.addEventListener('popstate', () => void route())
 api.onSessionChange(() => {
-  if (!api.signedIn() && !['/login', '/signup'].includes(location.pathname)) void route()
+  if (!api.signedIn() && !PUBLIC_PAGES.includes(location.pathname)) void route()
 })
 
 void route()

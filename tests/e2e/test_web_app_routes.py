@@ -20,6 +20,11 @@ APP_PAGES = [
     "/rooms/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11/report",
     "/rooms/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11/recordings",
     "/join/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
+    "/notifications",
+    "/notifications/settings",
+    "/forgot-password",
+    "/reset-password",
+    "/verify-email",
 ]
 
 

@@ -51,7 +51,9 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, _server: Any, _session: Any, envelope: Any
+    ) -> str:
         with self.server.lock:
             self.server.attempts += 1
             if self.server.refuse:

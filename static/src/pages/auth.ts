@@ -63,6 +63,7 @@ export function authPage(mode: 'login' | 'signup', navigate: Navigate): Page {
     ),
     error,
     submit,
+    signup ? null : h('p', null, h('a', { href: '/forgot-password', 'data-link': '' }, t('forgot.link'))),
     h(
       'p.muted',
       null,

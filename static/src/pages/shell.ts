@@ -4,6 +4,7 @@ import * as api from '../api'
 import { h } from '../dom'
 import { t } from '../i18n'
 import type { Navigate } from '../main'
+import { bell } from './bell'
 
 export function topbar(user: api.User | null, navigate: Navigate): HTMLElement {
   return h(
@@ -15,6 +16,7 @@ export function topbar(user: api.User | null, navigate: Navigate): HTMLElement {
           'nav.row.wrap.end',
           { 'aria-label': t('shell.account') },
           user.role === 'admin' ? h('a', { href: '/admin/webhooks', 'data-link': '' }, t('webhooks.nav')) : null,
+          bell(),
           h('span.muted', { 'data-testid': 'whoami' }, t('shell.whoami', { name: user.name, role: t(`role.${user.role}`) })),
           h(
             'button',

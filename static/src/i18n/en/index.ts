@@ -2,6 +2,7 @@
 // a module that adopts the catalogue adds a file here and spreads it below.
 
 import { common } from './common'
+import { notifications } from './notifications'
 import { pages } from './pages'
 import { room } from './room'
 import { webhooks } from './webhooks'
@@ -9,4 +10,4 @@ import { webhooks } from './webhooks'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications } satisfies Record<string, Message>
