@@ -17,7 +17,7 @@ from server import create_app
 from settings import Settings
 
 PASSWORD = "correct-horse-battery-staple"
-SECTIONS = ["account", "audit_events", "rooms", "recordings", "courses"]
+SECTIONS = ["account", "audit_events", "rooms", "recordings", "courses", "notifications"]
 
 
 def build(data_dir: Path) -> FastAPI:

@@ -54,3 +54,32 @@ def receive(ws: ClientConnection, kind: str, *, timeout: float = 30.0) -> dict[s
             message = json.loads(line)
             if message["type"] == kind:
                 return dict(message)
+
+
+def database_url(node: Node) -> str:
+    """The node's database, as the test process opens it."""
+    return node.database_url or (
+        f"sqlite+aiosqlite:///{(node.server.data_dir / 'liveclass.db').resolve()}"
+    )
+
+
+def notification_rows(node: Node, user_id: str) -> int:
+    """How many notifications the account ``user_id`` has, read from the database."""
+    import asyncio
+    import uuid
+
+    from sqlalchemy import func, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from persistence.models import Notification
+
+    async def run() -> int:
+        engine = create_async_engine(database_url(node))
+        try:
+            async with engine.connect() as connection:
+                query = select(func.count()).where(Notification.user_id == uuid.UUID(user_id))
+                return int((await connection.execute(query)).scalar_one())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

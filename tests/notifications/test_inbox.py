@@ -11,8 +11,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
-from kits.nodes import Node
-from kits.notify import channel, receive, stop_a_recording
+from kits.nodes import PASSWORD, Node
+from kits.notify import channel, notification_rows, receive, stop_a_recording
 from kits.smtp import SmtpServer
 
 
@@ -239,3 +239,19 @@ def test_a_room_access_token_does_not_open_the_channel(mail_node: Node) -> None:
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=10)
         assert ws.close_code == 4001
+
+
+def test_the_export_holds_the_inbox_and_erasure_removes_it(mail_node: Node) -> None:
+    _, token = _instructor(mail_node)
+    stop_a_recording(mail_node, token, "Exported")
+    _wait_unread(mail_node, token, 1)
+    with mail_node.client(token) as client:
+        export = client.get("/api/v1/users/me/export").json()
+        section = export["notifications"]
+        assert [n["title"] for n in section["inbox"]] == ["Recording ready: Exported"]
+        assert section["preferences"]["recordings"] == "immediately"
+        user_id = str(client.get("/api/v1/users/me").json()["id"])
+        assert notification_rows(mail_node, user_id) == 1
+        erased = client.request("DELETE", "/api/v1/users/me", json={"password": PASSWORD})
+        assert erased.status_code == 204
+    assert notification_rows(mail_node, user_id) == 0
