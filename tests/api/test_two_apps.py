@@ -17,7 +17,15 @@ from server import create_app
 from settings import Settings
 
 PASSWORD = "correct-horse-battery-staple"
-SECTIONS = ["account", "audit_events", "rooms", "recordings", "courses", "notifications"]
+SECTIONS = [
+    "account",
+    "audit_events",
+    "rooms",
+    "recordings",
+    "courses",
+    "webhook_endpoints",
+    "notifications",
+]
 
 
 def build(data_dir: Path) -> FastAPI:
