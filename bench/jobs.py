@@ -48,6 +48,7 @@ from jobs.worker import WorkerConfig
 from kits import jobs as jobkit
 from kits.bench import percentile, progress
 from kits.servers import ROOT, PostgresServer, start_postgres
+from kits.waiting import eventually
 from persistence import migrate
 from persistence.engine import create_engine, create_sessionmaker
 from persistence.models import Job
@@ -57,15 +58,6 @@ BATCH = 100
 
 
 # ------------------------------------------------------------------ ours
-
-
-async def wait_until(check: Callable[[], Any], *, limit: float = 600.0) -> None:
-    """Poll ``check()`` every 5 ms until it is true."""
-    deadline = time.monotonic() + limit
-    while not await check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the queue did not drain")
-        await asyncio.sleep(0.005)
 
 
 def reader(engine: AsyncEngine) -> Any:
@@ -91,7 +83,7 @@ async def throughput(engine: AsyncEngine, n: int) -> float:
         async with reads() as session:
             return (await session.scalar(select(func.count()).select_from(Job))) == 0
 
-    await wait_until(empty)
+    await eventually(empty, "the queue to drain", within=600, interval=0.005)
     return round(n / (time.perf_counter() - started), 1)
 
 
@@ -113,7 +105,7 @@ async def latency(engine: AsyncEngine, n: int, started: Callable[[str], Any]) ->
                 holder.append(value)
             return value is not None
 
-        await wait_until(seen, limit=60)
+        await eventually(seen, "the job to start", interval=0.005)
         lags.append((holder[0] - committed) * 1000)
     return {"n": n, "p50_ms": percentile(lags, 0.5), "p99_ms": percentile(lags, 0.99)}
 
@@ -273,7 +265,7 @@ async def procrastinate_throughput(
                 count = await connection.fetchval("SELECT count(*) FROM procrastinate_jobs")
                 return int(count) == 0
 
-            await wait_until(empty)
+            await eventually(empty, "the queue to drain", within=600, interval=0.005)
             rate = round(n / (time.perf_counter() - started), 1)
         finally:
             await connection.close()

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from jobs.events import emit
 from jobs.queue import enqueue
 from kits import jobs as jobkit
-from kits.jobs import Sessions, eventually, rows, scalar
+from kits.jobs import Sessions, rows, scalar
 from kits.servers import PostgresServer, postgres_database, start_postgres
+from kits.waiting import eventually
 from kits.workers import Worker
 from persistence import migrate
 from persistence.engine import create_engine, create_sessionmaker

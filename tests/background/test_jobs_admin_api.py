@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jobs.queue import enqueue
 from kits import jobs as jobkit
-from kits.jobs import Sessions, eventually
+from kits.jobs import Sessions
 from kits.nodes import Node, start_node
 from kits.servers import ROOT
+from kits.waiting import eventually
 from persistence.engine import create_engine, create_sessionmaker
 from persistence.models.base import utcnow
 

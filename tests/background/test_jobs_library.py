@@ -20,7 +20,8 @@ from jobs.runtime import JobRuntime
 from jobs.types import JobContext, JobRegistry, JobType, Periodic
 from jobs.worker import WorkerConfig
 from kits import jobs as jobkit
-from kits.jobs import Sessions, database_url, engine, eventually, rows, scalar, sessions
+from kits.jobs import Sessions, database_url, engine, rows, scalar, sessions
+from kits.waiting import eventually
 from persistence.models import Job
 from persistence.models.base import utcnow
 

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from jobs import admin
 from jobs.queue import enqueue
 from kits import jobs as jobkit
-from kits.jobs import Sessions, eventually, rows, scalar
+from kits.jobs import Sessions, rows, scalar
 from kits.servers import ROOT, PostgresServer, postgres_database
+from kits.waiting import eventually
 from kits.workers import Worker
 from persistence import migrate
 from persistence.engine import create_engine, create_sessionmaker

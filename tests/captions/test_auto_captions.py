@@ -15,8 +15,9 @@ from captions_kit import SENTENCES, opus_packets, silence, spoken, worker_proces
 
 from kits.metrics import gauges
 from kits.nodes import Node
-from kits.peers import classroom, eventually
+from kits.peers import classroom
 from kits.rooms import Message, Person, RoomClient, of, register
+from kits.waiting import eventually
 from media.captions.scoring import word_error_rate
 
 SENTENCE = SENTENCES[0]

@@ -24,12 +24,12 @@ from kits.peers import (
     bearer,
     encode_opus,
     encode_video,
-    eventually,
     media_gauges,
 )
 from kits.redis_server import RedisServer
 from kits.rooms import of, register, rest
 from kits.servers import PostgresServer
+from kits.waiting import eventually
 from media.relay import EndExternal, PublishExternal, Request, decode, encode
 from media.whip import WhipSession, decode_record, encode_record
 

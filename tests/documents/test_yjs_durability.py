@@ -3,9 +3,7 @@ SIGKILL loses no update any client saw from the server (stock clients, real data
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from sqlalchemy import func, select
 from kits.nodes import Node, database_url
 from kits.rooms import rest
 from kits.servers import LiveServer
+from kits.waiting import eventually
 from kits.yjs import DOC_ENV, Classroom, NodeClients, classroom
 from persistence.engine import create_engine
 from persistence.models import DocumentSnapshot, DocumentUpdate
@@ -50,16 +49,6 @@ async def stored(node: Node, name: str) -> tuple[int, int]:
 
 async def has_snapshot(room: Classroom) -> bool:
     return (await stored(room.node, room.doc()))[1] == 1
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, what: str) -> None:
-    """Poll `check` until it holds (a liveness bound of 30 s, not a timing assertion)."""
-    try:
-        async with asyncio.timeout(30):
-            while not await check():  # noqa: ASYNC110 (polling another process's database)
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 async def content(room: Classroom, kind: str = "notes") -> dict[str, object]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -216,18 +216,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def sessions(engine: AsyncEngine) -> Sessions:
     """Sessions on the engine."""
     return create_sessionmaker(engine)
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], *, within: float = 60.0, what: str = "condition"
-) -> None:
-    """Wait until ``check()`` is true (a generous limit; never a fixed sleep)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def scalar(sessions: Sessions, sql: str, **params: object) -> object:

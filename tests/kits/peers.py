@@ -372,16 +372,6 @@ def udp_sockets(pid: int) -> int:
     return count
 
 
-async def eventually(check: Callable[[], bool], what: str, *, within: float = TIMEOUT) -> None:
-    """Poll ``check`` until true (a liveness bound, not a timing assertion)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 class ToneTrack(MediaStreamTrack):
     """Raw audio (a loud tone): aiortc encodes it and adds the RFC 6464 audio level."""
 

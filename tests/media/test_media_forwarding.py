@@ -18,12 +18,12 @@ from kits.peers import (
     classroom,
     encode_opus,
     encode_video,
-    eventually,
     h264_as_received,
     media_gauges,
     udp_sockets,
 )
 from kits.rooms import Person, close_all, of, register
+from kits.waiting import eventually
 from media.keyframes import is_keyframe
 
 MAX_TRACKS = 6

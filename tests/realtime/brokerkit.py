@@ -5,11 +5,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -72,20 +70,3 @@ class BrokerFactory:
         settings.setdefault("reconnect_min_delay", 0.02)
         settings.setdefault("reconnect_max_delay", 0.5)
         return RedisBroker(self.url, **settings)
-
-
-async def eventually(
-    predicate: Callable[[], bool | Awaitable[bool]],
-    *,
-    within: float = 10.0,
-    what: str = "condition",
-) -> None:
-    """Poll `predicate` (sync or async) until it holds; delivery may be asynchronous."""
-    deadline = time.monotonic() + within
-    while True:
-        outcome = predicate()
-        if outcome if isinstance(outcome, bool) else await outcome:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.005)

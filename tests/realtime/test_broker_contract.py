@@ -12,11 +12,12 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from brokerkit import BrokerFactory, eventually, shared_redis, stop_shared_redis
+from brokerkit import BrokerFactory, shared_redis, stop_shared_redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kits.redis_server import RedisServer
+from kits.waiting import eventually
 from realtime.broker import Broker, Publication
 from realtime.errors import BrokerUnavailableError
 

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from brokerkit import eventually
 
+from kits.waiting import eventually
 from realtime.broker import HistoryResult, Publication, StreamPosition
 from realtime.channel_feed import ChannelFeed
 from realtime.errors import BrokerUnavailableError

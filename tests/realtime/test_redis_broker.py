@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 from brokerkit import (
     BrokerFactory,
-    eventually,
     shared_redis,
     start_redis,
     stop_shared_redis,
@@ -18,6 +17,7 @@ from brokerkit import (
 from redis.asyncio import Redis
 
 from kits.redis_server import RedisServer
+from kits.waiting import eventually
 from realtime.broker import Publication
 from realtime.errors import BrokerUnavailableError
 from realtime.hub import Hub

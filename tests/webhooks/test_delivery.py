@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jobs.events import emit
 from kits import jobs as jobkit
-from kits.jobs import eventually
 from kits.nodes import Node, start_node
 from kits.opener import RoomOpeners
 from kits.receiver import Received, Receiver, receiving
 from kits.rooms import register as register_person
 from kits.rooms import rest
 from kits.servers import ROOT
+from kits.waiting import eventually
 from persistence.engine import create_engine, create_sessionmaker
 
 API = "/api/v1/admin/webhooks"
