@@ -1,5 +1,6 @@
 """What the notifications domain does with other domains' events: a stopped recording
-tells the room's hosts that it is ready (category ``recordings``).
+tells the room's hosts that it is ready (category ``recordings``); a webhook endpoint that
+its failures disabled tells its owner (category ``system``).
 
 The node subscribes these consumers at start-up (``consumers()``); each runs in the
 transaction that records the event as consumed, and ``notify`` is keyed by the event id, so
@@ -12,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.events import Consumer, Event
 from lms.notifications import service
-from lms.notifications.categories import RECORDINGS
+from lms.notifications.categories import RECORDINGS, SYSTEM
 from lms.rooms import access
+from lms.webhooks.events import WEBHOOK_ENDPOINT_DISABLED, EndpointDisabled
 from rooms.domain_events import RECORDING_STOPPED, RecordingStopped
 
 
@@ -42,6 +44,30 @@ RECORDING_READY = Consumer(
 )
 
 
+async def endpoint_disabled(session: AsyncSession, event: Event) -> None:
+    """Tell the owner of a webhook endpoint that its failing deliveries disabled it (an
+    admin who disabled one by hand knows already)."""
+    payload = event.payload
+    assert isinstance(payload, EndpointDisabled)
+    if not payload.automatic or payload.owner_id is None:
+        return
+    await service.notify(
+        session,
+        payload.owner_id,
+        SYSTEM.name,
+        "Webhook endpoint disabled",
+        f"Deliveries to {payload.url} kept failing for a day, so it was disabled: "
+        f"{payload.reason} Enable it again on the Webhooks page once it answers.",
+        "/admin/webhooks",
+        key=f"event:{event.id}",
+    )
+
+
+ENDPOINT_DISABLED = Consumer(
+    "notifications.webhook_disabled", (WEBHOOK_ENDPOINT_DISABLED.name,), endpoint_disabled
+)
+
+
 def consumers() -> list[Consumer]:
     """The notifications domain's consumers, for the node's catalogue."""
-    return [RECORDING_READY]
+    return [RECORDING_READY, ENDPOINT_DISABLED]
