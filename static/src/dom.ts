@@ -3,6 +3,8 @@
 
 import { t } from './i18n'
 
+export { readPref, writePref } from './prefs'
+
 type Child = Node | string | number | null | undefined | false
 type Attrs = Record<string, unknown>
 

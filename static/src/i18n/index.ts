@@ -14,6 +14,7 @@
 //   and numbers use the browser's locale and time zone (or the person's own time zone once
 //   set with setTimeZone).
 
+import { readPref } from '../prefs'
 import { en, type Message } from './en'
 
 export type { Message }
@@ -51,14 +52,10 @@ export function setTimeZone(zone: string | undefined): void {
 export function chooseLanguage(preferred?: string): string {
   const wanted: string[] = []
   if (preferred) wanted.push(preferred)
-  try {
-    const param = new URLSearchParams(location.search).get('lang')
-    if (param) wanted.push(param)
-    const stored = localStorage.getItem(STORAGE_KEY)
-    if (stored) wanted.push(stored)
-  } catch {
-    // storage may be off: the browser's languages decide
-  }
+  const param = new URLSearchParams(location.search).get('lang')
+  if (param) wanted.push(param)
+  const stored = readPref(STORAGE_KEY) // null when storage is off: the browser's languages decide
+  if (stored) wanted.push(stored)
   wanted.push(...(navigator.languages ?? [navigator.language]))
   language = 'en'
   for (const tag of wanted) {
@@ -105,10 +102,11 @@ function options(extra: Intl.DateTimeFormatOptions): Intl.DateTimeFormatOptions 
   return timeZone ? { ...extra, timeZone } : extra
 }
 
-/** A time of day (hours and minutes) in the user's locale and time zone. */
-export function formatTime(value: string | number | Date | null | undefined): string {
+/** A time of day (hours and minutes, and seconds with ``seconds``) in the user's locale and time zone. */
+export function formatTime(value: string | number | Date | null | undefined, { seconds = false } = {}): string {
   if (value === null || value === undefined || value === '') return ''
-  return date(value).toLocaleTimeString(formatLocale(), options({ hour: '2-digit', minute: '2-digit' }))
+  const parts: Intl.DateTimeFormatOptions = seconds ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' }
+  return date(value).toLocaleTimeString(formatLocale(), options(parts))
 }
 
 /** A calendar date in the user's locale and time zone. */

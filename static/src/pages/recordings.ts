@@ -4,22 +4,9 @@
 
 import * as api from '../api'
 import { fill, h } from '../dom'
+import { formatDateTime, t } from '../i18n'
 import type { Navigate, Page } from '../main'
 import { topbar } from './shell'
-
-/** Every string this page shows, in one place (for a message catalogue later). */
-const TEXT = {
-  title: 'Recordings',
-  loading: 'Loading recordings…',
-  none: 'This room has no recordings yet.',
-  recording: (started: string) => `Recording of ${started}`,
-  running: 'still recording',
-  play: (source: string, kind: string) => `Play ${source} (${kind})`,
-  captions: 'English captions',
-  transcript: 'Download captions (.vtt)',
-  back: 'Back to attendance',
-  failed: 'Could not load the recordings.',
-}
 
 interface RecordingFile {
   id: string
@@ -44,7 +31,7 @@ async function blobUrl(path: string): Promise<string> {
 }
 
 export function recordingsPage(roomId: string, user: api.User, navigate: Navigate): Page {
-  const body = h('div.stack', { 'aria-busy': 'true' }, h('p.muted', null, TEXT.loading))
+  const body = h('div.stack', { 'aria-busy': 'true' }, h('p.muted', null, t('recordings.loading')))
   const player = h('div.stack.recording-player')
   const urls: string[] = []
 
@@ -53,7 +40,7 @@ export function recordingsPage(roomId: string, user: api.User, navigate: Navigat
     const [src, captions] = await Promise.all([blobUrl(file.url), blobUrl(recording.captions_url)])
     urls.push(src, captions)
     media.src = src
-    media.appendChild(h('track', { kind: 'captions', src: captions, srclang: 'en', label: TEXT.captions, default: true }))
+    media.appendChild(h('track', { kind: 'captions', src: captions, srclang: 'en', label: t('recordings.captions'), default: true }))
     fill(player, media)
     media.focus()
   }
@@ -72,13 +59,13 @@ export function recordingsPage(roomId: string, user: api.User, navigate: Navigat
                 h(
                   'li.card.stack',
                   null,
-                  h('h2', null, TEXT.recording(new Date(recording.started_at).toLocaleString()), recording.stopped_at ? null : ` (${TEXT.running})`),
+                  h('h2', null, t(recording.stopped_at ? 'recordings.recording' : 'recordings.recording.running', { started: formatDateTime(recording.started_at) })),
                   h(
                     'p.row.wrap',
                     null,
                     recording.files
                       .filter((file) => file.stopped_at)
-                      .map((file) => h('button', { type: 'button', onclick: () => void play(recording, file) }, TEXT.play(file.source, file.kind))),
+                      .map((file) => h('button', { type: 'button', onclick: () => void play(recording, file) }, t('recordings.play', { source: file.source, kind: file.kind }))),
                     h(
                       'button',
                       {
@@ -89,26 +76,26 @@ export function recordingsPage(roomId: string, user: api.User, navigate: Navigat
                           h('a', { href: url, download: `captions-${recording.id}.vtt` }).click()
                         },
                       },
-                      TEXT.transcript,
+                      t('recordings.transcript'),
                     ),
                   ),
                 ),
               ),
             )
-          : h('p', null, TEXT.none),
+          : h('p', null, t('recordings.none')),
         player,
-        h('p', null, h('a.button', { href: `/rooms/${roomId}/report`, 'data-link': '' }, TEXT.back)),
+        h('p', null, h('a.button', { href: `/rooms/${roomId}/report`, 'data-link': '' }, t('recordings.back'))),
       )
     } catch (error) {
       body.setAttribute('aria-busy', 'false')
-      fill(body, h('p', { role: 'alert' }, error instanceof Error ? error.message : TEXT.failed))
+      fill(body, h('p', { role: 'alert' }, error instanceof Error ? error.message : t('recordings.failed')))
     }
   }
 
   void load()
   return {
-    title: TEXT.title,
-    el: h('div', null, topbar(user, navigate), h('main#main.page', null, h('h1', null, TEXT.title), body)),
+    title: t('recordings.title'),
+    el: h('div', null, topbar(user, navigate), h('main#main.page', null, h('h1', null, t('recordings.title')), body)),
     destroy: () => urls.forEach((url) => URL.revokeObjectURL(url)),
   }
 }

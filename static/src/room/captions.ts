@@ -4,37 +4,10 @@
 // the automatic-captions switch and who may caption. Final lines are announced once
 // through one polite live region; partials (rewritten as words arrive) never are.
 
-import { fill, h } from '../dom'
+import { fill, h, readPref, writePref } from '../dom'
+import { formatTime, t } from '../i18n'
 import { type RoomContext, run } from './context'
 import type { CaptionAutoSwitchedEvent, CaptionCaptionerEvent, CaptionLineEntry, CaptionLinedEvent, CaptionPartialEvent, Welcome } from './protocol.gen'
-
-/** Every string this module shows, in one place (for a message catalogue later). */
-export const CAPTION_TEXT = {
-  heading: 'Captions',
-  show: 'Show captions',
-  size: 'Caption size',
-  sizes: { s: 'Small', m: 'Medium', l: 'Large', xl: 'Extra large' } as Record<CaptionSize, string>,
-  empty: 'No captions yet.',
-  transcript: 'Transcript',
-  auto: 'Automatic captions',
-  autoOn: 'Automatic captions are on for everyone.',
-  autoOff: 'Automatic captions are off.',
-  turnOn: 'Turn on',
-  turnOff: 'Turn off',
-  captioners: 'Captioners',
-  noCaptioners: 'Nobody else is captioning.',
-  makeCaptioner: 'Make captioner',
-  choosePerson: 'Person',
-  remove: (name: string) => `Stop ${name} captioning`,
-  removeLabel: 'Remove',
-  inputLabel: 'Type captions (Enter sends the line)',
-  speaker: 'Who is speaking',
-  nobody: 'Not said',
-  youCaption: 'You are a captioner: what you type is shown to everyone.',
-  bar: 'Live captions',
-  auto_source: 'automatic',
-  line: (speaker: string, text: string) => (speaker ? `${speaker}: ${text}` : text),
-}
 
 type CaptionSize = 's' | 'm' | 'l' | 'xl'
 const SIZES: CaptionSize[] = ['s', 'm', 'l', 'xl']
@@ -44,6 +17,17 @@ const PARTIAL_EVERY_MS = 400
 const SHOWN_FOR_MS = 6000
 const KEPT_LINES = 200
 const MIN_TILE_HEIGHT = 140
+
+/** The caption size chosen in this browser (Medium when none or storage is off). */
+function storedSize(): CaptionSize {
+  const stored = readPref(SIZE_KEY)
+  return (SIZES as (string | null)[]).includes(stored) ? (stored as CaptionSize) : 'm'
+}
+
+/** A caption line as read or shown in the bar: "Speaker: text", or the text alone. */
+function captionLine(speaker: string, text: string): string {
+  return speaker ? t('captions.line', { speaker, text }) : text
+}
 
 interface Current {
   speakerId: string | null
@@ -60,7 +44,7 @@ export class CaptionsPanel {
   readonly bar: HTMLElement
   private readonly barLines = h('div.caption-bar-lines', { 'aria-hidden': 'true' })
   private readonly announcer = h('div.sr-only', { 'aria-live': 'polite', 'aria-atomic': 'true', 'data-testid': 'caption-announcer' })
-  private readonly list = h('ol.caption-list', { 'aria-label': CAPTION_TEXT.transcript, 'data-testid': 'caption-list' })
+  private readonly list = h('ol.caption-list', { 'aria-label': t('captions.transcript'), 'data-testid': 'caption-list' })
   private readonly hostBox = h('div.stack.caption-host')
   private readonly inputBox = h('div.stack.caption-input')
   private readonly input: HTMLInputElement
@@ -71,8 +55,8 @@ export class CaptionsPanel {
   private captioners = new Set<string>()
   private auto = false
   private current = new Map<string, Current>() // by utterance
-  private show = localStorage.getItem(SHOW_KEY) !== 'off'
-  private size: CaptionSize = (SIZES as string[]).includes(localStorage.getItem(SIZE_KEY) ?? '') ? (localStorage.getItem(SIZE_KEY) as CaptionSize) : 'm'
+  private show = readPref(SHOW_KEY) !== 'off'
+  private size: CaptionSize = storedSize()
   private utterance = ''
   private partialTimer = 0
   private lastPartial = 0
@@ -85,7 +69,7 @@ export class CaptionsPanel {
     this.sizeSelect = h(
       'select',
       { id: 'captions-size', onchange: () => this.setSize(this.sizeSelect.value as CaptionSize) },
-      SIZES.map((size) => h('option', { value: size, selected: size === this.size }, CAPTION_TEXT.sizes[size])),
+      SIZES.map((size) => h('option', { value: size, selected: size === this.size }, t(`captions.size.${size}`))),
     )
     this.input = h('input', {
       id: 'captions-input',
@@ -102,21 +86,21 @@ export class CaptionsPanel {
       },
     })
     this.speakerSelect = h('select', { id: 'captions-speaker' })
-    this.bar = h('div.caption-bar', { role: 'region', 'aria-label': CAPTION_TEXT.bar, 'data-testid': 'caption-bar' }, this.barLines, this.announcer)
+    this.bar = h('div.caption-bar', { role: 'region', 'aria-label': t('captions.bar'), 'data-testid': 'caption-bar' }, this.barLines, this.announcer)
     this.el = h(
       'section.captions-panel.stack',
       { 'aria-labelledby': 'captions-heading' },
-      h('h2#captions-heading', null, CAPTION_TEXT.heading),
+      h('h2#captions-heading', null, t('captions.heading')),
       h(
         'div.row.wrap',
         null,
-        h('label.row', { for: 'captions-show' }, this.showBox, CAPTION_TEXT.show),
-        h('label', { for: 'captions-size' }, CAPTION_TEXT.size),
+        h('label.row', { for: 'captions-show' }, this.showBox, t('captions.show')),
+        h('label', { for: 'captions-size' }, t('captions.size')),
         this.sizeSelect,
       ),
       this.inputBox,
       this.hostBox,
-      h('h3', null, CAPTION_TEXT.transcript),
+      h('h3', null, t('captions.transcript')),
       this.list,
     )
     this.applyPrefs()
@@ -157,7 +141,7 @@ export class CaptionsPanel {
   }
 
   private render(): void {
-    fill(this.list, this.lines.length ? this.lines.map((line) => this.item(line)) : h('li.muted', null, CAPTION_TEXT.empty))
+    fill(this.list, this.lines.length ? this.lines.map((line) => this.item(line)) : h('li.muted', null, t('captions.empty')))
     this.refresh()
   }
 
@@ -171,11 +155,11 @@ export class CaptionsPanel {
     this.list.appendChild(this.item(line))
     while (this.list.children.length > KEPT_LINES) this.list.firstElementChild?.remove()
     this.showCurrent(line.utterance, line.speaker_id ?? null, line.speaker_name, line.text)
-    if (this.show) this.announcer.textContent = CAPTION_TEXT.line(line.speaker_name, line.text)
+    if (this.show) this.announcer.textContent = captionLine(line.speaker_name, line.text)
   }
 
   private item(line: CaptionLineEntry): HTMLElement {
-    const time = new Date(line.end).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    const time = formatTime(line.end, { seconds: true })
     return h(
       'li.caption-line',
       { 'data-source': line.source },
@@ -215,7 +199,7 @@ export class CaptionsPanel {
       const tile = item.speakerId ? this.tiles.querySelector<HTMLElement>(`.tile[data-user-id="${CSS.escape(item.speakerId)}"]:not(.screen-tile)`) : null
       // Small tiles (the strip, phones) cannot hold a readable line: the bar below them does.
       if (tile && tile.offsetHeight >= MIN_TILE_HEIGHT) tile.appendChild(h('div.tile-caption', { 'aria-hidden': 'true', 'data-testid': 'tile-caption' }, item.text))
-      else inBar.push(h('p.caption-bar-line', null, CAPTION_TEXT.line(item.speaker, item.text)))
+      else inBar.push(h('p.caption-bar-line', null, captionLine(item.speaker, item.text)))
     }
     fill(this.barLines, inBar)
   }
@@ -224,13 +208,13 @@ export class CaptionsPanel {
 
   private setShow(on: boolean): void {
     this.show = on
-    localStorage.setItem(SHOW_KEY, on ? 'on' : 'off')
+    writePref(SHOW_KEY, on ? 'on' : 'off')
     this.applyPrefs()
   }
 
   private setSize(size: CaptionSize): void {
     this.size = size
-    localStorage.setItem(SIZE_KEY, size)
+    writePref(SIZE_KEY, size)
     this.applyPrefs()
   }
 
@@ -286,16 +270,16 @@ export class CaptionsPanel {
       const chosen = this.speakerSelect.value
       fill(
         this.speakerSelect,
-        h('option', { value: '' }, CAPTION_TEXT.nobody),
+        h('option', { value: '' }, t('captions.nobody')),
         people.map((p) => h('option', { value: p.user_id, selected: p.user_id === chosen }, p.name)),
       )
       if (!this.inputBox.childElementCount) {
         fill(
           this.inputBox,
-          h('p.muted', null, CAPTION_TEXT.youCaption),
-          h('label', { for: 'captions-speaker' }, CAPTION_TEXT.speaker),
+          h('p.muted', null, t('captions.youCaption')),
+          h('label', { for: 'captions-speaker' }, t('captions.speaker')),
           this.speakerSelect,
-          h('label', { for: 'captions-input' }, CAPTION_TEXT.inputLabel),
+          h('label', { for: 'captions-input' }, t('captions.input')),
           this.input,
         )
       }
@@ -310,18 +294,18 @@ export class CaptionsPanel {
     const pick = h('select', { id: 'captioner-pick' }, others.map((p) => h('option', { value: p.user_id }, p.name)))
     fill(
       this.hostBox,
-      h('h3', null, CAPTION_TEXT.auto),
+      h('h3', null, t('captions.auto')),
       h(
         'p.row.wrap',
         null,
-        h('span', { 'data-testid': 'auto-captions-state' }, this.auto ? CAPTION_TEXT.autoOn : CAPTION_TEXT.autoOff),
+        h('span', { 'data-testid': 'auto-captions-state' }, this.auto ? t('captions.auto.on') : t('captions.auto.off')),
         h(
           'button.small',
           { type: 'button', 'aria-pressed': String(this.auto), 'data-testid': 'auto-captions', onclick: () => void run(this.ctx, { type: 'caption.auto', on: !this.auto }) },
-          this.auto ? CAPTION_TEXT.turnOff : CAPTION_TEXT.turnOn,
+          this.auto ? t('captions.turnOff') : t('captions.turnOn'),
         ),
       ),
-      h('h3', null, CAPTION_TEXT.captioners),
+      h('h3', null, t('captions.captioners')),
       this.captioners.size
         ? h(
             'ul.caption-captioners',
@@ -331,18 +315,18 @@ export class CaptionsPanel {
                 'li.row',
                 null,
                 h('span.grow', null, model.name(id)),
-                h('button.small', { type: 'button', 'aria-label': CAPTION_TEXT.remove(model.name(id)), onclick: () => void run(this.ctx, { type: 'caption.assign', user_id: id, on: false }) }, CAPTION_TEXT.removeLabel),
+                h('button.small', { type: 'button', 'aria-label': t('captions.remove.label', { name: model.name(id) }), onclick: () => void run(this.ctx, { type: 'caption.assign', user_id: id, on: false }) }, t('captions.remove')),
               ),
             ),
           )
-        : h('p.muted', null, CAPTION_TEXT.noCaptioners),
+        : h('p.muted', null, t('captions.noCaptioners')),
       others.length
         ? h(
             'p.row.wrap',
             null,
-            h('label', { for: 'captioner-pick' }, CAPTION_TEXT.choosePerson),
+            h('label', { for: 'captioner-pick' }, t('captions.choosePerson')),
             pick,
-            h('button.small', { type: 'button', 'data-testid': 'make-captioner', onclick: () => pick.value && void run(this.ctx, { type: 'caption.assign', user_id: pick.value, on: true }) }, CAPTION_TEXT.makeCaptioner),
+            h('button.small', { type: 'button', 'data-testid': 'make-captioner', onclick: () => pick.value && void run(this.ctx, { type: 'caption.assign', user_id: pick.value, on: true }) }, t('captions.makeCaptioner')),
           )
         : null,
     )

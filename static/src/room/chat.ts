@@ -1,6 +1,6 @@
 // Chat: public, private and to-hosts messages; edit, delete, reactions, typing.
 
-import { append, confirmDialog, fill, h, modal, Roving } from '../dom'
+import { append, confirmDialog, fill, h, modal, readPref, Roving, writePref } from '../dom'
 import { formatDateTime, formatList, formatNumber, formatTime, t } from '../i18n'
 import { type RoomContext, run } from './context'
 import type { ChatMessage } from './model'
@@ -13,19 +13,11 @@ const MUTE_KEY = 'liveclass.chat.announce'
 
 /** Whether new chat messages are announced to screen readers (a per-browser setting). */
 export function chatAnnounced(): boolean {
-  try {
-    return localStorage.getItem(MUTE_KEY) !== 'off'
-  } catch {
-    return true
-  }
+  return readPref(MUTE_KEY) !== 'off'
 }
 
 function setChatAnnounced(on: boolean): void {
-  try {
-    localStorage.setItem(MUTE_KEY, on ? 'on' : 'off')
-  } catch {
-    // storage off: the setting lasts until the page reloads
-  }
+  writePref(MUTE_KEY, on ? 'on' : 'off') // storage off: the setting lasts until the page reloads
 }
 
 /** What a rendered message showed, to tell whether it must be drawn again. */

@@ -2,6 +2,7 @@
 
 import { h, modal, toast } from '../dom'
 import { type MessageKey, t } from '../i18n'
+import { boardShortcuts } from '../whiteboard/keys'
 
 /** The room's link to copy, and who may use it. */
 export function invite(roomId: string, open: boolean): void {
@@ -39,7 +40,8 @@ export function invite(roomId: string, open: boolean): void {
   )
 }
 
-/** The room's keyboard shortcuts (docs/accessibility.md lists the same). */
+/** The room's keyboard shortcuts (docs/accessibility.md lists the same); the whiteboard's own
+ *  keys come from its list (boardShortcuts) and are shown after these. */
 export const SHORTCUTS: [string, MessageKey][] = [
   ['Alt+C', 'shortcuts.chat'],
   ['Alt+H', 'shortcuts.hand'],
@@ -53,25 +55,30 @@ export const SHORTCUTS: [string, MessageKey][] = [
   ['Enter / Shift+Enter', 'shortcuts.send'],
   ['← → Home End', 'shortcuts.toolbars'],
   ['↑ ↓', 'shortcuts.messages'],
-  ['V H P L A R O T S E', 'shortcuts.boardTools'],
   ['Ctrl+Z, Ctrl+Shift+Z', 'shortcuts.undo'],
   ['Esc', 'shortcuts.escape'],
   ['?', 'shortcuts.help'],
 ]
 
 export function shortcuts(): void {
+  const room: [string, string][] = SHORTCUTS.map(([keys, what]) => [keys, t(what)])
   modal(
     t('shortcuts.title'),
+    h('div.stack', null, keysTable(t('shortcuts.title'), room), h('h3', null, t('whiteboard.keys.title')), keysTable(t('whiteboard.keys.title'), boardShortcuts())),
+  )
+}
+
+/** A table of [keys, what they do], named by ``caption`` for screen readers. */
+function keysTable(caption: string, rows: [string, string][]): HTMLElement {
+  return h(
+    'div.table-wrap',
+    null,
     h(
-      'div.table-wrap',
+      'table.table.shortcuts',
       null,
-      h(
-        'table.table.shortcuts',
-        null,
-        h('caption.sr-only', null, t('shortcuts.title')),
-        h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('shortcuts.keys')), h('th', { scope: 'col' }, t('shortcuts.action')))),
-        h('tbody', null, SHORTCUTS.map(([key, what]) => h('tr', null, h('th', { scope: 'row' }, h('kbd', null, key)), h('td', null, t(what))))),
-      ),
+      h('caption.sr-only', null, caption),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('shortcuts.keys')), h('th', { scope: 'col' }, t('shortcuts.action')))),
+      h('tbody', null, rows.map(([keys, what]) => h('tr', null, h('th', { scope: 'row' }, h('kbd', null, keys)), h('td', null, what)))),
     ),
   )
 }

@@ -16,8 +16,8 @@ export class RoomDocs {
   notes: NotesEditor | null = null
   boardDoc: RoomDoc | null = null
   notesDoc: RoomDoc | null = null
-  private resyncingBoard = false
-  private resyncingNotes = false
+  /** The documents being reloaded after the server refused an edit. */
+  private readonly resyncing = new Set<'whiteboard' | 'notes'>()
 
   constructor(
     private readonly roomId: string,
@@ -77,35 +77,16 @@ export class RoomDocs {
 
   private openNotes(join: api.JoinInfo): void {
     this.notesDoc = new RoomDoc(join, 'notes', this.person(), {
-      denied: () => this.notesDenied(),
+      denied: () => this.denied('notes'),
       stopped: (code) => stopped('notes', code),
       token: async () => (await api.rooms.join(this.roomId)).token,
     })
     this.notes?.attach(this.notesDoc)
   }
 
-  /** The server refused our notes edit: reload the notes from the server. */
-  private notesDenied(): void {
-    if (this.resyncingNotes) return
-    this.resyncingNotes = true
-    toast(t('docs.notesDenied'), 'error')
-    window.setTimeout(async () => {
-      try {
-        const join = await api.rooms.join(this.roomId)
-        this.notesDoc?.destroy()
-        this.notesDoc = null
-        this.openNotes(join)
-      } catch {
-        // the room channel will report what went wrong
-      } finally {
-        this.resyncingNotes = false
-      }
-    }, 300)
-  }
-
   private openBoard(join: api.JoinInfo): void {
     this.boardDoc = new RoomDoc(join, 'whiteboard', this.person(), {
-      denied: () => this.boardDenied(),
+      denied: () => this.denied('whiteboard'),
       stopped: (code) => stopped('whiteboard', code),
       token: async () => (await api.rooms.join(this.roomId)).token,
       status: (connected) => this.board?.root.classList.toggle('disconnected', !connected),
@@ -113,21 +94,27 @@ export class RoomDocs {
     this.board?.attach(new BoardModel(this.boardDoc.doc, this.user.id), this.boardDoc.provider.awareness)
   }
 
-  /** The server refused our whiteboard update: drop local changes by reloading the board. */
-  private boardDenied(): void {
-    if (this.resyncingBoard) return
-    this.resyncingBoard = true
-    toast(t('docs.boardDenied'), 'error')
+  /** The server refused our edit of ``kind``: drop local changes by reloading that document. */
+  private denied(kind: 'whiteboard' | 'notes'): void {
+    if (this.resyncing.has(kind)) return
+    this.resyncing.add(kind)
+    toast(t(kind === 'notes' ? 'docs.notesDenied' : 'docs.boardDenied'), 'error')
     window.setTimeout(async () => {
       try {
         const join = await api.rooms.join(this.roomId)
-        this.boardDoc?.destroy()
-        this.boardDoc = null
-        this.openBoard(join)
+        if (kind === 'notes') {
+          this.notesDoc?.destroy()
+          this.notesDoc = null
+          this.openNotes(join)
+        } else {
+          this.boardDoc?.destroy()
+          this.boardDoc = null
+          this.openBoard(join)
+        }
       } catch {
         // the room channel will report what went wrong
       } finally {
-        this.resyncingBoard = false
+        this.resyncing.delete(kind)
       }
     }, 300)
   }

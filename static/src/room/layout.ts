@@ -6,7 +6,7 @@
 import { h, Roving } from '../dom'
 import { t } from '../i18n'
 import { BreakoutsPanel } from './breakouts'
-import { CAPTION_TEXT, CaptionsPanel } from './captions'
+import { CaptionsPanel } from './captions'
 import { ChatPanel } from './chat'
 import type { RoomContext, SideTab } from './context'
 import { ControlBar } from './controls'
@@ -104,7 +104,7 @@ export function buildLayout({ ctx, media, docs, notices, invite, showSide }: Lay
       ['polls', t('room.side.polls'), panels.polls.el],
       ['breakouts', t('room.side.breakouts'), panels.breakouts.el],
       ['host', t('room.side.host'), panels.host.el],
-      ['captions', CAPTION_TEXT.heading, panels.captions.el],
+      ['captions', t('captions.heading'), panels.captions.el],
     ],
     showSide,
   )

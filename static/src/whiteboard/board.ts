@@ -9,16 +9,17 @@
 import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import { fill, h } from '../dom'
+import { t } from '../i18n'
 import './board.css'
 import { Announcer } from './announce'
 import { Cursors } from './cursors'
-import { TEXT as WORDS } from './describe'
+import { pageAnnouncement, readOnlyMessage } from './describe'
 import { downloadPng, downloadSvg, pngBlob, svgText } from './export'
 import { Frames } from './frames'
 import { insertImage } from './images'
 import { BoardInput, type InputActions } from './input'
 import { KeyCursor } from './keycursor'
-import { boardKeys, type KeyActions, TEXT as KEYS } from './keys'
+import { boardKeys, boardShortcuts, type KeyActions } from './keys'
 import type { BoardModel } from './model'
 import { Outline, type OutlineActions } from './outline'
 import { PagesBar } from './pages'
@@ -29,16 +30,6 @@ import { TextEditing } from './text'
 import { Toolbar, type ToolbarActions } from './toolbar'
 import { draws, STICKY_COLORS, type Tool } from './tools'
 import { Viewport } from './viewport'
-
-/** Interface strings of this module (one place, for the message catalogue). */
-export const TEXT = {
-  board: 'Whiteboard',
-  canvas: 'Whiteboard canvas',
-  readOnly: (reason: string) => `Read-only: ${reason || 'you cannot draw on this whiteboard'}`,
-  help: 'Whiteboard keys (when the board has focus)',
-  touchScroll: 'One finger scrolls the page; two fingers pan and zoom the board.',
-  touchDraw: 'One finger draws; two fingers pan and zoom the board.',
-}
 
 let boards = 0
 
@@ -70,15 +61,15 @@ export class Whiteboard {
       'div.board-help',
       // focusable: it scrolls when the screen is short
       { id: `${prefix}-help`, hidden: true, tabindex: 0, role: 'region', 'aria-labelledby': `${prefix}-help-title` },
-      h('h3', { id: `${prefix}-help-title` }, TEXT.help),
-      h('dl', null, KEYS.shortcuts.flatMap(([keys, what]) => [h('dt', null, h('kbd', null, keys)), h('dd', null, what)])),
+      h('h3', { id: `${prefix}-help-title` }, t('whiteboard.keys.title')),
+      h('dl', null, boardShortcuts().flatMap(([keys, what]) => [h('dt', null, h('kbd', null, keys)), h('dd', null, what)])),
     )
     this.canvas = h('div.board-canvas', {
       tabindex: 0,
       role: 'application',
-      'aria-label': TEXT.canvas,
+      'aria-label': t('whiteboard.canvas'),
       'aria-describedby': this.help.id,
-      'aria-roledescription': 'whiteboard',
+      'aria-roledescription': t('whiteboard.roleDescription'),
     })
     this.canvas.appendChild(this.scene.svg)
     // The parts call back into the board through these, not through public methods.
@@ -116,7 +107,7 @@ export class Whiteboard {
     this.status = h('div.board-status')
     this.root = h(
       'section.board',
-      { 'aria-label': TEXT.board, 'data-touch': this.state.touchMode },
+      { 'aria-label': t('whiteboard.board'), 'data-touch': this.state.touchMode },
       this.toolbar.root,
       this.pagesBar.root,
       this.status,
@@ -201,7 +192,7 @@ export class Whiteboard {
 
   private updateStatus(): void {
     const state = this.state
-    fill(this.status, state.readOnly ? h('span.badge.warn', { 'data-testid': 'whiteboard-readonly' }, TEXT.readOnly(state.readOnlyReason)) : null)
+    fill(this.status, state.readOnly ? h('span.badge.warn', { 'data-testid': 'whiteboard-readonly' }, readOnlyMessage(state.readOnlyReason)) : null)
   }
 
   destroy(): void {
@@ -239,7 +230,7 @@ export class Whiteboard {
     this.state.touchMode = mode
     this.root.dataset.touch = mode
     this.toolbar.showTouchMode(mode)
-    this.announcer.say(mode === 'draw' ? TEXT.touchDraw : TEXT.touchScroll)
+    this.announcer.say(t(mode === 'draw' ? 'whiteboard.touch.draw' : 'whiteboard.touch.scroll'))
   }
 
   private undo(): void {
@@ -281,7 +272,7 @@ export class Whiteboard {
     if (changed && model) {
       const pages = model.pageList()
       const index = pages.findIndex((p) => p.id === page)
-      this.announcer.say(WORDS.page(pages[index]?.name ?? '', index + 1, pages.length, model.list(page).length))
+      this.announcer.say(pageAnnouncement(pages[index]?.name ?? '', index + 1, pages.length, model.list(page).length))
     }
   }
 

@@ -1,35 +1,33 @@
 // Shapes in words, for the outline, the drawing's accessible name and announcements.
 
+import { t } from '../i18n'
 import type { Shape, ShapeType } from './model'
 import { COLORS, STICKY_COLORS } from './tools'
 
-/** Interface strings of this module (one place, for the message catalogue). */
-export const TEXT = {
-  kinds: {
-    rect: 'Rectangle',
-    ellipse: 'Ellipse',
-    line: 'Line',
-    arrow: 'Arrow',
-    path: 'Freehand drawing',
-    text: 'Text',
-    sticky: 'Sticky note',
-    image: 'Image',
-  } satisfies Record<ShapeType, string>,
-  empty: 'empty',
-  noAlt: 'no description',
-  at: (x: number, y: number) => `at ${x}, ${y}`,
-  size: (w: number, h: number) => `${w} by ${h}`,
-  shapes: (n: number) => (n === 1 ? '1 shape' : `${n} shapes`),
-  selected: (what: string) => `Selected: ${what}`,
-  selectedMany: (n: number) => `${n} shapes selected`,
-  nothingSelected: 'Nothing selected',
-  page: (name: string, index: number, count: number, shapes: number) =>
-    `${name} (page ${index} of ${count}), ${TEXT.shapes(shapes)}`,
-  added: (what: string) => `Added ${what}`,
-  deleted: (n: number) => (n === 1 ? 'Deleted 1 shape' : `Deleted ${n} shapes`),
-  moved: (what: string) => `Moved ${what}`,
-  drawingName: (page: string, shapes: number) => `Whiteboard drawing, ${page}: ${TEXT.shapes(shapes)}`,
-  images: (alts: string[]) => `; images: ${alts.join('; ')}`,
+/** A shape's kind in words ("Rectangle", "Sticky note"). */
+export function kindName(type: ShapeType): string {
+  return t(`whiteboard.kind.${type}`)
+}
+
+/** Where a shape is, in board units (plain digits, as the outline shows them). */
+export function shapeAt(x: number, y: number): string {
+  return t('whiteboard.shape.at', { x: String(Math.round(x)), y: String(Math.round(y)) })
+}
+
+/** The read-only notice, with why when known (``reason``, e.g. "the host locked the whiteboard"). */
+export function readOnlyMessage(reason: string): string {
+  return reason ? t('whiteboard.readOnly', { reason }) : t('whiteboard.readOnly.noReason')
+}
+
+/** A page's announcement when switched to: its name, where it is and how many shapes it holds. */
+export function pageAnnouncement(name: string, index: number, pages: number, shapes: number): string {
+  return t('whiteboard.page.announce', { name, index, pages, count: shapes })
+}
+
+/** The drawing's accessible name: the page, its shape count and its images' descriptions. */
+export function drawingName(page: string, shapes: number, alts: string[] = []): string {
+  const drawing = t('whiteboard.drawing', { page, count: shapes })
+  return alts.length ? t('whiteboard.drawing.images', { drawing, alts: alts.join('; ') }) : drawing
 }
 
 const EXCERPT = 80
@@ -44,23 +42,25 @@ export function colorName(value: string | null | undefined): string | null {
   if (!value) return null
   const lower = value.toLowerCase()
   for (const [color, name] of COLORS) {
-    if (color === lower || STICKY_COLORS[color] === lower) return name.toLowerCase()
+    if (color === lower || STICKY_COLORS[color] === lower) return t(`whiteboard.color.${name}`).toLowerCase()
   }
   return null
 }
 
 /** What a shape is, in a few words: its kind and its text or alt text. */
 export function shapeTitle(shape: Shape): string {
-  const kind = TEXT.kinds[shape.type]
-  if (shape.type === 'text' || shape.type === 'sticky') return `${kind}: ${excerpt(shape.text ?? '') || TEXT.empty}`
-  if (shape.type === 'image') return `${kind}: ${excerpt(shape.alt ?? '') || TEXT.noAlt}`
+  const kind = kindName(shape.type)
+  if (shape.type === 'text' || shape.type === 'sticky') return t('whiteboard.shape.withText', { kind, text: excerpt(shape.text ?? '') || t('whiteboard.shape.empty') })
+  if (shape.type === 'image') return t('whiteboard.shape.withText', { kind, text: excerpt(shape.alt ?? '') || t('whiteboard.shape.noAlt') })
   const color = colorName(shape.stroke)
-  return color ? `${kind}, ${color}` : kind
+  return color ? t('whiteboard.shape.withColor', { kind, color }) : kind
 }
 
 /** The title plus where the shape is and how big, for the outline. */
 export function shapeDetails(shape: Shape): string {
-  const parts = [TEXT.at(Math.round(shape.x), Math.round(shape.y))]
-  if (shape.w !== undefined && shape.h !== undefined && shape.type !== 'text') parts.push(TEXT.size(Math.round(shape.w), Math.round(shape.h)))
+  const parts = [shapeAt(shape.x, shape.y)]
+  if (shape.w !== undefined && shape.h !== undefined && shape.type !== 'text') {
+    parts.push(t('whiteboard.shape.size', { w: String(Math.round(shape.w)), h: String(Math.round(shape.h)) }))
+  }
   return parts.join(', ')
 }

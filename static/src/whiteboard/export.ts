@@ -2,13 +2,9 @@
 // shapes with a margin), drawn by the same functions as the live board; and downloading it.
 
 import { download, s, toast } from '../dom'
+import { t } from '../i18n'
 import { type Box, bounds, type Shape } from './model'
 import { renderSafely } from './render'
-
-/** Interface strings of this module (one place, for the message catalogue). */
-export const TEXT = {
-  exportFailed: (error: string) => `Could not export PNG: ${error}`,
-}
 
 /** The SVG of ``shapes`` and its size in pixels. */
 export function exportDocument(shapes: Shape[]): { svg: SVGSVGElement; width: number; height: number } {
@@ -75,6 +71,6 @@ export async function downloadPng(shapes: Shape[]): Promise<void> {
   try {
     download('whiteboard.png', await pngBlob(shapes))
   } catch (error) {
-    toast(TEXT.exportFailed(String(error)), 'error')
+    toast(t('whiteboard.export.failed', { error: String(error) }), 'error')
   }
 }

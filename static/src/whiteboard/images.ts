@@ -4,23 +4,10 @@
 // decorative, said so explicitly). ``insertImage`` and ``describeImage`` do both on the board.
 
 import { append, h, toast } from '../dom'
+import { t } from '../i18n'
 import { MAX_SRC } from './fields'
 import type { BoardModel, Shape } from './model'
 import type { BoardState } from './state'
-
-/** Interface strings of this module (one place, for the message catalogue). */
-export const TEXT = {
-  pick: 'Choose an image',
-  dialogTitle: 'Describe the image',
-  editTitle: 'Edit the image description',
-  altLabel: 'Description (alt text)',
-  altHint: 'What the image shows, for people who cannot see it. Keep it short.',
-  decorative: 'Decorative: the image adds nothing that needs saying',
-  save: 'Save',
-  cancel: 'Cancel',
-  unreadable: 'That file is not an image this board can show (PNG, JPEG, GIF or WebP).',
-  tooBig: 'That image is too large for the whiteboard even when scaled down.',
-}
 
 /** Image types the board draws (docs/protocol.md, "Whiteboard images"). */
 const TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp']
@@ -42,7 +29,7 @@ export interface PickedImage {
 /** Ask for an image file; null when none was chosen. */
 export function pickFile(): Promise<File | null> {
   return new Promise((resolve) => {
-    const input = h('input', { type: 'file', accept: TYPES.join(','), hidden: true, 'aria-label': TEXT.pick })
+    const input = h('input', { type: 'file', accept: TYPES.join(','), hidden: true, 'aria-label': t('whiteboard.image.pick') })
     input.addEventListener('change', () => {
       resolve(input.files?.[0] ?? null)
       input.remove()
@@ -67,14 +54,14 @@ function readAsDataUrl(blob: Blob): Promise<string> {
 
 /** The file as a data: URL the board accepts, and the size to draw it at. */
 export async function loadImage(file: Blob): Promise<PickedImage> {
-  if (!TYPES.includes(file.type)) throw new Error(TEXT.unreadable)
+  if (!TYPES.includes(file.type)) throw new Error(t('whiteboard.image.unreadable'))
   let src = await readAsDataUrl(file)
   const image = new Image()
   image.src = src
   try {
     await image.decode()
   } catch {
-    throw new Error(TEXT.unreadable)
+    throw new Error(t('whiteboard.image.unreadable'))
   }
   const width = image.naturalWidth || 1
   const height = image.naturalHeight || 1
@@ -90,7 +77,7 @@ export async function loadImage(file: Blob): Promise<PickedImage> {
       if (!src.startsWith('data:image/webp')) src = canvas.toDataURL('image/jpeg', 0.82)
       scale *= 0.7
     }
-    if (src.length > MAX_URL) throw new Error(TEXT.tooBig)
+    if (src.length > MAX_URL) throw new Error(t('whiteboard.image.tooBig'))
   }
   const side = Math.max(width, height)
   const fit = side > BOARD_SIDE ? BOARD_SIDE / side : side < MIN_SIDE ? MIN_SIDE / side : 1
@@ -119,18 +106,18 @@ export function askAlt(current: string | null = null): Promise<string | null> {
           result = decorative.checked ? '' : field.value.trim()
         },
       },
-      h('label', { for: 'board-alt-text' }, TEXT.altLabel),
-      h('p#board-alt-hint.muted', null, TEXT.altHint),
+      h('label', { for: 'board-alt-text' }, t('whiteboard.image.alt')),
+      h('p#board-alt-hint.muted', null, t('whiteboard.image.altHint')),
       field,
-      h('label.check', null, decorative, TEXT.decorative),
+      h('label.check', null, decorative, t('whiteboard.image.decorative')),
       h(
         'div.row.end',
         null,
-        h('button', { type: 'submit', value: 'cancel', formnovalidate: true }, TEXT.cancel),
-        h('button.primary', { type: 'submit', value: 'save' }, TEXT.save),
+        h('button', { type: 'submit', value: 'cancel', formnovalidate: true }, t('dialog.cancel')),
+        h('button.primary', { type: 'submit', value: 'save' }, t('whiteboard.image.save')),
       ),
     )
-    append(dialog, [h('h2#board-alt-title', null, current === null ? TEXT.dialogTitle : TEXT.editTitle), form])
+    append(dialog, [h('h2#board-alt-title', null, t(current === null ? 'whiteboard.image.describe' : 'whiteboard.image.edit')), form])
     dialog.addEventListener('close', () => {
       dialog.remove()
       resolve(result)

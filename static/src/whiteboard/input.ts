@@ -6,16 +6,12 @@
 
 import { toast } from '../dom'
 import type { Cursors } from './cursors'
+import { readOnlyMessage } from './describe'
 import { type Box, bounds, intersects, type Shape } from './model'
 import type { Scene } from './scene'
 import type { BoardState } from './state'
 import type { TextEditing } from './text'
 import { round } from './tools'
-
-/** Interface strings of this module (one place, for the message catalogue). */
-export const TEXT = {
-  readOnly: (reason: string) => `The whiteboard is read-only: ${reason}`,
-}
 
 /** A touch pointer that may become a tap (scroll mode: it never draws). */
 interface TapCandidate {
@@ -155,7 +151,7 @@ export class BoardInput {
       return
     }
     if (state.readOnly) {
-      toast(TEXT.readOnly(state.readOnlyReason), 'info', 3000)
+      toast(readOnlyMessage(state.readOnlyReason), 'info', 3000)
       return
     }
     switch (tool) {

@@ -2,8 +2,8 @@
 // nothing is selected, and the board pans to keep it on screen; Enter edits the one selected
 // text, note or image, or else adds the chosen tool's shape at the cursor.
 
+import { t } from '../i18n'
 import type { Announcer } from './announce'
-import { TEXT as WORDS } from './describe'
 import { describeImage } from './images'
 import type { Scene } from './scene'
 import type { BoardSelection } from './selection'
@@ -11,11 +11,6 @@ import type { BoardState } from './state'
 import type { TextEditing } from './text'
 import { round, withAlpha } from './tools'
 import type { Viewport } from './viewport'
-
-/** Interface strings of this module (one place, for the message catalogue). */
-export const TEXT = {
-  noKeyShape: 'The pen and pan tools draw with a pointer: choose a shape, text or sticky note to add one with Enter.',
-}
 
 export class KeyCursor {
   constructor(
@@ -79,12 +74,12 @@ export class KeyCursor {
         const target = this.scene.hitTop(x, y)
         if (target) {
           model.remove([target.id])
-          this.announcer.say(WORDS.deleted(1))
+          this.announcer.say(t('whiteboard.deleted', { count: 1 }))
         }
         return
       }
       default:
-        this.announcer.say(TEXT.noKeyShape)
+        this.announcer.say(t('whiteboard.noKeyShape'))
     }
   }
 }

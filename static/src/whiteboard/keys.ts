@@ -1,26 +1,28 @@
 // The board from the keyboard (the board has focus; text fields keep their keys). Arrow keys
 // move the selection, or with nothing selected the keyboard cursor; Enter adds the chosen
 // tool's shape at the cursor or edits the selected text; N and Shift+N walk the shapes;
-// Delete removes, Escape lets go. The list of keys is TEXT.shortcuts, shown in the board's help.
+// Delete removes, Escape lets go. The list of keys is boardShortcuts(), shown in the board's help.
 
 import { typingInField } from '../dom'
+import { t } from '../i18n'
 import { TOOLS, type Tool } from './tools'
 
-/** Interface strings of this module (one place, for the message catalogue). */
-export const TEXT = {
-  shortcuts: [
-    ['Arrow keys', 'Move the selected shapes (Shift: further); with nothing selected, move the keyboard cursor'],
-    ['Enter', 'Add the chosen shape, text or sticky note at the keyboard cursor; edit the selected text or image description'],
-    ['N, Shift+N', 'Select the next or previous shape'],
-    ['Ctrl+A', 'Select every shape on this page'],
-    ['Delete', 'Delete the selected shapes'],
-    ['Escape', 'Let go of the selection, then of the tool'],
-    ['V H P L A R O T S E', 'Tools: select, pan, pen, line, arrow, rectangle, ellipse, text, sticky note, eraser'],
-    ['I', 'Add an image'],
-    ['Ctrl+Z, Ctrl+Shift+Z', 'Undo, redo your own changes'],
-    ['+, −, 0', 'Zoom in, out, back to 100%'],
-    ['Space + drag', 'Pan with the mouse'],
-  ] as [string, string][],
+/** The board's keys, [keys, what they do], in the message language: the one list behind the
+ *  board's keys help and the whiteboard part of the room's shortcuts dialog. */
+export function boardShortcuts(): [string, string][] {
+  return [
+    [t('whiteboard.keys.arrows'), t('whiteboard.keys.arrows.what')],
+    [t('whiteboard.keys.enter'), t('whiteboard.keys.enter.what')],
+    [t('whiteboard.keys.next'), t('whiteboard.keys.next.what')],
+    [t('whiteboard.keys.all'), t('whiteboard.keys.all.what')],
+    [t('whiteboard.keys.delete'), t('whiteboard.keys.delete.what')],
+    [t('whiteboard.keys.escape'), t('whiteboard.keys.escape.what')],
+    [TOOLS.map((tool) => tool.key.toUpperCase()).join(' '), t('whiteboard.keys.tools.what')],
+    ['I', t('whiteboard.keys.image.what')],
+    ['Ctrl+Z, Ctrl+Shift+Z', t('whiteboard.keys.undo.what')],
+    ['+, −, 0', t('whiteboard.keys.zoom.what')],
+    [t('whiteboard.keys.pan'), t('whiteboard.keys.pan.what')],
+  ]
 }
 
 /** What keys ask of the board; the ``Whiteboard`` implements them. */

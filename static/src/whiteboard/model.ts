@@ -1,9 +1,10 @@
 // The whiteboard's data model on a Y.Doc, as docs/protocol.md "Collaborative documents"
 // defines it: root Y.Map `shapes` (id -> Y.Map of fields) and Y.Map `meta`; this app adds a
 // shape field `page` (a page id; absent = the first page, "default") and a root Y.Array
-// `pages` of Y.Map {id, name} listing the pages after the first.
+// `pages` of Y.Map {id, name?} listing the pages after the first.
 
 import * as Y from 'yjs'
+import { t } from '../i18n'
 import { color, fieldReader, imageSrc, MAX_ALT, MAX_COORD, MAX_ID, MAX_NAME, MAX_PAGES, MAX_TEXT, num, points, str } from './fields'
 
 export type ShapeType = 'rect' | 'ellipse' | 'line' | 'arrow' | 'path' | 'text' | 'sticky' | 'image'
@@ -41,7 +42,15 @@ export const DEFAULT_PAGE = 'default'
 
 export interface Page {
   id: string
+  /** The stored name, or for a page without one "Page N" (its place) in the message language. */
   name: string
+}
+
+/** The name shown for the ``number``th page when the document stores none. Pages added by
+ *  this app store no name (so each viewer reads it in their own language); documents from
+ *  before hold English "Page N" names, which are shown as stored. */
+function pageName(number: number): string {
+  return t('whiteboard.page.name', { number })
 }
 
 let counter = 0
@@ -202,16 +211,17 @@ export class BoardModel {
     })
   }
 
-  /** The pages: the first, then the `pages` entries with a valid id (read shallowly, capped). */
+  /** The pages: the first, then the `pages` entries with a valid id (read shallowly, capped),
+   *  each with its stored name or else "Page N" by its place. */
   pageList(): Page[] {
     const seen = new Set<string>([DEFAULT_PAGE])
-    const pages = [{ id: DEFAULT_PAGE, name: 'Page 1' }]
+    const pages = [{ id: DEFAULT_PAGE, name: pageName(1) }]
     for (const entry of this.pages.toArray()) {
       if (pages.length >= MAX_PAGES) break
       const page = readPage(entry)
       if (!page || seen.has(page.id)) continue
       seen.add(page.id)
-      pages.push({ id: page.id, name: page.name || `Page ${pages.length + 1}` })
+      pages.push({ id: page.id, name: page.name || pageName(pages.length + 1) })
     }
     return pages
   }
@@ -220,7 +230,6 @@ export class BoardModel {
     const id = `page-${this.newId()}`
     const entry = new Y.Map<unknown>()
     entry.set('id', id)
-    entry.set('name', `Page ${this.pageList().length + 1}`)
     this.transact(() => this.pages.push([entry]))
     return id
   }

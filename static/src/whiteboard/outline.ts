@@ -4,21 +4,11 @@
 // shape; texts and sticky notes can be edited there and images described.
 
 import { h } from '../dom'
-import { TEXT as WORDS, shapeDetails, shapeTitle } from './describe'
+import { t } from '../i18n'
+import { kindName, shapeAt, shapeDetails, shapeTitle } from './describe'
 import type { Shape } from './model'
 import { measureText } from './render'
 import type { BoardState } from './state'
-
-/** Interface strings of this module (one place, for the message catalogue). */
-export const TEXT = {
-  title: (page: string) => `Shapes on ${page}`,
-  empty: 'Nothing on this page yet.',
-  textOf: (what: string) => `Text of ${what}`,
-  altOf: (what: string) => `Description of ${what}`,
-  delete: (what: string) => `Delete ${what}`,
-  deleteShort: 'Delete',
-  select: 'Select',
-}
 
 /** What the outline asks of the board; the ``Whiteboard`` implements them. */
 export interface OutlineActions {
@@ -56,7 +46,7 @@ export class Outline {
   ) {
     this.heading = h('h3.outline-title', { id: `${this.prefix}-title` })
     this.list = h('ul.outline-list', { 'aria-labelledby': `${this.prefix}-title` })
-    this.empty = h('p.muted.outline-empty', null, TEXT.empty)
+    this.empty = h('p.muted.outline-empty', null, t('whiteboard.outline.empty'))
     this.root = h('div.board-outline', { id: this.prefix, hidden: true, 'data-testid': 'whiteboard-outline' }, this.heading, this.empty, this.list)
   }
 
@@ -80,7 +70,7 @@ export class Outline {
     this.list.replaceChildren()
     const model = this.state.model
     const pageName = model?.pageList().find((p) => p.id === this.state.page)?.name ?? ''
-    this.heading.textContent = TEXT.title(pageName)
+    this.heading.textContent = t('whiteboard.outline.title', { page: pageName })
     for (const shape of model?.list(this.state.page) ?? []) this.list.appendChild(this.create(shape).li)
     this.showSelection()
     this.empty.hidden = this.items.size > 0
@@ -142,7 +132,7 @@ export class Outline {
     const title = h('span.outline-name')
     const details = h('span.outline-details')
     const button = h('button.outline-select', { type: 'button', 'aria-pressed': 'false', onclick: () => this.actions.choose(shape.id) }, title, details)
-    const del = h('button.small.outline-delete', { type: 'button', onclick: () => this.actions.remove(shape.id) }, TEXT.deleteShort)
+    const del = h('button.small.outline-delete', { type: 'button', onclick: () => this.actions.remove(shape.id) }, t('whiteboard.outline.deleteShort'))
     let field: Item['field'] = null
     if (shape.type === 'text' || shape.type === 'sticky') {
       const area = h('textarea.outline-text', { rows: 2 })
@@ -165,12 +155,12 @@ export class Outline {
     const title = shapeTitle(shape)
     setText(item.title, title)
     setText(item.details, shapeDetails(shape))
-    const label = TEXT.delete(title)
+    const label = t('whiteboard.outline.delete', { what: title })
     if (item.del.getAttribute('aria-label') !== label) item.del.setAttribute('aria-label', label)
     const field = item.field
     if (!field) return
-    const which = `${WORDS.kinds[shape.type].toLowerCase()} ${WORDS.at(Math.round(shape.x), Math.round(shape.y))}`
-    const fieldLabel = shape.type === 'image' ? TEXT.altOf(which) : TEXT.textOf(which)
+    const which = t('whiteboard.outline.which', { kind: kindName(shape.type).toLowerCase(), at: shapeAt(shape.x, shape.y) })
+    const fieldLabel = t(shape.type === 'image' ? 'whiteboard.outline.altOf' : 'whiteboard.outline.textOf', { what: which })
     if (field.getAttribute('aria-label') !== fieldLabel) field.setAttribute('aria-label', fieldLabel)
     // Someone typing in the field keeps what they type; others' edits show when they leave it.
     const value = shape.type === 'image' ? (shape.alt ?? '') : (shape.text ?? '')

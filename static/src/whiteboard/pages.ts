@@ -3,17 +3,9 @@
 // buttons sit beside it.
 
 import { fill, h, tablistKeys } from '../dom'
+import { t } from '../i18n'
 import { DEFAULT_PAGE } from './model'
 import type { BoardState } from './state'
-
-/** Interface strings of this module (one place, for the message catalogue). */
-export const TEXT = {
-  pages: 'Whiteboard pages',
-  add: 'Add a page',
-  addShort: '+ Page',
-  remove: 'Delete this page',
-  removeShort: 'Delete page',
-}
 
 export class PagesBar {
   readonly root: HTMLElement
@@ -25,7 +17,7 @@ export class PagesBar {
     private readonly state: BoardState,
     private readonly open: (page: string) => void,
   ) {
-    this.tabs = h('div.board-page-tabs', { role: 'tablist', 'aria-label': TEXT.pages })
+    this.tabs = h('div.board-page-tabs', { role: 'tablist', 'aria-label': t('whiteboard.pages') })
     tablistKeys(this.tabs)
     this.buttons = h('div.board-page-actions')
     this.root = h('div.board-pages', null, this.tabs, this.buttons)
@@ -49,21 +41,21 @@ export class PagesBar {
     if (hadFocus) this.tabs.querySelector<HTMLElement>('[aria-selected="true"]')?.focus()
     fill(
       this.buttons,
-      state.readOnly ? null : h('button', { type: 'button', 'aria-label': TEXT.add, title: TEXT.add, onclick: () => this.open(model.addPage()) }, TEXT.addShort),
+      state.readOnly ? null : h('button', { type: 'button', 'aria-label': t('whiteboard.page.add'), title: t('whiteboard.page.add'), onclick: () => this.open(model.addPage()) }, t('whiteboard.page.addShort')),
       state.readOnly || state.page === DEFAULT_PAGE
         ? null
         : h(
             'button',
             {
               type: 'button',
-              'aria-label': TEXT.remove,
-              title: TEXT.remove,
+              'aria-label': t('whiteboard.page.remove'),
+              title: t('whiteboard.page.remove'),
               onclick: () => {
                 model.removePage(state.page)
                 this.open(DEFAULT_PAGE)
               },
             },
-            TEXT.removeShort,
+            t('whiteboard.page.removeShort'),
           ),
     )
   }

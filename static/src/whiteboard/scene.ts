@@ -2,7 +2,7 @@
 // remote cursors) under one pan/zoom transform, and what is drawn on each layer.
 
 import { s } from '../dom'
-import { TEXT } from './describe'
+import { drawingName } from './describe'
 import { type BoardModel, type Box, bounds, hit, type Shape } from './model'
 import { freehandPath, renderSafely, renderShape } from './render'
 import type { BoardState, Drag } from './state'
@@ -18,7 +18,7 @@ export class Scene {
   private readonly keyboardCursor: SVGGElement
 
   constructor(private readonly state: BoardState) {
-    this.svg = s('svg', { class: 'board-svg', role: 'img', 'aria-label': TEXT.drawingName('', 0), 'data-shapes': 0 })
+    this.svg = s('svg', { class: 'board-svg', role: 'img', 'aria-label': drawingName('', 0), 'data-shapes': 0 })
     this.viewport = s('g', { class: 'viewport' })
     this.shapesLayer = s('g', { class: 'shapes' })
     this.previewLayer = s('g', { class: 'preview' })
@@ -66,7 +66,7 @@ export class Scene {
     this.svg.setAttribute('data-shapes', String(shapes.length))
     const alts = shapes.flatMap((shape) => (shape.type === 'image' && shape.alt ? [shape.alt.slice(0, 200)] : [])).slice(0, 20)
     const name = model.pageList().find((p) => p.id === page)?.name ?? ''
-    this.svg.setAttribute('aria-label', TEXT.drawingName(name, shapes.length) + (alts.length ? TEXT.images(alts) : ''))
+    this.svg.setAttribute('aria-label', drawingName(name, shapes.length, alts))
     return shapes
   }
 

@@ -2,8 +2,9 @@
 // pointer, N and Shift+N, Ctrl+A, the outline), moving them with the arrow keys, deleting
 // them; each deliberate change is said in the live region.
 
+import { t } from '../i18n'
 import type { Announcer } from './announce'
-import { shapeTitle, TEXT as WORDS } from './describe'
+import { shapeTitle } from './describe'
 import type { BoardModel, Shape } from './model'
 import type { Outline } from './outline'
 import type { Scene } from './scene'
@@ -39,15 +40,15 @@ export class BoardSelection {
     if (!id) return
     const shape = model.get(id)
     this.select([id], false)
-    if (shape) this.announcer.say(WORDS.added(shapeTitle(shape)))
+    if (shape) this.announcer.say(t('whiteboard.added', { what: shapeTitle(shape) }))
   }
 
   private announce(): void {
     const { model, selection } = this.state
-    if (!selection.size) return this.announcer.say(WORDS.nothingSelected)
-    if (selection.size > 1) return this.announcer.say(WORDS.selectedMany(selection.size))
+    if (!selection.size) return this.announcer.say(t('whiteboard.selected.none'))
+    if (selection.size > 1) return this.announcer.say(t('whiteboard.selected.many', { count: selection.size }))
     const shape = model?.get([...selection][0])
-    if (shape) this.announcer.say(WORDS.selected(shapeTitle(shape)))
+    if (shape) this.announcer.say(t('whiteboard.selected', { what: shapeTitle(shape) }))
   }
 
   /** Clear the selection; false when there was none. */
@@ -64,14 +65,14 @@ export class BoardSelection {
   /** Select the next (1) or previous (-1) shape on the page, show it and say which. */
   selectNext(step: 1 | -1): void {
     const shapes = this.state.pageShapes()
-    if (!shapes.length) return this.announcer.say(WORDS.shapes(0))
+    if (!shapes.length) return this.announcer.say(t('whiteboard.shapes', { count: 0 }))
     const ids = shapes.map((shape) => shape.id)
     const current = [...this.state.selection].map((id) => ids.indexOf(id)).filter((i) => i >= 0)
     const from = current.length ? (step > 0 ? Math.max(...current) : Math.min(...current)) : step > 0 ? -1 : ids.length
     const next = (from + step + ids.length) % ids.length
     this.select([ids[next]], false)
     this.viewport.reveal(shapes[next])
-    this.announcer.say(`${WORDS.selected(shapeTitle(shapes[next]))} (${next + 1}/${ids.length})`)
+    this.announcer.say(t('whiteboard.selected.nth', { what: shapeTitle(shapes[next]), index: next + 1, count: ids.length }))
   }
 
   /** The outline chose a shape: select it and show it on the board. */
@@ -102,7 +103,7 @@ export class BoardSelection {
     const count = selection.size
     model.remove(selection)
     this.select([], false)
-    this.announcer.say(WORDS.deleted(count))
+    this.announcer.say(t('whiteboard.deleted', { count }))
   }
 
   /** Delete one shape (the outline's delete button). */
@@ -110,6 +111,6 @@ export class BoardSelection {
     const { model, readOnly } = this.state
     if (readOnly || !model) return
     model.remove([id])
-    this.announcer.say(WORDS.deleted(1))
+    this.announcer.say(t('whiteboard.deleted', { count: 1 }))
   }
 }

@@ -2,18 +2,11 @@
 // textarea laid over the shape (committed on blur, Escape or Ctrl+Enter).
 
 import { h } from '../dom'
+import { t } from '../i18n'
 import type { Box, Shape } from './model'
 import { measureText } from './render'
 import type { BoardState } from './state'
 import { round, STICKY_COLORS } from './tools'
-
-/** Interface strings of this module (one place, for the message catalogue). */
-export const TEXT = {
-  stickyLabel: 'Sticky note text',
-  textLabel: 'Text',
-  stickyPlaceholder: 'Write a note…',
-  textPlaceholder: 'Type text…',
-}
 
 /** Called with the id of the shape a new text or note became (null: nothing was added). */
 type Added = (id: string | null) => void
@@ -88,8 +81,8 @@ export class TextEditing {
     const { view } = this.state
     const zoom = view.zoom
     const textarea = h('textarea.board-text', {
-      'aria-label': sticky ? TEXT.stickyLabel : TEXT.textLabel,
-      placeholder: sticky ? TEXT.stickyPlaceholder : TEXT.textPlaceholder,
+      'aria-label': t(sticky ? 'whiteboard.text.sticky' : 'whiteboard.text.text'),
+      placeholder: t(sticky ? 'whiteboard.text.stickyPlaceholder' : 'whiteboard.text.textPlaceholder'),
       style: [
         `left:${view.x + box.x * zoom}px`,
         `top:${view.y + box.y * zoom}px`,

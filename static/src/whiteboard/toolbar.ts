@@ -5,37 +5,9 @@
 // "More".
 
 import { h } from '../dom'
+import { t } from '../i18n'
 import type { BoardState, TouchMode } from './state'
 import { COLORS, type Tool, TOOLS, WIDTHS } from './tools'
-
-/** Interface strings of this module (one place, for the message catalogue). */
-export const TEXT = {
-  toolbar: 'Whiteboard tools',
-  tool: (label: string, key: string) => `${label} (${key.toUpperCase()})`,
-  image: 'Image (I)',
-  touchDraw: 'Draw with finger',
-  touchDrawHint: 'Off: one finger scrolls the page. On: one finger draws. Two fingers always pan and zoom the board.',
-  colors: 'Color',
-  color: (name: string) => `Color ${name}`,
-  custom: 'Custom color',
-  widths: 'Line width',
-  width: (name: string) => `${name} line`,
-  fill: 'Fill shapes',
-  undo: 'Undo (Ctrl+Z)',
-  redo: 'Redo (Ctrl+Shift+Z)',
-  delete: 'Delete selected shapes',
-  deleteTitle: 'Delete (Del)',
-  zoomOut: 'Zoom out',
-  zoomIn: 'Zoom in',
-  resetZoom: 'Reset zoom',
-  resetZoomFrom: (zoom: string) => `Reset zoom from ${zoom}`,
-  export: 'Export',
-  exportPng: 'Export page as PNG',
-  exportSvg: 'Export page as SVG',
-  more: 'More',
-  outline: 'Outline',
-  help: 'Keys',
-}
 
 /** What the toolbar's buttons do; the ``Whiteboard`` implements them. */
 export interface ToolbarActions {
@@ -80,22 +52,22 @@ export class Toolbar {
     actions: ToolbarActions,
     ids: { outline: string; help: string },
   ) {
-    this.root = h('div.board-toolbar', { role: 'toolbar', 'aria-label': TEXT.toolbar })
+    this.root = h('div.board-toolbar', { role: 'toolbar', 'aria-label': t('whiteboard.toolbar') })
     this.touchButton = h(
       'button.touch-mode',
       {
         type: 'button',
         'aria-pressed': String(state.touchMode === 'draw'),
-        title: TEXT.touchDrawHint,
+        title: t('whiteboard.touchDraw.hint'),
         hidden: !touchDevice(),
         onclick: () => actions.setTouchMode(state.touchMode === 'draw' ? 'scroll' : 'draw'),
       },
       h('span', { 'aria-hidden': 'true' }, '☝'),
-      TEXT.touchDraw,
+      t('whiteboard.touchDraw'),
     )
-    const tools = h('div.toolbar-group', { role: 'group', 'aria-label': 'Tools' })
+    const tools = h('div.toolbar-group', { role: 'group', 'aria-label': t('whiteboard.tools') })
     for (const tool of TOOLS) {
-      const name = TEXT.tool(tool.label, tool.key)
+      const name = t('whiteboard.tool', { label: t(`whiteboard.tool.${tool.id}`), key: tool.key.toUpperCase() })
       const button = h(
         'button.tool',
         { type: 'button', 'aria-label': name, title: name, 'aria-pressed': 'false', dataset: { tool: tool.id }, onclick: () => actions.setTool(tool.id) },
@@ -106,17 +78,17 @@ export class Toolbar {
     }
     this.imageButton = h(
       'button.tool',
-      { type: 'button', 'aria-label': TEXT.image, title: TEXT.image, onclick: () => actions.insertImage() },
+      { type: 'button', 'aria-label': t('whiteboard.image'), title: t('whiteboard.image'), onclick: () => actions.insertImage() },
       h('span', { 'aria-hidden': 'true' }, '🖼'),
     )
     tools.appendChild(this.imageButton)
 
-    const colors = h('div.swatches', { role: 'group', 'aria-label': TEXT.colors })
+    const colors = h('div.swatches', { role: 'group', 'aria-label': t('whiteboard.colors') })
     for (const [value, name] of COLORS) {
       const button = h('button.swatch', {
         type: 'button',
-        'aria-label': TEXT.color(name),
-        title: name,
+        'aria-label': t('whiteboard.color', { name: t(`whiteboard.color.${name}`) }),
+        title: t(`whiteboard.color.${name}`),
         'aria-pressed': 'false',
         style: `--swatch:${value}`,
         onclick: () => actions.setColor(value),
@@ -127,20 +99,20 @@ export class Toolbar {
     colors.appendChild(
       h('input.color-input', {
         type: 'color',
-        'aria-label': TEXT.custom,
-        title: TEXT.custom,
+        'aria-label': t('whiteboard.custom'),
+        title: t('whiteboard.custom'),
         value: '#1f2937',
         oninput: (event: Event) => actions.setColor((event.target as HTMLInputElement).value),
       }),
     )
-    const widths = h('div.toolbar-group', { role: 'group', 'aria-label': TEXT.widths })
+    const widths = h('div.toolbar-group', { role: 'group', 'aria-label': t('whiteboard.widths') })
     for (const [value, name] of WIDTHS) {
       const button = h(
         'button.width',
         {
           type: 'button',
-          'aria-label': TEXT.width(name),
-          title: TEXT.width(name),
+          'aria-label': t(`whiteboard.width.${name}`),
+          title: t(`whiteboard.width.${name}`),
           'aria-pressed': String(value === state.width),
           onclick: () => {
             state.width = value
@@ -162,16 +134,16 @@ export class Toolbar {
           fillButton.setAttribute('aria-pressed', String(state.filled))
         },
       },
-      TEXT.fill,
+      t('whiteboard.fill'),
     )
-    this.undoButton = h('button', { type: 'button', 'aria-label': TEXT.undo, title: TEXT.undo, onclick: () => actions.undo() }, h('span', { 'aria-hidden': 'true' }, '↶'))
-    this.redoButton = h('button', { type: 'button', 'aria-label': TEXT.redo, title: TEXT.redo, onclick: () => actions.redo() }, h('span', { 'aria-hidden': 'true' }, '↷'))
+    this.undoButton = h('button', { type: 'button', 'aria-label': t('whiteboard.undo'), title: t('whiteboard.undo'), onclick: () => actions.undo() }, h('span', { 'aria-hidden': 'true' }, '↶'))
+    this.redoButton = h('button', { type: 'button', 'aria-label': t('whiteboard.redo'), title: t('whiteboard.redo'), onclick: () => actions.redo() }, h('span', { 'aria-hidden': 'true' }, '↷'))
     this.deleteButton = h(
       'button',
-      { type: 'button', 'aria-label': TEXT.delete, title: TEXT.deleteTitle, onclick: () => actions.deleteSelection() },
+      { type: 'button', 'aria-label': t('whiteboard.delete'), title: t('whiteboard.delete.title'), onclick: () => actions.deleteSelection() },
       h('span', { 'aria-hidden': 'true' }, '✕'),
     )
-    this.zoomLabel = h('button.zoom-label', { type: 'button', 'aria-label': TEXT.resetZoomFrom('100%'), title: `${TEXT.resetZoom} (0)`, onclick: () => actions.resetView() }, '100%')
+    this.zoomLabel = h('button.zoom-label', { type: 'button', 'aria-label': t('whiteboard.resetZoom', { zoom: '100%' }), title: t('whiteboard.resetZoom.title'), onclick: () => actions.resetView() }, '100%')
     const more = h(
       'div.toolbar-more',
       { id: `${ids.outline}-more` },
@@ -183,15 +155,15 @@ export class Toolbar {
       this.redoButton,
       this.deleteButton,
       h('span.sep', { 'aria-hidden': 'true' }),
-      h('button', { type: 'button', 'aria-label': TEXT.zoomOut, title: `${TEXT.zoomOut} (-)`, onclick: () => actions.zoomBy(1 / 1.25) }, h('span', { 'aria-hidden': 'true' }, '−')),
+      h('button', { type: 'button', 'aria-label': t('whiteboard.zoomOut'), title: t('whiteboard.zoomOut.title'), onclick: () => actions.zoomBy(1 / 1.25) }, h('span', { 'aria-hidden': 'true' }, '−')),
       this.zoomLabel,
-      h('button', { type: 'button', 'aria-label': TEXT.zoomIn, title: `${TEXT.zoomIn} (+)`, onclick: () => actions.zoomBy(1.25) }, h('span', { 'aria-hidden': 'true' }, '+')),
+      h('button', { type: 'button', 'aria-label': t('whiteboard.zoomIn'), title: t('whiteboard.zoomIn.title'), onclick: () => actions.zoomBy(1.25) }, h('span', { 'aria-hidden': 'true' }, '+')),
       h('span.sep', { 'aria-hidden': 'true' }),
       h(
         'div.toolbar-group',
-        { role: 'group', 'aria-label': TEXT.export },
-        h('button', { type: 'button', onclick: () => void actions.exportPng(), 'aria-label': TEXT.exportPng }, 'PNG'),
-        h('button', { type: 'button', onclick: () => actions.exportSvg(), 'aria-label': TEXT.exportSvg }, 'SVG'),
+        { role: 'group', 'aria-label': t('whiteboard.export') },
+        h('button', { type: 'button', onclick: () => void actions.exportPng(), 'aria-label': t('whiteboard.export.png') }, 'PNG'),
+        h('button', { type: 'button', onclick: () => actions.exportSvg(), 'aria-label': t('whiteboard.export.svg') }, 'SVG'),
       ),
     )
     this.moreButton = h(
@@ -206,10 +178,10 @@ export class Toolbar {
           this.root.classList.toggle('expanded', open)
         },
       },
-      TEXT.more,
+      t('whiteboard.more'),
     )
-    this.outlineButton = h('button.outline-toggle', { type: 'button', 'aria-expanded': 'false', 'aria-controls': ids.outline, onclick: () => actions.toggleOutline() }, TEXT.outline)
-    this.helpButton = h('button.help-toggle', { type: 'button', 'aria-expanded': 'false', 'aria-controls': ids.help, onclick: () => actions.toggleHelp() }, TEXT.help)
+    this.outlineButton = h('button.outline-toggle', { type: 'button', 'aria-expanded': 'false', 'aria-controls': ids.outline, onclick: () => actions.toggleOutline() }, t('whiteboard.outline'))
+    this.helpButton = h('button.help-toggle', { type: 'button', 'aria-expanded': 'false', 'aria-controls': ids.help, onclick: () => actions.toggleHelp() }, t('whiteboard.help'))
     this.root.append(this.touchButton, tools, this.moreButton, more, this.outlineButton, this.helpButton)
     this.root.addEventListener('keydown', (event) => this.roving(event))
     this.root.addEventListener('focusin', (event) => this.remember(event.target))
@@ -277,7 +249,7 @@ export class Toolbar {
     if (this.zoomLabel.textContent === shown) return
     this.zoomLabel.textContent = shown
     // The name holds the visible text (WCAG 2.5.3, label in name).
-    this.zoomLabel.setAttribute('aria-label', TEXT.resetZoomFrom(shown))
+    this.zoomLabel.setAttribute('aria-label', t('whiteboard.resetZoom', { zoom: shown }))
   }
 
   /** Disable the tools that draw while the board is read-only. */

@@ -3,9 +3,12 @@
 
 export type Tool = 'select' | 'hand' | 'pen' | 'line' | 'arrow' | 'rect' | 'ellipse' | 'text' | 'sticky' | 'eraser'
 
+export type ColorName = 'black' | 'red' | 'orange' | 'green' | 'blue' | 'purple' | 'pink' | 'white'
+export type WidthName = 'thin' | 'medium' | 'thick'
+
 export interface ToolInfo {
+  /** Also names the tool: the message ``whiteboard.tool.<id>``. */
   id: Tool
-  label: string
   key: string
   icon: string
   /** Whether the tool changes the document (so read-only viewers cannot pick it). */
@@ -13,27 +16,28 @@ export interface ToolInfo {
 }
 
 export const TOOLS: ToolInfo[] = [
-  { id: 'select', label: 'Select and move', key: 'v', icon: '⬚', draws: false },
-  { id: 'hand', label: 'Pan', key: 'h', icon: '✥', draws: false },
-  { id: 'pen', label: 'Pen', key: 'p', icon: '✎', draws: true },
-  { id: 'line', label: 'Line', key: 'l', icon: '╱', draws: true },
-  { id: 'arrow', label: 'Arrow', key: 'a', icon: '↗', draws: true },
-  { id: 'rect', label: 'Rectangle', key: 'r', icon: '▭', draws: true },
-  { id: 'ellipse', label: 'Ellipse', key: 'o', icon: '◯', draws: true },
-  { id: 'text', label: 'Text', key: 't', icon: 'T', draws: true },
-  { id: 'sticky', label: 'Sticky note', key: 's', icon: '▤', draws: true },
-  { id: 'eraser', label: 'Eraser', key: 'e', icon: '⌫', draws: true },
+  { id: 'select', key: 'v', icon: '⬚', draws: false },
+  { id: 'hand', key: 'h', icon: '✥', draws: false },
+  { id: 'pen', key: 'p', icon: '✎', draws: true },
+  { id: 'line', key: 'l', icon: '╱', draws: true },
+  { id: 'arrow', key: 'a', icon: '↗', draws: true },
+  { id: 'rect', key: 'r', icon: '▭', draws: true },
+  { id: 'ellipse', key: 'o', icon: '◯', draws: true },
+  { id: 'text', key: 't', icon: 'T', draws: true },
+  { id: 'sticky', key: 's', icon: '▤', draws: true },
+  { id: 'eraser', key: 'e', icon: '⌫', draws: true },
 ]
 
-export const COLORS: [string, string][] = [
-  ['#1f2937', 'Black'],
-  ['#dc2626', 'Red'],
-  ['#ea580c', 'Orange'],
-  ['#16a34a', 'Green'],
-  ['#2563eb', 'Blue'],
-  ['#7c3aed', 'Purple'],
-  ['#db2777', 'Pink'],
-  ['#ffffff', 'White'],
+/** The palette: a color and its name (the message ``whiteboard.color.<name>``). */
+export const COLORS: [string, ColorName][] = [
+  ['#1f2937', 'black'],
+  ['#dc2626', 'red'],
+  ['#ea580c', 'orange'],
+  ['#16a34a', 'green'],
+  ['#2563eb', 'blue'],
+  ['#7c3aed', 'purple'],
+  ['#db2777', 'pink'],
+  ['#ffffff', 'white'],
 ]
 
 /** The sticky-note paper that goes with each pen color. */
@@ -48,10 +52,11 @@ export const STICKY_COLORS: Record<string, string> = {
   '#ffffff': '#ffffff',
 }
 
-export const WIDTHS: [number, string][] = [
-  [2, 'Thin'],
-  [4, 'Medium'],
-  [8, 'Thick'],
+/** Line widths and their names (the message ``whiteboard.width.<name>``). */
+export const WIDTHS: [number, WidthName][] = [
+  [2, 'thin'],
+  [4, 'medium'],
+  [8, 'thick'],
 ]
 
 /** Whether ``tool`` changes the document. */

@@ -1,13 +1,15 @@
 // The English catalogue: the source language. Each area keeps its messages in its own file;
 // a module that adopts the catalogue adds a file here and spreads it below.
 
+import { captions } from './captions'
 import { common } from './common'
 import { notifications } from './notifications'
 import { pages } from './pages'
 import { room } from './room'
 import { webhooks } from './webhooks'
+import { whiteboard } from './whiteboard'
 
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions } satisfies Record<string, Message>

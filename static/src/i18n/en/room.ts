@@ -347,8 +347,7 @@ export const room = {
   'shortcuts.send': 'Send a chat message / new line',
   'shortcuts.toolbars': 'Move between the buttons of a toolbar or the tabs of a tab list',
   'shortcuts.messages': 'Move between chat messages (Tab reaches the message\'s buttons)',
-  'shortcuts.boardTools': 'Whiteboard tools (when the board has focus)',
-  'shortcuts.undo': 'Undo, redo your own whiteboard or notes edits',
+  'shortcuts.undo': 'Undo, redo your own notes edits',
   'shortcuts.escape': 'Close a dialog',
   'shortcuts.help': 'This help',
 } as const
