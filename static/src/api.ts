@@ -1,5 +1,8 @@
-// The REST client: bearer tokens kept in localStorage, refreshed once on a 401, and
-// RFC 9457 problem documents turned into ApiError with a readable message.
+// The REST client: bearer tokens kept in localStorage (in memory only, for this tab, when the
+// browser blocks storage), refreshed once on a 401, and RFC 9457 problem documents turned
+// into ApiError with a readable message.
+
+import { readPref, removePref, writePref } from './prefs'
 
 export interface User {
   id: string
@@ -82,8 +85,8 @@ export class ApiError extends Error {
 const STORE = 'liveclass.session'
 
 function load(): Tokens | null {
+  const raw = readPref(STORE)
   try {
-    const raw = localStorage.getItem(STORE)
     return raw ? (JSON.parse(raw) as Tokens) : null
   } catch {
     return null
@@ -98,8 +101,8 @@ const listeners = new Set<() => void>()
 function save(next: Tokens | null): void {
   tokens = next
   cachedMe = null
-  if (next) localStorage.setItem(STORE, JSON.stringify(next))
-  else localStorage.removeItem(STORE)
+  if (next) writePref(STORE, JSON.stringify(next))
+  else removePref(STORE)
   for (const listener of listeners) listener()
 }
 

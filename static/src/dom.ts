@@ -3,7 +3,7 @@
 
 import { t } from './i18n'
 
-export { readPref, writePref } from './prefs'
+export { readPref, removePref, writePref } from './prefs'
 
 type Child = Node | string | number | null | undefined | false
 type Attrs = Record<string, unknown>

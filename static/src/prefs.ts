@@ -1,7 +1,7 @@
 // Per-browser preferences in localStorage. Storage can be off or full (private windows,
 // blocked site data): reading then gives null and writing does nothing, so a setting lasts
-// until the page reloads and the page itself keeps working. dom.ts re-exports both; the
-// message catalogue imports them from here (dom.ts imports the catalogue).
+// until the page reloads and the page itself keeps working. dom.ts re-exports them; the
+// message catalogue and the REST client import them from here (dom.ts imports the catalogue).
 
 /** The stored value of ``key``, or null when there is none or storage is off. */
 export function readPref(key: string): string | null {
@@ -19,5 +19,14 @@ export function writePref(key: string, value: string): boolean {
     return true
   } catch {
     return false
+  }
+}
+
+/** Forget ``key`` (nothing happens when storage is off). */
+export function removePref(key: string): void {
+  try {
+    localStorage.removeItem(key)
+  } catch {
+    // storage off: nothing was kept
   }
 }

@@ -2,10 +2,12 @@
 espeak-ng WAV, ``--use-file-for-fake-audio-capture``), the host has turned automatic
 captions on, and the others see a caption with the sentence's words (the word error rate
 is printed; the bound on words is generous, nothing is asserted about timing). The host
-makes a student a captioner, whose typed line reaches everyone."""
+makes a student a captioner, whose typed line reaches everyone. A browser that blocks
+storage still gets a working room, captions panel included (its settings last the page)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import wave
@@ -26,6 +28,11 @@ MAX_WER = 0.5
 CAPTION_TIMEOUT_MS = 120_000
 LINES = '[data-testid="caption-list"] li.caption-line'
 CAPTION_PARTS = "section.captions-panel, .caption-bar"
+# What a browser that blocks site data does: touching localStorage throws.
+BLOCK_STORAGE = """Object.defineProperty(window, 'localStorage', {
+  configurable: true,
+  get() { throw new DOMException('The operation is insecure.', 'SecurityError') },
+})"""
 
 
 def spoken_wav(folder: Path) -> Path:
@@ -142,3 +149,29 @@ def test_a_spoken_sentence_is_captioned_and_a_captioner_types(
     finally:
         for person in people:
             person.close()
+
+
+def test_the_room_and_its_captions_work_when_the_browser_blocks_storage(
+    chromium: Browser, sqlite_node: Node
+) -> None:
+    ada = new_person(chromium, sqlite_node, "Ada Teacher", "instructor")
+    try:
+        page = ada.page
+        page.add_init_script(BLOCK_STORAGE)
+        log_in(ada)  # the session lives in the tab's memory
+        page.get_by_label("Class title").fill("No storage here")
+        page.get_by_role("button", name="Create room").click()
+        expect(page.locator(".room-title")).to_have_text("No storage here")
+        assert page.evaluate("() => { try { localStorage; return false } catch { return true } }")
+        captions_tab(page)
+        expect(page.get_by_label("Show captions")).to_be_checked()
+        expect(page.get_by_label("Caption size")).to_have_value("m")
+        # The settings still apply to this page; they are just not kept.
+        page.get_by_label("Caption size").select_option(label="Large")
+        page.get_by_label("Show captions").uncheck()
+        caption_list = page.get_by_test_id("caption-list")
+        expect(caption_list).to_have_class(re.compile(r"\bcaption-size-l\b"))
+        expect(caption_list).to_have_class(re.compile(r"\bcaptions-hidden\b"))
+        assert not ada.errors, f"uncaught errors in the page: {ada.errors}"
+    finally:
+        ada.close()
