@@ -26,9 +26,10 @@ from lms.accounts import service, sessions
 from lms.accounts.passwords import hash_password, verify_password
 from lms.accounts.revoked import RevokedHooks
 from lms.errors import LmsError
-from node import EVENT_TYPES, Database, Node, build_broker, build_jobs
+from node import Node
 from ops import logs
 from ops.serving import serve_app
+from parts import EVENT_TYPES, Database, build_broker, build_jobs
 from persistence import migrate
 from persistence.engine import is_sqlite
 from settings import Settings

@@ -131,7 +131,7 @@ class Catalogue:
         lines = [
             "# Domain events",
             "",
-            "<!-- Generated from the node's event catalogue (node.EVENT_TYPES) by",
+            "<!-- Generated from the node's event catalogue (parts.EVENT_TYPES) by",
             "     `liveclass events-doc > docs/events.md`; a test checks it is current. -->",
             "",
             "Every event a domain emits, declared once with its payload schema. Events are",

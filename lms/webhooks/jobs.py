@@ -1,6 +1,6 @@
 """The webhooks' background work: a consumer of every event in the catalogue that turns
 each into deliveries, and the job making one delivery attempt. ``register`` adds both to a
-node's jobs (node.build_jobs), after every other domain declared its event types."""
+node's jobs (parts.build_jobs), after every other domain declared its event types."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from jobs.schedule import Every, parse
 from jobs.types import JobRegistry, Periodic
 from kits import jobs as jobkit
 from kits.servers import ROOT
-from node import EVENT_TYPES
+from parts import EVENT_TYPES
 
 
 def at(text: str) -> datetime:
