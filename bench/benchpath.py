@@ -14,6 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 """The liveclass tree this benchmark belongs to."""
 
+# The tree first, whatever PYTHONPATH says: bench/jobs.py must not shadow the jobs package.
 for _path in (ROOT / "bench", ROOT / "tests", ROOT):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+    while str(_path) in sys.path:
+        sys.path.remove(str(_path))
+    sys.path.insert(0, str(_path))
