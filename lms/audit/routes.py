@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, select
 from lms.deps import SessionDep
 from lms.permissions import Permission, require
 from persistence.models import AuditEvent
+from persistence.models.base import as_utc
 
 router = APIRouter(
     prefix="/api/v1/audit-events",
@@ -80,9 +81,9 @@ async def list_events(
     if ip:
         conditions.append(AuditEvent.ip == ip)
     if since is not None:
-        conditions.append(AuditEvent.at >= _aware(since))
+        conditions.append(AuditEvent.at >= as_utc(since))
     if until is not None:
-        conditions.append(AuditEvent.at < _aware(until))
+        conditions.append(AuditEvent.at < as_utc(until))
     if before is not None:
         conditions.append(AuditEvent.id < before)
     query = select(AuditEvent).where(*conditions)
@@ -92,7 +93,3 @@ async def list_events(
     more = len(rows) > limit
     items = [AuditEventOut.model_validate(r) for r in rows[:limit]]
     return AuditPage(items=items, next_before=items[-1].id if more and items else None)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -5,7 +5,8 @@ day, then the endpoint is disabled and its owner told (``webhook.endpoint_disabl
 - ``signing``: secrets (``whsec_…``) and the ``webhook-*`` headers (sans-I/O).
 - ``urls``: what a receiver's URL may be and where it resolves (SSRF rules).
 - ``delivery``: one HTTP attempt, pinned to the address that was checked.
-- ``service``: endpoints, secrets, the delivery log and recording each attempt.
+- ``endpoints``: endpoints and their secrets (rotation, disabling, enabling).
+- ``deliveries``: fanning events out, the delivery log, recording each attempt.
 - ``events``: the event this domain emits, the consumer fanning events out to endpoints
   and the delivery job; ``register`` adds them to a node's jobs and catalogue.
 - ``routes`` / ``schemas``: the admin REST API (``webhooks:manage``).

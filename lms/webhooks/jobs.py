@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.events import Catalogue, Consumer, Event
 from jobs.types import JobContext, JobRegistry, JobType
-from lms.webhooks import delivery, service
+from lms.webhooks import deliveries, delivery
 from lms.webhooks.config import WebhookConfig
 
 CONSUMER = "webhooks"
@@ -25,7 +25,7 @@ def deliver_job(config: WebhookConfig) -> JobType:
         attempt = int(ctx.args["attempt"])
         retries = bool(ctx.args.get("retries", True))
         async with ctx.sessions() as session:
-            prepared = await service.prepare(session, delivery_id, attempt)
+            prepared = await deliveries.prepare(session, delivery_id, attempt)
         if prepared is None:
             return
         if prepared.enabled:
@@ -39,7 +39,7 @@ def deliver_job(config: WebhookConfig) -> JobType:
         else:
             outcome = delivery.Outcome(False, None, None, "the endpoint is disabled", 0.0, 0)
         async with ctx.sessions() as session:
-            await service.record(
+            await deliveries.record(
                 session,
                 config,
                 delivery_id=delivery_id,
@@ -49,12 +49,12 @@ def deliver_job(config: WebhookConfig) -> JobType:
             )
             await session.commit()
 
-    return dataclasses.replace(service.DELIVER, handler=deliver)
+    return dataclasses.replace(deliveries.DELIVER, handler=deliver)
 
 
 async def fan_out(session: AsyncSession, event: Event) -> None:
     """The consumer: deliveries for the endpoints subscribed to ``event``."""
-    await service.fan_out(session, event)
+    await deliveries.fan_out(session, event)
 
 
 def register(registry: JobRegistry, catalogue: Catalogue, config: WebhookConfig) -> None:

@@ -14,7 +14,7 @@ from lms.auth import Principal
 from lms.deps import CatalogueDep, SessionDep, SettingsDep
 from lms.pagination import decode_cursor, encode_cursor, link_next
 from lms.permissions import Permission, require
-from lms.webhooks import service
+from lms.webhooks import deliveries, endpoints
 from lms.webhooks.config import EXCERPT_BYTES, WebhookConfig
 from lms.webhooks.schemas import (
     DeliveryDetail,
@@ -57,7 +57,7 @@ def _out(endpoint: WebhookEndpoint) -> EndpointOut:
         owner_id=endpoint.owner_id,
         failure_streak=endpoint.failure_streak,
         last_success_at=endpoint.last_success_at,
-        previous_secret_expires_at=service.rotating_until(endpoint, utcnow()),
+        previous_secret_expires_at=endpoints.rotating_until(endpoint, utcnow()),
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
     )
@@ -116,7 +116,7 @@ async def create_endpoint(
 ) -> EndpointCreated:
     """The URL is checked (https, a public address unless the operator allows otherwise);
     the answer carries the signing secret, shown this once (audited)."""
-    endpoint = await service.create_endpoint(
+    endpoint = await endpoints.create_endpoint(
         session,
         config,
         url=body.url,
@@ -141,7 +141,7 @@ async def list_endpoints(
     limit: Limit = 50,
 ) -> EndpointPage:
     """Oldest first; page on with `next` (or the Link header)."""
-    rows = await service.list_endpoints(session, after=decode_cursor(cursor), limit=limit + 1)
+    rows = await endpoints.list_endpoints(session, after=decode_cursor(cursor), limit=limit + 1)
     items = [_out(row) for row in rows[:limit]]
     following = encode_cursor(items[-1].id) if len(rows) > limit and items else None
     link_next(request, response, following)
@@ -151,7 +151,7 @@ async def list_endpoints(
 @router.get("/{endpoint_id}", summary="One webhook endpoint")
 async def read_endpoint(session: SessionDep, _: Admin, endpoint_id: EndpointId) -> EndpointOut:
     """The endpoint as stored (its secrets are never shown again)."""
-    return _out(await service.get_endpoint(session, endpoint_id))
+    return _out(await endpoints.get_endpoint(session, endpoint_id))
 
 
 @router.patch("/{endpoint_id}", summary="Change a webhook endpoint")
@@ -165,12 +165,12 @@ async def update_endpoint(
     body: EndpointPatch,
 ) -> EndpointOut:
     """URL (checked again), description, event types (null: all); audited."""
-    endpoint = await service.get_endpoint(session, endpoint_id)
+    endpoint = await endpoints.get_endpoint(session, endpoint_id)
     changes = body.model_dump(exclude_unset=True)
     for field in ("url", "description"):
         if field in changes and changes[field] is None:
             del changes[field]
-    changed = await service.update_endpoint(
+    changed = await endpoints.update_endpoint(
         session, config, endpoint, changes, known_types=[t.name for t in catalogue.types]
     )
     if changed:
@@ -186,7 +186,7 @@ async def delete_endpoint(
     request: Request, session: SessionDep, principal: Admin, endpoint_id: EndpointId
 ) -> Response:
     """The endpoint and its delivery log, for good (audited)."""
-    endpoint = await service.get_endpoint(session, endpoint_id)
+    endpoint = await endpoints.get_endpoint(session, endpoint_id)
     _audit(request, session, "webhook.delete", principal, endpoint.id, url=endpoint.url)
     await session.delete(endpoint)
     await session.commit()
@@ -199,12 +199,12 @@ async def rotate_secret(
 ) -> SecretOut:
     """A new secret, shown this once; the old one keeps signing beside it for the rotation
     grace period (24 h by default), so receivers switch without missing a message."""
-    endpoint = await service.get_endpoint(session, endpoint_id)
-    secret = await service.rotate_secret(session, config, endpoint)
+    endpoint = await endpoints.get_endpoint(session, endpoint_id)
+    secret = await endpoints.rotate_secret(session, config, endpoint)
     _audit(request, session, "webhook.rotate_secret", principal, endpoint.id)
     await session.commit()
     return SecretOut(
-        secret=secret, previous_secret_expires_at=service.rotating_until(endpoint, utcnow())
+        secret=secret, previous_secret_expires_at=endpoints.rotating_until(endpoint, utcnow())
     )
 
 
@@ -213,10 +213,10 @@ async def disable_endpoint(
     request: Request, session: SessionDep, principal: Admin, endpoint_id: EndpointId
 ) -> EndpointOut:
     """Deliveries not yet made end `failed`; its owner is told (audited)."""
-    endpoint = await service.get_endpoint(session, endpoint_id)
+    endpoint = await endpoints.get_endpoint(session, endpoint_id)
     if endpoint.enabled:
         name = principal.user_id
-        await service.disable(session, endpoint, reason="Disabled by an admin.", by=name)
+        await endpoints.disable(session, endpoint, reason="Disabled by an admin.", by=name)
         _audit(request, session, "webhook.disable", principal, endpoint.id)
         await session.commit()
     return _out(endpoint)
@@ -227,9 +227,9 @@ async def enable_endpoint(
     request: Request, session: SessionDep, principal: Admin, endpoint_id: EndpointId
 ) -> EndpointOut:
     """Its failure streak is forgotten; redeliver what failed meanwhile from the log."""
-    endpoint = await service.get_endpoint(session, endpoint_id)
+    endpoint = await endpoints.get_endpoint(session, endpoint_id)
     if not endpoint.enabled:
-        service.enable(endpoint)
+        endpoints.enable(endpoint)
         _audit(request, session, "webhook.enable", principal, endpoint.id)
         await session.commit()
     return _out(endpoint)
@@ -242,8 +242,8 @@ async def send_test(
     request: Request, session: SessionDep, principal: Admin, endpoint_id: EndpointId
 ) -> DeliveryOut:
     """A `webhook.test` message, attempted once at once; follow it in the delivery log."""
-    endpoint = await service.get_endpoint(session, endpoint_id)
-    delivery = await service.send_test(session, endpoint)
+    endpoint = await endpoints.get_endpoint(session, endpoint_id)
+    delivery = await deliveries.send_test(session, endpoint)
     _audit(request, session, "webhook.test", principal, endpoint.id, delivery_id=delivery.id)
     await session.commit()
     return _delivery(delivery)
@@ -261,8 +261,8 @@ async def list_deliveries(
     limit: Limit = 50,
 ) -> DeliveryPage:
     """Newest first, optionally of one status; page on with `next` (or the Link header)."""
-    await service.get_endpoint(session, endpoint_id)
-    rows = await service.list_deliveries(
+    await endpoints.get_endpoint(session, endpoint_id)
+    rows = await deliveries.list_deliveries(
         session, endpoint_id, status=status, before=decode_cursor(cursor), limit=limit + 1
     )
     items = [_delivery(row) for row in rows[:limit]]
@@ -276,7 +276,7 @@ async def read_delivery(
     session: SessionDep, _: Admin, endpoint_id: EndpointId, delivery_id: DeliveryId
 ) -> DeliveryDetail:
     """With the start of the request body and of the last response, and each attempt."""
-    return _detail(await service.get_delivery(session, endpoint_id, delivery_id))
+    return _detail(await deliveries.get_delivery(session, endpoint_id, delivery_id))
 
 
 @router.post(
@@ -292,9 +292,9 @@ async def redeliver(
     delivery_id: DeliveryId,
 ) -> DeliveryOut:
     """Once more, now, same `webhook-id` and body (a delivered or failed one; audited)."""
-    endpoint = await service.get_endpoint(session, endpoint_id)
-    delivery = await service.get_delivery(session, endpoint_id, delivery_id)
-    delivery = await service.redeliver(session, endpoint, delivery)
+    endpoint = await endpoints.get_endpoint(session, endpoint_id)
+    delivery = await deliveries.get_delivery(session, endpoint_id, delivery_id)
+    delivery = await deliveries.redeliver(session, endpoint, delivery)
     _audit(request, session, "webhook.redeliver", principal, endpoint.id, delivery_id=delivery.id)
     await session.commit()
     return _delivery(delivery)
