@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.events import Catalogue
 from jobs.queue import enqueue
+from jobs.retry import Backoff
 from jobs.types import JobContext, JobType
 from persistence.models import ConsumedEvent, DomainEvent
 from persistence.models.base import utcnow
@@ -140,7 +141,7 @@ class Dispatcher:
             except Exception:
                 failures += 1
                 logger.exception("dispatching events failed")
-                wait = min(self.poll, 0.1 * 2**failures) * random.uniform(0.5, 1.0)
+                wait = Backoff(base=0.2, cap=self.poll).delay(failures, random.random())
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._wake.wait()

@@ -18,6 +18,11 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from jobs.retry import Backoff
+
+RECONNECT = Backoff(base=0.2, cap=5.0)
+"""Before connecting again after the listening connection failed."""
+
 logger = logging.getLogger("liveclass.jobs")
 PING_SECONDS = 15.0
 
@@ -75,7 +80,7 @@ class Listener:
                     with contextlib.suppress(Exception):
                         await connection.close(timeout=2)
             failures += 1
-            await asyncio.sleep(min(5.0, 0.1 * 2**failures) * random.uniform(0.5, 1.0))
+            await asyncio.sleep(RECONNECT.delay(failures, random.random()))
 
     async def stop(self) -> None:
         """Stop listening."""

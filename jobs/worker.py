@@ -181,7 +181,7 @@ class Worker:
                 self._done = done + self._done
                 failures += 1
                 logger.exception("claiming jobs failed", extra={"worker": self.name})
-                wait = min(self.config.poll, 0.1 * 2**failures) * random.uniform(0.5, 1.0)
+                wait = Backoff(base=0.2, cap=self.config.poll).delay(failures, random.random())
             if self._stopping:
                 return
             with contextlib.suppress(TimeoutError):
