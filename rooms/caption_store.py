@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.models import CaptionLine, Room
+from rooms import captions
 from rooms.caption_state import CAPTION_TAIL
 from rooms.projections import uuid_or_none
 from rooms.state import Event, RoomState
@@ -73,19 +74,18 @@ async def auto_changed(session: AsyncSession, room: uuid.UUID, event: Event) -> 
 
 
 def entry_of(row: CaptionLine) -> dict[str, Any]:
-    """A stored line in the shape events and snapshots use."""
-    return {
-        "id": str(row.id),
-        "source": row.source,
-        "utterance": row.utterance,
-        "speaker_id": str(row.speaker_id) if row.speaker_id else None,
-        "speaker_name": row.speaker_name,
-        "author_id": str(row.author_id) if row.author_id else None,
-        "track_id": row.track_id,
-        "text": row.text,
-        "start": row.started_at.isoformat(),
-        "end": row.ended_at.isoformat(),
-    }
+    """A stored line in the shape events and snapshots use (``captions.line``)."""
+    return captions.line(
+        line_id=str(row.id),
+        source=row.source,
+        utterance=row.utterance,
+        speaker=(str(row.speaker_id) if row.speaker_id else None, row.speaker_name),
+        text=row.text,
+        start=row.started_at,
+        end=row.ended_at,
+        author_id=str(row.author_id) if row.author_id else None,
+        track_id=row.track_id,
+    )
 
 
 async def load_captions(session: AsyncSession, state: RoomState, stored: dict[str, Any]) -> None:
