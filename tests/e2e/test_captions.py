@@ -14,9 +14,10 @@ import wave
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from a11ykit import axe_violations
-from browserkit import Person, launch_browser, log_in, new_person, shot, side_tab
+from browserkit import PASSWORD, Person, launch_browser, log_in, new_person, shot, side_tab
 from playwright.sync_api import Browser, Page, expect
 from videokit import FAKE_MEDIA, MEDIA_TIMEOUT_MS, control
 
@@ -55,6 +56,17 @@ def spoken_wav(folder: Path) -> Path:
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     wav = spoken_wav(tmp_path_factory.mktemp("speech"))
     yield from launch_browser(*FAKE_MEDIA, f"--use-file-for-fake-audio-capture={wav}")
+
+
+def api_token(node: Node, person: Person) -> dict[str, str]:
+    """An Authorization header for ``person``, signed in over the API."""
+    done = httpx.post(
+        node.url + "/api/v1/auth/token",
+        data={"username": person.email, "password": PASSWORD},
+        timeout=30,
+    )
+    assert done.status_code == 200, done.text
+    return {"Authorization": f"Bearer {done.json()['access_token']}"}
 
 
 def captions_tab(page: Page) -> None:
@@ -120,6 +132,13 @@ def test_a_spoken_sentence_is_captioned_and_a_captioner_types(
         assert axe_violations(cal.page, CAPTION_PARTS) == []
         assert axe_violations(page, CAPTION_PARTS) == []  # the host's panel, with its controls
 
+        # The host records a while: the captions below become the recording's transcript.
+        room_id = link.rsplit("/", 1)[1]
+        token = api_token(sqlite_node, teacher)
+        recordings = f"/api/v1/rooms/{room_id}/recordings"
+        started = httpx.post(sqlite_node.url + recordings, headers=token, timeout=30)
+        assert started.status_code == 201, started.text
+
         # The host makes Cal a captioner; Cal types a line everyone sees.
         control(bea.page, "Mic on").click()
         page.get_by_label("Person").select_option(label="Cal Student")
@@ -136,6 +155,30 @@ def test_a_spoken_sentence_is_captioned_and_a_captioner_types(
                     '[data-testid="caption-list"] li', has_text="Mitochondria make energy"
                 )
             ).to_have_count(1)
+
+        stop = f"{recordings}/{started.json()['id']}/stop"
+        stopped = httpx.post(sqlite_node.url + stop, headers=token, timeout=60)
+        assert stopped.status_code == 200, stopped.text
+
+        # The recordings page plays Bea's track with the transcript as its captions.
+        shelf = teacher.context.new_page()
+        shelf.goto(f"{sqlite_node.url}{link}/recordings")
+        play = shelf.get_by_role("button", name=re.compile("microphone", re.IGNORECASE)).first
+        expect(play).to_be_visible()
+        assert axe_violations(shelf) == []
+        play.click()
+        player = shelf.get_by_test_id("recording-player")
+        expect(player).to_be_focused()
+        expect(player.locator("track[kind=captions]")).to_have_count(1)
+        cues_of = (
+            "() => Array.from(document.querySelector('[data-testid=recording-player]')"
+            ".textTracks[0]?.cues ?? [], (c) => c.text)"
+        )
+        shelf.wait_for_function(f"({cues_of})().length > 0")
+        cues = shelf.evaluate(cues_of)
+        assert any("Mitochondria make energy" in cue for cue in cues), cues
+        shot(shelf, "recordings-page")
+        shelf.close()
 
         # A viewer hides captions and picks a size; both are kept across a reload.
         cal.page.get_by_label("Show captions").uncheck()

@@ -54,6 +54,7 @@ export class CaptionsPanel {
   private lines: CaptionLineEntry[] = []
   private captioners = new Set<string>()
   private auto = false
+  private hostShown = '' // what the host's controls show now (see renderControls)
   private current = new Map<string, Current>() // by utterance
   private show = readPref(SHOW_KEY) !== 'off'
   private size: CaptionSize = storedSize()
@@ -287,11 +288,22 @@ export class CaptionsPanel {
       fill(this.inputBox)
     }
     if (!model.amHost) {
+      this.hostShown = ''
       fill(this.hostBox)
       return
     }
     const others = people.filter((p) => !this.captioners.has(p.user_id) && p.user_id !== model.me.user_id)
-    const pick = h('select', { id: 'captioner-pick' }, others.map((p) => h('option', { value: p.user_id }, p.name)))
+    // Redrawn only when what it shows changed: a redraw on every presence change took the
+    // host's choice in the list (and keyboard focus) away while they were making it.
+    const shown = JSON.stringify([this.auto, [...this.captioners].map((id) => model.name(id)), others.map((p) => [p.user_id, p.name])])
+    if (shown === this.hostShown) return
+    this.hostShown = shown
+    const chosen = this.hostBox.querySelector<HTMLSelectElement>('#captioner-pick')?.value
+    const pick = h(
+      'select',
+      { id: 'captioner-pick' },
+      others.map((p) => h('option', { value: p.user_id, selected: p.user_id === chosen }, p.name)),
+    )
     fill(
       this.hostBox,
       h('h3', null, t('captions.auto')),
