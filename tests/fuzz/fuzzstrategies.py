@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import fuzzformat as f
 from fuzzbases import BASES, EDIT_OPS, Edit, apply_edit, base_doc
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from realtime.yjs.messages import decode_state_vector
@@ -346,7 +347,14 @@ class Writer:
         before = self.doc.get_state()
         for step in steps:
             apply_edit(self.doc, step)
-        update: bytes = self.doc.get_update(before)
+        try:
+            update: bytes = self.doc.get_update(before)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:
+            # An edit pycrdt panicked on left this client's own copy broken (Yrs then panics
+            # encoding it: "attempt to divide by zero"); such a client sends nothing more.
+            reject()
         return update
 
 
