@@ -4,6 +4,7 @@ from persistence.models.accounts import ApiKey, RefreshToken, User
 from persistence.models.audit import AuditEvent
 from persistence.models.base import Base
 from persistence.models.captions import CaptionLine
+from persistence.models.content import CourseModule, ItemProgress, ModuleItem, Page
 from persistence.models.courses import Course, Enrollment
 from persistence.models.documents import (
     DocumentSnapshot,
@@ -40,15 +41,19 @@ __all__ = [
     "ChatMessage",
     "ConsumedEvent",
     "Course",
+    "CourseModule",
     "DocumentSnapshot",
     "DocumentUpdate",
     "DocumentVersion",
     "DomainEvent",
     "Enrollment",
+    "ItemProgress",
     "Job",
     "JobSchedule",
+    "ModuleItem",
     "Notification",
     "NotificationPreference",
+    "Page",
     "Poll",
     "PollVote",
     "PushSubscription",
