@@ -140,6 +140,21 @@ class Settings(BaseSettings):
     password_reset_window_seconds: int = Field(default=3600, ge=60, le=86_400)
     notifications_digest_schedule: str = "0 7 * * *"  # cron, UTC
 
+    # File storage and uploads (persistence/blobs/, lms/files/): where blobs live (the data
+    # directory, or an S3-compatible bucket), the upload limits and the signed links' lifetime
+    blob_store: Literal["local", "s3"] = "local"
+    blobs_dir: Path | None = None  # default: <data_dir>/blobs
+    s3_bucket: str = ""
+    s3_endpoint: str = ""  # empty: AWS's regional endpoint
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""  # empty: the environment's AWS credentials
+    s3_secret_access_key: str = ""
+    s3_prefix: str = ""
+    upload_max_file_bytes: int = Field(default=4 << 30, ge=1024, le=1 << 40)
+    upload_course_quota_bytes: int = Field(default=5 << 30, ge=1024, le=1 << 44)
+    upload_expiry_seconds: int = Field(default=86_400, ge=60, le=30 * 86_400)
+    file_link_ttl_seconds: int = Field(default=300, ge=10, le=7 * 86_400)
+
     # Database
     db_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
@@ -188,6 +203,12 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _s3_has_a_bucket(self) -> Settings:
+        if self.blob_store == "s3" and not self.s3_bucket:
+            raise ValueError("LIVECLASS_BLOB_STORE=s3 needs LIVECLASS_S3_BUCKET")
+        return self
+
+    @model_validator(mode="after")
     def _refresh_outlives_access(self) -> Settings:
         if self.refresh_token_ttl_seconds <= self.access_token_ttl_seconds:
             raise ValueError(
@@ -226,6 +247,12 @@ class Settings(BaseSettings):
     def resolved_recordings_dir(self) -> Path:
         """Where room recordings are written: the configured directory or <data_dir>/recordings."""
         return (self.recordings_dir or self.data_dir / "recordings").resolve()
+
+    @property
+    def resolved_blobs_dir(self) -> Path:
+        """Where the local blob store keeps files: the configured directory or
+        <data_dir>/blobs."""
+        return (self.blobs_dir or self.data_dir / "blobs").resolve()
 
     def with_secret(self) -> Settings:
         """Return settings whose secret key is set, generating one kept in the data dir."""
