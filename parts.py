@@ -32,7 +32,6 @@ from media.captions.segmenter import Endpointing
 from media.config import MediaConfig, parse_ice_servers
 from media.placement import Timing
 from media.sfu import Sfu
-from persistence.blobs import BlobStore, LocalBlobStore, S3BlobStore, S3Settings
 from persistence.engine import create_engine, create_sessionmaker, is_sqlite
 from persistence.group_commit import GroupCommitter
 from realtime.broker import Broker
@@ -148,22 +147,6 @@ def build_jobs(
         retention=timedelta(days=settings.jobs_retention_days),
         read_sessions=database.read_sessionmaker,
     )
-
-
-def build_blob_store(settings: Settings) -> BlobStore:
-    """The blob store: the data directory's ``blobs/`` or an S3-compatible bucket."""
-    if settings.blob_store == "s3":
-        return S3BlobStore(
-            S3Settings(
-                bucket=settings.s3_bucket,
-                endpoint=settings.s3_endpoint,
-                region=settings.s3_region,
-                access_key_id=settings.s3_access_key_id,
-                secret_access_key=settings.s3_secret_access_key,
-                prefix=settings.s3_prefix,
-            )
-        )
-    return LocalBlobStore(settings.resolved_blobs_dir)
 
 
 def build_broker(settings: Settings) -> Broker:

@@ -1,0 +1,1 @@
+"""Course files: tus uploads into the blob store, the files API and signed downloads."""
