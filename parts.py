@@ -20,6 +20,9 @@ from jobs.types import JobRegistry
 from jobs.worker import WorkerConfig
 from lms.accounts import emails as account_emails
 from lms.accounts import jobs as account_jobs
+from lms.content import events as content_events
+from lms.content import page_access
+from lms.content.page_access import PageDocumentPolicy
 from lms.notifications import events as notification_events
 from lms.notifications.jobs import Delivery
 from lms.notifications.mail import Mailer
@@ -41,7 +44,8 @@ from realtime.redis_presence import RedisPresence
 from realtime.yjs.document import DocumentLimits
 from realtime.yjs.update_format import StructureLimits
 from rooms import domain_events as room_events
-from rooms.document_service import DocumentService, build_documents
+from rooms.document_service import DocumentFamily, DocumentService, build_documents
+from rooms.document_shapes import POLICIES
 from rooms.manager import RoomManager
 from rooms.media import MediaSignalling
 from rooms.media_cluster import MediaCluster
@@ -52,6 +56,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     room_events.RECORDING_STOPPED,
     room_events.ROOM_ENDED,
     webhook_events.WEBHOOK_ENDPOINT_DISABLED,
+    *content_events.EVENT_TYPES,
 )
 """Every domain event type; docs/events.md is generated from this catalogue."""
 
@@ -259,4 +264,14 @@ def build_document_service(
         # One node: a private broker without history; a cluster: the shared one (`docs:*`).
         broker=broker if settings.redis_url else None,
         read_sessionmaker=database.read_sessionmaker,
+        families=[page_documents(settings, database)],
     )
+
+
+def page_documents(settings: Settings, database: Database) -> DocumentFamily:
+    """Course pages' live documents: editor tokens, course roles checked at connect, and the
+    notes' rules for what an update may hold (Markdown text)."""
+    policy = PageDocumentPolicy(
+        sessionmaker=database.sessionmaker, secret=lambda: settings.secret_key
+    )
+    return DocumentFamily(page_access.PREFIX, policy.authorize, POLICIES["notes"])

@@ -19,6 +19,9 @@ from lms.accounts import apikey_routes, auth_routes, email_routes, personal_data
 from lms.accounts.revoked import RevokedHooks
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
+from lms.content import page_routes as content_page_routes
+from lms.content import personal_data as content_personal_data
+from lms.content import routes as content_routes
 from lms.courses import personal_data as course_personal_data
 from lms.courses import routes as course_routes
 from lms.courses.events import CourseEvents
@@ -109,6 +112,8 @@ def build_app(node: Node) -> FastAPI:
         recording_routes.router,
         whip_routes.router,
         course_routes.router,
+        content_routes.router,
+        content_page_routes.router,
         document_routes.router,
         quarantine_routes.router,
         job_routes.router,
@@ -129,6 +134,7 @@ def build_app(node: Node) -> FastAPI:
     forget = node.recorder.forget_user if node.recorder is not None else None
     recording_data.register(registry, settings.resolved_recordings_dir, forget=forget)
     course_personal_data.register(registry)
+    content_personal_data.register(registry)
     webhook_personal_data.register(registry)
     notification_personal_data.register(registry)
     app.add_middleware(RefuseNulMiddleware)  # inside the body limit: it reads JSON bodies

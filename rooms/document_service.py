@@ -8,7 +8,7 @@ document; nodes then apply each other's updates (`DocumentRegistry.observe`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,12 +18,23 @@ from persistence.group_commit import GroupCommitter
 from realtime.broker import Broker
 from realtime.hub import Hub
 from realtime.memory_broker import InMemoryBroker
-from realtime.yjs.channel import YjsEndpoint
+from realtime.yjs.channel import Authorize, DocumentAccess, YjsEndpoint
 from realtime.yjs.document import DocumentLimits
 from realtime.yjs.registry import DocumentRegistry
+from realtime.yjs.yrs import DocumentPolicy
 from rooms.document_shapes import structure_policy
 from rooms.documents import RoomDocumentPolicy
 from rooms.tokens import Admit
+
+
+@dataclass(frozen=True)
+class DocumentFamily:
+    """Documents named under `prefix` that another domain owns (course pages): who may open
+    them, and what their updates may hold."""
+
+    prefix: str
+    authorize: Authorize
+    policy: DocumentPolicy | None
 
 
 @dataclass
@@ -65,18 +76,33 @@ def build_documents(
     limits: DocumentLimits,
     broker: Broker | None = None,
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    families: Sequence[DocumentFamily] = (),
 ) -> DocumentService:
     """Wire the documents side; `rooms_hub` is followed for locks, roles and room ends, and
-    `admit` checks each connection's holder as the room channel does."""
+    `admit` checks each connection's holder as the room channel does. Documents named under
+    a `families` prefix get that family's access rule and update policy instead."""
     owned = broker is None
     broker = broker or InMemoryBroker(history_size=0)
     hub = Hub(broker)
     store = DocumentStore(committer, sessionmaker, readers=read_sessionmaker)
+
+    def family(name: str) -> DocumentFamily | None:
+        return next((f for f in families if name.startswith(f.prefix)), None)
+
+    def policy_of(name: str) -> DocumentPolicy | None:
+        owner = family(name)
+        return owner.policy if owner is not None else structure_policy(name)
+
     registry = DocumentRegistry(
-        hub=hub, log=store, node_id=node_id, limits=limits, policy_of=structure_policy
+        hub=hub, log=store, node_id=node_id, limits=limits, policy_of=policy_of
     )
     policy = RoomDocumentPolicy(
         hub=rooms_hub, sessionmaker=sessionmaker, secret=secret, admit=admit
     )
-    endpoint = YjsEndpoint(registry, authorize=policy.authorize, limits=limits)
+
+    async def authorize(token: str, name: str) -> DocumentAccess:
+        owner = family(name)
+        return await (owner.authorize if owner is not None else policy.authorize)(token, name)
+
+    endpoint = YjsEndpoint(registry, authorize=authorize, limits=limits)
     return DocumentService(broker, hub, store, registry, policy, endpoint, owns_broker=owned)

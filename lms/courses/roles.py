@@ -22,12 +22,22 @@ class CourseAction(StrEnum):
     VIEW_ROSTER = "view_roster"
     MANAGE_ENROLLMENTS = "manage_enrollments"
     HOST_ROOMS = "host_rooms"
+    VIEW_DRAFTS = "view_drafts"  # unpublished modules, items and pages; page editors read-only
+    VIEW_PROGRESS = "view_progress"  # every learner's progress in the course
+    DOWNLOAD_ORIGINALS = "download_originals"  # a video's uploaded original
 
 
 COURSE_ROLE_ACTIONS: dict[CourseRole, frozenset[CourseAction]] = {
     CourseRole.INSTRUCTOR: frozenset(CourseAction),
     CourseRole.TA: frozenset(
-        {CourseAction.VIEW, CourseAction.VIEW_ROSTER, CourseAction.HOST_ROOMS}
+        {
+            CourseAction.VIEW,
+            CourseAction.VIEW_ROSTER,
+            CourseAction.HOST_ROOMS,
+            CourseAction.VIEW_DRAFTS,
+            CourseAction.VIEW_PROGRESS,
+            CourseAction.DOWNLOAD_ORIGINALS,
+        }
     ),
     CourseRole.STUDENT: frozenset({CourseAction.VIEW}),
     CourseRole.OBSERVER: frozenset({CourseAction.VIEW}),

@@ -95,6 +95,8 @@ class ItemProgress(Base):
     # Seconds of the video actually played, as merged [start, end) intervals.
     watched: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     watched_share: Mapped[float] = mapped_column(Float, default=0.0)
+    # The video's length the share is of (the player's first report until the server knows).
+    duration: Mapped[float | None] = mapped_column(Float, default=None)
     position: Mapped[float] = mapped_column(Float, default=0.0)
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -125,6 +125,7 @@ def upgrade() -> None:
         sa.Column("viewed_at", UTC, nullable=True),
         sa.Column("watched", JSON, nullable=False),
         sa.Column("watched_share", sa.Float(), nullable=False),
+        sa.Column("duration", sa.Float(), nullable=True),
         sa.Column("position", sa.Float(), nullable=False),
         sa.Column("submitted_at", UTC, nullable=True),
         sa.Column("completed_at", UTC, nullable=True),

@@ -1,0 +1,1 @@
+"""Learning content: a course's modules and items, collaborative pages, learner progress."""

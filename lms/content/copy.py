@@ -1,0 +1,92 @@
+"""Course copy: a new draft course with the source's modules, pages and items (Canvas's
+"copy this course"). The copier becomes its instructor; nobody else is enrolled.
+
+Pages are copied with their draft (the Yjs document's state, as one update into the new
+document) and their published version. Live sessions are not copied (a room belongs to the
+dates of one run of a course); file and video items follow when their domains can copy.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lms.content import pages, structure
+from persistence.documents import current_state
+from persistence.models import Course, CourseModule, Enrollment, ModuleItem, Page
+
+COPIED_KINDS = frozenset({"page", "link"})
+
+
+@dataclass
+class Copied:
+    """The new course and what is left to do after its transaction commits."""
+
+    course: Course
+    documents: dict[str, bytes] = field(default_factory=dict)  # new page document -> state
+    skipped: int = 0
+
+
+async def copy_course(
+    session: AsyncSession, source: Course, *, code: str, title: str, by: uuid.UUID
+) -> Copied:
+    """Add the copy to `session` (the caller commits, then writes `documents`)."""
+    course = Course(
+        code=code, title=title, description=source.description, status="draft", created_by=by
+    )
+    session.add(course)
+    await session.flush()
+    session.add(Enrollment(course_id=course.id, user_id=by, role="instructor"))
+    copied = Copied(course)
+    page_ids: dict[uuid.UUID, uuid.UUID] = {}
+    for page in await pages.pages_of(session, source.id):
+        new = Page(
+            course_id=course.id,
+            title=page.title,
+            published_markdown=page.published_markdown,
+            published_html=page.published_html,
+            published_at=page.published_at,
+            published_by=page.published_by,
+            created_by=by,
+        )
+        session.add(new)
+        await session.flush()
+        page_ids[page.id] = new.id
+        state = await current_state(session, pages.document_of(page))
+        if len(state) > 2:  # an empty document encodes as two zero bytes
+            copied.documents[pages.document_of(new)] = state
+    module_ids: dict[str, str] = {}
+    for module in await structure.modules_of(session, source.id):
+        new_module = CourseModule(
+            course_id=course.id,
+            title=module.title,
+            position=module.position,
+            published=module.published,
+            unlock_at=module.unlock_at,
+            prerequisites=[module_ids[p] for p in module.prerequisites if p in module_ids],
+        )
+        session.add(new_module)
+        await session.flush()
+        module_ids[str(module.id)] = str(new_module.id)
+    for item in await structure.items_of(session, source.id):
+        if item.kind not in COPIED_KINDS:
+            copied.skipped += 1
+            continue
+        session.add(
+            ModuleItem(
+                course_id=course.id,
+                module_id=uuid.UUID(module_ids[str(item.module_id)]),
+                kind=item.kind,
+                title=item.title,
+                position=item.position,
+                published=item.published,
+                target_id=page_ids.get(item.target_id) if item.target_id else None,
+                url=item.url,
+                requirement=item.requirement,
+                min_watch=item.min_watch,
+            )
+        )
+    await session.flush()
+    return copied

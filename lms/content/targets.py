@@ -1,0 +1,32 @@
+"""What a module item may point at: a page, file, video or room of the same course, or a
+web address. Checked whenever an item is created or changed, so a learner never follows an
+item into another course's content."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lms.errors import InvalidInput
+from persistence.models import ModuleItem, Page, Room
+
+
+async def check_target(session: AsyncSession, item: ModuleItem) -> None:
+    """Refuse an item whose target is missing, of another course or of the wrong kind."""
+    if item.kind == "link":
+        if not item.url:
+            raise InvalidInput("A link item needs a url (http or https).")
+        item.target_id = None
+        return
+    item.url = None
+    if item.target_id is None:
+        raise InvalidInput(f"A {item.kind.replace('_', ' ')} item needs a target_id.")
+    if item.kind == "page":
+        page = await session.get(Page, item.target_id)
+        if page is None or page.course_id != item.course_id:
+            raise InvalidInput("target_id names no page of this course.")
+    elif item.kind == "live_session":
+        room = await session.get(Room, item.target_id)
+        if room is None or room.course_id != item.course_id:
+            raise InvalidInput("target_id names no live room of this course.")
+    else:
+        raise InvalidInput(f"{item.kind} items are not available on this server yet.")
