@@ -289,7 +289,9 @@ def test_axe_finds_nothing_on_the_whiteboard(
         page.get_by_role("tab", name="Whiteboard", exact=True).click()
         canvas = page.get_by_role("application", name="Whiteboard canvas")
         expect(canvas).to_be_visible()
-        # A rectangle and a sticky note of this person's own (the board may hold others').
+        # A rectangle and a sticky note of this person's own (the board may hold others',
+        # counted once the board has synced).
+        expect(page.locator("section.board")).to_have_attribute("aria-busy", "false")
         shapes = board(page).locator(".shape")
         count = shapes.count()
         canvas.focus()

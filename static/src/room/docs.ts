@@ -85,11 +85,14 @@ export class RoomDocs {
   }
 
   private openBoard(join: api.JoinInfo): void {
+    // Busy until the first sync: assistive technology (and tests) know the board is loading.
+    this.board?.root.setAttribute('aria-busy', 'true')
     this.boardDoc = new RoomDoc(join, 'whiteboard', this.person(), {
       denied: () => this.denied('whiteboard'),
       stopped: (code) => stopped('whiteboard', code),
       token: async () => (await api.rooms.join(this.roomId)).token,
       status: (connected) => this.board?.root.classList.toggle('disconnected', !connected),
+      synced: () => this.board?.root.setAttribute('aria-busy', 'false'),
     })
     this.board?.attach(new BoardModel(this.boardDoc.doc, this.user.id), this.boardDoc.provider.awareness)
   }
