@@ -23,6 +23,7 @@ from fastapi import FastAPI
 
 from jobs import errors as jobs
 from lms import errors as lms
+from lms.files import errors as files
 from lms.rooms.access import RoomGone
 from media import errors as media
 from ops import problems
@@ -38,6 +39,10 @@ from rooms import errors as rooms
 
 def _bearer(_exc: Exception) -> dict[str, str]:
     return {"WWW-Authenticate": "Bearer"}
+
+
+def _tus(_exc: Exception) -> dict[str, str]:
+    return {"Tus-Resumable": "1.0.0"}
 
 
 def _retry_after(exc: Exception) -> dict[str, str]:
@@ -59,6 +64,18 @@ PROBLEMS: Final[Mapping[type[Exception], Problem]] = MappingProxyType(
         lms.InvalidInput: Problem(422, "invalid-input", "Invalid input"),
         lms.TooManyRequests: Problem(429, "too-many-requests", "Too many requests", _retry_after),
         lms.Unavailable: Problem(503, "unavailable", "Try again shortly"),
+        # Files and tus uploads (lms/files/): tus answers carry Tus-Resumable.
+        files.TusError: Problem(400, "bad-request", "Bad request", _tus),
+        files.BadTusRequest: Problem(400, "bad-request", "Bad request", _tus),
+        files.UnsupportedVersion: Problem(412, "tus-version", "Unsupported tus version", _tus),
+        files.WrongContentType: Problem(
+            415, "unsupported-media-type", "Unsupported media type", _tus
+        ),
+        files.OffsetMismatch: Problem(409, "upload-offset", "Wrong upload offset", _tus),
+        files.ChecksumMismatch: Problem(460, "checksum-mismatch", "Checksum mismatch", _tus),
+        files.UploadTooLarge: Problem(413, "upload-too-large", "Upload too large", _tus),
+        files.UploadGone: Problem(410, "upload-gone", "Upload gone", _tus),
+        files.LinkRefused: Problem(403, "link-refused", "Link refused"),
         # Background jobs (jobs/), met by the admin jobs API.
         jobs.JobsError: Problem(400, "bad-request", "Bad request"),
         jobs.JobNotFound: Problem(404, "not-found", "Not found"),

@@ -23,6 +23,8 @@ from lms.accounts import jobs as account_jobs
 from lms.content import events as content_events
 from lms.content import page_access
 from lms.content.page_access import PageDocumentPolicy
+from lms.files import events as file_events
+from lms.files import jobs as file_jobs
 from lms.notifications import events as notification_events
 from lms.notifications.jobs import Delivery
 from lms.notifications.mail import Mailer
@@ -57,6 +59,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     room_events.ROOM_ENDED,
     webhook_events.WEBHOOK_ENDPOINT_DISABLED,
     *content_events.EVENT_TYPES,
+    file_events.FILE_UPLOADED,
 )
 """Every domain event type; docs/events.md is generated from this catalogue."""
 
@@ -128,7 +131,11 @@ def build_jobs(
     delivery = Delivery(settings, mailer, broker)
     registry = JobRegistry(
         types=[*delivery.job_types(), *account_emails.job_types(settings, mailer)],
-        periodic=[account_jobs.PURGE_EXPIRED_TOKENS, *delivery.periodic()],
+        periodic=[
+            account_jobs.PURGE_EXPIRED_TOKENS,
+            *delivery.periodic(),
+            file_jobs.periodic(settings),
+        ],
     )
     catalogue = Catalogue(EVENT_TYPES, notification_events.consumers())
     for name in filter(None, (m.strip() for m in settings.jobs_modules.split(","))):

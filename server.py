@@ -27,6 +27,10 @@ from lms.courses import routes as course_routes
 from lms.courses.events import CourseEvents
 from lms.documents import quarantine_routes
 from lms.documents import routes as document_routes
+from lms.files import personal_data as file_personal_data
+from lms.files import routes as file_routes
+from lms.files import serving as file_serving
+from lms.files.storage import build_file_storage
 from lms.jobs import routes as job_routes
 from lms.notifications import personal_data as notification_personal_data
 from lms.notifications import routes as notification_routes
@@ -97,6 +101,7 @@ def build_app(node: Node) -> FastAPI:
     app.state.personal_data = registry = PersonalData()
     app.state.revoked_hooks = revoked = RevokedHooks()
     app.state.course_events = course_events = CourseEvents()
+    app.state.files = build_file_storage(settings)
     live_access.register(node.revocations, revoked, course_events)
     error_map.install(app)
     routers = (
@@ -119,6 +124,9 @@ def build_app(node: Node) -> FastAPI:
         job_routes.router,
         webhook_routes.router,
         notification_routes.router,
+        file_routes.uploads,
+        file_routes.files,
+        file_serving.router,
         room_channel_router(node),
         notification_channel_router(node.notifications),
         documents_router(node.documents),
@@ -137,8 +145,13 @@ def build_app(node: Node) -> FastAPI:
     content_personal_data.register(registry)
     webhook_personal_data.register(registry)
     notification_personal_data.register(registry)
+    file_personal_data.register(registry)
     app.add_middleware(RefuseNulMiddleware)  # inside the body limit: it reads JSON bodies
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        unlimited=file_routes.UPLOAD_BODIES,  # tus chunks: capped by the upload's own length
+    )
     app.add_middleware(RequestContextMiddleware, metrics=node.metrics)
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 
 from starlette.exceptions import HTTPException
@@ -24,15 +25,21 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimitMiddleware:
-    """Reject bodies over ``max_bytes`` with 413, by header or while streaming."""
+    """Reject bodies over ``max_bytes`` with 413, by header or while streaming; paths
+    matching ``unlimited`` (uploads, which enforce their own limits) pass."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, unlimited: re.Pattern[str] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.unlimited = unlimited
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "http":
             return self.app(scope, receive, send)  # no frame of ours while a socket lives
+        if self.unlimited is not None and self.unlimited.fullmatch(scope["path"]):
+            return self.app(scope, receive, send)
         return self._http(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:

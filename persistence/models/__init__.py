@@ -12,6 +12,7 @@ from persistence.models.documents import (
     DocumentVersion,
     QuarantinedUpdate,
 )
+from persistence.models.files import File, Upload
 from persistence.models.jobs import ConsumedEvent, DomainEvent, Job, JobSchedule
 from persistence.models.notifications import (
     AccountToken,
@@ -47,6 +48,7 @@ __all__ = [
     "DocumentVersion",
     "DomainEvent",
     "Enrollment",
+    "File",
     "ItemProgress",
     "Job",
     "JobSchedule",
@@ -64,6 +66,7 @@ __all__ = [
     "Room",
     "RoomEvent",
     "RoomMember",
+    "Upload",
     "User",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -130,6 +130,16 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/pages/{page_id}/editor"): ROOM_USERS,
     ("POST", "/api/v1/pages/{page_id}/publish"): ROOM_USERS,
     ("DELETE", "/api/v1/pages/{page_id}/publish"): ROOM_USERS,
+    # Files: the platform permission admits; course roles decide (EDIT uploads and deletes).
+    ("OPTIONS", "/api/v1/courses/{course_id}/uploads"): PUBLIC,
+    ("POST", "/api/v1/courses/{course_id}/uploads"): ROOM_USERS,
+    ("HEAD", "/api/v1/courses/{course_id}/uploads/{upload_id}"): ROOM_USERS,
+    ("PATCH", "/api/v1/courses/{course_id}/uploads/{upload_id}"): ROOM_USERS,
+    ("DELETE", "/api/v1/courses/{course_id}/uploads/{upload_id}"): ROOM_USERS,
+    ("GET", "/api/v1/courses/{course_id}/files"): ROOM_USERS,
+    ("GET", "/api/v1/files/{file_id}"): ROOM_USERS,
+    ("DELETE", "/api/v1/files/{file_id}"): ROOM_USERS,
+    ("POST", "/api/v1/files/{file_id}/link"): ROOM_USERS,
     # Documents: room members read, room hosts write (decided inside, like rooms).
     ("GET", "/api/v1/documents/rooms/{room_id}/{kind}"): ROOM_USERS,
     ("DELETE", "/api/v1/documents/rooms/{room_id}/{kind}"): ROOM_USERS,

@@ -1,0 +1,147 @@
+"""Uploads in progress on this node's disk (``<data_dir>/uploads``): one file per upload
+whose size is the upload's offset. Chunks are appended as they arrive, never held whole;
+the SHA-256 of the bytes so far is kept while one request follows another."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import uuid
+from collections.abc import AsyncIterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lms.files.errors import UploadTooLarge
+from lms.files.sniff import SNIFF_BYTES
+from lms.files.tus import Checksum
+
+READ_CHUNK = 1 << 20
+
+
+@dataclass
+class _Progress:
+    offset: int
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+
+
+class Staging:
+    """The staged bytes of this node's uploads, one writer per upload at a time."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._locks: dict[uuid.UUID, asyncio.Lock] = {}
+        self._progress: dict[uuid.UUID, _Progress] = {}
+
+    def path(self, upload_id: uuid.UUID) -> Path:
+        """Where the upload's bytes are staged."""
+        return self.root / upload_id.hex
+
+    def create(self, upload_id: uuid.UUID) -> None:
+        """Start an empty upload."""
+        self.path(upload_id).touch(exist_ok=False)
+        self._progress[upload_id] = _Progress(0)
+
+    def exists(self, upload_id: uuid.UUID) -> bool:
+        """Whether this node stages the upload."""
+        return self.path(upload_id).is_file()
+
+    def offset(self, upload_id: uuid.UUID) -> int:
+        """How many bytes have arrived."""
+        return self.path(upload_id).stat().st_size
+
+    def lock(self, upload_id: uuid.UUID) -> asyncio.Lock:
+        """The lock one PATCH of the upload holds while it appends."""
+        return self._locks.setdefault(upload_id, asyncio.Lock())
+
+    async def append(
+        self,
+        upload_id: uuid.UUID,
+        offset: int,
+        chunks: AsyncIterable[bytes],
+        *,
+        limit: int,
+        checksum: Checksum | None,
+    ) -> int:
+        """Write ``chunks`` at ``offset`` (at most ``limit`` bytes) and return the new offset.
+
+        A broken connection keeps what arrived (tus resumes from there) unless the chunk
+        has a checksum, which needs it whole; a failed checksum or a chunk past ``limit``
+        drops the whole chunk. Call with ``lock(upload_id)`` held.
+        """
+        path = self.path(upload_id)
+        progress = self._progress.get(upload_id)
+        if progress is None or progress.offset != offset:
+            progress = None  # hashed again when complete
+        self._progress.pop(upload_id, None)
+        verifier = checksum.hasher() if checksum else None
+        fd = os.open(path, os.O_WRONLY)
+        written = 0
+        try:
+            os.ftruncate(fd, offset)
+            os.lseek(fd, offset, os.SEEK_SET)
+            async for chunk in chunks:
+                written += len(chunk)
+                if written > limit:
+                    raise UploadTooLarge("The chunk goes past Upload-Length.")
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if progress is not None:
+                    progress.digest.update(chunk)
+                if verifier is not None:
+                    verifier.update(chunk)
+            if checksum is not None and verifier is not None:
+                checksum.verify(verifier.digest())
+        except BaseException as exc:
+            keep = checksum is None and not isinstance(exc, UploadTooLarge)
+            if not keep:
+                os.ftruncate(fd, offset)
+                written = 0
+                progress = None
+            raise
+        finally:
+            os.close(fd)
+            if progress is not None:
+                progress.offset = offset + written
+                self._progress[upload_id] = progress
+        return offset + written
+
+    async def sha256(self, upload_id: uuid.UUID) -> str:
+        """The SHA-256 of the staged bytes (kept while appending, else read again)."""
+        progress = self._progress.get(upload_id)
+        if progress is not None and progress.offset == self.offset(upload_id):
+            return progress.digest.hexdigest()
+        return await asyncio.to_thread(_sha256_file, self.path(upload_id))
+
+    def head(self, upload_id: uuid.UUID) -> bytes:
+        """The first bytes, to sniff the content type from."""
+        with self.path(upload_id).open("rb") as file:
+            return file.read(SNIFF_BYTES)
+
+    def forget(self, upload_id: uuid.UUID) -> None:
+        """Drop the staged bytes (moved into the store, terminated or expired)."""
+        self._progress.pop(upload_id, None)
+        lock = self._locks.get(upload_id)
+        if lock is not None and not lock.locked():
+            self._locks.pop(upload_id, None)
+        with contextlib.suppress(FileNotFoundError):
+            self.path(upload_id).unlink()
+
+    def staged(self) -> list[uuid.UUID]:
+        """Every upload staged here."""
+        found = []
+        for entry in self.root.iterdir():
+            with contextlib.suppress(ValueError):
+                found.append(uuid.UUID(hex=entry.name))
+        return found
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(READ_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,57 @@
+"""Course files (their bytes are blobs in the blob store) and tus uploads in progress."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from persistence.models.base import Base, new_id, utcnow
+
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class File(Base):
+    """A file of a course: a sanitised name, what its bytes are, and where they are kept."""
+
+    __tablename__ = "files"
+    __table_args__ = (Index(None, "course_id", "id"), Index(None, "blob_key"))
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    uploader_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(100))
+    blob_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Upload(Base):
+    """A tus upload: its declared length and metadata; the bytes so far are staged on the
+    node's disk (their count is the offset). ``file_id`` is set once it completed."""
+
+    __tablename__ = "uploads"
+    __table_args__ = (Index(None, "course_id"), Index(None, "expires_at"))
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    uploader_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    length: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(255))
+    declared_type: Mapped[str] = mapped_column(String(100))
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    node_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    file_id: Mapped[int | None] = mapped_column(
+        BIG_ID, ForeignKey("files.id", ondelete="SET NULL"), default=None
+    )

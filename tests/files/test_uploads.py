@@ -1,0 +1,301 @@
+"""tus uploads and signed downloads on a live node (SQLite with the local store, PostgreSQL
+with S3 on moto's server mode): resumes, refusals, names, quotas, ranges and links."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from kits.nodes import Node, start_node
+from kits.s3 import s3_server
+
+TUS = {"Tus-Resumable": "1.0.0"}
+CHUNK = {**TUS, "Content-Type": "application/offset+octet-stream"}
+QUOTA = 3_000_000
+PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(200_000)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def files_node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Node]:
+    """SQLite with the local blob store; PostgreSQL with S3 (moto)."""
+    env = {
+        "LIVECLASS_UPLOAD_COURSE_QUOTA_BYTES": str(QUOTA),
+        "LIVECLASS_UPLOAD_MAX_FILE_BYTES": "2000000",
+    }
+    if request.param == "sqlite":
+        yield from start_node(tmp_path_factory.mktemp("files"), "sqlite", request, **env)
+        return
+    with s3_server() as s3:
+        env |= s3.env(s3.create_bucket("liveclass-files"))
+        yield from start_node(tmp_path_factory.mktemp("files"), "postgres", request, **env)
+
+
+@dataclass
+class Course:
+    node: Node
+    id: str
+    instructor: str
+    student: str
+    outsider: str
+
+    def uploads(self) -> str:
+        return f"/api/v1/courses/{self.id}/uploads"
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        return self.node.client(token or self.instructor)
+
+
+@pytest.fixture
+def course(files_node: Node) -> Course:
+    """A fresh published course with an instructor and an enrolled student."""
+    _, instructor = files_node.register("instructor")
+    student_email, student = files_node.register("student")
+    _, outsider = files_node.register("student")
+    with files_node.client(instructor) as client:
+        code = f"F{time.monotonic_ns()}"
+        made = client.post("/api/v1/courses", json={"title": "Files", "code": code})
+        assert made.status_code == 201, made.text
+        course_id = made.json()["id"]
+        client.patch(f"/api/v1/courses/{course_id}", json={"status": "published"})
+        enrolled = client.post(
+            f"/api/v1/courses/{course_id}/enrollments",
+            json={"email": student_email, "role": "student"},
+        )
+        assert enrolled.status_code == 201, enrolled.text
+    return Course(files_node, course_id, instructor, student, outsider)
+
+
+def metadata(**pairs: str) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in pairs.items())
+
+
+def create(course: Course, length: int, name: str = "a.bin", token: str | None = None) -> str:
+    with course.client(token) as client:
+        made = client.post(
+            course.uploads(),
+            headers={
+                **TUS,
+                "Upload-Length": str(length),
+                "Upload-Metadata": metadata(filename=name),
+            },
+        )
+    assert made.status_code == 201, made.text
+    assert made.headers["Tus-Resumable"] == "1.0.0"
+    assert made.headers["Upload-Expires"]
+    return made.headers["Location"]
+
+
+def patch(
+    course: Course, location: str, offset: int, body: bytes, **headers: str
+) -> httpx.Response:
+    with course.client() as client:
+        return client.patch(
+            location, content=body, headers={**CHUNK, "Upload-Offset": str(offset), **headers}
+        )
+
+
+def upload(course: Course, data: bytes, name: str = "a.bin") -> dict[str, object]:
+    location = create(course, len(data), name)
+    done = patch(course, location, 0, data)
+    assert done.status_code == 204, done.text
+    with course.client() as client:
+        found = client.get(done.headers["Content-Location"])
+    assert found.status_code == 200
+    file: dict[str, object] = found.json()
+    return file
+
+
+def test_options_advertise_tus(course: Course) -> None:
+    with course.node.client() as client:
+        answer = client.options(course.uploads())
+    assert answer.status_code == 204
+    assert answer.headers["Tus-Version"] == "1.0.0"
+    extensions = set(answer.headers["Tus-Extension"].split(","))
+    assert {
+        "creation",
+        "creation-with-upload",
+        "termination",
+        "expiration",
+        "checksum",
+    } <= extensions
+
+
+def test_resume_after_an_interrupted_patch(course: Course) -> None:
+    data = os.urandom(500_000)
+    location = create(course, len(data), "notes.bin")
+    assert patch(course, location, 0, data[:200_000]).headers["Upload-Offset"] == "200000"
+    with course.client() as client:
+        head = client.head(location, headers=TUS)
+    assert head.headers["Upload-Offset"] == "200000"
+    assert head.headers["Cache-Control"] == "no-store"
+    wrong = patch(course, location, 100, data[100:])
+    assert wrong.status_code == 409
+    assert wrong.headers["content-type"] == "application/problem+json"
+    done = patch(course, location, 200_000, data[200_000:])
+    assert done.status_code == 204
+    with course.client() as client:
+        file = client.get(done.headers["Content-Location"]).json()
+    assert file["sha256"] == hashlib.sha256(data).hexdigest()
+    assert file["size"] == len(data)
+
+
+def test_checksum_mismatch_drops_the_chunk(course: Course) -> None:
+    data = b"hello world, this is a chunk"
+    location = create(course, len(data) * 2)
+    wrong = base64.b64encode(hashlib.sha1(b"other").digest()).decode()  # noqa: S324 - tus names it
+    refused = patch(course, location, 0, data, **{"Upload-Checksum": f"sha1 {wrong}"})
+    assert refused.status_code == 460
+    right = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    kept = patch(course, location, 0, data, **{"Upload-Checksum": f"sha256 {right}"})
+    assert kept.headers["Upload-Offset"] == str(len(data))
+    odd = patch(course, location, len(data), data, **{"Upload-Checksum": "crc32 AAAA"})
+    assert odd.status_code == 400
+
+
+def test_sizes_and_quota(course: Course) -> None:
+    with course.client() as client:
+        huge = client.post(course.uploads(), headers={**TUS, "Upload-Length": "2000001"})
+        assert huge.status_code == 413
+        assert huge.headers["content-type"] == "application/problem+json"
+    location = create(course, 10)
+    past = patch(course, location, 0, b"x" * 11)
+    assert past.status_code == 413
+    with course.client() as client:
+        assert client.head(location, headers=TUS).headers["Upload-Offset"] == "0"
+    create(course, 1_900_000)  # reserved against the quota while unfinished
+    with course.client() as client:
+        over = client.post(course.uploads(), headers={**TUS, "Upload-Length": "1500000"})
+    assert over.status_code == 413
+    with course.client() as client:
+        old = client.post(course.uploads(), headers={"Upload-Length": "5"})
+    assert old.status_code == 412
+
+
+def test_termination(course: Course) -> None:
+    location = create(course, 100)
+    with course.client() as client:
+        assert client.delete(location, headers=TUS).status_code == 204
+        assert client.head(location, headers=TUS).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("a\x00b.txt", "ab.txt"),
+        ("invoice\u202efdp.exe", "invoicefdp.exe"),
+        ("C:\\Windows\\evil.bat", "evil.bat"),
+        ("..", "file"),
+        ("x" * 300 + ".pdf", "x" * 196 + ".pdf"),
+    ],
+)
+def test_path_tricks_in_names(course: Course, raw: str, expected: str) -> None:
+    file = upload(course, b"plain text\n", raw)
+    assert file["name"] == expected
+    assert file["content_type"] == "text/plain; charset=utf-8"
+
+
+def test_who_may_upload_and_read(course: Course) -> None:
+    with course.client(course.student) as client:
+        refused = client.post(course.uploads(), headers={**TUS, "Upload-Length": "5"})
+    assert refused.status_code == 403
+    file = upload(course, PNG, "photo.jpg")
+    assert file["content_type"] == "image/png"  # the bytes decide, not the name
+    with course.client(course.outsider) as client:
+        assert client.get(f"/api/v1/files/{file['id']}").status_code == 404
+        assert client.post(f"/api/v1/files/{file['id']}/link").status_code == 404
+        assert client.get(f"/api/v1/courses/{course.id}/files").status_code == 404
+    with course.client(course.student) as client:
+        listed = client.get(f"/api/v1/courses/{course.id}/files").json()
+        assert file["id"] in [f["id"] for f in listed["items"]]
+        assert client.delete(f"/api/v1/files/{file['id']}").status_code == 403
+
+
+def test_video_originals_are_for_editors(course: Course) -> None:
+    video = b"\x00\x00\x00\x20ftypisom" + os.urandom(1000)
+    file = upload(course, video, "lecture.mp4")
+    assert file["content_type"] == "video/mp4"
+    with course.client(course.student) as client:
+        assert client.post(f"/api/v1/files/{file['id']}/link").status_code == 403
+    with course.client() as client:
+        assert client.post(f"/api/v1/files/{file['id']}/link").status_code == 200
+
+
+def link(course: Course, file_id: object, disposition: str = "attachment") -> str:
+    with course.client(course.student) as client:
+        made = client.post(f"/api/v1/files/{file_id}/link", json={"disposition": disposition})
+    assert made.status_code == 200, made.text
+    return str(made.json()["url"])
+
+
+def test_signed_links_serve_ranges_without_credentials(course: Course) -> None:
+    file = upload(course, PNG, "photo.png")
+    url = link(course, file["id"], "inline")
+    with course.node.client() as anonymous:
+        whole = anonymous.get(url)
+        assert whole.status_code == 200
+        assert whole.content == PNG
+        assert whole.headers["content-type"] == "image/png"
+        assert whole.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert whole.headers["content-disposition"].startswith("inline;")
+        etag = whole.headers["etag"]
+        assert anonymous.get(url, headers={"If-None-Match": etag}).status_code == 304
+        part = anonymous.get(url, headers={"Range": "bytes=10-19"})
+        assert part.status_code == 206
+        assert part.content == PNG[10:20]
+        assert part.headers["content-range"] == f"bytes 10-19/{len(PNG)}"
+        several = anonymous.get(url, headers={"Range": "bytes=0-3,100-103"})
+        assert several.status_code == 206
+        assert several.headers["content-type"].startswith("multipart/byteranges")
+        assert PNG[100:104] in several.content and PNG[:4] in several.content
+        past = anonymous.get(url, headers={"Range": f"bytes={len(PNG) + 10}-"})
+        assert past.status_code == 416
+        stale = anonymous.get(url, headers={"Range": "bytes=0-3", "If-Range": '"stale"'})
+        assert stale.status_code == 200
+        assert stale.content == PNG
+        fresh = anonymous.get(url, headers={"Range": "bytes=0-3", "If-Range": etag})
+        assert fresh.status_code == 206
+
+
+def test_html_is_never_inline(course: Course) -> None:
+    file = upload(course, b"<!doctype html><script>alert(1)</script>", "page.txt")
+    assert file["content_type"] == "application/octet-stream"
+    url = link(course, file["id"], "inline")
+    with course.node.client() as anonymous:
+        served = anonymous.get(url)
+    assert served.headers["content-disposition"].startswith("attachment;")
+    assert served.headers["x-content-type-options"] == "nosniff"
+
+
+def test_forged_and_expired_links(course: Course) -> None:
+    file = upload(course, b"secret notes\n", "notes.txt")
+    url = link(course, file["id"])
+    forged = url.replace("d=attachment", "d=inline")
+    path, _, query = url.partition("?")
+    params = dict(p.split("=", 1) for p in query.split("&"))
+    expired = url.replace(f"exp={params['exp']}", f"exp={int(params['exp']) - 10_000}")
+    other = url.replace(path, path[:-4] + "0000")
+    with course.node.client() as anonymous:
+        for bad in (forged, expired, other, path):
+            refused = anonymous.get(bad)
+            assert refused.status_code == 403, bad
+            assert refused.headers["content-type"] == "application/problem+json"
+
+
+def test_delete_file(course: Course) -> None:
+    file = upload(course, os.urandom(1000), "gone.bin")
+    url = link(course, file["id"])
+    with course.client() as client:
+        assert client.delete(f"/api/v1/files/{file['id']}").status_code == 204
+        assert client.get(f"/api/v1/files/{file['id']}").status_code == 404
+    with course.node.client() as anonymous:
+        assert anonymous.get(url).status_code == 404
