@@ -6,15 +6,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 
 from kits.nodes import Node, start_node
 from kits.s3 import s3_server
+from kits.servers import ROOT
 
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK = {**TUS, "Content-Type": "application/offset+octet-stream"}
@@ -299,3 +302,33 @@ def test_delete_file(course: Course) -> None:
         assert client.get(f"/api/v1/files/{file['id']}").status_code == 404
     with course.node.client() as anonymous:
         assert anonymous.get(url).status_code == 404
+
+
+def test_stock_tus_js_client_uploads(course: Course, tmp_path: Path) -> None:
+    """tus-js-client (npm), unmodified, uploads a PDF in several PATCHes."""
+    data = b"%PDF-1.7\n" + os.urandom(700_000)
+    source = tmp_path / "syllabus.pdf"
+    source.write_bytes(data)
+    endpoint = f"{course.node.url}{course.uploads()}"
+    done = subprocess.run(
+        [
+            "node",
+            str(ROOT / "tests" / "node" / "tus_upload.cjs"),
+            endpoint,
+            course.instructor,
+            str(source),
+            "262144",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    with course.client() as client:
+        listed = client.get(f"/api/v1/courses/{course.id}/files").json()["items"]
+    found = [f for f in listed if f["sha256"] == hashlib.sha256(data).hexdigest()]
+    assert found, listed
+    assert found[0]["name"] == "syllabus.pdf"
+    assert found[0]["content_type"] == "application/pdf"
