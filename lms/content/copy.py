@@ -2,8 +2,9 @@
 "copy this course"). The copier becomes its instructor; nobody else is enrolled.
 
 Pages are copied with their draft (the Yjs document's state, as one update into the new
-document) and their published version. Live sessions are not copied (a room belongs to the
-dates of one run of a course); file and video items follow when their domains can copy.
+document) and their published version; a file item's file becomes a file of the new course
+holding the same stored bytes (blobs are content-addressed: nothing is copied). Live
+sessions are not copied (a room belongs to the dates of one run of a course).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.content import pages, structure
 from persistence.documents import current_state
-from persistence.models import Course, CourseModule, Enrollment, ModuleItem, Page
+from persistence.models import Course, CourseModule, Enrollment, File, ModuleItem, Page
 
-COPIED_KINDS = frozenset({"page", "link"})
+COPIED_KINDS = frozenset({"page", "link", "file"})
 
 
 @dataclass
@@ -70,10 +71,13 @@ async def copy_course(
         session.add(new_module)
         await session.flush()
         module_ids[str(module.id)] = str(new_module.id)
+    file_ids: dict[int, int] = {}
     for item in await structure.items_of(session, source.id):
         if item.kind not in COPIED_KINDS:
             copied.skipped += 1
             continue
+        if item.file_id is not None and item.file_id not in file_ids:
+            file_ids[item.file_id] = await _copy_file(session, item.file_id, course.id, by)
         session.add(
             ModuleItem(
                 course_id=course.id,
@@ -84,9 +88,30 @@ async def copy_course(
                 published=item.published,
                 target_id=page_ids.get(item.target_id) if item.target_id else None,
                 url=item.url,
+                file_id=file_ids.get(item.file_id) if item.file_id else None,
                 requirement=item.requirement,
                 min_watch=item.min_watch,
             )
         )
     await session.flush()
     return copied
+
+
+async def _copy_file(
+    session: AsyncSession, file_id: int, course_id: uuid.UUID, by: uuid.UUID
+) -> int:
+    """A file of `course_id` with the same bytes as file `file_id`; its new id."""
+    original = await session.get(File, file_id)
+    assert original is not None  # module_items.file_id cascades on delete
+    new = File(
+        course_id=course_id,
+        uploader_id=by,
+        name=original.name,
+        size=original.size,
+        sha256=original.sha256,
+        content_type=original.content_type,
+        blob_key=original.blob_key,
+    )
+    session.add(new)
+    await session.flush()
+    return new.id

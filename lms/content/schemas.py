@@ -43,6 +43,9 @@ class ItemIn(Strict):
         None, description="The page, file, video or room it shows (by kind)."
     )
     url: AnyHttpUrl | None = Field(None, description="A link item's address (http or https).")
+    file_id: Annotated[int, Field(ge=1, le=2**62)] | None = Field(
+        None, description="A file item's file (GET /api/v1/files/{id})."
+    )
     starts_at: datetime | None = Field(None, description="A live session's start (UTC).")
     requirement: Requirement | None = None
     min_watch: Share | None = Field(None, description="Share of a video to watch (watch).")
@@ -82,6 +85,7 @@ class ItemOut(BaseModel):
     published: bool
     target_id: uuid.UUID | None
     url: str | None
+    file_id: int | None
     starts_at: datetime | None
     requirement: Requirement
     min_watch: float

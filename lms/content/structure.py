@@ -178,8 +178,9 @@ async def create_item(session: AsyncSession, parent: CourseModule, body: ItemIn)
 
 def _apply(target: ModuleItem, body: ItemIn) -> None:
     fields = body.model_dump(exclude_unset=True)
-    for name in ("title", "published", "target_id", "starts_at", "requirement", "min_watch"):
-        if name in fields and (fields[name] is not None or name in ("target_id", "starts_at")):
+    nullable = ("target_id", "file_id", "starts_at")
+    for name in ("title", "published", "requirement", "min_watch", *nullable):
+        if name in fields and (fields[name] is not None or name in nullable):
             setattr(target, name, getattr(body, name))
     if "url" in fields:
         target.url = str(body.url) if body.url is not None else None

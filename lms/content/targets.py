@@ -1,4 +1,4 @@
-"""What a module item may point at: a page, file, video or room of the same course, or a
+"""What a module item may point at: a page, file or room of the same course, or a
 web address. Checked whenever an item is created or changed, so a learner never follows an
 item into another course's content."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.errors import InvalidInput
-from persistence.models import ModuleItem, Page, Room
+from persistence.models import File, ModuleItem, Page, Room
 
 
 async def check_target(session: AsyncSession, item: ModuleItem) -> None:
@@ -18,6 +18,13 @@ async def check_target(session: AsyncSession, item: ModuleItem) -> None:
         item.target_id = None
         return
     item.url = None
+    if item.kind == "file":
+        found = await session.get(File, item.file_id) if item.file_id else None
+        if found is None or found.course_id != item.course_id:
+            raise InvalidInput("file_id names no file of this course.")
+        item.target_id = None
+        return
+    item.file_id = None
     if item.target_id is None:
         raise InvalidInput(f"A {item.kind.replace('_', ' ')} item needs a target_id.")
     if item.kind == "page":

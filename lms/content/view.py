@@ -58,6 +58,7 @@ def item_out(item: ModuleItem, progress: ProgressOut | None) -> ItemOut:
         published=item.published,
         target_id=item.target_id,
         url=item.url,
+        file_id=item.file_id,
         starts_at=item.starts_at,
         requirement=item.requirement,
         min_watch=item.min_watch,

@@ -88,7 +88,7 @@ async def tus_create(
     offset = None
     headers: dict[str, str] = {}
     if tus.has_body(request.headers):
-        offset, file = await _append(request, session, storage, upload)
+        offset, file = await _append(request, session, storage, upload, creation=True)
         headers = _file_headers(file)
     headers |= tus.created_headers(_location(upload), upload.expires_at, offset)
     return Response(status_code=status.HTTP_201_CREATED, headers=headers)
@@ -136,12 +136,19 @@ async def tus_append(
 
 
 async def _append(
-    request: Request, session: SessionDep, storage: FileStorage, upload: Upload
+    request: Request,
+    session: SessionDep,
+    storage: FileStorage,
+    upload: Upload,
+    *,
+    creation: bool = False,
 ) -> tuple[int, File | None]:
     staging = storage.staging
     async with staging.lock(upload.id):
         offset = staging.offset(upload.id)
-        append = tus.parse_append(request.headers, offset=offset, length=upload.length)
+        append = tus.parse_append(
+            request.headers, offset=offset, length=upload.length, creation=creation
+        )
         try:
             offset = await staging.append(
                 upload.id,

@@ -132,13 +132,17 @@ def parse_checksum(value: str | None) -> Checksum | None:
     return Checksum(algorithm, digest)
 
 
-def parse_append(headers: Mapping[str, str], *, offset: int, length: int) -> Append:
+def parse_append(
+    headers: Mapping[str, str], *, offset: int, length: int, creation: bool = False
+) -> Append:
     """A PATCH (or a POST's body): content type, ``Upload-Offset`` equal to ``offset``,
-    a declared ``Content-Length`` that fits in ``length``, the optional checksum."""
+    a declared ``Content-Length`` that fits in ``length``, the optional checksum. A POST
+    with its first chunk (``creation``) may leave ``Upload-Offset`` out: it starts at 0."""
     check_version(headers)
     if not has_body(headers):
         raise WrongContentType(f"PATCH bodies are {OFFSET_OCTET_STREAM}.")
-    stated = _integer(headers, "Upload-Offset")
+    implied = creation and headers.get("upload-offset") is None
+    stated = 0 if implied else _integer(headers, "Upload-Offset")
     if stated != offset:
         raise OffsetMismatch(
             f"The upload is at offset {offset}, not {stated}.", upload_offset=offset

@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column
 
 from persistence.models.base import Base, JSONType, new_id, utcnow
+from persistence.models.files import BIG_ID
 
 
 class CourseModule(Base):
@@ -50,6 +51,10 @@ class ModuleItem(Base):
     # What the item shows: a page, file, video or room id (by kind), or a URL for a link.
     target_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     url: Mapped[str | None] = mapped_column(String(2000), default=None)
+    # A file item's file (files have integer ids); deleting the file removes the item.
+    file_id: Mapped[int | None] = mapped_column(
+        BIG_ID, ForeignKey("files.id", ondelete="CASCADE"), default=None, index=True
+    )
     starts_at: Mapped[datetime | None] = mapped_column(default=None)
     # view | mark_done | watch (with min_watch) | submit
     requirement: Mapped[str] = mapped_column(String(20), default="view")

@@ -4,6 +4,7 @@ HTML, learner progress from video heartbeats, the instructors' progress table, a
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -440,4 +441,60 @@ def test_a_course_copy_has_the_structure_and_pages(
             json={"code": "X-1", "title": "Mine"},
         ).status_code
         == 403
+    )
+
+
+def _upload(course: Course, data: bytes, name: str) -> dict[str, Any]:
+    """A file uploaded into the course over tus (creation with upload)."""
+    name_b64 = base64.b64encode(name.encode()).decode()
+    response = course.request(
+        course.teacher,
+        "POST",
+        f"/api/v1/courses/{course.id}/uploads",
+        content=data,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": f"filename {name_b64}",
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert response.headers["Upload-Offset"] == str(len(data))
+    return dict(course.call(course.teacher, "GET", response.headers["Content-Location"]))
+
+
+def test_a_file_item_shows_a_file_of_the_course_and_is_copied(course: Course, node: Node) -> None:
+    pdf = _upload(course, b"%PDF-1.4\n" + b"x" * 2000 + b"\n%%EOF\n", "handout.pdf")
+    assert pdf["content_type"] == "application/pdf"
+    module = course.module("Reading")
+    item = course.item(module["id"], kind="file", title="Handout", file_id=pdf["id"])
+    assert item["file_id"] == pdf["id"] and item["target_id"] is None
+    other = Course(node)
+    theirs = _upload(other, b"%PDF-1.4\nother\n%%EOF\n", "theirs.pdf")
+    for body in (
+        {"kind": "file", "title": "X", "file_id": theirs["id"]},
+        {"kind": "file", "title": "X"},
+    ):
+        response = course.request(
+            course.teacher, "POST", f"/api/v1/modules/{module['id']}/items", json=body
+        )
+        assert response.status_code == 422, response.text
+    code = f"C-{uuid.uuid4().hex[:8]}"
+    copied = course.call(
+        course.teacher,
+        "POST",
+        f"/api/v1/courses/{course.id}/copy",
+        json={"code": code, "title": "Copy"},
+    )
+    shown = course.call(course.teacher, "GET", f"/api/v1/courses/{copied['course_id']}/content")
+    new_file = shown["modules"][0]["items"][0]["file_id"]
+    assert new_file != pdf["id"]
+    copy_of = course.call(course.teacher, "GET", f"/api/v1/files/{new_file}")
+    assert copy_of["sha256"] == pdf["sha256"] and copy_of["name"] == "handout.pdf"
+    # Deleting the original file removes the item showing it, not the copy's.
+    assert course.request(course.teacher, "DELETE", f"/api/v1/files/{pdf['id']}").status_code == 204
+    assert course.content(course.teacher)["modules"][0]["items"] == []
+    assert (
+        course.call(course.teacher, "GET", f"/api/v1/files/{new_file}")["sha256"] == pdf["sha256"]
     )

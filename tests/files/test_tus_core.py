@@ -55,6 +55,11 @@ def test_append_rules() -> None:
         tus.parse_append({**V, "upload-offset": "5"}, offset=5, length=9)
     with pytest.raises(UploadTooLarge):
         tus.parse_append({**PATCH, "upload-offset": "5", "content-length": "5"}, offset=5, length=9)
+    # creation-with-upload: a POST's first chunk may leave Upload-Offset out (tus-js-client
+    # with uploadDataDuringCreation does); a PATCH may not.
+    assert tus.parse_append(PATCH, offset=0, length=9, creation=True).offset == 0
+    with pytest.raises(BadTusRequest):
+        tus.parse_append(PATCH, offset=0, length=9)
 
 
 @pytest.mark.parametrize("algorithm", ["sha1", "sha256", "md5"])
