@@ -13,7 +13,7 @@ from starlette.responses import Response
 from lms.audit.service import audit
 from lms.auth import Principal
 from lms.content import page_access, pages
-from lms.content.routes import content_for, open_item
+from lms.content.reach import content_for, open_item
 from lms.content.schemas import EditorOut, PageIn, PageOut
 from lms.courses.roles import CourseAction, may
 from lms.courses.routes import authorize

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from lms.audit.service import audit
 from lms.auth import Principal
 from lms.content import copy, progress, structure, view
+from lms.content.reach import content_for, open_item
 from lms.content.schemas import (
     CopyIn,
     CopyOut,
@@ -32,10 +33,10 @@ from lms.content.schemas import (
     ProgressOut,
     ProgressTable,
 )
-from lms.courses.roles import CourseAction, CourseRole, may
+from lms.courses.roles import CourseAction, CourseRole
 from lms.courses.routes import authorize
 from lms.deps import DocumentsDep, SessionDep
-from lms.errors import Conflict, Forbidden, NotFound
+from lms.errors import Conflict, Forbidden
 from lms.pagination import decode_key_cursor, encode_key_cursor, link_next
 from lms.permissions import Permission, require
 from persistence.models import Course, Enrollment, User
@@ -49,26 +50,6 @@ TABLE_PAGE = 100
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def viewer_of(role: CourseRole | None) -> view.Viewer:
-    """How a course role sees the course's content."""
-    return view.Viewer(
-        drafts=may(role, CourseAction.VIEW_DRAFTS),
-        editor=may(role, CourseAction.EDIT),
-        learner=role == CourseRole.STUDENT,
-    )
-
-
-async def content_for(
-    session: AsyncSession, course: Course, role: CourseRole | None, user_id: uuid.UUID
-) -> CourseContentOut:
-    """The course's content as `user_id` with `role` sees it."""
-    modules = await structure.modules_of(session, course.id)
-    items = await structure.items_of(session, course.id)
-    viewer = viewer_of(role)
-    rows = await progress.of_learner(session, course.id, user_id) if viewer.learner else {}
-    return view.content(course.id, modules, items, rows, viewer, _now())
 
 
 async def _edit(session: AsyncSession, course_id: uuid.UUID, principal: Principal) -> Course:
@@ -237,23 +218,6 @@ async def record_progress(
     row = await progress.record(session, target, principal.user_id, body, _now())
     await session.commit()
     return view.progress_out(row)
-
-
-async def open_item(
-    session: AsyncSession,
-    course: Course,
-    role: CourseRole | None,
-    user_id: uuid.UUID,
-    item_id: uuid.UUID,
-) -> tuple[ModuleOut, ItemOut]:
-    """The item with its module if the caller may open it now: 404 if hidden, 403 if locked."""
-    shown = await content_for(session, course, role, user_id)
-    found = view.open_item(shown, item_id)
-    if found is None:
-        raise NotFound("No such item.")
-    if found[0].locked:
-        raise Forbidden(found[0].lock_reason or "This module is locked.")
-    return found
 
 
 @router.get("/courses/{course_id}/progress", summary="Every learner's progress")

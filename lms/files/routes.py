@@ -16,7 +16,8 @@ from starlette.responses import Response
 
 from lms.audit.service import audit
 from lms.auth import Principal
-from lms.courses.roles import CourseAction, may
+from lms.content import reach
+from lms.courses.roles import CourseAction
 from lms.courses.routes import authorize
 from lms.deps import SessionDep
 from lms.errors import Forbidden, NotFound
@@ -213,10 +214,9 @@ async def list_files(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> FilePage:
-    """Members of the course see its files, oldest first."""
-    _, role = await authorize(session, course_id, principal, CourseAction.VIEW)
-    if not may(role, CourseAction.VIEW):
-        raise NotFound("No such course.")
+    """The course's staff see all its files, oldest first (learners reach files through
+    the items of open modules)."""
+    await authorize(session, course_id, principal, CourseAction.VIEW_DRAFTS)
     rows, after = await service.list_files(
         session, course_id, after=decode_cursor(cursor), limit=limit
     )
@@ -229,15 +229,16 @@ async def _member_file(
     session: SessionDep, principal: Principal, file_id: int
 ) -> tuple[File, bool]:
     row = await service.get_file(session, file_id)
-    _, role = await authorize(session, row.course_id, principal, CourseAction.VIEW)
-    if not may(role, CourseAction.VIEW):
+    course, role = await authorize(session, row.course_id, principal, CourseAction.VIEW)
+    if not await reach.reaches_file(session, course, role, principal.user_id, row.id):
         raise NotFound("No such file.")
     return row, service.may_download(role, row)
 
 
 @files.get("/api/v1/files/{file_id}", summary="One file")
 async def get_file(file_id: int, session: SessionDep, principal: Reader) -> FileOut:
-    """A file of a course the caller is a member of."""
+    """A file the caller reaches: staff any of the course's; learners those shown by a
+    published item of an open module."""
     row, _ = await _member_file(session, principal, file_id)
     return FileOut.model_validate(row)
 

@@ -184,9 +184,9 @@ async def get_file(session: AsyncSession, file_id: int) -> File:
 
 
 def may_download(role: CourseRole | None, row: File) -> bool:
-    """The hook deciding who downloads a file: editors anything; others not the originals
-    of videos (the video domain serves them renditions)."""
-    if may(role, CourseAction.EDIT):
+    """The hook deciding who downloads a file: instructors and TAs anything; others not
+    the originals of videos (the video domain serves them renditions)."""
+    if may(role, CourseAction.DOWNLOAD_ORIGINALS):
         return True
     return not row.content_type.startswith("video/")
 

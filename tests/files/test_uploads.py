@@ -216,10 +216,18 @@ def test_who_may_upload_and_read(course: Course) -> None:
     with course.client(course.outsider) as client:
         assert client.get(f"/api/v1/files/{file['id']}").status_code == 404
         assert client.post(f"/api/v1/files/{file['id']}/link").status_code == 404
-        assert client.get(f"/api/v1/courses/{course.id}/files").status_code == 404
+        # The course is published (visible), its file list is the staff's.
+        assert client.get(f"/api/v1/courses/{course.id}/files").status_code == 403
     with course.client(course.student) as client:
-        listed = client.get(f"/api/v1/courses/{course.id}/files").json()
-        assert file["id"] in [f["id"] for f in listed["items"]]
+        # Learners reach files through items: not listed, and hidden until an item of a
+        # published module shows the file.
+        assert client.get(f"/api/v1/courses/{course.id}/files").status_code == 403
+        assert client.get(f"/api/v1/files/{file['id']}").status_code == 404
+        assert client.post(f"/api/v1/files/{file['id']}/link").status_code == 404
+    show(course, file["id"])
+    with course.client(course.student) as client:
+        assert client.get(f"/api/v1/files/{file['id']}").status_code == 200
+        assert client.post(f"/api/v1/files/{file['id']}/link").status_code == 200
         assert client.delete(f"/api/v1/files/{file['id']}").status_code == 403
 
 
@@ -227,14 +235,29 @@ def test_video_originals_are_for_editors(course: Course) -> None:
     video = b"\x00\x00\x00\x20ftypisom" + os.urandom(1000)
     file = upload(course, video, "lecture.mp4")
     assert file["content_type"] == "video/mp4"
+    show(course, file["id"])
     with course.client(course.student) as client:
         assert client.post(f"/api/v1/files/{file['id']}/link").status_code == 403
     with course.client() as client:
         assert client.post(f"/api/v1/files/{file['id']}/link").status_code == 200
 
 
+def show(course: Course, file_id: object) -> None:
+    """Put the file in a published module as a published item (students reach it)."""
+    with course.client() as client:
+        module = client.post(
+            f"/api/v1/courses/{course.id}/modules", json={"title": "Files", "published": True}
+        )
+        assert module.status_code == 201, module.text
+        item = client.post(
+            f"/api/v1/modules/{module.json()['id']}/items",
+            json={"kind": "file", "title": "A file", "file_id": file_id, "published": True},
+        )
+        assert item.status_code == 201, item.text
+
+
 def link(course: Course, file_id: object, disposition: str = "attachment") -> str:
-    with course.client(course.student) as client:
+    with course.client() as client:
         made = client.post(f"/api/v1/files/{file_id}/link", json={"disposition": disposition})
     assert made.status_code == 200, made.text
     return str(made.json()["url"])

@@ -1,0 +1,73 @@
+"""What a person can reach in a course's content now: the content as their role sees it,
+and whether an item, a page or a file is open to them (published, in an open module).
+
+Learners reach pages and files only through items of open modules; other domains (files,
+video) ask here before they hand out a page or a download link.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lms.content import progress, structure, view
+from lms.content.schemas import CourseContentOut, ItemOut, ModuleOut
+from lms.courses.roles import CourseAction, CourseRole, may
+from lms.errors import Forbidden, NotFound
+from persistence.models import Course
+
+
+def viewer_of(role: CourseRole | None) -> view.Viewer:
+    """How a course role sees the course's content."""
+    return view.Viewer(
+        drafts=may(role, CourseAction.VIEW_DRAFTS),
+        editor=may(role, CourseAction.EDIT),
+        learner=role in (CourseRole.STUDENT, CourseRole.OBSERVER),
+    )
+
+
+async def content_for(
+    session: AsyncSession, course: Course, role: CourseRole | None, user_id: uuid.UUID
+) -> CourseContentOut:
+    """The course's content as `user_id` with `role` sees it."""
+    modules = await structure.modules_of(session, course.id)
+    items = await structure.items_of(session, course.id)
+    viewer = viewer_of(role)
+    rows = await progress.of_learner(session, course.id, user_id) if viewer.learner else {}
+    return view.content(course.id, modules, items, rows, viewer, datetime.now(UTC))
+
+
+async def open_item(
+    session: AsyncSession,
+    course: Course,
+    role: CourseRole | None,
+    user_id: uuid.UUID,
+    item_id: uuid.UUID,
+) -> tuple[ModuleOut, ItemOut]:
+    """The item with its module if the caller may open it now: 404 if hidden, 403 if locked."""
+    shown = await content_for(session, course, role, user_id)
+    found = view.open_item(shown, item_id)
+    if found is None:
+        raise NotFound("No such item.")
+    if found[0].locked:
+        raise Forbidden(found[0].lock_reason or "This module is locked.")
+    return found
+
+
+async def reaches_file(
+    session: AsyncSession, course: Course, role: CourseRole | None, user_id: uuid.UUID, file_id: int
+) -> bool:
+    """Whether a published item of an open module shows file `file_id` to this person
+    (staff, who see drafts, reach every file of the course)."""
+    if may(role, CourseAction.VIEW_DRAFTS):
+        return True
+    shown = await content_for(session, course, role, user_id)
+    return any(
+        item.file_id == file_id
+        for module in shown.modules
+        if not module.locked
+        for item in module.items
+        if item.published
+    )
