@@ -152,8 +152,11 @@ async def create_item(
     """A page, file, video, link or live session at the end of the module."""
     parent = await structure.module(session, module_id)
     await _edit(session, parent.course_id, principal)
-    created = await structure.create_item(session, parent, body)
+    created = await structure.create_item(session, parent, body, by=principal.user_id)
     audit(session, request, "content.item.create", target_type="item", target_id=created.id)
+    if created.kind == "live_session" and body.target_id is None:
+        room_id = created.target_id
+        audit(session, request, "room.create", target_type="room", target_id=room_id)
     await session.commit()
     return view.item_out(created, None)
 

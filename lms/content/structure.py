@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lms.content.schemas import ItemIn, ModuleIn, Order, Placement
 from lms.content.targets import check_target
 from lms.errors import Conflict, InvalidInput, NotFound
+from lms.rooms import service as rooms
 from persistence.models import CourseModule, ModuleItem
 
 MAX_MODULES: Final = 500
@@ -150,8 +151,11 @@ async def _items_in(session: AsyncSession, module_id: uuid.UUID) -> list[ModuleI
     return list((await session.scalars(query)).all())
 
 
-async def create_item(session: AsyncSession, parent: CourseModule, body: ItemIn) -> ModuleItem:
-    """A new item at the end of `parent`, its target checked against the course."""
+async def create_item(
+    session: AsyncSession, parent: CourseModule, body: ItemIn, *, by: uuid.UUID
+) -> ModuleItem:
+    """A new item at the end of `parent`, its target checked against the course; a live
+    session given no room gets a new room of the course, hosted by `by`."""
     if body.kind is None or body.title is None:
         raise InvalidInput("An item needs a kind and a title.")
     count = await session.scalar(
@@ -170,6 +174,11 @@ async def create_item(session: AsyncSession, parent: CourseModule, body: ItemIn)
         min_watch=body.min_watch if body.min_watch is not None else 0.9,
     )
     _apply(created, body)
+    if created.kind == "live_session" and created.target_id is None:
+        room = await rooms.create_room(
+            session, title=created.title, created_by=by, course_id=parent.course_id
+        )
+        created.target_id = room.id
     await check_target(session, created)
     session.add(created)
     await session.flush()

@@ -18,7 +18,7 @@ from lms.courses.routes import authorize as authorize_course
 from lms.deps import RoomsDep, SessionDep, SettingsDep
 from lms.errors import NotFound
 from lms.permissions import Permission, require
-from lms.rooms import access
+from lms.rooms import access, service
 from lms.rooms.schemas import (
     AttendanceOut,
     ChatMessageOut,
@@ -58,11 +58,13 @@ async def create_room(
     settings = body.model_dump(exclude={"title", "course_id"}, exclude_none=True)
     if body.course_id is not None:
         await authorize_course(session, body.course_id, principal, CourseAction.HOST_ROOMS)
-    room = Room(
-        title=body.title, created_by=principal.user_id, settings=settings, course_id=body.course_id
+    room = await service.create_room(
+        session,
+        title=body.title,
+        created_by=principal.user_id,
+        course_id=body.course_id,
+        settings=settings,
     )
-    session.add(room)
-    await session.flush()
     audit(session, request, "room.create", target_type="room", target_id=room.id)
     await session.commit()
     return _out(room, RoomRole.HOST)

@@ -498,3 +498,20 @@ def test_a_file_item_shows_a_file_of_the_course_and_is_copied(course: Course, no
     assert (
         course.call(course.teacher, "GET", f"/api/v1/files/{new_file}")["sha256"] == pdf["sha256"]
     )
+
+
+def test_a_live_session_item_schedules_a_room_of_the_course(course: Course) -> None:
+    module = course.module("Week 2")
+    starts = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    item = course.item(
+        module["id"], kind="live_session", title="Lab Q&A", starts_at=starts.isoformat()
+    )
+    room_id = item["target_id"]
+    assert room_id
+    room = course.call(course.teacher, "GET", f"/api/v1/rooms/{room_id}")
+    assert room["title"] == "Lab Q&A" and room["course_id"] == course.id
+    home = course.call(course.student, "GET", f"/api/v1/courses/{course.id}/home")
+    assert [u["item"]["id"] for u in home["upcoming"]] == [item["id"]]
+    # The course's student joins the scheduled room as a participant.
+    joined = course.call(course.student, "POST", f"/api/v1/rooms/{room_id}/join")
+    assert joined["role"] == "participant"
