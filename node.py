@@ -92,7 +92,7 @@ class Node:
             ),
         )
         self.revocations = Revocations(
-            self.broker, self.rooms, self.documents.policy, self.notifications
+            self.broker, self.rooms, *self.documents.revocation_targets(), self.notifications
         )
         self.whip = WhipSessions()
         # Lost history: documents resync, then rooms reload (the order they always had).

@@ -281,4 +281,4 @@ def page_documents(settings: Settings, database: Database) -> DocumentFamily:
     policy = PageDocumentPolicy(
         sessionmaker=database.sessionmaker, secret=lambda: settings.secret_key
     )
-    return DocumentFamily(page_access.PREFIX, policy.authorize, POLICIES["notes"])
+    return DocumentFamily(page_access.PREFIX, policy.authorize, POLICIES["notes"], policy)

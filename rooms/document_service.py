@@ -24,6 +24,7 @@ from realtime.yjs.registry import DocumentRegistry
 from realtime.yjs.yrs import DocumentPolicy
 from rooms.document_shapes import structure_policy
 from rooms.documents import RoomDocumentPolicy
+from rooms.revocation import Target
 from rooms.tokens import Admit
 
 
@@ -35,6 +36,7 @@ class DocumentFamily:
     prefix: str
     authorize: Authorize
     policy: DocumentPolicy | None
+    target: Target | None = None  # closes its connections on the revocation signal
 
 
 @dataclass
@@ -48,6 +50,7 @@ class DocumentService:
     policy: RoomDocumentPolicy
     endpoint: YjsEndpoint
     owns_broker: bool = True
+    families: Sequence[DocumentFamily] = ()
 
     async def drain(self) -> None:
         """Close Yjs connections with 1001 and finish pending writes."""
@@ -59,6 +62,10 @@ class DocumentService:
         await self.hub.close()
         if self.owns_broker:
             await self.broker.close()
+
+    def revocation_targets(self) -> list[Target]:
+        """What holds this node's document connections, for the revocation signal."""
+        return [self.policy, *(f.target for f in self.families if f.target is not None)]
 
     def gauges(self) -> dict[str, float]:
         """Figures for /metrics."""
@@ -105,4 +112,6 @@ def build_documents(
         return await (owner.authorize if owner is not None else policy.authorize)(token, name)
 
     endpoint = YjsEndpoint(registry, authorize=authorize, limits=limits)
-    return DocumentService(broker, hub, store, registry, policy, endpoint, owns_broker=owned)
+    return DocumentService(
+        broker, hub, store, registry, policy, endpoint, owns_broker=owned, families=families
+    )

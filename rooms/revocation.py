@@ -6,10 +6,11 @@ Yjs connections must end wherever they are, not at their next reconnect. One bro
 channel, ``revocations``, carries each signal once (never one per connection); every node
 subscribes to it once, at start-up (`Revocations.start`, wired by the node), and closes its
 own connections of that person through each `Target` (the room manager, the document
-policy) with the signal's close code:
+policies: room documents, course pages) with the signal's close code:
 
 - ``signed-out``: 4001 ``signed out`` (a join token needs a valid sign-in: sign in again);
-- ``course``: 4003 ``removed from the course``, only in the course's rooms.
+- ``course``: 4003 ``removed from the course``, only in the course's rooms and its page
+  documents (the signal's scopes name both the rooms and the course).
 
 A signal is published once the change is committed (`Revocations.after_commit`), so a node
 that closes a connection finds the change in the database if the client tries again: every

@@ -4,7 +4,9 @@ channel, with an editor token from `POST /api/v1/pages/{id}/editor`.
 The token only says who asks for which document; when the socket opens, the holder is
 checked again against the database: the account active with the token's `ver`, and the
 course role it has *now* (instructors write, TAs read the draft, anyone else is refused).
-A role taken away after the token was minted is therefore refused at the next connect.
+A role taken away after the token was minted is therefore refused at the next connect, and
+open connections close when the revocation signal names the person: all of them when their
+sessions are revoked (4001), the course's when they leave it (4003).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lms.courses.roles import CourseAction, CourseRole, may
 from persistence.models import Enrollment, Page, User
-from realtime.errors import ForbiddenError, UnauthorizedError
+from realtime.errors import ForbiddenError, RealtimeError, UnauthorizedError
 from realtime.yjs.channel import AccessListener
 
 AUDIENCE = "liveclass:page"
@@ -62,10 +64,18 @@ def mint(*, user_id: uuid.UUID, version: int, document: str, secret: str, now: d
 
 
 class PageAccess:
-    """One connection's access to a page document; fixed for the connection's life."""
+    """One connection's access to a page document: writable or not for its life, ended by
+    the revocation signal (sessions revoked, removal from the course)."""
 
-    def __init__(self, *, writable: bool) -> None:
+    def __init__(
+        self, policy: PageDocumentPolicy, user_id: str, course_id: str, *, writable: bool
+    ) -> None:
+        self.policy = policy
+        self.user_id = user_id
+        self.course_id = course_id
         self._writable = writable
+        self.listener: AccessListener | None = None
+        self.revoked: RealtimeError | None = None
 
     @property
     def writable(self) -> bool:
@@ -73,10 +83,24 @@ class PageAccess:
         return self._writable
 
     def watch(self, listener: AccessListener) -> None:
-        """Access does not change during a connection."""
+        """Tell `listener` when access ends (at once if it already did)."""
+        self.listener = listener
+        if self.revoked is not None:
+            listener.stop(self.revoked)
+
+    def grant(self, *, writable: bool) -> None:
+        """The holder's check passed: edit or read."""
+        self._writable = writable
+
+    def revoke(self, error: RealtimeError) -> None:
+        """Access ended: the connection closes with `error`."""
+        self.revoked = self.revoked or error
+        if self.listener is not None:
+            self.listener.stop(error)
 
     def close(self) -> None:
-        """Nothing to release."""
+        """The connection ended."""
+        self.policy.accesses.discard(self)
 
 
 class PageDocumentPolicy:
@@ -87,6 +111,7 @@ class PageDocumentPolicy:
     ) -> None:
         self.sessions = sessionmaker
         self.secret = secret
+        self.accesses: set[PageAccess] = set()
 
     async def authorize(self, token: str, name: str) -> PageAccess:
         """Check the editor token and the holder's course role now; 4001 or 4003."""
@@ -104,11 +129,33 @@ class PageDocumentPolicy:
         parsed = parse(name)
         if parsed is None or data["doc"] != name:
             raise ForbiddenError("the token grants no access to this document")
-        async with self.sessions() as session:
-            role = await _current_role(session, user_id, version, *parsed)
-        if not may(role, CourseAction.VIEW_DRAFTS):
-            raise ForbiddenError("your course role does not let you open this page's draft")
-        return PageAccess(writable=may(role, CourseAction.EDIT))
+        # Followed from before the check, so a revocation committed meanwhile still applies.
+        access = PageAccess(self, str(user_id), str(parsed[0]), writable=False)
+        self.accesses.add(access)
+        try:
+            async with self.sessions() as session:
+                role = await _current_role(session, user_id, version, *parsed)
+            if not may(role, CourseAction.VIEW_DRAFTS):
+                raise ForbiddenError("your course role does not let you open this page's draft")
+            if access.revoked is not None:
+                raise access.revoked
+        except BaseException:
+            access.close()
+            raise
+        access.grant(writable=may(role, CourseAction.EDIT))
+        return access
+
+    def revoke(self, user_id: str, scopes: frozenset[str] | None, error: RealtimeError) -> int:
+        """Close this node's page connections of `user_id` (in the courses among `scopes`,
+        or all); the revocation signal (`rooms.revocation`) calls this on every node."""
+        found = [
+            a
+            for a in list(self.accesses)
+            if a.user_id == user_id and (scopes is None or a.course_id in scopes)
+        ]
+        for access in found:
+            access.revoke(error)
+        return len(found)
 
 
 async def _current_role(

@@ -83,8 +83,9 @@ def register(revocations: Revocations, revoked: RevokedHooks, courses: CourseEve
 
     async def unenrolled(session: AsyncSession, course_id: uuid.UUID, user_id: uuid.UUID) -> None:
         rooms = await leave_course_rooms(session, course_id, user_id)
-        if rooms:
-            revocations.after_commit(session, Revocation(str(user_id), "course", rooms))
+        # The course itself is named too: its page documents' connections close as well.
+        scopes = rooms | {str(course_id)}
+        revocations.after_commit(session, Revocation(str(user_id), "course", scopes))
 
     revoked.on_revoked("rooms", signed_out)
     courses.on_unenrolled("rooms", unenrolled)

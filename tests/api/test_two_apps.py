@@ -23,8 +23,10 @@ SECTIONS = [
     "rooms",
     "recordings",
     "courses",
+    "content",
     "webhook_endpoints",
     "notifications",
+    "files",
 ]
 
 

@@ -285,6 +285,28 @@ def test_a_page_written_together_is_published_as_safe_html(
     assert progress["completed"] is True
 
 
+def test_open_page_editors_close_when_their_access_ends(
+    course: Course, node: Node, clients: NodeClients
+) -> None:
+    page = course.call(
+        course.teacher, "POST", f"/api/v1/courses/{course.id}/pages", json={"title": "P"}
+    )
+    url = f"{ws_base(node)}/yjs"
+    ta = course.call(course.ta, "POST", f"/api/v1/pages/{page['id']}/editor")
+    clients.call("open", client="ta-open", url=url, room=ta["document"], token=ta["token"])
+    clients.wait("ta-open", synced=True)
+    teacher = course.call(course.teacher, "POST", f"/api/v1/pages/{page['id']}/editor")
+    clients.call("open", client="t-open", url=url, room=teacher["document"], token=teacher["token"])
+    clients.wait("t-open", synced=True)
+    # Removed from the course while editing: the TA's connection closes with 4003 at once.
+    ta_id = course.call(course.ta, "GET", "/api/v1/users/me")["id"]
+    course.call(course.teacher, "DELETE", f"/api/v1/courses/{course.id}/enrollments/{ta_id}")
+    clients.wait("ta-open", closed=4003)
+    # Signed out everywhere: the instructor's closes with 4001; the document carries on.
+    course.call(course.teacher, "POST", "/api/v1/auth/logout", json={"everywhere": True})
+    clients.wait("t-open", closed=4001)
+
+
 def test_an_editor_token_outlives_no_change_of_role(
     course: Course, node: Node, clients: NodeClients
 ) -> None:
