@@ -1,14 +1,26 @@
-"""Demo data for ``liveclass demo``: an instructor, students, a course and its live room."""
+"""Demo data for ``liveclass demo``: an instructor, students, a course with its live room
+and some content (two modules, a published page, a link, the live session)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pycrdt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lms.accounts import service
-from persistence.models import Course, Enrollment, Room, User
+from lms.content import pages, render
+from persistence.models import (
+    Course,
+    CourseModule,
+    DocumentUpdate,
+    Enrollment,
+    ModuleItem,
+    Page,
+    Room,
+    User,
+)
 from settings import Settings
 
 DEMO_PASSWORD = "liveclass-demo"
@@ -33,6 +45,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], settings: Settings) -
         users = [await _person(session, settings, *p) for p in PEOPLE]
         course = await _course(session, users)
         room = await _room(session, course, users[0])
+        await _content(session, course, room, users[0])
         await session.commit()
         return Demo([(u.email, u.role) for u in users], str(course.id), str(room.id))
 
@@ -77,3 +90,58 @@ async def _room(session: AsyncSession, course: Course, host: User) -> Room:
     session.add(room)
     await session.flush()
     return room
+
+
+WELCOME = """# Welcome
+
+This course shows what a liveclass course holds: modules that open in order, pages the
+instructors write together, links, and the live class itself.
+
+- Read this page, then open the live session.
+- *Week 2* opens once you have finished *Week 1*.
+"""
+
+
+async def _content(session: AsyncSession, course: Course, room: Room, host: User) -> None:
+    query = select(CourseModule.id).where(CourseModule.course_id == course.id)
+    if (await session.execute(query)).first() is not None:
+        return
+    page = Page(course_id=course.id, title="Welcome", created_by=host.id, published_by=host.id)
+    page.published_markdown, page.published_html = WELCOME, render.render(WELCOME)
+    page.published_at = page.created_at = course.created_at
+    session.add(page)
+    await session.flush()
+    doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc({"notes": pycrdt.Text(WELCOME)})
+    session.add(DocumentUpdate(doc=pages.document_of(page), data=doc.get_update()))
+    week1 = CourseModule(course_id=course.id, title="Week 1", position=0, published=True)
+    session.add(week1)
+    await session.flush()
+    week2 = CourseModule(
+        course_id=course.id,
+        title="Week 2",
+        position=1,
+        published=True,
+        prerequisites=[str(week1.id)],
+    )
+    session.add(week2)
+    items = [
+        ModuleItem(kind="page", title="Welcome", target_id=page.id),
+        ModuleItem(kind="live_session", title="Live class: Welcome", target_id=room.id),
+        ModuleItem(kind="link", title="What is a CRDT?", url="https://crdt.tech/"),
+    ]
+    for position, item in enumerate(items):
+        item.course_id, item.module_id, item.position = course.id, week1.id, position
+        item.published, item.requirement = True, "view"
+        session.add(item)
+    await session.flush()
+    session.add(
+        ModuleItem(
+            course_id=course.id,
+            module_id=week2.id,
+            kind="link",
+            title="Further reading: Yjs",
+            url="https://docs.yjs.dev/",
+            position=0,
+            published=True,
+        )
+    )

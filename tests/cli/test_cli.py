@@ -153,6 +153,19 @@ def test_demo_creates_accounts_that_can_sign_in(cli_node: Node) -> None:
         assert role_of(cli_node, cli_node.login(email, DEMO_PASSWORD)) == role
     again = cli_node.cli("demo")
     assert again.returncode == 0, again.stderr
+    # The demo course has content a student can start on: Week 1 open, Week 2 locked.
+    student = next(email for role, email in accounts if role == "student")
+    with cli_node.client(cli_node.login(student, DEMO_PASSWORD)) as client:
+        courses = client.get("/api/v1/courses").json()["items"]
+        course = next(c for c in courses if c["code"] == "DEMO-101")
+        content = client.get(f"/api/v1/courses/{course['id']}/content").json()
+        assert [(m["title"], m["locked"]) for m in content["modules"]] == [
+            ("Week 1", False),
+            ("Week 2", True),
+        ]
+        page_id = content["modules"][0]["items"][0]["target_id"]
+        page = client.get(f"/api/v1/pages/{page_id}").json()
+        assert "<h1>Welcome</h1>" in page["html"]
 
 
 # ------------------------------------------------------------------ settings
