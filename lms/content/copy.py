@@ -12,10 +12,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lms.content import pages, structure
-from persistence.documents import current_state
+from persistence.documents import DocumentStore, current_state
 from persistence.models import Course, CourseModule, Enrollment, File, ModuleItem, Page
 
 COPIED_KINDS = frozenset({"page", "link", "file"})
@@ -26,7 +26,7 @@ class Copied:
     """The new course and what is left to do after its transaction commits."""
 
     course: Course
-    documents: dict[str, bytes] = field(default_factory=dict)  # new page document -> state
+    documents: dict[str, str] = field(default_factory=dict)  # new page document -> source
     skipped: int = 0
 
 
@@ -55,9 +55,7 @@ async def copy_course(
         session.add(new)
         await session.flush()
         page_ids[page.id] = new.id
-        state = await current_state(session, pages.document_of(page))
-        if len(state) > 2:  # an empty document encodes as two zero bytes
-            copied.documents[pages.document_of(new)] = state
+        copied.documents[pages.document_of(new)] = pages.document_of(page)
     module_ids: dict[str, str] = {}
     for module in await structure.modules_of(session, source.id):
         new_module = CourseModule(
@@ -115,3 +113,15 @@ async def _copy_file(
     session.add(new)
     await session.flush()
     return new.id
+
+
+async def copy_documents(
+    sessions: async_sessionmaker[AsyncSession], store: DocumentStore, copied: Copied
+) -> None:
+    """Write each copied page's draft into its new document, one document in memory at a
+    time (after the copy committed: the new documents' names exist nowhere else yet)."""
+    for new, source in copied.documents.items():
+        async with sessions() as session:
+            state = await current_state(session, source)
+        if len(state) > 2:  # an empty document encodes as two zero bytes
+            await store.append(new, state)

@@ -35,7 +35,7 @@ from lms.content.schemas import (
 )
 from lms.courses.roles import CourseAction, CourseRole
 from lms.courses.routes import authorize
-from lms.deps import DocumentsDep, SessionDep
+from lms.deps import DocumentsDep, SessionDep, WriterSessionsDep
 from lms.errors import Conflict, Forbidden
 from lms.pagination import decode_key_cursor, encode_key_cursor, link_next
 from lms.permissions import Permission, require
@@ -280,6 +280,7 @@ async def copy_course(
     session: SessionDep,
     principal: Creator,
     service: DocumentsDep,
+    sessions: WriterSessionsDep,
 ) -> CopyOut:
     """A new draft course with this one's modules, pages and items; I teach it."""
     source, _ = await authorize(session, course_id, principal, CourseAction.EDIT)
@@ -298,6 +299,5 @@ async def copy_course(
         source=str(source.id),
     )
     await session.commit()
-    for name, state in copied.documents.items():
-        await service.store.append(name, state)
+    await copy.copy_documents(sessions, service.store, copied)
     return CopyOut(course_id=copied.course.id, skipped=copied.skipped)
