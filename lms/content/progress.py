@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.events import EventType, emit
@@ -56,10 +57,14 @@ async def _row(session: AsyncSession, item: ModuleItem, user_id: uuid.UUID) -> I
         .with_for_update()
     )
     row = (await session.scalars(query)).one_or_none()
-    if row is None:
-        row = ItemProgress(course_id=item.course_id, item_id=item.id, user_id=user_id, watched=[])
-        session.add(row)
-        await session.flush()
+    if row is not None:
+        return row
+    row = ItemProgress(course_id=item.course_id, item_id=item.id, user_id=user_id, watched=[])
+    try:
+        async with session.begin_nested():  # two first events at once: one inserts
+            session.add(row)
+    except IntegrityError:
+        return (await session.scalars(query)).one()
     return row
 
 

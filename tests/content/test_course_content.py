@@ -4,6 +4,7 @@ HTML, learner progress from video heartbeats, the instructors' progress table, a
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -537,3 +538,20 @@ def test_a_live_session_item_schedules_a_room_of_the_course(course: Course) -> N
     # The course's student joins the scheduled room as a participant.
     joined = course.call(course.student, "POST", f"/api/v1/rooms/{room_id}/join")
     assert joined["role"] == "participant"
+
+
+async def test_simultaneous_first_events_record_one_progress(course: Course) -> None:
+    module = course.module("Race")
+    item = course.link(module["id"], "Everyone at once")
+    headers = {"Authorization": f"Bearer {course.student}"}
+    async with httpx.AsyncClient(base_url=course.node.url, headers=headers, timeout=60) as client:
+        sent = [
+            client.post(f"/api/v1/items/{item['id']}/progress", json={"event": "view"})
+            for _ in range(12)
+        ]
+        answers = await asyncio.gather(*sent)
+    assert [a.status_code for a in answers] == [200] * 12, [a.text for a in answers]
+    table = course.call(course.teacher, "GET", f"/api/v1/courses/{course.id}/progress")
+    me = course.call(course.student, "GET", "/api/v1/users/me")["id"]
+    row = next(r for r in table["learners"] if r["user_id"] == me)
+    assert row["completed"] == 1 and row["items"][item["id"]]["viewed"] is True
