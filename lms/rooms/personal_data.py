@@ -85,8 +85,9 @@ async def export_rooms(session: AsyncSession, user: User) -> dict[str, Any]:
 
 
 async def erase_rooms(session: AsyncSession, user: User, *, revoked: RevokedHooks) -> None:
-    """Blank the user's chat messages and every room event they caused, delete the caption
-    lines of what they said, and take their name off the lines they typed.
+    """Blank the user's chat messages, every room event they caused and every caption line
+    event of what they said (typed by a captioner or automatic), delete the caption lines
+    of what they said, and take their name off the lines they typed.
 
     Attendance and votes stay (a class's records and tallies need them); they point at
     the account row, which erasure itself anonymises.
@@ -99,6 +100,13 @@ async def erase_rooms(session: AsyncSession, user: User, *, revoked: RevokedHook
     )
     await session.execute(
         update(RoomEvent).where(RoomEvent.actor_id == user.id).values(payload={"erased": True})
+    )
+    # Lines naming them as the speaker, typed by a captioner or automatic (no actor), too.
+    spoken = RoomEvent.payload["line"]["speaker_id"].as_string() == str(user.id)
+    await session.execute(
+        update(RoomEvent)
+        .where(RoomEvent.type == "caption.line", spoken)
+        .values(payload={"erased": True})
     )
     await session.execute(delete(CaptionLine).where(CaptionLine.speaker_id == user.id))
     await session.execute(

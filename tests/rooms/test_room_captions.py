@@ -5,9 +5,11 @@ recovery on reconnect, and the transcript published with a recording as WebVTT."
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import select
 
 from kits.nodes import PASSWORD, Node
 from kits.rooms import (
@@ -24,6 +26,8 @@ from kits.rooms import (
     rest,
     settle,
 )
+from persistence.engine import create_engine
+from persistence.models import RoomEvent
 
 
 @dataclass
@@ -269,3 +273,21 @@ async def test_a_persons_caption_lines_are_exported_and_erased_with_them(
     host_export = await rest(room_node, people.host, "GET", "/api/v1/users/me/export")
     typed = [c["text"] for c in host_export.json()["rooms"]["caption_lines"]]
     assert "my private words" not in typed and "the host's own words" in typed
+    # Nor does the room's event log keep them (the host typed the line: the host's event).
+    assert await logged_texts(room_node, room) == ["the host's own words"]
+
+
+async def logged_texts(node: Node, room: str) -> list[str]:
+    """The caption texts the room's event log holds, read from the node's database."""
+    url = node.database_url or f"sqlite+aiosqlite:///{node.server.data_dir / 'liveclass.db'}"
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(RoomEvent.payload).where(
+                    RoomEvent.room_id == uuid.UUID(room), RoomEvent.type == "caption.line"
+                )
+            )
+            return [p["line"]["text"] for (p,) in rows if "line" in p]
+    finally:
+        await engine.dispose()
