@@ -52,10 +52,29 @@ export function append(parent: Node, children: (Child | Child[])[]): void {
   }
 }
 
-/** Replace the children of ``el``. */
+/** Replace the children of ``el``. Keyboard focus inside ``el`` stays on the same control
+ * in the new content (same ``data-focus-key``, or same tag, label and text), so a panel
+ * re-rendered by a live update never drops a keyboard user's place. */
 export function fill(el: Element, ...children: (Child | Child[])[]): void {
+  const active = document.activeElement
+  const key = active instanceof HTMLElement && active !== el && el.contains(active) ? focusKey(active) : null
+  const index = key === null ? -1 : sameControls(el, key).indexOf(active as HTMLElement)
   el.replaceChildren()
   append(el, children)
+  if (key === null) return
+  const matches = sameControls(el, key)
+  const next = matches[Math.min(index, matches.length - 1)]
+  next?.focus({ preventScroll: true })
+}
+
+const FOCUSABLE = 'a[href], button, input, select, textarea, summary, [tabindex]'
+
+function focusKey(el: HTMLElement): string {
+  return el.dataset.focusKey ?? `${el.tagName}|${el.getAttribute('aria-label') ?? ''}|${el.textContent ?? ''}`
+}
+
+function sameControls(root: Element, key: string): HTMLElement[] {
+  return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => focusKey(el) === key)
 }
 
 /** SVG element. */
