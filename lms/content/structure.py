@@ -23,6 +23,8 @@ from persistence.models import CourseModule, ModuleItem
 
 MAX_MODULES: Final = 500
 MAX_ITEMS_PER_MODULE: Final = 500
+MAX_ITEMS_PER_COURSE: Final = 5000
+"""A course's whole structure is read on every content request: these keep it bounded."""
 
 
 async def modules_of(session: AsyncSession, course_id: uuid.UUID) -> list[CourseModule]:
@@ -163,6 +165,11 @@ async def create_item(
     )
     if (count or 0) >= MAX_ITEMS_PER_MODULE:
         raise Conflict(f"A module holds at most {MAX_ITEMS_PER_MODULE} items.")
+    in_course = await session.scalar(
+        select(func.count()).select_from(ModuleItem).where(ModuleItem.course_id == parent.course_id)
+    )
+    if (in_course or 0) >= MAX_ITEMS_PER_COURSE:
+        raise Conflict(f"A course holds at most {MAX_ITEMS_PER_COURSE} items.")
     created = ModuleItem(
         course_id=parent.course_id,
         module_id=parent.id,
