@@ -28,6 +28,7 @@ APP_ROUTES = (
     "/rooms/{room_id}",
     "/rooms/{room_id}/report",
     "/rooms/{room_id}/recordings",
+    "/courses/{course_id}/files",
     "/join/{room_id}",
     "/admin/webhooks",
     "/notifications",

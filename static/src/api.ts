@@ -162,6 +162,13 @@ async function refresh(): Promise<boolean> {
   return refreshing
 }
 
+/** The bearer header for a request made outside ``request`` (tus uploads); with ``stale``
+ * (the server answered 401), the tokens are refreshed first. */
+export async function authorization(stale = false): Promise<string | null> {
+  if (stale && !(await refresh())) return null
+  return tokens ? `Bearer ${tokens.access_token}` : null
+}
+
 export interface RequestOptions {
   json?: unknown
   form?: Record<string, string>

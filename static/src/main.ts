@@ -6,6 +6,7 @@ import { h } from './dom'
 import { t } from './i18n'
 import { forgotPage, resetPage, verifyPage } from './pages/accountMail'
 import { authPage } from './pages/auth'
+import { filesPage } from './pages/files'
 import { homePage } from './pages/home'
 import { notificationSettingsPage } from './pages/notificationSettings'
 import { inboxPage } from './pages/notifications'
@@ -59,6 +60,8 @@ async function resolve(): Promise<Page> {
   if (match) return reportPage(match[1].toLowerCase(), user, navigate)
   match = /^\/rooms\/([0-9a-fA-F-]{36})\/recordings$/.exec(path)
   if (match) return recordingsPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/files$/.exec(path)
+  if (match) return filesPage(match[1].toLowerCase(), user, navigate)
   return {
     title: t('app.notFound.title'),
     el: h(

@@ -127,6 +127,18 @@ export function formatPercent(fraction: number): string {
   return formatNumber(fraction, { style: 'percent', maximumFractionDigits: 0 })
 }
 
+/** A size such as "1.5 MB" (decimal units, as browsers and file managers show them). */
+export function formatBytes(bytes: number): string {
+  const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const
+  let value = bytes
+  let unit = 0
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000
+    unit++
+  }
+  return formatNumber(value, { style: 'unit', unit: units[unit], unitDisplay: 'short', maximumFractionDigits: unit ? 1 : 0 })
+}
+
 /** "Ann, Bo and Cy" in the message language. */
 export function formatList(items: string[], type: 'conjunction' | 'disjunction' = 'conjunction'): string {
   return new Intl.ListFormat(language, { style: 'long', type }).format(items)

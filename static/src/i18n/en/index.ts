@@ -3,6 +3,7 @@
 
 import { captions } from './captions'
 import { common } from './common'
+import { files } from './files'
 import { notifications } from './notifications'
 import { pages } from './pages'
 import { room } from './room'
@@ -12,4 +13,4 @@ import { whiteboard } from './whiteboard'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files } satisfies Record<string, Message>
