@@ -9,6 +9,11 @@ export function kindName(type: ShapeType): string {
   return t(`whiteboard.kind.${type}`)
 }
 
+/** A shape kind's name inside a sentence (each language decides its own case). */
+export function kindInSentence(type: ShapeType): string {
+  return t(`whiteboard.kindInSentence.${type}`)
+}
+
 /** Where a shape is, in board units (plain digits, as the outline shows them). */
 export function shapeAt(x: number, y: number): string {
   return t('whiteboard.shape.at', { x: String(Math.round(x)), y: String(Math.round(y)) })
@@ -42,7 +47,7 @@ export function colorName(value: string | null | undefined): string | null {
   if (!value) return null
   const lower = value.toLowerCase()
   for (const [color, name] of COLORS) {
-    if (color === lower || STICKY_COLORS[color] === lower) return t(`whiteboard.color.${name}`).toLowerCase()
+    if (color === lower || STICKY_COLORS[color] === lower) return t(`whiteboard.colorInSentence.${name}`)
   }
   return null
 }

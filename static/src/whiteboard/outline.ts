@@ -5,7 +5,7 @@
 
 import { h } from '../dom'
 import { t } from '../i18n'
-import { kindName, shapeAt, shapeDetails, shapeTitle } from './describe'
+import { kindInSentence, shapeAt, shapeDetails, shapeTitle } from './describe'
 import type { Shape } from './model'
 import { measureText } from './render'
 import type { BoardState } from './state'
@@ -159,7 +159,7 @@ export class Outline {
     if (item.del.getAttribute('aria-label') !== label) item.del.setAttribute('aria-label', label)
     const field = item.field
     if (!field) return
-    const which = t('whiteboard.outline.which', { kind: kindName(shape.type).toLowerCase(), at: shapeAt(shape.x, shape.y) })
+    const which = t('whiteboard.outline.which', { kind: kindInSentence(shape.type), at: shapeAt(shape.x, shape.y) })
     const fieldLabel = t(shape.type === 'image' ? 'whiteboard.outline.altOf' : 'whiteboard.outline.textOf', { what: which })
     if (field.getAttribute('aria-label') !== fieldLabel) field.setAttribute('aria-label', fieldLabel)
     // Someone typing in the field keeps what they type; others' edits show when they leave it.
