@@ -60,11 +60,26 @@ export const SHORTCUTS: [string, MessageKey][] = [
   ['?', 'shortcuts.help'],
 ]
 
+const KEY_NAMES: Record<string, MessageKey> = {
+  Ctrl: 'keys.ctrl',
+  Shift: 'keys.shift',
+  Alt: 'keys.alt',
+  Enter: 'keys.enter',
+  Esc: 'keys.esc',
+  Home: 'keys.home',
+  End: 'keys.end',
+}
+
+/** A key chord as this language's keyboards name the keys ("Strg+Z" in German). */
+export function keyLabel(keys: string): string {
+  return keys.replace(/\b(Ctrl|Shift|Alt|Enter|Esc|Home|End)\b/g, (name) => t(KEY_NAMES[name]))
+}
+
 export function shortcuts(): void {
-  const room: [string, string][] = SHORTCUTS.map(([keys, what]) => [keys, t(what)])
+  const room: [string, string][] = SHORTCUTS.map(([keys, what]) => [keyLabel(keys), t(what)])
   modal(
     t('shortcuts.title'),
-    h('div.stack', null, keysTable(t('shortcuts.title'), room), h('h3', null, t('whiteboard.keys.title')), keysTable(t('whiteboard.keys.title'), boardShortcuts())),
+    h('div.stack', null, keysTable(t('shortcuts.title'), room), h('h3', null, t('whiteboard.keys.title')), keysTable(t('whiteboard.keys.title'), boardShortcuts().map(([keys, what]) => [keyLabel(keys), what]))),
   )
 }
 

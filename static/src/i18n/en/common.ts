@@ -16,4 +16,12 @@ export const common = {
   'dialog.ok': 'OK',
   'dialog.close': 'Close',
   'toast.dismiss': 'Dismiss',
+  // Key names as keyboards print them (a translation uses its own: Strg, Umschalt, …).
+  'keys.ctrl': 'Ctrl',
+  'keys.shift': 'Shift',
+  'keys.alt': 'Alt',
+  'keys.enter': 'Enter',
+  'keys.esc': 'Esc',
+  'keys.home': 'Home',
+  'keys.end': 'End',
 } as const
