@@ -22,6 +22,9 @@ const result = await build({
   sourcemap: false,
   outdir: join(dist, 'assets'),
   entryNames: '[name]-[hash]',
+  // Pages' heavy libraries (tus-js-client, hls.js) load on demand, in chunks of their own.
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   assetNames: '[name]-[hash]',
   metafile: true,
   charset: 'utf8',

@@ -2,7 +2,7 @@
 // with a progress bar each, paused and resumed by hand or by themselves after a dropped
 // connection, and the list of the course's files with download links and deletion.
 
-import { Upload } from 'tus-js-client'
+import type { Upload } from 'tus-js-client'
 import * as api from '../api'
 import { announce, confirmDialog, fill, h, toast } from '../dom'
 import { formatBytes, formatDateTime, formatPercent, t } from '../i18n'
@@ -38,7 +38,14 @@ class UploadRow {
   private fraction = 0
   private running = false
 
-  constructor(
+  /** A row for ``file`` (tus-js-client is loaded on first use). */
+  static async create(file: File, courseId: string, done: () => void): Promise<UploadRow> {
+    const tus = await import('tus-js-client')
+    return new UploadRow(tus.Upload, file, courseId, done)
+  }
+
+  private constructor(
+    UploadClass: typeof Upload,
     private readonly file: File,
     courseId: string,
     private readonly done: () => void,
@@ -49,7 +56,7 @@ class UploadRow {
     this.toggle = h('button.small', { type: 'button', onclick: () => this.pauseOrResume() }) as HTMLButtonElement
     this.cancel = h('button.small', { type: 'button', 'aria-label': t('files.cancelLabel', { name }), onclick: () => void this.abort() }, t('files.cancel')) as HTMLButtonElement
     this.el = h('li.card.stack.upload', { 'data-name': name }, h('strong', null, name), this.bar, this.state, h('div.row.wrap', null, this.toggle, this.cancel))
-    this.upload = new Upload(file, {
+    this.upload = new UploadClass(file, {
       endpoint: `/api/v1/courses/${encodeURIComponent(courseId)}/uploads`,
       chunkSize: CHUNK_BYTES,
       retryDelays: RETRY_DELAYS,
@@ -159,12 +166,14 @@ export function filesPage(courseId: string, user: api.User, navigate: Navigate):
     multiple: true,
     onchange: (event: Event) => {
       const input = event.target as HTMLInputElement
-      for (const file of input.files ?? []) {
-        const row = new UploadRow(file, courseId, () => void load())
-        uploads.append(row.el)
-        void row.start()
-      }
+      const chosen = [...(input.files ?? [])]
       input.value = ''
+      for (const file of chosen) {
+        void UploadRow.create(file, courseId, () => void load()).then((row) => {
+          uploads.append(row.el)
+          return row.start()
+        })
+      }
     },
   })
 
