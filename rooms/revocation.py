@@ -10,7 +10,9 @@ policies: room documents, course pages) with the signal's close code:
 
 - ``signed-out``: 4001 ``signed out`` (a join token needs a valid sign-in: sign in again);
 - ``course``: 4003 ``removed from the course``, only in the course's rooms and its page
-  documents (the signal's scopes name both the rooms and the course).
+  documents (the signal's scopes name both the rooms and the course);
+- ``course-role``: 4003 ``course role changed``, only in the course's page documents (an
+  editor reconnects with a new token and the role it has now).
 
 A signal is published once the change is committed (`Revocations.after_commit`), so a node
 that closes a connection finds the change in the database if the client tries again: every
@@ -60,9 +62,16 @@ class LeftCourseError(ForbiddenError):
     default_reason = "removed from the course"
 
 
+class CourseRoleChangedError(ForbiddenError):
+    """The person's role in the course changed: what they may do must be decided again."""
+
+    default_reason = "course role changed"
+
+
 REASONS: dict[str, type[RealtimeError]] = {
     "signed-out": SignedOutError,
     "course": LeftCourseError,
+    "course-role": CourseRoleChangedError,
 }
 """Each signal's reason and the error (close code and reason) its connections close with."""
 

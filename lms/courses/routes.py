@@ -183,6 +183,7 @@ async def enroll(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    course_events: CourseEventsDep,
 ) -> EnrollmentOut:
     """Enroll a user with a course role, or change the role of someone enrolled."""
     course, _ = await authorize(session, course_id, principal, CourseAction.MANAGE_ENROLLMENTS)
@@ -198,7 +199,9 @@ async def enroll(
         demoted = enrollment.role == "instructor" and body.role != "instructor"
         if demoted and await _instructors(session, course.id) <= 1:
             raise Conflict("A course needs an instructor: enroll another one first.")
-        enrollment.role = body.role
+        if enrollment.role != body.role:
+            enrollment.role = body.role
+            await course_events.role_changed(session, course.id, user.id)
     await session.flush()
     audit(
         session,

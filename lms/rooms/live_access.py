@@ -87,8 +87,13 @@ def register(revocations: Revocations, revoked: RevokedHooks, courses: CourseEve
         scopes = rooms | {str(course_id)}
         revocations.after_commit(session, Revocation(str(user_id), "course", scopes))
 
+    async def role_changed(session: AsyncSession, course_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        scopes = frozenset({str(course_id)})
+        revocations.after_commit(session, Revocation(str(user_id), "course-role", scopes))
+
     revoked.on_revoked("rooms", signed_out)
     courses.on_unenrolled("rooms", unenrolled)
+    courses.on_role_changed("rooms", role_changed)
 
 
 async def leave_course_rooms(

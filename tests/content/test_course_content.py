@@ -303,6 +303,20 @@ def test_open_page_editors_close_when_their_access_ends(
     ta_id = course.call(course.ta, "GET", "/api/v1/users/me")["id"]
     course.call(course.teacher, "DELETE", f"/api/v1/courses/{course.id}/enrollments/{ta_id}")
     clients.wait("ta-open", closed=4003)
+    # A co-instructor made a TA while editing: 4003, and the next editor token reads only.
+    _, co = course.node.register("instructor")
+    co_email = course.call(co, "GET", "/api/v1/users/me")["email"]
+    enroll = f"/api/v1/courses/{course.id}/enrollments"
+    course.call(course.teacher, "POST", enroll, json={"email": co_email, "role": "instructor"})
+    co_editor = course.call(co, "POST", f"/api/v1/pages/{page['id']}/editor")
+    assert co_editor["writable"] is True
+    clients.call(
+        "open", client="co-open", url=url, room=co_editor["document"], token=co_editor["token"]
+    )
+    clients.wait("co-open", synced=True)
+    course.call(course.teacher, "POST", enroll, json={"email": co_email, "role": "ta"})
+    clients.wait("co-open", closed=4003)
+    assert course.call(co, "POST", f"/api/v1/pages/{page['id']}/editor")["writable"] is False
     # Signed out everywhere: the instructor's closes with 4001; the document carries on.
     course.call(course.teacher, "POST", "/api/v1/auth/logout", json={"everywhere": True})
     clients.wait("t-open", closed=4001)
