@@ -25,6 +25,7 @@ from jobs import errors as jobs
 from lms import errors as lms
 from lms.files import errors as files
 from lms.rooms.access import RoomGone
+from lms.video import errors as video
 from media import errors as media
 from ops import problems
 from ops.problems import Problem, ProblemMap
@@ -76,6 +77,8 @@ PROBLEMS: Final[Mapping[type[Exception], Problem]] = MappingProxyType(
         files.UploadTooLarge: Problem(413, "upload-too-large", "Upload too large", _tus),
         files.UploadGone: Problem(410, "upload-gone", "Upload gone", _tus),
         files.LinkRefused: Problem(403, "link-refused", "Link refused"),
+        # Videos (lms/video/): a transcode's own failures are stored on the video, not raised.
+        video.CaptionsTooLarge: Problem(413, "payload-too-large", "Too large"),
         # Background jobs (jobs/), met by the admin jobs API.
         jobs.JobsError: Problem(400, "bad-request", "Bad request"),
         jobs.JobNotFound: Problem(404, "not-found", "Not found"),

@@ -29,6 +29,7 @@ from lms.notifications import events as notification_events
 from lms.notifications.jobs import Delivery
 from lms.notifications.mail import Mailer
 from lms.rooms import live_access
+from lms.video import jobs as video_jobs
 from lms.webhooks import events as webhook_events
 from lms.webhooks import jobs as webhook_jobs
 from lms.webhooks.config import WebhookConfig
@@ -129,15 +130,16 @@ def build_jobs(
     without one leaves them to the tabs' next count)."""
     mailer = Mailer(settings)
     delivery = Delivery(settings, mailer, broker)
+    transcode = video_jobs.transcode_job(settings)
     registry = JobRegistry(
-        types=[*delivery.job_types(), *account_emails.job_types(settings, mailer)],
+        types=[*delivery.job_types(), *account_emails.job_types(settings, mailer), transcode],
         periodic=[
             account_jobs.PURGE_EXPIRED_TOKENS,
             *delivery.periodic(),
             file_jobs.periodic(settings),
         ],
     )
-    catalogue = Catalogue(EVENT_TYPES, notification_events.consumers())
+    catalogue = Catalogue(EVENT_TYPES, [*notification_events.consumers(), video_jobs.consumer()])
     for name in filter(None, (m.strip() for m in settings.jobs_modules.split(","))):
         importlib.import_module(name).register_jobs(registry, catalogue)
     # Last: the webhooks consume every event type declared above.

@@ -42,6 +42,8 @@ from lms.rooms import personal_data as room_personal_data
 from lms.rooms import recordings as recording_routes
 from lms.rooms import routes as room_routes
 from lms.rooms import whip as whip_routes
+from lms.video import media as video_media
+from lms.video import routes as video_routes
 from lms.webhooks import personal_data as webhook_personal_data
 from lms.webhooks import routes as webhook_routes
 from node import Node
@@ -127,6 +129,8 @@ def build_app(node: Node) -> FastAPI:
         file_routes.uploads,
         file_routes.files,
         file_serving.router,
+        video_routes.router,
+        video_media.router,
         room_channel_router(node),
         notification_channel_router(node.notifications),
         documents_router(node.documents),

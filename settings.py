@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     upload_expiry_seconds: int = Field(default=86_400, ge=60, le=30 * 86_400)
     file_link_ttl_seconds: int = Field(default=300, ge=10, le=7 * 86_400)
 
+    # Video (lms/video/): the longest a transcode may run before it is stopped
+    video_transcode_max_seconds: int = Field(default=4 * 3600, ge=60, le=48 * 3600)
+
     # Database
     db_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)

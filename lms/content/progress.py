@@ -122,9 +122,7 @@ async def record(
 
 def _heartbeat(row: ItemProgress, body: ProgressIn, now: datetime, duration: float | None) -> None:
     if duration is None:
-        duration = row.duration or body.duration
-    if duration is None:
-        raise InvalidInput("The first heartbeat must give the video's duration.")
+        raise InvalidInput("This item has no video to watch.")
     row.duration = duration
     known = watching.Coverage(
         watching.merge((float(s), float(e)) for s, e in row.watched), duration

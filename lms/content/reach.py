@@ -71,3 +71,24 @@ async def reaches_file(
         for item in module.items
         if item.published
     )
+
+
+async def reaches_video(
+    session: AsyncSession,
+    course: Course,
+    role: CourseRole | None,
+    user_id: uuid.UUID,
+    video_id: uuid.UUID,
+) -> bool:
+    """Whether a published item of an open module shows video `video_id` to this person
+    (staff reach every video of the course)."""
+    if may(role, CourseAction.VIEW_DRAFTS):
+        return True
+    shown = await content_for(session, course, role, user_id)
+    return any(
+        item.kind == "video" and item.target_id == video_id
+        for module in shown.modules
+        if not module.locked
+        for item in module.items
+        if item.published
+    )

@@ -39,7 +39,7 @@ from lms.deps import DocumentsDep, SessionDep, WriterSessionsDep
 from lms.errors import Conflict, Forbidden
 from lms.pagination import decode_key_cursor, encode_key_cursor, link_next
 from lms.permissions import Permission, require
-from persistence.models import Course, Enrollment, User
+from persistence.models import Course, Enrollment, ModuleItem, User, Video
 
 router = APIRouter(prefix="/api/v1", tags=["content"])
 Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
@@ -218,9 +218,20 @@ async def record_progress(
     if role != CourseRole.STUDENT:
         raise Forbidden("Progress is recorded for the course's students.")
     await open_item(session, course, role, principal.user_id, item_id)
-    row = await progress.record(session, target, principal.user_id, body, _now())
+    duration = await _video_duration(session, target) if body.event == "heartbeat" else None
+    row = await progress.record(session, target, principal.user_id, body, _now(), duration=duration)
     await session.commit()
     return view.progress_out(row)
+
+
+async def _video_duration(session: AsyncSession, item: ModuleItem) -> float | None:
+    """The length a video item's heartbeats are measured against: the server's own."""
+    if item.kind != "video" or item.target_id is None:
+        return None
+    video = await session.get(Video, item.target_id)
+    if video is None or video.duration is None:
+        raise Conflict("This video is not ready to be watched yet.")
+    return video.duration
 
 
 @router.get("/courses/{course_id}/progress", summary="Every learner's progress")

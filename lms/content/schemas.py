@@ -174,9 +174,8 @@ class ProgressIn(Strict):
         ],
         Field(max_length=50),
     ] = Field(default_factory=list, description="Ranges played since the last heartbeat.")
-    position: Annotated[float, Field(ge=0, le=86_400)] | None = None
-    duration: Annotated[float, Field(gt=0, le=86_400)] | None = Field(
-        None, description="The video's length as the player knows it (until the server does)."
+    position: Annotated[float, Field(ge=0, le=86_400)] | None = Field(
+        None, description="Where the player is (resume from here next time)."
     )
 
 

@@ -1,4 +1,4 @@
-"""What a module item may point at: a page, file or room of the same course, or a
+"""What a module item may point at: a page, file, video or room of the same course, or a
 web address. Checked whenever an item is created or changed, so a learner never follows an
 item into another course's content."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.errors import InvalidInput
-from persistence.models import File, ModuleItem, Page, Room
+from persistence.models import File, ModuleItem, Page, Room, Video
 
 
 async def check_target(session: AsyncSession, item: ModuleItem) -> None:
@@ -31,6 +31,10 @@ async def check_target(session: AsyncSession, item: ModuleItem) -> None:
         page = await session.get(Page, item.target_id)
         if page is None or page.course_id != item.course_id:
             raise InvalidInput("target_id names no page of this course.")
+    elif item.kind == "video":
+        video = await session.get(Video, item.target_id)
+        if video is None or video.course_id != item.course_id:
+            raise InvalidInput("target_id names no video of this course.")
     elif item.kind == "live_session":
         room = await session.get(Room, item.target_id)
         if room is None or room.course_id != item.course_id:

@@ -38,37 +38,60 @@ router = APIRouter()
 @router.head("/blobs/{key:path}", include_in_schema=False)
 async def serve_blob(request: Request, link: SignedLink, storage: StorageDep) -> Response:
     """Serve the linked blob as the link says (type, disposition, name)."""
+    return await blob_response(
+        request,
+        storage,
+        link.key,
+        content_type=link.content_type,
+        disposition=disposition(link.disposition, link.name),
+        immutable=is_immutable(link.key),
+    )
+
+
+async def blob_response(
+    request: Request,
+    storage: FileStorage,
+    key: str,
+    *,
+    content_type: str,
+    disposition: str,
+    immutable: bool,
+) -> Response:
+    """The blob ``key`` as an answer to ``request``: ETag and 304, Range and If-Range,
+    ``immutable`` caching for bytes that never change under their key."""
     try:
-        info = await storage.blobs.stat(link.key)
+        info = await storage.blobs.stat(key)
     except (BlobNotFound, InvalidKey):
         return Response(status_code=404, headers={"Cache-Control": "no-store"})
-    etag = f'"{link.key.rsplit("/", 1)[-1]}"' if is_immutable(link.key) else info.etag
+    etag = f'"{key.rsplit("/", 1)[-1]}"' if is_immutable(key) else info.etag
     headers = {
         "ETag": etag,
-        "Cache-Control": IMMUTABLE if is_immutable(link.key) else "private, max-age=300",
+        "Cache-Control": IMMUTABLE if immutable else "private, max-age=300",
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox; default-src 'none'",
-        "Content-Disposition": _disposition(link),
+        "Content-Disposition": disposition,
         "Accept-Ranges": "bytes",
     }
     if ranges.etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    path = storage.blobs.local_path(link.key)
+    path = storage.blobs.local_path(key)
     if path is not None:
-        return FileResponse(path, headers=headers, media_type=link.content_type, stat_result=None)
-    return await _ranged(request, storage.blobs, info, link, headers)
+        return FileResponse(path, headers=headers, media_type=content_type, stat_result=None)
+    return await _ranged(request, storage.blobs, info, key, content_type, headers)
 
 
-def _disposition(link: signing.Link) -> str:
-    ascii_name = link.name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"{link.disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(link.name)}"
+def disposition(kind: str, name: str) -> str:
+    """A Content-Disposition header (``inline`` or ``attachment``) naming the file."""
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 async def _ranged(
     request: Request,
     blobs: BlobStore,
     info: BlobInfo,
-    link: signing.Link,
+    key: str,
+    content_type: str,
     headers: dict[str, str],
 ) -> Response:
     size = info.size
@@ -83,18 +106,18 @@ async def _ranged(
     head = request.method == "HEAD"
     if wanted is None:
         headers["Content-Length"] = str(size)
-        body = None if head else blobs.read(link.key)
-        return _stream(body, 200, headers, link.content_type)
+        body = None if head else blobs.read(key)
+        return _stream(body, 200, headers, content_type)
     if len(wanted) == 1:
         start, end = wanted[0]
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
         headers["Content-Length"] = str(end - start)
-        body = None if head else blobs.read(link.key, start, end)
-        return _stream(body, 206, headers, link.content_type)
+        body = None if head else blobs.read(key, start, end)
+        return _stream(body, 206, headers, content_type)
     boundary = secrets.token_hex(16)
     parts = [
         (
-            f"--{boundary}\r\nContent-Type: {link.content_type}\r\n"
+            f"--{boundary}\r\nContent-Type: {content_type}\r\n"
             f"Content-Range: bytes {start}-{end - 1}/{size}\r\n\r\n"
         ).encode()
         for start, end in wanted
@@ -106,7 +129,7 @@ async def _ranged(
     async def multipart() -> AsyncIterator[bytes]:
         for index, (part, (start, end)) in enumerate(zip(parts, wanted, strict=True)):
             yield (b"\r\n" if index else b"") + part
-            async for chunk in blobs.read(link.key, start, end):
+            async for chunk in blobs.read(key, start, end):
                 yield chunk
         yield closing
 

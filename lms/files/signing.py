@@ -67,3 +67,52 @@ def verify(secret: str, key: str, query: dict[str, str], *, now: float | None = 
     if link.expires < (time.time() if now is None else now):
         raise LinkRefused("This link has expired; ask for a new one.")
     return link
+
+
+MEDIA_PREFIX = "/media/"
+
+
+@dataclass(frozen=True)
+class PrefixGrant:
+    """Every blob under ``prefix`` until ``expires`` (Unix seconds): a video's playlists,
+    segments, poster and captions, fetched one after another by a player."""
+
+    prefix: str
+    expires: int
+
+    def covers(self, key: str) -> bool:
+        """Whether ``key`` lies under the prefix (no dot segments can climb out)."""
+        parts = key.split("/")
+        return key.startswith(self.prefix) and ".." not in parts and "." not in parts
+
+
+def _prefix_mac(secret: str, prefix: str, expires: int) -> str:
+    message = f"prefix\n{prefix}\n{expires}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def sign_prefix(secret: str, grant: PrefixGrant) -> str:
+    """The path under which the granted blobs are served: relative URLs inside a playlist
+    resolve under it, so one token serves the whole ladder."""
+    encoded = base64.urlsafe_b64encode(grant.prefix.encode()).decode().rstrip("=")
+    token = f"{encoded}.{grant.expires}.{_prefix_mac(secret, grant.prefix, grant.expires)}"
+    return f"{MEDIA_PREFIX}{token}/{quote(grant.prefix)}"
+
+
+def verify_prefix(secret: str, token: str, key: str, *, now: float | None = None) -> PrefixGrant:
+    """The grant a media path presents, if its signature holds, it has not expired and it
+    covers ``key``."""
+    try:
+        encoded, expires_text, signature = token.split(".")
+        prefix = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        grant = PrefixGrant(prefix, int(expires_text))
+    except (ValueError, UnicodeDecodeError):
+        raise LinkRefused("This link is incomplete.") from None
+    if not hmac.compare_digest(_prefix_mac(secret, grant.prefix, grant.expires), signature):
+        raise LinkRefused("This link's signature does not match.")
+    if grant.expires < (time.time() if now is None else now):
+        raise LinkRefused("This link has expired; ask for a new one.")
+    if not grant.covers(key):
+        raise LinkRefused("This link does not cover that file.")
+    return grant

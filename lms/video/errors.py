@@ -86,3 +86,9 @@ KINDS: dict[str, type[VideoError]] = {
 def from_kind(kind: str, message: str) -> VideoError:
     """The error a child reported as ``kind`` (TranscodeFailed for an unknown kind)."""
     return KINDS.get(kind, TranscodeFailed)(message)
+
+
+class CaptionsTooLarge(VideoError):
+    """An uploaded caption file is over the size cap (413)."""
+
+    kind: ClassVar[str] = "captions-too-large"

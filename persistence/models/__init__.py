@@ -30,6 +30,7 @@ from persistence.models.rooms import (
     RoomEvent,
     RoomMember,
 )
+from persistence.models.video import Video, VideoCaption
 from persistence.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -68,6 +69,8 @@ __all__ = [
     "RoomMember",
     "Upload",
     "User",
+    "Video",
+    "VideoCaption",
     "WebhookDelivery",
     "WebhookEndpoint",
 ]

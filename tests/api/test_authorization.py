@@ -130,6 +130,13 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/pages/{page_id}/editor"): ROOM_USERS,
     ("POST", "/api/v1/pages/{page_id}/publish"): ROOM_USERS,
     ("DELETE", "/api/v1/pages/{page_id}/publish"): ROOM_USERS,
+    ("GET", "/api/v1/courses/{course_id}/videos"): ROOM_USERS,
+    ("POST", "/api/v1/files/{file_id}/video"): ROOM_USERS,
+    ("GET", "/api/v1/videos/{video_id}"): ROOM_USERS,
+    ("POST", "/api/v1/videos/{video_id}/retry"): ROOM_USERS,
+    ("DELETE", "/api/v1/videos/{video_id}"): ROOM_USERS,
+    ("PUT", "/api/v1/videos/{video_id}/captions/{language}"): ROOM_USERS,
+    ("DELETE", "/api/v1/videos/{video_id}/captions/{language}"): ROOM_USERS,
     # Files: the platform permission admits; course roles decide (EDIT uploads and deletes).
     ("OPTIONS", "/api/v1/courses/{course_id}/uploads"): PUBLIC,
     ("POST", "/api/v1/courses/{course_id}/uploads"): ROOM_USERS,
