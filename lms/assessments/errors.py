@@ -1,0 +1,46 @@
+"""The assessments domain's typed errors.
+
+Each subclasses an ``lms.errors`` kind, so ``error_map`` answers it with the right status
+and problem type without knowing this package (a route maps it by its nearest listed class).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lms.errors import Conflict, InvalidInput, LmsError
+
+
+class AssessmentError(LmsError):
+    """Base of every error of the assessments domain."""
+
+
+class InvalidQuestion(AssessmentError, InvalidInput):
+    """A question definition an author wrote that we refuse (``errors`` lists why)."""
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail, errors=errors or [])
+        self.errors = errors or []
+
+
+class UnknownQuestionType(InvalidQuestion):
+    """A definition or a stored row names a question type this server does not know."""
+
+
+class InvalidResponse(AssessmentError, InvalidInput):
+    """A student's answer we refuse: malformed, oversize, or naming a choice, blank, pair or
+    item the question does not have."""
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail, errors=errors or [])
+        self.errors = errors or []
+
+
+class PoolTooSmall(AssessmentError, Conflict):
+    """A quiz asks a pool for more questions than it holds (after earlier draws)."""
+
+    def __init__(self, detail: str, *, pool: str, wanted: int, available: int) -> None:
+        super().__init__(detail, pool=pool, wanted=wanted, available=available)
+        self.pool = pool
+        self.wanted = wanted
+        self.available = available
