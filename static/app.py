@@ -29,6 +29,8 @@ APP_ROUTES = (
     "/rooms/{room_id}/report",
     "/rooms/{room_id}/recordings",
     "/courses/{course_id}/files",
+    "/courses/{course_id}/watch/{item_id}",
+    "/courses/{course_id}/videos/{video_id}",
     "/join/{room_id}",
     "/admin/webhooks",
     "/notifications",

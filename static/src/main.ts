@@ -12,6 +12,7 @@ import { notificationSettingsPage } from './pages/notificationSettings'
 import { inboxPage } from './pages/notifications'
 import { recordingsPage } from './pages/recordings'
 import { reportPage } from './pages/report'
+import { watchPage } from './pages/watch'
 import { webhooksPage } from './pages/webhooks'
 import { roomPage } from './room/view'
 
@@ -62,6 +63,11 @@ async function resolve(): Promise<Page> {
   if (match) return recordingsPage(match[1].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/files$/.exec(path)
   if (match) return filesPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/(watch|videos)\/([0-9a-fA-F-]{36})$/.exec(path)
+  if (match) {
+    const id = match[3].toLowerCase()
+    return watchPage(match[1].toLowerCase(), match[2] === 'watch' ? { itemId: id } : { videoId: id }, user, navigate)
+  }
   return {
     title: t('app.notFound.title'),
     el: h(

@@ -7,10 +7,11 @@ import { files } from './files'
 import { notifications } from './notifications'
 import { pages } from './pages'
 import { room } from './room'
+import { watch } from './watch'
 import { webhooks } from './webhooks'
 import { whiteboard } from './whiteboard'
 
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch } satisfies Record<string, Message>

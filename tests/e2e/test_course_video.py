@@ -1,0 +1,164 @@
+"""A course video in real Chromium: an instructor's upload is transcoded by the node, a
+student opens the video item, hls.js plays it and switches between the 240p and 360p
+renditions on request, the played time counts toward the item (the instructor's progress
+table shows it), a reload resumes where the student left off; axe-core finds nothing."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from a11ykit import expect_no_violations
+from browserkit import Person, launch_browser, log_in, new_person, shot
+from playwright.sync_api import Browser, Page, expect
+
+from kits.nodes import Node
+
+CLIP_SECONDS = 14.0
+
+
+def _clip(path: Path) -> Path:
+    from video.video_kit import clip  # tests/video's clips (tests/ is on sys.path)
+
+    return clip(path, seconds=CLIP_SECONDS, width=640, height=360)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    yield from launch_browser("--autoplay-policy=no-user-gesture-required")
+
+
+@dataclass
+class Lesson:
+    course_id: str
+    item_id: str
+    teacher_token: str
+    student: Person
+
+
+def _call(node: Node, token: str, method: str, path: str, **kw: Any) -> httpx.Response:
+    with node.client(token) as client:
+        response = client.request(method, path, **kw)
+    assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+    return response
+
+
+@pytest.fixture(scope="module")
+def lesson(
+    chromium: Browser, sqlite_node: Node, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Lesson]:
+    _, teacher = sqlite_node.register("instructor")
+    student = new_person(chromium, sqlite_node, "Vi Student")
+    course = _call(
+        sqlite_node,
+        teacher,
+        "POST",
+        "/api/v1/courses",
+        json={"code": f"V-{uuid.uuid4().hex[:6]}", "title": "Film studies"},
+    ).json()
+    _call(
+        sqlite_node,
+        teacher,
+        "POST",
+        f"/api/v1/courses/{course['id']}/enrollments",
+        json={"email": student.email, "role": "student"},
+    )
+    data = _clip(tmp_path_factory.mktemp("clip") / "lecture.mp4").read_bytes()
+    name = base64.b64encode(b"lecture.mp4").decode()
+    made = _call(
+        sqlite_node,
+        teacher,
+        "POST",
+        f"/api/v1/courses/{course['id']}/uploads",
+        content=data,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": f"filename {name}",
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    file_id = _call(sqlite_node, teacher, "GET", made.headers["Content-Location"]).json()["id"]
+    deadline = time.monotonic() + 240
+    while True:
+        videos = _call(sqlite_node, teacher, "GET", f"/api/v1/courses/{course['id']}/videos").json()
+        ready = [v for v in videos if v["file_id"] == file_id and v["status"] == "ready"]
+        if ready:
+            break
+        assert time.monotonic() < deadline, videos
+        time.sleep(0.3)
+    module = _call(
+        sqlite_node,
+        teacher,
+        "POST",
+        f"/api/v1/courses/{course['id']}/modules",
+        json={"title": "Week 1", "published": True},
+    ).json()
+    item = _call(
+        sqlite_node,
+        teacher,
+        "POST",
+        f"/api/v1/modules/{module['id']}/items",
+        json={
+            "kind": "video",
+            "title": "Lecture 1",
+            "target_id": ready[0]["id"],
+            "published": True,
+        },
+    ).json()
+    yield Lesson(course["id"], item["id"], teacher, student)
+    student.close()
+
+
+def _play_until(page: Page, seconds: float) -> None:
+    page.get_by_test_id("player").evaluate("v => { v.muted = true; return v.play() }")
+    page.wait_for_function(
+        f"() => document.querySelector('[data-testid=player]').currentTime > {seconds}",
+        timeout=60_000,
+    )
+
+
+def test_a_student_watches_switching_renditions_and_resumes(
+    lesson: Lesson, sqlite_node: Node
+) -> None:
+    page = lesson.student.page
+    log_in(lesson.student, f"/courses/{lesson.course_id}/watch/{lesson.item_id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lecture 1")
+    player = page.get_by_test_id("player")
+    expect(player).to_be_visible()
+    quality = page.get_by_label("Quality")
+    expect(quality.locator("option")).to_have_count(3)  # Automatic, 240p, 360p
+    expect_no_violations(page, "the video page")
+    level = page.get_by_test_id("level")
+    quality.select_option(label="240p")
+    _play_until(page, 2)
+    expect(level).to_have_attribute("data-height", "240")
+    quality.select_option(label="360p")
+    expect(level).to_have_attribute("data-height", "360", timeout=30_000)
+    _play_until(page, 7)
+    player.evaluate("v => v.pause()")
+    shot(page, "course-video")
+    # The played time reached the server (the pause sends a heartbeat).
+    deadline = time.monotonic() + 30
+    while True:
+        table = _call(
+            sqlite_node, lesson.teacher_token, "GET", f"/api/v1/courses/{lesson.course_id}/progress"
+        ).json()
+        row = table["learners"][0]["items"].get(lesson.item_id) if table["learners"] else None
+        if row and row["watched_share"] >= 0.4:
+            break
+        assert time.monotonic() < deadline, table
+        time.sleep(0.2)
+    assert row["position"] > 5
+    # A reload resumes where the student stopped.
+    page.reload()
+    expect(page.get_by_test_id("announcer")).to_contain_text("Resuming where you left off")
+    resumed = page.get_by_test_id("player").evaluate("v => v.currentTime")
+    assert resumed == pytest.approx(row["position"], abs=1.5)
