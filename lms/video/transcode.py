@@ -2,13 +2,14 @@
 
 One decode feeds every rendition (swscale from the decoded frame, then libx264 ``veryfast``
 with CRF 23 under the plan's ``maxrate``/``bufsize``), so a 1080p source is decoded once,
-not five times; on this 2-core machine the ladder of a 60 s 1080p clip ran at about the
-ffmpeg command line's speed (docs/benchmarks.md, bench/content.py). Keyframes are forced by
-time every GOP (2 s, IDR, scene cuts off), so every rendition has a keyframe at the same
-instants and FFmpeg's HLS muxer (fMP4 segments, ``hls_time`` 4, VOD) cuts segments at the
-same times everywhere. Audio: resampled once to 48 kHz stereo float (mono and 5.1 are
-downmixed), AAC 128 kbit/s, muxed into every rendition (one playlist per rendition, no
-separate audio group: simplest for hls.js and Safari).
+not five times (PeerTube's one ffmpeg run per rendition decodes it five times); each
+rendition scales and encodes in its own thread (``encoders``), which took the bench clip
+from 1.47x the ffmpeg command line's wall time to about its speed (docs/benchmarks.md).
+Keyframes are forced by time every GOP (2 s, IDR, scene cuts off), so every rendition has
+a keyframe at the same instants and FFmpeg's HLS muxer (fMP4 segments, ``hls_time`` 4,
+VOD) cuts segments at the same times everywhere. Audio: resampled once to 48 kHz stereo
+float (mono and 5.1 are downmixed), AAC 128 kbit/s, muxed into every rendition (one
+playlist per rendition, no separate audio group: simplest for hls.js and Safari).
 
 The poster and thumbnail strip are taken from the same decode (``thumbnails``). Progress is
 decoded time over the source's duration, reported through a callback. Runs in the worker
@@ -30,6 +31,7 @@ import av
 import av.container
 
 from lms.video import playlist
+from lms.video.encoders import Rung, RungThread
 from lms.video.errors import UnreadableVideo
 from lms.video.ladder import (
     AUDIO_BITRATE,
@@ -53,7 +55,6 @@ SHORT_READ = 0.9
 
 PRESET = "veryfast"
 CRF = "23"
-SCALER = "BILINEAR"
 
 
 @dataclass(frozen=True)
@@ -123,15 +124,7 @@ def x264_options(rendition: Rendition, plan: Plan) -> dict[str, str]:
     }
 
 
-@dataclass
-class _Rung:
-    rendition: Rendition
-    container: av.container.OutputContainer
-    video: av.VideoStream
-    audio: av.AudioStream | None
-
-
-def _open_rung(folder: Path, rendition: Rendition, plan: Plan) -> _Rung:
+def _open_rung(folder: Path, rendition: Rendition, plan: Plan) -> Rung:
     (folder / rendition.name).mkdir(parents=True, exist_ok=True)
     options = hls_options(rendition, plan.segment_seconds)
     options["hls_segment_filename"] = str(folder / rendition.name / "seg_%03d.m4s")
@@ -150,7 +143,7 @@ def _open_rung(folder: Path, rendition: Rendition, plan: Plan) -> _Rung:
         audio = container.add_stream("aac", rate=AUDIO_RATE)
         audio.layout = "stereo"
         audio.bit_rate = AUDIO_BITRATE
-    return _Rung(rendition, container, video, audio)
+    return Rung(rendition, container, video, audio)
 
 
 def transcode(
@@ -168,17 +161,21 @@ def transcode(
     folder.mkdir(parents=True, exist_ok=True)
     report = _Reporter(source.duration, progress)
     thumbs = Thumbnails(source.duration, plan.top.width, plan.top.height, plan.top.width)
-    rungs: list[_Rung] = []
+    rungs: list[Rung] = []
+    threads: list[RungThread] = []
     try:
         with av.open(str(source_path), mode="r", metadata_errors="ignore") as container:
             assert isinstance(container, av.container.InputContainer)
             rungs = [_open_rung(folder, r, plan) for r in plan.renditions]
-            decoded = _run(container, rungs, plan, thumbs, report, limits)
-            for rung in rungs:
-                _flush(rung)
+            threads = [RungThread(rung) for rung in rungs]
+            decoded = _run(container, threads, plan, thumbs, report, limits)
+            for thread in threads:
+                thread.finish()
     except av.FFmpegError as exc:
         raise UnreadableVideo(f"{UNREADABLE}: {exc.strerror or exc}") from None
     finally:
+        for thread in threads:
+            thread.stop()
         for rung in rungs:
             _close(rung)
     if decoded < source.duration * SHORT_READ - 1.0:
@@ -201,7 +198,7 @@ def transcode(
 
 def _run(
     container: av.container.InputContainer,
-    rungs: list[_Rung],
+    threads: list[RungThread],
     plan: Plan,
     thumbs: Thumbnails,
     report: _Reporter,
@@ -238,7 +235,7 @@ def _run(
                 key = at + frame_step / 2 >= next_key
                 if key:
                     next_key += plan.gop_seconds
-                _encode_video(rungs, frame, at, key)
+                _encode_video(threads, frame, at, key)
                 if thumbs.wants(at):
                     thumbs.take(frame, at)
                 last = frame
@@ -246,26 +243,23 @@ def _run(
                 report.at(at)
             elif isinstance(frame, av.AudioFrame) and start is not None:
                 for out in resampler.resample(frame):
-                    audio_next = _encode_audio(rungs, out, start, audio_next)
+                    audio_next = _encode_audio(threads, out, start, audio_next)
     if ain is not None:
         for out in resampler.resample(None):
-            audio_next = _encode_audio(rungs, out, start or 0.0, audio_next)
+            audio_next = _encode_audio(threads, out, start or 0.0, audio_next)
     thumbs.finish(last)
     return decoded
 
 
-def _encode_video(rungs: list[_Rung], frame: av.VideoFrame, at: float, key: bool) -> None:
+def _encode_video(threads: list[RungThread], frame: av.VideoFrame, at: float, key: bool) -> None:
     pts = round(at / TIME_BASE)
-    for rung in rungs:
-        r = rung.rendition
-        scaled = frame.reformat(r.width, r.height, "yuv420p", interpolation=SCALER)
-        scaled.pts, scaled.time_base = pts, TIME_BASE
-        scaled.pict_type = av.video.frame.PictureType.I if key else av.video.frame.PictureType.NONE
-        for out in rung.video.encode(scaled):
-            rung.container.mux(out)
+    for thread in threads:
+        thread.video(frame, pts, key)
 
 
-def _encode_audio(rungs: list[_Rung], frame: av.AudioFrame, start: float, next_pts: int) -> int:
+def _encode_audio(
+    threads: list[RungThread], frame: av.AudioFrame, start: float, next_pts: int
+) -> int:
     """Encode one resampled frame into every rendition at its time after ``start``; samples
     before the first picture are dropped; return the next expected pts."""
     if frame.pts is None or frame.time_base is None:
@@ -275,27 +269,17 @@ def _encode_audio(rungs: list[_Rung], frame: av.AudioFrame, start: float, next_p
     if pts < 0:
         return next_pts
     frame.pts, frame.time_base = pts, Fraction(1, AUDIO_RATE)
-    for rung in rungs:
-        if rung.audio is not None:
-            for out in rung.audio.encode(frame):
-                rung.container.mux(out)
+    for thread in threads:
+        thread.audio(frame)
     return pts + frame.samples
 
 
-def _flush(rung: _Rung) -> None:
-    for out in rung.video.encode(None):
-        rung.container.mux(out)
-    if rung.audio is not None:
-        for out in rung.audio.encode(None):
-            rung.container.mux(out)
-
-
-def _close(rung: _Rung) -> None:
+def _close(rung: Rung) -> None:
     with contextlib.suppress(av.FFmpegError):
         rung.container.close()
 
 
-def _output(folder: Path, rung: _Rung, plan: Plan) -> Output:
+def _output(folder: Path, rung: Rung, plan: Plan) -> Output:
     r = rung.rendition
     index = folder / r.name / "index.m3u8"
     peak, average = playlist.bandwidths(index)
