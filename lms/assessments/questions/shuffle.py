@@ -13,7 +13,7 @@ depend on the ``random`` module's algorithm staying the same across Python versi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -93,24 +93,37 @@ class Presentation:
                 return token
         return None
 
-    def to_canonical(self) -> Callable[[str, str], str]:
+    def to_canonical(self) -> Translator:
         """A translator from tokens to ids that refuses a token the view did not show."""
+        return Translator(self, to_canonical=True)
 
-        def translate(group: str, token: str) -> str:
-            found = self.canonical(group, token)
-            if found is None:
-                raise InvalidResponse(f"the answer names {token!r}, which this question lacks")
-            return found
-
-        return translate
-
-    def to_view(self) -> Callable[[str, str], str | None]:
+    def to_view(self) -> Translator:
         """A translator from ids to tokens (None for an id the view no longer shows)."""
-        return self.token
+        return Translator(self, to_canonical=False)
 
 
-Translator = Callable[[str, str], str | None]
-"""``(group, id) -> id``, or None to drop an entry; may raise ``InvalidResponse``."""
+@dataclass(frozen=True)
+class Translator:
+    """Translates a response's tokens to author ids (``to_canonical``) or back.
+
+    Called as ``translate(group, value)``: the value's counterpart in ``group``, or None
+    when the presentation has no such group (the value is free text, kept as it is) or,
+    towards the view, no such id (the author removed it: the entry is dropped). Towards ids,
+    a token the group lacks is refused with ``InvalidResponse``.
+    """
+
+    presentation: Presentation
+    to_canonical: bool
+
+    def __call__(self, group: str, value: str) -> str | None:
+        if group not in self.presentation.groups:
+            return None
+        if not self.to_canonical:
+            return self.presentation.token(group, value)
+        found = self.presentation.canonical(group, value)
+        if found is None:
+            raise InvalidResponse(f"the answer names {value!r}, which this question lacks")
+        return found
 
 
 def tokens(prefix: str, ids_in_display_order: Sequence[str]) -> dict[str, str]:
