@@ -31,8 +31,10 @@ class InvalidResponse(AssessmentError, InvalidInput):
     """A student's answer we refuse: malformed, oversize, or naming a choice, blank, pair or
     item the question does not have."""
 
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(detail, errors=errors or [])
+    def __init__(
+        self, detail: str, *, errors: list[dict[str, Any]] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail, errors=errors or [], **extra)
         self.errors = errors or []
 
 
