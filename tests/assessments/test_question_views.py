@@ -44,7 +44,32 @@ KEY_CHANGES: dict[str, list[dict[str, object]]] = {
     "true_false": [{"answer": False}],
     "numeric": [{"value": "1"}, {"tolerance": "3"}],
     "short_answer": [{"accepted": [{"text": "other"}], "patterns": []}],
+    "fill_blanks": [
+        {
+            "blanks": [
+                {**b, "rule": {**b["rule"], "value": "2"}} if i == 0 else b
+                for i, b in enumerate(RAW["fill_blanks"]["blanks"])
+            ]
+        },
+        {
+            "blanks": [
+                {**b, "rule": {**b["rule"], "answer": "SECRETo3"}} if i == 2 else b
+                for i, b in enumerate(RAW["fill_blanks"]["blanks"])
+            ]
+        },
+    ],
+    "matching": [
+        {"pairs": [{**p, "answer": "SECRETlyon"} for p in RAW["matching"]["pairs"]]},
+    ],
+    "math": [{"answer": "x + y"}],
+    "essay": [{"grading_notes": "other"}],
+    "file_upload": [{"grading_notes": "other"}],
+    "python_code": [
+        {"tests": [RAW["python_code"]["tests"][0], {"id": "t9", "name": "n", "source": "1"}]},
+    ],
 }
+"""Changes to the key alone. Ordering is absent: its key is the items' order, which the
+view shows scrambled by the seed (the student cannot know the seed, so it tells nothing)."""
 
 
 @pytest.mark.parametrize("kind", sorted(KEY_CHANGES))

@@ -16,6 +16,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from lms.assessments.errors import InvalidQuestion, InvalidResponse, UnknownQuestionType
 from lms.assessments.questions.base import Response, View
+from lms.assessments.questions.blanks import FILL_BLANKS, FillBlanks
 from lms.assessments.questions.choice import (
     MULTIPLE_CHOICE,
     SINGLE_CHOICE,
@@ -25,13 +26,29 @@ from lms.assessments.questions.choice import (
     TrueFalse,
 )
 from lms.assessments.questions.kinds import QuestionType
+from lms.assessments.questions.manual import ESSAY, FILE_UPLOAD, Essay, FileUpload
+from lms.assessments.questions.matching import MATCHING, Matching
+from lms.assessments.questions.math_answer import MATH, MathAnswer
 from lms.assessments.questions.numeric import NUMERIC, Numeric
+from lms.assessments.questions.ordering import ORDERING, Ordering
+from lms.assessments.questions.python_code import PYTHON_CODE, PythonCode
 from lms.assessments.questions.results import GradeResult
 from lms.assessments.questions.shuffle import Presentation
 from lms.assessments.questions.text import SHORT_ANSWER, ShortAnswer
 
 QuestionDefinition = Annotated[
-    SingleChoice | MultipleChoice | TrueFalse | Numeric | ShortAnswer,
+    SingleChoice
+    | MultipleChoice
+    | TrueFalse
+    | Numeric
+    | ShortAnswer
+    | FillBlanks
+    | Matching
+    | Ordering
+    | MathAnswer
+    | Essay
+    | FileUpload
+    | PythonCode,
     Field(discriminator="type"),
 ]
 """Any question definition, told apart by its ``type``."""
@@ -42,6 +59,13 @@ _ALL: tuple[QuestionType[Any, Any], ...] = (
     TRUE_FALSE,
     NUMERIC,
     SHORT_ANSWER,
+    FILL_BLANKS,
+    MATCHING,
+    ORDERING,
+    MATH,
+    ESSAY,
+    FILE_UPLOAD,
+    PYTHON_CODE,
 )
 TYPES: Mapping[str, QuestionType[Any, Any]] = MappingProxyType({kind.name: kind for kind in _ALL})
 """Every question type by its name (the ``type`` of its definitions)."""
