@@ -1,11 +1,31 @@
-// A room document (whiteboard or notes) through the stock y-websocket provider.
+// A live document (a room's whiteboard or notes, a course page's body) through the stock
+// y-websocket provider.
 
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
 import * as authProtocol from 'y-protocols/auth'
+import * as syncProtocol from 'y-protocols/sync'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import type { JoinInfo } from './api'
 
-export type DocKind = 'whiteboard' | 'notes'
+export type DocKind = 'whiteboard' | 'notes' | 'page'
+
+/** Where a document lives and the token that opens it. */
+export interface DocAccess {
+  name: string
+  /** The Yjs channel's base address (``…/yjs``); the document name follows it. */
+  url: string
+  token: string
+}
+
+/** A room document's access, from the room's join answer. */
+export function roomAccess(join: JoinInfo, kind: 'whiteboard' | 'notes'): DocAccess {
+  const entry = join.documents.find((d) => d.name.endsWith(`/${kind}`))
+  const name = entry?.name ?? `rooms/${join.room_id}/${kind}`
+  const url = entry?.url ?? `${location.origin.replace(/^http/, 'ws')}/yjs/${name}`
+  return { name, url: url.slice(0, url.length - name.length - 1), token: join.token }
+}
 
 /** Closes after which the provider must not reconnect on its own (docs/protocol.md). */
 const STOP_CODES = [1002, 1003, 1009, 4003, 4004, 4010, 4030]
@@ -33,17 +53,14 @@ export class RoomDoc {
   readonly name: string
 
   constructor(
-    join: JoinInfo,
+    access: DocAccess,
     readonly kind: DocKind,
     person: Person,
     private readonly handlers: DocHandlers,
   ) {
-    const entry = join.documents.find((d) => d.name.endsWith(`/${kind}`))
-    this.name = entry?.name ?? `rooms/${join.room_id}/${kind}`
-    const url = entry?.url ?? `${location.origin.replace(/^http/, 'ws')}/yjs/${this.name}`
-    const serverUrl = url.slice(0, url.length - this.name.length - 1)
-    this.provider = new WebsocketProvider(serverUrl, this.name, this.doc, {
-      params: { token: join.token },
+    this.name = access.name
+    this.provider = new WebsocketProvider(access.url, this.name, this.doc, {
+      params: { token: access.token },
       disableBc: true, // the server is the authority: no tab-to-tab shortcut around it
       maxBackoffTime: 5000,
     })
@@ -80,6 +97,31 @@ export class RoomDoc {
     } catch {
       this.handlers.stopped(4001, 'could not renew the join token')
     }
+  }
+
+  /** Resolves once the server has answered a sync request sent now, so every edit sent
+   * before it has reached the server (or after ``timeout`` ms, or at once when offline). */
+  flushed(timeout = 3000): Promise<void> {
+    const ws = this.provider.ws
+    if (!ws || !this.provider.wsconnected) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = (): void => {
+        ws.removeEventListener('message', onMessage)
+        window.clearTimeout(timer)
+        resolve()
+      }
+      const onMessage = (event: MessageEvent): void => {
+        if (!(event.data instanceof ArrayBuffer)) return
+        const decoder = decoding.createDecoder(new Uint8Array(event.data))
+        if (decoding.readVarUint(decoder) === 0 && decoding.readVarUint(decoder) === syncProtocol.messageYjsSyncStep2) done()
+      }
+      const timer = window.setTimeout(done, timeout)
+      ws.addEventListener('message', onMessage)
+      const encoder = encoding.createEncoder()
+      encoding.writeVarUint(encoder, 0)
+      syncProtocol.writeSyncStep1(encoder, this.doc)
+      ws.send(encoding.toUint8Array(encoder))
+    })
   }
 
   destroy(): void {

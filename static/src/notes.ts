@@ -84,6 +84,19 @@ const FORMATS: Format[] = [
   { label: '🔗', title: 'Link', text: 'Link', apply: wrapSelection('[', '](https://)', 'link text') },
 ]
 
+/** What the editor calls itself (a course page's editor is not the room's notes). */
+export interface EditorLabels {
+  region: string
+  editor: string
+  placeholder: string
+}
+
+const NOTES_LABELS: EditorLabels = {
+  region: 'Shared notes',
+  editor: 'Shared notes (Markdown)',
+  placeholder: 'Shared notes: everyone in the class can write here. Markdown works: # heading, **bold**, - list',
+}
+
 export class NotesEditor {
   readonly root: HTMLElement
   private view: EditorView | null = null
@@ -96,7 +109,10 @@ export class NotesEditor {
   private text: Y.Text | null = null
   private undoManager: Y.UndoManager | null = null
 
-  constructor(private readonly title: () => string) {
+  constructor(
+    private readonly title: () => string,
+    private readonly labels: EditorLabels = NOTES_LABELS,
+  ) {
     this.host = h('div.notes-editor')
     this.status = h('div.board-status', { role: 'status', 'aria-live': 'polite' })
     this.toolbar = h('div.board-toolbar', { role: 'toolbar', 'aria-label': 'Formatting' })
@@ -127,7 +143,7 @@ export class NotesEditor {
     )
     // The toolbar is one Tab stop; the arrow keys move between its buttons.
     new Roving(this.toolbar).sync()
-    this.root = h('section.notes', { 'aria-label': 'Shared notes' }, this.toolbar, this.status, this.host)
+    this.root = h('section.notes', { 'aria-label': this.labels.region }, this.toolbar, this.status, this.host)
   }
 
   attach(doc: RoomDoc): void {
@@ -143,8 +159,8 @@ export class NotesEditor {
         EditorView.lineWrapping,
         markdown(),
         syntaxHighlighting(style),
-        placeholder('Shared notes: everyone in the class can write here. Markdown works: # heading, **bold**, - list'),
-        EditorView.contentAttributes.of({ 'aria-label': 'Shared notes (Markdown)', 'aria-multiline': 'true' }),
+        placeholder(this.labels.placeholder),
+        EditorView.contentAttributes.of({ 'aria-label': this.labels.editor, 'aria-multiline': 'true' }),
         this.editable.of(this.editableExtensions()),
         yCollab(this.text, doc.provider.awareness, { undoManager: this.undoManager }),
       ],

@@ -3,7 +3,7 @@
 // document the server refused an edit of, and read-only mode from the room's grants.
 
 import * as api from '../api'
-import { RoomDoc } from '../collab'
+import { RoomDoc, roomAccess } from '../collab'
 import { colorFor, toast } from '../dom'
 import { t } from '../i18n'
 import { NotesEditor } from '../notes'
@@ -76,7 +76,7 @@ export class RoomDocs {
   }
 
   private openNotes(join: api.JoinInfo): void {
-    this.notesDoc = new RoomDoc(join, 'notes', this.person(), {
+    this.notesDoc = new RoomDoc(roomAccess(join, 'notes'), 'notes', this.person(), {
       denied: () => this.denied('notes'),
       stopped: (code) => stopped('notes', code),
       token: async () => (await api.rooms.join(this.roomId)).token,
@@ -87,7 +87,7 @@ export class RoomDocs {
   private openBoard(join: api.JoinInfo): void {
     // Busy until the first sync: assistive technology (and tests) know the board is loading.
     this.board?.root.setAttribute('aria-busy', 'true')
-    this.boardDoc = new RoomDoc(join, 'whiteboard', this.person(), {
+    this.boardDoc = new RoomDoc(roomAccess(join, 'whiteboard'), 'whiteboard', this.person(), {
       denied: () => this.denied('whiteboard'),
       stopped: (code) => stopped('whiteboard', code),
       token: async () => (await api.rooms.join(this.roomId)).token,
