@@ -326,3 +326,143 @@ export const accountMail = {
   reset: (token: string, newPassword: string) =>
     request<void>('POST', '/api/v1/auth/password-reset/confirm', { json: { token, new_password: newPassword }, auth: false }),
 }
+
+// Course content: modules, items, pages, progress (lms/content).
+
+export type ItemKind = 'page' | 'file' | 'video' | 'link' | 'live_session'
+export type Requirement = 'view' | 'mark_done' | 'watch' | 'submit'
+
+export interface ItemProgress {
+  viewed: boolean
+  watched_share: number
+  position: number
+  submitted: boolean
+  completed: boolean
+}
+
+export interface Item {
+  id: string
+  module_id: string
+  kind: ItemKind
+  title: string
+  position: number
+  published: boolean
+  target_id: string | null
+  url: string | null
+  file_id: number | null
+  starts_at: string | null
+  requirement: Requirement
+  min_watch: number
+  progress: ItemProgress | null
+}
+
+export interface Module {
+  id: string
+  title: string
+  position: number
+  published: boolean
+  unlock_at: string | null
+  prerequisites: string[]
+  locked: boolean
+  lock_reason: string | null
+  completed: number
+  required: number
+  items: Item[]
+}
+
+export interface CourseContent {
+  course_id: string
+  can_edit: boolean
+  modules: Module[]
+  percent: number
+}
+
+export interface NextItem {
+  item: Item
+  module_id: string
+  module_title: string
+}
+
+export interface CourseHome {
+  course_id: string
+  title: string
+  percent: number
+  next: NextItem | null
+  upcoming: NextItem[]
+}
+
+export interface ContentPage {
+  id: string
+  course_id: string
+  title: string
+  document: string
+  published_at: string | null
+  html: string | null
+}
+
+export interface PageEditorAccess {
+  document: string
+  token: string
+  url: string
+  writable: boolean
+  expires_in: number
+}
+
+export interface LearnerProgress {
+  user_id: string
+  name: string
+  percent: number
+  completed: number
+  items: Record<string, ItemProgress>
+}
+
+export interface ProgressTable {
+  items: Item[]
+  learners: LearnerProgress[]
+  next: string | null
+}
+
+export interface ModuleChanges {
+  title?: string
+  published?: boolean
+  unlock_at?: string | null
+  prerequisites?: string[]
+}
+
+export interface ItemFields {
+  kind?: ItemKind
+  title?: string
+  published?: boolean
+  target_id?: string | null
+  url?: string | null
+  starts_at?: string | null
+  requirement?: Requirement
+}
+
+const enc = encodeURIComponent
+
+export const content = {
+  course: (id: string) => request<Course>('GET', `/api/v1/courses/${enc(id)}`),
+  get: (courseId: string) => request<CourseContent>('GET', `/api/v1/courses/${enc(courseId)}/content`),
+  home: (courseId: string) => request<CourseHome>('GET', `/api/v1/courses/${enc(courseId)}/home`),
+  addModule: (courseId: string, fields: ModuleChanges) =>
+    request<Module>('POST', `/api/v1/courses/${enc(courseId)}/modules`, { json: fields }),
+  updateModule: (id: string, fields: ModuleChanges) => request<Module>('PATCH', `/api/v1/modules/${enc(id)}`, { json: fields }),
+  deleteModule: (id: string) => request<void>('DELETE', `/api/v1/modules/${enc(id)}`),
+  orderModules: (courseId: string, ids: string[]) =>
+    request<CourseContent>('PUT', `/api/v1/courses/${enc(courseId)}/modules/order`, { json: { ids } }),
+  addItem: (moduleId: string, fields: ItemFields) => request<Item>('POST', `/api/v1/modules/${enc(moduleId)}/items`, { json: fields }),
+  updateItem: (id: string, fields: ItemFields) => request<Item>('PATCH', `/api/v1/items/${enc(id)}`, { json: fields }),
+  deleteItem: (id: string) => request<void>('DELETE', `/api/v1/items/${enc(id)}`),
+  moveItem: (id: string, moduleId: string, position: number) =>
+    request<CourseContent>('POST', `/api/v1/items/${enc(id)}/move`, { json: { module_id: moduleId, position } }),
+  record: (itemId: string, event: 'view' | 'done') =>
+    request<ItemProgress>('POST', `/api/v1/items/${enc(itemId)}/progress`, { json: { event } }),
+  pages: (courseId: string) => request<ContentPage[]>('GET', `/api/v1/courses/${enc(courseId)}/pages`),
+  addPage: (courseId: string, title: string) => request<ContentPage>('POST', `/api/v1/courses/${enc(courseId)}/pages`, { json: { title } }),
+  page: (id: string) => request<ContentPage>('GET', `/api/v1/pages/${enc(id)}`),
+  editor: (id: string) => request<PageEditorAccess>('POST', `/api/v1/pages/${enc(id)}/editor`),
+  publish: (id: string) => request<ContentPage>('POST', `/api/v1/pages/${enc(id)}/publish`),
+  progress: (courseId: string, cursor?: string | null) =>
+    request<ProgressTable>('GET', `/api/v1/courses/${enc(courseId)}/progress${cursor ? `?cursor=${enc(cursor)}` : ''}`),
+}

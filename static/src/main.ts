@@ -6,8 +6,12 @@ import { h } from './dom'
 import { t } from './i18n'
 import { forgotPage, resetPage, verifyPage } from './pages/accountMail'
 import { authPage } from './pages/auth'
+import { coursePage } from './pages/course'
+import { readingPage } from './pages/coursePage'
 import { filesPage } from './pages/files'
 import { homePage } from './pages/home'
+import { pageEditorPage } from './pages/pageEditor'
+import { progressPage } from './pages/progress'
 import { notificationSettingsPage } from './pages/notificationSettings'
 import { inboxPage } from './pages/notifications'
 import { recordingsPage } from './pages/recordings'
@@ -68,6 +72,14 @@ async function resolve(): Promise<Page> {
     const id = match[3].toLowerCase()
     return watchPage(match[1].toLowerCase(), match[2] === 'watch' ? { itemId: id } : { videoId: id }, user, navigate)
   }
+  match = /^\/courses\/([0-9a-fA-F-]{36})(?:\/edit)?$/.exec(path)
+  if (match) return coursePage(match[1].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/progress$/.exec(path)
+  if (match) return progressPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/pages\/([0-9a-fA-F-]{36})$/.exec(path)
+  if (match) return readingPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/pages\/([0-9a-fA-F-]{36})\/edit$/.exec(path)
+  if (match) return pageEditorPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   return {
     title: t('app.notFound.title'),
     el: h(

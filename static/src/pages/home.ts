@@ -74,7 +74,7 @@ export function homePage(user: api.User, navigate: Navigate, focusCreate = false
             h(
               'li.room-item',
               { 'data-course-id': c.id },
-              h('div.grow', null, h('strong', null, c.title), h('div.muted.small', null, t('home.courseLine', { code: c.code, role: c.my_role ?? t('role.admin'), status: c.status }))),
+              h('div.grow', null, h('a.room-link', { href: `/courses/${c.id}`, 'data-link': '' }, c.title), h('div.muted.small', null, t('home.courseLine', { code: c.code, role: c.my_role ?? t('role.admin'), status: c.status }))),
             ),
           ),
         ),

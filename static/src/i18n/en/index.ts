@@ -3,6 +3,7 @@
 
 import { captions } from './captions'
 import { common } from './common'
+import { course } from './course'
 import { files } from './files'
 import { notifications } from './notifications'
 import { pages } from './pages'
@@ -14,4 +15,4 @@ import { whiteboard } from './whiteboard'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course } satisfies Record<string, Message>
