@@ -20,6 +20,7 @@ export function itemHref(courseId: string, item: api.Item): string | null {
   if (item.kind === 'page' && item.target_id) return `/courses/${courseId}/pages/${item.target_id}`
   if (item.kind === 'live_session' && item.target_id) return `/rooms/${item.target_id}`
   if (item.kind === 'link' && item.url) return item.url
+  if (item.kind === 'video') return `/courses/${courseId}/watch/${item.id}`
   return null
 }
 
