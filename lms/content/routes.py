@@ -242,8 +242,9 @@ async def progress_table(
     session: SessionDep,
     principal: Reader,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=TABLE_PAGE)] = TABLE_PAGE,
 ) -> ProgressTable:
-    """Per learner and item, for instructors and TAs; learners by name, paged."""
+    """Per learner and item, for instructors and TAs; learners by name, `limit` a page."""
     course, _ = await authorize(session, course_id, principal, CourseAction.VIEW_PROGRESS)
     after = decode_key_cursor(cursor)
     query = (
@@ -251,13 +252,13 @@ async def progress_table(
         .join(Enrollment, Enrollment.user_id == User.id)
         .where(Enrollment.course_id == course.id, Enrollment.role == CourseRole.STUDENT.value)
         .order_by(User.id)
-        .limit(TABLE_PAGE + 1)
+        .limit(limit + 1)
     )
     if after is not None:
         query = query.where(User.id > after)
     learners = list((await session.execute(query)).all())
-    more = len(learners) > TABLE_PAGE
-    learners = learners[:TABLE_PAGE]
+    more = len(learners) > limit
+    learners = learners[:limit]
     modules = await structure.modules_of(session, course.id)
     items = await structure.items_of(session, course.id)
     rows = await progress.of_learners(session, course.id, [u for u, _ in learners])

@@ -416,6 +416,16 @@ def test_instructors_see_each_learners_progress_and_home(course: Course) -> None
         course.ta, "GET", f"/api/v1/courses/{course.id}/progress", params={"cursor": "forged"}
     )
     assert bad.status_code == 422
+    # One learner a page: the second page follows `next`, and nothing after it.
+    path = f"/api/v1/courses/{course.id}/progress"
+    page1 = course.call(course.ta, "GET", path, params={"limit": 1})
+    page2 = course.call(course.ta, "GET", path, params={"limit": 1, "cursor": page1["next"]})
+    assert page2["next"] is None
+    paged = [row["user_id"] for row in page1["learners"] + page2["learners"]]
+    assert sorted(paged) == sorted(rows)
+    for limit in (0, 101):
+        refused = course.request(course.ta, "GET", path, params={"limit": limit})
+        assert refused.status_code == 422
 
 
 def test_a_course_copy_has_the_structure_and_pages(
