@@ -7,7 +7,7 @@ import * as authProtocol from 'y-protocols/auth'
 import * as syncProtocol from 'y-protocols/sync'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
-import type { JoinInfo } from './api'
+import { ApiError, type JoinInfo } from './api'
 
 export type DocKind = 'whiteboard' | 'notes' | 'page'
 
@@ -39,6 +39,9 @@ export interface DocHandlers {
   token(): Promise<string>
   status?(connected: boolean): void
   synced?(): void
+  /** Ask ``token()`` before every reconnection, not only after a 4001 (short-lived tokens:
+   * a page editor's last ten minutes, so a connection dropped later needs a new one). */
+  freshTokenOnReconnect?: boolean
 }
 
 export interface Person {
@@ -51,6 +54,8 @@ export class RoomDoc {
   readonly doc = new Y.Doc()
   readonly provider: WebsocketProvider
   readonly name: string
+  private renewals = 0
+  private destroyed = false
 
   constructor(
     access: DocAccess,
@@ -74,12 +79,15 @@ export class RoomDoc {
       if (STOP_CODES.includes(code)) {
         this.provider.shouldConnect = false
         this.handlers.stopped(code, event?.reason ?? '')
-      } else if (code === 4001) {
+      } else if (code === 4001 || (this.handlers.freshTokenOnReconnect && this.provider.shouldConnect)) {
         this.provider.shouldConnect = false
-        void this.reauthorize()
+        void this.reauthorize(code === 4001)
       }
     })
-    this.provider.on('status', ({ status }) => this.handlers.status?.(status === 'connected'))
+    this.provider.on('status', ({ status }) => {
+      if (status === 'connected') this.renewals = 0
+      this.handlers.status?.(status === 'connected')
+    })
     this.provider.on('sync', (synced: boolean) => {
       if (synced) this.handlers.synced?.()
     })
@@ -90,13 +98,24 @@ export class RoomDoc {
     this.provider.params.token = token
   }
 
-  private async reauthorize(): Promise<void> {
+  /** A fresh token, then connect again. A refusal (4xx) stops; an unreachable server is
+   * asked again with growing waits. After a 4001 the first failure stops at once. */
+  private async reauthorize(refused: boolean): Promise<void> {
+    const attempt = this.renewals++
+    if (attempt > 0) await new Promise((resolve) => window.setTimeout(resolve, Math.min(2 ** attempt * 250, 10_000)))
+    if (this.destroyed) return
     try {
       this.setToken(await this.handlers.token())
-      this.provider.connect()
-    } catch {
-      this.handlers.stopped(4001, 'could not renew the join token')
+    } catch (error) {
+      const status = error instanceof ApiError ? error.status : 0
+      if (refused || (status >= 400 && status < 500)) {
+        this.handlers.stopped(4001, error instanceof ApiError ? error.readable : 'could not renew the token')
+      } else {
+        void this.reauthorize(false)
+      }
+      return
     }
+    if (!this.destroyed) this.provider.connect()
   }
 
   /** Resolves once the server has answered a sync request sent now, so every edit sent
@@ -125,6 +144,7 @@ export class RoomDoc {
   }
 
   destroy(): void {
+    this.destroyed = true
     this.provider.awareness.setLocalState(null)
     this.provider.destroy()
     this.doc.destroy()

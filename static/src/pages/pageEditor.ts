@@ -3,7 +3,7 @@
 // else is editing, and Publish. TAs read the draft; editor tokens are renewed on reconnect.
 
 import * as api from '../api'
-import { colorFor, h } from '../dom'
+import { announce, colorFor, h } from '../dom'
 import { RoomDoc } from '../collab'
 import { formatDateTime, formatList, t } from '../i18n'
 import type { Navigate, Page } from '../main'
@@ -29,6 +29,7 @@ export function pageEditorPage(courseId: string, pageId: string, user: api.User,
   const actions = h('div.row.wrap', null, publish, h('a.button', { href: `/courses/${courseId}/pages/${pageId}`, 'data-link': '' }, t('pageEditor.view')))
   let doc: RoomDoc | null = null
   let closed = false
+  let reopenedAt = 0
 
   function showPublished(when: string | null): void {
     published.textContent = when ? t('pageEditor.publishedAt', { when: formatDateTime(when) }) : t('pageEditor.notPublished')
@@ -73,6 +74,17 @@ export function pageEditorPage(courseId: string, pageId: string, user: api.User,
       doc = new RoomDoc({ name: access.document, url: access.url, token: access.token }, 'page', { id: user.id, name: user.name, color }, {
         denied: (reason) => editor.setReadOnly(true, reason),
         stopped: (code, reason) => {
+          // A course role changed: the next token carries the new one (once in a while, so
+          // a refusal at every connect does not loop).
+          if (code === 4003 && !closed && Date.now() - reopenedAt > 30_000) {
+            reopenedAt = Date.now()
+            doc?.destroy()
+            doc = null
+            editor.setReadOnly(true, t('pageEditor.closed'))
+            announce(t('pageEditor.reopening'))
+            void open()
+            return
+          }
           problem.textContent = t('pageEditor.stopped', { reason: reason || String(code) })
           problem.hidden = false
           editor.setReadOnly(true, t('pageEditor.closed'))
@@ -80,9 +92,9 @@ export function pageEditorPage(courseId: string, pageId: string, user: api.User,
         token: async () => (await api.content.editor(pageId)).token,
         status: (connected) => {
           connection.textContent = t(connected ? 'pageEditor.connected' : 'pageEditor.reconnecting')
-          // Editor tokens last ten minutes: the next connection gets a fresh one.
-          if (!connected && !closed) void renew()
         },
+        // Editor tokens last ten minutes: every reconnection asks for a fresh one.
+        freshTokenOnReconnect: true,
       })
       doc.provider.awareness.setLocalStateField('user', { id: user.id, name: user.name, color, colorLight: color.replace('40%)', '85%)') })
       doc.provider.awareness.on('change', showOthers)
@@ -91,15 +103,6 @@ export function pageEditorPage(courseId: string, pageId: string, user: api.User,
     } catch (error) {
       problem.textContent = readable(error)
       problem.hidden = false
-    }
-  }
-
-  async function renew(): Promise<void> {
-    try {
-      const access = await api.content.editor(pageId)
-      doc?.setToken(access.token)
-    } catch {
-      // the reconnect will say what is wrong
     }
   }
 

@@ -117,6 +117,7 @@ export const course = {
   'pageEditor.readOnly': 'teaching assistants read the draft',
   'pageEditor.closed': 'the editor closed',
   'pageEditor.stopped': 'The editor closed: {reason}. Reload the page to open it again.',
+  'pageEditor.reopening': 'Your role in the course changed: opening the editor again.',
   'pageEditor.connected': 'Connected',
   'pageEditor.reconnecting': 'Reconnecting…',
 
