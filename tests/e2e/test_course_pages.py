@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from a11ykit import (
@@ -22,7 +23,7 @@ from a11ykit import (
     wider_than_viewport,
 )
 from browserkit import Person, launch_browser, log_in, new_person, shot
-from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, WebSocketRoute, expect
 
 from kits.nodes import Node
 
@@ -43,6 +44,8 @@ class Course:
     teacher: Person
     coteacher: Person
     student: Person
+    ta: Person
+    student2: Person
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,8 @@ def course(chromium: Browser, sqlite_node: Node) -> Iterator[Course]:
     teacher = new_person(chromium, sqlite_node, "Ines Instructor", "instructor")
     coteacher = new_person(chromium, sqlite_node, "Cora Coteacher", "instructor")
     student = new_person(chromium, sqlite_node, "Sol Student")
+    ta = new_person(chromium, sqlite_node, "Tara Assistant")
+    student2 = new_person(chromium, sqlite_node, "Uma Learner")
     title = "Botany"
     with sqlite_node.client(sqlite_node.login(teacher.email)) as client:
         made = client.post(
@@ -57,14 +62,20 @@ def course(chromium: Browser, sqlite_node: Node) -> Iterator[Course]:
         )
         assert made.status_code == 201, made.text
         course_id = made.json()["id"]
-        for person, role in ((coteacher, "instructor"), (student, "student")):
+        enrolments = (
+            (coteacher, "instructor"),
+            (student, "student"),
+            (ta, "ta"),
+            (student2, "student"),
+        )
+        for person, role in enrolments:
             enrolled = client.post(
                 f"/api/v1/courses/{course_id}/enrollments",
                 json={"email": person.email, "role": role},
             )
             assert enrolled.status_code == 201, enrolled.text
-    yield Course(course_id, title, teacher, coteacher, student)
-    for person in (teacher, coteacher, student):
+    yield Course(course_id, title, teacher, coteacher, student, ta, student2)
+    for person in (teacher, coteacher, student, ta, student2):
         assert not person.errors, person.errors
         person.close()
 
@@ -298,6 +309,7 @@ def test_an_instructor_builds_a_course_a_student_works_through_it(
     )
     cells = row.locator("td")
     expect(cells).to_have_text(["75%", "✓ Completed", "✓ Completed", "✓ Completed", "Not started"])
+    expect(table.get_by_role("row", name=re.compile("Uma Learner"))).to_contain_text("0%")
     expect(page.get_by_role("button", name="Load more learners")).to_be_hidden()
     expect_no_violations(page, "the progress table")
     shot(page, "course-progress")
@@ -312,3 +324,83 @@ def test_a_student_cannot_see_the_progress_table_or_the_editor(course: Course) -
     expect(spage.get_by_role("heading", level=1)).to_have_text(course.title)
     expect(spage.get_by_role("button", name="Add module")).to_have_count(0)
     expect(spage.get_by_role("button", name=re.compile("^Move up"))).to_have_count(0)
+
+
+def test_the_progress_table_loads_more_learners(course: Course) -> None:
+    page = course.teacher.page
+    # One learner a page, so two learners need "Load more".
+    page.route(
+        re.compile(r"/api/v1/courses/[0-9a-f-]+/progress"),
+        lambda route: route.continue_(
+            url=route.request.url + ("&" if "?" in route.request.url else "?") + "limit=1"
+        ),
+    )
+    try:
+        page.goto(f"/courses/{course.id}/progress")
+        rows = page.locator("table.progress-table tbody tr")
+        expect(rows).to_have_count(1)
+        more = page.get_by_role("button", name="Load more learners")
+        more.focus()
+        page.keyboard.press("Enter")
+        expect(rows).to_have_count(2)
+        expect(more).to_be_hidden()
+        announced(page, "2 learners shown.")
+        expect(page.get_by_role("heading", level=1)).to_be_focused()
+        names = sorted(rows.locator("th").all_inner_texts())
+        assert names == ["Sol Student", "Uma Learner"]
+    finally:
+        page.unroute(re.compile(r"/api/v1/courses/[0-9a-f-]+/progress"))
+
+
+def test_the_page_editor_renews_its_token_and_is_read_only_for_a_ta(
+    course: Course, sqlite_node: Node
+) -> None:
+    with sqlite_node.client(sqlite_node.login(course.teacher.email)) as client:
+        made = client.post(f"/api/v1/courses/{course.id}/pages", json={"title": "Glossary page"})
+        assert made.status_code == 201, made.text
+        page_id = made.json()["id"]
+    path = f"/courses/{course.id}/pages/{page_id}/edit"
+    page = course.teacher.context.new_page()  # its own tab: the socket route stays in it
+    sockets: list[WebSocketRoute] = []
+
+    def through(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+        ws.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/yjs/courses/"), through)
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit: Glossary page")
+    expect(page.get_by_test_id("connection")).to_have_text("Connected")
+    page.get_by_role("textbox", name="Page text (Markdown)").click()
+    page.keyboard.type("Stamen: the pollen-producing organ.\n")
+    # The connection drops (as after a laptop sleeps past the token's ten minutes): the
+    # editor asks for a fresh token before it connects again.
+    sockets[0].close(code=1011, reason="dropped")
+    for _ in range(200):
+        if len(sockets) >= 2:
+            break
+        page.wait_for_timeout(50)
+    expect(page.get_by_test_id("connection")).to_have_text("Connected")
+    assert len(sockets) >= 2
+    tokens = [parse_qs(urlparse(ws.url).query)["token"][0] for ws in sockets]
+    assert tokens[1] != tokens[0]
+    page.keyboard.type("Pistil: the ovule-producing organ.\n")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_test_id("published-status")).to_contain_text("Published at")
+    with sqlite_node.client(sqlite_node.login(course.teacher.email)) as client:
+        html = client.get(f"/api/v1/pages/{page_id}").json()["html"]
+    assert "Stamen" in html and "Pistil" in html
+
+    # A TA reads the draft live, cannot write, has no Publish.
+    ta = course.ta
+    log_in(ta, path)
+    expect(ta.page.get_by_role("heading", level=1)).to_have_text("Edit: Glossary page")
+    text = ta.page.get_by_role("textbox", name="Page text (Markdown)")
+    expect(text).to_contain_text("Pistil")
+    expect(ta.page.get_by_test_id("notes-readonly")).to_be_visible()
+    expect(ta.page.get_by_role("button", name="Publish")).to_have_count(0)
+    text.click()
+    ta.page.keyboard.type("TA was here")
+    expect(text).not_to_contain_text("TA was here")
+    expect_no_violations(ta.page, "the page editor, read-only")
+    page.close()
