@@ -7,114 +7,14 @@ import base64
 import hashlib
 import os
 import subprocess
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+from files_kit import TUS, Course, create, link, patch, show, upload
 
-from kits.nodes import Node, start_node
-from kits.s3 import s3_server
 from kits.servers import ROOT
 
-TUS = {"Tus-Resumable": "1.0.0"}
-CHUNK = {**TUS, "Content-Type": "application/offset+octet-stream"}
-QUOTA = 3_000_000
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(200_000)
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def files_node(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Node]:
-    """SQLite with the local blob store; PostgreSQL with S3 (moto)."""
-    env = {
-        "LIVECLASS_UPLOAD_COURSE_QUOTA_BYTES": str(QUOTA),
-        "LIVECLASS_UPLOAD_MAX_FILE_BYTES": "2000000",
-    }
-    if request.param == "sqlite":
-        yield from start_node(tmp_path_factory.mktemp("files"), "sqlite", request, **env)
-        return
-    with s3_server() as s3:
-        env |= s3.env(s3.create_bucket("liveclass-files"))
-        yield from start_node(tmp_path_factory.mktemp("files"), "postgres", request, **env)
-
-
-@dataclass
-class Course:
-    node: Node
-    id: str
-    instructor: str
-    student: str
-    outsider: str
-
-    def uploads(self) -> str:
-        return f"/api/v1/courses/{self.id}/uploads"
-
-    def client(self, token: str | None = None) -> httpx.Client:
-        return self.node.client(token or self.instructor)
-
-
-@pytest.fixture
-def course(files_node: Node) -> Course:
-    """A fresh published course with an instructor and an enrolled student."""
-    _, instructor = files_node.register("instructor")
-    student_email, student = files_node.register("student")
-    _, outsider = files_node.register("student")
-    with files_node.client(instructor) as client:
-        code = f"F{time.monotonic_ns()}"
-        made = client.post("/api/v1/courses", json={"title": "Files", "code": code})
-        assert made.status_code == 201, made.text
-        course_id = made.json()["id"]
-        client.patch(f"/api/v1/courses/{course_id}", json={"status": "published"})
-        enrolled = client.post(
-            f"/api/v1/courses/{course_id}/enrollments",
-            json={"email": student_email, "role": "student"},
-        )
-        assert enrolled.status_code == 201, enrolled.text
-    return Course(files_node, course_id, instructor, student, outsider)
-
-
-def metadata(**pairs: str) -> str:
-    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in pairs.items())
-
-
-def create(course: Course, length: int, name: str = "a.bin", token: str | None = None) -> str:
-    with course.client(token) as client:
-        made = client.post(
-            course.uploads(),
-            headers={
-                **TUS,
-                "Upload-Length": str(length),
-                "Upload-Metadata": metadata(filename=name),
-            },
-        )
-    assert made.status_code == 201, made.text
-    assert made.headers["Tus-Resumable"] == "1.0.0"
-    assert made.headers["Upload-Expires"]
-    return made.headers["Location"]
-
-
-def patch(
-    course: Course, location: str, offset: int, body: bytes, **headers: str
-) -> httpx.Response:
-    with course.client() as client:
-        return client.patch(
-            location, content=body, headers={**CHUNK, "Upload-Offset": str(offset), **headers}
-        )
-
-
-def upload(course: Course, data: bytes, name: str = "a.bin") -> dict[str, object]:
-    location = create(course, len(data), name)
-    done = patch(course, location, 0, data)
-    assert done.status_code == 204, done.text
-    with course.client() as client:
-        found = client.get(done.headers["Content-Location"])
-    assert found.status_code == 200
-    file: dict[str, object] = found.json()
-    return file
 
 
 def test_options_advertise_tus(course: Course) -> None:
@@ -240,27 +140,6 @@ def test_video_originals_are_for_editors(course: Course) -> None:
         assert client.post(f"/api/v1/files/{file['id']}/link").status_code == 403
     with course.client() as client:
         assert client.post(f"/api/v1/files/{file['id']}/link").status_code == 200
-
-
-def show(course: Course, file_id: object) -> None:
-    """Put the file in a published module as a published item (students reach it)."""
-    with course.client() as client:
-        module = client.post(
-            f"/api/v1/courses/{course.id}/modules", json={"title": "Files", "published": True}
-        )
-        assert module.status_code == 201, module.text
-        item = client.post(
-            f"/api/v1/modules/{module.json()['id']}/items",
-            json={"kind": "file", "title": "A file", "file_id": file_id, "published": True},
-        )
-        assert item.status_code == 201, item.text
-
-
-def link(course: Course, file_id: object, disposition: str = "attachment") -> str:
-    with course.client() as client:
-        made = client.post(f"/api/v1/files/{file_id}/link", json={"disposition": disposition})
-    assert made.status_code == 200, made.text
-    return str(made.json()["url"])
 
 
 def test_signed_links_serve_ranges_without_credentials(course: Course) -> None:
