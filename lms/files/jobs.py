@@ -9,6 +9,7 @@ from lms.files.storage import staging_dir
 from settings import Settings
 
 EXPIRY_SCHEDULE = "@every 10m"
+EXPIRE_UPLOADS = "files.expire_uploads"
 
 
 def periodic(settings: Settings) -> Periodic:
@@ -19,7 +20,7 @@ def periodic(settings: Settings) -> Periodic:
         await expire_uploads(ctx.sessions, staging)
 
     job = JobType(
-        "files.expire_uploads",
+        EXPIRE_UPLOADS,
         expire,
         max_attempts=3,
         timeout=600.0,

@@ -218,9 +218,12 @@ async def delete_file(session: AsyncSession, row: File) -> str | None:
     return row.blob_key if (await session.execute(others)).scalar_one() == 0 else None
 
 
-async def expire_uploads(sessions: async_sessionmaker[AsyncSession], staging: Staging) -> int:
-    """Remove unfinished uploads past their expiry, and staged bytes nobody tracks."""
-    now = utcnow()
+async def expire_uploads(
+    sessions: async_sessionmaker[AsyncSession], staging: Staging, *, now: datetime | None = None
+) -> int:
+    """Remove unfinished uploads past their expiry at ``now`` (default: the clock's now),
+    and staged bytes nobody tracks."""
+    now = now or utcnow()
     async with sessions() as session:
         expired = select(Upload.id).where(Upload.file_id.is_(None), Upload.expires_at <= now)
         ids = list((await session.execute(expired)).scalars())
