@@ -155,11 +155,19 @@ async def open_editor(
 
 @router.post("/pages/{page_id}/publish", summary="Publish a page")
 async def publish_page(
-    page_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager
+    page_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    service: DocumentsDep,
 ) -> PageOut:
-    """The draft as it is now becomes what students read (rendered and sanitized)."""
+    """The draft as it is now becomes what students read (rendered and sanitized): every
+    edit this node has received is in it, even one still queued for storage."""
     page = await pages.page(session, page_id)
     await authorize(session, page.course_id, principal, CourseAction.EDIT)
+    live = service.registry.documents.get(pages.document_of(page))
+    if live is not None:
+        await live.settle()
     await pages.publish(session, page, principal.user_id, datetime.now(UTC))
     audit(session, request, "content.page.publish", target_type="page", target_id=page.id)
     await session.commit()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -16,7 +17,8 @@ import pytest
 
 from kits.nodes import Node
 from kits.rooms import ws_base
-from kits.yjs import NodeClients
+from kits.yjs import NodeClients, RawClient
+from realtime.yjs.messages import SyncStep2, encode_sync_step1
 
 pytestmark = pytest.mark.postgres
 
@@ -562,6 +564,34 @@ def test_a_live_session_item_schedules_a_room_of_the_course(course: Course) -> N
     # The course's student joins the scheduled room as a participant.
     joined = course.call(course.student, "POST", f"/api/v1/rooms/{room_id}/join")
     assert joined["role"] == "participant"
+
+
+def _answers(client: RawClient) -> int:
+    return sum(isinstance(m, SyncStep2) for m in client.messages)
+
+
+def _answered_since(seen: int, client: RawClient) -> bool:
+    return _answers(client) > seen
+
+
+async def test_publish_has_every_edit_the_server_received(course: Course) -> None:
+    page = course.call(
+        course.teacher, "POST", f"/api/v1/courses/{course.id}/pages", json={"title": "Fresh"}
+    )
+    editor = course.call(course.teacher, "POST", f"/api/v1/pages/{page['id']}/editor")
+    client = await RawClient.open(course.node, editor["document"], editor["token"])
+    try:
+        for n in range(5):
+            await client.insert(f"Line {n}\n")
+            # A sync round trip (as the web app's Publish does first): the server has taken
+            # the edit in, its write perhaps still queued; publish right away.
+            answered = _answers(client)
+            await client.send(encode_sync_step1(client.doc.get_state()))
+            await client.until(functools.partial(_answered_since, answered))
+            published = course.call(course.teacher, "POST", f"/api/v1/pages/{page['id']}/publish")
+            assert f"Line {n}" in published["html"], published["html"]
+    finally:
+        await client.close()
 
 
 async def test_simultaneous_first_events_record_one_progress(course: Course) -> None:
