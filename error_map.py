@@ -129,6 +129,7 @@ CLOSE_ERRORS: Final[tuple[type[realtime.RealtimeError], ...]] = (
     rooms.LobbyDeniedError,
     revocation.SignedOutError,
     revocation.LeftCourseError,
+    revocation.CourseRoleChangedError,
     connection.Gone,
 )
 """Every realtime error a channel closes a socket with (a normal close aside)."""

@@ -163,17 +163,7 @@ def _files_in(folder: Path) -> list[Path]:
 
 
 def _content_type(path: Path) -> str:
-    return CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
-
-
-CONTENT_TYPES = {
-    ".m3u8": "application/vnd.apple.mpegurl",
-    ".m4s": "video/iso.segment",
-    ".mp4": "video/mp4",
-    ".ts": "video/mp2t",
-    ".jpg": "image/jpeg",
-    ".vtt": "text/vtt",
-}
+    return service.CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
 
 
 async def _fail(ctx: JobContext, video_id: uuid.UUID, reason: str) -> None:

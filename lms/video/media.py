@@ -18,7 +18,7 @@ from lms.files import signing
 from lms.files.routes import StorageDep
 from lms.files.service import FileStorage
 from lms.files.serving import blob_response, disposition
-from lms.video.jobs import CONTENT_TYPES
+from lms.video.service import CONTENT_TYPES
 from ops.guards import guard
 
 router = APIRouter()

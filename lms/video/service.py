@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -24,7 +25,6 @@ from lms.files.service import FileStorage
 from lms.files.signing import PrefixGrant, sign_prefix
 from lms.video import captions
 from lms.video.schemas import CaptionOut, PlaybackOut, RenditionOut, VideoOut
-from lms.video.transcode import Result
 from persistence.blobs import BlobStore
 from persistence.models import File, ModuleItem, Video, VideoCaption
 
@@ -41,6 +41,16 @@ TRANSCODE = JobType(
     summary="transcode an uploaded video into an HLS ladder",
 )
 """The transcode job; ``lms.video.jobs.transcode_job`` binds its handler on a node."""
+
+CONTENT_TYPES: Final = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".m4s": "video/iso.segment",
+    ".mp4": "video/mp4",
+    ".ts": "video/mp2t",
+    ".jpg": "image/jpeg",
+    ".vtt": "text/vtt",
+}
+"""The types of a ladder's files, by suffix."""
 
 PLAYBACK_TTL: Final = timedelta(hours=8)
 """How long a playback path works: a long lecture watched with pauses, not a year."""
@@ -106,9 +116,27 @@ async def tracks(session: AsyncSession, video_id: uuid.UUID) -> list[VideoCaptio
     return list((await session.scalars(query.order_by(VideoCaption.language))).all())
 
 
-def ladder_of(video: Video) -> Result | None:
+@dataclass(frozen=True)
+class Ladder:
+    """What a finished ladder holds, read from the video row (``transcode.Result.to_json``;
+    read here without PyAV, which only the worker side loads)."""
+
+    renditions: tuple[RenditionOut, ...]
+    master: str
+    poster: str
+    thumbnails: str
+
+
+def ladder_of(video: Video) -> Ladder | None:
     """The finished ladder, if the transcode succeeded."""
-    return Result.from_json(video.ladder) if video.ladder else None
+    data = video.ladder
+    if not data:
+        return None
+    renditions = tuple(
+        RenditionOut(name=r["name"], width=r["width"], height=r["height"], bandwidth=r["bandwidth"])
+        for r in data["renditions"]
+    )
+    return Ladder(renditions, data["master"], data["poster"], data["thumbnails"])
 
 
 def out(video: Video, tracks: list[VideoCaption], storage: FileStorage | None) -> VideoOut:
@@ -125,17 +153,14 @@ def out(video: Video, tracks: list[VideoCaption], storage: FileStorage | None) -
         duration=video.duration,
         width=video.width,
         height=video.height,
-        renditions=[
-            RenditionOut(name=r.name, width=r.width, height=r.height, bandwidth=r.bandwidth)
-            for r in (ladder.renditions if ladder else ())
-        ],
+        renditions=list(ladder.renditions) if ladder else [],
         captions=[CaptionOut(language=c.language, label=c.label, cues=c.cues) for c in tracks],
         playback=_playback(video, ladder, tracks, storage) if storage and ladder else None,
     )
 
 
 def _playback(
-    video: Video, ladder: Result, tracks: list[VideoCaption], storage: FileStorage
+    video: Video, ladder: Ladder, tracks: list[VideoCaption], storage: FileStorage
 ) -> PlaybackOut:
     expires = datetime.now(UTC).replace(microsecond=0) + PLAYBACK_TTL
     base = sign_prefix(storage.secret, PrefixGrant(prefix(video.id), int(expires.timestamp())))

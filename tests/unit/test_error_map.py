@@ -24,6 +24,18 @@ from realtime.errors import RealtimeError
 ROOT = Path(__file__).resolve().parents[2]
 MEDIA_ROUTES = {"lms.rooms.whip", "lms.rooms.recordings", "lms.rooms.media_deps"}
 """The REST modules that serve media (WHIP ingest, recordings) and so import the SFU."""
+VIDEO_WORK = {
+    "lms.video.encoders",
+    "lms.video.jobs",
+    "lms.video.mux",
+    "lms.video.probe",
+    "lms.video.process",
+    "lms.video.thumbnails",
+    "lms.video.transcode",
+    "lms.video.worker",
+}
+"""The video domain's transcoding side: PyAV in the worker process and the job driving it,
+loaded by job runners, never by a route (the video routes read ladders without PyAV)."""
 SFU_MODULES = ("aiortc", "aioice", "av", "pylibsrtp")
 PLAIN_MEDIA = {"media", "media.relay"}
 """The media modules a REST module may load: the relay's message types are plain dataclasses
@@ -35,7 +47,7 @@ def _lms_modules() -> list[str]:
     found = [
         info.name
         for info in pkgutil.walk_packages(lms.__path__, prefix="lms.")
-        if info.name not in MEDIA_ROUTES
+        if info.name not in MEDIA_ROUTES | VIDEO_WORK
     ]
     return ["lms", *found]
 
