@@ -391,9 +391,18 @@ def test_the_page_editor_renews_its_token_and_is_read_only_for_a_ta(
         html = client.get(f"/api/v1/pages/{page_id}").json()["html"]
     assert "Stamen" in html and "Pistil" in html
 
-    # A TA reads the draft live, cannot write, has no Publish.
+    # A TA sees the course without the learner's progress, and reads the draft live
+    # (from the published page's "Read the draft"), cannot write, has no Publish.
     ta = course.ta
-    log_in(ta, path)
+    log_in(ta, f"/courses/{course.id}/pages/{page_id}")
+    expect(ta.page.get_by_role("heading", level=1)).to_have_text("Glossary page")
+    expect(ta.page.locator("article.page-body")).to_contain_text("Pistil")
+    ta.page.get_by_role("link", name="Back to the course").click()
+    expect(ta.page.get_by_role("heading", level=1)).to_have_text(course.title)
+    expect(ta.page.get_by_role("progressbar")).to_have_count(0)
+    expect(ta.page.get_by_role("link", name="Progress")).to_be_visible()
+    ta.page.go_back()
+    ta.page.get_by_role("link", name="Read the draft").click()
     expect(ta.page.get_by_role("heading", level=1)).to_have_text("Edit: Glossary page")
     text = ta.page.get_by_role("textbox", name="Page text (Markdown)")
     expect(text).to_contain_text("Pistil")

@@ -69,7 +69,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       heading.textContent = course.title
       data = await api.content.get(courseId)
       if (data.can_edit) pages = await api.content.pages(courseId)
-      else home = await api.content.home(courseId)
+      else if (course.my_role === 'student') home = await api.content.home(courseId)
       body.setAttribute('aria-busy', 'false')
       render()
     } catch (error) {

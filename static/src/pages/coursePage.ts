@@ -35,7 +35,9 @@ export function readingPage(courseId: string, pageId: string, user: api.User, na
         page.html === null ? h('p.muted', null, t('coursePage.unpublished')) : page.published_at ? h('p.muted.small', null, t('coursePage.publishedAt', { when: formatDateTime(page.published_at) })) : null,
         page.html === null ? null : article,
         status,
-        content.can_edit ? h('p', null, h('a.button', { href: `/courses/${courseId}/pages/${pageId}/edit`, 'data-link': '' }, t('coursePage.edit'))) : null,
+        content.can_edit || course.my_role === 'ta'
+          ? h('p', null, h('a.button', { href: `/courses/${courseId}/pages/${pageId}/edit`, 'data-link': '' }, t(content.can_edit ? 'coursePage.edit' : 'coursePage.draft')))
+          : null,
       )
       showStatus(item, progress, learner)
     } catch (error) {

@@ -98,6 +98,7 @@ export const course = {
   'coursePage.unpublished': 'This page is not published yet.',
   'coursePage.publishedAt': 'Published {when}',
   'coursePage.edit': 'Edit this page',
+  'coursePage.draft': 'Read the draft',
   'coursePage.markDone': 'Mark as done',
   'coursePage.markedDone': '{title} marked as done.',
   'coursePage.done': 'Done',
