@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, Locator, Page, ViewportSize, WebSocketR
 from kits.nodes import Node
 
 PHONE: ViewportSize = {"width": 375, "height": 740}
+NARROWEST: ViewportSize = {"width": 320, "height": 640}  # WCAG 1.4.10 reflow
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 ANNOUNCER = "announcer"
 
@@ -122,6 +123,8 @@ def announced(page: Page, text: str) -> None:
 
 
 def fits_phone(page: Page, state: str) -> None:
+    page.set_viewport_size(NARROWEST)
+    assert no_horizontal_scroll(page), f"{state} at 320 px: {wider_than_viewport(page)}"
     page.set_viewport_size(PHONE)
     assert no_horizontal_scroll(page), f"{state}: {wider_than_viewport(page)}"
     expect_no_violations(page, f"{state} on a phone")
@@ -413,3 +416,31 @@ def test_the_page_editor_renews_its_token_and_is_read_only_for_a_ta(
     expect(text).not_to_contain_text("TA was here")
     expect_no_violations(ta.page, "the page editor, read-only")
     page.close()
+
+
+def test_a_module_renamed_and_locked_until_a_date(course: Course) -> None:
+    page = course.teacher.page
+    page.goto(f"/courses/{course.id}/edit")
+    expect(page.get_by_role("heading", level=1)).to_have_text(course.title)
+    page.get_by_label("New module title").fill("Later")
+    page.get_by_role("button", name="Add module").click()
+    card = module_card(page, "Later")
+    card.get_by_role("button", name="Publish Later").click()
+    expect(card.get_by_role("button", name="Unpublish Later")).to_be_visible()
+    card.get_by_text("Settings of Later").click()
+    card.get_by_label("Module title").fill("Field trip")
+    card.get_by_label("Unlocks on (optional)").fill("2031-05-04T09:30")
+    card.get_by_role("button", name="Save").click()
+    announced(page, "Field trip saved.")
+    trip = module_card(page, "Field trip")
+    expect(trip).to_contain_text("Unlocks")
+    expect(trip).to_contain_text("2031")
+    add_item(page, "Field trip", "Link", "Meeting point", url="https://example.org/meet")
+
+    spage = course.student.page
+    spage.goto(f"/courses/{course.id}")
+    locked = spage.locator("section.module").filter(has_text="Meeting point")
+    expect(locked.get_by_test_id("lock-reason")).to_contain_text("Locked: opens")
+    expect(locked.get_by_test_id("lock-reason")).to_contain_text("2031")
+    expect(locked.get_by_role("link", name=re.compile("^Meeting point"))).to_have_count(0)
+    expect_no_violations(spage, "the course home with a module locked until a date")
