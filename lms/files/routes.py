@@ -22,7 +22,7 @@ from lms.courses.routes import authorize
 from lms.deps import SessionDep
 from lms.errors import Forbidden, NotFound
 from lms.files import service, tus
-from lms.files.schemas import FileOut, FilePage, LinkIn, LinkOut
+from lms.files.schemas import FileId, FileOut, FilePage, LinkIn, LinkOut
 from lms.files.service import FileStorage
 from lms.pagination import decode_cursor, encode_cursor, link_next
 from lms.permissions import Permission, require
@@ -51,7 +51,7 @@ def _location(upload: Upload) -> str:
 
 
 @uploads.options("", dependencies=[Depends(public)], summary="tus: what this server speaks")
-async def tus_options(storage: StorageDep) -> Response:
+async def tus_options(course_id: uuid.UUID, storage: StorageDep) -> Response:
     """Version, extensions, the size cap and the checksum algorithms (no credentials)."""
     headers = tus.options_headers(max_size=storage.max_file_bytes)
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers=headers)
@@ -236,7 +236,7 @@ async def _member_file(
 
 
 @files.get("/api/v1/files/{file_id}", summary="One file")
-async def get_file(file_id: int, session: SessionDep, principal: Reader) -> FileOut:
+async def get_file(file_id: FileId, session: SessionDep, principal: Reader) -> FileOut:
     """A file the caller reaches: staff any of the course's; learners those shown by a
     published item of an open module."""
     row, _ = await _member_file(session, principal, file_id)
@@ -245,7 +245,7 @@ async def get_file(file_id: int, session: SessionDep, principal: Reader) -> File
 
 @files.post("/api/v1/files/{file_id}/link", summary="A signed download link")
 async def file_link(
-    file_id: int,
+    file_id: FileId,
     session: SessionDep,
     principal: Reader,
     storage: StorageDep,
@@ -263,7 +263,7 @@ async def file_link(
     "/api/v1/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a file"
 )
 async def delete_file(
-    file_id: int, request: Request, session: SessionDep, principal: Editor, storage: StorageDep
+    file_id: FileId, request: Request, session: SessionDep, principal: Editor, storage: StorageDep
 ) -> Response:
     """Editors of the course delete its files."""
     row = await service.get_file(session, file_id)

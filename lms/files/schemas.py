@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -46,3 +47,7 @@ class LinkOut(BaseModel):
     url: str = Field(description="Path and query on this server (/blobs/...).")
     expires_at: datetime
     disposition: Literal["inline", "attachment"]
+
+
+FileId = Annotated[int, Path(ge=1, le=2**62, description="A file's id.")]
+"""A file id in a path: past the column's range is a 422, not a database error."""

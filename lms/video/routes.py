@@ -24,6 +24,7 @@ from lms.deps import SessionDep
 from lms.errors import NotFound
 from lms.files import service as files
 from lms.files.routes import StorageDep
+from lms.files.schemas import FileId
 from lms.files.service import FileStorage
 from lms.permissions import Permission, require
 from lms.video import service
@@ -60,7 +61,7 @@ async def list_videos(
 
 @router.post("/files/{file_id}/video", summary="Make a video of an uploaded file")
 async def make_video(
-    file_id: int,
+    file_id: FileId,
     request: Request,
     response: Response,
     session: SessionDep,
