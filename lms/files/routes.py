@@ -37,8 +37,9 @@ Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
 Editor = Annotated[Principal, Depends(require(Permission.COURSES_MANAGE))]
 
 
-def file_storage(request: Request) -> FileStorage:
-    """The node's file storage (blob store, staging area, limits)."""
+async def file_storage(request: Request) -> FileStorage:
+    """The node's file storage (blob store, staging area, limits). A coroutine, so FastAPI
+    calls it in the loop: a plain function would cost a worker-thread round trip."""
     storage: FileStorage = request.app.state.files
     return storage
 

@@ -1,17 +1,28 @@
 """``GET /blobs/{key}``: the bytes behind a signed link, with no cookie or bearer needed so
 a CDN may cache them. Range (one range 206, several multipart/byteranges, 416 past the
-end), If-None-Match (304) and If-Range; local blobs through Starlette's FileResponse."""
+end), If-None-Match (304) and If-Range, the same rules (``ranges``) for every store.
+
+Per request the cost is kept to what the bytes need (docs/benchmarks.md, "Content: uploads
+and file serving"): the access rule and the storage dependency are coroutines (a plain
+function is sent to a worker thread), a local blob is stat'ed once, and a body of up to
+``WHOLE`` bytes (an HLS segment, a ranged read) is read in one worker-thread call and sent
+as one message; larger bodies stream in 1 MiB reads."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
+import stat
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from lms.files import ranges, signing
 from lms.files.routes import StorageDep
@@ -20,11 +31,14 @@ from ops.guards import guard
 from persistence.blobs import BlobInfo, BlobNotFound, BlobStore, InvalidKey
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+WHOLE = 1 << 20
+"""Bodies up to this size are read at once and sent in one message (no streaming task)."""
 
 
 @guard
-def signed_link(request: Request) -> signing.Link:
-    """Access rule of /blobs: the link's own signature and expiry (403 otherwise)."""
+async def signed_link(request: Request) -> signing.Link:
+    """Access rule of /blobs: the link's own signature and expiry (403 otherwise); a
+    coroutine so that FastAPI does not send it to a worker thread."""
     storage: FileStorage = request.app.state.files
     key = request.path_params["key"]
     return signing.verify(storage.secret, key, dict(request.query_params))
@@ -59,9 +73,11 @@ async def blob_response(
 ) -> Response:
     """The blob ``key`` as an answer to ``request``: ETag and 304, Range and If-Range,
     ``immutable`` caching for bytes that never change under their key."""
+    path: Path | None = None
     try:
-        info = await storage.blobs.stat(key)
-    except (BlobNotFound, InvalidKey):
+        path = storage.blobs.local_path(key)
+        info = await storage.blobs.stat(key) if path is None else _stat(key, path)
+    except (BlobNotFound, InvalidKey, FileNotFoundError, NotADirectoryError):
         return Response(status_code=404, headers={"Cache-Control": "no-store"})
     etag = f'"{key.rsplit("/", 1)[-1]}"' if is_immutable(key) else info.etag
     headers = {
@@ -74,10 +90,22 @@ async def blob_response(
     }
     if ranges.etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    path = storage.blobs.local_path(key)
-    if path is not None:
-        return FileResponse(path, headers=headers, media_type=content_type, stat_result=None)
-    return await _ranged(request, storage.blobs, info, key, content_type, headers)
+    return await _ranged(request, storage.blobs, info, key, path, content_type, headers)
+
+
+def _stat(key: str, path: Path) -> BlobInfo:
+    """A local blob's ``BlobInfo`` from one ``stat`` (LocalBlobStore.stat's entity tag; the
+    content type, which a link carries itself, is not read)."""
+    found = os.stat(path)
+    if not stat.S_ISREG(found.st_mode):
+        raise BlobNotFound(key)
+    return BlobInfo(
+        key=key,
+        size=found.st_size,
+        etag=f'"{found.st_size:x}-{found.st_mtime_ns:x}"',
+        content_type="application/octet-stream",
+        modified=datetime.fromtimestamp(found.st_mtime, UTC),
+    )
 
 
 def disposition(kind: str, name: str) -> str:
@@ -91,6 +119,7 @@ async def _ranged(
     blobs: BlobStore,
     info: BlobInfo,
     key: str,
+    path: Path | None,
     content_type: str,
     headers: dict[str, str],
 ) -> Response:
@@ -102,18 +131,27 @@ async def _ranged(
         try:
             wanted = ranges.parse_range(request.headers.get("range"), size)
         except ranges.Unsatisfiable:
-            return Response(status_code=416, headers={**headers, "Content-Range": f"*/{size}"})
-    head = request.method == "HEAD"
-    if wanted is None:
-        headers["Content-Length"] = str(size)
-        body = None if head else blobs.read(key)
-        return _stream(body, 200, headers, content_type)
-    if len(wanted) == 1:
-        start, end = wanted[0]
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+            unsatisfied = {**headers, "Content-Range": f"bytes */{size}"}
+            return Response(status_code=416, headers=unsatisfied)
+    if wanted is None or len(wanted) == 1:
+        start, end = (0, size) if wanted is None else wanted[0]
         headers["Content-Length"] = str(end - start)
-        body = None if head else blobs.read(key, start, end)
-        return _stream(body, 206, headers, content_type)
+        if wanted is not None:
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+        status = 200 if wanted is None else 206
+        if request.method == "HEAD":
+            return Response(status_code=status, headers=headers, media_type=content_type)
+        if end - start <= WHOLE:
+            try:
+                body = await _read_whole(blobs, key, path, start, end)
+            except (BlobNotFound, FileNotFoundError):  # deleted since the stat
+                return Response(status_code=404, headers={"Cache-Control": "no-store"})
+            return Response(body, status_code=status, headers=headers, media_type=content_type)
+        chunks = blobs.read(key, start, end)
+        return StreamingResponse(
+            chunks, status_code=status, headers=headers, media_type=content_type
+        )
+    head = request.method == "HEAD"
     boundary = secrets.token_hex(16)
     parts = [
         (
@@ -143,3 +181,26 @@ def _stream(
     if body is None:
         return Response(status_code=status, headers=headers, media_type=kind)
     return StreamingResponse(body, status_code=status, headers=headers, media_type=kind)
+
+
+async def _read_whole(blobs: BlobStore, key: str, path: Path | None, start: int, end: int) -> bytes:
+    """Bytes ``start`` to ``end`` of a blob, read at once: a local file in one
+    worker-thread call (open, pread, close), another store through its reader."""
+    if path is not None:
+        return await asyncio.to_thread(_pread, path, start, end)
+    return b"".join([chunk async for chunk in blobs.read(key, start, end)])
+
+
+def _pread(path: Path, start: int, end: int) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        pieces = []
+        while start < end:
+            piece = os.pread(fd, end - start, start)
+            if not piece:
+                raise BlobNotFound(f"{path.name} ended at {start} bytes")  # replaced under us
+            pieces.append(piece)
+            start += len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+    finally:
+        os.close(fd)

@@ -164,11 +164,38 @@ def test_signed_links_serve_ranges_without_credentials(course: Course) -> None:
         assert PNG[100:104] in several.content and PNG[:4] in several.content
         past = anonymous.get(url, headers={"Range": f"bytes={len(PNG) + 10}-"})
         assert past.status_code == 416
+        assert past.headers["content-range"] == f"bytes */{len(PNG)}"
         stale = anonymous.get(url, headers={"Range": "bytes=0-3", "If-Range": '"stale"'})
         assert stale.status_code == 200
         assert stale.content == PNG
         fresh = anonymous.get(url, headers={"Range": "bytes=0-3", "If-Range": etag})
         assert fresh.status_code == 206
+
+
+def test_a_file_past_one_read_streams(course: Course) -> None:
+    """Bodies over 1 MiB stream in pieces, smaller ones are read at once: both whole."""
+    data = os.urandom(1_500_000)
+    file = upload(course, data, "big.bin")
+    url = link(course, file["id"])
+    with course.node.client() as anonymous:
+        whole = anonymous.get(url)
+        assert whole.status_code == 200
+        assert whole.headers["content-length"] == str(len(data))
+        assert whole.content == data
+        long = anonymous.get(url, headers={"Range": "bytes=100-1200000"})
+        assert long.status_code == 206
+        assert long.content == data[100:1_200_001]
+        assert long.headers["content-range"] == f"bytes 100-1200000/{len(data)}"
+        tail = anonymous.get(url, headers={"Range": "bytes=-1000"})
+        assert tail.status_code == 206
+        assert tail.content == data[-1000:]
+        head = anonymous.head(url)
+        assert head.status_code == 200
+        assert head.headers["content-length"] == str(len(data))
+        assert head.content == b""
+        head_part = anonymous.head(url, headers={"Range": "bytes=0-9"})
+        assert head_part.status_code == 206
+        assert head_part.headers["content-length"] == "10"
 
 
 def test_html_is_never_inline(course: Course) -> None:
