@@ -122,6 +122,10 @@ async def complete(session: AsyncSession, storage: FileStorage, upload: Upload) 
     if await storage.blobs.exists(key):
         staging.forget(upload.id)
     else:
+        if storage.blobs.local_path(key) is not None:
+            # The staged file becomes the blob (renamed, not copied): its bytes must be on
+            # the disk before the file row says they exist ("nothing acknowledged is lost").
+            await asyncio.to_thread(staging.sync, upload.id)
         await storage.blobs.put_file(
             key, staging.path(upload.id), content_type=content_type, sha256=digest
         )

@@ -116,6 +116,14 @@ class Staging:
             return progress.digest.hexdigest()
         return await asyncio.to_thread(_sha256_file, self.path(upload_id))
 
+    def sync(self, upload_id: uuid.UUID) -> None:
+        """Flush the staged bytes to the disk (``fsync``; blocking: call in a thread)."""
+        fd = os.open(self.path(upload_id), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
     def head(self, upload_id: uuid.UUID) -> bytes:
         """The first bytes, to sniff the content type from."""
         with self.path(upload_id).open("rb") as file:
