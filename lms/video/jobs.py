@@ -1,7 +1,9 @@
 """The video domain's background work: a consumer of ``file.uploaded`` that makes a video of
 every uploaded video file, and the ``video.transcode`` job that turns it into a ladder.
 
-The job copies the original out of the blob store (or reads it in place on the local store),
+The job copies the original out of the blob store (or reads it in place on the local store;
+a published room recording's picture and voices are muxed into one file first, on the node
+whose recordings directory holds them),
 runs the ladder in a child process (``process.run_ladder``) with its progress written to the
 video row, stores every output under ``videos/{id}/`` and marks the video ready. A file we
 cannot read fails the video at once with the reason an instructor reads (no retry: the same
@@ -17,9 +19,10 @@ import dataclasses
 import shutil
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.errors import JobCancelled
@@ -27,12 +30,12 @@ from jobs.events import Consumer, Event
 from jobs.types import JobContext, JobType
 from lms.files.events import FILE_UPLOADED
 from lms.files.storage import open_blob_store
-from lms.video import service
+from lms.video import mux, service
 from lms.video.errors import TranscodeFailed, UnreadableVideo
 from lms.video.process import WorkerLimits, run_ladder
 from lms.video.transcode import Result
 from persistence.blobs import BlobStore
-from persistence.models import File, Video
+from persistence.models import File, Recording, RecordingFile, Room, Video
 from settings import Settings
 
 PROGRESS_STEP = 0.02
@@ -41,12 +44,12 @@ PROGRESS_STEP = 0.02
 
 def transcode_job(settings: Settings) -> JobType:
     """``video.transcode`` on this node's blob store and scratch directory."""
-    blobs = open_blob_store(settings)
+    where = Originals(open_blob_store(settings), settings.resolved_recordings_dir, settings.node_id)
     scratch = (settings.data_dir / "transcode").resolve()
     limits = WorkerLimits(wall_seconds=float(settings.video_transcode_max_seconds))
 
     async def transcode(ctx: JobContext) -> None:
-        await run(ctx, blobs, scratch, limits)
+        await run(ctx, where, scratch, limits)
 
     return dataclasses.replace(service.TRANSCODE, handler=transcode)
 
@@ -62,22 +65,47 @@ def consumer() -> Consumer:
     return Consumer("video.uploads", (FILE_UPLOADED.name,), video_of)
 
 
-async def run(ctx: JobContext, blobs: BlobStore, scratch: Path, limits: WorkerLimits) -> None:
+@dataclass(frozen=True)
+class Originals:
+    """Where this node finds originals: the blob store (uploads) and its recordings."""
+
+    blobs: BlobStore
+    recordings: Path
+    node_id: str
+
+
+@dataclass(frozen=True)
+class Original:
+    """A video's original: an uploaded file's blob, or a recording's picture and voices."""
+
+    blob_key: str | None = None
+    picture: mux.Track | None = None
+    voices: tuple[mux.Track, ...] = ()
+
+
+async def run(ctx: JobContext, where: Originals, scratch: Path, limits: WorkerLimits) -> None:
     """One transcode attempt of the video named in the job's arguments."""
     video_id = uuid.UUID(str(ctx.args["video_id"]))
+    blobs = where.blobs
     async with ctx.sessions() as session:
         video = await session.get(Video, video_id)
-        file = await session.get(File, video.file_id) if video is not None else None
-        if video is None or file is None or video.status == "ready":
+        if video is None or video.status == "ready":
+            return
+        try:
+            original = await _original(session, video, where)
+        except UnreadableVideo as exc:
+            await session.rollback()
+            await _fail(ctx, video_id, str(exc))
+            return
+        if original is None:
             return
         video.status, video.progress, video.error = "processing", 0.0, None
-        blob_key = file.blob_key
         await session.commit()
     await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix=f"{video_id}-") as folder:
         work = Path(folder)
         try:
-            source = await _source(blobs, blob_key, work)
+            source = await _source(blobs, original, work)
             result = await _ladder(ctx, source, work / "ladder", limits, video_id)
             await _store(blobs, work / "ladder", service.prefix(video_id))
         except UnreadableVideo as exc:
@@ -107,14 +135,55 @@ async def run(ctx: JobContext, blobs: BlobStore, scratch: Path, limits: WorkerLi
         await session.commit()
 
 
-async def _source(blobs: BlobStore, key: str, work: Path) -> Path:
-    """The original as a local file: in place on the local store, else copied out."""
-    local = blobs.local_path(key)
+async def _original(session: AsyncSession, video: Video, where: Originals) -> Original | None:
+    """The video's original as this node can read it (None: it is gone)."""
+    if video.file_id is not None:
+        file = await session.get(File, video.file_id)
+        return Original(blob_key=file.blob_key) if file is not None else None
+    recording = await session.get(Recording, video.recording_id)
+    if recording is None:
+        return None
+    room = await session.get(Room, recording.room_id)
+    rows = await session.scalars(
+        select(RecordingFile).where(
+            RecordingFile.recording_id == recording.id,
+            RecordingFile.stopped_at.is_not(None),
+            RecordingFile.frames > 0,
+        )
+    )
+    files = list(rows.all())
+    elsewhere = {f.node_id for f in files} - {where.node_id}
+    if elsewhere:
+        raise UnreadableVideo(f"the recording's tracks are on node {sorted(elsewhere)[0]}")
+
+    def track(row: RecordingFile) -> mux.Track:
+        offset = (row.started_at - recording.started_at).total_seconds()
+        return mux.Track(where.recordings / row.path, max(0.0, offset))
+
+    pictures = [f for f in files if f.kind == "video"]
+    host = room.created_by if room is not None else None
+    pictures.sort(key=lambda f: (f.source != "screen", f.user_id != host, f.started_at))
+    if not pictures:
+        raise UnreadableVideo("the recording has no picture to publish")
+    voices = tuple(track(f) for f in files if f.kind == "audio")
+    return Original(picture=track(pictures[0]), voices=voices)
+
+
+async def _source(blobs: BlobStore, original: Original, work: Path) -> Path:
+    """The original as one local file: a blob in place on the local store or copied out,
+    or a recording's picture and voices muxed into one file."""
+    if original.picture is not None:
+        target = work / "recording.mkv"
+        return await asyncio.to_thread(
+            mux.mux_recording, original.picture, list(original.voices), target
+        )
+    assert original.blob_key is not None
+    local = blobs.local_path(original.blob_key)
     if local is not None:
         return local
     path = work / "source"
     with path.open("wb") as out:
-        async for chunk in blobs.read(key):
+        async for chunk in blobs.read(original.blob_key):
             out.write(chunk)
     return path
 

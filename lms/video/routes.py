@@ -21,7 +21,7 @@ from lms.content import reach
 from lms.courses.roles import CourseAction
 from lms.courses.routes import authorize
 from lms.deps import SessionDep
-from lms.errors import NotFound
+from lms.errors import Conflict, NotFound
 from lms.files import service as files
 from lms.files.routes import StorageDep
 from lms.files.schemas import FileId
@@ -30,7 +30,7 @@ from lms.permissions import Permission, require
 from lms.video import service
 from lms.video.errors import CaptionsTooLarge
 from lms.video.schemas import CaptionOut, VideoOut
-from persistence.models import Video, VideoCaption
+from persistence.models import Recording, Room, Video, VideoCaption
 
 router = APIRouter(prefix="/api/v1", tags=["videos"])
 Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
@@ -76,6 +76,39 @@ async def make_video(
         audit(session, request, "video.create", target_type="video", target_id=video.id)
         await session.commit()
     response.status_code = status.HTTP_200_OK if existing else status.HTTP_201_CREATED
+    return await _out(session, video, None)
+
+
+@router.post(
+    "/rooms/{room_id}/recordings/{recording_id}/video",
+    summary="Publish a room recording as a course video",
+)
+async def publish_recording(
+    room_id: uuid.UUID,
+    recording_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Editor,
+) -> VideoOut:
+    """The recording of a course's room as a video of that course: its picture (the screen
+    share, else the host's camera) with every voice mixed, transcoded like an upload (201
+    when made now, 200 if it existed); put it in a module with a video item."""
+    room = await session.get(Room, room_id)
+    recording = await session.get(Recording, recording_id)
+    if room is None or recording is None or recording.room_id != room.id:
+        raise NotFound("No such recording.")
+    if room.course_id is None:
+        raise Conflict("Only a course's room recordings become course videos.")
+    await authorize(session, room.course_id, principal, CourseAction.EDIT)
+    title = f"{room.title} ({recording.started_at:%Y-%m-%d})"
+    video, made = await service.for_recording(
+        session, recording, room.course_id, title, principal.user_id
+    )
+    if made:
+        audit(session, request, "video.create", target_type="video", target_id=video.id)
+        await session.commit()
+    response.status_code = status.HTTP_201_CREATED if made else status.HTTP_200_OK
     return await _out(session, video, None)
 
 

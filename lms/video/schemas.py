@@ -43,7 +43,8 @@ class VideoOut(BaseModel):
 
     id: uuid.UUID
     course_id: uuid.UUID
-    file_id: int
+    file_id: int | None = Field(description="The uploaded original, if it came from a file.")
+    recording_id: uuid.UUID | None = Field(description="The room recording it was made of.")
     title: str
     status: Status
     progress: float = Field(description="Share of the transcode done, 0 to 1.")

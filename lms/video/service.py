@@ -26,7 +26,7 @@ from lms.files.signing import PrefixGrant, sign_prefix
 from lms.video import captions
 from lms.video.schemas import CaptionOut, PlaybackOut, RenditionOut, VideoOut
 from persistence.blobs import BlobStore
-from persistence.models import File, ModuleItem, Video, VideoCaption
+from persistence.models import File, ModuleItem, Recording, Video, VideoCaption
 
 
 async def _unbound(ctx: JobContext) -> None:
@@ -88,6 +88,23 @@ async def for_file(session: AsyncSession, file: File, by: uuid.UUID | None) -> V
     return video
 
 
+async def for_recording(
+    session: AsyncSession, recording: Recording, course_id: uuid.UUID, title: str, by: uuid.UUID
+) -> tuple[Video, bool]:
+    """The recording's video in ``course_id`` (made and its transcode queued if new), and
+    whether it was made now."""
+    found = await session.scalar(select(Video).where(Video.recording_id == recording.id))
+    if found is not None:
+        return found, False
+    if recording.stopped_at is None:
+        raise Conflict("Stop the recording before publishing it.")
+    video = Video(course_id=course_id, recording_id=recording.id, title=title[:255], created_by=by)
+    session.add(video)
+    await session.flush()
+    await enqueue(session, TRANSCODE, {"video_id": str(video.id)}, ordering_key=f"video:{video.id}")
+    return video, True
+
+
 async def retry(session: AsyncSession, video: Video) -> None:
     """Transcode a failed video again."""
     if video.status != "failed":
@@ -146,6 +163,7 @@ def out(video: Video, tracks: list[VideoCaption], storage: FileStorage | None) -
         id=video.id,
         course_id=video.course_id,
         file_id=video.file_id,
+        recording_id=video.recording_id,
         title=video.title,
         status=video.status,
         progress=round(video.progress, 4),

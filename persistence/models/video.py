@@ -14,17 +14,21 @@ from persistence.models.files import BIG_ID
 
 
 class Video(Base):
-    """A video of a course: its original file, the state of its transcode, and once ready
-    the ladder's renditions, all stored under the blob prefix ``videos/{id}/``."""
+    """A video of a course: its original (a file or a recording), its transcode's state,
+    and once ready the ladder's renditions, all under the blob prefix ``videos/{id}/``."""
 
     __tablename__ = "videos"
     __table_args__ = (Index(None, "course_id", "created_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
-    # The original; deleting it deletes the video (the ladder's blobs go with it).
-    file_id: Mapped[int] = mapped_column(
-        BIG_ID, ForeignKey("files.id", ondelete="CASCADE"), unique=True
+    # The original, an uploaded file (deleting it deletes the video) or a room recording
+    # published into the course (the video stays if the recording goes).
+    file_id: Mapped[int | None] = mapped_column(
+        BIG_ID, ForeignKey("files.id", ondelete="CASCADE"), unique=True, default=None
+    )
+    recording_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("recordings.id", ondelete="SET NULL"), unique=True, default=None
     )
     title: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(20), default="queued")

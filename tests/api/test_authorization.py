@@ -132,6 +132,7 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("DELETE", "/api/v1/pages/{page_id}/publish"): ROOM_USERS,
     ("GET", "/api/v1/courses/{course_id}/videos"): ROOM_USERS,
     ("POST", "/api/v1/files/{file_id}/video"): ROOM_USERS,
+    ("POST", "/api/v1/rooms/{room_id}/recordings/{recording_id}/video"): ROOM_USERS,
     ("GET", "/api/v1/videos/{video_id}"): ROOM_USERS,
     ("POST", "/api/v1/videos/{video_id}/retry"): ROOM_USERS,
     ("DELETE", "/api/v1/videos/{video_id}"): ROOM_USERS,
