@@ -435,8 +435,22 @@ export interface ItemFields {
   published?: boolean
   target_id?: string | null
   url?: string | null
+  file_id?: number | null
   starts_at?: string | null
   requirement?: Requirement
+}
+
+/** A course file or video as the editor's pickers list them. */
+export interface CourseFileSummary {
+  id: number
+  name: string
+  content_type: string
+}
+
+export interface CourseVideoSummary {
+  id: string
+  title: string
+  status: 'queued' | 'processing' | 'ready' | 'failed'
 }
 
 const enc = encodeURIComponent
@@ -456,6 +470,11 @@ export const content = {
   deleteItem: (id: string) => request<void>('DELETE', `/api/v1/items/${enc(id)}`),
   moveItem: (id: string, moduleId: string, position: number) =>
     request<CourseContent>('POST', `/api/v1/items/${enc(id)}/move`, { json: { module_id: moduleId, position } }),
+  files: async (courseId: string) =>
+    (await request<{ items: CourseFileSummary[] }>('GET', `/api/v1/courses/${enc(courseId)}/files?limit=200`)).items,
+  videos: (courseId: string) => request<CourseVideoSummary[]>('GET', `/api/v1/courses/${enc(courseId)}/videos`),
+  fileLink: (fileId: number) =>
+    request<{ url: string }>('POST', `/api/v1/files/${fileId}/link`, { json: { disposition: 'attachment' } }),
   record: (itemId: string, event: 'view' | 'done') =>
     request<ItemProgress>('POST', `/api/v1/items/${enc(itemId)}/progress`, { json: { event } }),
   pages: (courseId: string) => request<ContentPage[]>('GET', `/api/v1/courses/${enc(courseId)}/pages`),

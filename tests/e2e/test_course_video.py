@@ -162,3 +162,59 @@ def test_a_student_watches_switching_renditions_and_resumes(
     expect(page.get_by_test_id("announcer")).to_contain_text("Resuming where you left off")
     resumed = page.get_by_test_id("player").evaluate("v => v.currentTime")
     assert resumed == pytest.approx(row["position"], abs=1.5)
+
+
+def test_the_editor_adds_a_pdf_and_a_video_that_a_student_opens(
+    chromium: Browser, lesson: Lesson, sqlite_node: Node
+) -> None:
+    teacher = new_person(chromium, sqlite_node, "Ted Teacher", "instructor")
+    path = f"/api/v1/courses/{lesson.course_id}/enrollments"
+    _call(
+        sqlite_node,
+        lesson.teacher_token,
+        "POST",
+        path,
+        json={"email": teacher.email, "role": "instructor"},
+    )
+    pdf = b"%PDF-1.7\n" + b"reading list\n" * 500 + b"%%EOF\n"
+    name = base64.b64encode(b"handout.pdf").decode()
+    _call(
+        sqlite_node,
+        lesson.teacher_token,
+        "POST",
+        f"/api/v1/courses/{lesson.course_id}/uploads",
+        content=pdf,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(pdf)),
+            "Upload-Metadata": f"filename {name}",
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    page = teacher.page
+    log_in(teacher, f"/courses/{lesson.course_id}")
+    card = page.locator("li", has=page.get_by_text("Add an item to Week 1")).first
+    for kind, title, picker, choice in (
+        ("File", "Handout", "File", "handout.pdf"),
+        ("Video", "Lecture 2", "Video", "lecture"),
+    ):
+        summary = page.get_by_text("Add an item to Week 1")
+        form = card.locator("form.add-item")
+        if form.is_hidden():
+            summary.click()
+        form.get_by_label("Kind").select_option(label=kind)
+        form.get_by_label("Item title").fill(title)
+        form.get_by_label(picker, exact=True).select_option(label=choice)
+        form.get_by_role("button", name="Add item").click()
+        expect(page.locator(".item-title", has_text=title)).to_have_count(1)
+    expect_no_violations(page, "the module editor with file and video items")
+    teacher.close()
+
+    student = lesson.student.page
+    student.goto(f"/courses/{lesson.course_id}")
+    with student.expect_download() as downloading:
+        student.get_by_role("button", name="Handout").click()
+    assert downloading.value.path().read_bytes() == pdf
+    student.get_by_role("link", name="Lecture 2").click()
+    expect(student.get_by_role("heading", level=1)).to_have_text("Lecture 2")
+    expect(student.get_by_test_id("player")).to_be_visible()

@@ -57,6 +57,8 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
   let data: Content | null = null
   let home: api.CourseHome | null = null
   let pages: api.ContentPage[] = []
+  let files: api.CourseFileSummary[] = []
+  let videos: api.CourseVideoSummary[] = []
   /** Disclosures (settings, add item) open before a re-render, by key. */
   const opened = new Set<string>()
   let dragging: { kind: 'item' | 'module'; id: string } | null = null
@@ -68,7 +70,9 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       course = await api.content.course(courseId)
       heading.textContent = course.title
       data = await api.content.get(courseId)
-      if (data.can_edit) pages = await api.content.pages(courseId)
+      if (data.can_edit) {
+        ;[pages, files, videos] = await Promise.all([api.content.pages(courseId), api.content.files(courseId), api.content.videos(courseId)])
+      }
       else if (course.my_role === 'student') home = await api.content.home(courseId)
       body.setAttribute('aria-busy', 'false')
       render()
@@ -106,6 +110,26 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
   function openItem(item: api.Item, locked: boolean, label?: string): HTMLElement {
     const href = locked ? null : itemHref(courseId, item)
     const text = label ?? item.title
+    if (item.kind === 'file' && item.file_id !== null && !locked) {
+      const fileId = item.file_id
+      return h(
+        'button.link.item-title',
+        {
+          type: 'button',
+          onclick: async () => {
+            try {
+              const link = await api.content.fileLink(fileId)
+              if (student()) await api.content.record(item.id, 'view').catch(() => undefined)
+              window.location.assign(link.url)
+            } catch (error) {
+              toast(readable(error), 'error')
+            }
+          },
+        },
+        text,
+        h('span.sr-only', null, t('course.download')),
+      )
+    }
     if (!href) return h('span.item-title', null, text)
     if (item.kind === 'link') {
       return h(
@@ -530,8 +554,20 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
     const kind = h(
       'select',
       { id: `kind-${id}` },
-      (['page', 'link', 'live_session'] as const).map((k) => h('option', { value: k }, t(`course.kind.${k}`))),
+      (['page', 'file', 'video', 'link', 'live_session'] as const).map((k) => h('option', { value: k }, t(`course.kind.${k}`))),
     )
+    const file = h(
+      'select',
+      { id: `file-${id}` },
+      files.map((f) => h('option', { value: String(f.id) }, f.name)),
+    )
+    const video = h(
+      'select',
+      { id: `video-${id}` },
+      videos.map((v) => h('option', { value: v.id }, v.status === 'ready' ? v.title : t('course.edit.videoState', { title: v.title, status: t(`course.videoStatus.${v.status}`) }))),
+    )
+    const fileField = h('div.field', { hidden: true }, h('label', { for: `file-${id}` }, t('course.edit.file')), files.length ? file : h('p.muted.small', null, t('course.edit.noFiles')))
+    const videoField = h('div.field', { hidden: true }, h('label', { for: `video-${id}` }, t('course.edit.video')), videos.length ? video : h('p.muted.small', null, t('course.edit.noVideos')))
     const title = h('input', { id: `item-title-${id}`, required: true, maxlength: 200, autocomplete: 'off', 'data-focus-key': `item-title-${id}` })
     const page = h(
       'select',
@@ -547,6 +583,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       { id: `req-${id}` },
       h('option', { value: 'view' }, t('course.edit.requirement.view')),
       h('option', { value: 'mark_done' }, t('course.edit.requirement.mark_done')),
+      h('option', { value: 'watch', hidden: true }, t('course.edit.requirement.watch')),
     )
     const published = h('input', { id: `item-pub-${id}`, type: 'checkbox', checked: true })
     const pageField = h('div.field', null, h('label', { for: `page-${id}` }, t('course.edit.page')), page)
@@ -562,6 +599,11 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       urlField.hidden = kind.value !== 'link'
       url.required = kind.value === 'link'
       roomFields.hidden = kind.value !== 'live_session'
+      fileField.hidden = kind.value !== 'file'
+      videoField.hidden = kind.value !== 'video'
+      const watch = requirement.querySelector<HTMLOptionElement>('option[value=watch]')
+      if (watch) watch.hidden = kind.value !== 'video'
+      requirement.value = kind.value === 'video' ? 'watch' : requirement.value === 'watch' ? 'view' : requirement.value
     }
     kind.addEventListener('change', sync)
     return h(
@@ -577,6 +619,8 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
               const fields: api.ItemFields = { kind: chosen, title: name, published: published.checked, requirement: requirement.value as api.Requirement }
               if (chosen === 'page') fields.target_id = page.value || (await api.content.addPage(courseId, name)).id
               if (chosen === 'link') fields.url = url.value.trim()
+              if (chosen === 'file') fields.file_id = Number(file.value)
+              if (chosen === 'video') fields.target_id = video.value
               if (chosen === 'live_session') {
                 const found = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/.exec(room.value)
                 if (found) fields.target_id = found[0].toLowerCase()
@@ -592,6 +636,8 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       h('div.field', null, h('label', { for: `kind-${id}` }, t('course.edit.kind')), kind),
       h('div.field', null, h('label', { for: `item-title-${id}` }, t('course.edit.itemTitle')), title),
       pageField,
+      fileField,
+      videoField,
       urlField,
       roomFields,
       h('div.field', null, h('label', { for: `req-${id}` }, t('course.edit.requirement')), requirement),
