@@ -137,6 +137,7 @@ def build_jobs(
             account_jobs.PURGE_EXPIRED_TOKENS,
             *delivery.periodic(),
             file_jobs.periodic(settings),
+            video_jobs.sweep_job(settings),
         ],
     )
     catalogue = Catalogue(EVENT_TYPES, [*notification_events.consumers(), video_jobs.consumer()])

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.errors import JobCancelled
 from jobs.events import Consumer, Event
-from jobs.types import JobContext, JobType
+from jobs.types import JobContext, JobType, Periodic
 from lms.files.events import FILE_UPLOADED
 from lms.files.storage import open_blob_store
 from lms.video import mux, service
@@ -52,6 +52,23 @@ def transcode_job(settings: Settings) -> JobType:
         await run(ctx, where, scratch, limits)
 
     return dataclasses.replace(service.TRANSCODE, handler=transcode)
+
+
+SWEEP_SCHEDULE = "@every 1h"
+
+
+def sweep_job(settings: Settings) -> Periodic:
+    """``video.sweep`` every hour: ladders left by deleted videos are removed."""
+    blobs = open_blob_store(settings)
+
+    async def sweep(ctx: JobContext) -> None:
+        removed = await service.sweep(ctx.sessions, blobs)
+        await ctx.progress(done=removed, note="blobs removed")
+
+    job = JobType(
+        "video.sweep", sweep, max_attempts=3, timeout=1800.0, summary="remove orphaned ladders"
+    )
+    return Periodic(job, SWEEP_SCHEDULE)
 
 
 def consumer() -> Consumer:

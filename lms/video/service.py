@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.queue import enqueue
 from jobs.types import JobContext, JobType
@@ -237,3 +237,24 @@ async def delete_blobs(blobs: BlobStore, video_id: uuid.UUID) -> int:
     for key in keys:
         await blobs.delete(key)
     return len(keys)
+
+
+async def sweep(sessions: async_sessionmaker[AsyncSession], blobs: BlobStore) -> int:
+    """Delete the stored ladders of videos that no longer exist (their original file was
+    deleted, which deletes the video row): blobs under ``videos/`` whose id names no video.
+    Returns how many blobs went."""
+    found: dict[uuid.UUID, list[str]] = {}
+    async for key in blobs.list("videos/"):
+        try:
+            found.setdefault(uuid.UUID(key.split("/")[1]), []).append(key)
+        except (IndexError, ValueError):
+            continue
+    if not found:
+        return 0
+    async with sessions() as session:
+        rows = await session.scalars(select(Video.id).where(Video.id.in_(list(found))))
+        alive = set(rows.all())
+    gone = [key for video_id, keys in found.items() if video_id not in alive for key in keys]
+    for key in gone:
+        await blobs.delete(key)
+    return len(gone)

@@ -19,7 +19,9 @@ import pytest
 from video_kit import clip
 
 from kits.nodes import Node
-from lms.video import playlist
+from lms.video import playlist, service
+from persistence.blobs import LocalBlobStore
+from persistence.engine import create_engine, create_sessionmaker
 
 VTT = (
     b"WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello, cells.\n\n"
@@ -257,3 +259,30 @@ def test_deleting_a_video_removes_its_ladder(course: Course, tmp_path: Path) -> 
     with httpx.Client(base_url=course.node.url) as anonymous:
         assert anonymous.get(master).status_code == 404
     assert course.call(course.teacher, "GET", f"/api/v1/files/{file['id']}").status_code == 200
+
+
+async def test_a_deleted_originals_ladder_is_swept(course: Course, tmp_path: Path) -> None:
+    source = clip(tmp_path / "gone.mp4", seconds=1.0, width=320, height=180)
+    file = course.upload(source.read_bytes(), "gone.mp4")
+    video = course.video_of(file["id"])
+    master = course.call(course.teacher, "GET", f"/api/v1/videos/{video['id']}").json()
+    master_path = master["playback"]["master"]
+    # Deleting the original deletes the video row; its ladder is left to the sweep.
+    assert course.call(course.teacher, "DELETE", f"/api/v1/files/{file['id']}").status_code == 204
+    assert course.call(course.teacher, "GET", f"/api/v1/videos/{video['id']}").status_code == 404
+    blobs = LocalBlobStore(course.node.server.data_dir / "blobs")
+    prefix = service.prefix(uuid.UUID(video["id"]))
+    assert [key async for key in blobs.list(prefix)]
+    engine = create_engine(f"sqlite+aiosqlite:///{course.node.server.data_dir / 'liveclass.db'}")
+    try:
+        removed = await service.sweep(create_sessionmaker(engine), blobs)
+    finally:
+        await engine.dispose()
+    assert removed >= 3
+    assert [key async for key in blobs.list(prefix)] == []
+    async with httpx.AsyncClient(base_url=course.node.url) as anonymous:
+        assert (await anonymous.get(master_path)).status_code == 404
+    # The other videos' ladders are untouched.
+    others = course.call(course.teacher, "GET", f"/api/v1/courses/{course.id}/videos").json()
+    for other in (v for v in others if v["status"] == "ready"):
+        assert [key async for key in blobs.list(service.prefix(uuid.UUID(other["id"])))]
