@@ -473,6 +473,8 @@ export const content = {
   files: async (courseId: string) =>
     (await request<{ items: CourseFileSummary[] }>('GET', `/api/v1/courses/${enc(courseId)}/files?limit=200`)).items,
   videos: (courseId: string) => request<CourseVideoSummary[]>('GET', `/api/v1/courses/${enc(courseId)}/videos`),
+  copyCourse: (courseId: string, code: string, title: string) =>
+    request<{ course_id: string; skipped: number }>('POST', `/api/v1/courses/${enc(courseId)}/copy`, { json: { code, title } }),
   fileLink: (fileId: number) =>
     request<{ url: string }>('POST', `/api/v1/files/${fileId}/link`, { json: { disposition: 'attachment' } }),
   record: (itemId: string, event: 'view' | 'done') =>

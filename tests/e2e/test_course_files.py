@@ -128,3 +128,23 @@ def test_the_files_page_fits_a_phone_and_is_staff_only(course: Course) -> None:
     student = course.student
     log_in(student, f"/courses/{course.id}/files")
     expect(student.page.get_by_role("alert")).to_contain_text("does not allow")
+
+
+def test_an_instructor_copies_the_course_in_the_browser(course: Course) -> None:
+    page = course.teacher.page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"/courses/{course.id}")
+    page.get_by_text("Copy this course").click()
+    page.get_by_label("Code of the copy").fill(f"G2-{uuid.uuid4().hex[:6]}")
+    expect(page.get_by_label("Title of the copy")).to_have_value(f"{course.title} (copy)")
+    expect_no_violations(page, "the copy form")
+    page.get_by_role("button", name="Copy the course").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{course.title} (copy)")
+    assert course.id not in page.url
+    # A code the server refuses (spaces) is shown as an error, and nothing is copied.
+    page.goto(f"/courses/{course.id}")
+    page.get_by_text("Copy this course").click()
+    page.get_by_label("Code of the copy").fill("has spaces")
+    page.get_by_role("button", name="Copy the course").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    assert course.id in page.url

@@ -325,6 +325,32 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
           ? h('ol.plain.stack.modules', null, content.modules.map((module, index) => moduleEditor(content, module, index)))
           : h('p.muted', null, t('course.none')),
       ),
+      user.role !== 'student' ? disclosure('copy', t('course.copy.title'), copyForm()) : null,
+    )
+  }
+
+  /** Copy this course into a new draft (platform instructors and admins create courses). */
+  function copyForm(): HTMLElement {
+    const code = h('input#copy-code', { required: true, maxlength: 40, autocomplete: 'off', 'aria-describedby': 'copy-hint' })
+    const title = h('input#copy-title', { required: true, maxlength: 200, autocomplete: 'off', value: course ? t('course.copy.defaultTitle', { title: course.title }) : '' })
+    return h(
+      'form.stack.copy-course',
+      {
+        onsubmit: async (event: Event) => {
+          event.preventDefault()
+          try {
+            const copied = await api.content.copyCourse(courseId, code.value.trim(), title.value.trim())
+            announce(t('course.copy.done', { title: title.value.trim() }))
+            navigate(`/courses/${copied.course_id}`)
+          } catch (error) {
+            toast(readable(error), 'error')
+          }
+        },
+      },
+      h('p.muted.small', { id: 'copy-hint' }, t('course.copy.hint')),
+      h('div.field', null, h('label', { for: 'copy-code' }, t('course.copy.code')), code),
+      h('div.field', null, h('label', { for: 'copy-title' }, t('course.copy.newTitle')), title),
+      h('button', { type: 'submit' }, t('course.copy.submit')),
     )
   }
 
