@@ -484,6 +484,9 @@ export const content = {
   page: (id: string) => request<ContentPage>('GET', `/api/v1/pages/${enc(id)}`),
   editor: (id: string) => request<PageEditorAccess>('POST', `/api/v1/pages/${enc(id)}/editor`),
   publish: (id: string) => request<ContentPage>('POST', `/api/v1/pages/${enc(id)}/publish`),
+  unpublish: (id: string) => request<ContentPage>('DELETE', `/api/v1/pages/${enc(id)}/publish`),
+  renamePage: (id: string, title: string) => request<ContentPage>('PATCH', `/api/v1/pages/${enc(id)}`, { json: { title } }),
+  deletePage: (id: string) => request<void>('DELETE', `/api/v1/pages/${enc(id)}`),
   progress: (courseId: string, cursor?: string | null) =>
     request<ProgressTable>('GET', `/api/v1/courses/${enc(courseId)}/progress${cursor ? `?cursor=${enc(cursor)}` : ''}`),
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -148,3 +149,31 @@ def test_an_instructor_copies_the_course_in_the_browser(course: Course) -> None:
     page.get_by_role("button", name="Copy the course").click()
     expect(page.get_by_role("alert").first).to_be_visible()
     assert course.id in page.url
+
+
+def test_a_page_is_unpublished_renamed_and_deleted_in_its_editor(
+    course: Course, sqlite_node: Node
+) -> None:
+    token = sqlite_node.login(course.teacher.email)
+    with sqlite_node.client(token) as client:
+        page_id = client.post(
+            f"/api/v1/courses/{course.id}/pages", json={"title": "Draft notes"}
+        ).json()["id"]
+        assert client.post(f"/api/v1/pages/{page_id}/publish").status_code == 200
+    page = course.teacher.page
+    page.goto(f"/courses/{course.id}/pages/{page_id}/edit")
+    status = page.get_by_test_id("published-status")
+    expect(status).to_contain_text("Published")
+    page.get_by_role("button", name="Unpublish").click()
+    expect(status).to_contain_text("Not published")
+    expect(page.get_by_role("button", name="Unpublish")).to_be_hidden()
+    page.get_by_text("Rename or delete this page").click()
+    page.get_by_label("Page title").fill("Lab notes")
+    page.get_by_role("button", name="Rename", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Lab notes")
+    expect_no_violations(page, "the page editor's management")
+    page.get_by_role("button", name="Delete this page").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete this page").click()
+    expect(page).to_have_url(re.compile(f"/courses/{course.id}$"))
+    with sqlite_node.client(token) as client:
+        assert client.get(f"/api/v1/pages/{page_id}").status_code == 404

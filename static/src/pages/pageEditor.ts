@@ -3,7 +3,7 @@
 // else is editing, and Publish. TAs read the draft; editor tokens are renewed on reconnect.
 
 import * as api from '../api'
-import { announce, colorFor, h } from '../dom'
+import { announce, colorFor, confirmDialog, h, toast } from '../dom'
 import { RoomDoc } from '../collab'
 import { formatDateTime, formatList, t } from '../i18n'
 import type { Navigate, Page } from '../main'
@@ -26,13 +26,61 @@ export function pageEditorPage(courseId: string, pageId: string, user: api.User,
     placeholder: t('pageEditor.placeholder'),
   })
   const publish = h('button.primary', { type: 'button', hidden: true, onclick: () => void doPublish() }, t('pageEditor.publish'))
-  const actions = h('div.row.wrap', null, publish, h('a.button', { href: `/courses/${courseId}/pages/${pageId}`, 'data-link': '' }, t('pageEditor.view')))
+  const unpublish = h('button', { type: 'button', hidden: true, onclick: () => void doUnpublish() }, t('pageEditor.unpublish'))
+  const rename = h('input#page-title', { maxlength: 200, required: true, autocomplete: 'off' }) as HTMLInputElement
+  const manage = h(
+    'details.disclosure',
+    { hidden: true },
+    h('summary', null, t('pageEditor.manage')),
+    h(
+      'form.stack',
+      {
+        onsubmit: async (event: Event) => {
+          event.preventDefault()
+          try {
+            const page = await api.content.renamePage(pageId, rename.value.trim())
+            heading.textContent = t('pageEditor.heading', { title: page.title })
+            announce(t('pageEditor.renamed', { title: page.title }))
+          } catch (error) {
+            toast(readable(error), 'error')
+          }
+        },
+      },
+      h('div.field', null, h('label', { for: 'page-title' }, t('pageEditor.rename')), rename),
+      h('button', { type: 'submit' }, t('pageEditor.renameSubmit')),
+    ),
+    h('button.danger', { type: 'button', onclick: () => void doDelete() }, t('pageEditor.delete')),
+  )
+  const actions = h('div.row.wrap', null, publish, unpublish, h('a.button', { href: `/courses/${courseId}/pages/${pageId}`, 'data-link': '' }, t('pageEditor.view')))
   let doc: RoomDoc | null = null
   let closed = false
   let reopenedAt = 0
 
+  let writable = false
+
   function showPublished(when: string | null): void {
     published.textContent = when ? t('pageEditor.publishedAt', { when: formatDateTime(when) }) : t('pageEditor.notPublished')
+    unpublish.hidden = !writable || !when
+  }
+
+  async function doUnpublish(): Promise<void> {
+    try {
+      const page = await api.content.unpublish(pageId)
+      showPublished(page.published_at)
+    } catch (error) {
+      toast(readable(error), 'error')
+    }
+  }
+
+  async function doDelete(): Promise<void> {
+    if (!(await confirmDialog(t('pageEditor.delete'), t('pageEditor.deleteConfirm'), t('pageEditor.delete'), true))) return
+    try {
+      await api.content.deletePage(pageId)
+      announce(t('pageEditor.deleted'))
+      navigate(`/courses/${courseId}`)
+    } catch (error) {
+      toast(readable(error), 'error')
+    }
   }
 
   async function doPublish(): Promise<void> {
@@ -68,8 +116,11 @@ export function pageEditorPage(courseId: string, pageId: string, user: api.User,
       if (closed) return
       heading.textContent = t('pageEditor.heading', { title: page.title })
       document.title = t('app.titleSuffix', { title: heading.textContent })
+      writable = access.writable
       showPublished(page.published_at)
       publish.hidden = !access.writable
+      manage.hidden = !access.writable
+      rename.value = page.title
       const color = colorFor(user.id)
       doc = new RoomDoc({ name: access.document, url: access.url, token: access.token }, 'page', { id: user.id, name: user.name, color }, {
         denied: (reason) => editor.setReadOnly(true, reason),
@@ -122,6 +173,7 @@ export function pageEditorPage(courseId: string, pageId: string, user: api.User,
         others,
         actions,
         published,
+        manage,
         problem,
         connection,
         editor.root,
