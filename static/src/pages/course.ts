@@ -5,7 +5,7 @@
 
 import * as api from '../api'
 import { announce, confirmDialog, fill, h, toast } from '../dom'
-import { formatDateTime, formatPercent, t } from '../i18n'
+import { formatDateTime, formatList, formatPercent, t } from '../i18n'
 import type { Navigate, Page } from '../main'
 import { topbar } from './shell'
 
@@ -34,11 +34,13 @@ function itemStatus(item: api.Item): HTMLElement | null {
   return h('span.badge.muted', { 'data-testid': 'item-status' }, t('course.item.notStarted'))
 }
 
-/** Why a module is locked, in words: its unlock date in the reader's own format, else the
- * server's reason (the prerequisites to complete first). */
-function lockText(module: api.Module): string {
+/** Why a module is locked, in the reader's language: its unlock date in their own format,
+ * the prerequisites still to complete (by title), or that the course needs an enrolment. */
+function lockText(module: api.Module, modules: api.Module[]): string {
   if (module.unlock_at && new Date(module.unlock_at).getTime() > Date.now()) return t('course.module.opens', { when: formatDateTime(module.unlock_at) })
-  return t('course.module.locked', { reason: module.lock_reason ?? '' })
+  const open = modules.filter((m) => module.prerequisites.includes(m.id) && m.completed < m.required)
+  if (open.length) return t('course.module.requires', { modules: formatList(open.map((m) => m.title)) })
+  return module.prerequisites.length ? t('course.module.locked', { reason: module.lock_reason ?? '' }) : t('course.module.enrol')
 }
 
 function progressBar(percent: number, label: string): HTMLElement {
@@ -211,7 +213,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
                 module.required ? h('span.small.muted', null, t('course.module.done', { done: module.completed, total: module.required })) : null,
               ),
               module.locked
-                ? h('p.lock', { 'data-testid': 'lock-reason' }, h('span', { 'aria-hidden': 'true' }, '🔒 '), lockText(module))
+                ? h('p.lock', { 'data-testid': 'lock-reason' }, h('span', { 'aria-hidden': 'true' }, '🔒 '), lockText(module, content.modules))
                 : null,
               module.items.length
                 ? h(

@@ -20,6 +20,8 @@ export const course = {
   'course.module.done': '{done} of {total} done',
   'course.module.locked': 'Locked: {reason}',
   'course.module.opens': 'Locked: opens {when}.',
+  'course.module.requires': 'Complete {modules} first.',
+  'course.module.enrol': 'Locked: enrol in the course to open it.',
   'course.module.items': 'Items of {title}',
   'course.module.empty': 'Nothing here yet.',
   'course.item.completed': 'Completed',
