@@ -107,6 +107,9 @@ def build_app(node: Node) -> FastAPI:
     live_access.register(node.revocations, revoked, course_events)
     error_map.install(app)
     routers = (
+        # First: the byte-serving routes CDNs and players hammer are matched before the rest.
+        file_serving.router,
+        video_media.router,
         health.build_router(node.readiness, node.metrics),
         auth_routes.router,
         email_routes.router,
@@ -128,9 +131,7 @@ def build_app(node: Node) -> FastAPI:
         notification_routes.router,
         file_routes.uploads,
         file_routes.files,
-        file_serving.router,
         video_routes.router,
-        video_media.router,
         room_channel_router(node),
         notification_channel_router(node.notifications),
         documents_router(node.documents),

@@ -25,8 +25,9 @@ router = APIRouter()
 
 
 @guard
-def signed_prefix(request: Request) -> signing.PrefixGrant:
-    """Access rule of /media: the path's own signature, expiry and prefix (403 otherwise)."""
+async def signed_prefix(request: Request) -> signing.PrefixGrant:
+    """Access rule of /media: the path's own signature, expiry and prefix (403 otherwise);
+    a coroutine, so FastAPI does not send it to a worker thread on every segment."""
     storage: FileStorage = request.app.state.files
     params = request.path_params
     return signing.verify_prefix(storage.secret, params["token"], params["key"])

@@ -218,3 +218,32 @@ def test_the_editor_adds_a_pdf_and_a_video_that_a_student_opens(
     student.get_by_role("link", name="Lecture 2").click()
     expect(student.get_by_role("heading", level=1)).to_have_text("Lecture 2")
     expect(student.get_by_test_id("player")).to_be_visible()
+
+
+def test_an_item_is_renamed_and_its_requirement_changed_in_the_editor(
+    chromium: Browser, lesson: Lesson, sqlite_node: Node
+) -> None:
+    teacher = new_person(chromium, sqlite_node, "Ria Teacher", "instructor")
+    path = f"/api/v1/courses/{lesson.course_id}/enrollments"
+    _call(
+        sqlite_node,
+        lesson.teacher_token,
+        "POST",
+        path,
+        json={"email": teacher.email, "role": "instructor"},
+    )
+    page = teacher.page
+    log_in(teacher, f"/courses/{lesson.course_id}")
+    page.get_by_text("Settings of Lecture 1").click()
+    form = page.locator(f"#ititle-{lesson.item_id}").locator("xpath=ancestor::form")
+    form.get_by_label("Item title").fill("Lecture 1: cells")
+    form.get_by_label("Completed when the learner").select_option(label="marks it as done")
+    form.get_by_role("button", name="Save").click()
+    expect(page.locator(".item-title", has_text="Lecture 1: cells")).to_have_count(1)
+    expect_no_violations(page, "an item's settings")
+    teacher.close()
+    content = _call(
+        sqlite_node, lesson.teacher_token, "GET", f"/api/v1/courses/{lesson.course_id}/content"
+    ).json()
+    item = next(i for m in content["modules"] for i in m["items"] if i["id"] == lesson.item_id)
+    assert (item["title"], item["requirement"]) == ("Lecture 1: cells", "mark_done")

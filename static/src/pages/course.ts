@@ -574,6 +574,37 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
           t('course.edit.delete'),
         ),
       ),
+      disclosure(`item-${item.id}`, t('course.edit.itemSettings', { title: item.title }), itemSettings(item)),
+    )
+  }
+
+  /** An item's title and completion requirement, changed after it was added. */
+  function itemSettings(item: api.Item): HTMLElement {
+    const id = item.id
+    const title = h('input', { id: `ititle-${id}`, required: true, maxlength: 200, autocomplete: 'off', value: item.title })
+    const choices: ('view' | 'mark_done' | 'watch')[] = item.kind === 'video' ? ['view', 'mark_done', 'watch'] : ['view', 'mark_done']
+    const requirement = h(
+      'select',
+      { id: `ireq-${id}` },
+      choices.map((r) => h('option', { value: r, selected: r === item.requirement }, t(`course.edit.requirement.${r}`))),
+    )
+    return h(
+      'form.stack.item-settings',
+      {
+        onsubmit: (event: Event) => {
+          event.preventDefault()
+          const name = title.value.trim()
+          if (!name) return
+          void change(
+            () => api.content.updateItem(id, { title: name, requirement: requirement.value as api.Requirement }),
+            t('course.edit.itemSaved', { title: name }),
+            `summary-item-${id}`,
+          )
+        },
+      },
+      h('div.field', null, h('label', { for: `ititle-${id}` }, t('course.edit.itemTitle')), title),
+      h('div.field', null, h('label', { for: `ireq-${id}` }, t('course.edit.requirement')), requirement),
+      h('button', { type: 'submit' }, t('course.edit.save')),
     )
   }
 

@@ -91,6 +91,8 @@ export const course = {
   'course.edit.requirement.view': 'opens it',
   'course.edit.requirement.mark_done': 'marks it as done',
   'course.edit.requirement.watch': 'watches most of it',
+  'course.edit.itemSettings': 'Settings of {title}',
+  'course.edit.itemSaved': '{title} saved.',
   'course.edit.file': 'File',
   'course.edit.noFiles': 'No files yet: upload them under Files.',
   'course.edit.video': 'Video',
