@@ -6,15 +6,19 @@ from __future__ import annotations
 import pytest
 
 from kits.nodes import Node
-from kits.rooms import RoomClient, rest
+from kits.rooms import RoomClient, of, rest
 from kits.yjs import RawClient, classroom
-from realtime.yjs.messages import Auth
+from realtime.yjs.messages import Auth, SyncStep1
 
 pytestmark = pytest.mark.postgres
 
 
 def denials(client: RawClient) -> int:
     return sum(isinstance(m, Auth) for m in client.messages)
+
+
+def steps1(client: RawClient) -> int:
+    return sum(isinstance(m, SyncStep1) for m in client.messages)
 
 
 async def test_roles_bans_and_the_end_of_class_apply_live(docs_node: Node) -> None:
@@ -27,12 +31,17 @@ async def test_roles_bans_and_the_end_of_class_apply_live(docs_node: Node) -> No
     host_token = await room.token(room.host)
     witness = await RawClient.open(docs_node, room.doc(), host_token)
 
-    # The ack comes after the event is out, so the Yjs connection has switched by then.
     demote = {"type": "participant.set_role", "user_id": student.user_id, "role": "observer"}
     await host_channel.ack(demote)
+    # The room's event reached this node's subscribers (the document's watch is one of them).
+    await student_channel.next(of("participant.role", user_id=student.user_id, role="observer"))
     await writer.insert("as an observer. ")
     await writer.until(lambda c: denials(c) == 1)
+    # Writing comes back with the server asking for the client's edits (a sync step 1): the
+    # room event reaches the document's watch through the hub, possibly after the ack.
+    asked = steps1(writer)
     await host_channel.ack({**demote, "role": "participant"})
+    await writer.until(lambda c: steps1(c) > asked)
     await writer.insert("as a participant again. ")
     await witness.until(lambda c: "as a participant again." in c.text)
 
