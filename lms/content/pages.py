@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.events import emit
-from lms.content import page_access, render
+from lms.content import page_access, render, structure
 from lms.content.events import PAGE_PUBLISHED, PagePublished
 from lms.errors import InvalidInput, NotFound
 from persistence.documents import current_doc
-from persistence.models import ModuleItem, Page
+from persistence.models import Page
 from realtime.yjs.nesting import existing_root
 
 MAX_PAGES_PER_COURSE = 2000
@@ -77,9 +77,5 @@ def unpublish(target: Page) -> None:
 
 async def delete(session: AsyncSession, target: Page) -> None:
     """Delete a page and the items that show it (the route erases its document)."""
-    items = await session.scalars(
-        select(ModuleItem).where(ModuleItem.kind == "page", ModuleItem.target_id == target.id)
-    )
-    for item in items.all():
-        await session.delete(item)
+    await structure.delete_items_showing(session, "page", target.id)
     await session.delete(target)

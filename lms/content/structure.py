@@ -233,3 +233,12 @@ async def delete_item(session: AsyncSession, target: ModuleItem) -> None:
     rest = [i for i in await _items_in(session, target.module_id) if i.id != target.id]
     await session.delete(target)
     _renumber(rest)
+
+
+async def delete_items_showing(session: AsyncSession, kind: str, target_id: uuid.UUID) -> None:
+    """Delete the items of ``kind`` that show ``target_id`` (a page or video being deleted)."""
+    shown = await session.scalars(
+        select(ModuleItem).where(ModuleItem.kind == kind, ModuleItem.target_id == target_id)
+    )
+    for found in shown.all():
+        await session.delete(found)

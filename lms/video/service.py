@@ -20,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.queue import enqueue
 from jobs.types import JobContext, JobType
+from lms.content import structure
 from lms.errors import Conflict, InvalidInput, NotFound
 from lms.files.service import FileStorage
 from lms.files.signing import PrefixGrant, sign_prefix
 from lms.video import captions
 from lms.video.schemas import CaptionOut, PlaybackOut, RenditionOut, VideoOut
 from persistence.blobs import BlobStore
-from persistence.models import File, ModuleItem, Recording, Video, VideoCaption
+from persistence.models import File, Recording, Video, VideoCaption
 
 
 async def _unbound(ctx: JobContext) -> None:
@@ -223,11 +224,7 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
 async def delete(session: AsyncSession, video: Video) -> None:
     """Delete the video row with its tracks and the items showing it (the caller deletes
     its blobs once this commits: ``delete_blobs``)."""
-    items = await session.scalars(
-        select(ModuleItem).where(ModuleItem.kind == "video", ModuleItem.target_id == video.id)
-    )
-    for item in items.all():
-        await session.delete(item)
+    await structure.delete_items_showing(session, "video", video.id)
     await session.delete(video)
 
 
