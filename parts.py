@@ -25,6 +25,7 @@ from lms.content import page_access
 from lms.content.page_access import PageDocumentPolicy
 from lms.files import events as file_events
 from lms.files import jobs as file_jobs
+from lms.gradebook import events as gradebook_events
 from lms.notifications import events as notification_events
 from lms.notifications.jobs import Delivery
 from lms.notifications.mail import Mailer
@@ -61,6 +62,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     webhook_events.WEBHOOK_ENDPOINT_DISABLED,
     *content_events.EVENT_TYPES,
     file_events.FILE_UPLOADED,
+    *gradebook_events.EVENT_TYPES,
 )
 """Every domain event type; docs/events.md is generated from this catalogue."""
 

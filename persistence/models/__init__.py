@@ -13,6 +13,14 @@ from persistence.models.documents import (
     QuarantinedUpdate,
 )
 from persistence.models.files import File, Upload
+from persistence.models.gradebook import (
+    GradebookSettings,
+    GradeChange,
+    GradeColumn,
+    GradeGroup,
+    GradeOverride,
+    GradeScore,
+)
 from persistence.models.jobs import ConsumedEvent, DomainEvent, Job, JobSchedule
 from persistence.models.notifications import (
     AccountToken,
@@ -50,6 +58,12 @@ __all__ = [
     "DomainEvent",
     "Enrollment",
     "File",
+    "GradeChange",
+    "GradeColumn",
+    "GradeGroup",
+    "GradeOverride",
+    "GradeScore",
+    "GradebookSettings",
     "ItemProgress",
     "Job",
     "JobSchedule",

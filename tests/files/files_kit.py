@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kits.nodes import Node
-from persistence.engine import create_engine, create_sessionmaker
 
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK = {**TUS, "Content-Type": "application/offset+octet-stream"}
@@ -176,15 +172,3 @@ def staged_path(node: Node, location: str) -> Path:
 
 def staging_dir(node: Node) -> Path:
     return node.server.data_dir.resolve() / "uploads"
-
-
-@asynccontextmanager
-async def node_sessions(node: Node) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the node's own database (to run a job's function as the node would)."""
-    database = node.server.data_dir.resolve() / "liveclass.db"
-    url = node.database_url or f"sqlite+aiosqlite:///{database}"
-    engine = create_engine(url, pool_size=2)
-    try:
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()

@@ -20,7 +20,6 @@ from files_kit import (
     download,
     file_at,
     head,
-    node_sessions,
     patch,
     staged_path,
     staging_dir,
@@ -30,7 +29,7 @@ from files_kit import (
 
 from jobs.queue import enqueue
 from jobs.types import JobContext, JobType
-from kits.nodes import PASSWORD
+from kits.nodes import PASSWORD, node_sessions
 from kits.waiting import eventually
 from lms.files.jobs import EXPIRE_UPLOADS
 from lms.files.service import expire_uploads

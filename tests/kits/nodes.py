@@ -11,15 +11,18 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import jwt
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kits.servers import ROOT, LiveServer, PostgresServer
+from persistence.engine import create_engine, create_sessionmaker
 
 PASSWORD = "correct-horse-battery"
 """The password of every account the kits register."""
@@ -140,3 +143,16 @@ def start_node(
         yield Node(server, backend, url)
     finally:
         server.stop()
+
+
+@asynccontextmanager
+async def node_sessions(node: Node) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the node's own database (to run a domain's service function or a job's
+    function as the node would)."""
+    database = node.server.data_dir.resolve() / "liveclass.db"
+    url = node.database_url or f"sqlite+aiosqlite:///{database}"
+    engine = create_engine(url, pool_size=2)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()

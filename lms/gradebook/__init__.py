@@ -1,0 +1,1 @@
+"""The gradebook: columns, scores, final grades, posting, grade history (issue 19)."""

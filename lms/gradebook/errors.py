@@ -1,0 +1,13 @@
+"""The gradebook's typed errors (error_map maps their kinds to problem documents)."""
+
+from __future__ import annotations
+
+from lms.errors import Conflict, InvalidInput
+
+
+class InvalidScore(InvalidInput):
+    """A score that is not a finite number within the stored range (two decimals)."""
+
+
+class StaleImport(Conflict):
+    """A CSV import's preview no longer matches the gradebook (someone changed a grade)."""
