@@ -20,6 +20,8 @@ from jobs.types import JobRegistry
 from jobs.worker import WorkerConfig
 from lms.accounts import emails as account_emails
 from lms.accounts import jobs as account_jobs
+from lms.assessments import events as quiz_events
+from lms.assessments import jobs as quiz_jobs
 from lms.content import events as content_events
 from lms.content import page_access
 from lms.content.page_access import PageDocumentPolicy
@@ -63,6 +65,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     *content_events.EVENT_TYPES,
     file_events.FILE_UPLOADED,
     *gradebook_events.EVENT_TYPES,
+    *quiz_events.EVENT_TYPES,
 )
 """Every domain event type; docs/events.md is generated from this catalogue."""
 
@@ -140,6 +143,7 @@ def build_jobs(
             *delivery.periodic(),
             file_jobs.periodic(settings),
             video_jobs.sweep_job(settings),
+            quiz_jobs.CLOSE_DUE,
         ],
     )
     catalogue = Catalogue(EVENT_TYPES, [*notification_events.consumers(), video_jobs.consumer()])

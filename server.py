@@ -17,6 +17,8 @@ import error_map
 from lms import privacy
 from lms.accounts import apikey_routes, auth_routes, email_routes, personal_data, user_routes
 from lms.accounts.revoked import RevokedHooks
+from lms.assessments import attempt_routes, bank_routes, quiz_routes
+from lms.assessments import personal_data as quiz_personal_data
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
 from lms.content import page_routes as content_page_routes
@@ -124,6 +126,9 @@ def build_app(node: Node) -> FastAPI:
         course_routes.router,
         content_routes.router,
         content_page_routes.router,
+        bank_routes.router,
+        quiz_routes.router,
+        attempt_routes.router,
         document_routes.router,
         quarantine_routes.router,
         job_routes.router,
@@ -148,6 +153,7 @@ def build_app(node: Node) -> FastAPI:
     recording_data.register(registry, settings.resolved_recordings_dir, forget=forget)
     course_personal_data.register(registry)
     content_personal_data.register(registry)
+    quiz_personal_data.register(registry)
     webhook_personal_data.register(registry)
     notification_personal_data.register(registry)
     file_personal_data.register(registry)

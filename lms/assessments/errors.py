@@ -46,3 +46,19 @@ class PoolTooSmall(AssessmentError, Conflict):
         self.pool = pool
         self.wanted = wanted
         self.available = available
+
+
+class QuestionNotInAttempt(AssessmentError, InvalidInput):
+    """An answer names a question the attempt was not given (or that does not exist)."""
+
+
+class AttemptClosed(AssessmentError, Conflict):
+    """The attempt takes no more answers: it was submitted or its deadline passed."""
+
+
+class QuizUnavailable(AssessmentError, Conflict):
+    """The quiz cannot be started now: unpublished, not open yet, closed, or empty."""
+
+
+class NoAttemptsLeft(AssessmentError, Conflict):
+    """The learner has used every attempt the quiz (and their accommodation) allows."""

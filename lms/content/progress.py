@@ -134,3 +134,29 @@ def _heartbeat(row: ItemProgress, body: ProgressIn, now: datetime, duration: flo
     row.watched_share = coverage.share
     if body.position is not None:
         row.position = min(body.position, duration)
+
+
+async def mark_submitted(
+    session: AsyncSession, kind: str, target_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> None:
+    """A learner handed in the assessment that items of ``kind`` show (an assignment, a
+    quiz): each such item counts as submitted, and completed when it requires that."""
+    shown = await session.scalars(
+        select(ModuleItem).where(ModuleItem.kind == kind, ModuleItem.target_id == target_id)
+    )
+    for item in shown.all():
+        row = await _row(session, item, user_id)
+        if row.submitted_at is None:
+            row.submitted_at = now
+        row.updated_at = now
+        if row.completed_at is None and _met(item, row):
+            row.completed_at = now
+            payload = ItemProgressed(
+                item_id=item.id,
+                course_id=item.course_id,
+                user_id=user_id,
+                kind=item.kind,
+                watched_share=row.watched_share,
+                at=now,
+            )
+            await emit(session, ITEM_COMPLETED, payload, aggregate_id=f"{item.course_id}:{user_id}")

@@ -25,6 +25,7 @@ MAX_MODULES: Final = 500
 MAX_ITEMS_PER_MODULE: Final = 500
 MAX_ITEMS_PER_COURSE: Final = 5000
 """A course's whole structure is read on every content request: these keep it bounded."""
+_DEFAULT_REQUIREMENT: Final = {"video": "watch", "quiz": "submit"}
 
 
 async def modules_of(session: AsyncSession, course_id: uuid.UUID) -> list[CourseModule]:
@@ -177,7 +178,7 @@ async def create_item(
         title=body.title,
         position=count or 0,
         published=bool(body.published),
-        requirement=body.requirement or ("watch" if body.kind == "video" else "view"),
+        requirement=body.requirement or _DEFAULT_REQUIREMENT.get(body.kind, "view"),
         min_watch=body.min_watch if body.min_watch is not None else 0.9,
     )
     _apply(created, body)

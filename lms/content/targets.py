@@ -1,5 +1,5 @@
-"""What a module item may point at: a page, file, video or room of the same course, or a
-web address. Checked whenever an item is created or changed, so a learner never follows an
+"""What a module item may point at: a page, file, video, room or quiz of the same course,
+or a web address. Checked whenever an item is created or changed, so a learner never follows an
 item into another course's content."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.errors import InvalidInput
-from persistence.models import File, ModuleItem, Page, Room, Video
+from persistence.models import File, ModuleItem, Page, Quiz, Room, Video
 
 
 async def check_target(session: AsyncSession, item: ModuleItem) -> None:
@@ -39,5 +39,9 @@ async def check_target(session: AsyncSession, item: ModuleItem) -> None:
         room = await session.get(Room, item.target_id)
         if room is None or room.course_id != item.course_id:
             raise InvalidInput("target_id names no live room of this course.")
+    elif item.kind == "quiz":
+        quiz = await session.get(Quiz, item.target_id)
+        if quiz is None or quiz.course_id != item.course_id:
+            raise InvalidInput("target_id names no quiz of this course.")
     else:
         raise InvalidInput(f"{item.kind} items are not available on this server yet.")

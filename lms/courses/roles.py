@@ -25,6 +25,7 @@ class CourseAction(StrEnum):
     VIEW_DRAFTS = "view_drafts"  # unpublished modules, items and pages; page editors read-only
     VIEW_PROGRESS = "view_progress"  # every learner's progress in the course
     DOWNLOAD_ORIGINALS = "download_originals"  # a video's uploaded original
+    GRADE = "grade"  # read every learner's submissions, grade them, comment on them
 
 
 COURSE_ROLE_ACTIONS: dict[CourseRole, frozenset[CourseAction]] = {
@@ -37,6 +38,7 @@ COURSE_ROLE_ACTIONS: dict[CourseRole, frozenset[CourseAction]] = {
             CourseAction.VIEW_DRAFTS,
             CourseAction.VIEW_PROGRESS,
             CourseAction.DOWNLOAD_ORIGINALS,
+            CourseAction.GRADE,
         }
     ),
     CourseRole.STUDENT: frozenset({CourseAction.VIEW}),

@@ -1,6 +1,15 @@
 """ORM models, one module per domain; importing this package registers them all."""
 
 from persistence.models.accounts import ApiKey, RefreshToken, User
+from persistence.models.assessments import (
+    AttemptAnswer,
+    Question,
+    QuestionBank,
+    QuestionVersion,
+    Quiz,
+    QuizAccommodation,
+    QuizAttempt,
+)
 from persistence.models.audit import AuditEvent
 from persistence.models.base import Base
 from persistence.models.captions import CaptionLine
@@ -44,6 +53,7 @@ from persistence.models.webhooks import WebhookDelivery, WebhookEndpoint
 __all__ = [
     "AccountToken",
     "ApiKey",
+    "AttemptAnswer",
     "Attendance",
     "AuditEvent",
     "Base",
@@ -75,6 +85,12 @@ __all__ = [
     "PollVote",
     "PushSubscription",
     "QuarantinedUpdate",
+    "Question",
+    "QuestionBank",
+    "QuestionVersion",
+    "Quiz",
+    "QuizAccommodation",
+    "QuizAttempt",
     "Recording",
     "RecordingFile",
     "RefreshToken",

@@ -1,0 +1,104 @@
+"""Who may do what with banks, quizzes and attempts, on top of the course's one check
+(``lms.courses.routes.authorize``): authors edit the course (instructors), graders grade it
+(instructors and TAs), learners are its students. The course role is read from the database
+on every request, so a role changed after a token was minted counts at once.
+
+A learner who may not see a quiz (unpublished) or an attempt (someone else's) gets 404, as
+if it did not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lms.assessments import attempts, banks, quizzes
+from lms.auth import Principal
+from lms.courses.roles import CourseAction, CourseRole, may
+from lms.courses.routes import authorize
+from lms.errors import Forbidden, NotFound
+from persistence.models import Course, Question, QuestionBank, Quiz, QuizAttempt
+
+
+async def author_of_course(
+    session: AsyncSession, course_id: uuid.UUID, principal: Principal
+) -> Course:
+    """The course, if the caller may author its quizzes."""
+    course, _ = await authorize(session, course_id, principal, CourseAction.EDIT)
+    return course
+
+
+async def author_of_bank(
+    session: AsyncSession, bank_id: uuid.UUID, principal: Principal
+) -> QuestionBank:
+    """The bank, if the caller may author its course's quizzes."""
+    found = await banks.bank(session, bank_id)
+    await author_of_course(session, found.course_id, principal)
+    return found
+
+
+async def author_of_question(
+    session: AsyncSession, question_id: uuid.UUID, principal: Principal
+) -> Question:
+    """The question, if the caller may author its course's quizzes."""
+    found = await banks.question(session, question_id)
+    await author_of_course(session, found.course_id, principal)
+    return found
+
+
+@dataclass(frozen=True)
+class QuizAccess:
+    """A quiz and the caller's standing in its course."""
+
+    quiz: Quiz
+    role: CourseRole | None
+
+    @property
+    def staff(self) -> bool:
+        """Whether the caller grades this course (sees keys, every attempt, statistics)."""
+        return may(self.role, CourseAction.GRADE)
+
+    @property
+    def author(self) -> bool:
+        """Whether the caller may change the quiz."""
+        return may(self.role, CourseAction.EDIT)
+
+
+async def quiz_for(
+    session: AsyncSession, quiz_id: uuid.UUID, principal: Principal, action: CourseAction
+) -> QuizAccess:
+    """The quiz if the caller may do ``action`` in its course; learners see published
+    quizzes only."""
+    found = await quizzes.quiz(session, quiz_id)
+    _, role = await authorize(session, found.course_id, principal, action)
+    shown = QuizAccess(found, role)
+    if not shown.staff and not found.published:
+        raise NotFound("No such quiz.")
+    return shown
+
+
+async def learner_quiz(session: AsyncSession, quiz_id: uuid.UUID, principal: Principal) -> Quiz:
+    """The quiz, if the caller is a student of its course and it is published."""
+    shown = await quiz_for(session, quiz_id, principal, CourseAction.VIEW)
+    if shown.role != CourseRole.STUDENT:
+        raise Forbidden("Quizzes are taken by the course's students.")
+    return shown.quiz
+
+
+async def attempt_for(
+    session: AsyncSession, attempt_id: uuid.UUID, principal: Principal, *, locking: bool = False
+) -> tuple[QuizAttempt, QuizAccess]:
+    """The attempt, if it is the caller's own or the caller grades its course; anyone
+    else is told it does not exist."""
+    found = await (attempts.locked if locking else attempts.attempt)(session, attempt_id)
+    quiz = await quizzes.quiz(session, found.quiz_id)
+    try:
+        _, role = await authorize(session, quiz.course_id, principal, CourseAction.VIEW)
+    except (NotFound, Forbidden):
+        raise NotFound("No such attempt.") from None
+    shown = QuizAccess(quiz, role)
+    if found.user_id != principal.user_id and not shown.staff:
+        raise NotFound("No such attempt.")
+    return found, shown

@@ -1,0 +1,310 @@
+"""Attempts: starting one (one open attempt per learner and quiz, enforced by the database),
+what its learner sees, autosaving answers, submitting, and closing attempts whose deadline
+passed (lazily when the attempt is next touched, and by the ``assessments.close_due`` job).
+
+A learner sees only the key-free student views of the versions the attempt was given,
+shuffled by the attempt's seed, and names choices by the view's tokens; answers are stored
+in the author's ids. Each save carries the browser's sequence number: an answer is written
+only by a save newer than the one that wrote it, so a repeated or late request never
+overwrites a newer answer. The deadline is the server's: a save after it is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lms.assessments import banks, grading, quizzes
+from lms.assessments.errors import (
+    AttemptClosed,
+    InvalidResponse,
+    NoAttemptsLeft,
+    QuestionNotInAttempt,
+)
+from lms.assessments.questions import as_shown, present, receive
+from lms.assessments.questions.registry import question_type
+from lms.assessments.questions.shuffle import question_seed
+from lms.assessments.schemas import (
+    AttemptOut,
+    AttemptQuestion,
+    AttemptSummary,
+    QuestionResult,
+    SaveOut,
+)
+from lms.errors import NotFound
+from persistence.models import AttemptAnswer, Question, Quiz, QuizAttempt
+
+CLOSE_BATCH = 100
+
+
+async def attempt(session: AsyncSession, attempt_id: uuid.UUID) -> QuizAttempt:
+    """An attempt by id, or 404."""
+    found = await session.get(QuizAttempt, attempt_id)
+    if found is None:
+        raise NotFound("No such attempt.")
+    return found
+
+
+async def locked(session: AsyncSession, attempt_id: uuid.UUID) -> QuizAttempt:
+    """An attempt by id, its row locked for this transaction (PostgreSQL; SQLite writers
+    hold the database's write lock already)."""
+    query = select(QuizAttempt).where(QuizAttempt.id == attempt_id).with_for_update()
+    found = (await session.scalars(query)).one_or_none()
+    if found is None:
+        raise NotFound("No such attempt.")
+    await session.refresh(found)
+    return found
+
+
+async def of_learner(
+    session: AsyncSession, quiz_id: uuid.UUID, user_id: uuid.UUID
+) -> list[QuizAttempt]:
+    """A learner's attempts at a quiz, oldest first."""
+    rows = await session.scalars(
+        select(QuizAttempt)
+        .where(QuizAttempt.quiz_id == quiz_id, QuizAttempt.user_id == user_id)
+        .order_by(QuizAttempt.number)
+    )
+    return list(rows.all())
+
+
+async def start(
+    session: AsyncSession, quiz: Quiz, user_id: uuid.UUID, now: datetime
+) -> tuple[QuizAttempt, bool]:
+    """The learner's open attempt, or a new one (True); refused when the quiz is not open or
+    no attempt is left. Two starts at once make one attempt: the loser finds the winner's."""
+    mine = await of_learner(session, quiz.id, user_id)
+    active = next((a for a in mine if a.active_user_id is not None), None)
+    if active is not None:
+        return active, False
+    quizzes.check_open(quiz, now)
+    extra = await quizzes.accommodation(session, quiz.id, user_id)
+    allowed = quizzes.attempts_allowed(quiz, extra.extra_attempts if extra else 0)
+    if allowed is not None and len(mine) >= allowed:
+        raise NoAttemptsLeft(f"You have used all {allowed} attempts of this quiz.")
+    seed = secrets.token_hex(16)
+    drawn = await quizzes.draw_questions(session, quiz, seed)
+    created = QuizAttempt(
+        quiz_id=quiz.id,
+        course_id=quiz.course_id,
+        user_id=user_id,
+        number=max((a.number for a in mine), default=0) + 1,
+        active_user_id=user_id,
+        seed=seed,
+        questions=[{"question_id": str(q.id), "version": q.version} for q in drawn],
+        started_at=now,
+        deadline=quizzes.deadline(quiz, now, extra.extra_seconds if extra else 0),
+        points=sum(float(q.definition.get("points", 1.0)) for q in drawn),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(created)
+            await session.flush()
+            for q in drawn:
+                session.add(AttemptAnswer(attempt_id=created.id, question_id=q.id, points=0.0))
+    except IntegrityError:  # a concurrent start won: answer with its attempt
+        winner = await session.scalar(
+            select(QuizAttempt).where(
+                QuizAttempt.quiz_id == quiz.id, QuizAttempt.active_user_id == user_id
+            )
+        )
+        if winner is None:
+            raise
+        return winner, False
+    return created, True
+
+
+def is_due(target: QuizAttempt, now: datetime) -> bool:
+    """Whether an open attempt's deadline has passed."""
+    return (
+        target.active_user_id is not None and target.deadline is not None and now >= target.deadline
+    )
+
+
+async def close_if_due(
+    sessions: async_sessionmaker[AsyncSession], target: QuizAttempt, now: datetime
+) -> bool:
+    """Submit ``target`` with its last saved answers if its deadline passed (in a writer
+    session of its own, committed); True when this call closed it."""
+    if not is_due(target, now):
+        return False
+    async with sessions() as writer:
+        row = await locked(writer, target.id)
+        if not is_due(row, now):
+            return False
+        await grading.finish(writer, row, by="deadline", now=now)
+        await writer.commit()
+    return True
+
+
+async def close_due(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """Submit every open attempt whose deadline passed (the periodic job), a batch at a
+    time, one transaction each; returns how many were closed."""
+    closed = 0
+    while True:
+        async with sessions() as reader:
+            due = list(
+                (
+                    await reader.scalars(
+                        select(QuizAttempt)
+                        .where(QuizAttempt.active_user_id.is_not(None), QuizAttempt.deadline <= now)
+                        .order_by(QuizAttempt.deadline)
+                        .limit(CLOSE_BATCH)
+                    )
+                ).all()
+            )
+        if not due:
+            return closed
+        for target in due:
+            closed += await close_if_due(sessions, target, now)
+        if len(due) < CLOSE_BATCH:
+            return closed
+
+
+def _versions(target: QuizAttempt) -> dict[uuid.UUID, int]:
+    return {uuid.UUID(q["question_id"]): int(q["version"]) for q in target.questions}
+
+
+async def save(
+    session: AsyncSession,
+    target: QuizAttempt,
+    seq: int,
+    answers: Mapping[uuid.UUID, dict[str, Any]],
+    now: datetime,
+) -> SaveOut:
+    """Write the answers of one autosave (view tokens in, author ids stored). The whole
+    save is refused if one answer is: a question the attempt lacks, a malformed answer."""
+    if target.active_user_id is None:
+        raise AttemptClosed("This attempt was submitted; it takes no more answers.")
+    if is_due(target, now):
+        raise AttemptClosed(
+            "The time for this attempt is over; it takes no more answers.",
+            deadline=target.deadline.isoformat() if target.deadline else None,
+        )
+    given = _versions(target)
+    if unknown := [str(q) for q in answers if q not in given]:
+        raise QuestionNotInAttempt("This attempt was not given these questions.", questions=unknown)
+    definitions = await banks.versions(session, [(q, given[q]) for q in answers])
+    canonical: dict[uuid.UUID, dict[str, Any]] = {}
+    for question_id, data in answers.items():
+        definition = definitions[(question_id, given[question_id])]
+        seed = question_seed(target.seed, str(question_id))
+        try:
+            response = receive(definition, seed, data)
+        except InvalidResponse as exc:
+            raise InvalidResponse(
+                f"The answer to question {question_id} is not valid: {exc.detail}",
+                errors=exc.errors,
+                question=str(question_id),
+            ) from None
+        canonical[question_id] = response.model_dump(mode="json")
+    rows = await grading.answers_of(session, target)
+    saved: list[uuid.UUID] = []
+    stale: list[uuid.UUID] = []
+    for row in rows:
+        if row.question_id not in canonical:
+            continue
+        if row.seq >= seq and row.saved_at is not None:
+            stale.append(row.question_id)
+            continue
+        row.response = canonical[row.question_id]
+        row.seq = seq
+        row.saved_at = now
+        saved.append(row.question_id)
+    target.updated_at = now
+    return SaveOut(saved=saved, stale=stale, deadline=target.deadline)
+
+
+def summary(target: QuizAttempt, *, show_score: bool) -> AttemptSummary:
+    """An attempt in a list; its score only when it may be shown."""
+    return AttemptSummary(
+        id=target.id,
+        user_id=target.user_id,
+        number=target.number,
+        status="active" if target.active_user_id is not None else "submitted",
+        started_at=target.started_at,
+        submitted_at=target.submitted_at,
+        score=target.score if show_score else None,
+        points=target.points,
+        pending=target.pending if show_score else None,
+    )
+
+
+async def view(
+    session: AsyncSession,
+    quiz: Quiz,
+    target: QuizAttempt,
+    *,
+    results: bool,
+    key: bool,
+) -> AttemptOut:
+    """The attempt as shown: student views and saved answers (tokens), plus results and
+    key material only when ``results`` / ``key`` (the release policy, or staff) allow."""
+    given = _versions(target)
+    definitions = await banks.versions(session, list(given.items()))
+    rows = {r.question_id: r for r in await grading.answers_of(session, target)}
+    shown: list[AttemptQuestion] = []
+    for question_id, version in given.items():
+        definition = definitions[(question_id, version)]
+        seed = question_seed(target.seed, str(question_id))
+        student_view = present(definition, seed)[0].model_dump(mode="json")
+        row = rows.get(question_id)
+        answer = None
+        if row is not None and row.response is not None:
+            response = _response(definition, row.response)
+            if response is not None:
+                answer = as_shown(definition, seed, response).model_dump(mode="json")
+        shown.append(
+            AttemptQuestion(
+                id=question_id, view=student_view, answer=answer, seq=row.seq if row else 0
+            )
+        )
+    out = AttemptOut(
+        id=target.id,
+        quiz_id=quiz.id,
+        user_id=target.user_id,
+        number=target.number,
+        status="active" if target.active_user_id is not None else "submitted",
+        started_at=target.started_at,
+        deadline=target.deadline,
+        submitted_at=target.submitted_at,
+        submitted_by=target.submitted_by,
+        questions=shown,
+        points=target.points,
+    )
+    if target.submitted_at is None:
+        return out
+    if results:
+        out.score = target.score
+        out.pending = target.pending
+        out.results = {
+            str(q): QuestionResult(score=r.score, points=r.points, status=r.status)
+            for q, r in rows.items()
+        }
+    if key:
+        current = await session.scalars(select(Question).where(Question.id.in_(list(given))))
+        out.key = {
+            str(q.id): {
+                "definition": q.definition,
+                "version": q.version,
+                "response": rows[q.id].response if q.id in rows else None,
+                "result": rows[q.id].result if q.id in rows else None,
+                "comment": rows[q.id].grader_comment if q.id in rows else None,
+            }
+            for q in current.all()
+        }
+    return out
+
+
+def _response(definition: Any, stored: dict[str, Any]) -> Any:
+    try:
+        return question_type(definition).response.model_validate(stored)
+    except ValueError:
+        return None

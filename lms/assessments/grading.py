@@ -1,0 +1,194 @@
+"""Grading attempts: automatically on submission (with the pure core), by a person (essays,
+files, anything the core could not decide), again after a key change (regrade), and the
+learner's kept score handed to the gradebook.
+
+Answers are graded by the question's current definition (its key) and remember the version
+they were graded by. A score a person gave stands through a regrade. An answer the core
+leaves ``manual``, ``unchecked`` or ``pending`` (Python code until the sandbox runs it)
+counts as zero and is counted in the attempt's ``pending`` until a grader scores it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jobs.events import emit
+from lms.assessments import scores
+from lms.assessments.events import (
+    ATTEMPT_GRADED,
+    ATTEMPT_REGRADED,
+    ATTEMPT_SUBMITTED,
+    AttemptRegraded,
+    AttemptScored,
+)
+from lms.assessments.questions import TYPES, grade, parse_definition
+from lms.content import progress
+from lms.errors import InvalidInput
+from persistence.models import AttemptAnswer, Question, Quiz, QuizAttempt
+
+
+def _grade(row: AttemptAnswer, current: Question, now: datetime) -> None:
+    """Grade one answer by the question's current definition (a person's score stands)."""
+    if row.graded_by is not None:
+        return
+    definition = parse_definition(current.definition)
+    row.points = definition.points
+    row.graded_version = current.version
+    row.graded_at = now
+    if row.response is None:
+        row.score, row.status, row.result = 0.0, "graded", None
+        return
+    try:
+        response = TYPES[definition.type].response.model_validate(row.response)
+    except ValidationError:  # stored by an older server that accepted more: no credit
+        row.score, row.status, row.result = 0.0, "graded", None
+        return
+    graded = grade(definition, response)
+    row.score = graded.score
+    row.status = graded.status
+    row.result = graded.model_dump(mode="json")
+
+
+async def answers_of(session: AsyncSession, attempt: QuizAttempt) -> list[AttemptAnswer]:
+    """An attempt's answer rows (one per question it was given)."""
+    rows = await session.scalars(
+        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)
+    )
+    return list(rows.all())
+
+
+def total(attempt: QuizAttempt, rows: Sequence[AttemptAnswer]) -> None:
+    """Set the attempt's score, points and pending count from its answers."""
+    attempt.score = round(sum(r.score or 0.0 for r in rows), 6)
+    attempt.points = round(sum(r.points for r in rows), 6)
+    attempt.pending = sum(1 for r in rows if r.status != "graded" and r.graded_by is None)
+
+
+def _scored(attempt: QuizAttempt, now: datetime) -> AttemptScored:
+    return AttemptScored(
+        attempt_id=attempt.id,
+        quiz_id=attempt.quiz_id,
+        course_id=attempt.course_id,
+        user_id=attempt.user_id,
+        submitted_by=attempt.submitted_by or "learner",
+        score=attempt.score or 0.0,
+        points=attempt.points,
+        pending=attempt.pending,
+        at=now,
+    )
+
+
+async def finish(session: AsyncSession, attempt: QuizAttempt, *, by: str, now: datetime) -> None:
+    """Submit an open attempt (``by`` the learner, or at its ``deadline``) and grade it; its
+    answers are the last ones saved. The caller commits before confirming."""
+    if attempt.active_user_id is None:
+        return
+    ended = now if by == "learner" or attempt.deadline is None else min(now, attempt.deadline)
+    attempt.active_user_id = None
+    attempt.submitted_at = ended
+    attempt.submitted_by = by
+    rows = await answers_of(session, attempt)
+    current = await _questions(session, [r.question_id for r in rows])
+    for row in rows:
+        _grade(row, current[row.question_id], now)
+    total(attempt, rows)
+    await session.flush()
+    await emit(session, ATTEMPT_SUBMITTED, _scored(attempt, now), aggregate_id=attempt.id)
+    await progress.mark_submitted(session, "quiz", attempt.quiz_id, attempt.user_id, ended)
+    await scores.push(
+        session, attempt.quiz_id, attempt.user_id, actor_id=None, reason="auto-graded"
+    )
+
+
+async def _questions(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Question]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Question).where(Question.id.in_(set(ids))))
+    return {q.id: q for q in rows.all()}
+
+
+async def grade_by_hand(
+    session: AsyncSession,
+    attempt: QuizAttempt,
+    question_id: uuid.UUID,
+    *,
+    score: float,
+    comment: str | None,
+    by: uuid.UUID,
+    now: datetime,
+) -> None:
+    """A grader's score for one answer of a submitted attempt."""
+    if attempt.submitted_at is None:
+        raise InvalidInput("The attempt is still open; grade it once it is submitted.")
+    rows = await answers_of(session, attempt)
+    row = next((r for r in rows if r.question_id == question_id), None)
+    if row is None:
+        raise InvalidInput("The attempt was not given this question.")
+    if score > row.points:
+        raise InvalidInput(f"This question is worth {row.points} points.", points=row.points)
+    row.score = score
+    row.status = "graded"
+    row.graded_by = by
+    row.grader_comment = comment
+    row.graded_at = now
+    total(attempt, rows)
+    await session.flush()
+    await emit(session, ATTEMPT_GRADED, _scored(attempt, now), aggregate_id=attempt.id)
+    await scores.push(
+        session, attempt.quiz_id, attempt.user_id, actor_id=by, reason="manual grading"
+    )
+
+
+async def regrade_question(
+    session: AsyncSession, question: Question, *, by: uuid.UUID, now: datetime
+) -> int:
+    """Recompute every submitted attempt given ``question`` with its new key; each attempt
+    whose score changed is recorded (an event, and the gradebook's history). Returns how
+    many submitted attempts were recomputed."""
+    query = (
+        select(QuizAttempt)
+        .join(AttemptAnswer, AttemptAnswer.attempt_id == QuizAttempt.id)
+        .where(AttemptAnswer.question_id == question.id, QuizAttempt.submitted_at.is_not(None))
+        .order_by(QuizAttempt.id)
+    )
+    attempts = list((await session.scalars(query)).all())
+    touched: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    for attempt in attempts:
+        rows = await answers_of(session, attempt)
+        old = attempt.score
+        for row in rows:
+            if row.question_id == question.id:
+                _grade(row, question, now)
+        total(attempt, rows)
+        if old != attempt.score:
+            payload = AttemptRegraded(
+                attempt_id=attempt.id,
+                quiz_id=attempt.quiz_id,
+                course_id=attempt.course_id,
+                user_id=attempt.user_id,
+                question_id=question.id,
+                version=question.version,
+                old_score=old,
+                new_score=attempt.score or 0.0,
+                by=by,
+                at=now,
+            )
+            await emit(session, ATTEMPT_REGRADED, payload, aggregate_id=attempt.id)
+            touched.add((attempt.quiz_id, attempt.user_id))
+    await session.flush()
+    for quiz_id, user_id in sorted(touched):
+        await scores.push(session, quiz_id, user_id, actor_id=by, reason="regrade: key changed")
+    return len(attempts)
+
+
+async def quiz_of(session: AsyncSession, attempt: QuizAttempt) -> Quiz:
+    """The attempt's quiz."""
+    found = await session.get(Quiz, attempt.quiz_id)
+    assert found is not None  # attempts cascade with their quiz
+    return found
