@@ -12,7 +12,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from jobs.events import emit
-from lms.assessments import access, attempts, banks, quizzes, statistics
+from lms.assessments import access, attempts, banks, quizzes, scores, statistics
 from lms.assessments.bank_routes import PAGE, Cursor, Limit, question_out
 from lms.assessments.events import QUIZ_RELEASED, QuizReleased
 from lms.assessments.schemas import (
@@ -85,6 +85,8 @@ async def create_quiz(
     """A quiz with its slots and settings (a draft unless published)."""
     course = await access.author_of_course(session, course_id, principal)
     created = await quizzes.create_quiz(session, course.id, body, by=principal.user_id)
+    if created.published:
+        await scores.ensure(session, created, await quizzes.nominal_points(session, created))
     audit(session, request, "quiz.create", target_type="quiz", target_id=created.id)
     await session.commit()
     return quiz_out(created)
@@ -103,6 +105,8 @@ async def update_quiz(
     """The fields given; open attempts keep the deadline they started with."""
     target = (await access.quiz_for(session, quiz_id, principal, CourseAction.EDIT)).quiz
     await quizzes.apply(session, target, body)
+    if target.published:
+        await scores.ensure(session, target, await quizzes.nominal_points(session, target))
     fields = sorted(body.model_dump(exclude_unset=True))
     audit(session, request, "quiz.update", target_type="quiz", target_id=quiz_id, fields=fields)
     await session.commit()

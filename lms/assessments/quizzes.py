@@ -82,7 +82,14 @@ async def apply(session: AsyncSession, target: Quiz, body: QuizIn) -> None:
     if opens and closes and closes <= opens:
         raise InvalidInput("available_until must come after available_from.")
     if target.published:
-        await draw_questions(session, target, "publish-check")
+        await nominal_points(session, target)
+
+
+async def nominal_points(session: AsyncSession, target: Quiz) -> float:
+    """The points of one draw of the quiz (the gradebook column's points possible; pools
+    of questions worth different points make attempts differ)."""
+    drawn = await draw_questions(session, target, "publish-check")
+    return sum(float(q.definition.get("points", 1.0)) for q in drawn)
 
 
 async def _checked_slots(

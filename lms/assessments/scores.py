@@ -1,28 +1,36 @@
-"""A learner's kept quiz score, ready for the gradebook.
+"""A learner's kept quiz score, handed to the gradebook.
 
-``push`` computes the score that counts (highest, latest or average of the submitted
-attempts, as the quiz says) after every grading change. Until the gradebook's
-``record_score`` lands (issue 19, lms/gradebook/), the score lives on the attempts and
-``push`` returns it without recording it elsewhere.
+After every grading change (submission, a grader's score, a regrade) ``push`` computes the
+score that counts (highest, latest or average of the submitted attempts, as the quiz says)
+and records it in the quiz's gradebook column with the change's reason; the gradebook
+writes the grade history. ``ensure`` keeps the column's title, points and due date in step
+with the quiz when it is published or changed.
 """
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.assessments.quizzes import kept_score
+from lms.gradebook import service as gradebook
 from persistence.models import Quiz, QuizAttempt
 
 
-async def kept(session: AsyncSession, quiz: Quiz, user_id: uuid.UUID) -> float | None:
-    """The learner's score that counts on ``quiz`` (None before a submitted attempt)."""
-    attempts = await session.scalars(
-        select(QuizAttempt).where(QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id)
+async def ensure(session: AsyncSession, quiz: Quiz, points: float) -> uuid.UUID:
+    """The quiz's gradebook column, created or brought up to date."""
+    return await gradebook.ensure_column(
+        session,
+        course_id=quiz.course_id,
+        source="quiz",
+        source_id=quiz.id,
+        title=quiz.title,
+        points_possible=gradebook.to_points(points, what="The quiz's points"),
+        due_at=quiz.due_at,
     )
-    return kept_score(quiz.keep, list(attempts.all()))
 
 
 async def push(
@@ -33,8 +41,36 @@ async def push(
     actor_id: uuid.UUID | None,
     reason: str,
 ) -> float | None:
-    """The learner's kept score after a grading change (``reason`` says which)."""
+    """Record the learner's kept score in the quiz's column (``reason`` says why it
+    changed: "auto-graded", "manual grading", "regrade: key changed"); returns it."""
     quiz = await session.get(Quiz, quiz_id)
     if quiz is None:
         return None
-    return await kept(session, quiz, user_id)
+    attempts = list(
+        (
+            await session.scalars(
+                select(QuizAttempt).where(
+                    QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id
+                )
+            )
+        ).all()
+    )
+    score = kept_score(quiz.keep, attempts)
+    done = [a for a in attempts if a.submitted_at is not None]
+    if not done:
+        return None
+    latest = max(done, key=lambda a: a.number)
+    column = await ensure(session, quiz, max(a.points for a in done))
+    await gradebook.record_score(
+        session,
+        column_id=column,
+        user_id=user_id,
+        score=None if score is None else Decimal(str(round(score, 2))),
+        actor_id=actor_id,
+        reason=reason,
+        submitted_at=latest.submitted_at,
+        late=quiz.due_at is not None
+        and latest.submitted_at is not None
+        and latest.submitted_at > quiz.due_at,
+    )
+    return score

@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from kits.nodes import Node
+from kits.nodes import Node, node_sessions
+from lms.gradebook import history
+from lms.gradebook import service as gradebook
 from tests.assessments.samples import RAW
 
 pytestmark = pytest.mark.postgres
@@ -381,7 +383,16 @@ def test_instructor_routes_refuse_tas_students_outsiders_and_demoted_instructors
     assert course.request(token, "POST", path, json={"title": "no"}).status_code in (403, 404)
 
 
-def test_essays_are_graded_by_hand_and_a_key_change_regrades(course: Course) -> None:
+async def _history(course: Course, quiz_id: str) -> list[tuple[str, str | None, str | None]]:
+    """The quiz column's grade changes, oldest first: (reason, old score, new score)."""
+    async with node_sessions(course.node) as sessions, sessions() as session:
+        column = await gradebook.column_for(session, source="quiz", source_id=uuid.UUID(quiz_id))
+        assert column is not None
+        page = await history.changes(session, uuid.UUID(course.id), column_id=column)
+        return [(c.reason, c.old.get("score"), c.new.get("score")) for c in reversed(page.items)]
+
+
+async def test_essays_are_graded_by_hand_and_a_key_change_regrades(course: Course) -> None:
     kinds = ["single_choice", "essay"]
     quiz = course.quiz(kinds, max_attempts=None)
     attempt = course.start(quiz["id"])
@@ -421,6 +432,12 @@ def test_essays_are_graded_by_hand_and_a_key_change_regrades(course: Course) -> 
     regraded = course.call(course.teacher, "GET", url)
     assert regraded["score"] == 3.5
     assert regraded["key"][sc]["version"] == 2
+    # Every change reached the gradebook with its reason, old and new score.
+    assert await _history(course, quiz["id"]) == [
+        ("auto-graded", None, "0.00"),
+        ("manual grading", "0.00", "1.50"),
+        ("regrade: key changed", "1.50", "3.50"),
+    ]
     # A type change is refused.
     wrong = {"title": "x", "definition": _definition("true_false")}
     assert (
