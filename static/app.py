@@ -35,6 +35,7 @@ APP_ROUTES = (
     "/courses/{course_id}/videos/{video_id}",
     "/courses/{course_id}/progress",
     "/courses/{course_id}/pages/{page_id}",
+    "/courses/{course_id}/quizzes/{quiz_id}",
     "/courses/{course_id}/pages/{page_id}/edit",
     "/join/{room_id}",
     "/admin/webhooks",

@@ -329,7 +329,7 @@ export const accountMail = {
 
 // Course content: modules, items, pages, progress (lms/content).
 
-export type ItemKind = 'page' | 'file' | 'video' | 'link' | 'live_session'
+export type ItemKind = 'page' | 'file' | 'video' | 'link' | 'live_session' | 'quiz'
 export type Requirement = 'view' | 'mark_done' | 'watch' | 'submit'
 
 export interface ItemProgress {

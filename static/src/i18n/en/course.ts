@@ -33,6 +33,7 @@ export const course = {
   'course.kind.video': 'Video',
   'course.kind.link': 'Link',
   'course.kind.live_session': 'Live session',
+  'course.kind.quiz': 'Quiz',
   'course.moved': 'Moved {title} to position {position} of {count} in {module}',
   'course.movedModule': 'Moved module {title} to position {position} of {count}',
   'course.edit.addModule': 'Add a module',

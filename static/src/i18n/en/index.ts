@@ -7,6 +7,7 @@ import { course } from './course'
 import { files } from './files'
 import { notifications } from './notifications'
 import { pages } from './pages'
+import { quiz } from './quiz'
 import { room } from './room'
 import { watch } from './watch'
 import { webhooks } from './webhooks'
@@ -15,4 +16,4 @@ import { whiteboard } from './whiteboard'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz } satisfies Record<string, Message>
