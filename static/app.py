@@ -36,6 +36,7 @@ APP_ROUTES = (
     "/courses/{course_id}/progress",
     "/courses/{course_id}/pages/{page_id}",
     "/courses/{course_id}/quizzes/{quiz_id}",
+    "/courses/{course_id}/quizzes/{quiz_id}/results",
     "/courses/{course_id}/pages/{page_id}/edit",
     "/join/{room_id}",
     "/admin/webhooks",

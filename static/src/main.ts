@@ -13,6 +13,7 @@ import { homePage } from './pages/home'
 import { pageEditorPage } from './pages/pageEditor'
 import { progressPage } from './pages/progress'
 import { quizPage } from './pages/quiz'
+import { quizResultsPage } from './pages/quizResults'
 import { notificationSettingsPage } from './pages/notificationSettings'
 import { inboxPage } from './pages/notifications'
 import { recordingsPage } from './pages/recordings'
@@ -79,6 +80,8 @@ async function resolve(): Promise<Page> {
   if (match) return progressPage(match[1].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/quizzes\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return quizPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/quizzes\/([0-9a-fA-F-]{36})\/results$/.exec(path)
+  if (match) return quizResultsPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/pages\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return readingPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/pages\/([0-9a-fA-F-]{36})\/edit$/.exec(path)

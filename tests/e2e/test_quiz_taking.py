@@ -1,7 +1,8 @@
-"""Taking a quiz in real Chromium: a student answers a quiz of every question type (saved as
+"""Quizzes in real Chromium: a student answers a quiz of every question type (saved as
 they go, kept through a reload, navigation by question), submits and sees the score; and a
 timed quiz that ends while the browser is offline counts the answers saved before the
-connection dropped, and only those. axe-core finds nothing, on desktop and at 390 px."""
+connection dropped, and only those; a TA reads the statistics (a chart with its table) and
+grades an essay. axe-core finds nothing, on desktop and at 390 px."""
 
 from __future__ import annotations
 
@@ -179,3 +180,49 @@ def test_a_timed_quiz_that_ends_offline_counts_the_answers_saved_before(
         assert client.get(f"/courses/{course.id}/quizzes/{quiz_id}").status_code == 200
     assert not [e for e in student.errors if "Failed to fetch" not in e], student.errors
     student.close()
+
+
+def test_a_grader_reads_the_statistics_and_grades_an_essay(
+    chromium: Browser, course: Course
+) -> None:
+    quiz_id = course.quiz(["true_false", "essay"], max_attempts=None)
+    tf, essay = course.questions["true_false"], course.questions["essay"]
+    learners = [course.node.register() for _ in range(2)]
+    for (email, token), right in zip(learners, (True, False), strict=True):
+        course.call(
+            "POST",
+            f"/api/v1/courses/{course.id}/enrollments",
+            json={"email": email, "role": "student"},
+        )
+        with course.node.client(token) as client:
+            attempt = client.post(f"/api/v1/quizzes/{quiz_id}/attempts").json()
+            answers = {tf: {"answer": right}, essay: {"text": f"Essay by {email}"}}
+            saved = client.put(
+                f"/api/v1/attempts/{attempt['id']}/answers", json={"seq": 1, "answers": answers}
+            )
+            assert saved.status_code == 200, saved.text
+            assert client.post(f"/api/v1/attempts/{attempt['id']}/submit").status_code == 200
+    teacher = new_person(chromium, course.node, "Greta Grader", "instructor")
+    course.call(
+        "POST",
+        f"/api/v1/courses/{course.id}/enrollments",
+        json={"email": teacher.email, "role": "ta"},
+    )
+    page = teacher.page
+    log_in(teacher, f"/courses/{course.id}/quizzes/{quiz_id}/results")
+    expect(page.get_by_role("heading", name="Results of Forces quiz")).to_be_visible()
+    table = page.get_by_test_id("distribution")
+    expect(table.get_by_role("row", name="0\u20139% 1")).to_be_visible()
+    expect(table.get_by_role("row", name="50\u201359% 1")).to_be_visible()
+    expect_no_violations(page, "quiz results")
+    first = page.get_by_role("form", name="essay: answer 1")
+    first.get_by_label("Score (out of 2)").fill("1.5")
+    first.get_by_label("Comment for the student").fill("Clear.")
+    first.get_by_role("button", name="Save the grade").click()
+    expect(first.get_by_role("status")).to_have_text("Grade saved")
+    graded = course.call("GET", f"/api/v1/quizzes/{quiz_id}/grading", params={"question_id": essay})
+    assert len(graded["items"]) == 1  # one essay still waits
+    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    assert no_horizontal_scroll(page)
+    assert not teacher.errors, teacher.errors
+    teacher.close()
