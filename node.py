@@ -28,6 +28,7 @@ from parts import (
     build_jobs,
     build_media,
     build_rooms,
+    build_sandbox,
 )
 from persistence import migrate
 from persistence.group_commit import GroupCommitter
@@ -95,6 +96,7 @@ class Node:
             self.broker, self.rooms, *self.documents.revocation_targets(), self.notifications
         )
         self.whip = WhipSessions()
+        self.sandbox, self.practice_throttle = build_sandbox(settings)
         # Lost history: documents resync, then rooms reload (the order they always had).
         self.broker.add_reset_listener(self.documents.registry.on_broker_reset)
         self.broker.add_reset_listener(self.rooms.on_broker_reset)
@@ -123,6 +125,7 @@ class Node:
                 add("liveclass_media_placement", "Media placement.", self.media.cluster.gauges)
         if self.captions is not None:
             add("liveclass_captions", "Automatic captions.", self.captions.gauges)
+        add("liveclass_sandbox", "Graded-code sandbox workers and runs.", self.sandbox.gauges)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -145,6 +148,7 @@ class Node:
             steps.append(Step("recorder", None, self.recorder.close))
         if self.captions is not None:  # its worker processes start on first use
             steps.append(Step("captions", None, self.captions.close))
+        steps.append(Step("sandbox", None, self.sandbox.aclose))  # workers start on first use
         # Last to start, first to stop: handlers may use every part above.
         work = self.settings.jobs_embedded
         steps.append(Step("jobs", functools.partial(self.jobs.start, work=work), self.jobs.stop))

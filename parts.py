@@ -22,6 +22,7 @@ from lms.accounts import emails as account_emails
 from lms.accounts import jobs as account_jobs
 from lms.assessments import events as quiz_events
 from lms.assessments import jobs as quiz_jobs
+from lms.assessments.sandbox import PoolConfig, PracticeThrottle, SandboxPool
 from lms.content import events as content_events
 from lms.content import page_access
 from lms.content.page_access import PageDocumentPolicy
@@ -225,6 +226,23 @@ def build_caption_config(settings: Settings) -> CaptionConfig:
             endpoint_silence=settings.captions_endpoint_silence_seconds,
         ),
     )
+
+
+def build_sandbox(settings: Settings) -> tuple[SandboxPool, PracticeThrottle]:
+    """The graded-code workers (started on first use) and the practice-run throttle."""
+    pool = SandboxPool(
+        PoolConfig(
+            workers=settings.sandbox_workers,
+            max_queue=settings.sandbox_max_queue,
+            cache_dir=settings.resolved_sandbox_cache_dir,
+            fuel_per_ms=settings.sandbox_fuel_per_ms,
+            queue_timeout=settings.sandbox_queue_timeout_seconds,
+        )
+    )
+    throttle = PracticeThrottle(
+        settings.sandbox_practice_runs_per_minute / 60, settings.sandbox_practice_burst
+    )
+    return pool, throttle
 
 
 def build_sfu(settings: Settings) -> Sfu:

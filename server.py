@@ -98,6 +98,8 @@ def build_app(node: Node) -> FastAPI:
     app.state.media = node.media  # rooms.media.MediaSignalling (None: media disabled)
     app.state.recorder = node.recorder  # rooms.recording.RoomRecorder (None: media disabled)
     app.state.whip = node.whip
+    app.state.sandbox = node.sandbox  # graded code: lms.assessments.sandbox.SandboxPool
+    app.state.practice_throttle = node.practice_throttle
     app.state.documents = node.documents
     app.state.drain = node.drain
     app.state.event_catalogue = node.jobs.catalogue

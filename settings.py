@@ -158,6 +158,17 @@ class Settings(BaseSettings):
     # Video (lms/video/): the longest a transcode may run before it is stopped
     video_transcode_max_seconds: int = Field(default=4 * 3600, ge=60, le=48 * 3600)
 
+    # Graded code (lms/assessments/sandbox/): worker processes running WASI CPython, the
+    # waiting line in front of them, the CPU budget per ms of a question's time limit, and
+    # students' practice runs (visible tests only) per person
+    sandbox_workers: int = Field(default=2, ge=1, le=256)
+    sandbox_max_queue: int = Field(default=200, ge=0, le=100_000)
+    sandbox_queue_timeout_seconds: float = Field(default=30.0, gt=0.0, le=600.0)
+    sandbox_fuel_per_ms: int = Field(default=10_000_000, ge=100_000, le=1_000_000_000)
+    sandbox_cache_dir: Path | None = None  # default: <data_dir>/sandbox
+    sandbox_practice_runs_per_minute: float = Field(default=10.0, gt=0.0, le=6000.0)
+    sandbox_practice_burst: int = Field(default=5, ge=1, le=1000)
+
     # Database
     db_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
@@ -256,6 +267,12 @@ class Settings(BaseSettings):
         """Where the local blob store keeps files: the configured directory or
         <data_dir>/blobs."""
         return (self.blobs_dir or self.data_dir / "blobs").resolve()
+
+    @property
+    def resolved_sandbox_cache_dir(self) -> Path:
+        """Where the sandbox keeps the compiled interpreter: the configured directory or
+        <data_dir>/sandbox."""
+        return (self.sandbox_cache_dir or self.data_dir / "sandbox").resolve()
 
     def with_secret(self) -> Settings:
         """Return settings whose secret key is set, generating one kept in the data dir."""

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.events import Catalogue
 from lms.accounts.revoked import RevokedHooks
+from lms.assessments.sandbox import PracticeThrottle, SandboxPool
 from lms.courses.events import CourseEvents
 from lms.personal_data import PersonalData
 from rooms.document_service import DocumentService
@@ -51,6 +52,18 @@ def writer_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     """The writer session factory, for a write during a read request."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     return factory
+
+
+def sandbox_pool(request: Request) -> SandboxPool:
+    """The node's graded-code workers (``lms.assessments.sandbox.run_code``)."""
+    pool: SandboxPool = request.app.state.sandbox
+    return pool
+
+
+def practice_throttle(request: Request) -> PracticeThrottle:
+    """The node's per-person limit on practice runs (``practice_run``)."""
+    throttle: PracticeThrottle = request.app.state.practice_throttle
+    return throttle
 
 
 def room_manager(request: Request) -> RoomManager:
@@ -103,3 +116,5 @@ RevokedHooksDep = Annotated[RevokedHooks, Depends(revoked_hooks)]
 CourseEventsDep = Annotated[CourseEvents, Depends(course_events)]
 CatalogueDep = Annotated[Catalogue, Depends(event_catalogue)]
 WriterSessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(writer_sessions)]
+SandboxDep = Annotated[SandboxPool, Depends(sandbox_pool)]
+PracticeThrottleDep = Annotated[PracticeThrottle, Depends(practice_throttle)]
