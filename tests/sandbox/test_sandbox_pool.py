@@ -145,3 +145,20 @@ async def test_the_pool_still_grades_after_the_fuzzing(pool: SandboxPool) -> Non
     result = await run_code(QUESTION, GOOD, pool=pool)
     assert result.status == "completed"
     assert all(t.passed for t in result.tests)
+
+
+async def test_a_worker_dead_between_runs_costs_the_next_student_nothing(
+    sandbox_cache: Path,
+) -> None:
+    single = SandboxPool(PoolConfig(workers=1, max_queue=5, cache_dir=sandbox_cache))
+    try:
+        assert (await run_code(QUESTION, GOOD, pool=single)).status == "completed"
+        (dead,) = single.pids()
+        os.kill(dead, signal.SIGKILL)
+        result = await run_code(QUESTION, GOOD, pool=single)  # tried again on a new worker
+        assert result.status == "completed"
+        assert all(t.passed for t in result.tests)
+        assert single.replaced == 1
+        assert dead not in single.pids()
+    finally:
+        await single.aclose()

@@ -7,8 +7,9 @@ seconds without a worker, the caller gets ``SandboxBusy`` (a 503 with Retry-Afte
 of an unbounded queue.
 
 A worker that does not answer by the run's wall clock limit plus ``grace`` seconds (a
-sleep outside the interpreter, a wasmtime bug) is killed, and so is one whose pipe breaks;
-that run's raw result says so (``killed``), and a fresh worker takes the dead one's place.
+sleep outside the interpreter, a wasmtime bug) is killed and the run's raw result says so
+(``killed``); one whose pipe breaks is dropped and its run tried once more; a fresh worker
+takes a dead one's place.
 Other students' runs are untouched: they are in other processes.
 """
 
@@ -103,7 +104,17 @@ class SandboxPool:
             self._spawn_later()
 
     async def run(self, request: dict[str, Any], wall_seconds: float) -> dict[str, Any]:
-        """Run one request on a worker; its raw result (``killed`` set if it had to be)."""
+        """Run one request on a worker; its raw result (``killed`` set if it had to be).
+
+        A worker whose pipe breaks (it was killed, or died between two runs) is replaced and
+        the run is tried once more on another: a student pays for a worker's death only if
+        their own code killed two."""
+        raw = await self._run_once(request, wall_seconds)
+        if raw.get("killed") == "crashed":
+            raw = await self._run_once(request, wall_seconds)
+        return raw
+
+    async def _run_once(self, request: dict[str, Any], wall_seconds: float) -> dict[str, Any]:
         self.start()
         if self._closed:
             raise SandboxBusy("The code runner is shutting down.", retry_after=5)

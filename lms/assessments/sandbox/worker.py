@@ -19,6 +19,7 @@ import contextlib
 import json
 import marshal
 import os
+import resource
 import struct
 import sys
 import tempfile
@@ -34,6 +35,8 @@ from lms.assessments.sandbox.runtime import Runtime, load_runtime
 
 TICK_SECONDS = 0.01
 """How often the epoch advances: the wall clock deadline's resolution."""
+MAX_JOB_BYTES = 64 << 20
+"""Largest file this process writes once confined: the job (code and tests, ~7 MB at most)."""
 CHANNEL_BYTES = 1 << 20
 """Cap of fd 2, where verdicts travel (100 tests of 2,000 characters fit several times)."""
 GUEST_SOURCE = (Path(__file__).with_name("guest.py")).read_text(encoding="utf-8")
@@ -201,6 +204,7 @@ def serve(cache_dir: Path) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
     harness = compile_guest(runtime, scratch)
     job_file = scratch / "job"
+    _confine()
     _send(channel, {"ready": True, "pid": os.getpid()})
     try:
         while (request := _receive(requests)) is not None:
@@ -209,6 +213,13 @@ def serve(cache_dir: Path) -> None:
     finally:
         job_file.unlink(missing_ok=True)
         scratch.rmdir()
+
+
+def _confine() -> None:
+    """Defence in depth, once the runtime is loaded: should code ever escape wasmtime, this
+    process writes no file larger than the largest job and leaves no core dump."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_JOB_BYTES, MAX_JOB_BYTES))
 
 
 def _send(channel: Any, message: dict[str, Any]) -> None:
