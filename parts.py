@@ -23,6 +23,7 @@ from lms.accounts import jobs as account_jobs
 from lms.assessments import events as quiz_events
 from lms.assessments import jobs as quiz_jobs
 from lms.assessments.sandbox import PoolConfig, PracticeThrottle, SandboxPool
+from lms.assignments import events as assignment_events
 from lms.content import events as content_events
 from lms.content import page_access
 from lms.content.page_access import PageDocumentPolicy
@@ -67,6 +68,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     file_events.FILE_UPLOADED,
     *gradebook_events.EVENT_TYPES,
     *quiz_events.EVENT_TYPES,
+    *assignment_events.EVENT_TYPES,
 )
 """Every domain event type; docs/events.md is generated from this catalogue."""
 

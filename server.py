@@ -19,6 +19,10 @@ from lms.accounts import apikey_routes, auth_routes, email_routes, personal_data
 from lms.accounts.revoked import RevokedHooks
 from lms.assessments import attempt_routes, bank_routes, quiz_routes
 from lms.assessments import personal_data as quiz_personal_data
+from lms.assignments import grading_routes as assignment_grading_routes
+from lms.assignments import personal_data as assignment_personal_data
+from lms.assignments import routes as assignment_routes
+from lms.assignments import submissions as assignment_submissions
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
 from lms.content import page_routes as content_page_routes
@@ -32,6 +36,7 @@ from lms.documents import routes as document_routes
 from lms.files import personal_data as file_personal_data
 from lms.files import routes as file_routes
 from lms.files import serving as file_serving
+from lms.files.service import LearnerUploads
 from lms.files.storage import build_file_storage
 from lms.jobs import routes as job_routes
 from lms.notifications import personal_data as notification_personal_data
@@ -108,6 +113,7 @@ def build_app(node: Node) -> FastAPI:
     app.state.revoked_hooks = revoked = RevokedHooks()
     app.state.course_events = course_events = CourseEvents()
     app.state.files = build_file_storage(settings)
+    app.state.learner_uploads = LearnerUploads({"assignment": assignment_submissions.check_upload})
     live_access.register(node.revocations, revoked, course_events)
     error_map.install(app)
     routers = (
@@ -138,6 +144,8 @@ def build_app(node: Node) -> FastAPI:
         notification_routes.router,
         file_routes.uploads,
         file_routes.files,
+        assignment_routes.router,
+        assignment_grading_routes.router,
         video_routes.router,
         room_channel_router(node),
         notification_channel_router(node.notifications),
@@ -159,6 +167,7 @@ def build_app(node: Node) -> FastAPI:
     webhook_personal_data.register(registry)
     notification_personal_data.register(registry)
     file_personal_data.register(registry)
+    assignment_personal_data.register(registry)
     app.add_middleware(RefuseNulMiddleware)  # inside the body limit: it reads JSON bodies
     app.add_middleware(
         BodyLimitMiddleware,

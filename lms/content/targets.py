@@ -1,13 +1,13 @@
-"""What a module item may point at: a page, file, video, room or quiz of the same course,
-or a web address. Checked whenever an item is created or changed, so a learner never follows an
-item into another course's content."""
+"""What a module item may point at: a page, file, video, room, quiz or assignment of the
+same course, or a web address. Checked whenever an item is created or changed, so a learner
+never follows an item into another course's content."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.errors import InvalidInput
-from persistence.models import File, ModuleItem, Page, Quiz, Room, Video
+from persistence.models import Assignment, File, ModuleItem, Page, Quiz, Room, Video
 
 
 async def check_target(session: AsyncSession, item: ModuleItem) -> None:
@@ -43,5 +43,9 @@ async def check_target(session: AsyncSession, item: ModuleItem) -> None:
         quiz = await session.get(Quiz, item.target_id)
         if quiz is None or quiz.course_id != item.course_id:
             raise InvalidInput("target_id names no quiz of this course.")
+    elif item.kind == "assignment":
+        assignment = await session.get(Assignment, item.target_id)
+        if assignment is None or assignment.course_id != item.course_id:
+            raise InvalidInput("target_id names no assignment of this course.")
     else:
         raise InvalidInput(f"{item.kind} items are not available on this server yet.")

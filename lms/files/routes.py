@@ -1,7 +1,9 @@
 """Files REST: tus uploads into a course, the course's files, signed download links.
 
-Uploads (tus 1.0.0) and file changes need the EDIT course role; members read. A PATCH
-holds no database transaction while its body streams to the staging area.
+Uploads (tus 1.0.0) and file changes need the EDIT course role; members read. A learner
+may start an upload that another domain's rule takes (an assignment's file submission,
+``LearnerUploads``) and then continue only their own upload. A PATCH holds no database
+transaction while its body streams to the staging area.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from starlette.responses import Response
 from lms.audit.service import audit
 from lms.auth import Principal
 from lms.content import reach
-from lms.courses.roles import CourseAction
+from lms.courses.roles import CourseAction, may
 from lms.courses.routes import authorize
 from lms.deps import SessionDep
 from lms.errors import Forbidden, NotFound
@@ -47,6 +49,40 @@ async def file_storage(request: Request) -> FileStorage:
 StorageDep = Annotated[FileStorage, Depends(file_storage)]
 
 
+async def _may_start(
+    request: Request,
+    session: SessionDep,
+    course_id: uuid.UUID,
+    principal: Principal,
+    creation: tus.Creation,
+) -> None:
+    """Editors upload anything; a learner only what a registered rule takes."""
+    _, role = await authorize(session, course_id, principal, CourseAction.VIEW)
+    if may(role, CourseAction.EDIT):
+        return
+    rules: service.LearnerUploads = request.app.state.learner_uploads
+    if role is None or not await rules.check(session, course_id, principal.user_id, creation):
+        raise Forbidden("Your role in this course does not allow this.")
+
+
+async def _own_upload(
+    session: SessionDep,
+    storage: FileStorage,
+    course_id: uuid.UUID,
+    upload_id: uuid.UUID,
+    principal: Principal,
+) -> Upload:
+    """An upload the caller may continue: any of the course's as an editor, else their own
+    (while they are still a member of the course)."""
+    _, role = await authorize(session, course_id, principal, CourseAction.VIEW)
+    upload = await service.find_upload(session, storage, course_id, upload_id)
+    if may(role, CourseAction.EDIT):
+        return upload
+    if role is None or upload.uploader_id != principal.user_id:
+        raise Forbidden("Your role in this course does not allow this.")
+    return upload
+
+
 def _location(upload: Upload) -> str:
     return f"/api/v1/courses/{upload.course_id}/uploads/{upload.id}"
 
@@ -69,7 +105,7 @@ async def tus_create(
     """``Upload-Length`` and ``Upload-Metadata`` (filename, filetype); a body with
     ``application/offset+octet-stream`` is the first chunk (creation-with-upload)."""
     creation = tus.parse_creation(request.headers, max_size=storage.max_file_bytes)
-    await authorize(session, course_id, principal, CourseAction.EDIT)
+    await _may_start(request, session, course_id, principal, creation)
     upload = await service.create_upload(
         session,
         storage,
@@ -107,8 +143,7 @@ async def tus_offset(
 ) -> Response:
     """``Upload-Offset``: where the next PATCH starts."""
     tus.check_version(request.headers)
-    await authorize(session, course_id, principal, CourseAction.EDIT)
-    upload = await service.find_upload(session, storage, course_id, upload_id)
+    upload = await _own_upload(session, storage, course_id, upload_id, principal)
     offset = storage.staging.offset(upload.id)
     headers = tus.offset_headers(offset, upload.length, upload.expires_at)
     return Response(status_code=status.HTTP_200_OK, headers=headers)
@@ -128,8 +163,7 @@ async def tus_append(
     """Append the body at ``Upload-Offset`` (409 elsewhere; 460 on a checksum mismatch;
     413 past ``Upload-Length``); the last chunk makes the file."""
     tus.check_version(request.headers)
-    await authorize(session, course_id, principal, CourseAction.EDIT)
-    upload = await service.find_upload(session, storage, course_id, upload_id)
+    upload = await _own_upload(session, storage, course_id, upload_id, principal)
     await session.commit()  # no transaction (nor SQLite's write lock) while the body streams
     offset, file = await _append(request, session, storage, upload)
     headers = tus.offset_headers(offset, upload.length, upload.expires_at)
@@ -196,8 +230,7 @@ async def tus_terminate(
 ) -> Response:
     """Termination: the staged bytes are removed and the upload is forgotten."""
     tus.check_version(request.headers)
-    await authorize(session, course_id, principal, CourseAction.EDIT)
-    upload = await service.find_upload(session, storage, course_id, upload_id)
+    upload = await _own_upload(session, storage, course_id, upload_id, principal)
     async with storage.staging.lock(upload.id):
         await service.terminate(session, storage, upload)
         audit(session, request, "upload.terminate", target_type="upload", target_id=upload.id)

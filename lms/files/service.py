@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -43,6 +44,30 @@ class FileStorage:
     link_ttl: timedelta
     node_id: str
     secret: str
+
+
+LearnerUploadRule = Callable[[AsyncSession, uuid.UUID, uuid.UUID, str, Creation], Awaitable[None]]
+"""Checks a learner's upload into a course for another domain (course id, user id, the
+metadata value naming the thing uploaded for, the declared upload); raises to refuse."""
+
+
+@dataclass(frozen=True)
+class LearnerUploads:
+    """Which uploads a course's learners may start: a metadata key (``assignment``) and
+    the domain's rule for it, registered at start-up by the domain that takes the files."""
+
+    rules: dict[str, LearnerUploadRule]
+
+    async def check(
+        self, session: AsyncSession, course_id: uuid.UUID, user_id: uuid.UUID, creation: Creation
+    ) -> bool:
+        """Whether a rule covers this upload (it raised if it refuses it)."""
+        for key, rule in self.rules.items():
+            value = creation.metadata.get(key)
+            if value:
+                await rule(session, course_id, user_id, value, creation)
+                return True
+        return False
 
 
 def content_key(sha256: str) -> str:

@@ -10,6 +10,17 @@ from persistence.models.assessments import (
     QuizAccommodation,
     QuizAttempt,
 )
+from persistence.models.assignments import (
+    Assignment,
+    Extension,
+    Grade,
+    GroupMember,
+    GroupSet,
+    Rubric,
+    StudentGroup,
+    Submission,
+    SubmissionComment,
+)
 from persistence.models.audit import AuditEvent
 from persistence.models.base import Base
 from persistence.models.captions import CaptionLine
@@ -53,6 +64,7 @@ from persistence.models.webhooks import WebhookDelivery, WebhookEndpoint
 __all__ = [
     "AccountToken",
     "ApiKey",
+    "Assignment",
     "AttemptAnswer",
     "Attendance",
     "AuditEvent",
@@ -67,13 +79,17 @@ __all__ = [
     "DocumentVersion",
     "DomainEvent",
     "Enrollment",
+    "Extension",
     "File",
+    "Grade",
     "GradeChange",
     "GradeColumn",
     "GradeGroup",
     "GradeOverride",
     "GradeScore",
     "GradebookSettings",
+    "GroupMember",
+    "GroupSet",
     "ItemProgress",
     "Job",
     "JobSchedule",
@@ -97,6 +113,10 @@ __all__ = [
     "Room",
     "RoomEvent",
     "RoomMember",
+    "Rubric",
+    "StudentGroup",
+    "Submission",
+    "SubmissionComment",
     "Upload",
     "User",
     "Video",
