@@ -1,6 +1,7 @@
 """Grading an assignment: the graders' list of learners (keys, labels, states), one
 learner's submissions and grade, grading by rubric or score with the late policy applied
-once, group grades with per-student overrides, comments, revealing names, posting.
+once, group grades with per-student overrides, comments, revealing names, posting. Every
+grade goes to the gradebook (``record_score``, in the same transaction).
 
 While an assignment is anonymous nothing here hands a grader a user id or a name: learners
 are keys (``anonymity.learner_key``) labelled "Student N".
@@ -29,6 +30,7 @@ from lms.assignments.schemas import (
     GradingState,
 )
 from lms.errors import InvalidInput, NotFound
+from lms.gradebook import service as gradebook
 from persistence.models import (
     Assignment,
     Extension,
@@ -202,6 +204,15 @@ async def grade(
     targets = [learner]
     if group and body.whole_group:
         targets = [x for x in found if x.owner_id == learner.owner_id]
+    column_id = await gradebook.ensure_column(
+        session,
+        course_id=row.course_id,
+        source="assignment",
+        source_id=row.id,
+        title=row.title,
+        points_possible=row.points,
+        due_at=row.due_at,
+    )
     made: list[Grade] = []
     for target in targets:
         days = late.days_late(graded.submitted_at if graded else None, target.due_at)
@@ -214,6 +225,18 @@ async def grade(
             floor=row.late_floor,
         )
         existing = target.grade
+        await gradebook.record_score(
+            session,
+            column_id=column_id,
+            user_id=target.user_id,
+            score=result.score,
+            actor_id=by,
+            reason="graded" if existing is None else "regraded",
+            submitted_at=graded.submitted_at if graded else None,
+            late=result.days > 0,
+            missing=graded is None,
+            late_deduction=result.deduction,
+        )
         if existing is None:
             existing = Grade(assignment_id=row.id, user_id=target.user_id)
             session.add(existing)

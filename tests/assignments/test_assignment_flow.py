@@ -171,6 +171,13 @@ def test_lock_date_refuses_and_an_extension_lets_exactly_that_student_submit(
         json={"score": "6"},
     )
     assert graded["grade"]["score"] == "5.00"
+    # Each grade reached the gradebook, with its flags and the deduction as computed here.
+    with course.node.client(course.node.admin_token()) as admin:
+        found = admin.get("/api/v1/audit-events", params={"action_prefix": "grade."}).json()
+    mine = [e for e in found["items"] if e["target_id"].endswith(f":{course.user_ids[0]}")]
+    news = [e["detail"]["new"] for e in mine]
+    assert {"score": "6.00", "late": True, "late_deduction": "3.00"}.items() <= news[-1].items()
+    assert {"score": "5.00", "late": True, "late_deduction": "1.00"}.items() <= news[0].items()
 
 
 def test_anonymous_grading_leaks_no_identity_until_names_are_revealed(course: Course) -> None:
