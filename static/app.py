@@ -38,6 +38,8 @@ APP_ROUTES = (
     "/courses/{course_id}/quizzes/{quiz_id}",
     "/courses/{course_id}/quizzes/{quiz_id}/results",
     "/courses/{course_id}/pages/{page_id}/edit",
+    "/courses/{course_id}/assignments/{assignment_id}",
+    "/courses/{course_id}/assignments/{assignment_id}/grading",
     "/join/{room_id}",
     "/admin/webhooks",
     "/notifications",

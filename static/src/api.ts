@@ -174,12 +174,13 @@ export interface RequestOptions {
   form?: Record<string, string>
   auth?: boolean
   raw?: boolean
+  headers?: Record<string, string>
 }
 
 /** One REST call; throws ApiError on 4xx/5xx. */
 export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const send = async (): Promise<Response> => {
-    const headers: Record<string, string> = { accept: 'application/json' }
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers }
     let body: BodyInit | undefined
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json'
@@ -329,7 +330,7 @@ export const accountMail = {
 
 // Course content: modules, items, pages, progress (lms/content).
 
-export type ItemKind = 'page' | 'file' | 'video' | 'link' | 'live_session' | 'quiz'
+export type ItemKind = 'page' | 'file' | 'video' | 'link' | 'live_session' | 'quiz' | 'assignment'
 export type Requirement = 'view' | 'mark_done' | 'watch' | 'submit'
 
 export interface ItemProgress {

@@ -22,6 +22,7 @@ export function itemHref(courseId: string, item: api.Item): string | null {
   if (item.kind === 'link' && item.url) return item.url
   if (item.kind === 'video') return `/courses/${courseId}/watch/${item.id}`
   if (item.kind === 'quiz' && item.target_id) return `/courses/${courseId}/quizzes/${item.target_id}`
+  if (item.kind === 'assignment' && item.target_id) return `/courses/${courseId}/assignments/${item.target_id}`
   return null
 }
 

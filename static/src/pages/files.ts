@@ -28,7 +28,7 @@ const CHUNK_BYTES = 8 * 1024 * 1024
 const RETRY_DELAYS = [0, 1000, 3000, 5000, 10_000, 20_000, 30_000, 60_000]
 
 /** One upload's row: its progress bar and state, and the buttons that control it. */
-class UploadRow {
+export class UploadRow {
   readonly el: HTMLElement
   private readonly bar: HTMLProgressElement
   private readonly state: HTMLElement
@@ -39,16 +39,17 @@ class UploadRow {
   private running = false
 
   /** A row for ``file`` (tus-js-client is loaded on first use). */
-  static async create(file: File, courseId: string, done: () => void): Promise<UploadRow> {
+  static async create(file: File, courseId: string, done: (fileId: number | null) => void, metadata: Record<string, string> = {}): Promise<UploadRow> {
     const tus = await import('tus-js-client')
-    return new UploadRow(tus.Upload, file, courseId, done)
+    return new UploadRow(tus.Upload, file, courseId, done, metadata)
   }
 
   private constructor(
     UploadClass: typeof Upload,
     private readonly file: File,
     courseId: string,
-    private readonly done: () => void,
+    private readonly done: (fileId: number | null) => void,
+    metadata: Record<string, string>,
   ) {
     const name = file.name
     this.bar = h('progress', { max: 1, value: 0, 'aria-label': t('files.progress', { name }) }) as HTMLProgressElement
@@ -60,7 +61,7 @@ class UploadRow {
       endpoint: `/api/v1/courses/${encodeURIComponent(courseId)}/uploads`,
       chunkSize: CHUNK_BYTES,
       retryDelays: RETRY_DELAYS,
-      metadata: { filename: name, filetype: file.type },
+      metadata: { ...metadata, filename: name, filetype: file.type },
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: true,
       onBeforeRequest: async (request) => {
@@ -81,12 +82,14 @@ class UploadRow {
         this.fraction = total ? sent / total : 0
         this.show('uploading')
       },
-      onSuccess: () => {
+      onSuccess: (payload) => {
         this.running = false
         this.fraction = 1
         this.show('done')
         announce(t('files.announce.done', { name }))
-        this.done()
+        const location = payload.lastResponse.getHeader('Content-Location') ?? ''
+        const id = Number(location.split('/').pop())
+        this.done(Number.isInteger(id) && id > 0 ? id : null)
       },
       onError: (error) => {
         this.running = false

@@ -34,6 +34,7 @@ export const course = {
   'course.kind.link': 'Link',
   'course.kind.live_session': 'Live session',
   'course.kind.quiz': 'Quiz',
+  'course.kind.assignment': 'Assignment',
   'course.moved': 'Moved {title} to position {position} of {count} in {module}',
   'course.movedModule': 'Moved module {title} to position {position} of {count}',
   'course.edit.addModule': 'Add a module',

@@ -1,6 +1,7 @@
 // The English catalogue: the source language. Each area keeps its messages in its own file;
 // a module that adopts the catalogue adds a file here and spreads it below.
 
+import { assignments } from './assignments'
 import { captions } from './captions'
 import { common } from './common'
 import { course } from './course'
@@ -16,4 +17,4 @@ import { whiteboard } from './whiteboard'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments } satisfies Record<string, Message>
