@@ -40,6 +40,7 @@ APP_ROUTES = (
     "/courses/{course_id}/pages/{page_id}/edit",
     "/courses/{course_id}/assignments/{assignment_id}",
     "/courses/{course_id}/assignments/{assignment_id}/grading",
+    "/courses/{course_id}/assignments/{assignment_id}/edit",
     "/join/{room_id}",
     "/admin/webhooks",
     "/notifications",

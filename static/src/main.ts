@@ -7,6 +7,7 @@ import { t } from './i18n'
 import { forgotPage, resetPage, verifyPage } from './pages/accountMail'
 import { authPage } from './pages/auth'
 import { assignmentPage } from './pages/assignment'
+import { assignmentEditorPage } from './pages/assignmentEditor'
 import { coursePage } from './pages/course'
 import { readingPage } from './pages/coursePage'
 import { filesPage } from './pages/files'
@@ -88,6 +89,8 @@ async function resolve(): Promise<Page> {
   if (match) return readingPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/assignments\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return assignmentPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/assignments\/([0-9a-fA-F-]{36})\/edit$/.exec(path)
+  if (match) return assignmentEditorPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/assignments\/([0-9a-fA-F-]{36})\/grading$/.exec(path)
   if (match) return gradingPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/pages\/([0-9a-fA-F-]{36})\/edit$/.exec(path)

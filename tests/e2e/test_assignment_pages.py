@@ -181,3 +181,86 @@ def test_the_instructor_grades_with_the_keyboard_and_the_student_sees_it_once_po
     expect(student.get_by_test_id("grade")).to_have_text("Score: 10.00")
     expect(student.get_by_role("list", name="Rubric")).to_contain_text("Argument: Good (10)")
     expect_no_violations(student, "the assignment page with a posted grade")
+
+
+def test_the_instructor_sets_an_assignment_up_in_the_editor(
+    setup: Setup, chromium: Browser, sqlite_node: Node
+) -> None:
+    coteacher = new_person(chromium, sqlite_node, "Cora Coteacher", "instructor")
+    _call(
+        sqlite_node,
+        setup.teacher.email,
+        "POST",
+        f"/api/v1/courses/{setup.course_id}/enrollments",
+        json={"email": coteacher.email, "role": "instructor"},
+    )
+    coteacher.page.set_viewport_size(PHONE)
+    made = _call(
+        sqlite_node,
+        setup.teacher.email,
+        "POST",
+        f"/api/v1/courses/{setup.course_id}/assignments",
+        json={"title": "Lab report"},
+    )
+    page = coteacher.page
+    log_in(coteacher, f"/courses/{setup.course_id}/assignments/{made['id']}/edit")
+    expect(page.get_by_role("heading", name="Settings: Lab report")).to_be_visible()
+    expect_no_violations(page, "the assignment editor")
+    assert no_horizontal_scroll(page)
+    page.get_by_label("Points", exact=True).fill("20")
+    page.get_by_label("Due", exact=True).fill("2031-03-01T17:00")
+    page.get_by_label("Published (students see it)").check()
+    page.get_by_label("Files", exact=True).check()
+    page.get_by_label("Allowed file extensions").fill("pdf, .DOCX")
+    page.get_by_label("% off per day late").fill("5")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_test_id("settings-status")).to_have_text("Settings saved.")
+    page.get_by_label("Rubric title").fill("Lab rubric")
+    page.get_by_label("Criterion 1", exact=True).fill("Method")
+    page.get_by_label("Levels of criterion 1").fill("Sound=12; Weak=4")
+    page.get_by_role("button", name="Add a criterion").click()
+    expect(page.get_by_label("Criterion 2", exact=True)).to_be_focused()
+    page.get_by_label("Criterion 2", exact=True).fill("Results")
+    page.get_by_label("Levels of criterion 2").fill("Clear=8; Unclear=2")
+    page.get_by_role("button", name="Save and attach the rubric").click()
+    expect(page.get_by_test_id("rubric-status")).to_have_text("Rubric saved and attached.")
+    page.get_by_label("Student", exact=True).select_option(label="Sol Student")
+    page.get_by_label("New closing date").fill("2031-03-08T17:00")
+    page.get_by_role("button", name="Give an extension").click()
+    expect(page.get_by_test_id("extensions")).to_contain_text("Sol Student")
+    expect_no_violations(page, "the assignment editor after saving")
+    saved = _call(sqlite_node, setup.teacher.email, "GET", f"/api/v1/assignments/{made['id']}")
+    assert saved["points"] == "20.00" and saved["published"] is True
+    assert saved["submission_types"] == ["text", "file"]
+    assert saved["allowed_extensions"] == ["docx", "pdf"]
+    assert saved["late_policy"]["per_day"] == "5.00"
+    assert saved["due_at"] is not None and saved["rubric_id"] is not None
+    teacher = setup.teacher.email
+    rubric = _call(sqlite_node, teacher, "GET", f"/api/v1/courses/{setup.course_id}/rubrics")
+    attached = next(r for r in rubric["items"] if r["id"] == saved["rubric_id"])
+    assert attached["points"] == "20.00"
+    assert [c["description"] for c in attached["criteria"]] == ["Method", "Results"]
+    # The course editor adds an assignment item: a new assignment that the item shows.
+    _call(
+        sqlite_node,
+        setup.teacher.email,
+        "POST",
+        f"/api/v1/courses/{setup.course_id}/modules",
+        json={"title": "Week 9", "published": True},
+    )
+    page.goto(f"/courses/{setup.course_id}/edit")
+    card = page.locator("li.module").filter(has=page.get_by_role("heading", name="Week 9"))
+    card.get_by_text("Add an item to Week 9").click()
+    form = card.locator("form.add-item")
+    form.get_by_label("Kind").select_option(label="Assignment")
+    form.get_by_label("Item title").fill("Field notes")
+    expect(form.get_by_label("Completed when the learner")).to_have_value("submit")
+    form.get_by_role("button", name="Add item").click()
+    expect(card.locator("li.item-row", has_text="Field notes")).to_have_count(1)
+    content = _call(sqlite_node, teacher, "GET", f"/api/v1/courses/{setup.course_id}/content")
+    item = next(i for m in content["modules"] for i in m["items"] if i["title"] == "Field notes")
+    assert item["kind"] == "assignment" and item["requirement"] == "submit"
+    shown = _call(sqlite_node, teacher, "GET", f"/api/v1/assignments/{item['target_id']}")
+    assert shown["title"] == "Field notes"
+    assert not coteacher.errors, coteacher.errors
+    coteacher.close()

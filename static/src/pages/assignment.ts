@@ -79,6 +79,7 @@ export function assignmentPage(courseId: string, assignmentId: string, user: api
       'p.row.wrap',
       null,
       h('a.button.primary', { href: `/courses/${courseId}/assignments/${row.id}/grading`, 'data-link': '' }, t('assignment.grade')),
+      instructor ? h('a.button', { href: `/courses/${courseId}/assignments/${row.id}/edit`, 'data-link': '' }, t('assignment.settings')) : null,
       instructor && row.page_id ? h('a.button', { href: `/courses/${courseId}/pages/${row.page_id}/edit`, 'data-link': '' }, t('assignment.editInstructions')) : null,
     )
   }

@@ -11,6 +11,7 @@ export interface Assignment {
   published: boolean
   page_id: string | null
   instructions_html: string | null
+  available_from: string | null
   due_at: string | null
   lock_at: string | null
   my_due_at: string | null
@@ -101,7 +102,42 @@ export interface Detail {
 const enc = encodeURIComponent
 const base = (id: string) => `/api/v1/assignments/${enc(id)}`
 
+/** The settings an instructor changes (omitted ones stay). */
+export interface AssignmentChanges {
+  title?: string
+  points?: string
+  published?: boolean
+  available_from?: string | null
+  due_at?: string | null
+  lock_at?: string | null
+  submission_types?: ('text' | 'file')[]
+  allowed_extensions?: string[]
+  max_file_bytes?: number
+  late_policy?: { per_day: string; cap: string; floor: string }
+  rubric_id?: string | null
+  anonymous?: boolean
+}
+
+export interface RubricFields {
+  title: string
+  criteria: { id: string; description: string; levels: Level[] }[]
+}
+
+export interface Enrollment {
+  user_id: string
+  name: string
+  role: string
+}
+
 export const assignments = {
+  create: (courseId: string, title: string) =>
+    request<Assignment>('POST', `/api/v1/courses/${enc(courseId)}/assignments`, { json: { title, published: true } }),
+  update: (id: string, fields: AssignmentChanges) => request<Assignment>('PATCH', base(id), { json: fields }),
+  extend: (id: string, userId: string, dueAt: string | null, lockAt: string | null) =>
+    request<unknown>('PUT', `${base(id)}/extensions`, { json: { user_id: userId, due_at: dueAt, lock_at: lockAt } }),
+  extensions: (id: string) => request<{ user_id: string; due_at: string | null; lock_at: string | null }[]>('GET', `${base(id)}/extensions`),
+  addRubric: (courseId: string, fields: RubricFields) => request<Rubric>('POST', `/api/v1/courses/${enc(courseId)}/rubrics`, { json: fields }),
+  roster: (courseId: string) => request<Enrollment[]>('GET', `/api/v1/courses/${enc(courseId)}/enrollments`),
   get: (id: string) => request<Assignment>('GET', base(id)),
   mine: (id: string) => request<Mine>('GET', `${base(id)}/submissions/mine`),
   submit: (id: string, body: { text?: string; file_ids: number[] }, key: string) =>

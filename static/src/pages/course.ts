@@ -7,6 +7,7 @@ import * as api from '../api'
 import { announce, confirmDialog, fill, h, toast } from '../dom'
 import { formatDateTime, formatList, formatPercent, t } from '../i18n'
 import type { Navigate, Page } from '../main'
+import { assignments } from './assignmentApi'
 import { topbar } from './shell'
 
 type Content = api.CourseContent
@@ -615,7 +616,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
     const kind = h(
       'select',
       { id: `kind-${id}` },
-      (['page', 'file', 'video', 'link', 'live_session'] as const).map((k) => h('option', { value: k }, t(`course.kind.${k}`))),
+      (['page', 'file', 'video', 'link', 'live_session', 'assignment'] as const).map((k) => h('option', { value: k }, t(`course.kind.${k}`))),
     )
     const file = h(
       'select',
@@ -645,6 +646,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       h('option', { value: 'view' }, t('course.edit.requirement.view')),
       h('option', { value: 'mark_done' }, t('course.edit.requirement.mark_done')),
       h('option', { value: 'watch', hidden: true }, t('course.edit.requirement.watch')),
+      h('option', { value: 'submit', hidden: true }, t('course.edit.requirement.submit')),
     )
     const published = h('input', { id: `item-pub-${id}`, type: 'checkbox', checked: true })
     const pageField = h('div.field', null, h('label', { for: `page-${id}` }, t('course.edit.page')), page)
@@ -664,7 +666,10 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       videoField.hidden = kind.value !== 'video'
       const watch = requirement.querySelector<HTMLOptionElement>('option[value=watch]')
       if (watch) watch.hidden = kind.value !== 'video'
-      requirement.value = kind.value === 'video' ? 'watch' : requirement.value === 'watch' ? 'view' : requirement.value
+      const submit = requirement.querySelector<HTMLOptionElement>('option[value=submit]')
+      if (submit) submit.hidden = kind.value !== 'assignment'
+      const fixed: Record<string, string> = { video: 'watch', assignment: 'submit' }
+      requirement.value = fixed[kind.value] ?? (['watch', 'submit'].includes(requirement.value) ? 'view' : requirement.value)
     }
     kind.addEventListener('change', sync)
     return h(
@@ -682,6 +687,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
               if (chosen === 'link') fields.url = url.value.trim()
               if (chosen === 'file') fields.file_id = Number(file.value)
               if (chosen === 'video') fields.target_id = video.value
+              if (chosen === 'assignment') fields.target_id = (await assignments.create(courseId, name)).id
               if (chosen === 'live_session') {
                 const found = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/.exec(room.value)
                 if (found) fields.target_id = found[0].toLowerCase()

@@ -93,6 +93,7 @@ export const course = {
   'course.edit.requirement.view': 'opens it',
   'course.edit.requirement.mark_done': 'marks it as done',
   'course.edit.requirement.watch': 'watches most of it',
+  'course.edit.requirement.submit': 'hands it in',
   'course.edit.itemSettings': 'Settings of {title}',
   'course.edit.itemSaved': '{title} saved.',
   'course.edit.file': 'File',
