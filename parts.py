@@ -33,7 +33,7 @@ from lms.gradebook import events as gradebook_events
 from lms.notifications import events as notification_events
 from lms.notifications.jobs import Delivery
 from lms.notifications.mail import Mailer
-from lms.rooms import live_access
+from lms.rooms import live_access, live_quizzes
 from lms.video import jobs as video_jobs
 from lms.webhooks import events as webhook_events
 from lms.webhooks import jobs as webhook_jobs
@@ -52,6 +52,7 @@ from realtime.redis_presence import RedisPresence
 from realtime.yjs.document import DocumentLimits
 from realtime.yjs.update_format import StructureLimits
 from rooms import domain_events as room_events
+from rooms import quiz_rules
 from rooms.document_service import DocumentFamily, DocumentService, build_documents
 from rooms.document_shapes import POLICIES
 from rooms.manager import RoomManager
@@ -63,6 +64,7 @@ from settings import Settings
 EVENT_TYPES: tuple[EventType, ...] = (
     room_events.RECORDING_STOPPED,
     room_events.ROOM_ENDED,
+    room_events.LIVE_QUIZ_GRADED,
     webhook_events.WEBHOOK_ENDPOINT_DISABLED,
     *content_events.EVENT_TYPES,
     file_events.FILE_UPLOADED,
@@ -149,7 +151,10 @@ def build_jobs(
             quiz_jobs.CLOSE_DUE,
         ],
     )
-    catalogue = Catalogue(EVENT_TYPES, [*notification_events.consumers(), video_jobs.consumer()])
+    catalogue = Catalogue(
+        EVENT_TYPES,
+        [*notification_events.consumers(), video_jobs.consumer(), *live_quizzes.consumers()],
+    )
     for name in filter(None, (m.strip() for m in settings.jobs_modules.split(","))):
         importlib.import_module(name).register_jobs(registry, catalogue)
     # Last: the webhooks consume every event type declared above.
@@ -183,7 +188,9 @@ def build_broker(settings: Settings) -> Broker:
 def build_rooms(
     settings: Settings, database: Database, broker: Broker, committer: GroupCommitter
 ) -> RoomManager:
-    """The live rooms over ``broker``: their hub, store, admission and presence."""
+    """The live rooms over ``broker``: their hub, store, admission and presence; live
+    quizzes run with the assessments' question rules."""
+    quiz_rules.install(live_quizzes.RULES)
     return RoomManager(
         broker=broker,
         store=RoomStore(committer),

@@ -19,12 +19,15 @@ from rooms import (
     media_events,
     polls,
     presence,
+    quiz_store,
+    quizzes,
     replies,
 )
 from rooms import caption_events as cap
 from rooms import events as ev
 from rooms import messages as msg
 from rooms import projections as db
+from rooms import quiz_events as qe
 from rooms.kinds import Catalogue, EventKind, MessageKind
 from rooms.roles import Grant
 from rooms.state import Event, RoomState
@@ -80,6 +83,12 @@ def build() -> Catalogue:
         MessageKind(msg.CaptionSend, captions.send, Grant.CAPTION, "send captions", "caption"),
         MessageKind(msg.CaptionAssign, captions.assign, MODERATE, "assign captioners"),
         MessageKind(msg.CaptionAuto, captions.auto, MODERATE, "switch automatic captions"),
+        MessageKind(msg.QuizLaunch, quizzes.launch, MODERATE, "launch quizzes"),
+        MessageKind(msg.QuizAnswer, quizzes.answer, Grant.VOTE, "answer quizzes"),
+        MessageKind(msg.QuizClose, quizzes.close, MODERATE, "close quizzes"),
+        MessageKind(msg.QuizReveal, quizzes.reveal, MODERATE, "reveal quiz answers"),
+        MessageKind(msg.QuizResult, quizzes.result, None, "see quiz results"),
+        MessageKind(msg.QuizGrade, quizzes.grade, MODERATE, "grade quizzes"),
         # ------------------------------------------------ sequenced events (persisted)
         EventKind(ev.PresenceConnected, "sequenced", presence.on_connected, projection=db.arrived),
         EventKind(
@@ -144,6 +153,17 @@ def build() -> Catalogue:
             captions.on_auto,
             projection=caption_store.auto_changed,
         ),
+        EventKind(
+            qe.QuizLaunched, "sequenced", quizzes.on_launched, projection=quiz_store.launched
+        ),
+        EventKind(qe.QuizKeyed, "sequenced", quizzes.on_keyed),
+        EventKind(
+            qe.QuizAnswered, "sequenced", quizzes.on_answered, projection=quiz_store.answered
+        ),
+        EventKind(qe.QuizTallied, "sequenced", quizzes.on_tallied),
+        EventKind(qe.QuizClosed, "sequenced", quizzes.on_closed, projection=quiz_store.changed),
+        EventKind(qe.QuizRevealed, "sequenced", quizzes.on_revealed, projection=quiz_store.changed),
+        EventKind(qe.QuizGraded, "sequenced", quizzes.on_graded, projection=quiz_store.graded),
         # ------------------------------------------------ volatile events (never stored)
         EventKind(ev.ChatTypingEvent, "volatile"),
         EventKind(ev.Reaction, "volatile"),

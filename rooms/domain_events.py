@@ -73,3 +73,32 @@ ROOM_ENDED = EventType(
     aggregate="room",
     summary="A class ended for everyone; its attendance is final.",
 )
+
+
+class LiveQuizScore(BaseModel):
+    """One student's score in a live quiz."""
+
+    user_id: uuid.UUID = Field(description="The student.")
+    score: float = Field(description="Points: the quiz's points times the mean credit.")
+    answered: int = Field(description="Questions the student answered.")
+
+
+class LiveQuizGraded(BaseModel):
+    """A host sent a live quiz's scores to the course's gradebook."""
+
+    quiz_id: uuid.UUID = Field(description="The quiz.")
+    room_id: uuid.UUID = Field(description="The room it ran in.")
+    course_id: uuid.UUID = Field(description="The room's course.")
+    title: str = Field(description="The quiz's title.")
+    points: float = Field(description="Points possible.")
+    graded_by: uuid.UUID | None = Field(description="The host who sent the scores.")
+    graded_at: datetime = Field(description="When (UTC).")
+    scores: list[LiveQuizScore] = Field(description="Every student who answered.")
+
+
+LIVE_QUIZ_GRADED = EventType(
+    "live_quiz.graded",
+    LiveQuizGraded,
+    aggregate="room",
+    summary="A live quiz's scores were sent to its course's gradebook.",
+)

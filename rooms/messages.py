@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Container
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import orjson
 from pydantic import (
@@ -281,6 +281,47 @@ class CaptionAssign(Message):
 class CaptionAuto(Message):
     type: Literal["caption.auto"]
     on: StrictBool
+
+
+# Live quizzes (rooms/quizzes.py). A question is the author's definition of an automatically
+# graded question type (docs/protocol.md, "Live quizzes"); the installed rules check it.
+QuestionId = Annotated[str, StringConstraints(pattern=r"^q[0-9]{1,2}$")]
+MAX_QUIZ_QUESTIONS = 10
+
+
+class QuizLaunch(Message):
+    type: Literal["quiz.launch"]
+    title: ShortText
+    questions: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_QUIZ_QUESTIONS)]
+    seconds: Annotated[int, Field(ge=10, le=3600)] | None = None
+    points: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
+
+
+class QuizAnswer(Message):
+    type: Literal["quiz.answer"]
+    quiz_id: uuid.UUID
+    question_id: QuestionId
+    response: dict[str, Any]
+
+
+class QuizClose(Message):
+    type: Literal["quiz.close"]
+    quiz_id: uuid.UUID
+
+
+class QuizReveal(Message):
+    type: Literal["quiz.reveal"]
+    quiz_id: uuid.UUID
+
+
+class QuizResult(Message):
+    type: Literal["quiz.result"]
+    quiz_id: uuid.UUID
+
+
+class QuizGrade(Message):
+    type: Literal["quiz.grade"]
+    quiz_id: uuid.UUID
 
 
 def type_name(model: type[Message]) -> str:

@@ -37,13 +37,14 @@ def event_time(event: Event) -> datetime:
     return datetime.fromisoformat(event["at"])
 
 
-def _insert(session: AsyncSession, model: type[Any]) -> Any:
+def insert_for(session: AsyncSession, model: type[Any]) -> Any:
+    """An INSERT of the session's dialect (for ON CONFLICT)."""
     dialect = session.get_bind().dialect.name
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 async def _upsert_member(session: AsyncSession, room: uuid.UUID, user: str, **values: Any) -> None:
-    statement = _insert(session, RoomMember).values(
+    statement = insert_for(session, RoomMember).values(
         id=uuid.uuid4(), room_id=room, user_id=uuid.UUID(user), **values
     )
     await session.execute(
@@ -221,7 +222,7 @@ async def poll_created(session: AsyncSession, room: uuid.UUID, event: Event) -> 
 
 async def poll_voted(session: AsyncSession, room: uuid.UUID, event: Event) -> bool:
     voter = event.get("_voter_id") or event.get("by")
-    statement = _insert(session, PollVote).values(
+    statement = insert_for(session, PollVote).values(
         id=uuid.uuid4(),
         poll_id=uuid.UUID(event["poll_id"]),
         user_id=uuid.UUID(str(voter)),

@@ -22,6 +22,7 @@ from rooms.events import (
     Settings,
     Waiting,
 )
+from rooms.quiz_events import QuizView
 from rooms.roles import Grant, RoomRole
 
 
@@ -110,6 +111,7 @@ class Snapshot(_Shape):
     breakouts: Breakouts | None
     media: MediaState
     captions: CaptionsView
+    quizzes: list[QuizView]
 
 
 class Position(_Shape):
@@ -163,6 +165,11 @@ class Ack(_Shape):
     muted: list[str] | None = None
     recording_id: str | None = None
     on: bool | None = None
+    quiz_id: str | None = None
+    score: float | None = None
+    points: float | None = None
+    credits: dict[str, float] | None = None
+    students: int | None = None
 
 
 class ErrorReply(_Shape):

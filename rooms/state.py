@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rooms.caption_state import CaptionState
+from rooms.quiz_state import QuizBook
 from rooms.roles import Grant, RoomRole, grants_for, is_host
 
 Event = dict[str, Any]
@@ -132,6 +133,8 @@ class RoomState:
     recording: dict[str, Any] | None = None  # the recording running now (media.recording)
     captions: CaptionState = field(default_factory=CaptionState)
     parent_id: str | None = None
+    course_id: str | None = None
+    quizzes: QuizBook = field(default_factory=QuizBook)
     offset: int = 0
     epoch: str = ""
     salt: bytes = b""
@@ -203,6 +206,7 @@ class RoomState:
             "breakouts": self.breakouts,
             "media": {"tracks": self.live_media_tracks(), "recording": self.recording},
             "captions": self.captions.view(),
+            "quizzes": self.quizzes.views(host=host, viewer=viewer),
         }
 
     def live_media_tracks(self) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.models import Attendance, ChatMessage, Poll, PollVote, Room, RoomMember
 from rooms.caption_store import load_captions
+from rooms.quiz_store import load_quizzes
 from rooms.state import CHAT_TAIL, RoomState, public_settings
 from rooms.state import Poll as PollState
 
@@ -29,6 +30,7 @@ async def load_room(session: AsyncSession, room_id: str, *, salt: bytes) -> Room
         settings=public_settings(row.settings),
         status=row.status,
         parent_id=str(row.parent_id) if row.parent_id else None,
+        course_id=str(row.course_id) if row.course_id else None,
         salt=salt,
         breakouts=row.settings.get("breakouts"),
     )
@@ -36,6 +38,7 @@ async def load_room(session: AsyncSession, room_id: str, *, salt: bytes) -> Room
     await _load_chat(session, state)
     await _load_polls(session, state)
     await load_captions(session, state, row.settings)
+    await load_quizzes(session, state)
     return state
 
 

@@ -27,10 +27,15 @@ class RoomStore:
         room = uuid.UUID(room_id)
 
         async def write(session: AsyncSession) -> list[bool]:
-            kept = []
+            kept: list[bool] = []
             for event in events:
+                # A command's events stand together: once one is refused (a second vote or
+                # answer), the ones after it are too (a quiz answer's hosts' tally).
                 projection = CATALOGUE.projection(event["type"])
-                keep = await projection(session, room, event) if projection else True
+                if not all(kept):
+                    keep = False
+                else:
+                    keep = await projection(session, room, event) if projection else True
                 if keep:
                     session.add(
                         RoomEvent(

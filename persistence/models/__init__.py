@@ -42,6 +42,7 @@ from persistence.models.gradebook import (
     GradeScore,
 )
 from persistence.models.jobs import ConsumedEvent, DomainEvent, Job, JobSchedule
+from persistence.models.live_quizzes import LiveQuiz, LiveQuizAnswer
 from persistence.models.notifications import (
     AccountToken,
     Notification,
@@ -93,6 +94,8 @@ __all__ = [
     "ItemProgress",
     "Job",
     "JobSchedule",
+    "LiveQuiz",
+    "LiveQuizAnswer",
     "ModuleItem",
     "Notification",
     "NotificationPreference",

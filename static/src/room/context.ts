@@ -19,7 +19,7 @@ export interface RoomContext {
   showSide(tab: SideTab): void
 }
 
-export type SideTab = 'chat' | 'people' | 'polls' | 'breakouts' | 'host' | 'captions'
+export type SideTab = 'chat' | 'people' | 'polls' | 'quizzes' | 'breakouts' | 'host' | 'captions'
 
 /** Send a command; show its error as a toast and resolve null instead of throwing. */
 export async function run(ctx: RoomContext, message: ClientMessage): Promise<Ack | null> {

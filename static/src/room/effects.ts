@@ -118,6 +118,14 @@ export class EventEffects {
       case 'presence.disconnected':
         if (leaving && event.last && model.amHost && event.user_id !== me) announce(t('room.announce.left', { name: leaving }))
         break
+      case 'quiz.launched':
+        if (!model.amHost) announce(t('liveQuiz.announce.launched', { title: event.quiz.title }))
+        break
+      case 'quiz.revealed': {
+        const quiz = model.quizzes.get(event.quiz_id)
+        if (quiz && !model.amHost) announce(t('liveQuiz.announce.revealed', { title: quiz.title }))
+        break
+      }
     }
   }
 }

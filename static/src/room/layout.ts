@@ -17,6 +17,7 @@ import type { MediaClient } from './media'
 import type { Notices } from './notices'
 import { PeoplePanel } from './people'
 import { PollsPanel } from './polls'
+import { QuizzesPanel } from './quizzes'
 import { TabSet } from './tabs'
 import { Tiles } from './tiles'
 
@@ -29,6 +30,7 @@ export interface Layout {
   chat: ChatPanel
   people: PeoplePanel
   polls: PollsPanel
+  quizzes: QuizzesPanel
   breakouts: BreakoutsPanel
   host: HostPanel
   captions: CaptionsPanel
@@ -91,6 +93,7 @@ export function buildLayout({ ctx, media, docs, notices, invite, showSide }: Lay
     chat: new ChatPanel(ctx),
     people: new PeoplePanel(ctx),
     polls: new PollsPanel(ctx),
+    quizzes: new QuizzesPanel(ctx),
     breakouts: new BreakoutsPanel(ctx),
     host: new HostPanel(ctx, () => ctx.model.room.title),
     captions: new CaptionsPanel(ctx, tiles.el),
@@ -102,6 +105,7 @@ export function buildLayout({ ctx, media, docs, notices, invite, showSide }: Lay
       ['chat', t('room.side.chat'), panels.chat.el],
       ['people', t('room.side.people'), panels.people.el],
       ['polls', t('room.side.polls'), panels.polls.el],
+      ['quizzes', t('liveQuiz.heading'), panels.quizzes.el],
       ['breakouts', t('room.side.breakouts'), panels.breakouts.el],
       ['host', t('room.side.host'), panels.host.el],
       ['captions', t('captions.heading'), panels.captions.el],

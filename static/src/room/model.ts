@@ -4,11 +4,12 @@
 import { t } from '../i18n'
 import type { RoomRole, RoomSettings } from '../api'
 import type { TrackInfo } from './media'
-import type { Breakouts, ChatEntry, ParticipantView, PollResults, PollView, RoomEvent, Welcome, You } from './protocol.gen'
+import type { Breakouts, ChatEntry, ParticipantView, PollResults, PollView, QuestionTally, QuizView, RoomEvent, Welcome, You } from './protocol.gen'
 
 export type Participant = ParticipantView
 export type ChatMessage = ChatEntry
 export type Poll = PollView
+export type Quiz = QuizView
 export type { Breakouts, PollResults }
 export type Me = You
 
@@ -32,6 +33,14 @@ export function grantsFor(role: RoomRole, settings: RoomSettings): Set<string> {
   return grants
 }
 
+/** Add one answer to a question's tally: the server's QuestionTally.count, mirrored. */
+export function countAnswer(tally: QuestionTally, credit: number, picks: string[]): void {
+  tally.answered += 1
+  if (credit >= 1) tally.correct += 1
+  else if (credit > 0) tally.partial += 1
+  for (const pick of picks) tally.picks[pick] = (tally.picks[pick] ?? 0) + 1
+}
+
 export function isHost(role: RoomRole | undefined): boolean {
   return role !== undefined && HOST_ROLES.includes(role)
 }
@@ -42,6 +51,7 @@ export type Change =
   | 'hands'
   | 'chat'
   | 'polls'
+  | 'quizzes'
   | 'lobby'
   | 'breakouts'
   | 'spotlight'
@@ -54,6 +64,7 @@ export class RoomModel {
   hands: { user_id: string; at: string }[] = []
   chat: ChatMessage[] = []
   polls = new Map<string, Poll>()
+  quizzes = new Map<string, Quiz>()
   spotlight: string | null = null
   lobby = new Map<string, { user_id: string; name: string; since?: string }>()
   breakouts: Breakouts | null = null
@@ -91,6 +102,7 @@ export class RoomModel {
     this.hands = [...snapshot.hands]
     this.chat = [...snapshot.chat]
     this.polls = new Map(snapshot.polls.map((p) => [p.id, p]))
+    this.quizzes = new Map(snapshot.quizzes.map((q) => [q.id, q]))
     this.spotlight = snapshot.spotlight
     this.lobby = new Map(snapshot.lobby.map((l) => [l.user_id, l]))
     this.breakouts = snapshot.breakouts
@@ -262,6 +274,49 @@ export class RoomModel {
         const poll = this.polls.get(event.poll_id)
         if (poll) poll.status = 'closed'
         return ['polls']
+      }
+      case 'quiz.launched':
+        this.quizzes.set(event.quiz.id, {
+          ...event.quiz,
+          status: 'open',
+          revealed: false,
+          graded: false,
+          my_answers: {},
+          tallies: this.amHost ? {} : undefined,
+        })
+        return ['quizzes']
+      case 'quiz.keyed': {
+        const quiz = this.quizzes.get(event.quiz_id)
+        if (quiz) quiz.keys = event.keys
+        return ['quizzes']
+      }
+      case 'quiz.answered': {
+        const quiz = this.quizzes.get(event.quiz_id)
+        if (quiz && event.by === me) quiz.my_answers = { ...quiz.my_answers, [event.question_id]: event.response }
+        return ['quizzes']
+      }
+      case 'quiz.tallied': {
+        const quiz = this.quizzes.get(event.quiz_id)
+        if (!quiz) return []
+        const tallies = (quiz.tallies ??= {})
+        countAnswer((tallies[event.question_id] ??= { answered: 0, correct: 0, partial: 0, picks: {} }), event.credit, event.picks)
+        return ['quizzes']
+      }
+      case 'quiz.closed': {
+        const quiz = this.quizzes.get(event.quiz_id)
+        if (quiz) quiz.status = 'closed'
+        return ['quizzes']
+      }
+      case 'quiz.revealed': {
+        const quiz = this.quizzes.get(event.quiz_id)
+        if (!quiz) return []
+        Object.assign(quiz, { status: 'closed', revealed: true, keys: event.keys, tallies: event.tallies })
+        return ['quizzes']
+      }
+      case 'quiz.graded': {
+        const quiz = this.quizzes.get(event.quiz_id)
+        if (quiz) quiz.graded = true
+        return ['quizzes']
       }
       case 'media.track_published':
         this.tracks.set(event.track_id, {

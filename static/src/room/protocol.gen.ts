@@ -264,6 +264,47 @@ export interface CaptionAuto {
   on: boolean
 }
 
+export interface QuizLaunch {
+  type: 'quiz.launch'
+  ref?: string | null
+  title: string
+  questions: Record<string, unknown>[]
+  seconds?: number | null
+  points?: number | null
+}
+
+export interface QuizAnswer {
+  type: 'quiz.answer'
+  ref?: string | null
+  quiz_id: string
+  question_id: string
+  response: Record<string, unknown>
+}
+
+export interface QuizClose {
+  type: 'quiz.close'
+  ref?: string | null
+  quiz_id: string
+}
+
+export interface QuizReveal {
+  type: 'quiz.reveal'
+  ref?: string | null
+  quiz_id: string
+}
+
+export interface QuizResult {
+  type: 'quiz.result'
+  ref?: string | null
+  quiz_id: string
+}
+
+export interface QuizGrade {
+  type: 'quiz.grade'
+  ref?: string | null
+  quiz_id: string
+}
+
 /** The first message of a session: a snapshot, or ``recovered`` and the missed events. */
 export interface Welcome {
   type: 'welcome'
@@ -309,6 +350,7 @@ export interface Snapshot {
   breakouts: Breakouts | null
   media: MediaState
   captions: CaptionsView
+  quizzes: QuizView[]
 }
 
 export interface RoomInfo {
@@ -441,6 +483,38 @@ export interface CaptionLineEntry {
   end: string
 }
 
+/** A quiz in the snapshot as one viewer sees it: ``keys`` and ``tallies`` for hosts or for everyone once revealed; ``my_score`` once revealed (null: did not answer). */
+export interface QuizView {
+  id: string
+  title: string
+  points: number
+  questions: QuizQuestion[]
+  created_by: string
+  launched_at: string
+  closes_at: string | null
+  status: 'open' | 'closed'
+  revealed: boolean
+  graded: boolean
+  my_answers: Record<string, Record<string, unknown>>
+  keys?: Record<string, Record<string, unknown>>
+  tallies?: Record<string, QuestionTally>
+  my_score?: number | null
+}
+
+/** A question as students see it: its id in the quiz and the key-free view. */
+export interface QuizQuestion {
+  id: string
+  view: Record<string, unknown>
+}
+
+/** How a question was answered: counts by credit and by choice picked (author ids). */
+export interface QuestionTally {
+  answered: number
+  correct: number
+  partial: number
+  picks: Record<string, number>
+}
+
 export interface Pong {
   type: 'pong'
   ref: string | null
@@ -459,6 +533,11 @@ export interface Ack {
   muted?: string[]
   recording_id?: string
   on?: boolean
+  quiz_id?: string
+  score?: number
+  points?: number
+  credits?: Record<string, number>
+  students?: number
 }
 
 export interface ErrorReply {
@@ -912,6 +991,90 @@ export interface CaptionAutoSwitchedEvent {
   seq: number
 }
 
+export interface QuizLaunchedEvent {
+  type: 'quiz.launched'
+  audience?: Audience
+  at: string
+  by?: string | null
+  quiz: NewQuiz
+  seq: number
+}
+
+export interface NewQuiz {
+  id: string
+  title: string
+  points: number
+  questions: QuizQuestion[]
+  created_by: string
+  launched_at: string
+  closes_at: string | null
+}
+
+export interface QuizKeyedEvent {
+  type: 'quiz.keyed'
+  audience?: Audience
+  at: string
+  by?: string | null
+  quiz_id: string
+  keys: Record<string, Record<string, unknown>>
+  seq: number
+}
+
+export interface QuizAnsweredEvent {
+  type: 'quiz.answered'
+  audience?: Audience
+  at: string
+  by?: string | null
+  quiz_id: string
+  question_id: string
+  response: Record<string, unknown>
+  seq: number
+}
+
+export interface QuizTalliedEvent {
+  type: 'quiz.tallied'
+  audience?: Audience
+  at: string
+  by?: string | null
+  quiz_id: string
+  question_id: string
+  user_id: string
+  name: string
+  picks: string[]
+  credit: number
+  seq: number
+}
+
+export interface QuizClosedEvent {
+  type: 'quiz.closed'
+  audience?: Audience
+  at: string
+  by?: string | null
+  quiz_id: string
+  seq: number
+}
+
+export interface QuizRevealedEvent {
+  type: 'quiz.revealed'
+  audience?: Audience
+  at: string
+  by?: string | null
+  quiz_id: string
+  keys: Record<string, Record<string, unknown>>
+  tallies: Record<string, QuestionTally>
+  seq: number
+}
+
+export interface QuizGradedEvent {
+  type: 'quiz.graded'
+  audience?: Audience
+  at: string
+  by?: string | null
+  quiz_id: string
+  students: number
+  seq: number
+}
+
 export interface ChatTypingEvent {
   type: 'chat.typing'
   audience?: Audience
@@ -984,6 +1147,12 @@ export type ClientMessage =
   | CaptionSend
   | CaptionAssign
   | CaptionAuto
+  | QuizLaunch
+  | QuizAnswer
+  | QuizClose
+  | QuizReveal
+  | QuizResult
+  | QuizGrade
 
 export type RoomEvent =
   | PresenceConnectedEvent
@@ -1025,6 +1194,13 @@ export type RoomEvent =
   | CaptionLinedEvent
   | CaptionCaptionerEvent
   | CaptionAutoSwitchedEvent
+  | QuizLaunchedEvent
+  | QuizKeyedEvent
+  | QuizAnsweredEvent
+  | QuizTalliedEvent
+  | QuizClosedEvent
+  | QuizRevealedEvent
+  | QuizGradedEvent
 
 export type VolatileEvent =
   | ChatTypingEvent

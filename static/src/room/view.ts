@@ -195,7 +195,7 @@ class RoomView {
   }
 
   private refreshAll(): void {
-    this.render(['room', 'participants', 'hands', 'chat', 'polls', 'lobby', 'breakouts', 'spotlight', 'me', 'media'])
+    this.render(['room', 'participants', 'hands', 'chat', 'polls', 'quizzes', 'lobby', 'breakouts', 'spotlight', 'me', 'media'])
   }
 
   private render(changes: Change[]): void {
@@ -248,6 +248,7 @@ class RoomView {
     }
     if (set.has('chat') || set.has('me')) layout.chat.render()
     if (set.has('polls') || set.has('me')) layout.polls.render()
+    if (set.has('quizzes') || set.has('me')) layout.quizzes.render()
     if (set.has('breakouts') || set.has('participants') || set.has('me') || set.has('room')) {
       layout.breakouts.render()
       this.notices.render(model)

@@ -6,6 +6,7 @@ import { captions } from './captions'
 import { common } from './common'
 import { course } from './course'
 import { files } from './files'
+import { liveQuiz } from './liveQuiz'
 import { notifications } from './notifications'
 import { pages } from './pages'
 import { quiz } from './quiz'
@@ -17,4 +18,4 @@ import { whiteboard } from './whiteboard'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz } satisfies Record<string, Message>
