@@ -106,7 +106,11 @@ class Node:
         )
         self.metrics = Metrics()
         self.jobs = build_jobs(
-            settings, self.database, JobMetrics(self.metrics.registry), broker=self.broker
+            settings,
+            self.database,
+            JobMetrics(self.metrics.registry),
+            broker=self.broker,
+            sandbox=self.sandbox,
         )
         self._add_gauges()
         self._started: list[Step] = []

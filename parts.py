@@ -20,6 +20,7 @@ from jobs.types import JobRegistry
 from jobs.worker import WorkerConfig
 from lms.accounts import emails as account_emails
 from lms.accounts import jobs as account_jobs
+from lms.assessments import code_grading
 from lms.assessments import events as quiz_events
 from lms.assessments import jobs as quiz_jobs
 from lms.assessments.sandbox import PoolConfig, PracticeThrottle, SandboxPool
@@ -132,17 +133,30 @@ class Database:
 
 
 def build_jobs(
-    settings: Settings, database: Database, metrics: JobMetrics, *, broker: Broker | None = None
+    settings: Settings,
+    database: Database,
+    metrics: JobMetrics,
+    *,
+    broker: Broker | None = None,
+    sandbox: SandboxPool | None = None,
 ) -> JobRuntime:
     """The jobs runtime: every domain's job types, periodic jobs, event types and consumers,
     plus the modules named in ``LIVECLASS_JOBS_MODULES`` (each ``register_jobs(registry,
     catalogue)``). ``broker`` carries live notifications to the nodes' open tabs (a worker
-    without one leaves them to the tabs' next count)."""
+    without one leaves them to the tabs' next count); ``sandbox`` runs code answers (a
+    worker without one gets its own pool, whose processes start on the first code answer
+    and end with the worker)."""
     mailer = Mailer(settings)
     delivery = Delivery(settings, mailer, broker)
     transcode = video_jobs.transcode_job(settings)
+    grade_code = code_grading.grade_code_job(sandbox or build_sandbox(settings)[0])
     registry = JobRegistry(
-        types=[*delivery.job_types(), *account_emails.job_types(settings, mailer), transcode],
+        types=[
+            *delivery.job_types(),
+            *account_emails.job_types(settings, mailer),
+            transcode,
+            grade_code,
+        ],
         periodic=[
             account_jobs.PURGE_EXPIRED_TOKENS,
             *delivery.periodic(),

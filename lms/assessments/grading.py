@@ -4,8 +4,9 @@ learner's kept score handed to the gradebook.
 
 Answers are graded by the question's current definition (its key) and remember the version
 they were graded by. A score a person gave stands through a regrade. An answer the core
-leaves ``manual``, ``unchecked`` or ``pending`` (Python code until the sandbox runs it)
-counts as zero and is counted in the attempt's ``pending`` until a grader scores it.
+leaves ``manual``, ``unchecked`` or ``pending`` counts as zero and is counted in the
+attempt's ``pending`` until a grader scores it; Python code is pending until the sandbox
+has run it (``code_grading``, a job queued on submission and on a key change).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.events import emit
 from lms.assessments import scores
+from lms.assessments.code_runs import enqueue_code_runs
 from lms.assessments.events import (
     ATTEMPT_GRADED,
     ATTEMPT_REGRADED,
@@ -99,6 +102,7 @@ async def finish(session: AsyncSession, attempt: QuizAttempt, *, by: str, now: d
         _grade(row, current[row.question_id], now)
     total(attempt, rows)
     await session.flush()
+    await enqueue_code_runs(session, rows, current)  # code answers: graded by the sandbox
     await emit(session, ATTEMPT_SUBMITTED, _scored(attempt, now), aggregate_id=attempt.id)
     await progress.mark_submitted(session, "quiz", attempt.quiz_id, attempt.user_id, ended)
     await scores.push(
@@ -159,11 +163,17 @@ async def regrade_question(
     )
     attempts = list((await session.scalars(query)).all())
     touched: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    is_code = question.definition.get("type") == "python_code"
     for attempt in attempts:
         rows = await answers_of(session, attempt)
         old = attempt.score
         for row in rows:
-            if row.question_id == question.id:
+            if row.question_id != question.id:
+                continue
+            if is_code and row.response is not None and row.graded_by is None:
+                # The sandbox runs it again; its earlier score stands until then.
+                await enqueue_code_runs(session, [row], {question.id: question}, regrade_by=by)
+            else:
                 _grade(row, question, now)
         total(attempt, rows)
         if old != attempt.score:
@@ -185,6 +195,54 @@ async def regrade_question(
     for quiz_id, user_id in sorted(touched):
         await scores.push(session, quiz_id, user_id, actor_id=by, reason="regrade: key changed")
     return len(attempts)
+
+
+async def record_code_grade(
+    session: AsyncSession,
+    answer_id: uuid.UUID,
+    *,
+    score: float,
+    points: float,
+    result: dict[str, Any],
+    version: int,
+    regrade_by: uuid.UUID | None,
+    now: datetime,
+) -> None:
+    """The sandbox's grade for one code answer (``code_grading``): the answer, the attempt's
+    total, an event (graded, or regraded when a key change asked for the run) and the
+    gradebook. Nothing if a person graded the answer meanwhile, or the question's key
+    changed since the run began (the change queued another run)."""
+    row = await session.get(AttemptAnswer, answer_id)
+    if row is None or row.graded_by is not None:
+        return
+    question = await session.get(Question, row.question_id)
+    attempt = await session.get(QuizAttempt, row.attempt_id)
+    if question is None or attempt is None or question.version != version:
+        return
+    rows = await answers_of(session, attempt)
+    old = attempt.score
+    row.score, row.status, row.result = score, "graded", result
+    row.points, row.graded_version, row.graded_at = points, version, now
+    total(attempt, rows)
+    await session.flush()
+    if regrade_by is None:
+        await emit(session, ATTEMPT_GRADED, _scored(attempt, now), aggregate_id=attempt.id)
+    elif old != attempt.score:
+        payload = AttemptRegraded(
+            attempt_id=attempt.id,
+            quiz_id=attempt.quiz_id,
+            course_id=attempt.course_id,
+            user_id=attempt.user_id,
+            question_id=question.id,
+            version=version,
+            old_score=old,
+            new_score=attempt.score or 0.0,
+            by=regrade_by,
+            at=now,
+        )
+        await emit(session, ATTEMPT_REGRADED, payload, aggregate_id=attempt.id)
+    reason = "code graded by the sandbox" if regrade_by is None else "regrade: key changed"
+    await scores.push(session, attempt.quiz_id, attempt.user_id, actor_id=None, reason=reason)
 
 
 async def quiz_of(session: AsyncSession, attempt: QuizAttempt) -> Quiz:

