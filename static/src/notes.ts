@@ -12,6 +12,7 @@ import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
 import * as Y from 'yjs'
 import type { RoomDoc } from './collab'
 import { download, fill, h, Roving } from './dom'
+import { t } from './i18n'
 
 // Markdown straight from @lezer/markdown (with GitHub's extensions: tables, task lists,
 // strikethrough); @codemirror/lang-markdown would add HTML, CSS and JavaScript parsers.
@@ -70,19 +71,22 @@ function prefixLines(prefix: string | ((i: number) => string)): (view: EditorVie
   }
 }
 
-const FORMATS: Format[] = [
-  { label: 'B', title: 'Bold (Ctrl+B)', text: 'Bold', apply: wrapSelection('**') },
-  { label: 'I', title: 'Italic (Ctrl+I)', text: 'Italic', apply: wrapSelection('_') },
-  { label: 'S', title: 'Strikethrough', text: 'Strikethrough', apply: wrapSelection('~~') },
-  { label: 'H1', title: 'Heading', text: 'Heading 1', apply: prefixLines('# ') },
-  { label: 'H2', title: 'Subheading', text: 'Heading 2', apply: prefixLines('## ') },
-  { label: '•', title: 'Bulleted list', text: 'Bulleted list', apply: prefixLines('- ') },
-  { label: '1.', title: 'Numbered list', text: 'Numbered list', apply: prefixLines((i) => `${i + 1}. `) },
-  { label: '☐', title: 'Checklist', text: 'Checklist', apply: prefixLines('- [ ] ') },
-  { label: '❝', title: 'Quote', text: 'Quote', apply: prefixLines('> ') },
-  { label: '</>', title: 'Code', text: 'Code', apply: wrapSelection('`') },
-  { label: '🔗', title: 'Link', text: 'Link', apply: wrapSelection('[', '](https://)', 'link text') },
-]
+/** The formatting buttons, in the message language (read when an editor is made). */
+function formats(): Format[] {
+  return [
+    { label: 'B', title: t('notes.bold.title'), text: t('notes.bold'), apply: wrapSelection('**') },
+    { label: 'I', title: t('notes.italic.title'), text: t('notes.italic'), apply: wrapSelection('_') },
+    { label: 'S', title: t('notes.strike'), text: t('notes.strike'), apply: wrapSelection('~~') },
+    { label: 'H1', title: t('notes.h1.title'), text: t('notes.h1'), apply: prefixLines('# ') },
+    { label: 'H2', title: t('notes.h2.title'), text: t('notes.h2'), apply: prefixLines('## ') },
+    { label: '•', title: t('notes.bullets'), text: t('notes.bullets'), apply: prefixLines('- ') },
+    { label: '1.', title: t('notes.numbers'), text: t('notes.numbers'), apply: prefixLines((i) => `${i + 1}. `) },
+    { label: '☐', title: t('notes.checklist'), text: t('notes.checklist'), apply: prefixLines('- [ ] ') },
+    { label: '❝', title: t('notes.quote'), text: t('notes.quote'), apply: prefixLines('> ') },
+    { label: '</>', title: t('notes.code'), text: t('notes.code'), apply: wrapSelection('`') },
+    { label: '🔗', title: t('notes.link'), text: t('notes.link'), apply: wrapSelection('[', '](https://)', t('notes.linkText')) },
+  ]
+}
 
 /** What the editor calls itself (a course page's editor is not the room's notes). */
 export interface EditorLabels {
@@ -91,10 +95,8 @@ export interface EditorLabels {
   placeholder: string
 }
 
-const NOTES_LABELS: EditorLabels = {
-  region: 'Shared notes',
-  editor: 'Shared notes (Markdown)',
-  placeholder: 'Shared notes: everyone in the class can write here. Markdown works: # heading, **bold**, - list',
+function notesLabels(): EditorLabels {
+  return { region: t('notes.region'), editor: t('notes.editor'), placeholder: t('notes.placeholder') }
 }
 
 export class NotesEditor {
@@ -111,12 +113,12 @@ export class NotesEditor {
 
   constructor(
     private readonly title: () => string,
-    private readonly labels: EditorLabels = NOTES_LABELS,
+    private readonly labels: EditorLabels = notesLabels(),
   ) {
     this.host = h('div.notes-editor')
     this.status = h('div.board-status', { role: 'status', 'aria-live': 'polite' })
-    this.toolbar = h('div.board-toolbar', { role: 'toolbar', 'aria-label': 'Formatting' })
-    for (const format of FORMATS) {
+    this.toolbar = h('div.board-toolbar', { role: 'toolbar', 'aria-label': t('notes.toolbar') })
+    for (const format of formats()) {
       this.toolbar.appendChild(
         h(
           'button.tool',
@@ -136,10 +138,10 @@ export class NotesEditor {
     }
     this.toolbar.append(
       h('span.sep', { 'aria-hidden': 'true' }),
-      h('button', { type: 'button', 'aria-label': 'Undo my last edit', title: 'Undo (Ctrl+Z)', onclick: () => this.undoManager?.undo() }, '↶'),
-      h('button', { type: 'button', 'aria-label': 'Redo', title: 'Redo (Ctrl+Shift+Z)', onclick: () => this.undoManager?.redo() }, '↷'),
+      h('button', { type: 'button', 'aria-label': t('notes.undo'), title: t('notes.undo.title'), onclick: () => this.undoManager?.undo() }, '↶'),
+      h('button', { type: 'button', 'aria-label': t('notes.redo'), title: t('notes.redo.title'), onclick: () => this.undoManager?.redo() }, '↷'),
       h('span.sep', { 'aria-hidden': 'true' }),
-      h('button', { type: 'button', onclick: () => this.exportMarkdown() }, h('span', { 'aria-hidden': 'true' }, 'Export .md'), h('span.sr-only', null, 'Export notes as Markdown')),
+      h('button', { type: 'button', onclick: () => this.exportMarkdown() }, h('span', { 'aria-hidden': 'true' }, t('notes.export')), h('span.sr-only', null, t('notes.export.name'))),
     )
     // The toolbar is one Tab stop; the arrow keys move between its buttons.
     new Roving(this.toolbar).sync()
@@ -178,7 +180,7 @@ export class NotesEditor {
     this.root.classList.toggle('read-only', readOnly)
     for (const button of this.toolbar.querySelectorAll<HTMLButtonElement>('button.tool')) button.disabled = readOnly
     this.view?.dispatch({ effects: this.editable.reconfigure(this.editableExtensions()) })
-    fill(this.status, readOnly ? h('span.badge.warn', { 'data-testid': 'notes-readonly' }, `Read-only: ${this.reason}`) : null)
+    fill(this.status, readOnly ? h('span.badge.warn', { 'data-testid': 'notes-readonly' }, t('notes.readOnly', { reason: this.reason })) : null)
   }
 
   markdown(): string {

@@ -23,6 +23,8 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 NARROW = {"width": 320, "height": 640}
+ZOOMED = {"width": 640, "height": 400}
+"""A 1280 x 800 window at 200% zoom, in CSS pixels (WCAG 1.4.4 resize text)."""
 PHONE_SHOTS = ROOT / "test-artifacts" / "e2e" / "phone"
 
 

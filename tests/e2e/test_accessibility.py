@@ -19,6 +19,7 @@ from a11ykit import (
     DESKTOP,
     NARROW,
     PHONE,
+    ZOOMED,
     axe_violations,
     describe,
     focus_ring_contrast,
@@ -65,7 +66,7 @@ def klass(chromium: Browser, sqlite_node: Node) -> Iterator[Klass]:
     student.page.keyboard.press("Alt+h")
     expect(page.get_by_test_id("hands")).to_contain_text("Bo Student")
     side_tab(page, "Polls")
-    page.get_by_label("Question").fill("Which topic next?")
+    page.get_by_label("Question", exact=True).fill("Which topic next?")
     page.get_by_label("Option 1", exact=True).fill("Fractions")
     page.get_by_label("Option 2", exact=True).fill("Equations")
     page.get_by_role("button", name="Start poll").click()
@@ -170,6 +171,8 @@ def test_room_states_pass_axe(klass: Klass, size: str) -> None:
         side_tab(page, "Polls")
         expect(page.locator(".poll")).to_have_count(1)
         check(page, f"{who}: polls", found)
+        side_tab(page, "Quizzes")
+        check(page, f"{who}: quizzes", found)
         side_tab(page, "Breakouts")
         check(page, f"{who}: breakouts", found)
         if who == "host":
@@ -191,14 +194,21 @@ def test_room_states_pass_axe(klass: Klass, size: str) -> None:
     assert not found, report(found)
 
 
-def test_the_room_reflows_at_320_px(klass: Klass) -> None:
-    """No sideways scrolling at 320 CSS px (WCAG 1.4.10), in every side panel."""
+@pytest.mark.parametrize("size", ["320 px", "200% zoom"])
+def test_the_room_reflows_at_320_px_and_at_200_percent_zoom(klass: Klass, size: str) -> None:
+    """No sideways scrolling at 320 CSS px (WCAG 1.4.10) nor in a 1280 x 800 window zoomed
+    to 200% (640 x 400 CSS px, WCAG 1.4.4), in every side panel; the controls stay on
+    screen."""
+    viewport = NARROW if size == "320 px" else ZOOMED
     for person in (klass.teacher, klass.student):
         page = person.page
-        page.set_viewport_size(NARROW)
-        for tab in ("Chat", "People", "Polls", "Breakouts"):
+        page.set_viewport_size(viewport)
+        for tab in ("Chat", "People", "Polls", "Quizzes", "Breakouts"):
             side_tab(page, tab)
             assert no_horizontal_scroll(page), f"{person.name}, {tab}: {wider_than_viewport(page)}"
+        raise_hand = page.get_by_role("button", name=re.compile("^(Raise|Lower) hand"))
+        raise_hand.scroll_into_view_if_needed()
+        expect(raise_hand).to_be_in_viewport()
         side_tab(page, "Chat")
         page.set_viewport_size(DESKTOP)
 

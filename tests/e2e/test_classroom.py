@@ -168,7 +168,7 @@ def test_raised_hands_queue_and_instructor_lowers(klass: Class) -> None:
 def test_poll_vote_and_results(klass: Class) -> None:
     teacher, bea, cal = klass.everyone
     side_tab(teacher.page, "Polls")
-    teacher.page.get_by_label("Question").fill("Which is larger?")
+    teacher.page.get_by_label("Question", exact=True).fill("Which is larger?")
     teacher.page.get_by_label("Option 1").fill("1/2")
     teacher.page.get_by_label("Option 2").fill("1/3")
     teacher.page.get_by_role("button", name="Start poll").click()

@@ -40,7 +40,9 @@ export function recordingsPage(roomId: string, user: api.User, navigate: Navigat
     const [src, captions] = await Promise.all([blobUrl(file.url), blobUrl(recording.captions_url)])
     urls.push(src, captions)
     media.src = src
-    media.appendChild(h('track', { kind: 'captions', src: captions, srclang: 'en', label: t('recordings.captions'), default: true }))
+    // No srclang: the transcript is in whatever language the class spoke (captions, unlike
+    // subtitles, need none), so the player does not claim one.
+    media.appendChild(h('track', { kind: 'captions', src: captions, label: t('recordings.captions'), default: true }))
     fill(player, media)
     media.focus()
   }

@@ -15,7 +15,7 @@ export const liveQuiz = {
   'liveQuiz.kind.true_false': 'True or false',
   'liveQuiz.kind.numeric': 'A number',
   'liveQuiz.kind.short_answer': 'A short answer',
-  'liveQuiz.prompt': 'Question',
+  'liveQuiz.prompt': 'Question text',
   'liveQuiz.choices': 'Choices (mark the right ones)',
   'liveQuiz.choice': 'Choice {n}',
   'liveQuiz.choiceRight': 'Choice {n} is right',
