@@ -8,6 +8,7 @@ import { forgotPage, resetPage, verifyPage } from './pages/accountMail'
 import { authPage } from './pages/auth'
 import { assignmentPage } from './pages/assignment'
 import { assignmentEditorPage } from './pages/assignmentEditor'
+import { bankPage } from './pages/bank'
 import { coursePage } from './pages/course'
 import { readingPage } from './pages/coursePage'
 import { filesPage } from './pages/files'
@@ -15,8 +16,10 @@ import { gradingPage } from './pages/grading'
 import { homePage } from './pages/home'
 import { pageEditorPage } from './pages/pageEditor'
 import { progressPage } from './pages/progress'
+import { questionEditorPage } from './pages/questionEditor'
 import { quizPage } from './pages/quiz'
 import { quizResultsPage } from './pages/quizResults'
+import { quizSettingsPage } from './pages/quizSettings'
 import { notificationSettingsPage } from './pages/notificationSettings'
 import { inboxPage } from './pages/notifications'
 import { recordingsPage } from './pages/recordings'
@@ -81,6 +84,16 @@ async function resolve(): Promise<Page> {
   if (match) return coursePage(match[1].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/progress$/.exec(path)
   if (match) return progressPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/questions$/.exec(path)
+  if (match) return bankPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/banks\/([0-9a-fA-F-]{36})\/questions\/new$/.exec(path)
+  if (match) return questionEditorPage(match[1].toLowerCase(), { bankId: match[2].toLowerCase() }, user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/questions\/([0-9a-fA-F-]{36})\/edit$/.exec(path)
+  if (match) return questionEditorPage(match[1].toLowerCase(), { questionId: match[2].toLowerCase() }, user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/quizzes\/new$/.exec(path)
+  if (match) return quizSettingsPage(match[1].toLowerCase(), null, user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/quizzes\/([0-9a-fA-F-]{36})\/edit$/.exec(path)
+  if (match) return quizSettingsPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/quizzes\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return quizPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/quizzes\/([0-9a-fA-F-]{36})\/results$/.exec(path)

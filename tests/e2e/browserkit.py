@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from kits.nodes import Node
 from kits.servers import IN_CI, ROOT
@@ -162,3 +162,16 @@ def new_person(chromium: Browser, node: Node, name: str, role: str = "student") 
     if role != "student":
         node.set_role(email, role)
     return open_browser(chromium, node.url, name, email)
+
+
+def put_in_order(ordering: Locator, wanted: list[str]) -> None:
+    """Order a quiz's ordering question with its move buttons (what a keyboard user does)."""
+    for _ in range(len(wanted) * len(wanted)):
+        texts = ordering.locator("li span").all_inner_texts()
+        if texts == wanted:
+            break
+        for index, text in enumerate(texts):
+            if index and wanted.index(text) < wanted.index(texts[index - 1]):
+                ordering.get_by_role("button", name=f"Move \u201c{text}\u201d up").click()
+                break
+    expect(ordering.locator("li span")).to_have_text(wanted)

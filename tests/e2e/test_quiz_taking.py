@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from a11ykit import expect_no_violations, no_horizontal_scroll
-from browserkit import Person, launch_browser, log_in, new_person
+from browserkit import Person, launch_browser, log_in, new_person, put_in_order
 from playwright.sync_api import Browser, Page, expect
 
 from kits.nodes import Node
@@ -111,16 +111,7 @@ def test_a_student_takes_a_quiz_of_every_type(chromium: Browser, course: Course)
     for prompt, city in (("France", "Paris"), ("Italy", "Rome"), ("Vatican", "Rome")):
         matching.get_by_label(prompt).select_option(label=city)
     ordering = _question(page, course, "ordering")
-    # Put the items in order with the move buttons (keyboard-reachable).
-    for _ in range(6):
-        texts = ordering.locator("li span").all_inner_texts()
-        wanted = ["one", "two", "three", "four"]
-        if texts == wanted:
-            break
-        for index, text in enumerate(texts):
-            if index and wanted.index(text) < wanted.index(texts[index - 1]):
-                ordering.get_by_role("button", name=f"Move “{text}” up").click()
-                break
+    put_in_order(ordering, ["one", "two", "three", "four"])
     _question(page, course, "math").get_by_role("textbox").fill("987654321*x^2")
     _question(page, course, "essay").get_by_role("textbox").fill("Forces come in pairs.")
     expect(page.get_by_test_id("save-status")).to_have_text("All answers saved")

@@ -74,10 +74,24 @@ _DEFINITION: TypeAdapter[QuestionDefinition] = TypeAdapter(QuestionDefinition)
 
 
 def _errors(exc: ValidationError) -> list[dict[str, Any]]:
-    return [
-        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
-        for error in exc.errors(include_url=False, include_context=False, include_input=False)
-    ]
+    """Each error with its place (``loc``, the type tag first) and, as every other problem
+    names a field, ``field`` (``definition.choices.1.text``: the path in the request body
+    after the type tag) and ``message``, so a form can show it beside its input."""
+    found = []
+    for error in exc.errors(include_url=False, include_context=False, include_input=False):
+        loc = list(error["loc"])
+        path = ".".join(str(part) for part in ["definition", *loc[1:]])
+        message = error["msg"].removeprefix("Value error, ")
+        found.append(
+            {
+                "loc": loc,
+                "msg": error["msg"],
+                "type": error["type"],
+                "field": path,
+                "message": message,
+            }
+        )
+    return found
 
 
 def parse_definition(data: object) -> QuestionDefinition:

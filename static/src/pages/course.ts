@@ -107,6 +107,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       { 'aria-label': t('course.staffNav') },
       h('a.button', { href: `/courses/${courseId}/progress`, 'data-link': '' }, t('course.progressLink')),
       h('a.button', { href: `/courses/${courseId}/files`, 'data-link': '' }, t('course.filesLink')),
+      h('a.button', { href: `/courses/${courseId}/questions`, 'data-link': '' }, t('course.authoringLink')),
     )
   }
 
@@ -727,7 +728,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
 }
 
 /** An ISO time as a datetime-local input's value, in the browser's zone. */
-function toLocalInput(iso: string): string {
+export function toLocalInput(iso: string): string {
   const date = new Date(iso)
   const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60_000)
   return shifted.toISOString().slice(0, 16)

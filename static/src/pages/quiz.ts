@@ -242,7 +242,30 @@ export function quizPage(courseId: string, quizId: string, user: api.User, navig
     }
   }
 
-  void intro().catch((error: unknown) => {
+  // The course's staff do not take its quizzes: they get the results and the settings.
+  async function staffView(error: unknown): Promise<boolean> {
+    if (!(error instanceof api.ApiError) || error.status !== 403) return false
+    const course = await api.request<api.Course>('GET', `/api/v1/courses/${courseId}`).catch(() => null)
+    const staff = course?.my_role === 'instructor' || course?.my_role === 'ta' || (!course?.my_role && user.role === 'admin')
+    if (!staff) return false
+    const quiz = await api.request<{ title: string }>('GET', `/api/v1/quizzes/${quizId}`).catch(() => null)
+    if (quiz) heading.textContent = quiz.title
+    body.setAttribute('aria-busy', 'false')
+    fill(
+      body,
+      h('p', null, t('quiz.staffResults')),
+      h(
+        'p.row.wrap',
+        null,
+        h('a.button.primary', { href: `/courses/${courseId}/quizzes/${quizId}/results`, 'data-link': '', 'data-testid': 'staff-results' }, t('author.results')),
+        h('a.button', { href: `/courses/${courseId}/quizzes/${quizId}/edit`, 'data-link': '' }, t('quiz.staffSettings')),
+      ),
+    )
+    return true
+  }
+
+  void intro().catch(async (error: unknown) => {
+    if (await staffView(error)) return
     body.setAttribute('aria-busy', 'false')
     fill(body, h('p.error', { role: 'alert' }, readable(error)))
   })

@@ -2,6 +2,7 @@
 // a module that adopts the catalogue adds a file here and spreads it below.
 
 import { assignments } from './assignments'
+import { authoring } from './authoring'
 import { captions } from './captions'
 import { common } from './common'
 import { course } from './course'
@@ -19,4 +20,4 @@ import { whiteboard } from './whiteboard'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring } satisfies Record<string, Message>
