@@ -89,7 +89,15 @@ def serve(settings: Settings, build_app: AppFactory, *, host: str, port: int) ->
     logger.info("data directory %s", data_dir, extra={"data_dir": str(data_dir)})
     node = Node(settings.with_secret())
     app = build_app(node)
-    serve_app(app, settings, host=host, port=port, readiness=node.readiness, drain=node.drain)
+    serve_app(
+        app,
+        settings,
+        host=host,
+        port=port,
+        readiness=node.readiness,
+        drain=node.drain,
+        fast=getattr(app.state, "fast_paths", None),
+    )
 
 
 def work(settings: Settings, *, metrics_port: int | None) -> None:

@@ -33,10 +33,11 @@ from lms.courses import routes as course_routes
 from lms.courses.events import CourseEvents
 from lms.documents import quarantine_routes
 from lms.documents import routes as document_routes
+from lms.files import fast as file_fast
 from lms.files import personal_data as file_personal_data
 from lms.files import routes as file_routes
 from lms.files import serving as file_serving
-from lms.files.service import LearnerUploads
+from lms.files.service import FileStorage, LearnerUploads
 from lms.files.storage import build_file_storage
 from lms.jobs import routes as job_routes
 from lms.notifications import personal_data as notification_personal_data
@@ -56,10 +57,13 @@ from lms.webhooks import routes as webhook_routes
 from node import Node
 from ops import docs as api_docs
 from ops import health
+from ops.fastpath import FastPaths
 from ops.guards import assert_all_guarded, channel, join_token
 from ops.limits import BodyLimitMiddleware
+from ops.metrics import Metrics
 from ops.nul import RefuseNulMiddleware
 from ops.requests import RequestContextMiddleware
+from persistence.blobs import LocalBlobStore
 from rooms.connection import RoomLimits
 from rooms.document_service import DocumentService
 from rooms.session import RoomEndpoint
@@ -114,6 +118,7 @@ def build_app(node: Node) -> FastAPI:
     app.state.course_events = course_events = CourseEvents()
     app.state.files = build_file_storage(settings)
     app.state.learner_uploads = LearnerUploads({"assignment": assignment_submissions.check_upload})
+    app.state.fast_paths = fast_paths(settings, node.metrics, app.state.files)
     live_access.register(node.revocations, revoked, course_events)
     error_map.install(app)
     routers = (
@@ -176,6 +181,17 @@ def build_app(node: Node) -> FastAPI:
     )
     app.add_middleware(RequestContextMiddleware, metrics=node.metrics)
     return app
+
+
+def fast_paths(settings: Settings, metrics: Metrics, storage: FileStorage) -> FastPaths | None:
+    """The byte-serving fast path's prefixes (``ops.fastpath``): the signed blob and media
+    links of a local blob store; None when it is off or the blobs are not local files."""
+    if not settings.fast_serving or not isinstance(storage.blobs, LocalBlobStore):
+        return None
+    paths = FastPaths(metrics)
+    paths.add("/blobs/", file_fast.blob_responder(storage))
+    paths.add("/media/", video_media.media_responder(storage))
+    return paths
 
 
 def room_channel_router(node: Node) -> APIRouter:

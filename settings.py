@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     upload_course_quota_bytes: int = Field(default=5 << 30, ge=1024, le=1 << 44)
     upload_expiry_seconds: int = Field(default=86_400, ge=60, le=30 * 86_400)
     file_link_ttl_seconds: int = Field(default=300, ge=10, le=7 * 86_400)
+    # Signed /blobs and /media downloads of a local store answered by the HTTP protocol
+    # with sendfile (ops/fastpath.py); false: every download goes through the ASGI routes
+    fast_serving: bool = True
 
     # Video (lms/video/): the longest a transcode may run before it is stopped
     video_transcode_max_seconds: int = Field(default=4 * 3600, ge=60, le=48 * 3600)

@@ -71,6 +71,22 @@ HTTP_SOURCE = (
     "self.send_400_response(msg)",
     "def send_400_response(self, msg: str) -> None:",
     "self.server_state.default_headers",
+    # ops.server_protocol's fast path: which app a request gets, and the pipeline
+    "app = self.app",
+    "self._start_asgi_task(self.cycle, app)",
+    "self.pipeline.appendleft((self.cycle, app))",
+    "cycle, app = self.pipeline.pop()",
+    "self._start_asgi_task(cycle, app)",
+    "def _unset_keepalive_if_required(self) -> None:",
+    "def handle_websocket_upgrade(self) -> None:",
+)
+HTTP_CYCLE_SOURCE = (
+    "self.on_response = on_response",
+    "self.disconnected = False",
+    "self.keep_alive = keep_alive",
+    "self.response_started = False",
+    "self.response_complete = False",
+    "self.message_event = message_event",
 )
 
 
@@ -81,7 +97,8 @@ def check_uvicorn() -> None:
     require_source(WebSocketsSansIOProtocol, WEBSOCKET_SOURCE)
     require_attributes(WebSocketsSansIOProtocol, WEBSOCKET_METHODS)
     try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
     except ImportError:  # pragma: no cover - httptools comes with uvicorn[standard]
         return
     require_source(HttpToolsProtocol, HTTP_SOURCE)
+    require_source(RequestResponseCycle, HTTP_CYCLE_SOURCE)

@@ -31,6 +31,14 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.fast_answers = Counter(
+            "liveclass_http_fast_path_answers",
+            "HTTP requests the byte-serving fast path answered itself with sendfile "
+            "(ops/fastpath.py; it hands the others under its prefixes to the app), by route "
+            "template. They are counted in liveclass_http_requests too.",
+            ["route"],
+            registry=self.registry,
+        )
         self.registry.register(
             _CounterCollector(
                 "liveclass_websocket_closes",

@@ -6,7 +6,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,14 +33,14 @@ class RequestContextMiddleware:
         # WebSockets and lifespan go straight through, without a coroutine frame of this
         # middleware living as long as the socket; a WebSocket's task gets its request id.
         if scope["type"] == "websocket":
-            request_id_var.set(_incoming_id(scope) or secrets.token_hex(8))
+            request_id_var.set(request_id(scope["headers"]))
         if scope["type"] != "http":
             return self.app(scope, receive, send)
         return self._http(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = _incoming_id(scope) or secrets.token_hex(8)
-        token = request_id_var.set(request_id)
+        this_id = request_id(scope["headers"])
+        token = request_id_var.set(this_id)
         started = time.perf_counter()
         status = 500
         responded = False
@@ -50,7 +50,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status, responded = message["status"], True
                 headers = with_nosniff(list(message.get("headers", [])))
-                headers.append((HEADER, request_id.encode()))
+                headers.append((HEADER, this_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -67,32 +67,63 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
     def _finish(self, scope: Scope, status: int, seconds: float) -> None:
-        route = _route_template(scope)
-        method = scope["method"]
-        self.metrics.observe(route=route, method=method, status=status, seconds=seconds)
         client = scope.get("client")
-        logger.info(
-            "%s %s %s",
-            method,
-            scope["path"],
-            status,
-            extra={
-                "method": method,
-                "path": scope["path"],
-                "route": route,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 2),
-                "client": client[0] if client else None,
-            },
+        record(
+            self.metrics,
+            route=_route_template(scope),
+            method=scope["method"],
+            path=scope["path"],
+            status=status,
+            seconds=seconds,
+            client=client[0] if client else None,
         )
 
 
-def _incoming_id(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", []):
+def request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The request's id: a sane ``X-Request-ID`` it brought, or a new random one."""
+    for name, value in headers:
         if name == HEADER:
             text = value.decode("latin-1")
-            return text if _VALID_ID.match(text) else None
-    return None
+            if _VALID_ID.match(text):
+                return text
+            break
+    return secrets.token_hex(8)
+
+
+def record(
+    metrics: Metrics,
+    *,
+    route: str,
+    method: str,
+    path: str,
+    status: int,
+    seconds: float,
+    client: str | None,
+    request_id: str | None = None,
+) -> None:
+    """Count a finished request and write its access-log line (also used by the byte-serving
+    fast path, ``ops.fastpath``, for the requests the app never sees; it names the request
+    id, which the app's requests carry in ``request_id_var``)."""
+    metrics.observe(route=route, method=method, status=status, seconds=seconds)
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    extra: dict[str, object] = {
+        "method": method,
+        "path": path,
+        "route": route,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+        "client": client,
+    }
+    if request_id is not None:
+        extra["request_id"] = request_id
+    logger.info(
+        "%s %s %s",
+        method,
+        path,
+        status,
+        extra=extra,
+    )
 
 
 def _route_template(scope: Scope) -> str:

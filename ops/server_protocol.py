@@ -1,19 +1,39 @@
-"""uvicorn's HTTP protocol, answering requests it cannot parse with a problem document.
+"""uvicorn's HTTP protocol, answering requests it cannot parse with a problem document, and
+answering the byte-serving fast path's requests itself (``ops.fastpath``).
 
 uvicorn rejects a request it cannot parse (a request line or headers over its buffer, bytes
 that are not HTTP) before the app sees it, with a ``text/plain`` 400. This subclass keeps
 uvicorn's behaviour and only replaces that body with ``application/problem+json``.
+
+With ``FastPaths`` (``LIVECLASS_FAST_SERVING``, on by default) a GET or HEAD without a body
+under one of its prefixes, on a plain-HTTP connection, goes to its responder before any
+ASGI task exists; what the responder hands back (None) starts uvicorn's ASGI task as usual.
+The request still gets uvicorn's request/response cycle object, so pipelining, keep-alive,
+``Connection: close``, the keep-alive timeout and graceful shutdown work as for any other
+request: a pipelined request waits in uvicorn's queue until the fast answer is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import secrets
+import socket
+import time
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ops import internals
+from ops.fastpath import FastAnswer, FastPaths, FastRequest, Sending, head_bytes, wrap_socket
 from ops.problems import MEDIA_TYPE, PROBLEM_TYPE_BASE
+from ops.requests import request_id
+
+if TYPE_CHECKING:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+logger = logging.getLogger(__name__)
 
 
 def unparseable_request_body(request_id: str) -> bytes:
@@ -29,8 +49,9 @@ def unparseable_request_body(request_id: str) -> bytes:
     )
 
 
-def http_protocol_class() -> type[asyncio.Protocol] | str:
-    """The protocol class for ``uvicorn.Config(http=...)`` ("auto" without httptools)."""
+def http_protocol_class(fast: FastPaths | None = None) -> type[asyncio.Protocol] | str:
+    """The protocol class for ``uvicorn.Config(http=...)`` ("auto" without httptools);
+    with ``fast``, one that answers its prefixes itself."""
     internals.check_uvicorn()  # this class and realtime.ws_protocol's override its internals
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -56,4 +77,158 @@ def http_protocol_class() -> type[asyncio.Protocol] | str:
         def _default_headers(self) -> list[tuple[bytes, bytes]]:
             return list(self.server_state.default_headers)
 
-    return ProblemHttpToolsProtocol
+    if fast is None or not fast.routes:
+        return ProblemHttpToolsProtocol
+    return _fast_protocol(ProblemHttpToolsProtocol, fast)
+
+
+async def _fast(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - a marker
+    """Stands for "the fast path" where uvicorn expects the app of a request; never run."""
+    raise RuntimeError("the fast path's marker was run as an app")
+
+
+def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+            return True
+    return False
+
+
+def _fast_protocol(base: type[HttpToolsProtocol], paths: FastPaths) -> type[asyncio.Protocol]:
+    """``base`` (uvicorn's httptools protocol) answering ``paths`` itself."""
+    from uvicorn.protocols.http.httptools_impl import (
+        HEADER_VALUE_RE,
+        STATUS_LINE,
+        RequestResponseCycle,
+    )
+
+    class FastHttpToolsProtocol(base):  # type: ignore[valid-type, misc]
+        """uvicorn's protocol with the fast path (see the module's docstring)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.sending: Sending | None = None
+            self.parsing = False
+            self.sock: socket.socket | None = None
+            self.asgi = self.app
+
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            super().connection_made(transport)
+            if self.scheme == "http":  # sendfile needs the bare socket: never under TLS
+                self.sock = wrap_socket(transport)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._let_go()
+            super().connection_lost(exc)
+
+        def handle_websocket_upgrade(self) -> None:
+            self._let_go()  # the WebSocket protocol takes the connection from here
+            super().handle_websocket_upgrade()
+
+        def _let_go(self) -> None:
+            if self.sending is not None:
+                self.sending.abort()
+                self.sending = None
+            if self.sock is not None:
+                self.sock.detach()  # the transport owns and closes the descriptor
+                self.sock = None
+
+        def on_headers_complete(self) -> None:
+            # An answer finished inside this same parse may have armed the keep-alive timer.
+            self._unset_keepalive_if_required()
+            if (
+                self.sock is None
+                or paths.responder(self.parser.get_method(), self.url) is None
+                or _has_body(self.headers)
+            ):
+                super().on_headers_complete()
+                return
+            self.app, self.parsing = _fast, True
+            try:
+                super().on_headers_complete()
+            finally:
+                self.app, self.parsing = self.asgi, False
+
+        def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+            if app is _fast:
+                if not self.parsing:
+                    # Popped from the pipeline as the previous answer finished: start it
+                    # after that one's callbacks (no recursion through a long pipeline).
+                    self.loop.call_soon(self._serve_or_pass, cycle)
+                    return
+                if self._serve(cycle):
+                    return
+                app = self.asgi
+            super()._start_asgi_task(cycle, app)
+
+        def _serve_or_pass(self, cycle: RequestResponseCycle) -> None:
+            if self.transport.is_closing():
+                return
+            if not self._serve(cycle):
+                super()._start_asgi_task(cycle, self.asgi)
+
+        def _serve(self, cycle: RequestResponseCycle) -> bool:
+            """Answer ``cycle``'s request here; False: the app answers it."""
+            if self.transport.is_closing():
+                return True  # nobody to answer (uvicorn's app would write into the void)
+            if self.transport.get_write_buffer_size():
+                return False  # an earlier answer is still queued in the transport
+            scope = cycle.scope
+            responder = paths.responder(scope["method"].encode(), scope["raw_path"])
+            if responder is None:  # pragma: no cover - on_headers_complete checked it
+                return False
+            started = time.perf_counter()
+            request = FastRequest(
+                scope["method"], scope["path"], scope["query_string"], scope["headers"]
+            )
+            try:
+                answer = responder(request)
+            except Exception:
+                logger.exception("fast path: the responder failed; the app answers")
+                return False
+            if answer is None:
+                return False
+            if any(HEADER_VALUE_RE.search(value) for _, value in answer.headers):
+                answer.close()
+                return False  # the app refuses such a header its own way
+            if request.method == "HEAD":
+                answer.close()
+                answer.count = 0
+            rid = request_id(request.headers)
+            head = head_bytes(
+                STATUS_LINE[answer.status],
+                self.server_state.default_headers,
+                answer,
+                request_id=rid,
+                keep_alive=cycle.keep_alive,
+            )
+            cycle.response_started = True
+            assert self.sock is not None  # on_headers_complete checked it
+            done = functools.partial(self._sent, cycle, request, answer, started, rid)
+            self.sending = Sending(self.loop, self.sock, head, answer, done)
+            self.sending.run()
+            return True
+
+        def _sent(
+            self,
+            cycle: RequestResponseCycle,
+            request: FastRequest,
+            answer: FastAnswer,
+            started: float,
+            rid: str,
+            ok: bool,
+        ) -> None:
+            self.sending = None
+            client = self.client[0] if self.client else None
+            paths.finished(request, answer, started=started, client=client, request_id=rid)
+            if not ok:
+                cycle.disconnected = True
+                self.transport.close()
+                return
+            cycle.response_complete = True
+            cycle.message_event.set()
+            if not cycle.keep_alive:
+                self.transport.close()
+            cycle.on_response()
+
+    return FastHttpToolsProtocol

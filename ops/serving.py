@@ -19,18 +19,22 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from ops import health
+from ops.fastpath import FastPaths
 from ops.server_protocol import http_protocol_class
 from realtime.ws_protocol import LeanWebSocketProtocol
 from settings import Settings
 
 
-def uvicorn_config(app: ASGIApp, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
-    """uvicorn's settings for a node: our HTTP and WebSocket protocols, pings, proxies."""
+def uvicorn_config(
+    app: ASGIApp, settings: Settings, *, host: str, port: int, fast: FastPaths | None = None
+) -> uvicorn.Config:
+    """uvicorn's settings for a node: our HTTP and WebSocket protocols (the HTTP one with
+    the byte-serving fast path when ``fast`` is given), pings, proxies."""
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http=http_protocol_class(),
+        http=http_protocol_class(fast),
         ws=LeanWebSocketProtocol,
         log_config=None,
         ws_max_size=max(settings.max_request_bytes, settings.yjs_max_update_bytes),
@@ -53,10 +57,11 @@ def serve_app(
     port: int,
     readiness: health.Readiness,
     drain: Callable[[], Awaitable[None]],
+    fast: FastPaths | None = None,
 ) -> None:
     """Run ``app`` until SIGINT/SIGTERM, then drain and return (a clean exit)."""
     tune_garbage_collector()
-    config = uvicorn_config(app, settings, host=host, port=port)
+    config = uvicorn_config(app, settings, host=host, port=port, fast=fast)
     # uvicorn re-raises the signal that stopped it once it has shut down gracefully; with
     # the default handlers the process would then die "killed by SIGTERM" (or print a
     # KeyboardInterrupt traceback). A graceful stop is a clean exit: status 0. uvicorn

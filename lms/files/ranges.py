@@ -1,5 +1,6 @@
-"""HTTP range requests (RFC 9110 section 14), Sans-I/O: which byte ranges to send, for the
-responses that stream from a blob store (local files use Starlette's ``FileResponse``)."""
+"""HTTP range requests (RFC 9110 section 14), Sans-I/O: which byte ranges to send, and the
+If-Range and If-None-Match rules (``lms.files.answers`` builds every download's answer on
+them)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,12 @@
 """``GET /blobs/{key}``: the bytes behind a signed link, with no cookie or bearer needed so
 a CDN may cache them. Range (one range 206, several multipart/byteranges, 416 past the
-end), If-None-Match (304) and If-Range, the same rules (``ranges``) for every store.
+end), If-None-Match (304) and If-Range, the same rules (``answers``) for every store.
+
+Most downloads of local blobs never reach this route: the byte-serving fast path of the
+HTTP protocol (``lms.files.fast``, ``ops.fastpath``) answers them with ``sendfile`` from the
+same ``answers``. What it hands over comes here: S3-compatible stores, refused or broken
+links, multipart ranges, requests with a body, and every request when the fast path is off
+(``LIVECLASS_FAST_SERVING``).
 
 Per request the cost is kept to what the bytes need (docs/benchmarks.md, "Content: uploads
 and file serving"): the access rule and the storage dependency are coroutines (a plain
@@ -13,24 +19,19 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import stat
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response, StreamingResponse
 
-from lms.files import ranges, signing
+from lms.files import answers, signing
 from lms.files.routes import StorageDep
 from lms.files.service import FileStorage, is_immutable
 from ops.guards import guard
 from persistence.blobs import BlobInfo, BlobNotFound, BlobStore, InvalidKey
 
-IMMUTABLE = "public, max-age=31536000, immutable"
 WHOLE = 1 << 20
 """Bodies up to this size are read at once and sent in one message (no streaming task)."""
 
@@ -57,7 +58,7 @@ async def serve_blob(request: Request, link: SignedLink, storage: StorageDep) ->
         storage,
         link.key,
         content_type=link.content_type,
-        disposition=disposition(link.disposition, link.name),
+        disposition=answers.disposition(link.disposition, link.name),
         immutable=is_immutable(link.key),
     )
 
@@ -76,82 +77,46 @@ async def blob_response(
     path: Path | None = None
     try:
         path = storage.blobs.local_path(key)
-        info = await storage.blobs.stat(key) if path is None else _stat(key, path)
+        if path is None:
+            info = await storage.blobs.stat(key)
+        else:
+            info = answers.local_info(key, os.stat(path))
     except (BlobNotFound, InvalidKey, FileNotFoundError, NotADirectoryError):
-        return Response(status_code=404, headers={"Cache-Control": "no-store"})
-    etag = f'"{key.rsplit("/", 1)[-1]}"' if is_immutable(key) else info.etag
-    headers = {
-        "ETag": etag,
-        "Cache-Control": IMMUTABLE if immutable else "private, max-age=300",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        "Content-Disposition": disposition,
-        "Accept-Ranges": "bytes",
-    }
-    if ranges.etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return await _ranged(request, storage.blobs, info, key, path, content_type, headers)
-
-
-def _stat(key: str, path: Path) -> BlobInfo:
-    """A local blob's ``BlobInfo`` from one ``stat`` (LocalBlobStore.stat's entity tag; the
-    content type, which a link carries itself, is not read)."""
-    found = os.stat(path)
-    if not stat.S_ISREG(found.st_mode):
-        raise BlobNotFound(key)
-    return BlobInfo(
-        key=key,
-        size=found.st_size,
-        etag=f'"{found.st_size:x}-{found.st_mtime_ns:x}"',
-        content_type="application/octet-stream",
-        modified=datetime.fromtimestamp(found.st_mtime, UTC),
+        return Response(status_code=404, headers=answers.NOT_FOUND_HEADERS)
+    asked = answers.Asked(
+        if_none_match=request.headers.get("if-none-match"),
+        if_range=request.headers.get("if-range"),
+        range=request.headers.get("range"),
     )
-
-
-def disposition(kind: str, name: str) -> str:
-    """A Content-Disposition header (``inline`` or ``attachment``) naming the file."""
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-
-
-async def _ranged(
-    request: Request,
-    blobs: BlobStore,
-    info: BlobInfo,
-    key: str,
-    path: Path | None,
-    content_type: str,
-    headers: dict[str, str],
-) -> Response:
-    size = info.size
-    last_modified = format_datetime(info.modified, usegmt=True)
-    headers["Last-Modified"] = last_modified
-    wanted = None
-    if ranges.if_range_holds(request.headers.get("if-range"), headers["ETag"], last_modified):
-        try:
-            wanted = ranges.parse_range(request.headers.get("range"), size)
-        except ranges.Unsatisfiable:
-            unsatisfied = {**headers, "Content-Range": f"bytes */{size}"}
-            return Response(status_code=416, headers=unsatisfied)
-    if wanted is None or len(wanted) == 1:
-        start, end = (0, size) if wanted is None else wanted[0]
-        headers["Content-Length"] = str(end - start)
-        if wanted is not None:
-            headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-        status = 200 if wanted is None else 206
-        if request.method == "HEAD":
-            return Response(status_code=status, headers=headers, media_type=content_type)
-        if end - start <= WHOLE:
-            try:
-                body = await _read_whole(blobs, key, path, start, end)
-            except (BlobNotFound, FileNotFoundError):  # deleted since the stat
-                return Response(status_code=404, headers={"Cache-Control": "no-store"})
-            return Response(body, status_code=status, headers=headers, media_type=content_type)
-        chunks = blobs.read(key, start, end)
-        return StreamingResponse(
-            chunks, status_code=status, headers=headers, media_type=content_type
-        )
+    found = answers.answer(
+        asked,
+        info,
+        content_type=content_type,
+        disposition=disposition,
+        immutable=immutable,
+        content_addressed=is_immutable(key),
+    )
     head = request.method == "HEAD"
+    if found.multipart:
+        return _multipart(found, storage.blobs, info, content_type, head=head)
+    if not found.ranges or head:
+        return Response(status_code=found.status, headers=found.headers)
+    ((start, end),) = found.ranges
+    if end - start <= WHOLE:
+        try:
+            body = await _read_whole(storage.blobs, key, path, start, end)
+        except (BlobNotFound, FileNotFoundError):  # deleted since the stat
+            return Response(status_code=404, headers=answers.NOT_FOUND_HEADERS)
+        return Response(body, status_code=found.status, headers=found.headers)
+    chunks = storage.blobs.read(key, start, end)
+    return StreamingResponse(chunks, status_code=found.status, headers=found.headers)
+
+
+def _multipart(
+    found: answers.Answer, blobs: BlobStore, info: BlobInfo, content_type: str, *, head: bool
+) -> Response:
+    """Several ranges as one ``multipart/byteranges`` body."""
+    size, wanted = info.size, found.ranges
     boundary = secrets.token_hex(16)
     parts = [
         (
@@ -162,25 +127,19 @@ async def _ranged(
     ]
     closing = f"\r\n--{boundary}--\r\n".encode()
     length = sum(len(p) for p in parts) + sum(e - s for s, e in wanted) + 2 * (len(wanted) - 1)
-    headers["Content-Length"] = str(length + len(closing))
+    headers = {**found.headers, "Content-Length": str(length + len(closing))}
+    kind = f"multipart/byteranges; boundary={boundary}"
+    if head:
+        return Response(status_code=206, headers=headers, media_type=kind)
 
     async def multipart() -> AsyncIterator[bytes]:
         for index, (part, (start, end)) in enumerate(zip(parts, wanted, strict=True)):
             yield (b"\r\n" if index else b"") + part
-            async for chunk in blobs.read(key, start, end):
+            async for chunk in blobs.read(info.key, start, end):
                 yield chunk
         yield closing
 
-    kind = f"multipart/byteranges; boundary={boundary}"
-    return _stream(None if head else multipart(), 206, headers, kind)
-
-
-def _stream(
-    body: AsyncIterator[bytes] | None, status: int, headers: dict[str, str], kind: str
-) -> Response:
-    if body is None:
-        return Response(status_code=status, headers=headers, media_type=kind)
-    return StreamingResponse(body, status_code=status, headers=headers, media_type=kind)
+    return StreamingResponse(multipart(), status_code=206, headers=headers, media_type=kind)
 
 
 async def _read_whole(blobs: BlobStore, key: str, path: Path | None, start: int, end: int) -> bytes:
