@@ -189,8 +189,8 @@ def fast_paths(settings: Settings, metrics: Metrics, storage: FileStorage) -> Fa
     if not settings.fast_serving or not isinstance(storage.blobs, LocalBlobStore):
         return None
     paths = FastPaths(metrics)
-    paths.add("/blobs/", file_fast.blob_responder(storage))
-    paths.add("/media/", video_media.media_responder(storage))
+    paths.add("/blobs/", file_fast.blob_responder(storage.secret, storage.blobs))
+    paths.add("/media/", video_media.media_responder(storage.secret, storage.blobs))
     return paths
 
 

@@ -33,6 +33,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from prometheus_client import Counter
+
 from ops.metrics import Metrics
 from ops.requests import HEADER, record
 
@@ -89,6 +91,7 @@ class FastPaths:
 
     metrics: Metrics | None = None
     routes: list[tuple[bytes, Responder]] = field(default_factory=list)
+    _counters: dict[str, Counter] = field(default_factory=dict)
 
     def add(self, prefix: str, responder: Responder) -> None:
         """Answer GET and HEAD requests whose path starts with ``prefix`` by ``responder``."""
@@ -115,7 +118,10 @@ class FastPaths:
         """Count and log one request the fast path answered."""
         if self.metrics is None:
             return
-        self.metrics.fast_answers.labels(answer.route).inc()
+        counter = self._counters.get(answer.route)
+        if counter is None:
+            counter = self._counters[answer.route] = self.metrics.fast_answers.labels(answer.route)
+        counter.inc()
         record(
             self.metrics,
             route=answer.route,

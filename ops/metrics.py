@@ -31,6 +31,7 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.fast_answers = Counter(
             "liveclass_http_fast_path_answers",
             "HTTP requests the byte-serving fast path answered itself with sendfile "
@@ -50,9 +51,17 @@ class Metrics:
         )
 
     def observe(self, *, route: str, method: str, status: int, seconds: float) -> None:
-        """Count one finished request."""
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route, method).observe(seconds)
+        """Count one finished request (the labelled series are looked up once per route,
+        method and status: a bounded set, route templates not paths)."""
+        series = self._series.get((route, method, status))
+        if series is None:
+            series = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, method),
+            )
+            self._series[(route, method, status)] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def add_gauges(self, name: str, help_text: str, read: Callable[[], dict[str, float]]) -> None:
         """Export ``read()`` (label value -> number) as a gauge labelled ``kind``."""

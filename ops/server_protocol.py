@@ -188,7 +188,7 @@ def _fast_protocol(base: type[HttpToolsProtocol], paths: FastPaths) -> type[asyn
                 return False
             if answer is None:
                 return False
-            if any(HEADER_VALUE_RE.search(value) for _, value in answer.headers):
+            if HEADER_VALUE_RE.search(b"".join([value for _, value in answer.headers])):
                 answer.close()
                 return False  # the app refuses such a header its own way
             if request.method == "HEAD":

@@ -10,6 +10,7 @@ caching headers.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from dataclasses import dataclass
@@ -51,8 +52,10 @@ class Asked:
     range: str | None = None
 
 
+@functools.lru_cache(maxsize=4096)
 def disposition(kind: str, name: str) -> str:
-    """A Content-Disposition header (``inline`` or ``attachment``) naming the file."""
+    """A Content-Disposition header (``inline`` or ``attachment``) naming the file
+    (remembered: the same few names are asked for again and again)."""
     ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
@@ -62,6 +65,13 @@ def with_charset(content_type: str) -> str:
     if content_type.startswith("text/") and "charset=" not in content_type.lower():
         return content_type + "; charset=utf-8"
     return content_type
+
+
+@functools.lru_cache(maxsize=4096)
+def http_date(moment: datetime) -> str:
+    """``moment`` as an HTTP date (remembered: a blob's modification time is asked again
+    and again)."""
+    return format_datetime(moment, usegmt=True)
 
 
 def local_info(key: str, found: os.stat_result) -> BlobInfo:
@@ -102,7 +112,7 @@ def answer(
     if ranges.etag_matches(asked.if_none_match, etag):
         return Answer(304, headers, ())
     size = info.size
-    last_modified = format_datetime(info.modified, usegmt=True)
+    last_modified = http_date(info.modified)
     headers["Last-Modified"] = last_modified
     wanted = None
     if ranges.if_range_holds(asked.if_range, etag, last_modified):

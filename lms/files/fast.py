@@ -12,28 +12,28 @@ ranges (``multipart/byteranges``), stores that are not local files.
 from __future__ import annotations
 
 import os
-
-from starlette.datastructures import QueryParams
+from urllib.parse import parse_qsl
 
 from lms.files import answers, signing
 from lms.files.errors import LinkRefused
-from lms.files.service import FileStorage, is_immutable
+from lms.files.service import is_immutable
 from ops.fastpath import FastAnswer, FastRequest, Responder
-from persistence.blobs import BlobNotFound, BlobStore, InvalidKey
+from persistence.blobs import BlobNotFound, InvalidKey, LocalBlobStore
 
 BLOB_ROUTE = "/blobs/{key:path}"
 """The ASGI route's template: fast answers are counted under it too."""
 
 
-def blob_responder(storage: FileStorage) -> Responder:
+def blob_responder(secret: str, blobs: LocalBlobStore) -> Responder:
     """The responder of ``/blobs/{key}`` (``lms.files.serving.serve_blob``'s rule)."""
-    secret, blobs = storage.secret, storage.blobs
     skip = len(signing.PREFIX)
 
     def respond(request: FastRequest) -> FastAnswer | None:
         key = request.path[skip:]
+        # The query as Starlette's ``request.query_params`` reads it (the last value wins).
+        query = dict(parse_qsl(request.query_string.decode("latin-1"), keep_blank_values=True))
         try:
-            link = signing.verify(secret, key, dict(QueryParams(request.query_string)))
+            link = signing.verify(secret, key, query)
         except LinkRefused:
             return None
         return local_answer(
@@ -51,7 +51,7 @@ def blob_responder(storage: FileStorage) -> Responder:
 
 def local_answer(
     request: FastRequest,
-    blobs: BlobStore,
+    blobs: LocalBlobStore,
     key: str,
     *,
     content_type: str,
@@ -60,12 +60,9 @@ def local_answer(
     route: str,
 ) -> FastAnswer | None:
     """The answer for blob ``key`` of a local store, with the file open for its body; None
-    when the ASGI route must answer (not a local file, not found, several ranges)."""
+    when the ASGI route must answer (not found, several ranges)."""
     try:
-        path = blobs.local_path(key)
-        if path is None:
-            return None
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = blobs.open_for_sending(key)
     except (BlobNotFound, InvalidKey, OSError):
         return None
     try:

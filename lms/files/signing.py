@@ -31,7 +31,7 @@ class Link:
 
 
 def _mac(secret: str, link: Link) -> str:
-    digest = hmac.new(secret.encode(), link._message(), hashlib.sha256).digest()
+    digest = hmac.digest(secret.encode(), link._message(), hashlib.sha256)
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
@@ -88,7 +88,7 @@ class PrefixGrant:
 
 def _prefix_mac(secret: str, prefix: str, expires: int) -> str:
     message = f"prefix\n{prefix}\n{expires}".encode()
-    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    digest = hmac.digest(secret.encode(), message, hashlib.sha256)
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 

@@ -29,6 +29,7 @@ from lms.files.serving import blob_response
 from lms.video.service import CONTENT_TYPES
 from ops.fastpath import FastAnswer, FastRequest, Responder
 from ops.guards import guard
+from persistence.blobs import LocalBlobStore
 
 ROUTE = "/media/{token}/{key:path}"
 router = APIRouter()
@@ -82,9 +83,8 @@ async def serve_media(request: Request, key: str, grant: Grant, storage: Storage
     )
 
 
-def media_responder(storage: FileStorage) -> Responder:
+def media_responder(secret: str, blobs: LocalBlobStore) -> Responder:
     """The fast path's responder of ``/media/{token}/{key}`` (this route's rule)."""
-    secret, blobs = storage.secret, storage.blobs
     skip = len(signing.MEDIA_PREFIX)
 
     def respond(request: FastRequest) -> FastAnswer | None:

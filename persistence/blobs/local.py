@@ -28,6 +28,7 @@ class LocalBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
+        self._root_text = str(self.root)
         self._tmp = self.root / ".tmp"
         self._meta = self.root / ".meta"
         for folder in (self._tmp, self._meta):
@@ -161,6 +162,29 @@ class LocalBlobStore:
     def local_path(self, key: str) -> Path | None:
         """The blob's file."""
         return self._path(key)
+
+    def open_for_sending(self, key: str) -> int:
+        """The blob's file opened read-only (a descriptor the caller closes), for
+        ``sendfile``; ``FileNotFoundError`` when there is none.
+
+        The rule is ``_path``'s (a plain key, a file really under the root), checked on the
+        file actually opened, through its ``/proc/self/fd`` link, instead of resolving each
+        path component before opening: two system calls instead of one per component (the
+        byte-serving fast path's largest cost), and no window between check and open.
+        Without ``/proc`` it falls back to ``_path``.
+        """
+        fd = os.open(os.path.join(self._root_text, check_key(key)), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            try:
+                real = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:  # pragma: no cover - a system without /proc
+                real = str(self._path(key))
+            if not real.startswith(self._root_text + os.sep):  # a symlink planted under the root
+                raise BlobNotFound(key)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
 
 def sha256_of(path: Path) -> tuple[str, int]:

@@ -149,3 +149,36 @@ async def test_keys_cannot_escape(store: BlobStore, key: str) -> None:
 def test_local_store_is_a_directory(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path)
     assert store.local_path("a/b") == tmp_path.resolve() / "a" / "b"
+
+
+async def test_local_files_opened_for_sending_stay_under_the_root(tmp_path: Path) -> None:
+    """``open_for_sending`` (the byte-serving fast path's open) keeps ``local_path``'s rule:
+    plain keys only, and no symlink planted under the root leads outside it."""
+    store = LocalBlobStore(tmp_path / "blobs")
+    await store.put("a/b", chunks_of(b"inside"))
+    fd = store.open_for_sending("a/b")
+    try:
+        assert os.pread(fd, 100, 0) == b"inside"
+    finally:
+        os.close(fd)
+    outside = tmp_path / "outside"
+    (outside / "dir").mkdir(parents=True)
+    (outside / "secret").write_bytes(b"not a blob")
+    (outside / "dir" / "file").write_bytes(b"not a blob")
+    (tmp_path / "blobs" / "link").symlink_to(outside / "secret")
+    (tmp_path / "blobs" / "linked").symlink_to(outside / "dir")
+    (tmp_path / "blobs" / "a" / "same").symlink_to(tmp_path / "blobs" / "a" / "b")
+    before = len(os.listdir("/proc/self/fd"))
+    for key in ("link", "linked/file"):
+        with pytest.raises(BlobNotFound):
+            store.open_for_sending(key)
+        with pytest.raises(BlobNotFound):
+            store.local_path(key)
+    for key in ("../outside/secret", "a/../b", ".meta/x"):
+        with pytest.raises(InvalidKey):
+            store.open_for_sending(key)
+    with pytest.raises(FileNotFoundError):
+        store.open_for_sending("a/missing")
+    assert len(os.listdir("/proc/self/fd")) == before  # nothing left open
+    fd = store.open_for_sending("a/same")  # a link that stays inside is followed, as before
+    os.close(fd)
