@@ -207,8 +207,12 @@ class Sending:
                 answer.count -= sent
         except BlockingIOError:
             if self.waiting is None:
-                self.waiting = os.dup(self.sock.fileno())
-                self.loop.add_writer(self.waiting, self.run)
+                try:
+                    self.waiting = os.dup(self.sock.fileno())
+                    self.loop.add_writer(self.waiting, self.run)
+                except OSError as exc:  # out of descriptors, say: give up on this one
+                    logger.warning("fast path: cannot wait for the socket: %s", exc)
+                    self._finish(False)
             return
         except OSError as exc:
             if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
@@ -218,8 +222,9 @@ class Sending:
         self._finish(True)
 
     def abort(self) -> None:
-        """Stop (the connection is gone): release the file and the descriptor."""
-        self._release()
+        """Stop (the connection is gone): release the file and the descriptor, and report
+        the answer unfinished."""
+        self._finish(False)
 
     def _finish(self, ok: bool) -> None:
         self._release()

@@ -127,8 +127,7 @@ def _fast_protocol(base: type[HttpToolsProtocol], paths: FastPaths) -> type[asyn
 
         def _let_go(self) -> None:
             if self.sending is not None:
-                self.sending.abort()
-                self.sending = None
+                self.sending.abort()  # calls _sent(ok=False), which forgets it
             if self.sock is not None:
                 self.sock.detach()  # the transport owns and closes the descriptor
                 self.sock = None
