@@ -17,6 +17,7 @@ import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -340,6 +341,22 @@ def open_descriptors(server: LiveServer) -> int:
     return len(os.listdir(f"/proc/{server.process.pid}/fd"))
 
 
+def open_blobs(server: LiveServer) -> list[str]:
+    """The node's descriptors open on files of the blob directory."""
+    assert server.process is not None
+    folder = f"/proc/{server.process.pid}/fd"
+    blobs = str(Path(server.env["LIVECLASS_BLOBS_DIR"]).resolve())
+    found = []
+    for name in os.listdir(folder):
+        try:
+            target = os.readlink(f"{folder}/{name}")
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        if target.startswith(blobs):
+            found.append(target)
+    return found
+
+
 def test_clients_that_leave_mid_body_leave_nothing_open(
     pair: Pair, files: dict[str, tuple[str, bytes]]
 ) -> None:
@@ -361,5 +378,6 @@ def test_clients_that_leave_mid_body_leave_nothing_open(
     while open_descriptors(server) > settled and time.monotonic() < deadline:
         time.sleep(0.05)
     assert open_descriptors(server) <= settled
+    assert open_blobs(server) == []
     with httpx.Client(base_url=pair.fast.url, timeout=30) as fast:
         assert fast.get(big).content == big_data
