@@ -17,7 +17,7 @@ import error_map
 from lms import privacy
 from lms.accounts import apikey_routes, auth_routes, email_routes, personal_data, user_routes
 from lms.accounts.revoked import RevokedHooks
-from lms.assessments import attempt_routes, bank_routes, quiz_routes
+from lms.assessments import attempt_routes, bank_routes, code_routes, quiz_routes
 from lms.assessments import personal_data as quiz_personal_data
 from lms.assignments import grading_routes as assignment_grading_routes
 from lms.assignments import personal_data as assignment_personal_data
@@ -142,6 +142,7 @@ def build_app(node: Node) -> FastAPI:
         bank_routes.router,
         quiz_routes.router,
         attempt_routes.router,
+        code_routes.router,
         document_routes.router,
         quarantine_routes.router,
         job_routes.router,

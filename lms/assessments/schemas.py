@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from lms.assessments.questions.pools import Tag
+from lms.assessments.questions.python_code import Code
 from lms.courses.schemas import Title
 
 Release = Literal["immediately", "after_due", "manual", "never"]
@@ -294,6 +295,12 @@ class GradeIn(Strict):
 
     score: Annotated[float, Field(ge=0, le=1_000, allow_inf_nan=False)]
     comment: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+
+
+class RunIn(Strict):
+    """Code to try against a code question's visible tests (a practice run)."""
+
+    code: Code
 
 
 class GradingItem(BaseModel):

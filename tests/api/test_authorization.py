@@ -164,6 +164,7 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/attempts/{attempt_id}"): ROOM_USERS,
     ("PUT", "/api/v1/attempts/{attempt_id}/answers"): ROOM_USERS,
     ("POST", "/api/v1/attempts/{attempt_id}/submit"): ROOM_USERS,
+    ("POST", "/api/v1/attempts/{attempt_id}/questions/{question_id}/run"): ROOM_USERS,
     ("POST", "/api/v1/attempts/{attempt_id}/questions/{question_id}/grade"): ROOM_USERS,
     # Files: the platform permission admits; course roles decide (EDIT uploads and deletes).
     ("OPTIONS", "/api/v1/courses/{course_id}/uploads"): PUBLIC,

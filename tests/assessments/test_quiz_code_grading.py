@@ -1,7 +1,8 @@
 """Python code answers of a quiz graded by the sandbox on a real node (SQLite and
 PostgreSQL): pending at submission, graded by the ``assessments.grade_code`` job, the
 score in the attempt and the gradebook; a key change re-runs the answers; a person's
-grade stands."""
+grade stands. Practice runs (``POST .../questions/{id}/run``): visible tests only, the
+learner's open attempt only, throttled, and bad input refused."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def code_node(
         LIVECLASS_SANDBOX_CACHE_DIR=cache,
         LIVECLASS_SANDBOX_WORKERS="1",
         LIVECLASS_JOBS_POLL_SECONDS="0.2",
+        LIVECLASS_SANDBOX_PRACTICE_BURST="3",
+        LIVECLASS_SANDBOX_PRACTICE_RUNS_PER_MINUTE="1",
     )
 
 
@@ -64,7 +67,8 @@ class Course:
         self.node = node
         _, self.teacher = node.register("instructor")
         self.students: list[str] = []
-        emails = []
+        self.emails: list[str] = []
+        emails = self.emails
         for _ in range(3):
             email, token = node.register()
             emails.append(email)
@@ -101,6 +105,10 @@ class Course:
             response: httpx.Response = client.request(method, path, **kw)
         assert response.status_code < 300, f"{method} {path}: {response.text}"
         return response.json() if response.content else None
+
+    def request(self, token: str | None, method: str, path: str, **kw: Any) -> httpx.Response:
+        with self.node.client(token) as client:
+            return client.request(method, path, **kw)
 
     def submit(self, student: str, code: str) -> dict[str, Any]:
         attempt = self.call(student, "POST", f"/api/v1/quizzes/{self.quiz}/attempts")
@@ -209,3 +217,77 @@ async def test_a_persons_grade_stands_over_the_sandbox(code_node: Node) -> None:
         await eventually(no_runs_left, "the answer's queued runs to finish", within=120)
     again = course.attempt(student, body["id"])
     assert again["score"] == 3.0 and again["pending"] == 0
+
+
+def test_a_practice_run_tries_the_visible_tests_only(code_node: Node) -> None:
+    course = Course(code_node)
+    student, other, _ = course.students
+    attempt = course.call(student, "POST", f"/api/v1/quizzes/{course.quiz}/attempts")
+    run_url = f"/api/v1/attempts/{attempt['id']}/questions/{course.question}/run"
+    ran = course.request(student, "POST", run_url, json={"code": RIGHT + "print('hi')"})
+    assert ran.status_code == 200, ran.text
+    body = ran.json()
+    assert body["status"] == "completed"
+    assert body["tests"] == [{"id": "small", "passed": True, "message": ""}]
+    assert "hi" in body["output"]
+    assert "big" not in ran.text  # the hidden test is not even run
+    wrong = course.call(student, "POST", run_url, json={"code": WRONG})
+    assert wrong["tests"][0]["passed"] is False
+    assert "test line 1" in wrong["tests"][0]["message"]
+    # Nothing was saved: the attempt's answer is still empty.
+    shown = course.call(student, "GET", f"/api/v1/attempts/{attempt['id']}")
+    assert all(q["answer"] is None for q in shown["questions"])
+    # The third run in a burst of three is the last: then 429 with Retry-After.
+    assert (
+        course.request(student, "POST", run_url, json={"code": ENDLESS}).json()["status"]
+        == "timeout"
+    )
+    throttled = course.request(student, "POST", run_url, json={"code": RIGHT})
+    assert throttled.status_code == 429
+    assert throttled.headers["content-type"].startswith("application/problem+json")
+    assert int(throttled.headers["retry-after"]) > 0
+    # Another learner has their own allowance (but not this attempt).
+    theirs = course.call(other, "POST", f"/api/v1/quizzes/{course.quiz}/attempts")
+    other_url = f"/api/v1/attempts/{theirs['id']}/questions/{course.question}/run"
+    assert course.request(other, "POST", other_url, json={"code": RIGHT}).status_code == 200
+    assert course.request(other, "POST", run_url, json={"code": RIGHT}).status_code == 404
+
+
+def test_practice_runs_refuse_bad_input_and_the_wrong_people(code_node: Node) -> None:
+    course = Course(code_node)
+    student, _, _ = course.students
+    attempt = course.call(student, "POST", f"/api/v1/quizzes/{course.quiz}/attempts")
+    base = f"/api/v1/attempts/{attempt['id']}/questions"
+    url = f"{base}/{course.question}/run"
+    nested: Any = "x"
+    for _ in range(200):
+        nested = {"code": nested}
+    for payload in (
+        {"code": "x" * 64_001},  # oversized
+        {"code": 42},
+        {"code": RIGHT, "extra": 1},
+        {},
+        nested,  # deeply nested
+        [RIGHT],
+    ):
+        refused = course.request(student, "POST", url, json=payload)
+        assert refused.status_code == 422, (str(payload)[:60], refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    garbage = course.request(
+        student, "POST", url, content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert garbage.status_code == 422
+    # A question the attempt was not given, an attempt that does not exist.
+    not_given = course.request(student, "POST", f"{base}/{uuid.uuid4()}/run", json={"code": ""})
+    assert not_given.status_code == 422
+    missing = f"/api/v1/attempts/{uuid.uuid4()}/questions/{course.question}/run"
+    assert course.request(student, "POST", missing, json={"code": ""}).status_code == 404
+    # Nobody, the course's instructor (not the learner), an outsider.
+    assert course.request(None, "POST", url, json={"code": RIGHT}).status_code == 401
+    assert course.request(course.teacher, "POST", url, json={"code": RIGHT}).status_code == 403
+    _, outsider = code_node.register()
+    assert course.request(outsider, "POST", url, json={"code": RIGHT}).status_code == 404
+    # Unenrolled after the token was minted: refused at once.
+    me = code_node.user_id(course.emails[0])
+    course.call(course.teacher, "DELETE", f"/api/v1/courses/{course.id}/enrollments/{me}")
+    assert course.request(student, "POST", url, json={"code": RIGHT}).status_code == 404
