@@ -7,6 +7,7 @@ The route commits before it answers, so the version a student sees confirmed is 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -25,6 +26,9 @@ from lms.errors import Conflict, InvalidInput, NotFound
 from lms.files.tus import Creation
 from persistence.models import Assignment, File, Submission
 from persistence.models.base import utcnow
+
+VERSION_TRIES = 5
+"""Attempts at the next version number when a group's members hand in at the same moment."""
 
 
 def extension_of(name: str) -> str:
@@ -88,6 +92,18 @@ async def history(
     return list((await session.scalars(query)).all())
 
 
+async def _serialize(session: AsyncSession, assignment_id: uuid.UUID, owner_id: uuid.UUID) -> None:
+    """One hand-in at a time per student or group: on PostgreSQL a transaction advisory lock
+    (SQLite's writers are serialized already), so the next version number and a repeated
+    Idempotency-Key are decided after the competing request committed."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"submission:{assignment_id}:{owner_id}".encode()).digest()
+    await session.execute(
+        select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], signed=True)))
+    )
+
+
 async def _replay(
     session: AsyncSession, assignment_id: uuid.UUID, owner_id: uuid.UUID, key: str
 ) -> Submission | None:
@@ -123,6 +139,7 @@ async def submit(
     """Hand in a new version; (the submission, whether it is a replay of the same key)."""
     group_id, _ = await service.group_of(session, row, user_id)
     owner_id = group_id or user_id
+    await _serialize(session, row.id, owner_id)
     if idempotency_key is not None:
         found = await _replay(session, row.id, owner_id, idempotency_key)
         if found is not None:
@@ -142,32 +159,39 @@ async def submit(
             )
         html = render.render(text)
     await _files(session, row, user_id, body.file_ids)
-    version = await session.scalar(
-        select(func.coalesce(func.max(Submission.version), 0)).where(
-            Submission.assignment_id == row.id, Submission.owner_id == owner_id
+    made: Submission | None = None
+    for _ in range(VERSION_TRIES):
+        version = await session.scalar(
+            select(func.coalesce(func.max(Submission.version), 0)).where(
+                Submission.assignment_id == row.id, Submission.owner_id == owner_id
+            )
         )
-    )
-    made = Submission(
-        assignment_id=row.id,
-        owner_id=owner_id,
-        group_id=group_id,
-        user_id=user_id,
-        version=(version or 0) + 1,
-        body_markdown=text,
-        body_html=html,
-        file_ids=list(body.file_ids),
-        idempotency_key=idempotency_key,
-        submitted_at=now,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(made)
-    except IntegrityError:
-        if idempotency_key is not None:
-            found = await _replay(session, row.id, owner_id, idempotency_key)
-            if found is not None:
-                return found, True
-        raise Conflict("Another submission was handed in at the same moment; try again.") from None
+        made = Submission(
+            assignment_id=row.id,
+            owner_id=owner_id,
+            group_id=group_id,
+            user_id=user_id,
+            version=(version or 0) + 1,
+            body_markdown=text,
+            body_html=html,
+            file_ids=list(body.file_ids),
+            idempotency_key=idempotency_key,
+            submitted_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(made)
+            break
+        except IntegrityError:
+            # Another request of the same student or group committed first: the same key
+            # is a replay; another key took this version number, so count again.
+            if idempotency_key is not None:
+                found = await _replay(session, row.id, owner_id, idempotency_key)
+                if found is not None:
+                    return found, True
+            made = None
+    if made is None:
+        raise Conflict("Other submissions were handed in at the same moment; try again.")
     _, members = await service.group_of(session, row, user_id)
     for member in members:
         await progress.mark_submitted(session, "assignment", row.id, member, now)

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from conftest import PDF, Course
 
+from kits.nodes import PASSWORD
+
 pytestmark = pytest.mark.postgres
 
 
@@ -261,4 +263,29 @@ def test_other_courses_and_missing_things_answer_404(course: Course) -> None:
     assert (
         course.request(course.teacher, "GET", f"/api/v1/assignments/{uuid.uuid4()}").status_code
         == 404
+    )
+
+
+def test_privacy_export_lists_submissions_and_erasure_removes_them(course: Course) -> None:
+    aid = course.assignment()["id"]
+    student = course.students[0]
+    assert course.submit(student, aid, text="my private essay").status_code == 201
+    key = course.grading(course.teacher, aid)["entries"]
+    mine = next(e for e in key if e["user_id"] == course.user_ids[0])
+    course.call(
+        course.teacher,
+        "PUT",
+        f"/api/v1/assignments/{aid}/grading/{mine['key']}",
+        json={"score": "3"},
+    )
+    export = course.call(student, "GET", "/api/v1/users/me/export")["assignments"]
+    assert [s["text"] for s in export["submissions"]] == ["my private essay"]
+    assert [g["score"] for g in export["grades"]] == ["3.00"]
+    erased = course.request(student, "DELETE", "/api/v1/users/me", json={"password": PASSWORD})
+    assert erased.status_code == 204, erased.text
+    entries = course.grading(course.teacher, aid)["entries"]
+    assert course.user_ids[0] not in {e["user_id"] for e in entries} or all(
+        e["versions"] == 0 and e["score"] is None
+        for e in entries
+        if e["user_id"] == course.user_ids[0]
     )
