@@ -258,6 +258,14 @@ async def grade(
             graded_at=now,
         )
         await emit(session, GRADED, payload, aggregate_id=row.id)
+    regraded = sorted(g.user_id for g in made if g.posted_at is not None)
+    if regraded:
+        # Already posted: the new score is visible here at once, so it is posted again
+        # (the gradebook posts its cell on this event, as it did the first time).
+        shown = GradesPosted(
+            assignment_id=row.id, course_id=row.course_id, user_ids=regraded, posted_at=now
+        )
+        await emit(session, GRADES_POSTED, shown, aggregate_id=row.id)
     await session.flush()
     return made
 

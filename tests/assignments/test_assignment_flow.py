@@ -125,6 +125,15 @@ def test_text_and_file_submissions_are_kept_graded_by_rubric_and_posted(course: 
     assert mine["grade"]["rubric"] == {"thesis": "part", "style": "good"}
     assert [c["body"] for c in mine["comments"]] == ["Say more"]
     assert mine["rubric"]["id"] == rubric["id"]
+    # A regrade after posting is shown at once.
+    course.call(
+        course.ta,
+        "PUT",
+        f"/api/v1/assignments/{aid}/grading/{entry['key']}",
+        json={"rubric": {"thesis": "full", "style": "good"}},
+    )
+    mine = course.call(student, "GET", f"/api/v1/assignments/{aid}/submissions/mine")
+    assert mine["grade"]["score"] == "10.00" and mine["grade"]["posted"] is True
 
 
 def test_lock_date_refuses_and_an_extension_lets_exactly_that_student_submit(
