@@ -151,10 +151,16 @@ def test_local_store_is_a_directory(tmp_path: Path) -> None:
     assert store.local_path("a/b") == tmp_path.resolve() / "a" / "b"
 
 
-async def test_local_files_opened_for_sending_stay_under_the_root(tmp_path: Path) -> None:
+@pytest.mark.parametrize("check", ["openat2", "proc"])
+async def test_local_files_opened_for_sending_stay_under_the_root(
+    tmp_path: Path, check: str
+) -> None:
     """``open_for_sending`` (the byte-serving fast path's open) keeps ``local_path``'s rule:
-    plain keys only, and no symlink planted under the root leads outside it."""
+    plain keys only, and no symlink planted under the root leads outside it; checked by the
+    kernel (``openat2``) or, where that is missing, through ``/proc/self/fd``."""
     store = LocalBlobStore(tmp_path / "blobs")
+    if check == "proc":
+        store._beneath.available = False
     await store.put("a/b", chunks_of(b"inside"))
     fd = store.open_for_sending("a/b")
     try:
@@ -167,9 +173,10 @@ async def test_local_files_opened_for_sending_stay_under_the_root(tmp_path: Path
     (outside / "dir" / "file").write_bytes(b"not a blob")
     (tmp_path / "blobs" / "link").symlink_to(outside / "secret")
     (tmp_path / "blobs" / "linked").symlink_to(outside / "dir")
-    (tmp_path / "blobs" / "a" / "same").symlink_to(tmp_path / "blobs" / "a" / "b")
+    (tmp_path / "blobs" / "up").symlink_to("../outside/secret")
+    (tmp_path / "blobs" / "a" / "same").symlink_to("b")
     before = len(os.listdir("/proc/self/fd"))
-    for key in ("link", "linked/file"):
+    for key in ("link", "linked/file", "up"):
         with pytest.raises(BlobNotFound):
             store.open_for_sending(key)
         with pytest.raises(BlobNotFound):
@@ -181,4 +188,8 @@ async def test_local_files_opened_for_sending_stay_under_the_root(tmp_path: Path
         store.open_for_sending("a/missing")
     assert len(os.listdir("/proc/self/fd")) == before  # nothing left open
     fd = store.open_for_sending("a/same")  # a link that stays inside is followed, as before
-    os.close(fd)
+    try:
+        assert os.pread(fd, 100, 0) == b"inside"
+    finally:
+        os.close(fd)
+    assert store._beneath.available is (check == "openat2")

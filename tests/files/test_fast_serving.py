@@ -342,7 +342,7 @@ def open_descriptors(server: LiveServer) -> int:
 
 
 def open_blobs(server: LiveServer) -> list[str]:
-    """The node's descriptors open on files of the blob directory."""
+    """The node's descriptors open on files in the blob directory."""
     assert server.process is not None
     folder = f"/proc/{server.process.pid}/fd"
     blobs = str(Path(server.env["LIVECLASS_BLOBS_DIR"]).resolve())
@@ -352,7 +352,7 @@ def open_blobs(server: LiveServer) -> list[str]:
             target = os.readlink(f"{folder}/{name}")
         except FileNotFoundError:  # closed meanwhile
             continue
-        if target.startswith(blobs):
+        if target.startswith(blobs + "/"):  # the directory itself stays open (openat2)
             found.append(target)
     return found
 
