@@ -89,6 +89,7 @@ class SandboxPool:
         self._waiting = 0
         self._busy = 0
         self._started = False
+        self._ready_once = False
         self._closed = False
         self._ids = 0
         self.peak_busy = 0
@@ -148,8 +149,11 @@ class SandboxPool:
         if self._waiting >= self.config.max_queue:
             raise SandboxBusy("Too many code runs are waiting; try again shortly.", retry_after=2)
         self._waiting += 1
+        # Until a first worker is up (the first start on a machine compiles the interpreter,
+        # tens of seconds), runs wait as long as a start may take, not the usual line.
+        patience = self.config.queue_timeout if self._ready_once else self.config.start_timeout
         try:
-            return await asyncio.wait_for(self._idle.get(), self.config.queue_timeout)
+            return await asyncio.wait_for(self._idle.get(), patience)
         except TimeoutError:
             raise SandboxBusy("No code runner is free; try again shortly.", retry_after=5) from None
         finally:
@@ -214,6 +218,7 @@ class SandboxPool:
                 await worker.kill()
                 return
             self._all.add(worker)
+            self._ready_once = True
             self._idle.put_nowait(worker)
             return
 
