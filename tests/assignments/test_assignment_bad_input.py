@@ -82,7 +82,10 @@ def test_files_must_be_the_students_own_uploads_of_an_allowed_type(course: Cours
     _problem(course.start_upload(first, None, PDF, "a.pdf"), 403)
     _problem(course.start_upload(first, "not-a-uuid", PDF, "a.pdf"), 422)
     _problem(course.start_upload(course.outsider, aid, PDF, "a.pdf"), 403)
-    # A file uploaded by the instructor is not the student's either.
+    # A program renamed .pdf uploads (the name is all the upload declares) but is refused.
+    renamed = course.upload(first, aid, b"MZ\x90\x00" + bytes(60), "fake.pdf")
+    refused = _problem(course.submit(first, aid, file_ids=[renamed]), 422)
+    assert refused["content_type"] == "application/octet-stream"
     mine = course.upload(first, aid, PDF, "mine.pdf")
     made = course.submit(first, aid, file_ids=[mine, mine])
     _problem(made, 422)

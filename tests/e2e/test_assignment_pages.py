@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from a11ykit import expect_no_violations, focused, no_horizontal_scroll, tab_until
-from browserkit import Person, launch_browser, log_in, new_person
+from browserkit import Person, launch_browser, log_in, new_person, shot
 from playwright.sync_api import Browser, ViewportSize, expect
 
 from kits.nodes import Node
@@ -130,6 +130,7 @@ def test_a_student_hands_in_text_then_a_file(setup: Setup, tmp_path: Path) -> No
     expect(page.get_by_test_id("history").locator("li").first).to_contain_text("Version 2")
     expect(page.get_by_test_id("history").get_by_role("button", name="essay.pdf")).to_be_visible()
     expect_no_violations(page, "the assignment page with its history")
+    shot(page, "assignment-student-phone")
     assert no_horizontal_scroll(page)
 
 
@@ -167,6 +168,7 @@ def test_the_instructor_grades_with_the_keyboard_and_the_student_sees_it_once_po
         "src", re.compile("/blobs/")
     )
     expect_no_violations(page, "a learner in the grading view")
+    shot(page, "assignment-grading-phone")
     tab_until(page, lambda f: str(f.get("id", "")).startswith("criterion-argument-"))
     page.keyboard.press("Space")
     assert focused(page)["id"] == "criterion-argument-good"
