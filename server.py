@@ -39,6 +39,9 @@ from lms.files import routes as file_routes
 from lms.files import serving as file_serving
 from lms.files.service import FileStorage, LearnerUploads
 from lms.files.storage import build_file_storage
+from lms.gradebook import personal_data as gradebook_personal_data
+from lms.gradebook import routes as gradebook_routes
+from lms.gradebook import transfer_routes as gradebook_transfer_routes
 from lms.jobs import routes as job_routes
 from lms.notifications import personal_data as notification_personal_data
 from lms.notifications import routes as notification_routes
@@ -153,6 +156,8 @@ def build_app(node: Node) -> FastAPI:
         assignment_routes.router,
         assignment_grading_routes.router,
         video_routes.router,
+        gradebook_routes.router,
+        gradebook_transfer_routes.router,
         room_channel_router(node),
         notification_channel_router(node.notifications),
         documents_router(node.documents),
@@ -174,6 +179,7 @@ def build_app(node: Node) -> FastAPI:
     notification_personal_data.register(registry)
     file_personal_data.register(registry)
     assignment_personal_data.register(registry)
+    gradebook_personal_data.register(registry)
     app.add_middleware(RefuseNulMiddleware)  # inside the body limit: it reads JSON bodies
     app.add_middleware(
         BodyLimitMiddleware,

@@ -9,5 +9,5 @@ class InvalidScore(InvalidInput):
     """A score that is not a finite number within the stored range (two decimals)."""
 
 
-class StaleImport(Conflict):
-    """A CSV import's preview no longer matches the gradebook (someone changed a grade)."""
+class StaleGrade(Conflict):
+    """A grade changed since the caller read it (a CSV preview, an edited cell)."""

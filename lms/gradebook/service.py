@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.events import emit
 from lms.errors import NotFound
-from lms.gradebook.errors import InvalidScore
+from lms.gradebook.errors import InvalidScore, StaleGrade
 from lms.gradebook.events import GRADES_POSTED, GradesPosted
 from lms.gradebook.history import log_change
 from persistence.models import GradeColumn, GradeGroup, GradeScore
@@ -173,6 +173,7 @@ async def score_row(
         select(GradeScore)
         .where(GradeScore.column_id == column_id, GradeScore.user_id == user_id)
         .with_for_update()
+        .execution_options(populate_existing=True)  # the locked row's values, not a stale copy
     )
     row = (await session.execute(query)).scalar_one_or_none()
     if row is not None or not create:
@@ -194,13 +195,17 @@ async def set_grade(
     *,
     actor_id: uuid.UUID | None,
     reason: str,
+    expect: dict[str, Any] | None = None,
 ) -> bool:
     """Apply ``edit`` to a learner's cell; when anything grade-bearing changed, write the
-    history row and, in a column that posts automatically, release the new score. Returns
-    whether anything changed."""
+    history row and, in a column that posts automatically, release the cell (and tell the
+    learner about a new score). Returns whether anything changed. ``expect``: the cell's
+    snapshot the caller saw; another one now is a StaleGrade (someone changed it since)."""
     row = await score_row(session, column.id, user_id, create=True)
     assert row is not None
     old = snapshot(row)
+    if expect is not None and expect != old:
+        raise StaleGrade("This grade changed since it was read; reload and try again.")
     if edit.score is not UNCHANGED:
         row.score = None if edit.score is None else to_points(edit.score)
     if edit.late_deduction is not UNCHANGED:
@@ -230,8 +235,9 @@ async def set_grade(
         actor_id=actor_id,
         reason=reason,
     )
-    if column.post_policy == "automatic" and new["score"] != old["score"]:
+    if column.post_policy == "automatic":
         row.posted_at = now
+    if column.post_policy == "automatic" and new["score"] not in (None, old["score"]):
         payload = GradesPosted(
             course_id=column.course_id,
             column_id=column.id,

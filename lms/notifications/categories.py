@@ -31,8 +31,9 @@ class Category:
 ACCOUNT = Category("account", "Your account", Delivery.IMMEDIATELY)
 RECORDINGS = Category("recordings", "Recordings of your classes", Delivery.IMMEDIATELY)
 SYSTEM = Category("system", "Announcements from the operators", Delivery.DAILY_DIGEST)
+GRADES = Category("grades", "Your grades", Delivery.DAILY_DIGEST)
 
-CATEGORIES: dict[str, Category] = {c.name: c for c in (ACCOUNT, RECORDINGS, SYSTEM)}
+CATEGORIES: dict[str, Category] = {c.name: c for c in (ACCOUNT, RECORDINGS, SYSTEM, GRADES)}
 """Every category by name (later issues add courses, grades, ...)."""
 
 

@@ -1,6 +1,7 @@
 """What the notifications domain does with other domains' events: a stopped recording
 tells the room's hosts that it is ready (category ``recordings``); a webhook endpoint that
-its failures disabled tells its owner (category ``system``).
+its failures disabled tells its owner (category ``system``); grades posted in a gradebook
+column tell each learner whose grade was released (category ``grades``).
 
 The node subscribes these consumers at start-up (``consumers()``); each runs in the
 transaction that records the event as consumed, and ``notify`` is keyed by the event id, so
@@ -12,8 +13,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.events import Consumer, Event
+from lms.gradebook.events import GRADES_POSTED, GradesPosted
 from lms.notifications import service
-from lms.notifications.categories import RECORDINGS, SYSTEM
+from lms.notifications.categories import GRADES, RECORDINGS, SYSTEM
 from lms.rooms import access
 from lms.webhooks.events import WEBHOOK_ENDPOINT_DISABLED, EndpointDisabled
 from rooms.domain_events import RECORDING_STOPPED, RecordingStopped
@@ -68,6 +70,26 @@ ENDPOINT_DISABLED = Consumer(
 )
 
 
+async def grades_posted(session: AsyncSession, event: Event) -> None:
+    """Tell each learner whose grade in a column was released that it can be seen (the
+    grade itself stays on the site, out of e-mails)."""
+    payload = event.payload
+    assert isinstance(payload, GradesPosted)
+    for user_id in payload.user_ids:
+        await service.notify(
+            session,
+            user_id,
+            GRADES.name,
+            f"Grade posted: {payload.title}",
+            f"Your grade for “{payload.title}” is available.",
+            f"/courses/{payload.course_id}/grades",
+            key=f"event:{event.id}",
+        )
+
+
+GRADES_RELEASED = Consumer("notifications.grades_posted", (GRADES_POSTED.name,), grades_posted)
+
+
 def consumers() -> list[Consumer]:
     """The notifications domain's consumers, for the node's catalogue."""
-    return [RECORDING_READY, ENDPOINT_DISABLED]
+    return [RECORDING_READY, ENDPOINT_DISABLED, GRADES_RELEASED]

@@ -19,6 +19,7 @@ class Course:
         self.node = node
         _, self.teacher = node.register("instructor")
         ta_email, self.ta = node.register()
+        self.ta_email = ta_email
         emails_tokens = [node.register() for _ in range(3)]
         _, self.outsider = node.register()
         code = f"G-{uuid.uuid4().hex[:8]}"
@@ -26,6 +27,7 @@ class Course:
         self.id = self.call(self.teacher, "POST", "/api/v1/courses", json=body)["id"]
         self.call(self.teacher, "PATCH", f"/api/v1/courses/{self.id}", json={"status": "published"})
         self.students: list[str] = []
+        self.emails = [e for e, _ in emails_tokens]
         self.student_ids: list[uuid.UUID] = []
         for email, role in ((ta_email, "ta"), *((e, "student") for e, _ in emails_tokens)):
             self.call(
@@ -50,3 +52,18 @@ class Course:
             f"{method} {path}: {response.status_code} {response.text}"
         )
         return response.json() if response.content else None
+
+    @property
+    def base(self) -> str:
+        """The gradebook's API path."""
+        return f"/api/v1/courses/{self.id}/gradebook"
+
+    def column(self, title: str, points: str, **fields: Any) -> dict[str, Any]:
+        """A manual column added by the instructor."""
+        body = {"title": title, "points_possible": points, **fields}
+        return dict(self.call(self.teacher, "POST", f"{self.base}/columns", json=body))
+
+    def grade(self, column_id: str, student: int, token: str | None = None, **body: Any) -> Any:
+        """Set a cell as ``token`` (the instructor by default)."""
+        path = f"{self.base}/columns/{column_id}/grades/{self.student_ids[student]}"
+        return self.call(token or self.teacher, "PUT", path, json=body)

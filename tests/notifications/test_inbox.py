@@ -110,6 +110,7 @@ def test_preferences_validate_and_decide_the_email(mail_node: Node, smtp: SmtpSe
             "account": "immediately",
             "recordings": "immediately",
             "system": "daily_digest",
+            "grades": "daily_digest",
         }
         for body in (
             {"categories": {"grades-of-mars": "off"}},
