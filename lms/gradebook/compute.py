@@ -18,7 +18,9 @@ The rules follow Canvas's documented grade calculation:
 - Weighted: the sum of each counted group's percentage times its weight, divided by the
   total weight of the groups that have points possible when that is under 100 (their
   weight is redistributed); groups with nothing to count are left out.
-- Points-based: all kept scores over all kept points possible.
+- Points-based: all kept scores over all kept points possible. Drops choose per group, so
+  here (as in Canvas) a higher score can lower the total: it may make a cell with more
+  points possible the group's best, which weighs more against the other groups.
 
 Rounding, stated once: sums and ratios are exact (fractions); a percentage is rounded half
 up to two decimal places only when it is returned; the letter is looked up with the rounded

@@ -188,6 +188,10 @@ def test_order_of_columns_and_groups_does_not_matter(
 def test_a_higher_score_never_lowers_a_grade(
     book: tuple[list[ColumnRule], list[GroupRule], dict[str, Cell], Policy], data: st.DataObject
 ) -> None:
+    """Each group's percentage never drops; the course's grade never drops when groups are
+    weighted or nothing is dropped. (Points-based with drops it can: a kept cell with more
+    points possible at a lower percentage than the other groups' lowers the total, as in
+    Canvas, whose drop rules also choose per group.)"""
     columns, groups, cells_, policy = book
     column = data.draw(st.sampled_from(columns))
     before = cells_.get(column.id, Cell())
@@ -197,9 +201,25 @@ def test_a_higher_score_never_lowers_a_grade(
     raised = dict(cells_)
     raised[column.id] = Cell(base + data.draw(scores))
     low, high = compute(columns, groups, cells_, policy), compute(columns, groups, raised, policy)
-    assert (high.final.percent or 0) >= (low.final.percent or 0)
+    pairs = [(low.final, high.final)]
     if before.score is not None:
-        assert (high.current.percent or 0) >= (low.current.percent or 0)
+        pairs.append((low.current, high.current))
+    drops = any(g.drop_lowest or g.drop_highest for g in groups)
+    for old, new in pairs:
+        for old_group, new_group in zip(old.groups, new.groups, strict=True):
+            assert (new_group.percent or 0) >= (old_group.percent or 0)
+        if policy.weighted or not drops:
+            assert (new.percent or 0) >= (old.percent or 0)
+
+
+def test_points_based_drops_choose_per_group_as_canvas_does() -> None:
+    # Homework: A 0.5/1 (50%) and B 4/10 (40%), drop lowest 1; Exam 10/10.
+    columns = [*cols("h", "1", "10"), *cols("e", "10")]
+    groups = [GroupRule("h", drop_lowest=1), GroupRule("e")]
+    before = compute(columns, groups, cells(h0="0.5", h1="4", e0="10"), POINTS)
+    assert before.percent == D("95.45")  # keeps A: 10.5 / 11
+    after = compute(columns, groups, cells(h0="0.5", h1="6", e0="10"), POINTS)
+    assert after.percent == D("80.00")  # B (60%) is now homework's best: 16 / 20
 
 
 @settings(max_examples=300, deadline=None)
