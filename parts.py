@@ -30,6 +30,7 @@ from lms.content import page_access
 from lms.content.page_access import PageDocumentPolicy
 from lms.files import events as file_events
 from lms.files import jobs as file_jobs
+from lms.gradebook import consumers as gradebook_consumers
 from lms.gradebook import events as gradebook_events
 from lms.notifications import events as notification_events
 from lms.notifications.jobs import Delivery
@@ -167,7 +168,12 @@ def build_jobs(
     )
     catalogue = Catalogue(
         EVENT_TYPES,
-        [*notification_events.consumers(), video_jobs.consumer(), *live_quizzes.consumers()],
+        [
+            *notification_events.consumers(),
+            *gradebook_consumers.consumers(),
+            video_jobs.consumer(),
+            *live_quizzes.consumers(),
+        ],
     )
     for name in filter(None, (m.strip() for m in settings.jobs_modules.split(","))):
         importlib.import_module(name).register_jobs(registry, catalogue)

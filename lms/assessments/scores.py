@@ -15,9 +15,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms.assessments.quizzes import kept_score
+from lms.assessments.quizzes import kept_score, released
 from lms.gradebook import service as gradebook
 from persistence.models import Quiz, QuizAttempt
+from persistence.models.base import utcnow
 
 
 async def ensure(session: AsyncSession, quiz: Quiz, points: float) -> uuid.UUID:
@@ -30,6 +31,8 @@ async def ensure(session: AsyncSession, quiz: Quiz, points: float) -> uuid.UUID:
         title=quiz.title,
         points_possible=gradebook.to_points(points, what="The quiz's points"),
         due_at=quiz.due_at,
+        # Scores show in the gradebook when the quiz's results do (its release policy).
+        post_policy="automatic" if released(quiz.results_release, quiz, utcnow()) else "manual",
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.events import emit
 from lms.errors import NotFound
+from lms.gradebook import release
 from lms.gradebook.errors import InvalidScore, StaleGrade
 from lms.gradebook.events import GRADES_POSTED, GradesPosted
 from lms.gradebook.history import log_change
@@ -28,7 +29,14 @@ from persistence.models import GradeColumn, GradeGroup, GradeScore
 from persistence.models.base import utcnow
 
 ColumnSource = Literal["quiz", "assignment", "live_quiz", "manual"]
+PostPolicy = Literal["automatic", "manual"]
 SOURCES: tuple[ColumnSource, ...] = ("quiz", "assignment", "live_quiz", "manual")
+DEFAULT_POLICY: dict[str, PostPolicy] = {
+    "quiz": "automatic",
+    "assignment": "manual",
+    "live_quiz": "automatic",
+    "manual": "automatic",
+}
 CENT = Decimal("0.01")
 MAX_POINTS = Decimal("9999999.99")
 DEFAULT_GROUP = "Assignments"
@@ -84,10 +92,14 @@ async def ensure_column(
     title: str,
     points_possible: Decimal,
     due_at: datetime | None = None,
+    post_policy: PostPolicy | None = None,
 ) -> uuid.UUID:
     """The gradebook column for a gradable thing; idempotent on (source, source_id): a
     second call updates title, points and due date and returns the same id. A new column
-    joins the course's first assignment group, after its other columns."""
+    joins the course's first assignment group, after its other columns. ``post_policy``
+    sets whether its grades show at once (``automatic``) or once posted (``manual``);
+    None keeps the column's, and a new column takes its source's default (an
+    assignment's grades wait for posting, the others show at once)."""
     if source not in SOURCES:
         raise ValueError(f"unknown column source {source!r}")
     points = to_points(points_possible, what="Points possible")
@@ -115,6 +127,7 @@ async def ensure_column(
             points_possible=points,
             due_at=due_at,
             position=int(last.scalar_one()) + 1,
+            post_policy=post_policy or DEFAULT_POLICY[source],
         )
         try:
             async with session.begin_nested():  # two first calls at once: one inserts
@@ -126,7 +139,25 @@ async def ensure_column(
     if column.course_id != course_id:
         raise ValueError("this gradable thing has a column in another course")
     column.title, column.points_possible, column.due_at = title, points, due_at
+    if post_policy is not None and post_policy != column.post_policy:
+        await release.set_policy(session, column, post_policy, actor_id=None)
     return column.id
+
+
+async def post_grades(
+    session: AsyncSession,
+    *,
+    column_id: uuid.UUID,
+    user_ids: list[uuid.UUID] | None = None,
+    actor_id: uuid.UUID | None = None,
+    reason: str = "posted",
+) -> list[uuid.UUID]:
+    """Release the column's hidden grades (all, or these learners'), who are notified;
+    returns whose were released. For the domains that post their own grades."""
+    column = await session.get(GradeColumn, column_id)
+    if column is None:
+        raise NotFound("No such gradebook column.")
+    return await release.post(session, column, user_ids=user_ids, actor_id=actor_id, reason=reason)
 
 
 class _Unchanged:
