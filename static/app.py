@@ -34,6 +34,8 @@ APP_ROUTES = (
     "/courses/{course_id}/watch/{item_id}",
     "/courses/{course_id}/videos/{video_id}",
     "/courses/{course_id}/progress",
+    "/courses/{course_id}/gradebook",
+    "/courses/{course_id}/grades",
     "/courses/{course_id}/pages/{page_id}",
     "/courses/{course_id}/quizzes/{quiz_id}",
     "/courses/{course_id}/quizzes/{quiz_id}/results",

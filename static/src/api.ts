@@ -171,6 +171,8 @@ export async function authorization(stale = false): Promise<string | null> {
 
 export interface RequestOptions {
   json?: unknown
+  /** A text body (give its content-type in ``headers``), e.g. a CSV file. */
+  text?: string
   form?: Record<string, string>
   auth?: boolean
   raw?: boolean
@@ -185,6 +187,8 @@ export async function request<T>(method: string, path: string, options: RequestO
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json'
       body = JSON.stringify(options.json)
+    } else if (options.text !== undefined) {
+      body = options.text
     } else if (options.form) {
       body = new URLSearchParams(options.form)
     }

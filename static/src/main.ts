@@ -17,6 +17,8 @@ import { homePage } from './pages/home'
 import { pageEditorPage } from './pages/pageEditor'
 import { progressPage } from './pages/progress'
 import { questionEditorPage } from './pages/questionEditor'
+import { gradebookPage } from './pages/gradebook'
+import { myGradesPage } from './pages/myGrades'
 import { quizPage } from './pages/quiz'
 import { quizResultsPage } from './pages/quizResults'
 import { quizSettingsPage } from './pages/quizSettings'
@@ -94,6 +96,10 @@ async function resolve(): Promise<Page> {
   if (match) return quizSettingsPage(match[1].toLowerCase(), null, user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/quizzes\/([0-9a-fA-F-]{36})\/edit$/.exec(path)
   if (match) return quizSettingsPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/gradebook$/.exec(path)
+  if (match) return gradebookPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/grades$/.exec(path)
+  if (match) return myGradesPage(match[1].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/quizzes\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return quizPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/quizzes\/([0-9a-fA-F-]{36})\/results$/.exec(path)

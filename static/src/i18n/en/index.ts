@@ -9,6 +9,7 @@ import { course } from './course'
 import { files } from './files'
 import { liveQuiz } from './liveQuiz'
 import { notes } from './notes'
+import { gradebook } from './gradebook'
 import { notifications } from './notifications'
 import { pages } from './pages'
 import { quiz } from './quiz'
@@ -20,4 +21,4 @@ import { whiteboard } from './whiteboard'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring, ...gradebook } satisfies Record<string, Message>
