@@ -8,13 +8,9 @@ import * as api from '../api'
 import { announce, download, fill, h } from '../dom'
 import { formatDateTime, t } from '../i18n'
 import type { Navigate, Page } from '../main'
-import { type Cell, type Column, type Grid, type Row, gradebook } from './gradebookApi'
+import { type Cell, type Column, type Grid, type Row, gradebook, readable } from './gradebookApi'
 import { importPanel } from './gradebookImport'
 import { topbar } from './shell'
-
-function readable(error: unknown): string {
-  return error instanceof api.ApiError ? error.readable : error instanceof Error ? error.message : String(error)
-}
 
 function cellText(cell: Cell | undefined): string {
   if (!cell) return ''

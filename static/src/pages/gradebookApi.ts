@@ -2,9 +2,14 @@
 // own grades, and the CSV export and previewed import. Scores and percentages are decimal
 // strings ("8.50"), shown as the server computed them.
 
-import { request } from '../api'
+import { ApiError, request } from '../api'
 
 const enc = encodeURIComponent
+
+/** What went wrong, for people (a problem's detail, else the error's message). */
+export function readable(error: unknown): string {
+  return error instanceof ApiError ? error.readable : error instanceof Error ? error.message : String(error)
+}
 
 export interface Group {
   id: string

@@ -2,14 +2,9 @@
 // and every problem per row, then apply it all at once with the preview's version, or
 // cancel. Nothing is written before Apply.
 
-import * as api from '../api'
 import { announce, fill, h } from '../dom'
 import { t } from '../i18n'
-import { type ImportPreview, gradebook } from './gradebookApi'
-
-function readable(error: unknown): string {
-  return error instanceof api.ApiError ? error.readable : error instanceof Error ? error.message : String(error)
-}
+import { type ImportPreview, gradebook, readable } from './gradebookApi'
 
 export function importPanel(courseId: string, applied: () => Promise<void>): HTMLElement {
   const result = h('div.stack', { 'data-testid': 'import-preview' })

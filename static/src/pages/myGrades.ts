@@ -6,12 +6,8 @@ import * as api from '../api'
 import { fill, h } from '../dom'
 import { t } from '../i18n'
 import type { Navigate, Page } from '../main'
-import { type MyGrades, gradebook } from './gradebookApi'
+import { type MyGrades, gradebook, readable } from './gradebookApi'
 import { topbar } from './shell'
-
-function readable(error: unknown): string {
-  return error instanceof api.ApiError ? error.readable : error instanceof Error ? error.message : String(error)
-}
 
 function render(mine: MyGrades): HTMLElement[] {
   const total = mine.grades
