@@ -22,7 +22,8 @@ The rules follow Canvas's documented grade calculation:
   here (as in Canvas) a higher score can lower the total: it may make a cell with more
   points possible the group's best, which weighs more against the other groups.
 
-Rounding, stated once: sums and ratios are exact (fractions); a percentage is rounded half
+Rounding, stated once: cells are taken to the cent as stored; sums are exact integers of
+cents and ratios exact fractions; a percentage is rounded half
 up to two decimal places only when it is returned; the letter is looked up with the rounded
 percentage (``percent >= bound``).
 """
@@ -134,9 +135,11 @@ class Grades:
 
 @dataclass(frozen=True)
 class _Item:
+    """A cell that counts: its score and points possible in cents (integers)."""
+
     id: Hashable
-    score: Fraction
-    possible: Fraction
+    score: int
+    possible: int
     fixed: bool
 
 
@@ -160,41 +163,51 @@ def letter_for(percent: Decimal | None, scheme: Sequence[tuple[str, Decimal]]) -
     return None
 
 
-def _ratio(items: Iterable[_Item]) -> Fraction | None:
-    score = possible = Fraction(0)
+def _cents(value: Decimal) -> int:
+    """A stored amount (two decimal places) in cents."""
+    return int((value * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def _ratio(items: Iterable[_Item]) -> tuple[int, int] | None:
+    """Score over points possible as (numerator, denominator > 0), None without points."""
+    score = possible = 0
     for item in items:
         score += item.score
         possible += item.possible
-    return score / possible if possible else None
+    if possible == 0:
+        return None
+    return (score, possible) if possible > 0 else (-score, -possible)
 
 
 def _keep(items: list[_Item], fixed: list[_Item], keep: int, *, best: bool) -> list[_Item]:
     """The ``keep`` items that, with ``fixed``, give the highest (``best``) or lowest
-    ratio of score to points possible (Dinkelbach's iteration: exact, it ends because the
-    ratio strictly improves and there are finitely many subsets)."""
+    ratio of score to points possible (Dinkelbach's iteration in integers: exact, it ends
+    because the ratio strictly improves and there are finitely many subsets)."""
     if keep >= len(items):
         return items
     sign = 1 if best else -1
 
-    def choose(q: Fraction) -> list[_Item]:
+    def choose(qn: int, qd: int) -> list[_Item]:
+        # Rank by score - q * possible, i.e. score * qd - qn * possible (qd > 0).
         ranked = sorted(
-            items, key=lambda i: (sign * (i.score - q * i.possible), sign * i.score, str(i.id))
+            items,
+            key=lambda i: (sign * (i.score * qd - qn * i.possible), sign * i.score, str(i.id)),
         )
         return ranked[len(items) - keep :]
 
-    chosen = choose(Fraction(0))
+    chosen = choose(0, 1)
     q = _ratio([*fixed, *chosen])
     if q is None:  # nothing has points possible: keep the highest (lowest) scores
         return chosen
     while True:
-        again = choose(q)
+        again = choose(*q)
         q2 = _ratio([*fixed, *again])
-        if q2 is None or sign * (q2 - q) <= 0:
+        if q2 is None or sign * (q2[0] * q[1] - q[0] * q2[1]) <= 0:
             return chosen
         chosen, q = again, q2
 
 
-def _group(group: GroupRule, items: list[_Item]) -> tuple[GroupGrade, Fraction, Fraction]:
+def _group(group: GroupRule, items: list[_Item]) -> tuple[GroupGrade, int, int]:
     fixed = [i for i in items if i.fixed]
     droppable = [i for i in items if not i.fixed]
     n = len(droppable)
@@ -204,9 +217,9 @@ def _group(group: GroupRule, items: list[_Item]) -> tuple[GroupGrade, Fraction, 
     kept = _keep(kept, fixed, n - lowest - highest, best=False)
     kept_ids = {i.id for i in kept}
     dropped = frozenset(i.id for i in droppable if i.id not in kept_ids)
-    score = sum((i.score for i in [*fixed, *kept]), Fraction(0))
-    possible = sum((i.possible for i in [*fixed, *kept]), Fraction(0))
-    percent = score / possible * HUNDRED if possible else None
+    score = sum(i.score for i in [*fixed, *kept])
+    possible = sum(i.possible for i in [*fixed, *kept])
+    percent = Fraction(score * 100, possible) if possible else None
     grade = GroupGrade(
         group.id,
         _points(score),
@@ -217,8 +230,8 @@ def _group(group: GroupRule, items: list[_Item]) -> tuple[GroupGrade, Fraction, 
     return grade, score, possible
 
 
-def _points(value: Fraction) -> Decimal:
-    return rounded(value)
+def _points(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(CENT)
 
 
 def _grade(
@@ -244,12 +257,13 @@ def _grade(
                 continue
             score = Decimal(0)
         extra = column.extra_credit or column.points_possible <= 0
-        possible = Fraction(0) if extra else Fraction(column.points_possible)
+        possible = 0 if extra else _cents(column.points_possible)
         by_group[column.group_id].append(
-            _Item(column.id, Fraction(score), possible, column.never_drop or extra)
+            _Item(column.id, _cents(score), possible, column.never_drop or extra)
         )
     results: list[GroupGrade] = []
-    total_score = total_possible = weighted = weight = Fraction(0)
+    total_score = total_possible = 0
+    weighted = weight = Fraction(0)
     for group in groups:
         grade, kept, kept_possible = _group(group, by_group[group.id])
         results.append(grade)
@@ -257,14 +271,14 @@ def _grade(
         if not group.extra_credit:
             total_possible += kept_possible
         if kept_possible:
-            weighted += kept / kept_possible * Fraction(group.weight)
+            weighted += Fraction(kept, kept_possible) * Fraction(group.weight)
             if not group.extra_credit:
                 weight += Fraction(group.weight)
     percent: Fraction | None
     if policy.weighted:
         percent = weighted / (weight if weight < HUNDRED else HUNDRED) * HUNDRED if weight else None
     else:
-        percent = total_score / total_possible * HUNDRED if total_possible else None
+        percent = Fraction(total_score * 100, total_possible) if total_possible else None
     shown = None if percent is None else rounded(percent)
     return Grade(
         _points(total_score),
