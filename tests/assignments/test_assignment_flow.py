@@ -213,8 +213,18 @@ def test_anonymous_grading_leaks_no_identity_until_names_are_revealed(course: Co
     for text in (listing_raw, detail_raw, graded_raw):
         for secret in secrets:
             assert secret not in text
-    # The shuffle is stable.
+    # The shuffle is stable, and the list pages in that order.
     assert [e["key"] for e in course.grading(course.ta, aid)["entries"]] == keys
+    first = course.request(course.ta, "GET", f"/api/v1/assignments/{aid}/grading?limit=2")
+    assert 'rel="next"' in first.headers["Link"]
+    rest = course.call(
+        course.ta,
+        "GET",
+        f"/api/v1/assignments/{aid}/grading",
+        params={"cursor": first.json()["next"]},
+    )
+    assert [e["key"] for e in first.json()["entries"] + rest["entries"]] == keys
+    assert rest["next"] is None
     # Only an instructor reveals.
     assert course.request(course.ta, "POST", f"/api/v1/assignments/{aid}/reveal").status_code == 403
     course.call(course.teacher, "POST", f"/api/v1/assignments/{aid}/reveal")
