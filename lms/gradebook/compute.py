@@ -297,8 +297,11 @@ def compute(
     override: Decimal | None = None,
 ) -> Grades:
     """A learner's grades from the course's columns and groups and their cells (a column
-    without a cell is ungraded). ``override`` (a percentage) replaces the shown grade."""
+    without a cell is ungraded). ``override`` (a percentage, shown to the cent) replaces
+    the shown grade."""
     current = _grade(columns, groups, cells, policy, final=False)
     final = _grade(columns, groups, cells, policy, final=True)
-    percent = current.percent if override is None else override.quantize(CENT, ROUND_HALF_UP)
+    if override is not None:
+        override = override.quantize(CENT, ROUND_HALF_UP)
+    percent = current.percent if override is None else override
     return Grades(current, final, override, percent, letter_for(percent, policy.scheme))

@@ -134,6 +134,22 @@ def test_the_instructor_grades_in_the_grid_with_the_keyboard(setup: Setup) -> No
     expect(ana).not_to_contain_text("Not posted")
     expect_no_violations(page, "the gradebook after posting")
     assert no_horizontal_scroll(page)
+    # The student's name selects their final grade: an override needs a reason.
+    ana.get_by_role("rowheader").click()
+    final = page.get_by_role("region", name="Final grade of Ana Learner")
+    final.get_by_label("Override (%)").fill("91.5")
+    final.get_by_role("button", name="Save override").click()
+    expect(final.get_by_role("status")).to_have_text("Say why the grade is overridden.")
+    final.get_by_label("Reason (required)").fill("Extra project")
+    final.get_by_role("button", name="Save override").click()
+    expect(page.get_by_test_id("announcer")).to_contain_text("Override saved: 91.5%.")
+    expect(ana.get_by_test_id("current")).to_contain_text("Override 91.50%")
+    expect(ana.get_by_test_id("letter")).to_have_text("A-")
+    expect_no_violations(page, "the override form")
+    final.get_by_label("Reason (required)").fill("Project withdrawn")
+    final.get_by_role("button", name="Remove override").click()
+    expect(page.get_by_test_id("announcer")).to_contain_text("Override removed.")
+    expect(ana.get_by_test_id("letter")).to_have_text("B-")
 
 
 def test_a_csv_import_is_previewed_then_applied(setup: Setup, tmp_path: Path) -> None:

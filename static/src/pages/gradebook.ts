@@ -230,6 +230,10 @@ export function gradebookPage(courseId: string, user: api.User, navigate: Naviga
   function showDetails(): void {
     const row = rows()[active.row]
     const column = columns()[active.col - 1]
+    if (row && active.col === 0) {
+      fill(details, ...overrideForm(row))
+      return
+    }
     if (!row || !column) {
       fill(details, h('h2#gradebook-details-title', null, t('gradebook.details')), h('p.muted', null, t('gradebook.pickCell')))
       return
@@ -316,6 +320,60 @@ export function gradebookPage(courseId: string, user: api.User, navigate: Naviga
       ),
       history,
     )
+  }
+
+  function overrideForm(row: Row): HTMLElement[] {
+    const percentInput = h('input#override-percent', {
+      type: 'number',
+      min: 0,
+      max: 1000,
+      step: '0.01',
+      inputmode: 'decimal',
+      value: row.grades.override ?? '',
+    })
+    const reasonInput = h('input#override-reason', { type: 'text', maxlength: 500, 'aria-required': 'true' })
+    const status = h('p', { role: 'status' })
+    async function send(percent: string | null): Promise<void> {
+      const reason = reasonInput.value.trim()
+      if (!reason) {
+        status.textContent = t('gradebook.overrideReasonNeeded')
+        reasonInput.focus()
+        return
+      }
+      try {
+        await gradebook.override(courseId, row.student.id, percent, reason)
+        await load(false)
+        announce(percent === null ? t('gradebook.overrideRemoved') : t('gradebook.overrideSaved', { percent: `${percent}%` }))
+      } catch (error) {
+        status.textContent = readable(error)
+      }
+    }
+    return [
+      h('h2#gradebook-details-title', null, t('gradebook.overrideOf', { student: row.student.name })),
+      h('p', null, t('gradebook.computed', { percent: percent(row.grades.current.percent) })),
+      h(
+        'form.stack',
+        {
+          onsubmit: (event: Event) => {
+            event.preventDefault()
+            void send(percentInput.value.trim() || null)
+          },
+        },
+        h('label', { for: 'override-percent' }, t('gradebook.overridePercent')),
+        percentInput,
+        h('label', { for: 'override-reason' }, t('gradebook.overrideReason')),
+        reasonInput,
+        h(
+          'div.row.wrap',
+          null,
+          h('button.primary', { type: 'submit' }, t('gradebook.overrideSave')),
+          row.grades.override !== null
+            ? h('button', { type: 'button', onclick: () => void send(null) }, t('gradebook.overrideRemove'))
+            : null,
+        ),
+        status,
+      ),
+    ]
   }
 
   function tools(): HTMLElement {

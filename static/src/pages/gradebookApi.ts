@@ -133,6 +133,8 @@ export const gradebook = {
       'GET',
       `${base(courseId)}/history?column_id=${enc(columnId)}&student_id=${enc(userId)}&limit=50`,
     ),
+  override: (courseId: string, userId: string, percent: string | null, reason: string) =>
+    request<void>('PUT', `${base(courseId)}/overrides/${enc(userId)}`, { json: { percent, reason } }),
   mine: (courseId: string) => request<MyGrades>('GET', `${base(courseId)}/mine`),
   exportCsv: async (courseId: string): Promise<string> => {
     const response = await request<Response>('GET', `${base(courseId)}/export.csv`, { raw: true, headers: { accept: 'text/csv' } })
