@@ -40,6 +40,8 @@ from lms.video import jobs as video_jobs
 from lms.webhooks import events as webhook_events
 from lms.webhooks import jobs as webhook_jobs
 from lms.webhooks.config import WebhookConfig
+from lms.workshops import reminders as workshop_reminders
+from lms.workshops import seats as workshop_seats
 from media.captions.config import CaptionConfig
 from media.captions.segmenter import Endpointing
 from media.config import MediaConfig, parse_ice_servers
@@ -157,6 +159,7 @@ def build_jobs(
             *account_emails.job_types(settings, mailer),
             transcode,
             grade_code,
+            workshop_seats.EXPIRE_OFFER,
         ],
         periodic=[
             account_jobs.PURGE_EXPIRED_TOKENS,
@@ -164,6 +167,7 @@ def build_jobs(
             file_jobs.periodic(settings),
             video_jobs.sweep_job(settings),
             quiz_jobs.CLOSE_DUE,
+            workshop_reminders.periodic(settings),
         ],
     )
     catalogue = Catalogue(

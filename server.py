@@ -57,6 +57,9 @@ from lms.video import media as video_media
 from lms.video import routes as video_routes
 from lms.webhooks import personal_data as webhook_personal_data
 from lms.webhooks import routes as webhook_routes
+from lms.workshops import feed_routes as workshop_feed_routes
+from lms.workshops import personal_data as workshop_personal_data
+from lms.workshops import routes as workshop_routes
 from node import Node
 from ops import docs as api_docs
 from ops import health
@@ -158,6 +161,8 @@ def build_app(node: Node) -> FastAPI:
         video_routes.router,
         gradebook_routes.router,
         gradebook_transfer_routes.router,
+        workshop_routes.router,
+        workshop_feed_routes.router,
         room_channel_router(node),
         notification_channel_router(node.notifications),
         documents_router(node.documents),
@@ -180,6 +185,7 @@ def build_app(node: Node) -> FastAPI:
     file_personal_data.register(registry)
     assignment_personal_data.register(registry)
     gradebook_personal_data.register(registry)
+    workshop_personal_data.register(registry)
     app.add_middleware(RefuseNulMiddleware)  # inside the body limit: it reads JSON bodies
     app.add_middleware(
         BodyLimitMiddleware,

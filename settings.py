@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     password_reset_max_per_ip: int = Field(default=20, ge=1, le=10_000)
     password_reset_window_seconds: int = Field(default=3600, ge=60, le=86_400)
     notifications_digest_schedule: str = "0 7 * * *"  # cron, UTC
+    # Workshops (lms/workshops/reminders.py): how often reminders 24 h and 1 h before a
+    # session are looked for (cron or "@every 30s")
+    workshops_reminder_schedule: str = "@every 1m"
 
     # File storage and uploads (persistence/blobs/, lms/files/): where blobs live (the data
     # directory, or an S3-compatible bucket), the upload limits and the signed links' lifetime

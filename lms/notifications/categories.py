@@ -32,8 +32,11 @@ ACCOUNT = Category("account", "Your account", Delivery.IMMEDIATELY)
 RECORDINGS = Category("recordings", "Recordings of your classes", Delivery.IMMEDIATELY)
 SYSTEM = Category("system", "Announcements from the operators", Delivery.DAILY_DIGEST)
 GRADES = Category("grades", "Your grades", Delivery.DAILY_DIGEST)
+WORKSHOPS = Category("workshops", "Workshops you registered for", Delivery.IMMEDIATELY)
 
-CATEGORIES: dict[str, Category] = {c.name: c for c in (ACCOUNT, RECORDINGS, SYSTEM, GRADES)}
+CATEGORIES: dict[str, Category] = {
+    c.name: c for c in (ACCOUNT, RECORDINGS, SYSTEM, GRADES, WORKSHOPS)
+}
 """Every category by name (later issues add courses, grades, ...)."""
 
 

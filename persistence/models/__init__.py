@@ -61,6 +61,7 @@ from persistence.models.rooms import (
 )
 from persistence.models.video import Video, VideoCaption
 from persistence.models.webhooks import WebhookDelivery, WebhookEndpoint
+from persistence.models.workshops import Workshop, WorkshopOccurrence, WorkshopRegistration
 
 __all__ = [
     "AccountToken",
@@ -126,4 +127,7 @@ __all__ = [
     "VideoCaption",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "Workshop",
+    "WorkshopOccurrence",
+    "WorkshopRegistration",
 ]

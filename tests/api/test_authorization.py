@@ -226,6 +226,21 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/documents/rooms/{room_id}/{kind}/versions"): ROOM_USERS,
     ("GET", "/api/v1/documents/rooms/{room_id}/{kind}/versions/{version_id}"): ROOM_USERS,
     ("POST", "/api/v1/documents/rooms/{room_id}/{kind}/versions/{version_id}/restore"): ROOM_USERS,
+    # Workshops: instructors and admins schedule; everyone signed in registers; organiser
+    # and owner checks are inside (tests/workshops).
+    ("POST", "/api/v1/workshops"): STAFF_TOOLS,
+    ("GET", "/api/v1/workshops"): ROOM_USERS,
+    ("GET", "/api/v1/workshops/{workshop_id}"): ROOM_USERS,
+    ("POST", "/api/v1/workshops/{workshop_id}/cancel"): ROOM_USERS,
+    ("POST", "/api/v1/workshops/{workshop_id}/registrations"): ROOM_USERS,
+    ("GET", "/api/v1/workshops/{workshop_id}/registrations"): ROOM_USERS,
+    ("POST", "/api/v1/workshop-registrations/{registration_id}/confirm"): ROOM_USERS,
+    ("POST", "/api/v1/workshop-registrations/{registration_id}/cancel"): ROOM_USERS,
+    # Calendar feeds: links handed to members; the .ics files answer signed links only.
+    ("GET", "/api/v1/users/me/calendar-feed"): ROOM_USERS,
+    ("GET", "/api/v1/workshops/{workshop_id}/calendar-feed"): ROOM_USERS,
+    ("GET", "/api/v1/workshops/{workshop_id}/calendar.ics"): PUBLIC,
+    ("GET", "/api/v1/calendars/{user_id}.ics"): PUBLIC,
 }
 CALLERS = ("anonymous", "student", "instructor", "admin", "key:profile")
 

@@ -111,6 +111,7 @@ def test_preferences_validate_and_decide_the_email(mail_node: Node, smtp: SmtpSe
             "recordings": "immediately",
             "system": "daily_digest",
             "grades": "daily_digest",
+            "workshops": "immediately",
         }
         for body in (
             {"categories": {"grades-of-mars": "off"}},

@@ -1,0 +1,1 @@
+"""Workshops: scheduled live sessions with seats, a waitlist and calendar feeds."""

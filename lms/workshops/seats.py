@@ -1,0 +1,215 @@
+"""Seats and the waitlist: registering, cancelling, promotion and its confirmation.
+
+Every change starts by locking the workshop's row (an UPDATE on PostgreSQL, the write
+lock taken at BEGIN on SQLite), so seat counts and arrival numbers change one transaction
+at a time: 200 people registering for 30 seats at once end with exactly 30 seated and the
+rest waitlisted in the order the database saw them. A freed seat is offered to the first
+in the waitlist, who must confirm before ``confirm_minutes`` pass (the ``expire_offer``
+job then offers it to the next).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jobs.queue import enqueue
+from jobs.types import JobContext, JobType
+from lms.errors import Conflict, Forbidden, NotFound
+from lms.notifications.categories import WORKSHOPS
+from lms.notifications.service import notify
+from persistence.models import Workshop, WorkshopRegistration
+from persistence.models.base import utcnow
+
+SEATED = ("registered", "offered")
+ACTIVE = ("registered", "offered", "waitlisted")
+
+
+async def lock_workshop(session: AsyncSession, workshop_id: uuid.UUID) -> Workshop:
+    """The workshop, its row locked for this transaction and read fresh; 404 if none."""
+    await session.execute(
+        update(Workshop).where(Workshop.id == workshop_id).values(arrivals=Workshop.arrivals)
+    )
+    found = (
+        await session.execute(
+            select(Workshop)
+            .where(Workshop.id == workshop_id)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("No such workshop.")
+    return found
+
+
+async def register(
+    session: AsyncSession, workshop_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> WorkshopRegistration:
+    """Take a seat, or a place in the waitlist; 409 when closed, cancelled or full."""
+    workshop = await lock_workshop(session, workshop_id)
+    if workshop.status != "scheduled":
+        raise Conflict("This workshop was cancelled.", reason="cancelled")
+    if now >= workshop.first_start:
+        raise Conflict("Registration closed when the workshop started.", reason="closed")
+    mine = await _registration_of(session, workshop.id, user_id)
+    if mine is not None and mine.status in ACTIVE:
+        raise Conflict("You are already registered or waitlisted.", reason="duplicate")
+    seated = workshop.seats_taken < workshop.capacity
+    if not seated:
+        waiting = (
+            await session.execute(
+                select(func.count()).where(
+                    WorkshopRegistration.workshop_id == workshop.id,
+                    WorkshopRegistration.status == "waitlisted",
+                )
+            )
+        ).scalar_one()
+        if waiting >= workshop.waitlist_capacity:
+            raise Conflict("This workshop and its waitlist are full.", reason="full")
+    workshop.arrivals += 1
+    if seated:
+        workshop.seats_taken += 1
+    status = "registered" if seated else "waitlisted"
+    if mine is None:
+        mine = WorkshopRegistration(workshop_id=workshop.id, user_id=user_id)
+        session.add(mine)
+    mine.status, mine.arrival, mine.offered_until = status, workshop.arrivals, None
+    mine.created_at = mine.updated_at = now
+    await session.flush()
+    return mine
+
+
+async def _registration_of(
+    session: AsyncSession, workshop_id: uuid.UUID, user_id: uuid.UUID
+) -> WorkshopRegistration | None:
+    query = select(WorkshopRegistration).where(
+        WorkshopRegistration.workshop_id == workshop_id, WorkshopRegistration.user_id == user_id
+    )
+    return (
+        await session.execute(query.execution_options(populate_existing=True))
+    ).scalar_one_or_none()
+
+
+async def own_registration(
+    session: AsyncSession, registration_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Workshop, WorkshopRegistration]:
+    """The caller's registration with its workshop locked; someone else's is a 404."""
+    found = await session.get(WorkshopRegistration, registration_id)
+    if found is None or found.user_id != user_id:
+        raise NotFound("No such registration.")
+    workshop = await lock_workshop(session, found.workshop_id)
+    await session.refresh(found)
+    return workshop, found
+
+
+async def cancel(
+    session: AsyncSession, registration_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> WorkshopRegistration:
+    """Leave the workshop (a seat before the cancellation deadline; the waitlist at any
+    time); a freed seat is offered to the first in the waitlist."""
+    workshop, mine = await own_registration(session, registration_id, user_id)
+    if mine.status not in ACTIVE:
+        raise Conflict("This registration is not active.", reason="inactive")
+    deadline = workshop.first_start - timedelta(minutes=workshop.cancel_cutoff_minutes)
+    if mine.status in SEATED and now >= deadline:
+        raise Conflict(
+            "The cancellation deadline has passed.",
+            reason="deadline",
+            deadline=deadline.isoformat(),
+        )
+    held_seat = mine.status in SEATED
+    mine.status, mine.offered_until, mine.updated_at = "cancelled", None, now
+    if held_seat:
+        await free_seat(session, workshop, now)
+    await session.flush()
+    return mine
+
+
+async def free_seat(session: AsyncSession, workshop: Workshop, now: datetime) -> None:
+    """A seat came free: offer it to the first in the waitlist, or give it back."""
+    nxt = (
+        await session.execute(
+            select(WorkshopRegistration)
+            .where(
+                WorkshopRegistration.workshop_id == workshop.id,
+                WorkshopRegistration.status == "waitlisted",
+            )
+            .order_by(WorkshopRegistration.arrival)
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if nxt is None or workshop.status != "scheduled" or now >= workshop.first_start:
+        workshop.seats_taken -= 1
+        return
+    until = now + timedelta(minutes=workshop.confirm_minutes)
+    nxt.status, nxt.offered_until, nxt.updated_at = "offered", until, now
+    await enqueue(session, EXPIRE_OFFER, {"registration_id": str(nxt.id)}, run_at=until)
+    await notify(
+        session,
+        nxt.user_id,
+        WORKSHOPS.name,
+        f"A seat is free in {workshop.title}",
+        f"Confirm your seat before {until:%Y-%m-%d %H:%M} UTC, or it goes to the next person.",
+        f"/workshops/{workshop.id}",
+        key=f"workshop-offer:{nxt.id}:{until.isoformat()}",
+    )
+
+
+async def confirm(
+    session: AsyncSession, registration_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> WorkshopRegistration:
+    """Take the seat offered; 409 when no seat is offered or the offer lapsed."""
+    workshop, mine = await own_registration(session, registration_id, user_id)
+    if mine.status != "offered" or mine.offered_until is None:
+        raise Conflict("No seat is offered to you.", reason="not_offered")
+    if now >= mine.offered_until:
+        await _lapse(session, workshop, mine, now)
+        raise Conflict("The offer lapsed; the seat went to the next person.", reason="lapsed")
+    mine.status, mine.offered_until, mine.updated_at = "registered", None, now
+    await session.flush()
+    return mine
+
+
+async def _lapse(
+    session: AsyncSession, workshop: Workshop, offer: WorkshopRegistration, now: datetime
+) -> None:
+    offer.status, offer.offered_until, offer.updated_at = "expired", None, now
+    await free_seat(session, workshop, now)
+    await session.commit()
+
+
+async def expire_offer(session: AsyncSession, registration_id: uuid.UUID) -> None:
+    """The job: an offer still unconfirmed past its time lapses and moves on."""
+    offer = await session.get(WorkshopRegistration, registration_id)
+    if offer is None:
+        return
+    workshop = await lock_workshop(session, offer.workshop_id)
+    await session.refresh(offer)
+    now = utcnow()
+    if offer.status == "offered" and offer.offered_until and now >= offer.offered_until:
+        await _lapse(session, workshop, offer, now)
+
+
+async def _expire_offer_job(ctx: JobContext) -> None:
+    async with ctx.sessions() as session:
+        await expire_offer(session, uuid.UUID(str(ctx.args["registration_id"])))
+        await session.commit()
+
+
+EXPIRE_OFFER = JobType(
+    "workshops.expire_offer",
+    _expire_offer_job,
+    max_attempts=5,
+    timeout=60.0,
+    summary="give a seat nobody confirmed in time to the next in the waitlist",
+)
+
+
+def check_organiser(workshop: Workshop, user_id: uuid.UUID, role: str) -> None:
+    """Only the organiser (or an admin) manages a workshop."""
+    if role != "admin" and workshop.organiser_id != user_id:
+        raise Forbidden("Only the workshop's organiser may do this.")
