@@ -20,6 +20,7 @@ from lms.accounts.revoked import RevokedHooks
 from lms.assessments.sandbox import PracticeThrottle, SandboxPool
 from lms.courses.events import CourseEvents
 from lms.personal_data import PersonalData
+from ops.metrics import Metrics
 from rooms.document_service import DocumentService
 from rooms.manager import RoomManager
 from settings import Settings
@@ -44,6 +45,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = (
         state.read_sessionmaker if reads else state.sessionmaker
     )
+    async with factory() as session:
+        yield session
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A reader session whatever the method, for a write request that only reads through
+    it and writes in a short transaction of its own (``WriterSessionsDep``): on SQLite its
+    reads then hold no write lock (the autosave of quiz answers)."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
     async with factory() as session:
         yield session
 
@@ -102,6 +112,12 @@ def event_catalogue(request: Request) -> Catalogue:
     return catalogue
 
 
+def node_metrics(request: Request) -> Metrics:
+    """The app's Prometheus metrics (its own registry)."""
+    found: Metrics = request.app.state.metrics
+    return found
+
+
 def client_ip(request: Request) -> str | None:
     """The caller's address as the server saw it (after trusted proxy headers)."""
     return request.client.host if request.client else None
@@ -109,6 +125,7 @@ def client_ip(request: Request) -> str | None:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 RoomsDep = Annotated[RoomManager, Depends(room_manager)]
 DocumentsDep = Annotated[DocumentService, Depends(documents)]
 PersonalDataDep = Annotated[PersonalData, Depends(personal_data)]
@@ -116,5 +133,6 @@ RevokedHooksDep = Annotated[RevokedHooks, Depends(revoked_hooks)]
 CourseEventsDep = Annotated[CourseEvents, Depends(course_events)]
 CatalogueDep = Annotated[Catalogue, Depends(event_catalogue)]
 WriterSessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(writer_sessions)]
+MetricsDep = Annotated[Metrics, Depends(node_metrics)]
 SandboxDep = Annotated[SandboxPool, Depends(sandbox_pool)]
 PracticeThrottleDep = Annotated[PracticeThrottle, Depends(practice_throttle)]

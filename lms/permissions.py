@@ -7,10 +7,11 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.audit.service import record_denial
 from lms.auth import Principal, authenticate
-from lms.deps import SessionDep
+from lms.deps import ReadSessionDep, SessionDep
 from lms.errors import Forbidden, Unauthorized
 from ops.guards import guard
 
@@ -69,24 +70,42 @@ def permissions_of(role: str) -> frozenset[Permission]:
         return frozenset()
 
 
+async def _admit(
+    request: Request, session: AsyncSession, needed: tuple[Permission, ...]
+) -> Principal:
+    principal = await authenticate(request, session)
+    if principal is None:
+        raise Unauthorized("Sign in, or send a bearer token.")
+    granted = permissions_of(principal.role)
+    if principal.scopes is not None:
+        granted = granted & principal.scopes
+    if missing := [p.value for p in needed if p not in granted]:
+        await record_denial(session, request, principal, missing)
+        raise Forbidden("You do not have permission to do this.", missing=missing)
+    request.state.principal = principal
+    return principal
+
+
 def require(*needed: Permission) -> Callable[..., Awaitable[Principal]]:
     """A dependency that authenticates the caller and checks it holds ``needed``."""
 
     @guard
     async def check(request: Request, session: SessionDep) -> Principal:
-        principal = await authenticate(request, session)
-        if principal is None:
-            raise Unauthorized("Sign in, or send a bearer token.")
-        granted = permissions_of(principal.role)
-        if principal.scopes is not None:
-            granted = granted & principal.scopes
-        if missing := [p.value for p in needed if p not in granted]:
-            await record_denial(session, request, principal, missing)
-            raise Forbidden("You do not have permission to do this.", missing=missing)
-        request.state.principal = principal
-        return principal
+        return await _admit(request, session, needed)
 
     check.__name__ = "require_" + "_".join(p.name.lower() for p in needed)
+    return check
+
+
+def require_reading(*needed: Permission) -> Callable[..., Awaitable[Principal]]:
+    """``require`` through a reader session (``ReadSessionDep``), for a write route that
+    writes in a short transaction of its own: authenticating takes no write lock."""
+
+    @guard
+    async def check(request: Request, session: ReadSessionDep) -> Principal:
+        return await _admit(request, session, needed)
+
+    check.__name__ = "require_reading_" + "_".join(p.name.lower() for p in needed)
     return check
 
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.assessments import attempts, banks, quizzes
+from lms.assessments.errors import QuizLocked
 from lms.auth import Principal
+from lms.content import reach
 from lms.courses.roles import CourseAction, CourseRole, may
 from lms.courses.routes import authorize
 from lms.errors import Forbidden, NotFound
@@ -85,6 +87,19 @@ async def learner_quiz(session: AsyncSession, quiz_id: uuid.UUID, principal: Pri
     if shown.role != CourseRole.STUDENT:
         raise Forbidden("Quizzes are taken by the course's students.")
     return shown.quiz
+
+
+async def check_reach(session: AsyncSession, quiz: Quiz, principal: Principal) -> None:
+    """Refuse a learner a quiz whose every module is locked for them (``lms.content.reach``,
+    as pages and files are refused); a quiz in no module is reached directly."""
+    course = await session.get(Course, quiz.course_id)
+    if course is None:
+        raise NotFound("No such quiz.")
+    reason = await reach.lock_of(
+        session, course, CourseRole.STUDENT, principal.user_id, "quiz", quiz.id
+    )
+    if reason is not None:
+        raise QuizLocked(reason)
 
 
 async def attempt_for(

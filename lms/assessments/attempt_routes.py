@@ -12,20 +12,21 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms.assessments import access, attempts, grading, quizzes
+from lms.assessments import access, attempts, autosave, grading, quizzes
 from lms.assessments.errors import AttemptClosed
 from lms.assessments.schemas import AnswersIn, AttemptOut, GradeIn, SaveOut, SubmitIn
 from lms.audit.service import audit
 from lms.auth import Principal
-from lms.deps import SessionDep, WriterSessionsDep
+from lms.deps import MetricsDep, ReadSessionDep, SessionDep, WriterSessionsDep
 from lms.errors import Forbidden
-from lms.permissions import Permission, require
+from lms.permissions import Permission, require, require_reading
 from persistence.models import QuizAttempt
 from persistence.models.base import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["quizzes"])
 Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.COURSES_MANAGE))]
+ReadingLearner = Annotated[Principal, Depends(require_reading(Permission.COURSES_READ))]
 
 
 async def _out(
@@ -50,6 +51,8 @@ async def start_attempt(
     quiz = await access.learner_quiz(session, quiz_id, principal)
     now = utcnow()
     mine = await attempts.of_learner(session, quiz.id, principal.user_id)
+    if not any(a.active_user_id is not None for a in mine):
+        await access.check_reach(session, quiz, principal)
     for old in mine:
         if attempts.is_due(old, now):
             await grading.finish(session, old, by="deadline", now=now)
@@ -75,33 +78,45 @@ async def get_attempt(
     return await _out(session, target, shown, now)
 
 
-async def _own_open(
-    session: AsyncSession, attempt_id: uuid.UUID, principal: Principal, now: datetime
-) -> tuple[QuizAttempt, access.QuizAccess]:
-    target, shown = await access.attempt_for(session, attempt_id, principal, locking=True)
-    if target.user_id != principal.user_id:
-        raise Forbidden("Only the learner answers an attempt.")
-    if attempts.is_due(target, now):
-        await grading.finish(session, target, by="deadline", now=now)
-        await session.commit()
-        raise AttemptClosed(
-            "The time for this attempt is over; it takes no more answers.",
-            deadline=target.deadline.isoformat() if target.deadline else None,
-        )
-    return target, shown
-
-
 @router.put("/attempts/{attempt_id}/answers", summary="Autosave answers")
 async def save_answers(
-    attempt_id: uuid.UUID, body: AnswersIn, session: SessionDep, principal: Reader
+    attempt_id: uuid.UUID,
+    body: AnswersIn,
+    reader: ReadSessionDep,
+    sessions: WriterSessionsDep,
+    metrics: MetricsDep,
+    principal: ReadingLearner,
 ) -> SaveOut:
     """Answers by question id in the view's tokens; written only when ``seq`` is newer than
-    the save that wrote each answer. Refused after the deadline or the submission."""
+    the save that wrote each answer. Refused after the deadline or the submission.
+
+    The hot path of a quiz (every student, every few seconds): the caller, the attempt and
+    the answers are read and checked without a write lock; the write joins the node's next
+    group commit (``autosave``), which first claims the attempt still open, and the answer
+    comes once that commit is durable."""
     now = utcnow()
-    target, _ = await _own_open(session, attempt_id, principal, now)
-    saved = await attempts.save(session, target, body.seq, body.answers, now)
-    await session.commit()
-    return saved
+    target, _ = await access.attempt_for(reader, attempt_id, principal)
+    if target.user_id != principal.user_id:
+        raise Forbidden("Only the learner answers an attempt.")
+    try:
+        attempts.check_open(target, now)
+    except AttemptClosed:
+        await reader.close()
+        await attempts.close_if_due(sessions, target, now)
+        raise
+    checked = await attempts.canonical(reader, target, body.answers)
+    # On PostgreSQL readers and writers share one pool: hold one connection at a time, or
+    # a burst of saves could take every connection and wait forever for a second one.
+    await reader.close()
+    written = await autosave.writer_for(sessions, metrics).write(target.id, body.seq, checked, now)
+    if written is None:
+        await attempts.close_if_due(sessions, target, now)
+        raise AttemptClosed(
+            "This attempt was submitted or its time is over; it takes no more answers.",
+            deadline=target.deadline.isoformat() if target.deadline else None,
+        )
+    saved, stale = written
+    return SaveOut(saved=saved, stale=stale, deadline=target.deadline)
 
 
 @router.post("/attempts/{attempt_id}/submit", summary="Submit my attempt")

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -172,27 +173,17 @@ def _versions(target: QuizAttempt) -> dict[uuid.UUID, int]:
     return {uuid.UUID(q["question_id"]): int(q["version"]) for q in target.questions}
 
 
-async def save(
-    session: AsyncSession,
-    target: QuizAttempt,
-    seq: int,
-    answers: Mapping[uuid.UUID, dict[str, Any]],
-    now: datetime,
-) -> SaveOut:
-    """Write the answers of one autosave (view tokens in, author ids stored). The whole
-    save is refused if one answer is: a question the attempt lacks, a malformed answer."""
-    if target.active_user_id is None:
-        raise AttemptClosed("This attempt was submitted; it takes no more answers.")
-    if is_due(target, now):
-        raise AttemptClosed(
-            "The time for this attempt is over; it takes no more answers.",
-            deadline=target.deadline.isoformat() if target.deadline else None,
-        )
+async def canonical(
+    session: AsyncSession, target: QuizAttempt, answers: Mapping[uuid.UUID, dict[str, Any]]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The answers of one save checked and translated (view tokens in, author ids out); the
+    whole save is refused if one answer is: a question the attempt lacks, a malformed
+    answer. Reads only (the question versions the attempt was given)."""
     given = _versions(target)
     if unknown := [str(q) for q in answers if q not in given]:
         raise QuestionNotInAttempt("This attempt was not given these questions.", questions=unknown)
     definitions = await banks.versions(session, [(q, given[q]) for q in answers])
-    canonical: dict[uuid.UUID, dict[str, Any]] = {}
+    found: dict[uuid.UUID, dict[str, Any]] = {}
     for question_id, data in answers.items():
         definition = definitions[(question_id, given[question_id])]
         seed = question_seed(target.seed, str(question_id))
@@ -204,20 +195,108 @@ async def save(
                 errors=exc.errors,
                 question=str(question_id),
             ) from None
-        canonical[question_id] = response.model_dump(mode="json")
-    rows = await grading.answers_of(session, target)
-    saved: list[uuid.UUID] = []
-    stale: list[uuid.UUID] = []
-    for row in rows:
-        if row.question_id not in canonical:
+        found[question_id] = response.model_dump(mode="json")
+    return found
+
+
+def check_open(target: QuizAttempt, now: datetime) -> None:
+    """Refuse answers to a submitted attempt or one past its deadline."""
+    if target.active_user_id is None:
+        raise AttemptClosed("This attempt was submitted; it takes no more answers.")
+    if is_due(target, now):
+        raise AttemptClosed(
+            "The time for this attempt is over; it takes no more answers.",
+            deadline=target.deadline.isoformat() if target.deadline else None,
+        )
+
+
+@dataclass(frozen=True)
+class AnswerWrite:
+    """One save's checked answers (``canonical``) for an attempt, with its sequence number
+    and arrival time."""
+
+    attempt_id: uuid.UUID
+    seq: int
+    answers: Mapping[uuid.UUID, dict[str, Any]]
+    now: datetime
+
+
+Written = tuple[list[uuid.UUID], list[uuid.UUID]] | None
+"""The question ids a save wrote and those a newer save had written (stale); None when
+its attempt was closed."""
+
+
+async def write_batch(
+    session: AsyncSession, saves: Sequence[AnswerWrite], *, claim: bool = True
+) -> list[Written]:
+    """Write saves in the caller's transaction, in a few statements however many there are:
+    claim the attempts still open (``claim``; on PostgreSQL the update locks their rows, so
+    a submission running at the same time waits for the batch or the batch sees it
+    submitted), read their answers' sequence numbers, and update each answer the save is
+    newer for (saves of one attempt apply in order). The saves' deadlines were checked at
+    arrival (``check_open``): an answer that arrived in time is kept."""
+    if not saves:
+        return []
+    ids = sorted({save.attempt_id for save in saves})
+    open_ids = set(ids)
+    if claim:
+        claimed = await session.execute(
+            update(QuizAttempt)
+            .where(QuizAttempt.id.in_(ids), QuizAttempt.active_user_id.is_not(None))
+            .values(updated_at=max(save.now for save in saves))
+            .returning(QuizAttempt.id)
+            .execution_options(synchronize_session=False)
+        )
+        open_ids = set(claimed.scalars().all())
+    rows = await session.execute(
+        select(
+            AttemptAnswer.id,
+            AttemptAnswer.attempt_id,
+            AttemptAnswer.question_id,
+            AttemptAnswer.seq,
+            AttemptAnswer.saved_at,
+        ).where(AttemptAnswer.attempt_id.in_(open_ids))
+    )
+    current = {(r.attempt_id, r.question_id): [r.id, r.seq, r.saved_at] for r in rows.all()}
+    changes: dict[uuid.UUID, dict[str, Any]] = {}
+    results: list[Written] = []
+    for save in saves:
+        if save.attempt_id not in open_ids:
+            results.append(None)
             continue
-        if row.seq >= seq and row.saved_at is not None:
-            stale.append(row.question_id)
-            continue
-        row.response = canonical[row.question_id]
-        row.seq = seq
-        row.saved_at = now
-        saved.append(row.question_id)
+        saved: list[uuid.UUID] = []
+        stale: list[uuid.UUID] = []
+        for question_id, response in save.answers.items():
+            row = current[(save.attempt_id, question_id)]
+            if row[1] >= save.seq and row[2] is not None:
+                stale.append(question_id)
+                continue
+            row[1], row[2] = save.seq, save.now
+            changes[row[0]] = {
+                "id": row[0],
+                "response": response,
+                "seq": save.seq,
+                "saved_at": save.now,
+            }
+            saved.append(question_id)
+        results.append((saved, stale))
+    if changes:
+        await session.execute(update(AttemptAnswer), list(changes.values()))
+    return results
+
+
+async def save(
+    session: AsyncSession,
+    target: QuizAttempt,
+    seq: int,
+    answers: Mapping[uuid.UUID, dict[str, Any]],
+    now: datetime,
+) -> SaveOut:
+    """Check and write the answers of one save to ``target`` (locked by the caller)."""
+    check_open(target, now)
+    checked = await canonical(session, target, answers)
+    written = await write_batch(session, [AnswerWrite(target.id, seq, checked, now)], claim=False)
+    saved, stale = written[0] or ([], [])
     target.updated_at = now
     return SaveOut(saved=saved, stale=stale, deadline=target.deadline)
 

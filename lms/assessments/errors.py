@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lms.errors import Conflict, InvalidInput, LmsError
+from lms.errors import Conflict, Forbidden, InvalidInput, LmsError
 
 
 class AssessmentError(LmsError):
@@ -62,3 +62,8 @@ class QuizUnavailable(AssessmentError, Conflict):
 
 class NoAttemptsLeft(AssessmentError, Conflict):
     """The learner has used every attempt the quiz (and their accommodation) allows."""
+
+
+class QuizLocked(AssessmentError, Forbidden):
+    """Every module showing the quiz is locked for the learner (an unlock date not reached,
+    prerequisites not completed): it cannot be started yet."""

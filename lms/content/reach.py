@@ -73,6 +73,18 @@ async def reaches_file(
     )
 
 
+def _modules_showing(shown: CourseContentOut, kind: str, target_id: uuid.UUID) -> list[ModuleOut]:
+    """The modules in which a published item of ``kind`` shows ``target_id``."""
+    return [
+        module
+        for module in shown.modules
+        if any(
+            item.published and item.kind == kind and item.target_id == target_id
+            for item in module.items
+        )
+    ]
+
+
 async def reaches_video(
     session: AsyncSession,
     course: Course,
@@ -85,10 +97,24 @@ async def reaches_video(
     if may(role, CourseAction.VIEW_DRAFTS):
         return True
     shown = await content_for(session, course, role, user_id)
-    return any(
-        item.kind == "video" and item.target_id == video_id
-        for module in shown.modules
-        if not module.locked
-        for item in module.items
-        if item.published
-    )
+    return any(not module.locked for module in _modules_showing(shown, "video", video_id))
+
+
+async def lock_of(
+    session: AsyncSession,
+    course: Course,
+    role: CourseRole | None,
+    user_id: uuid.UUID,
+    kind: str,
+    target_id: uuid.UUID,
+) -> str | None:
+    """Why this person may not open `target_id` now: the lock reason of its modules when
+    every module showing it (as a published item of `kind`) is locked; None when one of
+    them is open, when no module shows it (a quiz taken on its own), or for staff."""
+    if may(role, CourseAction.VIEW_DRAFTS):
+        return None
+    shown = await content_for(session, course, role, user_id)
+    modules = _modules_showing(shown, kind, target_id)
+    if not modules or any(not module.locked for module in modules):
+        return None
+    return modules[0].lock_reason or "This module is locked."

@@ -141,7 +141,6 @@ def _section(page: Page, prompt: str) -> Locator:
 
 def _take(student: Person, course_id: str, quiz_id: str) -> None:
     page = student.page
-    log_in(student, f"/courses/{course_id}/quizzes/{quiz_id}")
     expect(page.get_by_role("heading", name="Forces, authored")).to_be_visible()
     page.get_by_test_id("start").click()
     expect(page.get_by_role("navigation", name="Questions")).to_be_visible()
@@ -255,6 +254,27 @@ def test_an_instructor_authors_a_quiz_a_student_takes(chromium: Browser, sqlite_
     page.goto(f"/courses/{course_id}/quizzes/{quiz_id}")
     expect(page.get_by_test_id("staff-results")).to_be_visible()
 
+    # The course editor puts the quiz in a module (its item kind menu offers quizzes).
+    with sqlite_node.client(token) as client:
+        week = client.post(
+            f"/api/v1/courses/{course_id}/modules", json={"title": "Week 1", "published": True}
+        )
+        assert week.status_code == 201, week.text
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"/courses/{course_id}/edit")
+    card = page.locator("li.module").filter(has=page.get_by_role("heading", name="Week 1"))
+    card.get_by_text("Add an item to Week 1").click()
+    form = card.locator("form.add-item")
+    form.get_by_label("Kind").select_option(label="Quiz")
+    form.get_by_label("Quiz", exact=True).select_option(label="Forces, authored")
+    form.get_by_label("Item title").fill("Forces quiz")
+    expect(form.get_by_label("Completed when the learner")).to_have_value("submit")
+    form.get_by_role("button", name="Add item").click()
+    expect(card.locator("li.item-row", has_text="Forces quiz")).to_have_count(1)
+
+    log_in(student, f"/courses/{course_id}")
+    student.page.get_by_role("link", name="Forces quiz").first.click()
+    expect(student.page).to_have_url(re.compile(f"/quizzes/{quiz_id}$"))
     _take(student, course_id, quiz_id)
     assert not teacher.errors, teacher.errors
     assert not student.errors, student.errors

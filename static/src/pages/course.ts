@@ -8,6 +8,7 @@ import { announce, confirmDialog, fill, h, toast } from '../dom'
 import { formatDateTime, formatList, formatPercent, t } from '../i18n'
 import type { Navigate, Page } from '../main'
 import { assignments } from './assignmentApi'
+import { type QuizSettings, authoring } from './authoringApi'
 import { topbar } from './shell'
 
 type Content = api.CourseContent
@@ -64,6 +65,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
   let pages: api.ContentPage[] = []
   let files: api.CourseFileSummary[] = []
   let videos: api.CourseVideoSummary[] = []
+  let quizzes: QuizSettings[] = []
   /** Disclosures (settings, add item) open before a re-render, by key. */
   const opened = new Set<string>()
   let dragging: { kind: 'item' | 'module'; id: string } | null = null
@@ -76,7 +78,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       heading.textContent = course.title
       data = await api.content.get(courseId)
       if (data.can_edit) {
-        ;[pages, files, videos] = await Promise.all([api.content.pages(courseId), api.content.files(courseId), api.content.videos(courseId)])
+        ;[pages, files, videos, quizzes] = await Promise.all([api.content.pages(courseId), api.content.files(courseId), api.content.videos(courseId), authoring.quizzes(courseId)])
       }
       else if (course.my_role === 'student') home = await api.content.home(courseId)
       body.setAttribute('aria-busy', 'false')
@@ -252,6 +254,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       await work()
       data = await api.content.get(courseId)
       pages = await api.content.pages(courseId)
+      if (data.can_edit) quizzes = await authoring.quizzes(courseId)
       render(focusKey)
       if (message) announce(message)
     } catch (error) {
@@ -621,7 +624,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
     const kind = h(
       'select',
       { id: `kind-${id}` },
-      (['page', 'file', 'video', 'link', 'live_session', 'assignment'] as const).map((k) => h('option', { value: k }, t(`course.kind.${k}`))),
+      (['page', 'file', 'video', 'link', 'live_session', 'assignment', 'quiz'] as const).map((k) => h('option', { value: k }, t(`course.kind.${k}`))),
     )
     const file = h(
       'select',
@@ -654,6 +657,13 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       h('option', { value: 'submit', hidden: true }, t('course.edit.requirement.submit')),
     )
     const published = h('input', { id: `item-pub-${id}`, type: 'checkbox', checked: true })
+    const quiz = h(
+      'select',
+      { id: `quiz-${id}` },
+      h('option', { value: '' }, t('course.edit.newQuiz')),
+      quizzes.map((q) => h('option', { value: q.id }, q.published ? q.title : t('course.edit.draftQuiz', { title: q.title }))),
+    )
+    const quizField = h('div.field', { hidden: true }, h('label', { for: `quiz-${id}` }, t('course.edit.quiz')), quiz)
     const pageField = h('div.field', null, h('label', { for: `page-${id}` }, t('course.edit.page')), page)
     const urlField = h('div.field', { hidden: true }, h('label', { for: `url-${id}` }, t('course.edit.url')), url)
     const roomFields = h(
@@ -669,11 +679,12 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       roomFields.hidden = kind.value !== 'live_session'
       fileField.hidden = kind.value !== 'file'
       videoField.hidden = kind.value !== 'video'
+      quizField.hidden = kind.value !== 'quiz'
       const watch = requirement.querySelector<HTMLOptionElement>('option[value=watch]')
       if (watch) watch.hidden = kind.value !== 'video'
       const submit = requirement.querySelector<HTMLOptionElement>('option[value=submit]')
-      if (submit) submit.hidden = kind.value !== 'assignment'
-      const fixed: Record<string, string> = { video: 'watch', assignment: 'submit' }
+      if (submit) submit.hidden = !['assignment', 'quiz'].includes(kind.value)
+      const fixed: Record<string, string> = { video: 'watch', assignment: 'submit', quiz: 'submit' }
       requirement.value = fixed[kind.value] ?? (['watch', 'submit'].includes(requirement.value) ? 'view' : requirement.value)
     }
     kind.addEventListener('change', sync)
@@ -693,6 +704,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
               if (chosen === 'file') fields.file_id = Number(file.value)
               if (chosen === 'video') fields.target_id = video.value
               if (chosen === 'assignment') fields.target_id = (await assignments.create(courseId, name)).id
+              if (chosen === 'quiz') fields.target_id = quiz.value || (await authoring.addQuiz(courseId, { title: name })).id
               if (chosen === 'live_session') {
                 const found = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/.exec(room.value)
                 if (found) fields.target_id = found[0].toLowerCase()
@@ -710,6 +722,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       pageField,
       fileField,
       videoField,
+      quizField,
       urlField,
       roomFields,
       h('div.field', null, h('label', { for: `req-${id}` }, t('course.edit.requirement')), requirement),

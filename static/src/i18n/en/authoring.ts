@@ -187,6 +187,9 @@ export const authoring = {
   'author.accommodationSaved': 'Accommodation for {name} saved.',
   'author.noStudents': 'The course has no students yet.',
   'course.authoringLink': 'Questions and quizzes',
+  'course.edit.quiz': 'Quiz',
+  'course.edit.newQuiz': 'A new quiz (a draft with this title)',
+  'course.edit.draftQuiz': '{title} (draft)',
   'quiz.staffResults': 'You teach this course: see the quiz’s results and answers to grade.',
   'quiz.staffSettings': 'Settings',
 }
