@@ -19,6 +19,7 @@ from lms.accounts import apikey_routes, auth_routes, email_routes, personal_data
 from lms.accounts.revoked import RevokedHooks
 from lms.assessments import attempt_routes, bank_routes, code_routes, quiz_routes
 from lms.assessments import personal_data as quiz_personal_data
+from lms.assessments import uploads as quiz_uploads
 from lms.assignments import grading_routes as assignment_grading_routes
 from lms.assignments import personal_data as assignment_personal_data
 from lms.assignments import routes as assignment_routes
@@ -123,7 +124,9 @@ def build_app(node: Node) -> FastAPI:
     app.state.revoked_hooks = revoked = RevokedHooks()
     app.state.course_events = course_events = CourseEvents()
     app.state.files = build_file_storage(settings)
-    app.state.learner_uploads = LearnerUploads({"assignment": assignment_submissions.check_upload})
+    app.state.learner_uploads = LearnerUploads(
+        {"assignment": assignment_submissions.check_upload, "attempt": quiz_uploads.check_upload}
+    )
     app.state.fast_paths = fast_paths(settings, node.metrics, app.state.files)
     live_access.register(node.revocations, revoked, course_events)
     error_map.install(app)

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lms.assessments import banks, grading, quizzes
+from lms.assessments import banks, grading, quizzes, uploads
 from lms.assessments.errors import (
     AttemptClosed,
     InvalidResponse,
@@ -187,6 +187,8 @@ async def canonical(
     for question_id, data in answers.items():
         definition = definitions[(question_id, given[question_id])]
         seed = question_seed(target.seed, str(question_id))
+        if definition.type == "file_upload":
+            data = await uploads.stored_files(session, target, data)
         try:
             response = receive(definition, seed, data)
         except InvalidResponse as exc:

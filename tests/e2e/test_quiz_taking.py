@@ -6,6 +6,7 @@ grades an essay. axe-core finds nothing, on desktop and at 390 px."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from kits.nodes import Node
 from tests.assessments.samples import RAW
 
 PHONE = {"width": 390, "height": 844}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +116,12 @@ def test_a_student_takes_a_quiz_of_every_type(chromium: Browser, course: Course)
     put_in_order(ordering, ["one", "two", "three", "four"])
     _question(page, course, "math").get_by_role("textbox").fill("987654321*x^2")
     _question(page, course, "essay").get_by_role("textbox").fill("Forces come in pairs.")
+    # A file-upload answer goes up with the tus widget, naming the attempt.
+    upload = _question(page, course, "file_upload")
+    upload.get_by_label(re.compile("^Files for")).set_input_files(
+        files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    expect(upload.get_by_role("list", name="Files handed in")).to_contain_text("report.pdf")
     expect(page.get_by_test_id("save-status")).to_have_text("All answers saved")
     link = page.get_by_role("navigation", name="Questions").get_by_role("link").first
     expect(link).to_have_attribute("aria-label", "Question 1, answered")
@@ -137,6 +145,8 @@ def test_a_student_takes_a_quiz_of_every_type(chromium: Browser, course: Course)
     for kind in ("single_choice", "multiple_choice", "true_false", "numeric", "ordering"):
         assert scores[course.questions[kind]] == 2.0, kind
     assert attempt["results"][course.questions["essay"]]["status"] == "manual"
+    handed = next(q for q in attempt["questions"] if q["id"] == course.questions["file_upload"])
+    assert handed["answer"]["files"][0]["size"] == len(PDF)
     assert not student.errors, student.errors
     student.close()
 

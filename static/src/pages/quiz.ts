@@ -153,7 +153,7 @@ export function quizPage(courseId: string, quizId: string, user: api.User, navig
       const number = index + 1
       const label = t('quiz.questionNumber', { number })
       const local = queue.answers[q.id]
-      const input = questionInput(q.id, q.view, local ?? q.answer, label, () => changed(q.id))
+      const input = questionInput(q.id, q.view, local ?? q.answer, label, () => changed(q.id), { courseId, attemptId: attempt.id })
       inputs.set(q.id, input.read)
       if (local) answered.add(q.id)
       return h(

@@ -1,7 +1,8 @@
 // One input per question type, built from the key-free student view; each reads back the
 // answer in the view's tokens (what PUT /attempts/{id}/answers takes).
 
-import { h } from '../dom'
+import { fill, h } from '../dom'
+import { UploadRow } from './files'
 import { t } from '../i18n'
 import type { Answer, QuestionView, ViewItem } from './quizApi'
 
@@ -43,7 +44,73 @@ function text(label: string, value: string, onChange: () => void, long = false):
   return area
 }
 
-export function questionInput(id: string, view: QuestionView, answer: Answer | null, label: string, onChange: () => void): QuestionInput {
+/** Where a file-upload answer's uploads go: the course, and the attempt they are for. */
+export interface UploadTarget {
+  courseId: string
+  attemptId: string
+}
+
+interface FileRef {
+  file_id: string
+  content_type: string
+  size: number
+}
+
+/** A file-upload answer: files uploaded with the files page's tus widget (resumable, with
+ * progress), naming the attempt so the server takes them; the answer lists their ids. */
+function fileInput(view: QuestionView, answer: Answer, label: string, onChange: () => void, target?: UploadTarget): QuestionInput {
+  const files = [...((answer.files as FileRef[] | undefined) ?? [])]
+  const names = new Map<string, string>()
+  const list = h('ul.plain.stack.tight', { 'aria-label': t('quiz.filesHandedIn') })
+  const draw = (): void => {
+    fill(
+      list,
+      files.map((f, index) => {
+        const name = names.get(f.file_id) ?? t('quiz.fileNumber', { number: index + 1 })
+        const remove = (): void => {
+          files.splice(index, 1)
+          draw()
+          onChange()
+        }
+        return h('li.row', null, h('span.grow', null, name), h('button', { type: 'button', 'aria-label': t('quiz.removeFile', { name }), onclick: remove }, '×'))
+      }),
+    )
+  }
+  const uploads = h('ul.plain.stack')
+  const allowed = (view.allowed_types as string[] | undefined) ?? []
+  const most = Number(view.max_files ?? 1)
+  const input = h('input', {
+    type: 'file',
+    'aria-label': t('quiz.chooseFile', { label }),
+    accept: allowed.join(','),
+    multiple: most > 1,
+    disabled: !target,
+    onchange: () => {
+      for (const file of [...(input.files ?? [])]) {
+        if (!target) break
+        const handedIn = (fileId: number | null): void => {
+          if (fileId === null) return
+          names.set(String(fileId), file.name)
+          files.push({ file_id: String(fileId), content_type: file.type || 'application/octet-stream', size: file.size })
+          draw()
+          onChange()
+        }
+        void UploadRow.create(file, target.courseId, handedIn, { attempt: target.attemptId }).then((row) => {
+          uploads.append(row.el)
+          return row.start()
+        })
+      }
+      input.value = ''
+    },
+  })
+  draw()
+  return {
+    el: h('div.stack', null, input, uploads, list),
+    read: () => ({ files: files.map(({ file_id, content_type, size }) => ({ file_id, content_type, size })) }),
+  }
+}
+
+export function questionInput(id: string, view: QuestionView, answer: Answer | null, label: string, onChange: () => void, target?: UploadTarget): QuestionInput {
   const a = answer ?? {}
   switch (view.type) {
     case 'single_choice':
@@ -136,6 +203,8 @@ export function questionInput(id: string, view: QuestionView, answer: Answer | n
       )
       return { el, read: () => ({ answers: Object.fromEntries(fields.filter((f) => f.input.value).map((f) => [f.token, f.input.value])) }) }
     }
+    case 'file_upload':
+      return fileInput(view, a, label, onChange, target)
     default:
       return { el: h('p.muted', null, t('quiz.notHere')), read: () => null }
   }

@@ -192,4 +192,8 @@ export const authoring = {
   'course.edit.draftQuiz': '{title} (draft)',
   'quiz.staffResults': 'You teach this course: see the quiz’s results and answers to grade.',
   'quiz.staffSettings': 'Settings',
+  'quiz.chooseFile': 'Files for {label}',
+  'quiz.filesHandedIn': 'Files handed in',
+  'quiz.fileNumber': 'File {number}',
+  'quiz.removeFile': 'Remove {name}',
 }
