@@ -1,0 +1,1 @@
+"""The parts of the assessments benchmark; the command is ``python bench/assessments.py``."""

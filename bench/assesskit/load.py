@@ -1,0 +1,226 @@
+"""The load generator of the assessments benchmark: students taking a timed quiz over HTTP.
+
+Runs in worker processes (``spawn``) so the client is not the bottleneck on a small
+machine: each process drives its share of the students with asyncio and one
+``httpx.AsyncClient`` (HTTP/1.1 keep-alive, a connection per concurrent student), and
+returns its latencies, the answers the server confirmed, and its own CPU time.
+
+A student starts at its slot of the ramp, autosaves one answer every ``interval`` seconds
+(cycling through the attempt's questions, each value unique to the student and the save),
+and submits at its deadline. An answer counts as confirmed only when the save's response
+lists it in ``saved``; the benchmark later reads every attempt back and compares.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+SUBMIT_EARLY = 0.5
+"""Seconds before its deadline a student submits (the request must arrive in time)."""
+
+
+@dataclass
+class Plan:
+    """What one worker process does (picklable)."""
+
+    url: str
+    quiz_id: str
+    students: list[tuple[int, str]]  # (index, access token)
+    start_at: float  # wall clock (time.time()) of the ramp's first start
+    ramp: float  # seconds over which all the students start
+    total: int  # students in the whole run (the ramp's slots)
+    interval: float  # seconds between a student's autosaves
+
+
+@dataclass
+class Outcome:
+    """What one worker process measured (picklable)."""
+
+    start_ms: list[float] = field(default_factory=list)
+    save_ms: list[float] = field(default_factory=list)
+    submit_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    confirmed: dict[str, dict[str, str]] = field(default_factory=dict)  # attempt -> q -> value
+    attempts: dict[int, str] = field(default_factory=dict)  # student index -> attempt id
+    saves_sent: int = 0
+    cpu_seconds: float = 0.0
+
+
+def answer_value(kind: str, student: int, save: int) -> str:
+    """A value unique to (student, save) that the question's type accepts as typed."""
+    return f"{student}.{save:05d}" if kind == "numeric" else f"s{student} save {save}"
+
+
+def _error(outcome: Outcome, what: str, response: httpx.Response | Exception) -> None:
+    code = response.status_code if isinstance(response, httpx.Response) else type(response)
+    key = f"{what} {code}"
+    outcome.errors[key] = outcome.errors.get(key, 0) + 1
+
+
+async def _student(
+    http: httpx.AsyncClient, plan: Plan, index: int, token: str, outcome: Outcome
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    await asyncio.sleep(max(0.0, plan.start_at + plan.ramp * index / plan.total - time.time()))
+    began = time.perf_counter()
+    try:
+        started = await http.post(f"/api/v1/quizzes/{plan.quiz_id}/attempts", headers=headers)
+    except httpx.HTTPError as exc:
+        _error(outcome, "start", exc)
+        return
+    outcome.start_ms.append((time.perf_counter() - began) * 1000)
+    if started.status_code not in (200, 201):
+        _error(outcome, "start", started)
+        return
+    attempt = started.json()
+    attempt_id = attempt["id"]
+    outcome.attempts[index] = attempt_id
+    questions = [(q["id"], q["view"]["type"]) for q in attempt["questions"]]
+    deadline = datetime.fromisoformat(attempt["deadline"]).timestamp()
+    confirmed = outcome.confirmed.setdefault(attempt_id, {})
+    save = 0
+    # A student's first save comes at a random-looking offset so saves are spread evenly.
+    next_save = time.time() + (index % int(plan.interval * 10)) / 10
+    while True:
+        now = time.time()
+        submit_at = deadline - SUBMIT_EARLY
+        if next_save >= submit_at:
+            await asyncio.sleep(max(0.0, submit_at - now))
+            break
+        await asyncio.sleep(max(0.0, next_save - now))
+        next_save += plan.interval
+        question_id, kind = questions[save % len(questions)]
+        save += 1
+        value = answer_value(kind, index, save)
+        body = {"seq": save, "answers": {question_id: {"answer": value}}}
+        outcome.saves_sent += 1
+        began = time.perf_counter()
+        try:
+            saved = await http.put(
+                f"/api/v1/attempts/{attempt_id}/answers", json=body, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            _error(outcome, "save", exc)
+            continue
+        outcome.save_ms.append((time.perf_counter() - began) * 1000)
+        if saved.status_code != 200:
+            _error(outcome, "save", saved)
+            continue
+        if question_id in saved.json()["saved"]:
+            confirmed[question_id] = value
+    began = time.perf_counter()
+    try:
+        submitted = await http.post(f"/api/v1/attempts/{attempt_id}/submit", headers=headers)
+    except httpx.HTTPError as exc:
+        _error(outcome, "submit", exc)
+        return
+    outcome.submit_ms.append((time.perf_counter() - began) * 1000)
+    if submitted.status_code != 200 or submitted.json()["status"] != "submitted":
+        _error(outcome, "submit", submitted)
+
+
+def client(url: str, connections: int) -> httpx.AsyncClient:
+    """One HTTP/1.1 keep-alive connection per concurrent student."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=None)
+    return httpx.AsyncClient(base_url=url, limits=limits, timeout=httpx.Timeout(120.0))
+
+
+def in_loop(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` on uvloop when installed (the worker process's whole life)."""
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+    return asyncio.run(work)
+
+
+async def _run(plan: Plan) -> Outcome:
+    outcome = Outcome()
+    async with client(plan.url, len(plan.students)) as http:
+        await asyncio.gather(*(_student(http, plan, i, tok, outcome) for i, tok in plan.students))
+    return outcome
+
+
+def run_worker(plan: Plan) -> Outcome:
+    """One worker process: drive ``plan.students`` to the end, return what was measured."""
+    outcome = in_loop(_run(plan))
+    outcome.cpu_seconds = time.process_time()
+    return outcome
+
+
+@dataclass
+class BurstPlan:
+    """Flat-out saves by a few students on an untimed quiz (the throughput phase)."""
+
+    url: str
+    quiz_id: str
+    students: list[tuple[int, str]]
+    seconds: float
+
+
+@dataclass
+class BurstOutcome:
+    saves: int = 0
+    errors: int = 0
+    elapsed: float = 0.0
+    save_ms: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0
+
+
+async def _burst(plan: BurstPlan) -> BurstOutcome:
+    outcome = BurstOutcome()
+    async with client(plan.url, len(plan.students)) as http:
+        ready: list[tuple[str, dict[str, str], list[tuple[str, str]]]] = []
+        for _index, token in plan.students:
+            headers = {"Authorization": f"Bearer {token}"}
+            started = await http.post(f"/api/v1/quizzes/{plan.quiz_id}/attempts", headers=headers)
+            started.raise_for_status()
+            body: dict[str, Any] = started.json()
+            ready.append(
+                (body["id"], headers, [(q["id"], q["view"]["type"]) for q in body["questions"]])
+            )
+        began = time.perf_counter()
+        stop = began + plan.seconds
+
+        async def one(
+            student: int, attempt_id: str, headers: dict[str, str], questions: list[tuple[str, str]]
+        ) -> None:
+            seq = 0
+            while time.perf_counter() < stop:
+                question_id, kind = questions[seq % len(questions)]
+                seq += 1
+                body = {
+                    "seq": seq,
+                    "answers": {question_id: {"answer": answer_value(kind, student, seq)}},
+                }
+                sent = time.perf_counter()
+                got = await http.put(
+                    f"/api/v1/attempts/{attempt_id}/answers", json=body, headers=headers
+                )
+                outcome.save_ms.append((time.perf_counter() - sent) * 1000)
+                if got.status_code == 200:
+                    outcome.saves += 1
+                else:
+                    outcome.errors += 1
+
+        await asyncio.gather(
+            *(one(i, *r) for i, r in zip((s[0] for s in plan.students), ready, strict=True))
+        )
+        outcome.elapsed = time.perf_counter() - began
+    return outcome
+
+
+def run_burst(plan: BurstPlan) -> BurstOutcome:
+    """One worker process of the throughput phase."""
+    outcome = in_loop(_burst(plan))
+    outcome.cpu_seconds = time.process_time()
+    return outcome
