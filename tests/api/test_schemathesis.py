@@ -111,6 +111,10 @@ def test_no_server_errors_without_credentials(fuzz_node: Node, tmp_path: Path) -
     schemathesis(fuzz_node, tmp_path)
 
 
+# Every operation gets examples: with the assessment and workshop routes (issue 19, 20) the
+# run outgrew the suite's 300 s per-test guard on a loaded machine; schemathesis itself
+# stops at 600 s.
+@pytest.mark.timeout(660)
 def test_no_server_errors_as_an_admin_api_key(fuzz_node: Node, tmp_path: Path) -> None:
     key = admin_api_key(fuzz_node)
     report = schemathesis(fuzz_node, tmp_path, "--header", f"Authorization: Bearer {key}")

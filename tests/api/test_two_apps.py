@@ -24,9 +24,13 @@ SECTIONS = [
     "recordings",
     "courses",
     "content",
+    "quizzes",
     "webhook_endpoints",
     "notifications",
     "files",
+    "assignments",
+    "gradebook",
+    "workshops",
 ]
 
 

@@ -94,6 +94,24 @@ MATRIX: dict[str, tuple[Build, frozenset[str]]] = {
     ),
     "poll.publish": (lambda r: {"type": "poll.publish", "poll_id": random_id()}, HOSTS),
     "poll.close": (lambda r: {"type": "poll.close", "poll_id": random_id()}, HOSTS),
+    # A question the room does not grade live: allowed roles get `invalid-question`.
+    "quiz.launch": (
+        lambda r: {"type": "quiz.launch", "title": "Q", "questions": [{"type": "essay"}]},
+        HOSTS,
+    ),
+    "quiz.answer": (
+        lambda r: {
+            "type": "quiz.answer",
+            "quiz_id": random_id(),
+            "question_id": "q1",
+            "response": {},
+        },
+        TALKERS,
+    ),
+    "quiz.close": (lambda r: {"type": "quiz.close", "quiz_id": random_id()}, HOSTS),
+    "quiz.reveal": (lambda r: {"type": "quiz.reveal", "quiz_id": random_id()}, HOSTS),
+    "quiz.result": (lambda r: {"type": "quiz.result", "quiz_id": random_id()}, EVERYONE),
+    "quiz.grade": (lambda r: {"type": "quiz.grade", "quiz_id": random_id()}, HOSTS),
     # No breakouts exist: allowed roles get `no-breakouts`.
     "breakout.assign": (
         lambda r: {"type": "breakout.assign", "user_id": r.target.user_id, "index": 0},
