@@ -14,6 +14,7 @@ from persistence.models import (
     Attendance,
     CaptionLine,
     ChatMessage,
+    LiveQuizAnswer,
     PollVote,
     Room,
     RoomEvent,
@@ -36,6 +37,9 @@ async def export_rooms(session: AsyncSession, user: User) -> dict[str, Any]:
         select(ChatMessage).where(ChatMessage.author_id == user.id).order_by(ChatMessage.created_at)
     )
     votes = await session.execute(select(PollVote).where(PollVote.user_id == user.id))
+    answers = await session.execute(
+        select(LiveQuizAnswer).where(LiveQuizAnswer.user_id == user.id).order_by(LiveQuizAnswer.at)
+    )
     captions = await session.execute(
         select(CaptionLine)
         .where(or_(CaptionLine.speaker_id == user.id, CaptionLine.author_id == user.id))
@@ -70,6 +74,16 @@ async def export_rooms(session: AsyncSession, user: User) -> dict[str, Any]:
             for m in messages.scalars()
         ],
         "poll_votes": [{"poll_id": str(v.poll_id), "choices": v.choices} for v in votes.scalars()],
+        "live_quiz_answers": [
+            {
+                "quiz_id": str(a.quiz_id),
+                "question_id": a.question_id,
+                "response": a.response,
+                "credit": a.credit,
+                "at": a.at.isoformat(),
+            }
+            for a in answers.scalars()
+        ],
         "caption_lines": [
             {
                 "room_id": str(c.room_id),
@@ -89,7 +103,8 @@ async def erase_rooms(session: AsyncSession, user: User, *, revoked: RevokedHook
     event of what they said (typed by a captioner or automatic), delete the caption lines
     of what they said, and take their name off the lines they typed.
 
-    Attendance and votes stay (a class's records and tallies need them); they point at
+    Attendance, votes and live quiz answers stay (a class's records and tallies need them);
+    they point at
     the account row, which erasure itself anonymises.
     """
     now = utcnow()

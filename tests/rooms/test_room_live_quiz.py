@@ -133,6 +133,10 @@ async def test_a_live_quiz_from_launch_to_the_gradebook(klass: Klass, rooms_on: 
     assert b.received(of("quiz.answered", by=a.user_id)) == []
     assert b.received(of("quiz.tallied")) == []
     await a.error({"type": "quiz.result", "quiz_id": quiz_id}, "not-revealed")
+    # A student's answers are in their privacy export.
+    exported = (await rest(klass.node, klass.a, "GET", "/api/v1/users/me/export")).json()
+    mine = [e for e in exported["rooms"]["live_quiz_answers"] if e["quiz_id"] == quiz_id]
+    assert sorted((e["question_id"], e["credit"]) for e in mine) == [("q1", 1.0), ("q2", 0.0)]
 
     # A reconnecting student gets their answers back, without keys or tallies; a host the
     # histogram.
