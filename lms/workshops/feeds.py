@@ -44,12 +44,18 @@ def person_path(secret: str, user_id: uuid.UUID, version: int) -> str:
 
 def workshop_signed(secret: str, workshop_id: uuid.UUID, signature: str) -> bool:
     """Whether ``signature`` is the one of this workshop's feed."""
-    return hmac.compare_digest(_mac(secret, "w", str(workshop_id)), signature)
+    return _same(_mac(secret, "w", str(workshop_id)), signature)
 
 
 def person_signed(secret: str, user_id: uuid.UUID, version: int, signature: str) -> bool:
     """Whether ``signature`` is the one of this person's feed at ``version``."""
-    return hmac.compare_digest(_mac(secret, "u", str(user_id), str(version)), signature)
+    return _same(_mac(secret, "u", str(user_id), str(version)), signature)
+
+
+def _same(expected: str, given: str) -> bool:
+    """A constant-time comparison that takes any text (compare_digest refuses non-ASCII
+    str with a TypeError: a forged ``sig=ª`` was a 500)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 def calendar(
