@@ -77,7 +77,7 @@ async def update_settings(
 ) -> StructureOut:
     """Weighted groups or points, the missing policy, the letter scheme."""
     await authorize(session, course_id, principal, CourseAction.EDIT)
-    changes = body.model_dump(exclude_unset=True, exclude={"scheme", "default_scheme"})
+    changes = body.model_dump(exclude_none=True, exclude={"scheme", "default_scheme"})
     if body.scheme is not None:
         changes["scheme"] = [[e.name, str(e.min)] for e in body.scheme]
     if body.default_scheme:
