@@ -197,7 +197,7 @@ async def update_column(
     """Group, drop and extra-credit options, post policy; title and points of a manual one."""
     await authorize(session, course_id, principal, CourseAction.EDIT)
     column = await structure.find_column(session, course_id, column_id)
-    changes = body.model_dump(exclude_unset=True, exclude={"post_policy"})
+    changes = body.model_dump(exclude_none=True, exclude={"post_policy"})
     await structure.update_column(session, column, changes)
     if body.post_policy is not None and body.post_policy != column.post_policy:
         await release.set_policy(session, column, body.post_policy, actor_id=principal.user_id)
