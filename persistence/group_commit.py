@@ -2,7 +2,9 @@
 
 Each caller submits an operation and awaits its result; a single writer task runs every
 operation queued within ``max_delay`` in one transaction. Acknowledged means committed, and
-a failing operation is retried alone so it cannot sink the others of its batch.
+a failing operation is retried alone so it cannot sink the others of its batch. A batch that
+met a lock or serialisation conflict (``persistence.transient``) is run again, whole, up to
+``conflict_retries`` times before that: under load a busy SQLite file is not a failed write.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from persistence.transient import is_transient
 
 T = TypeVar("T")
 Operation = Callable[[AsyncSession], Awaitable[T]]
@@ -37,14 +41,19 @@ class GroupCommitter:
         max_delay: float = 0.002,
         max_batch: int = 256,
         max_queue: int = 10_000,
+        conflict_retries: int = 3,
+        retry_delay: float = 0.05,
     ) -> None:
         self._sessions = sessionmaker
         self._max_delay = max_delay
         self._max_batch = max_batch
+        self._conflict_retries = conflict_retries
+        self._retry_delay = retry_delay
         self._queue: asyncio.Queue[_Pending[Any]] = asyncio.Queue(max_queue)
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.operations = 0
+        self.conflicts = 0
 
     def start(self) -> None:
         """Start the writer task (idempotent)."""
@@ -83,7 +92,7 @@ class GroupCommitter:
     async def _commit(self, batch: list[_Pending[Any]]) -> None:
         live = [p for p in batch if not p.future.done()]
         try:
-            results = await self._transaction(live)
+            results = await self._retrying(live)
         except Exception as exc:
             if len(live) == 1:
                 _fail(live[0], exc)
@@ -96,6 +105,19 @@ class GroupCommitter:
         for pending, result in zip(live, results, strict=True):
             if not pending.future.done():
                 pending.future.set_result(result)
+
+    async def _retrying(self, batch: list[_Pending[Any]]) -> list[Any]:
+        """The batch's transaction, run again after a lock or serialisation conflict."""
+        for attempt in range(self._conflict_retries):
+            try:
+                return await self._transaction(batch)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                self.conflicts += 1
+                logger.info("write conflict (%s); running the batch again", exc.__class__.__name__)
+                await asyncio.sleep(self._retry_delay * (attempt + 1))
+        return await self._transaction(batch)
 
     async def _transaction(self, batch: list[_Pending[Any]]) -> list[Any]:
         async with self._sessions() as session:
