@@ -143,6 +143,19 @@ class Settings(BaseSettings):
     # session are looked for (cron or "@every 30s")
     workshops_reminder_schedule: str = "@every 1m"
 
+    # Payments (lms/payments/): the provider ("offline": the embedded one with its own checkout
+    # page; "stripe": Stripe Checkout), webhook secrets as comma-separated lists (the first signs,
+    # every one verifies: two during a rotation), the signed timestamp's tolerance, how long a
+    # checkout (and the seat it reserves) stays open, and the nightly reconciliation (cron, UTC)
+    payments_provider: Literal["offline", "stripe"] = "offline"
+    payments_webhook_secrets: str = ""  # offline provider; empty: derived from the secret key
+    payments_webhook_tolerance_seconds: int = Field(default=300, ge=10, le=86_400)
+    payments_checkout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    payments_reconcile_schedule: str = "0 3 * * *"
+    stripe_api_key: str = ""
+    stripe_webhook_secrets: str = ""
+    stripe_api_base: str = ""  # empty: Stripe's API; tests point it at a local fake
+
     # File storage and uploads (persistence/blobs/, lms/files/): where blobs live (the data
     # directory, or an S3-compatible bucket), the upload limits and the signed links' lifetime
     blob_store: Literal["local", "s3"] = "local"
@@ -226,6 +239,17 @@ class Settings(BaseSettings):
     def _s3_has_a_bucket(self) -> Settings:
         if self.blob_store == "s3" and not self.s3_bucket:
             raise ValueError("LIVECLASS_BLOB_STORE=s3 needs LIVECLASS_S3_BUCKET")
+        return self
+
+    @model_validator(mode="after")
+    def _stripe_has_keys(self) -> Settings:
+        if self.payments_provider == "stripe" and not (
+            self.stripe_api_key and self.stripe_webhook_secrets.strip(" ,")
+        ):
+            raise ValueError(
+                "LIVECLASS_PAYMENTS_PROVIDER=stripe needs LIVECLASS_STRIPE_API_KEY and "
+                "LIVECLASS_STRIPE_WEBHOOK_SECRETS"
+            )
         return self
 
     @model_validator(mode="after")

@@ -1,0 +1,1 @@
+"""Payments: catalogue, orders, checkout through a provider, webhooks, fulfilment, refunds."""
