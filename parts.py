@@ -40,8 +40,10 @@ from lms.video import jobs as video_jobs
 from lms.webhooks import events as webhook_events
 from lms.webhooks import jobs as webhook_jobs
 from lms.webhooks.config import WebhookConfig
+from lms.workshops import events as workshop_events
 from lms.workshops import reminders as workshop_reminders
 from lms.workshops import seats as workshop_seats
+from lms.workshops import sessions as workshop_sessions
 from media.captions.config import CaptionConfig
 from media.captions.segmenter import Endpointing
 from media.config import MediaConfig, parse_ice_servers
@@ -75,6 +77,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     *gradebook_events.EVENT_TYPES,
     *quiz_events.EVENT_TYPES,
     *assignment_events.EVENT_TYPES,
+    *workshop_events.EVENT_TYPES,
 )
 """Every domain event type; docs/events.md is generated from this catalogue."""
 
@@ -160,6 +163,8 @@ def build_jobs(
             transcode,
             grade_code,
             workshop_seats.EXPIRE_OFFER,
+            workshop_sessions.OPEN_SESSION,
+            workshop_sessions.CLOSE_SESSION,
         ],
         periodic=[
             account_jobs.PURGE_EXPIRED_TOKENS,
@@ -177,6 +182,7 @@ def build_jobs(
             *gradebook_consumers.consumers(),
             video_jobs.consumer(),
             *live_quizzes.consumers(),
+            *workshop_sessions.consumers(),
         ],
     )
     for name in filter(None, (m.strip() for m in settings.jobs_modules.split(","))):

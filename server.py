@@ -61,6 +61,7 @@ from lms.webhooks import routes as webhook_routes
 from lms.workshops import feed_routes as workshop_feed_routes
 from lms.workshops import personal_data as workshop_personal_data
 from lms.workshops import routes as workshop_routes
+from lms.workshops import session_routes as workshop_session_routes
 from node import Node
 from ops import docs as api_docs
 from ops import health
@@ -166,6 +167,7 @@ def build_app(node: Node) -> FastAPI:
         gradebook_transfer_routes.router,
         workshop_routes.router,
         workshop_feed_routes.router,
+        workshop_session_routes.router,
         room_channel_router(node),
         notification_channel_router(node.notifications),
         documents_router(node.documents),

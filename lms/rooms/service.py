@@ -1,13 +1,18 @@
-"""The rooms domain's operations other domains call: creating a live room."""
+"""The rooms domain's operations other domains call: creating a live room, inviting
+participants to it, reading who stayed how long."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from persistence.models import Room
+from persistence.models import Attendance, Room, RoomMember
 
 
 async def create_room(
@@ -23,3 +28,33 @@ async def create_room(
     session.add(room)
     await session.flush()
     return room
+
+
+async def invite_participants(
+    session: AsyncSession, room_id: uuid.UUID, user_ids: list[uuid.UUID]
+) -> None:
+    """Invite ``user_ids`` to the room as participants; anyone already a member (invited
+    with another role, or banned) keeps their standing."""
+    if not user_ids:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(RoomMember).values(
+        [
+            {"id": uuid.uuid4(), "room_id": room_id, "user_id": user, "role": "participant"}
+            for user in user_ids
+        ]
+    )
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["room_id", "user_id"]))
+
+
+async def stays(
+    session: AsyncSession, room_id: uuid.UUID
+) -> list[tuple[uuid.UUID, datetime, datetime | None]]:
+    """Every stay in the room: (user, joined, left or None while still there)."""
+    rows = await session.execute(
+        select(Attendance.user_id, Attendance.joined_at, Attendance.left_at)
+        .where(Attendance.room_id == room_id)
+        .order_by(Attendance.joined_at)
+    )
+    return [(user, joined, left) for user, joined, left in rows.tuples()]

@@ -9,17 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.personal_data import PersonalData
 from lms.workshops.seats import ACTIVE, SEATED, free_seat, lock_workshop
-from persistence.models import User, Workshop, WorkshopRegistration
+from persistence.models import (
+    User,
+    Workshop,
+    WorkshopAttendance,
+    WorkshopOccurrence,
+    WorkshopRegistration,
+)
 from persistence.models.base import utcnow
 
 
 async def export_workshops(session: AsyncSession, user: User) -> list[dict[str, Any]]:
-    """Every workshop registration of the user, with its state."""
+    """Every workshop registration of the user, with its state, then their attendance
+    at each session."""
     rows = await session.execute(
         select(WorkshopRegistration, Workshop)
         .join(Workshop, Workshop.id == WorkshopRegistration.workshop_id)
@@ -35,6 +42,25 @@ async def export_workshops(session: AsyncSession, user: User) -> list[dict[str, 
             "registered_at": r.created_at.isoformat(),
         }
         for r, w in rows.all()
+    ] + await _attendance(session, user)
+
+
+async def _attendance(session: AsyncSession, user: User) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(WorkshopAttendance, WorkshopOccurrence)
+        .join(WorkshopOccurrence, WorkshopOccurrence.id == WorkshopAttendance.occurrence_id)
+        .where(WorkshopAttendance.user_id == user.id)
+        .order_by(WorkshopOccurrence.starts_at)
+    )
+    return [
+        {
+            "workshop_id": str(o.workshop_id),
+            "session": o.number,
+            "starts_at": o.starts_at.isoformat(),
+            "attended": a.attended,
+            "seconds": a.seconds,
+        }
+        for a, o in rows.all()
     ]
 
 
@@ -52,6 +78,7 @@ async def erase_workshops(session: AsyncSession, user: User) -> None:
         registration.status = "cancelled"
         if held_seat:
             await free_seat(session, workshop, now)
+    await session.execute(delete(WorkshopAttendance).where(WorkshopAttendance.user_id == user.id))
     for registration in (
         await session.execute(
             select(WorkshopRegistration).where(WorkshopRegistration.user_id == user.id)

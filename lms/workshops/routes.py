@@ -24,13 +24,14 @@ from lms.pagination import (
     link_next,
 )
 from lms.permissions import Permission, require
-from lms.workshops import seats, service
+from lms.workshops import seats, service, sessions
 from lms.workshops.schemas import (
     RegistrationOut,
     RegistrationPage,
     WorkshopCreate,
     WorkshopOut,
     WorkshopPage,
+    WorkshopUpdate,
 )
 from persistence.models.base import utcnow
 
@@ -62,9 +63,20 @@ async def list_workshops(
     principal: Reader,
     cursor: Cursor = None,
     limit: Limit = 50,
+    q: Annotated[str | None, Query(max_length=100, description="Words in the title.")] = None,
+    available: Annotated[bool, Query(description="Only with a seat or waitlist place.")] = False,
+    upcoming: Annotated[bool, Query(description="Only with a session still to come.")] = False,
 ) -> WorkshopPage:
     """Every scheduled workshop, in a stable order, with the caller's registration."""
-    rows, after = await service.catalogue(session, decode_key_cursor(cursor), limit)
+    rows, after = await service.catalogue(
+        session,
+        decode_key_cursor(cursor),
+        limit,
+        now=utcnow(),
+        text=q,
+        available=available,
+        upcoming=upcoming,
+    )
     following = encode_key_cursor(after) if after is not None else None
     link_next(request, response, following)
     items = [await service.workshop_out(session, w, principal.user_id) for w in rows]
@@ -78,6 +90,31 @@ async def get_workshop(
     """The workshop, its sessions and seats, and the caller's registration."""
     workshop = await service.get(session, workshop_id)
     return await service.workshop_out(session, workshop, principal.user_id)
+
+
+@router.patch("/api/v1/workshops/{workshop_id}", summary="Change a workshop")
+async def update_workshop(
+    workshop_id: uuid.UUID,
+    body: WorkshopUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: Member,
+) -> WorkshopOut:
+    """The organiser changes the title, description, seats or deadlines (not the schedule)."""
+    workshop = await service.update(
+        session, workshop_id, principal.user_id, principal.role, body, utcnow()
+    )
+    audit(
+        session,
+        request,
+        "workshop.update",
+        target_type="workshop",
+        target_id=workshop.id,
+        changes=body.model_dump(mode="json", exclude_none=True),
+    )
+    out = await service.workshop_out(session, workshop, principal.user_id)
+    await session.commit()
+    return out
 
 
 @router.post("/api/v1/workshops/{workshop_id}/cancel", summary="Cancel a workshop")
@@ -133,7 +170,13 @@ async def list_registrations(
     rows, after = await service.registrations(session, workshop, decode_cursor(cursor), limit)
     following = encode_cursor(after) if after is not None else None
     link_next(request, response, following)
-    items = [await service.registration_out(session, r) for r in rows]
+    names = await sessions.names(session, [r.user_id for r in rows])
+    items = [
+        (await service.registration_out(session, r)).model_copy(
+            update={"name": names.get(r.user_id)}
+        )
+        for r in rows
+    ]
     return RegistrationPage(items=items, next=following)
 
 

@@ -52,6 +52,12 @@ class OccurrenceOut(BaseModel):
     number: int
     starts_at: datetime
     ends_at: datetime
+    opened_at: datetime | None = Field(
+        default=None, description="When its room opened (it is live until closed_at)."
+    )
+    closed_at: datetime | None = Field(
+        default=None, description="When it closed and its attendance was recorded."
+    )
 
 
 class RegistrationOut(BaseModel):
@@ -67,6 +73,7 @@ class RegistrationOut(BaseModel):
     offered_until: datetime | None
     created_at: datetime
     waitlist_position: int | None = None
+    name: str | None = Field(default=None, description="The learner's name (organisers).")
 
 
 class WorkshopOut(BaseModel):
@@ -83,6 +90,7 @@ class WorkshopOut(BaseModel):
     capacity: int
     waitlist_capacity: int
     seats_left: int
+    waitlist_length: int
     cancel_cutoff_minutes: int
     confirm_minutes: int
     status: str
@@ -102,4 +110,72 @@ class RegistrationPage(BaseModel):
     """Registrations in arrival order; ``next`` is the cursor of the following page."""
 
     items: list[RegistrationOut]
+    next: str | None
+
+
+class WorkshopUpdate(BaseModel):
+    """Changes to a workshop's description and seats (its schedule stays); a null or a
+    missing field keeps the value. More seats are offered to the waitlist at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=20_000)
+    capacity: int | None = Field(default=None, ge=1, le=10_000)
+    waitlist_capacity: int | None = Field(default=None, ge=0, le=10_000)
+    cancel_cutoff_minutes: int | None = Field(default=None, ge=0, le=30 * 24 * 60)
+    confirm_minutes: int | None = Field(default=None, ge=1, le=14 * 24 * 60)
+
+
+class SessionJoinOut(BaseModel):
+    """The session's live room, which the caller may now join (POST /api/v1/rooms/{id}/join)."""
+
+    room_id: uuid.UUID
+    session: int
+    starts_at: datetime
+    ends_at: datetime
+    host: bool = Field(description="True for the organiser (and admins).")
+
+
+class AttendanceRow(BaseModel):
+    """One seat holder at one session."""
+
+    registration_id: uuid.UUID
+    user_id: uuid.UUID
+    name: str
+    attended: bool
+    minutes: int
+    seconds: int
+
+
+class SessionAttendance(BaseModel):
+    """A session's attendance: recorded when it closed (``final``), else counted so far."""
+
+    session: int
+    starts_at: datetime
+    ends_at: datetime
+    room_id: uuid.UUID | None
+    final: bool
+    items: list[AttendanceRow]
+    next: str | None
+
+
+class MySession(BaseModel):
+    """One upcoming session of a workshop I hold a place in or organise."""
+
+    workshop_id: uuid.UUID
+    title: str
+    time_zone: str
+    session: int
+    starts_at: datetime
+    ends_at: datetime
+    opened_at: datetime | None
+    closed_at: datetime | None
+    status: str = Field(description="registered, offered, waitlisted or organiser")
+
+
+class MySessionPage(BaseModel):
+    """My sessions by start; ``next`` is the cursor of the following page."""
+
+    items: list[MySession]
     next: str | None

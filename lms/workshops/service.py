@@ -15,8 +15,10 @@ from lms.workshops.schemas import (
     RegistrationOut,
     WorkshopCreate,
     WorkshopOut,
+    WorkshopUpdate,
 )
-from lms.workshops.seats import SEATED, check_organiser, lock_workshop
+from lms.workshops.seats import SEATED, check_organiser, free_seat, lock_workshop
+from lms.workshops.sessions import schedule_rooms
 from persistence.models import Workshop, WorkshopOccurrence, WorkshopRegistration
 
 
@@ -35,15 +37,44 @@ async def create(session: AsyncSession, organiser_id: uuid.UUID, body: WorkshopC
     )
     session.add(workshop)
     await session.flush()
-    for one in sessions:
-        session.add(
-            WorkshopOccurrence(
-                workshop_id=workshop.id,
-                number=one.number,
-                starts_at=one.starts_at,
-                ends_at=one.ends_at,
-            )
+    rows = [
+        WorkshopOccurrence(
+            workshop_id=workshop.id, number=one.number, starts_at=one.starts_at, ends_at=one.ends_at
         )
+        for one in sessions
+    ]
+    session.add_all(rows)
+    await session.flush()
+    await schedule_rooms(session, rows)
+    return workshop
+
+
+async def update(
+    session: AsyncSession,
+    workshop_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: str,
+    body: WorkshopUpdate,
+    now: datetime,
+) -> Workshop:
+    """The organiser changes the description or the seats; fewer seats than are taken is
+    a 409, more are offered to the waitlist in arrival order."""
+    workshop = await lock_workshop(session, workshop_id)
+    check_organiser(workshop, user_id, role)
+    if workshop.status != "scheduled":
+        raise Conflict("This workshop is cancelled.", reason="cancelled")
+    changes = body.model_dump(exclude_none=True)
+    capacity = changes.pop("capacity", workshop.capacity)
+    if capacity < workshop.seats_taken:
+        raise Conflict(
+            "More seats are taken than that.", reason="seats_taken", taken=workshop.seats_taken
+        )
+    for field, value in changes.items():
+        setattr(workshop, field, value)
+    added, workshop.capacity = capacity - workshop.capacity, capacity
+    for _ in range(max(0, added)):
+        workshop.seats_taken += 1
+        await free_seat(session, workshop, now)
     await session.flush()
     return workshop
 
@@ -95,6 +126,12 @@ async def workshop_out(
             )
         )
     ).scalar_one_or_none()
+    waiting = await session.scalar(
+        select(func.count()).where(
+            WorkshopRegistration.workshop_id == workshop.id,
+            WorkshopRegistration.status == "waitlisted",
+        )
+    )
     return WorkshopOut(
         id=workshop.id,
         organiser_id=workshop.organiser_id,
@@ -107,6 +144,7 @@ async def workshop_out(
         capacity=workshop.capacity,
         waitlist_capacity=workshop.waitlist_capacity,
         seats_left=max(0, workshop.capacity - workshop.seats_taken),
+        waitlist_length=waiting or 0,
         cancel_cutoff_minutes=workshop.cancel_cutoff_minutes,
         confirm_minutes=workshop.confirm_minutes,
         status=workshop.status,
@@ -119,10 +157,37 @@ async def workshop_out(
 
 
 async def catalogue(
-    session: AsyncSession, after: uuid.UUID | None, limit: int
+    session: AsyncSession,
+    after: uuid.UUID | None,
+    limit: int,
+    *,
+    now: datetime,
+    text: str | None = None,
+    available: bool = False,
+    upcoming: bool = False,
 ) -> tuple[list[Workshop], uuid.UUID | None]:
-    """Scheduled workshops in a stable order, a page at a time."""
+    """Scheduled workshops in a stable order, a page at a time; ``text`` in the title,
+    ``available``: a seat or a waitlist place is left, ``upcoming``: a session is to come."""
     query = select(Workshop).where(Workshop.status == "scheduled")
+    if text:
+        query = query.where(func.lower(Workshop.title).contains(text.lower(), autoescape=True))
+    if available:
+        waiting = (
+            select(func.count())
+            .where(
+                WorkshopRegistration.workshop_id == Workshop.id,
+                WorkshopRegistration.status == "waitlisted",
+            )
+            .scalar_subquery()
+        )
+        query = query.where(
+            (Workshop.seats_taken < Workshop.capacity) | (waiting < Workshop.waitlist_capacity)
+        )
+    if upcoming:
+        later = select(WorkshopOccurrence.id).where(
+            WorkshopOccurrence.workshop_id == Workshop.id, WorkshopOccurrence.ends_at > now
+        )
+        query = query.where(later.exists())
     if after is not None:
         query = query.where(Workshop.id > after)
     rows = list((await session.execute(query.order_by(Workshop.id).limit(limit + 1))).scalars())

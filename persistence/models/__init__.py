@@ -61,7 +61,12 @@ from persistence.models.rooms import (
 )
 from persistence.models.video import Video, VideoCaption
 from persistence.models.webhooks import WebhookDelivery, WebhookEndpoint
-from persistence.models.workshops import Workshop, WorkshopOccurrence, WorkshopRegistration
+from persistence.models.workshops import (
+    Workshop,
+    WorkshopAttendance,
+    WorkshopOccurrence,
+    WorkshopRegistration,
+)
 
 __all__ = [
     "AccountToken",
@@ -128,6 +133,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "Workshop",
+    "WorkshopAttendance",
     "WorkshopOccurrence",
     "WorkshopRegistration",
 ]

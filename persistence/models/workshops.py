@@ -58,6 +58,13 @@ class WorkshopOccurrence(Base):
     ends_at: Mapped[datetime]
     reminded_24h_at: Mapped[datetime | None]
     reminded_1h_at: Mapped[datetime | None]
+    # The session's live room, opened at its start; attendance is written back when it
+    # closes (its end, or the organiser ending the room first).
+    room_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="SET NULL"), default=None, index=True
+    )
+    opened_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class WorkshopRegistration(Base):
@@ -84,3 +91,25 @@ class WorkshopRegistration(Base):
     offered_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkshopAttendance(Base):
+    """Whether a seat holder came to one session, and for how long (from the room's
+    attendance, clipped to the session's time), written when the session closes."""
+
+    __tablename__ = "workshop_attendance"
+    __table_args__ = (UniqueConstraint("occurrence_id", "user_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    occurrence_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop_occurrences.id", ondelete="CASCADE")
+    )
+    registration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workshop_registrations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    attended: Mapped[bool] = mapped_column(default=False)
+    seconds: Mapped[int] = mapped_column(Integer, default=0)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

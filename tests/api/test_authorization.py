@@ -236,6 +236,10 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/workshops/{workshop_id}/registrations"): ROOM_USERS,
     ("POST", "/api/v1/workshop-registrations/{registration_id}/confirm"): ROOM_USERS,
     ("POST", "/api/v1/workshop-registrations/{registration_id}/cancel"): ROOM_USERS,
+    ("PATCH", "/api/v1/workshops/{workshop_id}"): ROOM_USERS,
+    ("POST", "/api/v1/workshops/{workshop_id}/sessions/{number}/join"): ROOM_USERS,
+    ("GET", "/api/v1/workshops/{workshop_id}/sessions/{number}/attendance"): ROOM_USERS,
+    ("GET", "/api/v1/users/me/workshop-sessions"): ROOM_USERS,
     # Calendar feeds: links handed to members; the .ics files answer signed links only.
     ("GET", "/api/v1/users/me/calendar-feed"): ROOM_USERS,
     ("GET", "/api/v1/workshops/{workshop_id}/calendar-feed"): ROOM_USERS,
