@@ -30,6 +30,7 @@ export interface Room {
   title: string
   created_by: string
   parent_id: string | null
+  course_id?: string | null
   status: 'open' | 'ended' | string
   settings: RoomSettings
   created_at: string
@@ -257,6 +258,16 @@ export const courses = {
   mine: () => request<{ items: Course[]; total: number }>('GET', '/api/v1/courses?scope=mine&limit=200'),
 }
 
+/** A course video's transcode, as a publisher follows it. */
+export interface CourseVideoState {
+  id: string
+  course_id: string
+  title: string
+  status: 'queued' | 'processing' | 'ready' | 'failed' | string
+  progress: number
+  error: string | null
+}
+
 export const rooms = {
   list: (status?: string) =>
     request<{ items: Room[]; total: number }>('GET', `/api/v1/rooms?limit=100${status ? `&status=${status}` : ''}`),
@@ -267,6 +278,9 @@ export const rooms = {
     request<Room>('PATCH', `/api/v1/rooms/${encodeURIComponent(id)}`, { json: changes }),
   end: (id: string) => request<void>('POST', `/api/v1/rooms/${encodeURIComponent(id)}/end`),
   join: (id: string) => request<JoinInfo>('POST', `/api/v1/rooms/${encodeURIComponent(id)}/join`),
+  publishRecording: (id: string, recordingId: string) =>
+    request<CourseVideoState>('POST', `/api/v1/rooms/${encodeURIComponent(id)}/recordings/${encodeURIComponent(recordingId)}/video`),
+  video: (videoId: string) => request<CourseVideoState>('GET', `/api/v1/videos/${encodeURIComponent(videoId)}`),
   invite: (id: string, email: string, role: RoomRole) =>
     request<unknown>('POST', `/api/v1/rooms/${encodeURIComponent(id)}/members`, { json: { email, role } }),
   attendance: (id: string) => request<Attendance[]>('GET', `/api/v1/rooms/${encodeURIComponent(id)}/attendance`),

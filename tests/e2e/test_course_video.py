@@ -1,7 +1,9 @@
 """A course video in real Chromium: an instructor's upload is transcoded by the node, a
 student opens the video item, hls.js plays it and switches between the 240p and 360p
 renditions on request, the played time counts toward the item (the instructor's progress
-table shows it), a reload resumes where the student left off; axe-core finds nothing."""
+table shows it), a reload resumes where the student left off; a room recording published
+from the recordings page becomes a course video the instructor follows to ready; axe-core
+finds nothing."""
 
 from __future__ import annotations
 
@@ -16,18 +18,31 @@ from typing import Any
 import httpx
 import pytest
 from a11ykit import expect_no_violations
-from browserkit import Person, launch_browser, log_in, new_person, shot
+from browserkit import PASSWORD, Person, launch_browser, log_in, new_person, shot
 from playwright.sync_api import Browser, Page, expect
 
-from kits.nodes import Node
+from kits.nodes import Node, start_node
+from kits.recordings import seed_recording
 
 CLIP_SECONDS = 14.0
+NODE_ID = "course-video-node"
+PUBLISH_TIMEOUT_MS = 180_000
 
 
 def _clip(path: Path) -> Path:
     from video.video_kit import clip  # tests/video's clips (tests/ is on sys.path)
 
     return clip(path, seconds=CLIP_SECONDS, width=640, height=360)
+
+
+@pytest.fixture(scope="module")
+def sqlite_node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Node]:
+    """The embedded defaults, with a known node id (recordings name the node keeping them)."""
+    yield from start_node(
+        tmp_path_factory.mktemp("node"), "sqlite", request, LIVECLASS_NODE_ID=NODE_ID
+    )
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +262,47 @@ def test_an_item_is_renamed_and_its_requirement_changed_in_the_editor(
     ).json()
     item = next(i for m in content["modules"] for i in m["items"] if i["id"] == lesson.item_id)
     assert (item["title"], item["requirement"]) == ("Lecture 1: cells", "mark_done")
+
+
+def test_a_room_recording_is_published_as_a_course_video(
+    chromium: Browser, sqlite_node: Node
+) -> None:
+    teacher = new_person(chromium, sqlite_node, "Oz Teacher", "instructor")
+    signed = httpx.post(
+        sqlite_node.url + "/api/v1/auth/token",
+        data={"username": teacher.email, "password": PASSWORD},
+        timeout=30,
+    )
+    token = signed.json()["access_token"]
+    me = _call(sqlite_node, token, "GET", "/api/v1/users/me").json()["id"]
+    course = _call(
+        sqlite_node,
+        token,
+        "POST",
+        "/api/v1/courses",
+        json={"code": f"P-{uuid.uuid4().hex[:6]}", "title": "Recorded lessons"},
+    ).json()
+    room = _call(
+        sqlite_node,
+        token,
+        "POST",
+        "/api/v1/rooms",
+        json={"title": "Thursday lab", "course_id": course["id"]},
+    ).json()
+    seed_recording(sqlite_node, room["id"], me, node_id=NODE_ID)
+    page = teacher.page
+    log_in(teacher, f"/rooms/{room['id']}/recordings")
+    publish = page.get_by_role("button", name="Publish as a course video")
+    expect(publish).to_have_count(1)
+    publish.click()
+    status = page.get_by_test_id("publish-status")
+    expect(status).to_contain_text("Thursday lab")
+    expect(status).to_contain_text("is ready", timeout=PUBLISH_TIMEOUT_MS)
+    expect_no_violations(page, "a published recording")
+    videos = _call(sqlite_node, token, "GET", f"/api/v1/courses/{course['id']}/videos").json()
+    listed = videos["items"] if isinstance(videos, dict) else videos
+    assert [v["status"] for v in listed] == ["ready"], listed
+    status.get_by_role("link", name="Add it to a module on the course page").click()
+    expect(page).to_have_url(f"{sqlite_node.url}/courses/{course['id']}")
+    assert not teacher.errors, teacher.errors
+    teacher.close()
