@@ -1,4 +1,5 @@
-"""Serve the browser app: ``dist/index.html`` on the app's own routes, ``dist/assets/*``.
+"""Serve the browser app: ``dist/index.html`` on the app's own routes, ``dist/assets/*``,
+and Pyodide's core files (the labs' in-browser Python) under ``/pyodide/<version>/``.
 
 The app routes are listed one by one (no catch-all), so every other path keeps its usual
 answer: the API, the channels, health and metrics, and a 404 problem for unknown paths.
@@ -50,6 +51,7 @@ APP_ROUTES = (
     "/forgot-password",
     "/reset-password",
     "/verify-email",
+    "/scratchpad",
 )
 
 PAGE_POLICY = (
@@ -57,13 +59,30 @@ PAGE_POLICY = (
     "img-src 'self' data: blob:; connect-src 'self' ws: wss:; media-src 'self' blob:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+# The Python worker's own policy (a worker is governed by its script's response headers):
+# Pyodide compiles WebAssembly and its Emscripten glue evaluates generated code, and every
+# request it makes stays on our origin. Learners' code runs in there with no tokens at hand.
+WORKER_POLICY = (
+    "default-src 'none'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; "
+    "connect-src 'self'; base-uri 'none'"
+)
+WORKER_PREFIX = "pyodide-worker-"
+MEDIA_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".wasm": "application/wasm",
+    ".zip": "application/zip",
+    ".json": "application/json",
+}
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def build_router(dist: Path = DIST) -> APIRouter:
     """The routes serving the app from ``dist`` (the committed esbuild output)."""
     router = APIRouter(dependencies=[Depends(public)], include_in_schema=False)
     assets = (dist / "assets").resolve()
+    pyodide = (dist / "pyodide").resolve()
 
     async def page() -> Response:
         index = dist / "index.html"
@@ -85,7 +104,18 @@ def build_router(dist: Path = DIST) -> APIRouter:
         if found.parent != assets or not found.is_file():
             raise HTTPException(404, "No such file.")
         # Names carry a content hash (app-HASH.js), so a name never changes meaning.
-        headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=31536000, immutable"}
+        headers = {**SECURITY_HEADERS, "Cache-Control": IMMUTABLE}
+        if name.startswith(WORKER_PREFIX):
+            headers["Content-Security-Policy"] = WORKER_POLICY
+        return FileResponse(found, media_type=MEDIA_TYPES.get(found.suffix), headers=headers)
+
+    @router.get("/pyodide/{version}/{name}", include_in_schema=False)
+    async def pyodide_file(version: str, name: str) -> Response:
+        found = (pyodide / version / name).resolve()
+        if found.parent.parent != pyodide or not found.is_file():
+            raise HTTPException(404, "No such file.")
+        # The version is in the path, so a URL never changes meaning.
+        headers = {**SECURITY_HEADERS, "Cache-Control": IMMUTABLE}
         return FileResponse(found, media_type=MEDIA_TYPES.get(found.suffix), headers=headers)
 
     return router

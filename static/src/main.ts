@@ -26,6 +26,7 @@ import { notificationSettingsPage } from './pages/notificationSettings'
 import { inboxPage } from './pages/notifications'
 import { recordingsPage } from './pages/recordings'
 import { reportPage } from './pages/report'
+import { scratchpadPage } from './pages/scratchpad'
 import { watchPage } from './pages/watch'
 import { webhooksPage } from './pages/webhooks'
 import { roomPage } from './room/view'
@@ -69,6 +70,7 @@ async function resolve(): Promise<Page> {
   if (path === '/admin/webhooks') return webhooksPage(user, navigate)
   if (path === '/notifications') return inboxPage(user, navigate)
   if (path === '/notifications/settings') return notificationSettingsPage(user, navigate)
+  if (path === '/scratchpad') return scratchpadPage(user, navigate)
   let match = /^\/(?:rooms|join)\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return roomPage(match[1].toLowerCase(), user, navigate)
   match = /^\/rooms\/([0-9a-fA-F-]{36})\/report$/.exec(path)

@@ -25,6 +25,7 @@ APP_PAGES = [
     "/forgot-password",
     "/reset-password",
     "/verify-email",
+    "/scratchpad",
 ]
 
 

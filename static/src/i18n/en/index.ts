@@ -12,6 +12,7 @@ import { notes } from './notes'
 import { gradebook } from './gradebook'
 import { notifications } from './notifications'
 import { pages } from './pages'
+import { python } from './python'
 import { quiz } from './quiz'
 import { room } from './room'
 import { watch } from './watch'
@@ -21,4 +22,4 @@ import { whiteboard } from './whiteboard'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring, ...gradebook } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring, ...gradebook, ...python } satisfies Record<string, Message>
