@@ -25,6 +25,8 @@ from lms.assessments import events as quiz_events
 from lms.assessments import jobs as quiz_jobs
 from lms.assessments.sandbox import PoolConfig, PracticeThrottle, SandboxPool
 from lms.assignments import events as assignment_events
+from lms.cohorts import events as cohort_events
+from lms.cohorts import invitations as cohort_invitations
 from lms.content import events as content_events
 from lms.content import page_access
 from lms.content.page_access import PageDocumentPolicy
@@ -78,6 +80,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     *quiz_events.EVENT_TYPES,
     *assignment_events.EVENT_TYPES,
     *workshop_events.EVENT_TYPES,
+    *cohort_events.EVENT_TYPES,
 )
 """Every domain event type; docs/events.md is generated from this catalogue."""
 
@@ -165,6 +168,7 @@ def build_jobs(
             workshop_seats.EXPIRE_OFFER,
             workshop_sessions.OPEN_SESSION,
             workshop_sessions.CLOSE_SESSION,
+            *cohort_invitations.job_types(settings, mailer),
         ],
         periodic=[
             account_jobs.PURGE_EXPIRED_TOKENS,

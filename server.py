@@ -26,6 +26,10 @@ from lms.assignments import routes as assignment_routes
 from lms.assignments import submissions as assignment_submissions
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
+from lms.cohorts import activity_routes as cohort_activity_routes
+from lms.cohorts import member_routes as cohort_member_routes
+from lms.cohorts import personal_data as cohort_personal_data
+from lms.cohorts import routes as cohort_routes
 from lms.content import page_routes as content_page_routes
 from lms.content import personal_data as content_personal_data
 from lms.content import routes as content_routes
@@ -168,6 +172,9 @@ def build_app(node: Node) -> FastAPI:
         workshop_routes.router,
         workshop_feed_routes.router,
         workshop_session_routes.router,
+        cohort_routes.router,
+        cohort_member_routes.router,
+        cohort_activity_routes.router,
         room_channel_router(node),
         notification_channel_router(node.notifications),
         documents_router(node.documents),
@@ -177,6 +184,8 @@ def build_app(node: Node) -> FastAPI:
     assert_all_guarded(routers)
     for router in routers:
         app.include_router(router)
+    # Cohorts first: its erasure finds invitations by the address the account's erasure scrubs.
+    cohort_personal_data.register(registry)
     personal_data.register(registry)
     audit_personal_data.register(registry)
     room_personal_data.register(registry, revoked)

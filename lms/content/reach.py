@@ -1,5 +1,6 @@
 """What a person can reach in a course's content now: the content as their role sees it,
 and whether an item, a page or a file is open to them (published, in an open module).
+A learner in a paced cohort sees the cohort's opening dates (lms/cohorts/pacing.py).
 
 Learners reach pages and files only through items of open modules; other domains (files,
 video) ask here before they hand out a page or a download link.
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lms.cohorts import pacing
 from lms.content import progress, structure, view
 from lms.content.schemas import CourseContentOut, ItemOut, ModuleOut
 from lms.courses.roles import CourseAction, CourseRole, may
@@ -36,7 +38,8 @@ async def content_for(
     items = await structure.items_of(session, course.id)
     viewer = viewer_of(role)
     rows = await progress.of_learner(session, course.id, user_id) if viewer.learner else {}
-    return view.content(course.id, modules, items, rows, viewer, datetime.now(UTC))
+    paced = await pacing.unlock_dates(session, course.id, user_id) if viewer.learner else {}
+    return view.content(course.id, modules, items, rows, viewer, datetime.now(UTC), paced)
 
 
 async def open_item(

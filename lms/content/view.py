@@ -67,14 +67,19 @@ def item_out(item: ModuleItem, progress: ProgressOut | None) -> ItemOut:
 
 
 def _lock(
-    module: CourseModule, viewer: Viewer, complete: set[str], titles: dict[str, str], now: datetime
+    module: CourseModule,
+    unlock_at: datetime | None,
+    viewer: Viewer,
+    complete: set[str],
+    titles: dict[str, str],
+    now: datetime,
 ) -> str | None:
     if viewer.drafts:
         return None
     if not viewer.learner:
         return "Enrol in the course to open it."
-    if module.unlock_at is not None and module.unlock_at > now:
-        return f"Opens {module.unlock_at.isoformat()}."
+    if unlock_at is not None and unlock_at > now:
+        return f"Opens {unlock_at.isoformat()}."
     missing = [
         titles.get(p, "an earlier module") for p in module.prerequisites if p not in complete
     ]
@@ -88,8 +93,12 @@ def content(
     progress: dict[uuid.UUID, ItemProgress],
     viewer: Viewer,
     now: datetime,
+    paced: dict[uuid.UUID, datetime] | None = None,
 ) -> CourseContentOut:
-    """The course's modules and items as `viewer` sees them, with their progress."""
+    """The course's modules and items as `viewer` sees them, with their progress.
+
+    ``paced`` (module id -> opening time) is the learner's cohort pacing: it takes the place
+    of a paced module's own ``unlock_at``."""
     by_module: dict[uuid.UUID, list[ModuleItem]] = {}
     for item in items:
         if item.published or viewer.drafts:
@@ -106,14 +115,15 @@ def content(
         done = sum(1 for i in learner_items if _completed(progress.get(i.id)))
         if module.published and done == len(learner_items):
             complete.add(str(module.id))
-        reason = _lock(module, viewer, complete, titles, now)
+        unlock_at = (paced or {}).get(module.id, module.unlock_at)
+        reason = _lock(module, unlock_at, viewer, complete, titles, now)
         shown.append(
             ModuleOut(
                 id=module.id,
                 title=module.title,
                 position=module.position,
                 published=module.published,
-                unlock_at=module.unlock_at,
+                unlock_at=unlock_at,
                 prerequisites=[uuid.UUID(p) for p in module.prerequisites],
                 locked=reason is not None,
                 lock_reason=reason,

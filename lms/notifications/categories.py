@@ -33,9 +33,10 @@ RECORDINGS = Category("recordings", "Recordings of your classes", Delivery.IMMED
 SYSTEM = Category("system", "Announcements from the operators", Delivery.DAILY_DIGEST)
 GRADES = Category("grades", "Your grades", Delivery.DAILY_DIGEST)
 WORKSHOPS = Category("workshops", "Workshops you registered for", Delivery.IMMEDIATELY)
+COHORTS = Category("cohorts", "Announcements in your cohorts", Delivery.IMMEDIATELY)
 
 CATEGORIES: dict[str, Category] = {
-    c.name: c for c in (ACCOUNT, RECORDINGS, SYSTEM, GRADES, WORKSHOPS)
+    c.name: c for c in (ACCOUNT, RECORDINGS, SYSTEM, GRADES, WORKSHOPS, COHORTS)
 }
 """Every category by name (later issues add courses, grades, ...)."""
 

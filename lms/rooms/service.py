@@ -1,5 +1,5 @@
 """The rooms domain's operations other domains call: creating a live room, inviting
-participants to it, reading who stayed how long."""
+participants to it (or withdrawing an invitation), reading who stayed how long."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,3 +58,23 @@ async def stays(
         .order_by(Attendance.joined_at)
     )
     return [(user, joined, left) for user, joined, left in rows.tuples()]
+
+
+async def admit(session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID, role: str) -> None:
+    """Invite ``user_id`` into the room with ``role`` (a ban or an existing invitation
+    stays as it is); the caller audits."""
+    query = select(RoomMember).where(RoomMember.room_id == room_id, RoomMember.user_id == user_id)
+    if (await session.execute(query)).scalar_one_or_none() is None:
+        session.add(RoomMember(room_id=room_id, user_id=user_id, role=role))
+        await session.flush()
+
+
+async def dismiss(session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Withdraw ``user_id``'s invitation to the room (a ban stays)."""
+    await session.execute(
+        delete(RoomMember).where(
+            RoomMember.room_id == room_id,
+            RoomMember.user_id == user_id,
+            RoomMember.banned.is_(False),
+        )
+    )

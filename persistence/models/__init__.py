@@ -24,6 +24,17 @@ from persistence.models.assignments import (
 from persistence.models.audit import AuditEvent
 from persistence.models.base import Base
 from persistence.models.captions import CaptionLine
+from persistence.models.cohorts import (
+    Cohort,
+    CohortAnnouncement,
+    CohortCodeAttempt,
+    CohortFacilitator,
+    CohortInvitation,
+    CohortMember,
+    CohortPacing,
+    CohortSession,
+    CohortTransfer,
+)
 from persistence.models.content import CourseModule, ItemProgress, ModuleItem, Page
 from persistence.models.courses import Course, Enrollment
 from persistence.models.documents import (
@@ -78,6 +89,15 @@ __all__ = [
     "Base",
     "CaptionLine",
     "ChatMessage",
+    "Cohort",
+    "CohortAnnouncement",
+    "CohortCodeAttempt",
+    "CohortFacilitator",
+    "CohortInvitation",
+    "CohortMember",
+    "CohortPacing",
+    "CohortSession",
+    "CohortTransfer",
     "ConsumedEvent",
     "Course",
     "CourseModule",

@@ -18,6 +18,7 @@ from settings import Settings
 
 PASSWORD = "correct-horse-battery-staple"
 SECTIONS = [
+    "cohorts",
     "account",
     "audit_events",
     "rooms",

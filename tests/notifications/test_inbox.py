@@ -112,6 +112,7 @@ def test_preferences_validate_and_decide_the_email(mail_node: Node, smtp: SmtpSe
             "system": "daily_digest",
             "grades": "daily_digest",
             "workshops": "immediately",
+            "cohorts": "immediately",
         }
         for body in (
             {"categories": {"grades-of-mars": "off"}},

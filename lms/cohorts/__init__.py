@@ -1,0 +1,1 @@
+"""Cohorts: learners taking a course together (issue 20)."""
