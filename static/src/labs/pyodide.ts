@@ -90,6 +90,10 @@ function onRunMessage(message: WorkerMessage): void {
     running = null
     window.clearTimeout(done.timer)
     done.finish({ stdout: finishOutput(done.stdout), stderr: finishOutput(done.stderr), error: message.error, ms: message.ms })
+    if (message.fatal) {
+      if (worker) discard(worker)
+      void warmUp().catch(() => undefined)
+    }
   }
 }
 

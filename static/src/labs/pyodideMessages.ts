@@ -18,4 +18,5 @@ export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'failed'; error: string }
   | { type: 'out'; id: number; stream: 'stdout' | 'stderr'; text: string }
-  | { type: 'done'; id: number; error: string | null; ms: number }
+  /** fatal: Python itself broke (not the program): the page replaces the worker. */
+  | { type: 'done'; id: number; error: string | null; ms: number; fatal?: boolean }

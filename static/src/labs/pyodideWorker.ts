@@ -137,13 +137,18 @@ scope.onmessage = (event) => {
   current = request.id
   const started = performance.now()
   let error: string | null
+  let fatal = false
   try {
     const result = run(request.code, JSON.stringify(request.files), request.stdin, emit, request.cap)
     error = typeof result === 'string' ? result : null
   } catch (failure) {
-    error = failure instanceof Error ? failure.message : String(failure)
+    // The program's own exceptions come back as its traceback: this is Python breaking
+    // (a JavaScript stack overflow, a fatal error), after which this worker is not reused.
+    error = `Python stopped: ${failure instanceof Error ? failure.message : String(failure)}`
+    fatal = true
+    run = null
   }
-  scope.postMessage({ type: 'done', id: request.id, error, ms: Math.round(performance.now() - started) })
+  scope.postMessage({ type: 'done', id: request.id, error, ms: Math.round(performance.now() - started), fatal })
 }
 
 void start()

@@ -1,4 +1,4 @@
-var n=self,d=`
+var n=self,_=`
 import builtins, io, json, os, shutil, sys, time, traceback, importlib
 
 _WORK = '/home/pyodide/workspace'
@@ -74,6 +74,6 @@ def _lc_run(code, files_json, stdin, emit, cap):
         finally:
             sys.stdin, sys.stdout, sys.stderr = saved
     return error
-`,i=null,l=0;function a(e,s){n.postMessage({type:"out",id:l,stream:e==="stderr"?"stderr":"stdout",text:s})}async function _(){try{let e="/pyodide/314.0.7/",r=await(await import(`${e}pyodide.mjs`)).loadPyodide({indexURL:e,packageBaseUrl:e,env:{HOME:"/home/pyodide"}});r.setStdout({batched:t=>a("stdout",`${t}
+`,i=null,d=0;function a(e,s){n.postMessage({type:"out",id:d,stream:e==="stderr"?"stderr":"stdout",text:s})}async function p(){try{let e="/pyodide/314.0.7/",r=await(await import(`${e}pyodide.mjs`)).loadPyodide({indexURL:e,packageBaseUrl:e,env:{HOME:"/home/pyodide"}});r.setStdout({batched:t=>a("stdout",`${t}
 `)}),r.setStderr({batched:t=>a("stderr",`${t}
-`)}),r.runPython(d),i=r.globals.get("_lc_run"),n.postMessage({type:"ready"})}catch(e){n.postMessage({type:"failed",error:e instanceof Error?e.message:String(e)})}}n.onmessage=e=>{let s=e.data;if(s.type!=="run"||!i)return;l=s.id;let r=performance.now(),t;try{let o=i(s.code,JSON.stringify(s.files),s.stdin,a,s.cap);t=typeof o=="string"?o:null}catch(o){t=o instanceof Error?o.message:String(o)}n.postMessage({type:"done",id:s.id,error:t,ms:Math.round(performance.now()-r)})};_();
+`)}),r.runPython(_),i=r.globals.get("_lc_run"),n.postMessage({type:"ready"})}catch(e){n.postMessage({type:"failed",error:e instanceof Error?e.message:String(e)})}}n.onmessage=e=>{let s=e.data;if(s.type!=="run"||!i)return;d=s.id;let r=performance.now(),t,l=!1;try{let o=i(s.code,JSON.stringify(s.files),s.stdin,a,s.cap);t=typeof o=="string"?o:null}catch(o){t=`Python stopped: ${o instanceof Error?o.message:String(o)}`,l=!0,i=null}n.postMessage({type:"done",id:s.id,error:t,ms:Math.round(performance.now()-r),fatal:l})};p();
