@@ -30,6 +30,11 @@ import { scratchpadPage } from './pages/scratchpad'
 import { watchPage } from './pages/watch'
 import { webhooksPage } from './pages/webhooks'
 import { roomPage } from './room/view'
+import { workshopPage } from './pages/workshop'
+import { calendarPage } from './pages/workshopCalendar'
+import { workshopEditorPage } from './pages/workshopEditor'
+import { workshopManagePage } from './pages/workshopManage'
+import { workshopsPage } from './pages/workshops'
 
 export interface Page {
   el: HTMLElement
@@ -71,8 +76,17 @@ async function resolve(): Promise<Page> {
   if (path === '/notifications') return inboxPage(user, navigate)
   if (path === '/notifications/settings') return notificationSettingsPage(user, navigate)
   if (path === '/scratchpad') return scratchpadPage(user, navigate)
+  if (path === '/workshops') return workshopsPage(user, navigate)
+  if (path === '/workshops/new') return workshopEditorPage(null, user, navigate)
+  if (path === '/calendar') return calendarPage(user, navigate)
   let match = /^\/(?:rooms|join)\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return roomPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/workshops\/([0-9a-fA-F-]{36})$/.exec(path)
+  if (match) return workshopPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/workshops\/([0-9a-fA-F-]{36})\/edit$/.exec(path)
+  if (match) return workshopEditorPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/workshops\/([0-9a-fA-F-]{36})\/manage$/.exec(path)
+  if (match) return workshopManagePage(match[1].toLowerCase(), user, navigate)
   match = /^\/rooms\/([0-9a-fA-F-]{36})\/report$/.exec(path)
   if (match) return reportPage(match[1].toLowerCase(), user, navigate)
   match = /^\/rooms\/([0-9a-fA-F-]{36})\/recordings$/.exec(path)

@@ -15,6 +15,8 @@ export function topbar(user: api.User | null, navigate: Navigate): HTMLElement {
       ? h(
           'nav.row.wrap.end',
           { 'aria-label': t('shell.account') },
+          h('a', { href: '/workshops', 'data-link': '' }, t('shell.workshops')),
+          h('a', { href: '/calendar', 'data-link': '' }, t('shell.calendar')),
           user.role === 'admin' ? h('a', { href: '/admin/webhooks', 'data-link': '' }, t('webhooks.nav')) : null,
           bell(),
           h('span.muted', { 'data-testid': 'whoami' }, t('shell.whoami', { name: user.name, role: t(`role.${user.role}`) })),
