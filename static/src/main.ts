@@ -9,6 +9,9 @@ import { authPage } from './pages/auth'
 import { assignmentPage } from './pages/assignment'
 import { assignmentEditorPage } from './pages/assignmentEditor'
 import { bankPage } from './pages/bank'
+import { cohortPage } from './pages/cohort'
+import { cohortDashboardPage } from './pages/cohortDashboard'
+import { acceptInvitationPage, cohortsPage, joinCohortPage } from './pages/cohorts'
 import { coursePage } from './pages/course'
 import { readingPage } from './pages/coursePage'
 import { filesPage } from './pages/files'
@@ -79,6 +82,8 @@ async function resolve(): Promise<Page> {
   if (path === '/workshops') return workshopsPage(user, navigate)
   if (path === '/workshops/new') return workshopEditorPage(null, user, navigate)
   if (path === '/calendar') return calendarPage(user, navigate)
+  if (path === '/cohorts/join') return joinCohortPage(user, navigate)
+  if (path === '/cohort-invitations/accept') return acceptInvitationPage(user, navigate)
   let match = /^\/(?:rooms|join)\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return roomPage(match[1].toLowerCase(), user, navigate)
   match = /^\/workshops\/([0-9a-fA-F-]{36})$/.exec(path)
@@ -100,6 +105,12 @@ async function resolve(): Promise<Page> {
   }
   match = /^\/courses\/([0-9a-fA-F-]{36})(?:\/edit)?$/.exec(path)
   if (match) return coursePage(match[1].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/cohorts$/.exec(path)
+  if (match) return cohortsPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/cohorts\/([0-9a-fA-F-]{36})$/.exec(path)
+  if (match) return cohortPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/cohorts\/([0-9a-fA-F-]{36})\/dashboard$/.exec(path)
+  if (match) return cohortDashboardPage(match[1].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/progress$/.exec(path)
   if (match) return progressPage(match[1].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/questions$/.exec(path)

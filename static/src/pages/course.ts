@@ -108,6 +108,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       'nav.row.wrap',
       { 'aria-label': t('course.staffNav') },
       h('a.button', { href: `/courses/${courseId}/progress`, 'data-link': '' }, t('course.progressLink')),
+      h('a.button', { href: `/courses/${courseId}/cohorts`, 'data-link': '' }, t('cohorts.link')),
       h('a.button', { href: `/courses/${courseId}/gradebook`, 'data-link': '' }, t('gradebook.link')),
       h('a.button', { href: `/courses/${courseId}/files`, 'data-link': '' }, t('course.filesLink')),
       h('a.button', { href: `/courses/${courseId}/questions`, 'data-link': '' }, t('course.authoringLink')),
@@ -169,7 +170,12 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       progressBar(home.percent, t('course.home.progress')),
       h('p', { 'data-testid': 'course-percent' }, t('course.percentDone', { percent: formatPercent(home.percent / 100) })),
       course?.my_role === 'student'
-        ? h('p', null, h('a', { href: `/courses/${courseId}/grades`, 'data-link': '' }, t('gradebook.myLink')))
+        ? h(
+            'p.row.wrap',
+            null,
+            h('a', { href: `/courses/${courseId}/grades`, 'data-link': '' }, t('gradebook.myLink')),
+            h('a', { href: `/courses/${courseId}/cohorts`, 'data-link': '' }, t('cohorts.link')),
+          )
         : null,
       next
         ? h(

@@ -4,6 +4,7 @@
 import { assignments } from './assignments'
 import { authoring } from './authoring'
 import { captions } from './captions'
+import { cohorts } from './cohorts'
 import { common } from './common'
 import { course } from './course'
 import { files } from './files'
@@ -23,4 +24,4 @@ import { workshops } from './workshops'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring, ...gradebook, ...python, ...workshops } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring, ...gradebook, ...python, ...workshops, ...cohorts } satisfies Record<string, Message>
