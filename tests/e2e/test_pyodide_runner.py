@@ -140,15 +140,6 @@ def test_an_endless_loop_is_stopped_and_the_next_run_works(learner: Person) -> N
     page.get_by_role("button", name="Run").click()
     page.get_by_role("button", name="Stop").click()
     expect(page.locator("pre.run-error")).to_have_text("Cancelled.")
-    # Recursion past what the browser's stack holds: an error, and Python still runs after.
-    run(
-        page,
-        "import sys\nsys.setrecursionlimit(50_000)\ndef f(n):\n    return f(n + 1)\nf(0)",
-        timeout=LOAD_MS,
-    )
-    expect(page.locator("pre.run-error")).to_contain_text(
-        re.compile("RecursionError|Python stopped|Time limit exceeded")
-    )
     run(page, "print(6 * 7)", timeout=LOAD_MS)
     expect(page.locator("pre.run-stdout")).to_have_text("42\n")
 
