@@ -28,10 +28,11 @@ from lms.cohorts.schemas import (
     TransferOut,
     TransferPage,
 )
-from lms.deps import SessionDep, SettingsDep
+from lms.deps import RoomsDep, SessionDep, SettingsDep
 from lms.errors import Conflict, InvalidInput, NotFound, UnsupportedMediaType
 from lms.pagination import decode_cursor, encode_cursor, link_next
 from lms.permissions import Permission, require
+from lms.rooms import service as rooms
 from persistence.models import CohortMember, CohortTransfer, User
 from persistence.models.base import utcnow
 
@@ -119,11 +120,13 @@ async def remove_member(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    manager: RoomsDep,
 ) -> Response:
-    """Take a learner out of the cohort (they stay enrolled in the course)."""
+    """Take a learner out of the cohort (they stay enrolled in the course); they leave
+    its live rooms at once."""
     found = await access.standing(session, cohort_id, principal)
     found.require_manage()
-    await service.leave(session, found.cohort, user_id)
+    lost = await service.leave(session, found.cohort, user_id)
     audit(
         session,
         request,
@@ -133,6 +136,7 @@ async def remove_member(
         user_id=str(user_id),
     )
     await session.commit()
+    await rooms.remove_live(manager, lost, user_id, principal.user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -288,13 +292,14 @@ async def transfer(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    manager: RoomsDep,
 ) -> TransferOut:
     """Move a member to another cohort of the same course; the move is kept in history."""
     found = await access.standing(session, cohort_id, principal)
     found.require_manage()
     target = await access.standing(session, body.to_cohort_id, principal)
     target.require_manage()
-    row = await service.transfer(
+    row, lost = await service.transfer(
         session,
         found.cohort,
         body.user_id,
@@ -314,6 +319,7 @@ async def transfer(
     )
     out = TransferOut.model_validate(row)
     await session.commit()
+    await rooms.remove_live(manager, lost, body.user_id, principal.user_id)
     return out
 
 

@@ -26,10 +26,11 @@ from lms.cohorts.schemas import (
     MembershipOut,
 )
 from lms.courses.roles import CourseAction, may
-from lms.deps import SessionDep
+from lms.deps import RoomsDep, SessionDep
 from lms.errors import Forbidden, NotFound
 from lms.pagination import decode_key_cursor, encode_key_cursor, link_next
 from lms.permissions import Permission, require
+from lms.rooms import service as rooms
 from persistence.models import Cohort, CohortFacilitator, CohortMember, User
 from persistence.models.base import utcnow
 
@@ -231,11 +232,12 @@ async def remove_facilitator(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    manager: RoomsDep,
 ) -> Response:
-    """They no longer run the cohort."""
+    """They no longer run the cohort (nor stay in its live rooms)."""
     found = await access.standing(session, cohort_id, principal)
     found.require_manage()
-    await service.remove_facilitator(session, found.cohort, user_id)
+    lost = await service.remove_facilitator(session, found.cohort, user_id)
     audit(
         session,
         request,
@@ -245,4 +247,5 @@ async def remove_facilitator(
         user_id=str(user_id),
     )
     await session.commit()
+    await rooms.remove_live(manager, lost, user_id, principal.user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -200,8 +200,9 @@ async def join(
     return member
 
 
-async def leave(session: AsyncSession, cohort: Cohort, user_id: uuid.UUID) -> None:
-    """Take a learner out of the cohort (they stay enrolled in the course); 404 if not in."""
+async def leave(session: AsyncSession, cohort: Cohort, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """Take a learner out of the cohort (they stay enrolled in the course); 404 if not in.
+    Returns the cohort's rooms they lost their place in."""
     member = (
         await session.execute(
             select(CohortMember).where(
@@ -212,9 +213,11 @@ async def leave(session: AsyncSession, cohort: Cohort, user_id: uuid.UUID) -> No
     if member is None:
         raise NotFound("No such member.")
     await session.delete(member)
-    for room_id in await _session_rooms(session, cohort.id):
+    lost = await _session_rooms(session, cohort.id)
+    for room_id in lost:
         await rooms.dismiss(session, room_id, user_id)
     await session.flush()
+    return lost
 
 
 async def transfer(
@@ -225,8 +228,9 @@ async def transfer(
     by: uuid.UUID,
     reason: str,
     now: datetime,
-) -> CohortTransfer:
-    """Move a member to another cohort of the same course, keeping the history."""
+) -> tuple[CohortTransfer, list[uuid.UUID]]:
+    """Move a member to another cohort of the same course, keeping the history; also the
+    source cohort's rooms they lost their place in."""
     if target_id == source.id:
         raise Conflict("The learner is already in this cohort.", reason="same_cohort")
     first, second = sorted((source.id, target_id))  # lock in one order: no deadlock
@@ -257,7 +261,8 @@ async def transfer(
         at=now,
     )
     session.add(row)
-    for room_id in await _session_rooms(session, source.id):
+    lost = await _session_rooms(session, source.id)
+    for room_id in lost:
         await rooms.dismiss(session, room_id, user_id)
     for room_id in await _session_rooms(session, target.id):
         await rooms.admit(session, room_id, user_id, "participant")
@@ -272,7 +277,7 @@ async def transfer(
         at=now,
     )
     await emit(session, MEMBER_TRANSFERRED, payload, aggregate_id=f"{source.course_id}:{user_id}")
-    return row
+    return row, lost
 
 
 async def add_facilitator(session: AsyncSession, cohort: Cohort, user_id: uuid.UUID) -> None:
@@ -287,15 +292,19 @@ async def add_facilitator(session: AsyncSession, cohort: Cohort, user_id: uuid.U
         await rooms.admit(session, room_id, user_id, "co-host")
 
 
-async def remove_facilitator(session: AsyncSession, cohort: Cohort, user_id: uuid.UUID) -> None:
-    """Withdraw a facilitator; 404 if they are none."""
+async def remove_facilitator(
+    session: AsyncSession, cohort: Cohort, user_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """Withdraw a facilitator; 404 if they are none. Returns the rooms they lost."""
     row = await session.get(CohortFacilitator, (cohort.id, user_id))
     if row is None:
         raise NotFound("No such facilitator.")
     await session.delete(row)
-    for room_id in await _session_rooms(session, cohort.id):
+    lost = await _session_rooms(session, cohort.id)
+    for room_id in lost:
         await rooms.dismiss(session, room_id, user_id)
     await session.flush()
+    return lost
 
 
 async def facilitators(session: AsyncSession, cohort_id: uuid.UUID) -> list[PersonOut]:

@@ -13,6 +13,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.models import Attendance, Room, RoomMember
+from persistence.models.base import utcnow
+from rooms.manager import RoomManager
+from rooms.state import new_event
 
 
 async def create_room(
@@ -78,3 +81,19 @@ async def dismiss(session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID)
             RoomMember.banned.is_(False),
         )
     )
+
+
+async def remove_live(
+    manager: RoomManager, room_ids: list[uuid.UUID], user_id: uuid.UUID, by: uuid.UUID
+) -> None:
+    """After a commit that took ``user_id``'s standing in ``room_ids`` away: remove them
+    from those rooms now (their live connections close with 4030), as a host's removal."""
+    for room_id in room_ids:
+        event = new_event(
+            "participant.removed",
+            by=str(by),
+            at=utcnow().isoformat(),
+            user_id=str(user_id),
+            ban=False,
+        )
+        await manager.publish(str(room_id), [event])

@@ -382,6 +382,13 @@ def test_sessions_announcements_and_the_dashboard(course: Course, smtp: SmtpServ
         json={"email": outsider_email, "role": "student"},
     )
     problem(course.request(outsider, "POST", f"/api/v1/rooms/{room}/join"), 404)
+    # Someone taken out of the cohort loses the room too.
+    gone_email, gone = course.node.register()
+    course.call(gone, "POST", "/api/v1/cohorts/join", json={"code": cohort["join_code"]})
+    assert course.request(gone, "POST", f"/api/v1/rooms/{room}/join").status_code == 200
+    gone_id = course.node.user_id(gone_email)
+    course.call(course.teacher, "DELETE", f"/api/v1/cohorts/{cohort['id']}/members/{gone_id}")
+    problem(course.request(gone, "POST", f"/api/v1/rooms/{room}/join"), 404)
     # An announcement reaches every member by e-mail.
     posted = course.call(
         facilitator,
