@@ -37,6 +37,8 @@ from lms.gradebook import events as gradebook_events
 from lms.notifications import events as notification_events
 from lms.notifications.jobs import Delivery
 from lms.notifications.mail import Mailer
+from lms.payments import events as payment_events
+from lms.payments import jobs as payment_jobs
 from lms.rooms import live_access, live_quizzes
 from lms.video import jobs as video_jobs
 from lms.webhooks import events as webhook_events
@@ -81,6 +83,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     *assignment_events.EVENT_TYPES,
     *workshop_events.EVENT_TYPES,
     *cohort_events.EVENT_TYPES,
+    *payment_events.EVENT_TYPES,
 )
 """Every domain event type; docs/events.md is generated from this catalogue."""
 
@@ -169,6 +172,7 @@ def build_jobs(
             workshop_sessions.OPEN_SESSION,
             workshop_sessions.CLOSE_SESSION,
             *cohort_invitations.job_types(settings, mailer),
+            *payment_jobs.job_types(settings, database.sessionmaker, mailer),
         ],
         periodic=[
             account_jobs.PURGE_EXPIRED_TOKENS,
@@ -177,6 +181,7 @@ def build_jobs(
             video_jobs.sweep_job(settings),
             quiz_jobs.CLOSE_DUE,
             workshop_reminders.periodic(settings),
+            payment_jobs.PURGE_KEYS,
         ],
     )
     catalogue = Catalogue(
@@ -187,6 +192,7 @@ def build_jobs(
             video_jobs.consumer(),
             *live_quizzes.consumers(),
             *workshop_sessions.consumers(),
+            *payment_jobs.consumers(),
         ],
     )
     for name in filter(None, (m.strip() for m in settings.jobs_modules.split(","))):

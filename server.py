@@ -51,6 +51,11 @@ from lms.jobs import routes as job_routes
 from lms.notifications import personal_data as notification_personal_data
 from lms.notifications import routes as notification_routes
 from lms.notifications.channel import NotificationChannel
+from lms.payments import finance_routes as payment_finance_routes
+from lms.payments import offline_routes as payment_offline_routes
+from lms.payments import personal_data as payment_personal_data
+from lms.payments import routes as payment_routes
+from lms.payments.providers import build_provider
 from lms.personal_data import PersonalData
 from lms.rooms import live_access, recording_data
 from lms.rooms import members as room_member_routes
@@ -132,6 +137,7 @@ def build_app(node: Node) -> FastAPI:
     app.state.learner_uploads = LearnerUploads(
         {"assignment": assignment_submissions.check_upload, "attempt": quiz_uploads.check_upload}
     )
+    app.state.payment_provider = build_provider(settings, node.database.sessionmaker)
     app.state.fast_paths = fast_paths(settings, node.metrics, app.state.files)
     live_access.register(node.revocations, revoked, course_events)
     error_map.install(app)
@@ -175,6 +181,9 @@ def build_app(node: Node) -> FastAPI:
         cohort_routes.router,
         cohort_member_routes.router,
         cohort_activity_routes.router,
+        payment_routes.router,
+        payment_finance_routes.router,
+        payment_offline_routes.router,
         room_channel_router(node),
         notification_channel_router(node.notifications),
         documents_router(node.documents),
@@ -200,6 +209,7 @@ def build_app(node: Node) -> FastAPI:
     assignment_personal_data.register(registry)
     gradebook_personal_data.register(registry)
     workshop_personal_data.register(registry)
+    payment_personal_data.register(registry)
     app.add_middleware(RefuseNulMiddleware)  # inside the body limit: it reads JSON bodies
     app.add_middleware(
         BodyLimitMiddleware,

@@ -22,6 +22,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     INSTRUCTOR = "instructor"
     STUDENT = "student"
+    FINANCE = "finance"  # payments staff: orders, refunds, coupons, reports
 
 
 class Permission(StrEnum):
@@ -41,6 +42,9 @@ class Permission(StrEnum):
     COURSES_CREATE = "courses:create"
     JOBS_MANAGE = "jobs:manage"
     WEBHOOKS_MANAGE = "webhooks:manage"
+    PAYMENTS_MANAGE = "payments:manage"  # the catalogue: products, prices, coupons
+    PAYMENTS_READ = "payments:read"  # every order, reports, reconciliation
+    PAYMENTS_REFUND = "payments:refund"
 
 
 # Room-level rules (host, co-host, ...) decide the rest inside the rooms routes.
@@ -58,6 +62,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STUDENT: _EVERYONE,
     Role.INSTRUCTOR: _EVERYONE
     | {Permission.API_KEYS_MANAGE, Permission.ROOMS_CREATE, Permission.COURSES_CREATE},
+    Role.FINANCE: _EVERYONE
+    | {Permission.PAYMENTS_MANAGE, Permission.PAYMENTS_READ, Permission.PAYMENTS_REFUND},
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
-RoleName = Literal["admin", "instructor", "student"]
+RoleName = Literal["admin", "instructor", "student", "finance"]
 
 
 class Registration(BaseModel):

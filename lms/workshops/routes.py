@@ -16,6 +16,7 @@ from starlette.responses import Response
 from lms.audit.service import audit
 from lms.auth import Principal
 from lms.deps import SessionDep
+from lms.errors import Conflict
 from lms.pagination import (
     decode_cursor,
     decode_key_cursor,
@@ -23,6 +24,7 @@ from lms.pagination import (
     encode_key_cursor,
     link_next,
 )
+from lms.payments import catalogue as payments_catalogue
 from lms.permissions import Permission, require
 from lms.workshops import seats, service, sessions
 from lms.workshops.schemas import (
@@ -139,7 +141,10 @@ async def cancel_workshop(
 async def register(
     workshop_id: uuid.UUID, request: Request, session: SessionDep, principal: Member
 ) -> RegistrationOut:
-    """A seat while there is one, else a place in the waitlist in arrival order."""
+    """A seat while there is one, else a place in the waitlist in arrival order. A
+    workshop sold at a price is bought instead (409, reason ``paid``)."""
+    if await payments_catalogue.sold(session, "workshop", workshop_id):
+        raise Conflict("This workshop's seats are sold: buy one.", reason="paid")
     mine = await seats.register(session, workshop_id, principal.user_id, utcnow())
     audit(
         session,

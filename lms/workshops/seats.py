@@ -213,3 +213,71 @@ def check_organiser(workshop: Workshop, user_id: uuid.UUID, role: str) -> None:
     """Only the organiser (or an admin) manages a workshop."""
     if role != "admin" and workshop.organiser_id != user_id:
         raise Forbidden("Only the workshop's organiser may do this.")
+
+
+# ---------------------------------------------------------------- paid seats (lms/payments)
+
+
+async def hold_seat(session: AsyncSession, workshop_id: uuid.UUID, now: datetime) -> Workshop:
+    """Hold one seat for a buyer while they pay (counted in ``seats_taken``, nobody's
+    registration yet); 409 when the workshop is closed, cancelled or has no seat left."""
+    workshop = await lock_workshop(session, workshop_id)
+    if workshop.status != "scheduled":
+        raise Conflict("This workshop was cancelled.", reason="cancelled")
+    if now >= workshop.first_start:
+        raise Conflict("Registration closed when the workshop started.", reason="closed")
+    if workshop.seats_taken >= workshop.capacity:
+        raise Conflict("No seat is left in this workshop.", reason="full")
+    workshop.seats_taken += 1
+    await session.flush()
+    return workshop
+
+
+async def release_held_seat(session: AsyncSession, workshop_id: uuid.UUID, now: datetime) -> None:
+    """A held seat was not paid for: it goes to the first in the waitlist, or back."""
+    workshop = await lock_workshop(session, workshop_id)
+    if workshop.status == "scheduled":
+        await free_seat(session, workshop, now)
+    await session.flush()
+
+
+async def seat_held(
+    session: AsyncSession, workshop_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> WorkshopRegistration:
+    """Turn a held (paid) seat into ``user_id``'s registration; one already seated keeps
+    theirs and the held seat goes back."""
+    workshop = await lock_workshop(session, workshop_id)
+    mine = await _registration_of(session, workshop.id, user_id)
+    if mine is not None and mine.status in SEATED:
+        await free_seat(session, workshop, now)
+        return mine
+    workshop.arrivals += 1
+    if mine is None:
+        mine = WorkshopRegistration(workshop_id=workshop.id, user_id=user_id)
+        session.add(mine)
+        mine.created_at = now
+    mine.status, mine.arrival, mine.offered_until, mine.updated_at = (
+        "registered",
+        workshop.arrivals,
+        None,
+        now,
+    )
+    await session.flush()
+    return mine
+
+
+async def withdraw_seat(
+    session: AsyncSession, workshop_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> bool:
+    """Take ``user_id``'s seat back (a refunded purchase), whatever the cancellation
+    deadline; the seat goes to the waitlist. Whether there was a seat to take."""
+    workshop = await lock_workshop(session, workshop_id)
+    mine = await _registration_of(session, workshop.id, user_id)
+    if mine is None or mine.status not in ACTIVE:
+        return False
+    held_seat = mine.status in SEATED
+    mine.status, mine.offered_until, mine.updated_at = "cancelled", None, now
+    if held_seat and workshop.status == "scheduled":
+        await free_seat(session, workshop, now)
+    await session.flush()
+    return held_seat

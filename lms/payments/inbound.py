@@ -1,0 +1,152 @@
+"""Webhooks in: every verified event is stored raw with the provider's event id (a repeat
+of a stored id is acknowledged and ignored), matched to its order and fed to the state
+machine. An event for no order we know is stored, flagged ``unknown_order`` and
+acknowledged (202): never a 500, never a retry storm. An event whose place in the order's
+history cannot be known (a refund of an order not yet paid here) makes us re-read the
+provider's state of the checkout and apply that instead."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lms.courses.events import CourseEvents
+from lms.payments.machine import Action, Signal
+from lms.payments.orders import apply_snapshot
+from lms.payments.provider import EventType, PaymentProvider, ProviderError, ProviderEvent
+from lms.payments.transitions import apply, lock_order
+from persistence.models import Order, PaymentEvent
+
+SIGNALS = {
+    EventType.CHECKOUT_COMPLETED: Signal.PAID,
+    EventType.CHECKOUT_EXPIRED: Signal.EXPIRED,
+    EventType.PAYMENT_FAILED: Signal.FAILED,
+    EventType.REFUND_SUCCEEDED: Signal.REFUNDED,
+}
+
+
+@dataclass
+class Received:
+    duplicate: bool = False
+    outcome: str | None = None
+    flag: str | None = None
+    reread: uuid.UUID | None = None  # the order whose provider state must be read again
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and 0 <= value < 2**62 else None
+
+
+async def _find(session: AsyncSession, provider: str, event: ProviderEvent) -> Order | None:
+    if event.order_id:
+        try:
+            found = await session.get(Order, uuid.UUID(event.order_id))
+        except ValueError:
+            found = None
+        if found is not None:
+            return found
+    refs = [
+        c
+        for c in (
+            Order.session_id == event.session_id if event.session_id else None,
+            Order.payment_ref == event.payment_ref if event.payment_ref else None,
+        )
+        if c is not None
+    ]
+    if not refs:
+        return None
+    rows = await session.execute(select(Order).where(Order.provider == provider, or_(*refs)))
+    return rows.scalars().first()
+
+
+async def receive(
+    session: AsyncSession,
+    provider: str,
+    event: ProviderEvent,
+    raw_body: bytes,
+    now: datetime,
+    course_events: CourseEvents | None,
+) -> Received:
+    """Store and act on one verified event, in ``session``'s transaction."""
+    seen = await session.execute(
+        select(PaymentEvent.id).where(
+            PaymentEvent.provider == provider, PaymentEvent.event_id == event.event_id
+        )
+    )
+    if seen.first() is not None:
+        return Received(duplicate=True)
+    record = PaymentEvent(
+        provider=provider,
+        event_id=event.event_id,
+        type=event.type.value,
+        raw_type=event.raw_type[:100],
+        body=raw_body.decode("utf-8", "replace"),
+        received_at=now,
+    )
+    session.add(record)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        return Received(duplicate=True)  # the same event, delivered twice at once
+    found = await _find(session, provider, event)
+    if found is None:
+        record.flag = "unknown_order"
+        return Received(flag=record.flag)
+    order = await lock_order(session, found.id)
+    record.order_id = order.id
+    signal = SIGNALS.get(event.type)
+    if signal is None:
+        record.outcome = "ignored"
+        return Received(outcome=record.outcome)
+    if signal is Signal.PAID:
+        amount, currency = _int(event.data.get("amount")), event.data.get("currency")
+        if (amount is not None and amount != order.total) or (
+            isinstance(currency, str) and currency.upper() != order.currency
+        ):
+            record.flag = order.flag = "amount_mismatch"
+            return Received(flag=record.flag)
+    refunded = _int(event.data.get("refunded_amount")) or 0
+    outcome = await apply(
+        session,
+        order,
+        signal,
+        now,
+        refunded_total=refunded,
+        payment_ref=event.payment_ref,
+        course_events=course_events,
+    )
+    if Action.REREAD in outcome.actions:
+        record.outcome = "reread"
+        return Received(outcome="reread", reread=order.id)
+    record.outcome = outcome.status.value if outcome.changed else "no_change"
+    return Received(outcome=record.outcome)
+
+
+async def reread(
+    session: AsyncSession,
+    provider: PaymentProvider,
+    order_id: uuid.UUID,
+    now: datetime,
+    course_events: CourseEvents | None,
+) -> str:
+    """Ask the provider for the order's checkout and apply what it says (its own
+    transaction: the provider is not called while we hold locks)."""
+    order = await session.get(Order, order_id)
+    if order is None or not order.session_id:
+        return "unknown"
+    session_id = order.session_id
+    await session.commit()
+    try:
+        payment = await provider.retrieve(session_id)
+    except ProviderError:
+        return "provider_error"
+    order = await lock_order(session, order_id)
+    await apply_snapshot(session, order, payment, now, course_events)
+    await session.commit()
+    return order.status

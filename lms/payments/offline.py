@@ -1,0 +1,339 @@
+"""The offline provider: the embedded default, which behaves like a real one.
+
+It keeps its own checkout sessions (``payment_offline_sessions``), serves its own hosted
+checkout page (``/pay/offline/{session}``, offline_routes.py) with Pay and Decline, and
+tells us what happened the way Stripe does: a signed webhook (HMAC-SHA256 over
+``timestamp.body``, header ``Liveclass-Signature: t=...,v1=...``) POSTed over HTTP to our
+own webhook endpoint by a durable job, out of band, retried until answered 2xx (and so
+possibly delivered more than once). Refunds and the payments list for reconciliation too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jobs.queue import enqueue
+from jobs.types import JobContext, JobType
+from lms.payments.provider import (
+    CheckoutRequest,
+    CheckoutSession,
+    EventType,
+    InvalidSignature,
+    MalformedEvent,
+    PaymentStatus,
+    ProviderError,
+    ProviderEvent,
+    ProviderPayment,
+    ProviderRefund,
+    RefundStatus,
+    StaleTimestamp,
+)
+from persistence.models import OfflineSession
+from persistence.models.base import utcnow
+
+NAME = "offline"
+SIGNATURE_HEADER = "liveclass-signature"
+WEBHOOK_PATH = "/api/v1/payments/webhooks/offline"
+
+
+def derived_secret(secret_key: str) -> str:
+    """The webhook secret when none is configured: derived from the node's secret."""
+    digest = hmac.new(secret_key.encode(), b"payments-offline-webhook", hashlib.sha256)
+    return "whsec_" + digest.hexdigest()
+
+
+def sign(body: bytes, secret: str, timestamp: int) -> str:
+    """The ``Liveclass-Signature`` value of ``body`` at ``timestamp`` (Stripe's scheme)."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify(
+    body: bytes, header: str | None, secrets_: Sequence[str], now: datetime, tolerance: int
+) -> None:
+    """Check ``header`` signs ``body`` with one of ``secrets_`` within ``tolerance`` s."""
+    if not header or len(header) > 2000:
+        raise InvalidSignature("No signature header.")
+    timestamp: int | None = None
+    signatures: list[str] = []
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t" and value.isdigit() and len(value) < 16:
+            timestamp = int(value)
+        elif name == "v1":
+            signatures.append(value)
+    if timestamp is None or not signatures:
+        raise InvalidSignature("The signature header is malformed.")
+    signed = f"{timestamp}.".encode() + body
+    expected = [hmac.new(s.encode(), signed, hashlib.sha256).hexdigest().encode() for s in secrets_]
+    if not any(
+        hmac.compare_digest(e, given.encode("ascii", "replace"))
+        for e in expected
+        for given in signatures
+    ):
+        raise InvalidSignature("No webhook secret matches the signature.")
+    if abs(now.timestamp() - timestamp) > tolerance:
+        raise StaleTimestamp("The signed timestamp is outside the tolerance window.")
+
+
+def _as_datetime(value: object) -> datetime:
+    if isinstance(value, int | float) and 0 <= value < 2**40:
+        return datetime.fromtimestamp(value, UTC)
+    raise MalformedEvent("The event's time is not a timestamp.")
+
+
+def parse_event(body: bytes) -> ProviderEvent:
+    """Our normalised event from a (verified) offline webhook body."""
+    try:
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise MalformedEvent("The body is not JSON.") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("data"), dict):
+        raise MalformedEvent("The body is not an event.")
+    event_id, kind, data = raw.get("id"), raw.get("type"), raw["data"]
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= 255:
+        raise MalformedEvent("The event has no id.")
+    try:
+        normalised = EventType(str(kind))
+    except ValueError:
+        normalised = EventType.OTHER
+
+    def text(name: str) -> str | None:
+        value = data.get(name)
+        return value if isinstance(value, str) and len(value) <= 255 else None
+
+    return ProviderEvent(
+        event_id=event_id,
+        type=normalised,
+        created=_as_datetime(raw.get("created")),
+        session_id=text("session_id"),
+        payment_ref=text("payment_ref"),
+        order_id=text("order_id"),
+        raw_type=str(kind)[:100],
+        data=data,
+    )
+
+
+def _status(row: OfflineSession, now: datetime) -> PaymentStatus:
+    if row.status == "paid":
+        if row.refunded_amount >= row.amount:
+            return PaymentStatus.REFUNDED
+        if row.refunded_amount:
+            return PaymentStatus.PARTIALLY_REFUNDED
+        return PaymentStatus.PAID
+    if row.status == "open" and now >= row.expires_at:
+        return PaymentStatus.EXPIRED
+    return PaymentStatus(row.status) if row.status in ("open", "failed") else PaymentStatus.OPEN
+
+
+def payment_of(row: OfflineSession, now: datetime) -> ProviderPayment:
+    return ProviderPayment(
+        session_id=row.id,
+        payment_ref=row.payment_ref,
+        status=_status(row, now),
+        amount=row.amount,
+        currency=row.currency,
+        refunded_amount=row.refunded_amount,
+        order_id=row.order_id,
+        created=row.created_at,
+    )
+
+
+def event_body(kind: EventType, row: OfflineSession, **extra: Any) -> dict[str, Any]:
+    """An offline webhook event about ``row``."""
+    return {
+        "id": "evt_" + secrets.token_urlsafe(18),
+        "type": kind.value,
+        "created": int(time.time()),
+        "data": {
+            "session_id": row.id,
+            "order_id": row.order_id,
+            "payment_ref": row.payment_ref,
+            "amount": row.amount,
+            "currency": row.currency,
+            "refunded_amount": row.refunded_amount,
+            **extra,
+        },
+    }
+
+
+class OfflineProvider:
+    """The offline provider; its records live in this database but it is used only through
+    the provider interface (plus ``complete`` for its own checkout page)."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        secrets_: Sequence[str],
+        *,
+        tolerance_seconds: int = 300,
+    ) -> None:
+        if not secrets_:
+            raise ValueError("the offline provider needs a webhook secret")
+        self.sessions = sessions
+        self.secrets = list(secrets_)
+        self.tolerance = tolerance_seconds
+
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        parts = urlsplit(request.success_url)
+        origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+        row = OfflineSession(
+            id="cs_off_" + secrets.token_urlsafe(24),
+            order_id=request.order_id,
+            amount=request.amount,
+            currency=request.currency,
+            description=", ".join(line.name for line in request.lines)[:500],
+            status="open",
+            success_url=request.success_url,
+            cancel_url=request.cancel_url,
+            webhook_url=origin + WEBHOOK_PATH,
+            expires_at=request.expires_at,
+            created_at=utcnow(),
+        )
+        async with self.sessions() as session:
+            session.add(row)
+            await session.commit()
+        return CheckoutSession(NAME, row.id, f"{origin}/pay/offline/{row.id}", row.expires_at)
+
+    async def session(self, session_id: str) -> OfflineSession | None:
+        async with self.sessions() as session:
+            return await session.get(OfflineSession, session_id[:64])
+
+    async def retrieve(self, session_id: str) -> ProviderPayment:
+        row = await self.session(session_id)
+        if row is None:
+            raise ProviderError("No such checkout session.", code="resource_missing")
+        return payment_of(row, utcnow())
+
+    async def refund(
+        self,
+        payment_ref: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        reason: str | None = None,
+    ) -> ProviderRefund:
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    select(OfflineSession).where(OfflineSession.payment_ref == payment_ref)
+                )
+            ).scalar_one_or_none()
+            if row is None or row.status != "paid":
+                raise ProviderError("No such payment.", code="resource_missing")
+            if currency != row.currency or amount <= 0:
+                raise ProviderError("Wrong amount or currency.", code="invalid_request")
+            claimed = await session.execute(
+                update(OfflineSession)
+                .where(
+                    OfflineSession.id == row.id,
+                    OfflineSession.refunded_amount + amount <= OfflineSession.amount,
+                )
+                .values(refunded_amount=OfflineSession.refunded_amount + amount)
+            )
+            if getattr(claimed, "rowcount", 0) != 1:
+                raise ProviderError(
+                    "The refund exceeds what is left of the payment.", code="amount_too_large"
+                )
+            await session.refresh(row)
+            ref = "re_off_" + secrets.token_urlsafe(18)
+            body = event_body(EventType.REFUND_SUCCEEDED, row, refund_ref=ref, refund=amount)
+            await enqueue(session, DELIVER, {"url": row.webhook_url, "event": body})
+            await session.commit()
+        return ProviderRefund(ref, RefundStatus.SUCCEEDED, amount)
+
+    def verify_webhook(
+        self, raw_body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> ProviderEvent:
+        verify(raw_body, headers.get(SIGNATURE_HEADER), self.secrets, now, self.tolerance)
+        return parse_event(raw_body)
+
+    async def list_payments(
+        self, since: datetime, until: datetime
+    ) -> AsyncIterator[ProviderPayment]:
+        after = ""
+        while True:
+            async with self.sessions() as session:
+                rows = list(
+                    (
+                        await session.execute(
+                            select(OfflineSession)
+                            .where(
+                                OfflineSession.created_at >= since,
+                                OfflineSession.created_at < until,
+                                OfflineSession.id > after,
+                            )
+                            .order_by(OfflineSession.id)
+                            .limit(100)
+                        )
+                    ).scalars()
+                )
+            now = utcnow()
+            for row in rows:
+                yield payment_of(row, now)
+            if len(rows) < 100:
+                return
+            after = rows[-1].id
+
+    async def complete(self, session_id: str, paid: bool) -> OfflineSession | None:
+        """The buyer pressed Pay (or Decline) on the checkout page: record it and send the
+        webhook. None when the session is unknown, expired or already paid."""
+        async with self.sessions() as session:
+            row = await session.get(OfflineSession, session_id[:64])
+            now = utcnow()
+            if row is None or row.status == "paid" or now >= row.expires_at:
+                return None
+            if paid:
+                row.status, row.payment_ref = "paid", "pi_off_" + secrets.token_urlsafe(18)
+                kind = EventType.CHECKOUT_COMPLETED
+            else:
+                row.status, kind = "failed", EventType.PAYMENT_FAILED
+            await enqueue(
+                session, DELIVER, {"url": row.webhook_url, "event": event_body(kind, row)}
+            )
+            await session.commit()
+            return row
+
+
+async def _deliver(ctx: JobContext, *, secret: str) -> None:
+    body = orjson.dumps(ctx.args["event"])
+    header = sign(body, secret, int(time.time()))
+    headers = {"content-type": "application/json", "Liveclass-Signature": header}
+    async with httpx.AsyncClient(timeout=15.0) as client:
+        answer = await client.post(str(ctx.args["url"]), content=body, headers=headers)
+    if answer.status_code >= 300:
+        raise RuntimeError(f"the webhook endpoint answered {answer.status_code}")
+
+
+async def _unbound(ctx: JobContext) -> None:
+    raise RuntimeError("payments.offline_deliver runs bound to its secret (deliver_job)")
+
+
+DELIVER = JobType(
+    "payments.offline_deliver",
+    _unbound,
+    max_attempts=8,
+    timeout=30.0,
+    summary="the offline provider POSTs one signed webhook event to the node",
+)
+
+
+def deliver_job(secret: str) -> JobType:
+    """The delivery job bound to the secret that signs (the first configured one)."""
+    return replace(DELIVER, handler=partial(_deliver, secret=secret))

@@ -1,0 +1,290 @@
+"""Orders: priced on the server, a limited seat held while the buyer pays, checkout through
+the provider, and expiry (the ``payments.expire_order`` job, run when the checkout ends)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jobs.queue import enqueue
+from jobs.types import JobContext, JobType
+from lms.auth import Principal
+from lms.courses.events import CourseEvents
+from lms.errors import Conflict, InvalidInput, NotFound
+from lms.payments import catalogue
+from lms.payments.machine import Signal, Status
+from lms.payments.pricing import CouponRefused, check_coupon, quote
+from lms.payments.provider import (
+    CheckoutLine,
+    CheckoutRequest,
+    CheckoutSession,
+    PaymentProvider,
+    PaymentStatus,
+    ProviderError,
+    ProviderPayment,
+)
+from lms.payments.schemas import OrderCreate
+from lms.payments.transitions import apply, lock_order
+from lms.permissions import Permission, permissions_of
+from lms.workshops import seats
+from persistence.models import Coupon, Order, Price, Reservation, User
+from persistence.models.base import utcnow
+
+LIVE = ("pending", "failed", "paid", "fulfilled", "partially_refunded")
+
+
+def pseudonym() -> str:
+    return "buyer-" + secrets.token_hex(8)
+
+
+async def _coupon(
+    session: AsyncSession, code: str, product_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> Coupon:
+    coupon = await catalogue.coupon_by_code(session, code)
+    used = await session.execute(
+        select(func.count()).where(
+            Order.coupon_id == coupon.id, Order.user_id == user_id, Order.status.in_(LIVE)
+        )
+    )
+    check_coupon(
+        catalogue.terms(coupon),
+        product_id=product_id,
+        user_id=user_id,
+        used_by_user=used.scalar_one(),
+        now=now,
+    )
+    claimed = await session.execute(
+        update(Coupon)
+        .where(
+            Coupon.id == coupon.id,
+            (Coupon.max_redemptions.is_(None)) | (Coupon.redemptions < Coupon.max_redemptions),
+        )
+        .values(redemptions=Coupon.redemptions + 1)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        raise CouponRefused("This coupon has been used up.", reason="used_up", coupon=coupon.code)
+    return coupon
+
+
+async def start(
+    session: AsyncSession, principal: Principal, body: OrderCreate, now: datetime, minutes: int
+) -> Order:
+    """A new order priced from the catalogue (never from the request), its coupon counted
+    and a workshop seat held; a free order is paid at once."""
+    product = await catalogue.get_product(session, body.product_id)
+    if not product.active:
+        raise NotFound("No such product.")
+    price = (
+        await session.execute(
+            select(Price).where(Price.product_id == product.id, Price.currency == body.currency)
+        )
+    ).scalar_one_or_none()
+    if price is None:
+        raise InvalidInput(
+            f"This product is not sold in {body.currency}.",
+            reason="currency",
+            currencies=[p.currency for p in await catalogue.prices(session, product.id)],
+        )
+    if product.kind != "plan":
+        mine = await session.execute(
+            select(Order.id, Order.status).where(
+                Order.user_id == principal.user_id,
+                Order.product_id == product.id,
+                Order.status.in_(("paid", "fulfilled", "partially_refunded")),
+            )
+        )
+        if mine.first() is not None:
+            raise Conflict("You have bought this already.", reason="owned")
+    coupon = (
+        await _coupon(session, body.coupon, product.id, principal.user_id, now)
+        if body.coupon
+        else None
+    )
+    amounts = quote(price.unit_amount, price.currency, catalogue.terms(coupon) if coupon else None)
+    user = await session.get(User, principal.user_id)
+    order = Order(
+        user_id=principal.user_id,
+        buyer=pseudonym(),
+        email=user.email if user else None,
+        product_id=product.id,
+        product_name=product.name,
+        currency=amounts.currency,
+        subtotal=amounts.subtotal,
+        discount=amounts.discount,
+        total=amounts.total,
+        coupon_id=coupon.id if coupon else None,
+        status=Status.PENDING.value,
+        refunded_amount=0,
+        expires_at=now + timedelta(minutes=minutes),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    await session.flush()
+    if product.kind == "workshop" and product.target_id is not None:
+        await seats.hold_seat(session, product.target_id, now)
+        session.add(
+            Reservation(
+                order_id=order.id,
+                workshop_id=product.target_id,
+                state="held",
+                expires_at=order.expires_at,
+                created_at=now,
+            )
+        )
+    if order.total == 0:
+        order.expires_at = None
+        await apply(session, order, Signal.PAID, now)
+    else:
+        await enqueue(session, EXPIRE, {"order_id": str(order.id)}, run_at=order.expires_at)
+    await session.flush()
+    return order
+
+
+def checkout_request(order: Order, base_url: str) -> CheckoutRequest:
+    assert order.expires_at is not None
+    return CheckoutRequest(
+        order_id=str(order.id),
+        lines=[CheckoutLine(order.product_name, order.total, 1)],
+        currency=order.currency,
+        customer_email=order.email,
+        success_url=f"{base_url}/purchases/{order.id}?paid=1",
+        cancel_url=f"{base_url}/purchases/{order.id}?cancelled=1",
+        expires_at=order.expires_at,
+        idempotency_key=f"checkout-{order.id}",
+    )
+
+
+async def attach(session: AsyncSession, order_id: uuid.UUID, checkout: CheckoutSession) -> Order:
+    order = await lock_order(session, order_id)
+    order.provider, order.session_id = checkout.provider, checkout.session_id
+    order.checkout_url = checkout.url
+    return order
+
+
+async def abandon(session: AsyncSession, order_id: uuid.UUID, now: datetime) -> None:
+    """The provider could not open a checkout: the order ends and its seat goes back."""
+    order = await lock_order(session, order_id)
+    await apply(session, order, Signal.EXPIRED, now)
+    order.flag = "provider_error"
+
+
+async def apply_snapshot(
+    session: AsyncSession,
+    order: Order,
+    payment: ProviderPayment,
+    now: datetime,
+    course_events: CourseEvents | None = None,
+) -> None:
+    """Step the order to what the provider says is true (re-read when order matters)."""
+    if payment.amount != order.total or payment.currency != order.currency:
+        order.flag = "amount_mismatch"
+        return
+    if payment.status in (
+        PaymentStatus.PAID,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.PARTIALLY_REFUNDED,
+    ):
+        await apply(session, order, Signal.PAID, now, payment_ref=payment.payment_ref)
+        if payment.refunded_amount:
+            total = payment.refunded_amount
+            await apply(
+                session,
+                order,
+                Signal.REFUNDED,
+                now,
+                refunded_total=total,
+                course_events=course_events,
+            )
+    elif payment.status is PaymentStatus.EXPIRED:
+        await apply(session, order, Signal.EXPIRED, now)
+    elif payment.status is PaymentStatus.FAILED:
+        await apply(session, order, Signal.FAILED, now)
+
+
+async def expire(session: AsyncSession, order_id: uuid.UUID, provider: PaymentProvider) -> None:
+    """The job: an order still unpaid when its checkout ends expires (the provider is asked
+    first: a payment it took counts)."""
+    order = await session.get(Order, order_id)
+    if order is None or order.status not in ("pending", "failed"):
+        return
+    session_id = order.session_id
+    await session.commit()
+    payment = None
+    if session_id:
+        try:
+            payment = await provider.retrieve(session_id)
+        except ProviderError:
+            payment = None
+    now = utcnow()
+    order = await lock_order(session, order_id)
+    if payment is not None and payment.status is not PaymentStatus.OPEN:
+        await apply_snapshot(session, order, payment, now)
+    if order.status in ("pending", "failed"):
+        if order.expires_at is not None and now < order.expires_at:
+            await enqueue(session, EXPIRE, {"order_id": str(order.id)}, run_at=order.expires_at)
+        else:
+            await apply(session, order, Signal.EXPIRED, now)
+    await session.commit()
+
+
+async def _expire_job(ctx: JobContext, *, provider: PaymentProvider) -> None:
+    async with ctx.sessions() as session:
+        await expire(session, uuid.UUID(str(ctx.args["order_id"])), provider)
+
+
+async def _unbound(ctx: JobContext) -> None:
+    raise RuntimeError("payments.expire_order runs bound to the provider (expire_job)")
+
+
+EXPIRE = JobType(
+    "payments.expire_order",
+    _unbound,
+    max_attempts=10,
+    timeout=60.0,
+    summary="end an order nobody paid for in time and release the seat it held",
+)
+
+
+def expire_job(provider: PaymentProvider) -> JobType:
+    return replace(EXPIRE, handler=partial(_expire_job, provider=provider))
+
+
+async def visible(session: AsyncSession, order_id: uuid.UUID, principal: Principal) -> Order:
+    """The caller's own order (finance staff: any); someone else's is a 404."""
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFound("No such order.")
+    if order.user_id != principal.user_id:
+        granted = permissions_of(principal.role)
+        if principal.scopes is not None:
+            granted = granted & principal.scopes
+        if Permission.PAYMENTS_READ not in granted:
+            raise NotFound("No such order.")
+    return order
+
+
+async def mine(
+    session: AsyncSession,
+    user_id: uuid.UUID | None,
+    status: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> tuple[list[Order], uuid.UUID | None]:
+    """Orders newest first by id order (stable), the caller's or (``user_id`` None) all."""
+    query = select(Order)
+    if user_id is not None:
+        query = query.where(Order.user_id == user_id)
+    if status is not None:
+        query = query.where(Order.status == status)
+    if after is not None:
+        query = query.where(Order.id > after)
+    rows = list((await session.execute(query.order_by(Order.id).limit(limit + 1))).scalars())
+    more = len(rows) > limit
+    return rows[:limit], rows[limit - 1].id if more else None

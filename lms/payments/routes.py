@@ -1,0 +1,241 @@
+"""Payments REST for buyers: the catalogue, orders and checkout (with ``Idempotency-Key``),
+receipts, entitlements; and the providers' webhooks in.
+
+Everyone signed in reads the active catalogue and buys; an order is only its buyer's (and
+finance staff's) to see; someone else's is a 404. Webhooks are public: the provider's
+signature on the raw body is their access rule.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import delete
+from starlette.responses import Response
+
+from lms import idempotency
+from lms.audit.service import audit
+from lms.auth import Principal
+from lms.deps import CourseEventsDep, SessionDep, SettingsDep
+from lms.errors import LmsError, NotFound, Unavailable
+from lms.pagination import decode_key_cursor, encode_key_cursor, link_next
+from lms.payments import catalogue, fulfilment, inbound, orders
+from lms.payments.provider import PaymentProvider, ProviderError, WebhookError
+from lms.payments.receipts import receipt
+from lms.payments.schemas import (
+    EntitlementOut,
+    EntitlementsOut,
+    OrderCreate,
+    OrderOut,
+    OrderPage,
+    ProductOut,
+    ProductPage,
+    ReceiptOut,
+    WebhookAck,
+)
+from lms.permissions import Permission, require
+from ops.guards import public
+from persistence.models import IdempotencyKey
+from persistence.models.base import utcnow
+
+router = APIRouter(tags=["payments"])
+Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
+Buyer = Annotated[Principal, Depends(require(Permission.COURSES_MANAGE))]
+Cursor = Annotated[str | None, Query(max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+
+
+def payment_provider(request: Request) -> PaymentProvider:
+    """The app's payment provider (built from the settings at start-up)."""
+    provider: PaymentProvider = request.app.state.payment_provider
+    return provider
+
+
+ProviderDep = Annotated[PaymentProvider, Depends(payment_provider)]
+
+
+def base_url(request: Request, public_url: str) -> str:
+    return (public_url or str(request.base_url)).rstrip("/")
+
+
+@router.get("/api/v1/payments/products", summary="The catalogue")
+async def list_products(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Reader,
+    kind: Literal["course", "workshop", "plan"] | None = None,
+    target_id: uuid.UUID | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> ProductPage:
+    """Active products with their prices (filter by kind, or by the course or workshop)."""
+    rows, after = await catalogue.list_products(
+        session,
+        kind=kind,
+        target_id=target_id,
+        include_inactive=False,
+        after=decode_key_cursor(cursor),
+        limit=limit,
+    )
+    following = encode_key_cursor(after) if after is not None else None
+    link_next(request, response, following)
+    items = [await catalogue.product_out(session, p) for p in rows]
+    return ProductPage(items=items, next=following)
+
+
+@router.get("/api/v1/payments/products/{product_id}", summary="One product")
+async def get_product(product_id: uuid.UUID, session: SessionDep, principal: Reader) -> ProductOut:
+    product = await catalogue.get_product(session, product_id)
+    if not product.active:
+        raise NotFound("No such product.")
+    return await catalogue.product_out(session, product)
+
+
+@router.post(
+    "/api/v1/payments/orders",
+    status_code=status.HTTP_201_CREATED,
+    summary="Order and check out",
+    responses={200: {"description": "A stored answer replayed (Idempotency-Key)."}},
+)
+async def create_order(
+    body: OrderCreate,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    provider: ProviderDep,
+    principal: Buyer,
+    idempotency_key: KeyHeader = None,
+) -> Any:
+    """Price the product on the server (a coupon applied), hold a limited seat while the
+    buyer pays and open the provider's checkout (``checkout_url``). A free order is paid at
+    once. The same ``Idempotency-Key`` with the same body gets the same answer."""
+    now = utcnow()
+    key = idempotency.check_key(idempotency_key)
+    row = None
+    if key is not None:
+        print_ = idempotency.fingerprint("POST", request.url.path, body.model_dump(mode="json"))
+        got = await idempotency.begin(session, f"user:{principal.user_id}", key, print_, now)
+        if isinstance(got, idempotency.Stored):
+            await session.commit()
+            return JSONResponse(got.body, status_code=got.status_code)
+        row = got
+    order = await orders.start(session, principal, body, now, settings.payments_checkout_minutes)
+    audit(
+        session,
+        request,
+        "payments.order.create",
+        target_type="order",
+        target_id=order.id,
+        product_id=str(order.product_id),
+        total=order.total,
+        currency=order.currency,
+        coupon=body.coupon,
+    )
+    await session.commit()
+    if order.status == "pending":
+        try:
+            checkout = await provider.create_checkout(
+                orders.checkout_request(order, base_url(request, settings.public_url))
+            )
+        except ProviderError as exc:
+            await orders.abandon(session, order.id, utcnow())
+            audit(
+                session,
+                request,
+                "payments.order.abandon",
+                target_type="order",
+                target_id=order.id,
+                outcome="failure",
+                error=str(exc)[:200],
+            )
+            if row is not None:  # the same key may try again
+                await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
+            await session.commit()
+            raise Unavailable("The payment provider could not open a checkout; try again.") from exc
+        order = await orders.attach(session, order.id, checkout)
+    out = OrderOut.model_validate(order).model_dump(mode="json")
+    if row is not None:
+        row = await session.merge(row)
+        idempotency.finish(row, status.HTTP_201_CREATED, out)
+    await session.commit()
+    return JSONResponse(out, status_code=status.HTTP_201_CREATED)
+
+
+@router.get("/api/v1/payments/orders", summary="My orders")
+async def my_orders(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Reader,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> OrderPage:
+    rows, after = await orders.mine(
+        session, principal.user_id, None, decode_key_cursor(cursor), limit
+    )
+    following = encode_key_cursor(after) if after is not None else None
+    link_next(request, response, following)
+    return OrderPage(items=[OrderOut.model_validate(o) for o in rows], next=following)
+
+
+@router.get("/api/v1/payments/orders/{order_id}", summary="One order")
+async def get_order(order_id: uuid.UUID, session: SessionDep, principal: Reader) -> OrderOut:
+    return OrderOut.model_validate(await orders.visible(session, order_id, principal))
+
+
+@router.get("/api/v1/payments/orders/{order_id}/receipt", summary="A printable receipt")
+async def get_receipt(order_id: uuid.UUID, session: SessionDep, principal: Reader) -> ReceiptOut:
+    order = await orders.visible(session, order_id, principal)
+    if order.paid_at is None:
+        raise NotFound("This order has no receipt: it was not paid.")
+    return await receipt(session, order)
+
+
+@router.get("/api/v1/payments/entitlements", summary="My entitlements and plan features")
+async def my_entitlements(session: SessionDep, principal: Reader) -> EntitlementsOut:
+    now = utcnow()
+    rows, features = await fulfilment.active_features(session, principal.user_id, now)
+    items = []
+    for row in rows:
+        item = EntitlementOut.model_validate(row)
+        item.active = fulfilment.is_active(row, now)
+        items.append(item)
+    return EntitlementsOut(items=items, features=features)
+
+
+@router.post(
+    "/api/v1/payments/webhooks/{provider_name}",
+    dependencies=[Depends(public)],
+    summary="A payment provider's webhook",
+    responses={202: {"description": "Stored, but for no known order (flagged)."}},
+)
+async def webhook(
+    provider_name: Annotated[str, Path(max_length=40)],
+    request: Request,
+    session: SessionDep,
+    provider: ProviderDep,
+    course_events: CourseEventsDep,
+) -> Any:
+    """Verify the signature and timestamp on the raw body, store the event (once per
+    provider event id) and move the order's state; 400 for a forged or stale one."""
+    if provider_name != provider.name:
+        raise NotFound("No such payment provider here.")
+    raw = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    now = utcnow()
+    try:
+        event = provider.verify_webhook(raw, headers, now)
+    except WebhookError as exc:
+        raise LmsError(str(exc), reason=type(exc).__name__) from None
+    got = await inbound.receive(session, provider.name, event, raw, now, course_events)
+    await session.commit()
+    if got.reread is not None:
+        got.outcome = await inbound.reread(session, provider, got.reread, now, course_events)
+    ack = WebhookAck(duplicate=got.duplicate, outcome=got.outcome, flag=got.flag)
+    code = status.HTTP_202_ACCEPTED if got.flag == "unknown_order" else status.HTTP_200_OK
+    return JSONResponse(ack.model_dump(), status_code=code)

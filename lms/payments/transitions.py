@@ -1,0 +1,151 @@
+"""Applying the state machine (machine.py) to a stored order: lock it, step, and do what
+the step says (events, releasing a held seat, revoking an entitlement), all in the
+caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jobs.events import EventType, emit
+from lms.courses import enrolment
+from lms.courses.events import CourseEvents
+from lms.errors import NotFound
+from lms.payments import events
+from lms.payments.machine import Action, OrderState, Outcome, Signal, Status, step
+from lms.workshops import seats
+from ops.context import request_id_var
+from persistence.models import AuditEvent, Coupon, Entitlement, Order, Product, Reservation
+
+
+async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
+    """The order, its row locked for this transaction and read fresh; 404 if none."""
+    await session.execute(
+        update(Order).where(Order.id == order_id).values(updated_at=Order.updated_at)
+    )
+    found = (
+        await session.execute(
+            select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("No such order.")
+    return found
+
+
+def state_of(order: Order) -> OrderState:
+    return OrderState(
+        status=Status(order.status),
+        total=order.total,
+        refunded=order.refunded_amount,
+        fulfilled=order.fulfilled_at is not None and order.revoked_at is None,
+    )
+
+
+async def announce(session: AsyncSession, event_type: EventType, order: Order) -> None:
+    product = await session.get(Product, order.product_id)
+    payload = events.OrderEvent(
+        order_id=order.id,
+        user_id=order.user_id,
+        product_id=order.product_id,
+        kind=product.kind if product else "",
+        total=order.total,
+        currency=order.currency,
+        status=order.status,
+        refunded_amount=order.refunded_amount,
+    )
+    await emit(session, event_type, payload, aggregate_id=order.id)
+
+
+async def apply(
+    session: AsyncSession,
+    order: Order,
+    signal: Signal,
+    now: datetime,
+    *,
+    refunded_total: int = 0,
+    payment_ref: str | None = None,
+    course_events: CourseEvents | None = None,
+) -> Outcome:
+    """Step the (locked) ``order`` with ``signal`` and carry out the outcome."""
+    outcome = step(state_of(order), signal, refunded_total)
+    if not outcome.changed:
+        return outcome
+    before = order.refunded_amount
+    order.status, order.refunded_amount, order.updated_at = (
+        outcome.status.value,
+        outcome.refunded,
+        now,
+    )
+    session.add(
+        AuditEvent(
+            at=now,
+            actor_kind="system",
+            action=f"payments.order.{order.status}",
+            target_type="order",
+            target_id=str(order.id),
+            request_id=request_id_var.get(),
+            detail={
+                "signal": signal.value,
+                "total": order.total,
+                "currency": order.currency,
+                "refunded_amount": order.refunded_amount,
+            },
+        )
+    )
+    if signal is Signal.PAID:
+        order.paid_at = now
+        if payment_ref:
+            order.payment_ref = payment_ref
+        if Action.LATE in outcome.actions:
+            order.flag = "paid_after_expiry"
+        await announce(session, events.ORDER_PAID, order)
+    if signal is Signal.FULFILLED:
+        order.fulfilled_at = now
+        await announce(session, events.ORDER_FULFILLED, order)
+    if Action.RELEASE in outcome.actions:
+        await release(session, order, now)
+        await announce(session, events.ORDER_EXPIRED, order)
+    if Action.REVOKE in outcome.actions:
+        await revoke(session, order, now, course_events)
+    if order.refunded_amount != before:
+        await announce(session, events.ORDER_REFUNDED, order)
+    return outcome
+
+
+async def release(session: AsyncSession, order: Order, now: datetime) -> None:
+    """An unpaid order ends: its held seat and its coupon use are given back."""
+    held = await session.get(Reservation, order.id)
+    if held is not None and held.state == "held":
+        held.state = "released"
+        await seats.release_held_seat(session, held.workshop_id, now)
+    if order.coupon_id is not None:
+        await session.execute(
+            update(Coupon)
+            .where(Coupon.id == order.coupon_id, Coupon.redemptions > 0)
+            .values(redemptions=Coupon.redemptions - 1)
+        )
+
+
+async def revoke(
+    session: AsyncSession, order: Order, now: datetime, course_events: CourseEvents | None
+) -> None:
+    """A fully refunded order's entitlement ends: the course enrolment (as a student) and
+    the workshop seat (it goes to the waitlist) are taken back, a plan stops now."""
+    order.revoked_at = now
+    grant = (
+        await session.execute(select(Entitlement).where(Entitlement.order_id == order.id))
+    ).scalar_one_or_none()
+    if grant is None:
+        return
+    grant.revoked_at = now
+    product = await session.get(Product, grant.product_id)
+    if product is None or product.target_id is None or order.user_id is None:
+        return
+    if product.kind == "course":
+        await enrolment.unenroll_student(session, product.target_id, order.user_id, course_events)
+    elif product.kind == "workshop":
+        await seats.withdraw_seat(session, product.target_id, order.user_id, now)
