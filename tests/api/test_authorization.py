@@ -270,6 +270,28 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/cohorts/{cohort_id}/announcements"): ROOM_USERS,
     ("GET", "/api/v1/cohorts/{cohort_id}/dashboard"): ROOM_USERS,
     ("GET", "/api/v1/cohorts/{cohort_id}/dashboard.csv"): ROOM_USERS,
+    # Payments: everyone signed in reads the catalogue and buys (an order is its buyer's:
+    # someone else's is a 404, tests/payments); finance staff (and admins) run the rest;
+    # the providers' webhooks are public, their signature is the access rule.
+    ("GET", "/api/v1/payments/products"): ROOM_USERS,
+    ("GET", "/api/v1/payments/products/{product_id}"): ROOM_USERS,
+    ("POST", "/api/v1/payments/orders"): ROOM_USERS,
+    ("GET", "/api/v1/payments/orders"): ROOM_USERS,
+    ("GET", "/api/v1/payments/orders/{order_id}"): ROOM_USERS,
+    ("GET", "/api/v1/payments/orders/{order_id}/receipt"): ROOM_USERS,
+    ("GET", "/api/v1/payments/entitlements"): ROOM_USERS,
+    ("POST", "/api/v1/payments/webhooks/{provider_name}"): PUBLIC,
+    ("POST", "/api/v1/payments/products"): ADMIN,
+    ("GET", "/api/v1/payments/finance/products"): ADMIN,
+    ("PATCH", "/api/v1/payments/products/{product_id}"): ADMIN,
+    ("PUT", "/api/v1/payments/products/{product_id}/prices"): ADMIN,
+    ("POST", "/api/v1/payments/coupons"): ADMIN,
+    ("GET", "/api/v1/payments/coupons"): ADMIN,
+    ("PATCH", "/api/v1/payments/coupons/{coupon_id}"): ADMIN,
+    ("GET", "/api/v1/payments/finance/orders"): ADMIN,
+    ("GET", "/api/v1/payments/orders/{order_id}/refunds"): ADMIN,
+    ("POST", "/api/v1/payments/orders/{order_id}/refunds"): ADMIN,
+    ("GET", "/api/v1/payments/events"): ADMIN,
 }
 CALLERS = ("anonymous", "student", "instructor", "admin", "key:profile")
 

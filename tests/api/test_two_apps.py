@@ -32,6 +32,7 @@ SECTIONS = [
     "assignments",
     "gradebook",
     "workshops",
+    "payments",
 ]
 
 
