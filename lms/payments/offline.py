@@ -42,6 +42,7 @@ from lms.payments.provider import (
     RefundStatus,
     StaleTimestamp,
 )
+from lms.payments.retry import in_transaction
 from persistence.models import OfflineSession
 from persistence.models.base import utcnow
 
@@ -193,23 +194,28 @@ class OfflineProvider:
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         parts = urlsplit(request.success_url)
         origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
-        row = OfflineSession(
-            id="cs_off_" + secrets.token_urlsafe(24),
-            order_id=request.order_id,
-            amount=request.amount,
-            currency=request.currency,
-            description=", ".join(line.name for line in request.lines)[:500],
-            status="open",
-            success_url=request.success_url,
-            cancel_url=request.cancel_url,
-            webhook_url=origin + WEBHOOK_PATH,
-            expires_at=request.expires_at,
-            created_at=utcnow(),
-        )
-        async with self.sessions() as session:
-            session.add(row)
-            await session.commit()
-        return CheckoutSession(NAME, row.id, f"{origin}/pay/offline/{row.id}", row.expires_at)
+        session_id = "cs_off_" + secrets.token_urlsafe(24)
+
+        async def add(session: AsyncSession) -> None:
+            session.add(
+                OfflineSession(
+                    id=session_id,
+                    order_id=request.order_id,
+                    amount=request.amount,
+                    currency=request.currency,
+                    description=", ".join(line.name for line in request.lines)[:500],
+                    status="open",
+                    success_url=request.success_url,
+                    cancel_url=request.cancel_url,
+                    webhook_url=origin + WEBHOOK_PATH,
+                    expires_at=request.expires_at,
+                    created_at=utcnow(),
+                )
+            )
+
+        await in_transaction(self.sessions, add)
+        url = f"{origin}/pay/offline/{session_id}"
+        return CheckoutSession(NAME, session_id, url, request.expires_at)
 
     async def session(self, session_id: str) -> OfflineSession | None:
         async with self.sessions() as session:
@@ -294,7 +300,8 @@ class OfflineProvider:
     async def complete(self, session_id: str, paid: bool) -> OfflineSession | None:
         """The buyer pressed Pay (or Decline) on the checkout page: record it and send the
         webhook. None when the session is unknown, expired or already paid."""
-        async with self.sessions() as session:
+
+        async def record(session: AsyncSession) -> OfflineSession | None:
             row = await session.get(OfflineSession, session_id[:64])
             now = utcnow()
             if row is None or row.status == "paid" or now >= row.expires_at:
@@ -304,11 +311,11 @@ class OfflineProvider:
                 kind = EventType.CHECKOUT_COMPLETED
             else:
                 row.status, kind = "failed", EventType.PAYMENT_FAILED
-            await enqueue(
-                session, DELIVER, {"url": row.webhook_url, "event": event_body(kind, row)}
-            )
-            await session.commit()
+            body = event_body(kind, row)
+            await enqueue(session, DELIVER, {"url": row.webhook_url, "event": body})
             return row
+
+        return await in_transaction(self.sessions, record)
 
 
 async def _deliver(ctx: JobContext, *, secret: str) -> None:

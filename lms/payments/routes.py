@@ -13,18 +13,26 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from lms import idempotency
 from lms.audit.service import audit
 from lms.auth import Principal
-from lms.deps import CourseEventsDep, SessionDep, SettingsDep
+from lms.deps import (
+    CourseEventsDep,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+    WriterSessionsDep,
+)
 from lms.errors import LmsError, NotFound, Unavailable
 from lms.pagination import decode_key_cursor, encode_key_cursor, link_next
 from lms.payments import catalogue, fulfilment, inbound, orders
 from lms.payments.provider import PaymentProvider, ProviderError, WebhookError
 from lms.payments.receipts import receipt
+from lms.payments.retry import in_transaction
 from lms.payments.schemas import (
     EntitlementOut,
     EntitlementsOut,
@@ -36,14 +44,14 @@ from lms.payments.schemas import (
     ReceiptOut,
     WebhookAck,
 )
-from lms.permissions import Permission, require
+from lms.permissions import Permission, require, require_reading
 from ops.guards import public
-from persistence.models import IdempotencyKey
+from persistence.models import IdempotencyKey, Order
 from persistence.models.base import utcnow
 
 router = APIRouter(tags=["payments"])
 Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
-Buyer = Annotated[Principal, Depends(require(Permission.COURSES_MANAGE))]
+ReadingBuyer = Annotated[Principal, Depends(require_reading(Permission.COURSES_MANAGE))]
 Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
@@ -105,64 +113,101 @@ async def get_product(product_id: uuid.UUID, session: SessionDep, principal: Rea
 async def create_order(
     body: OrderCreate,
     request: Request,
-    session: SessionDep,
+    reader: ReadSessionDep,
+    sessions: WriterSessionsDep,
     settings: SettingsDep,
     provider: ProviderDep,
-    principal: Buyer,
+    principal: ReadingBuyer,
     idempotency_key: KeyHeader = None,
 ) -> Any:
     """Price the product on the server (a coupon applied), hold a limited seat while the
     buyer pays and open the provider's checkout (``checkout_url``). A free order is paid at
     once. The same ``Idempotency-Key`` with the same body gets the same answer."""
-    now = utcnow()
+    # Authenticated through a reader: the writes below are short transactions of their own,
+    # retried on a lock conflict (on SQLite a burst of buyers queues for the write lock).
+    await reader.close()
     key = idempotency.check_key(idempotency_key)
-    row = None
-    if key is not None:
-        print_ = idempotency.fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-        got = await idempotency.begin(session, f"user:{principal.user_id}", key, print_, now)
-        if isinstance(got, idempotency.Stored):
-            await session.commit()
-            return JSONResponse(got.body, status_code=got.status_code)
-        row = got
-    order = await orders.start(session, principal, body, now, settings.payments_checkout_minutes)
-    audit(
-        session,
-        request,
-        "payments.order.create",
-        target_type="order",
-        target_id=order.id,
-        product_id=str(order.product_id),
-        total=order.total,
-        currency=order.currency,
-        coupon=body.coupon,
-    )
-    await session.commit()
+    scope = f"user:{principal.user_id}"
+    print_ = idempotency.fingerprint("POST", request.url.path, body.model_dump(mode="json"))
+
+    async def open_order(session: AsyncSession) -> idempotency.Stored | Order:
+        now = utcnow()
+        if key is not None:
+            got = await idempotency.begin(session, scope, key, print_, now)
+            if isinstance(got, idempotency.Stored):
+                return got
+        order = await orders.start(
+            session, principal, body, now, settings.payments_checkout_minutes
+        )
+        audit(
+            session,
+            request,
+            "payments.order.create",
+            actor=principal,
+            target_type="order",
+            target_id=order.id,
+            product_id=str(order.product_id),
+            total=order.total,
+            currency=order.currency,
+            coupon=body.coupon,
+        )
+        return order
+
+    opened = await in_transaction(sessions, open_order)
+    if isinstance(opened, idempotency.Stored):
+        return JSONResponse(opened.body, status_code=opened.status_code)
+    order = opened
     if order.status == "pending":
         try:
             checkout = await provider.create_checkout(
                 orders.checkout_request(order, base_url(request, settings.public_url))
             )
         except ProviderError as exc:
-            await orders.abandon(session, order.id, utcnow())
-            audit(
-                session,
-                request,
-                "payments.order.abandon",
-                target_type="order",
-                target_id=order.id,
-                outcome="failure",
-                error=str(exc)[:200],
-            )
-            if row is not None:  # the same key may try again
-                await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
-            await session.commit()
+            error = str(exc)[:200]
+
+            async def give_up(session: AsyncSession) -> None:
+                await orders.abandon(session, order.id, utcnow())
+                audit(
+                    session,
+                    request,
+                    "payments.order.abandon",
+                    actor=principal,
+                    target_type="order",
+                    target_id=order.id,
+                    outcome="failure",
+                    error=error,
+                )
+                if key is not None:  # the same key may try again
+                    await session.execute(
+                        delete(IdempotencyKey).where(
+                            IdempotencyKey.scope == scope, IdempotencyKey.key == key
+                        )
+                    )
+
+            await in_transaction(sessions, give_up)
             raise Unavailable("The payment provider could not open a checkout; try again.") from exc
-        order = await orders.attach(session, order.id, checkout)
-    out = OrderOut.model_validate(order).model_dump(mode="json")
-    if row is not None:
-        row = await session.merge(row)
-        idempotency.finish(row, status.HTTP_201_CREATED, out)
-    await session.commit()
+    else:
+        checkout = None
+
+    async def answer(session: AsyncSession) -> dict[str, Any]:
+        found = (
+            await orders.attach(session, order.id, checkout)
+            if checkout is not None
+            else await session.get(Order, order.id)
+        )
+        out = OrderOut.model_validate(found).model_dump(mode="json")
+        if key is not None:
+            row = (
+                await session.execute(
+                    select(IdempotencyKey).where(
+                        IdempotencyKey.scope == scope, IdempotencyKey.key == key
+                    )
+                )
+            ).scalar_one()
+            idempotency.finish(row, status.HTTP_201_CREATED, out)
+        return out
+
+    out = await in_transaction(sessions, answer)
     return JSONResponse(out, status_code=status.HTTP_201_CREATED)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -10,8 +11,10 @@ from typing import Any
 import httpx
 import orjson
 
-from kits.nodes import Node
+from kits.nodes import Node, node_sessions
+from lms.accounts.tokens import mint_access_token
 from lms.payments.offline import sign
+from persistence.models import User
 
 PROBLEM = "application/problem+json"
 SECRETS = ("whsec_current_0123456789", "whsec_previous_0123456789")  # a rotation under way
@@ -115,3 +118,36 @@ def wait_status(node: Node, token: str, order_id: str, *statuses: str) -> dict[s
         if time.monotonic() > deadline:
             raise AssertionError(f"order {order_id} stayed {got['status']}, not {statuses}")
         time.sleep(0.1)
+
+
+NODE_SECRET = "t" * 48  # kits.nodes.start_node's LIVECLASS_SECRET_KEY
+
+
+def many_buyers(node: Node, count: int) -> list[str]:
+    """``count`` student accounts written straight to the node's database, and an access
+    token for each signed with the node's secret by the accounts' own minting: signing up
+    200 people through argon2 is not what a seat race tests, and takes minutes on a busy
+    machine."""
+
+    async def make() -> list[str]:
+        now = datetime.now(UTC)
+        users = [
+            User(
+                email=f"buyer-{uuid.uuid4().hex}@example.org",
+                name="Buyer",
+                password_hash="!",
+                role="student",
+            )
+            for _ in range(count)
+        ]
+        async with node_sessions(node) as sessions, sessions() as session:
+            session.add_all(users)
+            await session.commit()
+        return [
+            mint_access_token(
+                secret=NODE_SECRET, user_id=u.id, version=0, now=now, ttl=timedelta(hours=1)
+            )
+            for u in users
+        ]
+
+    return asyncio.run(make())

@@ -14,7 +14,18 @@ import httpx
 import pytest
 
 from kits.nodes import Node
-from kits.paykit import call, course, ok, order, pay, problem, product, wait_status, workshop
+from kits.paykit import (
+    call,
+    course,
+    many_buyers,
+    ok,
+    order,
+    pay,
+    problem,
+    product,
+    wait_status,
+    workshop,
+)
 from kits.smtp import SmtpServer
 
 pytestmark = pytest.mark.postgres
@@ -188,7 +199,7 @@ def test_200_buyers_race_for_50_seats(pay_node: Node, staff: dict[str, str]) -> 
     _, sneaky = pay_node.register()
     free = call(pay_node, sneaky, "POST", f"/api/v1/workshops/{w['id']}/registrations")
     assert problem(free, 409)["reason"] == "paid"
-    tokens = [pay_node.register()[1] for _ in range(200)]
+    tokens = many_buyers(pay_node, 200)
     print(f"registered in {time.monotonic() - started:.0f} s")
     results = asyncio.run(_race(pay_node.url, sold["id"], tokens))
     codes = [r.status_code for r in results]
