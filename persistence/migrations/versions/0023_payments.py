@@ -1,8 +1,8 @@
 """Payments: products, prices, coupons, orders, seat reservations, refunds, provider
 events, entitlements, the offline provider's sessions and idempotency keys (issue 21).
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
