@@ -1,8 +1,8 @@
 """Payments: products, prices, coupons, orders, seat reservations, refunds, provider
 events, entitlements, the offline provider's sessions and idempotency keys (issue 21).
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0023"
-down_revision = "0022"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
