@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from jobs.events import Catalogue
 from jobs.metrics import JobMetrics
 from lms import demo
-from lms.accounts import service, sessions
+from lms.accounts import passwords, service, sessions
 from lms.accounts.passwords import hash_password, verify_password
 from lms.accounts.revoked import RevokedHooks
 from lms.errors import LmsError
@@ -261,6 +261,7 @@ def main(argv: Sequence[str] | None, *, build_app: AppFactory) -> None:
     command = args.command or "serve"
     os.umask(PRIVATE_UMASK)
     settings = load_settings()
+    passwords.configure(settings)
     if command not in ("serve", "events-doc"):
         prepare_data_dir(settings)
     if command == "serve":

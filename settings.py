@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = Field(default=20, ge=1, le=10_000)
     login_failure_window_seconds: int = Field(default=900, ge=1, le=86_400)
     password_min_length: int = Field(default=8, ge=6, le=128)
+    # Tests only: argon2id at its cheapest parameters (lms/accounts/passwords.py). Never in
+    # production: such hashes give a stolen database's passwords away cheaply.
+    insecure_test_password_hashing: bool = False
 
     # HTTP
     forwarded_allow_ips: str = "127.0.0.1"
