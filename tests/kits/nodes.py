@@ -6,12 +6,14 @@ the server, its backend, and helpers to make accounts and call the API as them.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +21,12 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kits.servers import ROOT, LiveServer, PostgresServer
 from persistence.engine import create_engine, create_sessionmaker
+from persistence.models.accounts import User
 
 PASSWORD = "correct-horse-battery"
 """The password of every account the kits register."""
@@ -84,11 +88,27 @@ class Node:
             )
             assert created.status_code == 201, created.text
         if role == "admin":
-            result = self.cli("create-admin", "--email", email, "--password", PASSWORD)
-            assert result.returncode == 0, result.stderr
+            self.promote_to_admin(email)
         elif role != "student":
             self.set_role(email, role)
         return email, self.login(email)
+
+    def promote_to_admin(self, email: str) -> None:
+        """Make an existing account an admin in the node's database, as ``liveclass
+        create-admin`` does for an existing account, without starting that command's process
+        (seconds of imports each time; tests/cli runs the command itself)."""
+
+        async def promote() -> int:
+            async with node_sessions(self) as sessions, sessions() as session:
+                changed = await session.execute(
+                    update(User).where(User.email == email.strip().lower()).values(role="admin")
+                )
+                await session.commit()
+                return int(changed.rowcount)  # type: ignore[attr-defined]
+
+        # A thread of its own: the caller may be a test running in an event loop.
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(asyncio.run, promote()).result() == 1, f"no account {email}"
 
     def login(self, email: str, password: str = PASSWORD) -> str:
         """Sign in and return an access token."""
@@ -150,8 +170,12 @@ async def node_sessions(node: Node) -> AsyncIterator[async_sessionmaker[AsyncSes
     """Sessions on the node's own database (to run a domain's service function or a job's
     function as the node would)."""
     database = node.server.data_dir.resolve() / "liveclass.db"
-    url = node.database_url or f"sqlite+aiosqlite:///{database}"
-    engine = create_engine(url, pool_size=2)
+    url = (
+        node.database_url
+        or node.server.env.get("LIVECLASS_DATABASE_URL")
+        or f"sqlite+aiosqlite:///{database}"
+    )
+    engine = create_engine(url, pool_size=2, busy_timeout_ms=60_000)
     try:
         yield create_sessionmaker(engine)
     finally:
