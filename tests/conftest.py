@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from kits import logleaks
+from kits import logleaks, ordering
 from kits.nodes import Node, start_node
 from kits.opener import RoomOpener, RoomOpeners
 from kits.servers import IN_CI, PostgresServer, ServiceUnavailable, start_postgres
 from kits.yjs import DOC_ENV, NodeClients
+
+# Every node and command the tests start hashes passwords at argon2id's cheapest parameters
+# (a test-only setting: thousands of accounts are registered; tests/unit/test_passwords.py
+# checks the production parameters). Benchmarks do not load this file: they hash as shipped.
+os.environ.setdefault("LIVECLASS_INSECURE_TEST_PASSWORD_HASHING", "true")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -20,6 +26,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Search every log of the run for tokens (tests/kits/logleaks.py)."""
     logleaks.configure(config)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the browser tests; hand xdist the costliest modules first (tests/kits/ordering.py)."""
+    ordering.mark_browser_tests(items)
+    items[:] = ordering.heaviest_first(items)
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,8 @@ import pytest
 from kits.nodes import Node, start_node
 from lms.permissions import ROLE_PERMISSIONS, Role
 
+pytestmark = pytest.mark.slow  # among the costliest modules: the workers start with them
+
 MAX_EXAMPLES = os.environ.get("LIVECLASS_FUZZ_EXAMPLES", "50")
 CHECKS = "not_a_server_error,response_schema_conformance"
 

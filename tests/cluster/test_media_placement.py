@@ -33,7 +33,7 @@ from kits.waiting import eventually
 from media.relay import EndExternal, PublishExternal, Request, decode, encode
 from media.whip import WhipSession, decode_record, encode_record
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 TTL = "3"
 VP8 = encode_video("vp8")
 OPUS = encode_opus()

@@ -17,7 +17,7 @@ from kits.redis_server import RedisServer
 from kits.rooms import chat_with, of, register
 from kits.servers import PostgresServer
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 PRESENCE_TTL = "3"
 
 

@@ -14,7 +14,7 @@ from kits.notify import channel, receive, stop_a_recording
 from kits.redis_server import RedisServer
 from kits.servers import PostgresServer
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 @pytest.fixture

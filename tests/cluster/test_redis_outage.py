@@ -27,7 +27,7 @@ from kits.rooms import register as register_person
 from kits.servers import PostgresServer
 from kits.yjs import DOC_ENV, Classroom, NodeClients
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 @pytest.fixture

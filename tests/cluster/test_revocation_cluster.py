@@ -20,7 +20,7 @@ from kits.rooms import of, register, rest
 from kits.servers import PostgresServer
 from kits.yjs import RawClient
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 SIGNED_OUT = (4001, "signed out")
 
 

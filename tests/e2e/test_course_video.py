@@ -24,6 +24,8 @@ from playwright.sync_api import Browser, Page, expect
 from kits.nodes import Node, start_node
 from kits.recordings import seed_recording
 
+pytestmark = pytest.mark.slow  # among the costliest modules: the workers start with them
+
 CLIP_SECONDS = 14.0
 NODE_ID = "course-video-node"
 PUBLISH_TIMEOUT_MS = 180_000

@@ -29,6 +29,8 @@ from videokit import (
 
 from kits.nodes import Node
 
+pytestmark = pytest.mark.slow  # among the costliest modules: the workers start with them
+
 
 @dataclass
 class VideoClass:

@@ -20,6 +20,8 @@ from kits.cluster import Cluster, media_cluster, placed, private_redis
 from kits.redis_server import RedisServer
 from kits.servers import PostgresServer
 
+pytestmark = pytest.mark.slow  # among the costliest modules: the workers start with them
+
 TTL = "3"
 
 

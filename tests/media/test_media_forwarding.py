@@ -26,6 +26,8 @@ from kits.rooms import Person, close_all, of, register
 from kits.waiting import eventually
 from media.keyframes import is_keyframe
 
+pytestmark = pytest.mark.slow  # among the costliest modules: the workers start with them
+
 MAX_TRACKS = 6
 VP8 = encode_video("vp8")
 H264 = encode_video("h264")

@@ -7,6 +7,8 @@ import pytest
 from lms.video import ladder
 from lms.video.ladder import Source
 
+pytestmark = pytest.mark.slow  # among the costliest modules: the workers start with them
+
 
 def source(width: int, height: int, fps: float = 30.0, bitrate: int = 0) -> Source:
     return Source(width, height, fps, bitrate, 60.0, True)

@@ -18,6 +18,8 @@ from kits.nodes import Node, start_node
 from kits.recordings import seed_recording
 from lms.video import playlist
 
+pytestmark = pytest.mark.slow  # among the costliest modules: the workers start with them
+
 NODE_ID = "video-recording-node"
 
 

@@ -15,6 +15,8 @@ from video_kit import clip, decode_segments, jpeg_size, segment_keyframes
 from lms.video import ladder, playlist, probe, transcode
 from lms.video.transcode import Result
 
+pytestmark = pytest.mark.slow  # among the costliest modules: the workers start with them
+
 
 def _ladder(folder: Path, source_path: Path) -> tuple[Result, list[float]]:
     info = probe.probe(source_path)
