@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from settings import Settings
 
+logger = logging.getLogger("liveclass.accounts")
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so both paths cost the same; made on
 # first use by the hasher in force.
@@ -22,6 +24,10 @@ def configure(settings: Settings) -> None:
         # Argon2id at its cheapest (1 pass over 8 KiB), for test suites that register
         # thousands of accounts. Hashes carry their parameters: each kind verifies whatever
         # the setting says later.
+        logger.warning(
+            "LIVECLASS_INSECURE_TEST_PASSWORD_HASHING is on: passwords are hashed "
+            "at argon2id's cheapest parameters; never use this in production"
+        )
         _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     else:
         _hasher = PasswordHasher()
