@@ -210,3 +210,75 @@ async def recorded_events(node: Node, workshop_id: str) -> list[dict[str, Any]]:
             )
         )
         return [dict(r.payload) for r in rows.scalars()]
+
+
+async def test_edit_catalogue_filters_and_my_sessions(workshop_node: Node) -> None:
+    node = workshop_node
+    teacher, other_teacher, first, second, third = (
+        register(node, "instructor"),
+        register(node, "instructor"),
+        register(node),
+        register(node),
+        register(node),
+    )
+    word = uuid.uuid4().hex[:8]
+    created = await schedule(
+        node,
+        teacher,
+        title=f"Weekly {word}",
+        start=local_in(7 * 86400),
+        rrule="FREQ=WEEKLY;COUNT=2",
+        waitlist_capacity=1,
+    )
+    wid, path = created["id"], f"/api/v1/workshops/{created['id']}"
+    for who in (first, second):
+        await ok(node, who, "POST", f"{path}/registrations")
+
+    # The catalogue's filters: by title, then only those with a seat or waitlist place.
+    found = await ok(node, third, "GET", "/api/v1/workshops", params={"q": word.upper()})
+    assert [w["id"] for w in found["items"]] == [wid]
+    assert found["items"][0]["waitlist_length"] == 1
+    full = await ok(node, third, "GET", "/api/v1/workshops", params={"q": word, "available": True})
+    assert full["items"] == []
+    upcoming = await ok(
+        node, third, "GET", "/api/v1/workshops", params={"q": word, "upcoming": True}
+    )
+    assert [w["id"] for w in upcoming["items"]] == [wid]
+
+    # Only the organiser edits; fewer seats than are taken is refused; more are offered.
+    assert (await rest(node, other_teacher, "PATCH", path, json={"title": "x"})).status_code == 403
+    assert (await rest(node, first, "PATCH", path, json={"title": "x"})).status_code == 403
+    fewer = await rest(node, teacher, "PATCH", path, json={"capacity": 0})
+    assert fewer.status_code == 422
+    edited = await ok(
+        node,
+        teacher,
+        "PATCH",
+        path,
+        json={"capacity": 2, "description": "More room", "title": None},
+    )
+    assert (edited["capacity"], edited["description"], edited["title"]) == (
+        2,
+        "More room",
+        f"Weekly {word}",
+    )
+    offered = await ok(node, second, "GET", path)
+    assert offered["my_registration"]["status"] == "offered"
+    back = await rest(node, teacher, "PATCH", path, json={"capacity": 1})
+    assert back.status_code == 409 and back.json()["reason"] == "seats_taken"
+
+    # My sessions: both sessions for a seat holder and for the organiser, none for others.
+    mine = await ok(node, first, "GET", "/api/v1/users/me/workshop-sessions")
+    assert [(s["workshop_id"], s["session"], s["status"]) for s in mine["items"]] == [
+        (wid, 1, "registered"),
+        (wid, 2, "registered"),
+    ]
+    paged = await ok(
+        node, teacher, "GET", "/api/v1/users/me/workshop-sessions", params={"limit": 1}
+    )
+    assert paged["items"][0]["status"] == "organiser" and paged["next"]
+    rest_of = await ok(
+        node, teacher, "GET", "/api/v1/users/me/workshop-sessions", params={"cursor": paged["next"]}
+    )
+    assert [s["session"] for s in rest_of["items"]] == [2]
+    assert (await ok(node, third, "GET", "/api/v1/users/me/workshop-sessions"))["items"] == []
