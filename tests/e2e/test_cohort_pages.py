@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from a11ykit import expect_no_violations, no_horizontal_scroll
-from browserkit import Person, launch_browser, log_in, new_person
+from browserkit import Person, create_account, launch_browser, log_in, new_person
 from playwright.sync_api import Browser, ViewportSize, expect
 
 from kits.nodes import Node
@@ -102,6 +102,20 @@ def test_paced_cohort_from_creation_to_the_dashboard(setup: Setup) -> None:
     assert len(code) == 10
     expect_no_violations(page, "the cohort page for its instructor")
     cohort_url = page.url
+    # A CSV import: a preview with its problems, nothing applied; then the fixed file.
+    other = f"csv-{uuid.uuid4().hex[:8]}@example.org"
+    create_account(setup.node.url, "Cy Csv", other)
+    picker = page.get_by_label("Add learners from a CSV file")
+    bad = f"email\n{other}\nnobody@example.invalid\n".encode()
+    picker.set_input_files({"name": "bad.csv", "mimeType": "text/csv", "buffer": bad})
+    preview = page.get_by_test_id("cohort-import-preview")
+    expect(preview).to_contain_text("Row 3: No active account has the address")
+    expect(preview.get_by_role("button", name="Apply the import")).to_be_disabled()
+    good = f"email\n{other}\n".encode()
+    picker.set_input_files({"name": "good.csv", "mimeType": "text/csv", "buffer": good})
+    expect(preview).to_contain_text("The file adds 1 learner.")
+    preview.get_by_role("button", name="Apply the import").click()
+    expect(page.get_by_test_id("members")).to_contain_text("Cy Csv")
 
     # The learner joins with the code on a phone and finds week 2 locked with its date.
     phone = setup.learner.page
@@ -138,7 +152,7 @@ def test_paced_cohort_from_creation_to_the_dashboard(setup: Setup) -> None:
     expect(page.get_by_role("heading", name="Dashboard: Evening cohort")).to_be_visible()
     row = page.get_by_test_id("dashboard").locator("tr", has_text="Leo Learner")
     expect(row.get_by_test_id("learner-status")).to_contain_text("Behind (below pace)")
-    expect(page.get_by_test_id("behind-count")).to_have_text("1 learner is falling behind.")
+    expect(page.get_by_test_id("behind-count")).to_have_text("2 learners are falling behind.")
     progress = page.get_by_role("button", name="Progress")
     progress.focus()
     page.keyboard.press("Enter")

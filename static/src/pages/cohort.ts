@@ -7,6 +7,7 @@ import { announce, fill, h } from '../dom'
 import { formatDate, formatDateTime, t } from '../i18n'
 import type { Navigate, Page } from '../main'
 import { type Announcement, type Cohort, type Session, cohorts, readable } from './cohortApi'
+import { cohortImportPanel } from './cohortImport'
 import { FormErrors, field, numberInput, numberOf, textArea, textInput } from './formkit'
 import { topbar } from './shell'
 
@@ -198,6 +199,7 @@ export function cohortPage(cohortId: string, user: api.User, navigate: Navigate)
         : h('p.muted', null, t('cohort.noMembers')),
       cohort.can_manage ? h('h3', null, t('cohort.invite')) : null,
       cohort.can_manage ? invite : null,
+      cohort.can_manage ? cohortImportPanel(cohortId, () => load()) : null,
     )
   }
 

@@ -92,6 +92,16 @@ export interface Dashboard {
   behind: number
 }
 
+export interface ImportPreview {
+  rows: number
+  adds: { row: number; user_id: string; email: string; name: string }[]
+  unchanged: number
+  errors: { row: number; message: string }[]
+  version: string
+}
+
+const CSV = { 'content-type': 'text/csv' }
+
 export type SortKey = 'name' | 'progress' | 'expected' | 'attendance' | 'last_active' | 'behind'
 
 interface Paged<T> {
@@ -109,6 +119,9 @@ export const cohorts = {
   join: (code: string) => request<Membership>('POST', '/api/v1/cohorts/join', { json: { code } }),
   accept: (token: string) => request<Membership>('POST', '/api/v1/cohort-invitations/accept', { json: { token } }),
   invite: (cohortId: string, email: string) => request<unknown>('POST', `${one(cohortId)}/invitations`, { json: { email } }),
+  preview: (cohortId: string, text: string) => request<ImportPreview>('POST', `${one(cohortId)}/import/preview`, { text, headers: CSV }),
+  apply: (cohortId: string, text: string, version: string) =>
+    request<{ added: number }>('POST', `${one(cohortId)}/import/apply?version=${enc(version)}`, { text, headers: CSV }),
   members: (cohortId: string) => request<Paged<Membership>>('GET', `${one(cohortId)}/members?limit=200`),
   sessions: (cohortId: string) => request<Paged<Session>>('GET', `${one(cohortId)}/sessions?limit=200`),
   schedule: (cohortId: string, title: string, startsAt: string, minutes: number) =>

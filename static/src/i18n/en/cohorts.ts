@@ -91,4 +91,13 @@ export const cohorts = {
   'invitation.missing': 'This link has no invitation token.',
   'invitation.help': 'Accept to join the cohort with the account you are signed in with (the invited address).',
   'invitation.done': 'You joined the cohort.',
+  'cohortImport.label': 'Add learners from a CSV file',
+  'cohortImport.help': 'A header row with an "email" column; every address must belong to an account. Nothing changes until you apply the preview.',
+  'cohortImport.previewTitle': 'Import preview',
+  'cohortImport.errors': { one: '{count} problem: fix the file and choose it again.', other: '{count} problems: fix the file and choose it again.' },
+  'cohortImport.adds': { zero: 'The file adds nobody new.', one: 'The file adds {count} learner.', other: 'The file adds {count} learners.' },
+  'cohortImport.row': 'Row {row}: {message}',
+  'cohortImport.apply': 'Apply the import',
+  'cohortImport.cancel': 'Cancel',
+  'cohortImport.applied': { one: '{count} learner added.', other: '{count} learners added.' },
 }
