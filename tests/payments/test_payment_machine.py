@@ -124,3 +124,23 @@ def test_coupon_abuse(terms: dict[str, object], used: int, reason: str) -> None:
             now=NOW,
         )
     assert refused.value.extra["reason"] == reason
+
+
+def test_plan_periods_renew_and_lapse() -> None:
+    from lms.payments.fulfilment import is_active, period_end
+    from persistence.models import Entitlement
+
+    start = datetime(2030, 1, 31, tzinfo=UTC)
+    assert period_end(start, "month") == datetime(2030, 2, 28, tzinfo=UTC)
+    assert period_end(start, "year") == datetime(2031, 1, 31, tzinfo=UTC)
+    assert period_end(start, None) is None
+    plan = Entitlement(
+        kind="plan", features=["hd"], period_start=start, period_end=period_end(start, "month")
+    )
+    assert is_active(plan, start) and is_active(plan, start + timedelta(days=27))
+    assert not is_active(plan, datetime(2030, 2, 28, tzinfo=UTC))  # lapsed: the row stays
+    assert not is_active(plan, start - timedelta(seconds=1))  # a renewal not begun yet
+    plan.revoked_at = start
+    assert not is_active(plan, start + timedelta(days=1))
+    seat = Entitlement(kind="workshop", features=[], period_start=start, period_end=None)
+    assert is_active(seat, start + timedelta(days=3650))

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kits.nodes import Node
+from kits.nodes import PASSWORD, Node
 from kits.paykit import (
     call,
     course,
@@ -254,3 +254,34 @@ async def _race(base: str, product_id: str, tokens: list[str]) -> list[httpx.Res
         await asyncio.sleep(0)
         start.set()
         return await asyncio.gather(*tasks)
+
+
+def test_export_and_erasure_keep_the_books_pseudonymised(
+    pay_node: Node, staff: dict[str, str]
+) -> None:
+    c = course(pay_node, staff["teacher"])
+    sold = product(pay_node, staff["finance"], kind="course", name="Erased", target_id=c["id"])
+    email, buyer = pay_node.register()
+    created = ok(order(pay_node, buyer, sold["id"]))
+    assert pay(pay_node, created).status_code == 303
+    wait_status(pay_node, buyer, created["id"], "fulfilled")
+    export = ok(call(pay_node, buyer, "GET", "/api/v1/users/me/export"))
+    assert [o["order_id"] for o in export["payments"]] == [created["id"]]
+    gone = call(pay_node, buyer, "DELETE", "/api/v1/users/me", json={"password": PASSWORD})
+    assert gone.status_code < 300, gone.text
+    books = ok(
+        call(
+            pay_node,
+            staff["finance"],
+            "GET",
+            "/api/v1/payments/finance/orders",
+            params={"status": "fulfilled", "limit": 200},
+        )
+    )
+    kept = next(o for o in books["items"] if o["id"] == created["id"])
+    assert kept["user_id"] is None and kept["buyer"].startswith("buyer-")
+    assert kept["total"] == 1999 and kept["payment_ref"]
+    receipt = ok(
+        call(pay_node, staff["finance"], "GET", f"/api/v1/payments/orders/{created['id']}/receipt")
+    )
+    assert receipt["buyer_email"] is None and email not in str(receipt)
