@@ -53,6 +53,7 @@ from persistence.models.gradebook import (
     GradeScore,
 )
 from persistence.models.jobs import ConsumedEvent, DomainEvent, Job, JobSchedule
+from persistence.models.labs import Lab, LabActivity, LabCompletion, LabHelpRequest, LabWorkspace
 from persistence.models.live_quizzes import LiveQuiz, LiveQuizAnswer
 from persistence.models.notifications import (
     AccountToken,
@@ -135,6 +136,11 @@ __all__ = [
     "ItemProgress",
     "Job",
     "JobSchedule",
+    "Lab",
+    "LabActivity",
+    "LabCompletion",
+    "LabHelpRequest",
+    "LabWorkspace",
     "LiveQuiz",
     "LiveQuizAnswer",
     "ModuleItem",
