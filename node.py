@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from jobs.metrics import JobMetrics
+from lms.labs.runtime import LabsRuntime
 from lms.notifications.channel import ChannelLimits, NotificationChannel
 from media import fastpath
 from media.whip import WhipSessions
@@ -80,8 +81,14 @@ class Node:
             if self.media is not None and settings.captions_enabled
             else None
         )
+        self.labs = LabsRuntime(
+            self.broker,
+            self.database.sessionmaker,
+            secret=lambda: settings.secret_key,
+            send_queue_bytes=settings.send_queue_bytes,
+        )
         self.documents = build_document_service(
-            settings, self.database, self.rooms, self.committer, self.broker
+            settings, self.database, self.rooms, self.committer, self.broker, self.labs
         )
         self.notifications = NotificationChannel(
             self.broker,
@@ -93,7 +100,11 @@ class Node:
             ),
         )
         self.revocations = Revocations(
-            self.broker, self.rooms, *self.documents.revocation_targets(), self.notifications
+            self.broker,
+            self.rooms,
+            *self.documents.revocation_targets(),
+            self.notifications,
+            self.labs,
         )
         self.whip = WhipSessions()
         self.sandbox, self.practice_throttle = build_sandbox(settings)
@@ -142,6 +153,7 @@ class Node:
             Step("committer", _sync(self.committer.start), self.committer.close),
             Step("rooms hub", None, self.rooms.hub.close),
             Step("documents", None, self.documents.close),
+            Step("labs", None, self.labs.close),
             Step("notifications", None, self.notifications.close),
             Step("revocations", self.revocations.start, self.revocations.close),
             Step("liveness", _sync(liveness.start), _both(liveness.close, liveness.store.close)),

@@ -34,6 +34,8 @@ from lms.files import events as file_events
 from lms.files import jobs as file_jobs
 from lms.gradebook import consumers as gradebook_consumers
 from lms.gradebook import events as gradebook_events
+from lms.labs import events as lab_events
+from lms.labs.runtime import LabsRuntime
 from lms.notifications import events as notification_events
 from lms.notifications.jobs import Delivery
 from lms.notifications.mail import Mailer
@@ -84,6 +86,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     *workshop_events.EVENT_TYPES,
     *cohort_events.EVENT_TYPES,
     *payment_events.EVENT_TYPES,
+    *lab_events.EVENT_TYPES,
 )
 """Every domain event type; docs/events.md is generated from this catalogue."""
 
@@ -318,8 +321,10 @@ def build_document_service(
     rooms: RoomManager,
     committer: GroupCommitter,
     broker: Broker,
+    labs: LabsRuntime | None = None,
 ) -> DocumentService:
-    """The collaborative documents: Yjs update store, registry, access rules, endpoint."""
+    """The collaborative documents: Yjs update store, registry, access rules, endpoint;
+    ``labs`` adds the lab workspaces' family (and is attached to the registry)."""
     limits = DocumentLimits(
         max_update_bytes=settings.yjs_max_update_bytes,
         max_document_bytes=settings.yjs_max_document_bytes,
@@ -336,7 +341,10 @@ def build_document_service(
         message_burst=settings.yjs_message_burst,
         bytes_per_second=settings.yjs_bytes_per_second,
     )
-    return build_documents(
+    families = [page_documents(settings, database)]
+    if labs is not None:
+        families.append(DocumentFamily(labs.prefix, labs.policy.authorize, None, labs.policy))
+    service = build_documents(
         rooms_hub=rooms.hub,
         committer=committer,
         sessionmaker=database.sessionmaker,
@@ -347,8 +355,11 @@ def build_document_service(
         # One node: a private broker without history; a cluster: the shared one (`docs:*`).
         broker=broker if settings.redis_url else None,
         read_sessionmaker=database.read_sessionmaker,
-        families=[page_documents(settings, database)],
+        families=families,
     )
+    if labs is not None:
+        labs.attach(service.registry)
+    return service
 
 
 def page_documents(settings: Settings, database: Database) -> DocumentFamily:

@@ -48,6 +48,11 @@ from lms.gradebook import personal_data as gradebook_personal_data
 from lms.gradebook import routes as gradebook_routes
 from lms.gradebook import transfer_routes as gradebook_transfer_routes
 from lms.jobs import routes as job_routes
+from lms.labs import help_routes as lab_help_routes
+from lms.labs import live_routes as lab_live_routes
+from lms.labs import personal_data as lab_personal_data
+from lms.labs import routes as lab_routes
+from lms.labs.runtime import LabsRuntime
 from lms.notifications import personal_data as notification_personal_data
 from lms.notifications import routes as notification_routes
 from lms.notifications.channel import NotificationChannel
@@ -127,6 +132,7 @@ def build_app(node: Node) -> FastAPI:
     app.state.sandbox = node.sandbox  # graded code: lms.assessments.sandbox.SandboxPool
     app.state.practice_throttle = node.practice_throttle
     app.state.documents = node.documents
+    app.state.labs = node.labs
     app.state.drain = node.drain
     app.state.event_catalogue = node.jobs.catalogue
     # The app's own registries: two apps in one process never share them.
@@ -184,7 +190,11 @@ def build_app(node: Node) -> FastAPI:
         payment_routes.router,
         payment_finance_routes.router,
         payment_offline_routes.router,
+        lab_routes.router,
+        lab_live_routes.router,
+        lab_help_routes.router,
         room_channel_router(node),
+        lab_feed_router(node.labs),
         notification_channel_router(node.notifications),
         documents_router(node.documents),
         web_app.build_router(),  # the browser app: its own page routes and /assets only
@@ -210,6 +220,7 @@ def build_app(node: Node) -> FastAPI:
     gradebook_personal_data.register(registry)
     workshop_personal_data.register(registry)
     payment_personal_data.register(registry)
+    lab_personal_data.register(registry)
     app.add_middleware(RefuseNulMiddleware)  # inside the body limit: it reads JSON bodies
     app.add_middleware(
         BodyLimitMiddleware,
@@ -259,6 +270,17 @@ def notification_channel_router(endpoint: NotificationChannel) -> APIRouter:
 
     router = APIRouter()
     router.routes.append(channel("/ws/notifications", notification_channel, rule=join_token))
+    return router
+
+
+def lab_feed_router(labs: LabsRuntime) -> APIRouter:
+    """A lab's realtime feed; its feed token is its access rule."""
+
+    async def lab_feed(websocket: WebSocket) -> None:
+        await labs.feeds(websocket, websocket.path_params["lab_id"])
+
+    router = APIRouter()
+    router.routes.append(channel("/ws/labs/{lab_id}", lab_feed, rule=join_token))
     return router
 
 

@@ -10,7 +10,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from lms.courses.schemas import Code, Title
 
-ItemKind = Literal["page", "file", "video", "link", "live_session", "quiz", "assignment"]
+ItemKind = Literal["page", "file", "video", "link", "live_session", "quiz", "assignment", "lab"]
 Requirement = Literal["view", "mark_done", "watch", "submit"]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 MAX_PREREQUISITES = 20

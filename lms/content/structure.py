@@ -25,7 +25,12 @@ MAX_MODULES: Final = 500
 MAX_ITEMS_PER_MODULE: Final = 500
 MAX_ITEMS_PER_COURSE: Final = 5000
 """A course's whole structure is read on every content request: these keep it bounded."""
-_DEFAULT_REQUIREMENT: Final = {"video": "watch", "quiz": "submit", "assignment": "submit"}
+_DEFAULT_REQUIREMENT: Final = {
+    "video": "watch",
+    "quiz": "submit",
+    "assignment": "submit",
+    "lab": "submit",
+}
 
 
 async def modules_of(session: AsyncSession, course_id: uuid.UUID) -> list[CourseModule]:

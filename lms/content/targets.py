@@ -1,4 +1,4 @@
-"""What a module item may point at: a page, file, video, room, quiz or assignment of the
+"""What a module item may point at: a page, file, video, room, quiz, assignment or lab of the
 same course, or a web address. Checked whenever an item is created or changed, so a learner
 never follows an item into another course's content."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.errors import InvalidInput
-from persistence.models import Assignment, File, ModuleItem, Page, Quiz, Room, Video
+from persistence.models import Assignment, File, Lab, ModuleItem, Page, Quiz, Room, Video
 
 
 async def check_target(session: AsyncSession, item: ModuleItem) -> None:
@@ -47,5 +47,9 @@ async def check_target(session: AsyncSession, item: ModuleItem) -> None:
         assignment = await session.get(Assignment, item.target_id)
         if assignment is None or assignment.course_id != item.course_id:
             raise InvalidInput("target_id names no assignment of this course.")
+    elif item.kind == "lab":
+        lab = await session.get(Lab, item.target_id)
+        if lab is None or lab.course_id != item.course_id:
+            raise InvalidInput("target_id names no lab of this course.")
     else:
         raise InvalidInput(f"{item.kind} items are not available on this server yet.")

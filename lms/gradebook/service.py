@@ -28,13 +28,14 @@ from lms.gradebook.history import log_change
 from persistence.models import GradeColumn, GradeGroup, GradeScore
 from persistence.models.base import utcnow
 
-ColumnSource = Literal["quiz", "assignment", "live_quiz", "manual"]
+ColumnSource = Literal["quiz", "assignment", "live_quiz", "lab", "manual"]
 PostPolicy = Literal["automatic", "manual"]
-SOURCES: tuple[ColumnSource, ...] = ("quiz", "assignment", "live_quiz", "manual")
+SOURCES: tuple[ColumnSource, ...] = ("quiz", "assignment", "live_quiz", "lab", "manual")
 DEFAULT_POLICY: dict[str, PostPolicy] = {
     "quiz": "automatic",
     "assignment": "manual",
     "live_quiz": "automatic",
+    "lab": "automatic",
     "manual": "automatic",
 }
 CENT = Decimal("0.01")

@@ -1,0 +1,166 @@
+"""Labs REST, the help queue: learners ask (one open request at a time), instructors and
+TAs take requests in order and resolve them; everyone's place updates live (`queue`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lms.audit.service import audit
+from lms.auth import Principal
+from lms.courses.roles import CourseAction
+from lms.deps import SessionDep
+from lms.labs import help as queue
+from lms.labs import service
+from lms.labs.deps import LabsDep
+from lms.labs.runtime import LabsRuntime
+from lms.labs.schemas import HelpIn, HelpOut, HelpPage, MyHelpOut
+from lms.labs.state import open_queue
+from lms.pagination import decode_cursor, encode_cursor, link_next
+from lms.permissions import Permission, require
+from persistence.models import Lab, LabHelpRequest
+from persistence.models.base import utcnow
+
+router = APIRouter(prefix="/api/v1", tags=["labs"])
+Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
+Manager = Annotated[Principal, Depends(require(Permission.COURSES_MANAGE))]
+
+
+async def _announce(
+    session: AsyncSession, labs: LabsRuntime, lab: Lab, request: LabHelpRequest
+) -> None:
+    await labs.send(lab.id, {"type": "queue", "open": await open_queue(session, lab.id)})
+    await labs.changed(lab.id, request.user_id)
+
+
+@router.post("/labs/{lab_id}/help", status_code=status.HTTP_201_CREATED, summary="Ask for help")
+async def ask_for_help(
+    lab_id: uuid.UUID,
+    body: HelpIn,
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    labs: LabsDep,
+) -> HelpOut:
+    """Join the help queue on a step; one open request at a time (409 while one waits),
+    and a few an hour (429)."""
+    lab, role = await service.reach(session, lab_id, principal, action=CourseAction.VIEW)
+    service.learner_only(role)
+    service.running(lab)
+    asked = await queue.ask(session, lab, principal.user_id, body.step_id, body.note, utcnow())
+    audit(session, request, "labs.help.ask", target_type="lab", target_id=lab.id)
+    await session.commit()
+    await _announce(session, labs, lab, asked)
+    return await queue.out(session, asked)
+
+
+@router.get("/labs/{lab_id}/help", summary="The help queue")
+async def list_help(
+    lab_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Reader,
+    state: Literal["open", "taken", "resolved"] | None = Query(None, alias="status"),
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> HelpPage:
+    """Requests in arrival order (instructors and TAs)."""
+    lab, _ = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
+    rows = await queue.listing(session, lab, status=state, after=decode_cursor(cursor), limit=limit)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    following = encode_cursor(rows[-1].id) if more and rows else None
+    link_next(request, response, following)
+    return HelpPage(items=[await queue.out(session, r) for r in rows], next=following)
+
+
+@router.get("/labs/{lab_id}/help/mine", summary="My help request and place in the queue")
+async def my_help(lab_id: uuid.UUID, session: SessionDep, principal: Reader) -> MyHelpOut:
+    """My waiting or taken request (if any), my place (1 = next) and the queue's order."""
+    lab, role = await service.reach(session, lab_id, principal, action=CourseAction.VIEW)
+    service.learner_only(role)
+    found = await queue.mine(session, lab, principal.user_id)
+    shown = await queue.out(session, found) if found is not None else None
+    return MyHelpOut(
+        request=shown,
+        position=shown.position if shown is not None else None,
+        queue=await open_queue(session, lab.id),
+    )
+
+
+@router.post("/labs/{lab_id}/help/next", summary="Take the next help request")
+async def take_next(
+    lab_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager, labs: LabsDep
+) -> HelpOut:
+    """The oldest waiting request, assigned to me (404 when nobody waits)."""
+    lab, _ = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
+    taken = await queue.take(session, lab, None, principal.user_id, utcnow())
+    audit(
+        session,
+        request,
+        "labs.help.take",
+        target_type="lab",
+        target_id=lab.id,
+        help_request=taken.id,
+    )
+    await session.commit()
+    await _announce(session, labs, lab, taken)
+    return await queue.out(session, taken)
+
+
+@router.post("/labs/{lab_id}/help/{request_id}/take", summary="Take a help request")
+async def take_request(
+    lab_id: uuid.UUID,
+    request_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    labs: LabsDep,
+) -> HelpOut:
+    """Assign this request to me (409 if someone else has it)."""
+    lab, _ = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
+    found = await queue.request_of(session, lab, request_id)
+    taken = await queue.take(session, lab, found, principal.user_id, utcnow())
+    audit(
+        session,
+        request,
+        "labs.help.take",
+        target_type="lab",
+        target_id=lab.id,
+        help_request=taken.id,
+    )
+    await session.commit()
+    await _announce(session, labs, lab, taken)
+    return await queue.out(session, taken)
+
+
+@router.post("/labs/{lab_id}/help/{request_id}/resolve", summary="Resolve a help request")
+async def resolve_request(
+    lab_id: uuid.UUID,
+    request_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    labs: LabsDep,
+) -> HelpOut:
+    """Instructors and TAs resolve any; a learner withdraws their own."""
+    lab, role = await service.reach(session, lab_id, principal, action=CourseAction.VIEW)
+    if role is None:
+        service.learner_only(role)
+    found = await queue.request_of(session, lab, request_id)
+    queue.resolve(found, principal.user_id, staff=role == "staff", now=utcnow())
+    audit(
+        session,
+        request,
+        "labs.help.resolve",
+        target_type="lab",
+        target_id=lab.id,
+        help_request=found.id,
+    )
+    await session.commit()
+    await _announce(session, labs, lab, found)
+    return await queue.out(session, found)
