@@ -102,12 +102,18 @@ ROLE_BOUND: Final = frozenset(
         "POST /api/v1/assignments/{assignment_id}/submissions",
         "GET /api/v1/assignments/{assignment_id}/submissions/mine",
         "GET /api/v1/courses/{course_id}/gradebook/mine",
+        "POST /api/v1/labs/{lab_id}/workspace",
+        "POST /api/v1/labs/{lab_id}/check",
+        "POST /api/v1/labs/{lab_id}/activity",
+        "POST /api/v1/labs/{lab_id}/help",
+        "GET /api/v1/labs/{lab_id}/help/mine",
     }
 )
 """Operations refused to an admin by design: a room's recordings only to its hosts (the
 stateful phase may have made the key's own user a participant of every room it created, and
 a room role outranks the admin's default); taking quizzes, handing in assignments and one's
-own grades only to a course's students (an admin is never one)."""
+own grades, and working in a lab (a workspace, checks, help) only to a course's students
+(an admin is never one)."""
 
 
 def refused_throughout(report: str) -> list[str]:

@@ -33,6 +33,7 @@ SECTIONS = [
     "gradebook",
     "workshops",
     "payments",
+    "labs",
 ]
 
 

@@ -23,7 +23,7 @@ function client (name) {
   return found
 }
 
-function open ({ client: name, url, room, token, connect = true, awareness = null }) {
+function open ({ client: name, url, room, token, connect = true, awareness = null, text = 'notes' }) {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(url, room, doc, {
     WebSocketPolyfill: WebSocket,
@@ -32,7 +32,7 @@ function open ({ client: name, url, room, token, connect = true, awareness = nul
     connect,
     maxBackoffTime: 500
   })
-  const entry = { doc, provider, closes: [], denied: [], syncs: 0, connects: 0 }
+  const entry = { doc, provider, closes: [], denied: [], syncs: 0, connects: 0, textName: text }
   // The stock auth handler only logs; record the reason so tests can see the signal.
   provider.messageHandlers[messageAuth] = (_encoder, decoder) => {
     decoding.readVarUint(decoder) // permission denied
@@ -53,14 +53,14 @@ function open ({ client: name, url, room, token, connect = true, awareness = nul
 }
 
 function state (name) {
-  const { doc, provider, closes, denied, syncs, connects } = client(name)
+  const { doc, provider, closes, denied, syncs, connects, textName } = client(name)
   const peers = {}
   provider.awareness.getStates().forEach((value, id) => {
     if (id !== doc.clientID) peers[id] = value
   })
   return {
     clientID: doc.clientID,
-    text: doc.getText('notes').toString(),
+    text: doc.getText(textName).toString(),
     shapes: doc.getMap('shapes').toJSON(),
     synced: provider.synced,
     connected: provider.wsconnected,
@@ -113,8 +113,8 @@ function wait ({ client: name, until, timeout = 30000 }) {
 }
 
 async function edit ({ client: name, insert, at, remove, shape, count = 1, prefix }) {
-  const { doc } = client(name)
-  const text = doc.getText('notes')
+  const { doc, textName } = client(name)
+  const text = doc.getText(textName)
   if (prefix !== undefined) {
     // A burst of separate edits, each its own update and message, yielding between them.
     for (let i = 0; i < count; i++) {

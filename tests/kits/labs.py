@@ -1,0 +1,88 @@
+"""Test kit for labs: a lab's body and a course with an instructor, a TA, three learners and
+an outsider on a real node."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from kits.nodes import Node
+
+ADD = "def add(a, b):\n    pass\n"
+RIGHT = "def add(a, b):\n    return a + b\n"
+
+
+def lab_body(**fields: Any) -> dict[str, Any]:
+    """A lab with two steps on main.py and a notes file."""
+    body = {
+        "title": "Adding numbers",
+        "instructions": "# Add\n\nWrite `add(a, b)`. <script>alert(1)</script>",
+        "files": [{"name": "main.py", "text": ADD}, {"name": "notes.md", "text": "notes"}],
+        "steps": [
+            {
+                "id": "add",
+                "title": "Add two numbers",
+                "body": "Make `add(1, 2)` return 3.",
+                "points": 3,
+                "tests": [{"id": "t1", "name": "small", "source": "assert add(1, 2) == 3"}],
+            },
+            {
+                "id": "big",
+                "title": "Big numbers",
+                "file": "main.py",
+                "points": 2,
+                "tests": [
+                    {"id": "t2", "name": "big", "source": "assert add(10**20, 1) == 10**20 + 1"}
+                ],
+            },
+        ],
+    }
+    return body | fields
+
+
+class LabCourse:
+    """A course with an instructor, a TA, three learners and an outsider."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        _, self.teacher = node.register("instructor")
+        ta_email, self.ta = node.register()
+        self.learners: list[str] = []
+        emails: list[tuple[str, str]] = [(ta_email, "ta")]
+        for _ in range(3):
+            email, token = node.register()
+            self.learners.append(token)
+            emails.append((email, "student"))
+        _, self.outsider = node.register()
+        body = {"code": f"L-{uuid.uuid4().hex[:8]}", "title": "Python"}
+        self.id = self.call(self.teacher, "POST", "/api/v1/courses", json=body)["id"]
+        for email, role in emails:
+            self.call(
+                self.teacher,
+                "POST",
+                f"/api/v1/courses/{self.id}/enrollments",
+                json={"email": email, "role": role},
+            )
+        self.ids = [self.call(t, "GET", "/api/v1/users/me")["id"] for t in self.learners]
+
+    def request(self, token: str | None, method: str, path: str, **kw: Any) -> httpx.Response:
+        with self.node.client(token) as client:
+            return client.request(method, path, **kw)
+
+    def call(self, token: str, method: str, path: str, **kw: Any) -> Any:
+        response = self.request(token, method, path, **kw)
+        assert response.status_code < 300, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
+        return response.json() if response.content else None
+
+    def lab(self, **fields: Any) -> dict[str, Any]:
+        path = f"/api/v1/courses/{self.id}/labs"
+        return dict(self.call(self.teacher, "POST", path, json=lab_body(**fields)))
+
+    def started(self, **fields: Any) -> dict[str, Any]:
+        lab = self.lab(**fields)
+        self.call(self.teacher, "POST", f"/api/v1/labs/{lab['id']}/start")
+        return lab
