@@ -63,6 +63,13 @@ APP_ROUTES = (
     "/reset-password",
     "/verify-email",
     "/scratchpad",
+    "/purchases",
+    "/purchases/{order_id}",
+    "/purchases/{order_id}/receipt",
+    "/finance",
+    "/finance/orders",
+    "/finance/orders/{order_id}",
+    "/finance/coupons",
 )
 
 PAGE_POLICY = (

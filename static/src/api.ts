@@ -8,7 +8,7 @@ export interface User {
   id: string
   email: string
   name: string
-  role: 'student' | 'instructor' | 'admin'
+  role: 'student' | 'instructor' | 'admin' | 'finance'
 }
 
 export type RoomRole = 'host' | 'co-host' | 'presenter' | 'participant' | 'observer'

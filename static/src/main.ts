@@ -15,16 +15,20 @@ import { acceptInvitationPage, cohortsPage, joinCohortPage } from './pages/cohor
 import { coursePage } from './pages/course'
 import { readingPage } from './pages/coursePage'
 import { filesPage } from './pages/files'
+import { financeOrderPage, financeOrdersPage } from './pages/finance'
+import { financeCouponsPage } from './pages/financeCoupons'
 import { gradingPage } from './pages/grading'
 import { homePage } from './pages/home'
 import { pageEditorPage } from './pages/pageEditor'
 import { progressPage } from './pages/progress'
+import { purchasePage, purchasesPage } from './pages/purchases'
 import { questionEditorPage } from './pages/questionEditor'
 import { gradebookPage } from './pages/gradebook'
 import { myGradesPage } from './pages/myGrades'
 import { quizPage } from './pages/quiz'
 import { quizResultsPage } from './pages/quizResults'
 import { quizSettingsPage } from './pages/quizSettings'
+import { receiptPage } from './pages/receipt'
 import { notificationSettingsPage } from './pages/notificationSettings'
 import { inboxPage } from './pages/notifications'
 import { recordingsPage } from './pages/recordings'
@@ -83,9 +87,18 @@ async function resolve(): Promise<Page> {
   if (path === '/workshops/new') return workshopEditorPage(null, user, navigate)
   if (path === '/calendar') return calendarPage(user, navigate)
   if (path === '/cohorts/join') return joinCohortPage(user, navigate)
+  if (path === '/purchases') return purchasesPage(user, navigate)
+  if (path === '/finance' || path === '/finance/orders') return financeOrdersPage(user, navigate)
+  if (path === '/finance/coupons') return financeCouponsPage(user, navigate)
   if (path === '/cohort-invitations/accept') return acceptInvitationPage(user, navigate)
   let match = /^\/(?:rooms|join)\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return roomPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/purchases\/([0-9a-fA-F-]{36})$/.exec(path)
+  if (match) return purchasePage(match[1].toLowerCase(), user, navigate)
+  match = /^\/purchases\/([0-9a-fA-F-]{36})\/receipt$/.exec(path)
+  if (match) return receiptPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/finance\/orders\/([0-9a-fA-F-]{36})$/.exec(path)
+  if (match) return financeOrderPage(match[1].toLowerCase(), user, navigate)
   match = /^\/workshops\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return workshopPage(match[1].toLowerCase(), user, navigate)
   match = /^\/workshops\/([0-9a-fA-F-]{36})\/edit$/.exec(path)

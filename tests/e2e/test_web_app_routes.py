@@ -32,6 +32,12 @@ APP_PAGES = [
     "/reset-password",
     "/verify-email",
     "/scratchpad",
+    "/purchases",
+    "/purchases/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
+    "/purchases/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11/receipt",
+    "/finance/orders",
+    "/finance/orders/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
+    "/finance/coupons",
 ]
 
 

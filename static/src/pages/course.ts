@@ -7,6 +7,8 @@ import * as api from '../api'
 import { announce, confirmDialog, fill, h, toast } from '../dom'
 import { formatDateTime, formatList, formatPercent, t } from '../i18n'
 import type { Navigate, Page } from '../main'
+import { buyBox } from './pay'
+import { payments } from './payApi'
 import { assignments } from './assignmentApi'
 import { type QuizSettings, authoring } from './authoringApi'
 import { topbar } from './shell'
@@ -76,6 +78,14 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
     try {
       course = await api.content.course(courseId)
       heading.textContent = course.title
+      if (course.my_role === null && user.role !== 'admin') {
+        const product = await payments.forTarget('course', courseId).catch(() => null)
+        if (product) {
+          body.setAttribute('aria-busy', 'false')
+          fill(body, course.description ? h('p', null, course.description) : null, buyBox(product, t('pay.buyCourse'), navigate))
+          return
+        }
+      }
       data = await api.content.get(courseId)
       if (data.can_edit) {
         ;[pages, files, videos, quizzes] = await Promise.all([api.content.pages(courseId), api.content.files(courseId), api.content.videos(courseId), authoring.quizzes(courseId)])

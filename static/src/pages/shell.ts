@@ -17,6 +17,8 @@ export function topbar(user: api.User | null, navigate: Navigate): HTMLElement {
           { 'aria-label': t('shell.account') },
           h('a', { href: '/workshops', 'data-link': '' }, t('shell.workshops')),
           h('a', { href: '/calendar', 'data-link': '' }, t('shell.calendar')),
+          h('a', { href: '/purchases', 'data-link': '' }, t('shell.purchases')),
+          user.role === 'admin' || user.role === 'finance' ? h('a', { href: '/finance/orders', 'data-link': '' }, t('shell.finance')) : null,
           user.role === 'admin' ? h('a', { href: '/admin/webhooks', 'data-link': '' }, t('webhooks.nav')) : null,
           bell(),
           h('span.muted', { 'data-testid': 'whoami' }, t('shell.whoami', { name: user.name, role: t(`role.${user.role}`) })),

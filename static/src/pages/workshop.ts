@@ -7,6 +7,8 @@ import * as api from '../api'
 import { announce, confirmDialog, fill, h } from '../dom'
 import { formatDateTime, t } from '../i18n'
 import type { Navigate, Page } from '../main'
+import { buyBox } from './pay'
+import { type Product, payments } from './payApi'
 import { topbar } from './shell'
 import { type Workshop, copyButton, live, readable, when, workshops } from './workshopApi'
 
@@ -15,6 +17,8 @@ export function workshopPage(id: string, user: api.User, navigate: Navigate): Pa
   const body = h('div.stack', { 'aria-busy': 'true' })
   const problem = h('div', { role: 'alert', 'data-testid': 'workshop-problem' })
   let timer = 0
+  /** The product selling a seat here (undefined: not looked up yet). */
+  let product: Product | null | undefined
 
   async function act(work: () => Promise<unknown>, done: string): Promise<void> {
     problem.replaceChildren()
@@ -37,6 +41,7 @@ export function workshopPage(id: string, user: api.User, navigate: Navigate): Pa
     else if (!active) {
       const started = Date.parse(workshop.first_start) <= Date.now()
       if (started) parts.push(h('p', null, t('workshops.closed')))
+      else if (product && workshop.seats_left > 0) parts.push(buyBox(product, t('pay.buySeat'), navigate))
       else
         parts.push(
           h(
@@ -137,6 +142,7 @@ export function workshopPage(id: string, user: api.User, navigate: Navigate): Pa
   async function load(): Promise<void> {
     try {
       const workshop = await workshops.get(id)
+      if (product === undefined) product = await payments.forTarget('workshop', id).catch(() => null)
       heading.textContent = workshop.title
       const manages = user.role === 'admin' || workshop.organiser_id === user.id
       const length = workshop.occurrences.length

@@ -12,6 +12,7 @@ import { liveQuiz } from './liveQuiz'
 import { notes } from './notes'
 import { gradebook } from './gradebook'
 import { notifications } from './notifications'
+import { payments } from './payments'
 import { pages } from './pages'
 import { python } from './python'
 import { quiz } from './quiz'
@@ -24,4 +25,4 @@ import { workshops } from './workshops'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring, ...gradebook, ...python, ...workshops, ...cohorts } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring, ...gradebook, ...python, ...workshops, ...cohorts, ...payments } satisfies Record<string, Message>
