@@ -1,30 +1,26 @@
 """Property-based fuzzing of every REST operation of a real node with schemathesis.
 
-Runs the schemathesis CLI against the node's own ``/openapi.json``, once without
-credentials and once as an admin through an API key holding every admin scope. Any 5xx,
-or a success response that does not match the documented schema, fails the test.
+Runs the schemathesis CLI (tests/kits/fuzzing.py) against the node's own ``/openapi.json``
+as an admin through an API key holding every admin scope (without credentials:
+test_schemathesis_anonymous.py, a module of its own so the two long runs share out over
+the workers). Any 5xx, or a success response that does not match the documented schema,
+fails the test.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-import httpx
 import pytest
 
-from kits.nodes import Node, start_node
+from kits import fuzzing
+from kits.nodes import Node
 from lms.permissions import ROLE_PERMISSIONS, Role
 
 pytestmark = pytest.mark.slow  # among the costliest modules: the workers start with them
-
-MAX_EXAMPLES = os.environ.get("LIVECLASS_FUZZ_EXAMPLES", "50")
-CHECKS = "not_a_server_error,response_schema_conformance"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -32,14 +28,7 @@ def fuzz_node(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Node]:
     """A node for this module; server errors are logged at the default warning level."""
-    yield from start_node(tmp_path_factory.mktemp("fuzz"), request.param, request)
-
-
-def operation_count(node: Node) -> int:
-    """How many operations the node's OpenAPI document declares."""
-    schema = httpx.get(node.url + "/openapi.json").json()
-    methods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-    return sum(1 for item in schema["paths"].values() for method in item if method in methods)
+    yield from fuzzing.fuzz_node(request, tmp_path_factory)
 
 
 def admin_api_key(node: Node) -> str:
@@ -50,45 +39,6 @@ def admin_api_key(node: Node) -> str:
     assert created.status_code == 201, created.text
     assert sorted(created.json()["scopes"]) == scopes
     return str(created.json()["key"])
-
-
-def schemathesis(node: Node, workdir: Path, *extra: str) -> str:
-    """Run ``schemathesis run`` against ``node``; fail with its report unless all passed."""
-    command = [
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "run",
-        f"{node.url}/openapi.json",
-        "--checks",
-        CHECKS,
-        "--max-examples",
-        MAX_EXAMPLES,
-        "--generation-database",
-        "none",
-        "--request-timeout",
-        "30",
-        "--no-color",
-        *extra,
-    ]
-    hooks = {"SCHEMATHESIS_HOOKS": "schemathesis_hooks"}
-    path = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
-    result = subprocess.run(
-        command,
-        cwd=workdir,
-        env={**os.environ, **hooks, "PYTHONPATH": path},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    report = result.stdout + result.stderr
-    server_errors = [line for line in node.server.log().splitlines() if "unhandled error" in line]
-    assert result.returncode == 0, report + "\n--- node log ---\n" + "\n".join(server_errors)
-    operations = operation_count(node)
-    assert f"Tested: {operations}" in report, report
-    assert "generated" in report and "passed" in report
-    return report
 
 
 ROLE_BOUND: Final = frozenset(
@@ -127,17 +77,13 @@ def refused_throughout(report: str) -> list[str]:
     return [operation for operation in listed if operation not in ROLE_BOUND]
 
 
-def test_no_server_errors_without_credentials(fuzz_node: Node, tmp_path: Path) -> None:
-    schemathesis(fuzz_node, tmp_path)
-
-
 # Every operation gets examples: with the assessment and workshop routes (issue 19, 20) the
 # run outgrew the suite's 300 s per-test guard on a loaded machine; schemathesis itself
 # stops at 600 s.
 @pytest.mark.timeout(660)
 def test_no_server_errors_as_an_admin_api_key(fuzz_node: Node, tmp_path: Path) -> None:
     key = admin_api_key(fuzz_node)
-    report = schemathesis(fuzz_node, tmp_path, "--header", f"Authorization: Bearer {key}")
+    report = fuzzing.schemathesis(fuzz_node, tmp_path, "--header", f"Authorization: Bearer {key}")
     assert not refused_throughout(report), report
     # The fuzzer ran authenticated throughout: the key outlived everything it tried.
     with fuzz_node.client(key) as client:

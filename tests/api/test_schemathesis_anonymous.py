@@ -1,0 +1,27 @@
+"""Property-based fuzzing of every REST operation of a real node with schemathesis, without
+credentials (as an admin: test_schemathesis.py). Any 5xx, or a success response that does
+not match the documented schema, fails the test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kits import fuzzing
+from kits.nodes import Node
+
+pytestmark = pytest.mark.slow  # among the costliest modules: the workers start with them
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def anonymous_fuzz_node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Node]:
+    """A node for this module; server errors are logged at the default warning level."""
+    yield from fuzzing.fuzz_node(request, tmp_path_factory)
+
+
+def test_no_server_errors_without_credentials(anonymous_fuzz_node: Node, tmp_path: Path) -> None:
+    fuzzing.schemathesis(anonymous_fuzz_node, tmp_path)

@@ -1,0 +1,75 @@
+"""The schemathesis CLI against a real node: the REST fuzz runs of tests/api (one module
+per credential, so the two long runs go to two workers at once)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kits.nodes import Node, start_node
+from kits.servers import ROOT
+
+MAX_EXAMPLES = os.environ.get("LIVECLASS_FUZZ_EXAMPLES", "50")
+CHECKS = "not_a_server_error,response_schema_conformance"
+HOOKS_DIR = ROOT / "tests" / "api"
+"""Where ``schemathesis_hooks`` (our non-JSON media types) lives."""
+
+
+def fuzz_node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Node]:
+    """A node for a fuzzing module (``request.param``: its database); server errors are
+    logged at the default warning level."""
+    yield from start_node(tmp_path_factory.mktemp("fuzz"), request.param, request)
+
+
+def operation_count(node: Node) -> int:
+    """How many operations the node's OpenAPI document declares."""
+    schema = httpx.get(node.url + "/openapi.json").json()
+    methods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+    return sum(1 for item in schema["paths"].values() for method in item if method in methods)
+
+
+def schemathesis(node: Node, workdir: Path, *extra: str) -> str:
+    """Run ``schemathesis run`` against ``node``; fail with its report unless all passed."""
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{node.url}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        MAX_EXAMPLES,
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "30",
+        "--no-color",
+        *extra,
+    ]
+    hooks = {"SCHEMATHESIS_HOOKS": "schemathesis_hooks"}
+    path = os.pathsep.join(filter(None, [str(HOOKS_DIR), os.environ.get("PYTHONPATH")]))
+    result = subprocess.run(
+        command,
+        cwd=workdir,
+        env={**os.environ, **hooks, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    report = result.stdout + result.stderr
+    server_errors = [line for line in node.server.log().splitlines() if "unhandled error" in line]
+    assert result.returncode == 0, report + "\n--- node log ---\n" + "\n".join(server_errors)
+    operations = operation_count(node)
+    assert f"Tested: {operations}" in report, report
+    assert "generated" in report and "passed" in report
+    return report
