@@ -311,3 +311,22 @@ async def test_event_types_are_normalised(provider: StripeProvider, fake: FakeSt
     unpaid["id"] = "evt_async"
     unpaid["data"]["object"]["payment_status"] = "unpaid"  # an asynchronous payment pending
     assert verify(unpaid).type is EventType.OTHER
+
+
+async def test_a_header_with_both_signatures_during_stripes_roll_is_accepted(
+    provider: StripeProvider, fake: FakeStripe
+) -> None:
+    await paid_session(provider, fake, "ord_roll")
+    event = fake.events_of("checkout.session.completed")[-1]
+    body, signed_old = fake.signed(event, OLD)
+    stamp = signed_old["stripe-signature"].split(",")[0].removeprefix("t=")
+    _, signed_other = fake.signed(event, "whsec_unknown", timestamp=int(stamp))
+    other = signed_other["stripe-signature"].split(",", 1)[1]
+    header = {"stripe-signature": f"{signed_old['stripe-signature']},{other}"}
+    assert provider.verify_webhook(body, header, datetime.now(UTC)).event_id == event["id"]
+    only_new = StripeProvider(api_key=fake.api_key, webhook_secrets=[NEW], api_base=fake.url)
+    try:
+        with pytest.raises(InvalidSignature):
+            only_new.verify_webhook(body, header, datetime.now(UTC))
+    finally:
+        await only_new.aclose()
