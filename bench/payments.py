@@ -1,0 +1,501 @@
+"""Payments benchmark (issue 21): 200 buyers race for the 50 seats of a paid workshop, through
+the real node over HTTP with the Stripe adapter against the local fake of Stripe's API
+(tests/kits/fake_stripe.py), on PostgreSQL (or SQLite with ``--backend sqlite``).
+
+Each round: an admin schedules a workshop of 50 seats and sells its seat (4,900 EUR minor
+units); 200 signed-in students POST an order at once (``Idempotency-Key`` each). The node
+prices it, holds a seat, and opens a Stripe Checkout Session at the fake. Measured: the
+checkout creations per second and the p50/p99 latency of the 200 order requests; the count
+of orders that got a checkout (must be 50: nobody else may be sent to pay). Every checkout
+is then paid at the fake, and all the Stripe events it produced (``payment_intent.succeeded``,
+``charge.succeeded``, ``checkout.session.completed``: three per order) plus 20% duplicates
+are shuffled and POSTed to ``/api/v1/payments/webhooks/stripe``, signed with the SDK's helper,
+20 at a time: the webhook events processed per second. Then the round waits until the
+orders settle and checks that exactly 50 are fulfilled, the workshop has 50 seated, and no
+order was charged without a seat (money taken and not fulfilled, or flagged).
+
+Baselines in the same run on the same database (the ceilings): the same 200 order rows
+inserted bare (a copy of ``payment_orders`` without its foreign keys), each its own
+transaction over the node's pool size, with no HTTP, authentication, pricing, seat
+reservation, provider call or state machine; and for the webhooks, each event stored bare
+(a copy of ``payment_events``, duplicates dropped by its unique key) and its order row
+updated, one transaction each. The ratios are ours over the ceiling (target >= 0.5).
+
+    flock /tmp/liveclass-bench.lock python bench/payments.py                 # 3 rounds, PG
+    flock /tmp/liveclass-bench.lock python bench/payments.py --rounds 1      # smoke run
+    flock /tmp/liveclass-bench.lock python bench/payments.py --backend sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import benchpath  # noqa: F401  (the tree and its kits on sys.path)
+import httpx
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from kits.bench import BenchNode, bearer, percentile, progress, student_email
+from kits.fake_stripe import FakeStripe
+from kits.servers import start_postgres
+from lms.accounts.tokens import mint_access_token
+from persistence.engine import create_engine
+from persistence.models import User
+from persistence.models.base import utcnow
+
+BUYERS = 200
+SEATS = 50
+PRICE = 4900
+DUPLICATES = 0.20
+SENDERS = 20  # webhook deliveries in flight at once (Stripe sends several at a time)
+POOL = 10  # the node's default database pool (persistence.engine.create_engine)
+SECRETS = ("whsec_bench_current", "whsec_bench_previous")
+TAKEN = {"paid", "fulfilled", "partially_refunded", "refunded"}
+SECRET = "p" * 48  # the node's secret key: the bench mints its students' tokens
+
+
+async def _gather_limited(jobs: list[Callable[[], Awaitable[Any]]], limit: int) -> list[Any]:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(job: Callable[[], Awaitable[Any]]) -> Any:
+        async with gate:
+            return await job()
+
+    return await asyncio.gather(*(one(job) for job in jobs))
+
+
+async def _product(node: BenchNode, http: httpx.AsyncClient) -> tuple[str, str]:
+    admin = bearer(node.admin_token)
+    workshop = await http.post(
+        "/api/v1/workshops",
+        headers=admin,
+        json={
+            "title": f"Paid race {uuid.uuid4().hex[:6]}",
+            "time_zone": "Europe/Berlin",
+            "start": "2035-01-08T18:00:00",
+            "duration_minutes": 60,
+            "capacity": SEATS,
+            "waitlist_capacity": 0,
+        },
+    )
+    workshop.raise_for_status()
+    workshop_id = workshop.json()["id"]
+    product = await http.post(
+        "/api/v1/payments/products",
+        headers=admin,
+        json={
+            "kind": "workshop",
+            "name": "Seat: paid race",
+            "target_id": workshop_id,
+            "prices": [{"currency": "EUR", "unit_amount": PRICE}],
+        },
+    )
+    product.raise_for_status()
+    return workshop_id, product.json()["id"]
+
+
+async def checkout_race(node: BenchNode, product_id: str) -> dict[str, Any]:
+    """200 orders at once on fresh connections; which got a checkout, and how fast."""
+    gate = asyncio.Event()
+    latencies: list[float] = []
+
+    async def one(http: httpx.AsyncClient, token: str) -> httpx.Response:
+        await gate.wait()
+        began = time.perf_counter()
+        answer = await http.post(
+            "/api/v1/payments/orders",
+            json={"product_id": product_id, "currency": "EUR"},
+            headers={**bearer(token), "Idempotency-Key": str(uuid.uuid4())},
+        )
+        latencies.append(time.perf_counter() - began)
+        return answer
+
+    limits = httpx.Limits(max_connections=BUYERS)
+    async with httpx.AsyncClient(base_url=node.url, timeout=120, limits=limits) as racers:
+        tasks = [asyncio.create_task(one(racers, t)) for t in node.students[:BUYERS]]
+        await asyncio.sleep(0)
+        started = time.perf_counter()
+        gate.set()
+        answers = await asyncio.gather(*tasks)
+        wall = time.perf_counter() - started
+    created = [a.json() for a in answers if a.status_code == 201]
+    refused = sorted({a.status_code for a in answers if a.status_code != 201})
+    return {
+        "orders": created,
+        "summary": {
+            "checkouts_per_second": round(BUYERS / wall, 1),
+            "p50_ms": percentile(latencies, 0.50, scale=0.001),
+            "p99_ms": percentile(latencies, 0.99, scale=0.001),
+            "checkouts_opened": sum(1 for o in created if o.get("checkout_url")),
+            "refused_statuses": refused,
+            "server_errors": sum(1 for a in answers if a.status_code >= 500),
+        },
+    }
+
+
+def stripe_events(fake: FakeStripe, session_ids: list[str]) -> list[dict[str, Any]]:
+    """Pay every checkout at the fake; the events that produced, 20% sent twice, shuffled."""
+    before = len(fake.events)
+    for session_id in session_ids:
+        fake.pay(session_id)
+    events = list(fake.events[before:])
+    rng = random.Random(21)
+    events += rng.sample(events, round(len(events) * DUPLICATES))
+    rng.shuffle(events)
+    return events
+
+
+async def deliver(
+    node: BenchNode, fake: FakeStripe, events: list[dict[str, Any]]
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=SENDERS)
+    async with httpx.AsyncClient(base_url=node.url, timeout=120, limits=limits) as http:
+
+        def job(event: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+            async def send() -> None:
+                body, headers = fake.signed(event, SECRETS[0])
+                began = time.perf_counter()
+                answer = await http.post(
+                    "/api/v1/payments/webhooks/stripe", content=body, headers=headers
+                )
+                latencies.append(time.perf_counter() - began)
+                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+
+            return send
+
+        started = time.perf_counter()
+        await _gather_limited([job(e) for e in events], SENDERS)
+        wall = time.perf_counter() - started
+    return {
+        "events": len(events),
+        "events_per_second": round(len(events) / wall, 1),
+        "p50_ms": percentile(latencies, 0.50, scale=0.001),
+        "p99_ms": percentile(latencies, 0.99, scale=0.001),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+async def settle(
+    node: BenchNode, http: httpx.AsyncClient, order_ids: set[str], workshop_id: str
+) -> dict[str, Any]:
+    """Wait (up to 2 minutes) until this round's orders stop moving; count them."""
+    admin = bearer(node.admin_token)
+    deadline = time.monotonic() + 120
+    while True:
+        mine: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": 200}
+            if cursor:
+                params["cursor"] = cursor
+            page = await http.get("/api/v1/payments/finance/orders", params=params, headers=admin)
+            page.raise_for_status()
+            found = page.json()
+            mine += [o for o in found["items"] if o["id"] in order_ids]
+            cursor = found["next"]
+            if not cursor:
+                break
+        fulfilled = sum(1 for o in mine if o["status"] == "fulfilled")
+        if fulfilled >= len(order_ids) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    workshop = await http.get(f"/api/v1/workshops/{workshop_id}", headers=admin)
+    workshop.raise_for_status()
+    seated = SEATS - int(workshop.json()["seats_left"])
+    charged_without_seat = sum(
+        1 for o in mine if o["status"] in TAKEN and (o["status"] != "fulfilled" or o["flag"])
+    )
+    return {
+        "fulfilled": fulfilled,
+        "seated": seated,
+        "charged_without_seat": charged_without_seat,
+        "statuses": sorted({o["status"] for o in mine}),
+    }
+
+
+async def _students(node: BenchNode, url: str) -> list[uuid.UUID]:
+    """``BUYERS`` students: the first registers through the API, the others are copies of its
+    row (argon2 for 200 sign-ups takes minutes on a loaded machine and is not what is
+    measured), with access tokens minted as the node mints them (bench/assessments.py)."""
+    node.student(0)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as db:
+            first = (await db.execute(select(User).where(User.email == student_email(0)))).one()
+            rows = [
+                {
+                    "id": uuid.uuid4(),
+                    "email": student_email(i),
+                    "name": f"Student {i}",
+                    "password_hash": first.password_hash,
+                    "role": "student",
+                }
+                for i in range(1, BUYERS)
+            ]
+            await db.execute(insert(User), rows)
+    finally:
+        await engine.dispose()
+    ids = [first.id] + [r["id"] for r in rows]
+    now = utcnow()
+    node.students = [
+        mint_access_token(secret=SECRET, user_id=i, version=0, now=now, ttl=timedelta(hours=2))
+        for i in ids
+    ]
+    return ids
+
+
+# ------------------------------------------------------------------ the ceilings
+
+
+async def bare_orders(
+    engine: AsyncEngine, users: list[uuid.UUID], product_id: str
+) -> dict[str, Any]:
+    """200 single-row INSERT transactions of order rows, no checks, no provider."""
+    latencies: list[float] = []
+
+    async def one(user: uuid.UUID) -> None:
+        began = time.perf_counter()
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO bare_payment_orders (id, user_id, buyer, product_id,"
+                    " product_name, currency, subtotal, discount, total, status,"
+                    " refunded_amount, created_at, updated_at) VALUES (:id, :user, :buyer,"
+                    " :product, 'Seat: paid race', 'EUR', :price, 0, :price, 'pending', 0,"
+                    " :now, :now)"
+                ),
+                {
+                    "id": uuid.uuid4(),
+                    "user": user,
+                    "buyer": uuid.uuid4().hex,
+                    "product": uuid.UUID(product_id),
+                    "price": PRICE,
+                    "now": _now(),
+                },
+            )
+        latencies.append(time.perf_counter() - began)
+
+    started = time.perf_counter()
+    await _gather_limited([lambda u=u: one(u) for u in users], POOL)  # type: ignore[misc]
+    wall = time.perf_counter() - started
+    return {
+        "rows": len(users),
+        "rows_per_second": round(len(users) / wall, 1),
+        "p99_ms": percentile(latencies, 0.99, scale=0.001),
+    }
+
+
+async def bare_webhooks(engine: AsyncEngine, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each event stored raw (duplicates dropped by the unique key) and its order row
+    updated, one transaction each, no signature check, no state machine, no fulfilment."""
+    async with engine.begin() as connection:
+        rows = (await connection.execute(text("SELECT id FROM bare_payment_orders"))).all()
+    order_ids = [r[0] for r in rows]
+
+    async def one(index: int, event: dict[str, Any]) -> None:
+        async with engine.begin() as connection:
+            stored = await connection.execute(
+                text(
+                    "INSERT INTO bare_payment_events (provider, event_id, type, raw_type,"
+                    " order_id, body, received_at) VALUES ('stripe', :event_id, 'other',"
+                    " :raw_type, :order_id, :body, :now) ON CONFLICT DO NOTHING"
+                ),
+                {
+                    "event_id": event["id"],
+                    "raw_type": event["type"],
+                    "order_id": order_ids[index % len(order_ids)],
+                    "body": json.dumps(event),
+                    "now": _now(),
+                },
+            )
+            if stored.rowcount:
+                await connection.execute(
+                    text("UPDATE bare_payment_orders SET status = 'paid' WHERE id = :id"),
+                    {"id": order_ids[index % len(order_ids)]},
+                )
+
+    started = time.perf_counter()
+    await _gather_limited(
+        [lambda i=i, e=e: one(i, e) for i, e in enumerate(events)],  # type: ignore[misc]
+        SENDERS,
+    )
+    wall = time.perf_counter() - started
+    return {"events": len(events), "events_per_second": round(len(events) / wall, 1)}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def prepare_ceilings(engine: AsyncEngine, postgres: bool) -> None:
+    async with engine.begin() as connection:
+        for table in ("bare_payment_orders", "bare_payment_events"):
+            await connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        if postgres:
+            await connection.execute(
+                text("CREATE TABLE bare_payment_orders (LIKE payment_orders INCLUDING ALL)")
+            )
+            await connection.execute(
+                text("CREATE TABLE bare_payment_events (LIKE payment_events INCLUDING ALL)")
+            )
+        else:  # SQLite: the same columns and the event table's unique key, no foreign keys
+            for table, source in (
+                ("bare_payment_orders", "payment_orders"),
+                ("bare_payment_events", "payment_events"),
+            ):
+                await connection.execute(
+                    text(f"CREATE TABLE {table} AS SELECT * FROM {source} WHERE 0")  # noqa: S608
+                )
+            await connection.execute(
+                text(
+                    "CREATE UNIQUE INDEX bare_events_key"
+                    " ON bare_payment_events (provider, event_id)"
+                )
+            )
+
+
+# ------------------------------------------------------------------ a run
+
+
+async def rounds(
+    node: BenchNode, fake: FakeStripe, db_url: str, count: int
+) -> list[dict[str, Any]]:
+    postgres = db_url.startswith("postgresql")
+    engine = (
+        create_async_engine(db_url, pool_size=POOL, max_overflow=0)
+        if postgres
+        else (create_async_engine(db_url, connect_args={"timeout": 60}))
+    )
+    limits = httpx.Limits(max_connections=BUYERS + 10)
+    results = []
+    try:
+        async with httpx.AsyncClient(base_url=node.url, timeout=120, limits=limits) as http:
+            progress(f"{BUYERS} students (copied rows, minted tokens)")
+            users = await _students(node, db_url)
+            for i in range(count):
+                workshop_id, product_id = await _product(node, http)
+                progress(f"round {i + 1}: {BUYERS} buyers for {SEATS} seats")
+                race = await checkout_race(node, product_id)
+                orders = race["orders"]
+                sessions = [
+                    o["checkout_url"].rsplit("/", 1)[-1] for o in orders if o.get("checkout_url")
+                ]
+                events = stripe_events(fake, sessions)
+                progress(f"round {i + 1}: {len(events)} webhook events, 20% duplicated, shuffled")
+                hooks = await deliver(node, fake, events)
+                counted = await settle(node, http, {o["id"] for o in orders}, workshop_id)
+                progress("ceilings: bare order inserts and bare event stores")
+                await prepare_ceilings(engine, postgres)
+                ceiling_orders = await bare_orders(engine, users, product_id)
+                ceiling_hooks = await bare_webhooks(engine, events)
+                summary = race["summary"]
+                results.append(
+                    {
+                        "checkout": summary,
+                        "webhooks": hooks,
+                        "outcome": counted,
+                        "exact": (
+                            summary["checkouts_opened"] == SEATS
+                            and counted["fulfilled"] == SEATS
+                            and counted["seated"] == SEATS
+                            and counted["charged_without_seat"] == 0
+                            and summary["server_errors"] == 0
+                        ),
+                        "ceiling": {"orders": ceiling_orders, "webhooks": ceiling_hooks},
+                        "checkout_ratio": round(
+                            summary["checkouts_per_second"] / ceiling_orders["rows_per_second"], 3
+                        ),
+                        "webhook_ratio": round(
+                            hooks["events_per_second"] / ceiling_hooks["events_per_second"], 3
+                        ),
+                    }
+                )
+    finally:
+        await engine.dispose()
+    return results
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "runs": runs,
+        "checkouts_per_second_median": _median(
+            [r["checkout"]["checkouts_per_second"] for r in runs]
+        ),
+        "checkout_p99_ms_median": _median([r["checkout"]["p99_ms"] for r in runs]),
+        "webhook_events_per_second_median": _median(
+            [r["webhooks"]["events_per_second"] for r in runs]
+        ),
+        "checkout_ratio_to_ceiling_median": _median([r["checkout_ratio"] for r in runs]),
+        "webhook_ratio_to_ceiling_median": _median([r["webhook_ratio"] for r in runs]),
+        "all_rounds_exact": all(r["exact"] for r in runs),
+    }
+
+
+async def main(count: int, backend: str) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "backend": backend,
+        "buyers": BUYERS,
+        "seats": SEATS,
+        "duplicated": DUPLICATES,
+        "rounds": count,
+        "cpus": os.cpu_count(),
+        "load_before": os.getloadavg()[0],
+    }
+    server = start_postgres() if backend == "postgres" else None
+    fake = FakeStripe().start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-payments-") as tmp:
+            url = (
+                server.create_database()
+                if server is not None
+                else f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+            )
+            env = {
+                "LIVECLASS_DATABASE_URL": url,
+                "LIVECLASS_SECRET_KEY": SECRET,
+                "LIVECLASS_PAYMENTS_PROVIDER": "stripe",
+                "LIVECLASS_STRIPE_API_KEY": fake.api_key,
+                "LIVECLASS_STRIPE_WEBHOOK_SECRETS": ",".join(SECRETS),
+                "LIVECLASS_STRIPE_API_BASE": fake.url,
+            }
+            node = BenchNode(Path(tmp) / "data", env)
+            try:
+                node.start(timeout=300)  # a loaded machine starts a node slowly
+                result.update(summarise(await rounds(node, fake, url, count)))
+                result["node_errors"] = node.log_errors()[:5]
+                if result["node_errors"]:  # keep the whole log for the tracebacks
+                    kept = Path(tempfile.gettempdir()) / "bench-payments-node.log"
+                    kept.write_text(node.server.log())
+                    result["node_log"] = str(kept)
+            finally:
+                node.stop()
+    finally:
+        fake.stop()
+        if server is not None:
+            server.stop()
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.rounds, args.backend)), indent=2))
