@@ -171,22 +171,22 @@ async def _gather(
 ) -> tuple[list[Difference], int, int]:
     theirs = {p.session_id: p async for p in provider.list_payments(since, until)}
     async with sessions() as session:
-        orders = {o.session_id: o for o in await _orders(session, provider.name, since, until)}
+        orders = {str(o.session_id): o for o in await _orders(session, provider.name, since, until)}
         outside = [sid for sid in theirs if sid not in orders]
         for order in await _orders_by_session(session, provider.name, outside):
-            orders[order.session_id] = order
+            orders[str(order.session_id)] = order
         refunds = await _refund_totals(session, [o.id for o in orders.values()])
         ours = [_our_order(order, refunds) for order in orders.values()]
     missing: list[str] = []
-    for order in ours:  # sessions the window's list did not bring (created just outside it)
-        if order.session_id in theirs or order.status not in MONEY_TAKEN:
+    for mine in ours:  # sessions the window's list did not bring (created just outside it)
+        if mine.session_id in theirs or mine.status not in MONEY_TAKEN:
             continue
         try:
-            theirs[order.session_id] = await provider.retrieve(order.session_id)
+            theirs[mine.session_id] = await provider.retrieve(mine.session_id)
         except ProviderError as exc:
             if exc.retryable:
                 raise
-            missing.append(order.session_id)
+            missing.append(mine.session_id)
     return compare(ours, theirs.values(), missing), len(ours), len(theirs)
 
 

@@ -97,6 +97,8 @@ async def revenue(
         )
     )
     for paid_at, product_id, name, currency, total, discount in paid.tuples():
+        if paid_at is None:  # not possible: the query asks for a paid_at in range
+            continue
         entry = row(_month_of(paid_at, zone), product_id, name, currency)
         entry.orders += 1
         entry.gross += total
