@@ -41,6 +41,7 @@ from lms.notifications.jobs import Delivery
 from lms.notifications.mail import Mailer
 from lms.payments import events as payment_events
 from lms.payments import jobs as payment_jobs
+from lms.payments import reconcile as payment_reconcile
 from lms.rooms import live_access, live_quizzes
 from lms.video import jobs as video_jobs
 from lms.webhooks import events as webhook_events
@@ -185,6 +186,7 @@ def build_jobs(
             quiz_jobs.CLOSE_DUE,
             workshop_reminders.periodic(settings),
             payment_jobs.PURGE_KEYS,
+            payment_reconcile.periodic(settings),
         ],
     )
     catalogue = Catalogue(

@@ -59,6 +59,8 @@ from lms.notifications.channel import NotificationChannel
 from lms.payments import finance_routes as payment_finance_routes
 from lms.payments import offline_routes as payment_offline_routes
 from lms.payments import personal_data as payment_personal_data
+from lms.payments import reconcile_routes as payment_reconcile_routes
+from lms.payments import reports_routes as payment_reports_routes
 from lms.payments import routes as payment_routes
 from lms.payments.providers import build_provider
 from lms.personal_data import PersonalData
@@ -190,6 +192,8 @@ def build_app(node: Node) -> FastAPI:
         payment_routes.router,
         payment_finance_routes.router,
         payment_offline_routes.router,
+        payment_reconcile_routes.router,
+        payment_reports_routes.router,
         lab_routes.router,
         lab_live_routes.router,
         lab_help_routes.router,

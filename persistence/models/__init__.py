@@ -61,6 +61,7 @@ from persistence.models.notifications import (
     NotificationPreference,
     PushSubscription,
 )
+from persistence.models.payment_reconcile import ReconcileDifference, ReconcileRun
 from persistence.models.payments import (
     Coupon,
     Entitlement,
@@ -162,6 +163,8 @@ __all__ = [
     "Quiz",
     "QuizAccommodation",
     "QuizAttempt",
+    "ReconcileDifference",
+    "ReconcileRun",
     "Recording",
     "RecordingFile",
     "RefreshToken",

@@ -317,6 +317,12 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/payments/orders/{order_id}/refunds"): ADMIN,
     ("POST", "/api/v1/payments/orders/{order_id}/refunds"): ADMIN,
     ("GET", "/api/v1/payments/events"): ADMIN,
+    # Reconciliation and revenue reports: finance staff (payments:read) and admins.
+    ("POST", "/api/v1/payments/reconciliation/runs"): ADMIN,
+    ("GET", "/api/v1/payments/reconciliation/runs"): ADMIN,
+    ("GET", "/api/v1/payments/reconciliation/runs/{run_id}"): ADMIN,
+    ("GET", "/api/v1/payments/reconciliation/runs/{run_id}/differences"): ADMIN,
+    ("GET", "/api/v1/payments/reports/revenue"): ADMIN,
 }
 CALLERS = ("anonymous", "student", "instructor", "admin", "key:profile")
 
