@@ -70,6 +70,7 @@ APP_ROUTES = (
     "/finance/orders",
     "/finance/orders/{order_id}",
     "/finance/coupons",
+    "/finance/reports",
 )
 
 PAGE_POLICY = (

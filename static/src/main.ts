@@ -17,6 +17,7 @@ import { readingPage } from './pages/coursePage'
 import { filesPage } from './pages/files'
 import { financeOrderPage, financeOrdersPage } from './pages/finance'
 import { financeCouponsPage } from './pages/financeCoupons'
+import { financeReportsPage } from './pages/financeReports'
 import { gradingPage } from './pages/grading'
 import { homePage } from './pages/home'
 import { pageEditorPage } from './pages/pageEditor'
@@ -90,6 +91,7 @@ async function resolve(): Promise<Page> {
   if (path === '/purchases') return purchasesPage(user, navigate)
   if (path === '/finance' || path === '/finance/orders') return financeOrdersPage(user, navigate)
   if (path === '/finance/coupons') return financeCouponsPage(user, navigate)
+  if (path === '/finance/reports') return financeReportsPage(user, navigate)
   if (path === '/cohort-invitations/accept') return acceptInvitationPage(user, navigate)
   let match = /^\/(?:rooms|join)\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return roomPage(match[1].toLowerCase(), user, navigate)

@@ -123,6 +123,9 @@ def test_buy_a_seat_and_a_course_then_finance_refunds(
         fp.get_by_role("button", name="Create coupon").click()
         expect(fp.locator('[data-coupon="TENOFF"]')).to_contain_text("10 %")
         axe(fp, "the coupons page")
+        fp.get_by_role("link", name="Revenue reports").click()
+        expect(fp.get_by_role("heading", name="Revenue by product and month")).to_be_visible()
+        axe(fp, "the revenue reports page")
 
         # The learner buys a seat: the Buy box replaces Register.
         page = learner.page

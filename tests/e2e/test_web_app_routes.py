@@ -38,6 +38,7 @@ APP_PAGES = [
     "/finance/orders",
     "/finance/orders/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
     "/finance/coupons",
+    "/finance/reports",
 ]
 
 

@@ -16,6 +16,7 @@ export function financeNav(): HTMLElement {
     { 'aria-label': t('finance.nav') },
     h('a.button', { href: '/finance/orders', 'data-link': '' }, t('finance.orders')),
     h('a.button', { href: '/finance/coupons', 'data-link': '' }, t('finance.coupons')),
+    h('a.button', { href: '/finance/reports', 'data-link': '' }, t('finance.reports')),
   )
 }
 
