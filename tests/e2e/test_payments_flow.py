@@ -214,6 +214,16 @@ def test_buy_a_seat_and_a_course_then_finance_refunds(
             "Refunded: the access was withdrawn."
         )
 
+        # The revenue report: a table, and the same as CSV.
+        fp.goto("/finance/reports")
+        fp.get_by_role("button", name="Show").click()
+        expect(fp.get_by_role("table")).to_contain_text("Paid workshop seat")
+        axe(fp, "a revenue report")
+        with fp.expect_download() as got:
+            fp.get_by_role("button", name="Download CSV").click()
+        csv_path = got.value.path()
+        assert "Paid pandas" in csv_path.read_text(encoding="utf-8")
+
         # Every step in the audit log.
         audit = api(
             node,

@@ -72,7 +72,7 @@ export function financeOrdersPage(user: api.User, navigate: Navigate): Page {
         rows.childElementCount
           ? h(
               'div.table-wrap',
-              null,
+              { tabindex: 0, role: 'region', 'aria-label': t('finance.orders') },
               h(
                 'table',
                 null,

@@ -42,7 +42,7 @@ export function financeCouponsPage(user: api.User, navigate: Navigate): Page {
         items.length
           ? h(
               'div.table-wrap',
-              null,
+              { tabindex: 0, role: 'region', 'aria-label': t('finance.coupons') },
               h(
                 'table',
                 null,

@@ -49,7 +49,7 @@ export function financeReportsPage(user: api.User, navigate: Navigate): Page {
         report.items.length
           ? h(
               'div.table-wrap',
-              null,
+              { tabindex: 0, role: 'region', 'aria-label': t('reports.heading') },
               h(
                 'table',
                 null,

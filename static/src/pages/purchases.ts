@@ -48,7 +48,7 @@ export function purchasesPage(user: api.User, navigate: Navigate): Page {
           list,
           h(
             'div.table-wrap',
-            null,
+            { tabindex: 0, role: 'region', 'aria-label': t('pay.purchases') },
             h(
               'table',
               null,
