@@ -32,6 +32,9 @@ import { quizSettingsPage } from './pages/quizSettings'
 import { receiptPage } from './pages/receipt'
 import { notificationSettingsPage } from './pages/notificationSettings'
 import { inboxPage } from './pages/notifications'
+import { labPage } from './pages/lab'
+import { labEditorPage } from './pages/labEditor'
+import { labGridPage } from './pages/labGrid'
 import { recordingsPage } from './pages/recordings'
 import { reportPage } from './pages/report'
 import { scratchpadPage } from './pages/scratchpad'
@@ -154,6 +157,14 @@ async function resolve(): Promise<Page> {
   if (match) return assignmentEditorPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/assignments\/([0-9a-fA-F-]{36})\/grading$/.exec(path)
   if (match) return gradingPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/labs\/new$/.exec(path)
+  if (match) return labEditorPage(match[1].toLowerCase(), null, user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/labs\/([0-9a-fA-F-]{36})\/edit$/.exec(path)
+  if (match) return labEditorPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/labs\/([0-9a-fA-F-]{36})\/live$/.exec(path)
+  if (match) return labGridPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/labs\/([0-9a-fA-F-]{36})$/.exec(path)
+  if (match) return labPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/pages\/([0-9a-fA-F-]{36})\/edit$/.exec(path)
   if (match) return pageEditorPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   return {

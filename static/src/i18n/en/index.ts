@@ -11,6 +11,7 @@ import { files } from './files'
 import { liveQuiz } from './liveQuiz'
 import { notes } from './notes'
 import { gradebook } from './gradebook'
+import { labs } from './labs'
 import { notifications } from './notifications'
 import { payments } from './payments'
 import { pages } from './pages'
@@ -25,4 +26,4 @@ import { workshops } from './workshops'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring, ...gradebook, ...python, ...workshops, ...cohorts, ...payments } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring, ...gradebook, ...python, ...workshops, ...cohorts, ...payments, ...labs } satisfies Record<string, Message>
