@@ -63,7 +63,8 @@ export function labGridPage(courseId: string, labId: string, user: api.User, nav
       h('h3', null, tile.name),
       h('p.small', null, t('labGrid.stepOf', { n: Math.min(tile.current_step + 1, Math.max(total, 1)), total }), ' · ', check),
       tile.help ? h('p.badge.warn', null, t('labGrid.wantsHelp')) : null,
-      h('pre.thumbnail', { 'aria-label': tile.file, 'data-testid': 'thumbnail' }, tile.thumbnail),
+      h('p.small.muted', null, tile.file),
+      h('pre.thumbnail', { 'data-testid': 'thumbnail' }, tile.thumbnail),
       h('p.small.muted', null, tile.last_activity_at ? t('labGrid.activity', { when: formatTime(tile.last_activity_at) }) : ''),
       h(
         'div.row.wrap',
