@@ -51,6 +51,12 @@ def _retry_after(exc: Exception) -> dict[str, str]:
     return {"Retry-After": str(exc.retry_after)}
 
 
+def _maybe_retry_after(exc: Exception) -> dict[str, str]:
+    """``Retry-After`` for an ``Unavailable`` that says when to try again (a full line)."""
+    seconds = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(max(1, seconds))} if isinstance(seconds, int) else {}
+
+
 PROBLEMS: Final[Mapping[type[Exception], Problem]] = MappingProxyType(
     {
         # The REST modules (lms/): the problem types of docs/protocol.md's REST table.
@@ -64,7 +70,7 @@ PROBLEMS: Final[Mapping[type[Exception], Problem]] = MappingProxyType(
         lms.UnsupportedMediaType: Problem(415, "unsupported-media-type", "Unsupported media type"),
         lms.InvalidInput: Problem(422, "invalid-input", "Invalid input"),
         lms.TooManyRequests: Problem(429, "too-many-requests", "Too many requests", _retry_after),
-        lms.Unavailable: Problem(503, "unavailable", "Try again shortly"),
+        lms.Unavailable: Problem(503, "unavailable", "Try again shortly", _maybe_retry_after),
         # Files and tus uploads (lms/files/): tus answers carry Tus-Resumable.
         files.TusError: Problem(400, "bad-request", "Bad request", _tus),
         files.BadTusRequest: Problem(400, "bad-request", "Bad request", _tus),

@@ -167,6 +167,8 @@ def _merge(outcomes: list[Outcome]) -> Outcome:
         total.submit_ms += o.submit_ms
         for key, count in o.errors.items():
             total.errors[key] = total.errors.get(key, 0) + count
+        for key, count in o.refused.items():
+            total.refused[key] = total.refused.get(key, 0) + count
         total.confirmed.update(o.confirmed)
         total.attempts.update(o.attempts)
         total.saves_sent += o.saves_sent
@@ -327,6 +329,7 @@ async def _backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> 
             "submit": _latency(outcome.submit_ms),
             "saves_sent": outcome.saves_sent,
             "errors": outcome.errors,
+            "refused_503_then_retried": outcome.refused,
             **checked,
             "wall_seconds": round(wall, 1),
             "server_cpu_seconds": round(server_cpu, 1),
@@ -357,6 +360,7 @@ async def _backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> 
             "students": len(few),
             "saves": saves,
             "errors": sum(b.errors for b in done),
+            "refused_503": sum(b.refused for b in done),
             "rows_per_second": node_rate,
             "save": _latency([ms for b in done for ms in b.save_ms]),
             "server_cpu_percent_of_a_core": round(

@@ -92,6 +92,11 @@ async def _admit(
     return principal
 
 
+async def admit(request: Request, session: AsyncSession, *needed: Permission) -> Principal:
+    """What ``require(*needed)`` does, for a route that authenticates in its body."""
+    return await _admit(request, session, needed)
+
+
 def require(*needed: Permission) -> Callable[..., Awaitable[Principal]]:
     """A dependency that authenticates the caller and checks it holds ``needed``."""
 

@@ -19,6 +19,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -29,6 +30,10 @@ MEDIA_TYPE = "application/problem+json"
 # SQLSTATEs meaning "this text cannot be stored" (PostgreSQL refuses NUL characters in text):
 # character_not_in_repertoire, untranslatable_character. The request is at fault, not us.
 UNSTORABLE_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
+# SQLSTATEs meaning "busy, try again": serialization_failure, deadlock_detected,
+# lock_not_available, too_many_connections, query_canceled (a statement timeout).
+BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03", "53300", "57014"})
+BUSY_RETRY_AFTER = 2
 logger = logging.getLogger("liveclass.errors")
 
 
@@ -167,8 +172,36 @@ def _field_error(error: Any) -> dict[str, str]:
     return {"field": ".".join(location), "message": message}
 
 
+def database_busy(exc: BaseException) -> bool:
+    """Whether a database error means "too busy now, try again" rather than a fault: SQLite's
+    busy timeout (``database is locked``), PostgreSQL's lock timeout, too many connections,
+    a serialization failure or deadlock, a statement timeout."""
+    if isinstance(exc, DBAPIError):
+        if getattr(exc.orig, "sqlstate", None) in BUSY_SQLSTATES:
+            return True
+        message = str(exc.orig).lower()
+        return "database is locked" in message or "database is busy" in message
+    return False
+
+
+def busy_problem() -> Response:
+    """503 with ``Retry-After``: the database (or a line in front of it) is saturated; the
+    request wrote nothing and may be sent again."""
+    return problem_response(
+        503,
+        slug="unavailable",
+        title="Try again shortly",
+        detail="The server is too busy to do this now; try again shortly.",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+        retry_after=BUSY_RETRY_AFTER,
+    )
+
+
 async def _on_database(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
+    if database_busy(exc):
+        logger.warning("database busy: %s", exc.orig)
+        return busy_problem()
     if getattr(exc.orig, "sqlstate", None) not in UNSTORABLE_TEXT_SQLSTATES:
         raise exc
     return problem_response(
@@ -177,6 +210,11 @@ async def _on_database(_request: Request, exc: Exception) -> Response:
         title="Invalid text",
         detail="The request contains characters that cannot be stored, such as NUL.",
     )
+
+
+async def _on_pool_timeout(_request: Request, exc: Exception) -> Response:
+    logger.warning("database pool exhausted: %s", exc)
+    return busy_problem()
 
 
 def internal_error(exc: BaseException) -> Response:
@@ -203,4 +241,5 @@ def install(app: FastAPI, problems: ProblemMap) -> None:
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(DBAPIError, _on_database)
+    app.add_exception_handler(PoolTimeout, _on_pool_timeout)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class Outcome:
     save_ms: list[float] = field(default_factory=list)
     submit_ms: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, int] = field(default_factory=dict)  # 503s, each sent again later
     confirmed: dict[str, dict[str, str]] = field(default_factory=dict)  # attempt -> q -> value
     attempts: dict[int, str] = field(default_factory=dict)  # student index -> attempt id
     saves_sent: int = 0
@@ -58,6 +60,33 @@ class Outcome:
 def answer_value(kind: str, student: int, save: int) -> str:
     """A value unique to (student, save) that the question's type accepts as typed."""
     return f"{student}.{save:05d}" if kind == "numeric" else f"s{student} save {save}"
+
+
+async def send(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    refused: dict[str, int],
+    what: str,
+    give_up_at: float | None = None,
+    **kw: Any,
+) -> httpx.Response:
+    """One request, sent again after each 503 once its Retry-After has passed (doubling,
+    with jitter, as the quiz page does), until it is answered otherwise or ``give_up_at``
+    (time.time()) comes; each 503 is counted in ``refused[what]``."""
+    failures = 0
+    while True:
+        response = await http.request(method, url, **kw)
+        if response.status_code != 503:
+            return response
+        failures += 1
+        refused[what] = refused.get(what, 0) + 1
+        asked = float(response.headers.get("retry-after", "1"))
+        grown = min(30.0, asked * 2 ** (failures - 1))
+        wait = grown / 2 + random.random() * grown / 2 + asked / 2
+        if give_up_at is not None and time.time() + wait > give_up_at:
+            return response
+        await asyncio.sleep(wait)
 
 
 def _error(outcome: Outcome, what: str, response: httpx.Response | Exception) -> None:
@@ -73,7 +102,14 @@ async def _student(
     await asyncio.sleep(max(0.0, plan.start_at + plan.ramp * index / plan.total - time.time()))
     began = time.perf_counter()
     try:
-        started = await http.post(f"/api/v1/quizzes/{plan.quiz_id}/attempts", headers=headers)
+        started = await send(
+            http,
+            "POST",
+            f"/api/v1/quizzes/{plan.quiz_id}/attempts",
+            outcome.refused,
+            "start",
+            headers=headers,
+        )
     except httpx.HTTPError as exc:
         _error(outcome, "start", exc)
         return
@@ -105,8 +141,15 @@ async def _student(
         outcome.saves_sent += 1
         began = time.perf_counter()
         try:
-            saved = await http.put(
-                f"/api/v1/attempts/{attempt_id}/answers", json=body, headers=headers
+            saved = await send(
+                http,
+                "PUT",
+                f"/api/v1/attempts/{attempt_id}/answers",
+                outcome.refused,
+                "save",
+                give_up_at=deadline,
+                json=body,
+                headers=headers,
             )
         except httpx.HTTPError as exc:
             _error(outcome, "save", exc)
@@ -119,7 +162,14 @@ async def _student(
             confirmed[question_id] = value
     began = time.perf_counter()
     try:
-        submitted = await http.post(f"/api/v1/attempts/{attempt_id}/submit", headers=headers)
+        submitted = await send(
+            http,
+            "POST",
+            f"/api/v1/attempts/{attempt_id}/submit",
+            outcome.refused,
+            "submit",
+            headers=headers,
+        )
     except httpx.HTTPError as exc:
         _error(outcome, "submit", exc)
         return
@@ -171,6 +221,7 @@ class BurstPlan:
 class BurstOutcome:
     saves: int = 0
     errors: int = 0
+    refused: int = 0  # 503s (the node's line full)
     elapsed: float = 0.0
     save_ms: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0
@@ -182,8 +233,16 @@ async def _burst(plan: BurstPlan) -> BurstOutcome:
         ready: list[tuple[str, dict[str, str], list[tuple[str, str]]]] = []
         for _index, token in plan.students:
             headers = {"Authorization": f"Bearer {token}"}
-            started = await http.post(f"/api/v1/quizzes/{plan.quiz_id}/attempts", headers=headers)
-            started.raise_for_status()
+            started = await send(
+                http,
+                "POST",
+                f"/api/v1/quizzes/{plan.quiz_id}/attempts",
+                {},
+                "start",
+                headers=headers,
+            )
+            if started.status_code not in (200, 201):
+                raise RuntimeError(f"start {started.status_code}: {started.text[:200]}")
             body: dict[str, Any] = started.json()
             ready.append(
                 (body["id"], headers, [(q["id"], q["view"]["type"]) for q in body["questions"]])
@@ -209,6 +268,9 @@ async def _burst(plan: BurstPlan) -> BurstOutcome:
                 outcome.save_ms.append((time.perf_counter() - sent) * 1000)
                 if got.status_code == 200:
                     outcome.saves += 1
+                elif got.status_code == 503:  # flat out: wait as asked, then go on
+                    outcome.refused += 1
+                    await asyncio.sleep(float(got.headers.get("retry-after", "1")))
                 else:
                     outcome.errors += 1
 

@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms.assessments import access, attempts, autosave, grading, quizzes
+from lms.assessments import access, attempts, autosave, grading, hotpath, load, quizzes, starts
 from lms.assessments.errors import AttemptClosed
 from lms.assessments.schemas import AnswersIn, AttemptOut, GradeIn, SaveOut, SubmitIn
 from lms.audit.service import audit
 from lms.auth import Principal
-from lms.deps import MetricsDep, ReadSessionDep, SessionDep, WriterSessionsDep
+from lms.deps import MetricsDep, ReadSessionDep, SessionDep, SettingsDep, WriterSessionsDep
 from lms.errors import Forbidden
-from lms.permissions import Permission, require, require_reading
+from lms.permissions import Permission, admit, require, require_reading
 from persistence.models import QuizAttempt
 from persistence.models.base import utcnow
 
@@ -42,25 +42,59 @@ async def _out(
     "/quizzes/{quiz_id}/attempts",
     status_code=status.HTTP_201_CREATED,
     summary="Start (or resume) my attempt",
-    responses={200: {"description": "My attempt already open, resumed."}},
+    responses={
+        200: {"description": "My attempt already open, resumed."},
+        503: {"description": "The server is saturated; try again after Retry-After."},
+    },
 )
 async def start_attempt(
-    quiz_id: uuid.UUID, request: Request, session: SessionDep, principal: Reader
+    quiz_id: uuid.UUID,
+    request: Request,
+    reader: ReadSessionDep,
+    sessions: WriterSessionsDep,
+    settings: SettingsDep,
+    principal: ReadingLearner,
 ) -> JSONResponse:
-    """A new attempt (201), or the one I have open (200): one open attempt per quiz."""
-    quiz = await access.learner_quiz(session, quiz_id, principal)
+    """A new attempt (201), or the one I have open (200): one open attempt per quiz.
+
+    Reads (the quiz, my role, my attempts, the module locks, the questions drawn) go through
+    a reader; only a new attempt takes a short write. Both wait in the node's bounded lines
+    (``load``): a full line answers 503 with Retry-After at once."""
+    gates = load.load_for(sessions, settings)
     now = utcnow()
-    mine = await attempts.of_learner(session, quiz.id, principal.user_id)
-    if not any(a.active_user_id is not None for a in mine):
-        await access.check_reach(session, quiz, principal)
-    for old in mine:
-        if attempts.is_due(old, now):
-            await grading.finish(session, old, by="deadline", now=now)
-    target, created = await attempts.start(session, quiz, principal.user_id, now)
-    if created:
-        audit(session, request, "quiz.attempt.start", target_type="attempt", target_id=target.id)
-    await session.commit()
-    out = await _out(session, target, access.QuizAccess(quiz, None), now)
+    await reader.close()  # no connection held while waiting in line
+    async with gates.reads.slot():
+        quiz = await access.learner_quiz(reader, quiz_id, principal)
+        mine = await attempts.of_learner(reader, quiz.id, principal.user_id)
+        active = next((a for a in mine if a.active_user_id is not None), None)
+        plan = None
+        if active is None or attempts.is_due(active, now):
+            if active is None:
+                await access.check_reach(reader, quiz, principal)
+            plan = await starts.plan_start(reader, quiz, principal.user_id, now, mine)
+        await reader.close()
+    target, created = active, False
+    if plan is not None:
+        async with gates.writes.slot(), sessions() as writer:
+            for old in mine:
+                if attempts.is_due(old, now):
+                    row = await attempts.locked(writer, old.id)
+                    if attempts.is_due(row, now):
+                        await grading.finish(writer, row, by="deadline", now=now)
+            target, created = await starts.create(writer, quiz, principal.user_id, plan, now)
+            if created:
+                audit(
+                    writer,
+                    request,
+                    "quiz.attempt.start",
+                    target_type="attempt",
+                    target_id=target.id,
+                )
+            await writer.commit()
+    assert target is not None
+    async with gates.reads.slot():
+        out = await _out(reader, target, access.QuizAccess(quiz, None), now)
+        await reader.close()
     code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return JSONResponse(out.model_dump(mode="json"), status_code=code)
 
@@ -78,38 +112,73 @@ async def get_attempt(
     return await _out(session, target, shown, now)
 
 
-@router.put("/attempts/{attempt_id}/answers", summary="Autosave answers")
+@router.put(
+    "/attempts/{attempt_id}/answers",
+    summary="Autosave answers",
+    responses={503: {"description": "The server is saturated; try again after Retry-After."}},
+)
 async def save_answers(
     attempt_id: uuid.UUID,
     body: AnswersIn,
+    request: Request,
     reader: ReadSessionDep,
     sessions: WriterSessionsDep,
     metrics: MetricsDep,
-    principal: ReadingLearner,
+    settings: SettingsDep,
+    caller: Annotated[hotpath.TokenCaller | Principal, Depends(hotpath.saving_learner)],
 ) -> SaveOut:
     """Answers by question id in the view's tokens; written only when ``seq`` is newer than
     the save that wrote each answer. Refused after the deadline or the submission.
 
-    The hot path of a quiz (every student, every few seconds): the caller, the attempt and
-    the answers are read and checked without a write lock; the write joins the node's next
-    group commit (``autosave``), which first claims the attempt still open, and the answer
-    comes once that commit is durable."""
+    The hot path of a quiz (every student, every few seconds). A save of an attempt this
+    node knows is checked with no read (``hotpath``: the token, the owner, the deadline, the
+    answers) and the database confirms the caller in the write's batch; otherwise the
+    caller, the attempt and the answers are read and checked without a write lock. Either
+    way the write joins the node's next group commit (``autosave``), which first claims the
+    attempt still open, and the answer comes once that commit is durable."""
     now = utcnow()
-    target, _ = await access.attempt_for(reader, attempt_id, principal)
-    if target.user_id != principal.user_id:
-        raise Forbidden("Only the learner answers an attempt.")
-    try:
-        attempts.check_open(target, now)
-    except AttemptClosed:
+    writer = autosave.writer_for(sessions, metrics, settings.quiz_autosave_max_pending)
+    memory = hotpath.memory_for(sessions)
+    facts = memory.get(attempt_id) if isinstance(caller, hotpath.TokenCaller) else None
+    if (
+        isinstance(caller, hotpath.TokenCaller)
+        and facts is not None
+        and facts.user_id == caller.user_id
+        and (facts.deadline is None or now < facts.deadline)
+    ):
+        try:
+            checked = hotpath.canonical(facts, body.answers)
+            confirm = hotpath.Caller(caller.user_id, caller.token_version, facts.course_id)
+            written = await writer.write(attempt_id, body.seq, checked, now, confirm)
+        except hotpath.Recheck:
+            pass  # the full way below decides, with the proper error
+        else:
+            if written is not None:
+                return SaveOut(saved=written[0], stale=written[1], deadline=facts.deadline)
+            memory.forget(attempt_id)
+    principal = caller if isinstance(caller, Principal) else None
+    await reader.close()  # no connection held while waiting in line
+    async with load.load_for(sessions, settings).reads.slot():
+        if principal is None:
+            principal = await admit(request, reader, Permission.COURSES_READ)
+        target, _ = await access.attempt_for(reader, attempt_id, principal)
+        if target.user_id != principal.user_id:
+            raise Forbidden("Only the learner answers an attempt.")
+        try:
+            attempts.check_open(target, now)
+        except AttemptClosed:
+            await reader.close()
+            memory.forget(attempt_id)
+            await attempts.close_if_due(sessions, target, now)
+            raise
+        checked = await attempts.canonical(reader, target, body.answers)
+        await memory.learn(reader, target)
+        # On PostgreSQL readers and writers share one pool: hold one connection at a time,
+        # or a burst of saves could take every connection and wait forever for a second one.
         await reader.close()
-        await attempts.close_if_due(sessions, target, now)
-        raise
-    checked = await attempts.canonical(reader, target, body.answers)
-    # On PostgreSQL readers and writers share one pool: hold one connection at a time, or
-    # a burst of saves could take every connection and wait forever for a second one.
-    await reader.close()
-    written = await autosave.writer_for(sessions, metrics).write(target.id, body.seq, checked, now)
+    written = await writer.write(target.id, body.seq, checked, now)
     if written is None:
+        memory.forget(attempt_id)
         await attempts.close_if_due(sessions, target, now)
         raise AttemptClosed(
             "This attempt was submitted or its time is over; it takes no more answers.",
@@ -119,28 +188,50 @@ async def save_answers(
     return SaveOut(saved=saved, stale=stale, deadline=target.deadline)
 
 
-@router.post("/attempts/{attempt_id}/submit", summary="Submit my attempt")
+@router.post(
+    "/attempts/{attempt_id}/submit",
+    summary="Submit my attempt",
+    responses={503: {"description": "The server is saturated; try again after Retry-After."}},
+)
 async def submit_attempt(
     attempt_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
-    principal: Reader,
+    reader: ReadSessionDep,
+    sessions: WriterSessionsDep,
+    settings: SettingsDep,
+    principal: ReadingLearner,
     body: SubmitIn | None = None,
 ) -> AttemptOut:
     """Saves the answers given (as an autosave), submits and grades; committed before the
-    answer. Submitting again answers the same submitted attempt."""
+    answer. Submitting again answers the same submitted attempt.
+
+    Who may submit is read through a reader; the submission is one short writer transaction
+    (the attempt's row locked); both wait in the node's bounded lines (503 when full)."""
+    gates = load.load_for(sessions, settings)
     now = utcnow()
-    target, shown = await access.attempt_for(session, attempt_id, principal, locking=True)
+    await reader.close()
+    async with gates.reads.slot():
+        target, shown = await access.attempt_for(reader, attempt_id, principal)
+        await reader.close()
     if target.user_id != principal.user_id:
         raise Forbidden("Only the learner submits an attempt.")
     if target.active_user_id is not None:
-        if body is not None and body.answers and not attempts.is_due(target, now):
-            await attempts.save(session, target, body.seq or 0, body.answers, now)
-        by = "deadline" if attempts.is_due(target, now) else "learner"
-        await grading.finish(session, target, by=by, now=now)
-        audit(session, request, "quiz.attempt.submit", target_type="attempt", target_id=target.id)
-        await session.commit()
-    return await _out(session, target, shown, now)
+        async with gates.writes.slot(), sessions() as writer:
+            row = await attempts.locked(writer, attempt_id)
+            if row.active_user_id is not None:
+                if body is not None and body.answers and not attempts.is_due(row, now):
+                    await attempts.save(writer, row, body.seq or 0, body.answers, now)
+                by = "deadline" if attempts.is_due(row, now) else "learner"
+                await grading.finish(writer, row, by=by, now=now)
+                audit(
+                    writer, request, "quiz.attempt.submit", target_type="attempt", target_id=row.id
+                )
+                await writer.commit()
+            target = row
+    async with gates.reads.slot():
+        out = await _out(reader, target, shown, now)
+        await reader.close()
+    return out
 
 
 @router.post(

@@ -11,7 +11,6 @@ overwrites a newer answer. The deadline is the server's: a save after it is refu
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,14 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lms.assessments import banks, grading, quizzes, uploads
+from lms.assessments import banks, grading, uploads
 from lms.assessments.errors import (
     AttemptClosed,
     InvalidResponse,
-    NoAttemptsLeft,
     QuestionNotInAttempt,
 )
 from lms.assessments.questions import as_shown, present, receive
@@ -74,52 +71,6 @@ async def of_learner(
         .order_by(QuizAttempt.number)
     )
     return list(rows.all())
-
-
-async def start(
-    session: AsyncSession, quiz: Quiz, user_id: uuid.UUID, now: datetime
-) -> tuple[QuizAttempt, bool]:
-    """The learner's open attempt, or a new one (True); refused when the quiz is not open or
-    no attempt is left. Two starts at once make one attempt: the loser finds the winner's."""
-    mine = await of_learner(session, quiz.id, user_id)
-    active = next((a for a in mine if a.active_user_id is not None), None)
-    if active is not None:
-        return active, False
-    quizzes.check_open(quiz, now)
-    extra = await quizzes.accommodation(session, quiz.id, user_id)
-    allowed = quizzes.attempts_allowed(quiz, extra.extra_attempts if extra else 0)
-    if allowed is not None and len(mine) >= allowed:
-        raise NoAttemptsLeft(f"You have used all {allowed} attempts of this quiz.")
-    seed = secrets.token_hex(16)
-    drawn = await quizzes.draw_questions(session, quiz, seed)
-    created = QuizAttempt(
-        quiz_id=quiz.id,
-        course_id=quiz.course_id,
-        user_id=user_id,
-        number=max((a.number for a in mine), default=0) + 1,
-        active_user_id=user_id,
-        seed=seed,
-        questions=[{"question_id": str(q.id), "version": q.version} for q in drawn],
-        started_at=now,
-        deadline=quizzes.deadline(quiz, now, extra.extra_seconds if extra else 0),
-        points=sum(float(q.definition.get("points", 1.0)) for q in drawn),
-    )
-    try:
-        async with session.begin_nested():
-            session.add(created)
-            await session.flush()
-            for q in drawn:
-                session.add(AttemptAnswer(attempt_id=created.id, question_id=q.id, points=0.0))
-    except IntegrityError:  # a concurrent start won: answer with its attempt
-        winner = await session.scalar(
-            select(QuizAttempt).where(
-                QuizAttempt.quiz_id == quiz.id, QuizAttempt.active_user_id == user_id
-            )
-        )
-        if winner is None:
-            raise
-        return winner, False
-    return created, True
 
 
 def is_due(target: QuizAttempt, now: datetime) -> bool:

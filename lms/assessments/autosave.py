@@ -26,7 +26,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lms.assessments import attempts
+from lms.assessments import attempts, hotpath
+from lms.assessments.load import QuizBusy, retry_after
 from ops.metrics import Metrics
 
 MAX_BATCH = 200
@@ -37,15 +38,20 @@ MAX_BATCH = 200
 class _Save:
     write: attempts.AnswerWrite
     done: asyncio.Future[attempts.Written] = field(repr=False)
+    caller: hotpath.Caller | None = None  # a fast-path save: the batch confirms its caller
 
 
 class AnswerWriter:
     """The group-commit writer of one node's autosaves (see the module doc)."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], registry: CollectorRegistry
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        registry: CollectorRegistry,
+        max_pending: int = 2000,
     ) -> None:
         self._sessions = sessions
+        self._max_pending = max_pending
         self._pending: list[_Save] = []
         self._task: asyncio.Task[None] | None = None
         self.batches = Counter(
@@ -58,6 +64,11 @@ class AnswerWriter:
             "Quiz autosaves written (the batches' sizes add up to this).",
             registry=registry,
         )
+        self.refused = Counter(
+            "liveclass_quiz_autosave_refused",
+            "Quiz autosaves refused with 503 because the node's line of saves was full.",
+            registry=registry,
+        )
 
     async def write(
         self,
@@ -65,11 +76,23 @@ class AnswerWriter:
         seq: int,
         answers: Mapping[uuid.UUID, dict[str, Any]],
         now: datetime,
+        caller: hotpath.Caller | None = None,
     ) -> attempts.Written:
         """Write checked answers (``attempts.canonical``) with the next batch; returns once
-        it has committed."""
+        it has committed. ``QuizBusy`` (503) at once when ``max_pending`` saves are waiting
+        already: the line is bounded, the browser sends the save again later. A ``caller``
+        (the fast path's) is confirmed by the database in the batch, else ``hotpath.Recheck``
+        is raised and nothing of the save was written."""
+        if len(self._pending) >= self._max_pending:
+            self.refused.inc()
+            raise QuizBusy(
+                "Too many answers are waiting to be saved on this server; try again shortly.",
+                retry_after=retry_after(len(self._pending) // 10),
+            )
         done: asyncio.Future[attempts.Written] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Save(attempts.AnswerWrite(attempt_id, seq, answers, now), done))
+        self._pending.append(
+            _Save(attempts.AnswerWrite(attempt_id, seq, answers, now), done, caller)
+        )
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name="assessments.autosave")
         return await asyncio.shield(done)
@@ -87,14 +110,20 @@ class AnswerWriter:
             self.batches.inc()
             self.saves.inc(len(batch))
             for save, result in zip(batch, results, strict=True):
-                if not save.done.done():
+                if save.done.done():
+                    continue
+                if isinstance(result, hotpath.Recheck):
+                    save.done.set_exception(result)
+                else:
                     save.done.set_result(result)
 
-    async def _commit(self, batch: list[_Save]) -> list[attempts.Written]:
+    async def _commit(self, batch: list[_Save]) -> list[attempts.Written | hotpath.Recheck]:
         async with self._sessions() as writer:
-            results = await attempts.write_batch(writer, [save.write for save in batch])
+            allowed = await hotpath.allowed(writer, [save.caller for save in batch])
+            kept = [save.write for save, ok in zip(batch, allowed, strict=True) if ok]
+            written = iter(await attempts.write_batch(writer, kept))
             await writer.commit()
-        return results
+        return [next(written) if ok else hotpath.Recheck() for ok in allowed]
 
 
 _writers: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], AnswerWriter] = (
@@ -102,10 +131,12 @@ _writers: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], AnswerWrit
 )
 
 
-def writer_for(sessions: async_sessionmaker[AsyncSession], metrics: Metrics) -> AnswerWriter:
+def writer_for(
+    sessions: async_sessionmaker[AsyncSession], metrics: Metrics, max_pending: int = 2000
+) -> AnswerWriter:
     """The node's answer writer (one per writer session factory, made on first use, its
-    counters in the node's registry)."""
+    counters in the node's registry; at most ``max_pending`` saves waiting)."""
     found = _writers.get(sessions)
     if found is None:
-        found = _writers[sessions] = AnswerWriter(sessions, metrics.registry)
+        found = _writers[sessions] = AnswerWriter(sessions, metrics.registry, max_pending)
     return found

@@ -70,6 +70,8 @@ export class ApiError extends Error {
     readonly title: string,
     readonly detail: string,
     readonly fields: { field: string; message: string }[] = [],
+    /** Seconds the server asked us to wait before trying again (503/429 Retry-After). */
+    readonly retryAfter: number | null = null,
   ) {
     super(detail || title || `HTTP ${status}`)
   }
@@ -136,7 +138,13 @@ async function problem(response: Response): Promise<ApiError> {
     String(body.title ?? response.statusText),
     String(body.detail ?? ''),
     Array.isArray(body.errors) ? (body.errors as { field: string; message: string }[]) : [],
+    retryAfter(response.headers.get('retry-after')),
   )
+}
+
+function retryAfter(header: string | null): number | null {
+  const seconds = header === null ? NaN : Number(header)
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null
 }
 
 async function refresh(): Promise<boolean> {

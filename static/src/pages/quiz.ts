@@ -17,6 +17,33 @@ import { topbar } from './shell'
 
 const RETRY_MS = 3000
 const SAVE_DELAY_MS = 600
+const BACKOFF_MAX_MS = 30_000
+
+/** How long to wait before trying again after a refusal: the server's Retry-After when it
+ * gave one (a busy server answers 503), doubling with each refusal in a row (capped), with
+ * jitter so a class of students does not come back at the same instant. */
+function backoffMs(error: unknown, failures: number): number {
+  const asked = error instanceof api.ApiError && error.retryAfter !== null ? error.retryAfter * 1000 : RETRY_MS
+  const grown = Math.min(BACKOFF_MAX_MS, asked * 2 ** Math.max(0, failures - 1))
+  return grown / 2 + Math.random() * (grown / 2) + asked / 2
+}
+
+/** Whether a failed request is worth sending again as it is (offline, busy, a server error). */
+function retryable(error: unknown): boolean {
+  return !(error instanceof api.ApiError) || error.status >= 500 || error.status === 429
+}
+
+/** ``call`` again after each retryable refusal (backing off as ``backoffMs``), ``tries`` times. */
+async function withRetry<T>(call: () => Promise<T>, tries = 6): Promise<T> {
+  for (let failures = 1; ; failures += 1) {
+    try {
+      return await call()
+    } catch (error) {
+      if (failures >= tries || !retryable(error)) throw error
+      await new Promise((done) => setTimeout(done, backoffMs(error, failures)))
+    }
+  }
+}
 const WARNINGS = [300, 60]
 
 interface Queue {
@@ -52,6 +79,8 @@ export function quizPage(courseId: string, quizId: string, user: api.User, navig
   let retrying: number | undefined
   let saving: number | undefined
   let destroyed = false
+  let refusals = 0 // autosaves refused in a row (busy server, offline)
+  let notBefore = 0 // no autosave before this time (ms): the server asked us to wait
 
   async function intro(): Promise<void> {
     const mine = await quizzes.mine(quizId)
@@ -73,7 +102,7 @@ export function quizPage(courseId: string, quizId: string, user: api.User, navig
         mine.score !== null ? h('li', { 'data-testid': 'kept-score' }, t('quiz.kept', { score: formatNumber(mine.score) })) : null,
       ),
       canStart
-        ? h('button.primary', { type: 'button', 'data-testid': 'start', onclick: async () => take(await quizzes.start(quizId)) }, mine.attempts.length ? t('quiz.startAgain') : t('quiz.start'))
+        ? h('button.primary', { type: 'button', 'data-testid': 'start', onclick: async () => take(await withRetry(() => quizzes.start(quizId))) }, mine.attempts.length ? t('quiz.startAgain') : t('quiz.start'))
         : h('p.muted', null, t('quiz.noAttemptsLeft')),
     )
   }
@@ -120,23 +149,29 @@ export function quizPage(courseId: string, quizId: string, user: api.User, navig
     async function flush(): Promise<boolean> {
       const pending = { ...queue.answers }
       if (!Object.keys(pending).length) return true
+      if (Date.now() < notBefore) return false // backing off: the retry timer sends it later
       const seq = queue.seq
       try {
         await quizzes.save(attempt.id, seq, pending)
         for (const [id, answer] of Object.entries(pending)) if (queue.answers[id] === answer) delete queue.answers[id]
         persist()
+        refusals = 0
         fill(saveStatus, t('quiz.saved'))
         return true
       } catch (error) {
+        if (retryable(error)) {
+          refusals += 1
+          notBefore = Date.now() + backoffMs(error, refusals)
+        }
         if (error instanceof api.ApiError && error.status === 409) {
           result(await quizzes.attempt(attempt.id))
           return false
         }
-        if (error instanceof api.ApiError && error.status < 500) {
+        if (error instanceof api.ApiError && error.status < 500 && error.status !== 429) {
           fill(saveStatus, h('span.error', null, readable(error)))
           return false
         }
-        fill(saveStatus, t('quiz.offline'))
+        fill(saveStatus, error instanceof api.ApiError ? t('quiz.busy') : t('quiz.offline'))
         return false
       }
     }
@@ -187,7 +222,7 @@ export function quizPage(courseId: string, quizId: string, user: api.User, navig
           submit.disabled = true
           try {
             clearTimeout(saving)
-            result(await quizzes.submit(attempt.id, queue.seq, { ...queue.answers }))
+            result(await withRetry(() => quizzes.submit(attempt.id, queue.seq, { ...queue.answers })))
           } catch (error) {
             submit.disabled = false
             announce(readable(error), 'assertive')

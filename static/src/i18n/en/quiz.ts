@@ -28,6 +28,7 @@ export const quiz = {
   'quiz.saving': 'Saving…',
   'quiz.saved': 'All answers saved',
   'quiz.allSaved': 'All answers saved',
+  'quiz.busy': 'The server is busy: your answers are kept on this device and sent again shortly',
   'quiz.offline': 'Offline: your answers are kept on this device and sent when you are back online',
   'quiz.timeLeft': 'Time left: {time}',
   'quiz.warning': { one: '{minutes} minute left', other: '{minutes} minutes left' },
