@@ -230,8 +230,8 @@ class BurstOutcome:
 async def _burst(plan: BurstPlan) -> BurstOutcome:
     outcome = BurstOutcome()
     async with client(plan.url, len(plan.students)) as http:
-        ready: list[tuple[str, dict[str, str], list[tuple[str, str]]]] = []
-        for _index, token in plan.students:
+
+        async def begin(token: str) -> tuple[str, dict[str, str], list[tuple[str, str]]]:
             headers = {"Authorization": f"Bearer {token}"}
             started = await send(
                 http,
@@ -244,9 +244,9 @@ async def _burst(plan: BurstPlan) -> BurstOutcome:
             if started.status_code not in (200, 201):
                 raise RuntimeError(f"start {started.status_code}: {started.text[:200]}")
             body: dict[str, Any] = started.json()
-            ready.append(
-                (body["id"], headers, [(q["id"], q["view"]["type"]) for q in body["questions"]])
-            )
+            return body["id"], headers, [(q["id"], q["view"]["type"]) for q in body["questions"]]
+
+        ready = await asyncio.gather(*(begin(token) for _index, token in plan.students))
         began = time.perf_counter()
         stop = began + plan.seconds
 

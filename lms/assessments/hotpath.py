@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lms.accounts.tokens import TokenError, api_key_prefix, read_access_token
@@ -176,40 +176,35 @@ def canonical(
 async def allowed(session: AsyncSession, callers: Sequence[Caller | None]) -> list[bool]:
     """Whether each fast-path save's caller may still save (None: checked the full way
     already): the account active, the token's version current, the platform role holding
-    ``courses:read``, the course visible to them (enrolled, admin, or published). Three
-    reads for the whole batch, in the writer's transaction."""
+    ``courses:read``, the course visible to them (enrolled, admin, or published). One read
+    for the whole batch (two when someone is not enrolled), in the writer's transaction."""
     wanted = [c for c in callers if c is not None]
     if not wanted:
         return [True] * len(callers)
     user_ids = {c.user_id for c in wanted}
     course_ids = {c.course_id for c in wanted}
-    users = {
-        row.id: row
-        for row in (
-            await session.execute(
-                select(User.id, User.is_active, User.token_version, User.role).where(
-                    User.id.in_(user_ids)
+    rows = (
+        await session.execute(
+            select(User.id, User.is_active, User.token_version, User.role, Enrollment.course_id)
+            .outerjoin(
+                Enrollment,
+                and_(Enrollment.user_id == User.id, Enrollment.course_id.in_(course_ids)),
+            )
+            .where(User.id.in_(user_ids))
+        )
+    ).all()
+    users = {row.id: row for row in rows}
+    enrolled = {(row.course_id, row.id) for row in rows if row.course_id is not None}
+    unenrolled = {c.course_id for c in wanted if (c.course_id, c.user_id) not in enrolled}
+    published: set[uuid.UUID] = set()
+    if unenrolled:  # rare in an exam: everyone saving is enrolled
+        published = set(
+            (
+                await session.scalars(
+                    select(Course.id).where(Course.id.in_(unenrolled), Course.status == "published")
                 )
-            )
-        ).all()
-    }
-    enrolled = {
-        (row.course_id, row.user_id)
-        for row in (
-            await session.execute(
-                select(Enrollment.course_id, Enrollment.user_id).where(
-                    Enrollment.user_id.in_(user_ids), Enrollment.course_id.in_(course_ids)
-                )
-            )
-        ).all()
-    }
-    published = set(
-        (
-            await session.scalars(
-                select(Course.id).where(Course.id.in_(course_ids), Course.status == "published")
-            )
-        ).all()
-    )
+            ).all()
+        )
 
     def ok(caller: Caller | None) -> bool:
         if caller is None:
