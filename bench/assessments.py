@@ -295,7 +295,7 @@ async def _backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> 
         "LIVECLASS_LOGIN_MAX_FAILURES_PER_IP": "10000",
         "LIVECLASS_LOG_LEVEL": "warning",
     }
-    node = BenchNode(tmp / name, env).start()
+    node = BenchNode(tmp / name, env).start(timeout=300)  # a loaded machine starts slowly
     loop = asyncio.get_running_loop()
     context = multiprocessing.get_context("spawn")
     try:
