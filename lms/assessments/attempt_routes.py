@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,13 +120,13 @@ async def get_attempt(
 )
 async def save_answers(
     attempt_id: uuid.UUID,
-    body: AnswersIn,
     request: Request,
     reader: ReadSessionDep,
     sessions: WriterSessionsDep,
     metrics: MetricsDep,
     settings: SettingsDep,
     caller: Annotated[hotpath.TokenCaller | Principal, Depends(hotpath.saving_learner)],
+    body: AnswersIn | None = None,
 ) -> SaveOut:
     """Answers by question id in the view's tokens; written only when ``seq`` is newer than
     the save that wrote each answer. Refused after the deadline or the submission.
@@ -137,6 +138,12 @@ async def save_answers(
     way the write joins the node's next group commit (``autosave``), which first claims the
     attempt still open, and the answer comes once that commit is durable."""
     now = utcnow()
+    if body is None:  # the caller is checked the full way first: a revoked token gets 401
+        if not isinstance(caller, Principal):
+            await admit(request, reader, Permission.COURSES_READ)
+        raise RequestValidationError(
+            [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
+        )
     writer = autosave.writer_for(sessions, metrics, settings.quiz_autosave_max_pending)
     memory = hotpath.memory_for(sessions)
     facts = memory.get(attempt_id) if isinstance(caller, hotpath.TokenCaller) else None
