@@ -49,6 +49,7 @@ APP_ROUTES = (
     "/courses/{course_id}/assignments/{assignment_id}",
     "/courses/{course_id}/assignments/{assignment_id}/grading",
     "/courses/{course_id}/assignments/{assignment_id}/edit",
+    "/courses/{course_id}/labs",
     "/courses/{course_id}/labs/new",
     "/courses/{course_id}/labs/{lab_id}",
     "/courses/{course_id}/labs/{lab_id}/edit",

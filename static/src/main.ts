@@ -35,6 +35,7 @@ import { inboxPage } from './pages/notifications'
 import { labPage } from './pages/lab'
 import { labEditorPage } from './pages/labEditor'
 import { labGridPage } from './pages/labGrid'
+import { labsPage } from './pages/labs'
 import { recordingsPage } from './pages/recordings'
 import { reportPage } from './pages/report'
 import { scratchpadPage } from './pages/scratchpad'
@@ -157,6 +158,8 @@ async function resolve(): Promise<Page> {
   if (match) return assignmentEditorPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/assignments\/([0-9a-fA-F-]{36})\/grading$/.exec(path)
   if (match) return gradingPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/labs$/.exec(path)
+  if (match) return labsPage(match[1].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/labs\/new$/.exec(path)
   if (match) return labEditorPage(match[1].toLowerCase(), null, user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/labs\/([0-9a-fA-F-]{36})\/edit$/.exec(path)

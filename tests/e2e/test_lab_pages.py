@@ -91,7 +91,13 @@ def editor_text(page: Page) -> str:
 
 def test_the_instructor_authors_and_starts_the_lab(lab: Lab) -> None:
     page = lab.teacher.page
-    log_in(lab.teacher, f"/courses/{lab.course_id}/labs/{lab.lab_id}/edit")
+    log_in(lab.teacher, f"/courses/{lab.course_id}")
+    page.get_by_role("navigation", name="Course tools").get_by_role("link", name="Labs").click()
+    expect(page.get_by_role("heading", name="Labs")).to_be_visible()
+    card = page.get_by_test_id("lab-card").filter(has_text=lab.title)
+    expect(card).to_contain_text("Draft")
+    expect_no_violations(page, "a course's labs, staff")
+    card.get_by_role("link", name=f"Edit {lab.title}").click()
     expect(page.get_by_role("heading", name=f"Edit lab: {lab.title}")).to_be_visible()
     expect(page.get_by_label("Title of step 1")).to_have_value("Add two numbers")
     expect_no_violations(page, "lab editor")
@@ -197,6 +203,12 @@ def test_a_checkpoint_checked_on_the_server_reaches_the_gradebook(lab: Lab, lab_
 def test_the_lab_pages_pass_axe_on_desktop_and_on_a_phone(lab: Lab) -> None:
     page = lab.learners[2].page
     expect_no_violations(page, "learner lab page")
+    page.goto(f"/courses/{lab.course_id}/labs")
+    link = page.get_by_test_id("lab-card").get_by_role("link", name=lab.title)
+    expect(page.get_by_test_id("lab-card")).to_contain_text("Running")
+    expect_no_violations(page, "a course's labs, learner")
+    link.click()
+    expect(page.get_by_role("button", name="Run")).to_be_visible()
     page.set_viewport_size({"width": 390, "height": 844})
     expect(page.get_by_role("button", name="Run")).to_be_visible()
     expect_no_violations(page, "learner lab page, phone")

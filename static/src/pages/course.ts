@@ -119,6 +119,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
       { 'aria-label': t('course.staffNav') },
       h('a.button', { href: `/courses/${courseId}/progress`, 'data-link': '' }, t('course.progressLink')),
       h('a.button', { href: `/courses/${courseId}/cohorts`, 'data-link': '' }, t('cohorts.link')),
+      h('a.button', { href: `/courses/${courseId}/labs`, 'data-link': '' }, t('labs.link')),
       h('a.button', { href: `/courses/${courseId}/gradebook`, 'data-link': '' }, t('gradebook.link')),
       h('a.button', { href: `/courses/${courseId}/files`, 'data-link': '' }, t('course.filesLink')),
       h('a.button', { href: `/courses/${courseId}/questions`, 'data-link': '' }, t('course.authoringLink')),
@@ -185,6 +186,7 @@ export function coursePage(courseId: string, user: api.User, navigate: Navigate)
             null,
             h('a', { href: `/courses/${courseId}/grades`, 'data-link': '' }, t('gradebook.myLink')),
             h('a', { href: `/courses/${courseId}/cohorts`, 'data-link': '' }, t('cohorts.link')),
+            h('a', { href: `/courses/${courseId}/labs`, 'data-link': '' }, t('labs.link')),
           )
         : null,
       next
