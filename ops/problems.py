@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -202,14 +202,38 @@ async def _on_database(_request: Request, exc: Exception) -> Response:
     if database_busy(exc):
         logger.warning("database busy: %s", exc.orig)
         return busy_problem()
-    if getattr(exc.orig, "sqlstate", None) not in UNSTORABLE_TEXT_SQLSTATES:
-        raise exc
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in UNSTORABLE_TEXT_SQLSTATES:
+        return problem_response(
+            422,
+            slug="unstorable-text",
+            title="Invalid text",
+            detail="The request contains characters that cannot be stored, such as NUL.",
+        )
+    # A data exception (SQLSTATE class 22, or the driver's own check of an argument, as
+    # asyncpg's int32 range) comes from a value the request carried.
+    if isinstance(exc, DataError) or str(sqlstate or "").startswith("22"):
+        return out_of_range_problem()
+    raise exc
+
+
+def out_of_range_problem() -> Response:
+    """422: a number or a date the database cannot hold (past int64, int32, year 1)."""
     return problem_response(
         422,
-        slug="unstorable-text",
-        title="Invalid text",
-        detail="The request contains characters that cannot be stored, such as NUL.",
+        slug="out-of-range",
+        title="Value out of range",
+        detail="The request holds a number or a date outside what can be stored.",
     )
+
+
+async def _on_statement(_request: Request, exc: Exception) -> Response:
+    """A value that failed on its way to the driver: SQLite's int64 or a date that does not
+    survive conversion to UTC raise OverflowError there."""
+    assert isinstance(exc, StatementError)
+    if isinstance(exc.orig, OverflowError):
+        return out_of_range_problem()
+    return internal_error(exc)
 
 
 async def _on_pool_timeout(_request: Request, exc: Exception) -> Response:
@@ -241,5 +265,6 @@ def install(app: FastAPI, problems: ProblemMap) -> None:
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(DBAPIError, _on_database)
+    app.add_exception_handler(StatementError, _on_statement)
     app.add_exception_handler(PoolTimeout, _on_pool_timeout)
     app.add_exception_handler(Exception, _on_unexpected)

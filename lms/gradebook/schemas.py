@@ -14,8 +14,8 @@ from lms.courses.schemas import Title
 
 Points = Annotated[Decimal, Field(ge=Decimal("-9999999.99"), le=Decimal("9999999.99"))]
 Possible = Annotated[Decimal, Field(ge=0, le=Decimal("9999999.99"))]
-Percent = Annotated[Decimal, Field(ge=0, le=1000)]
-Weight = Annotated[Decimal, Field(ge=0, le=1000)]
+Percent = Annotated[Decimal, Field(ge=0, le=Decimal("999.9999"))]  # Numeric(7, 4)
+Weight = Annotated[Decimal, Field(ge=0, le=Decimal("999.9999"))]
 Drops = Annotated[int, Field(ge=0, le=100)]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 Letter = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[^\x00-\x1f]+$")]

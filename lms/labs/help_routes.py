@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.audit.service import audit
@@ -25,6 +25,7 @@ from persistence.models import Lab, LabHelpRequest
 from persistence.models.base import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["labs"])
+RequestId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an Integer key
 Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.COURSES_MANAGE))]
 
@@ -115,7 +116,7 @@ async def take_next(
 @router.post("/labs/{lab_id}/help/{request_id}/take", summary="Take a help request")
 async def take_request(
     lab_id: uuid.UUID,
-    request_id: int,
+    request_id: RequestId,
     request: Request,
     session: SessionDep,
     principal: Manager,
@@ -141,7 +142,7 @@ async def take_request(
 @router.post("/labs/{lab_id}/help/{request_id}/resolve", summary="Resolve a help request")
 async def resolve_request(
     lab_id: uuid.UUID,
-    request_id: int,
+    request_id: RequestId,
     request: Request,
     session: SessionDep,
     principal: Reader,

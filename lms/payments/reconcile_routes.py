@@ -25,7 +25,7 @@ router = APIRouter(tags=["payments finance"])
 Auditor = Annotated[Principal, Depends(require(Permission.PAYMENTS_READ))]
 # starting a run writes in short transactions of its own (none held while Stripe answers)
 Runner = Annotated[Principal, Depends(require_reading(Permission.PAYMENTS_READ))]
-RunId = Annotated[int, Path(ge=1, le=2**62)]
+RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an Integer key
 Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 PREFIX = "/api/v1/payments/reconciliation/runs"

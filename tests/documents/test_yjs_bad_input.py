@@ -4,6 +4,7 @@ the document stays intact, and everyone else carries on."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -135,6 +136,7 @@ async def test_read_only_writes_are_refused_with_an_auth_message(docs_node: Node
         ("none", 4001),
         ("other room", 4003),
         ("not a room document", 4003),
+        ("a lab's document", 4001),
         ("unknown kind", 4003),
     ],
 )
@@ -148,7 +150,9 @@ async def test_tokens_and_names_are_checked(
         "garbage": (room.doc(), "not.a.jwt"),
         "none": (room.doc(), ""),
         "other room": (other.doc(), token),
-        "not a room document": ("labs/1/notes", token),
+        "not a room document": ("elsewhere/1/notes", token),
+        # Lab workspaces take lab editor tokens: a room's join token is not one.
+        "a lab's document": (f"labs/{uuid.uuid4()}/workspaces/{uuid.uuid4()}", token),
         "unknown kind": (f"rooms/{room.room_id}/secrets", token),
     }[case]
     client = await RawClient.open(docs_node, name, used, sync=False)
