@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from lms.courses.schemas import Title
 
-Points = Annotated[Decimal, Field(ge=Decimal("-9999999.99"), le=Decimal("9999999.99"))]
-Possible = Annotated[Decimal, Field(ge=0, le=Decimal("9999999.99"))]
-Percent = Annotated[Decimal, Field(ge=0, le=Decimal("999.9999"))]  # Numeric(7, 4)
-Weight = Annotated[Decimal, Field(ge=0, le=Decimal("999.9999"))]
+
+def _places(places: int) -> AfterValidator:
+    """Cut a number to the places its column keeps (``Numeric(9, 2)``, ``Numeric(7, 4)``),
+    so what is answered is what is stored: 2.2e-308 is 0.0000, not a float's exponent."""
+    step = Decimal(1).scaleb(-places)
+    return AfterValidator(lambda value: value.quantize(step, rounding=ROUND_DOWN))
+
+
+Points = Annotated[Decimal, Field(ge=Decimal("-9999999.99"), le=Decimal("9999999.99")), _places(2)]
+Possible = Annotated[Decimal, Field(ge=0, le=Decimal("9999999.99")), _places(2)]
+Percent = Annotated[Decimal, Field(ge=0, le=Decimal("999.9999")), _places(4)]
+Weight = Annotated[Decimal, Field(ge=0, le=Decimal("999.9999")), _places(4)]
 Drops = Annotated[int, Field(ge=0, le=100)]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 Letter = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[^\x00-\x1f]+$")]

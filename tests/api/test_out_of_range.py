@@ -52,7 +52,13 @@ def test_a_weight_past_the_columns_precision(
         made = client.post(path, json={**body, "weight": 999.9999})
         assert made.status_code == 201, made.text
         changed = client.patch(f"{path}/{made.json()['id']}", json={"weight": 1000.0})
-    _problem(changed, 422)
+        _problem(changed, 422)
+        # Cut to the column's places: the answer is what is stored, not a float's exponent.
+        tiny = client.patch(f"{path}/{made.json()['id']}", json={"weight": 2.2250738585072014e-308})
+        assert tiny.status_code == 200, tiny.text
+        assert tiny.json()["weight"] == "0.0000"
+        again = client.get(f"/api/v1/courses/{course['id']}/gradebook").json()
+    assert [g["weight"] for g in again["groups"] if g["id"] == made.json()["id"]] == ["0.0000"]
 
 
 @pytest.mark.parametrize(
