@@ -305,13 +305,20 @@ class Ingest:
             if len(batch) == 1:
                 self._refused("update refused by the trial copy", error)
                 return []
-        proven = []
+        proven: list[tuple[bytes, UpdateShape]] = []
         for update, shape in batch:
             try:
                 self._try(update, shape.nested_types, shape.reaches)
                 proven.append((update, shape))
             except YjsError as error:
                 self._refused("update refused by the trial copy", error)
+                # The failed proof dropped the copy: the fresh one gets what was proven so far.
+                try:
+                    if proven:
+                        self._try(yrs.merge([u for u, _ in proven]), False, {})
+                except YjsError as again:
+                    self._refused("proven updates refused again", again)
+                    proven = []
         return proven
 
     def _try(self, update: bytes, nested: bool, reaches: Mapping[int, int]) -> None:

@@ -188,7 +188,21 @@ def crashers() -> dict[str, list[bytes]]:
         "empty__two-groups-one-client": [f.sync_update(two_groups())],
         # An empty struct group at a client's current clock: Yrs panicked.
         "text7__empty-group": [f.sync_update(bytes.fromhex("0100070b00"))],
+        # One batch: a formatted insert, a write Yrs panics on, the insert again from
+        # another origin. The harness proved the third write on a copy without the first.
+        "empty__refused-between-proven": [
+            f.sync_update(REFUSED_BETWEEN_PROVEN[0]),
+            f.sync_update(REFUSED_BETWEEN_PROVEN[1]),
+            f.sync_update(REFUSED_BETWEEN_PROVEN[2]),
+        ],
     }
+
+
+REFUSED_BETWEEN_PROVEN = (
+    bytes.fromhex("010307000601017404626f6c640474727565840700017886070004626f6c64046e756c6c00"),
+    bytes.fromhex("0201070027010174046e65737401010100010007000100"),
+    bytes.fromhex("010307000601017404626f6c640474727565840700017886070104626f6c64046e756c6c00"),
+)
 
 
 def json_content() -> bytes:

@@ -16,7 +16,7 @@ import pytest
 from fuzzbases import base_doc, base_update
 from fuzzharness import Snapshot, ingest
 from fuzzstrategies import Case
-from make_corpus import json_content, two_groups
+from make_corpus import REFUSED_BETWEEN_PROVEN, json_content, two_groups
 from regressionkit import (
     Member,
     live_document,
@@ -208,3 +208,12 @@ def test_the_nesting_policy_reads_a_map_with_an_entry_holding_no_value() -> None
     connection. The entry is skipped now (`nesting._map_values`)."""
     doc = whiteboard_with_a_format_entry()
     assert nesting_depth(doc, {"shapes": pycrdt.Map}, limit=32) == 2
+
+
+def test_a_write_refused_between_two_proven_ones_leaves_the_trial_copy_whole() -> None:
+    """One batch of three writes fails merged; one by one the middle one is refused, which
+    drops the trial copy: the third must be proven on a copy holding the first."""
+    frames = [f.sync_update(update) for update in REFUSED_BETWEEN_PROVEN]
+    result = ingest(Case("empty", tuple(frames), flushes=frozenset()))
+    assert result.outcomes[0].startswith("update refused by the trial copy"), result.outcomes
+    assert result.outcomes[-1] == "batch accepted", result.outcomes

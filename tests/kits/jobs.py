@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from jobs.errors import PermanentFailure
@@ -29,6 +30,7 @@ from kits.servers import PostgresServer, postgres_database
 from persistence import migrate
 from persistence.engine import create_engine, create_sessionmaker
 from persistence.models.base import utcnow
+from persistence.transient import is_transient
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -220,11 +222,19 @@ def sessions(engine: AsyncEngine) -> Sessions:
 
 async def scalar(sessions: Sessions, sql: str, **params: object) -> object:
     """One value from the database."""
-    async with sessions() as session:
-        return (await session.execute(text(sql), params)).scalar()
+    found = await rows(sessions, sql, **params)
+    return found[0][0] if found else None
 
 
 async def rows(sessions: Sessions, sql: str, **params: object) -> list[tuple[object, ...]]:
-    """Rows from the database."""
-    async with sessions() as session:
-        return [tuple(r) for r in (await session.execute(text(sql), params)).all()]
+    """Rows from the database. On SQLite a session takes the write lock at BEGIN, which the
+    workers under test may hold past the busy timeout on a loaded machine: the test's own
+    look is tried again then (the workers retry theirs the same way)."""
+    for attempt_left in range(4, -1, -1):
+        try:
+            async with sessions() as session:
+                return [tuple(r) for r in (await session.execute(text(sql), params)).all()]
+        except DBAPIError as exc:
+            if not attempt_left or not is_transient(exc):
+                raise
+    raise AssertionError("unreachable")
