@@ -24,15 +24,13 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from ops.context import request_id_var
+from persistence.transient import is_busy
 
 PROBLEM_TYPE_BASE = "https://liveclass.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
 # SQLSTATEs meaning "this text cannot be stored" (PostgreSQL refuses NUL characters in text):
 # character_not_in_repertoire, untranslatable_character. The request is at fault, not us.
 UNSTORABLE_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
-# SQLSTATEs meaning "busy, try again": serialization_failure, deadlock_detected,
-# lock_not_available, too_many_connections, query_canceled (a statement timeout).
-BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03", "53300", "57014"})
 BUSY_RETRY_AFTER = 2
 logger = logging.getLogger("liveclass.errors")
 
@@ -172,18 +170,6 @@ def _field_error(error: Any) -> dict[str, str]:
     return {"field": ".".join(location), "message": message}
 
 
-def database_busy(exc: BaseException) -> bool:
-    """Whether a database error means "too busy now, try again" rather than a fault: SQLite's
-    busy timeout (``database is locked``), PostgreSQL's lock timeout, too many connections,
-    a serialization failure or deadlock, a statement timeout."""
-    if isinstance(exc, DBAPIError):
-        if getattr(exc.orig, "sqlstate", None) in BUSY_SQLSTATES:
-            return True
-        message = str(exc.orig).lower()
-        return "database is locked" in message or "database is busy" in message
-    return False
-
-
 def busy_problem() -> Response:
     """503 with ``Retry-After``: the database (or a line in front of it) is saturated; the
     request wrote nothing and may be sent again."""
@@ -199,7 +185,7 @@ def busy_problem() -> Response:
 
 async def _on_database(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
-    if database_busy(exc):
+    if is_busy(exc):
         logger.warning("database busy: %s", exc.orig)
         return busy_problem()
     sqlstate = getattr(exc.orig, "sqlstate", None)

@@ -67,20 +67,3 @@ async def test_a_write_that_keeps_conflicting_fails_after_its_retries(tmp_path: 
         blocker.close()
         await committer.close()
         await engine.dispose()
-
-
-def test_only_conflicts_count_as_transient() -> None:
-    class Orig(Exception):
-        def __init__(self, text: str, sqlstate: str | None = None) -> None:
-            super().__init__(text)
-            self.sqlstate = sqlstate
-
-    def wrapped(orig: Exception) -> OperationalError:
-        return OperationalError("INSERT", {}, orig)
-
-    assert is_transient(wrapped(Orig("database is locked")))
-    assert is_transient(wrapped(Orig("could not serialize access", "40001")))
-    assert is_transient(wrapped(Orig("deadlock detected", "40P01")))
-    assert not is_transient(wrapped(Orig("no such table: x")))
-    assert not is_transient(wrapped(Orig("duplicate key", "23505")))
-    assert not is_transient(ValueError("database is locked"))
