@@ -4,7 +4,7 @@ TAs take requests in order and resolve them; everyone's place updates live (`que
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,11 +30,23 @@ Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.COURSES_MANAGE))]
 
 
-async def _announce(
-    session: AsyncSession, labs: LabsRuntime, lab: Lab, request: LabHelpRequest
-) -> None:
+async def _changed(
+    session: AsyncSession,
+    request: Request,
+    labs: LabsRuntime,
+    lab: Lab,
+    changed: LabHelpRequest,
+    action: str,
+    **detail: Any,
+) -> HelpOut:
+    """What every queue change ends with: audit ``action`` on the lab, commit, tell the lab's
+    live views (everyone's place in the queue, the asker's own view) and answer the request as
+    it now stands."""
+    audit(session, request, action, target_type="lab", target_id=lab.id, **detail)
+    await session.commit()
     await labs.send(lab.id, {"type": "queue", "open": await open_queue(session, lab.id)})
-    await labs.changed(lab.id, request.user_id)
+    await labs.changed(lab.id, changed.user_id)
+    return await queue.out(session, changed)
 
 
 @router.post("/labs/{lab_id}/help", status_code=status.HTTP_201_CREATED, summary="Ask for help")
@@ -52,10 +64,7 @@ async def ask_for_help(
     service.learner_only(role)
     service.running(lab)
     asked = await queue.ask(session, lab, principal.user_id, body.step_id, body.note, utcnow())
-    audit(session, request, "labs.help.ask", target_type="lab", target_id=lab.id)
-    await session.commit()
-    await _announce(session, labs, lab, asked)
-    return await queue.out(session, asked)
+    return await _changed(session, request, labs, lab, asked, "labs.help.ask")
 
 
 @router.get("/labs/{lab_id}/help", summary="The help queue")
@@ -93,24 +102,29 @@ async def my_help(lab_id: uuid.UUID, session: SessionDep, principal: Reader) -> 
     )
 
 
+async def _take(
+    session: AsyncSession,
+    request: Request,
+    labs: LabsRuntime,
+    principal: Principal,
+    lab_id: uuid.UUID,
+    request_id: int | None,
+) -> HelpOut:
+    """Assign a waiting request to the staff member asking: the one named, else the oldest."""
+    lab, _ = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
+    found = None if request_id is None else await queue.request_of(session, lab, request_id)
+    taken = await queue.take(session, lab, found, principal.user_id, utcnow())
+    return await _changed(
+        session, request, labs, lab, taken, "labs.help.take", help_request=taken.id
+    )
+
+
 @router.post("/labs/{lab_id}/help/next", summary="Take the next help request")
 async def take_next(
     lab_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager, labs: LabsDep
 ) -> HelpOut:
     """The oldest waiting request, assigned to me (404 when nobody waits)."""
-    lab, _ = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
-    taken = await queue.take(session, lab, None, principal.user_id, utcnow())
-    audit(
-        session,
-        request,
-        "labs.help.take",
-        target_type="lab",
-        target_id=lab.id,
-        help_request=taken.id,
-    )
-    await session.commit()
-    await _announce(session, labs, lab, taken)
-    return await queue.out(session, taken)
+    return await _take(session, request, labs, principal, lab_id, None)
 
 
 @router.post("/labs/{lab_id}/help/{request_id}/take", summary="Take a help request")
@@ -123,20 +137,7 @@ async def take_request(
     labs: LabsDep,
 ) -> HelpOut:
     """Assign this request to me (409 if someone else has it)."""
-    lab, _ = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
-    found = await queue.request_of(session, lab, request_id)
-    taken = await queue.take(session, lab, found, principal.user_id, utcnow())
-    audit(
-        session,
-        request,
-        "labs.help.take",
-        target_type="lab",
-        target_id=lab.id,
-        help_request=taken.id,
-    )
-    await session.commit()
-    await _announce(session, labs, lab, taken)
-    return await queue.out(session, taken)
+    return await _take(session, request, labs, principal, lab_id, request_id)
 
 
 @router.post("/labs/{lab_id}/help/{request_id}/resolve", summary="Resolve a help request")
@@ -154,14 +155,6 @@ async def resolve_request(
         service.learner_only(role)
     found = await queue.request_of(session, lab, request_id)
     queue.resolve(found, principal.user_id, staff=role == "staff", now=utcnow())
-    audit(
-        session,
-        request,
-        "labs.help.resolve",
-        target_type="lab",
-        target_id=lab.id,
-        help_request=found.id,
+    return await _changed(
+        session, request, labs, lab, found, "labs.help.resolve", help_request=found.id
     )
-    await session.commit()
-    await _announce(session, labs, lab, found)
-    return await queue.out(session, found)
