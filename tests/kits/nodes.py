@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kits.servers import ROOT, LiveServer, PostgresServer
+from kits.servers import ROOT, LiveServer, PostgresServer, copy_migrated_sqlite
 from persistence.engine import create_engine, create_sessionmaker
 from persistence.models.accounts import User
 
@@ -38,7 +38,7 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
     if backend == "sqlite":
         return ""
     server: PostgresServer = request.getfixturevalue("pg_server")
-    url = server.create_database()
+    url = server.create_database(migrated=True)
     request.addfinalizer(lambda: server.drop_database(url))
     return url
 
@@ -158,6 +158,8 @@ def start_node(
     }
     if url:
         settings["LIVECLASS_DATABASE_URL"] = url
+    else:
+        copy_migrated_sqlite(tmp_path / "data" / "liveclass.db")
     server = LiveServer(data_dir=tmp_path / "data", env=settings).start()
     try:
         yield Node(server, backend, url)

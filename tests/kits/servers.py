@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -150,16 +152,28 @@ class PostgresServer:
     user: str = "postgres"
     data_dir: Path | None = None
     owned: bool = False
+    template: str | None = None
+    """The migrated template database ``create_database(migrated=True)`` copies."""
 
     def url(self, database: str) -> str:
         """SQLAlchemy URL of ``database`` on this server."""
         return f"postgresql+asyncpg://{self.user}@{self.host}:{self.port}/{database}"
 
-    def create_database(self) -> str:
-        """Create a fresh, uniquely named database and return its URL."""
+    def create_database(self, *, migrated: bool = False) -> str:
+        """Create a fresh, uniquely named database and return its URL; ``migrated``: a copy
+        of a template migrated once per server (a node then starts without migrating)."""
         name = f"liveclass_test_{uuid.uuid4().hex[:12]}"
-        self._psql(f'CREATE DATABASE "{name}"')
+        template = f' TEMPLATE "{self._migrated_template()}"' if migrated else ""
+        self._psql(f'CREATE DATABASE "{name}"{template}')
         return self.url(name)
+
+    def _migrated_template(self) -> str:
+        if self.template is None:
+            name = f"liveclass_template_{uuid.uuid4().hex[:12]}"
+            self._psql(f'CREATE DATABASE "{name}"')
+            migrate_database({"LIVECLASS_DATABASE_URL": self.url(name)})
+            self.template = name
+        return self.template
 
     def drop_database(self, url: str) -> None:
         """Drop a database made by ``create_database`` (ignoring failures)."""
@@ -200,8 +214,10 @@ class PostgresServer:
         _pg_ctl_start(pg_ctl, self.data_dir, self.port)
 
     def stop(self) -> None:
-        """Stop and delete an owned cluster."""
+        """Stop and delete an owned cluster (on a shared server, drop the template)."""
         if not self.owned or self.data_dir is None:
+            if self.template is not None:
+                self.drop_database(self.url(self.template))
             return
         pg_ctl = _pg_bin("pg_ctl")
         if pg_ctl:
@@ -265,6 +281,41 @@ def postgres_database(server: PostgresServer) -> Iterator[str]:
         yield url
     finally:
         server.drop_database(url)
+
+
+def migrate_database(env: Mapping[str, str]) -> None:
+    """``liveclass migrate`` with ``env`` (a database URL or a data directory)."""
+    with tempfile.TemporaryDirectory(prefix="liveclass-migrate-") as scratch:
+        subprocess.run(
+            [sys.executable, "-m", "server", "migrate"],
+            cwd=ROOT,
+            env={**os.environ, "LIVECLASS_DATA_DIR": scratch, **env},
+            check=True,
+            capture_output=True,
+        )
+
+
+_SQLITE_TEMPLATE: list[Path] = []
+
+
+def copy_migrated_sqlite(database: Path) -> None:
+    """Put a migrated SQLite database at ``database`` (owner-only), from a template migrated
+    once per process: starting a node then skips the migrations (seconds per node)."""
+    if not _SQLITE_TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="liveclass-template-"))
+        migrate_database({"LIVECLASS_DATA_DIR": str(folder)})
+        _SQLITE_TEMPLATE.append(folder / "liveclass.db")
+        atexit.register(shutil.rmtree, folder, True)
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return  # a node's own database: it migrates it itself
+    with (
+        contextlib.closing(sqlite3.connect(_SQLITE_TEMPLATE[0])) as source,
+        contextlib.closing(sqlite3.connect(database)) as target,
+    ):
+        source.backup(target)
 
 
 def merged_env(*parts: Mapping[str, str]) -> dict[str, str]:
