@@ -48,11 +48,7 @@ async def get(session: AsyncSession, job_id: int) -> Job:
 
 async def retry(session: AsyncSession, job_id: int) -> Job:
     """Queue a dead or cancelled job again, now, with its attempts counted from zero."""
-    job = await get(session, job_id)
-    if job.state not in ("dead", "cancelled"):
-        raise JobStateConflict(
-            f"Only dead or cancelled jobs can be retried; this one is {job.state}."
-        )
+    job = _ended(await get(session, job_id), "retried")
     changes = update(Job).values(
         state="queued",
         attempts=0,
@@ -86,12 +82,18 @@ async def cancel(session: AsyncSession, job_id: int) -> Job:
 
 async def discard(session: AsyncSession, job_id: int) -> Job:
     """Delete a dead or cancelled job for good."""
-    job = await get(session, job_id)
+    job = _ended(await get(session, job_id), "discarded")
+    await _changed(session, job, delete(Job))
+    return job
+
+
+def _ended(job: Job, verb: str) -> Job:
+    """``job`` if it has ended (dead or cancelled): only such a job may be ``verb`` ("retried",
+    "discarded"); any other is a JobStateConflict."""
     if job.state not in ("dead", "cancelled"):
         raise JobStateConflict(
-            f"Only dead or cancelled jobs can be discarded; this one is {job.state}."
+            f"Only dead or cancelled jobs can be {verb}; this one is {job.state}."
         )
-    await _changed(session, job, delete(Job))
     return job
 
 

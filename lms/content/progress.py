@@ -89,14 +89,6 @@ async def record(
 ) -> ItemProgress:
     """Apply one progress event; `duration` is the video's length when the server knows it."""
     row = await _row(session, item, user_id)
-    payload = ItemProgressed(
-        item_id=item.id,
-        course_id=item.course_id,
-        user_id=user_id,
-        kind=item.kind,
-        watched_share=row.watched_share,
-        at=now,
-    )
     events: list[EventType] = []
     if row.viewed_at is None:
         row.viewed_at = now
@@ -115,8 +107,7 @@ async def record(
         events.append(ITEM_COMPLETED)
     row.updated_at = now
     for event_type in events:
-        event = payload.model_copy(update={"watched_share": row.watched_share})
-        await emit(session, event_type, event, aggregate_id=f"{item.course_id}:{user_id}")
+        await _emit(session, event_type, item, row, user_id, now)
     return row
 
 
@@ -151,12 +142,24 @@ async def mark_submitted(
         row.updated_at = now
         if row.completed_at is None and _met(item, row):
             row.completed_at = now
-            payload = ItemProgressed(
-                item_id=item.id,
-                course_id=item.course_id,
-                user_id=user_id,
-                kind=item.kind,
-                watched_share=row.watched_share,
-                at=now,
-            )
-            await emit(session, ITEM_COMPLETED, payload, aggregate_id=f"{item.course_id}:{user_id}")
+            await _emit(session, ITEM_COMPLETED, item, row, user_id, now)
+
+
+async def _emit(
+    session: AsyncSession,
+    event_type: EventType,
+    item: ModuleItem,
+    row: ItemProgress,
+    user_id: uuid.UUID,
+    now: datetime,
+) -> None:
+    """Emit ``event_type`` on a learner's progress on ``item``, as ``row`` stands now."""
+    payload = ItemProgressed(
+        item_id=item.id,
+        course_id=item.course_id,
+        user_id=user_id,
+        kind=item.kind,
+        watched_share=row.watched_share,
+        at=now,
+    )
+    await emit(session, event_type, payload, aggregate_id=f"{item.course_id}:{user_id}")

@@ -4,10 +4,24 @@ never follows an item into another course's content."""
 
 from __future__ import annotations
 
+from typing import Final, cast
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.errors import InvalidInput
 from persistence.models import Assignment, File, Lab, ModuleItem, Page, Quiz, Room, Video
+
+Shown = Page | Video | Room | Quiz | Assignment | Lab
+# Each kind of item that shows a row of the course by ``target_id``: that row's model and
+# what the error calls it.
+SHOWN: Final[dict[str, tuple[type[Shown], str]]] = {
+    "page": (Page, "page"),
+    "video": (Video, "video"),
+    "live_session": (Room, "live room"),
+    "quiz": (Quiz, "quiz"),
+    "assignment": (Assignment, "assignment"),
+    "lab": (Lab, "lab"),
+}
 
 
 async def check_target(session: AsyncSession, item: ModuleItem) -> None:
@@ -27,29 +41,11 @@ async def check_target(session: AsyncSession, item: ModuleItem) -> None:
     item.file_id = None
     if item.target_id is None:
         raise InvalidInput(f"A {item.kind.replace('_', ' ')} item needs a target_id.")
-    if item.kind == "page":
-        page = await session.get(Page, item.target_id)
-        if page is None or page.course_id != item.course_id:
-            raise InvalidInput("target_id names no page of this course.")
-    elif item.kind == "video":
-        video = await session.get(Video, item.target_id)
-        if video is None or video.course_id != item.course_id:
-            raise InvalidInput("target_id names no video of this course.")
-    elif item.kind == "live_session":
-        room = await session.get(Room, item.target_id)
-        if room is None or room.course_id != item.course_id:
-            raise InvalidInput("target_id names no live room of this course.")
-    elif item.kind == "quiz":
-        quiz = await session.get(Quiz, item.target_id)
-        if quiz is None or quiz.course_id != item.course_id:
-            raise InvalidInput("target_id names no quiz of this course.")
-    elif item.kind == "assignment":
-        assignment = await session.get(Assignment, item.target_id)
-        if assignment is None or assignment.course_id != item.course_id:
-            raise InvalidInput("target_id names no assignment of this course.")
-    elif item.kind == "lab":
-        lab = await session.get(Lab, item.target_id)
-        if lab is None or lab.course_id != item.course_id:
-            raise InvalidInput("target_id names no lab of this course.")
-    else:
+    shown = SHOWN.get(item.kind)
+    if shown is None:
         raise InvalidInput(f"{item.kind} items are not available on this server yet.")
+    model, noun = shown
+    # (mypy joins the union of models to their Base: the row is one of Shown.)
+    row = cast(Shown | None, await session.get(model, item.target_id))
+    if row is None or row.course_id != item.course_id:
+        raise InvalidInput(f"target_id names no {noun} of this course.")

@@ -65,15 +65,18 @@ async def _may_start(
         raise Forbidden("Your role in this course does not allow this.")
 
 
-async def _own_upload(
-    session: SessionDep,
-    storage: FileStorage,
+async def own_upload(
     course_id: uuid.UUID,
     upload_id: uuid.UUID,
-    principal: Principal,
+    request: Request,
+    session: SessionDep,
+    principal: Editor,
+    storage: StorageDep,
 ) -> Upload:
-    """An upload the caller may continue: any of the course's as an editor, else their own
-    (while they are still a member of the course)."""
+    """The upload a tus request goes on with (the request speaks tus 1.0.0), which the caller
+    may continue: any of the course's as an editor, else their own (while they are still a
+    member of the course)."""
+    tus.check_version(request.headers)
     _, role = await authorize(session, course_id, principal, CourseAction.VIEW)
     upload = await service.find_upload(session, storage, course_id, upload_id)
     if may(role, CourseAction.EDIT):
@@ -81,6 +84,9 @@ async def _own_upload(
     if role is None or upload.uploader_id != principal.user_id:
         raise Forbidden("Your role in this course does not allow this.")
     return upload
+
+
+OwnUpload = Annotated[Upload, Depends(own_upload)]
 
 
 def _location(upload: Upload) -> str:
@@ -133,17 +139,8 @@ async def tus_create(
 
 
 @uploads.head("/{upload_id}", summary="tus: how far an upload got")
-async def tus_offset(
-    course_id: uuid.UUID,
-    upload_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: Editor,
-    storage: StorageDep,
-) -> Response:
+async def tus_offset(upload: OwnUpload, storage: StorageDep) -> Response:
     """``Upload-Offset``: where the next PATCH starts."""
-    tus.check_version(request.headers)
-    upload = await _own_upload(session, storage, course_id, upload_id, principal)
     offset = storage.staging.offset(upload.id)
     headers = tus.offset_headers(offset, upload.length, upload.expires_at)
     return Response(status_code=status.HTTP_200_OK, headers=headers)
@@ -153,17 +150,10 @@ async def tus_offset(
     "/{upload_id}", status_code=status.HTTP_204_NO_CONTENT, summary="tus: append a chunk"
 )
 async def tus_append(
-    course_id: uuid.UUID,
-    upload_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: Editor,
-    storage: StorageDep,
+    upload: OwnUpload, request: Request, session: SessionDep, storage: StorageDep
 ) -> Response:
     """Append the body at ``Upload-Offset`` (409 elsewhere; 460 on a checksum mismatch;
     413 past ``Upload-Length``); the last chunk makes the file."""
-    tus.check_version(request.headers)
-    upload = await _own_upload(session, storage, course_id, upload_id, principal)
     await session.commit()  # no transaction (nor SQLite's write lock) while the body streams
     offset, file = await _append(request, session, storage, upload)
     headers = tus.offset_headers(offset, upload.length, upload.expires_at)
@@ -221,16 +211,9 @@ def _file_headers(file: File | None) -> dict[str, str]:
     "/{upload_id}", status_code=status.HTTP_204_NO_CONTENT, summary="tus: abandon an upload"
 )
 async def tus_terminate(
-    course_id: uuid.UUID,
-    upload_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: Editor,
-    storage: StorageDep,
+    upload: OwnUpload, request: Request, session: SessionDep, storage: StorageDep
 ) -> Response:
     """Termination: the staged bytes are removed and the upload is forgotten."""
-    tus.check_version(request.headers)
-    upload = await _own_upload(session, storage, course_id, upload_id, principal)
     async with storage.staging.lock(upload.id):
         await service.terminate(session, storage, upload)
         audit(session, request, "upload.terminate", target_type="upload", target_id=upload.id)

@@ -19,6 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from lms.video.captions import format_time
 from lms.video.ladder import even
 
 TILE_WIDTH = 160
@@ -41,14 +42,6 @@ def jpeg(frame: av.VideoFrame, quality: int = 4) -> bytes:
     picture.pts = None
     packets = [*codec.encode(picture), *codec.encode(None)]
     return b"".join(bytes(p) for p in packets)
-
-
-def _stamp(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
 @dataclass
@@ -109,7 +102,7 @@ class Thumbnails:
             end = min(self.duration, start + self.interval)
             if end <= start:
                 end = start + 0.001
-            cues.append(f"{_stamp(start)} --> {_stamp(end)}")
+            cues.append(f"{format_time(start)} --> {format_time(end)}")
             cues.append(f"{sprite_name}#xywh={x},{y},{self.tile_width},{self.tile_height}")
             cues.append("")
         sprite.write_bytes(jpeg(av.VideoFrame.from_ndarray(sheet, format="rgb24")))
