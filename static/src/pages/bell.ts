@@ -6,7 +6,9 @@ import * as api from '../api'
 import { h } from '../dom'
 import { t } from '../i18n'
 
-type Listener = (unread: number, fresh: api.Notification | null) => void
+// `lost`: the channel (re)joined without replaying what was sent meanwhile, so a list of
+// notifications may miss some and should be read again.
+type Listener = (unread: number, fresh: api.Notification | null, lost: boolean) => void
 
 const listeners = new Set<Listener>()
 let unread: number | null = null
@@ -16,8 +18,8 @@ let delay = 1000
 let timer: number | undefined
 let connecting = false
 
-function emit(fresh: api.Notification | null = null): void {
-  for (const listener of [...listeners]) listener(unread ?? 0, fresh)
+function emit(fresh: api.Notification | null = null, lost = false): void {
+  for (const listener of [...listeners]) listener(unread ?? 0, fresh, lost)
 }
 
 /** The unread count as last heard (null before the channel said). */
@@ -43,7 +45,8 @@ function handle(message: Record<string, unknown>): void {
     position = { epoch: message.epoch, seq: message.seq }
   }
   if (typeof message.unread === 'number') unread = message.unread
-  if (message.type === 'welcome' || message.type === 'unread') emit()
+  if (message.type === 'welcome') emit(null, message.recovered !== true)
+  else if (message.type === 'unread') emit()
   else if (message.type === 'notification') emit(message.notification as api.Notification)
 }
 

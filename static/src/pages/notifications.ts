@@ -111,8 +111,11 @@ export function inboxPage(user: api.User, navigate: Navigate): Page {
     setUnread(0)
     await load(true)
   })
-  const stop = onNotifications((count, fresh) => {
+  let loading = true
+  const stop = onNotifications((count, fresh, lost) => {
     setCount(count)
+    // Joined anew after the list was read: what came in between was not replayed.
+    if (lost && !loading) void load(true)
     if (fresh && !shown.has(fresh.id)) {
       const li = item(fresh)
       shown.set(fresh.id, li)
@@ -120,7 +123,9 @@ export function inboxPage(user: api.User, navigate: Navigate): Page {
       status.hidden = true
     }
   })
-  void load(true)
+  void load(true).finally(() => {
+    loading = false
+  })
   return {
     title: t('inbox.title'),
     destroy: () => stop(),
