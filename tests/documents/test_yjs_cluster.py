@@ -33,7 +33,7 @@ def two_nodes(pg_server: PostgresServer, tmp_path: Path) -> Iterator[tuple[Node,
             pytest.fail("redis-server is required under CI")
         pytest.skip("redis-server is not installed")
     redis = RedisServer().start()
-    url = pg_server.create_database()
+    url = pg_server.create_database(migrated=True)
     env = {
         **DOC_ENV,
         "LIVECLASS_DATABASE_URL": url,

@@ -63,7 +63,7 @@ def cluster_of(
     **env: str,
 ) -> Iterator[Cluster]:
     """Nodes `names` on a fresh database and `redis`, stopped (and the database dropped) after."""
-    url = pg_server.create_database()
+    url = pg_server.create_database(migrated=True)
     settings = {
         "LIVECLASS_DATABASE_URL": url,
         "LIVECLASS_REDIS_URL": redis.url,

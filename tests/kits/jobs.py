@@ -26,7 +26,7 @@ from jobs.errors import PermanentFailure
 from jobs.events import Catalogue, Consumer, Event, EventType
 from jobs.retry import Backoff
 from jobs.types import JobContext, JobRegistry, JobType
-from kits.servers import PostgresServer, postgres_database
+from kits.servers import PostgresServer, copy_migrated_sqlite, postgres_database
 from persistence import migrate
 from persistence.engine import create_engine, create_sessionmaker
 from persistence.models.base import utcnow
@@ -197,10 +197,11 @@ def register_jobs(registry: JobRegistry, catalogue: Catalogue) -> None:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database of each backend."""
     if request.param == "sqlite":
+        copy_migrated_sqlite(tmp_path / "jobs.db")
         yield f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}"
         return
     server: PostgresServer = request.getfixturevalue("pg_server")
-    with postgres_database(server) as url:
+    with postgres_database(server, migrated=True) as url:
         yield url
 
 

@@ -274,9 +274,10 @@ def _pg_ctl_start(pg_ctl: str, data: Path, port: int) -> None:
 
 
 @contextlib.contextmanager
-def postgres_database(server: PostgresServer) -> Iterator[str]:
-    """A fresh database on ``server`` for the duration of the block."""
-    url = server.create_database()
+def postgres_database(server: PostgresServer, *, migrated: bool = False) -> Iterator[str]:
+    """A fresh database on ``server`` for the duration of the block (``migrated``: a copy of
+    the server's migrated template)."""
+    url = server.create_database(migrated=migrated)
     try:
         yield url
     finally:
