@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kits.sandbox import shared_cache
 from kits.servers import ROOT, LiveServer, PostgresServer, copy_migrated_sqlite
 from persistence.engine import create_engine, create_sessionmaker
 from persistence.models.accounts import User
@@ -150,7 +151,9 @@ def start_node(
 ) -> Iterator[Node]:
     """Start a node on ``backend`` and stop it after the test (or module)."""
     url = database_url(backend, request)
+    cache = shared_cache(request.getfixturevalue("tmp_path_factory"))
     settings = {
+        "LIVECLASS_SANDBOX_CACHE_DIR": str(cache),  # compiled once per session, not per node
         "LIVECLASS_SECRET_KEY": "t" * 48,
         "LIVECLASS_LOGIN_MAX_FAILURES_PER_IP": "10000",
         "LIVECLASS_LOGIN_MAX_FAILURES_PER_ACCOUNT": "1000",
