@@ -219,6 +219,15 @@ async def all_orders(
     return FinanceOrderPage(items=[FinanceOrderOut.model_validate(o) for o in rows], next=following)
 
 
+@router.get("/api/v1/payments/finance/orders/{order_id}", summary="One order, as finance sees it")
+async def finance_order(
+    order_id: uuid.UUID, session: SessionDep, principal: Auditor
+) -> FinanceOrderOut:
+    """The order with its provider references (checkout session, payment) and buyer
+    pseudonym; its stored provider events are ``GET /api/v1/payments/events?order_id=``."""
+    return FinanceOrderOut.model_validate(await orders.visible(session, order_id, principal))
+
+
 @router.get("/api/v1/payments/orders/{order_id}/refunds", summary="An order's refunds")
 async def list_refunds(
     order_id: uuid.UUID, session: SessionDep, principal: Auditor
@@ -310,12 +319,15 @@ async def list_events(
     session: SessionDep,
     principal: Auditor,
     flagged: bool = False,
+    order_id: uuid.UUID | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> PaymentEventPage:
     """Every provider event as stored, oldest first (``flagged``: only those that need a
-    look, e.g. for an unknown order)."""
+    look, e.g. for an unknown order; ``order_id``: only one order's)."""
     query = select(PaymentEvent)
+    if order_id is not None:
+        query = query.where(PaymentEvent.order_id == order_id)
     if flagged:
         query = query.where(PaymentEvent.flag.is_not(None))
     after = decode_cursor(cursor)

@@ -6,7 +6,8 @@ row lock and its state (only a ``paid`` order is fulfilled) make repeats and rac
 - course: the buyer is enrolled as a student (lms/courses/enrolment.py);
 - workshop: the seat held for the order becomes their registration (lms/workshops/seats);
   a payment that arrived after the hold was released takes a free seat if there is one,
-  otherwise the order is flagged ``paid_without_seat`` for finance to refund;
+  otherwise the order is flagged ``paid_without_seat`` and refunded in full automatically
+  (autorefund.py);
 - plan: an entitlement for one period from now, or from the end of the buyer's current
   period of the same plan (a renewal); a lapsed period's features stop, nothing is deleted.
 """
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jobs.events import Consumer, Event
 from lms.courses import enrolment
 from lms.errors import Conflict
-from lms.payments import events
+from lms.payments import autorefund, events
 from lms.payments.machine import Signal
 from lms.payments.transitions import apply, lock_order
 from lms.workshops import seats
@@ -58,7 +59,7 @@ async def _seat(session: AsyncSession, order: Order, workshop_id: uuid.UUID, now
         try:
             await seats.hold_seat(session, workshop_id, now)
         except Conflict:
-            order.flag = "paid_without_seat"
+            await autorefund.start(session, order, now)
             return False
         if held is None:
             held = Reservation(

@@ -3,7 +3,12 @@ of a stored id is acknowledged and ignored), matched to its order and fed to the
 machine. An event for no order we know is stored, flagged ``unknown_order`` and
 acknowledged (202): never a 500, never a retry storm. An event whose place in the order's
 history cannot be known (a refund of an order not yet paid here) makes us re-read the
-provider's state of the checkout and apply that instead."""
+provider's state of the checkout and apply that instead.
+
+A refund event (ours coming back, or one made in the provider's dashboard) is written to
+the refund ledger (ledger.py: one row per provider refund however many events name it) and
+moves the order to ``partially_refunded`` or ``refunded``; a full refund revokes the
+entitlement (the policy in refunds.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.courses.events import CourseEvents
-from lms.payments.machine import Action, Signal
+from lms.payments import ledger
+from lms.payments.ledger import ProviderRefundSeen
+from lms.payments.machine import MONEY_TAKEN, Action, Signal, Status
 from lms.payments.orders import apply_snapshot
 from lms.payments.provider import EventType, PaymentProvider, ProviderError, ProviderEvent
 from lms.payments.transitions import apply, lock_order
@@ -40,6 +47,10 @@ class Received:
 
 def _int(value: object) -> int | None:
     return value if isinstance(value, int) and 0 <= value < 2**62 else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= 255 else None
 
 
 async def _find(session: AsyncSession, provider: str, event: ProviderEvent) -> Order | None:
@@ -112,6 +123,15 @@ async def receive(
             record.flag = order.flag = "amount_mismatch"
             return Received(flag=record.flag)
     refunded = _int(event.data.get("refunded_amount")) or 0
+    refund_ref = _text(event.data.get("refund_ref"))
+    if signal is Signal.REFUNDED and Status(order.status) in MONEY_TAKEN:
+        told = ProviderRefundSeen(
+            ref=refund_ref,
+            amount=_int(event.data.get("amount")),
+            key=_text(event.data.get("refund_key")),
+        )
+        noted = await ledger.note(session, order, told, now)
+        refunded = max(refunded, noted or 0)
     outcome = await apply(
         session,
         order,
@@ -120,6 +140,7 @@ async def receive(
         refunded_total=refunded,
         payment_ref=event.payment_ref,
         course_events=course_events,
+        refund_ref=refund_ref,
     )
     if Action.REREAD in outcome.actions:
         record.outcome = "reread"

@@ -1,7 +1,7 @@
 """The payments module's job types, periodic jobs and event consumers, as the node
 registers them (parts.py): the offline provider's webhook delivery (bound to the secret
-that signs), order expiry (bound to the provider), receipts (bound to the mailer),
-fulfilment, and the daily purge of idempotency keys past their 24 hours."""
+that signs), order expiry and automatic refunds (bound to the provider), receipts (bound to
+the mailer), fulfilment, and the daily purge of idempotency keys past their 24 hours."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from jobs.events import Consumer
 from jobs.types import JobContext, JobType, Periodic
 from lms import idempotency
 from lms.notifications.mail import Mailer
-from lms.payments import fulfilment, offline, orders, receipts
+from lms.payments import autorefund, fulfilment, offline, orders, receipts
 from lms.payments.providers import build_provider, offline_secrets
 from persistence.models.base import utcnow
 from settings import Settings
@@ -25,6 +25,7 @@ def job_types(
     return [
         offline.deliver_job(offline_secrets(settings)[0]),
         orders.expire_job(provider),
+        autorefund.auto_refund_job(provider),
         receipts.receipt_job(settings, mailer),
     ]
 

@@ -85,7 +85,9 @@ def step(state: OrderState, signal: Signal, refunded_total: int = 0) -> Outcome:
         return _same(state)
     if signal is Signal.FULFILLED:
         if status is Status.PAID:
-            return Outcome(Status.FULFILLED, state.refunded)
+            # Granted after a part was refunded (a refund seen before fulfilment): partial.
+            partly = Status.PARTIALLY_REFUNDED if state.refunded else Status.FULFILLED
+            return Outcome(partly, state.refunded)
         return _same(state)
     # Signal.REFUNDED
     if status in OPEN:

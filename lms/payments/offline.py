@@ -117,6 +117,10 @@ def parse_event(body: bytes) -> ProviderEvent:
         value = data.get(name)
         return value if isinstance(value, str) and len(value) <= 255 else None
 
+    if normalised is EventType.REFUND_SUCCEEDED:
+        # Our events carry the payment's amount as ``amount`` and this refund's as ``refund``;
+        # the interface's refund events carry this refund's as ``amount``.
+        data = {**data, "amount": data.get("refund")}
     return ProviderEvent(
         event_id=event_id,
         type=normalised,
@@ -138,7 +142,8 @@ def _status(row: OfflineSession, now: datetime) -> PaymentStatus:
         return PaymentStatus.PAID
     if row.status == "open" and now >= row.expires_at:
         return PaymentStatus.EXPIRED
-    return PaymentStatus(row.status) if row.status in ("open", "failed") else PaymentStatus.OPEN
+    known = ("open", "failed", "expired")
+    return PaymentStatus(row.status) if row.status in known else PaymentStatus.OPEN
 
 
 def payment_of(row: OfflineSession, now: datetime) -> ProviderPayment:
@@ -259,10 +264,34 @@ class OfflineProvider:
                 )
             await session.refresh(row)
             ref = "re_off_" + secrets.token_urlsafe(18)
-            body = event_body(EventType.REFUND_SUCCEEDED, row, refund_ref=ref, refund=amount)
+            body = event_body(
+                EventType.REFUND_SUCCEEDED,
+                row,
+                refund_ref=ref,
+                refund=amount,
+                refund_key=idempotency_key[:255],
+            )
             await enqueue(session, DELIVER, {"url": row.webhook_url, "event": body})
             await session.commit()
         return ProviderRefund(ref, RefundStatus.SUCCEEDED, amount)
+
+    async def expire_checkout(self, session_id: str) -> ProviderPayment:
+        """Close a checkout that is still open or failed (its seat hold lapsed): its page
+        refuses payment from now on. A paid one is only read back: a payment that won the
+        race is never lost."""
+
+        async def close(session: AsyncSession) -> ProviderPayment | None:
+            row = await session.get(OfflineSession, session_id[:64])
+            if row is None:
+                return None
+            if row.status in ("open", "failed"):
+                row.status = "expired"
+            return payment_of(row, utcnow())
+
+        payment = await in_transaction(self.sessions, close)
+        if payment is None:
+            raise ProviderError("No such checkout session.", code="resource_missing")
+        return payment
 
     def verify_webhook(
         self, raw_body: bytes, headers: Mapping[str, str], now: datetime
@@ -299,12 +328,13 @@ class OfflineProvider:
 
     async def complete(self, session_id: str, paid: bool) -> OfflineSession | None:
         """The buyer pressed Pay (or Decline) on the checkout page: record it and send the
-        webhook. None when the session is unknown, expired or already paid."""
+        webhook. None when the session is unknown, expired (by time or by ``expire_checkout``)
+        or already paid."""
 
         async def record(session: AsyncSession) -> OfflineSession | None:
             row = await session.get(OfflineSession, session_id[:64])
             now = utcnow()
-            if row is None or row.status == "paid" or now >= row.expires_at:
+            if row is None or row.status in ("paid", "expired") or now >= row.expires_at:
                 return None
             if paid:
                 row.status, row.payment_ref = "paid", "pi_off_" + secrets.token_urlsafe(18)

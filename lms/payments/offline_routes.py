@@ -56,7 +56,7 @@ async def checkout_page(session_id: SessionId, provider: ProviderDep) -> HTMLRes
     if row.status == "paid":
         body = f'<h1>{title}</h1><p role="status">This checkout is paid ({amount}).</p>'
         return _page(title, body)
-    if utcnow() >= row.expires_at:
+    if row.status == "expired" or utcnow() >= row.expires_at:
         body = f'<h1>{title}</h1><p role="status">This checkout has expired.</p>'
         return _page(title, body)
     sid = escape(row.id, quote=True)

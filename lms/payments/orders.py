@@ -209,19 +209,24 @@ async def apply_snapshot(
 
 
 async def expire(session: AsyncSession, order_id: uuid.UUID, provider: PaymentProvider) -> None:
-    """The job: an order still unpaid when its checkout ends expires (the provider is asked
-    first: a payment it took counts)."""
+    """The job: an order still unpaid when its seat hold lapses expires. The provider's
+    checkout is closed first (``expire_checkout``: Stripe's session may outlive our hold),
+    so nobody can pay a lapsed order; a payment it took before that counts, and one that
+    still races in is a late payment (refunded automatically if the seat is gone)."""
     order = await session.get(Order, order_id)
     if order is None or order.status not in ("pending", "failed"):
         return
-    session_id = order.session_id
+    session_id, lapsed = order.session_id, order.expires_at is None or utcnow() >= order.expires_at
     await session.commit()
     payment = None
     if session_id:
         try:
-            payment = await provider.retrieve(session_id)
+            if lapsed:
+                payment = await provider.expire_checkout(session_id)
+            else:
+                payment = await provider.retrieve(session_id)
         except ProviderError:
-            payment = None
+            payment = None  # expired anyway: a payment that still comes in is a late one
     now = utcnow()
     order = await lock_order(session, order_id)
     if payment is not None and payment.status is not PaymentStatus.OPEN:

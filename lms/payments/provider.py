@@ -56,7 +56,9 @@ class EventType(StrEnum):
     CHECKOUT_COMPLETED = "checkout.completed"  # paid (payment_ref set)
     CHECKOUT_EXPIRED = "checkout.expired"  # session expired unpaid
     PAYMENT_FAILED = "payment.failed"  # payment attempt failed / declined
-    REFUND_SUCCEEDED = "refund.succeeded"  # data: {"refund_ref", "amount", "refunded_amount"}
+    # data: {"refund_ref", "amount" (this refund), "refunded_amount" (cumulative, if known),
+    # "refund_key" (our idempotency key when we asked for it)}
+    REFUND_SUCCEEDED = "refund.succeeded"
     REFUND_FAILED = "refund.failed"
     DISPUTE_OPENED = "dispute.opened"
     OTHER = "other"  # anything else: stored, not acted upon
@@ -156,6 +158,11 @@ class PaymentProvider(Protocol):
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
 
     async def retrieve(self, session_id: str) -> ProviderPayment: ...
+
+    async def expire_checkout(self, session_id: str) -> ProviderPayment:
+        """Close an open checkout so nobody can pay it any more, and read it back (a
+        payment that got in first shows as paid)."""
+        ...
 
     async def refund(
         self,

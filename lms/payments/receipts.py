@@ -23,6 +23,11 @@ from persistence.models import Order, User
 from settings import Settings
 
 SELLER = "liveclass"
+NO_SEAT_FLAGS = ("paid_without_seat",)
+NO_SEAT_NOTE = (
+    "Your payment arrived after the seat we held for you had lapsed, and the workshop was "
+    "full by then, so we refunded you in full. Nothing more will be charged."
+)
 
 
 def money(amount: int, currency: str) -> str:
@@ -49,6 +54,8 @@ def receipt_email(to: str, name: str, order: Order, kind: str, url: str) -> Emai
     lines.append(f"Paid: {money(order.total, order.currency)}")
     if order.refunded_amount:
         lines.append(f"Refunded: {money(order.refunded_amount, order.currency)}")
+    if refunded and order.flag in NO_SEAT_FLAGS:
+        lines += ["", NO_SEAT_NOTE]
     lines += ["", f"Printable receipt: {url}", "", f"Sold by {SELLER}. No card data is kept."]
     text = "\n".join(lines)
     body = "".join(f"<p>{escape(line)}</p>" for line in lines if line)

@@ -80,6 +80,8 @@ async def settle(
     assert refund is not None
     order = await lock_order(session, refund.order_id)
     await session.refresh(refund)
+    if refund.status == "succeeded" and (result is None or result.status.value == "failed"):
+        return order, refund  # the provider's event said it succeeded before we heard back
     if result is None or result.status.value == "failed":
         refund.status = "failed"
         return order, refund

@@ -182,6 +182,7 @@ class FinanceOrderOut(OrderOut):
     user_id: uuid.UUID | None
     buyer: str
     payment_ref: str | None
+    session_id: str | None = Field(default=None, description="The provider's checkout id.")
 
 
 class OrderPage(BaseModel):
@@ -212,6 +213,9 @@ class RefundOut(BaseModel):
     currency: str
     status: str
     reason: str | None
+    refund_ref: str | None = Field(
+        default=None, description="The provider's refund id (none while pending)."
+    )
     created_at: datetime
 
 

@@ -27,6 +27,8 @@ configured secret (rotation: two valid at once), then the signed timestamp is ch
 ``charge.refunded``                         ``refund.succeeded`` (``refunded_amount`` is the
                                             charge's cumulative total, ``amount`` this
                                             refund's part: idempotent to apply)
+``refund.created``, ``refund.updated`` with ``refund.succeeded`` (``amount`` this refund's,
+status succeeded                            no cumulative: the refund ledger adds it up)
 ``refund.failed``, ``refund.updated`` with  ``refund.failed``
 status failed or canceled
 ``charge.dispute.created``                  ``dispute.opened``
@@ -251,7 +253,7 @@ class StripeProvider:
             "payment_intent": payment_ref,
             "amount": amount,
             "reason": "requested_by_customer",
-            "metadata": {"reason": (reason or "")[:500]},
+            "metadata": {"reason": (reason or "")[:500], "refund_key": idempotency_key[:255]},
         }
         refund = await _call(
             self._client.v1.refunds.create_async(
@@ -367,13 +369,20 @@ def event_from_stripe(event: Mapping[str, Any]) -> ProviderEvent:
                 charge_amount=obj.get("amount"),
                 currency=_upper(obj.get("currency")),
                 refund_ref=_ref(last) or "",
+                refund_key=_get(
+                    _get(last, "metadata") if isinstance(last, Mapping) else None, "refund_key"
+                ),
             )
         case "refund":
             payment_ref = _ref(obj.get("payment_intent"))
             status = obj.get("status")
-            if raw_type == "refund.updated" and status in ("failed", "canceled"):
-                kind = EventType.REFUND_FAILED
+            if raw_type in ("refund.created", "refund.updated"):
+                if status == "succeeded":
+                    kind = EventType.REFUND_SUCCEEDED
+                elif status in ("failed", "canceled"):
+                    kind = EventType.REFUND_FAILED
             data.update(
+                refund_key=_get(obj.get("metadata") or {}, "refund_key"),
                 refund_ref=obj.get("id"),
                 amount=obj.get("amount"),
                 currency=_upper(obj.get("currency")),

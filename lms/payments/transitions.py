@@ -14,7 +14,7 @@ from jobs.events import EventType, emit
 from lms.courses import enrolment
 from lms.courses.events import CourseEvents
 from lms.errors import NotFound
-from lms.payments import events
+from lms.payments import events, ledger
 from lms.payments.machine import Action, OrderState, Outcome, Signal, Status, step
 from lms.workshops import seats
 from ops.context import request_id_var
@@ -69,8 +69,10 @@ async def apply(
     refunded_total: int = 0,
     payment_ref: str | None = None,
     course_events: CourseEvents | None = None,
+    refund_ref: str | None = None,
 ) -> Outcome:
-    """Step the (locked) ``order`` with ``signal`` and carry out the outcome."""
+    """Step the (locked) ``order`` with ``signal`` and carry out the outcome (a refund
+    total that grew gets its ledger row: ``refund_ref`` names the provider's refund)."""
     outcome = step(state_of(order), signal, refunded_total)
     if not outcome.changed:
         return outcome
@@ -112,6 +114,7 @@ async def apply(
     if Action.REVOKE in outcome.actions:
         await revoke(session, order, now, course_events)
     if order.refunded_amount != before:
+        await ledger.cover(session, order, now, refund_ref)
         await announce(session, events.ORDER_REFUNDED, order)
     return outcome
 

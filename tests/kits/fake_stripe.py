@@ -242,6 +242,15 @@ class FakeStripe:
             self._add(self.intents, intent)
             return self._event("payment_intent.payment_failed", intent)
 
+    def dashboard_refund(self, payment_intent: str, amount: int | None = None) -> Obj:
+        """Someone refunds in Stripe's dashboard: a refund (and its two events) that our
+        API never asked for."""
+        with self._lock:
+            params: Obj = {"payment_intent": payment_intent}
+            if amount is not None:
+                params["amount"] = str(amount)
+            return self._create_refund(params)
+
     def expire_now(self, session_id: str) -> Obj:
         """Stripe expires the session (its ``expires_at`` passed)."""
         with self._lock:

@@ -314,3 +314,87 @@ async def test_the_nightly_job_stores_and_audits_its_run(
         ]
     mine = [a for a in audited if a["target_id"] == str(latest["id"])]
     assert mine and mine[0]["actor_kind"] == "system"
+
+
+def test_a_refund_made_in_the_stripe_dashboard_counts_once_and_revokes(
+    stripe_node: Node, fake: FakeStripe, finance: str
+) -> None:
+    workshop_id, product_id = _seat_product(stripe_node, capacity=3)
+    _, buyer = stripe_node.register()
+    order = _order(stripe_node, buyer, product_id)
+    before = len(fake.events)
+    fake.pay(_session_of(order))
+    for event in fake.events[before:]:
+        assert _deliver(stripe_node, fake, event, NEW).status_code == 200
+    _wait_status(stripe_node, buyer, order["id"], "fulfilled")
+    pi = fake.sessions[_session_of(order)]["payment_intent"]
+    # Refunded in Stripe's dashboard, not through us: refund.created and charge.refunded,
+    # each delivered twice, shuffled.
+    before = len(fake.events)
+    part = fake.dashboard_refund(pi, 1900)
+    events = fake.events[before:] * 2
+    random.Random(3).shuffle(events)
+    for event in events:
+        assert _deliver(stripe_node, fake, event, NEW).status_code == 200
+    got = _wait_status(stripe_node, buyer, order["id"], "partially_refunded")
+    assert got["refunded_amount"] == 1900
+    refunds = f"/api/v1/payments/orders/{order['id']}/refunds"
+    with stripe_node.client(finance) as client:
+        rows = client.get(refunds).json()
+    assert [(r["amount"], r["refund_ref"], r["status"]) for r in rows] == [
+        (1900, part["id"], "succeeded")
+    ]
+    with stripe_node.client(buyer) as client:
+        seat = client.get(f"/api/v1/workshops/{workshop_id}").json()
+    assert seat["seats_left"] == 2  # a partial refund keeps the seat
+    # The rest, charge.refunded first this time: the order is refunded, the seat given back.
+    before = len(fake.events)
+    rest = fake.dashboard_refund(pi)
+    for event in reversed(fake.events[before:]):
+        assert _deliver(stripe_node, fake, event, OLD).status_code == 200
+    got = _wait_status(stripe_node, buyer, order["id"], "refunded")
+    assert got["refunded_amount"] == PRICE and got["revoked_at"]
+    with stripe_node.client(finance) as client:
+        rows = client.get(refunds).json()
+    assert sorted((r["amount"], r["refund_ref"]) for r in rows) == sorted(
+        [(1900, part["id"]), (PRICE - 1900, rest["id"])]
+    )
+    with stripe_node.client(buyer) as client:
+        seat = client.get(f"/api/v1/workshops/{workshop_id}").json()
+    assert seat["seats_left"] == 3
+
+
+async def test_a_lapsed_hold_expires_the_stripe_session(
+    stripe_node: Node, fake: FakeStripe
+) -> None:
+    from sqlalchemy import update
+
+    from lms.payments import orders
+    from lms.payments.stripe_provider import StripeProvider
+    from persistence.models import Order
+
+    workshop_id, product_id = _seat_product(stripe_node, capacity=2)
+    _, buyer = stripe_node.register()
+    order = _order(stripe_node, buyer, product_id)
+    session_id = _session_of(order)
+    assert fake.sessions[session_id]["status"] == "open"
+    provider = StripeProvider(api_key=fake.api_key, webhook_secrets=[NEW], api_base=fake.url)
+    try:
+        async with node_sessions(stripe_node) as sessions:
+            async with sessions() as session:
+                await session.execute(
+                    update(Order)
+                    .where(Order.id == uuid.UUID(order["id"]))
+                    .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+                )
+                await session.commit()
+            async with sessions() as session:
+                await orders.expire(session, uuid.UUID(order["id"]), provider)
+    finally:
+        await provider.aclose()
+    # Stripe's session would have stayed open 30 minutes: it is closed, nobody can pay it.
+    assert fake.sessions[session_id]["status"] == "expired"
+    with stripe_node.client(buyer) as client:
+        got = client.get(f"/api/v1/payments/orders/{order['id']}").json()
+        seat = client.get(f"/api/v1/workshops/{workshop_id}").json()
+    assert got["status"] == "expired" and seat["seats_left"] == 2
