@@ -76,6 +76,8 @@ APP_ROUTES = (
     "/finance/orders/{order_id}",
     "/finance/coupons",
     "/finance/reports",
+    "/finance/products",
+    "/finance/reconciliation",
 )
 
 PAGE_POLICY = (

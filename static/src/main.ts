@@ -17,6 +17,8 @@ import { readingPage } from './pages/coursePage'
 import { filesPage } from './pages/files'
 import { financeOrderPage, financeOrdersPage } from './pages/finance'
 import { financeCouponsPage } from './pages/financeCoupons'
+import { financeProductsPage } from './pages/financeProducts'
+import { financeReconcilePage } from './pages/financeReconcile'
 import { financeReportsPage } from './pages/financeReports'
 import { gradingPage } from './pages/grading'
 import { homePage } from './pages/home'
@@ -96,6 +98,8 @@ async function resolve(): Promise<Page> {
   if (path === '/finance' || path === '/finance/orders') return financeOrdersPage(user, navigate)
   if (path === '/finance/coupons') return financeCouponsPage(user, navigate)
   if (path === '/finance/reports') return financeReportsPage(user, navigate)
+  if (path === '/finance/products') return financeProductsPage(user, navigate)
+  if (path === '/finance/reconciliation') return financeReconcilePage(user, navigate)
   if (path === '/cohort-invitations/accept') return acceptInvitationPage(user, navigate)
   let match = /^\/(?:rooms|join)\/([0-9a-fA-F-]{36})$/.exec(path)
   if (match) return roomPage(match[1].toLowerCase(), user, navigate)

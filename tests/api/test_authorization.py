@@ -314,6 +314,7 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/payments/coupons"): ADMIN,
     ("PATCH", "/api/v1/payments/coupons/{coupon_id}"): ADMIN,
     ("GET", "/api/v1/payments/finance/orders"): ADMIN,
+    ("GET", "/api/v1/payments/finance/orders/{order_id}"): ADMIN,
     ("GET", "/api/v1/payments/orders/{order_id}/refunds"): ADMIN,
     ("POST", "/api/v1/payments/orders/{order_id}/refunds"): ADMIN,
     ("GET", "/api/v1/payments/events"): ADMIN,

@@ -3,12 +3,17 @@ seat and a course (the Buy box on their pages, a coupon refused then a good one,
 provider's hosted checkout, back to the "thank you" page that follows the order to
 fulfilled), is registered and enrolled, gets both receipts by e-mail through a real SMTP
 server and prints one; finance staff find the order, refund it in full with a reason and
-the enrolment is withdrawn; every step is in the audit log. axe at desktop and 390 px."""
+the enrolment is withdrawn; every step is in the audit log. Then the finance pages: products
+and prices (create, take off sale, a second currency, by keyboard), an order's provider
+references and events, and a reconciliation run whose difference links to its order. axe at
+desktop and 390 px."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import httpx
@@ -18,7 +23,7 @@ from browserkit import launch_browser, log_in, new_person
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from kits.nodes import Node, start_node
-from kits.smtp import SmtpServer, smtp_server
+from kits.smtp import Received, SmtpServer, smtp_server
 
 PHONE: ViewportSize = {"width": 390, "height": 800}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
@@ -175,7 +180,7 @@ def test_buy_a_seat_and_a_course_then_finance_refunds(
 
         # Receipts by e-mail, and the printable one.
         for oid in (seat_order, course_order):
-            smtp.wait_for(learner.email, where=lambda m, oid=oid: oid in m.text)
+            smtp.wait_for(learner.email, where=partial(names_order, oid))
         page.goto("/purchases")
         expect(page.locator(f'[data-order="{seat_order}"]')).to_contain_text("44.10")
         axe(page, "my purchases")
@@ -250,3 +255,128 @@ def test_buy_a_seat_and_a_course_then_finance_refunds(
 def learner_id(node: Node, email: str) -> str:
     me: dict[str, Any] = api(node, node.login(email), "GET", "/api/v1/users/me")
     return str(me["id"])
+
+
+def names_order(order_id: str, mail: Received) -> bool:
+    return order_id in mail.text
+
+
+def fulfilled(node: Node, token: str, order_id: str) -> None:
+    """Wait until the provider's webhook made the order fulfilled."""
+    deadline = time.monotonic() + 60
+    while api(node, token, "GET", f"/api/v1/payments/orders/{order_id}")["status"] != "fulfilled":
+        assert time.monotonic() < deadline, f"order {order_id} not fulfilled"
+        time.sleep(0.2)
+
+
+def pay_offline(node: Node, order: dict[str, Any]) -> None:
+    """The buyer presses Pay on the offline provider's hosted page."""
+    session = str(order["checkout_url"]).rsplit("/", 1)[-1]
+    with httpx.Client(base_url=node.url, timeout=30.0) as client:
+        assert client.post(f"/pay/offline/{session}/pay").status_code == 303
+
+
+def test_finance_products_provider_events_and_reconciliation(
+    chromium: Browser, pay_ui_node: Node
+) -> None:
+    node = pay_ui_node
+    _, teacher = node.register("instructor")
+    _, buyer = node.register()
+    finance_person = new_person(chromium, node, "Frank Finance", "finance")
+    course = api(
+        node,
+        teacher,
+        "POST",
+        "/api/v1/courses",
+        json={"code": f"PRD{uuid.uuid4().hex[:6]}", "title": "Priced statistics"},
+    )
+    try:
+        # Products and prices: create one for the course, take it off sale, price it in USD.
+        fp = finance_person.page
+        log_in(finance_person, "/finance/products")
+        expect(fp.get_by_role("heading", name="Products and prices", exact=True)).to_be_visible()
+        fp.get_by_label("Sells").select_option("course")
+        fp.get_by_label("Name", exact=True).fill("Statistics course")
+        fp.get_by_label("Course or workshop id").fill(course["id"])
+        fp.get_by_label("Currency", exact=True).fill("EUR")
+        fp.get_by_label("Price", exact=True).fill("29.50")
+        fp.get_by_role("button", name="Create product").click()
+        row = fp.locator("tr", has_text="Statistics course")
+        expect(row).to_contain_text("29.50")
+        expect(row).to_contain_text("On sale")
+        axe(fp, "the products page")
+        edit = fp.get_by_role("button", name="Edit Statistics course")
+        edit.focus()
+        fp.keyboard.press("Enter")
+        editor = fp.get_by_test_id("product-editor")
+        expect(fp.get_by_role("heading", name="Edit: Statistics course")).to_be_focused()
+        editor.get_by_label("On sale (buyers can order it)").uncheck()
+        editor.get_by_role("button", name="Save").click()
+        expect(row).to_contain_text("Not on sale")
+        editor = fp.get_by_test_id("product-editor")
+        editor.get_by_label("Currency", exact=True).fill("USD")
+        editor.get_by_label("Price", exact=True).fill("32")
+        editor.get_by_role("button", name="Set price").click()
+        expect(row).to_contain_text("32.00")
+        axe(fp, "the product editor")
+        sold = api(
+            node, node.login(finance_person.email), "GET", "/api/v1/payments/finance/products"
+        )
+        mine = next(p for p in sold["items"] if p["name"] == "Statistics course")
+        assert not mine["active"]
+        assert {(p["currency"], p["unit_amount"]) for p in mine["prices"]} == {
+            ("EUR", 2950),
+            ("USD", 3200),
+        }
+        fp.get_by_role("button", name="Edit Statistics course").click()
+        fp.get_by_test_id("product-editor").get_by_label("On sale (buyers can order it)").check()
+        fp.get_by_test_id("product-editor").get_by_role("button", name="Save").click()
+        expect(row).to_contain_text("On sale")
+
+        # An order's page shows its provider references and the provider's events.
+        order = api(
+            node,
+            buyer,
+            "POST",
+            "/api/v1/payments/orders",
+            json={"product_id": mine["id"], "currency": "EUR"},
+        )
+        pay_offline(node, order)
+        fulfilled(node, buyer, order["id"])
+        fp.goto(f"/finance/orders/{order['id']}")
+        expect(fp.get_by_test_id("order-status")).to_have_text(
+            "Paid: your access is ready.", timeout=30_000
+        )
+        expect(fp.get_by_test_id("session-ref")).to_contain_text("cs_off_")
+        expect(fp.get_by_test_id("payment-ref")).to_contain_text("pi_off_")
+        events = fp.get_by_test_id("provider-events")
+        expect(events).to_contain_text("checkout.completed")
+        expect(events.locator("tbody tr")).to_have_count(1)
+        axe(fp, "a finance order with its provider events")
+
+        # Reconciliation: a payment whose webhook never came is a difference, linked.
+        _, second = node.register()
+        lost = api(
+            node,
+            second,
+            "POST",
+            "/api/v1/payments/orders",
+            json={"product_id": mine["id"], "currency": "USD"},
+            headers={"Host": "blackhole.invalid"},
+        )
+        pay_offline(node, lost)
+        fp.get_by_role("link", name="Reconciliation").click()
+        expect(fp.get_by_role("heading", name="Reconciliation", exact=True)).to_be_visible()
+        fp.get_by_role("button", name="Start run").click()
+        first = fp.locator("tbody tr[data-run]").first
+        expect(first).to_contain_text("manual")
+        first.get_by_role("button").click()
+        expect(fp.get_by_role("heading", name="Differences found by run")).to_be_focused()
+        found = fp.get_by_test_id("differences")
+        expect(found.locator('[data-difference="paid_not_recorded"]')).to_have_count(1)
+        axe(fp, "the reconciliation page")
+        found.locator('[data-difference="paid_not_recorded"]').get_by_role("link").click()
+        fp.wait_for_url(f"**/finance/orders/{lost['id']}")
+        expect(fp.get_by_test_id("payment-ref")).to_contain_text("—")
+    finally:
+        finance_person.close()

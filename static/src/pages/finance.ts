@@ -6,7 +6,7 @@ import type * as api from '../api'
 import { announce, confirmDialog, fill, h } from '../dom'
 import { formatDateTime, t } from '../i18n'
 import type { Navigate, Page } from '../main'
-import { type FinanceOrder, ORDER_STATUSES, isFinance, money, newKey, payments, toMinor } from './payApi'
+import { type FinanceOrder, ORDER_STATUSES, type PaymentEvent, isFinance, money, newKey, payments, toMinor } from './payApi'
 import { topbar } from './shell'
 import { readable } from './workshopApi'
 
@@ -16,6 +16,8 @@ export function financeNav(): HTMLElement {
     { 'aria-label': t('finance.nav') },
     h('a.button', { href: '/finance/orders', 'data-link': '' }, t('finance.orders')),
     h('a.button', { href: '/finance/coupons', 'data-link': '' }, t('finance.coupons')),
+    h('a.button', { href: '/finance/products', 'data-link': '' }, t('finance.products')),
+    h('a.button', { href: '/finance/reconciliation', 'data-link': '' }, t('finance.reconciliation')),
     h('a.button', { href: '/finance/reports', 'data-link': '' }, t('finance.reports')),
   )
 }
@@ -121,6 +123,60 @@ export function financeOrdersPage(user: api.User, navigate: Navigate): Page {
   }
 }
 
+/** What an order's flag means, for finance staff. */
+export function flagText(flag: string): string {
+  if (flag === 'paid_without_seat') return t('finance.flag.paidWithoutSeat')
+  if (flag === 'auto_refund_failed') return t('finance.flag.autoRefundFailed')
+  if (flag === 'paid_after_expiry') return t('finance.flag.paidAfterExpiry')
+  return flag
+}
+
+async function providerEvents(orderId: string): Promise<PaymentEvent[]> {
+  const all: PaymentEvent[] = []
+  let cursor: string | null = null
+  do {
+    const page = await payments.events(orderId, cursor)
+    all.push(...page.items)
+    cursor = page.next
+  } while (cursor && all.length < 1000)
+  return all
+}
+
+/** The provider's events about one order as we stored them: what came, when, what it did. */
+function eventsTable(events: PaymentEvent[]): HTMLElement {
+  return h(
+    'section.stack',
+    { 'aria-labelledby': 'provider-events-h' },
+    h('h2#provider-events-h', null, t('finance.providerEvents')),
+    events.length
+      ? h(
+          'div.table-wrap',
+          { tabindex: 0, role: 'region', 'aria-label': t('finance.providerEvents') },
+          h(
+            'table',
+            { 'data-testid': 'provider-events' },
+            h('caption.sr-only', null, t('finance.providerEvents')),
+            h('thead', null, h('tr', null, ...(['finance.evType', 'finance.evId', 'finance.evReceived', 'finance.evOutcome'] as const).map((k) => h('th', { scope: 'col' }, t(k))))),
+            h(
+              'tbody',
+              null,
+              events.map((e) =>
+                h(
+                  'tr',
+                  { 'data-event': e.event_id },
+                  h('th', { scope: 'row' }, e.raw_type || e.type),
+                  h('td', null, h('code', null, e.event_id)),
+                  h('td', null, formatDateTime(e.received_at)),
+                  h('td', null, e.outcome ? t('finance.outcome', { outcome: e.outcome }) : '—', e.flag ? h('span.badge.warn', null, ` ${e.flag}`) : null),
+                ),
+              ),
+            ),
+          ),
+        )
+      : h('p', null, t('finance.noEvents')),
+  )
+}
+
 export function financeOrderPage(id: string, user: api.User, navigate: Navigate): Page {
   const refused = notFinance(user, navigate)
   if (refused) return refused
@@ -187,11 +243,11 @@ export function financeOrderPage(id: string, user: api.User, navigate: Navigate)
 
   async function load(): Promise<void> {
     try {
-      const [order, refunds] = await Promise.all([payments.get(id), payments.refunds(id)])
+      const [order, refunds, events] = await Promise.all([payments.financeOrder(id), payments.refunds(id), providerEvents(id)])
       // A paid order's receipt names its buyer.
       const paid = order.paid_at ? await payments.receipt(id) : null
-      const buyer = paid ? (paid.buyer_email ? `${paid.buyer_name} <${paid.buyer_email}>` : paid.buyer_name) : '—'
-      const o: FinanceOrder = { ...order, user_id: null, buyer, payment_ref: null }
+      const buyer = paid ? (paid.buyer_email ? `${paid.buyer_name} <${paid.buyer_email}>` : paid.buyer_name) : order.buyer
+      const o: FinanceOrder = { ...order, buyer }
       heading.textContent = t('finance.orderOf', { name: o.product_name })
       const m = (a: number): string => money(a, o.currency)
       fill(
@@ -210,6 +266,11 @@ export function financeOrderPage(id: string, user: api.User, navigate: Navigate)
           h('dd', { 'data-testid': 'refunded' }, m(o.refunded_amount)),
           h('dt', null, t('finance.provider')),
           h('dd', null, o.provider ?? '—'),
+          h('dt', null, t('finance.sessionRef')),
+          h('dd', { 'data-testid': 'session-ref' }, h('code', null, o.session_id ?? '—')),
+          h('dt', null, t('finance.paymentRef')),
+          h('dd', { 'data-testid': 'payment-ref' }, h('code', null, o.payment_ref ?? '—')),
+          o.flag ? [h('dt', null, t('finance.flag')), h('dd', { 'data-testid': 'order-flag' }, flagText(o.flag))] : [],
         ),
         h(
           'section.stack',
@@ -225,6 +286,7 @@ export function financeOrderPage(id: string, user: api.User, navigate: Navigate)
             o.revoked_at ? h('li', null, t('finance.ev.revoked', { when: formatDateTime(o.revoked_at) })) : null,
           ),
         ),
+        eventsTable(events),
         refundForm(o),
       )
     } catch (error) {

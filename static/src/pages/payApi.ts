@@ -48,6 +48,55 @@ export interface FinanceOrder extends Order {
   user_id: string | null
   buyer: string
   payment_ref: string | null
+  session_id?: string | null
+}
+
+/** A provider webhook as we stored it (the raw body stays on the server). */
+export interface PaymentEvent {
+  id: number
+  provider: string
+  event_id: string
+  type: string
+  raw_type: string
+  order_id: string | null
+  flag: string | null
+  outcome: string | null
+  received_at: string
+}
+
+export interface ProductCreate {
+  kind: Product['kind']
+  name: string
+  target_id?: string
+  period?: 'month' | 'year'
+  features?: string[]
+  prices: Price[]
+}
+
+export interface ReconcileRun {
+  id: number
+  provider: string
+  trigger: string
+  window_start: string
+  window_end: string
+  status: string
+  orders_checked: number
+  provider_payments: number
+  differences: number
+  error: string | null
+  started_at: string
+  finished_at: string | null
+}
+
+export interface ReconcileDifference {
+  id: number
+  kind: string
+  order_id: string | null
+  session_id: string | null
+  payment_ref: string | null
+  currency: string | null
+  ours_amount: number | null
+  theirs_amount: number | null
 }
 
 export interface Refund {
@@ -57,6 +106,7 @@ export interface Refund {
   currency: string
   status: string
   reason: string | null
+  refund_ref?: string | null
   created_at: string
 }
 
@@ -137,6 +187,18 @@ export const payments = {
   coupons: (cursor: string | null) => request<Page<Coupon>>('GET', `/api/v1/payments/coupons${query({ cursor, limit: '50' })}`),
   createCoupon: (body: CouponCreate) => request<Coupon>('POST', '/api/v1/payments/coupons', { json: body }),
   setCouponActive: (id: string, active: boolean) => request<Coupon>('PATCH', `/api/v1/payments/coupons/${id}`, { json: { active } }),
+  financeOrder: (id: string) => request<FinanceOrder>('GET', `/api/v1/payments/finance/orders/${id}`),
+  events: (orderId: string, cursor: string | null) =>
+    request<Page<PaymentEvent>>('GET', `/api/v1/payments/events${query({ order_id: orderId, cursor, limit: '200' })}`),
+  products: (cursor: string | null) => request<Page<Product>>('GET', `/api/v1/payments/finance/products${query({ cursor, limit: '200' })}`),
+  createProduct: (body: ProductCreate) => request<Product>('POST', '/api/v1/payments/products', { json: body }),
+  patchProduct: (id: string, body: { name?: string; active?: boolean; features?: string[] }) =>
+    request<Product>('PATCH', `/api/v1/payments/products/${id}`, { json: body }),
+  setPrice: (id: string, price: Price) => request<Price>('PUT', `/api/v1/payments/products/${id}/prices`, { json: price }),
+  runs: (cursor: string | null) => request<Page<ReconcileRun>>('GET', `/api/v1/payments/reconciliation/runs${query({ cursor, limit: '50' })}`),
+  startRun: (since: string, until: string) => request<ReconcileRun>('POST', '/api/v1/payments/reconciliation/runs', { json: { since, until } }),
+  differences: (run: number, cursor: string | null) =>
+    request<Page<ReconcileDifference>>('GET', `/api/v1/payments/reconciliation/runs/${run}/differences${query({ cursor, limit: '200' })}`),
 }
 
 /** Whether someone may use the finance pages (the finance role, or an admin). */

@@ -1,6 +1,7 @@
 // My purchases (/purchases) and one purchase (/purchases/{order}): the page the provider's
 // checkout comes back to. It follows a pending order to paid and fulfilled by polling and
-// says each change through a live region; links to the printable receipt once paid.
+// says each change through a live region; links to the printable receipt once paid. A seat
+// paid after its hold lapsed with the workshop full says it is (being) refunded in full.
 
 import type * as api from '../api'
 import { announce, fill, h } from '../dom'
@@ -11,6 +12,9 @@ import { topbar } from './shell'
 import { readable } from './workshopApi'
 
 function statusText(order: Order): string {
+  // Paid after the seat hold lapsed, with the workshop full: the money goes back by itself.
+  if (order.flag === 'auto_refund_failed') return t('pay.noSeat.failed')
+  if (order.flag === 'paid_without_seat') return t(order.status === 'refunded' ? 'pay.noSeat.refunded' : 'pay.noSeat.paid')
   return t(`pay.status.${order.status}`)
 }
 
