@@ -159,7 +159,11 @@ async def test_paid_then_partly_then_fully_refunded(
     assert (part.status, part.amount) == (RefundStatus.SUCCEEDED, 1000)
     replay = await provider.refund(paid.payment_ref, 1000, "EUR", "refund:ord_refund:1", "late")
     assert replay.refund_ref == part.refund_ref
-    assert fake.refunds[part.refund_ref]["metadata"] == {"reason": "late"}
+    # Our reason and our key (so the refund's events name our refund) travel in metadata.
+    assert fake.refunds[part.refund_ref]["metadata"] == {
+        "reason": "late",
+        "refund_key": "refund:ord_refund:1",
+    }
     partial = await provider.retrieve(session_id)
     assert (partial.status, partial.refunded_amount) == (PaymentStatus.PARTIALLY_REFUNDED, 1000)
 
@@ -302,9 +306,18 @@ async def test_event_types_are_normalised(provider: StripeProvider, fake: FakeSt
     created = [
         e for e in fake.events_of("refund.created") if e["data"]["object"]["payment_intent"] == pi
     ]
-    other = verify(created[0])
-    assert other.type is EventType.OTHER
-    assert other.data["refund_ref"] == created[0]["data"]["object"]["id"]
+    told = verify(created[0])  # a succeeded refund: the ledger records it by its id
+    assert told.type is EventType.REFUND_SUCCEEDED
+    assert told.data["refund_ref"] == created[0]["data"]["object"]["id"]
+    assert (told.data["amount"], told.data["refund_key"]) == (900, "refund:ord_events:1")
+    pending = json.loads(json.dumps(created[1]))
+    pending["id"] = "evt_refund_pending"
+    pending["data"]["object"]["status"] = "pending"
+    assert verify(pending).type is EventType.OTHER  # not money back yet
+    failed_refund = json.loads(json.dumps(created[1]))
+    failed_refund.update(id="evt_refund_failed", type="refund.updated")
+    failed_refund["data"]["object"]["status"] = "failed"
+    assert verify(failed_refund).type is EventType.REFUND_FAILED
     succeeded = fake.events_of("payment_intent.succeeded")[-1]
     assert verify(succeeded).type is EventType.OTHER
     unpaid = json.loads(json.dumps(fake.events_of("checkout.session.completed")[-1]))
