@@ -39,6 +39,8 @@ APP_PAGES = [
     "/finance/orders/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
     "/finance/coupons",
     "/finance/reports",
+    "/finance/products",
+    "/finance/reconciliation",
 ]
 
 
