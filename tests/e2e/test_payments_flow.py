@@ -10,21 +10,28 @@ desktop and 390 px."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from a11ykit import expect_no_violations, no_horizontal_scroll, wider_than_viewport
 from browserkit import launch_browser, log_in, new_person
 from playwright.sync_api import Browser, Page, ViewportSize, expect
+from sqlalchemy import select
 
-from kits.nodes import Node, start_node
+from kits.nodes import Node, node_sessions, start_node
 from kits.smtp import Received, SmtpServer, smtp_server
+from lms.payments.offline import sign
+from persistence.models import OfflineSession
 
+UI_SECRET = "whsec_ui_current_0123456789"
 PHONE: ViewportSize = {"width": 390, "height": 800}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
@@ -46,7 +53,7 @@ def pay_ui_node(
 ) -> Iterator[Node]:
     env = {
         "LIVECLASS_JOBS_POLL_SECONDS": "0.2",
-        "LIVECLASS_PAYMENTS_WEBHOOK_SECRETS": "whsec_ui_current_0123456789",
+        "LIVECLASS_PAYMENTS_WEBHOOK_SECRETS": UI_SECRET,
     }
     yield from start_node(
         tmp_path_factory.mktemp("payment-pages"), "sqlite", request, **smtp.env, **env
@@ -380,3 +387,104 @@ def test_finance_products_provider_events_and_reconciliation(
         expect(fp.get_by_test_id("payment-ref")).to_contain_text("—")
     finally:
         finance_person.close()
+
+
+def test_a_late_seat_payment_with_no_seat_left_says_it_was_refunded(
+    chromium: Browser, pay_ui_node: Node
+) -> None:
+    node = pay_ui_node
+    _, teacher = node.register("instructor")
+    _, finance = node.register("finance")
+    workshop = api(
+        node,
+        teacher,
+        "POST",
+        "/api/v1/workshops",
+        json={
+            "title": "One-seat workshop",
+            "time_zone": "Europe/Berlin",
+            "start": "2030-05-06T18:00:00",
+            "duration_minutes": 60,
+            "capacity": 1,
+        },
+    )
+    seat = api(
+        node,
+        finance,
+        "POST",
+        "/api/v1/payments/products",
+        json={
+            "kind": "workshop",
+            "name": "The last seat",
+            "target_id": workshop["id"],
+            "prices": [{"currency": "EUR", "unit_amount": 1500}],
+        },
+    )
+    late = new_person(chromium, node, "Larry Late")
+    try:
+        token = node.login(late.email)
+        body = {"product_id": seat["id"], "currency": "EUR"}
+        # Paid at the provider, but its webhook is lost and the hold lapses first.
+        mine = api(
+            node, token, "POST", "/api/v1/payments/orders", json=body, headers={"Host": BLACKHOLE}
+        )
+        pay_offline(node, mine)
+        signed(node, "checkout.expired", mine)
+        _, other = node.register()
+        theirs = api(node, other, "POST", "/api/v1/payments/orders", json=body)
+        pay_offline(node, theirs)
+        fulfilled(node, other, theirs["id"])
+        signed(node, "checkout.completed", mine, payment_ref=offline_payment_ref(node, mine))
+        log_in(late, f"/purchases/{mine['id']}")
+        expect(late.page.get_by_test_id("order-status")).to_have_text(
+            "Your payment came after the seat we held had lapsed and the workshop was full: "
+            "it was refunded in full.",
+            timeout=30_000,
+        )
+        axe(late.page, "a purchase refunded for want of a seat")
+    finally:
+        late.close()
+
+
+BLACKHOLE = "blackhole.invalid"  # a Host whose webhooks never arrive
+
+
+def signed(node: Node, kind: str, order: dict[str, Any], **data: Any) -> None:
+    """A webhook from the offline provider, signed with the node's secret, delivered now."""
+    body = orjson.dumps(
+        {
+            "id": f"evt_ui_{uuid.uuid4().hex}",
+            "type": kind,
+            "created": int(time.time()),
+            "data": {
+                "order_id": order["id"],
+                "session_id": str(order["checkout_url"]).rsplit("/", 1)[-1],
+                "amount": order["total"],
+                "currency": order["currency"],
+                **data,
+            },
+        }
+    )
+    header = sign(body, UI_SECRET, int(time.time()))
+    with httpx.Client(base_url=node.url, timeout=30.0) as client:
+        answer = client.post(
+            "/api/v1/payments/webhooks/offline",
+            content=body,
+            headers={"content-type": "application/json", "Liveclass-Signature": header},
+        )
+    assert answer.status_code == 200, answer.text
+
+
+def offline_payment_ref(node: Node, order: dict[str, Any]) -> str:
+    async def read() -> str:
+        async with node_sessions(node) as sessions, sessions() as session:
+            row = (
+                await session.execute(
+                    select(OfflineSession).where(OfflineSession.order_id == order["id"])
+                )
+            ).scalar_one()
+            return str(row.payment_ref)
+
+    # Playwright's sync API keeps an event loop on this thread: read on another one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, read()).result()
