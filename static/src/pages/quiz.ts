@@ -13,6 +13,7 @@ import { formatClock, formatDateTime, formatNumber, t } from '../i18n'
 import type { Navigate, Page } from '../main'
 import { type Answer, type Attempt, quizzes } from './quizApi'
 import { questionInput } from './quizInputs'
+import { codeRunner } from './quizRun'
 import { topbar } from './shell'
 
 const RETRY_MS = 3000
@@ -197,6 +198,7 @@ export function quizPage(courseId: string, quizId: string, user: api.User, navig
         h('h2', { id: `question-${number}-label` }, label, h('span.muted.small', null, ` · ${t('quiz.points', { count: q.view.points })}`)),
         h('p.prompt', null, q.view.prompt),
         input.el,
+        q.view.type === 'python_code' ? codeRunner(attempt.id, q.id, q.view, () => String(input.read()?.code ?? ''), number) : null,
       )
     })
     fill(

@@ -74,6 +74,14 @@ export interface SaveResult {
   deadline: string | null
 }
 
+/** A practice run's report: the visible tests' verdicts and the printed output. */
+export interface CodeRun {
+  status: 'completed' | 'timeout' | 'memory' | 'output_limit' | 'forbidden' | 'syntax_error' | 'crashed' | 'sandbox_error'
+  tests: { id: string; passed: boolean; message: string }[]
+  output: string
+  duration_ms: number
+}
+
 export const quizzes = {
   mine: (quizId: string) => request<MyQuiz>('GET', `/api/v1/quizzes/${quizId}/me`),
   start: (quizId: string) => request<Attempt>('POST', `/api/v1/quizzes/${quizId}/attempts`),
@@ -82,4 +90,6 @@ export const quizzes = {
     request<SaveResult>('PUT', `/api/v1/attempts/${attemptId}/answers`, { json: { seq, answers } }),
   submit: (attemptId: string, seq: number, answers: Record<string, Answer>) =>
     request<Attempt>('POST', `/api/v1/attempts/${attemptId}/submit`, { json: Object.keys(answers).length ? { seq, answers } : {} }),
+  run: (attemptId: string, questionId: string, code: string) =>
+    request<CodeRun>('POST', `/api/v1/attempts/${attemptId}/questions/${questionId}/run`, { json: { code } }),
 }
