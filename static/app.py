@@ -41,6 +41,7 @@ APP_ROUTES = (
     "/cohorts/{cohort_id}/dashboard",
     "/cohort-invitations/accept",
     "/courses/{course_id}/gradebook",
+    "/courses/{course_id}/gradebook/setup",
     "/courses/{course_id}/grades",
     "/courses/{course_id}/pages/{page_id}",
     "/courses/{course_id}/quizzes/{quiz_id}",

@@ -27,6 +27,7 @@ import { progressPage } from './pages/progress'
 import { purchasePage, purchasesPage } from './pages/purchases'
 import { questionEditorPage } from './pages/questionEditor'
 import { gradebookPage } from './pages/gradebook'
+import { gradebookSetupPage } from './pages/gradebookSetup'
 import { myGradesPage } from './pages/myGrades'
 import { quizPage } from './pages/quiz'
 import { quizResultsPage } from './pages/quizResults'
@@ -148,6 +149,8 @@ async function resolve(): Promise<Page> {
   if (match) return quizSettingsPage(match[1].toLowerCase(), match[2].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/gradebook$/.exec(path)
   if (match) return gradebookPage(match[1].toLowerCase(), user, navigate)
+  match = /^\/courses\/([0-9a-fA-F-]{36})\/gradebook\/setup$/.exec(path)
+  if (match) return gradebookSetupPage(match[1].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/grades$/.exec(path)
   if (match) return myGradesPage(match[1].toLowerCase(), user, navigate)
   match = /^\/courses\/([0-9a-fA-F-]{36})\/quizzes\/([0-9a-fA-F-]{36})$/.exec(path)

@@ -391,7 +391,8 @@ export function gradebookPage(courseId: string, user: api.User, navigate: Naviga
               announce(readable(error), 'assertive')
             }
           },
-        }, t('gradebook.exportCsv'))),
+        }, t('gradebook.exportCsv')),
+        h('a.button', { href: `/courses/${courseId}/gradebook/setup`, 'data-link': '', 'data-testid': 'setup-link' }, t('gradebook.setupLink'))),
       importPanel(courseId, () => load(false)),
     )
   }

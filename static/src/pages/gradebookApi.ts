@@ -14,6 +14,7 @@ export function readable(error: unknown): string {
 export interface Group {
   id: string
   name: string
+  position?: number
   weight: string
   drop_lowest: number
   drop_highest: number
@@ -65,8 +66,13 @@ export interface Grades {
   letter: string | null
 }
 
+export interface SchemeEntry {
+  name: string
+  min: string
+}
+
 export interface Structure {
-  settings: { weighted: boolean; missing_policy: string }
+  settings: { weighted: boolean; missing_policy: string; scheme?: SchemeEntry[] }
   groups: Group[]
   columns: Column[]
 }
@@ -109,6 +115,24 @@ export interface ImportPreview {
   version: string
 }
 
+/** The fields of a group to add or change (decimals as strings). */
+export interface GroupFields {
+  name?: string
+  weight?: string
+  drop_lowest?: number
+  drop_highest?: number
+  extra_credit?: boolean
+  position?: number
+}
+
+/** The grading settings to change; ``default_scheme`` restores the default letters. */
+export interface SettingsFields {
+  weighted?: boolean
+  missing_policy?: 'zero' | 'ungraded'
+  scheme?: SchemeEntry[]
+  default_scheme?: boolean
+}
+
 export interface GradeEdit {
   score?: string | null
   excused?: boolean
@@ -121,6 +145,14 @@ const base = (courseId: string): string => `/api/v1/courses/${enc(courseId)}/gra
 const CSV = { 'content-type': 'text/csv' }
 
 export const gradebook = {
+  structure: (courseId: string) => request<Structure>('GET', base(courseId)),
+  settings: (courseId: string, fields: SettingsFields) => request<Structure>('PATCH', `${base(courseId)}/settings`, { json: fields }),
+  addGroup: (courseId: string, fields: GroupFields) => request<Group>('POST', `${base(courseId)}/groups`, { json: fields }),
+  changeGroup: (courseId: string, groupId: string, fields: GroupFields) =>
+    request<Group>('PATCH', `${base(courseId)}/groups/${enc(groupId)}`, { json: fields }),
+  removeGroup: (courseId: string, groupId: string) => request<void>('DELETE', `${base(courseId)}/groups/${enc(groupId)}`),
+  moveColumn: (courseId: string, columnId: string, groupId: string) =>
+    request<Column>('PATCH', `${base(courseId)}/columns/${enc(columnId)}`, { json: { group_id: groupId } }),
   grid: (courseId: string, cursor: string | null) =>
     request<Grid>('GET', `${base(courseId)}/grid?limit=500${cursor ? `&cursor=${enc(cursor)}` : ''}`),
   grade: (courseId: string, columnId: string, userId: string, edit: GradeEdit) =>
