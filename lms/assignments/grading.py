@@ -164,6 +164,7 @@ def grade_out(row: Grade) -> GradeOut:
         submission_id=row.submission_id,
         graded_at=row.graded_at,
         posted=row.posted_at is not None,
+        individual=bool(row.individual),
     )
 
 

@@ -258,6 +258,9 @@ class GradeOut(BaseModel):
     submission_id: uuid.UUID | None
     graded_at: datetime
     posted: bool
+    individual: bool = Field(
+        False, description="A group member's own grade, not the group's (whole_group false)."
+    )
 
 
 GradingState = Literal["graded", "submitted", "missing", "not_due"]

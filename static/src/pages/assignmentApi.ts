@@ -23,6 +23,7 @@ export interface Assignment {
   rubric_id: string | null
   anonymous: boolean
   names_revealed: boolean
+  group_set_id: string | null
 }
 
 export interface SubmittedFile {
@@ -62,6 +63,8 @@ export interface Grade {
   late_deduction: string
   score: string | null
   posted: boolean
+  /** A group member's own grade (given with whole_group false), not the group's. */
+  individual?: boolean
 }
 
 export interface Comment {
@@ -146,7 +149,7 @@ export const assignments = {
     request<{ url: string; content_type: string }>('POST', `/api/v1/submissions/${enc(submissionId)}/files/${fileId}/link`),
   grading: (id: string) => request<{ anonymous: boolean; entries: Entry[] }>('GET', `${base(id)}/grading`),
   detail: (id: string, key: string) => request<Detail>('GET', `${base(id)}/grading/${enc(key)}`),
-  grade: (id: string, key: string, body: { rubric: Record<string, string>; score?: string }) =>
+  grade: (id: string, key: string, body: { rubric: Record<string, string>; score?: string; whole_group?: boolean }) =>
     request<Detail>('PUT', `${base(id)}/grading/${enc(key)}`, { json: body }),
   comment: (submissionId: string, body: { body: string; start?: number; end?: number }) =>
     request<Comment>('POST', `/api/v1/submissions/${enc(submissionId)}/comments`, { json: body }),

@@ -230,6 +230,18 @@ export function gradingPage(courseId: string, assignmentId: string, user: api.Us
         ),
       ),
     )
+    // A group assignment: the grade goes to the whole group, or to this member alone
+    // (Canvas's "assign grades to each student individually").
+    const alone = h('input#grade-alone', { type: 'radio', name: 'grade-whom', value: 'alone', checked: detail.grade?.individual === true })
+    const whom = row?.group_set_id
+      ? h(
+          'fieldset',
+          { 'data-testid': 'grade-whom' },
+          h('legend', null, t('grading.whom')),
+          h('label.row', null, h('input#grade-group', { type: 'radio', name: 'grade-whom', value: 'group', checked: detail.grade?.individual !== true }), t('grading.wholeGroup')),
+          h('label.row', null, alone, t('grading.alone', { label: detail.entry.label })),
+        )
+      : null
     const status = h('p', { role: 'status', 'data-testid': 'grade-status' }, detail.grade ? t('grading.current', { score: detail.grade.score ?? '—', days: detail.grade.late_days }) : '')
     return h(
       'form.card.stack',
@@ -238,11 +250,13 @@ export function gradingPage(courseId: string, assignmentId: string, user: api.Us
         onsubmit: async (event: Event) => {
           event.preventDefault()
           try {
-            const body = { rubric: chosen, ...(score.value.trim() ? { score: score.value.trim() } : {}) }
+            const body = { rubric: chosen, ...(score.value.trim() ? { score: score.value.trim() } : {}), ...(whom ? { whole_group: !alone.checked } : {}) }
             const done = await assignments.grade(assignmentId, detail.entry.key, body)
             entries[current] = done.entry
+            // A whole group's grade changed the other members' rows too.
+            if (whom && !alone.checked) entries = (await assignments.grading(assignmentId)).entries
             drawTable()
-            status.textContent = t('grading.saved', { score: done.grade?.score ?? '—' })
+            status.textContent = whom ? t(alone.checked ? 'grading.savedAlone' : 'grading.savedGroup', { score: done.grade?.score ?? '—' }) : t('grading.saved', { score: done.grade?.score ?? '—' })
           } catch (error) {
             status.textContent = readable(error)
           }
@@ -251,6 +265,7 @@ export function gradingPage(courseId: string, assignmentId: string, user: api.Us
       groups,
       h('label', { for: 'grade-score' }, t('grading.scoreOverride', { points: row?.points ?? '' })),
       score,
+      whom,
       h('button.primary', { type: 'submit' }, t('grading.submit')),
       status,
     )

@@ -66,6 +66,11 @@ export const assignments = {
   'grading.submit': 'Submit grade',
   'grading.current': 'Current grade: {score} ({days} day(s) late).',
   'grading.saved': 'Grade saved: {score}.',
+  'grading.whom': 'Give this grade to',
+  'grading.wholeGroup': 'Everyone in the group',
+  'grading.alone': 'Only {label} (their own grade)',
+  'grading.savedGroup': 'Grade saved for the whole group: {score}.',
+  'grading.savedAlone': 'Grade saved for this student only: {score}.',
 
   'assignment.settings': 'Edit settings',
 
