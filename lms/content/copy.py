@@ -1,5 +1,8 @@
 """Course copy: a new draft course with the source's modules, pages and items (Canvas's
-"copy this course"). The copier becomes its instructor; nobody else is enrolled.
+"copy this course"), its question banks and quizzes, its rubrics and assignments, and its
+gradebook's structure (settings, groups, columns), each domain copying its own part. The
+copier becomes its instructor; nobody else is enrolled, and no submission, attempt, grade
+or other learner's data is copied. Dates are kept as they are (the copy takes no offset).
 
 Pages are copied with their draft (the Yjs document's state, as one update into the new
 document) and their published version; a file item's file becomes a file of the new course
@@ -14,11 +17,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lms.assessments.copying import copy_assessments
+from lms.assignments.copying import copy_assignments
 from lms.content import pages, structure
+from lms.gradebook.copying import copy_gradebook
 from persistence.documents import DocumentStore, current_state
 from persistence.models import Course, CourseModule, Enrollment, File, ModuleItem, Page
 
-COPIED_KINDS = frozenset({"page", "link", "file"})
+COPIED_KINDS = frozenset({"page", "link", "file", "quiz", "assignment"})
 
 
 @dataclass
@@ -56,6 +62,12 @@ async def copy_course(
         await session.flush()
         page_ids[page.id] = new.id
         copied.documents[pages.document_of(new)] = pages.document_of(page)
+    quizzes = await copy_assessments(session, source.id, course.id, by=by)
+    assignments = await copy_assignments(session, source.id, course.id, pages=page_ids, by=by)
+    await copy_gradebook(
+        session, source.id, course.id, sources={"quiz": quizzes, "assignment": assignments}
+    )
+    targets = {**page_ids, **quizzes, **assignments}
     module_ids: dict[str, str] = {}
     for module in await structure.modules_of(session, source.id):
         new_module = CourseModule(
@@ -84,7 +96,7 @@ async def copy_course(
                 title=item.title,
                 position=item.position,
                 published=item.published,
-                target_id=page_ids.get(item.target_id) if item.target_id else None,
+                target_id=targets.get(item.target_id) if item.target_id else None,
                 url=item.url,
                 file_id=file_ids.get(item.file_id) if item.file_id else None,
                 requirement=item.requirement,

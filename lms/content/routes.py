@@ -294,7 +294,9 @@ async def copy_course(
     service: DocumentsDep,
     sessions: WriterSessionsDep,
 ) -> CopyOut:
-    """A new draft course with this one's modules, pages and items; I teach it."""
+    """A new draft course with this one's modules, pages and items, question banks,
+    quizzes, rubrics, assignments and gradebook structure (no one's work or grades); I
+    teach it."""
     source, _ = await authorize(session, course_id, principal, CourseAction.EDIT)
     try:
         copied = await copy.copy_course(

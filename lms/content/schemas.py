@@ -205,7 +205,7 @@ class CopyIn(Strict):
 
 
 class CopyOut(BaseModel):
-    """The copy, and how many items were not copied (live sessions, files, videos)."""
+    """The copy, and how many module items were not copied (live sessions, videos, labs)."""
 
     course_id: uuid.UUID
     skipped: int
