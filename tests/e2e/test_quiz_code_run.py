@@ -39,7 +39,7 @@ def run_node(
         LIVECLASS_SANDBOX_CACHE_DIR=str(shared_cache(tmp_path_factory)),
         LIVECLASS_SANDBOX_WORKERS="1",
         LIVECLASS_SANDBOX_PRACTICE_BURST="2",
-        LIVECLASS_SANDBOX_PRACTICE_RUNS_PER_MINUTE="1",
+        LIVECLASS_SANDBOX_PRACTICE_RUNS_PER_MINUTE="0.001",  # no refill while the test runs
     )
 
 
