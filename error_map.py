@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from jobs import errors as jobs
 from lms import errors as lms
 from lms.files import errors as files
+from lms.labs import errors as labs
 from lms.rooms.access import RoomGone
 from lms.video import errors as video
 from media import errors as media
@@ -137,6 +138,8 @@ CLOSE_ERRORS: Final[tuple[type[realtime.RealtimeError], ...]] = (
     revocation.LeftCourseError,
     revocation.CourseRoleChangedError,
     connection.Gone,
+    # The lab feed (lms/labs/).
+    labs.LabArchivedError,
 )
 """Every realtime error a channel closes a socket with (a normal close aside)."""
 

@@ -48,6 +48,7 @@ from lms.gradebook import personal_data as gradebook_personal_data
 from lms.gradebook import routes as gradebook_routes
 from lms.gradebook import transfer_routes as gradebook_transfer_routes
 from lms.jobs import routes as job_routes
+from lms.labs import closing_routes as lab_closing_routes
 from lms.labs import help_routes as lab_help_routes
 from lms.labs import live_routes as lab_live_routes
 from lms.labs import personal_data as lab_personal_data
@@ -195,6 +196,7 @@ def build_app(node: Node) -> FastAPI:
         payment_reconcile_routes.router,
         payment_reports_routes.router,
         lab_routes.router,
+        lab_closing_routes.router,
         lab_live_routes.router,
         lab_help_routes.router,
         room_channel_router(node),

@@ -12,7 +12,9 @@ instructor shares with the group, anyone else is refused with 4003, a bad token 
 workspace is read-only (their updates are refused, the stock client is told so); the lock
 signal (`labs:{lab}`) switches every open connection on every node at once. Unsharing a
 workspace closes the group's read-only connections to it (4003); removal from the course or
-revoked sessions close them too (the revocation signal).
+revoked sessions close them too (the revocation signal). Archiving a lab (deleting it after
+it started) closes every learner's connection (4003) and makes the staff's read-only: the
+workspaces are kept for them to look at, not to change.
 """
 
 from __future__ import annotations
@@ -137,7 +139,10 @@ class LabDocumentPolicy:
             access.close()
             raise
         access.kind, access.course_id = kind, str(lab.course_id)
-        access.set_writable(kind == "staff" or (kind == "owner" and not lab.locked))
+        archived = lab.status == "archived"
+        access.set_writable(
+            not archived and (kind == "staff" or (kind == "owner" and not lab.locked))
+        )
         return access
 
     async def _follow(self, access: WorkspaceAccess) -> None:
@@ -166,6 +171,12 @@ class LabDocumentPolicy:
             for access in found:
                 if access.kind == "owner":
                     access.set_writable(not locked)
+        elif message.get("type") == "status" and message.get("status") == "archived":
+            for access in found:
+                if access.kind == "staff":
+                    access.set_writable(False)
+                else:
+                    access.revoke(ForbiddenError("the lab was deleted"))
         elif message.get("type") == "share":
             shared = message.get("user_id")
             for access in found:
@@ -203,6 +214,8 @@ async def _check(
     role = await role_in(session, user, lab)
     if role == "staff":
         return lab, "staff"
+    if lab.status == "archived":
+        raise ForbiddenError("the lab was deleted")
     if role == "learner" and user.id == owner:
         return lab, "owner"
     if role == "learner" and lab.shared_user_id == owner:

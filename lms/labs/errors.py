@@ -1,8 +1,10 @@
-"""The labs' typed errors (error_map maps their bases to problem documents)."""
+"""The labs' typed errors (error_map maps their bases to problem documents, and lists the
+feed's close error)."""
 
 from __future__ import annotations
 
 from lms.errors import Conflict, TooManyRequests
+from realtime.errors import RealtimeError
 
 
 class LabNotRunning(Conflict):
@@ -15,3 +17,16 @@ class HelpAlreadyOpen(Conflict):
 
 class HelpFlood(TooManyRequests):
     """Too many help requests in a short time."""
+
+
+class LabArchived(Conflict):
+    """The lab was deleted after it started: it is archived (read-only, for its staff)."""
+
+
+class LabArchivedError(RealtimeError):
+    """The lab was archived: its feed closes and does not come back (the labs' close code,
+    shared with a deleted document's: the thing the socket followed is gone)."""
+
+    close_code = 4004
+    default_reason = "lab archived"
+    reconnect = False

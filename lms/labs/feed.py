@@ -7,7 +7,9 @@ instructors and TAs get the same plus the grid (`welcome.workspaces`, then coale
 `{"type": "ping"}`. Same transport rules as the other channels: a byte-bounded send queue
 (4008 when a socket is too slow), text frames only (1003), an inbound cap (1009), a rate
 limit (4029); the token is checked against the database at connect (4001; 4003 for someone
-not in the course), and revoked sessions or removal from the course close the socket.
+not in the course), and revoked sessions or removal from the course close the socket. When
+the lab is archived (deleted after it started) every feed closes with 4004 `lab archived`,
+on every node (the signal on the lab's channel), and none opens again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from lms.labs import signals, tokens
+from lms.labs.errors import LabArchivedError
 from lms.labs.grid import LabGrid, Viewer
 from lms.labs.roles import LabRole, role_in
 from lms.labs.signals import LabSignals
@@ -97,6 +100,24 @@ class FeedSocket(Viewer):
             self.stop(RealtimeError())
 
 
+class _ArchiveWatch:
+    """Closes one feed (4004) when the lab's channel says the lab was archived."""
+
+    def __init__(self, socket: FeedSocket) -> None:
+        self.socket = socket
+
+    def offer(self, frame: Frame) -> bool:
+        raw = frame.encode() if isinstance(frame, str) else bytes(frame)
+        if b"archived" in raw:
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                return True
+            if isinstance(message, dict) and message.get("status") == "archived":
+                self.socket.stop(LabArchivedError())
+        return True
+
+
 class LabFeeds:
     """The feed endpoint and this node's grids (one per watched lab); a revocation target."""
 
@@ -146,9 +167,11 @@ class LabFeeds:
         socket = FeedSocket(websocket, str(user.id), str(lab.course_id), role, self.queue)
         self.sockets.add(socket)
         grid: LabGrid | None = None
+        watch = _ArchiveWatch(socket)
         error: RealtimeError | None
         try:
             await self.signals.hub.join(signals.channel(lab.id), socket)
+            await self.signals.hub.join(signals.channel(lab.id), watch)
             if role == "staff":
                 await self.signals.hub.join(signals.staff_channel(lab.id), socket)
                 grid = await self._grid(lab.id)
@@ -168,6 +191,7 @@ class LabFeeds:
             error = RealtimeError()
         finally:
             self.signals.hub.leave_all(socket)
+            self.signals.hub.leave_all(watch)
             self.sockets.discard(socket)
             if grid is not None:
                 grid.viewers.discard(socket)
@@ -214,6 +238,8 @@ class LabFeeds:
             lab = await session.get(Lab, key)
             if lab is None:
                 raise ForbiddenError("no such lab")
+            if lab.status == "archived":
+                raise LabArchivedError()
             role = await role_in(session, user, lab)
         if role is None:
             raise ForbiddenError("you are not in this lab's course")

@@ -17,7 +17,7 @@ from lms.auth import Principal
 from lms.courses.roles import CourseAction
 from lms.deps import PracticeThrottleDep, SandboxDep, SessionDep, SettingsDep
 from lms.errors import Forbidden, InvalidInput, NotFound
-from lms.labs import checks, service, tokens, workspace_docs
+from lms.labs import checks, closing, service, tokens, workspace_docs
 from lms.labs.deps import LabsDep
 from lms.labs.grid import tile_fields
 from lms.labs.schemas import (
@@ -91,6 +91,7 @@ async def open_my_workspace(
     token for it: `WS /yjs/labs/{lab}/workspaces/{me}`."""
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.VIEW)
     service.learner_only(role)
+    closing.visible(lab, role)
     service.running(lab)
     had = await service.workspace_of(session, lab.id, principal.user_id)
     if had is None:
@@ -116,10 +117,12 @@ async def open_workspace(
     """Instructors and TAs: any learner's workspace, to edit together. Learners: the
     workspace the instructor shares with the group, read-only."""
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.VIEW)
+    closing.visible(lab, role)
     if await service.workspace_of(session, lab.id, user_id) is None:
         raise NotFound("No such workspace.")
     if role == "staff":
-        return await _editor(session, settings, lab, user_id, principal, writable=True)
+        writable = lab.status != closing.ARCHIVED
+        return await _editor(session, settings, lab, user_id, principal, writable=writable)
     if role == "learner" and user_id == principal.user_id:
         return await _editor(session, settings, lab, user_id, principal, writable=not lab.locked)
     if role == "learner" and lab.shared_user_id == user_id:
@@ -136,6 +139,7 @@ async def feed_token(
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.VIEW)
     if role is None or (role == "learner" and lab.status == "draft"):
         raise Forbidden("Only the course's instructors, TAs and learners follow a lab.")
+    closing.not_archived(lab)
     user = await session.get(User, principal.user_id)
     if user is None:
         raise NotFound("No such user.")
@@ -154,8 +158,7 @@ async def feed_token(
 async def read_live(lab_id: uuid.UUID, session: SessionDep, principal: Reader) -> dict[str, Any]:
     """Status, lock, shared workspace, last broadcast and the help queue's order."""
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.VIEW)
-    if role is None or (role == "learner" and lab.status == "draft"):
-        raise NotFound("No such lab.")
+    closing.visible(lab, role)
     return await live_state(session, lab.id)
 
 
@@ -218,6 +221,7 @@ async def reset_workspace(
     """The template's text back in every template file (an edit: history and completions
     stay; the timeline says who reset it)."""
     lab, _ = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
+    closing.not_archived(lab)
     workspace = await service.workspace_of(session, lab.id, user_id)
     if workspace is None:
         raise NotFound("No such workspace.")
@@ -250,6 +254,7 @@ async def lock_lab(
 ) -> LabOut:
     """While locked, learners' edits to their workspaces are refused by the server."""
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
+    closing.not_archived(lab)
     lab.locked = body.locked
     audit(
         session, request, "labs.lab.lock", target_type="lab", target_id=lab.id, locked=body.locked
@@ -270,6 +275,7 @@ async def share_workspace(
 ) -> LabOut:
     """Every learner may then open that workspace read-only (null: stop sharing)."""
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
+    closing.not_archived(lab)
     if (
         body.user_id is not None
         and await service.workspace_of(session, lab.id, body.user_id) is None
@@ -302,6 +308,7 @@ async def broadcast(
 ) -> LabOut:
     """Every learner sees it at once (a notice; a snippet can be inserted in their file)."""
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
+    closing.not_archived(lab)
     lab.broadcast = {
         "id": secrets.token_hex(8),
         "kind": body.kind,
@@ -375,6 +382,7 @@ async def record_activity(
     """A Pyodide run, for the timeline (kept at most every few seconds)."""
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.VIEW)
     service.learner_only(role)
+    closing.visible(lab, role)
     if await service.workspace_of(session, lab.id, principal.user_id) is None:
         raise InvalidInput("Open your workspace first.")
     kept = await service.note_activity(

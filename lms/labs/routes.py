@@ -1,5 +1,6 @@
 """Labs REST, authoring and running: create and edit a lab (course instructors), list and
-read it (the course; learners once it started), start and end it (instructors and TAs)."""
+read it (the course; learners once it started, until it is archived), start it (instructors
+and TAs); ending and deleting are in `closing_routes`."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from lms.auth import Principal
 from lms.courses.roles import CourseAction
 from lms.courses.routes import authorize
 from lms.deps import SessionDep
-from lms.errors import NotFound
-from lms.labs import checks, service
+from lms.labs import checks, closing, service
 from lms.labs.deps import LabsDep
 from lms.labs.schemas import LabIn, LabOut, LabPage, LabPatch, StartOut
 from lms.pagination import decode_key_cursor, encode_key_cursor, link_next
@@ -44,7 +44,7 @@ async def list_labs(
     after = decode_key_cursor(cursor)
     query = select(Lab).where(Lab.course_id == course_id)
     if lab_role != "staff":
-        query = query.where(Lab.status != "draft")
+        query = query.where(Lab.status.not_in(("draft", closing.ARCHIVED)))
     if after is not None:
         query = query.where(Lab.id > after)
     rows = list((await session.scalars(query.order_by(Lab.id).limit(limit + 1))).all())
@@ -74,10 +74,9 @@ async def read_lab(lab_id: uuid.UUID, session: SessionDep, principal: Reader) ->
     """Instructors and TAs get the tests and the template; learners the instructions, the
     steps (with which they completed) once the lab started."""
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.VIEW)
+    closing.visible(lab, role)
     if role == "staff":
         return service.out(lab, role)
-    if lab.status == "draft" or role is None:
-        raise NotFound("No such lab.")
     done = await service.completed_steps(session, lab.id, principal.user_id)
     workspace = await service.workspace_of(session, lab.id, principal.user_id)
     current = workspace.current_step if workspace is not None else 0
@@ -90,6 +89,7 @@ async def edit_lab(
 ) -> LabOut:
     """Title, instructions, steps, template (null or missing: unchanged)."""
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.EDIT)
+    closing.not_archived(lab)
     service.update_lab(lab, body, utcnow())
     if lab.status != "draft":
         await checks.ensure_column(session, lab)
@@ -105,6 +105,7 @@ async def start_lab(
     """Every enrolled learner gets their own workspace, a copy of the template (late
     joiners get theirs on first open); the lab's gradebook column is made."""
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
+    closing.not_archived(lab)
     learners = await service.start(session, lab, utcnow())
     await checks.ensure_column(session, lab)
     audit(session, request, "labs.lab.start", target_type="lab", target_id=lab.id)
@@ -114,17 +115,3 @@ async def start_lab(
     for user_id in learners:
         await labs.changed(lab.id, user_id)
     return StartOut(lab=service.out(lab, role), workspaces=len(learners))
-
-
-@router.post("/labs/{lab_id}/end", summary="End a lab")
-async def end_lab(
-    lab_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager, labs: LabsDep
-) -> LabOut:
-    """No more checks or help requests; workspaces stay readable, and the lock is lifted."""
-    lab, role = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
-    lab.status, lab.locked = "ended", False
-    audit(session, request, "labs.lab.end", target_type="lab", target_id=lab.id)
-    await session.commit()
-    await labs.send(lab.id, {"type": "status", "status": lab.status})
-    await labs.send(lab.id, {"type": "lock", "locked": False})
-    return service.out(lab, role)

@@ -298,3 +298,21 @@ class TilePage(BaseModel):
 
     items: list[TileOut]
     next: str | None
+
+
+class FinalFile(BaseModel):
+    """A file of a workspace as it was kept."""
+
+    name: str
+    text: str
+
+
+class FinalOut(BaseModel):
+    """A learner's workspace as it was when the lab ended, kept with their grade."""
+
+    lab_id: uuid.UUID
+    user_id: uuid.UUID
+    files: list[FinalFile] = Field(description="Every template file's text at the lab's end.")
+    at: datetime = Field(description="When the lab ended (UTC).")
+    steps_done: list[str] = Field(description="The ids of the steps passed on the server.")
+    score: int = Field(description="The points of those steps (the gradebook's score).")

@@ -19,8 +19,9 @@ from persistence.models.base import Base, JSONType, new_id, utcnow
 
 class Lab(Base):
     """A lab: instructions (Markdown), ordered steps with hidden tests and points, the
-    workspace template (files), and its live state (``draft``/``running``/``ended``, the
-    "eyes on me" lock, the shared workspace, the last broadcast)."""
+    workspace template (files), and its live state (``draft``/``running``/``ended``, or
+    ``archived``: deleted after it started; the "eyes on me" lock, the shared workspace,
+    the last broadcast)."""
 
     __tablename__ = "labs"
     __table_args__ = (Index(None, "course_id", "id"),)
@@ -63,6 +64,9 @@ class LabWorkspace(Base):
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     progressed_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    final_files: Mapped[list[Any] | None] = mapped_column(JSONType)
+    """The workspace's files as they were when the lab ended (kept with its grade)."""
+    final_at: Mapped[datetime | None]
 
 
 class LabCompletion(Base):

@@ -1,14 +1,22 @@
-"""Test kit for labs: a lab's body and a course with an instructor, a TA, three learners and
-an outsider on a real node."""
+"""Test kit for labs: a lab's body, a course with an instructor, a TA, three learners and an
+outsider on a real node, a learner's workspace on the Yjs channel and a lab feed socket."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pycrdt
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from kits.nodes import Node
+from kits.rooms import ws_base
+from kits.yjs import TIMEOUT, RawClient
 
 ADD = "def add(a, b):\n    pass\n"
 RIGHT = "def add(a, b):\n    return a + b\n"
@@ -86,3 +94,69 @@ class LabCourse:
         lab = self.lab(**fields)
         self.call(self.teacher, "POST", f"/api/v1/labs/{lab['id']}/start")
         return lab
+
+
+MAIN = "file:main.py"
+
+
+def main_of(client: RawClient) -> str:
+    return str(client.doc.get(MAIN, type=pycrdt.Text))
+
+
+async def write_main(client: RawClient, text: str) -> None:
+    def edit(doc: pycrdt.Doc[Any]) -> None:
+        main = doc.get(MAIN, type=pycrdt.Text)
+        main.clear()
+        main.insert(0, text)
+
+    await client.change(edit)
+
+
+async def open_mine(course: LabCourse, lab: dict[str, Any], learner: str) -> RawClient:
+    editor = course.call(learner, "POST", f"/api/v1/labs/{lab['id']}/workspace")
+    client = await RawClient.open(course.node, editor["document"], editor["token"])
+    await client.until(lambda c: main_of(c) != "")
+    return client
+
+
+class Feed:
+    """A lab feed socket collecting its JSON messages."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.messages: list[dict[str, Any]] = []
+        self.close_code: int | None = None
+        self._changed = asyncio.Event()
+        self._task = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(cls, course: LabCourse, lab_id: str, token: str) -> Feed:
+        out = course.call(token, "POST", f"/api/v1/labs/{lab_id}/feed")
+        ws = await connect(ws_base(course.node) + out["url"], open_timeout=TIMEOUT)
+        return cls(ws)
+
+    async def _read(self) -> None:
+        try:
+            async for frame in self.ws:
+                self.messages.append(json.loads(frame))
+                self._changed.set()
+        except ConnectionClosed:
+            pass
+        finally:
+            self.close_code = self.ws.close_code
+            self._changed.set()
+
+    async def until(self, found: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        async with asyncio.timeout(TIMEOUT):
+            while True:
+                for message in self.messages:
+                    if found(message):
+                        return message
+                if self.close_code is not None:
+                    raise AssertionError(f"feed closed {self.close_code}")
+                self._changed.clear()
+                await self._changed.wait()
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await asyncio.wait([self._task], timeout=TIMEOUT)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from kits.labs import LabCourse
 from kits.nodes import Node, start_node
 from kits.sandbox import shared_cache
 
@@ -24,3 +25,9 @@ def lab_node(
         LIVECLASS_SANDBOX_PRACTICE_BURST="50",
         LIVECLASS_SANDBOX_PRACTICE_RUNS_PER_MINUTE="600",
     )
+
+
+@pytest.fixture
+def course(lab_node: Node) -> LabCourse:
+    """A fresh course (an instructor, a TA, three learners, an outsider) on the node."""
+    return LabCourse(lab_node)
