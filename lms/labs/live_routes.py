@@ -91,7 +91,8 @@ async def open_my_workspace(
     token for it: `WS /yjs/labs/{lab}/workspaces/{me}`."""
     lab, role = await service.reach(session, lab_id, principal, action=CourseAction.VIEW)
     service.learner_only(role)
-    closing.visible(lab, role)
+    if lab.status == closing.ARCHIVED:
+        raise NotFound("No such lab.")
     service.running(lab)
     had = await service.workspace_of(session, lab.id, principal.user_id)
     if had is None:

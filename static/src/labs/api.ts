@@ -41,7 +41,7 @@ export interface Lab {
   title: string
   instructions: string
   html: string
-  status: 'draft' | 'running' | 'ended'
+  status: 'draft' | 'running' | 'ended' | 'archived'
   locked: boolean
   shared_user_id: string | null
   broadcast: Broadcast | null
@@ -132,6 +132,7 @@ export const labs = {
   update: (labId: string, body: Partial<LabIn>) => request<Lab>('PATCH', `/api/v1/labs/${enc(labId)}`, { json: body }),
   start: (labId: string) => request<{ lab: Lab; workspaces: number }>('POST', `/api/v1/labs/${enc(labId)}/start`),
   end: (labId: string) => request<Lab>('POST', `/api/v1/labs/${enc(labId)}/end`),
+  remove: (labId: string) => request<void>('DELETE', `/api/v1/labs/${enc(labId)}`),
   mine: (labId: string) => request<Editor>('POST', `/api/v1/labs/${enc(labId)}/workspace`),
   editor: (labId: string, userId: string) => request<Editor>('POST', `/api/v1/labs/${enc(labId)}/workspaces/${enc(userId)}/editor`),
   feed: (labId: string) => request<{ token: string; url: string }>('POST', `/api/v1/labs/${enc(labId)}/feed`),
@@ -154,7 +155,8 @@ export const labs = {
 
 export type FeedMessage = { type: string } & Record<string, unknown>
 
-/** The lab's live feed: reconnects with a fresh token until closed or refused (4003). */
+/** The lab's live feed: reconnects with a fresh token until closed, refused (4003) or the
+ * lab is archived (4004). */
 export class LabFeed {
   private ws: WebSocket | null = null
   private closed = false
@@ -193,7 +195,7 @@ export class LabFeed {
     }
     ws.onclose = (event) => {
       this.onStatus(false)
-      if (event.code !== 4003) this.later()
+      if (event.code !== 4003 && event.code !== 4004) this.later()
     }
   }
 

@@ -171,6 +171,10 @@ export function labPage(courseId: string, labId: string, user: api.User, navigat
       showBroadcast(message.broadcast as Broadcast)
     } else if (message.type === 'share') {
       showShared((message.user_id as string | null) ?? null)
+    } else if (message.type === 'status' && message.status === 'archived') {
+      problem.textContent = t('lab.archived')
+      problem.hidden = false
+      editor.setReadOnly(true)
     } else if (message.type === 'queue') {
       const open = message.open as number[]
       if (myRequest !== null && !open.includes(myRequest)) void refreshHelp()
