@@ -29,6 +29,7 @@ export function yjsBase(): string {
 export function labPage(courseId: string, labId: string, user: api.User, navigate: Navigate): Page {
   const heading = h('h1', null, t('lab.title'))
   const problem = h('p.error', { role: 'alert', hidden: true })
+  let archived = false
   const banner = h('section.lab-banner', { role: 'status', 'aria-live': 'polite', 'data-testid': 'broadcast' })
   const lockNote = h('p.badge.warn', { role: 'status', hidden: true, 'data-testid': 'lock-state' }, t('lab.locked'))
   const sharedNote = h('div.stack', { hidden: true })
@@ -172,6 +173,7 @@ export function labPage(courseId: string, labId: string, user: api.User, navigat
     } else if (message.type === 'share') {
       showShared((message.user_id as string | null) ?? null)
     } else if (message.type === 'status' && message.status === 'archived') {
+      archived = true
       problem.textContent = t('lab.archived')
       problem.hidden = false
       editor.setReadOnly(true)
@@ -278,6 +280,8 @@ export function labPage(courseId: string, labId: string, user: api.User, navigat
       doc = new RoomDoc({ name: access.document, url: base, token: access.token }, 'page', { id: user.id, name: user.name, color }, {
         denied: () => editor.setReadOnly(true),
         stopped: (code, reason) => {
+          editor.setReadOnly(true)
+          if (archived) return // the feed said why, in words
           problem.textContent = reason || String(code)
           problem.hidden = false
           editor.setReadOnly(true)
