@@ -130,9 +130,15 @@ class Feed:
         self._task = asyncio.create_task(self._read())
 
     @classmethod
-    async def open(cls, course: LabCourse, lab_id: str, token: str) -> Feed:
-        out = course.call(token, "POST", f"/api/v1/labs/{lab_id}/feed")
-        ws = await connect(ws_base(course.node) + out["url"], open_timeout=TIMEOUT)
+    async def open(
+        cls, course: LabCourse, lab_id: str, token: str, *, node: Node | None = None
+    ) -> Feed:
+        """The feed of ``token``'s holder, on ``node`` (the course's by default)."""
+        on = node or course.node
+        with on.client(token) as client:
+            out = client.post(f"/api/v1/labs/{lab_id}/feed")
+        assert out.status_code == 200, out.text
+        ws = await connect(ws_base(on) + out.json()["url"], open_timeout=TIMEOUT)
         return cls(ws)
 
     async def _read(self) -> None:
