@@ -6,9 +6,11 @@ the node's registry (`acquire`) and follows its channel like a connection would:
 updates arrive from this node or, through the broker, from any other (the registry applies
 them to its copy before fan-out). An update only marks its tile; every `TICK` seconds the
 grid re-reads the marked tiles (the first lines of the current file from the loaded
-document, the progress fields from the database when the staff signal said they changed)
-and sends one `workspaces` message with the changed tiles, encoded once for every viewer.
-So the instructor's cost does not grow with the typing rate: at most one summary per
+document) and sends one `workspaces` message with the changed tiles, encoded once for every
+viewer. The progress fields come from the database when a staff signal says they changed,
+read by a loader task beside the ticks (its tiles go out with the next tick), so a slow
+query never delays the thumbnails, and ticks start `TICK` apart however long one took. So
+the instructor's cost does not grow with the typing rate: at most one summary per
 workspace per tick, and no Yjs decoding on the instructor's side at all.
 """
 
@@ -121,6 +123,8 @@ class LabGrid:
         self.step_files: list[str] = []
         self._edited: set[uuid.UUID] = set()
         self._changed: set[uuid.UUID] = set()
+        self._loaded: set[uuid.UUID] = set()
+        self._loader: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -155,10 +159,11 @@ class LabGrid:
     async def close(self) -> None:
         """Let go of every document and signal."""
         self.signals.hub.leave(signals.staff_channel(self.lab_id), self)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._loader):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for tile in self.tiles.values():
             self._drop(tile)
 
@@ -197,21 +202,40 @@ class LabGrid:
     # ------------------------------------------------------------------ work
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
+            began = loop.time()
             try:
-                await self._tick()
+                self._tick()
             except Exception:
                 logger.exception("lab grid tick failed")
-            await asyncio.sleep(TICK)
+            if self._changed and self._loader is None:
+                self._loader = loop.create_task(self._load_changed())
+            # Ticks start TICK apart (not TICK after the last one ended): an edit waits at
+            # most one interval, however long a tick took on a busy machine.
+            await asyncio.sleep(max(0.0, began + TICK - loop.time()))
 
-    async def _tick(self) -> None:
-        changed, self._changed = self._changed, set()
+    async def _load_changed(self) -> None:
+        """Read the database's part of the tiles the staff signals named, off the tick: a
+        slow query (a busy database) never holds back the thumbnails of edits."""
+        try:
+            while self._changed:
+                changed, self._changed = self._changed, set()
+                await self._load(changed)
+                self._loaded |= changed
+                self._wake.set()
+        except Exception:
+            logger.exception("lab grid load failed")
+        finally:
+            self._loader = None
+
+    def _tick(self) -> None:
+        """One summary of the tiles edited or loaded since the last: no I/O, no waiting."""
+        loaded, self._loaded = self._loaded, set()
         edited, self._edited = self._edited, set()
-        if changed:
-            await self._load(changed)
-        touched = changed | edited
+        touched = loaded | edited
         for user_id in edited:
             tile = self.tiles.get(user_id)
             if tile is not None:
