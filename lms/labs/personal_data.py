@@ -25,10 +25,12 @@ from persistence.models import (
     QuarantinedUpdate,
     User,
 )
+from persistence.models.base import as_utc
 
 
 async def export_labs(session: AsyncSession, user: User) -> dict[str, Any]:
-    """Workspaces (and their files), completions, help requests and timeline."""
+    """Workspaces (their files now, and as kept at the lab's end), completions, help
+    requests and timeline."""
     rows = await session.execute(
         select(LabWorkspace, Lab)
         .join(Lab, Lab.id == LabWorkspace.lab_id)
@@ -52,6 +54,8 @@ async def export_labs(session: AsyncSession, user: User) -> dict[str, Any]:
                 "last_check": ws.last_check,
                 "created_at": ws.created_at.isoformat(),
                 "files": files,
+                "final_files": ws.final_files,
+                "final_at": as_utc(ws.final_at).isoformat() if ws.final_at else None,
             }
         )
     completions = (

@@ -231,6 +231,8 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/courses/{course_id}/labs"): ROOM_USERS,
     ("GET", "/api/v1/labs/{lab_id}"): ROOM_USERS,
     ("PATCH", "/api/v1/labs/{lab_id}"): ROOM_USERS,
+    ("DELETE", "/api/v1/labs/{lab_id}"): ROOM_USERS,
+    ("GET", "/api/v1/labs/{lab_id}/workspaces/{user_id}/final"): ROOM_USERS,
     ("POST", "/api/v1/labs/{lab_id}/start"): ROOM_USERS,
     ("POST", "/api/v1/labs/{lab_id}/end"): ROOM_USERS,
     ("POST", "/api/v1/labs/{lab_id}/workspace"): ROOM_USERS,
