@@ -7,14 +7,14 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from sqlalchemy import select
 from starlette.responses import Response
 
 from jobs.events import emit
 from lms.audit.service import audit
-from lms.auth import Principal
-from lms.cohorts import access, dashboard
+from lms.cohorts import dashboard
+from lms.cohorts.deps import Facilitated, Facilitating, Manager, Reader, Visible
 from lms.cohorts.events import ANNOUNCEMENT_POSTED, AnnouncementPosted
 from lms.cohorts.schemas import (
     AnnouncementIn,
@@ -30,7 +30,6 @@ from lms.deps import SessionDep
 from lms.notifications.categories import COHORTS
 from lms.notifications.service import notify
 from lms.pagination import decode_cursor, encode_cursor, link_next
-from lms.permissions import Permission, require
 from lms.rooms import service as rooms
 from persistence.models import (
     CohortAnnouncement,
@@ -41,8 +40,6 @@ from persistence.models import (
 from persistence.models.base import utcnow
 
 router = APIRouter(tags=["cohorts"])
-Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
-Manager = Annotated[Principal, Depends(require(Permission.COURSES_MANAGE))]
 Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 InactiveDays = Annotated[int, Query(ge=1, le=365)]
@@ -60,11 +57,10 @@ async def create_session(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    found: Facilitating,
 ) -> SessionOut:
     """A room that only the cohort's members (participants) and facilitators (co-hosts)
     enter; its chat is the cohort's chat for that session."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_facilitate()
     room = await rooms.create_room(
         session, title=body.title, created_by=principal.user_id, settings={"open": False}
     )
@@ -108,11 +104,11 @@ async def list_sessions(
     response: Response,
     session: SessionDep,
     principal: Reader,
+    _: Visible,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> SessionPage:
     """The cohort's sessions in the order they were scheduled."""
-    await access.standing(session, cohort_id, principal)
     query = select(CohortSession).where(CohortSession.cohort_id == cohort_id)
     after = decode_cursor(cursor)
     if after is not None:
@@ -136,10 +132,9 @@ async def post_announcement(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    found: Facilitating,
 ) -> AnnouncementOut:
     """Facilitators post; every member is notified (inbox and e-mail, per preferences)."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_facilitate()
     now = utcnow()
     row = CohortAnnouncement(
         cohort_id=cohort_id,
@@ -192,11 +187,11 @@ async def list_announcements(
     response: Response,
     session: SessionDep,
     principal: Reader,
+    _: Visible,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> AnnouncementPage:
     """Newest first."""
-    await access.standing(session, cohort_id, principal)
     query = select(CohortAnnouncement).where(CohortAnnouncement.cohort_id == cohort_id)
     before = decode_cursor(cursor)
     if before is not None:
@@ -215,13 +210,12 @@ async def get_dashboard(
     cohort_id: uuid.UUID,
     session: SessionDep,
     principal: Reader,
+    found: Facilitated,
     sort: SortKey = "name",
     order: Order = "asc",
     inactive_days: InactiveDays = 7,
 ) -> DashboardOut:
     """Per learner progress, attendance and whether they fall behind (facilitators)."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_facilitate()
     return await dashboard.build(
         session,
         found.cohort,
@@ -242,13 +236,12 @@ async def dashboard_csv(
     cohort_id: uuid.UUID,
     session: SessionDep,
     principal: Reader,
+    found: Facilitated,
     sort: SortKey = "name",
     order: Order = "asc",
     inactive_days: InactiveDays = 7,
 ) -> Response:
     """The dashboard's rows as a spreadsheet."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_facilitate()
     board = await dashboard.build(
         session,
         found.cohort,

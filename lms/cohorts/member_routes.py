@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from sqlalchemy import or_, select
 from starlette.responses import Response
 
 from lms.accounts.service import find_active_user
 from lms.audit.service import audit
-from lms.auth import Principal
 from lms.cohorts import access, csv_import, invitations, service
+from lms.cohorts.deps import Facilitated, Managed, Manager, Reader, Visible
 from lms.cohorts.schemas import (
     AcceptIn,
     ImportAppliedOut,
@@ -31,14 +31,11 @@ from lms.cohorts.schemas import (
 from lms.deps import RoomsDep, SessionDep, SettingsDep
 from lms.errors import Conflict, InvalidInput, NotFound, UnsupportedMediaType
 from lms.pagination import decode_cursor, encode_cursor, link_next
-from lms.permissions import Permission, require
 from lms.rooms import service as rooms
 from persistence.models import CohortMember, CohortTransfer, User
 from persistence.models.base import utcnow
 
 router = APIRouter(tags=["cohorts"])
-Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
-Manager = Annotated[Principal, Depends(require(Permission.COURSES_MANAGE))]
 Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 CSV_TYPES = ("text/csv", "application/csv", "text/plain", "application/vnd.ms-excel")
@@ -52,11 +49,11 @@ async def list_members(
     response: Response,
     session: SessionDep,
     principal: Reader,
+    found: Visible,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> MemberPage:
     """Learners in joining order (facilitators see e-mail addresses, members names)."""
-    found = await access.standing(session, cohort_id, principal)
     query = (
         select(CohortMember, User)
         .join(User, User.id == CohortMember.user_id)
@@ -88,10 +85,9 @@ async def add_member(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    found: Managed,
 ) -> MembershipOut:
     """Put a learner in the cohort (and enrol them in the course)."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_manage()
     user = await find_active_user(
         session, user_id=body.user_id, email=str(body.email) if body.email else None
     )
@@ -120,12 +116,11 @@ async def remove_member(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    found: Managed,
     manager: RoomsDep,
 ) -> Response:
     """Take a learner out of the cohort (they stay enrolled in the course); they leave
     its live rooms at once."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_manage()
     lost = await service.leave(session, found.cohort, user_id)
     audit(
         session,
@@ -152,10 +147,9 @@ async def invite(
     session: SessionDep,
     settings: SettingsDep,
     principal: Manager,
+    found: Managed,
 ) -> InvitationOut:
     """E-mail an accept link to an address (valid 14 days, for the account with it)."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_manage()
     row = await invitations.invite(
         session,
         found.cohort,
@@ -233,11 +227,9 @@ def _preview_out(found: csv_import.Preview) -> ImportPreviewOut:
     openapi_extra=CSV_BODY,
 )
 async def import_preview(
-    cohort_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager
+    cohort_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager, found: Managed
 ) -> ImportPreviewOut:
     """Who the file would add and the errors per row; nothing is written."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_manage()
     return _preview_out(await csv_import.preview(session, found.cohort, await _csv(request)))
 
 
@@ -251,12 +243,11 @@ async def import_apply(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    found: Managed,
     version: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> ImportAppliedOut:
     """The same file with the preview's ``version``: every learner is added in one
     transaction, or none (errors: 422; the cohort changed since the preview: 409)."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_manage()
     await service.lock(session, cohort_id)
     parsed = await csv_import.preview(session, found.cohort, await _csv(request))
     if parsed.errors:
@@ -292,11 +283,10 @@ async def transfer(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    found: Managed,
     manager: RoomsDep,
 ) -> TransferOut:
     """Move a member to another cohort of the same course; the move is kept in history."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_manage()
     target = await access.standing(session, body.to_cohort_id, principal)
     target.require_manage()
     row, lost = await service.transfer(
@@ -330,12 +320,11 @@ async def list_transfers(
     response: Response,
     session: SessionDep,
     principal: Reader,
+    found: Facilitated,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> TransferPage:
     """Every move into or out of the cohort, oldest first (its facilitators)."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_facilitate()
     query = select(CohortTransfer).where(
         or_(CohortTransfer.from_cohort_id == cohort_id, CohortTransfer.to_cohort_id == cohort_id)
     )

@@ -10,13 +10,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from sqlalchemy import select
 from starlette.responses import Response
 
 from lms.audit.service import audit
 from lms.auth import Principal
 from lms.cohorts import access, codes, service
+from lms.cohorts.deps import Managed, Manager, Reader, Visible
 from lms.cohorts.schemas import (
     CohortCreate,
     CohortOut,
@@ -29,14 +30,11 @@ from lms.courses.roles import CourseAction, may
 from lms.deps import RoomsDep, SessionDep
 from lms.errors import Forbidden, NotFound
 from lms.pagination import decode_key_cursor, encode_key_cursor, link_next
-from lms.permissions import Permission, require
 from lms.rooms import service as rooms
 from persistence.models import Cohort, CohortFacilitator, CohortMember, User
 from persistence.models.base import utcnow
 
 router = APIRouter(tags=["cohorts"])
-Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
-Manager = Annotated[Principal, Depends(require(Permission.COURSES_MANAGE))]
 Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
@@ -111,9 +109,10 @@ async def list_cohorts(
 
 
 @router.get("/api/v1/cohorts/{cohort_id}", summary="One cohort")
-async def get_cohort(cohort_id: uuid.UUID, session: SessionDep, principal: Reader) -> CohortOut:
+async def get_cohort(
+    cohort_id: uuid.UUID, session: SessionDep, principal: Reader, found: Visible
+) -> CohortOut:
     """The cohort, its schedule and facilitators (and its join code for its managers)."""
-    found = await access.standing(session, cohort_id, principal)
     return await _out(session, found, principal)
 
 
@@ -124,10 +123,9 @@ async def update_cohort(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    found: Managed,
 ) -> CohortOut:
     """Change name, zone, dates, capacity; ``pacing`` replaces the schedule."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_manage()
     changed = await service.update_cohort(session, found.cohort, body)
     audit(
         session,
@@ -144,11 +142,9 @@ async def update_cohort(
 
 @router.post("/api/v1/cohorts/{cohort_id}/join-code", summary="Rotate the join code")
 async def rotate_code(
-    cohort_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager
+    cohort_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager, found: Managed
 ) -> CohortOut:
     """A new join code; the old one stops working at once."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_manage()
     found.cohort.join_code = codes.new_code()
     audit(session, request, "cohort.rotate_code", target_type="cohort", target_id=cohort_id)
     out = await _out(session, found, principal)
@@ -162,11 +158,9 @@ async def rotate_code(
     summary="Turn self-enrolment off",
 )
 async def drop_code(
-    cohort_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager
+    cohort_id: uuid.UUID, request: Request, session: SessionDep, principal: Manager, found: Managed
 ) -> Response:
     """No code joins the cohort any more (rotate to issue a new one)."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_manage()
     found.cohort.join_code = None
     audit(session, request, "cohort.drop_code", target_type="cohort", target_id=cohort_id)
     await session.commit()
@@ -204,10 +198,9 @@ async def add_facilitator(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    found: Managed,
 ) -> Response:
     """Someone who runs the cohort: its sessions (co-host), announcements, dashboard."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_manage()
     await service.add_facilitator(session, found.cohort, user_id)
     audit(
         session,
@@ -232,11 +225,10 @@ async def remove_facilitator(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    found: Managed,
     manager: RoomsDep,
 ) -> Response:
     """They no longer run the cohort (nor stay in its live rooms)."""
-    found = await access.standing(session, cohort_id, principal)
-    found.require_manage()
     lost = await service.remove_facilitator(session, found.cohort, user_id)
     audit(
         session,
