@@ -47,6 +47,7 @@ from lms.video import jobs as video_jobs
 from lms.webhooks import events as webhook_events
 from lms.webhooks import jobs as webhook_jobs
 from lms.webhooks.config import WebhookConfig
+from lms.workshops import closing as workshop_closing
 from lms.workshops import events as workshop_events
 from lms.workshops import reminders as workshop_reminders
 from lms.workshops import seats as workshop_seats
@@ -174,7 +175,7 @@ def build_jobs(
             grade_code,
             workshop_seats.EXPIRE_OFFER,
             workshop_sessions.OPEN_SESSION,
-            workshop_sessions.CLOSE_SESSION,
+            *workshop_closing.job_types(settings, broker),
             *cohort_invitations.job_types(settings, mailer),
             *payment_jobs.job_types(settings, database.sessionmaker, mailer),
         ],

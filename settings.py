@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     # Workshops (lms/workshops/reminders.py): how often reminders 24 h and 1 h before a
     # session are looked for (cron or "@every 30s")
     workshops_reminder_schedule: str = "@every 1m"
+    # Workshops (lms/workshops/closing.py): how long the people still in a session's room at
+    # its end are warned (``room.closing``) before the room ends for them
+    workshops_close_grace_seconds: float = Field(default=120.0, ge=0, le=3600)
 
     # Payments (lms/payments/): the provider ("offline": the embedded one with its own checkout
     # page; "stripe": Stripe Checkout), webhook secrets as comma-separated lists (the first signs,

@@ -195,8 +195,18 @@ class RoomRenamed(Sequenced):
     title: str
 
 
+class RoomClosing(Sequenced):
+    """The room will end at ``closes_at`` (a scheduled session reached its end): a warning
+    to everyone in it; at that time every connection closes with 4010."""
+
+    type: Literal["room.closing"]
+    closes_at: str
+    reason: str
+
+
 class RoomEnded(Sequenced):
     type: Literal["room.ended"]
+    reason: str | None = None
 
 
 class HandRaised(Sequenced):

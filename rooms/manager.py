@@ -276,7 +276,7 @@ class RoomManager:
                 if conn.user_id == event["user_id"]:
                     room.joining[conn] = RoomRole(event["role"])
         elif kind == "room.ended" or (kind == "breakout.closed" and event.get("parent")):
-            self._stop(room.everyone(), RoomEndedError())
+            self._stop(room.everyone(), RoomEndedError(event.get("reason")))
         elif kind == "lobby.admitted":
             for conn in room.local(event["user_id"]):
                 conn.admit()

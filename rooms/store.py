@@ -27,30 +27,37 @@ class RoomStore:
         room = uuid.UUID(room_id)
 
         async def write(session: AsyncSession) -> list[bool]:
-            kept: list[bool] = []
-            for event in events:
-                # A command's events stand together: once one is refused (a second vote or
-                # answer), the ones after it are too (a quiz answer's hosts' tally).
-                projection = CATALOGUE.projection(event["type"])
-                if not all(kept):
-                    keep = False
-                else:
-                    keep = await projection(session, room, event) if projection else True
-                if keep:
-                    session.add(
-                        RoomEvent(
-                            room_id=room,
-                            type=event["type"],
-                            actor_id=uuid_or_none(event.get("by")),
-                            payload=event,
-                            at=event_time(event),
-                        )
-                    )
-                kept.append(keep)
-            return kept
+            return await store_events(session, room, events)
 
         return await self.committer.submit(write)
 
     async def load(self, session: AsyncSession, room_id: str, *, salt: bytes) -> RoomState | None:
         """The state of a room from the database (None if there is no such room)."""
         return await load_room(session, room_id, salt=salt)
+
+
+async def store_events(session: AsyncSession, room: uuid.UUID, events: list[Event]) -> list[bool]:
+    """Apply each event's projection and keep it in the room's log, in ``session``; for
+    each, whether it stands. The node's group commit writes through this, and so does a
+    job that speaks in a room as the system (``lms.rooms.service.system_events``)."""
+    kept: list[bool] = []
+    for event in events:
+        # A command's events stand together: once one is refused (a second vote or
+        # answer), the ones after it are too (a quiz answer's hosts' tally).
+        projection = CATALOGUE.projection(event["type"])
+        if not all(kept):
+            keep = False
+        else:
+            keep = await projection(session, room, event) if projection else True
+        if keep:
+            session.add(
+                RoomEvent(
+                    room_id=room,
+                    type=event["type"],
+                    actor_id=uuid_or_none(event.get("by")),
+                    payload=event,
+                    at=event_time(event),
+                )
+            )
+        kept.append(keep)
+    return kept

@@ -1,8 +1,10 @@
 """The rooms domain's operations other domains call: creating a live room, inviting
-participants to it (or withdrawing an invitation), reading who stayed how long."""
+participants to it (or withdrawing an invitation), reading who stayed how long, and
+speaking in a room as the system from a job (``system_events`` then ``broadcast``)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 from typing import Any
@@ -14,8 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.models import Attendance, Room, RoomMember
 from persistence.models.base import utcnow
+from realtime.broker import Broker
+from realtime.errors import BrokerUnavailableError
+from rooms import frames
 from rooms.manager import RoomManager
-from rooms.state import new_event
+from rooms.state import Event, new_event
+from rooms.store import store_events
+
+logger = logging.getLogger(__name__)
 
 
 async def create_room(
@@ -61,6 +69,41 @@ async def stays(
         .order_by(Attendance.joined_at)
     )
     return [(user, joined, left) for user, joined, left in rows.tuples()]
+
+
+async def present(session: AsyncSession, room_id: uuid.UUID) -> list[uuid.UUID]:
+    """Who is in the room now (a stay not yet ended), each once."""
+    rows = await session.execute(
+        select(Attendance.user_id)
+        .where(Attendance.room_id == room_id, Attendance.left_at.is_(None))
+        .distinct()
+    )
+    return list(rows.scalars())
+
+
+async def system_events(
+    session: AsyncSession, room_id: uuid.UUID, kind: str, at: datetime, **fields: Any
+) -> list[Event]:
+    """Store one event of ``kind`` by the system in the room's log (its projection runs in
+    ``session``, so it commits with the caller's work); the events that stood, for
+    ``broadcast`` after the commit. For jobs, which have no live room of their own."""
+    event = new_event(kind, by=None, at=at.isoformat(), **fields)
+    kept = await store_events(session, room_id, [event])
+    return [event] if all(kept) else []
+
+
+async def broadcast(broker: Broker | None, room_id: uuid.UUID, events: list[Event]) -> None:
+    """Publish stored events to the room's channel: every node holding the room applies
+    them (closing connections on ``room.ended``). Without a broker, or while it is down, the
+    events stay stored and reach the room when its nodes resync or load it."""
+    if broker is None:
+        return
+    for event in events:
+        try:
+            await broker.publish(frames.channel(str(room_id)), frames.encode(event))
+        except BrokerUnavailableError as exc:
+            logger.warning("broker unavailable, %s not broadcast: %s", room_id, exc)
+            return
 
 
 async def admit(session: AsyncSession, room_id: uuid.UUID, user_id: uuid.UUID, role: str) -> None:

@@ -2,9 +2,11 @@
 
 Scheduling a workshop enqueues two durable jobs per session: ``open_session`` at its start
 creates the session's room with the organiser as its host and invites every seat holder as
-a participant; ``close_session`` at its end reads the room's attendance (the rooms domain
-records each stay) and writes back, per seat holder, whether they came and for how many
-minutes (stays clipped to the session's time), then emits ``workshops.attendance_recorded``.
+a participant; at its end ``workshops.close_session`` (``lms.workshops.closing``: warn the
+people still in the room, end it after a grace period) calls ``close_session``, which reads
+the room's attendance (the rooms domain records each stay) and writes back, per seat
+holder, whether they came and for how many minutes (stays clipped to the session's time),
+then emits ``workshops.attendance_recorded``.
 The organiser ending the room earlier closes the session the same way (a consumer of
 ``room.ended``). Closing is idempotent: the first close records, later ones do nothing.
 
@@ -21,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jobs.errors import PermanentFailure
 from jobs.events import Consumer, Event, emit
 from jobs.queue import enqueue
 from jobs.types import JobContext, JobType
@@ -46,7 +49,8 @@ async def schedule_rooms(session: AsyncSession, sessions: list[WorkshopOccurrenc
         await enqueue(session, CLOSE_SESSION, args, run_at=one.ends_at)
 
 
-async def _locked(session: AsyncSession, occurrence_id: int) -> WorkshopOccurrence | None:
+async def locked(session: AsyncSession, occurrence_id: int) -> WorkshopOccurrence | None:
+    """The session, locked for this transaction (None if there is none)."""
     query = (
         select(WorkshopOccurrence)
         .where(WorkshopOccurrence.id == occurrence_id)
@@ -75,7 +79,7 @@ async def open_session(
 ) -> uuid.UUID | None:
     """Open the session's room (once) and admit its seat holders; the room, or None when
     the workshop was cancelled, has no organiser left or the session is over."""
-    occurrence = await _locked(session, occurrence_id)
+    occurrence = await locked(session, occurrence_id)
     if occurrence is None or occurrence.closed_at is not None:
         return None
     if occurrence.room_id is not None:
@@ -127,7 +131,7 @@ async def tally(
 
 async def close_session(session: AsyncSession, occurrence_id: int, now: datetime) -> bool:
     """Write back the session's attendance (once); whether this call recorded it."""
-    occurrence = await _locked(session, occurrence_id)
+    occurrence = await locked(session, occurrence_id)
     if occurrence is None or occurrence.closed_at is not None:
         return False
     workshop = await session.get(Workshop, occurrence.workshop_id)
@@ -273,10 +277,8 @@ async def _open_job(ctx: JobContext) -> None:
         await session.commit()
 
 
-async def _close_job(ctx: JobContext) -> None:
-    async with ctx.sessions() as session:
-        await close_session(session, int(ctx.args["occurrence_id"]), utcnow())
-        await session.commit()
+async def _declared(ctx: JobContext) -> None:  # pragma: no cover - replaced by closing
+    raise PermanentFailure(f"{ctx.name} has no handler in this process")
 
 
 OPEN_SESSION = JobType(
@@ -288,10 +290,11 @@ OPEN_SESSION = JobType(
 )
 CLOSE_SESSION = JobType(
     "workshops.close_session",
-    _close_job,
+    _declared,
     max_attempts=10,
     timeout=120.0,
-    summary="write a workshop session's attendance back from its room at its end",
+    summary="close a workshop session's room at its end (warn, grace, end) and write its "
+    "attendance back",
 )
 
 

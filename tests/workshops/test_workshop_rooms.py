@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from kits.nodes import Node, node_sessions
-from kits.rooms import Person, RoomClient, register, rest
+from kits.rooms import Person, RoomClient, close_all, of, register, rest
 from kits.waiting import eventually
 from persistence.models import DomainEvent, Job, WorkshopOccurrence
 
@@ -181,6 +181,55 @@ async def test_close_job_records_absence_at_the_session_end(workshop_node: Node)
     assert by_user[present.user_id]["attended"] is True
     assert by_user[present.user_id]["seconds"] >= 1
     assert len(await recorded_events(node, wid)) == 1
+
+
+async def test_session_end_warns_then_closes_the_occupied_room(workshop_node: Node) -> None:
+    """At the session's end the people still in its room are warned over the room channel,
+    then (after the grace period, 2 s here) every socket closes with 4010 ``session_over``,
+    nobody gets back in, and attendance is written back for those who were still there."""
+    node = workshop_node
+    teacher, stays, leaves, absent = (
+        register(node, "instructor"),
+        register(node),
+        register(node),
+        register(node),
+    )
+    wid = (await schedule(node, teacher, capacity=3))["id"]
+    for who in (stays, leaves, absent):
+        await ok(node, who, "POST", f"/api/v1/workshops/{wid}/registrations")
+    await opened(node, stays, wid)
+    join = f"/api/v1/workshops/{wid}/sessions/1/join"
+    room = str((await ok(node, stays, "POST", join))["room_id"])
+    await ok(node, leaves, "POST", join)
+    await ok(node, teacher, "POST", join)
+    host = await RoomClient.enter(node, teacher, room)
+    learner = await RoomClient.enter(node, stays, room)
+    gone = await RoomClient.enter(node, leaves, room)
+    try:
+        await asyncio.sleep(1.1)
+        await gone.close()
+        await end_session_now(node, wid)
+        for client in (host, learner):
+            warning = await client.next(of("room.closing"), within=60)
+            assert warning["reason"] == "session_over" and warning["by"] is None
+            assert datetime.fromisoformat(warning["closes_at"]) > datetime.fromisoformat(
+                warning["at"]
+            )
+        for client in (host, learner):
+            assert await client.closed(within=60) == (4010, "session_over")
+            assert client.received(of("room.ended"))[0]["reason"] == "session_over"
+        final = await attendance(node, teacher, wid, final=True)
+    finally:
+        await close_all([host, learner, gone])
+    by_user = {r["user_id"]: r for r in final["items"]}
+    assert by_user[stays.user_id]["attended"] is True and by_user[stays.user_id]["seconds"] >= 1
+    assert by_user[leaves.user_id]["attended"] is True
+    assert (by_user[absent.user_id]["attended"], by_user[absent.user_id]["seconds"]) == (False, 0)
+    assert len(await recorded_events(node, wid)) == 1
+    # The room is over for everyone: the session refuses joins, the room's channel too.
+    assert (await refused(node, stays, join, 409))["reason"] == "ended"
+    again = await rest(node, stays, "POST", f"/api/v1/rooms/{room}/join")
+    assert again.status_code == 410, again.text
 
 
 async def end_session_now(node: Node, workshop_id: str) -> None:

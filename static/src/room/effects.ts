@@ -4,7 +4,7 @@
 // raised hands, joins and leaves; the person's own hand).
 
 import { announce, toast } from '../dom'
-import { t } from '../i18n'
+import { formatTime, t } from '../i18n'
 import type { Navigate } from '../main'
 import { chatAnnounced } from './chat'
 import type { Layout } from './layout'
@@ -77,6 +77,9 @@ export class EventEffects {
         break
       case 'breakout.opened':
         if (model.myBreakout()) toast(t('room.breakouts.open'), 'info')
+        break
+      case 'room.closing':
+        toast(t('room.closing', { time: formatTime(event.closes_at) }), 'info', 30000)
         break
       case 'breakout.broadcast':
         notices.broadcast(event.name, event.text)

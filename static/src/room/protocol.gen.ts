@@ -716,11 +716,23 @@ export interface RoomRenamedEvent {
   seq: number
 }
 
+/** The room will end at ``closes_at`` (a scheduled session reached its end): a warning to everyone in it; at that time every connection closes with 4010. */
+export interface RoomClosingEvent {
+  type: 'room.closing'
+  audience?: Audience
+  at: string
+  by?: string | null
+  closes_at: string
+  reason: string
+  seq: number
+}
+
 export interface RoomEndedEvent {
   type: 'room.ended'
   audience?: Audience
   at: string
   by?: string | null
+  reason?: string
   seq: number
 }
 
@@ -1167,6 +1179,7 @@ export type RoomEvent =
   | RoomSpotlightedEvent
   | RoomSettingsChangedEvent
   | RoomRenamedEvent
+  | RoomClosingEvent
   | RoomEndedEvent
   | HandRaisedEvent
   | HandLoweredEvent

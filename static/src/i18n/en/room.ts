@@ -54,6 +54,7 @@ export const room = {
   'room.lobby.title': 'Waiting room',
   'room.lobby.text': 'The host will let you in soon. Keep this page open.',
   'room.breakouts.open': 'Breakout rooms are open: join yours from the banner.',
+  'room.closing': 'This session is over: the room closes at {time}.',
   'room.breakouts.closed': 'The breakout rooms closed: back to the main room.',
   'room.closed.ended': 'The class has ended',
   'room.closed.left': 'You left the room',
