@@ -118,9 +118,10 @@ async def remove_member(
     principal: Manager,
     found: Managed,
     manager: RoomsDep,
+    reason: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
     """Take a learner out of the cohort (they stay enrolled in the course); they leave
-    its live rooms at once."""
+    its live rooms at once. ``reason`` is kept in the audit record."""
     lost = await service.leave(session, found.cohort, user_id)
     audit(
         session,
@@ -129,6 +130,7 @@ async def remove_member(
         target_type="cohort",
         target_id=cohort_id,
         user_id=str(user_id),
+        reason=reason.strip(),
     )
     await session.commit()
     await rooms.remove_live(manager, lost, user_id, principal.user_id)

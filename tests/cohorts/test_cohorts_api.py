@@ -387,8 +387,23 @@ def test_sessions_announcements_and_the_dashboard(course: Course, smtp: SmtpServ
     course.call(gone, "POST", "/api/v1/cohorts/join", json={"code": cohort["join_code"]})
     assert course.request(gone, "POST", f"/api/v1/rooms/{room}/join").status_code == 200
     gone_id = course.node.user_id(gone_email)
-    course.call(course.teacher, "DELETE", f"/api/v1/cohorts/{cohort['id']}/members/{gone_id}")
+    removal = f"/api/v1/cohorts/{cohort['id']}/members/{gone_id}"
+    long = course.request(course.teacher, "DELETE", removal, params={"reason": "x" * 501})
+    problem(long, 422)
+    course.call(course.teacher, "DELETE", removal, params={"reason": " left the course "})
     problem(course.request(gone, "POST", f"/api/v1/rooms/{room}/join"), 404)
+    # The removal's reason is in the audit record.
+    audit = course.call(
+        course.node.admin_token(),
+        "GET",
+        "/api/v1/audit-events",
+        params={"action": "cohort.remove_member", "target_id": cohort["id"]},
+    )
+    [removed] = audit["items"]
+    assert (removed["detail"]["user_id"], removed["detail"]["reason"]) == (
+        gone_id,
+        "left the course",
+    )
     # An announcement reaches every member by e-mail.
     posted = course.call(
         facilitator,

@@ -165,3 +165,111 @@ def test_paced_cohort_from_creation_to_the_dashboard(setup: Setup) -> None:
         page.get_by_role("button", name="Download CSV").click()
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert "Leo Learner" in text and "below_pace" in text
+
+
+def _cohort(setup: Setup, name: str) -> str:
+    start = datetime.now(UTC).date()
+    body = {
+        "name": name,
+        "time_zone": "UTC",
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=30)).isoformat(),
+    }
+    path = f"/api/v1/courses/{setup.course_id}/cohorts"
+    made: str = _call(setup.node, setup.teacher.email, "POST", path, json=body)["id"]
+    return made
+
+
+def _learner(setup: Setup, cohort_id: str, name: str) -> str:
+    email = f"p-{uuid.uuid4().hex[:8]}@example.org"
+    create_account(setup.node.url, name, email)
+    path = f"/api/v1/cohorts/{cohort_id}/members"
+    _call(setup.node, setup.teacher.email, "POST", path, json={"email": email})
+    return email
+
+
+def test_staff_move_remove_and_name_facilitators_from_the_cohort_page(setup: Setup) -> None:
+    """From the cohort page, with the keyboard: a learner moves to another cohort (the move
+    and its reason shown on their row there), another is removed after a confirmation with
+    a reason (a first cancel changes nothing), a TA is named facilitator and withdrawn; each
+    change is confirmed in a live status line; axe finds nothing, dialogs open included, on
+    a desktop and on a phone."""
+    morning, weekend = _cohort(setup, "Morning cohort"), _cohort(setup, "Weekend cohort")
+    _learner(setup, morning, "Mo Mover")
+    _learner(setup, morning, "Rita Removed")
+    ta_email = f"ta-{uuid.uuid4().hex[:8]}@example.org"
+    create_account(setup.node.url, "Tess Assistant", ta_email)
+    ta = _call(
+        setup.node,
+        setup.teacher.email,
+        "POST",
+        f"/api/v1/courses/{setup.course_id}/enrollments",
+        json={"email": ta_email, "role": "ta"},
+    )
+    page = setup.teacher.page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/cohorts/{morning}")
+    expect(page.get_by_role("heading", name="Morning cohort", level=1)).to_be_visible()
+    members = page.get_by_test_id("members")
+    expect(members.get_by_test_id("member")).to_have_count(2)
+
+    # Move Mo to the weekend cohort, from the keyboard, with a reason.
+    move = page.get_by_role("button", name="Move Mo Mover to another cohort")
+    move.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Move Mo Mover")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("To the cohort").select_option(label="Weekend cohort")
+    dialog.get_by_label("Reason (kept in the history)").fill("Works weekdays now")
+    expect_no_violations(page, "the move dialog")
+    dialog.get_by_role("button", name="Move the learner").focus()
+    page.keyboard.press("Enter")
+    status = page.get_by_test_id("members-status")
+    expect(status).to_have_text("Mo Mover moved to Weekend cohort.")
+    expect(status).to_have_attribute("role", "status")
+    expect(dialog).to_have_count(0)
+    expect(members.get_by_test_id("member")).to_have_count(1)
+    expect(members).not_to_contain_text("Mo Mover")
+
+    # Removing asks first: cancelling keeps Rita; confirming with a reason removes her.
+    page.get_by_role("button", name="Remove Rita Removed from the cohort").click()
+    confirm = page.get_by_role("dialog", name="Remove Rita Removed?")
+    expect(confirm).to_contain_text("they stay enrolled in the course")
+    expect_no_violations(page, "the remove confirmation")
+    page.keyboard.press("Escape")
+    expect(confirm).to_have_count(0)
+    expect(members).to_contain_text("Rita Removed")
+    page.get_by_role("button", name="Remove Rita Removed from the cohort").click()
+    confirm.get_by_label("Reason (kept in the audit log)").fill("Left the programme")
+    confirm.get_by_role("button", name="Remove the learner").click()
+    expect(status).to_have_text("Rita Removed was removed from the cohort.")
+    expect(page.get_by_text("No learners yet.")).to_be_visible()
+
+    # Facilitators: name the TA from the course's roster, then withdraw them.
+    people = page.get_by_test_id("facilitators-status")
+    page.get_by_label("Person from the course").select_option(value=ta["user_id"])
+    page.get_by_role("button", name="Name a facilitator").click()
+    expect(people).to_have_text("Tess Assistant now facilitates the cohort.")
+    expect(page.get_by_test_id("facilitator")).to_have_count(1)
+    expect(page.get_by_test_id("facilitator")).to_contain_text("Tess Assistant")
+    expect_no_violations(page, "the cohort page after the changes")
+    page.set_viewport_size(PHONE)
+    expect_no_violations(page, "the cohort page for its instructor on a phone")
+    assert no_horizontal_scroll(page)
+    page.get_by_role("button", name="Withdraw Tess Assistant as facilitator").click()
+    withdraw = page.get_by_role("dialog", name="Withdraw Tess Assistant?")
+    withdraw.get_by_role("button", name="Withdraw").click()
+    expect(people).to_have_text("Tess Assistant no longer facilitates the cohort.")
+    expect(page.get_by_test_id("facilitator")).to_have_count(0)
+
+    # In the weekend cohort Mo's row says where they came from, when and why.
+    page.goto(f"/cohorts/{weekend}")
+    row = page.get_by_test_id("member").filter(has_text="Mo Mover")
+    expect(row.get_by_test_id("member-history")).to_contain_text(
+        "Moved from Morning cohort to Weekend cohort on"
+    )
+    expect(row.get_by_test_id("member-history")).to_contain_text(": Works weekdays now")
+    expect(row).to_contain_text("moved here")
+    expect_no_violations(page, "the receiving cohort on a phone")
+    assert no_horizontal_scroll(page)
+    page.set_viewport_size({"width": 1280, "height": 900})

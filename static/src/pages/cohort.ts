@@ -1,19 +1,15 @@
 // One cohort: its dates and schedule (when each paced module opens), live sessions (the
 // cohort's rooms), announcements, and for its staff the join code, members, invitations,
-// new sessions and announcements, and a link to the dashboard.
+// new sessions and announcements, a link to the dashboard; its people are in cohortPeople.
 
 import type * as api from '../api'
 import { announce, fill, h } from '../dom'
 import { formatDate, formatDateTime, t } from '../i18n'
 import type { Navigate, Page } from '../main'
 import { type Announcement, type Cohort, type Session, cohorts, readable } from './cohortApi'
-import { cohortImportPanel } from './cohortImport'
+import { facilitatorsSection, membersSection, section } from './cohortPeople'
 import { FormErrors, field, numberInput, numberOf, textArea, textInput } from './formkit'
 import { topbar } from './shell'
-
-function section(id: string, title: string, ...content: (HTMLElement | null)[]): HTMLElement {
-  return h('section.card.stack', { 'aria-labelledby': id }, h(`h2#${id}`, null, title), ...content)
-}
 
 function schedule(cohort: Cohort): HTMLElement {
   if (!cohort.schedule.length) return section('cohort-schedule', t('cohort.schedule'), h('p.muted', null, t('cohort.scheduleNone')))
@@ -167,42 +163,6 @@ export function cohortPage(cohortId: string, user: api.User, navigate: Navigate)
     return form
   }
 
-  async function people(cohort: Cohort): Promise<HTMLElement> {
-    const members = await cohorts.members(cohortId)
-    const errors = new FormErrors()
-    const email = textInput('', { type: 'email', required: true, maxlength: 320, autocomplete: 'off' })
-    const status = h('p', { role: 'status' })
-    const invite = h(
-      'form.stack',
-      { novalidate: true },
-      errors.summary,
-      field(t('cohort.inviteEmail'), email, { key: 'email', errors }),
-      h('p', null, h('button', { type: 'submit' }, t('cohort.invite'))),
-      status,
-    )
-    invite.addEventListener('submit', async (event) => {
-      event.preventDefault()
-      errors.clear()
-      try {
-        await cohorts.invite(cohortId, email.value.trim())
-        status.textContent = t('cohort.invited', { email: email.value.trim() })
-        invite.reset()
-      } catch (error) {
-        errors.show(error)
-      }
-    })
-    return section(
-      'cohort-members',
-      t('cohort.members'),
-      members.items.length
-        ? h('ul.plain', { 'data-testid': 'members' }, members.items.map((m) => h('li', null, m.name, m.email ? h('span.muted.small', null, ` · ${m.email}`) : null)))
-        : h('p.muted', null, t('cohort.noMembers')),
-      cohort.can_manage ? h('h3', null, t('cohort.invite')) : null,
-      cohort.can_manage ? invite : null,
-      cohort.can_manage ? cohortImportPanel(cohortId, () => load()) : null,
-    )
-  }
-
   async function load(): Promise<void> {
     try {
       const cohort = await cohorts.get(cohortId)
@@ -229,12 +189,8 @@ export function cohortPage(cohortId: string, user: api.User, navigate: Navigate)
         schedule(cohort),
         section('cohort-sessions', t('cohort.sessions'), sessions, cohort.can_facilitate ? sessionForm() : null),
         section('cohort-announcements', t('cohort.announcements'), cohort.can_facilitate ? announceForm() : null, posts),
-        section(
-          'cohort-facilitators',
-          t('cohort.facilitators'),
-          cohort.facilitators.length ? h('ul.plain', null, cohort.facilitators.map((f) => h('li', null, f.name))) : h('p.muted', null, t('cohort.noFacilitators')),
-        ),
-        cohort.can_facilitate ? await people(cohort) : null,
+        facilitatorsSection(cohort),
+        cohort.can_facilitate ? membersSection(cohort) : null,
       )
     } catch (error) {
       body.setAttribute('aria-busy', 'false')

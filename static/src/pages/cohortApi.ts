@@ -1,5 +1,6 @@
 // The cohorts REST client: a course's cohorts, one cohort with its schedule and people,
-// joining by code or invitation, sessions, announcements, and the dashboard.
+// joining by code or invitation, moving and removing learners, facilitators, sessions,
+// announcements, and the dashboard.
 
 import { ApiError, request } from '../api'
 
@@ -26,6 +27,24 @@ export interface Membership {
   email: string | null
   via: string
   joined_at: string
+}
+
+export interface Transfer {
+  id: number
+  course_id: string
+  user_id: string
+  from_cohort_id: string
+  to_cohort_id: string
+  by_id: string | null
+  reason: string
+  at: string
+}
+
+export interface RosterEntry {
+  user_id: string
+  name: string
+  email: string
+  role: string
 }
 
 export interface Cohort {
@@ -123,6 +142,14 @@ export const cohorts = {
   apply: (cohortId: string, text: string, version: string) =>
     request<{ added: number }>('POST', `${one(cohortId)}/import/apply?version=${enc(version)}`, { text, headers: CSV }),
   members: (cohortId: string) => request<Paged<Membership>>('GET', `${one(cohortId)}/members?limit=200`),
+  removeMember: (cohortId: string, userId: string, reason: string) =>
+    request<void>('DELETE', `${one(cohortId)}/members/${enc(userId)}?reason=${enc(reason)}`),
+  transfers: (cohortId: string) => request<Paged<Transfer>>('GET', `${one(cohortId)}/transfers?limit=200`),
+  transfer: (cohortId: string, userId: string, toCohortId: string, reason: string) =>
+    request<Transfer>('POST', `${one(cohortId)}/transfers`, { json: { user_id: userId, to_cohort_id: toCohortId, reason } }),
+  addFacilitator: (cohortId: string, userId: string) => request<void>('PUT', `${one(cohortId)}/facilitators/${enc(userId)}`),
+  removeFacilitator: (cohortId: string, userId: string) => request<void>('DELETE', `${one(cohortId)}/facilitators/${enc(userId)}`),
+  roster: (courseId: string) => request<RosterEntry[]>('GET', `/api/v1/courses/${enc(courseId)}/enrollments`),
   sessions: (cohortId: string) => request<Paged<Session>>('GET', `${one(cohortId)}/sessions?limit=200`),
   schedule: (cohortId: string, title: string, startsAt: string, minutes: number) =>
     request<Session>('POST', `${one(cohortId)}/sessions`, { json: { title, starts_at: startsAt, duration_minutes: minutes } }),
