@@ -4,8 +4,8 @@ Every change starts by locking the workshop's row (an UPDATE on PostgreSQL, the 
 lock taken at BEGIN on SQLite), so seat counts and arrival numbers change one transaction
 at a time: 200 people registering for 30 seats at once end with exactly 30 seated and the
 rest waitlisted in the order the database saw them. A freed seat is offered to the first
-in the waitlist, who must confirm before ``confirm_minutes`` pass (the ``expire_offer``
-job then offers it to the next).
+in the waitlist, who is notified and must confirm before ``confirm_minutes`` pass (the
+``expire_offer`` job then tells them the offer lapsed and offers the seat to the next).
 """
 
 from __future__ import annotations
@@ -178,6 +178,15 @@ async def _lapse(
     session: AsyncSession, workshop: Workshop, offer: WorkshopRegistration, now: datetime
 ) -> None:
     offer.status, offer.offered_until, offer.updated_at = "expired", None, now
+    await notify(
+        session,
+        offer.user_id,
+        WORKSHOPS.name,
+        f"Your seat offer in {workshop.title} lapsed",
+        "The seat was not confirmed in time and went to the next person in the waitlist.",
+        f"/workshops/{workshop.id}",
+        key=f"workshop-lapsed:{offer.id}:{now.isoformat()}",
+    )
     await free_seat(session, workshop, now)
     await session.commit()
 

@@ -49,7 +49,7 @@ async def schedule(node: Node, teacher: Person, **fields: Any) -> dict[str, Any]
     body = {
         "title": "Live pandas",
         "time_zone": ZONE,
-        "start": local_in(6),
+        "start": local_in(3600),
         "duration_minutes": 30,
         "capacity": 1,
         **fields,
@@ -110,6 +110,7 @@ async def test_session_room_admits_seat_holders_and_records_attendance(
     await refused(node, seated, f"/api/v1/workshops/{uuid.uuid4()}/sessions/1/join", 404)
 
     # At the start the job opens the room: the seat holder and the organiser get in.
+    await start_session_now(node, wid)
     seen = await opened(node, seated, wid)
     assert seen["occurrences"][0]["closed_at"] is None
     entry = await ok(node, seated, "POST", join)
@@ -166,6 +167,7 @@ async def test_close_job_records_absence_at_the_session_end(workshop_node: Node)
     wid = created["id"]
     for who in (absent, present):
         await ok(node, who, "POST", f"/api/v1/workshops/{wid}/registrations")
+    await start_session_now(node, wid)
     await opened(node, present, wid)
     entry = await ok(node, present, "POST", f"/api/v1/workshops/{wid}/sessions/1/join")
     client = await RoomClient.enter(node, present, str(entry["room_id"]))
@@ -197,6 +199,7 @@ async def test_session_end_warns_then_closes_the_occupied_room(workshop_node: No
     wid = (await schedule(node, teacher, capacity=3))["id"]
     for who in (stays, leaves, absent):
         await ok(node, who, "POST", f"/api/v1/workshops/{wid}/registrations")
+    await start_session_now(node, wid)
     await opened(node, stays, wid)
     join = f"/api/v1/workshops/{wid}/sessions/1/join"
     room = str((await ok(node, stays, "POST", join))["room_id"])
@@ -232,8 +235,18 @@ async def test_session_end_warns_then_closes_the_occupied_room(workshop_node: No
     assert again.status_code == 410, again.text
 
 
+async def start_session_now(node: Node, workshop_id: str) -> None:
+    """Move the session's start, and its opening job, to now (the seats are taken: a start
+    a few seconds ahead raced the registrations on a loaded machine)."""
+    await _move_session(node, workshop_id, "starts_at", "workshops.open_session")
+
+
 async def end_session_now(node: Node, workshop_id: str) -> None:
     """Move the session's end, and its close job, to now."""
+    await _move_session(node, workshop_id, "ends_at", "workshops.close_session")
+
+
+async def _move_session(node: Node, workshop_id: str, column: str, job: str) -> None:
     now = datetime.now(UTC)
     async with node_sessions(node) as sessions, sessions() as session:
         occurrence = (
@@ -243,8 +256,8 @@ async def end_session_now(node: Node, workshop_id: str) -> None:
                 )
             )
         ).scalar_one()
-        occurrence.ends_at = now
-        jobs = await session.execute(select(Job).where(Job.name == "workshops.close_session"))
+        setattr(occurrence, column, now)
+        jobs = await session.execute(select(Job).where(Job.name == job))
         ids = [j.id for j in jobs.scalars() if j.args.get("occurrence_id") == occurrence.id]
         await session.execute(update(Job).where(Job.id.in_(ids)).values(run_at=now))
         await session.commit()

@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from kits.nodes import PASSWORD, Node, node_sessions
 from kits.smtp import Received, SmtpServer
-from persistence.models import WorkshopRegistration
+from persistence.models import Job, WorkshopRegistration
 
 pytestmark = pytest.mark.postgres
 
@@ -178,19 +178,39 @@ def test_waitlist_promotes_first_waiting_by_email_and_offers_lapse(
     smtp.wait_for(people[4][0], where=_offer)
     last = ok(call(workshop_node, people[4][1], "GET", f"/api/v1/workshops/{created['id']}"))
     assert last["my_registration"]["status"] == "offered"
+    # The one whose offer lapsed is told so.
+    smtp.wait_for(people[3][0], where=_lapsed)
+
+    # Nobody confirms the last offer: at its time the job lapses it (and says so); with
+    # nobody left waiting the seat is free again.
+    asyncio.run(_backdate_offer(workshop_node, regs[4]["id"], run_job=True))
+    smtp.wait_for(people[4][0], where=_lapsed)
+    after = ok(call(workshop_node, people[4][1], "GET", f"/api/v1/workshops/{created['id']}"))
+    assert after["my_registration"]["status"] == "expired" and after["seats_left"] == 1
 
 
 def _offer(mail: Received) -> bool:
     return "A seat is free in Intro to pandas" in mail.subject
 
 
-async def _backdate_offer(node: Node, registration_id: str) -> None:
+def _lapsed(mail: Received) -> bool:
+    return "Your seat offer in Intro to pandas lapsed" in mail.subject
+
+
+async def _backdate_offer(node: Node, registration_id: str, *, run_job: bool = False) -> None:
+    """Put the offer's deadline in the past (and, with ``run_job``, its expiry job now)."""
+    now = datetime.now(UTC)
     async with node_sessions(node) as sessions, sessions() as session:
         await session.execute(
             update(WorkshopRegistration)
             .where(WorkshopRegistration.id == uuid.UUID(registration_id))
-            .values(offered_until=datetime.now(UTC) - timedelta(minutes=1))
+            .values(offered_until=now - timedelta(minutes=1))
         )
+        if run_job:
+            jobs = await session.execute(select(Job).where(Job.name == "workshops.expire_offer"))
+            ids = [j.id for j in jobs.scalars() if j.args["registration_id"] == registration_id]
+            assert ids
+            await session.execute(update(Job).where(Job.id.in_(ids)).values(run_at=now))
         await session.commit()
 
 
