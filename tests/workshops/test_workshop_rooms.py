@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from kits.nodes import Node, node_sessions
 from kits.rooms import Person, RoomClient, close_all, of, register, rest
 from kits.waiting import eventually
-from persistence.models import DomainEvent, Job, WorkshopOccurrence
+from persistence.models import DomainEvent, Job, RoomEvent, WorkshopOccurrence
 
 pytestmark = pytest.mark.postgres
 
@@ -233,6 +233,29 @@ async def test_session_end_warns_then_closes_the_occupied_room(workshop_node: No
     assert (await refused(node, stays, join, 409))["reason"] == "ended"
     again = await rest(node, stays, "POST", f"/api/v1/rooms/{room}/join")
     assert again.status_code == 410, again.text
+
+
+async def test_an_empty_room_ends_at_the_session_end_without_a_warning(
+    workshop_node: Node,
+) -> None:
+    node = workshop_node
+    teacher, absent = register(node, "instructor"), register(node)
+    wid = (await schedule(node, teacher))["id"]
+    await ok(node, absent, "POST", f"/api/v1/workshops/{wid}/registrations")
+    await start_session_now(node, wid)
+    await opened(node, absent, wid)
+    entry = await ok(node, teacher, "POST", f"/api/v1/workshops/{wid}/sessions/1/join")
+    room = str(entry["room_id"])
+    await end_session_now(node, wid)
+    final = await attendance(node, teacher, wid, final=True)
+    assert [(r["user_id"], r["attended"]) for r in final["items"]] == [(absent.user_id, False)]
+    assert (await rest(node, teacher, "POST", f"/api/v1/rooms/{room}/join")).status_code == 410
+    async with node_sessions(node) as sessions, sessions() as session:
+        kinds = await session.scalars(
+            select(RoomEvent.type).where(RoomEvent.room_id == uuid.UUID(room))
+        )
+        logged = list(kinds)
+    assert "room.ended" in logged and "room.closing" not in logged
 
 
 async def start_session_now(node: Node, workshop_id: str) -> None:
