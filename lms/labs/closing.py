@@ -18,13 +18,14 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lms.content import structure
 from lms.errors import NotFound
 from lms.gradebook import service as gradebook
 from lms.labs import workspace_docs
 from lms.labs.checks import ensure_column
 from lms.labs.errors import LabArchived
 from lms.labs.roles import LabRole
-from persistence.models import Lab, LabCompletion, LabWorkspace
+from persistence.models import Lab, LabCompletion, LabHelpRequest, LabWorkspace
 from realtime.yjs.registry import DocumentRegistry
 
 ARCHIVED = "archived"
@@ -118,11 +119,20 @@ async def delete(
     session: AsyncSession, registry: DocumentRegistry, lab: Lab, now: datetime
 ) -> bool:
     """Delete a draft outright (True); archive a lab that started (False): a running one
-    is graded first, as at its end; the lock and the sharing are lifted."""
+    is graded first, as at its end; the lock and the sharing are lifted, and its waiting
+    help requests resolved. Either way the module items showing it go."""
+    await structure.delete_items_showing(session, "lab", lab.id)
     if lab.status == "draft":
         await session.delete(lab)
         return True
     if lab.status == "running":
         await end(session, registry, lab, now)
     lab.status, lab.locked, lab.shared_user_id, lab.updated_at = ARCHIVED, False, None, now
+    waiting = await session.scalars(
+        select(LabHelpRequest).where(
+            LabHelpRequest.lab_id == lab.id, LabHelpRequest.status != "resolved"
+        )
+    )
+    for request in waiting.all():
+        request.status, request.resolved_at = "resolved", now
     return False

@@ -13,8 +13,8 @@ from lms.audit.service import audit
 from lms.auth import Principal
 from lms.courses.roles import CourseAction
 from lms.deps import SessionDep
+from lms.labs import closing, service
 from lms.labs import help as queue
-from lms.labs import service
 from lms.labs.deps import LabsDep
 from lms.labs.runtime import LabsRuntime
 from lms.labs.schemas import HelpIn, HelpOut, HelpPage, MyHelpOut
@@ -112,6 +112,7 @@ async def _take(
 ) -> HelpOut:
     """Assign a waiting request to the staff member asking: the one named, else the oldest."""
     lab, _ = await service.reach(session, lab_id, principal, action=CourseAction.GRADE)
+    closing.not_archived(lab)
     found = None if request_id is None else await queue.request_of(session, lab, request_id)
     taken = await queue.take(session, lab, found, principal.user_id, utcnow())
     return await _changed(

@@ -117,6 +117,13 @@ async def test_a_draft_is_deleted_and_a_started_lab_archived(course: LabCourse) 
     first, second, _ = course.learners
     draft = course.lab()
     path = f"/api/v1/labs/{draft['id']}"
+    # A module shows the draft and, later, the started lab: deleting either takes the item.
+    module = course.call(
+        course.teacher, "POST", f"/api/v1/courses/{course.id}/modules", json={"title": "Week 1"}
+    )
+    items = f"/api/v1/modules/{module['id']}/items"
+    shows = {"kind": "lab", "title": "Draft lab", "target_id": draft["id"]}
+    course.call(course.teacher, "POST", items, json=shows)
     # Only the course's instructors delete (TAs run labs, they do not author them).
     assert course.request(first, "DELETE", path).status_code in (403, 404)
     assert course.request(course.ta, "DELETE", path).status_code == 403
@@ -124,10 +131,14 @@ async def test_a_draft_is_deleted_and_a_started_lab_archived(course: LabCourse) 
     assert course.request(course.teacher, "DELETE", path).status_code == 204
     assert course.request(course.teacher, "GET", path).status_code == 404
     assert course.request(course.teacher, "DELETE", path).status_code == 404
+    assert shown_labs(course) == []
     # A started lab, in use: the learner in their workspace and on the feed, the instructor
     # in the learner's workspace and on the grid.
     lab = course.started()
     lab_id, path = lab["id"], f"/api/v1/labs/{lab['id']}"
+    course.call(course.teacher, "POST", items, json=shows | {"target_id": lab_id})
+    assert shown_labs(course) == [lab_id]
+    asked = course.call(second, "POST", f"{path}/help", json={"step_id": "add", "note": "stuck"})
     owner = await open_mine(course, lab, first)
     await write_main(owner, RIGHT)
     await owner.until(lambda c: main_of(c) == RIGHT)
@@ -156,6 +167,12 @@ async def test_a_draft_is_deleted_and_a_started_lab_archived(course: LabCourse) 
     mine = f"{path}/workspaces/{course.ids[0]}/editor"
     assert course.request(first, "POST", mine).status_code == 404
     assert course.call(course.teacher, "GET", path)["status"] == "archived"
+    assert shown_labs(course) == []
+    # The help request still waiting was resolved; nobody takes one any more.
+    waiting = course.call(course.teacher, "GET", f"{path}/help?status=open")
+    assert waiting["items"] == []
+    for suffix in ("/help/next", f"/help/{asked['id']}/take"):
+        assert course.request(course.teacher, "POST", path + suffix).status_code == 409
     staff_list = course.call(course.ta, "GET", f"/api/v1/courses/{course.id}/labs")
     assert lab_id in [item["id"] for item in staff_list["items"]]
     again = course.call(course.ta, "POST", mine)
@@ -187,3 +204,14 @@ async def test_a_draft_is_deleted_and_a_started_lab_archived(course: LabCourse) 
     assert course.call(course.teacher, "GET", path)["status"] == "archived"
     await helper.close()
     await reader.close()
+
+
+def shown_labs(course: LabCourse) -> list[str]:
+    """The labs the course's module items show (as its instructor sees the content)."""
+    content = course.call(course.teacher, "GET", f"/api/v1/courses/{course.id}/content")
+    return [
+        item["target_id"]
+        for module in content["modules"]
+        for item in module["items"]
+        if item["kind"] == "lab"
+    ]
