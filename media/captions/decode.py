@@ -3,8 +3,9 @@
 Two entry points, both cheap (no video is touched, Opus decoding and one resampler pass):
 ``PcmResampler`` takes decoded ``av.AudioFrame`` objects (what aiortc's receiver yields:
 48 kHz s16 stereo), ``OpusDecoder`` takes the Opus payloads the SFU forwards without
-decoding. A change of input format mid-stream (a publisher that renegotiated) starts a
-new resampler after draining the old one.
+decoding, in batches (one resampler pass for many packets). In ``PcmResampler`` a change
+of input format mid-stream (a publisher that renegotiated) starts a new resampler after
+draining the old one.
 """
 
 from __future__ import annotations
@@ -62,32 +63,76 @@ class PcmResampler:
 
 
 class OpusDecoder:
-    """Opus payloads (one RTP packet's worth each) in, 16 kHz mono s16 bytes out."""
+    """Opus payloads (one RTP packet's worth each) in, 16 kHz mono s16 bytes out.
+
+    Decodes to 48 kHz mono (libopus downmixes) and resamples what gathered in one pass:
+    ``add`` each packet (and ``add_silence`` for a gap), ``take`` the PCM once a batch.
+    Per-packet resampling cost more than decoding: on a 25 s recording of 20 ms packets,
+    decode plus a resampler call per packet took 159 us a packet, decoding mono and
+    resampling 10 packets at once 78 us (libopus alone ~57 us; at 16 kHz through ctypes no
+    cheaper). ``decode`` (one packet, its PCM at once) is the unbatched form.
+    """
 
     MAX_PACKET = 1275 * 3  # RFC 6716: at most 1275 bytes a frame, at most 120 ms a packet
+    RATE = 48_000
 
     def __init__(self) -> None:
         self._codec: Any = av.CodecContext.create("libopus", "r")
-        self._codec.sample_rate = 48_000
-        self._codec.layout = "stereo"
+        self._codec.sample_rate = self.RATE
+        self._codec.layout = "mono"
         self._codec.format = "s16"
-        self._resampler = PcmResampler()
+        self._resampler: Any = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        self._chunks: list[np.ndarray] = []
 
-    def decode(self, payload: bytes) -> bytes:
-        """PCM for one Opus packet; ``CaptionInputError`` if it is not one."""
-        if not isinstance(payload, bytes | bytearray):
+    def add(self, payload: bytes | av.Packet[Any]) -> None:
+        """Decode one Opus packet into the batch; ``CaptionInputError`` if it is not one
+        (the batch keeps what it had). An ``av.Packet`` is decoded without a copy."""
+        if isinstance(payload, bytes | bytearray):
+            packet = av.Packet(bytes(payload))
+        elif isinstance(payload, av.Packet):
+            packet = payload
+        else:
             raise CaptionInputError(f"an Opus packet is bytes, not {type(payload).__name__}")
-        if not payload or len(payload) > self.MAX_PACKET:
-            raise CaptionInputError(f"an Opus packet of {len(payload)} bytes is not valid")
+        if not 0 < packet.size <= self.MAX_PACKET:
+            raise CaptionInputError(f"an Opus packet of {packet.size} bytes is not valid")
         try:
-            frames = self._codec.decode(av.Packet(bytes(payload)))
+            frames = self._codec.decode(packet)
         except av.FFmpegError as exc:
             raise CaptionInputError(f"not a valid Opus packet: {exc}") from exc
-        return b"".join(self._resampler.convert(f) for f in frames)
+        for frame in frames:
+            self._chunks.append(frame.to_ndarray().reshape(-1)[: frame.samples])
+
+    def add_silence(self, seconds: float) -> None:
+        """``seconds`` of silence into the batch (a gap in the packets' timestamps)."""
+        samples = int(seconds * self.RATE)
+        if samples > 0:
+            self._chunks.append(np.zeros(samples, dtype=np.int16))
+
+    def take(self) -> bytes:
+        """The batch so far as 16 kHz PCM, in one resampler pass (it keeps a few samples
+        of filter history back until the next batch or ``flush``)."""
+        if not self._chunks:
+            return b""
+        samples = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
+        self._chunks = []
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1),
+            format="s16",
+            layout="mono",
+        )
+        frame.sample_rate = self.RATE
+        return b"".join(_pcm(f) for f in self._resampler.resample(frame))
+
+    def decode(self, payload: bytes | av.Packet[Any]) -> bytes:
+        """PCM for one Opus packet; ``CaptionInputError`` if it is not one."""
+        self.add(payload)
+        return self.take()
 
     def flush(self) -> bytes:
-        """What the resampler still holds."""
-        return self._resampler.flush()
+        """The batch and what the resampler still holds (call at the end of a stream)."""
+        out = self.take() + b"".join(_pcm(f) for f in self._resampler.resample(None))
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        return out
 
 
 def _pcm(frame: Any) -> bytes:

@@ -70,6 +70,37 @@ def test_opus_packets_decode_to_16k_pcm() -> None:
     assert np.abs(np.frombuffer(pcm, np.int16)).max() > 1000
 
 
+def test_opus_packets_decoded_in_batches_give_the_same_pcm_as_one_by_one() -> None:
+    packets = encode_opus(50)
+    single = OpusDecoder()
+    one_by_one = b"".join(single.decode(p) for p in packets) + single.flush()
+    batched = OpusDecoder()
+    pcm = bytearray()
+    for start in range(0, len(packets), 20):
+        for payload in packets[start : start + 20]:
+            batched.add(av.Packet(payload))  # as the SFU's tap hands them over
+        pcm += batched.take()
+    pcm += batched.flush()
+    assert len(pcm) == len(one_by_one)
+    a, b = np.frombuffer(pcm, np.int16), np.frombuffer(one_by_one, np.int16)
+    assert np.abs(a.astype(np.int32) - b).max() <= 2
+
+
+def test_silence_for_a_gap_lands_between_the_packets_around_it() -> None:
+    packets = encode_opus(10)
+    decoder = OpusDecoder()
+    for payload in packets[:5]:
+        decoder.add(payload)
+    decoder.add_silence(0.5)
+    for payload in packets[5:]:
+        decoder.add(payload)
+    pcm = np.frombuffer(decoder.take() + decoder.flush(), np.int16)
+    assert abs(pcm.size - 16000 * 0.7) <= 320
+    quiet = np.abs(pcm[16000 * 15 // 100 : 16000 * 55 // 100])  # inside the gap
+    assert quiet.max() == 0
+    assert np.abs(pcm[-1600:]).max() > 1000  # the audio after it
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [

@@ -28,7 +28,7 @@ from media.audio_level import SpeakerDetector, loudness
 from media.config import parse_ice_servers
 from media.errors import BadSdp
 from media.fastpath import passthrough
-from media.forwarding import ForwardTrack, FrameQueue
+from media.forwarding import ForwardTrack, FrameQueue, PacketStream
 from media.keyframes import KeyframeThrottle, h264_nal_types, is_keyframe
 from media.sdp import (
     ABS_SEND_TIME,
@@ -157,6 +157,26 @@ async def test_a_full_queue_restarts_at_a_keyframe_instead_of_dropping_single_fr
     frames.push(_packet(7), keyframe=True)
     got = await frames.get()
     assert got is not None and bytes(got) == b"\x07"
+
+
+async def test_a_packet_stream_hands_out_what_queued_in_batches_until_the_end() -> None:
+    frames = FrameQueue(50, needs_keyframe=False, on_gap=lambda: None)
+    closed: list[PacketStream] = []
+    stream = PacketStream(frames, closed.append)
+    for n in (1, 2, 3):
+        frames.push(_packet(n), keyframe=False)
+    batches = stream.batches(0.001)
+    first = await anext(batches)
+    assert [bytes(p) for p in first] == [b"\x01", b"\x02", b"\x03"]
+    frames.push(_packet(4), keyframe=False)
+    frames.push(_packet(5), keyframe=False)
+    frames.end()
+    frames.push(_packet(6), keyframe=False)  # after the end: never handed out
+    last = await anext(batches)
+    assert [bytes(p) for p in last] == [b"\x04", b"\x05"]
+    with pytest.raises(StopAsyncIteration):
+        await anext(batches)
+    assert closed == [stream]
 
 
 async def test_a_reused_track_keeps_timestamps_increasing_across_sources() -> None:
