@@ -81,9 +81,7 @@ def test_opus_packets_decoded_in_batches_give_the_same_pcm_as_one_by_one() -> No
             batched.add(av.Packet(payload))  # as the SFU's tap hands them over
         pcm += batched.take()
     pcm += batched.flush()
-    assert len(pcm) == len(one_by_one)
-    a, b = np.frombuffer(pcm, np.int16), np.frombuffer(one_by_one, np.int16)
-    assert np.abs(a.astype(np.int32) - b).max() <= 2
+    assert bytes(pcm) == one_by_one  # tiny.en is brittle: 1 in 32768 changed its words
 
 
 def test_silence_for_a_gap_lands_between_the_packets_around_it() -> None:
