@@ -8,19 +8,25 @@ kHz mono) and feeds a ``CaptionStream`` in batches; the stream's captions are pu
 naming the speaker. ``AudioClock`` turns the stream's seconds into wall-clock times, so
 lines line up with the recording. The worker processes start on first use (a node whose
 rooms never turn captions on pays nothing) and are restarted if one dies.
+
+Several nodes: only the node that forwards a room's media (its placement owner) captions
+it, once. That node may hold no connection of the room (speakers and viewers relayed from
+other nodes), so while it forwards a microphone of the room it holds the room loaded
+(``rooms/microphone_holds.py``): it then knows whether captions are on, hears
+``caption.auto`` over the broker, and names speakers. Other nodes only relay the lines to
+their viewers (room events) and never load the engine.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import logging
 import random
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,8 +46,10 @@ from media.captions.worker import CaptionStream, CaptionWorker
 from media.forwarding import PacketStream
 from media.publisher import PublishedTrack
 from rooms import captions
+from rooms.audio_clock import AudioClock
 from rooms.manager import LiveRoom, RoomManager
 from rooms.media import MediaSignalling
+from rooms.microphone_holds import MicrophoneHolds, is_microphone, microphones
 from rooms.state import Event
 
 logger = logging.getLogger("liveclass.captions")
@@ -64,30 +72,6 @@ BYTES_PER_SECOND = SAMPLE_RATE * SAMPLE_WIDTH
 RESTART_BACKOFF = Backoff(base=5.0, cap=300.0)
 """Before the engine is started again after a failed start, or a track is captioned again
 after its captioning failed (not for an ``EngineUnavailable``, which is for good)."""
-
-
-class AudioClock:
-    """A stream's seconds (audio fed so far) to wall-clock time, re-anchored after pauses."""
-
-    def __init__(self) -> None:
-        self.fed = 0.0
-        self._positions: list[float] = []
-        self._walls: list[float] = []
-
-    def feed(self, seconds: float, *, ended_at: float, anchor: bool) -> None:
-        """``seconds`` of audio whose last sample arrived at ``ended_at`` (epoch seconds);
-        ``anchor``: pin this chunk's start to the wall clock (first audio, after a pause)."""
-        if anchor or not self._positions:
-            self._positions.append(self.fed)
-            self._walls.append(ended_at - seconds)
-        self.fed += seconds
-
-    def wall(self, position: float) -> float:
-        """When the audio at ``position`` seconds was spoken (epoch seconds)."""
-        if not self._positions:
-            return time.time()
-        index = max(0, bisect.bisect_right(self._positions, position) - 1)
-        return self._walls[index] + position - self._positions[index]
 
 
 @dataclass
@@ -145,26 +129,38 @@ class AutoCaptions:
         self._closing = False
         self._dropped_total = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Rooms held loaded while this node forwards their microphones (see the module).
+        self.holds = MicrophoneHolds(self.sfu, manager, on_held=self._held)
+        self._clustered = media.cluster is not None
         self.sfu.track_listeners.append(self._on_track)
         manager.after_hooks.append(self._on_room_event)
 
     # ------------------------------------------------------------------ switching
 
     def _on_track(self, room_id: str, change: str, track: PublishedTrack, _reason: str) -> None:
-        if change == "published" and track.kind == "audio" and track.source == "microphone":
+        self.holds.track_changed(room_id, change, track)
+        if change == "published" and is_microphone(track):
             room = self.manager.rooms.get(room_id)
             if room is not None and room.state.captions.auto:
                 self.begin(room_id, track)
+
+    def _held(self, room: LiveRoom) -> None:
+        """The room was loaded here for its microphones: caption them if captions are on."""
+        if room.state.captions.auto:
+            self._warm_up()
+            for track in microphones(self.sfu, room.state.room_id):
+                self.begin(room.state.room_id, track)
 
     def _on_room_event(self, room: LiveRoom, event: Event) -> None:
         kind = event.get("type")
         room_id = room.state.room_id
         if kind == "caption.auto" and event.get("on"):
-            self._warm_up()
-            media_room = self.sfu.room(room_id)
-            for track in list(media_room.tracks.values()) if media_room else []:
-                if track.kind == "audio" and track.source == "microphone":
-                    self.begin(room_id, track)
+            # In a cluster only the room's media node loads the engine (at the latest when
+            # a microphone is published there: the audio waits up to ``max_pending``).
+            if not self._clustered or self.sfu.room(room_id) is not None:
+                self._warm_up()
+            for track in microphones(self.sfu, room_id):
+                self.begin(room_id, track)
         elif kind in ("caption.auto", "room.ended"):
             self.end_room(room_id)
 
@@ -374,9 +370,12 @@ class AutoCaptions:
     def _warm_up(self) -> None:
         """Start loading the engine now (a room turned captions on), not at the first word."""
         if self._worker is None and self.unavailable is None and not self._closing:
-            task = asyncio.get_running_loop().create_task(self._get_worker())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._get_worker())
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _restart(self, broken: CaptionWorker) -> None:
         """A worker process died: replace the worker (once, whoever notices first)."""
@@ -418,6 +417,7 @@ class AutoCaptions:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, *self._tasks, return_exceptions=True)
+        await self.holds.close()
         if self._worker is not None:
             await self._worker.aclose()
             self._worker = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rooms.auto_captions import AudioClock
+from rooms.audio_clock import AudioClock
 
 
 def test_positions_follow_the_first_anchor_until_the_next() -> None:

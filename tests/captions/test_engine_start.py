@@ -45,7 +45,7 @@ def captions(outcomes: list[BaseException | str]) -> tuple[AutoCaptions, list[Wo
         made.append(Worker(outcomes.pop(0), started))
         return cast(CaptionWorker, made[-1])
 
-    media = SimpleNamespace(sfu=SimpleNamespace(track_listeners=[]))
+    media = SimpleNamespace(sfu=SimpleNamespace(track_listeners=[]), cluster=None)
     manager = SimpleNamespace(after_hooks=[], rooms={})
     auto = AutoCaptions(
         cast(Any, media), cast(Any, manager), config=CaptionConfig(), worker_factory=factory
