@@ -4,7 +4,8 @@ consumed, so it happens exactly once however often the event is delivered; the o
 row lock and its state (only a ``paid`` order is fulfilled) make repeats and races no-ops.
 
 - course: the buyer is enrolled as a student (lms/courses/enrolment.py);
-- workshop: the seat held for the order becomes their registration (lms/workshops/seats);
+- workshop: the seat held for the order becomes their registration (lms/workshops/seats),
+  or the seat offered to the buyer from the waitlist (a reservation in state ``offered``);
   a payment that arrived after the hold was released takes a free seat if there is one,
   otherwise the order is flagged ``paid_without_seat`` and refunded in full automatically
   (autorefund.py);
@@ -55,6 +56,11 @@ async def _plan_start(session: AsyncSession, order: Order, now: datetime) -> dat
 async def _seat(session: AsyncSession, order: Order, workshop_id: uuid.UUID, now: datetime) -> bool:
     assert order.user_id is not None
     held = await session.get(Reservation, order.id)
+    offered = held is not None and held.state == "offered"
+    if offered and await seats.take_offer(session, workshop_id, order.user_id, now):
+        assert held is not None
+        held.state = "converted"
+        return True
     if held is None or held.state != "held":
         try:
             await seats.hold_seat(session, workshop_id, now)

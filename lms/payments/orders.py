@@ -76,7 +76,9 @@ async def start(
     session: AsyncSession, principal: Principal, body: OrderCreate, now: datetime, minutes: int
 ) -> Order:
     """A new order priced from the catalogue (never from the request), its coupon counted
-    and a workshop seat held; a free order is paid at once."""
+    and a workshop seat held (a seat offered to the buyer from the waitlist is that seat:
+    the reservation is ``offered`` and the checkout ends with the offer); a free order is
+    paid at once."""
     product = await catalogue.get_product(session, body.product_id)
     if not product.active:
         raise NotFound("No such product.")
@@ -128,12 +130,14 @@ async def start(
     session.add(order)
     await session.flush()
     if product.kind == "workshop" and product.target_id is not None:
-        await seats.hold_seat(session, product.target_id, now)
+        offered_until = await seats.hold_for(session, product.target_id, principal.user_id, now)
+        if offered_until is not None and order.expires_at is not None:
+            order.expires_at = min(order.expires_at, offered_until)
         session.add(
             Reservation(
                 order_id=order.id,
                 workshop_id=product.target_id,
-                state="held",
+                state="held" if offered_until is None else "offered",
                 expires_at=order.expires_at,
                 created_at=now,
             )

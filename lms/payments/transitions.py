@@ -125,6 +125,8 @@ async def release(session: AsyncSession, order: Order, now: datetime) -> None:
     if held is not None and held.state == "held":
         held.state = "released"
         await seats.release_held_seat(session, held.workshop_id, now)
+    elif held is not None and held.state == "offered":
+        held.state = "released"  # the offer keeps the seat; its own expiry moves it on
     if order.coupon_id is not None:
         await session.execute(
             update(Coupon)

@@ -16,7 +16,6 @@ from starlette.responses import Response
 from lms.audit.service import audit
 from lms.auth import Principal
 from lms.deps import SessionDep
-from lms.errors import Conflict
 from lms.pagination import (
     decode_cursor,
     decode_key_cursor,
@@ -35,6 +34,7 @@ from lms.workshops.schemas import (
     WorkshopPage,
     WorkshopUpdate,
 )
+from persistence.models import WorkshopRegistration
 from persistence.models.base import utcnow
 
 router = APIRouter(tags=["workshops"])
@@ -142,10 +142,10 @@ async def register(
     workshop_id: uuid.UUID, request: Request, session: SessionDep, principal: Member
 ) -> RegistrationOut:
     """A seat while there is one, else a place in the waitlist in arrival order. A
-    workshop sold at a price is bought instead (409, reason ``paid``)."""
-    if await payments_catalogue.sold(session, "workshop", workshop_id):
-        raise Conflict("This workshop's seats are sold: buy one.", reason="paid")
-    mine = await seats.register(session, workshop_id, principal.user_id, utcnow())
+    workshop sold at a price is bought instead (409, reason ``paid``) while a seat is
+    left; when full its waitlist is joined, and a seat offered from it is paid for."""
+    sold = await payments_catalogue.sold(session, "workshop", workshop_id)
+    mine = await seats.register(session, workshop_id, principal.user_id, utcnow(), sold=sold)
     audit(
         session,
         request,
@@ -189,8 +189,14 @@ async def list_registrations(
 async def confirm(
     registration_id: uuid.UUID, request: Request, session: SessionDep, principal: Member
 ) -> RegistrationOut:
-    """Take the seat offered after a cancellation, before the offer lapses."""
-    mine = await seats.confirm(session, registration_id, principal.user_id, utcnow())
+    """Take the seat offered after a cancellation, before the offer lapses. A seat in a
+    sold workshop is paid for instead (409, reason ``payment_required``): the buyer's
+    order uses the seat the offer holds, and its fulfilment registers them."""
+    found = await session.get(WorkshopRegistration, registration_id)
+    sold = found is not None and await payments_catalogue.sold(
+        session, "workshop", found.workshop_id
+    )
+    mine = await seats.confirm(session, registration_id, principal.user_id, utcnow(), sold=sold)
     audit(
         session,
         request,

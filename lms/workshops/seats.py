@@ -46,9 +46,16 @@ async def lock_workshop(session: AsyncSession, workshop_id: uuid.UUID) -> Worksh
 
 
 async def register(
-    session: AsyncSession, workshop_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    workshop_id: uuid.UUID,
+    user_id: uuid.UUID,
+    now: datetime,
+    *,
+    sold: bool = False,
 ) -> WorkshopRegistration:
-    """Take a seat, or a place in the waitlist; 409 when closed, cancelled or full."""
+    """Take a seat, or a place in the waitlist; 409 when closed, cancelled or full. A
+    ``sold`` workshop's seats are bought (409 ``paid`` while one is left); only its
+    waitlist is joined here, and a seat offered from it is paid for (lms/payments)."""
     workshop = await lock_workshop(session, workshop_id)
     if workshop.status != "scheduled":
         raise Conflict("This workshop was cancelled.", reason="cancelled")
@@ -58,6 +65,8 @@ async def register(
     if mine is not None and mine.status in ACTIVE:
         raise Conflict("You are already registered or waitlisted.", reason="duplicate")
     seated = workshop.seats_taken < workshop.capacity
+    if seated and sold:
+        raise Conflict("This workshop's seats are sold: buy one.", reason="paid")
     if not seated:
         waiting = (
             await session.execute(
@@ -153,22 +162,37 @@ async def free_seat(session: AsyncSession, workshop: Workshop, now: datetime) ->
         nxt.user_id,
         WORKSHOPS.name,
         f"A seat is free in {workshop.title}",
-        f"Confirm your seat before {until:%Y-%m-%d %H:%M} UTC, or it goes to the next person.",
+        f"Confirm your seat before {until:%Y-%m-%d %H:%M} UTC (pay for it there if the"
+        " workshop's seats are sold), or it goes to the next person.",
         f"/workshops/{workshop.id}",
         key=f"workshop-offer:{nxt.id}:{until.isoformat()}",
     )
 
 
 async def confirm(
-    session: AsyncSession, registration_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    registration_id: uuid.UUID,
+    user_id: uuid.UUID,
+    now: datetime,
+    *,
+    sold: bool = False,
 ) -> WorkshopRegistration:
-    """Take the seat offered; 409 when no seat is offered or the offer lapsed."""
+    """Take the seat offered; 409 when no seat is offered or the offer lapsed. A seat in
+    a ``sold`` workshop is not taken free: 409 ``payment_required`` (the offer holds it
+    for the learner's checkout until ``offered_until``)."""
     workshop, mine = await own_registration(session, registration_id, user_id)
     if mine.status != "offered" or mine.offered_until is None:
         raise Conflict("No seat is offered to you.", reason="not_offered")
     if now >= mine.offered_until:
         await _lapse(session, workshop, mine, now)
         raise Conflict("The offer lapsed; the seat went to the next person.", reason="lapsed")
+    if sold:
+        raise Conflict(
+            "This seat is sold: pay for it before the offer lapses.",
+            reason="payment_required",
+            workshop_id=str(workshop.id),
+            offered_until=mine.offered_until.isoformat(),
+        )
     mine.status, mine.offered_until, mine.updated_at = "registered", None, now
     await session.flush()
     return mine
@@ -240,6 +264,35 @@ async def hold_seat(session: AsyncSession, workshop_id: uuid.UUID, now: datetime
     workshop.seats_taken += 1
     await session.flush()
     return workshop
+
+
+async def hold_for(
+    session: AsyncSession, workshop_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> datetime | None:
+    """Hold a seat for ``user_id``'s checkout: a seat offered to them from the waitlist
+    is that seat (already counted; the deadline of the offer is returned, the checkout
+    must end by then), otherwise one is held as ``hold_seat`` does (None returned)."""
+    workshop = await lock_workshop(session, workshop_id)
+    mine = await _registration_of(session, workshop.id, user_id)
+    until = mine.offered_until if mine is not None and mine.status == "offered" else None
+    if until is not None and now < until and workshop.status == "scheduled":
+        return until
+    await hold_seat(session, workshop_id, now)
+    return None
+
+
+async def take_offer(
+    session: AsyncSession, workshop_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> bool:
+    """A paid checkout of a seat offered to ``user_id`` succeeded: the offer becomes
+    their registration. False when it is no longer offered (it lapsed meanwhile)."""
+    workshop = await lock_workshop(session, workshop_id)
+    mine = await _registration_of(session, workshop.id, user_id)
+    if mine is None or mine.status != "offered" or workshop.status != "scheduled":
+        return False
+    mine.status, mine.offered_until, mine.updated_at = "registered", None, now
+    await session.flush()
+    return True
 
 
 async def release_held_seat(session: AsyncSession, workshop_id: uuid.UUID, now: datetime) -> None:

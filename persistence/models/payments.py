@@ -128,7 +128,8 @@ class Reservation(Base):
         ForeignKey("payment_orders.id", ondelete="CASCADE"), primary_key=True
     )
     workshop_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    state: Mapped[str] = mapped_column(String(20), default="held")  # held|converted|released
+    # held | offered (the buyer's waitlist offer is the seat) | converted | released
+    state: Mapped[str] = mapped_column(String(20), default="held")
     expires_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
