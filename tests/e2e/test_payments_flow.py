@@ -6,7 +6,7 @@ server and prints one; finance staff find the order, refund it in full with a re
 the enrolment is withdrawn; every step is in the audit log. Then the finance pages: products
 and prices (create, take off sale, a second currency, by keyboard), an order's provider
 references and events, and a reconciliation run whose difference links to its order. axe at
-desktop and 390 px."""
+desktop and 390 px. A full sold workshop's waitlist offer is paid for from its banner."""
 
 from __future__ import annotations
 
@@ -488,3 +488,72 @@ def offline_payment_ref(node: Node, order: dict[str, Any]) -> str:
     # Playwright's sync API keeps an event loop on this thread: read on another one.
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, read()).result()
+
+
+def test_a_paid_workshops_waitlist_offer_is_paid_for(chromium: Browser, pay_ui_node: Node) -> None:
+    """A full sold workshop's waitlist is joined on its page; a refund offers the seat and
+    the offer banner says to pay (with the price), not to confirm free; paying through the
+    normal checkout gives the learner the seat."""
+    node = pay_ui_node
+    _, teacher = node.register("instructor")
+    _, finance = node.register("finance")
+    workshop = api(
+        node,
+        teacher,
+        "POST",
+        "/api/v1/workshops",
+        json={
+            "title": "Waitlisted workshop",
+            "time_zone": "Europe/Berlin",
+            "start": "2030-07-08T18:00:00",
+            "duration_minutes": 60,
+            "capacity": 1,
+        },
+    )
+    seat = api(
+        node,
+        finance,
+        "POST",
+        "/api/v1/payments/products",
+        json={
+            "kind": "workshop",
+            "name": "A waitlisted seat",
+            "target_id": workshop["id"],
+            "prices": [{"currency": "EUR", "unit_amount": 2500}],
+        },
+    )
+    _, first = node.register()
+    body = {"product_id": seat["id"], "currency": "EUR"}
+    bought = api(node, first, "POST", "/api/v1/payments/orders", json=body)
+    pay_offline(node, bought)
+    fulfilled(node, first, bought["id"])
+    waiting = new_person(chromium, node, "Wanda Waiting")
+    try:
+        page = waiting.page
+        log_in(waiting, f"/workshops/{workshop['id']}")
+        page.get_by_role("button", name="Join the waitlist").click()
+        expect(page.get_by_test_id("my-place")).to_contain_text("waitlist")
+        refunds = f"/api/v1/payments/orders/{bought['id']}/refunds"
+        api(node, finance, "POST", refunds, json={}, headers={"Idempotency-Key": bought["id"]})
+        deadline = time.monotonic() + 60
+        while api(node, first, "GET", f"/api/v1/payments/orders/{bought['id']}")["status"] != (
+            "refunded"
+        ):
+            assert time.monotonic() < deadline, "the refund did not complete"
+            time.sleep(0.2)
+        page.reload()
+        expect(page.get_by_test_id("my-place")).to_contain_text("pay for it before")
+        expect(page.get_by_test_id("price")).to_contain_text("25.00")
+        expect(page.get_by_role("button", name="Confirm my seat")).to_have_count(0)
+        axe(page, "a paid seat offered from the waitlist")
+        page.get_by_role("button", name="Pay to take your seat").click()
+        page.wait_for_url("**/pay/offline/**")
+        page.get_by_role("button", name="Pay").click()
+        page.wait_for_url(f"{node.url}/purchases/**")
+        expect(page.get_by_test_id("order-status")).to_have_text(
+            "Paid: your access is ready.", timeout=30_000
+        )
+        page.goto(f"/workshops/{workshop['id']}")
+        expect(page.get_by_test_id("my-place")).to_have_text("You have a seat.")
+    finally:
+        waiting.close()

@@ -1,7 +1,7 @@
 // One workshop: its description and sessions (in the viewer's time zone, the organiser's
-// noted), my place (register, join the waitlist, confirm a promoted seat before its deadline,
-// give up a seat before the cancellation deadline, my waitlist position), "Join room" while
-// a session is live, and its calendar feed to subscribe to or copy.
+// noted), my place (register, join the waitlist, confirm a promoted seat before its deadline
+// - in a sold workshop: pay for it -, give up a seat before the cancellation deadline, my
+// waitlist position), "Join room" while a session is live, and its calendar feed.
 
 import * as api from '../api'
 import { announce, confirmDialog, fill, h } from '../dom'
@@ -55,9 +55,15 @@ export function workshopPage(id: string, user: api.User, navigate: Navigate): Pa
       if (mine.status === 'waitlisted')
         parts.push(h('p', { 'data-testid': 'my-place' }, t('workshops.mine.waitlisted', { position: mine.waitlist_position ?? 0 })))
       if (mine.status === 'offered' && mine.offered_until) {
+        const until = formatDateTime(mine.offered_until)
+        // A sold seat is paid for (its checkout uses the seat the offer holds); a free one is confirmed.
         parts.push(
-          h('p', { 'data-testid': 'my-place' }, t('workshops.offer', { until: formatDateTime(mine.offered_until) })),
-          h('button.primary', { type: 'button', onclick: () => void act(() => workshops.confirm(mine.id), t('workshops.confirmedDone')) }, t('workshops.confirm')),
+          product
+            ? h('p', { 'data-testid': 'my-place' }, t('workshops.offerPaid', { until }))
+            : h('p', { 'data-testid': 'my-place' }, t('workshops.offer', { until })),
+          product
+            ? buyBox(product, t('workshops.payForSeat'), navigate)
+            : h('button.primary', { type: 'button', onclick: () => void act(() => workshops.confirm(mine.id), t('workshops.confirmedDone')) }, t('workshops.confirm')),
         )
       }
       const seated = mine.status !== 'waitlisted'

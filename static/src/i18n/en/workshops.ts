@@ -39,6 +39,8 @@ export const workshops = {
   'workshops.registeredDone': 'Your registration is saved.',
   'workshops.offer': 'A seat is free for you: confirm it before {until}, or it goes to the next person.',
   'workshops.confirm': 'Confirm my seat',
+  'workshops.offerPaid': 'A seat is free for you: pay for it before {until}, or it goes to the next person.',
+  'workshops.payForSeat': 'Pay to take your seat',
   'workshops.confirmedDone': 'Your seat is confirmed.',
   'workshops.leaveTitle': 'Give up your place?',
   'workshops.leaveSeat': 'Your seat goes to the first person on the waitlist.',
