@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -46,6 +48,90 @@ def wait_for(predicate: object, *, timeout: float, what: str) -> None:
     raise ServiceUnavailable(f"timed out waiting for {what}")
 
 
+FORK_NODES = os.environ.get("LIVECLASS_TEST_NODE_FORK", "1") != "0"
+"""Start nodes from the fork server (``kits.nodefork``); ``LIVECLASS_TEST_NODE_FORK=0``
+starts each as its own ``python -m server serve`` instead."""
+
+
+class _ForkServer:
+    """This process's connection to its ``kits.nodefork`` process (started on first use)."""
+
+    _current: _ForkServer | None = None
+
+    def __init__(self) -> None:
+        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kits.nodefork"],
+            cwd=ROOT / "tests",
+            env={**os.environ, "PYTHONPATH": path},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.lock = threading.Lock()
+        atexit.register(self.close)
+
+    @classmethod
+    def get(cls) -> _ForkServer:
+        """The running fork server, started again if it is gone."""
+        if cls._current is None or cls._current.process.poll() is not None:
+            cls._current = cls()
+        return cls._current
+
+    def ask(self, request: dict[str, object]) -> dict[str, object]:
+        """One request and its answer."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        with self.lock:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        if not line:
+            raise ServiceUnavailable("the node fork server exited")
+        answer: dict[str, object] = json.loads(line)
+        return answer
+
+    def close(self) -> None:
+        """End the fork server; it stops the nodes still running."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(30)
+
+
+class ForkedNode:
+    """A node forked by the fork server, with the part of ``subprocess.Popen`` the kits use."""
+
+    def __init__(self, server: _ForkServer, pid: int, args: list[str]) -> None:
+        self.server, self.pid, self.args = server, pid, args
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        """The exit code once the node has exited (negative: the signal that ended it)."""
+        if self.returncode is None:
+            code = self.server.ask({"op": "status", "pid": self.pid})["code"]
+            self.returncode = None if code is None else int(str(code))
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the exit (``subprocess.TimeoutExpired`` after ``timeout``)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
+            time.sleep(0.02)
+        return code
+
+    def send_signal(self, sig: int) -> None:
+        """Signal the node if it still runs."""
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        """SIGKILL."""
+        self.send_signal(signal.SIGKILL)
+
+
 @dataclass
 class LiveServer:
     """A ``liveclass serve`` subprocess on a free port with its own data directory."""
@@ -53,7 +139,7 @@ class LiveServer:
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
+    process: subprocess.Popen[bytes] | ForkedNode | None = None
     log_path: Path | None = None
     root: Path = ROOT
     """The liveclass tree to run (``bench/fanout.py --root`` compares another one)."""
@@ -88,15 +174,22 @@ class LiveServer:
         env.setdefault("LIVECLASS_LOG_LEVEL", "warning")
         self.log_path = self.data_dir / f"server-{self.port}.log"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--port", str(self.port)],
-            cwd=self.root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
+        argv = ["serve", "--port", str(self.port)]
+        if FORK_NODES and self.root == ROOT:
+            forks = _ForkServer.get()
+            request = {"op": "start", "argv": argv, "env": env, "cwd": str(self.root)}
+            pid = forks.ask({**request, "log": str(self.log_path)})["pid"]
+            self.process = ForkedNode(forks, int(str(pid)), argv)
+        else:
+            log = self.log_path.open("ab")
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "server", *argv],
+                cwd=self.root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            log.close()
         try:
             wait_for(self._healthy, timeout=timeout, what=f"liveclass on port {self.port}")
         except ServiceUnavailable:
