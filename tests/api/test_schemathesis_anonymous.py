@@ -27,5 +27,6 @@ def anonymous_fuzz_node(
     yield from fuzzing.fuzz_node(request, tmp_path_factory)
 
 
+@pytest.mark.timeout(fuzzing.RUN_SECONDS + 60)
 def test_no_server_errors_without_credentials(anonymous_fuzz_node: Node, tmp_path: Path) -> None:
     fuzzing.schemathesis(anonymous_fuzz_node, tmp_path)

@@ -15,7 +15,11 @@ import pytest
 from kits.nodes import Node, start_node
 from kits.servers import ROOT
 
-MAX_EXAMPLES = os.environ.get("LIVECLASS_FUZZ_EXAMPLES", "50")
+MAX_EXAMPLES = os.environ.get("LIVECLASS_FUZZ_EXAMPLES", "30")
+"""Examples per operation in the fuzzing phase (after the coverage phase's boundary cases);
+raise it for a longer run."""
+RUN_SECONDS = 1200
+"""How long one run may take: ~400 operations on a loaded 2-core machine."""
 CHECKS = "not_a_server_error,response_schema_conformance"
 HOOKS_DIR = ROOT / "tests" / "api"
 """Where ``schemathesis_hooks`` (our non-JSON media types) lives."""
@@ -70,7 +74,7 @@ def schemathesis(node: Node, workdir: Path, *extra: str) -> str:
         env={**os.environ, **hooks, "PYTHONPATH": path},
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=RUN_SECONDS,
         check=False,
     )
     report = result.stdout + result.stderr
