@@ -175,7 +175,10 @@ class LiveServer:
         self.log_path = self.data_dir / f"server-{self.port}.log"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         argv = ["serve", "--port", str(self.port)]
-        if FORK_NODES and self.root == ROOT:
+        # A node's own PYTHON* variables (a sitecustomize on PYTHONPATH, say) act when an
+        # interpreter starts: such a node gets one of its own.
+        forkable = not any(name.startswith("PYTHON") for name in self.env)
+        if FORK_NODES and forkable and self.root == ROOT:
             forks = _ForkServer.get()
             request = {"op": "start", "argv": argv, "env": env, "cwd": str(self.root)}
             pid = forks.ask({**request, "log": str(self.log_path)})["pid"]
