@@ -47,8 +47,9 @@ def operation_count(node: Node) -> int:
     return sum(1 for item in schema["paths"].values() for method in item if method in methods)
 
 
-def schemathesis(node: Node, workdir: Path, *extra: str) -> str:
-    """Run ``schemathesis run`` against ``node``; fail with its report unless all passed."""
+def schemathesis(node: Node, workdir: Path, *extra: str, examples: str = MAX_EXAMPLES) -> str:
+    """Run ``schemathesis run`` against ``node`` (``examples`` per operation in the fuzzing
+    phase); fail with its report unless all passed."""
     command = [
         sys.executable,
         "-m",
@@ -58,7 +59,7 @@ def schemathesis(node: Node, workdir: Path, *extra: str) -> str:
         "--checks",
         CHECKS,
         "--max-examples",
-        MAX_EXAMPLES,
+        examples,
         "--generation-database",
         "none",
         "--request-timeout",
