@@ -29,3 +29,11 @@ def pay_node(
     yield from start_node(
         tmp_path_factory.mktemp("payments"), request.param, request, **smtp.env, **env
     )
+
+
+@pytest.fixture(scope="module")
+def staff(pay_node: Node) -> dict[str, str]:
+    """A module's instructor and finance officer on the payment node (their tokens)."""
+    _, teacher = pay_node.register("instructor")
+    _, finance = pay_node.register("finance")
+    return {"teacher": teacher, "finance": finance}

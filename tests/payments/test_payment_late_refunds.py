@@ -43,13 +43,6 @@ from persistence.models.base import utcnow
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="module")
-def crew(pay_node: Node) -> dict[str, str]:
-    _, teacher = pay_node.register("instructor")
-    _, finance = pay_node.register("finance")
-    return {"teacher": teacher, "finance": finance}
-
-
 def offline_row(node: Node, order_id: str) -> OfflineSession:
     async def read() -> OfflineSession:
         async with node_sessions(node) as sessions, sessions() as session:
@@ -96,19 +89,19 @@ def refund_at_provider(node: Node, payment_ref: str, amount: int, key: str) -> s
     return asyncio.run(run())
 
 
-def seat_product(node: Node, crew: dict[str, str], capacity: int) -> tuple[str, str]:
-    w = workshop(node, crew["teacher"], capacity)
-    sold = product(node, crew["finance"], kind="workshop", name="Late seat", target_id=w["id"])
+def seat_product(node: Node, staff: dict[str, str], capacity: int) -> tuple[str, str]:
+    w = workshop(node, staff["teacher"], capacity)
+    sold = product(node, staff["finance"], kind="workshop", name="Late seat", target_id=w["id"])
     return w["id"], sold["id"]
 
 
-def seats_left(node: Node, crew: dict[str, str], workshop_id: str) -> int:
-    got = ok(call(node, crew["teacher"], "GET", f"/api/v1/workshops/{workshop_id}"))
+def seats_left(node: Node, staff: dict[str, str], workshop_id: str) -> int:
+    got = ok(call(node, staff["teacher"], "GET", f"/api/v1/workshops/{workshop_id}"))
     return int(got["seats_left"])
 
 
-def registered(node: Node, crew: dict[str, str], workshop_id: str) -> set[str]:
-    got = ok(call(node, crew["teacher"], "GET", f"/api/v1/workshops/{workshop_id}/registrations"))
+def registered(node: Node, staff: dict[str, str], workshop_id: str) -> set[str]:
+    got = ok(call(node, staff["teacher"], "GET", f"/api/v1/workshops/{workshop_id}/registrations"))
     items = got["items"] if isinstance(got, dict) else got
     return {r["user_id"] for r in items if r.get("status") in ("registered", "confirmed")}
 
@@ -126,17 +119,17 @@ def paid_then_expired(node: Node, token: str, product_id: str) -> tuple[dict[str
 
 
 def test_a_late_payment_with_no_seat_left_is_refunded_in_full(
-    pay_node: Node, crew: dict[str, str], smtp: SmtpServer
+    pay_node: Node, staff: dict[str, str], smtp: SmtpServer
 ) -> None:
-    w, sold = seat_product(pay_node, crew, 1)
+    w, sold = seat_product(pay_node, staff, 1)
     email, late = pay_node.register()
     created, ref = paid_then_expired(pay_node, late, sold)
-    assert seats_left(pay_node, crew, w) == 1
+    assert seats_left(pay_node, staff, w) == 1
     _, other = pay_node.register()
     theirs = ok(order(pay_node, other, sold))
     assert pay(pay_node, theirs).status_code == 303
     wait_status(pay_node, other, theirs["id"], "fulfilled")
-    assert seats_left(pay_node, crew, w) == 0
+    assert seats_left(pay_node, staff, w) == 0
     # The late payment's webhook finally comes: no seat is left, the money goes back.
     got = deliver(pay_node, event("checkout.completed", created, payment_ref=ref), SECRETS[0])
     assert got.json()["outcome"] == "paid"
@@ -145,11 +138,11 @@ def test_a_late_payment_with_no_seat_left_is_refunded_in_full(
     assert not done["fulfilled_at"]
     assert offline_row(pay_node, created["id"]).refunded_amount == 1999  # at the provider
     rows = ok(
-        call(pay_node, crew["finance"], "GET", f"/api/v1/payments/orders/{created['id']}/refunds")
+        call(pay_node, staff["finance"], "GET", f"/api/v1/payments/orders/{created['id']}/refunds")
     )
     assert [(r["amount"], r["status"], r["reason"]) for r in rows] == [(1999, "succeeded", REASON)]
     assert rows[0]["refund_ref"]
-    assert seats_left(pay_node, crew, w) == 0  # the buyer who has the seat keeps it
+    assert seats_left(pay_node, staff, w) == 0  # the buyer who has the seat keeps it
     mail = smtp.wait_for(email, where=lambda m: m.subject.startswith("Refund receipt"))[0]
     assert NO_SEAT_NOTE in " ".join(mail.text.split())
     inbox = ok(call(pay_node, late, "GET", "/api/v1/notifications"))
@@ -172,36 +165,39 @@ def test_a_late_payment_with_no_seat_left_is_refunded_in_full(
     assert offline_row(pay_node, created["id"]).refunded_amount == 1999
 
 
-def test_a_late_payment_takes_a_seat_still_free(pay_node: Node, crew: dict[str, str]) -> None:
-    w, sold = seat_product(pay_node, crew, 2)
+def test_a_late_payment_takes_a_seat_still_free(pay_node: Node, staff: dict[str, str]) -> None:
+    w, sold = seat_product(pay_node, staff, 2)
     _, late = pay_node.register()
     me = ok(call(pay_node, late, "GET", "/api/v1/users/me"))["id"]
     created, ref = paid_then_expired(pay_node, late, sold)
     deliver(pay_node, event("checkout.completed", created, payment_ref=ref), SECRETS[0])
     done = wait_status(pay_node, late, created["id"], "fulfilled")
     assert done["refunded_amount"] == 0 and done["flag"] == "paid_after_expiry"
-    assert me in registered(pay_node, crew, w) and seats_left(pay_node, crew, w) == 1
+    assert me in registered(pay_node, staff, w) and seats_left(pay_node, staff, w) == 1
     assert (
         ok(
             call(
-                pay_node, crew["finance"], "GET", f"/api/v1/payments/orders/{created['id']}/refunds"
+                pay_node,
+                staff["finance"],
+                "GET",
+                f"/api/v1/payments/orders/{created['id']}/refunds",
             )
         )
         == []
     )
 
 
-def test_a_lapsed_hold_closes_the_checkout(pay_node: Node, crew: dict[str, str]) -> None:
-    w, sold = seat_product(pay_node, crew, 2)
+def test_a_lapsed_hold_closes_the_checkout(pay_node: Node, staff: dict[str, str]) -> None:
+    w, sold = seat_product(pay_node, staff, 2)
     _, buyer = pay_node.register()
     created = ok(order(pay_node, buyer, sold, headers={"Host": BLACKHOLE}))
-    assert seats_left(pay_node, crew, w) == 1
+    assert seats_left(pay_node, staff, w) == 1
     lapse(pay_node, created["id"])
     assert (
         ok(call(pay_node, buyer, "GET", f"/api/v1/payments/orders/{created['id']}"))["status"]
         == "expired"
     )
-    assert seats_left(pay_node, crew, w) == 2
+    assert seats_left(pay_node, staff, w) == 2
     # The checkout's own time is not up, but it refuses payment: nothing is charged.
     assert offline_row(pay_node, created["id"]).status == "expired"
     refused = pay(pay_node, created)
@@ -216,12 +212,12 @@ def test_a_lapsed_hold_closes_the_checkout(pay_node: Node, crew: dict[str, str])
     assert pay(pay_node, raced).status_code == 303
     lapse(pay_node, raced["id"])
     wait_status(pay_node, racer, raced["id"], "fulfilled")
-    assert seats_left(pay_node, crew, w) == 1
+    assert seats_left(pay_node, staff, w) == 1
 
 
-def test_refunds_made_at_the_provider_count_once(pay_node: Node, crew: dict[str, str]) -> None:
-    c = course(pay_node, crew["teacher"])
-    sold = product(pay_node, crew["finance"], kind="course", name="Dash", target_id=c["id"])
+def test_refunds_made_at_the_provider_count_once(pay_node: Node, staff: dict[str, str]) -> None:
+    c = course(pay_node, staff["teacher"])
+    sold = product(pay_node, staff["finance"], kind="course", name="Dash", target_id=c["id"])
     _, buyer = pay_node.register()
     me = ok(call(pay_node, buyer, "GET", "/api/v1/users/me"))["id"]
     created = ok(order(pay_node, buyer, sold["id"]))
@@ -238,25 +234,25 @@ def test_refunds_made_at_the_provider_count_once(pay_node: Node, crew: dict[str,
     echo = event("refund.succeeded", created, refund_ref=first, refund=500, refunded_amount=500)
     assert deliver(pay_node, echo, SECRETS[0]).json()["outcome"] == "no_change"
     assert deliver(pay_node, echo, SECRETS[1]).json()["duplicate"] is True
-    rows = ok(call(pay_node, crew["finance"], "GET", refunds))
+    rows = ok(call(pay_node, staff["finance"], "GET", refunds))
     assert [(r["amount"], r["refund_ref"], r["reason"]) for r in rows] == [
         (500, first, PROVIDER_REASON)
     ]
-    enrolled = ok(call(pay_node, crew["teacher"], "GET", f"/api/v1/courses/{c['id']}/enrollments"))
+    enrolled = ok(call(pay_node, staff["teacher"], "GET", f"/api/v1/courses/{c['id']}/enrollments"))
     assert me in [e["user_id"] for e in enrolled if e["role"] == "student"]
     # The rest refunded at the provider: refunded, the enrolment revoked (the policy).
     refund_at_provider(pay_node, ref, 1499, "dashboard-2")
     gone = wait_status(pay_node, buyer, created["id"], "refunded")
     assert gone["refunded_amount"] == 1999 and gone["revoked_at"]
-    rows = ok(call(pay_node, crew["finance"], "GET", refunds))
+    rows = ok(call(pay_node, staff["finance"], "GET", refunds))
     assert sorted(r["amount"] for r in rows) == [500, 1499]
-    enrolled = ok(call(pay_node, crew["teacher"], "GET", f"/api/v1/courses/{c['id']}/enrollments"))
+    enrolled = ok(call(pay_node, staff["teacher"], "GET", f"/api/v1/courses/{c['id']}/enrollments"))
     assert me not in [e["user_id"] for e in enrolled if e["role"] == "student"]
 
 
-def test_a_provider_refund_seen_before_the_payment(pay_node: Node, crew: dict[str, str]) -> None:
-    c = course(pay_node, crew["teacher"])
-    sold = product(pay_node, crew["finance"], kind="course", name="Early", target_id=c["id"])
+def test_a_provider_refund_seen_before_the_payment(pay_node: Node, staff: dict[str, str]) -> None:
+    c = course(pay_node, staff["teacher"])
+    sold = product(pay_node, staff["finance"], kind="course", name="Early", target_id=c["id"])
     _, buyer = pay_node.register()
     created = ok(order(pay_node, buyer, sold["id"], headers={"Host": BLACKHOLE}))
     assert pay(pay_node, created).status_code == 303
@@ -273,6 +269,6 @@ def test_a_provider_refund_seen_before_the_payment(pay_node: Node, crew: dict[st
     late = deliver(pay_node, event("checkout.completed", created, payment_ref=ref), SECRETS[0])
     assert late.json()["outcome"] == "no_change"
     rows = ok(
-        call(pay_node, crew["finance"], "GET", f"/api/v1/payments/orders/{created['id']}/refunds")
+        call(pay_node, staff["finance"], "GET", f"/api/v1/payments/orders/{created['id']}/refunds")
     )
     assert [(r["amount"], r["refund_ref"]) for r in rows] == [(700, made)]

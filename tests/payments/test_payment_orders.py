@@ -31,13 +31,6 @@ from kits.smtp import SmtpServer
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="module")
-def staff(pay_node: Node) -> dict[str, str]:
-    _, teacher = pay_node.register("instructor")
-    _, finance = pay_node.register("finance")
-    return {"teacher": teacher, "finance": finance}
-
-
 def roster(node: Node, teacher: str, course_id: str) -> list[str]:
     got = ok(call(node, teacher, "GET", f"/api/v1/courses/{course_id}/enrollments"))
     return [e["user_id"] for e in got if e["role"] == "student"]

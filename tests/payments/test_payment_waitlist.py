@@ -35,13 +35,6 @@ from persistence.models import Job, Order, WorkshopRegistration
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="module")
-def team(pay_node: Node) -> dict[str, str]:
-    _, teacher = pay_node.register("instructor")
-    _, finance = pay_node.register("finance")
-    return {"teacher": teacher, "finance": finance}
-
-
 def mine(node: Node, token: str, workshop_id: str) -> dict[str, Any]:
     got: dict[str, Any] = ok(call(node, token, "GET", f"/api/v1/workshops/{workshop_id}"))
     return got
@@ -100,10 +93,10 @@ def lapse_offer_and_order(node: Node, registration_id: str, order_id: str) -> No
 
 
 def test_a_refunded_seat_is_offered_and_must_be_paid_for(
-    pay_node: Node, team: dict[str, str]
+    pay_node: Node, staff: dict[str, str]
 ) -> None:
-    w = workshop(pay_node, team["teacher"], capacity=1)["id"]
-    sold = product(pay_node, team["finance"], kind="workshop", name="Wait seat", target_id=w)
+    w = workshop(pay_node, staff["teacher"], capacity=1)["id"]
+    sold = product(pay_node, staff["finance"], kind="workshop", name="Wait seat", target_id=w)
     register = f"/api/v1/workshops/{w}/registrations"
     people = [pay_node.register() for _ in range(4)]
     tokens = [token for _, token in people]
@@ -119,11 +112,11 @@ def test_a_refunded_seat_is_offered_and_must_be_paid_for(
     assert [r["status"] for r in waiting] == ["waitlisted"] * 3
 
     # A refund frees the seat: the first waiting learner is offered it.
-    refund_all(pay_node, team["finance"], first, bought["id"])
+    refund_all(pay_node, staff["finance"], first, bought["id"])
     seen = mine(pay_node, second, w)
     offer = seen["my_registration"]
     assert offer["status"] == "offered" and seen["seats_left"] == 0
-    assert statuses(pay_node, team["teacher"], w)[ids[0]] == "cancelled"
+    assert statuses(pay_node, staff["teacher"], w)[ids[0]] == "cancelled"
     # Confirming without paying is refused; someone else cannot buy the held seat.
     confirm = f"/api/v1/workshop-registrations/{offer['id']}/confirm"
     refused = problem(call(pay_node, second, "POST", confirm), 409)
@@ -133,7 +126,7 @@ def test_a_refunded_seat_is_offered_and_must_be_paid_for(
     # Their checkout uses the offered seat, priced on the server with their coupon; it
     # ends when the offer does.
     coupon = {"code": f"WAIT{uuid.uuid4().hex[:6]}", "percent_off": 50}
-    ok(call(pay_node, team["finance"], "POST", "/api/v1/payments/coupons", json=coupon))
+    ok(call(pay_node, staff["finance"], "POST", "/api/v1/payments/coupons", json=coupon))
     theirs = ok(order(pay_node, second, sold["id"], body={"coupon": coupon["code"]}))
     assert (theirs["subtotal"], theirs["discount"], theirs["total"]) == (1999, 1000, 999)
     until = datetime.fromisoformat(offer["offered_until"])
@@ -143,7 +136,7 @@ def test_a_refunded_seat_is_offered_and_must_be_paid_for(
     # Paying registered them exactly once, in the one seat.
     after = mine(pay_node, second, w)
     assert after["my_registration"]["status"] == "registered" and after["seats_left"] == 0
-    assert statuses(pay_node, team["teacher"], w) == {
+    assert statuses(pay_node, staff["teacher"], w) == {
         ids[0]: "cancelled",
         ids[1]: "registered",
         ids[2]: "waitlisted",
@@ -154,7 +147,7 @@ def test_a_refunded_seat_is_offered_and_must_be_paid_for(
     assert problem(call(pay_node, second, "POST", confirm), 409)["reason"] == "not_offered"
 
     # Their refund offers the seat to the next; that offer lapses with its checkout unpaid.
-    refund_all(pay_node, team["finance"], second, theirs["id"])
+    refund_all(pay_node, staff["finance"], second, theirs["id"])
     offered = mine(pay_node, third, w)["my_registration"]
     assert offered["status"] == "offered"
     unpaid = ok(order(pay_node, third, sold["id"], headers={"Host": BLACKHOLE}))
@@ -163,7 +156,7 @@ def test_a_refunded_seat_is_offered_and_must_be_paid_for(
         "status"
     ] == ("expired")
     # The seat went to the next learner once: one offer, no seat given back twice.
-    assert statuses(pay_node, team["teacher"], w) == {
+    assert statuses(pay_node, staff["teacher"], w) == {
         ids[0]: "cancelled",
         ids[1]: "cancelled",
         ids[2]: "expired",
@@ -173,14 +166,14 @@ def test_a_refunded_seat_is_offered_and_must_be_paid_for(
     last = ok(order(pay_node, fourth, sold["id"]))
     assert pay(pay_node, last).status_code == 303
     wait_status(pay_node, fourth, last["id"], "fulfilled")
-    assert statuses(pay_node, team["teacher"], w)[ids[3]] == "registered"
+    assert statuses(pay_node, staff["teacher"], w)[ids[3]] == "registered"
     assert mine(pay_node, fourth, w)["seats_left"] == 0
 
 
 def test_a_free_workshops_offer_is_still_confirmed_free(
-    pay_node: Node, team: dict[str, str]
+    pay_node: Node, staff: dict[str, str]
 ) -> None:
-    w = workshop(pay_node, team["teacher"], capacity=1)["id"]
+    w = workshop(pay_node, staff["teacher"], capacity=1)["id"]
     register = f"/api/v1/workshops/{w}/registrations"
     (_, seated), (_, waiting) = pay_node.register(), pay_node.register()
     held = ok(call(pay_node, seated, "POST", register))

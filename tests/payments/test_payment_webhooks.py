@@ -34,17 +34,10 @@ from lms.payments.offline import sign
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="module")
-def shop(pay_node: Node) -> dict[str, Any]:
-    _, teacher = pay_node.register("instructor")
-    _, finance = pay_node.register("finance")
-    return {"teacher": teacher, "finance": finance}
-
-
-def bought(node: Node, shop: dict[str, Any]) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+def bought(node: Node, staff: dict[str, Any]) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
     """(buyer token, buyer id, course, pending order) with webhooks sent nowhere."""
-    c = course(node, shop["teacher"])
-    sold = product(node, shop["finance"], kind="course", name="Hooks", target_id=c["id"])
+    c = course(node, staff["teacher"])
+    sold = product(node, staff["finance"], kind="course", name="Hooks", target_id=c["id"])
     _, buyer = node.register()
     me = ok(call(node, buyer, "GET", "/api/v1/users/me"))["id"]
     created = ok(order(node, buyer, sold["id"], headers={"Host": BLACKHOLE}))
@@ -57,9 +50,9 @@ def students(node: Node, teacher: str, course_id: str) -> list[str]:
 
 
 def test_forged_stale_and_malformed_webhooks_are_refused(
-    pay_node: Node, shop: dict[str, Any]
+    pay_node: Node, staff: dict[str, Any]
 ) -> None:
-    _, _, _, created = bought(pay_node, shop)
+    _, _, _, created = bought(pay_node, staff)
     body = event("checkout.completed", created, payment_ref="pi_forged")
     assert problem(deliver(pay_node, body, "whsec_wrong"), 400)["reason"] == "InvalidSignature"
     stale = deliver(pay_node, body, SECRETS[0], at=int(time.time()) - 3600)
@@ -83,11 +76,11 @@ def test_forged_stale_and_malformed_webhooks_are_refused(
             headers={"Liveclass-Signature": header, "content-type": "application/json"},
         )
     assert answer.status_code == 400
-    still = ok(call(pay_node, shop["finance"], "GET", f"/api/v1/payments/orders/{created['id']}"))
+    still = ok(call(pay_node, staff["finance"], "GET", f"/api/v1/payments/orders/{created['id']}"))
     assert still["status"] == "pending"
 
 
-def test_unknown_orders_are_stored_and_flagged(pay_node: Node, shop: dict[str, Any]) -> None:
+def test_unknown_orders_are_stored_and_flagged(pay_node: Node, staff: dict[str, Any]) -> None:
     ghost = {"id": str(uuid.uuid4()), "total": 100, "currency": "EUR"}
     body = event("checkout.completed", ghost, session_id="cs_nobody", payment_ref="pi_nobody")
     answer = deliver(pay_node, body, SECRETS[1])  # the previous secret still verifies
@@ -97,7 +90,7 @@ def test_unknown_orders_are_stored_and_flagged(pay_node: Node, shop: dict[str, A
     flagged = ok(
         call(
             pay_node,
-            shop["finance"],
+            staff["finance"],
             "GET",
             "/api/v1/payments/events",
             params={"flagged": "true", "limit": 200},
@@ -106,8 +99,8 @@ def test_unknown_orders_are_stored_and_flagged(pay_node: Node, shop: dict[str, A
     assert body["id"] in {e["event_id"] for e in flagged["items"]}
 
 
-def test_duplicated_and_shuffled_events_grant_once(pay_node: Node, shop: dict[str, Any]) -> None:
-    buyer, me, c, created = bought(pay_node, shop)
+def test_duplicated_and_shuffled_events_grant_once(pay_node: Node, staff: dict[str, Any]) -> None:
+    buyer, me, c, created = bought(pay_node, staff)
     assert pay(pay_node, created).status_code == 303  # the provider took the money
     completed = event("checkout.completed", created, payment_ref="pi_shuffled")
     failed = event("payment.failed", created)
@@ -119,7 +112,7 @@ def test_duplicated_and_shuffled_events_grant_once(pay_node: Node, shop: dict[st
         assert answer.status_code == 200, answer.text
     done = wait_status(pay_node, buyer, created["id"], "fulfilled")
     assert done["refunded_amount"] == 0
-    assert students(pay_node, shop["teacher"], c["id"]).count(me) == 1
+    assert students(pay_node, staff["teacher"], c["id"]).count(me) == 1
     # A stale failure or expiry after the payment changes nothing.
     assert (
         deliver(pay_node, event("checkout.expired", created), SECRETS[0]).json()["outcome"]
@@ -132,9 +125,9 @@ def test_duplicated_and_shuffled_events_grant_once(pay_node: Node, shop: dict[st
 
 
 def test_a_refund_before_the_payment_rereads_the_provider(
-    pay_node: Node, shop: dict[str, Any]
+    pay_node: Node, staff: dict[str, Any]
 ) -> None:
-    buyer, me, c, created = bought(pay_node, shop)
+    buyer, me, c, created = bought(pay_node, staff)
     # Not paid at the provider yet: the early refund event leaves the order pending.
     early = deliver(pay_node, event("refund.succeeded", created, refunded_amount=1999), SECRETS[0])
     assert early.status_code == 200 and early.json()["outcome"] == "pending"
@@ -144,7 +137,7 @@ def test_a_refund_before_the_payment_rereads_the_provider(
     refund_first = event("refund.succeeded", created, refunded_amount=500)
     assert deliver(pay_node, refund_first, SECRETS[0]).json()["outcome"] in ("paid", "fulfilled")
     done = wait_status(pay_node, buyer, created["id"], "fulfilled")
-    assert me in students(pay_node, shop["teacher"], c["id"])
+    assert me in students(pay_node, staff["teacher"], c["id"])
     late = deliver(
         pay_node,
         event("checkout.completed", created, payment_ref=done.get("payment_ref")),
@@ -153,10 +146,10 @@ def test_a_refund_before_the_payment_rereads_the_provider(
     assert late.json()["outcome"] == "no_change"
     # The finance refund and the provider's own refund event (a repeat) count once.
     refunds = f"/api/v1/payments/orders/{created['id']}/refunds"
-    full = call(pay_node, shop["finance"], "POST", refunds, json={})
+    full = call(pay_node, staff["finance"], "POST", refunds, json={})
     assert full.status_code == 201 and full.json()["amount"] == 1999
     echo = deliver(pay_node, event("refund.succeeded", created, refunded_amount=1999), SECRETS[0])
     assert echo.json()["outcome"] == "no_change"
     final = ok(call(pay_node, buyer, "GET", f"/api/v1/payments/orders/{created['id']}"))
     assert final["status"] == "refunded" and final["refunded_amount"] == 1999
-    assert me not in students(pay_node, shop["teacher"], c["id"])
+    assert me not in students(pay_node, staff["teacher"], c["id"])
