@@ -106,7 +106,7 @@ def build() -> Catalogue:
             ev.RoomSettingsChanged, "sequenced", controls.on_settings, projection=db.settings
         ),
         EventKind(ev.RoomRenamed, "sequenced", controls.on_renamed, projection=db.renamed),
-        EventKind(ev.RoomClosing, "sequenced"),
+        EventKind(ev.RoomClosing, "sequenced", controls.on_closing),
         EventKind(ev.RoomEnded, "sequenced", controls.on_ended, projection=db.ended),
         EventKind(ev.HandRaised, "sequenced", controls.on_raised, True),
         EventKind(ev.HandLowered, "sequenced", controls.on_lowered, True),

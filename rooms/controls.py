@@ -208,8 +208,13 @@ def on_settings(state: RoomState, event: Event) -> None:
 
 def on_ended(state: RoomState, _event: Event) -> None:
     state.status = "ended"
+    state.closing = None
     state.hands.clear()
     state.lobby.clear()
+
+
+def on_closing(state: RoomState, event: Event) -> None:
+    state.closing = {"closes_at": event["closes_at"], "reason": event["reason"]}
 
 
 def on_renamed(state: RoomState, event: Event) -> None:

@@ -30,12 +30,20 @@ class _Shape(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class RoomClosingInfo(_Shape):
+    """The room ends at ``closes_at`` (a scheduled session reached its end)."""
+
+    closes_at: str
+    reason: str
+
+
 class RoomInfo(_Shape):
     id: str
     title: str
     status: Literal["open", "ended"]
     settings: Settings
     parent_id: str | None
+    closing: RoomClosingInfo | None
 
 
 class ParticipantView(_Shape):

@@ -119,6 +119,7 @@ class RoomState:
     title: str
     settings: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
     status: str = "open"
+    closing: dict[str, str] | None = None  # room.closing: when the room ends, and why
     participants: dict[str, Participant] = field(default_factory=dict)
     lobby: dict[str, dict[str, Any]] = field(default_factory=dict)
     admitted: set[str] = field(default_factory=set)
@@ -192,6 +193,7 @@ class RoomState:
                 "status": self.status,
                 "settings": dict(self.settings),
                 "parent_id": self.parent_id,
+                "closing": self.closing,
             },
             "participants": [p.public() for p in self.participants.values()],
             "hands": list(self.hands),

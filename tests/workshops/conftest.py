@@ -27,7 +27,7 @@ def workshop_node(
         "LIVECLASS_PUBLIC_URL": "http://liveclass.test",
         "LIVECLASS_JOBS_POLL_SECONDS": "0.2",
         "LIVECLASS_WORKSHOPS_REMINDER_SCHEDULE": "@every 1s",
-        "LIVECLASS_WORKSHOPS_CLOSE_GRACE_SECONDS": "2",
+        "LIVECLASS_WORKSHOPS_CLOSE_GRACE_SECONDS": "5",
     }
     yield from start_node(
         tmp_path_factory.mktemp("workshops"), request.param, request, **smtp.env, **env

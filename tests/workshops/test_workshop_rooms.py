@@ -187,7 +187,7 @@ async def test_close_job_records_absence_at_the_session_end(workshop_node: Node)
 
 async def test_session_end_warns_then_closes_the_occupied_room(workshop_node: Node) -> None:
     """At the session's end the people still in its room are warned over the room channel,
-    then (after the grace period, 2 s here) every socket closes with 4010 ``session_over``,
+    then (after the grace period, 5 s here) every socket closes with 4010 ``session_over``,
     nobody gets back in, and attendance is written back for those who were still there."""
     node = workshop_node
     teacher, stays, leaves, absent = (
@@ -218,6 +218,11 @@ async def test_session_end_warns_then_closes_the_occupied_room(workshop_node: No
             assert datetime.fromisoformat(warning["closes_at"]) > datetime.fromisoformat(
                 warning["at"]
             )
+        # Someone coming back during the grace period learns it from the snapshot.
+        gone = await RoomClient.enter(node, leaves, room)
+        assert gone.welcome is not None
+        closing = gone.welcome["snapshot"]["room"]["closing"]
+        assert closing == {"closes_at": warning["closes_at"], "reason": "session_over"}
         for client in (host, learner):
             assert await client.closed(within=60) == (4010, "session_over")
             assert client.received(of("room.ended"))[0]["reason"] == "session_over"

@@ -79,7 +79,7 @@ export class EventEffects {
         if (model.myBreakout()) toast(t('room.breakouts.open'), 'info')
         break
       case 'room.closing':
-        toast(t('room.closing', { time: formatTime(event.closes_at) }), 'info', 30000)
+        closingToast(event.closes_at)
         break
       case 'breakout.broadcast':
         notices.broadcast(event.name, event.text)
@@ -98,6 +98,13 @@ export class EventEffects {
         break
     }
     return changes
+  }
+
+  /** Someone joining a room that is about to close hears when (the others heard it from
+   * the ``room.closing`` event itself). */
+  joinedClosing(): void {
+    const closing = this.parts.model.room.closing
+    if (closing && Date.parse(closing.closes_at) > Date.now()) closingToast(closing.closes_at)
   }
 
   /** What screen readers hear about ``event``, once. */
@@ -131,4 +138,8 @@ export class EventEffects {
       }
     }
   }
+}
+
+function closingToast(closesAt: string): void {
+  toast(t('room.closing', { time: formatTime(closesAt) }), 'info', 30000)
 }

@@ -4,7 +4,7 @@
 import { t } from '../i18n'
 import type { RoomRole, RoomSettings } from '../api'
 import type { TrackInfo } from './media'
-import type { Breakouts, ChatEntry, ParticipantView, PollResults, PollView, QuestionTally, QuizView, RoomEvent, Welcome, You } from './protocol.gen'
+import type { Breakouts, ChatEntry, ParticipantView, PollResults, PollView, QuestionTally, QuizView, RoomClosingInfo, RoomEvent, Welcome, You } from './protocol.gen'
 
 export type Participant = ParticipantView
 export type ChatMessage = ChatEntry
@@ -59,7 +59,7 @@ export type Change =
   | 'media'
 
 export class RoomModel {
-  room = { id: '', title: '', status: 'open', settings: {} as RoomSettings, parent_id: null as string | null }
+  room = { id: '', title: '', status: 'open', settings: {} as RoomSettings, parent_id: null as string | null, closing: null as RoomClosingInfo | null }
   participants = new Map<string, Participant>()
   hands: { user_id: string; at: string }[] = []
   chat: ChatMessage[] = []
@@ -190,11 +190,15 @@ export class RoomModel {
       case 'room.settings':
         this.room.settings = { ...this.room.settings, ...event.changes }
         return ['room', 'me']
+      case 'room.closing':
+        this.room.closing = { closes_at: event.closes_at, reason: event.reason }
+        return ['room']
       case 'room.renamed':
         this.room.title = event.title
         return ['room']
       case 'room.ended':
         this.room.status = 'ended'
+        this.room.closing = null
         this.hands = []
         this.lobby.clear()
         return ['room', 'hands', 'lobby']

@@ -359,6 +359,7 @@ export interface RoomInfo {
   status: 'open' | 'ended'
   settings: Settings
   parent_id: string | null
+  closing: RoomClosingInfo | null
 }
 
 /** A room's settings as clients see them. */
@@ -371,6 +372,12 @@ export interface Settings {
   whiteboard_locked: boolean
   notes_locked: boolean
   max_participants: number
+}
+
+/** The room ends at ``closes_at`` (a scheduled session reached its end). */
+export interface RoomClosingInfo {
+  closes_at: string
+  reason: string
 }
 
 export interface ParticipantView {

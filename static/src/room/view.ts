@@ -133,6 +133,7 @@ class RoomView {
     this.refreshAll()
     this.media.joined(this.model.me.conn_id, this.model.grants, (message.ice_servers ?? []) as RTCIceServer[])
     if (recovering) this.banner.reconnected(message.recovered)
+    else this.effects.joinedClosing()
     window.clearInterval(this.tokenTimer)
     this.tokenTimer = window.setInterval(() => void this.docs.refreshTokens(), TOKEN_REFRESH_MS)
   }
