@@ -154,7 +154,9 @@ async def free_seat(session: AsyncSession, workshop: Workshop, now: datetime) ->
     if nxt is None or workshop.status != "scheduled" or now >= workshop.first_start:
         workshop.seats_taken -= 1
         return
-    until = now + timedelta(minutes=workshop.confirm_minutes)
+    # An offer never outlives the workshop's start: a seat confirmed after it would be
+    # a seat in a session already under way (or a checkout paid for one).
+    until = min(now + timedelta(minutes=workshop.confirm_minutes), workshop.first_start)
     nxt.status, nxt.offered_until, nxt.updated_at = "offered", until, now
     await enqueue(session, EXPIRE_OFFER, {"registration_id": str(nxt.id)}, run_at=until)
     await notify(

@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -187,6 +188,34 @@ def test_waitlist_promotes_first_waiting_by_email_and_offers_lapse(
     smtp.wait_for(people[4][0], where=_lapsed)
     after = ok(call(workshop_node, people[4][1], "GET", f"/api/v1/workshops/{created['id']}"))
     assert after["my_registration"]["status"] == "expired" and after["seats_left"] == 1
+
+
+def test_an_offer_made_just_before_the_start_ends_at_the_start(
+    workshop_node: Node, smtp: SmtpServer
+) -> None:
+    """With 60 minutes to confirm but the first session 30 minutes away, the offer's
+    deadline is the start, not after it."""
+    _, teacher = workshop_node.register("instructor")
+    (_, first), (second_email, second) = workshop_node.register(), workshop_node.register()
+    start = datetime.now(ZoneInfo("Europe/Berlin")) + timedelta(minutes=30)
+    created = workshop(
+        workshop_node,
+        teacher,
+        start=start.replace(tzinfo=None, microsecond=0).isoformat(),
+        capacity=1,
+        confirm_minutes=60,
+        cancel_cutoff_minutes=0,
+    )
+    path = f"/api/v1/workshops/{created['id']}/registrations"
+    held = ok(call(workshop_node, first, "POST", path))
+    assert ok(call(workshop_node, second, "POST", path))["status"] == "waitlisted"
+    ok(call(workshop_node, first, "POST", f"/api/v1/workshop-registrations/{held['id']}/cancel"))
+    smtp.wait_for(second_email, where=_offer)
+    seen = ok(call(workshop_node, second, "GET", f"/api/v1/workshops/{created['id']}"))
+    offer = seen["my_registration"]
+    assert offer["status"] == "offered"
+    first_start = datetime.fromisoformat(created["first_start"])
+    assert datetime.fromisoformat(offer["offered_until"]) == first_start
 
 
 def _offer(mail: Received) -> bool:
