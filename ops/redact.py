@@ -51,6 +51,13 @@ _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 _PREFIXED = re.compile(
     r"\b(" + "|".join(re.escape(p) for p in TOKEN_PREFIXES) + r")[A-Za-z0-9_-]{16,}"
 )
+# Every pattern above needs one of these literals (compared as case-insensitively as its
+# pattern compares it, or more): text without any holds nothing to redact, found with one
+# search instead of seven substitutions (every access-log line's fields pass through here).
+_TRIGGER = re.compile(
+    r"(?i)=|://|authorization|cookie|x-api-key|bearer|\$argon2|eyj|"
+    + "|".join(re.escape(p) for p in TOKEN_PREFIXES)
+)
 LEAK = re.compile(f"{_JWT.pattern}|{_PREFIXED.pattern}")
 """Anything shaped like one of our tokens: what a log must never contain."""
 
@@ -59,7 +66,7 @@ _RESERVED = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 def redact(text: str) -> str:
     """``text`` with every credential it carries replaced by ``[redacted]``."""
-    if not text:
+    if not text or _TRIGGER.search(text) is None:
         return text
     text = _HEADER.sub(lambda m: f"{m[1]}{m[2]}{m[3] or ''}{REDACTED}", text)
     text = _USERINFO.sub(lambda m: f"{m[1]}{REDACTED}@", text)

@@ -119,12 +119,19 @@ def record(
     }
     if request_id is not None:
         extra["request_id"] = request_id
-    logger.info(
-        "%s %s %s",
-        method,
-        path,
-        status,
-        extra=extra,
+    # ``logger.info`` less its search of the stack for the calling line (``findCaller``, a
+    # few frames and path normalisations per request), which no log format here shows.
+    logger.handle(
+        logger.makeRecord(
+            logger.name,
+            logging.INFO,
+            "(unknown file)",
+            0,
+            "%s %s %s",
+            (method, path, status),
+            None,
+            extra=extra,
+        )
     )
 
 

@@ -118,6 +118,11 @@ async def test_a_debug_log_holds_no_token(tmp_path: Path, request: pytest.Fixtur
             "('[redacted]', 'x')",
         ),
         ("password=$1secret&password=?x", "password=[redacted]&password=[redacted]"),
+        # Upper case, and a header name with nothing else a credential needs ("=", "://").
+        ("< AUTHORIZATION: Basic dXNlcjpwYXNz", "< AUTHORIZATION: Basic [redacted]"),
+        ("X-API-Key: k1", "X-API-Key: [redacted]"),
+        ("Set-Cookie: s", "Set-Cookie: [redacted]"),
+        ("SENT BEARER abcdefghijklmnopqrstuvwx", "SENT BEARER [redacted]"),
         # Nothing secret: left alone (SQL placeholders included).
         (
             "SET password_hash=?, token_version=$2 WHERE",
