@@ -28,10 +28,12 @@ import asyncio
 import errno
 import logging
 import os
+import re
 import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from prometheus_client import Counter
 
@@ -40,6 +42,52 @@ from ops.requests import HEADER, record
 
 logger = logging.getLogger(__name__)
 METHODS = (b"GET", b"HEAD")
+
+# One whole request, nothing before or after it, in the plainest form HTTP/1.1 has: GET or
+# HEAD, an origin-form target of RFC 3986 characters only, header lines of a token, a colon
+# and visible ASCII, no body. httptools accepts each such request and reads it the same way;
+# anything else (another form, HTTP/1.0, pipelined or partial bytes) is left to it.
+_SIMPLE = re.compile(
+    rb"(GET|HEAD) (/[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*) HTTP/1\.1\r\n"
+    rb"((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\x20-\x7e]*\r\n)*)\r\n"
+)
+# Headers that change how a connection or a body is read: such requests are parsed as usual
+# (but for "Connection: keep-alive", HTTP/1.1's default said aloud, as browsers say it).
+_FRAMING = frozenset((b"content-length", b"transfer-encoding", b"connection", b"upgrade"))
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleRequest:
+    """A request read by ``simple_request``: method, raw target, path and query as uvicorn
+    splits them, and the headers as uvicorn's protocol lists them (names in lower case,
+    values without surrounding blanks)."""
+
+    method: bytes
+    target: bytes
+    path: str
+    query_string: bytes
+    headers: list[tuple[bytes, bytes]]
+
+
+def simple_request(data: bytes) -> SimpleRequest | None:
+    """``data`` read as one whole simple request (see ``_SIMPLE``), or None: parse it as
+    usual. A byte-serving protocol answers such a request without its general parser."""
+    found = _SIMPLE.fullmatch(data)
+    if found is None:
+        return None
+    method, target, block = found.groups()
+    headers = []
+    for line in block.split(b"\r\n")[:-1]:
+        name, _, value = line.partition(b":")
+        name, value = name.lower(), value.strip(b" \t")
+        if name in _FRAMING and (name != b"connection" or value.lower() != b"keep-alive"):
+            return None
+        headers.append((name, value))
+    raw_path, _, query = target.partition(b"?")
+    path = raw_path.decode("ascii")
+    if "%" in path:
+        path = unquote(path)
+    return SimpleRequest(method, target, path, query, headers)
 
 
 @dataclass(frozen=True, slots=True)

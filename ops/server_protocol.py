@@ -11,6 +11,14 @@ ASGI task exists; what the responder hands back (None) starts uvicorn's ASGI tas
 The request still gets uvicorn's request/response cycle object, so pipelining, keep-alive,
 ``Connection: close``, the keep-alive timeout and graceful shutdown work as for any other
 request: a pipelined request waits in uvicorn's queue until the fast answer is sent.
+
+The commonest case is taken earlier still: bytes that are exactly one whole simple request
+for a fast prefix (``ops.fastpath.simple_request``: GET or HEAD, HTTP/1.1, plain characters,
+no body or connection headers), arriving while nothing else is under way on the connection,
+are answered before the parser sees them, with a small stand-in for the cycle (``_Taken``)
+that uvicorn's pipelining, shutdown and disconnection logic read while the answer is sent:
+no parser callbacks, scope, cycle object or event per request. What the responder declines
+is then parsed as usual and goes straight to the app.
 """
 
 from __future__ import annotations
@@ -26,7 +34,16 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ops import internals
-from ops.fastpath import FastAnswer, FastPaths, FastRequest, Sending, head_bytes, wrap_socket
+from ops.fastpath import (
+    FastAnswer,
+    FastPaths,
+    FastRequest,
+    Responder,
+    Sending,
+    head_bytes,
+    simple_request,
+    wrap_socket,
+)
 from ops.problems import MEDIA_TYPE, PROBLEM_TYPE_BASE
 from ops.requests import request_id
 
@@ -94,6 +111,34 @@ def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
+class _Unheard:
+    """Stands for a request's ``asyncio.Event`` where nothing waits for it (no app task)."""
+
+    @staticmethod
+    def set() -> None:
+        """Nothing to wake."""
+
+
+class _Taken:
+    """uvicorn's ``RequestResponseCycle`` for a request the fast path took from the raw
+    bytes before its parser saw them: the fields uvicorn's protocol reads of the current
+    request (pipelining, graceful shutdown, a lost connection)."""
+
+    __slots__ = (
+        "disconnected",
+        "keep_alive",
+        "on_response",
+        "response_complete",
+        "response_started",
+    )
+    message_event = _Unheard()
+
+    def __init__(self, on_response: Any) -> None:
+        self.keep_alive = True  # HTTP/1.1 without a Connection header (simple_request)
+        self.response_started = self.response_complete = self.disconnected = False
+        self.on_response = on_response
+
+
 def _fast_protocol(base: type[HttpToolsProtocol], paths: FastPaths) -> type[asyncio.Protocol]:
     """``base`` (uvicorn's httptools protocol) answering ``paths`` itself."""
     from uvicorn.protocols.http.httptools_impl import (
@@ -105,12 +150,17 @@ def _fast_protocol(base: type[HttpToolsProtocol], paths: FastPaths) -> type[asyn
     class FastHttpToolsProtocol(base):  # type: ignore[valid-type, misc]
         """uvicorn's protocol with the fast path (see the module's docstring)."""
 
+        app: Any  # uvicorn's, swapped for the marker while a fast request is parsed
+        cycle: Any  # uvicorn's RequestResponseCycle, or a _Taken
+
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.sending: Sending | None = None
             self.parsing = False
             self.sock: socket.socket | None = None
             self.asgi = self.app
+            self.between = True  # the parser holds no part of a request
+            self.to_app = False  # the fast path declined the request being parsed
 
         def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
@@ -132,11 +182,56 @@ def _fast_protocol(base: type[HttpToolsProtocol], paths: FastPaths) -> type[asyn
                 self.sock.detach()  # the transport owns and closes the descriptor
                 self.sock = None
 
+        def data_received(self, data: bytes) -> None:
+            if not self._take(data):
+                super().data_received(data)
+
+        def _take(self, data: bytes) -> bool:
+            """Answer ``data`` without the parser when it is one whole simple request for a
+            fast prefix (``simple_request``) on a connection with nothing else under way:
+            no scope, no request/response cycle, no parser callbacks. False: parse it."""
+            if (
+                not self.between
+                or self.pipeline
+                or self.sock is None
+                or not (self.cycle is None or self.cycle.response_complete)
+                or self.limit_concurrency is not None  # uvicorn's 503 rule would apply
+                or self.root_path
+            ):
+                return False
+            simple = simple_request(data)
+            if simple is None:
+                return False
+            responder = paths.responder(simple.method, simple.target)
+            if responder is None:
+                return False
+            self._unset_keepalive_if_required()
+            request = FastRequest(
+                simple.method.decode("ascii"), simple.path, simple.query_string, simple.headers
+            )
+            previous = self.cycle
+            taken = _Taken(self.on_response_complete)
+            self.cycle = taken
+            if self._answer(taken, responder, request):
+                return True
+            self.cycle, self.to_app = previous, True  # the app answers: parse it for the app
+            return False
+
+        def on_message_begin(self) -> None:
+            self.between = False
+            super().on_message_begin()
+
+        def on_message_complete(self) -> None:
+            self.between = True
+            super().on_message_complete()
+
         def on_headers_complete(self) -> None:
             # An answer finished inside this same parse may have armed the keep-alive timer.
             self._unset_keepalive_if_required()
+            to_app, self.to_app = self.to_app, False
             if (
-                self.sock is None
+                to_app
+                or self.sock is None
                 or paths.responder(self.parser.get_method(), self.url) is None
                 or _has_body(self.headers)
             ):
@@ -168,18 +263,24 @@ def _fast_protocol(base: type[HttpToolsProtocol], paths: FastPaths) -> type[asyn
 
         def _serve(self, cycle: RequestResponseCycle) -> bool:
             """Answer ``cycle``'s request here; False: the app answers it."""
-            if self.transport.is_closing():
-                return True  # nobody to answer (uvicorn's app would write into the void)
-            if self.transport.get_write_buffer_size():
-                return False  # an earlier answer is still queued in the transport
             scope = cycle.scope
             responder = paths.responder(scope["method"].encode(), scope["raw_path"])
             if responder is None:  # pragma: no cover - on_headers_complete checked it
                 return False
-            started = time.perf_counter()
             request = FastRequest(
                 scope["method"], scope["path"], scope["query_string"], scope["headers"]
             )
+            return self._answer(cycle, responder, request)
+
+        def _answer(
+            self, cycle: RequestResponseCycle | _Taken, responder: Responder, request: FastRequest
+        ) -> bool:
+            """Answer ``request`` (``cycle``'s) by ``responder``; False: the app answers it."""
+            if self.transport.is_closing():
+                return True  # nobody to answer (uvicorn's app would write into the void)
+            if self.transport.get_write_buffer_size():
+                return False  # an earlier answer is still queued in the transport
+            started = time.perf_counter()
             try:
                 answer = responder(request)
             except Exception:
@@ -202,7 +303,7 @@ def _fast_protocol(base: type[HttpToolsProtocol], paths: FastPaths) -> type[asyn
                 keep_alive=cycle.keep_alive,
             )
             cycle.response_started = True
-            assert self.sock is not None  # on_headers_complete checked it
+            assert self.sock is not None  # on_headers_complete or _take checked it
             done = functools.partial(self._sent, cycle, request, answer, started, rid)
             self.sending = Sending(self.loop, self.sock, head, answer, done)
             self.sending.run()
@@ -210,7 +311,7 @@ def _fast_protocol(base: type[HttpToolsProtocol], paths: FastPaths) -> type[asyn
 
         def _sent(
             self,
-            cycle: RequestResponseCycle,
+            cycle: RequestResponseCycle | _Taken,
             request: FastRequest,
             answer: FastAnswer,
             started: float,

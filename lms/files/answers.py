@@ -77,14 +77,19 @@ def http_date(moment: datetime) -> str:
 def local_info(key: str, found: os.stat_result) -> BlobInfo:
     """A local blob's ``BlobInfo`` from one ``stat`` (LocalBlobStore.stat's entity tag; the
     content type, which a link carries itself, is not read)."""
-    if not stat.S_ISREG(found.st_mode):
+    return stat_info(key, found.st_mode, found.st_size, found.st_mtime_ns, found.st_mtime)
+
+
+def stat_info(key: str, mode: int, size: int, mtime_ns: int, mtime: float) -> BlobInfo:
+    """``local_info`` from the ``stat`` fields it reads."""
+    if not stat.S_ISREG(mode):
         raise BlobNotFound(key)
     return BlobInfo(
         key=key,
-        size=found.st_size,
-        etag=f'"{found.st_size:x}-{found.st_mtime_ns:x}"',
+        size=size,
+        etag=f'"{size:x}-{mtime_ns:x}"',
         content_type="application/octet-stream",
-        modified=datetime.fromtimestamp(found.st_mtime, UTC),
+        modified=datetime.fromtimestamp(mtime, UTC),
     )
 
 

@@ -195,6 +195,58 @@ def test_a_request_id_given_is_kept(pair: Pair, files: dict[str, tuple[str, byte
         assert re.fullmatch(r"[0-9a-f]{16}", bad)
 
 
+def test_a_link_asked_again_is_refused_once_it_expires(pair: Pair) -> None:
+    """The fast path remembers the links whose signature held; each request still checks the
+    expiry, and a forged variant of a remembered link is still refused."""
+    secret = pair.fast.server.env["LIVECLASS_SECRET_KEY"]
+    key = "tests/expiring.bin"
+    blob = Path(pair.fast.server.env["LIVECLASS_BLOBS_DIR"]) / key
+    blob.parent.mkdir(parents=True, exist_ok=True)
+    blob.write_bytes(b"soon gone")
+    link = signing.Link(key, int(time.time()) + 2, "attachment", "expiring.bin", "text/plain")
+    url = signing.sign(secret, link)
+    before = fast_answers(pair.fast.url)
+    with (
+        httpx.Client(base_url=pair.fast.url, timeout=30) as fast,
+        httpx.Client(base_url=pair.plain.url, timeout=30) as plain,
+    ):
+        for _ in range(3):
+            assert fast.get(url).content == b"soon gone"
+        assert fast_answers(pair.fast.url) - before == 3
+        forged = url.replace("n=expiring.bin", "n=other.bin")
+        assert fast.get(forged).status_code == plain.get(forged).status_code == 403
+        while time.time() <= link.expires:
+            time.sleep(0.2)
+        headers = {"X-Request-ID": "expired"}
+        ours, theirs = fast.get(url, headers=headers), plain.get(url, headers=headers)
+        assert ours.status_code == 403
+        assert comparable(ours) == comparable(theirs)
+    assert fast_answers(pair.fast.url) - before == 3
+
+
+def test_a_blob_changed_on_disk_is_answered_as_it_is_now(pair: Pair) -> None:
+    """A blob under a key that does not name its content, rewritten between requests: the
+    fast path answers its new length, entity tag and bytes (nothing remembered is stale)."""
+    secret = pair.fast.server.env["LIVECLASS_SECRET_KEY"]
+    key = "tests/changing.bin"
+    blob = Path(pair.fast.server.env["LIVECLASS_BLOBS_DIR"]) / key
+    blob.parent.mkdir(parents=True, exist_ok=True)
+    link = signing.Link(key, int(time.time()) + 600, "inline", "changing.bin", "text/plain")
+    url = signing.sign(secret, link)
+    with (
+        httpx.Client(base_url=pair.fast.url, timeout=30) as fast,
+        httpx.Client(base_url=pair.plain.url, timeout=30) as plain,
+    ):
+        for version, content in enumerate((b"first version", b"the second, longer version")):
+            blob.write_bytes(content)
+            os.utime(blob, ns=(10**18 + version, 10**18 + version))
+            for headers in ({}, {"Range": "bytes=4-9"}, {"Range": "bytes=4-9"}):
+                headers["X-Request-ID"] = "changing"
+                ours, theirs = fast.get(url, headers=headers), plain.get(url, headers=headers)
+                assert comparable(ours) == comparable(theirs)
+                assert ours.content == (content[4:10] if "Range" in headers else content)
+
+
 # ------------------------------------------------------------------ raw HTTP/1.1
 
 
@@ -281,6 +333,31 @@ def test_pipelined_requests_are_answered_in_order(
         status, _, body = reader.answer()
         assert (status, body) == (200, small_data)
         assert reader.buffer == b""
+
+
+def test_a_request_arriving_while_an_answer_is_sent_waits_its_turn(
+    pair: Pair, files: dict[str, tuple[str, bytes]]
+) -> None:
+    """A plain request answered from its raw bytes (10 MB to a client with a tiny receive
+    window, so the answer waits for the socket), then two more sent on their own before it
+    is read: they are answered after it, in order, on the same connection."""
+    big, big_data = files["big.bin"]
+    small, small_data = files["small.bin"]
+    with connect(pair.fast.url, rcvbuf=4096) as sock:
+        sock.sendall(ask("GET", big))
+        time.sleep(0.3)  # the answer is under way, stuck on the client's window
+        sock.sendall(ask("GET", small, "Range: bytes=0-9"))
+        time.sleep(0.1)
+        sock.sendall(ask("GET", small.replace("sig=", "sig=x")))  # refused, by the app
+        reader = Reader(sock)
+        status, _, body = reader.answer()
+        assert (status, hashlib.sha256(body).digest()) == (200, hashlib.sha256(big_data).digest())
+        status, _, body = reader.answer()
+        assert (status, body) == (206, small_data[:10])
+        status, headers, _ = reader.answer()
+        assert (status, headers["content-type"]) == (403, "application/problem+json")
+        sock.sendall(ask("GET", small))
+        assert reader.answer()[2] == small_data
 
 
 def test_keep_alive_after_many_answers_then_close(
