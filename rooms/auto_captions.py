@@ -11,8 +11,8 @@ rooms never turn captions on pays nothing) and are restarted if one dies.
 
 Several nodes: only the node that forwards a room's media (its placement owner) captions
 it, once. That node may hold no connection of the room (speakers and viewers relayed from
-other nodes), so while it forwards a microphone of the room it holds the room loaded
-(``rooms/microphone_holds.py``): it then knows whether captions are on, hears
+other nodes); while it forwards a microphone of the room the media signalling holds the
+room loaded there (``rooms/microphone_holds.py``): it then knows whether captions are on, hears
 ``caption.auto`` over the broker, and names speakers. Other nodes only relay the lines to
 their viewers (room events) and never load the engine.
 """
@@ -49,7 +49,7 @@ from rooms import captions
 from rooms.audio_clock import AudioClock
 from rooms.manager import LiveRoom, RoomManager
 from rooms.media import MediaSignalling
-from rooms.microphone_holds import MicrophoneHolds, is_microphone, microphones
+from rooms.microphone_holds import is_microphone, microphones
 from rooms.state import Event
 
 logger = logging.getLogger("liveclass.captions")
@@ -130,7 +130,8 @@ class AutoCaptions:
         self._dropped_total = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
         # Rooms held loaded while this node forwards their microphones (see the module).
-        self.holds = MicrophoneHolds(self.sfu, manager, on_held=self._held)
+        self.holds = media.holds
+        self.holds.held_listeners.append(self._held)
         self._clustered = media.cluster is not None
         self.sfu.track_listeners.append(self._on_track)
         manager.after_hooks.append(self._on_room_event)
@@ -138,7 +139,6 @@ class AutoCaptions:
     # ------------------------------------------------------------------ switching
 
     def _on_track(self, room_id: str, change: str, track: PublishedTrack, _reason: str) -> None:
-        self.holds.track_changed(room_id, change, track)
         if change == "published" and is_microphone(track):
             room = self.manager.rooms.get(room_id)
             if room is not None and room.state.captions.auto:
@@ -417,7 +417,6 @@ class AutoCaptions:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, *self._tasks, return_exceptions=True)
-        await self.holds.close()
         if self._worker is not None:
             await self._worker.aclose()
             self._worker = None

@@ -32,6 +32,7 @@ from media.subscriber import Send
 from rooms import frames, media_events
 from rooms.errors import Rejected
 from rooms.manager import RoomManager, now_utc
+from rooms.microphone_holds import MicrophoneHolds
 from rooms.roles import HOST_ROLES
 from rooms.state import Event
 
@@ -69,6 +70,10 @@ class MediaSignalling:
         # Several nodes (Redis): each room's SFU lives on one node (rooms/media_cluster.py).
         self.cluster: MediaCluster | None = cluster(self) if cluster is not None else None
         sfu.track_listeners.append(self._on_track)
+        # The rooms whose microphones this node forwards stay loaded here, so that their
+        # events (a host muting someone) reach this node without a connection of its own.
+        self.holds = MicrophoneHolds(sfu, manager)
+        sfu.track_listeners.append(self.holds.track_changed)
         manager.after_hooks.append(self._on_room_event)
         sfu.speaker_listeners.append(self._on_speaker)
 
@@ -288,5 +293,6 @@ class MediaSignalling:
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
+        await self.holds.close()
         if self.cluster is not None:
             await self.cluster.close()

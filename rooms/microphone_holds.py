@@ -3,9 +3,11 @@
 With several nodes a room's media lives on one node (its placement owner), which may hold
 no connection of the room: its ``RoomManager`` would not have the room loaded, so it would
 neither know the room's state (are captions on? who is speaking?) nor apply the room's
-events. Automatic captions (``rooms/auto_captions.py``) hold the room here from its first
-microphone until its last one ends, like a connection would. On one node the speaker's
-connection holds the room anyway; the extra hold costs nothing.
+events (a host's ``participant.muted`` must stop the microphone this node forwards). The
+media signalling (``rooms/media.py``) holds the room here from its first microphone until
+its last one ends, like a connection would, whether or not automatic captions run; they
+(``rooms/auto_captions.py``) listen for the holds. On one node the speaker's connection
+holds the room anyway; the extra hold costs nothing.
 """
 
 from __future__ import annotations
@@ -35,20 +37,20 @@ def microphones(sfu: Sfu, room_id: str) -> list[PublishedTrack]:
 
 class MicrophoneHolds:
     """Holds (``RoomManager.acquire``) each room whose microphones this node forwards;
-    ``on_held`` is called once the room is loaded for that."""
+    each of ``held_listeners`` is called once the room is loaded for that."""
 
-    def __init__(
-        self, sfu: Sfu, manager: RoomManager, *, on_held: Callable[[LiveRoom], None]
-    ) -> None:
+    def __init__(self, sfu: Sfu, manager: RoomManager) -> None:
         self.sfu = sfu
         self.manager = manager
         self.held: dict[str, LiveRoom] = {}  # by room id
+        self.held_listeners: list[Callable[[LiveRoom], None]] = []
         self._loading: set[str] = set()
-        self._on_held = on_held
         self._closing = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def track_changed(self, room_id: str, change: str, track: PublishedTrack) -> None:
+    def track_changed(
+        self, room_id: str, change: str, track: PublishedTrack, _reason: str = ""
+    ) -> None:
         """An SFU track listener's call: hold on a first microphone, let go after the last."""
         if not is_microphone(track):
             return
@@ -75,7 +77,8 @@ class MicrophoneHolds:
             self.manager.release(room)  # the microphones ended while it loaded
             return
         self.held[room_id] = room
-        self._on_held(room)
+        for listener in self.held_listeners:
+            listener(room)
 
     async def close(self) -> None:
         """Node shutdown: let every room go."""

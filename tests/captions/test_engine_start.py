@@ -17,6 +17,7 @@ from media.captions.config import CaptionConfig
 from media.captions.engine import EngineUnavailable
 from media.captions.worker import CaptionWorker
 from rooms.auto_captions import AutoCaptions
+from rooms.microphone_holds import MicrophoneHolds
 
 
 class Worker:
@@ -45,8 +46,10 @@ def captions(outcomes: list[BaseException | str]) -> tuple[AutoCaptions, list[Wo
         made.append(Worker(outcomes.pop(0), started))
         return cast(CaptionWorker, made[-1])
 
-    media = SimpleNamespace(sfu=SimpleNamespace(track_listeners=[]), cluster=None)
+    sfu = SimpleNamespace(track_listeners=[])
     manager = SimpleNamespace(after_hooks=[], rooms={})
+    holds = MicrophoneHolds(cast(Any, sfu), cast(Any, manager))
+    media = SimpleNamespace(sfu=sfu, cluster=None, holds=holds)
     auto = AutoCaptions(
         cast(Any, media), cast(Any, manager), config=CaptionConfig(), worker_factory=factory
     )

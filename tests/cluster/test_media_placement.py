@@ -149,6 +149,34 @@ async def test_relayed_mute_errors_and_leaving_reach_the_owner(
         await pub.close()
 
 
+async def test_a_host_muting_someone_stops_the_microphone_on_an_owner_without_captions(
+    redis: RedisServer, pg_server: PostgresServer, tmp_path: Path, rooms_on: RoomOpeners
+) -> None:
+    """The owner node holds no connection of the room, and automatic captions (which used
+    to be what loaded the room there) are off: the host's ``participant.mute`` (a room
+    event, not a relayed media command) still stops the student's microphone there."""
+    env = {"LIVECLASS_PRESENCE_TTL_SECONDS": TTL, "LIVECLASS_CAPTIONS_ENABLED": "false"}
+    with media_cluster(redis, pg_server, tmp_path, **env) as cluster:
+        a, b, _owner = cluster.nodes
+        host, student = register(a, "instructor"), register(a)
+        room, [teacher] = await rooms_on(a)(host, enter=[host], open=True)
+        pupil = await rooms_on(b).enter(student, room)
+        sub = await Subscriber(teacher).start()
+        pub = await Publisher.start(pupil, {"microphone": ("audio/opus", OPUS)})
+        try:
+            microphone = pub.reply["tracks"][0]["track_id"]
+            await sub.frames_of(microphone, 5)
+            assert placed(redis, room) == "node-owner"
+            await teacher.ack({"type": "participant.mute", "user_id": pupil.user_id})
+            gone = await teacher.next(of("media.track_unpublished", track_id=microphone))
+            assert gone["reason"] == "muted"
+            muted = await teacher.next(of("media.track_muted", track_id=microphone))
+            assert muted["by"] == teacher.user_id
+        finally:
+            await sub.close()
+            await pub.close()
+
+
 async def test_whip_ingest_is_published_on_the_owner_and_ended_from_any_node(
     trio: Cluster, redis: RedisServer, rooms_on: RoomOpeners
 ) -> None:
