@@ -23,6 +23,7 @@ from lms.assessments import uploads as quiz_uploads
 from lms.assignments import grading_routes as assignment_grading_routes
 from lms.assignments import personal_data as assignment_personal_data
 from lms.assignments import routes as assignment_routes
+from lms.assignments import rubric_routes
 from lms.assignments import submissions as assignment_submissions
 from lms.audit import personal_data as audit_personal_data
 from lms.audit import routes as audit_routes
@@ -181,6 +182,7 @@ def build_app(node: Node) -> FastAPI:
         file_routes.files,
         assignment_routes.router,
         assignment_grading_routes.router,
+        rubric_routes.router,
         video_routes.router,
         gradebook_routes.router,
         gradebook_transfer_routes.router,

@@ -17,7 +17,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request, status
 from starlette.responses import JSONResponse, Response
 
 from lms.assignments import grading, service, submissions
-from lms.assignments.routes import rubric_out, visible
+from lms.assignments.routes import visible
+from lms.assignments.rubric_routes import rubric_out
 from lms.assignments.schemas import (
     CommentIn,
     CommentOut,

@@ -1,6 +1,6 @@
 """Assignments REST: a course's assignments (settings; instructions are a course page),
-extensions, group sets and rubrics. Editors (instructors) change them; graders (TAs) read
-drafts; learners see published assignments with their own dates."""
+extensions and group sets (rubrics are in ``rubric_routes``). Editors (instructors) change
+them; graders (TAs) read drafts; learners see published assignments with their own dates."""
 
 from __future__ import annotations
 
@@ -8,24 +8,19 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from lms.assignments import rubrics, service
+from lms.assignments import service
 from lms.assignments.schemas import (
     AssignmentIn,
     AssignmentOut,
     AssignmentPage,
-    CriterionIn,
     ExtensionIn,
     ExtensionOut,
     GroupOut,
     GroupSetIn,
     GroupSetOut,
-    RubricIn,
-    RubricOut,
-    RubricPage,
 )
 from lms.audit.service import audit
 from lms.auth import Principal
@@ -35,7 +30,7 @@ from lms.deps import SessionDep
 from lms.errors import NotFound
 from lms.pagination import decode_key_cursor, encode_key_cursor, link_next
 from lms.permissions import Permission, require
-from persistence.models import Assignment, GroupSet, Page, Rubric
+from persistence.models import Assignment, GroupSet, Page
 
 router = APIRouter(prefix="/api/v1", tags=["assignments"])
 Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
@@ -266,76 +261,3 @@ async def create_group_set(
     audit(session, request, "group_set.create", target_type="group_set", target_id=made.id)
     await session.commit()
     return await _group_set_out(session, made)
-
-
-def rubric_out(row: Rubric) -> RubricOut:
-    """A rubric as a body."""
-    return RubricOut(
-        id=row.id,
-        course_id=row.course_id,
-        title=row.title,
-        points=row.points,
-        criteria=rubrics.criteria_of(row.criteria),
-    )
-
-
-@router.get("/courses/{course_id}/rubrics", summary="A course's rubrics")
-async def list_rubrics(
-    course_id: uuid.UUID,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Reader,
-    cursor: Cursor = None,
-    limit: Limit = 50,
-) -> RubricPage:
-    """Every rubric of the course, for its graders."""
-    await authorize(session, course_id, principal, CourseAction.GRADE)
-    after = decode_key_cursor(cursor)
-    query = select(Rubric).where(Rubric.course_id == course_id)
-    if after is not None:
-        query = query.where(Rubric.id > after)
-    rows = list((await session.scalars(query.order_by(Rubric.id).limit(limit + 1))).all())
-    following = encode_key_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    link_next(request, response, following)
-    return RubricPage(items=[rubric_out(r) for r in rows[:limit]], next=following)
-
-
-@router.post(
-    "/courses/{course_id}/rubrics", status_code=status.HTTP_201_CREATED, summary="Add a rubric"
-)
-async def create_rubric(
-    course_id: uuid.UUID, body: RubricIn, request: Request, session: SessionDep, principal: Manager
-) -> RubricOut:
-    """Criteria with levels and points, reusable by the course's assignments."""
-    await authorize(session, course_id, principal, CourseAction.EDIT)
-    criteria = rubrics.check(body)
-    row = Rubric(
-        course_id=course_id,
-        title=body.title,
-        criteria=criteria,
-        points=rubrics.points_of(body.criteria),
-        created_by=principal.user_id,
-    )
-    session.add(row)
-    await session.flush()
-    audit(session, request, "rubric.create", target_type="rubric", target_id=row.id)
-    await session.commit()
-    return rubric_out(row)
-
-
-@router.put("/rubrics/{rubric_id}", summary="Change a rubric")
-async def update_rubric(
-    rubric_id: uuid.UUID, body: RubricIn, request: Request, session: SessionDep, principal: Manager
-) -> RubricOut:
-    """New title and criteria (grades already given keep their scores)."""
-    row = await session.get(Rubric, rubric_id)
-    if row is None:
-        raise NotFound("No such rubric.")
-    await authorize(session, row.course_id, principal, CourseAction.EDIT)
-    row.criteria = rubrics.check(body)
-    row.title = body.title
-    row.points = rubrics.points_of([CriterionIn.model_validate(c) for c in row.criteria])
-    audit(session, request, "rubric.update", target_type="rubric", target_id=row.id)
-    await session.commit()
-    return rubric_out(row)

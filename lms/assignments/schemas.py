@@ -147,37 +147,47 @@ class GroupSetOut(BaseModel):
     groups: list[GroupOut]
 
 
+MAX_CRITERIA = 50
+MAX_LEVELS = 10
+
+
 class LevelIn(Strict):
-    """One level of a criterion."""
+    """One level of a criterion; ``description`` says what earns it (optional)."""
 
     id: RubricId
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     points: Points
+    description: Annotated[str, StringConstraints(max_length=1000)] = ""
 
 
 class CriterionIn(Strict):
-    """A criterion and its levels."""
+    """A criterion (``description`` is its name, ``long_description`` its explanation)
+    and its levels in the order shown."""
 
     id: RubricId
     description: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
-    levels: Annotated[list[LevelIn], Field(min_length=1, max_length=10)]
+    long_description: Annotated[str, StringConstraints(max_length=2000)] = ""
+    levels: Annotated[list[LevelIn], Field(min_length=1, max_length=MAX_LEVELS)]
 
 
 class RubricIn(Strict):
     """A rubric: criteria with levels and points."""
 
     title: Title
-    criteria: Annotated[list[CriterionIn], Field(min_length=1, max_length=50)]
+    criteria: Annotated[list[CriterionIn], Field(min_length=1, max_length=MAX_CRITERIA)]
 
 
 class RubricOut(BaseModel):
-    """A rubric of a course; ``points`` is the sum of each criterion's best level."""
+    """A rubric of a course; ``points`` is the sum of each criterion's best level.
+    ``graded``: for graders, how many grades were given on assignments that use it (an
+    edit keeps their points: they change only when a grader grades again)."""
 
     id: uuid.UUID
     course_id: uuid.UUID
     title: str
     points: Score
     criteria: list[CriterionIn]
+    graded: int | None = None
 
 
 class RubricPage(BaseModel):

@@ -79,8 +79,9 @@ class GroupMember(Base):
 class Rubric(Base):
     """Criteria with levels and points, reusable by the assignments of a course.
 
-    ``criteria``: ``[{"id", "description", "levels": [{"id", "title", "points"}]}]``,
-    points as strings of Decimals (exact in JSON)."""
+    ``criteria``: ``[{"id", "description", "long_description", "levels": [{"id", "title",
+    "points", "description"}]}]`` in the order shown, points as strings of Decimals (exact
+    in JSON); rows written before the descriptions existed lack them (read as "")."""
 
     __tablename__ = "rubrics"
     __table_args__ = (Index(None, "course_id"),)

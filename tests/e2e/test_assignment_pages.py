@@ -218,14 +218,24 @@ def test_the_instructor_sets_an_assignment_up_in_the_editor(
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_test_id("settings-status")).to_have_text("Settings saved.")
     page.get_by_label("Rubric title").fill("Lab rubric")
-    page.get_by_label("Criterion 1", exact=True).fill("Method")
-    page.get_by_label("Levels of criterion 1").fill("Sound=12; Weak=4")
-    page.get_by_role("button", name="Add a criterion").click()
-    expect(page.get_by_label("Criterion 2", exact=True)).to_be_focused()
-    page.get_by_label("Criterion 2", exact=True).fill("Results")
-    page.get_by_label("Levels of criterion 2").fill("Clear=8; Unclear=2")
+    levels = {1: [("Sound", "12"), ("Weak", "4")], 2: [("Clear", "8"), ("Unclear", "2")]}
+    for n, named in levels.items():
+        if n > 1:
+            page.get_by_role("button", name="Add a criterion").click()
+            expect(page.get_by_label(f"Criterion {n}: Name", exact=True)).to_be_focused()
+        page.get_by_label(f"Criterion {n}: Name", exact=True).fill(["Method", "Results"][n - 1])
+        for m, (name, points) in enumerate(named, start=1):
+            where = f"Criterion {n}, level {m}: "
+            if m > 1:
+                page.get_by_role("button", name=f"Add a level to criterion {n}").click()
+                expect(page.get_by_label(f"{where}Level name", exact=True)).to_be_focused()
+            page.get_by_label(f"{where}Level name", exact=True).fill(name)
+            page.get_by_label(f"{where}Points", exact=True).fill(points)
+    expect(page.get_by_test_id("rubric-total")).to_have_text("Total: 20.00 points")
     page.get_by_role("button", name="Save and attach the rubric").click()
-    expect(page.get_by_test_id("rubric-status")).to_have_text("Rubric saved and attached.")
+    expect(page.get_by_test_id("rubric-status")).to_have_text(
+        'Rubric "Lab rubric" saved and attached: 20.00 points.'
+    )
     page.get_by_label("Student", exact=True).select_option(label="Sol Student")
     page.get_by_label("New closing date").fill("2031-03-08T17:00")
     page.get_by_role("button", name="Give an extension").click()

@@ -47,13 +47,25 @@ export interface Level {
   id: string
   title: string
   points: string
+  /** What earns this level (optional). */
+  description?: string
+}
+
+/** A criterion: ``description`` is its name, ``long_description`` its explanation. */
+export interface RubricCriterion {
+  id: string
+  description: string
+  long_description?: string
+  levels: Level[]
 }
 
 export interface Rubric {
   id: string
   title: string
   points: string
-  criteria: { id: string; description: string; levels: Level[] }[]
+  criteria: RubricCriterion[]
+  /** For graders: grades already given on assignments that use this rubric. */
+  graded?: number | null
 }
 
 export interface Grade {
@@ -123,7 +135,7 @@ export interface AssignmentChanges {
 
 export interface RubricFields {
   title: string
-  criteria: { id: string; description: string; levels: Level[] }[]
+  criteria: RubricCriterion[]
 }
 
 export interface Enrollment {
@@ -140,6 +152,7 @@ export const assignments = {
     request<unknown>('PUT', `${base(id)}/extensions`, { json: { user_id: userId, due_at: dueAt, lock_at: lockAt } }),
   extensions: (id: string) => request<{ user_id: string; due_at: string | null; lock_at: string | null }[]>('GET', `${base(id)}/extensions`),
   addRubric: (courseId: string, fields: RubricFields) => request<Rubric>('POST', `/api/v1/courses/${enc(courseId)}/rubrics`, { json: fields }),
+  updateRubric: (id: string, fields: RubricFields) => request<Rubric>('PUT', `/api/v1/rubrics/${enc(id)}`, { json: fields }),
   roster: (courseId: string) => request<Enrollment[]>('GET', `/api/v1/courses/${enc(courseId)}/enrollments`),
   get: (id: string) => request<Assignment>('GET', base(id)),
   mine: (id: string) => request<Mine>('GET', `${base(id)}/submissions/mine`),

@@ -1,7 +1,7 @@
 // The assignment editor for instructors: settings (points, dates entered in the editor's
 // time zone and sent in UTC, submission types, file extensions and size, late policy,
-// anonymous grading, the rubric), a rubric editor (criteria with levels and points, saved
-// as a reusable course rubric and attached), and per-student extensions. The instructions
+// anonymous grading, the rubric), the rubric editor (./rubricEditor: a course rubric edited
+// or a new one made and attached), and per-student extensions. The instructions
 // are a course page: the link opens the collaborative page editor.
 
 import * as api from '../api'
@@ -9,6 +9,7 @@ import { announce, fill, h } from '../dom'
 import { formatDateTime, t } from '../i18n'
 import type { Navigate, Page } from '../main'
 import { type Assignment, type AssignmentChanges, assignments, type Rubric } from './assignmentApi'
+import { rubricEditor } from './rubricEditor'
 import { topbar } from './shell'
 
 function readable(error: unknown): string {
@@ -59,7 +60,20 @@ export function assignmentEditorPage(courseId: string, assignmentId: string, use
           h('a.button', { href: `/courses/${courseId}/assignments/${row.id}/grading`, 'data-link': '' }, t('assignment.grade')),
         ),
         settings(row, rubrics.items),
-        rubricEditor(row),
+        rubricEditor({
+          courseId,
+          assignmentId: row.id,
+          rubrics: rubrics.items,
+          selected: row.rubric_id,
+          onSaved: (saved, attached) => {
+            if (!rubricSelect) return
+            const label = `${saved.title} (${saved.points})`
+            const option = [...rubricSelect.options].find((o) => o.value === saved.id)
+            if (option) option.textContent = label
+            else rubricSelect.append(h('option', { value: saved.id }, label))
+            if (attached) rubricSelect.value = saved.id
+          },
+        }),
         h(
           'section.card.stack',
           { 'aria-labelledby': 'ext-heading' },
@@ -155,61 +169,6 @@ export function assignmentEditorPage(courseId: string, assignmentId: string, use
       h('label.check', { for: 'a-anon' }, anonymous, t('editor.anonymous')),
       field('a-rubric', t('assignment.rubric'), rubric),
       h('button.primary', { type: 'submit' }, t('editor.save')),
-      status,
-    )
-  }
-
-  function rubricEditor(row: Assignment): HTMLElement {
-    const list = h('ol.stack')
-    const title = h('input#r-title', { maxlength: 200 }) as HTMLInputElement
-    let count = 0
-    const addCriterion = (): void => {
-      count += 1
-      const n = count
-      list.append(
-        h(
-          'li.stack',
-          { 'data-criterion': String(n) },
-          field(`r-desc-${n}`, t('editor.criterion', { n }), h('input', { id: `r-desc-${n}`, maxlength: 1000 })),
-          field(`r-levels-${n}`, t('editor.levels', { n }), h('input', { id: `r-levels-${n}` }), t('editor.levelsHint')),
-        ),
-      )
-    }
-    addCriterion()
-    const status = h('p', { role: 'status', 'data-testid': 'rubric-status' })
-    return h(
-      'form.card.stack',
-      {
-        'aria-labelledby': 'rubric-heading',
-        onsubmit: (event: Event) => {
-          event.preventDefault()
-          const criteria = [...list.querySelectorAll<HTMLElement>('li[data-criterion]')].map((li, i) => {
-            const n = li.dataset.criterion ?? ''
-            const description = (document.getElementById(`r-desc-${n}`) as HTMLInputElement).value.trim()
-            const levels = (document.getElementById(`r-levels-${n}`) as HTMLInputElement).value
-              .split(';')
-              .map((part) => part.split('='))
-              .filter((pair) => pair.length === 2 && pair[0].trim())
-              .map(([name, points], j) => ({ id: `l${j + 1}`, title: name.trim(), points: points.trim() }))
-            return { id: `c${i + 1}`, description, levels }
-          })
-          void save(
-            async () => {
-              const made = await assignments.addRubric(courseId, { title: title.value.trim(), criteria })
-              await assignments.update(row.id, { rubric_id: made.id })
-              rubricSelect?.append(h('option', { value: made.id }, `${made.title} (${made.points})`))
-              if (rubricSelect) rubricSelect.value = made.id
-            },
-            t('editor.rubricSaved'),
-            status,
-          )
-        },
-      },
-      h('h2#rubric-heading', null, t('editor.newRubric')),
-      field('r-title', t('editor.rubricTitle'), title),
-      list,
-      h('button', { type: 'button', onclick: () => { addCriterion(); list.querySelector<HTMLInputElement>(`#r-desc-${count}`)?.focus() } }, t('editor.addCriterion')),
-      h('button.primary', { type: 'submit' }, t('editor.saveRubric')),
       status,
     )
   }

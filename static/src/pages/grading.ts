@@ -203,13 +203,18 @@ export function gradingPage(courseId: string, assignmentId: string, user: api.Us
   }
 
   function gradeForm(detail: Detail): HTMLElement {
-    const chosen: Record<string, string> = { ...(detail.grade?.rubric ?? {}) }
+    // The levels chosen before, those the rubric (maybe edited since) still has: grading
+    // again with a changed rubric drops what was removed from it.
+    const chosen: Record<string, string> = Object.fromEntries(
+      Object.entries(detail.grade?.rubric ?? {}).filter(([c, level]) => rubric?.criteria.some((k) => k.id === c && k.levels.some((l) => l.id === level))),
+    )
     const score = h('input#grade-score', { type: 'text', inputMode: 'decimal', value: detail.grade?.raw_score ?? '' }) as HTMLInputElement
     const groups = (rubric?.criteria ?? []).map((c) =>
       h(
         'fieldset',
         null,
         h('legend', null, c.description),
+        c.long_description ? h('p.small.muted', null, c.long_description) : null,
         c.levels.map((level) =>
           h(
             'label.row',
@@ -226,6 +231,7 @@ export function gradingPage(courseId: string, assignmentId: string, user: api.Us
               },
             }),
             `${level.title} (${level.points})`,
+            level.description ? h('span.small.muted', null, ` — ${level.description}`) : null,
           ),
         ),
       ),

@@ -18,6 +18,7 @@ import { pages } from './pages'
 import { python } from './python'
 import { quiz } from './quiz'
 import { room } from './room'
+import { rubrics } from './rubrics'
 import { watch } from './watch'
 import { webhooks } from './webhooks'
 import { whiteboard } from './whiteboard'
@@ -26,4 +27,4 @@ import { workshops } from './workshops'
 /** A string with {placeholders}, or plural forms picked by the ``count`` parameter. */
 export type Message = string | { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
 
-export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...liveQuiz, ...notes, ...authoring, ...gradebook, ...python, ...workshops, ...cohorts, ...payments, ...labs } satisfies Record<string, Message>
+export const en = { ...common, ...pages, ...room, ...webhooks, ...notifications, ...whiteboard, ...captions, ...files, ...watch, ...course, ...quiz, ...assignments, ...rubrics, ...liveQuiz, ...notes, ...authoring, ...gradebook, ...python, ...workshops, ...cohorts, ...payments, ...labs } satisfies Record<string, Message>
