@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     yjs_max_awareness_bytes: int = Field(default=262_144, ge=1024, le=16_777_216)
     yjs_compact_threshold: int = Field(default=500, ge=2, le=1_000_000)
     yjs_idle_unload_seconds: float = Field(default=30.0, ge=0.0, le=86_400.0)
+    yjs_settle_timeout_seconds: float = Field(default=5.0, ge=0.1, le=120.0)
     yjs_messages_per_second: float = Field(default=500.0, gt=0.0, le=1_000_000.0)
     yjs_message_burst: int = Field(default=2000, ge=1, le=100_000_000)
     yjs_bytes_per_second: int = Field(default=4_194_304, ge=1024, le=1_073_741_824)

@@ -8,7 +8,7 @@ are dense (1, 2, 3, ...) within an epoch, and the epoch changes whenever the his
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias, runtime_checkable
 
 
@@ -28,6 +28,10 @@ class Publication:
     offset: int
     epoch: str
     payload: bytes
+    receivers: int | None = field(default=None, compare=False)
+    """Nodes the broker delivered it to, itself included, as `publish` returns it (None: not
+    known, e.g. published locally while Redis is down); the count a request made to every
+    subscribed node waits for (`realtime.yjs.settling`)."""
 
     @property
     def position(self) -> StreamPosition:

@@ -64,7 +64,8 @@ class InMemoryBroker:
         stream = self._stream(channel, now)
         stream.offset += 1
         stream.touched = now
-        publication = Publication(channel, stream.offset, stream.epoch, payload)
+        receivers = 1 if self._handlers.get(channel) else 0  # one node: this one
+        publication = Publication(channel, stream.offset, stream.epoch, payload, receivers)
         stream.entries.append((now, publication))
         self._trim(stream, now)
         self._call_handlers(publication)

@@ -39,10 +39,11 @@ if tonumber(ARGV[2]) > 0 then
   redis.call('xadd', KEYS[2], 'MAXLEN', '~', ARGV[2], offset .. '-0', 'd', ARGV[1], 't', ms)
   redis.call('pexpire', KEYS[2], ARGV[3])
 end
-redis.call(ARGV[7], ARGV[6], offset .. ':' .. epoch .. ':' .. ARGV[1])
-return {offset, epoch}
+local receivers = redis.call(ARGV[7], ARGV[6], offset .. ':' .. epoch .. ':' .. ARGV[1])
+return {offset, epoch, receivers}
 """
-"""Next offset (creating the epoch if missing), capped XADD with TTLs, then one publish."""
+"""Next offset (creating the epoch if missing), capped XADD with TTLs, then one publish;
+the reply also says how many subscriptions (one per node) the publish reached."""
 
 HISTORY_LUA = """
 -- KEYS[1] meta hash, KEYS[2] history stream
@@ -132,8 +133,9 @@ def parse_frame(channel: str, data: bytes) -> Publication:
 
 
 def parse_publish_reply(channel: str, payload: bytes, reply: Sequence[Any]) -> Publication:
-    """The publication `PUBLISH_LUA` just made, from its `{offset, epoch}` reply."""
-    return Publication(channel, int(reply[0]), _text(reply[1]), payload)
+    """The publication `PUBLISH_LUA` just made, from its `{offset, epoch, receivers}` reply."""
+    receivers = int(reply[2]) if len(reply) > 2 else None
+    return Publication(channel, int(reply[0]), _text(reply[1]), payload, receivers)
 
 
 def parse_history_reply(channel: str, reply: Sequence[Any]) -> HistoryResult:

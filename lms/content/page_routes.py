@@ -18,9 +18,10 @@ from lms.content.schemas import EditorOut, PageIn, PageOut
 from lms.courses.roles import CourseAction, may
 from lms.courses.routes import authorize
 from lms.deps import DocumentsDep, ReadSessionDep, SessionDep, SettingsDep
-from lms.errors import Conflict, NotFound
+from lms.errors import Conflict, NotFound, Unavailable
 from lms.permissions import Permission, require, require_reading
 from persistence.models import Page, User
+from realtime.errors import BrokerUnavailableError
 
 router = APIRouter(prefix="/api/v1", tags=["content"])
 Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
@@ -162,16 +163,21 @@ async def publish_page(
     session: SessionDep,
     principal: ReadingManager,
     service: DocumentsDep,
+    settings: SettingsDep,
 ) -> PageOut:
     """The draft as it is now becomes what students read (rendered and sanitized): every
-    edit this node has received is in it, even one still queued for storage."""
-    # Checked through the reader, and the queue waited for before the writer's first
-    # statement: on SQLite that statement takes the write lock the queued edit needs.
+    edit any node has received from an editor is in it, even one still queued for storage
+    there (503 if a node holding the page's document does not confirm in time)."""
+    # Checked through the reader, and the queues waited for before the writer's first
+    # statement: on SQLite that statement takes the write lock a queued edit needs.
     found = await pages.page(reader, page_id)
     await authorize(reader, found.course_id, principal, CourseAction.EDIT)
-    live = service.registry.documents.get(pages.document_of(found))
-    if live is not None:
-        await live.settle()
+    try:
+        await service.registry.settle_everywhere(
+            pages.document_of(found), within=settings.yjs_settle_timeout_seconds
+        )
+    except BrokerUnavailableError as exc:  # DocumentNotSettledError, or Redis is down
+        raise Unavailable(f"The page's editors' last edits could not be gathered: {exc}") from None
     page = await pages.page(session, page_id)
     await pages.publish(session, page, principal.user_id, datetime.now(UTC))
     audit(session, request, "content.page.publish", target_type="page", target_id=page.id)

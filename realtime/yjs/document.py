@@ -149,6 +149,7 @@ class LiveDocument:
     """Where the document's astral characters lie, so no update cuts one in two."""
     compacted_at_rest: bool = False
     _pending: list[_Write] = field(default_factory=list)
+    _writing: list[_Write] = field(default_factory=list)
     _pending_bytes: int = 0
     _flusher: asyncio.Task[None] | None = None
     _compactor: asyncio.Task[None] | None = None
@@ -214,11 +215,13 @@ class LiveDocument:
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
+                self._writing = batch
                 await self._write(batch)
         except Exception:
             logger.exception("the write pipeline of %s failed", self.name)
             self.stop_all(StoreFailedError())
         finally:
+            self._writing = []
             self._flusher = None
             self._settled()
 
@@ -398,6 +401,24 @@ class LiveDocument:
             task := self._flusher or self._compactor or next(iter(self._storing), None)
         ) is not None:
             await asyncio.wait([task])
+
+    async def stored(self) -> None:
+        """Wait until every update submitted so far is stored (or refused), not the ones
+        submitted meanwhile: unlike `settle`, an editor typing on does not prolong it."""
+        flusher = self._flusher
+        waits = {
+            w.done
+            for w in (*self._writing, *self._pending)
+            if w.done is not None and not w.done.done()
+        }
+        while waits and flusher is not None:
+            # The flusher ending also ends the wait: a failed round may leave futures open.
+            done, _ = await asyncio.wait({*waits, flusher}, return_when=asyncio.FIRST_COMPLETED)
+            if flusher in done:
+                break
+            waits -= done
+        if self._storing:  # not durable: the appends of those writes run in the background
+            await asyncio.wait(set(self._storing))
 
     def _settled(self) -> None:
         if not self.busy and self.on_settled is not None:

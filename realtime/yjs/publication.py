@@ -19,6 +19,20 @@ DELETED: Final = b"\x7f"
 """Published on a document's channel when it is deleted, so every node drops its copy. Not a
 y-websocket message (types 0-3): it is never sent to a client."""
 
+SETTLE: Final = b"\x7e"
+"""`SETTLE + request id`: every node holding the document stores the edits it has received,
+then answers `SETTLED + request id` on the same channel (`realtime.yjs.settling`)."""
+
+SETTLED: Final = b"\x7d"
+
+CONTROL: Final = frozenset({DELETED, SETTLE, SETTLED})
+"""First bytes of the frames that are for the nodes only, never sent to a client."""
+
+
+def is_control(frame: bytes) -> bool:
+    """Whether a frame is a node-to-node control frame (deletion, settle request or answer)."""
+    return frame[:1] in CONTROL
+
 
 class DocFrame(bytes):
     """A frame fanned out to a document's connections; `origin` is the local connection that

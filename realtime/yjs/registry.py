@@ -36,7 +36,9 @@ from realtime.yjs.publication import (
     channel_of,
     decode_publication,
     encode_publication,
+    is_control,
 )
+from realtime.yjs.settling import Settling
 from realtime.yjs.surrogates import AstralIndex
 from realtime.yjs.update_log import UpdateLog
 from realtime.yjs.yrs import DocumentPolicy
@@ -87,6 +89,7 @@ class DocumentRegistry:
         self._idle.set()
         self.closing = False
         self.unloaded = 0
+        self.settling = Settling(hub=hub, node_id=node_id, document_of=self.documents.get)
         hub.render = self.render
         hub.observe = self.observe
 
@@ -237,7 +240,7 @@ class DocumentRegistry:
         node, origin, frame = decode_publication(publication.payload)
         rendered = DocFrame(frame)
         rendered.origin = origin if node == self.node_id else 0
-        rendered.control = frame == DELETED or publication is self._refused
+        rendered.control = is_control(frame) or publication is self._refused
         return rendered
 
     def observe(self, publication: Publication) -> None:
@@ -246,6 +249,14 @@ class DocumentRegistry:
         One that does not apply here is remembered, so `render` keeps it from clients.
         """
         name = publication.channel.removeprefix(CHANNEL_PREFIX)
+        try:
+            node, _, frame = decode_publication(publication.payload)
+        except (YjsError, ValueError):
+            logger.exception("ignoring a bad publication on %s", publication.channel)
+            self._refused = publication
+            return
+        if self.settling.observe(name, node, frame):
+            return  # answered whether or not the document is held: nothing is queued then
         if (buffer := self._buffers.get(name)) is not None:
             buffer.append(publication)
             return
@@ -253,7 +264,6 @@ class DocumentRegistry:
         if document is None:
             return
         try:
-            node, _, frame = decode_publication(publication.payload)
             if frame == DELETED:
                 self._evict(document)
             elif node != self.node_id and not document.apply_remote(frame, node):
@@ -308,6 +318,11 @@ class DocumentRegistry:
             await document.submit(update)
         finally:
             self.release(document)
+
+    async def settle_everywhere(self, name: str, *, within: float) -> None:
+        """Wait until every node holding `name` has stored the edits its editors sent it
+        (`realtime.yjs.settling`); `DocumentNotSettledError` if one does not confirm."""
+        await self.settling.settle(name, within=within)
 
     async def delete(self, name: str, purge: Callable[[], Awaitable[None]]) -> None:
         """Delete a document everywhere: close its connections (4004) on every node, unload
@@ -366,4 +381,6 @@ class DocumentRegistry:
             "updates_refused_total": float(self.rejections.local),
             "remote_updates_refused_total": float(self.rejections.remote),
             "live_apply_failures_total": float(self.rejections.live_failures),
+            "settles_answered_total": float(self.settling.answered),
+            "settles_unconfirmed_total": float(self.settling.timeouts),
         }

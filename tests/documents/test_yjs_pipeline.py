@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kits.poison import overflowing
 from persistence import migrate
-from persistence.documents import DocumentStore
+from persistence.documents import DocumentStore, current_doc
 from persistence.engine import create_engine, create_sessionmaker
 from persistence.group_commit import GroupCommitter
 from persistence.models import DocumentSnapshot, DocumentUpdate
@@ -288,3 +288,22 @@ async def test_a_refused_update_in_a_batch_fails_its_sender_alone(database: Data
     with pytest.raises(InvalidUpdate):
         document.submit(overflowing(first), origin=members[0].conn_id)
     docs.release(document)
+
+
+@pytest.mark.parametrize("durable", [True, False], ids=["durable", "background"])
+async def test_a_settle_includes_the_edits_queued_when_it_was_asked(
+    database: Database, durable: bool
+) -> None:
+    docs = registry(database, InMemoryBroker(history_size=0), "n1", durable=durable)
+    document = await docs.acquire("d")
+    first, second, later = edits("taken ", "in ", "later")
+    queued = [document.submit(first), document.submit(second)]  # not stored yet
+    settling = asyncio.create_task(docs.settle_everywhere("d", within=5))
+    await asyncio.sleep(0)
+    queued.append(document.submit(later))  # arrives while the settle waits
+    await settling
+    async with database.sessions() as session:
+        assert text(await current_doc(session, "d")).startswith("taken in ")
+    await asyncio.gather(*queued)
+    await document.settle()
+    assert docs.settling.answered == 1 and docs.settling.timeouts == 0

@@ -59,6 +59,13 @@ async def test_gauges_say_connected_and_not_degraded(broker: Broker) -> None:
     assert all(isinstance(v, float) for v in broker.gauges().values())
 
 
+async def test_a_publish_counts_this_node_once_whatever_its_handlers(broker: Broker) -> None:
+    assert (await broker.publish("count", b"x")).receivers == 0
+    await broker.subscribe("count", lambda pub: None)
+    await broker.subscribe("count", lambda pub: None)
+    assert (await broker.publish("count", b"y")).receivers == 1
+
+
 async def test_reset_listeners_are_kept_removed_and_quiet_without_a_loss(broker: Broker) -> None:
     kept: list[str] = []
     removed: list[str] = []

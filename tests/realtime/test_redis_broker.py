@@ -125,6 +125,19 @@ async def test_one_publish_per_event_whatever_the_subscribers(
     assert after.get("spublish", 0) - before.get("spublish", 0) == 1
 
 
+@pytest.mark.parametrize("sharded", [True, False], ids=["sharded", "classic"])
+async def test_a_publish_says_how_many_nodes_it_reached(brokers: Brokers, sharded: bool) -> None:
+    prefix = unique_prefix()
+    nodes = [brokers(key_prefix=prefix, sharded=sharded) for _ in range(3)]
+    assert (await nodes[0].publish("doc", b"x")).receivers == 0
+    for node in nodes[1:]:
+        for _ in range(2):  # handlers share their node's one subscription
+            await node.subscribe("doc", lambda pub: None)
+    assert (await nodes[0].publish("doc", b"y")).receivers == 2
+    await nodes[0].subscribe("doc", lambda pub: None)
+    assert (await nodes[1].publish("doc", b"z")).receivers == 3
+
+
 async def _command_calls(admin: Redis) -> dict[str, int]:
     stats = await admin.info("commandstats")
     return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()}
