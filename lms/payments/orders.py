@@ -16,8 +16,8 @@ from jobs.queue import enqueue
 from jobs.types import JobContext, JobType
 from lms.auth import Principal
 from lms.courses.events import CourseEvents
-from lms.errors import Conflict, InvalidInput, NotFound
-from lms.payments import catalogue
+from lms.errors import InvalidInput, NotFound
+from lms.payments import catalogue, duplicates
 from lms.payments.machine import Signal, Status
 from lms.payments.pricing import CouponRefused, check_coupon, quote
 from lms.payments.provider import (
@@ -75,7 +75,8 @@ async def _coupon(
 async def start(
     session: AsyncSession, principal: Principal, body: OrderCreate, now: datetime, minutes: int
 ) -> Order:
-    """A new order priced from the catalogue (never from the request), its coupon counted
+    """A new order priced from the catalogue (never from the request), unless the buyer
+    owns it or has an open order for it already (duplicates.py: 409), its coupon counted
     and a workshop seat held (a seat offered to the buyer from the waitlist is that seat:
     the reservation is ``offered`` and the checkout ends with the offer); a free order is
     paid at once."""
@@ -93,16 +94,7 @@ async def start(
             reason="currency",
             currencies=[p.currency for p in await catalogue.prices(session, product.id)],
         )
-    if product.kind != "plan":
-        mine = await session.execute(
-            select(Order.id, Order.status).where(
-                Order.user_id == principal.user_id,
-                Order.product_id == product.id,
-                Order.status.in_(("paid", "fulfilled", "partially_refunded")),
-            )
-        )
-        if mine.first() is not None:
-            raise Conflict("You have bought this already.", reason="owned")
+    await duplicates.refuse_duplicate(session, principal.user_id, product)
     coupon = (
         await _coupon(session, body.coupon, product.id, principal.user_id, now)
         if body.coupon

@@ -1,8 +1,9 @@
 """Payments on a real node with the offline provider, on SQLite and PostgreSQL: a course
 bought through the hosted checkout page and its signed webhook, enrolment exactly once, a
 receipt e-mail through a real SMTP server, Idempotency-Key replays, tampered bodies,
-coupon abuse, partial and full refunds (the entitlement revoked), the audit trail, and a
-seat race of 200 buyers for 50 workshop seats."""
+coupon abuse, one open order per buyer and thing (also when two are sent at once), partial
+and full refunds (the entitlement revoked), the audit trail, and a seat race of 200 buyers
+for 50 workshop seats."""
 
 from __future__ import annotations
 
@@ -145,6 +146,7 @@ def test_coupon_abuse_and_free_orders(pay_node: Node, staff: dict[str, str]) -> 
     elsewhere = product(pay_node, finance, kind="plan", name="Pro", period="month", features=["hd"])
     _, buyer = pay_node.register()
     _, other = pay_node.register()
+    _, third = pay_node.register()
     mine_id = ok(call(pay_node, buyer, "GET", "/api/v1/users/me"))["id"]
 
     def coupon(**fields: Any) -> dict[str, Any]:
@@ -170,7 +172,7 @@ def test_coupon_abuse_and_free_orders(pay_node: Node, staff: dict[str, str]) -> 
     assert refused(buyer, "PLANONLY1") == "not_applicable"
     assert refused(buyer, "DOLLARS") == "currency"
     assert refused(buyer, "NOSUCH") == "unknown_coupon"
-    ok(order(pay_node, other, sold["id"], body={"coupon": "ONEUSE1"}))
+    ok(order(pay_node, third, sold["id"], body={"coupon": "ONEUSE1"}))
     assert refused(buyer, "ONEUSE1") == "used_up"
     free = ok(order(pay_node, buyer, sold["id"], body={"coupon": "free100"}))
     assert free["total"] == 0 and free["discount"] == 1999 and free["checkout_url"] is None
@@ -181,6 +183,53 @@ def test_coupon_abuse_and_free_orders(pay_node: Node, staff: dict[str, str]) -> 
     got = ok(call(pay_node, other, "GET", "/api/v1/payments/entitlements"))
     assert got["features"] == ["hd"] and got["items"][0]["period_end"]
     assert refused(other, "FREE100") == "per_user_limit"
+
+
+def test_one_open_order_per_buyer_and_thing(pay_node: Node, staff: dict[str, str]) -> None:
+    c = course(pay_node, staff["teacher"])
+    sold = product(pay_node, staff["finance"], kind="course", name="Once", target_id=c["id"])
+    _, buyer = pay_node.register()
+    first = ok(order(pay_node, buyer, sold["id"], headers={"Idempotency-Key": "once-1"}))
+    replay = order(pay_node, buyer, sold["id"], headers={"Idempotency-Key": "once-1"})
+    assert replay.status_code == 201 and replay.json()["id"] == first["id"]
+    second = problem(order(pay_node, buyer, sold["id"], headers={"Idempotency-Key": "once-2"}), 409)
+    assert second["reason"] == "pending" and second["order_id"] == first["id"]
+    assert second["checkout_url"] == first["checkout_url"]
+    # A declined attempt leaves the checkout open: still the one to pay.
+    assert pay(pay_node, first, "decline").status_code == 303
+    wait_status(pay_node, buyer, first["id"], "failed")
+    assert problem(order(pay_node, buyer, sold["id"]), 409)["order_id"] == first["id"]
+    assert pay(pay_node, first).status_code == 303
+    wait_status(pay_node, buyer, first["id"], "fulfilled")
+    owned = problem(order(pay_node, buyer, sold["id"]), 409)
+    assert owned["reason"] == "owned" and owned["order_id"] == first["id"]
+    # An ordinary workshop seat: the second order holds no second seat.
+    w = workshop(pay_node, staff["teacher"], 3)
+    seat = product(pay_node, staff["finance"], kind="workshop", name="One", target_id=w["id"])
+    held = ok(order(pay_node, buyer, seat["id"]))
+    assert problem(order(pay_node, buyer, seat["id"]), 409)["order_id"] == held["id"]
+    left = ok(call(pay_node, staff["teacher"], "GET", f"/api/v1/workshops/{w['id']}"))
+    assert left["seats_left"] == 2
+
+
+@pytest.mark.parametrize("kind", ["course", "workshop"])
+def test_two_orders_at_once_make_one(pay_node: Node, staff: dict[str, str], kind: str) -> None:
+    if kind == "course":
+        target = course(pay_node, staff["teacher"])["id"]
+    else:
+        target = workshop(pay_node, staff["teacher"], 5)["id"]
+    sold = product(pay_node, staff["finance"], kind=kind, name="Raced", target_id=target)
+    [token] = many_buyers(pay_node, 1)
+    results = asyncio.run(_race(pay_node.url, sold["id"], [token] * 6, keyed=True))
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 409, 409, 409, 409, 409], [r.text for r in results]
+    [made] = [r.json() for r in results if r.status_code == 201]
+    assert {r.json()["order_id"] for r in results if r.status_code == 409} == {made["id"]}
+    mine = ok(call(pay_node, token, "GET", "/api/v1/payments/orders"))["items"]
+    assert [o["id"] for o in mine if o["product_id"] == sold["id"]] == [made["id"]]
+    if kind == "workshop":
+        seen = ok(call(pay_node, staff["teacher"], "GET", f"/api/v1/workshops/{target}"))
+        assert seen["seats_left"] == 4
 
 
 @pytest.mark.timeout(900)
@@ -230,20 +279,25 @@ def test_200_buyers_race_for_50_seats(pay_node: Node, staff: dict[str, str]) -> 
     assert sum(1 for o in finance["items"] if o["product_id"] == sold["id"]) == 50
 
 
-async def _race(base: str, product_id: str, tokens: list[str]) -> list[httpx.Response]:
+async def _race(
+    base: str, product_id: str, tokens: list[str], *, keyed: bool = False
+) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=200)
     async with httpx.AsyncClient(base_url=base, timeout=180.0, limits=limits) as client:
         start = asyncio.Event()
 
-        async def one(token: str) -> httpx.Response:
+        async def one(token: str, i: int) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {token}"}
+            if keyed:
+                headers["Idempotency-Key"] = f"race-{i}-{product_id}"
             await start.wait()
             return await client.post(
                 "/api/v1/payments/orders",
                 json={"product_id": product_id, "currency": "EUR"},
-                headers={"Authorization": f"Bearer {token}"},
+                headers=headers,
             )
 
-        tasks = [asyncio.create_task(one(t)) for t in tokens]
+        tasks = [asyncio.create_task(one(t, i)) for i, t in enumerate(tokens)]
         await asyncio.sleep(0)
         start.set()
         return await asyncio.gather(*tasks)

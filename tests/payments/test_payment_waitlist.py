@@ -1,9 +1,10 @@
 """A paid workshop's waitlist, on SQLite and PostgreSQL with the offline provider: a full
 sold workshop's waitlist is joined free, a refund frees the seat and the first waiting
 learner is offered it, confirming it without paying is refused (409 payment_required),
-their checkout uses the seat the offer holds (a coupon still applies) and paying registers
-them exactly once; an offer that lapses with its checkout unpaid moves to the next learner
-and the lapsed checkout's expiry gives nothing away twice."""
+their checkout uses the seat the offer holds (a coupon still applies; a second order is
+refused, pointing at the first) and paying registers them exactly once; an offer that
+lapses with its checkout unpaid moves to the next learner and the lapsed checkout's expiry
+gives nothing away twice."""
 
 from __future__ import annotations
 
@@ -129,6 +130,9 @@ def test_a_refunded_seat_is_offered_and_must_be_paid_for(
     ok(call(pay_node, staff["finance"], "POST", "/api/v1/payments/coupons", json=coupon))
     theirs = ok(order(pay_node, second, sold["id"], body={"coupon": coupon["code"]}))
     assert (theirs["subtotal"], theirs["discount"], theirs["total"]) == (1999, 1000, 999)
+    # One checkout for the offered seat: a second order points at the first.
+    twice = problem(order(pay_node, second, sold["id"], headers={"Idempotency-Key": "w2"}), 409)
+    assert twice["reason"] == "pending" and twice["order_id"] == theirs["id"]
     until = datetime.fromisoformat(offer["offered_until"])
     assert datetime.fromisoformat(theirs["expires_at"]) <= until
     assert pay(pay_node, theirs).status_code == 303
