@@ -1,7 +1,8 @@
 """The payments domain's events (jobs/events.py). ``payments.order_paid`` is consumed by
 fulfilment (the entitlement is granted exactly once, in the consumer's transaction);
-``order_fulfilled`` and ``order_refunded`` send the buyer a receipt; webhooks carry all of
-them out. Payloads hold no card data and no e-mail address."""
+``order_fulfilled`` and ``order_refunded`` send the buyer a receipt; ``refund_failed`` says a
+refund was undone at the provider; webhooks carry all of them out. Payloads hold no card
+data and no e-mail address."""
 
 from __future__ import annotations
 
@@ -49,4 +50,24 @@ ORDER_EXPIRED = EventType(
     aggregate="order",
     summary="An order's checkout expired unpaid; a seat held for it was released.",
 )
-EVENT_TYPES = (ORDER_PAID, ORDER_FULFILLED, ORDER_REFUNDED, ORDER_EXPIRED)
+
+
+class RefundFailedEvent(OrderEvent):
+    """A refund the provider had accepted failed there: the money stayed with us."""
+
+    refund_id: uuid.UUID = Field(description="Our refund record, now failed.")
+    refund_amount: int = Field(description="The failed refund's amount, in minor units.")
+    failure_reason: str = Field(description="The provider's reason, e.g. expired_or_canceled_card.")
+    restored: bool = Field(description="Whether the entitlement the refund revoked came back.")
+
+
+REFUND_FAILED = EventType(
+    "payments.refund_failed",
+    RefundFailedEvent,
+    aggregate="order",
+    summary=(
+        "A refund failed at the provider: the order's refunded amount and state went back "
+        "to before it, and an entitlement its full refund revoked was restored."
+    ),
+)
+EVENT_TYPES = (ORDER_PAID, ORDER_FULFILLED, ORDER_REFUNDED, ORDER_EXPIRED, REFUND_FAILED)

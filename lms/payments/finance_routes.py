@@ -303,7 +303,8 @@ async def refund(
     )
     if done.status != "succeeded":
         await session.commit()
-        raise Conflict(f"The provider refused the refund: {error}", reason="provider")
+        said = f"The provider refused the refund: {error}" if error else "The refund failed."
+        raise Conflict(said, reason="provider", failure_reason=done.failure_reason)
     out = RefundOut.model_validate(done).model_dump(mode="json")
     if row is not None:
         row = await session.merge(row)

@@ -8,7 +8,8 @@ provider's state of the checkout and apply that instead.
 A refund event (ours coming back, or one made in the provider's dashboard) is written to
 the refund ledger (ledger.py: one row per provider refund however many events name it) and
 moves the order to ``partially_refunded`` or ``refunded``; a full refund revokes the
-entitlement (the policy in refunds.py)."""
+entitlement (the policy in refunds.py). A refund that failed at the provider undoes its
+part (refund_failures.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.courses.events import CourseEvents
-from lms.payments import ledger
+from lms.payments import ledger, refund_failures
 from lms.payments.ledger import ProviderRefundSeen
 from lms.payments.machine import MONEY_TAKEN, Action, Signal, Status
 from lms.payments.orders import apply_snapshot
@@ -51,6 +52,14 @@ def _int(value: object) -> int | None:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= 255 else None
+
+
+def _seen(event: ProviderEvent) -> ProviderRefundSeen:
+    return ProviderRefundSeen(
+        ref=_text(event.data.get("refund_ref")),
+        amount=_int(event.data.get("amount")),
+        key=_text(event.data.get("refund_key")),
+    )
 
 
 async def _find(session: AsyncSession, provider: str, event: ProviderEvent) -> Order | None:
@@ -111,6 +120,16 @@ async def receive(
         return Received(flag=record.flag)
     order = await lock_order(session, found.id)
     record.order_id = order.id
+    if event.type is EventType.REFUND_FAILED:
+        record.outcome = await refund_failures.fail(
+            session,
+            order,
+            _seen(event),
+            _text(event.data.get("failure_reason")),
+            now,
+            course_events,
+        )
+        return Received(outcome=record.outcome)
     signal = SIGNALS.get(event.type)
     if signal is None:
         record.outcome = "ignored"
@@ -125,13 +144,13 @@ async def receive(
     refunded = _int(event.data.get("refunded_amount")) or 0
     refund_ref = _text(event.data.get("refund_ref"))
     if signal is Signal.REFUNDED and Status(order.status) in MONEY_TAKEN:
-        told = ProviderRefundSeen(
-            ref=refund_ref,
-            amount=_int(event.data.get("amount")),
-            key=_text(event.data.get("refund_key")),
-        )
+        told = _seen(event)
+        verdict = await refund_failures.screen(session, order, told)
+        if verdict in ("stale", "reread"):  # it may count a refund that failed since
+            record.outcome = verdict
+            return Received(outcome=verdict, reread=order.id if verdict == "reread" else None)
         noted = await ledger.note(session, order, told, now)
-        refunded = max(refunded, noted or 0)
+        refunded = (noted or 0) if verdict == "ledger" else max(refunded, noted or 0)
     outcome = await apply(
         session,
         order,

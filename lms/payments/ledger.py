@@ -99,6 +99,8 @@ async def note(
     event names no refund we can place (the caller relies on its cumulative figure)."""
     row = await find(session, order, seen)
     if row is not None:
+        if row.status == "failed":  # failed is final: an older success event changes nothing
+            return await succeeded_sum(session, order.id)
         if row.status != "succeeded":
             row.status = "succeeded"
         if seen.ref and not row.refund_ref:

@@ -9,6 +9,12 @@ the checkout may still succeed), ``expired`` (nobody paid in time; the seat is r
 Refund amounts are cumulative (the provider's ``refunded_amount``), so a repeated or late
 refund event never counts twice: the larger total wins. A refund seen before the payment
 cannot be placed: the caller re-reads the provider's state and feeds that instead.
+
+A refund the provider reports as failed after we counted it (``REFUND_FAILED``, with the
+lower total the ledger now adds up to) is the one step that lowers the refunded amount: the
+order goes back to where that refund found it (``partially_refunded``, or ``fulfilled`` /
+``paid`` when nothing else was refunded) and an entitlement the full refund revoked is to be
+restored (``RESTORE``). It never raises the total, so a repeat of it changes nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ class Signal(StrEnum):
     EXPIRED = "expired"  # the checkout expired unpaid
     FULFILLED = "fulfilled"  # the entitlement was granted
     REFUNDED = "refunded"  # refunded_total is the provider's cumulative refunded amount
+    REFUND_FAILED = "refund_failed"  # refunded_total: what the refunds that stand add up to
 
 
 class Action(StrEnum):
@@ -41,6 +48,7 @@ class Action(StrEnum):
     RELEASE = "release"  # give a held seat back
     REREAD = "reread"  # out of order: ask the provider for the truth, then step again
     LATE = "late"  # paid after it expired or failed: the seat must be found again
+    RESTORE = "restore"  # a revoked entitlement comes back (its full refund failed)
 
 
 OPEN = frozenset({Status.PENDING, Status.FAILED, Status.EXPIRED})
@@ -52,7 +60,8 @@ class OrderState:
     status: Status
     total: int
     refunded: int = 0
-    fulfilled: bool = False
+    fulfilled: bool = False  # granted and in force
+    revoked: bool = False  # granted, then taken back by a full refund
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,8 @@ def step(state: OrderState, signal: Signal, refunded_total: int = 0) -> Outcome:
             partly = Status.PARTIALLY_REFUNDED if state.refunded else Status.FULFILLED
             return Outcome(partly, state.refunded)
         return _same(state)
+    if signal is Signal.REFUND_FAILED:
+        return _refund_failed(state, refunded_total)
     # Signal.REFUNDED
     if status in OPEN:
         return Outcome(status, state.refunded, frozenset({Action.REREAD}), changed=False)
@@ -102,3 +113,18 @@ def step(state: OrderState, signal: Signal, refunded_total: int = 0) -> Outcome:
         # Part refunded before it was granted: still granted (partial refunds keep it).
         return Outcome(Status.PAID, refunded)
     return Outcome(Status.PARTIALLY_REFUNDED, refunded)
+
+
+def _refund_failed(state: OrderState, refunded_total: int) -> Outcome:
+    if state.status not in MONEY_TAKEN:
+        return _same(state)
+    refunded = max(0, min(state.refunded, refunded_total))
+    if refunded == state.refunded:
+        return _same(state)
+    granted = state.fulfilled or state.revoked
+    if refunded and granted:
+        status = Status.PARTIALLY_REFUNDED
+    else:
+        status = Status.FULFILLED if granted else Status.PAID
+    restore = frozenset({Action.RESTORE}) if state.revoked else frozenset()
+    return Outcome(status, refunded, restore)

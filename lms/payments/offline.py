@@ -5,7 +5,9 @@ checkout page (``/pay/offline/{session}``, offline_routes.py) with Pay and Decli
 tells us what happened the way Stripe does: a signed webhook (HMAC-SHA256 over
 ``timestamp.body``, header ``Liveclass-Signature: t=...,v1=...``) POSTed over HTTP to our
 own webhook endpoint by a durable job, out of band, retried until answered 2xx (and so
-possibly delivered more than once). Refunds and the payments list for reconciliation too.
+possibly delivered more than once). Refunds and the payments list for reconciliation too;
+a refund it made can fail afterwards (``fail_refund``: a ``refund.failed`` webhook, as a card
+network's late bounce reaches Stripe).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from lms.payments.provider import (
     StaleTimestamp,
 )
 from lms.payments.retry import in_transaction
-from persistence.models import OfflineSession
+from persistence.models import OfflineRefund, OfflineSession
 from persistence.models.base import utcnow
 
 NAME = "offline"
@@ -117,7 +119,7 @@ def parse_event(body: bytes) -> ProviderEvent:
         value = data.get(name)
         return value if isinstance(value, str) and len(value) <= 255 else None
 
-    if normalised is EventType.REFUND_SUCCEEDED:
+    if normalised in (EventType.REFUND_SUCCEEDED, EventType.REFUND_FAILED):
         # Our events carry the payment's amount as ``amount`` and this refund's as ``refund``;
         # the interface's refund events carry this refund's as ``amount``.
         data = {**data, "amount": data.get("refund")}
@@ -264,6 +266,16 @@ class OfflineProvider:
                 )
             await session.refresh(row)
             ref = "re_off_" + secrets.token_urlsafe(18)
+            session.add(
+                OfflineRefund(
+                    id=ref,
+                    session_id=row.id,
+                    amount=amount,
+                    status="succeeded",
+                    refund_key=idempotency_key[:255],
+                    created_at=utcnow(),
+                )
+            )
             body = event_body(
                 EventType.REFUND_SUCCEEDED,
                 row,
@@ -274,6 +286,34 @@ class OfflineProvider:
             await enqueue(session, DELIVER, {"url": row.webhook_url, "event": body})
             await session.commit()
         return ProviderRefund(ref, RefundStatus.SUCCEEDED, amount)
+
+    async def fail_refund(self, refund_ref: str, reason: str = "expired_or_canceled_card") -> bool:
+        """A refund it made fails afterwards (the buyer's card was closed, as a card network
+        can report days later): the money is back with the seller, the payment's refunded
+        total drops, and a signed ``refund.failed`` webhook is sent. False when there is no
+        such succeeded refund."""
+
+        async def fail(session: AsyncSession) -> bool:
+            made = await session.get(OfflineRefund, refund_ref[:64])
+            if made is None or made.status != "succeeded":
+                return False
+            row = await session.get(OfflineSession, made.session_id)
+            if row is None:
+                return False
+            made.status, made.failure_reason = "failed", reason[:100]
+            row.refunded_amount = max(0, row.refunded_amount - made.amount)
+            body = event_body(
+                EventType.REFUND_FAILED,
+                row,
+                refund_ref=made.id,
+                refund=made.amount,
+                refund_key=made.refund_key,
+                failure_reason=made.failure_reason,
+            )
+            await enqueue(session, DELIVER, {"url": row.webhook_url, "event": body})
+            return True
+
+        return await in_transaction(self.sessions, fail)
 
     async def expire_checkout(self, session_id: str) -> ProviderPayment:
         """Close a checkout that is still open or failed (its seat hold lapsed): its page

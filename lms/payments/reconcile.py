@@ -13,7 +13,9 @@ each disagreement (``compare``, pure):
 - ``amount_mismatch``: paid on both sides, but not the same amount or currency;
 - ``refund_mismatch``: the provider refunded another total than our order says;
 - ``refund_records_mismatch``: our succeeded refund rows do not add up to the order's
-  refunded total.
+  refunded total;
+- ``refund_failed``: not a disagreement but a refund the provider failed in the window after
+  accepting it (the order was restored; the buyer still waits for their money).
 
 Checkouts still open on both sides, or expired/failed on both, are not differences. The run
 and its differences are stored (``payment_reconcile_runs`` / ``_differences``), and an audit
@@ -35,7 +37,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.types import JobContext, JobType, Periodic
 from lms.payments.provider import PaymentProvider, ProviderError
-from lms.payments.reconcile_compare import MONEY_TAKEN, Difference, OurOrder, compare
+from lms.payments.reconcile_compare import (
+    MONEY_TAKEN,
+    Difference,
+    FailedRefund,
+    OurOrder,
+    compare,
+    failed_refunds,
+)
 from persistence.models import AuditEvent
 from persistence.models.base import utcnow
 from persistence.models.payment_reconcile import ReconcileDifference, ReconcileRun
@@ -177,6 +186,8 @@ async def _gather(
             orders[str(order.session_id)] = order
         refunds = await _refund_totals(session, [o.id for o in orders.values()])
         ours = [_our_order(order, refunds) for order in orders.values()]
+    async with sessions() as session:
+        failed = await _failed_refunds(session, provider.name, since, until)
     missing: list[str] = []
     for mine in ours:  # sessions the window's list did not bring (created just outside it)
         if mine.session_id in theirs or mine.status not in MONEY_TAKEN:
@@ -187,7 +198,37 @@ async def _gather(
             if exc.retryable:
                 raise
             missing.append(mine.session_id)
-    return compare(ours, theirs.values(), missing), len(ours), len(theirs)
+    found = compare(ours, theirs.values(), missing) + failed_refunds(failed)
+    return found, len(ours), len(theirs)
+
+
+async def _failed_refunds(
+    session: AsyncSession, provider: str, since: datetime, until: datetime
+) -> list[FailedRefund]:
+    query = (
+        select(Refund, Order.session_id, Order.payment_ref)
+        .join(Order, Order.id == Refund.order_id)
+        .where(
+            Order.provider == provider,
+            Refund.status == "failed",
+            Refund.failed_at >= since,
+            Refund.failed_at < until,
+        )
+        .order_by(Refund.failed_at, Refund.id)
+    )
+    return [
+        FailedRefund(
+            order_id=row.order_id,
+            session_id=session_id,
+            payment_ref=payment_ref,
+            refund_id=row.id,
+            refund_ref=row.refund_ref,
+            amount=row.amount,
+            currency=row.currency,
+            failure_reason=row.failure_reason,
+        )
+        for row, session_id, payment_ref in (await session.execute(query)).all()
+    ]
 
 
 def audit_record(record: ReconcileRun, actor_id: uuid.UUID | None = None) -> AuditEvent:

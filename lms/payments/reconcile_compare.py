@@ -145,3 +145,40 @@ def compare(
                 )
             )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRefund:
+    """A refund the provider failed after accepting it (our ledger row)."""
+
+    order_id: uuid.UUID
+    session_id: str | None
+    payment_ref: str | None
+    refund_id: uuid.UUID
+    refund_ref: str | None
+    amount: int
+    currency: str
+    failure_reason: str | None
+
+
+def failed_refunds(rows: Iterable[FailedRefund]) -> list[Difference]:
+    """A ``refund_failed`` item per refund the provider failed in the window: both sides
+    agree the money was not given back (the order was restored), but the buyer who was
+    promised it is still owed an answer, so finance sees it in the run."""
+    return [
+        Difference(
+            kind="refund_failed",
+            order_id=row.order_id,
+            session_id=row.session_id,
+            payment_ref=row.payment_ref,
+            currency=row.currency,
+            ours_amount=row.amount,
+            theirs_amount=None,
+            ours={
+                "refund_id": str(row.refund_id),
+                "refund_ref": row.refund_ref,
+                "failure_reason": row.failure_reason,
+            },
+        )
+        for row in rows
+    ]

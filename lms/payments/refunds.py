@@ -82,6 +82,8 @@ async def settle(
     await session.refresh(refund)
     if refund.status == "succeeded" and (result is None or result.status.value == "failed"):
         return order, refund  # the provider's event said it succeeded before we heard back
+    if refund.status == "failed":
+        return order, refund  # its failure event came first: failed is final
     if result is None or result.status.value == "failed":
         refund.status = "failed"
         return order, refund

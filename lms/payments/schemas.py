@@ -217,6 +217,12 @@ class RefundOut(BaseModel):
         default=None, description="The provider's refund id (none while pending)."
     )
     created_at: datetime
+    failure_reason: str | None = Field(
+        default=None, description="Why the provider failed it after accepting it."
+    )
+    failed_at: datetime | None = Field(
+        default=None, description="When the provider said it failed (after accepting it)."
+    )
 
 
 class ReceiptOut(BaseModel):

@@ -27,10 +27,12 @@ configured secret (rotation: two valid at once), then the signed timestamp is ch
 ``charge.refunded``                         ``refund.succeeded`` (``refunded_amount`` is the
                                             charge's cumulative total, ``amount`` this
                                             refund's part: idempotent to apply)
-``refund.created``, ``refund.updated`` with ``refund.succeeded`` (``amount`` this refund's,
-status succeeded                            no cumulative: the refund ledger adds it up)
-``refund.failed``, ``refund.updated`` with  ``refund.failed``
-status failed or canceled
+``refund.created``, ``refund.updated``,     ``refund.succeeded`` (``amount`` this refund's,
+``charge.refund.updated`` with status       no cumulative: the refund ledger adds it up)
+succeeded
+``refund.failed``, ``refund.updated`` or    ``refund.failed`` (``failure_reason`` the
+``charge.refund.updated`` with status       refund's, or ``canceled``): the refund is
+failed or canceled                          undone here (refund_failures.py)
 ``charge.dispute.created``                  ``dispute.opened``
 anything else                               ``other`` (stored, not acted on)
 ==========================================  ==========================================
@@ -376,7 +378,7 @@ def event_from_stripe(event: Mapping[str, Any]) -> ProviderEvent:
         case "refund":
             payment_ref = _ref(obj.get("payment_intent"))
             status = obj.get("status")
-            if raw_type in ("refund.created", "refund.updated"):
+            if raw_type in ("refund.created", "refund.updated", "charge.refund.updated"):
                 if status == "succeeded":
                     kind = EventType.REFUND_SUCCEEDED
                 elif status in ("failed", "canceled"):
@@ -387,6 +389,8 @@ def event_from_stripe(event: Mapping[str, Any]) -> ProviderEvent:
                 amount=obj.get("amount"),
                 currency=_upper(obj.get("currency")),
                 status=status,
+                failure_reason=obj.get("failure_reason")
+                or ("canceled" if status == "canceled" else None),
             )
         case "dispute":
             payment_ref = _ref(obj.get("payment_intent"))

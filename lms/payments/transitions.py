@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jobs.events import EventType, emit
 from lms.courses import enrolment
 from lms.courses.events import CourseEvents
-from lms.errors import NotFound
+from lms.errors import Conflict, NotFound
 from lms.payments import events, ledger
 from lms.payments.machine import Action, OrderState, Outcome, Signal, Status, step
 from lms.workshops import seats
@@ -42,6 +42,7 @@ def state_of(order: Order) -> OrderState:
         total=order.total,
         refunded=order.refunded_amount,
         fulfilled=order.fulfilled_at is not None and order.revoked_at is None,
+        revoked=order.fulfilled_at is not None and order.revoked_at is not None,
     )
 
 
@@ -113,7 +114,9 @@ async def apply(
         await announce(session, events.ORDER_EXPIRED, order)
     if Action.REVOKE in outcome.actions:
         await revoke(session, order, now, course_events)
-    if order.refunded_amount != before:
+    if Action.RESTORE in outcome.actions:
+        await restore(session, order, now)
+    if order.refunded_amount > before:
         await ledger.cover(session, order, now, refund_ref)
         await announce(session, events.ORDER_REFUNDED, order)
     return outcome
@@ -154,3 +157,35 @@ async def revoke(
         await enrolment.unenroll_student(session, product.target_id, order.user_id, course_events)
     elif product.kind == "workshop":
         await seats.withdraw_seat(session, product.target_id, order.user_id, now)
+
+
+NO_SEAT_BACK = "refund_failed_no_seat"
+
+
+async def restore(session: AsyncSession, order: Order, now: datetime) -> None:
+    """The full refund that revoked the order's entitlement failed at the provider: the
+    buyer keeps what they paid for again. The course enrolment comes back, a plan runs to
+    the end of its period as bought, and the workshop seat comes back if one is free; if
+    the seat went to someone else meanwhile the order is flagged ``refund_failed_no_seat``
+    (paid, no seat: finance refunds it again or finds a seat). Runs once per revocation:
+    it clears ``revoked_at``, which is what asks for it."""
+    order.revoked_at = None
+    grant = (
+        await session.execute(select(Entitlement).where(Entitlement.order_id == order.id))
+    ).scalar_one_or_none()
+    if grant is None:
+        return
+    grant.revoked_at = None
+    product = await session.get(Product, grant.product_id)
+    if product is None or product.target_id is None or order.user_id is None:
+        return
+    if product.kind == "course":
+        await enrolment.enroll_student(session, product.target_id, order.user_id)
+    elif product.kind == "workshop":
+        try:
+            await seats.hold_seat(session, product.target_id, now)
+        except Conflict:
+            order.flag = NO_SEAT_BACK
+            order.revoked_at = grant.revoked_at = now  # no seat behind it: still ended
+            return
+        await seats.seat_held(session, product.target_id, order.user_id, now)

@@ -149,6 +149,9 @@ class Refund(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A refund the provider failed after accepting it: its reason and when we heard.
+    failure_reason: Mapped[str | None] = mapped_column(String(100))
+    failed_at: Mapped[datetime | None] = mapped_column()
 
 
 class PaymentEvent(Base):
@@ -208,6 +211,21 @@ class OfflineSession(Base):
     webhook_url: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class OfflineRefund(Base):
+    """The offline provider's own record of a refund it made (so it can fail one later,
+    as a card network can)."""
+
+    __tablename__ = "payment_offline_refunds"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default="succeeded")  # | failed
+    refund_key: Mapped[str | None] = mapped_column(String(255))
+    failure_reason: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class IdempotencyKey(Base):

@@ -20,7 +20,8 @@ parameters is a 400 ``idempotency_error``; requests that fail before executing (
 injected failures) store nothing, so a retry goes through.
 
 Test controls, not part of Stripe's API: ``pay(session_id)`` / ``decline(session_id)`` act as
-the buyer on the hosted page, ``expire_now(session_id)`` as Stripe's own expiry, ``fail_next``
+the buyer on the hosted page, ``expire_now(session_id)`` as Stripe's own expiry,
+``fail_refund(refund_id)`` as a card network bouncing a refund, ``fail_next``
 injects 5xx/429 answers; every change records a Stripe event (``events``), which
 ``signed(event, secret)`` turns into a raw body and a ``Stripe-Signature`` header made by the
 SDK's own ``WebhookSignature.generate_signature_header``.
@@ -250,6 +251,26 @@ class FakeStripe:
             if amount is not None:
                 params["amount"] = str(amount)
             return self._create_refund(params)
+
+    def fail_refund(self, refund_id: str, reason: str = "expired_or_canceled_card") -> list[Obj]:
+        """A refund Stripe had accepted fails (the card was closed, as a card network can
+        report days later): the refund turns ``failed`` with its ``failure_reason``, the
+        money is back in the balance (the charge's ``amount_refunded`` drops), and Stripe
+        sends ``refund.failed``, ``refund.updated`` and ``charge.refund.updated`` (returned)."""
+        with self._lock:
+            refund = self.refunds[refund_id]
+            if refund["status"] not in ("pending", "succeeded"):
+                raise ValueError(f"refund {refund_id} is {refund['status']}")
+            previous = {"status": refund["status"]}
+            refund.update(status="failed", failure_reason=reason)
+            charge = self.charges[refund["charge"]]
+            charge["amount_refunded"] -= refund["amount"]
+            charge["refunded"] = False
+            return [
+                self._event("refund.failed", refund),
+                self._event("refund.updated", refund, previous),
+                self._event("charge.refund.updated", refund, previous),
+            ]
 
     def expire_now(self, session_id: str) -> Obj:
         """Stripe expires the session (its ``expires_at`` passed)."""

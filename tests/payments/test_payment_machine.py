@@ -94,6 +94,33 @@ def coupon(**kw: object) -> CouponTerms:
     return CouponTerms(**fields)  # type: ignore[arg-type]
 
 
+def test_a_failed_refund_goes_back_to_before_it() -> None:
+    revoked = OrderState(Status.REFUNDED, 1000, 1000, fulfilled=False, revoked=True)
+    back = step(revoked, Signal.REFUND_FAILED, 0)
+    assert (back.status, back.refunded, back.actions) == (Status.FULFILLED, 0, {Action.RESTORE})
+    # Only the second of two refunds failed: partly refunded again, the grant restored.
+    back = step(revoked, Signal.REFUND_FAILED, 300)
+    assert (back.status, back.refunded, back.actions) == (
+        Status.PARTIALLY_REFUNDED,
+        300,
+        {Action.RESTORE},
+    )
+    part = step(state(Status.PARTIALLY_REFUNDED, 300, True), Signal.REFUND_FAILED, 0)
+    assert (part.status, part.refunded, part.actions) == (Status.FULFILLED, 0, frozenset())
+    # Refunded before it was ever granted (an automatic refund): paid again, nothing to restore.
+    never = step(state(Status.REFUNDED, 1000), Signal.REFUND_FAILED, 0)
+    assert (never.status, never.actions) == (Status.PAID, frozenset())
+    early = step(state(Status.PAID, 300), Signal.REFUND_FAILED, 0)
+    assert (early.status, early.refunded) == (Status.PAID, 0)
+
+
+def test_a_failed_refund_never_raises_the_total_nor_touches_open_orders() -> None:
+    assert not step(state(Status.PARTIALLY_REFUNDED, 300, True), Signal.REFUND_FAILED, 300).changed
+    assert not step(state(Status.PARTIALLY_REFUNDED, 300, True), Signal.REFUND_FAILED, 900).changed
+    for status in (Status.PENDING, Status.FAILED, Status.EXPIRED):
+        assert not step(state(status), Signal.REFUND_FAILED, 0).changed
+
+
 def test_quotes() -> None:
     assert quote(1999, "EUR", None).total == 1999
     assert quote(1999, "EUR", coupon()).discount == 500  # 499.75 rounds half up

@@ -398,3 +398,67 @@ async def test_a_lapsed_hold_expires_the_stripe_session(
         got = client.get(f"/api/v1/payments/orders/{order['id']}").json()
         seat = client.get(f"/api/v1/workshops/{workshop_id}").json()
     assert got["status"] == "expired" and seat["seats_left"] == 2
+
+
+def test_a_refund_stripe_fails_later_gives_the_seat_back_once(
+    stripe_node: Node, fake: FakeStripe, finance: str
+) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    workshop_id, product_id = _seat_product(stripe_node, capacity=3)
+    _, buyer = stripe_node.register()
+    order = _order(stripe_node, buyer, product_id)
+    before = len(fake.events)
+    fake.pay(_session_of(order))
+    for event in fake.events[before:]:
+        assert _deliver(stripe_node, fake, event, NEW).status_code == 200
+    _wait_status(stripe_node, buyer, order["id"], "fulfilled")
+    before = len(fake.events)
+    with stripe_node.client(finance) as client:
+        made = client.post(
+            f"/api/v1/payments/orders/{order['id']}/refunds",
+            json={"reason": "cannot come"},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+    assert made.status_code == 201, made.text
+    assert _wait_status(stripe_node, buyer, order["id"], "refunded")["revoked_at"]
+    with stripe_node.client(buyer) as client:
+        assert client.get(f"/api/v1/workshops/{workshop_id}").json()["seats_left"] == 3
+    # The card was closed: Stripe fails the refund. Its success events and its three
+    # failure events come shuffled, each twice.
+    fake.fail_refund(made.json()["refund_ref"])
+    events = fake.events[before:] * 2
+    assert {e["type"] for e in events} == {
+        "refund.created",
+        "charge.refunded",
+        "refund.failed",
+        "refund.updated",
+        "charge.refund.updated",
+    }
+    random.Random(11).shuffle(events)
+    for event in events:
+        assert _deliver(stripe_node, fake, event, NEW).status_code == 200
+    back = _wait_status(stripe_node, buyer, order["id"], "fulfilled")
+    assert (back["refunded_amount"], back["revoked_at"], back["flag"]) == (0, None, "refund_failed")
+    with stripe_node.client(buyer) as client:
+        seat = client.get(f"/api/v1/workshops/{workshop_id}").json()
+    assert seat["my_registration"]["status"] == "registered" and seat["seats_left"] == 2
+    with stripe_node.client(finance) as client:
+        rows = client.get(f"/api/v1/payments/orders/{order['id']}/refunds").json()
+        assert [(r["status"], r["failure_reason"]) for r in rows] == [
+            ("failed", "expired_or_canceled_card")
+        ]
+        stored = client.get("/api/v1/payments/events", params={"order_id": order["id"]}).json()
+        outcomes = [e["outcome"] for e in stored["items"] if e["type"] == "refund.failed"]
+        assert outcomes.count("refund_failed") == 1
+        until = datetime.now(UTC) + timedelta(minutes=1)
+        window = {"since": since.isoformat(), "until": until.isoformat()}
+        run = client.post("/api/v1/payments/reconciliation/runs", json=window).json()
+        differences = client.get(
+            f"/api/v1/payments/reconciliation/runs/{run['id']}/differences"
+        ).json()["items"]
+    assert [d["kind"] for d in differences if d["order_id"] == order["id"]] == ["refund_failed"]
+    with stripe_node.client(stripe_node.admin_token()) as admin:
+        audited = admin.get(
+            "/api/v1/audit-events", params={"action": "payments.refund.failed"}
+        ).json()["items"]
+    assert [a["target_id"] for a in audited].count(order["id"]) == 1
