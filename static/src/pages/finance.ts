@@ -128,6 +128,8 @@ export function flagText(flag: string): string {
   if (flag === 'paid_without_seat') return t('finance.flag.paidWithoutSeat')
   if (flag === 'auto_refund_failed') return t('finance.flag.autoRefundFailed')
   if (flag === 'paid_after_expiry') return t('finance.flag.paidAfterExpiry')
+  if (flag === 'refund_failed') return t('finance.flag.refundFailed')
+  if (flag === 'refund_failed_no_seat') return t('finance.flag.refundFailedNoSeat')
   return flag
 }
 

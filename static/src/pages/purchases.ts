@@ -15,6 +15,11 @@ function statusText(order: Order): string {
   // Paid after the seat hold lapsed, with the workshop full: the money goes back by itself.
   if (order.flag === 'auto_refund_failed') return t('pay.noSeat.failed')
   if (order.flag === 'paid_without_seat') return t(order.status === 'refunded' ? 'pay.noSeat.refunded' : 'pay.noSeat.paid')
+  // A refund that failed at the provider after it was accepted: the money stayed with us.
+  if (order.status !== 'refunded') {
+    if (order.flag === 'refund_failed_no_seat') return t('pay.refundFailed.noSeat')
+    if (order.flag === 'refund_failed') return t('pay.refundFailed')
+  }
   return t(`pay.status.${order.status}`)
 }
 
