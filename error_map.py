@@ -34,6 +34,7 @@ from realtime import errors as realtime
 from realtime.yjs import document as yjs_document
 from realtime.yjs import errors as yjs
 from realtime.yjs import registry as yjs_registry
+from realtime.yjs import settling as yjs_settling
 from realtime.yjs import update_format as yjs_update
 from rooms import connection, revocation
 from rooms import errors as rooms
@@ -129,6 +130,7 @@ CLOSE_ERRORS: Final[tuple[type[realtime.RealtimeError], ...]] = (
     yjs_document.DocumentDeletedError,
     yjs_document.StoreFailedError,
     yjs_registry.DocumentBusyError,
+    yjs_settling.DocumentNotSettledError,
     # The room channel and both channels' revocation (rooms/).
     rooms.RoomFullError,
     rooms.RoomEndedError,
