@@ -31,12 +31,19 @@ ReadingLearner = Annotated[Principal, Depends(require_reading(Permission.COURSES
 
 
 async def _out(
-    session: AsyncSession, target: QuizAttempt, shown: access.QuizAccess, now: datetime
+    session: AsyncSession,
+    target: QuizAttempt,
+    shown: access.QuizAccess,
+    now: datetime,
+    memory: hotpath.Memory | None = None,
 ) -> AttemptOut:
     quiz = shown.quiz
     results = shown.staff or quizzes.released(quiz.results_release, quiz, now)
     key = shown.staff or quizzes.released(quiz.answers_release, quiz, now)
-    return await attempts.view(session, quiz, target, results=results, key=key)
+    known = None
+    if memory is not None:  # the node's parsed question versions (immutable)
+        known = await memory.definitions(session, attempts.given_versions(target))
+    return await attempts.view(session, quiz, target, results=results, key=key, definitions=known)
 
 
 @router.post(
@@ -94,7 +101,12 @@ async def start_attempt(
             await writer.commit()
     assert target is not None
     # No line here: what was done is answered, or the retry would find it done anyway.
-    out = await _out(reader, target, access.QuizAccess(quiz, None), now)
+    # The node learns the attempt's facts now, so the learner's first autosave already
+    # takes the hot path (``hotpath``) rather than the full check's reads.
+    memory = hotpath.memory_for(sessions)
+    if target.active_user_id is not None:
+        await memory.learn(reader, target)
+    out = await _out(reader, target, access.QuizAccess(quiz, None), now, memory)
     await reader.close()
     code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return JSONResponse(out.model_dump(mode="json"), status_code=code)
@@ -102,15 +114,22 @@ async def start_attempt(
 
 @router.get("/attempts/{attempt_id}", summary="An attempt")
 async def get_attempt(
-    attempt_id: uuid.UUID, session: SessionDep, principal: Reader, sessions: WriterSessionsDep
+    attempt_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    sessions: WriterSessionsDep,
+    settings: SettingsDep,
 ) -> AttemptOut:
     """Its questions (student views) and my saved answers; an attempt past its deadline is
     submitted first. Scores and correct answers only as the release policy allows."""
     target, shown = await access.attempt_for(session, attempt_id, principal)
     now = utcnow()
-    if await attempts.close_if_due(sessions, target, now):
-        await session.refresh(target)
-    return await _out(session, target, shown, now)
+    if attempts.is_due(target, now):
+        async with load.load_for(sessions, settings).turn():
+            closed = await attempts.close_if_due(sessions, target, now)
+        if closed:
+            await session.refresh(target)
+    return await _out(session, target, shown, now, hotpath.memory_for(sessions))
 
 
 @router.put(
@@ -144,7 +163,10 @@ async def save_answers(
         raise RequestValidationError(
             [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
         )
-    writer = autosave.writer_for(sessions, metrics, settings.quiz_autosave_max_pending)
+    gates = load.load_for(sessions, settings)
+    writer = autosave.writer_for(
+        sessions, metrics, settings.quiz_autosave_max_pending, turn=gates.turn
+    )
     memory = hotpath.memory_for(sessions)
     facts = memory.get(attempt_id) if isinstance(caller, hotpath.TokenCaller) else None
     if (
@@ -165,7 +187,7 @@ async def save_answers(
             memory.forget(attempt_id)
     principal = caller if isinstance(caller, Principal) else None
     await reader.close()  # no connection held while waiting in line
-    async with load.load_for(sessions, settings).reads.slot():
+    async with gates.reads.slot():
         if principal is None:
             principal = await admit(request, reader, Permission.COURSES_READ)
         target, _ = await access.attempt_for(reader, attempt_id, principal)
@@ -176,7 +198,9 @@ async def save_answers(
         except AttemptClosed:
             await reader.close()
             memory.forget(attempt_id)
-            await attempts.close_if_due(sessions, target, now)
+            if attempts.is_due(target, now):
+                async with gates.turn():
+                    await attempts.close_if_due(sessions, target, now)
             raise
         checked = await attempts.canonical(reader, target, body.answers)
         await memory.learn(reader, target)
@@ -186,7 +210,9 @@ async def save_answers(
     written = await writer.write(target.id, body.seq, checked, now)
     if written is None:
         memory.forget(attempt_id)
-        await attempts.close_if_due(sessions, target, now)
+        if attempts.is_due(target, now):
+            async with gates.turn():
+                await attempts.close_if_due(sessions, target, now)
         raise AttemptClosed(
             "This attempt was submitted or its time is over; it takes no more answers.",
             deadline=target.deadline.isoformat() if target.deadline else None,
@@ -235,7 +261,7 @@ async def submit_attempt(
                 )
                 await writer.commit()
             target = row
-    out = await _out(reader, target, shown, now)  # no line: the submission is done
+    out = await _out(reader, target, shown, now, hotpath.memory_for(sessions))  # no line
     await reader.close()
     return out
 

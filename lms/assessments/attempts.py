@@ -52,12 +52,17 @@ async def attempt(session: AsyncSession, attempt_id: uuid.UUID) -> QuizAttempt:
 
 async def locked(session: AsyncSession, attempt_id: uuid.UUID) -> QuizAttempt:
     """An attempt by id, its row locked for this transaction (PostgreSQL; SQLite writers
-    hold the database's write lock already)."""
-    query = select(QuizAttempt).where(QuizAttempt.id == attempt_id).with_for_update()
+    hold the database's write lock already), its attributes as read under the lock even if
+    the session had it loaded (``populate_existing``)."""
+    query = (
+        select(QuizAttempt)
+        .where(QuizAttempt.id == attempt_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     found = (await session.scalars(query)).one_or_none()
     if found is None:
         raise NotFound("No such attempt.")
-    await session.refresh(found)
     return found
 
 
@@ -122,6 +127,11 @@ async def close_due(sessions: async_sessionmaker[AsyncSession], now: datetime) -
 
 def _versions(target: QuizAttempt) -> dict[uuid.UUID, int]:
     return {uuid.UUID(q["question_id"]): int(q["version"]) for q in target.questions}
+
+
+def given_versions(target: QuizAttempt) -> list[tuple[uuid.UUID, int]]:
+    """The (question, version) pairs the attempt was given, in its order."""
+    return list(_versions(target).items())
 
 
 async def canonical(
@@ -276,11 +286,15 @@ async def view(
     *,
     results: bool,
     key: bool,
+    definitions: Mapping[tuple[uuid.UUID, int], Any] | None = None,
 ) -> AttemptOut:
     """The attempt as shown: student views and saved answers (tokens), plus results and
-    key material only when ``results`` / ``key`` (the release policy, or staff) allow."""
+    key material only when ``results`` / ``key`` (the release policy, or staff) allow.
+    ``definitions``: the attempt's parsed question versions when the caller has them
+    (``hotpath.Memory.definitions``), else they are read."""
     given = _versions(target)
-    definitions = await banks.versions(session, list(given.items()))
+    if definitions is None:
+        definitions = await banks.versions(session, list(given.items()))
     rows = {r.question_id: r for r in await grading.answers_of(session, target)}
     shown: list[AttemptQuestion] = []
     for question_id, version in given.items():

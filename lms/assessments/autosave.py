@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,8 +50,10 @@ class AnswerWriter:
         sessions: async_sessionmaker[AsyncSession],
         registry: CollectorRegistry,
         max_pending: int = 2000,
+        turn: Callable[[], AbstractAsyncContextManager[None]] = nullcontext,
     ) -> None:
         self._sessions = sessions
+        self._turn = turn  # SQLite: wait for the node's one quiz writer slot (``load``)
         self._max_pending = max_pending
         self._pending: list[_Save] = []
         self._task: asyncio.Task[None] | None = None
@@ -118,7 +121,7 @@ class AnswerWriter:
                     save.done.set_result(result)
 
     async def _commit(self, batch: list[_Save]) -> list[attempts.Written | hotpath.Recheck]:
-        async with self._sessions() as writer:
+        async with self._turn(), self._sessions() as writer:
             allowed = await hotpath.allowed(writer, [save.caller for save in batch])
             kept = [save.write for save, ok in zip(batch, allowed, strict=True) if ok]
             written = iter(await attempts.write_batch(writer, kept))
@@ -132,11 +135,15 @@ _writers: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], AnswerWrit
 
 
 def writer_for(
-    sessions: async_sessionmaker[AsyncSession], metrics: Metrics, max_pending: int = 2000
+    sessions: async_sessionmaker[AsyncSession],
+    metrics: Metrics,
+    max_pending: int = 2000,
+    turn: Callable[[], AbstractAsyncContextManager[None]] = nullcontext,
 ) -> AnswerWriter:
     """The node's answer writer (one per writer session factory, made on first use, its
-    counters in the node's registry; at most ``max_pending`` saves waiting)."""
+    counters in the node's registry; at most ``max_pending`` saves waiting; each batch
+    written in a ``turn``, ``load.QuizLoad.turn``)."""
     found = _writers.get(sessions)
     if found is None:
-        found = _writers[sessions] = AnswerWriter(sessions, metrics.registry, max_pending)
+        found = _writers[sessions] = AnswerWriter(sessions, metrics.registry, max_pending, turn)
     return found

@@ -115,15 +115,24 @@ class Memory:
     def forget(self, attempt_id: uuid.UUID) -> None:
         self._attempts.pop(attempt_id, None)
 
+    async def definitions(
+        self, session: AsyncSession, wanted: Sequence[tuple[uuid.UUID, int]]
+    ) -> dict[tuple[uuid.UUID, int], Any]:
+        """The parsed definitions of (question, version) pairs: a version never changes,
+        so each is read and parsed once per node (``banks.versions`` for the others)."""
+        found = {pair: self._versions[pair] for pair in wanted if pair in self._versions}
+        missing = [pair for pair in wanted if pair not in found]
+        for pair, definition in (await banks.versions(session, missing)).items():
+            found[pair] = self._versions[pair] = definition
+            if len(self._versions) > self._max_versions:
+                self._versions.popitem(last=False)
+        return found
+
     async def learn(self, session: AsyncSession, target: QuizAttempt) -> Facts:
         """Remember ``target``'s facts (its question versions read once per node)."""
         given = {uuid.UUID(q["question_id"]): int(q["version"]) for q in target.questions}
-        missing = [pair for pair in given.items() if pair not in self._versions]
-        for pair, definition in (await banks.versions(session, missing)).items():
-            self._versions[pair] = definition
-            if len(self._versions) > self._max_versions:
-                self._versions.popitem(last=False)
-        definitions = {q: self._versions.get((q, v)) for q, v in given.items()}
+        known = await self.definitions(session, list(given.items()))
+        definitions = {q: known.get((q, v)) for q, v in given.items()}
         facts = Facts(
             attempt_id=target.id,
             user_id=target.user_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.cohorts import pacing
@@ -18,7 +19,7 @@ from lms.content import progress, structure, view
 from lms.content.schemas import CourseContentOut, ItemOut, ModuleOut
 from lms.courses.roles import CourseAction, CourseRole, may
 from lms.errors import Forbidden, NotFound
-from persistence.models import Course
+from persistence.models import Course, ModuleItem
 
 
 def viewer_of(role: CourseRole | None) -> view.Viewer:
@@ -88,6 +89,24 @@ def _modules_showing(shown: CourseContentOut, kind: str, target_id: uuid.UUID) -
     ]
 
 
+async def _shown_anywhere(
+    session: AsyncSession, course_id: uuid.UUID, kind: str, target_id: uuid.UUID
+) -> bool:
+    """Whether any published item of the course shows ``target_id`` as ``kind`` (if none,
+    no module can lock it: ``_modules_showing`` would find none)."""
+    found = await session.scalar(
+        select(ModuleItem.id)
+        .where(
+            ModuleItem.course_id == course_id,
+            ModuleItem.kind == kind,
+            ModuleItem.target_id == target_id,
+            ModuleItem.published.is_(True),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def reaches_video(
     session: AsyncSession,
     course: Course,
@@ -116,6 +135,8 @@ async def lock_of(
     them is open, when no module shows it (a quiz taken on its own), or for staff."""
     if may(role, CourseAction.VIEW_DRAFTS):
         return None
+    if not await _shown_anywhere(session, course.id, kind, target_id):
+        return None  # one indexed read instead of the whole course's content (a quiz start)
     shown = await content_for(session, course, role, user_id)
     modules = _modules_showing(shown, kind, target_id)
     if not modules or any(not module.locked for module in modules):
