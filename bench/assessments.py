@@ -19,8 +19,10 @@ one), each against a real node (``liveclass serve`` on a free port):
   them: the node writes autosaves by group commit (one writer, ``lms.assessments.autosave``),
   so the ceiling is one loop writing transactions of the node's mean batch in the
   throughput phase (its /metrics counters), one statement per row. The result is the
-  ratio of the node's rows per second to the ceiling's. For reference, also one row per
-  transaction from as many loops as the node's pool has connections.
+  ratio of the node's rows per second to the ceiling's. Also the issue's own wording, "a
+  bare insert loop of the same rows": one row per transaction, from one loop and from as
+  many loops as the node's pool has connections; ``ratio_to_bare_insert_loop`` is against
+  the faster of the two (docs/benchmarks.md says which ratio the target is judged by).
 
 The load comes from ``--procs`` worker processes (asyncio + httpx, HTTP/1.1 keep-alive),
 whose CPU is reported so a saturated client shows.
@@ -373,6 +375,8 @@ async def _backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> 
         progress(f"{name}: ceiling (bare inserts, {rows_per_commit} rows per commit)")
         ceiling = await _ceiling(url, args.ceiling_rows, rows_per_commit, 1)
         per_row = await _ceiling(url, args.ceiling_rows // 4, 1, POOL)
+        bare = await _ceiling(url, args.ceiling_rows // 4, 1, 1)
+        plain = max(per_row, bare)  # the issue's "bare insert loop", the faster reading
         errors = node.log_errors()
     finally:
         node.stop(keep_log=tmp / "logs" if args.keep_logs else None)
@@ -382,10 +386,13 @@ async def _backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> 
         "ceiling_rows_per_second": ceiling,
         "ceiling_rows_per_commit": rows_per_commit,
         "ceiling_one_row_per_commit_rows_per_second": per_row,
+        "ceiling_one_loop_one_row_per_commit_rows_per_second": bare,
         "ratio_to_ceiling": round(node_rate / ceiling, 3),
+        "ratio_to_bare_insert_loop": round(node_rate / plain, 3),
         "targets": {
             "p99_submit_under_250_ms": (timed["submit"]["p99_ms"] or 1e9) < 250,
             "half_of_ceiling": node_rate / ceiling >= 0.5,
+            "half_of_bare_insert_loop": node_rate / plain >= 0.5,
             "nothing_lost_or_duplicated": checked["answers_lost"] == 0
             and checked["answers_duplicated"] == 0
             and checked["students_with_two_attempts"] == 0

@@ -233,14 +233,20 @@ async def _burst(plan: BurstPlan) -> BurstOutcome:
 
         async def begin(token: str) -> tuple[str, dict[str, str], list[tuple[str, str]]]:
             headers = {"Authorization": f"Bearer {token}"}
-            started = await send(
-                http,
-                "POST",
-                f"/api/v1/quizzes/{plan.quiz_id}/attempts",
-                {},
-                "start",
-                headers=headers,
-            )
+            for tries in range(3):  # a kept-alive connection the server closed: again
+                try:
+                    started = await send(
+                        http,
+                        "POST",
+                        f"/api/v1/quizzes/{plan.quiz_id}/attempts",
+                        {},
+                        "start",
+                        headers=headers,
+                    )
+                    break
+                except httpx.TransportError:
+                    if tries == 2:
+                        raise
             if started.status_code not in (200, 201):
                 raise RuntimeError(f"start {started.status_code}: {started.text[:200]}")
             body: dict[str, Any] = started.json()
@@ -262,9 +268,13 @@ async def _burst(plan: BurstPlan) -> BurstOutcome:
                     "answers": {question_id: {"answer": answer_value(kind, student, seq)}},
                 }
                 sent = time.perf_counter()
-                got = await http.put(
-                    f"/api/v1/attempts/{attempt_id}/answers", json=body, headers=headers
-                )
+                try:
+                    got = await http.put(
+                        f"/api/v1/attempts/{attempt_id}/answers", json=body, headers=headers
+                    )
+                except httpx.TransportError:  # a kept-alive connection the server closed
+                    outcome.errors += 1
+                    continue
                 outcome.save_ms.append((time.perf_counter() - sent) * 1000)
                 if got.status_code == 200:
                     outcome.saves += 1
