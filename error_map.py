@@ -84,6 +84,7 @@ PROBLEMS: Final[Mapping[type[Exception], Problem]] = MappingProxyType(
         files.ChecksumMismatch: Problem(460, "checksum-mismatch", "Checksum mismatch", _tus),
         files.UploadTooLarge: Problem(413, "upload-too-large", "Upload too large", _tus),
         files.UploadGone: Problem(410, "upload-gone", "Upload gone", _tus),
+        files.UploadBusy: Problem(423, "upload-busy", "Upload busy", _tus),
         files.LinkRefused: Problem(403, "link-refused", "Link refused"),
         # Videos (lms/video/): a transcode's own failures are stored on the video, not raised.
         video.CaptionsTooLarge: Problem(413, "payload-too-large", "Too large"),

@@ -173,6 +173,7 @@ class Settings(BaseSettings):
     s3_access_key_id: str = ""  # empty: the environment's AWS credentials
     s3_secret_access_key: str = ""
     s3_prefix: str = ""
+    s3_upload_part_bytes: int = Field(default=8 << 20, ge=5 << 20, le=1 << 30)
     upload_max_file_bytes: int = Field(default=4 << 30, ge=1024, le=1 << 40)
     upload_course_quota_bytes: int = Field(default=5 << 30, ge=1024, le=1 << 44)
     upload_expiry_seconds: int = Field(default=86_400, ge=60, le=30 * 86_400)

@@ -43,3 +43,7 @@ class UploadGone(TusError):
 
 class LinkRefused(FilesError, Forbidden):
     """A signed link that is forged, altered or expired (403)."""
+
+
+class UploadBusy(TusError):
+    """Another request, perhaps on another node, is writing this upload now (423)."""

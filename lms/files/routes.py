@@ -23,7 +23,7 @@ from lms.courses.roles import CourseAction, may
 from lms.courses.routes import authorize
 from lms.deps import SessionDep
 from lms.errors import Forbidden, NotFound
-from lms.files import service, tus
+from lms.files import remote_uploads, service, tus
 from lms.files.schemas import FileId, FileOut, FilePage, LinkIn, LinkOut
 from lms.files.service import FileStorage
 from lms.pagination import decode_cursor, encode_cursor, link_next
@@ -139,9 +139,9 @@ async def tus_create(
 
 
 @uploads.head("/{upload_id}", summary="tus: how far an upload got")
-async def tus_offset(upload: OwnUpload, storage: StorageDep) -> Response:
+async def tus_offset(upload: OwnUpload, session: SessionDep, storage: StorageDep) -> Response:
     """``Upload-Offset``: where the next PATCH starts."""
-    offset = storage.staging.offset(upload.id)
+    offset = await service.upload_offset(session, storage, upload)
     headers = tus.offset_headers(offset, upload.length, upload.expires_at)
     return Response(status_code=status.HTTP_200_OK, headers=headers)
 
@@ -169,6 +169,11 @@ async def _append(
     *,
     creation: bool = False,
 ) -> tuple[int, File | None]:
+    if storage.in_store is not None:
+        offset = await remote_uploads.append(request, session, storage.in_store, upload, creation)
+        if offset < upload.length:
+            return offset, None
+        return offset, await _completed(request, session, storage, upload)
     staging = storage.staging
     async with staging.lock(upload.id):
         offset = staging.offset(upload.id)
@@ -187,20 +192,27 @@ async def _append(
             return staging.offset(upload.id), None  # kept: the client resumes from there
         if offset < upload.length:
             return offset, None
-        file = await service.complete(session, storage, upload)
-        audit(
-            session,
-            request,
-            "file.create",
-            target_type="file",
-            target_id=file.id,
-            course_id=str(upload.course_id),
-            upload_id=str(upload.id),
-            size=file.size,
-            content_type=file.content_type,
-        )
-        await session.commit()
-        return offset, file
+        return offset, await _completed(request, session, storage, upload)
+
+
+async def _completed(
+    request: Request, session: SessionDep, storage: FileStorage, upload: Upload
+) -> File:
+    """The upload's last byte arrived: make and audit its file."""
+    file = await service.complete(session, storage, upload)
+    audit(
+        session,
+        request,
+        "file.create",
+        target_type="file",
+        target_id=file.id,
+        course_id=str(upload.course_id),
+        upload_id=str(upload.id),
+        size=file.size,
+        content_type=file.content_type,
+    )
+    await session.commit()
+    return file
 
 
 def _file_headers(file: File | None) -> dict[str, str]:

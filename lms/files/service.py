@@ -21,11 +21,12 @@ from lms.files import signing
 from lms.files.errors import UploadGone, UploadTooLarge
 from lms.files.events import FILE_UPLOADED, FileUploaded
 from lms.files.names import safe_name
+from lms.files.s3_staging import StoreStaging
 from lms.files.sniff import OCTET_STREAM, may_show_inline, sniff
 from lms.files.staging import Staging
 from lms.files.tus import Creation
 from persistence.blobs import BlobStore
-from persistence.models import File, Upload
+from persistence.models import File, Upload, UploadStage
 from persistence.models.base import utcnow
 
 logger = logging.getLogger("liveclass.files")
@@ -44,6 +45,8 @@ class FileStorage:
     link_ttl: timedelta
     node_id: str
     secret: str
+    in_store: StoreStaging | None = None
+    """Set with the S3-compatible store: uploads are staged in the bucket, not ``staging``."""
 
 
 LearnerUploadRule = Callable[[AsyncSession, uuid.UUID, uuid.UUID, str, Creation], Awaitable[None]]
@@ -120,8 +123,18 @@ async def create_upload(
     )
     session.add(upload)
     await session.flush()
-    storage.staging.create(upload.id)
+    if storage.in_store is not None:
+        storage.in_store.create(session, upload.id)
+    else:
+        storage.staging.create(upload.id)
     return upload
+
+
+async def upload_offset(session: AsyncSession, storage: FileStorage, upload: Upload) -> int:
+    """How many bytes of the upload have arrived."""
+    if storage.in_store is not None:
+        return await storage.in_store.offset(session, upload.id)
+    return storage.staging.offset(upload.id)
 
 
 async def find_upload(
@@ -133,28 +146,20 @@ async def find_upload(
         raise NotFound("No such upload.")
     if upload.file_id is not None or upload.expires_at <= utcnow():
         raise UploadGone("This upload is finished or expired.")
-    if not storage.staging.exists(upload.id):
+    if storage.in_store is not None:
+        if await session.get(UploadStage, upload.id) is None:
+            raise UploadGone("This upload has no staged bytes.")
+    elif not storage.staging.exists(upload.id):
         raise UploadGone("This upload's bytes are not on this node.")
     return upload
 
 
 async def complete(session: AsyncSession, storage: FileStorage, upload: Upload) -> File:
     """Move a finished upload into the blob store and create its file (and event)."""
-    staging = storage.staging
-    digest = await staging.sha256(upload.id)
-    content_type = sniff(await asyncio.to_thread(staging.head, upload.id))
-    key = content_key(digest)
-    if await storage.blobs.exists(key):
-        staging.forget(upload.id)
+    if storage.in_store is not None:
+        digest, content_type, key = await _complete_in_store(session, storage.in_store, upload)
     else:
-        if storage.blobs.local_path(key) is not None:
-            # The staged file becomes the blob (renamed, not copied): its bytes must be on
-            # the disk before the file row says they exist ("nothing acknowledged is lost").
-            await asyncio.to_thread(staging.sync, upload.id)
-        await storage.blobs.put_file(
-            key, staging.path(upload.id), content_type=content_type, sha256=digest
-        )
-        staging.forget(upload.id)
+        digest, content_type, key = await _complete_on_disk(storage, upload)
     row = File(
         course_id=upload.course_id,
         uploader_id=upload.uploader_id,
@@ -186,10 +191,52 @@ async def complete(session: AsyncSession, storage: FileStorage, upload: Upload) 
     return row
 
 
+async def _complete_on_disk(storage: FileStorage, upload: Upload) -> tuple[str, str, str]:
+    """The staged file hashed and sniffed, moved into the blob store under its content key
+    (unless those bytes are there already): (digest, content type, key)."""
+    staging = storage.staging
+    digest = await staging.sha256(upload.id)
+    content_type = sniff(await asyncio.to_thread(staging.head, upload.id))
+    key = content_key(digest)
+    if await storage.blobs.exists(key):
+        staging.forget(upload.id)
+    else:
+        if storage.blobs.local_path(key) is not None:
+            # The staged file becomes the blob (renamed, not copied): its bytes must be on
+            # the disk before the file row says they exist ("nothing acknowledged is lost").
+            await asyncio.to_thread(staging.sync, upload.id)
+        await storage.blobs.put_file(
+            key, staging.path(upload.id), content_type=content_type, sha256=digest
+        )
+        staging.forget(upload.id)
+    return digest, content_type, key
+
+
+async def _complete_in_store(
+    session: AsyncSession, in_store: StoreStaging, upload: Upload
+) -> tuple[str, str, str]:
+    """The staged object hashed (read once) and sniffed, copied inside the store to its
+    content key, then dropped: (digest, content type, key)."""
+    staged = await in_store.staged(upload.id)
+    content_type = sniff(staged.head)
+    key = content_key(staged.sha256)
+    if not await in_store.blobs.exists(key):
+        await in_store.blobs.copy(staged.key, key)
+    stage = await session.get(UploadStage, upload.id)
+    await in_store.discard(upload.id, stage)
+    if stage is not None:
+        await session.delete(stage)
+    return staged.sha256, content_type, key
+
+
 async def terminate(session: AsyncSession, storage: FileStorage, upload: Upload) -> None:
     """Drop an unfinished upload (tus termination)."""
+    stage = await session.get(UploadStage, upload.id)
     await session.delete(upload)
-    storage.staging.forget(upload.id)
+    if storage.in_store is not None:
+        await storage.in_store.discard(upload.id, stage)
+    else:
+        storage.staging.forget(upload.id)
 
 
 async def list_files(
@@ -248,17 +295,38 @@ async def delete_file(session: AsyncSession, row: File) -> str | None:
 
 
 async def expire_uploads(
-    sessions: async_sessionmaker[AsyncSession], staging: Staging, *, now: datetime | None = None
+    sessions: async_sessionmaker[AsyncSession],
+    staging: Staging,
+    *,
+    now: datetime | None = None,
+    in_store: StoreStaging | None = None,
 ) -> int:
     """Remove unfinished uploads past their expiry at ``now`` (default: the clock's now),
-    and staged bytes nobody tracks."""
+    and staged bytes nobody tracks; ``in_store``: their multipart uploads are aborted."""
     now = now or utcnow()
     async with sessions() as session:
         expired = select(Upload.id).where(Upload.file_id.is_(None), Upload.expires_at <= now)
         ids = list((await session.execute(expired)).scalars())
+        if ids and in_store is not None:
+            stages = select(UploadStage).where(UploadStage.upload_id.in_(ids))
+            for stage in (await session.execute(stages)).scalars():
+                try:
+                    await in_store.discard(stage.upload_id, stage)
+                except Exception:
+                    logger.exception("could not drop the staged bytes of %s", stage.upload_id)
         if ids:
             await session.execute(delete(Upload).where(Upload.id.in_(ids)))
             await session.commit()
+        if in_store is not None:
+
+            async def still_tracked() -> set[uuid.UUID]:
+                await session.commit()  # a fresh read, after the store was listed
+                return set((await session.execute(select(UploadStage.upload_id))).scalars())
+
+            try:
+                await in_store.sweep(still_tracked)
+            except Exception:
+                logger.exception("could not sweep the store's staged uploads")
         staged = staging.staged()
         known = set()
         if staged:

@@ -131,6 +131,14 @@ class S3BlobStore:
             modified=meta["last_modified"],
         )
 
+    async def copy(self, source: str, key: str) -> None:
+        """Copy an object inside the bucket (server-side: no bytes through this node). The
+        copy keeps the source's Content-Type; downloads take theirs from the signed link."""
+        try:
+            await obstore.copy_async(self._store, check_key(source), check_key(key))
+        except _MISSING:
+            raise BlobNotFound(source) from None
+
     async def exists(self, key: str) -> bool:
         """Whether the object exists (a HEAD request)."""
         try:

@@ -43,7 +43,7 @@ from persistence.models.documents import (
     DocumentVersion,
     QuarantinedUpdate,
 )
-from persistence.models.files import File, Upload
+from persistence.models.files import File, Upload, UploadStage
 from persistence.models.gradebook import (
     GradebookSettings,
     GradeChange,
@@ -180,6 +180,7 @@ __all__ = [
     "Submission",
     "SubmissionComment",
     "Upload",
+    "UploadStage",
     "User",
     "Video",
     "VideoCaption",

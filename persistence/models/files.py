@@ -55,3 +55,22 @@ class Upload(Base):
     file_id: Mapped[int | None] = mapped_column(
         BIG_ID, ForeignKey("files.id", ondelete="SET NULL"), default=None
     )
+
+
+class UploadStage(Base):
+    """Where an upload staged in the S3-compatible store stands, for whichever node takes
+    its next request: the offset, the multipart upload and its parts' ETags, and the lease
+    of the request writing it now (`lms.files.s3_staging`). The bytes past the parts are
+    the tail object. Not used with the local store (its staging files carry the offset)."""
+
+    __tablename__ = "upload_stages"
+
+    upload_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True
+    )
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    parts_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    multipart_id: Mapped[str | None] = mapped_column(String(1024), default=None)
+    etags: Mapped[list[str]] = mapped_column(default=list)
+    lease_token: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)

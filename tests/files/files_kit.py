@@ -164,6 +164,25 @@ def download(course: Course, file_id: object, token: str | None = None) -> bytes
     return got.content
 
 
+def in_store(node: Node) -> bool:
+    """Whether the node stages uploads in its S3-compatible store (not on its disk)."""
+    return node.server.env.get("LIVECLASS_BLOB_STORE") == "s3"
+
+
+def staged_size(node: Node, location: str) -> int | None:
+    """How many bytes of the upload at ``location`` are staged outside its parts (None:
+    nothing staged): the staging file's size, or with S3 the tail object's (moto answers
+    unsigned requests)."""
+    if not in_store(node):
+        path = staged_path(node, location)
+        return path.stat().st_size if path.exists() else None
+    upload_id = location.rstrip("/").rsplit("/", 1)[1].replace("-", "")
+    env = node.server.env
+    url = f"{env['LIVECLASS_S3_ENDPOINT']}/{env['LIVECLASS_S3_BUCKET']}/uploads/{upload_id}/tail"
+    found = httpx.head(url, timeout=30)
+    return int(found.headers["content-length"]) if found.status_code == 200 else None
+
+
 def staged_path(node: Node, location: str) -> Path:
     """Where the node stages the upload at ``location`` (``<data_dir>/uploads/<id hex>``)."""
     upload_id = location.rstrip("/").rsplit("/", 1)[1].replace("-", "")
