@@ -72,6 +72,8 @@ export class ApiError extends Error {
     readonly fields: { field: string; message: string }[] = [],
     /** Seconds the server asked us to wait before trying again (503/429 Retry-After). */
     readonly retryAfter: number | null = null,
+    /** The whole problem document, for the extension members some answers carry. */
+    readonly body: Record<string, unknown> = {},
   ) {
     super(detail || title || `HTTP ${status}`)
   }
@@ -139,6 +141,7 @@ async function problem(response: Response): Promise<ApiError> {
     String(body.detail ?? ''),
     Array.isArray(body.errors) ? (body.errors as { field: string; message: string }[]) : [],
     retryAfter(response.headers.get('retry-after')),
+    body,
   )
 }
 

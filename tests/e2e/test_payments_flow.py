@@ -174,6 +174,17 @@ def test_buy_a_seat_and_a_course_then_finance_refunds(
         axe(page, "a course with a price")
         page.get_by_role("button", name="Buy", exact=True).click()
         page.wait_for_url("**/pay/offline/**")
+        checkout = page.url
+        # Back on the course page before paying: a second Buy makes no second order but
+        # leads back to the payment already started.
+        page.goto(f"/courses/{course['id']}")
+        page.get_by_role("button", name="Buy", exact=True).click()
+        follow = page.get_by_role("link", name="Continue to the payment you started")
+        expect(follow).to_be_focused()
+        expect(page.get_by_test_id("buy-problem")).to_contain_text("See the order")
+        axe(page, "a course whose order is already open")
+        follow.click()
+        page.wait_for_url(checkout)
         page.get_by_role("button", name="Pay").click()
         page.wait_for_url(f"{node.url}/purchases/**")
         expect(page.get_by_test_id("order-status")).to_have_text(

@@ -4,6 +4,7 @@
 // double click, or a retry after a network error, makes one order); then the browser goes
 // to the provider's checkout page, which comes back to /purchases/{order}.
 
+import { ApiError } from '../api'
 import { h } from '../dom'
 import { t } from '../i18n'
 import type { Navigate } from '../main'
@@ -58,10 +59,12 @@ export function buyBox(product: Product, label: string, navigate: Navigate): HTM
       navigate(`/purchases/${order.id}`)
     } catch (error) {
       status.textContent = ''
-      problem.replaceChildren(h('p.error', null, readable(error)))
+      const links = followUps(error)
+      problem.replaceChildren(h('p.error', null, readable(error)), ...(links.length ? [h('p.row.wrap', null, links)] : []))
       // A refused order (a bad coupon) is an answer: the next click is a new intent.
       key = null
-      coupon.focus()
+      if (links.length) links[0].focus()
+      else coupon.focus()
     } finally {
       busy = false
       button.removeAttribute('aria-disabled')
@@ -83,4 +86,19 @@ export function buyBox(product: Product, label: string, navigate: Navigate): HTM
     status,
     problem,
   )
+}
+
+/** Where a refused order can go on: an order of the same thing already open (409
+ * ``pending``: its checkout) or bought (409 ``owned``: the purchase). */
+function followUps(error: unknown): HTMLElement[] {
+  if (!(error instanceof ApiError) || error.status !== 409) return []
+  const { reason, order_id: orderId, checkout_url: checkoutUrl } = error.body
+  const links: HTMLElement[] = []
+  if (reason === 'pending' && typeof checkoutUrl === 'string' && /^https?:\/\//.test(checkoutUrl)) {
+    links.push(h('a.button.primary', { href: checkoutUrl, 'data-testid': 'continue-checkout' }, t('pay.continueCheckout')))
+  }
+  if (typeof orderId === 'string' && /^[0-9a-f-]{36}$/.test(orderId)) {
+    links.push(h('a', { href: `/purchases/${orderId}`, 'data-link': '', 'data-testid': 'see-order' }, t('pay.seeOrder')))
+  }
+  return links
 }

@@ -14,6 +14,8 @@ export const payments = {
   'pay.creating': 'Creating your order…',
   'pay.couponApplied': 'Coupon applied: {discount} off, {total} to pay.',
   'pay.redirecting': 'Taking you to the payment page…',
+  'pay.continueCheckout': 'Continue to the payment you started',
+  'pay.seeOrder': 'See the order',
   'pay.purchases': 'My purchases',
   'pay.purchase': 'Your purchase',
   'pay.noPurchases': 'You have not bought anything yet.',
