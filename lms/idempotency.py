@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,6 +98,18 @@ async def begin(
 def finish(row: IdempotencyKey, status_code: int, body: dict[str, Any]) -> None:
     """Keep the answer (in the caller's transaction)."""
     row.status_code, row.response = status_code, body
+
+
+async def keep_answer(
+    session: AsyncSession, scope: str, key: str, status_code: int, body: dict[str, Any]
+) -> None:
+    """``finish`` for a key whose row this session has not loaded: one UPDATE (in the
+    caller's transaction)."""
+    await session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+        .values(status_code=status_code, response=body)
+    )
 
 
 async def purge(session: AsyncSession, now: datetime) -> int:

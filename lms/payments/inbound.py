@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from lms.courses.events import CourseEvents
 from lms.payments import ledger, refund_failures
@@ -84,6 +85,43 @@ async def _find(session: AsyncSession, provider: str, event: ProviderEvent) -> O
     return rows.scalars().first()
 
 
+async def _store(
+    session: AsyncSession,
+    provider: str,
+    event: ProviderEvent,
+    raw_body: bytes,
+    now: datetime,
+    order_id: uuid.UUID | None,
+    outcome: str | None,
+) -> PaymentEvent | None:
+    """Store the event raw, once per provider event id: one INSERT that the unique key turns
+    into nothing for a repeat (None; a copy delivered at the same time waits for the first
+    one's transaction). The stored row is attached to ``session``: what is set on it later
+    is saved with the transaction."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {
+        "provider": provider,
+        "event_id": event.event_id,
+        "type": event.type.value,
+        "raw_type": event.raw_type[:100],
+        "order_id": order_id,
+        "body": raw_body.decode("utf-8", "replace"),
+        "flag": None if order_id is not None else "unknown_order",
+        "outcome": outcome,
+        "received_at": now,
+    }
+    stored = await session.scalar(
+        insert(PaymentEvent).values(values).on_conflict_do_nothing().returning(PaymentEvent.id)
+    )
+    if stored is None:
+        return None
+    record = PaymentEvent(id=stored, **values)
+    make_transient_to_detached(record)
+    session.add(record)
+    return record
+
+
 async def receive(
     session: AsyncSession,
     provider: str,
@@ -92,34 +130,28 @@ async def receive(
     now: datetime,
     course_events: CourseEvents | None,
 ) -> Received:
-    """Store and act on one verified event, in ``session``'s transaction."""
-    seen = await session.execute(
-        select(PaymentEvent.id).where(
-            PaymentEvent.provider == provider, PaymentEvent.event_id == event.event_id
-        )
-    )
-    if seen.first() is not None:
-        return Received(duplicate=True)
-    record = PaymentEvent(
-        provider=provider,
-        event_id=event.event_id,
-        type=event.type.value,
-        raw_type=event.raw_type[:100],
-        body=raw_body.decode("utf-8", "replace"),
-        received_at=now,
-    )
-    session.add(record)
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        return Received(duplicate=True)  # the same event, delivered twice at once
+    """Store and act on one verified event, in ``session``'s transaction. An event that
+    moves no order (most of a checkout's) is stored with its order and nothing is locked."""
     found = await _find(session, provider, event)
+    signal = SIGNALS.get(event.type)
+    acts = signal is not None or event.type is EventType.REFUND_FAILED
+    ignored = found is not None and not acts
+    record = await _store(
+        session,
+        provider,
+        event,
+        raw_body,
+        now,
+        found.id if found is not None else None,
+        "ignored" if ignored else None,
+    )
+    if record is None:
+        return Received(duplicate=True)
     if found is None:
-        record.flag = "unknown_order"
         return Received(flag=record.flag)
+    if ignored:
+        return Received(outcome=record.outcome)
     order = await lock_order(session, found.id)
-    record.order_id = order.id
     if event.type is EventType.REFUND_FAILED:
         record.outcome = await refund_failures.fail(
             session,
@@ -130,9 +162,7 @@ async def receive(
             course_events,
         )
         return Received(outcome=record.outcome)
-    signal = SIGNALS.get(event.type)
-    if signal is None:
-        record.outcome = "ignored"
+    if signal is None:  # not reached: only a refund failure acts without a signal
         return Received(outcome=record.outcome)
     if signal is Signal.PAID:
         amount, currency = _int(event.data.get("amount")), event.data.get("currency")

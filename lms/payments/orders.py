@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -33,7 +33,7 @@ from lms.payments.schemas import OrderCreate
 from lms.payments.transitions import apply, lock_order
 from lms.permissions import Permission, permissions_of
 from lms.workshops import seats
-from persistence.models import Coupon, Order, Price, Reservation, User
+from persistence.models import Coupon, Order, Price, Reservation
 from persistence.models.base import utcnow
 
 LIVE = ("pending", "failed", "paid", "fulfilled", "partially_refunded")
@@ -72,14 +72,24 @@ async def _coupon(
     return coupon
 
 
+@dataclass(frozen=True)
+class Started:
+    """A new order; ``seat_in``: the workshop whose seat ``hold`` takes, last."""
+
+    order: Order
+    seat_in: uuid.UUID | None = None
+
+
 async def start(
     session: AsyncSession, principal: Principal, body: OrderCreate, now: datetime, minutes: int
-) -> Order:
+) -> Started:
     """A new order priced from the catalogue (never from the request), unless the buyer
     owns it or has an open order for it already (duplicates.py: 409), its coupon counted
     and a workshop seat held (a seat offered to the buyer from the waitlist is that seat:
     the reservation is ``offered`` and the checkout ends with the offer); a free order is
-    paid at once."""
+    paid at once. Any other seat is held by ``hold``, the caller's last statement before
+    its commit; a buyer who finds no seat left is refused (409) before anything is written
+    or locked."""
     product = await catalogue.get_product(session, body.product_id)
     if not product.active:
         raise NotFound("No such product.")
@@ -95,17 +105,22 @@ async def start(
             currencies=[p.currency for p in await catalogue.prices(session, product.id)],
         )
     await duplicates.refuse_duplicate(session, principal.user_id, product)
+    workshop_id = product.target_id if product.kind == "workshop" else None
+    offered = (
+        await seats.look_before_holding(session, workshop_id, principal.user_id, now)
+        if workshop_id is not None
+        else None
+    )
     coupon = (
         await _coupon(session, body.coupon, product.id, principal.user_id, now)
         if body.coupon
         else None
     )
     amounts = quote(price.unit_amount, price.currency, catalogue.terms(coupon) if coupon else None)
-    user = await session.get(User, principal.user_id)
     order = Order(
         user_id=principal.user_id,
         buyer=pseudonym(),
-        email=user.email if user else None,
+        email=principal.user.email,  # read when the caller was authenticated
         product_id=product.id,
         product_name=product.name,
         currency=amounts.currency,
@@ -121,15 +136,17 @@ async def start(
     )
     session.add(order)
     await session.flush()
-    if product.kind == "workshop" and product.target_id is not None:
-        offered_until = await seats.hold_for(session, product.target_id, principal.user_id, now)
-        if offered_until is not None and order.expires_at is not None:
-            order.expires_at = min(order.expires_at, offered_until)
+    plain = workshop_id is not None and offered is None  # else held below, under the lock
+    if workshop_id is not None and offered is not None:
+        offered = await seats.hold_for(session, workshop_id, principal.user_id, now)
+        if offered is not None and order.expires_at is not None:
+            order.expires_at = min(order.expires_at, offered)
+    if workshop_id is not None:
         session.add(
             Reservation(
                 order_id=order.id,
-                workshop_id=product.target_id,
-                state="held" if offered_until is None else "offered",
+                workshop_id=workshop_id,
+                state="held" if offered is None else "offered",
                 expires_at=order.expires_at,
                 created_at=now,
             )
@@ -140,7 +157,17 @@ async def start(
     else:
         await enqueue(session, EXPIRE, {"order_id": str(order.id)}, run_at=order.expires_at)
     await session.flush()
-    return order
+    return Started(order, workshop_id if plain else None)
+
+
+async def hold(session: AsyncSession, started: Started) -> None:
+    """Hold the seat of a ``started`` order (``seat_in``) as the transaction's last
+    statement: everything else is written first, so the workshop's row stays locked for
+    this one UPDATE and the caller's commit (409 when none is left: roll back)."""
+    if started.seat_in is None:
+        return
+    await session.flush()
+    await seats.hold_seat(session, started.seat_in, started.order.created_at)
 
 
 def checkout_request(order: Order, base_url: str) -> CheckoutRequest:
@@ -158,10 +185,23 @@ def checkout_request(order: Order, base_url: str) -> CheckoutRequest:
 
 
 async def attach(session: AsyncSession, order_id: uuid.UUID, checkout: CheckoutSession) -> Order:
-    order = await lock_order(session, order_id)
-    order.provider, order.session_id = checkout.provider, checkout.session_id
-    order.checkout_url = checkout.url
-    return order
+    """The provider's checkout recorded on the order, in one UPDATE that reads it back."""
+    found = (
+        await session.execute(
+            update(Order)
+            .where(Order.id == order_id)
+            .values(
+                provider=checkout.provider,
+                session_id=checkout.session_id,
+                checkout_url=checkout.url,
+            )
+            .returning(Order)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("No such order.")
+    return found
 
 
 async def abandon(session: AsyncSession, order_id: uuid.UUID, now: datetime) -> None:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -136,9 +136,10 @@ async def create_order(
             got = await idempotency.begin(session, scope, key, print_, now)
             if isinstance(got, idempotency.Stored):
                 return got
-        order = await orders.start(
+        started = await orders.start(
             session, principal, body, now, settings.payments_checkout_minutes
         )
+        order = started.order
         audit(
             session,
             request,
@@ -151,6 +152,7 @@ async def create_order(
             currency=order.currency,
             coupon=body.coupon,
         )
+        await orders.hold(session, started)  # last: the workshop's row is locked till commit
         return order
 
     opened = await in_transaction(sessions, open_order)
@@ -197,14 +199,7 @@ async def create_order(
         )
         out = OrderOut.model_validate(found).model_dump(mode="json")
         if key is not None:
-            row = (
-                await session.execute(
-                    select(IdempotencyKey).where(
-                        IdempotencyKey.scope == scope, IdempotencyKey.key == key
-                    )
-                )
-            ).scalar_one()
-            idempotency.finish(row, status.HTTP_201_CREATED, out)
+            await idempotency.keep_answer(session, scope, key, status.HTTP_201_CREATED, out)
         return out
 
     out = await in_transaction(sessions, answer)

@@ -22,13 +22,15 @@ from persistence.models import AuditEvent, Coupon, Entitlement, Order, Product, 
 
 
 async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
-    """The order, its row locked for this transaction and read fresh; 404 if none."""
-    await session.execute(
-        update(Order).where(Order.id == order_id).values(updated_at=Order.updated_at)
-    )
+    """The order, its row locked for this transaction and read fresh, in one statement
+    (``FOR NO KEY UPDATE`` on PostgreSQL, the lock an UPDATE takes; SQLite's writer holds
+    the database's write lock from BEGIN); 404 if none."""
     found = (
         await session.execute(
-            select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+            select(Order)
+            .where(Order.id == order_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
     if found is None:

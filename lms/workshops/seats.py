@@ -29,14 +29,14 @@ ACTIVE = ("registered", "offered", "waitlisted")
 
 
 async def lock_workshop(session: AsyncSession, workshop_id: uuid.UUID) -> Workshop:
-    """The workshop, its row locked for this transaction and read fresh; 404 if none."""
-    await session.execute(
-        update(Workshop).where(Workshop.id == workshop_id).values(arrivals=Workshop.arrivals)
-    )
+    """The workshop, its row locked for this transaction and read fresh, in one statement
+    (``FOR NO KEY UPDATE`` on PostgreSQL, the lock an UPDATE takes; SQLite's writer holds
+    the database's write lock from BEGIN); 404 if none."""
     found = (
         await session.execute(
             select(Workshop)
             .where(Workshop.id == workshop_id)
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
@@ -253,19 +253,60 @@ def check_organiser(workshop: Workshop, user_id: uuid.UUID, role: str) -> None:
 # ---------------------------------------------------------------- paid seats (lms/payments)
 
 
-async def hold_seat(session: AsyncSession, workshop_id: uuid.UUID, now: datetime) -> Workshop:
+async def hold_seat(session: AsyncSession, workshop_id: uuid.UUID, now: datetime) -> None:
     """Hold one seat for a buyer while they pay (counted in ``seats_taken``, nobody's
-    registration yet); 409 when the workshop is closed, cancelled or has no seat left."""
-    workshop = await lock_workshop(session, workshop_id)
+    registration yet); 409 when the workshop is closed, cancelled or has no seat left.
+
+    One conditional UPDATE: the workshop's row is locked from it to the caller's commit
+    only, so a caller that holds the seat last (lms/payments/orders.py) keeps 200 buyers at
+    once queueing on that row for one statement and a commit each. Objects of the session
+    are not refreshed: read the workshop again (``lock_workshop``) to see the new count."""
+    held = await session.execute(
+        update(Workshop)
+        .where(
+            Workshop.id == workshop_id,
+            Workshop.status == "scheduled",
+            Workshop.first_start > now,
+            Workshop.seats_taken < Workshop.capacity,
+        )
+        .values(seats_taken=Workshop.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(held, "rowcount", 0) == 1:
+        return
+    workshop = await session.get(Workshop, workshop_id, populate_existing=True)
+    if workshop is None:
+        raise NotFound("No such workshop.")
+    _refuse_hold(workshop, now)
+    raise Conflict("No seat is left in this workshop.", reason="full")
+
+
+def _refuse_hold(workshop: Workshop, now: datetime) -> None:
+    """409 when no seat of ``workshop`` can be held now (cancelled, started or full)."""
     if workshop.status != "scheduled":
         raise Conflict("This workshop was cancelled.", reason="cancelled")
     if now >= workshop.first_start:
         raise Conflict("Registration closed when the workshop started.", reason="closed")
     if workshop.seats_taken >= workshop.capacity:
         raise Conflict("No seat is left in this workshop.", reason="full")
-    workshop.seats_taken += 1
-    await session.flush()
-    return workshop
+
+
+async def look_before_holding(
+    session: AsyncSession, workshop_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> datetime | None:
+    """What ``hold_for`` would find, read without locking: the deadline of a seat offered to
+    ``user_id`` (hold it with ``hold_for``), or None once a seat is seen left at this moment
+    (409 as ``hold_seat`` otherwise). The buyers who lost a race for the last seats are
+    refused here, without queueing for the workshop's row."""
+    workshop = await session.get(Workshop, workshop_id)
+    if workshop is None:
+        raise NotFound("No such workshop.")
+    mine = await _registration_of(session, workshop.id, user_id)
+    until = mine.offered_until if mine is not None and mine.status == "offered" else None
+    if until is not None and now < until and workshop.status == "scheduled":
+        return until
+    _refuse_hold(workshop, now)
+    return None
 
 
 async def hold_for(
