@@ -265,6 +265,10 @@ async def bare_orders(
 ) -> dict[str, Any]:
     """200 single-row INSERT transactions of order rows, no checks, no provider."""
     latencies: list[float] = []
+    # Ids as the database keeps them (SQLite: 32 hex digits, as SQLAlchemy's Uuid stores).
+    ident: Callable[[uuid.UUID], object] = (
+        (lambda u: u) if engine.dialect.name == "postgresql" else (lambda u: u.hex)
+    )
 
     async def one(user: uuid.UUID) -> None:
         began = time.perf_counter()
@@ -278,10 +282,10 @@ async def bare_orders(
                     " :now, :now)"
                 ),
                 {
-                    "id": uuid.uuid4(),
-                    "user": user,
+                    "id": ident(uuid.uuid4()),
+                    "user": ident(user),
                     "buyer": uuid.uuid4().hex,
-                    "product": uuid.UUID(product_id),
+                    "product": ident(uuid.UUID(product_id)),
                     "price": PRICE,
                     "now": _now(),
                 },
