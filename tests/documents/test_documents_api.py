@@ -191,6 +191,8 @@ async def test_delete_erases_history_and_closes_connections_4004(docs_node: Node
 
 
 async def test_the_openapi_document_lists_the_documents_api(docs_node: Node) -> None:
-    async with httpx.AsyncClient(base_url=docs_node.url) as client:
+    # The node builds the document on first request (~2 CPU-s with every domain's routes):
+    # more than httpx's default 5 s on a loaded machine.
+    async with httpx.AsyncClient(base_url=docs_node.url, timeout=120) as client:
         paths = (await client.get("/openapi.json")).json()["paths"]
     assert "/api/v1/documents/rooms/{room_id}/{kind}/versions/{version_id}/restore" in paths
