@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ops import internals
+from ops import body_tap, internals
 from ops.fastpath import (
     FastAnswer,
     FastPaths,
@@ -71,9 +71,10 @@ def http_protocol_class(fast: FastPaths | None = None) -> type[asyncio.Protocol]
     with ``fast``, one that answers its prefixes itself."""
     internals.check_uvicorn()  # this class and realtime.ws_protocol's override its internals
     try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
     except ImportError:  # pragma: no cover - httptools comes with uvicorn[standard]
         return "auto"
+    body_tap.check(HttpToolsProtocol, RequestResponseCycle)
 
     class ProblemHttpToolsProtocol(HttpToolsProtocol):
         def send_400_response(self, msg: str) -> None:
@@ -93,6 +94,19 @@ def http_protocol_class(fast: FastPaths | None = None) -> type[asyncio.Protocol]
 
         def _default_headers(self) -> list[tuple[bytes, bytes]]:
             return list(self.server_state.default_headers)
+
+        # A route may take its body's pieces straight from the parser (ops.body_tap).
+        def on_headers_complete(self) -> None:
+            body_tap.offer(self, _has_body(self.headers))
+            super().on_headers_complete()
+
+        def on_body(self, body: bytes) -> None:
+            if not body_tap.taken(self, body):
+                super().on_body(body)
+
+        def on_message_complete(self) -> None:
+            body_tap.finished(self)
+            super().on_message_complete()
 
     if fast is None or not fast.routes:
         return ProblemHttpToolsProtocol

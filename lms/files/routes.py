@@ -24,6 +24,7 @@ from lms.courses.routes import authorize
 from lms.deps import SessionDep
 from lms.errors import Forbidden, NotFound
 from lms.files import remote_uploads, service, tus
+from lms.files.body import RequestBody
 from lms.files.schemas import FileId, FileOut, FilePage, LinkIn, LinkOut
 from lms.files.service import FileStorage
 from lms.pagination import decode_cursor, encode_cursor, link_next
@@ -184,7 +185,7 @@ async def _append(
             offset = await staging.append(
                 upload.id,
                 append.offset,
-                request.stream(),
+                RequestBody(request),
                 limit=upload.length - append.offset,
                 checksum=append.checksum,
             )

@@ -1,6 +1,7 @@
 """Uploads in progress on this node's disk (``<data_dir>/uploads``): one file per upload
 whose size is the upload's offset. Chunks are appended as they arrive, never held whole;
-the SHA-256 of the bytes so far is kept while one request follows another."""
+the SHA-256 of the bytes so far is kept while one request follows another. The writing
+and hashing run in a worker thread beside the event loop (``lms.files.sink``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import contextlib
 import hashlib
 import os
 import uuid
-from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lms.files.body import Body
 from lms.files.errors import UploadTooLarge
+from lms.files.sink import Sink
 from lms.files.sniff import SNIFF_BYTES
 from lms.files.tus import Checksum
 
@@ -60,12 +62,12 @@ class Staging:
         self,
         upload_id: uuid.UUID,
         offset: int,
-        chunks: AsyncIterable[bytes],
+        body: Body,
         *,
         limit: int,
         checksum: Checksum | None,
     ) -> int:
-        """Write ``chunks`` at ``offset`` (at most ``limit`` bytes) and return the new offset.
+        """Write ``body`` at ``offset`` (at most ``limit`` bytes) and return the new offset.
 
         A broken connection keeps what arrived (tus resumes from there) unless the chunk
         has a checksum, which needs it whole; a failed checksum or a chunk past ``limit``
@@ -77,37 +79,39 @@ class Staging:
             progress = None  # hashed again when complete
         self._progress.pop(upload_id, None)
         verifier = checksum.hasher() if checksum else None
+        hashes = [progress.digest] if progress is not None else []
+        if verifier is not None:
+            hashes.append(verifier)
         fd = os.open(path, os.O_WRONLY)
-        written = 0
+        sink = Sink(fd, offset, hashes)
         try:
             os.ftruncate(fd, offset)
-            os.lseek(fd, offset, os.SEEK_SET)
-            async for chunk in chunks:
-                written += len(chunk)
-                if written > limit:
-                    raise UploadTooLarge("The chunk goes past Upload-Length.")
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(fd, view) :]
-                if progress is not None:
-                    progress.digest.update(chunk)
-                if verifier is not None:
-                    verifier.update(chunk)
+            await body.pour(sink, limit)
+            await sink.finish()
             if checksum is not None and verifier is not None:
                 checksum.verify(verifier.digest())
         except BaseException as exc:
             keep = checksum is None and not isinstance(exc, UploadTooLarge)
+            try:
+                if keep:
+                    sink.settle()  # what arrived is written (and hashed) before the answer
+                else:
+                    sink.discard()  # the worker stops before the descriptor closes
+            except BaseException:
+                keep = False
             if not keep:
                 os.ftruncate(fd, offset)
-                written = 0
                 progress = None
+            elif progress is not None:
+                progress.offset = offset + sink.written
+                self._progress[upload_id] = progress
             raise
         finally:
             os.close(fd)
-            if progress is not None:
-                progress.offset = offset + written
-                self._progress[upload_id] = progress
-        return offset + written
+        if progress is not None:
+            progress.offset = offset + sink.written
+            self._progress[upload_id] = progress
+        return offset + sink.written
 
     async def sha256(self, upload_id: uuid.UUID) -> str:
         """The SHA-256 of the staged bytes (kept while appending, else read again)."""
