@@ -99,7 +99,7 @@ export function workshopManagePage(id: string, user: api.User, navigate: Navigat
     heading.textContent = t('manage.heading', { title: current.title })
     const picker = select(
       current.occurrences.map((o) => [String(o.number), t('workshops.sessionLine', { number: o.number, when: when(o.starts_at, current.time_zone) }) + (live(o) ? ` (${t('workshops.live')})` : '')]),
-      String((current.occurrences.find((o) => live(o) || o.closed_at === null) ?? current.occurrences[0])?.number ?? 1),
+      String(shownSession(current.occurrences)),
       { id: 'session-pick' },
     )
     picker.addEventListener('change', () => void showAttendance(Number(picker.value)))
@@ -162,4 +162,13 @@ export function workshopManagePage(id: string, user: api.User, navigate: Navigat
       ),
     ),
   }
+}
+
+/** The session whose attendance the page opens on: the one live now, else the latest that
+ * has started (just ended: what its organiser comes to read), else the next one. */
+function shownSession(sessions: Workshop['occurrences']): number {
+  const now = Date.now()
+  const started = sessions.filter((o) => Date.parse(o.starts_at) <= now)
+  const chosen = sessions.find(live) ?? started[started.length - 1] ?? sessions.find((o) => o.closed_at === null) ?? sessions[0]
+  return chosen?.number ?? 1
 }
