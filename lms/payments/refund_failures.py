@@ -30,7 +30,6 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jobs.events import emit
 from lms.courses.events import CourseEvents
 from lms.notifications import service as notifications
 from lms.notifications.categories import ACCOUNT
@@ -40,7 +39,7 @@ from lms.payments.machine import Action, Signal
 from lms.payments.receipts import money
 from lms.payments.transitions import NO_SEAT_BACK, announce, apply
 from ops.context import request_id_var
-from persistence.models import AuditEvent, Order, Product, Refund
+from persistence.models import AuditEvent, Order, Refund
 
 FLAG = "refund_failed"
 UNKNOWN_REASON = "unknown"
@@ -162,22 +161,15 @@ async def fail(
             },
         )
     )
-    product = await session.get(Product, order.product_id)
-    payload = events.RefundFailedEvent(
-        order_id=order.id,
-        user_id=order.user_id,
-        product_id=order.product_id,
-        kind=product.kind if product else "",
-        total=order.total,
-        currency=order.currency,
-        status=order.status,
-        refunded_amount=order.refunded_amount,
+    await announce(
+        session,
+        events.REFUND_FAILED,
+        order,
         refund_id=row.id,
         refund_amount=row.amount,
         failure_reason=row.failure_reason or UNKNOWN_REASON,
         restored=restored,
     )
-    await emit(session, events.REFUND_FAILED, payload, aggregate_id=order.id)
     if order.user_id is not None:
         kept = " Your access is back as it was." if restored else ""
         await notifications.notify(

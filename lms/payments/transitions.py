@@ -48,9 +48,13 @@ def state_of(order: Order) -> OrderState:
     )
 
 
-async def announce(session: AsyncSession, event_type: EventType, order: Order) -> None:
+async def announce(
+    session: AsyncSession, event_type: EventType, order: Order, **extra: object
+) -> None:
+    """Emit ``event_type`` about ``order`` (its payload model is an ``OrderEvent``;
+    ``extra`` fills a subclass's own fields)."""
     product = await session.get(Product, order.product_id)
-    payload = events.OrderEvent(
+    payload = event_type.payload(
         order_id=order.id,
         user_id=order.user_id,
         product_id=order.product_id,
@@ -59,6 +63,7 @@ async def announce(session: AsyncSession, event_type: EventType, order: Order) -
         currency=order.currency,
         status=order.status,
         refunded_amount=order.refunded_amount,
+        **extra,
     )
     await emit(session, event_type, payload, aggregate_id=order.id)
 
@@ -146,19 +151,14 @@ async def revoke(
     """A fully refunded order's entitlement ends: the course enrolment (as a student) and
     the workshop seat (it goes to the waitlist) are taken back, a plan stops now."""
     order.revoked_at = now
-    grant = (
-        await session.execute(select(Entitlement).where(Entitlement.order_id == order.id))
-    ).scalar_one_or_none()
-    if grant is None:
+    found = await _granted(session, order, revoked_at=now)
+    if found is None:
         return
-    grant.revoked_at = now
-    product = await session.get(Product, grant.product_id)
-    if product is None or product.target_id is None or order.user_id is None:
-        return
+    _, product, target, user_id = found
     if product.kind == "course":
-        await enrolment.unenroll_student(session, product.target_id, order.user_id, course_events)
+        await enrolment.unenroll_student(session, target, user_id, course_events)
     elif product.kind == "workshop":
-        await seats.withdraw_seat(session, product.target_id, order.user_id, now)
+        await seats.withdraw_seat(session, target, user_id, now)
 
 
 NO_SEAT_BACK = "refund_failed_no_seat"
@@ -172,22 +172,34 @@ async def restore(session: AsyncSession, order: Order, now: datetime) -> None:
     (paid, no seat: finance refunds it again or finds a seat). Runs once per revocation:
     it clears ``revoked_at``, which is what asks for it."""
     order.revoked_at = None
-    grant = (
-        await session.execute(select(Entitlement).where(Entitlement.order_id == order.id))
-    ).scalar_one_or_none()
-    if grant is None:
+    found = await _granted(session, order, revoked_at=None)
+    if found is None:
         return
-    grant.revoked_at = None
-    product = await session.get(Product, grant.product_id)
-    if product is None or product.target_id is None or order.user_id is None:
-        return
+    grant, product, target, user_id = found
     if product.kind == "course":
-        await enrolment.enroll_student(session, product.target_id, order.user_id)
+        await enrolment.enroll_student(session, target, user_id)
     elif product.kind == "workshop":
         try:
-            await seats.hold_seat(session, product.target_id, now)
+            await seats.hold_seat(session, target, now)
         except Conflict:
             order.flag = NO_SEAT_BACK
             order.revoked_at = grant.revoked_at = now  # no seat behind it: still ended
             return
-        await seats.seat_held(session, product.target_id, order.user_id, now)
+        await seats.seat_held(session, target, user_id, now)
+
+
+async def _granted(
+    session: AsyncSession, order: Order, *, revoked_at: datetime | None
+) -> tuple[Entitlement, Product, uuid.UUID, uuid.UUID] | None:
+    """Mark the order's entitlement revoked (or not) as of ``revoked_at``; its product,
+    the product's target and the buyer, when all exist (what revoke and restore act on)."""
+    grant = (
+        await session.execute(select(Entitlement).where(Entitlement.order_id == order.id))
+    ).scalar_one_or_none()
+    if grant is None:
+        return None
+    grant.revoked_at = revoked_at
+    product = await session.get(Product, grant.product_id)
+    if product is None or product.target_id is None or order.user_id is None:
+        return None
+    return grant, product, product.target_id, order.user_id
