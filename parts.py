@@ -63,7 +63,7 @@ from realtime.broker import Broker
 from realtime.memory_broker import InMemoryBroker
 from realtime.redis_broker import RedisBroker
 from realtime.redis_presence import RedisPresence
-from realtime.yjs.document import DocumentLimits
+from realtime.yjs.limits import DocumentLimits
 from realtime.yjs.update_format import StructureLimits
 from rooms import domain_events as room_events
 from rooms import quiz_rules

@@ -89,6 +89,7 @@ from ops.limits import BodyLimitMiddleware
 from ops.metrics import Metrics
 from ops.nul import RefuseNulMiddleware
 from ops.requests import RequestContextMiddleware
+from ops.routing import RouteIndex
 from persistence.blobs import LocalBlobStore
 from rooms.connection import RoomLimits
 from rooms.document_service import DocumentService
@@ -211,6 +212,7 @@ def build_app(node: Node) -> FastAPI:
     assert_all_guarded(routers)
     for router in routers:
         app.include_router(router)
+    RouteIndex.install(app.router)  # match through a prefix index, not all 350 routes in turn
     # Cohorts first: its erasure finds invitations by the address the account's erasure scrubs.
     cohort_personal_data.register(registry)
     personal_data.register(registry)

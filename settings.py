@@ -198,7 +198,7 @@ class Settings(BaseSettings):
 
     # Quizzes under exam load (lms/assessments/load.py): beyond these, a quick 503
     quiz_read_slots: int = Field(default=8, ge=1, le=200)
-    quiz_write_slots: int = Field(default=2, ge=1, le=200)
+    quiz_write_slots: int = Field(default=6, ge=1, le=200)
     quiz_queue: int = Field(default=200, ge=0, le=100_000)
     quiz_wait_seconds: float = Field(default=5.0, gt=0.0, le=600.0)
     quiz_autosave_max_pending: int = Field(default=2000, ge=1, le=1_000_000)

@@ -47,6 +47,7 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,7 @@ def _merge(outcomes: list[Outcome]) -> Outcome:
         total.start_ms += o.start_ms
         total.save_ms += o.save_ms
         total.submit_ms += o.submit_ms
+        total.submit_sent_at += o.submit_sent_at
         for key, count in o.errors.items():
             total.errors[key] = total.errors.get(key, 0) + count
         for key, count in o.refused.items():
@@ -270,14 +272,18 @@ async def _ceiling(url: str, rows: int, batch: int, tasks: int) -> float:
     return round(rate, 1)
 
 
-def _autosave_counters(url: str) -> tuple[float, float]:
-    """The node's autosave batches and saves so far (its /metrics)."""
+def _autosave_counters(url: str) -> tuple[float, float, float]:
+    """The node's autosave batches and saves so far, and its background job runs (its
+    /metrics): job runs during the flat-out phase are work left by the timed quiz."""
     text = httpx.get(url + "/metrics", timeout=30).text
     found = {}
     for name in ("batches", "saves"):
         match = re.search(rf"^liveclass_quiz_autosave_{name}_total (\S+)$", text, re.M)
         found[name] = float(match.group(1)) if match else 0.0
-    return found["batches"], found["saves"]
+    jobs = sum(
+        float(v) for v in re.findall(r"^liveclass_job_runs_total\{[^}]*\} (\S+)$", text, re.M)
+    )
+    return found["batches"], found["saves"], jobs
 
 
 def _latency(values: list[float]) -> dict[str, Any]:
@@ -289,14 +295,20 @@ def _latency(values: list[float]) -> dict[str, Any]:
     }
 
 
-async def _backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    env = {
+def node_env(url: str) -> dict[str, str]:
+    """The environment of a bench node on ``url``: our secret (the bench mints its students'
+    tokens), long-lived tokens, no login throttle, warnings only in the log."""
+    return {
         "LIVECLASS_DATABASE_URL": url,
         "LIVECLASS_SECRET_KEY": SECRET,
         "LIVECLASS_ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL),
         "LIVECLASS_LOGIN_MAX_FAILURES_PER_IP": "10000",
         "LIVECLASS_LOG_LEVEL": "warning",
     }
+
+
+async def _backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    env = node_env(url)
     node = BenchNode(tmp / name, env).start(timeout=300)  # a loaded machine starts slowly
     loop = asyncio.get_running_loop()
     context = multiprocessing.get_context("spawn")
@@ -320,6 +332,8 @@ async def _backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> 
         server_cpu = cpu_seconds_or_zero(node.pid) - cpu0
         progress(f"{name}: reading every attempt back")
         checked = await _verify(url, quiz["timed"], outcome, args.students)
+        # (wall clock sent, ms) of the ten slowest: to set against the node's log
+        slowest = sorted(zip(outcome.submit_ms, outcome.submit_sent_at, strict=True))[-10:]
         timed = {
             "students": args.students,
             "questions": QUESTIONS,
@@ -329,6 +343,7 @@ async def _backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> 
             "start": _latency(outcome.start_ms),
             "save": _latency(outcome.save_ms),
             "submit": _latency(outcome.submit_ms),
+            "slowest_submits": [(round(at, 3), round(ms, 1)) for ms, at in slowest],
             "saves_sent": outcome.saves_sent,
             "errors": outcome.errors,
             "refused_503_then_retried": outcome.refused,
@@ -348,12 +363,12 @@ async def _backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> 
             for part in _split(few, args.procs)
         ]
         cpu0 = cpu_seconds_or_zero(node.pid)
-        batches0, saves0 = _autosave_counters(node.url)
+        batches0, saves0, jobs0 = _autosave_counters(node.url)
         with ProcessPoolExecutor(len(bursts), mp_context=context) as pool:
             done: list[BurstOutcome] = await asyncio.gather(
                 *(loop.run_in_executor(pool, run_burst, p) for p in bursts)
             )
-        batches1, saves1 = _autosave_counters(node.url)
+        batches1, saves1, jobs1 = _autosave_counters(node.url)
         batch = (saves1 - saves0) / max(1.0, batches1 - batches0)
         elapsed = max(b.elapsed for b in done)
         saves = sum(b.saves for b in done)
@@ -370,6 +385,8 @@ async def _backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> 
             ),
             "client_cpu_seconds": round(sum(b.cpu_seconds for b in done), 1),
             "saves_per_commit": round(batch, 1),
+            "saves_per_5s": [sum(w) for w in zip_longest(*(b.windows for b in done), fillvalue=0)],
+            "background_job_runs": int(jobs1 - jobs0),
         }
         rows_per_commit = max(1, round(batch))
         progress(f"{name}: ceiling (bare inserts, {rows_per_commit} rows per commit)")

@@ -4,15 +4,26 @@ against nginx serving the same files, in the same run.
 
 **Upload.** A file of ``--size`` bytes (1 GiB by default; the issue's figure is 2 GB) is
 written into a temporary folder on the disk that holds the node's data directory, then
-uploaded with tus from an httpx client in this process that streams each PATCH (``--chunk``
-bytes, 32 MiB by default) from the file in 1 MiB pieces: creation, the PATCHes, and the
-last one's completion (digest, content sniffing, the move into the blob store, the file row
-and its event) are timed together. Baselines on the same disk, from the same cached
-source, alternating with the uploads (``--rounds``): ``cp``; ``cp`` then ``fsync`` of the
+uploaded with tus from a client in this process: creation, the PATCHes, and the last one's
+completion (digest, content sniffing, the move into the blob store, the file row and its
+event) are timed together. The client (``--client sendfile``, the default) sends each
+PATCH body from the file with ``os.sendfile`` over one keep-alive socket (``SendfileTus``:
+only the kernel's copy, ~0.1 CPU-s per GiB, as ``curl --upload-file`` nearly does);
+``--client httpx`` streams it in 1 MiB pieces through httpx (~0.5 CPU-s per GiB, on the
+core the node needs: the figures before 2026-12-07 13:00 UTC). The whole file goes in one
+PATCH unless ``--chunk`` says otherwise: tus-js-client and Uppy send a file in one PATCH
+by default (``chunkSize: Infinity``; their documentation advises a chunk size only where a
+proxy limits request bodies), so that is the upload a browser makes; ``--chunk 32MiB`` adds
+one request's Python and database work (authentication, the upload's row) per 32 MiB.
+Baselines on the same disk, from the same cached source, alternating with the uploads
+(``--rounds``): ``cp``; ``cp`` then ``fsync`` of the
 copy; a Python read+write copy in 1 MiB pieces; and SHA-256 over the file (the digest the
 upload must compute). Every timed run starts with no dirty pages (``os.sync()``) and its
-output is deleted after it. Reported: MB/s (10^6 bytes per second) of each, the ratio of
-the upload to each baseline (target: >= 0.7 of the copy), and the node process's memory
+output is deleted after it. The source is on the same filesystem (reported: ``ext4`` or
+``tmpfs``...) and warm (page-cached) for every copy and upload alike. Reported: MB/s (10^6
+bytes per second) of each, CPU seconds per GiB (a copy's: this process's and ``cp``'s; the
+upload's: the node's and the client's), the ratio of the upload to each baseline (target:
+>= 0.7 of the copy), and the node process's memory
 during the upload: VmRSS sampled every 10 ms (peak minus the value before the upload:
 target < 50 MB) and VmHWM before and after.
 
@@ -65,6 +76,7 @@ import httpx
 import orjson
 
 from kits.bench import BenchNode, bearer, progress
+from kits.rawhttp import Response, SocketAnswers, request_head
 from kits.servers import ROOT, free_port
 from kits.stats import cpu_seconds, machine_busy_seconds, rss_bytes
 
@@ -90,12 +102,32 @@ def mb_per_s(size: int, seconds: float) -> float:
     return round(size / 1e6 / seconds, 1)
 
 
-def timed(action: Callable[[], object]) -> float:
-    """Wall seconds of ``action``, started with no dirty pages (``sync`` first)."""
+def timed(action: Callable[[], object], cpu: list[float] | None = None) -> float:
+    """Wall seconds of ``action``, started with no dirty pages (``sync`` first); its CPU
+    seconds (this process's and its children's, e.g. ``cp``) appended to ``cpu``."""
     os.sync()
+    cpu_before = own_and_children_cpu()
     started = time.perf_counter()
     action()
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    if cpu is not None:
+        cpu.append(own_and_children_cpu() - cpu_before)
+    return seconds
+
+
+def own_and_children_cpu() -> float:
+    """User + system CPU seconds of this process and its waited-for children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def filesystem(path: Path) -> str:
+    """The type of the filesystem holding ``path`` (``ext4``, ``tmpfs``...)."""
+    found = subprocess.run(
+        ["df", "--output=fstype", str(path)], capture_output=True, text=True, check=False
+    )
+    return found.stdout.split()[-1] if found.returncode == 0 else "unknown"
 
 
 # ------------------------------------------------------------------ the upload
@@ -237,6 +269,91 @@ def tus_upload(
     return time.perf_counter() - started, answer
 
 
+class SendfileTus:
+    """A tus client on one keep-alive connection whose PATCH bodies go from the file to the
+    socket with ``os.sendfile``: the kernel copies the page-cached bytes into the socket
+    and no byte passes through Python (as ``curl --upload-file`` nearly does). httpx spent
+    ~0.5 CPU-s per GiB streaming a body in 1 MiB pieces, on the core the node's reading
+    thread needs; this client is the benchmark's, not the product's. Answers are parsed
+    by ``kits.rawhttp``."""
+
+    def __init__(self, url: str, token: str) -> None:
+        address = httpx.URL(url)
+        self.host, self.port = address.host, address.port or 80
+        self.headers = {**bearer(token), **TUS}
+        self.sock: socket.socket | None = None
+        self.answers: SocketAnswers | None = None
+
+    def request(
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: tuple[int, int, int] | None = None,
+    ) -> Response:
+        """Send one request (``body``: a file descriptor, offset and length, sent with
+        ``sendfile``; else none) and read its answer; a fresh connection if needed."""
+        if self.sock is None or self.answers is None:
+            self.sock = socket.create_connection((self.host, self.port))
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.answers = SocketAnswers(self.sock)
+        length = 0 if body is None else body[2]
+        head = {**self.headers, **headers, "content-length": str(length)}
+        self.sock.sendall(request_head(method, target, f"{self.host}:{self.port}", head))
+        if body is not None:
+            fd, offset, left = body
+            while left:
+                sent = os.sendfile(self.sock.fileno(), fd, offset, left)
+                if not sent:
+                    raise RuntimeError("the source file ended early")
+                offset += sent
+                left -= sent
+        answer = self.answers.next()
+        if answer.headers.get("connection", "").lower() == "close":
+            self.close()
+        return answer
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = self.answers = None
+
+
+def tus_upload_sendfile(
+    client: SendfileTus, course_id: str, source: Path, chunk: int, name: str
+) -> tuple[float, str]:
+    """``tus_upload`` with ``SendfileTus``: the wall seconds and the file's location."""
+    size = source.stat().st_size
+    client.close()  # a fresh connection: the node closes one idle for 5 s
+    started = time.perf_counter()
+    made = client.request(
+        "POST",
+        f"/api/v1/courses/{course_id}/uploads",
+        {"Upload-Length": str(size), "Upload-Metadata": metadata(name)},
+    )
+    if made.status != 201:
+        raise RuntimeError(f"POST: {made.status} {made.body!r}")
+    location = made.headers["location"]
+    offset = 0
+    answer = made
+    with source.open("rb") as file:
+        while offset < size:
+            length = min(chunk, size - offset)
+            answer = client.request(
+                "PATCH",
+                location,
+                {
+                    "Content-Type": "application/offset+octet-stream",
+                    "Upload-Offset": str(offset),
+                },
+                (file.fileno(), offset, length),
+            )
+            if answer.status != 204:
+                raise RuntimeError(f"PATCH at {offset}: {answer.status} {answer.body!r}")
+            offset = int(answer.headers["upload-offset"])
+    return time.perf_counter() - started, answer.headers["content-location"]
+
+
 def create_course(node: BenchNode, title: str) -> str:
     made = node.http.post(
         "/api/v1/courses",
@@ -248,7 +365,7 @@ def create_course(node: BenchNode, title: str) -> str:
 
 
 def measure_upload(
-    node: BenchNode, work: Path, size: int, chunk: int, rounds: int
+    node: BenchNode, work: Path, size: int, chunk: int, rounds: int, client: str
 ) -> dict[str, Any]:
     """The upload against the copies, alternating, ``rounds`` times each."""
     source = work / "source.bin"
@@ -257,6 +374,7 @@ def measure_upload(
     expected = sha256_file(source)  # also leaves the source in the page cache
     course_id = create_course(node, "Upload benchmark")
     http = httpx.Client(base_url=node.url, timeout=600)
+    raw = SendfileTus(node.url, node.admin_token)
     copy = work / "copy.bin"
     runs: dict[str, list[float]] = {
         "cp": [],
@@ -267,23 +385,32 @@ def measure_upload(
     }
     memory: list[dict[str, Any]] = []
     cpu: list[dict[str, float]] = []
+    copies_cpu: dict[str, list[float]] = {name: [] for name in runs if name != "upload"}
     try:
         for round_ in range(rounds):
             progress(f"upload round {round_ + 1}/{rounds}: cp, cp+fsync, python copy, sha256")
-            runs["cp"].append(timed(lambda: cp(source, copy)))
+            runs["cp"].append(timed(lambda: cp(source, copy), copies_cpu["cp"]))
             copy.unlink()
-            runs["cp_fsync"].append(timed(lambda: cp_fsync(source, copy)))
+            runs["cp_fsync"].append(timed(lambda: cp_fsync(source, copy), copies_cpu["cp_fsync"]))
             copy.unlink()
-            runs["python_copy"].append(timed(lambda: python_copy(source, copy)))
+            runs["python_copy"].append(
+                timed(lambda: python_copy(source, copy), copies_cpu["python_copy"])
+            )
             copy.unlink()
-            runs["sha256"].append(timed(lambda: sha256_file(source)))
+            runs["sha256"].append(timed(lambda: sha256_file(source), copies_cpu["sha256"]))
             progress(f"upload round {round_ + 1}/{rounds}: tus upload through the node")
             os.sync()
             server_cpu, client_cpu = cpu_seconds(node.pid), cpu_seconds()
             with PeakRss(node.pid) as rss:
-                seconds, last = tus_upload(
-                    http, node.admin_token, course_id, source, chunk, "lecture.bin"
-                )
+                if client == "httpx":
+                    seconds, last = tus_upload(
+                        http, node.admin_token, course_id, source, chunk, "lecture.bin"
+                    )
+                    location = last.headers["Content-Location"]
+                else:
+                    seconds, location = tus_upload_sendfile(
+                        raw, course_id, source, chunk, "lecture.bin"
+                    )
             cpu.append(
                 {
                     "server_cpu_s": round(cpu_seconds(node.pid) - server_cpu, 2),
@@ -292,22 +419,30 @@ def measure_upload(
             )
             runs["upload"].append(seconds)
             memory.append(rss.figures())
-            file = http.get(last.headers["Content-Location"], headers=bearer(node.admin_token))
+            file = http.get(location, headers=bearer(node.admin_token))
             file.raise_for_status()
             if file.json()["sha256"] != expected or file.json()["size"] != size:
                 raise RuntimeError(f"the uploaded file differs: {file.json()}")
-            gone = http.delete(last.headers["Content-Location"], headers=bearer(node.admin_token))
+            gone = http.delete(location, headers=bearer(node.admin_token))
             gone.raise_for_status()  # its blob goes too: every round moves a new one in
     finally:
         http.close()
+        raw.close()
         source.unlink(missing_ok=True)
         copy.unlink(missing_ok=True)
     rates = {k: [mb_per_s(size, s) for s in v] for k, v in runs.items()}
+    gib = size / (1 << 30)
+    per_gib = {
+        **{name: [round(c / gib, 2) for c in spent] for name, spent in copies_cpu.items()},
+        "upload_node": [round(c["server_cpu_s"] / gib, 2) for c in cpu],
+        "upload_client": [round(c["client_cpu_s"] / gib, 2) for c in cpu],
+    }
     best = {k: max(v) for k, v in rates.items()}
     median = {k: round(statistics.median(v), 1) for k, v in rates.items()}
     return {
         "size_bytes": size,
         "chunk_bytes": chunk,
+        "client": client,
         "rounds": rounds,
         "mb_per_s": rates,
         "median_mb_per_s": median,
@@ -317,6 +452,14 @@ def measure_upload(
         "ratio_to_python_copy": round(median["upload"] / median["python_copy"], 2),
         "ratio_to_sha256": round(median["upload"] / median["sha256"], 2),
         "cpu": cpu,
+        "cpu_s_per_gib": per_gib,
+        "median_cpu_s_per_gib": {k: round(statistics.median(v), 2) for k, v in per_gib.items()},
+        "disk": {
+            "filesystem": filesystem(work),
+            "source_cache": "warm: the source is read once after it is written, every "
+            "copy and upload reads it from the page cache",
+            "dirty_pages_at_start": "none: os.sync() before every timed run",
+        },
         "server_memory": memory,
         "server_rss_growth_mb_max": max(m["rss_growth_mb"] for m in memory),
     }
@@ -605,7 +748,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run (64 MiB, short runs)")
     parser.add_argument("--size", type=parse_size, help="upload size (default 1GiB)")
-    parser.add_argument("--chunk", type=parse_size, default=32 * MiB, help="PATCH size")
+    parser.add_argument(
+        "--chunk", type=parse_size, help="PATCH size (default: the whole file in one PATCH)"
+    )
+    parser.add_argument(
+        "--client",
+        choices=("sendfile", "httpx"),
+        default="sendfile",
+        help="the upload's client: sendfile over a raw socket (default) or httpx",
+    )
     parser.add_argument("--rounds", type=int, help="rounds of each measurement (default 3)")
     parser.add_argument("--files", type=int, default=16, help="1 MiB files to serve")
     parser.add_argument("--duration", type=float, help="seconds per wrk run (default 10)")
@@ -651,7 +802,8 @@ def main() -> None:
         }
         with BenchNode(work / "data", env, root=args.root.resolve()) as node:
             if "upload" in parts:
-                report["upload"] = measure_upload(node, work, size, args.chunk, rounds)
+                chunk = args.chunk or size
+                report["upload"] = measure_upload(node, work, size, chunk, rounds, args.client)
             if "serving" in parts:
                 report["serving"] = measure_serving(
                     node, work, args.files, duration, args.connections, rounds

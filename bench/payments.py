@@ -12,7 +12,10 @@ is then paid at the fake, and all the Stripe events it produced (``payment_inten
 are shuffled and POSTed to ``/api/v1/payments/webhooks/stripe``, signed with the SDK's helper,
 20 at a time: the webhook events processed per second. Then the round waits until the
 orders settle and checks that exactly 50 are fulfilled, the workshop has 50 seated, and no
-order was charged without a seat (money taken and not fulfilled, or flagged).
+order was charged without a seat (money taken and not fulfilled, or flagged). The buyers and
+the webhook senders are raw HTTP/1.1 clients (``kits.rawhttp``, as the exam benchmark's):
+httpx spent more CPU per request than the node's own work on the same two cores; the
+events are signed before the delivery's clock starts (signing is the provider's work).
 
 Baselines in the same run on the same database (the ceilings): the same 200 order rows
 inserted bare (a copy of ``payment_orders`` without its foreign keys), each its own
@@ -24,15 +27,35 @@ updated, one transaction each. The ratios are ours over the ceiling (target >= 0
     flock /tmp/liveclass-bench.lock python bench/payments.py                 # 3 rounds, PG
     flock /tmp/liveclass-bench.lock python bench/payments.py --rounds 1      # smoke run
     flock /tmp/liveclass-bench.lock python bench/payments.py --backend sqlite
+    python bench/payments.py --rounds 1 --root ../other-checkout           # that tree's node
+    python bench/payments.py --rounds 1 --profile /tmp/race.txt    # py-spy: race, webhooks
+    python bench/payments.py --rounds 1 --worker   # jobs in a `liveclass worker` process
+
+Besides the rates, each round reports the node's CPU (utime + stime from /proc) per order
+request during the race (``node_cpu_ms_per_order``), per webhook event during the delivery
+(``node_cpu_ms_per_event``, with whatever fulfilment jobs ran meanwhile), the measure that
+holds on a shared machine, and per webhook event from the delivery's start until every order
+has settled (``node_cpu_ms_per_event_settled``: all the work the events caused, fulfilment,
+receipts and outbox, plus the count's own polling every 0.5 s; a faster delivery leaves
+more of those jobs after its window, so compare this one between trees), and per webhook
+event until the outbox and the jobs are drained (``node_cpu_ms_per_event_drained``: the
+same work, receipts included, without the count's polling of the node, which follows; the
+database is polled instead). ``--profile
+FILE`` records the node with py-spy (raw format) during the first race, and into ``FILE``
+with ``.webhooks`` before its suffix during the first delivery.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -48,7 +71,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from kits.bench import BenchNode, bearer, percentile, progress, student_email
 from kits.fake_stripe import FakeStripe
-from kits.servers import start_postgres
+from kits.rawhttp import Client, Response
+from kits.servers import ROOT, start_postgres
+from kits.stats import cpu_seconds, machine_busy_seconds
 from lms.accounts.tokens import mint_access_token
 from persistence.engine import create_engine
 from persistence.models import User
@@ -105,43 +130,121 @@ async def _product(node: BenchNode, http: httpx.AsyncClient) -> tuple[str, str]:
     return workshop_id, product.json()["id"]
 
 
-async def checkout_race(node: BenchNode, product_id: str) -> dict[str, Any]:
-    """200 orders at once on fresh connections; which got a checkout, and how fast."""
+def _profiler(pid: int, out: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy on the node (raw samples into ``out``), or nothing."""
+    if out is None:
+        return None
+    argv = ["py-spy", "record", "-p", str(pid), "-r", "200", "-f", "raw", "-o", str(out)]
+    spy = subprocess.Popen([*argv, "--nonblocking"], stdout=subprocess.DEVNULL)
+    time.sleep(1.0)  # py-spy attaches
+    return spy
+
+
+def _sibling(profile: Path | None) -> Path | None:
+    """Where the first delivery's profile goes: beside the race's, ``.webhooks`` added."""
+    return (
+        None if profile is None else profile.with_name(profile.stem + ".webhooks" + profile.suffix)
+    )
+
+
+def _stop_profiler(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(30)
+
+
+async def _sample_waits(engine: AsyncEngine, counts: dict[str, int]) -> None:
+    """What the database's client backends wait on, sampled every 20 ms (PostgreSQL)."""
+    async with engine.connect() as connection:
+        while True:
+            rows = await connection.execute(
+                text(
+                    "SELECT state, coalesce(wait_event_type || ':' || wait_event, 'cpu')"
+                    " FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                    " AND pid <> pg_backend_pid() AND state <> 'idle'"
+                )
+            )
+            for state, wait in rows:
+                key = f"{state} {wait}"
+                counts[key] = counts.get(key, 0) + 1
+            await connection.rollback()
+            await asyncio.sleep(0.02)
+
+
+async def checkout_race(
+    node: BenchNode, product_id: str, engine: AsyncEngine, profile: Path | None = None
+) -> dict[str, Any]:
+    """200 orders at once on fresh connections; which got a checkout, how fast, and the
+    node's CPU per order request."""
     gate = asyncio.Event()
     latencies: list[float] = []
+    host, port = _address(node.url)
+    body = json.dumps({"product_id": product_id, "currency": "EUR"}).encode()
 
-    async def one(http: httpx.AsyncClient, token: str) -> httpx.Response:
-        await gate.wait()
-        began = time.perf_counter()
-        answer = await http.post(
-            "/api/v1/payments/orders",
-            json={"product_id": product_id, "currency": "EUR"},
-            headers={**bearer(token), "Idempotency-Key": str(uuid.uuid4())},
-        )
-        latencies.append(time.perf_counter() - began)
-        return answer
+    async def one(token: str) -> Response:
+        client = Client(host, port)  # its own connection, opened when the race starts
+        try:
+            await gate.wait()
+            began = time.perf_counter()
+            answer = await client.request(
+                "POST",
+                "/api/v1/payments/orders",
+                {
+                    **bearer(token),
+                    "content-type": "application/json",
+                    "idempotency-key": str(uuid.uuid4()),
+                },
+                body,
+            )
+            latencies.append(time.perf_counter() - began)
+            return answer
+        finally:
+            await client.close()
 
-    limits = httpx.Limits(max_connections=BUYERS)
-    async with httpx.AsyncClient(base_url=node.url, timeout=120, limits=limits) as racers:
-        tasks = [asyncio.create_task(one(racers, t)) for t in node.students[:BUYERS]]
-        await asyncio.sleep(0)
-        started = time.perf_counter()
-        gate.set()
-        answers = await asyncio.gather(*tasks)
-        wall = time.perf_counter() - started
-    created = [a.json() for a in answers if a.status_code == 201]
-    refused = sorted({a.status_code for a in answers if a.status_code != 201})
+    tasks = [asyncio.create_task(one(t)) for t in node.students[:BUYERS]]
+    await asyncio.sleep(0)
+    spy = _profiler(node.pid, profile)
+    waits: dict[str, int] = {}
+    sampler = (
+        asyncio.create_task(_sample_waits(engine, waits))
+        if engine.dialect.name == "postgresql"
+        else None
+    )
+    cpu, mine, busy = cpu_seconds(node.pid), cpu_seconds(), machine_busy_seconds()
+    started = time.perf_counter()
+    gate.set()
+    answers = await asyncio.gather(*tasks)
+    wall = time.perf_counter() - started
+    cpu, mine = cpu_seconds(node.pid) - cpu, cpu_seconds() - mine
+    busy = machine_busy_seconds() - busy
+    if sampler is not None:
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
+    _stop_profiler(spy)
+    created = [a.json() for a in answers if a.status == 201]
+    refused = sorted({a.status for a in answers if a.status != 201})
     return {
         "orders": created,
         "summary": {
             "checkouts_per_second": round(BUYERS / wall, 1),
             "p50_ms": percentile(latencies, 0.50, scale=0.001),
             "p99_ms": percentile(latencies, 0.99, scale=0.001),
+            "node_cpu_ms_per_order": round(cpu * 1000 / BUYERS, 2),
+            "node_cpu_share": round(cpu / wall, 2),
+            "bench_cpu_share": round(mine / wall, 2),  # the buyers' client and the fake
+            "machine_busy_cores": round(busy / wall, 2),
+            "database_waits": dict(sorted(waits.items(), key=lambda kv: -kv[1])[:8]),
             "checkouts_opened": sum(1 for o in created if o.get("checkout_url")),
             "refused_statuses": refused,
-            "server_errors": sum(1 for a in answers if a.status_code >= 500),
+            "server_errors": sum(1 for a in answers if a.status >= 500),
         },
     }
+
+
+def _address(url: str) -> tuple[str, int]:
+    parsed = httpx.URL(url)
+    return parsed.host, parsed.port or 80
 
 
 def stripe_events(fake: FakeStripe, session_ids: list[str]) -> list[dict[str, Any]]:
@@ -157,35 +260,68 @@ def stripe_events(fake: FakeStripe, session_ids: list[str]) -> list[dict[str, An
 
 
 async def deliver(
-    node: BenchNode, fake: FakeStripe, events: list[dict[str, Any]]
+    node: BenchNode,
+    fake: FakeStripe,
+    events: list[dict[str, Any]],
+    profile: Path | None = None,
+    worker: int | None = None,
 ) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=SENDERS)
-    async with httpx.AsyncClient(base_url=node.url, timeout=120, limits=limits) as http:
+    host, port = _address(node.url)
+    # Signed before the clock starts: signing is the provider's work, not this machine's.
+    signed = [fake.signed(event, SECRETS[0]) for event in events]
+    queue = iter(signed)
 
-        def job(event: dict[str, Any]) -> Callable[[], Awaitable[None]]:
-            async def send() -> None:
-                body, headers = fake.signed(event, SECRETS[0])
+    async def sender() -> None:
+        client = Client(host, port)
+        try:
+            for body, headers in queue:
                 began = time.perf_counter()
-                answer = await http.post(
-                    "/api/v1/payments/webhooks/stripe", content=body, headers=headers
+                answer = await client.request(
+                    "POST", "/api/v1/payments/webhooks/stripe", headers, body
                 )
                 latencies.append(time.perf_counter() - began)
-                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+                statuses[answer.status] = statuses.get(answer.status, 0) + 1
+        finally:
+            await client.close()
 
-            return send
-
-        started = time.perf_counter()
-        await _gather_limited([job(e) for e in events], SENDERS)
-        wall = time.perf_counter() - started
+    spy = _profiler(node.pid, profile)
+    cpu, started = cpu_seconds(node.pid), time.perf_counter()
+    cpu_at_start = cpu
+    worker_at_start = cpu_seconds(worker) if worker else 0.0
+    await asyncio.gather(*(sender() for _ in range(SENDERS)))
+    wall, cpu = time.perf_counter() - started, cpu_seconds(node.pid) - cpu
+    _stop_profiler(spy)
     return {
         "events": len(events),
         "events_per_second": round(len(events) / wall, 1),
+        # with the fulfilment jobs the node runs meanwhile (the shared machine's measure)
+        "node_cpu_ms_per_event": round(cpu * 1000 / len(events), 2),
+        "node_cpu_at_start": cpu_at_start,
+        "worker_cpu_at_start": worker_at_start,
         "p50_ms": percentile(latencies, 0.50, scale=0.001),
         "p99_ms": percentile(latencies, 0.99, scale=0.001),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
     }
+
+
+async def drain(engine: AsyncEngine) -> float:
+    """Wait (up to 2 minutes) until the outbox is dispatched and no job is due or running
+    (the fulfilment, the receipts), polling the database, not the node; the seconds
+    waited."""
+    began, deadline = time.perf_counter(), time.monotonic() + 120
+    busy = text(
+        "SELECT (SELECT count(*) FROM domain_events WHERE dispatched_at IS NULL)"
+        " + (SELECT count(*) FROM jobs WHERE state = 'running'"
+        " OR (state = 'queued' AND run_at <= :now))"
+    )
+    while time.monotonic() < deadline:
+        async with engine.connect() as connection:
+            if not (await connection.execute(busy, {"now": _now()})).scalar_one():
+                break
+        await asyncio.sleep(0.05)
+    return time.perf_counter() - began
 
 
 async def settle(
@@ -375,7 +511,12 @@ async def prepare_ceilings(engine: AsyncEngine, postgres: bool) -> None:
 
 
 async def rounds(
-    node: BenchNode, fake: FakeStripe, db_url: str, count: int
+    node: BenchNode,
+    fake: FakeStripe,
+    db_url: str,
+    count: int,
+    profile: Path | None = None,
+    worker: int | None = None,
 ) -> list[dict[str, Any]]:
     postgres = db_url.startswith("postgresql")
     engine = (
@@ -392,15 +533,28 @@ async def rounds(
             for i in range(count):
                 workshop_id, product_id = await _product(node, http)
                 progress(f"round {i + 1}: {BUYERS} buyers for {SEATS} seats")
-                race = await checkout_race(node, product_id)
+                race = await checkout_race(node, product_id, engine, profile if i == 0 else None)
                 orders = race["orders"]
                 sessions = [
                     o["checkout_url"].rsplit("/", 1)[-1] for o in orders if o.get("checkout_url")
                 ]
                 events = stripe_events(fake, sessions)
                 progress(f"round {i + 1}: {len(events)} webhook events, 20% duplicated, shuffled")
-                hooks = await deliver(node, fake, events)
+                hooks = await deliver(
+                    node, fake, events, _sibling(profile) if i == 0 else None, worker
+                )
+                hooks["drained_after_s"] = round(await drain(engine), 2)
+                drained_cpu = cpu_seconds(node.pid) - hooks["node_cpu_at_start"]
+                hooks["node_cpu_ms_per_event_drained"] = round(drained_cpu * 1000 / len(events), 2)
+                worker_cpu = cpu_seconds(worker) - hooks["worker_cpu_at_start"] if worker else 0
+                if worker:  # the jobs' share, in the worker process
+                    hooks["worker_cpu_ms_per_event_drained"] = round(
+                        worker_cpu * 1000 / len(events), 2
+                    )
+                del hooks["worker_cpu_at_start"]
                 counted = await settle(node, http, {o["id"] for o in orders}, workshop_id)
+                settled_cpu = cpu_seconds(node.pid) - hooks.pop("node_cpu_at_start")
+                hooks["node_cpu_ms_per_event_settled"] = round(settled_cpu * 1000 / len(events), 2)
                 progress("ceilings: bare order inserts and bare event stores")
                 await prepare_ceilings(engine, postgres)
                 ceiling_orders = await bare_orders(engine, users, product_id)
@@ -443,8 +597,23 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
             [r["checkout"]["checkouts_per_second"] for r in runs]
         ),
         "checkout_p99_ms_median": _median([r["checkout"]["p99_ms"] for r in runs]),
+        "node_cpu_ms_per_order_median": _median(
+            [r["checkout"]["node_cpu_ms_per_order"] for r in runs]
+        ),
         "webhook_events_per_second_median": _median(
             [r["webhooks"]["events_per_second"] for r in runs]
+        ),
+        "node_cpu_ms_per_webhook_event_median": _median(
+            [r["webhooks"]["node_cpu_ms_per_event"] for r in runs]
+        ),
+        "node_cpu_ms_per_webhook_event_settled_median": _median(
+            [r["webhooks"]["node_cpu_ms_per_event_settled"] for r in runs]
+        ),
+        "node_cpu_ms_per_webhook_event_drained_median": _median(
+            [r["webhooks"]["node_cpu_ms_per_event_drained"] for r in runs]
+        ),
+        "worker_cpu_ms_per_webhook_event_drained_median": _median(
+            [r["webhooks"].get("worker_cpu_ms_per_event_drained", 0.0) for r in runs]
         ),
         "checkout_ratio_to_ceiling_median": _median([r["checkout_ratio"] for r in runs]),
         "webhook_ratio_to_ceiling_median": _median([r["webhook_ratio"] for r in runs]),
@@ -452,15 +621,46 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def main(count: int, backend: str) -> dict[str, Any]:
+def _commit(root: Path) -> str:
+    got = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return got.stdout.strip()
+
+
+def _start_worker(root: Path, env: dict[str, str], data_dir: Path) -> subprocess.Popen[bytes]:
+    """``liveclass worker`` of the tree at ``root`` on the node's database and settings."""
+    full = {**os.environ, **env, "LIVECLASS_DATA_DIR": str(data_dir), "PYTHONPATH": str(root)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "server", "worker"],
+        cwd=root,
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def main(
+    count: int,
+    backend: str,
+    root: Path = ROOT,
+    profile: Path | None = None,
+    worker: bool = False,
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "backend": backend,
+        "tree": str(root),
+        "commit": _commit(root),
         "buyers": BUYERS,
         "seats": SEATS,
         "duplicated": DUPLICATES,
         "rounds": count,
         "cpus": os.cpu_count(),
         "load_before": os.getloadavg()[0],
+        "jobs": "a liveclass worker process" if worker else "in the node",
     }
     server = start_postgres() if backend == "postgres" else None
     fake = FakeStripe().start()
@@ -479,16 +679,25 @@ async def main(count: int, backend: str) -> dict[str, Any]:
                 "LIVECLASS_STRIPE_WEBHOOK_SECRETS": ",".join(SECRETS),
                 "LIVECLASS_STRIPE_API_BASE": fake.url,
             }
-            node = BenchNode(Path(tmp) / "data", env)
+            if worker:
+                env["LIVECLASS_JOBS_EMBEDDED"] = "false"
+            node = BenchNode(Path(tmp) / "data", env, root=root)
+            helper: subprocess.Popen[bytes] | None = None
             try:
                 node.start(timeout=300)  # a loaded machine starts a node slowly
-                result.update(summarise(await rounds(node, fake, url, count)))
+                if worker:
+                    helper = _start_worker(root, env, Path(tmp) / "data")
+                pid = helper.pid if helper is not None else None
+                result.update(summarise(await rounds(node, fake, url, count, profile, pid)))
                 result["node_errors"] = node.log_errors()[:5]
                 if result["node_errors"]:  # keep the whole log for the tracebacks
                     kept = Path(tempfile.gettempdir()) / "bench-payments-node.log"
                     kept.write_text(node.server.log())
                     result["node_log"] = str(kept)
             finally:
+                if helper is not None:
+                    helper.terminate()
+                    helper.wait(60)
                 node.stop()
     finally:
         fake.stop()
@@ -501,5 +710,23 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="liveclass tree to run (default: this one)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy the node in the first round's race (raw; FILE.webhooks: its delivery)",
+    )
+    parser.add_argument(
+        "--worker",
+        action="store_true",
+        help="run the jobs in a `liveclass worker` process, not in the node (PostgreSQL)",
+    )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.rounds, args.backend)), indent=2))
+    if args.worker and args.backend != "postgres":
+        parser.error("--worker needs PostgreSQL (workers share jobs through it)")
+    result = asyncio.run(
+        main(args.rounds, args.backend, args.root.resolve(), args.profile, args.worker)
+    )
+    print(json.dumps(result, indent=2))

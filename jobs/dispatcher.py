@@ -1,11 +1,13 @@
 """The outbox dispatcher: turns committed domain events into one delivery job per
 subscribed consumer, in outbox order, and runs those deliveries idempotently.
 
-Dispatching a batch is one transaction: read undispatched events by ``seq``, add a
-``events.deliver`` job per consumer (ordering key = consumer + aggregate, so one
-consumer sees one aggregate's events one at a time, in order), mark the events
-dispatched. A crash before that commit leaves the events undispatched and the next
-dispatcher does it again; after it, the jobs carry on (retries, leases, dead letters).
+Dispatching a batch is one transaction: take undispatched events by ``seq`` (marked
+dispatched in the same statement), add in one INSERT an ``events.deliver`` job per consumer
+that wants the event (``Consumer.wants``; ordering key = consumer + aggregate, so one
+consumer sees one aggregate's events one at a time, in order), or the consumer's own job for
+a job consumer (``events.job_consumer``). A crash before that commit leaves the events
+undispatched and the next dispatcher does it again; after it, the jobs carry on (retries,
+leases, dead letters).
 On PostgreSQL one dispatcher at a time holds a transaction advisory lock; others skip.
 """
 
@@ -16,13 +18,15 @@ import contextlib
 import logging
 import random
 import uuid
+from collections.abc import Callable
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jobs.events import Catalogue
-from jobs.queue import enqueue
+from jobs.events import Catalogue, ordering_key
+from jobs.queue import enqueue_values, job_values
 from jobs.retry import Backoff
 from jobs.types import JobContext, JobType
 from persistence.models import ConsumedEvent, DomainEvent
@@ -33,6 +37,12 @@ logger = logging.getLogger("liveclass.jobs")
 DELIVER = "events.deliver"
 DISPATCH_LOCK = 0x6C6A6F62  # any constant: one dispatcher at a time on PostgreSQL
 BATCH = 200
+BUSY = -1
+"""``dispatch``'s answer when another dispatcher holds the lock. Its batch may have been
+taken before our events were committed, and an event wakes only its own process's
+dispatcher (``jobs.queue.LOCAL_IS_ENOUGH``): the dispatcher that was turned away tries again
+shortly, not at its next poll."""
+BUSY_RETRY = Backoff(base=0.05, cap=1.0)
 
 
 def delivery_job(catalogue: Catalogue) -> JobType:
@@ -64,43 +74,70 @@ async def _mark_consumed(session: AsyncSession, consumer: str, event_id: uuid.UU
     return bool(getattr(result, "rowcount", 0))
 
 
+EVENTS = cast(Table, DomainEvent.__table__)
+UNDISPATCHED = (
+    select(EVENTS.c.seq)
+    .where(EVENTS.c.dispatched_at.is_(None))
+    .order_by(EVENTS.c.seq)
+    .limit(BATCH)
+    .scalar_subquery()
+)
+TAKE = (
+    update(EVENTS)
+    .where(EVENTS.c.seq.in_(UNDISPATCHED))
+    .values(dispatched_at=bindparam("now"))
+    .returning(
+        EVENTS.c.seq,
+        EVENTS.c.event_id,
+        EVENTS.c.type,
+        EVENTS.c.aggregate_type,
+        EVENTS.c.aggregate_id,
+        EVENTS.c.payload,
+    )
+)
+"""The oldest undispatched events, marked dispatched and returned in one statement (built
+once): was a SELECT, then an UPDATE naming each event (a new statement to prepare for each
+batch size)."""
+
+
 async def dispatch(sessions: async_sessionmaker[AsyncSession], catalogue: Catalogue) -> int:
-    """Dispatch one batch of undispatched events; return how many (0: none, or another
-    dispatcher is at it)."""
+    """Dispatch one batch of undispatched events; return how many (0: none), or ``BUSY``
+    when another dispatcher is at it."""
     async with sessions() as session:
         if session.get_bind().dialect.name == "postgresql":
             locked = await session.scalar(select(func.pg_try_advisory_xact_lock(DISPATCH_LOCK)))
             if not locked:
-                return 0
-        rows = list(
-            (
-                await session.execute(
-                    select(DomainEvent)
-                    .where(DomainEvent.dispatched_at.is_(None))
-                    .order_by(DomainEvent.seq)
-                    .limit(BATCH)
-                )
-            ).scalars()
-        )
+                return BUSY
+        now = utcnow()
+        rows = sorted((await session.execute(TAKE, {"now": now})).all(), key=lambda r: r.seq)
         if not rows:
             return 0
         job = delivery_job(catalogue)
+        wanted: dict[str, Callable[[str], bool]] = {}
+        jobs: list[dict[str, Any]] = []
         for row in rows:
             for consumer in catalogue.consumers_of(row.type):
-                await enqueue(
-                    session,
-                    job,
-                    {"seq": row.seq, "event_id": str(row.event_id), "consumer": consumer.name},
-                    ordering_key=f"{consumer.name}:{row.aggregate_type}:{row.aggregate_id}"[:200],
-                    max_attempts=consumer.max_attempts,
-                    timeout_seconds=consumer.timeout,
+                if consumer.wants is not None:
+                    if consumer.name not in wanted:
+                        wanted[consumer.name] = await consumer.wants(session)
+                    if not wanted[consumer.name](row.type):
+                        continue  # nothing for it to do with this event: no job
+                key = ordering_key(consumer.name, row.aggregate_type, row.aggregate_id)
+                if consumer.job is not None and consumer.job_args is not None:
+                    args = consumer.job_args(row.type, row.event_id, row.payload)
+                    jobs.append(job_values(consumer.job, args, now=now, ordering_key=key))
+                    continue
+                jobs.append(
+                    job_values(
+                        job,
+                        {"seq": row.seq, "event_id": str(row.event_id), "consumer": consumer.name},
+                        now=now,
+                        ordering_key=key,
+                        max_attempts=consumer.max_attempts,
+                        timeout_seconds=consumer.timeout,
+                    )
                 )
-        await session.execute(
-            update(DomainEvent)
-            .where(DomainEvent.seq.in_([row.seq for row in rows]))
-            .values(dispatched_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        await enqueue_values(session, jobs)
         await session.commit()
     return len(rows)
 
@@ -120,6 +157,8 @@ class Dispatcher:
         self.poll = poll
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.turned_away = 0
+        """How many times in a row another dispatcher's lock turned this one away."""
 
     def start(self) -> None:
         """Start dispatching (what was left undispatched first)."""
@@ -135,9 +174,12 @@ class Dispatcher:
             self._wake.clear()
             wait = self.poll
             try:
-                while await dispatch(self.sessions, self.catalogue) == BATCH:
+                while (done := await dispatch(self.sessions, self.catalogue)) == BATCH:
                     pass
                 failures = 0
+                self.turned_away = self.turned_away + 1 if done == BUSY else 0
+                if self.turned_away:
+                    wait = min(self.poll, BUSY_RETRY.delay(self.turned_away, random.random()))
             except Exception:
                 failures += 1
                 logger.exception("dispatching events failed")

@@ -10,7 +10,8 @@ Consumers are called at least once per event, in order per aggregate, with the s
 of a transaction that also records the event as consumed by them: an effect made in that
 session happens exactly once. A consumer whose effect is outside the database (an e-mail,
 a webhook, a push to the realtime user channel) enqueues its own job from there, keyed by
-the event id, so the outside call is retried on its own and never inside a transaction.
+the event id, so the outside call is retried on its own and never inside a transaction; a
+consumer that does nothing else is a ``job_consumer``, whose job the dispatcher enqueues.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.errors import UnknownJobType
-from jobs.queue import EVENTS_CHANNEL, notify_on_commit
+from jobs.queue import EVENTS_CHANNEL, enqueue, notify_on_commit
+from jobs.types import JobType
 from persistence.models import DomainEvent
 from persistence.models.base import new_id, utcnow
 
@@ -55,18 +57,58 @@ class Event:
 
 
 Handle = Callable[[AsyncSession, Event], Awaitable[None]]
+Wants = Callable[[AsyncSession], Awaitable[Callable[[str], bool]]]
+JobArgs = Callable[[str, uuid.UUID, dict[str, Any]], dict[str, Any]]
+"""The arguments of a job consumer's job: from the event's type, id and JSON payload."""
 
 
 @dataclass(frozen=True)
 class Consumer:
     """Something that reacts to events: ``handle(session, event)`` for each event of
-    ``types``; its delivery is a job (``max_attempts``, ``timeout`` per attempt)."""
+    ``types``; its delivery is a job (``max_attempts``, ``timeout`` per attempt).
+    ``wants(session)``, if given, is asked once per dispatched batch (in the dispatcher's
+    transaction) which event types the consumer has any use for now; an event it has none
+    for gets no delivery job (the webhooks' fan-out when no endpoint subscribes to it).
+    ``job`` and ``job_args`` are set by ``job_consumer``: the dispatcher enqueues that job
+    itself instead of a delivery job that would enqueue it."""
 
     name: str
     types: tuple[str, ...]
     handle: Handle
     max_attempts: int = 10
     timeout: float = 60.0
+    wants: Wants | None = None
+    job: JobType | None = None
+    job_args: JobArgs | None = None
+
+
+def ordering_key(consumer: str, aggregate_type: str, aggregate_id: str) -> str:
+    """The ordering key of one aggregate's deliveries to one consumer: they run one at a
+    time, in outbox order."""
+    return f"{consumer}:{aggregate_type}:{aggregate_id}"[:200]
+
+
+def job_consumer(
+    name: str, types: tuple[str, ...], job: JobType, args: JobArgs, *, wants: Wants | None = None
+) -> Consumer:
+    """A consumer whose whole effect is outside the database (an e-mail): the dispatcher
+    enqueues ``job`` with ``args(type, event_id, payload)`` for each event, in the
+    transaction that marks the event dispatched, so each event gets exactly one such job,
+    which retries the outside call on its own (its ``max_attempts`` and backoff); one
+    aggregate's jobs run in outbox order. No ``events.deliver`` job in between: that hop
+    cost a claim, a run and a completion per event. A delivery job made for this consumer
+    before it became one enqueues the same job (``handle``)."""
+
+    async def handle(session: AsyncSession, event: Event) -> None:
+        payload = event.payload.model_dump(mode="json")
+        await enqueue(
+            session,
+            job,
+            args(event.type, event.id, payload),
+            ordering_key=ordering_key(name, event.aggregate_type, event.aggregate_id),
+        )
+
+    return Consumer(name, types, handle, wants=wants, job=job, job_args=args)
 
 
 class Catalogue:

@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -53,18 +65,7 @@ class Run:
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def claim(
-    sessions: Sessions,
-    *,
-    names: Sequence[str],
-    worker: str,
-    limit: int,
-    lease: float,
-    now: datetime,
-    done: Sequence[Run] = (),
-) -> list[Claimed]:
-    """Forget the ``done`` (successful) runs and take up to ``limit`` due jobs of ``names``
-    for ``worker`` until ``now + lease``, in one transaction."""
+def _claim_statement() -> Any:
     table = JOBS
     candidate, earlier = aliased(Job), aliased(Job)
     blocked = exists().where(
@@ -76,23 +77,23 @@ async def claim(
         select(candidate.id)
         .where(
             candidate.state == "queued",
-            candidate.run_at <= now,
-            candidate.name.in_(names),
+            candidate.run_at <= bindparam("now"),
+            candidate.name.in_(bindparam("names", expanding=True)),
             or_(candidate.ordering_key.is_(None), ~blocked),
         )
         .order_by(candidate.run_at, candidate.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
         .with_for_update(skip_locked=True)
     )
-    statement = (
+    return (
         update(table)
         .where(table.c.id.in_(pick.scalar_subquery()))
         .values(
             state="running",
             attempts=table.c.attempts + 1,
-            worker=worker,
-            lease_until=now + timedelta(seconds=lease),
-            started_at=now,
+            worker=bindparam("worker"),
+            lease_until=bindparam("lease_until"),
+            started_at=bindparam("now"),
         )
         .returning(
             table.c.id,
@@ -105,23 +106,47 @@ async def claim(
             table.c.run_at,
         )
     )
+
+
+CLAIM = _claim_statement()
+"""The claim, built once with bound parameters: building it (two aliases, a subquery) and
+its cache key for every claim cost more CPU than its round trip (0.4-0.7 ms)."""
+FORGET = delete(JOBS).where(
+    JOBS.c.worker == bindparam("worker"),
+    JOBS.c.state == "running",
+    tuple_(JOBS.c.id, JOBS.c.attempts).in_(bindparam("runs", expanding=True)),
+)
+"""Delete succeeded runs of a worker (``runs``: (id, attempt) pairs), built once."""
+
+
+async def claim(
+    sessions: Sessions,
+    *,
+    names: Sequence[str],
+    worker: str,
+    limit: int,
+    lease: float,
+    now: datetime,
+    done: Sequence[Run] = (),
+) -> list[Claimed]:
+    """Forget the ``done`` (successful) runs and take up to ``limit`` due jobs of ``names``
+    for ``worker`` until ``now + lease``, in one transaction."""
     async with sessions() as session:
         if done:
-            await session.execute(delete(table).where(_these_runs(done, worker)))
-        rows = (await session.execute(statement)).all() if limit > 0 else []
+            await session.execute(FORGET, _runs(done, worker))
+        rows: Sequence[Any] = ()
+        if limit > 0:
+            lease_until = now + timedelta(seconds=lease)
+            values = {"now": now, "names": list(names), "limit": limit, "worker": worker}
+            rows = (await session.execute(CLAIM, {**values, "lease_until": lease_until})).all()
         await session.commit()
     claimed = [Claimed(*row) for row in rows]
     claimed.sort(key=lambda job: (job.run_at, job.id))
     return claimed
 
 
-def _these_runs(runs: Sequence[Run], worker: str) -> Any:
-    table = JOBS
-    return and_(
-        table.c.worker == worker,
-        table.c.state == "running",
-        or_(*(and_(table.c.id == run.id, table.c.attempts == run.attempt) for run in runs)),
-    )
+def _runs(runs: Sequence[Run], worker: str) -> dict[str, Any]:
+    return {"worker": worker, "runs": [(run.id, run.attempt) for run in runs]}
 
 
 def _this_run(run: Run, worker: str) -> Any:
@@ -138,7 +163,7 @@ async def succeed(sessions: Sessions, runs: Sequence[Run], *, worker: str) -> No
     if not runs:
         return
     async with sessions() as session:
-        await session.execute(delete(JOBS).where(_these_runs(runs, worker)))
+        await session.execute(FORGET, _runs(runs, worker))
         await session.commit()
 
 
@@ -205,7 +230,11 @@ async def heartbeat(
         rows = (
             await session.execute(
                 update(table)
-                .where(_these_runs(runs, worker))
+                .where(
+                    table.c.worker == worker,
+                    table.c.state == "running",
+                    tuple_(table.c.id, table.c.attempts).in_([(r.id, r.attempt) for r in runs]),
+                )
                 .values(lease_until=now + timedelta(seconds=lease))
                 .returning(table.c.id, table.c.cancel_requested)
             )

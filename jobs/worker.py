@@ -29,6 +29,7 @@ from jobs.retry import Backoff, DeadLetter, after_failure
 from jobs.store import Claimed, Run
 from jobs.types import JobContext, JobRegistry, Periodic
 from persistence.models.base import utcnow
+from persistence.transient import is_busy
 
 logger = logging.getLogger("liveclass.jobs")
 
@@ -177,10 +178,15 @@ class Worker:
                 # the poll. Finishing a job wakes this loop, which then claims again.
                 wait = await self._idle_wait() if free > 0 and not claimed else self.config.poll
                 failures = 0
-            except Exception:
+            except Exception as exc:
                 self._done = done + self._done
                 failures += 1
-                logger.exception("claiming jobs failed", extra={"worker": self.name})
+                if is_busy(exc):  # a loaded database: the claim is tried again below
+                    logger.warning(
+                        "claiming jobs: database busy (%s)", exc, extra={"worker": self.name}
+                    )
+                else:
+                    logger.exception("claiming jobs failed", extra={"worker": self.name})
                 wait = Backoff(base=0.2, cap=self.config.poll).delay(failures, random.random())
             if self._stopping:
                 return

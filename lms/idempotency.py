@@ -81,6 +81,15 @@ async def begin(
                 reason="idempotency_key_in_flight",
             )
         return Stored(row.status_code, row.response)
+    return await claim(session, scope, key, print_, now)
+
+
+async def claim(
+    session: AsyncSession, scope: str, key: str, print_: str, now: datetime
+) -> IdempotencyKey:
+    """The new key's row, for a caller that has just seen no row for it in this transaction
+    (``begin`` without its read): flushed, so a concurrent request with the same key waits
+    for this transaction and is then refused as in flight (409)."""
     row = IdempotencyKey(
         scope=scope, key=key, fingerprint=print_, created_at=now, expires_at=now + KEEP
     )

@@ -25,18 +25,25 @@ def guard(function: F) -> F:
     return function
 
 
+# The rules are coroutines, like every dependency on the request path: FastAPI runs a plain
+# function dependency in its thread pool, a hop to a worker thread and back per request.
+
+
 @guard
-def public() -> None:
+async def public() -> None:
     """Access rule of routes anyone may call (health, login, registration)."""
 
 
 @guard
-def join_token() -> None:
+async def join_token() -> None:
     """Access rule of WebSocket channels: the join token, verified by the channel itself."""
 
 
 def channel(
-    path: str, endpoint: Callable[[WebSocket], Awaitable[None]], *, rule: Callable[[], None]
+    path: str,
+    endpoint: Callable[[WebSocket], Awaitable[None]],
+    *,
+    rule: Callable[[], Awaitable[None]],
 ) -> WebSocketRoute:
     """A plain WebSocket route carrying its access rule.
 

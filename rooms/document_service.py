@@ -19,7 +19,7 @@ from realtime.broker import Broker
 from realtime.hub import Hub
 from realtime.memory_broker import InMemoryBroker
 from realtime.yjs.channel import Authorize, DocumentAccess, YjsEndpoint
-from realtime.yjs.document import DocumentLimits
+from realtime.yjs.limits import DocumentLimits
 from realtime.yjs.registry import DocumentRegistry
 from realtime.yjs.yrs import DocumentPolicy
 from rooms.document_shapes import structure_policy

@@ -1,9 +1,11 @@
 """The load generator of the assessments benchmark: students taking a timed quiz over HTTP.
 
 Runs in worker processes (``spawn``) so the client is not the bottleneck on a small
-machine: each process drives its share of the students with asyncio and one
-``httpx.AsyncClient`` (HTTP/1.1 keep-alive, a connection per concurrent student), and
-returns its latencies, the answers the server confirmed, and its own CPU time.
+machine: each process drives its share of the students with asyncio, each student on its
+own HTTP/1.1 keep-alive connection (``kits.rawhttp``: httpx costs more CPU per request than
+the node spends on a save, and the load generator shares the machine's cores with the node
+it measures), and returns its latencies, the answers the server confirmed, and its own CPU
+time.
 
 A student starts at its slot of the ramp, autosaves one answer every ``interval`` seconds
 (cycling through the attempt's questions, each value unique to the student and the save),
@@ -23,6 +25,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
+import orjson
+
+from kits.rawhttp import Client, Response
 
 T = TypeVar("T")
 SUBMIT_EARLY = 0.5
@@ -49,6 +54,7 @@ class Outcome:
     start_ms: list[float] = field(default_factory=list)
     save_ms: list[float] = field(default_factory=list)
     submit_ms: list[float] = field(default_factory=list)
+    submit_sent_at: list[float] = field(default_factory=list)  # wall clock, as submit_ms
     errors: dict[str, int] = field(default_factory=dict)
     refused: dict[str, int] = field(default_factory=dict)  # 503s, each sent again later
     confirmed: dict[str, dict[str, str]] = field(default_factory=dict)  # attempt -> q -> value
@@ -63,21 +69,26 @@ def answer_value(kind: str, student: int, save: int) -> str:
 
 
 async def send(
-    http: httpx.AsyncClient,
+    http: Client,
     method: str,
     url: str,
     refused: dict[str, int],
     what: str,
     give_up_at: float | None = None,
-    **kw: Any,
-) -> httpx.Response:
+    *,
+    headers: dict[str, str],
+    json: Any = None,
+) -> Response:
     """One request, sent again after each 503 once its Retry-After has passed (doubling,
     with jitter, as the quiz page does), until it is answered otherwise or ``give_up_at``
     (time.time()) comes; each 503 is counted in ``refused[what]``."""
     failures = 0
+    body = b"" if json is None else orjson.dumps(json)
+    if json is not None:
+        headers = {**headers, "content-type": "application/json"}
     while True:
-        response = await http.request(method, url, **kw)
-        if response.status_code != 503:
+        response = await http.request(method, url, headers, body)
+        if response.status != 503:
             return response
         failures += 1
         refused[what] = refused.get(what, 0) + 1
@@ -89,15 +100,22 @@ async def send(
         await asyncio.sleep(wait)
 
 
-def _error(outcome: Outcome, what: str, response: httpx.Response | Exception) -> None:
-    code = response.status_code if isinstance(response, httpx.Response) else type(response)
+def _error(outcome: Outcome, what: str, response: Response | Exception) -> None:
+    code = response.status if isinstance(response, Response) else type(response).__name__
     key = f"{what} {code}"
     outcome.errors[key] = outcome.errors.get(key, 0) + 1
 
 
-async def _student(
-    http: httpx.AsyncClient, plan: Plan, index: int, token: str, outcome: Outcome
-) -> None:
+async def _student(plan: Plan, index: int, token: str, outcome: Outcome) -> None:
+    address = httpx.URL(plan.url)
+    http = Client(address.host, address.port or 80)
+    try:
+        await _take(http, plan, index, token, outcome)
+    finally:
+        await http.close()
+
+
+async def _take(http: Client, plan: Plan, index: int, token: str, outcome: Outcome) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     await asyncio.sleep(max(0.0, plan.start_at + plan.ramp * index / plan.total - time.time()))
     began = time.perf_counter()
@@ -110,11 +128,11 @@ async def _student(
             "start",
             headers=headers,
         )
-    except httpx.HTTPError as exc:
+    except OSError as exc:
         _error(outcome, "start", exc)
         return
     outcome.start_ms.append((time.perf_counter() - began) * 1000)
-    if started.status_code not in (200, 201):
+    if started.status not in (200, 201):
         _error(outcome, "start", started)
         return
     attempt = started.json()
@@ -151,16 +169,16 @@ async def _student(
                 json=body,
                 headers=headers,
             )
-        except httpx.HTTPError as exc:
+        except OSError as exc:
             _error(outcome, "save", exc)
             continue
         outcome.save_ms.append((time.perf_counter() - began) * 1000)
-        if saved.status_code != 200:
+        if saved.status != 200:
             _error(outcome, "save", saved)
             continue
         if question_id in saved.json()["saved"]:
             confirmed[question_id] = value
-    began = time.perf_counter()
+    began, sent_at = time.perf_counter(), time.time()
     try:
         submitted = await send(
             http,
@@ -170,18 +188,13 @@ async def _student(
             "submit",
             headers=headers,
         )
-    except httpx.HTTPError as exc:
+    except OSError as exc:
         _error(outcome, "submit", exc)
         return
     outcome.submit_ms.append((time.perf_counter() - began) * 1000)
-    if submitted.status_code != 200 or submitted.json()["status"] != "submitted":
+    outcome.submit_sent_at.append(sent_at)
+    if submitted.status != 200 or submitted.json()["status"] != "submitted":
         _error(outcome, "submit", submitted)
-
-
-def client(url: str, connections: int) -> httpx.AsyncClient:
-    """One HTTP/1.1 keep-alive connection per concurrent student."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=None)
-    return httpx.AsyncClient(base_url=url, limits=limits, timeout=httpx.Timeout(120.0))
 
 
 def in_loop(work: Coroutine[Any, Any, T]) -> T:
@@ -195,8 +208,7 @@ def in_loop(work: Coroutine[Any, Any, T]) -> T:
 
 async def _run(plan: Plan) -> Outcome:
     outcome = Outcome()
-    async with client(plan.url, len(plan.students)) as http:
-        await asyncio.gather(*(_student(http, plan, i, tok, outcome) for i, tok in plan.students))
+    await asyncio.gather(*(_student(plan, i, tok, outcome) for i, tok in plan.students))
     return outcome
 
 
@@ -225,69 +237,72 @@ class BurstOutcome:
     elapsed: float = 0.0
     save_ms: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0
+    windows: list[int] = field(default_factory=list)  # saves confirmed per WINDOW seconds
+
+
+WINDOW = 5.0
 
 
 async def _burst(plan: BurstPlan) -> BurstOutcome:
     outcome = BurstOutcome()
-    async with client(plan.url, len(plan.students)) as http:
+    address = httpx.URL(plan.url)
+    clients = [Client(address.host, address.port or 80) for _ in plan.students]
 
-        async def begin(token: str) -> tuple[str, dict[str, str], list[tuple[str, str]]]:
-            headers = {"Authorization": f"Bearer {token}"}
-            for tries in range(3):  # a kept-alive connection the server closed: again
-                try:
-                    started = await send(
-                        http,
-                        "POST",
-                        f"/api/v1/quizzes/{plan.quiz_id}/attempts",
-                        {},
-                        "start",
-                        headers=headers,
-                    )
-                    break
-                except httpx.TransportError:
-                    if tries == 2:
-                        raise
-            if started.status_code not in (200, 201):
-                raise RuntimeError(f"start {started.status_code}: {started.text[:200]}")
-            body: dict[str, Any] = started.json()
-            return body["id"], headers, [(q["id"], q["view"]["type"]) for q in body["questions"]]
+    async def begin(http: Client, token: str) -> tuple[str, dict[str, str], list[tuple[str, str]]]:
+        headers = {"Authorization": f"Bearer {token}"}
+        path = f"/api/v1/quizzes/{plan.quiz_id}/attempts"
+        started = await send(http, "POST", path, {}, "start", headers=headers)
+        if started.status not in (200, 201):
+            raise RuntimeError(f"start {started.status}: {started.body[:200]!r}")
+        body: dict[str, Any] = started.json()
+        return body["id"], headers, [(q["id"], q["view"]["type"]) for q in body["questions"]]
 
-        ready = await asyncio.gather(*(begin(token) for _index, token in plan.students))
+    async def one(
+        http: Client,
+        student: int,
+        attempt_id: str,
+        headers: dict[str, str],
+        questions: list[tuple[str, str]],
+    ) -> None:
+        target = f"/api/v1/attempts/{attempt_id}/answers"
+        fixed = {**headers, "content-type": "application/json"}
+        seq = 0
+        while time.perf_counter() < stop:
+            question_id, kind = questions[seq % len(questions)]
+            seq += 1
+            answer = {question_id: {"answer": answer_value(kind, student, seq)}}
+            body = orjson.dumps({"seq": seq, "answers": answer})
+            sent = time.perf_counter()
+            try:
+                got = await http.request("PUT", target, fixed, body)
+            except OSError:
+                outcome.errors += 1
+                continue
+            outcome.save_ms.append((time.perf_counter() - sent) * 1000)
+            if got.status == 200:
+                outcome.saves += 1
+                window = int((time.perf_counter() - began) // WINDOW)
+                outcome.windows.extend([0] * (window + 1 - len(outcome.windows)))
+                outcome.windows[window] += 1
+            elif got.status == 503:  # flat out: wait as asked, then go on
+                outcome.refused += 1
+                await asyncio.sleep(float(got.headers.get("retry-after", "1")))
+            else:
+                outcome.errors += 1
+
+    try:
+        ready = await asyncio.gather(
+            *(begin(http, token) for http, (_, token) in zip(clients, plan.students, strict=True))
+        )
         began = time.perf_counter()
         stop = began + plan.seconds
-
-        async def one(
-            student: int, attempt_id: str, headers: dict[str, str], questions: list[tuple[str, str]]
-        ) -> None:
-            seq = 0
-            while time.perf_counter() < stop:
-                question_id, kind = questions[seq % len(questions)]
-                seq += 1
-                body = {
-                    "seq": seq,
-                    "answers": {question_id: {"answer": answer_value(kind, student, seq)}},
-                }
-                sent = time.perf_counter()
-                try:
-                    got = await http.put(
-                        f"/api/v1/attempts/{attempt_id}/answers", json=body, headers=headers
-                    )
-                except httpx.TransportError:  # a kept-alive connection the server closed
-                    outcome.errors += 1
-                    continue
-                outcome.save_ms.append((time.perf_counter() - sent) * 1000)
-                if got.status_code == 200:
-                    outcome.saves += 1
-                elif got.status_code == 503:  # flat out: wait as asked, then go on
-                    outcome.refused += 1
-                    await asyncio.sleep(float(got.headers.get("retry-after", "1")))
-                else:
-                    outcome.errors += 1
-
+        indexes = (index for index, _ in plan.students)
         await asyncio.gather(
-            *(one(i, *r) for i, r in zip((s[0] for s in plan.students), ready, strict=True))
+            *(one(http, i, *r) for http, i, r in zip(clients, indexes, ready, strict=True))
         )
         outcome.elapsed = time.perf_counter() - began
+    finally:
+        await asyncio.gather(*(http.close() for http in clients))
     return outcome
 
 

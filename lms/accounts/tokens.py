@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ class AccessClaims:
     user_id: uuid.UUID
     version: int
     issued_at: datetime
+    expires_at: float = 0.0  # POSIX seconds; the token is refused from that instant
 
 
 def mint_access_token(
@@ -46,8 +48,40 @@ def mint_access_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def read_access_token(token: str, *, secret: str) -> AccessClaims:
-    """Verify signature, audience and expiry; raise ``TokenError`` otherwise."""
+VERIFIED_CAPACITY = 4096
+"""How many verified access tokens ``read_access_token`` remembers (a few hundred bytes
+each): about the tokens in use on a busy node at once."""
+
+_verified: dict[tuple[str, str], AccessClaims] = {}
+
+
+def read_access_token(token: str, *, secret: str, now: float | None = None) -> AccessClaims:
+    """Verify signature, audience and expiry; raise ``TokenError`` otherwise.
+
+    A token that verified once is remembered (a bounded table, keyed by the token and the
+    secret) with its claims, so the next request with it skips PyJWT (measured at 0.17 ms a
+    decode, a tenth of a small API request's CPU): a signature that was right stays right,
+    and its expiry is checked again on every use. Nothing else is remembered: whether the
+    token still stands (its user active, its version current) is the caller's read of the
+    user, every request. Failures are never remembered.
+    """
+    now = time.time() if now is None else now
+    known = _verified.get((secret, token))
+    if known is not None:
+        if now < known.expires_at:
+            return known
+        _verified.pop((secret, token), None)
+        raise TokenError("Signature has expired")
+    claims = _decode_access_token(token, secret)
+    if now >= claims.expires_at:  # PyJWT's clock and ours disagree at the very edge
+        raise TokenError("Signature has expired")
+    if len(_verified) >= VERIFIED_CAPACITY:
+        _verified.pop(next(iter(_verified)), None)  # the oldest first
+    _verified[(secret, token)] = claims
+    return claims
+
+
+def _decode_access_token(token: str, secret: str) -> AccessClaims:
     try:
         claims = jwt.decode(
             token,
@@ -60,6 +94,7 @@ def read_access_token(token: str, *, secret: str) -> AccessClaims:
             user_id=uuid.UUID(str(claims["sub"])),
             version=int(claims["ver"]),
             issued_at=datetime.fromtimestamp(int(claims["iat"]), tz=UTC),
+            expires_at=float(claims["exp"]),
         )
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise TokenError(str(exc)) from exc

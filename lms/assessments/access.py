@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.assessments import attempts, banks, quizzes
@@ -68,12 +69,36 @@ class QuizAccess:
         return may(self.role, CourseAction.EDIT)
 
 
+# The quiz (or the attempt and its quiz) with its course in one read: ``authorize`` then
+# finds the course in the session (no second read) and decides as everywhere else. Starts
+# and submissions of a whole exam come through here.
+_QUIZ = (
+    select(Quiz, Course)
+    .join(Course, Course.id == Quiz.course_id)
+    .where(Quiz.id == bindparam("quiz", type_=Quiz.id.type))
+)
+_ATTEMPT = (
+    select(QuizAttempt, Quiz, Course)
+    .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+    .join(Course, Course.id == Quiz.course_id)
+    .where(QuizAttempt.id == bindparam("attempt", type_=QuizAttempt.id.type))
+)
+
+
+async def _with_course(session: AsyncSession, quiz_id: uuid.UUID) -> Quiz:
+    """A quiz by id (its course loaded into the session too), or 404."""
+    found = (await session.execute(_QUIZ, {"quiz": quiz_id})).one_or_none()
+    if found is None:
+        raise NotFound("No such quiz.")
+    return found[0]
+
+
 async def quiz_for(
     session: AsyncSession, quiz_id: uuid.UUID, principal: Principal, action: CourseAction
 ) -> QuizAccess:
     """The quiz if the caller may do ``action`` in its course; learners see published
     quizzes only."""
-    found = await quizzes.quiz(session, quiz_id)
+    found = await _with_course(session, quiz_id)
     _, role = await authorize(session, found.course_id, principal, action)
     shown = QuizAccess(found, role)
     if not shown.staff and not found.published:
@@ -107,8 +132,14 @@ async def attempt_for(
 ) -> tuple[QuizAttempt, QuizAccess]:
     """The attempt, if it is the caller's own or the caller grades its course; anyone
     else is told it does not exist."""
-    found = await (attempts.locked if locking else attempts.attempt)(session, attempt_id)
-    quiz = await quizzes.quiz(session, found.quiz_id)
+    if locking:
+        found = await attempts.locked(session, attempt_id)
+        quiz = await quizzes.quiz(session, found.quiz_id)
+    else:
+        joined = (await session.execute(_ATTEMPT, {"attempt": attempt_id})).one_or_none()
+        if joined is None:
+            raise NotFound("No such attempt.")
+        found, quiz, _ = joined
     try:
         _, role = await authorize(session, quiz.course_id, principal, CourseAction.VIEW)
     except (NotFound, Forbidden):

@@ -5,12 +5,14 @@ quiz's release policy allows; the deadline is the server's."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.assessments import access, attempts, autosave, grading, hotpath, load, quizzes, starts
@@ -21,7 +23,7 @@ from lms.auth import Principal
 from lms.deps import MetricsDep, ReadSessionDep, SessionDep, SettingsDep, WriterSessionsDep
 from lms.errors import Forbidden
 from lms.permissions import Permission, admit, require, require_reading
-from persistence.models import QuizAttempt
+from persistence.models import AttemptAnswer, QuizAttempt
 from persistence.models.base import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["quizzes"])
@@ -30,12 +32,20 @@ Manager = Annotated[Principal, Depends(require(Permission.COURSES_MANAGE))]
 ReadingLearner = Annotated[Principal, Depends(require_reading(Permission.COURSES_READ))]
 
 
+def _json(model: BaseModel, status_code: int = status.HTTP_200_OK) -> Response:
+    """``model`` as the JSON body, serialised once by pydantic: on the quiz hot paths a
+    returned model would be validated again and walked by ``jsonable_encoder`` (the route
+    declares ``response_model`` for the OpenAPI schema)."""
+    return Response(model.model_dump_json(), status_code, media_type="application/json")
+
+
 async def _out(
     session: AsyncSession,
     target: QuizAttempt,
     shown: access.QuizAccess,
     now: datetime,
     memory: hotpath.Memory | None = None,
+    answers: Sequence[AttemptAnswer] | None = None,
 ) -> AttemptOut:
     quiz = shown.quiz
     results = shown.staff or quizzes.released(quiz.results_release, quiz, now)
@@ -43,12 +53,15 @@ async def _out(
     known = None
     if memory is not None:  # the node's parsed question versions (immutable)
         known = await memory.definitions(session, attempts.given_versions(target))
-    return await attempts.view(session, quiz, target, results=results, key=key, definitions=known)
+    return await attempts.view(
+        session, quiz, target, results=results, key=key, definitions=known, answers=answers
+    )
 
 
 @router.post(
     "/quizzes/{quiz_id}/attempts",
     status_code=status.HTTP_201_CREATED,
+    response_model=AttemptOut,
     summary="Start (or resume) my attempt",
     responses={
         200: {"description": "My attempt already open, resumed."},
@@ -62,7 +75,7 @@ async def start_attempt(
     sessions: WriterSessionsDep,
     settings: SettingsDep,
     principal: ReadingLearner,
-) -> JSONResponse:
+) -> Response:
     """A new attempt (201), or the one I have open (200): one open attempt per quiz.
 
     Reads (the quiz, my role, my attempts, the module locks, the questions drawn) go through
@@ -82,13 +95,21 @@ async def start_attempt(
             plan = await starts.plan_start(reader, quiz, principal.user_id, now, mine)
         await reader.close()
     target, created = active, False
+    memory = hotpath.memory_for(sessions)
     if plan is not None:
         async with gates.writes.slot(), sessions() as writer:
             for old in mine:
                 if attempts.is_due(old, now):
                     row = await attempts.locked(writer, old.id)
                     if attempts.is_due(row, now):
-                        await grading.finish(writer, row, by="deadline", now=now)
+                        await grading.finish(
+                            writer,
+                            row,
+                            by="deadline",
+                            now=now,
+                            quiz=quiz,
+                            definitions=memory.definitions,
+                        )
             target, created = await starts.create(writer, quiz, principal.user_id, plan, now)
             if created:
                 audit(
@@ -103,13 +124,14 @@ async def start_attempt(
     # No line here: what was done is answered, or the retry would find it done anyway.
     # The node learns the attempt's facts now, so the learner's first autosave already
     # takes the hot path (``hotpath``) rather than the full check's reads.
-    memory = hotpath.memory_for(sessions)
     if target.active_user_id is not None:
         await memory.learn(reader, target)
-    out = await _out(reader, target, access.QuizAccess(quiz, None), now, memory)
+    # A new attempt's answers are its empty rows, just written: nothing to read.
+    answers: list[AttemptAnswer] | None = [] if created else None
+    out = await _out(reader, target, access.QuizAccess(quiz, None), now, memory, answers)
     await reader.close()
     code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    return JSONResponse(out.model_dump(mode="json"), status_code=code)
+    return _json(out, code)
 
 
 @router.get("/attempts/{attempt_id}", summary="An attempt")
@@ -134,32 +156,34 @@ async def get_attempt(
 
 @router.put(
     "/attempts/{attempt_id}/answers",
+    response_model=SaveOut,
     summary="Autosave answers",
     responses={503: {"description": "The server is saturated; try again after Retry-After."}},
 )
 async def save_answers(
     attempt_id: uuid.UUID,
     request: Request,
-    reader: ReadSessionDep,
     sessions: WriterSessionsDep,
     metrics: MetricsDep,
     settings: SettingsDep,
     caller: Annotated[hotpath.TokenCaller | Principal, Depends(hotpath.saving_learner)],
     body: AnswersIn | None = None,
-) -> SaveOut:
+) -> Response:
     """Answers by question id in the view's tokens; written only when ``seq`` is newer than
     the save that wrote each answer. Refused after the deadline or the submission.
 
     The hot path of a quiz (every student, every few seconds). A save of an attempt this
-    node knows is checked with no read (``hotpath``: the token, the owner, the deadline, the
-    answers) and the database confirms the caller in the write's batch; otherwise the
-    caller, the attempt and the answers are read and checked without a write lock. Either
-    way the write joins the node's next group commit (``autosave``), which first claims the
-    attempt still open, and the answer comes once that commit is durable."""
+    node knows is checked with no read and no session (``hotpath``: the token, the owner,
+    the deadline, the answers) and the database confirms the caller in the write's batch;
+    otherwise the caller, the attempt and the answers are read and checked through a reader
+    (no write lock). Either way the write joins the node's next group commit
+    (``autosave``), which first claims the attempt still open, and the answer comes once
+    that commit is durable."""
     now = utcnow()
     if body is None:  # the caller is checked the full way first: a revoked token gets 401
         if not isinstance(caller, Principal):
-            await admit(request, reader, Permission.COURSES_READ)
+            async with hotpath.read_sessions(request)() as reader:
+                await admit(request, reader, Permission.COURSES_READ)
         raise RequestValidationError(
             [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
         )
@@ -183,11 +207,13 @@ async def save_answers(
             pass  # the full way below decides, with the proper error
         else:
             if written is not None:
-                return SaveOut(saved=written[0], stale=written[1], deadline=facts.deadline)
+                return _json(SaveOut(saved=written[0], stale=written[1], deadline=facts.deadline))
             memory.forget(attempt_id)
     principal = caller if isinstance(caller, Principal) else None
-    await reader.close()  # no connection held while waiting in line
-    async with gates.reads.slot():
+    # No connection held while waiting in line; on PostgreSQL readers and writers share one
+    # pool: hold one connection at a time, or a burst of saves could take every connection
+    # and wait forever for a second one (the reader is closed before the write).
+    async with gates.reads.slot(), hotpath.read_sessions(request)() as reader:
         if principal is None:
             principal = await admit(request, reader, Permission.COURSES_READ)
         target, _ = await access.attempt_for(reader, attempt_id, principal)
@@ -204,8 +230,6 @@ async def save_answers(
             raise
         checked = await attempts.canonical(reader, target, body.answers)
         await memory.learn(reader, target)
-        # On PostgreSQL readers and writers share one pool: hold one connection at a time,
-        # or a burst of saves could take every connection and wait forever for a second one.
         await reader.close()
     written = await writer.write(target.id, body.seq, checked, now)
     if written is None:
@@ -218,11 +242,12 @@ async def save_answers(
             deadline=target.deadline.isoformat() if target.deadline else None,
         )
     saved, stale = written
-    return SaveOut(saved=saved, stale=stale, deadline=target.deadline)
+    return _json(SaveOut(saved=saved, stale=stale, deadline=target.deadline))
 
 
 @router.post(
     "/attempts/{attempt_id}/submit",
+    response_model=AttemptOut,
     summary="Submit my attempt",
     responses={503: {"description": "The server is saturated; try again after Retry-After."}},
 )
@@ -234,7 +259,7 @@ async def submit_attempt(
     settings: SettingsDep,
     principal: ReadingLearner,
     body: SubmitIn | None = None,
-) -> AttemptOut:
+) -> Response:
     """Saves the answers given (as an autosave), submits and grades; committed before the
     answer. Submitting again answers the same submitted attempt.
 
@@ -248,6 +273,8 @@ async def submit_attempt(
         await reader.close()
     if target.user_id != principal.user_id:
         raise Forbidden("Only the learner submits an attempt.")
+    memory = hotpath.memory_for(sessions)
+    graded: list[AttemptAnswer] | None = None
     if target.active_user_id is not None:
         async with gates.writes.slot(), sessions() as writer:
             row = await attempts.locked(writer, attempt_id)
@@ -255,15 +282,19 @@ async def submit_attempt(
                 if body is not None and body.answers and not attempts.is_due(row, now):
                     await attempts.save(writer, row, body.seq or 0, body.answers, now)
                 by = "deadline" if attempts.is_due(row, now) else "learner"
-                await grading.finish(writer, row, by=by, now=now)
+                graded = await grading.finish(
+                    writer, row, by=by, now=now, quiz=shown.quiz, definitions=memory.definitions
+                )
                 audit(
                     writer, request, "quiz.attempt.submit", target_type="attempt", target_id=row.id
                 )
                 await writer.commit()
             target = row
-    out = await _out(reader, target, shown, now, hotpath.memory_for(sessions))  # no line
+    # The view is built from the answers the submission graded and committed (no read),
+    # or read when another request had submitted the attempt. No line here.
+    out = await _out(reader, target, shown, now, memory, graded)
     await reader.close()
-    return out
+    return _json(out)
 
 
 @router.post(

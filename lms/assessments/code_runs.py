@@ -5,13 +5,13 @@ handler, which runs the code and records the grade, is ``code_grading``)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.queue import enqueue
 from jobs.types import JobContext, JobType
-from persistence.models import AttemptAnswer, Question
+from persistence.models import AttemptAnswer
 
 
 async def _unbound(ctx: JobContext) -> None:
@@ -31,17 +31,17 @@ GRADE_CODE = JobType(
 async def enqueue_code_runs(
     session: AsyncSession,
     rows: Iterable[AttemptAnswer],
-    questions: dict[uuid.UUID, Question],
+    kinds: Mapping[uuid.UUID, str],
     *,
     regrade_by: uuid.UUID | None = None,
 ) -> None:
-    """Add a sandbox run for each answered code question among ``rows`` that no person has
-    graded (one attempt's runs go one at a time, in order)."""
+    """Add a sandbox run for each answered code question among ``rows`` (``kinds``: each
+    question's type by id) that no person has graded (one attempt's runs go one at a time,
+    in order)."""
     for row in rows:
-        question = questions.get(row.question_id)
-        if question is None or row.response is None or row.graded_by is not None:
+        if row.response is None or row.graded_by is not None:
             continue
-        if question.definition.get("type") != "python_code":
+        if kinds.get(row.question_id) != "python_code":
             continue
         args = {"answer_id": str(row.id)}
         if regrade_by is not None:

@@ -10,6 +10,7 @@ with the quiz when it is published or changed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -43,21 +44,27 @@ async def push(
     *,
     actor_id: uuid.UUID | None,
     reason: str,
+    quiz: Quiz | None = None,
+    attempts: Sequence[QuizAttempt] | None = None,
 ) -> float | None:
     """Record the learner's kept score in the quiz's column (``reason`` says why it
-    changed: "auto-graded", "manual grading", "regrade: key changed"); returns it."""
-    quiz = await session.get(Quiz, quiz_id)
+    changed: "auto-graded", "manual grading", "regrade: key changed"); returns it.
+    ``quiz`` and ``attempts`` (all the learner's attempts at it): when the caller holds
+    them already, they are not read again."""
     if quiz is None:
-        return None
-    attempts = list(
-        (
-            await session.scalars(
-                select(QuizAttempt).where(
-                    QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id
+        quiz = await session.get(Quiz, quiz_id)
+        if quiz is None:
+            return None
+    if attempts is None:
+        attempts = list(
+            (
+                await session.scalars(
+                    select(QuizAttempt).where(
+                        QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id
+                    )
                 )
-            )
-        ).all()
-    )
+            ).all()
+        )
     score = kept_score(quiz.keep, attempts)
     done = [a for a in attempts if a.submitted_at is not None]
     if not done:

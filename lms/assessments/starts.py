@@ -10,13 +10,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.assessments import attempts, quizzes
 from lms.assessments.errors import NoAttemptsLeft
 from persistence.models import AttemptAnswer, Question, Quiz, QuizAttempt
+from persistence.models.base import new_id
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,13 @@ async def create(
         async with session.begin_nested():
             session.add(created)
             await session.flush()
-            for q in plan.drawn:
-                session.add(AttemptAnswer(attempt_id=created.id, question_id=q.id, points=0.0))
+            # One bulk insert of its empty answer rows, not a unit of work over each.
+            empty = [
+                {"id": new_id(), "attempt_id": created.id, "question_id": q.id, "points": 0.0}
+                for q in plan.drawn
+            ]
+            if empty:
+                await session.execute(insert(AttemptAnswer), empty)
     except IntegrityError:  # a concurrent start won: answer with its attempt
         winner = await session.scalar(
             select(QuizAttempt).where(

@@ -4,7 +4,9 @@
 ``RequestBody`` takes the pieces straight from the HTTP parser when the server offers it
 (``ops.body_tap``: no copies through uvicorn's buffer, no task switch per piece; the sink
 pauses the socket's reading while its worker is behind) and otherwise reads Starlette's
-``request.stream()``, as ``StreamBody`` does for any async iterable of bytes.
+``request.stream()``, as ``StreamBody`` does for any async iterable of bytes. A body with a
+``Content-Length`` on a plain-HTTP connection is read by a worker thread straight from the
+socket instead (``lms.files.direct``), until it ends or stalls.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Protocol
 
 from starlette.requests import ClientDisconnect, Request
 
+from lms.files import direct
 from lms.files.errors import UploadTooLarge
 from lms.files.sink import Sink
 from ops.body_tap import EXTENSION, BodyTap
@@ -58,41 +61,70 @@ class RequestBody:
             await StreamBody(self.request.stream()).pour(sink, limit)
 
 
+class _Taker:
+    """Takes a diverted body's pieces in the parser's callback (never raises): counts them
+    against ``limit``, offers them to the sink and pauses the socket's reading while the
+    sink's worker is behind; a failure is kept for the route to raise."""
+
+    def __init__(self, tap: BodyTap, sink: Sink, limit: int) -> None:
+        self.tap = tap
+        self.sink = sink
+        self.limit = limit
+        self.received = 0
+        self.failure: Exception | None = None
+
+    def take(self, piece: bytes) -> None:
+        if self.failure is not None:
+            return
+        self.received += len(piece)
+        try:
+            if self.received > self.limit:
+                raise UploadTooLarge(PAST_LENGTH)
+            if self.sink.offer(piece):
+                self.tap.pause()
+                waiting = asyncio.ensure_future(self.sink.caught_up())
+                waiting.add_done_callback(lambda _: self.tap.resume())
+        except Exception as exc:  # the route raises it from receive() below
+            self.failure = exc
+            self.tap.wake()
+
+
 async def _pour_tapped(request: Request, tap: BodyTap, sink: Sink, limit: int) -> bool:
     """False when the body cannot be diverted (nothing read yet: use the stream)."""
-    failure: Exception | None = None
-    received = 0
-
-    def take(piece: bytes) -> None:  # in the parser's callback: never raises
-        nonlocal failure, received
-        if failure is not None:
-            return
-        received += len(piece)
+    taker = _Taker(tap, sink, limit)
+    detached = tap.detach(limit) if direct.available() else None
+    if detached is not None:
         try:
-            if received > limit:
-                raise UploadTooLarge(PAST_LENGTH)
-            if sink.offer(piece):
-                tap.pause()
-                waiting = asyncio.ensure_future(sink.caught_up())
-                waiting.add_done_callback(lambda _: tap.resume())
-        except Exception as exc:  # the route raises it from receive() below
-            failure = exc
-            tap.wake()
-
-    held = tap.divert(take)
-    if held is None:
-        return False
-    take(held)
+            result = await direct.read(detached, sink)
+        except BaseException:  # cancelled: the parser lost count of the body
+            tap.close()
+            raise
+        if result.outcome is direct.Outcome.DONE:
+            tap.complete()
+            return True
+        if result.outcome is direct.Outcome.ENDED:
+            tap.close()
+            raise ClientDisconnect()
+        taker.received = len(detached.held) + result.read
+        taker.failure = result.error
+        tap.give_back(result.read, taker.take)  # stalled: the event loop reads the rest
+    else:
+        held = tap.divert(taker.take)
+        if held is None:
+            return False
+        taker.take(held)
     while True:
+        if taker.failure is not None:
+            raise taker.failure
         message = await request.receive()
-        if failure is not None:
-            raise failure
+        if taker.failure is not None:
+            raise taker.failure
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
         if message.get("body"):  # pragma: no cover - a diverted body never queues
-            take(message["body"])
+            taker.take(message["body"])
         if not message.get("more_body", False):
             break
-    if failure is not None:
-        raise failure
+    if taker.failure is not None:
+        raise taker.failure
     return True

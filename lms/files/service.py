@@ -199,7 +199,7 @@ async def _complete_on_disk(storage: FileStorage, upload: Upload) -> tuple[str, 
     content_type = sniff(await asyncio.to_thread(staging.head, upload.id))
     key = content_key(digest)
     if await storage.blobs.exists(key):
-        staging.forget(upload.id)
+        await staging.forget(upload.id)
     else:
         if storage.blobs.local_path(key) is not None:
             # The staged file becomes the blob (renamed, not copied): its bytes must be on
@@ -208,7 +208,7 @@ async def _complete_on_disk(storage: FileStorage, upload: Upload) -> tuple[str, 
         await storage.blobs.put_file(
             key, staging.path(upload.id), content_type=content_type, sha256=digest
         )
-        staging.forget(upload.id)
+        await staging.forget(upload.id)
     return digest, content_type, key
 
 
@@ -236,7 +236,7 @@ async def terminate(session: AsyncSession, storage: FileStorage, upload: Upload)
     if storage.in_store is not None:
         await storage.in_store.discard(upload.id, stage)
     else:
-        storage.staging.forget(upload.id)
+        await storage.staging.forget(upload.id)
 
 
 async def list_files(
@@ -334,7 +334,7 @@ async def expire_uploads(
             known = set((await session.execute(tracked)).scalars())
     for upload_id in set(staged) - known:
         with contextlib.suppress(OSError):
-            staging.forget(upload_id)
+            await staging.forget(upload_id)
     if ids:
         logger.info("removed %d expired uploads", len(ids))
     return len(ids)

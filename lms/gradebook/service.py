@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -219,6 +220,38 @@ async def score_row(
     return row
 
 
+_CELL = (
+    "column_id",
+    "user_id",
+    "score",
+    "excused",
+    "missing",
+    "late",
+    "late_deduction",
+    "submitted_at",
+    "graded_at",
+    "grader_id",
+    "posted_at",
+    "updated_at",
+)
+
+
+async def _insert_first(session: AsyncSession, row: GradeScore) -> bool:
+    """Insert a cell's first row (``row``, never added to the session) in one statement,
+    no savepoint around it: the database's unique cell makes a second first insert do
+    nothing (False; on PostgreSQL after the other transaction commits)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {name: getattr(row, name) for name in _CELL}
+    statement = (
+        insert(GradeScore)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["column_id", "user_id"])
+        .returning(GradeScore.id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
 async def set_grade(
     session: AsyncSession,
     column: GradeColumn,
@@ -233,8 +266,23 @@ async def set_grade(
     history row and, in a column that posts automatically, release the cell (and tell the
     learner about a new score). Returns whether anything changed. ``expect``: the cell's
     snapshot the caller saw; another one now is a StaleGrade (someone changed it since)."""
-    row = await score_row(session, column.id, user_id, create=True)
-    assert row is not None
+    row = await score_row(session, column.id, user_id, create=False)
+    first = row is None
+    if row is None:
+        # A first grade is inserted as it ends, in one statement (not an empty row in a
+        # savepoint and then its update: a quiz's whole class gets its first grade at the
+        # deadline, inside each submission's writer transaction).
+        row = GradeScore(
+            column_id=column.id,
+            user_id=user_id,
+            score=None,
+            excused=False,
+            missing=False,
+            late=False,
+            late_deduction=None,
+            submitted_at=None,
+            updated_at=utcnow(),
+        )
     old = snapshot(row)
     if expect is not None and expect != old:
         raise StaleGrade("This grade changed since it was read; reload and try again.")
@@ -249,12 +297,20 @@ async def set_grade(
     if edit.submitted_at is not UNCHANGED:
         row.submitted_at = edit.submitted_at
     new = snapshot(row)
+    now = utcnow()
+    if new != old:
+        row.updated_at = now
+        if new["score"] != old["score"]:
+            row.graded_at, row.grader_id = now, actor_id
+        if column.post_policy == "automatic":
+            row.posted_at = now
+    if first and not await _insert_first(session, row):
+        # Another first grade of this cell committed meanwhile: apply this change to it.
+        return await set_grade(
+            session, column, user_id, edit, actor_id=actor_id, reason=reason, expect=expect
+        )
     if new == old:
         return False
-    now = utcnow()
-    row.updated_at = now
-    if new["score"] != old["score"]:
-        row.graded_at, row.grader_id = now, actor_id
     kind = "score" if new["score"] != old["score"] else "flags"
     log_change(
         session,
@@ -267,8 +323,6 @@ async def set_grade(
         actor_id=actor_id,
         reason=reason,
     )
-    if column.post_policy == "automatic":
-        row.posted_at = now
     if column.post_policy == "automatic" and new["score"] not in (None, old["score"]):
         payload = GradesPosted(
             course_id=column.course_id,

@@ -14,7 +14,7 @@ from lms.audit.service import audit
 from lms.auth import Principal
 from lms.courses.roles import CourseAction
 from lms.courses.routes import authorize
-from lms.deps import SessionDep, get_settings
+from lms.deps import SessionDep, SettingsDep
 from lms.errors import InvalidInput, UnsupportedMediaType
 from lms.gradebook import ags, book, service, transfer
 from lms.gradebook.errors import StaleGrade
@@ -26,7 +26,6 @@ from lms.gradebook.schemas import (
 )
 from lms.pagination import decode_key_cursor, encode_key_cursor, link_next
 from lms.permissions import Permission, require
-from settings import Settings
 
 router = APIRouter(prefix="/api/v1/courses/{course_id}/gradebook", tags=["gradebook"])
 Reader = Annotated[Principal, Depends(require(Permission.COURSES_READ))]
@@ -156,7 +155,7 @@ async def line_items(
     request: Request,
     session: SessionDep,
     principal: Reader,
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: SettingsDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> Response:

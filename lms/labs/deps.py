@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from lms.deps import on_the_loop
 from lms.labs.runtime import LabsRuntime
 
 
@@ -15,4 +16,4 @@ def labs_runtime(request: Request) -> LabsRuntime:
     return runtime
 
 
-LabsDep = Annotated[LabsRuntime, Depends(labs_runtime)]
+LabsDep = Annotated[LabsRuntime, Depends(on_the_loop(labs_runtime))]

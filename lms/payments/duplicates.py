@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms.errors import Conflict
@@ -26,21 +26,51 @@ OWNING = ("paid", "fulfilled", "partially_refunded")
 OPEN = ("pending", "failed")
 
 
+LOCK_BUYER = (
+    update(User)
+    .where(User.id == bindparam("user_id"))
+    .values(updated_at=User.updated_at)
+    .execution_options(synchronize_session=False)  # a lock: nothing changes
+)
+
+
+def _orders(by_target: bool, plan: bool) -> Select[uuid.UUID, str, str | None]:
+    """The buyer's orders that refuse a new one: for any product that sells the same
+    course or seat (a retired one too) when ``by_target``, else for the product itself."""
+    which: ColumnElement[bool] = Order.product_id == bindparam("product_id")
+    if by_target:
+        same = select(Product.id).where(
+            Product.kind == bindparam("kind"), Product.target_id == bindparam("target_id")
+        )
+        which = Order.product_id.in_(same)
+    return (
+        select(Order.id, Order.status, Order.checkout_url)
+        .where(
+            Order.user_id == bindparam("user_id"),
+            which,
+            Order.status.in_(OPEN if plan else OPEN + OWNING),
+        )
+        .order_by(Order.created_at.desc(), Order.id)
+    )
+
+
+ORDERS = {(t, p): _orders(t, p) for t in (False, True) for p in (False, True)}
+"""The four variants, built once (each buyer who gets this far runs one)."""
+
+
 async def refuse_duplicate(session: AsyncSession, user_id: uuid.UUID, product: Product) -> None:
     """409 when ``user_id`` owns ``product``'s course or seat, or has an open order for it;
     holds the buyer's row lock until the caller's transaction ends."""
-    await session.execute(update(User).where(User.id == user_id).values(updated_at=User.updated_at))
-    which: ColumnElement[bool] = Order.product_id == product.id
-    if product.target_id is not None:  # any product that sells it (a retired one too)
-        same = select(Product.id).where(
-            Product.kind == product.kind, Product.target_id == product.target_id
-        )
-        which = Order.product_id.in_(same)
-    states = OPEN if product.kind == "plan" else OPEN + OWNING
+    await session.execute(LOCK_BUYER, {"user_id": user_id})
+    query = ORDERS[(product.target_id is not None, product.kind == "plan")]
     rows = await session.execute(
-        select(Order.id, Order.status, Order.checkout_url)
-        .where(Order.user_id == user_id, which, Order.status.in_(states))
-        .order_by(Order.created_at.desc(), Order.id)
+        query,
+        {
+            "user_id": user_id,
+            "product_id": product.id,
+            "kind": product.kind,
+            "target_id": product.target_id,
+        },
     )
     found = list(rows.all())
     for order_id, status, _ in found:

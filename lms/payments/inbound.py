@@ -16,11 +16,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import BindParameter, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
 
 from lms.courses.events import CourseEvents
 from lms.payments import ledger, refund_failures
@@ -31,6 +32,7 @@ from lms.payments.provider import EventType, PaymentProvider, ProviderError, Pro
 from lms.payments.transitions import apply, lock_order
 from persistence.models import Order, PaymentEvent
 
+UNKNOWN_ORDER, AMOUNT_MISMATCH, IGNORED = "unknown_order", "amount_mismatch", "ignored"
 SIGNALS = {
     EventType.CHECKOUT_COMPLETED: Signal.PAID,
     EventType.CHECKOUT_EXPIRED: Signal.EXPIRED,
@@ -63,26 +65,47 @@ def _seen(event: ProviderEvent) -> ProviderRefundSeen:
     )
 
 
-async def _find(session: AsyncSession, provider: str, event: ProviderEvent) -> Order | None:
-    if event.order_id:
-        try:
-            found = await session.get(Order, uuid.UUID(event.order_id))
-        except ValueError:
-            found = None
-        if found is not None:
-            return found
-    refs = [
-        c
-        for c in (
-            Order.session_id == event.session_id if event.session_id else None,
-            Order.payment_ref == event.payment_ref if event.payment_ref else None,
+def _insert(dialect: str) -> ReturningInsert[tuple[int, uuid.UUID | None]]:
+    """The event's INSERT, built once (per dialect) with bound parameters: its order id is
+    looked up inside it, the order the metadata names (``named``) if it exists, else one of
+    the provider's with the event's checkout or payment (a NULL parameter matches nothing);
+    a repeat of a stored provider event id inserts nothing."""
+
+    def bound(name: str, column: str) -> BindParameter[Any]:
+        return bindparam(name, type_=EVENTS.c[column].type)
+
+    named = select(ORDERS.c.id).where(ORDERS.c.id == bindparam("named")).scalar_subquery()
+    by_ref = (
+        select(ORDERS.c.id)
+        .where(
+            ORDERS.c.provider == bindparam("provider_"),
+            or_(
+                ORDERS.c.session_id == bindparam("session_ref"),
+                ORDERS.c.payment_ref == bindparam("payment_ref_"),
+            ),
         )
-        if c is not None
-    ]
-    if not refs:
-        return None
-    rows = await session.execute(select(Order).where(Order.provider == provider, or_(*refs)))
-    return rows.scalars().first()
+        .limit(1)
+        .scalar_subquery()
+    )
+    insert = postgresql.insert(EVENTS) if dialect == "postgresql" else sqlite.insert(EVENTS)
+    return (
+        insert.values(
+            provider=bound("provider_", "provider"),
+            event_id=bound("event_id_", "event_id"),
+            type=bound("type_", "type"),
+            raw_type=bound("raw_type_", "raw_type"),
+            order_id=func.coalesce(named, by_ref),
+            body=bound("body_", "body"),
+            outcome=bound("outcome_", "outcome"),
+            received_at=bound("received_at_", "received_at"),
+        )
+        .on_conflict_do_nothing()
+        .returning(EVENTS.c.id, EVENTS.c.order_id)
+    )
+
+
+EVENTS, ORDERS = cast(Table, PaymentEvent.__table__), cast(Table, Order.__table__)
+INSERTS = {dialect: _insert(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 async def _store(
@@ -91,35 +114,47 @@ async def _store(
     event: ProviderEvent,
     raw_body: bytes,
     now: datetime,
-    order_id: uuid.UUID | None,
     outcome: str | None,
-) -> PaymentEvent | None:
-    """Store the event raw, once per provider event id: one INSERT that the unique key turns
-    into nothing for a repeat (None; a copy delivered at the same time waits for the first
-    one's transaction). The stored row is attached to ``session``: what is set on it later
-    is saved with the transaction."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = {
-        "provider": provider,
-        "event_id": event.event_id,
-        "type": event.type.value,
-        "raw_type": event.raw_type[:100],
-        "order_id": order_id,
-        "body": raw_body.decode("utf-8", "replace"),
-        "flag": None if order_id is not None else "unknown_order",
-        "outcome": outcome,
-        "received_at": now,
-    }
-    stored = await session.scalar(
-        insert(PaymentEvent).values(values).on_conflict_do_nothing().returning(PaymentEvent.id)
-    )
+) -> tuple[int, uuid.UUID | None] | None:
+    """Store the event raw with its order, once per provider event id, in one statement
+    (``_insert``; a copy delivered at the same time waits for the first one's
+    transaction). The stored row's id and its order's, or None for a repeat; an event for
+    no order we know is flagged ``unknown_order``."""
+    try:
+        named = uuid.UUID(event.order_id) if event.order_id else None
+    except ValueError:
+        named = None
+    stored = (
+        await session.execute(
+            INSERTS[session.get_bind().dialect.name],
+            {
+                "named": named,
+                "provider_": provider,
+                "session_ref": event.session_id or None,
+                "payment_ref_": event.payment_ref or None,
+                "event_id_": event.event_id,
+                "type_": event.type.value,
+                "raw_type_": event.raw_type[:100],
+                "body_": raw_body.decode("utf-8", "replace"),
+                "outcome_": outcome,
+                "received_at_": now,
+            },
+        )
+    ).one_or_none()
     if stored is None:
         return None
-    record = PaymentEvent(id=stored, **values)
-    make_transient_to_detached(record)
-    session.add(record)
-    return record
+    if stored.order_id is None:
+        await _settle(session, stored.id, None, UNKNOWN_ORDER)
+    return stored.id, stored.order_id
+
+
+async def _settle(
+    session: AsyncSession, stored: int, outcome: str | None, flag: str | None = None
+) -> None:
+    """Record what a stored event did (its outcome, and a flag if it raised one)."""
+    await session.execute(
+        update(PaymentEvent).where(PaymentEvent.id == stored).values(outcome=outcome, flag=flag)
+    )
 
 
 async def receive(
@@ -131,29 +166,35 @@ async def receive(
     course_events: CourseEvents | None,
 ) -> Received:
     """Store and act on one verified event, in ``session``'s transaction. An event that
-    moves no order (most of a checkout's) is stored with its order and nothing is locked."""
-    found = await _find(session, provider, event)
+    moves no order (most of a checkout's) or repeats a stored one is one INSERT: nothing
+    is read or locked."""
     signal = SIGNALS.get(event.type)
     acts = signal is not None or event.type is EventType.REFUND_FAILED
-    ignored = found is not None and not acts
-    record = await _store(
-        session,
-        provider,
-        event,
-        raw_body,
-        now,
-        found.id if found is not None else None,
-        "ignored" if ignored else None,
-    )
-    if record is None:
+    stored = await _store(session, provider, event, raw_body, now, None if acts else IGNORED)
+    if stored is None:
         return Received(duplicate=True)
-    if found is None:
-        return Received(flag=record.flag)
-    if ignored:
-        return Received(outcome=record.outcome)
-    order = await lock_order(session, found.id)
+    stored_id, order_id = stored
+    if order_id is None:
+        return Received(flag=UNKNOWN_ORDER)
+    if not acts:
+        return Received(outcome=IGNORED)
+    order = await lock_order(session, order_id)
+    got = await _act(session, order, event, signal, now, course_events)
+    await _settle(session, stored_id, got.outcome, got.flag)
+    return got
+
+
+async def _act(
+    session: AsyncSession,
+    order: Order,
+    event: ProviderEvent,
+    signal: Signal | None,
+    now: datetime,
+    course_events: CourseEvents | None,
+) -> Received:
+    """What an event that acts does to its (locked) order."""
     if event.type is EventType.REFUND_FAILED:
-        record.outcome = await refund_failures.fail(
+        undone = await refund_failures.fail(
             session,
             order,
             _seen(event),
@@ -161,23 +202,22 @@ async def receive(
             now,
             course_events,
         )
-        return Received(outcome=record.outcome)
+        return Received(outcome=undone)
     if signal is None:  # not reached: only a refund failure acts without a signal
-        return Received(outcome=record.outcome)
+        return Received()
     if signal is Signal.PAID:
         amount, currency = _int(event.data.get("amount")), event.data.get("currency")
         if (amount is not None and amount != order.total) or (
             isinstance(currency, str) and currency.upper() != order.currency
         ):
-            record.flag = order.flag = "amount_mismatch"
-            return Received(flag=record.flag)
+            order.flag = AMOUNT_MISMATCH
+            return Received(flag=AMOUNT_MISMATCH)
     refunded = _int(event.data.get("refunded_amount")) or 0
     refund_ref = _text(event.data.get("refund_ref"))
     if signal is Signal.REFUNDED and Status(order.status) in MONEY_TAKEN:
         told = _seen(event)
         verdict = await refund_failures.screen(session, order, told)
         if verdict in ("stale", "reread"):  # it may count a refund that failed since
-            record.outcome = verdict
             return Received(outcome=verdict, reread=order.id if verdict == "reread" else None)
         noted = await ledger.note(session, order, told, now)
         refunded = (noted or 0) if verdict == "ledger" else max(refunded, noted or 0)
@@ -192,10 +232,8 @@ async def receive(
         refund_ref=refund_ref,
     )
     if Action.REREAD in outcome.actions:
-        record.outcome = "reread"
         return Received(outcome="reread", reread=order.id)
-    record.outcome = outcome.status.value if outcome.changed else "no_change"
-    return Received(outcome=record.outcome)
+    return Received(outcome=outcome.status.value if outcome.changed else "no_change")
 
 
 async def reread(

@@ -19,6 +19,7 @@ from lms.courses.events import CourseEvents
 from lms.errors import InvalidInput, NotFound
 from lms.payments import catalogue, duplicates
 from lms.payments.machine import Signal, Status
+from lms.payments.precheck import Seen
 from lms.payments.pricing import CouponRefused, check_coupon, quote
 from lms.payments.provider import (
     CheckoutLine,
@@ -34,7 +35,7 @@ from lms.payments.transitions import apply, lock_order
 from lms.permissions import Permission, permissions_of
 from lms.workshops import seats
 from persistence.models import Coupon, Order, Price, Reservation
-from persistence.models.base import utcnow
+from persistence.models.base import new_id, utcnow
 
 LIVE = ("pending", "failed", "paid", "fulfilled", "partially_refunded")
 
@@ -81,7 +82,12 @@ class Started:
 
 
 async def start(
-    session: AsyncSession, principal: Principal, body: OrderCreate, now: datetime, minutes: int
+    session: AsyncSession,
+    principal: Principal,
+    body: OrderCreate,
+    now: datetime,
+    minutes: int,
+    seen: Seen | None = None,
 ) -> Started:
     """A new order priced from the catalogue (never from the request), unless the buyer
     owns it or has an open order for it already (duplicates.py: 409), its coupon counted
@@ -89,15 +95,19 @@ async def start(
     the reservation is ``offered`` and the checkout ends with the offer); a free order is
     paid at once. Any other seat is held by ``hold``, the caller's last statement before
     its commit; a buyer who finds no seat left is refused (409) before anything is written
-    or locked."""
-    product = await catalogue.get_product(session, body.product_id)
+    or locked. ``seen``: what ``precheck.look`` read first in this transaction (the product
+    and price are not read again, nor the workshop when it showed a plain seat to hold)."""
+    if seen is not None and seen.product is not None:
+        product, price = seen.product, seen.price
+    else:
+        product = await catalogue.get_product(session, body.product_id)
+        price = (
+            await session.execute(
+                select(Price).where(Price.product_id == product.id, Price.currency == body.currency)
+            )
+        ).scalar_one_or_none()
     if not product.active:
         raise NotFound("No such product.")
-    price = (
-        await session.execute(
-            select(Price).where(Price.product_id == product.id, Price.currency == body.currency)
-        )
-    ).scalar_one_or_none()
     if price is None:
         raise InvalidInput(
             f"This product is not sold in {body.currency}.",
@@ -108,7 +118,7 @@ async def start(
     workshop_id = product.target_id if product.kind == "workshop" else None
     offered = (
         await seats.look_before_holding(session, workshop_id, principal.user_id, now)
-        if workshop_id is not None
+        if workshop_id is not None and not (seen is not None and seen.plain_seat)
         else None
     )
     coupon = (
@@ -118,6 +128,7 @@ async def start(
     )
     amounts = quote(price.unit_amount, price.currency, catalogue.terms(coupon) if coupon else None)
     order = Order(
+        id=new_id(),  # known now: the order, its reservation and job are flushed at once
         user_id=principal.user_id,
         buyer=pseudonym(),
         email=principal.user.email,  # read when the caller was authenticated
@@ -135,7 +146,6 @@ async def start(
         updated_at=now,
     )
     session.add(order)
-    await session.flush()
     plain = workshop_id is not None and offered is None  # else held below, under the lock
     if workshop_id is not None and offered is not None:
         offered = await seats.hold_for(session, workshop_id, principal.user_id, now)
@@ -156,7 +166,6 @@ async def start(
         await apply(session, order, Signal.PAID, now)
     else:
         await enqueue(session, EXPIRE, {"order_id": str(order.id)}, run_at=order.expires_at)
-    await session.flush()
     return Started(order, workshop_id if plain else None)
 
 

@@ -6,7 +6,8 @@ import importlib
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lms.payments.offline import OfflineProvider, derived_secret
+from lms.payments.offline import OfflineProvider
+from lms.payments.offline_wire import derived_secret
 from lms.payments.provider import PaymentProvider, split_secrets
 from settings import Settings
 

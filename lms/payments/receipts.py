@@ -1,6 +1,7 @@
 """Receipts: an e-mail to the buyer when an order is fulfilled and when money is given back
-(the ``payments.receipt`` job, enqueued by the ``payments.receipts`` consumer keyed by the
-event, sent through the notifications' SMTP path), and the printable receipt's data."""
+(the ``payments.receipt`` job, which the dispatcher enqueues for each such event: the
+``payments.receipts`` job consumer; sent through the notifications' SMTP path), and the
+printable receipt's data."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import uuid
 from dataclasses import replace
 from functools import partial
 from html import escape
+from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jobs.events import Consumer, Event
-from jobs.queue import enqueue
+from jobs.events import job_consumer
 from jobs.types import JobContext, JobType
 from lms.notifications import templates
 from lms.notifications.mail import Email, Mailer
@@ -66,15 +68,27 @@ def receipt_email(to: str, name: str, order: Order, kind: str, url: str) -> Emai
     return Email(to=to, subject=subject, text=text, html=html)
 
 
+BUYER = (
+    select(Order, User.name, User.erased_at)
+    .join(User, User.id == Order.user_id)
+    .where(Order.id == bindparam("order_id"))
+)
+"""The order and its buyer's name, in one statement built once."""
+
+
 async def send(ctx: JobContext, *, settings: Settings, mailer: Mailer) -> None:
     async with ctx.sessions() as session:
-        order = await session.get(Order, uuid.UUID(str(ctx.args["order_id"])))
-        user = await session.get(User, order.user_id) if order and order.user_id else None
+        found = (
+            await session.execute(BUYER, {"order_id": uuid.UUID(str(ctx.args["order_id"]))})
+        ).first()
         await session.commit()
-    if order is None or user is None or not order.email or user.erased_at is not None:
+    if found is None:
+        return
+    order, name, erased_at = found
+    if not order.email or erased_at is not None:
         return
     url = templates.absolute(settings.public_url, f"/purchases/{order.id}/receipt") or ""
-    email = receipt_email(order.email, user.name, order, str(ctx.args["kind"]), url)
+    email = receipt_email(order.email, name, order, str(ctx.args["kind"]), url)
     await mailer.send(email, key=f"receipt-{ctx.args['event_id']}")
 
 
@@ -95,16 +109,17 @@ def receipt_job(settings: Settings, mailer: Mailer) -> JobType:
     return replace(RECEIPT, handler=partial(send, settings=settings, mailer=mailer))
 
 
-async def _on_event(session: AsyncSession, event: Event) -> None:
-    payload = event.payload
-    assert isinstance(payload, events.OrderEvent)
-    args = {"order_id": str(payload.order_id), "event_id": str(event.id), "kind": event.type}
-    await enqueue(session, RECEIPT, args)
+def _receipt_args(kind: str, event_id: uuid.UUID, payload: dict[str, Any]) -> dict[str, Any]:
+    return {"order_id": str(payload["order_id"]), "event_id": str(event_id), "kind": kind}
 
 
-RECEIPTS = Consumer(
-    "payments.receipts", (events.ORDER_FULFILLED.name, events.ORDER_REFUNDED.name), _on_event
+RECEIPTS = job_consumer(
+    "payments.receipts",
+    (events.ORDER_FULFILLED.name, events.ORDER_REFUNDED.name),
+    RECEIPT,
+    _receipt_args,
 )
+"""The dispatcher enqueues the ``payments.receipt`` job itself for each of these events."""
 
 
 async def receipt(session: AsyncSession, order: Order) -> ReceiptOut:

@@ -22,12 +22,16 @@ async def in_transaction(
     sessions: async_sessionmaker[AsyncSession],
     work: Callable[[AsyncSession], Awaitable[T]],
     attempts: int = ATTEMPTS,
+    first: AsyncSession | None = None,
 ) -> T:
     """``work(session)`` then commit, in a fresh session each try; errors other than a
-    transient conflict (and the last conflict) propagate."""
+    transient conflict (and the last conflict) propagate. ``first``: a session of the same
+    database to make the first try in (the request's, which holds a connection already:
+    taking another one queues behind every other request when the pool is busy); it is
+    closed after that try."""
     for attempt in range(1, attempts + 1):
         try:
-            async with sessions() as session:
+            async with first if first is not None and attempt == 1 else sessions() as session:
                 result = await work(session)
                 await session.commit()
                 return result

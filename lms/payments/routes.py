@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
 from lms import idempotency
@@ -29,7 +29,7 @@ from lms.deps import (
 )
 from lms.errors import LmsError, NotFound, Unavailable
 from lms.pagination import decode_key_cursor, encode_key_cursor, link_next
-from lms.payments import catalogue, fulfilment, inbound, orders
+from lms.payments import catalogue, fulfilment, inbound, orders, precheck
 from lms.payments.provider import PaymentProvider, ProviderError, WebhookError
 from lms.payments.receipts import receipt
 from lms.payments.retry import in_transaction
@@ -57,13 +57,20 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
 
-def payment_provider(request: Request) -> PaymentProvider:
-    """The app's payment provider (built from the settings at start-up)."""
+async def payment_provider(request: Request) -> PaymentProvider:
+    """The app's payment provider (built from the settings at start-up); a coroutine, so
+    FastAPI does not hop to its thread pool and back for it on every request."""
     provider: PaymentProvider = request.app.state.payment_provider
     return provider
 
 
 ProviderDep = Annotated[PaymentProvider, Depends(payment_provider)]
+
+
+def _same_database(session: AsyncSession, sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether ``session`` (a reader) is bound where ``sessions`` write: PostgreSQL's
+    readers and writers share one engine; SQLite's reader is a read-only engine of its own."""
+    return session.bind is not None and session.bind is sessions.kw.get("bind")
 
 
 def base_url(request: Request, public_url: str) -> str:
@@ -124,20 +131,38 @@ async def create_order(
     buyer pays and open the provider's checkout (``checkout_url``). A free order is paid at
     once. The same ``Idempotency-Key`` with the same body gets the same answer."""
     # Authenticated through a reader: the writes below are short transactions of their own,
-    # retried on a lock conflict (on SQLite a burst of buyers queues for the write lock).
-    await reader.close()
+    # retried on a lock conflict (on SQLite a burst of buyers queues for the write lock). On
+    # one database (PostgreSQL) the first try is made in the reader's session: its connection
+    # is held already, and a burst of buyers would otherwise queue for another one behind
+    # every other buyer, all reading the seats before any of them took one.
+    first = reader if _same_database(reader, sessions) else None
+    if first is None:
+        await reader.close()
     key = idempotency.check_key(idempotency_key)
     scope = f"user:{principal.user_id}"
     print_ = idempotency.fingerprint("POST", request.url.path, body.model_dump(mode="json"))
 
     async def open_order(session: AsyncSession) -> idempotency.Stored | Order:
         now = utcnow()
+        seen = await precheck.look(
+            session,
+            product_id=body.product_id,
+            currency=body.currency,
+            user_id=principal.user_id,
+            scope=scope,
+            key=key,
+            now=now,
+        )  # a buyer who cannot have a seat is refused here (409), having written nothing
         if key is not None:
-            got = await idempotency.begin(session, scope, key, print_, now)
+            got: idempotency.Stored | IdempotencyKey = (
+                await idempotency.begin(session, scope, key, print_, now)
+                if seen.key_seen or seen.product is None
+                else await idempotency.claim(session, scope, key, print_, now)
+            )
             if isinstance(got, idempotency.Stored):
                 return got
         started = await orders.start(
-            session, principal, body, now, settings.payments_checkout_minutes
+            session, principal, body, now, settings.payments_checkout_minutes, seen
         )
         order = started.order
         audit(
@@ -155,7 +180,7 @@ async def create_order(
         await orders.hold(session, started)  # last: the workshop's row is locked till commit
         return order
 
-    opened = await in_transaction(sessions, open_order)
+    opened = await in_transaction(sessions, open_order, first=first)
     if isinstance(opened, idempotency.Stored):
         return JSONResponse(opened.body, status_code=opened.status_code)
     order = opened

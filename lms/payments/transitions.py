@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.events import EventType, emit
@@ -20,19 +20,20 @@ from lms.workshops import seats
 from ops.context import request_id_var
 from persistence.models import AuditEvent, Coupon, Entitlement, Order, Product, Reservation
 
+LOCK_ORDER = (
+    select(Order)
+    .where(Order.id == bindparam("order_id"))
+    .with_for_update(key_share=True)
+    .execution_options(populate_existing=True)
+)
+"""``lock_order``'s statement, built once (every acting webhook event and job runs it)."""
+
 
 async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
     """The order, its row locked for this transaction and read fresh, in one statement
     (``FOR NO KEY UPDATE`` on PostgreSQL, the lock an UPDATE takes; SQLite's writer holds
     the database's write lock from BEGIN); 404 if none."""
-    found = (
-        await session.execute(
-            select(Order)
-            .where(Order.id == order_id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+    found = (await session.execute(LOCK_ORDER, {"order_id": order_id})).scalar_one_or_none()
     if found is None:
         raise NotFound("No such order.")
     return found

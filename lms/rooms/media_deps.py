@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from lms.deps import on_the_loop
 from media.whip import WhipSessions
 from rooms.media import MediaSignalling
 from rooms.recording import RoomRecorder
@@ -33,6 +34,6 @@ def whip_sessions(request: Request) -> WhipSessions:
     return sessions
 
 
-MediaDep = Annotated[MediaSignalling | None, Depends(media)]
-RecorderDep = Annotated[RoomRecorder | None, Depends(recorder)]
-WhipDep = Annotated[WhipSessions, Depends(whip_sessions)]
+MediaDep = Annotated[MediaSignalling | None, Depends(on_the_loop(media))]
+RecorderDep = Annotated[RoomRecorder | None, Depends(on_the_loop(recorder))]
+WhipDep = Annotated[WhipSessions, Depends(on_the_loop(whip_sessions))]

@@ -6,6 +6,7 @@ disabling an endpoint whose deliveries keep failing. Takes sessions, returns row
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,6 +88,23 @@ async def _schedule(
 def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
     """Whether ``endpoint`` wants events of ``event_type``."""
     return endpoint.event_types is None or event_type in endpoint.event_types
+
+
+async def subscriptions(session: AsyncSession) -> Callable[[str], bool]:
+    """Which event types some enabled endpoint subscribes to now: the fan-out consumer's
+    ``wants``, asked once per dispatched batch of events, so an event no endpoint wants
+    costs no delivery job (most events, on a node with no endpoints at all)."""
+    kinds = (
+        await session.execute(
+            select(WebhookEndpoint.event_types).where(WebhookEndpoint.enabled.is_(True))
+        )
+    ).scalars()
+    wanted: set[str] = set()
+    for kind in kinds:
+        if kind is None:  # an endpoint for every event
+            return lambda _type: True
+        wanted.update(kind)
+    return wanted.__contains__
 
 
 async def fan_out(session: AsyncSession, event: Event) -> int:

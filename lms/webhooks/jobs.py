@@ -1,6 +1,8 @@
 """The webhooks' background work: a consumer of every event in the catalogue that turns
-each into deliveries, and the job making one delivery attempt. ``register`` adds both to a
-node's jobs (parts.build_jobs), after every other domain declared its event types."""
+each into deliveries (an event no enabled endpoint subscribes to is not handed to it at
+all: ``deliveries.subscriptions``), and the job making one delivery attempt.
+``register`` adds both to a node's jobs (parts.build_jobs), after every other domain
+declared its event types."""
 
 from __future__ import annotations
 
@@ -61,4 +63,13 @@ def register(registry: JobRegistry, catalogue: Catalogue, config: WebhookConfig)
     """Add the delivery job and a consumer of every event type declared so far."""
     registry.add(deliver_job(config))
     names = tuple(t.name for t in catalogue.types)
-    catalogue.subscribe(Consumer(CONSUMER, names, fan_out, max_attempts=10, timeout=60.0))
+    catalogue.subscribe(
+        Consumer(
+            CONSUMER,
+            names,
+            fan_out,
+            max_attempts=10,
+            timeout=60.0,
+            wants=deliveries.subscriptions,
+        )
+    )

@@ -39,7 +39,7 @@ Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-def _config(settings: SettingsDep) -> WebhookConfig:
+async def _config(settings: SettingsDep) -> WebhookConfig:
     return WebhookConfig.from_settings(settings)
 
 

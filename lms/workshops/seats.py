@@ -283,12 +283,25 @@ async def hold_seat(session: AsyncSession, workshop_id: uuid.UUID, now: datetime
 
 def _refuse_hold(workshop: Workshop, now: datetime) -> None:
     """409 when no seat of ``workshop`` can be held now (cancelled, started or full)."""
-    if workshop.status != "scheduled":
-        raise Conflict("This workshop was cancelled.", reason="cancelled")
-    if now >= workshop.first_start:
-        raise Conflict("Registration closed when the workshop started.", reason="closed")
-    if workshop.seats_taken >= workshop.capacity:
-        raise Conflict("No seat is left in this workshop.", reason="full")
+    refused = hold_refusal(
+        workshop.status, workshop.first_start, workshop.seats_taken, workshop.capacity, now
+    )
+    if refused is not None:
+        raise refused
+
+
+def hold_refusal(
+    status: str, first_start: datetime, seats_taken: int, capacity: int, now: datetime
+) -> Conflict | None:
+    """The 409 ``hold_seat`` would answer for a workshop in this state (cancelled, started
+    or full), or None; from columns, for a caller that read them without the row."""
+    if status != "scheduled":
+        return Conflict("This workshop was cancelled.", reason="cancelled")
+    if now >= first_start:
+        return Conflict("Registration closed when the workshop started.", reason="closed")
+    if seats_taken >= capacity:
+        return Conflict("No seat is left in this workshop.", reason="full")
+    return None
 
 
 async def look_before_holding(

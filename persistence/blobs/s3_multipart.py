@@ -163,9 +163,9 @@ class MultipartClient:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         path = self._path(key)
-        canonical_query = "&".join(f"{_encode(k)}={_encode(v)}" for k, v in sorted(query.items()))
+        canonical_query = self._query(query)
         signed = self._sign(method, path, canonical_query, content, headers or {})
-        url = f"{self._base.removesuffix(self._root)}{path}?{canonical_query}"
+        url = self._url(path, canonical_query)
         try:
             answer = await self._http.request(method, url, content=content, headers=signed)
         except httpx.HTTPError as exc:
@@ -173,6 +173,14 @@ class MultipartClient:
         if answer.status_code >= 300:
             raise MultipartError(f"{method} {key}: {answer.status_code} {answer.text[:300]}")
         return answer
+
+    @staticmethod
+    def _query(query: dict[str, str]) -> str:
+        """The query string, sent as signed: sorted, each name and value encoded."""
+        return "&".join(f"{_encode(k)}={_encode(v)}" for k, v in sorted(query.items()))
+
+    def _url(self, path: str, query: str) -> str:
+        return f"{self._base.removesuffix(self._root)}{path}?{query}"
 
     def _sign(
         self, method: str, path: str, query: str, content: bytes, extra: dict[str, str]

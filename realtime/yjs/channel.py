@@ -27,7 +27,8 @@ from realtime.errors import (
 )
 from realtime.ratelimit import TokenBucket
 from realtime.sessions import close, finish, run_until_done
-from realtime.yjs.document import DocumentLimits, LiveDocument
+from realtime.yjs.document import LiveDocument
+from realtime.yjs.limits import DocumentLimits
 from realtime.yjs.publication import DocFrame
 from realtime.yjs.registry import DocumentRegistry
 from realtime.yjs.sync import (

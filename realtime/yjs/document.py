@@ -25,10 +25,11 @@ from realtime.yjs import yrs
 from realtime.yjs.awareness import AwarenessState
 from realtime.yjs.errors import YjsError
 from realtime.yjs.lib0 import Reader
+from realtime.yjs.limits import DocumentLimits
 from realtime.yjs.messages import encode_sync_update
 from realtime.yjs.publication import channel_of
 from realtime.yjs.surrogates import AstralIndex, WholeCharacters
-from realtime.yjs.update_format import InvalidUpdate, StructureLimits, inspect_update
+from realtime.yjs.update_format import InvalidUpdate, inspect_update
 from realtime.yjs.update_log import UpdateLog
 
 logger = logging.getLogger("liveclass.documents")
@@ -52,28 +53,6 @@ class StoreFailedError(RealtimeError):
     """The update could not be stored; reconnect and the client sends it again."""
 
     default_reason = "could not store the update; reconnect"
-
-
-@dataclass(frozen=True, kw_only=True)
-class DocumentLimits:
-    """Caps and timings of the Yjs channel (see `docs/operations.md`)."""
-
-    max_update_bytes: int = 1 << 20
-    max_document_bytes: int = 32 << 20
-    max_awareness_bytes: int = 256 << 10
-    compact_threshold: int = 500
-    idle_unload_seconds: float = 30.0
-    send_queue_bytes: int = 1 << 20
-    durable: bool = True
-    """Commit each update before broadcasting it; False: broadcast, then store in the
-    background (a crash loses what was still queued)."""
-    structure: StructureLimits = field(default_factory=StructureLimits)
-    """Caps on one update's nesting and element count (checked on ingest)."""
-    messages_per_second: float = 500.0
-    message_burst: int = 2000
-    bytes_per_second: int = 4 << 20
-    """Inbound rate per connection, every message type counted; past it: close 4029. The
-    byte budget's burst is the larger of two seconds' worth and one whole update."""
 
 
 Publish = Callable[["LiveDocument", bytes, int], Awaitable[None]]

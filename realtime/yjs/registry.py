@@ -22,12 +22,12 @@ from realtime.yjs import yrs
 from realtime.yjs.awareness import AwarenessState
 from realtime.yjs.document import (
     DocumentDeletedError,
-    DocumentLimits,
     LiveDocument,
     Member,
     Rejections,
 )
 from realtime.yjs.errors import YjsError
+from realtime.yjs.limits import DocumentLimits
 from realtime.yjs.messages import encode_sync_update
 from realtime.yjs.publication import (
     CHANNEL_PREFIX,

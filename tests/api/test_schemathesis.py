@@ -83,8 +83,11 @@ def refused_throughout(report: str) -> list[str]:
 @pytest.mark.timeout(fuzzing.RUN_SECONDS + 60)
 def test_no_server_errors_as_an_admin_api_key(fuzz_node: Node, tmp_path: Path) -> None:
     key = admin_api_key(fuzz_node)
-    report = fuzzing.schemathesis(fuzz_node, tmp_path, "--header", f"Authorization: Bearer {key}")
-    assert not refused_throughout(report), report
+    phases = fuzzing.POSTGRES_PHASES if fuzz_node.backend == "postgres" else fuzzing.ALL_PHASES
+    auth = f"Authorization: Bearer {key}"
+    report = fuzzing.schemathesis(fuzz_node, tmp_path, "--header", auth, phases=phases)
+    if "coverage" in phases:  # its malformed ids reach every operation past authorization
+        assert not refused_throughout(report), report
     # The fuzzer ran authenticated throughout: the key outlived everything it tried.
     with fuzz_node.client(key) as client:
         me = client.get("/api/v1/users/me")

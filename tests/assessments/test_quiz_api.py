@@ -153,6 +153,8 @@ def test_a_student_takes_a_quiz_of_every_type_and_sees_only_what_the_policy_allo
     assert _leaks(started.text) == []
     attempt = started.json()
     assert {q["id"] for q in attempt["questions"]} == set(course.questions.values())
+    # A new attempt answers with its empty answers, not read again: a read shows the same.
+    assert course.call(course.student, "GET", f"/api/v1/attempts/{attempt['id']}") == attempt
     # Starting again resumes the open attempt.
     again = course.request(course.student, "POST", f"/api/v1/quizzes/{quiz['id']}/attempts")
     assert again.status_code == 200 and again.json()["id"] == attempt["id"]
@@ -180,6 +182,8 @@ def test_a_student_takes_a_quiz_of_every_type_and_sees_only_what_the_policy_allo
     assert body["pending"] == 1
     assert body["key"] is None
     assert _leaks(submitted.text) == []
+    # The submission answers with the rows it graded, not read again: a read shows the same.
+    assert course.call(course.student, "GET", f"/api/v1/attempts/{attempt['id']}") == body
     # The instructor releases the correct answers: now the key is there.
     course.call(course.teacher, "POST", f"/api/v1/quizzes/{quiz['id']}/release")
     released = course.call(course.student, "GET", f"/api/v1/attempts/{attempt['id']}")

@@ -4,17 +4,22 @@ jobs, ordering, cancellation, giving jobs back on stop, and the event outbox."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 
+import asyncpg
+import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from jobs import admin
-from jobs.dispatcher import DELIVER, delivery_job
-from jobs.events import Catalogue, emit
-from jobs.queue import enqueue
+from jobs.dispatcher import DELIVER, DISPATCH_LOCK, delivery_job, dispatch
+from jobs.events import Catalogue, emit, job_consumer
+from jobs.listener import asyncpg_dsn
+from jobs.queue import EVENTS_CHANNEL, JOBS_CHANNEL, enqueue
 from jobs.retry import Backoff
 from jobs.runtime import JobRuntime
 from jobs.types import JobContext, JobRegistry, JobType, Periodic
@@ -314,6 +319,158 @@ async def test_a_repeated_delivery_changes_nothing(sessions: Sessions) -> None:
         )
         await deliver.handler(ctx)
     assert await count(sessions, "test_attempts") == 1
+
+
+async def test_a_consumer_gets_no_job_for_an_event_it_does_not_want(sessions: Sessions) -> None:
+    async with sessions() as session:
+        for n in range(3):
+            await emit(session, jobkit.NOTED, jobkit.Noted(n=n), aggregate_id="choosy")
+        await session.commit()
+    asked: list[str] = []
+
+    async def nothing(session: AsyncSession) -> Callable[[str], bool]:
+        asked.append("asked")
+        return lambda _type: False
+
+    async def everything(session: AsyncSession) -> Callable[[str], bool]:
+        return lambda _type: True
+
+    choosy = Catalogue(
+        [jobkit.NOTED],
+        [
+            replace(jobkit.RECORDER, wants=nothing),
+            replace(jobkit.RECORDER, name="test.keen", wants=everything),
+        ],
+    )
+    assert await dispatch(sessions, choosy) == 3
+    assert asked == ["asked"]  # once per dispatched batch, not per event
+    made = await rows(sessions, "SELECT ordering_key FROM jobs ORDER BY id")
+    assert [key for (key,) in made] == ["test.keen:thing:choosy"] * 3
+    assert await dispatch(sessions, choosy) == 0  # dispatched all the same
+
+
+async def test_a_job_consumer_gets_its_own_job_once_per_event_from_the_dispatcher(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    mailer = job_consumer(
+        "test.mailer",
+        (jobkit.NOTED.name,),
+        jobkit.EFFECT,
+        lambda kind, event_id, payload: {"key": f"mail:{kind}:{payload['n']}", "id": str(event_id)},
+    )
+    mailing = Catalogue([jobkit.NOTED], [mailer])
+    async with sessions() as session:
+        for n in range(3):
+            await emit(session, jobkit.NOTED, jobkit.Noted(n=n), aggregate_id="inbox")
+        await session.commit()
+    assert await dispatch(sessions, mailing) == 3
+    assert await dispatch(sessions, mailing) == 0  # each event once: no second job
+    made = await rows(sessions, "SELECT name, ordering_key, args FROM jobs ORDER BY id")
+    assert [(name, key) for name, key, _ in made] == [
+        ("test.effect", "test.mailer:thing:inbox")
+    ] * 3  # no delivery job in between; one aggregate's jobs in outbox order
+    assert [_json(args)["key"] for _, _, args in made] == [f"mail:test.noted:{n}" for n in range(3)]
+    async with running(engine, sessions):
+        await eventually(lambda: _jobs_left(sessions, 0), what="the mail jobs to run")
+    assert await count(sessions, "test_attempts") == 3
+    assert await count(sessions, "consumed_events") == 0
+
+
+async def test_a_delivery_made_before_a_consumer_became_a_job_consumer_enqueues_its_job(
+    sessions: Sessions,
+) -> None:
+    async with sessions() as session:
+        event = await emit(session, jobkit.NOTED, jobkit.Noted(n=7), aggregate_id="old")
+        await session.commit()
+    mailer = job_consumer(
+        "test.mailer", (jobkit.NOTED.name,), jobkit.EFFECT, lambda k, i, p: {"key": f"m{p['n']}"}
+    )
+    deliver = delivery_job(Catalogue([jobkit.NOTED], [mailer]))
+    for _ in range(2):  # a repeated delivery enqueues nothing more
+        ctx = JobContext(
+            job_id=1,
+            name=DELIVER,
+            args={"seq": event.seq, "event_id": str(event.event_id), "consumer": "test.mailer"},
+            attempt=1,
+            sessions=sessions,
+            worker="w",
+        )
+        await deliver.handler(ctx)
+    made = await rows(sessions, "SELECT name, ordering_key, args FROM jobs")
+    assert [(name, key, _json(args)) for name, key, args in made] == [
+        ("test.effect", "test.mailer:thing:old", {"key": "m7"})
+    ]
+
+
+def _json(value: object) -> dict[str, object]:
+    """A JSON column as read back (SQLite's driver gives the text)."""
+    found: object = json.loads(value) if isinstance(value, str) else value
+    assert isinstance(found, dict)
+    return found
+
+
+async def _jobs_left(sessions: Sessions, left: int) -> bool:
+    return await count(sessions, "jobs") == left
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # NOTIFY is PostgreSQL's
+async def test_an_event_is_notified_only_when_no_dispatcher_runs_here(
+    engine: AsyncEngine, sessions: Sessions, database_url: str
+) -> None:
+    heard: list[str] = []
+    listening = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        for channel in (EVENTS_CHANNEL, JOBS_CHANNEL):
+            await listening.add_listener(
+                channel, lambda _c, _p, name, note: heard.append(note or name)
+            )
+
+        async def emitted(n: int) -> None:
+            async with sessions() as session:
+                await emit(session, jobkit.NOTED, jobkit.Noted(n=n), aggregate_id="told")
+                await session.commit()
+
+        await emitted(0)  # no dispatcher in this process: the others are told
+        await eventually(lambda: EVENTS_CHANNEL in heard, what="the event's NOTIFY")
+        async with running(engine, sessions, poll=30.0):
+            heard.clear()
+            await emitted(1)  # this process's dispatcher is woken at the commit, alone
+            await eventually(lambda: _effects_at_least(sessions, 2), what="both events consumed")
+            await listening.execute(f"NOTIFY {JOBS_CHANNEL}, 'marker'")
+            # Notifications arrive in commit order: the event's would have come before this.
+            await eventually(lambda: "marker" in heard, what="the marker")
+            assert EVENTS_CHANNEL not in heard
+            assert JOBS_CHANNEL in heard  # its delivery jobs are shared with other workers
+    finally:
+        await listening.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # its advisory lock
+async def test_an_event_committed_while_another_dispatcher_works_is_not_left_for_the_poll(
+    engine: AsyncEngine, sessions: Sessions, database_url: str
+) -> None:
+    other = await asyncpg.connect(asyncpg_dsn(database_url))  # another node's dispatcher
+    try:
+        async with running(engine, sessions, poll=300.0) as runtime:
+
+            async def emitted(n: int) -> None:
+                async with sessions() as session:
+                    await emit(session, jobkit.NOTED, jobkit.Noted(n=n), aggregate_id="late")
+                    await session.commit()  # wakes the dispatcher here
+
+            await emitted(0)  # the start-up's wake-ups are over once it is consumed
+            await eventually(lambda: _effects_at_least(sessions, 1), what="the first event")
+            async with other.transaction():
+                await other.execute("SELECT pg_advisory_xact_lock($1)", DISPATCH_LOCK)
+                await emitted(1)
+                await eventually(
+                    lambda: runtime.dispatcher.turned_away > 0, what="the dispatcher turned away"
+                )
+            # The other dispatcher's batch was taken before the event: nobody else will look
+            # for it until a poll, five minutes away.
+            await eventually(lambda: _effects_at_least(sessions, 2), what="the event consumed")
+    finally:
+        await other.close()
 
 
 async def test_a_consumer_that_fails_retries_without_holding_up_other_aggregates(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -193,3 +194,23 @@ async def test_local_files_opened_for_sending_stay_under_the_root(
     finally:
         os.close(fd)
     assert store._beneath.available is (check == "openat2")
+
+
+async def test_local_delete_unlinks_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unlinking a large blob takes a fraction of a second: a worker thread does it."""
+    store = LocalBlobStore(tmp_path / "blobs")
+    await store.put("files/a", chunks_of(b"bytes"))
+    removed_by: list[threading.Thread] = []
+    unlink = Path.unlink
+
+    def watched(path: Path, missing_ok: bool = False) -> None:
+        removed_by.append(threading.current_thread())
+        unlink(path, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", watched)
+    await store.delete("files/a")
+    assert not await store.exists("files/a")
+    assert removed_by
+    assert threading.main_thread() not in removed_by

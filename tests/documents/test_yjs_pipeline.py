@@ -27,7 +27,7 @@ from realtime.errors import RealtimeError
 from realtime.hub import Hub
 from realtime.memory_broker import InMemoryBroker
 from realtime.yjs.awareness import AwarenessEntry, encode_awareness_update
-from realtime.yjs.document import DocumentLimits
+from realtime.yjs.limits import DocumentLimits
 from realtime.yjs.messages import SyncUpdate, decode_message, encode_awareness
 from realtime.yjs.nesting import depth_policy
 from realtime.yjs.registry import DocumentRegistry

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from kits.nodes import Node, node_sessions, start_node
 from kits.smtp import Received, SmtpServer, smtp_server
-from lms.payments.offline import sign
+from lms.payments.offline_wire import sign
 from persistence.models import OfflineSession
 
 UI_SECRET = "whsec_ui_current_0123456789"

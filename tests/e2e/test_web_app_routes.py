@@ -9,39 +9,34 @@ import pytest
 
 from kits.nodes import Node
 from kits.servers import ROOT
+from static.app import APP_ROUTES
 
-APP_PAGES = [
-    "/",
-    "/login",
-    "/signup",
-    "/rooms",
-    "/rooms/new",
-    "/rooms/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
-    "/rooms/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11/report",
-    "/rooms/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11/recordings",
-    "/join/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
-    "/notifications",
-    "/notifications/settings",
-    "/workshops",
-    "/workshops/new",
-    "/workshops/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
-    "/workshops/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11/edit",
-    "/workshops/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11/manage",
-    "/calendar",
-    "/forgot-password",
-    "/reset-password",
-    "/verify-email",
-    "/scratchpad",
-    "/purchases",
-    "/purchases/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
-    "/purchases/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11/receipt",
-    "/finance/orders",
-    "/finance/orders/6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11",
-    "/finance/coupons",
-    "/finance/reports",
-    "/finance/products",
-    "/finance/reconciliation",
-]
+SAMPLE_ID = "6b1f0b2e-5d7c-4f43-9a43-0d7c2c1b9e11"
+
+
+def client_pages(source: str) -> list[str]:
+    """A path for every page the app's client-side router (static/src/main.ts) draws: its
+    literal paths, and each pattern with a sample id in every id group and each of its
+    alternatives, so a page the client has and the node does not serve (a reload, a shared
+    link: a 404) cannot go unnoticed."""
+    pages = re.findall(r"path === '(/[^']*)'", source)
+    for pattern in re.findall(r"/\^(.+?)\$/\.exec\(path\)", source):
+        variants = [pattern.replace("\\/", "/").replace("([0-9a-fA-F-]{36})", SAMPLE_ID)]
+        while any("(" in v for v in variants):
+            expanded: list[str] = []
+            for variant in variants:
+                group = re.search(r"\((?:\?:)?([^()]*)\)(\?)?", variant)
+                if group is None:
+                    raise AssertionError(f"a route pattern this test cannot read: {pattern}")
+                options = group.group(1).split("|") + ([""] if group.group(2) else [])
+                head, tail = variant[: group.start()], variant[group.end() :]
+                expanded += [head + option + tail for option in options]
+            variants = expanded
+        pages += variants
+    return sorted(set(pages))
+
+
+APP_PAGES = client_pages((ROOT / "static" / "src" / "main.ts").read_text())
 
 
 @pytest.mark.parametrize("path", APP_PAGES)
@@ -98,3 +93,8 @@ def test_the_app_does_not_shadow_the_api_or_operations(sqlite_node: Node) -> Non
         paths = client.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if p in {"/", "/login", "/signup"} or p.startswith("/assets")]
     assert not [p for p in paths if p.startswith("/rooms") or p.startswith("/join")]
+
+
+def test_the_node_serves_no_page_the_app_cannot_draw() -> None:
+    served = {re.sub(r"\{[a-z_]+\}", SAMPLE_ID, route) for route in APP_ROUTES}
+    assert sorted(served - set(APP_PAGES)) == []

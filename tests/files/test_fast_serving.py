@@ -24,6 +24,7 @@ import pytest
 from files_kit import Course, make_course, upload
 
 from kits.nodes import Node, start_node
+from kits.rawhttp import SocketAnswers
 from kits.servers import LiveServer
 from lms.files import signing
 
@@ -265,42 +266,6 @@ def ask(method: str, target: str, *headers: str) -> bytes:
     return "\r\n".join(lines).encode()
 
 
-class Reader:
-    """Reads HTTP/1.1 answers (Content-Length framed) off a socket, one after another."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock, self.buffer = sock, b""
-
-    def _more(self) -> None:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed")
-        self.buffer += chunk
-
-    def answer(self, *, head: bool = False) -> tuple[int, dict[str, str], bytes]:
-        while b"\r\n\r\n" not in self.buffer:
-            self._more()
-        block, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        status_line, *lines = block.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        length = 0 if head else int(headers.get("content-length", "0"))
-        while len(self.buffer) < length:
-            self._more()
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        return int(status_line.split()[1]), headers, body
-
-    def closed(self) -> bool:
-        """Whether the server closed the connection (after what was read)."""
-        try:
-            self._more()
-        except ConnectionError:
-            return True
-        return False
-
-
 def test_pipelined_requests_are_answered_in_order(
     pair: Pair, files: dict[str, tuple[str, bytes]]
 ) -> None:
@@ -315,24 +280,24 @@ def test_pipelined_requests_are_answered_in_order(
             + ask("GET", small.replace("sig=", "sig=x"))  # refused by the app
             + ask("GET", small)
         )
-        reader = Reader(sock)
-        status, headers, body = reader.answer()
+        reader = SocketAnswers(sock)
+        status, headers, body = reader.next()
         assert (status, hashlib.sha256(body).digest()) == (200, hashlib.sha256(big_data).digest())
-        status, headers, body = reader.answer(head=True)
+        status, headers, body = reader.next(bodiless=True)
         assert (status, headers["content-length"]) == (200, str(SMALL))
-        status, _, body = reader.answer()
+        status, _, body = reader.next()
         assert status == 200 and b"ok" in body
-        status, headers, body = reader.answer()
+        status, headers, body = reader.next()
         assert (status, body, headers["content-range"]) == (
             206,
             small_data[5:10],
             f"bytes 5-9/{SMALL}",
         )
-        status, headers, _ = reader.answer()
+        status, headers, _ = reader.next()
         assert (status, headers["content-type"]) == (403, "application/problem+json")
-        status, _, body = reader.answer()
+        status, _, body = reader.next()
         assert (status, body) == (200, small_data)
-        assert reader.buffer == b""
+        assert not reader.partial  # nothing more came
 
 
 def test_a_request_arriving_while_an_answer_is_sent_waits_its_turn(
@@ -349,15 +314,15 @@ def test_a_request_arriving_while_an_answer_is_sent_waits_its_turn(
         sock.sendall(ask("GET", small, "Range: bytes=0-9"))
         time.sleep(0.1)
         sock.sendall(ask("GET", small.replace("sig=", "sig=x")))  # refused, by the app
-        reader = Reader(sock)
-        status, _, body = reader.answer()
+        reader = SocketAnswers(sock)
+        status, _, body = reader.next()
         assert (status, hashlib.sha256(body).digest()) == (200, hashlib.sha256(big_data).digest())
-        status, _, body = reader.answer()
+        status, _, body = reader.next()
         assert (status, body) == (206, small_data[:10])
-        status, headers, _ = reader.answer()
+        status, headers, _ = reader.next()
         assert (status, headers["content-type"]) == (403, "application/problem+json")
         sock.sendall(ask("GET", small))
-        assert reader.answer()[2] == small_data
+        assert reader.next()[2] == small_data
 
 
 def test_keep_alive_after_many_answers_then_close(
@@ -365,13 +330,13 @@ def test_keep_alive_after_many_answers_then_close(
 ) -> None:
     small, small_data = files["small.bin"]
     with connect(pair.fast.url) as sock:
-        reader = Reader(sock)
+        reader = SocketAnswers(sock)
         for index in range(20):
             sock.sendall(ask("GET", small, f"Range: bytes={index}-{index}"))
-            status, _, body = reader.answer()
+            status, _, body = reader.next()
             assert (status, body) == (206, small_data[index : index + 1])
         sock.sendall(ask("GET", small, "Connection: close"))
-        status, headers, body = reader.answer()
+        status, headers, body = reader.next()
         assert (status, headers["connection"], body) == (200, "close", small_data)
         assert reader.closed()
 
@@ -382,8 +347,8 @@ def test_http_1_0_gets_its_answer_and_the_connection_closes(
     small, small_data = files["small.bin"]
     with connect(pair.fast.url) as sock:
         sock.sendall(f"GET {small} HTTP/1.0\r\n\r\n".encode())
-        reader = Reader(sock)
-        status, _, body = reader.answer()
+        reader = SocketAnswers(sock)
+        status, _, body = reader.next()
         assert (status, body) == (200, small_data)
         assert reader.closed()
 
@@ -410,7 +375,7 @@ def test_a_slow_reader_gets_every_byte(pair: Pair, files: dict[str, tuple[str, b
                 time.sleep(0.001)  # slow at first, so the server's socket buffer fills
         assert digest.digest() == hashlib.sha256(big_data).digest()
         sock.sendall(ask("GET", small))
-        assert Reader(sock).answer()[2] == small_data
+        assert SocketAnswers(sock).next()[2] == small_data
 
 
 def open_descriptors(server: LiveServer) -> int:

@@ -35,8 +35,8 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
 from realtime.yjs import yrs
 from realtime.yjs.awareness import AwarenessState
-from realtime.yjs.document import DocumentLimits
 from realtime.yjs.errors import YjsError
+from realtime.yjs.limits import DocumentLimits
 from realtime.yjs.messages import (
     Awareness,
     SyncStep2,

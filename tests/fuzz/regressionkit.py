@@ -12,7 +12,8 @@ from fuzzbases import base_doc
 from realtime.errors import RealtimeError
 from realtime.yjs import yrs
 from realtime.yjs.awareness import AwarenessState
-from realtime.yjs.document import DocumentLimits, LiveDocument
+from realtime.yjs.document import LiveDocument
+from realtime.yjs.limits import DocumentLimits
 from realtime.yjs.update_format import inspect_update
 
 

@@ -140,6 +140,10 @@ class FakeStripe:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle's algorithm the body waits
+            # for the client's delayed ACK of the headers (40 ms on Linux per answer, which
+            # Stripe's API does not add).
+            disable_nagle_algorithm = True
 
             def log_message(self, *_args: object) -> None:
                 pass

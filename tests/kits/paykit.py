@@ -13,7 +13,7 @@ import orjson
 
 from kits.nodes import Node, node_sessions
 from lms.accounts.tokens import mint_access_token
-from lms.payments.offline import sign
+from lms.payments.offline_wire import sign
 from persistence.models import User
 
 PROBLEM = "application/problem+json"

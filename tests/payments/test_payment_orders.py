@@ -232,6 +232,32 @@ def test_two_orders_at_once_make_one(pay_node: Node, staff: dict[str, str], kind
         assert seen["seats_left"] == 4
 
 
+def test_a_full_workshop_still_answers_its_buyers_first(
+    pay_node: Node, staff: dict[str, str]
+) -> None:
+    """The cheap refusal of a full workshop (lms/payments/precheck.py) comes after what says
+    more: a replayed key gets its stored answer, a buyer paying for a seat is told which
+    order to pay, one who owns it is told so; everyone else is refused "full"."""
+    w = workshop(pay_node, staff["teacher"], 2)
+    seat = product(pay_node, staff["finance"], kind="workshop", name="Two", target_id=w["id"])
+    payer, holder, late = many_buyers(pay_node, 3)
+    paid = ok(order(pay_node, payer, seat["id"], headers={"Idempotency-Key": "full-1"}))
+    held = ok(order(pay_node, holder, seat["id"], headers={"Idempotency-Key": "full-2"}))
+    assert pay(pay_node, paid).status_code == 303
+    wait_status(pay_node, payer, paid["id"], "fulfilled")
+    replay = order(pay_node, holder, seat["id"], headers={"Idempotency-Key": "full-2"})
+    assert replay.status_code == 201 and replay.json()["id"] == held["id"]
+    pending = problem(order(pay_node, holder, seat["id"]), 409)
+    assert pending["reason"] == "pending" and pending["order_id"] == held["id"]
+    owned = problem(order(pay_node, payer, seat["id"]), 409)
+    assert owned["reason"] == "owned" and owned["order_id"] == paid["id"]
+    assert problem(order(pay_node, late, seat["id"]), 409)["reason"] == "full"
+    reused = order(pay_node, late, seat["id"], headers={"Idempotency-Key": "full-1"})
+    assert problem(reused, 409)["reason"] == "full"  # keys are per buyer: not the payer's
+    dollars = order(pay_node, late, seat["id"], body={"currency": "USD"})
+    assert problem(dollars, 422)["reason"] == "currency"
+
+
 @pytest.mark.timeout(900)
 def test_200_buyers_race_for_50_seats(pay_node: Node, staff: dict[str, str]) -> None:
     started = time.monotonic()

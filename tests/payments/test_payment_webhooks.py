@@ -1,15 +1,16 @@
 """Webhooks in, on SQLite and PostgreSQL: forged, replayed (stale) and malformed webhooks
 are refused; either of two secrets verifies (rotation); an event for no known order is
 stored and flagged, never a 500; repeated and shuffled events end in the one right state
-with the entitlement granted once; a refund seen before the payment re-reads the
-provider. The orders here are made with a Host whose webhooks never arrive, so the tests
-deliver every event themselves, in the order they choose."""
+with the entitlement granted once, also when they arrive all at once; a refund seen before
+the payment re-reads the provider. The orders here are made with a Host whose webhooks
+never arrive, so the tests deliver every event themselves, in the order they choose."""
 
 from __future__ import annotations
 
 import random
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ from kits.paykit import (
     product,
     wait_status,
 )
-from lms.payments.offline import sign
+from lms.payments.offline_wire import sign
 
 pytestmark = pytest.mark.postgres
 
@@ -42,6 +43,18 @@ def bought(node: Node, staff: dict[str, Any]) -> tuple[str, str, dict[str, Any],
     me = ok(call(node, buyer, "GET", "/api/v1/users/me"))["id"]
     created = ok(order(node, buyer, sold["id"], headers={"Host": BLACKHOLE}))
     return buyer, me, c, created
+
+
+def flagged_events(node: Node, staff: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stored events finance sees flagged (the first 200)."""
+    page = call(
+        node,
+        staff["finance"],
+        "GET",
+        "/api/v1/payments/events",
+        params={"flagged": "true", "limit": 200},
+    )
+    return list(ok(page)["items"])
 
 
 def students(node: Node, teacher: str, course_id: str) -> list[str]:
@@ -87,16 +100,8 @@ def test_unknown_orders_are_stored_and_flagged(pay_node: Node, staff: dict[str, 
     assert answer.status_code == 202 and answer.json()["flag"] == "unknown_order"
     again = deliver(pay_node, body, SECRETS[0])
     assert again.status_code == 200 and again.json()["duplicate"] is True
-    flagged = ok(
-        call(
-            pay_node,
-            staff["finance"],
-            "GET",
-            "/api/v1/payments/events",
-            params={"flagged": "true", "limit": 200},
-        )
-    )
-    assert body["id"] in {e["event_id"] for e in flagged["items"]}
+    flagged = flagged_events(pay_node, staff)
+    assert body["id"] in {e["event_id"] for e in flagged}
 
 
 def test_duplicated_and_shuffled_events_grant_once(pay_node: Node, staff: dict[str, Any]) -> None:
@@ -153,3 +158,76 @@ def test_a_refund_before_the_payment_rereads_the_provider(
     final = ok(call(pay_node, buyer, "GET", f"/api/v1/payments/orders/{created['id']}"))
     assert final["status"] == "refunded" and final["refunded_amount"] == 1999
     assert me not in students(pay_node, staff["teacher"], c["id"])
+
+
+def test_each_event_is_stored_with_its_order_and_what_it_did(
+    pay_node: Node, staff: dict[str, Any]
+) -> None:
+    """The order is found inside the event's INSERT: by the id in its metadata, else by its
+    checkout or payment; the row says what the event did (or the flag it raised)."""
+    buyer, _, _, created = bought(pay_node, staff)
+    assert pay(pay_node, created).status_code == 303
+    by_ref = event("charge.succeeded", created, payment_ref="pi_stored")
+    by_ref["data"]["order_id"] = "not-a-uuid"  # unusable: found by its checkout instead
+    mismatch = event("checkout.completed", created, amount=created["total"] + 1)
+    nobody = event("charge.succeeded", {"id": str(uuid.uuid4()), "total": 1, "currency": "EUR"})
+    nobody["data"]["session_id"] = "cs_nobody_stored"
+    for one in (by_ref, mismatch, nobody):
+        deliver(pay_node, one, SECRETS[0])
+    assert deliver(pay_node, by_ref, SECRETS[0]).json()["duplicate"] is True
+    mine = ok(
+        call(
+            pay_node,
+            staff["finance"],
+            "GET",
+            "/api/v1/payments/events",
+            params={"order_id": created["id"], "limit": 200},
+        )
+    )["items"]
+    stored = {e["event_id"]: e for e in mine}
+    assert (stored[by_ref["id"]]["outcome"], stored[by_ref["id"]]["flag"]) == ("ignored", None)
+    assert (stored[mismatch["id"]]["outcome"], stored[mismatch["id"]]["flag"]) == (
+        None,
+        "amount_mismatch",
+    )
+    assert [e["event_id"] for e in mine].count(by_ref["id"]) == 1
+    order_now = ok(call(pay_node, buyer, "GET", f"/api/v1/payments/orders/{created['id']}"))
+    assert order_now["status"] == "pending"
+    flagged = flagged_events(pay_node, staff)
+    ghost = next(e for e in flagged if e["event_id"] == nobody["id"])
+    assert (ghost["order_id"], ghost["outcome"], ghost["flag"]) == (None, None, "unknown_order")
+
+
+def test_a_burst_of_deliveries_at_once_is_handled_as_one_at_a_time(
+    pay_node: Node, staff: dict[str, Any]
+) -> None:
+    """Deliveries in flight together, repeats racing their first copies: each answer says
+    what its own event did, each repeat is stored once and answered as a duplicate, and
+    every order ends fulfilled once."""
+    bought_ = [bought(pay_node, staff) for _ in range(4)]
+    for _, _, _, created in bought_:
+        assert pay(pay_node, created).status_code == 303
+    completed = [
+        event("checkout.completed", created, payment_ref=f"pi_burst_{n}")
+        for n, (_, _, _, created) in enumerate(bought_)
+    ]
+    charged = [event("charge.succeeded", created) for _, _, _, created in bought_]
+    ghost = event("charge.succeeded", {"id": str(uuid.uuid4()), "total": 1, "currency": "EUR"})
+    stream = [*completed, *completed, *charged, ghost]
+    random.Random(7).shuffle(stream)
+    with ThreadPoolExecutor(len(stream)) as pool:
+        answers = list(pool.map(lambda one: deliver(pay_node, one, SECRETS[0]), stream))
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for one, answer in zip(stream, answers, strict=True):
+        assert answer.status_code == (202 if one is ghost else 200), answer.text
+        by_id.setdefault(one["id"], []).append(answer.json())
+    for one in completed:
+        (first,) = [a for a in by_id[one["id"]] if not a["duplicate"]]
+        assert first["outcome"] == "paid"
+        assert [a["duplicate"] for a in by_id[one["id"]]].count(True) == 1
+    ignored = {"received": True, "duplicate": False, "outcome": "ignored", "flag": None}
+    assert all(by_id[one["id"]] == [ignored] for one in charged)
+    assert by_id[ghost["id"]][0]["flag"] == "unknown_order"
+    for buyer, me, c, created in bought_:
+        assert wait_status(pay_node, buyer, created["id"], "fulfilled")["refunded_amount"] == 0
+        assert students(pay_node, staff["teacher"], c["id"]).count(me) == 1

@@ -55,14 +55,24 @@ def test_is_sqlite_tells_backends_apart() -> None:
 async def test_sqlite_connections_have_wal_foreign_keys_and_busy_timeout(
     sqlite_engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    assert (tmp_path / "not" / "yet" / "there.db").exists()
-    # Hold several connections at once: each one the pool opens must be configured.
-    async with contextlib.AsyncExitStack() as stack:
-        connections = [await stack.enter_async_context(sqlite_engine.connect()) for _ in "abc"]
-        values = [await _pragmas(connection) for connection in connections]
-        raw = [(await c.get_raw_connection()).dbapi_connection for c in connections]
-        assert len({id(r) for r in raw}) == len(connections)
-    assert sqlite_engine.pool.checkedout() == 0
+    path = tmp_path / "not" / "yet" / "there.db"
+    assert path.exists()
+    async with sqlite_engine.connect() as writer:
+        values = [await _pragmas(writer)]
+    assert sqlite_engine.pool.size() == 1  # one writer at a time: they queue in the pool
+    # Readers share the file several at once: each one the pool opens must be configured.
+    readers = create_engine(
+        f"sqlite+aiosqlite:///{path}", pool_size=3, busy_timeout_ms=BUSY_TIMEOUT_MS, read_only=True
+    )
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            connections = [await stack.enter_async_context(readers.connect()) for _ in "abc"]
+            values += [await _pragmas(connection) for connection in connections]
+            raw = [(await c.get_raw_connection()).dbapi_connection for c in connections]
+            assert len({id(r) for r in raw}) == len(connections)
+        assert readers.pool.checkedout() == 0
+    finally:
+        await readers.dispose()
     for pragmas in values:
         assert pragmas == {
             "journal_mode": "wal",
@@ -166,5 +176,20 @@ async def test_postgres_pool_recovers_from_killed_connections(pg_server: Postgre
             await killer.dispose()
             async with engine.connect() as connection:
                 assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+        finally:
+            await engine.dispose()
+
+
+async def test_postgres_pool_reuses_healthy_connections(pg_server: PostgresServer) -> None:
+    """The test before each checkout passes on a live connection: the pool keeps it."""
+    with postgres_database(pg_server) as url:
+        engine = create_engine(url, pool_size=2)
+        try:
+            backends = set()
+            for _ in range(20):
+                async with engine.connect() as connection:
+                    pid = await connection.execute(text("SELECT pg_backend_pid()"))
+                    backends.add(pid.scalar())
+            assert len(backends) == 1
         finally:
             await engine.dispose()

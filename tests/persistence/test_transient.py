@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from kits.servers import PostgresServer, postgres_database
@@ -46,6 +47,37 @@ async def test_a_sqlite_write_lock_held_by_another_connection_is_transient_and_b
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
+        await engine.dispose()
+
+
+async def test_sqlite_writers_wait_their_turn_in_arrival_order(tmp_path: Path) -> None:
+    """The writers' pool has one connection: a write queued behind a long transaction runs
+    after it, in the order the writes came (not in the busy handler's lottery), and one
+    that waits past the busy timeout gets a pool timeout, which is busy and transient."""
+    path = tmp_path / "turns.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", pool_size=10, busy_timeout_ms=1000)
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (n INTEGER)"))
+
+    async def write(n: int) -> None:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+
+    try:
+        async with engine.begin() as holder:
+            await holder.execute(text("INSERT INTO t VALUES (0)"))
+            with pytest.raises(PoolTimeout) as waited:
+                await write(99)  # the one connection held past the one second
+            writers = []
+            for n in range(1, 6):
+                writers.append(asyncio.create_task(write(n)))
+                await asyncio.sleep(0.02)  # each one queued before the next
+        await asyncio.gather(*writers)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT n FROM t ORDER BY rowid"))).scalars()
+            assert list(rows) == [0, 1, 2, 3, 4, 5]
+        assert is_busy(waited.value) and is_transient(waited.value)
+    finally:
         await engine.dispose()
 
 

@@ -331,7 +331,9 @@ async def test_an_endpoint_failing_every_retry_is_disabled_audited_and_announced
 
     await eventually(told, what="the owner's notification")
 
-    # Disabled: new events make no delivery for it; enabled again, it receives.
+    # Disabled: new events make no delivery for it (another endpoint still wants them, so
+    # they are fanned out); enabled again, it receives.
+    await register(admin, receiver, ["test.noted"])
     await fanned_out(node_engine, await noted(node_engine, 4), await noted(node_engine, 5))
     assert_problem(await admin.post(f"{API}/{endpoint['id']}/test"), 409)
     enabled = await admin.post(f"{API}/{endpoint['id']}/enable")

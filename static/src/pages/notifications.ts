@@ -24,10 +24,8 @@ export function inboxPage(user: api.User, navigate: Navigate): Page {
   const markAll = h('button', { type: 'button', 'data-testid': 'mark-all' }, t('inbox.markAll'))
   const shown = new Map<number, HTMLElement>()
   let cursor: string | null = null
-  let unread = 0
 
   const setCount = (count: number): void => {
-    unread = count
     summary.textContent = t('inbox.summary', { count })
     markAll.disabled = count === 0
   }
@@ -38,8 +36,10 @@ export function inboxPage(user: api.User, navigate: Navigate): Page {
       const updated = await api.notifications.markRead(n.id)
       n.read_at = updated.read_at
       render()
-      setCount(unread - 1)
-      setUnread(unread)
+      // The channel may already have told the new count; ask rather than subtract twice.
+      const { unread: count } = await api.notifications.unread()
+      setCount(count)
+      setUnread(count)
       if (unreadOnly.checked) li.remove()
       markAll.focus()
     }

@@ -43,15 +43,18 @@ export function workshopsPage(user: api.User, navigate: Navigate): Page {
   const canCreate = user.role === 'instructor' || user.role === 'admin'
   const filters: Filters = { upcoming: true }
   let cursor: string | null = null
+  let asked = 0 // only the latest question's answer is drawn: an earlier one may arrive after it
   const list = h('ul.stack.plain', { 'aria-label': t('workshops.listLabel') })
   const status = h('p.muted', { role: 'status', 'aria-live': 'polite' })
   const more = h('button', { type: 'button', hidden: true, onclick: () => void load(false) }, t('workshops.more'))
 
   async function load(fresh: boolean): Promise<void> {
     if (fresh) cursor = null
+    const mine = ++asked
     status.textContent = t('workshops.loading')
     try {
       const page = await workshops.list({ ...filters, cursor })
+      if (mine !== asked) return
       const items = page.items.sort((a, b) => Date.parse(nextSession(a)?.starts_at ?? a.first_start) - Date.parse(nextSession(b)?.starts_at ?? b.first_start))
       if (fresh) fill(list, ...items.map(card))
       else list.append(...items.map(card))
@@ -59,6 +62,7 @@ export function workshopsPage(user: api.User, navigate: Navigate): Page {
       more.hidden = !cursor
       status.textContent = list.childElementCount ? t('workshops.shown', { count: list.childElementCount }) : t('workshops.none')
     } catch (error) {
+      if (mine !== asked) return
       status.textContent = ''
       fill(list, h('li.error', { role: 'alert' }, readable(error)))
     }
