@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from ops.context import request_id_var
+from persistence import holders
 from persistence.transient import is_busy
 
 PROBLEM_TYPE_BASE = "https://liveclass.dev/problems/"
@@ -223,7 +224,7 @@ async def _on_statement(_request: Request, exc: Exception) -> Response:
 
 
 async def _on_pool_timeout(_request: Request, exc: Exception) -> Response:
-    logger.warning("database pool exhausted: %s", exc)
+    logger.warning("database pool exhausted: %s; %s", exc, "; ".join(holders.describe()))
     return busy_problem()
 
 

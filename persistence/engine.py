@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_only
 
+from persistence import holders
+
 
 def is_sqlite(url: str) -> bool:
     """Tell whether ``url`` names an SQLite database."""
@@ -48,6 +50,8 @@ def create_engine(
         url, pool_size=writers, max_overflow=0, pool_timeout=max(1.0, busy_timeout_ms / 1000)
     )
     _configure_sqlite(engine, busy_timeout_ms, read_only=read_only)
+    if not read_only:
+        holders.follow(engine)
     return engine
 
 

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from persistence import holders
 from persistence.transient import is_transient
 
 T = TypeVar("T")
@@ -115,7 +116,11 @@ class GroupCommitter:
                 if not is_transient(exc):
                     raise
                 self.conflicts += 1
-                logger.info("write conflict (%s); running the batch again", exc.__class__.__name__)
+                logger.info(
+                    "write conflict (%s); running the batch again; %s",
+                    exc.__class__.__name__,
+                    "; ".join(holders.describe(longer_than=1.0)),
+                )
                 await asyncio.sleep(self._retry_delay * (attempt + 1))
         return await self._transaction(batch)
 

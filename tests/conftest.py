@@ -10,7 +10,7 @@ import pytest
 from kits import logleaks, ordering
 from kits.nodes import Node, start_node
 from kits.opener import RoomOpener, RoomOpeners
-from kits.servers import IN_CI, PostgresServer, ServiceUnavailable, start_postgres
+from kits.servers import IN_CI, LiveServer, PostgresServer, ServiceUnavailable, start_postgres
 from kits.yjs import DOC_ENV, NodeClients
 
 # Every node and command the tests start hashes passwords at argon2id's cheapest parameters
@@ -115,3 +115,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, which is not allowed: {report.longrepr}"
+    if report.failed:
+        for server in _servers_of(item):
+            report.sections.append((f"node log, {server.url}", _tail(server.log())))
+
+
+NODE_LOG_TAIL = 60
+"""Lines of each node's log shown under a failed test: a CI failure's only trace of what the
+node saw (pool timeouts, errors, warnings) is what pytest printed."""
+
+
+def _servers_of(item: pytest.Item) -> list[LiveServer]:
+    """The nodes the test used through its fixtures (directly or through a ``Node``)."""
+    found: dict[int, LiveServer] = {}
+    for value in getattr(item, "funcargs", {}).values():
+        server = value.server if isinstance(value, Node) else value
+        if isinstance(server, LiveServer):
+            found[id(server)] = server
+    return list(found.values())
+
+
+def _tail(text: str) -> str:
+    lines = text.splitlines()
+    return "\n".join(lines[-NODE_LOG_TAIL:]) or "(empty)"
