@@ -126,12 +126,15 @@ node saw (pool timeouts, errors, warnings) is what pytest printed."""
 
 
 def _servers_of(item: pytest.Item) -> list[LiveServer]:
-    """The nodes the test used through its fixtures (directly or through a ``Node``)."""
+    """The nodes the test used through its fixtures: a ``LiveServer``, a ``Node``, or a
+    cluster's ``nodes``."""
     found: dict[int, LiveServer] = {}
     for value in getattr(item, "funcargs", {}).values():
-        server = value.server if isinstance(value, Node) else value
-        if isinstance(server, LiveServer):
-            found[id(server)] = server
+        nodes = getattr(value, "nodes", None)
+        for one in nodes if isinstance(nodes, list) else [value]:
+            server = one.server if isinstance(one, Node) else one
+            if isinstance(server, LiveServer):
+                found[id(server)] = server
     return list(found.values())
 
 
