@@ -46,7 +46,7 @@ from jobs.runtime import JobRuntime
 from jobs.types import JobRegistry
 from jobs.worker import WorkerConfig
 from kits import jobs as jobkit
-from kits.bench import percentile, progress
+from kits.bench import WORKER_COMMAND, percentile, progress, spawn_ready
 from kits.servers import ROOT, PostgresServer, start_postgres
 from kits.waiting import eventually
 from persistence import migrate
@@ -161,27 +161,7 @@ def start_workers(url: str, count: int, tmp: Path) -> list[subprocess.Popen[byte
         "LIVECLASS_LOG_LEVEL": "warning",
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
     }
-    return _spawn([sys.executable, "-m", "server", "worker"], env, count, tmp, b"started")
-
-
-def _spawn(
-    command: list[str], env: dict[str, str], count: int, tmp: Path, ready: bytes
-) -> list[subprocess.Popen[bytes]]:
-    processes, logs = [], []
-    for i in range(count):
-        log = tmp / f"worker-{time.monotonic_ns()}-{i}.log"
-        with log.open("wb") as out:
-            processes.append(
-                subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-            )
-        logs.append(log)
-    deadline = time.monotonic() + 120
-    for process, log in zip(processes, logs, strict=True):
-        while ready not in log.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.05)
-    return processes
+    return spawn_ready(WORKER_COMMAND, env, count, tmp)
 
 
 def stop_workers(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -253,7 +233,7 @@ async def procrastinate_throughput(
     async with app.open_async():
         await app.schema_manager.apply_schema_async()
         command = [sys.executable, str(Path(__file__)), "--procrastinate-worker", dsn]
-        processes = _spawn(command, dict(os.environ), workers, tmp, b"started")
+        processes = spawn_ready(command, os.environ, workers, tmp)
         connection = await asyncpg.connect(dsn)
         try:
             task = app.tasks["noop"]

@@ -55,7 +55,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -69,7 +68,15 @@ import httpx
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from kits.bench import BenchNode, bearer, percentile, progress, student_email
+from kits.bench import (
+    WORKER_COMMAND,
+    BenchNode,
+    bearer,
+    percentile,
+    progress,
+    spawn_ready,
+    student_email,
+)
 from kits.fake_stripe import FakeStripe
 from kits.rawhttp import Client, Response
 from kits.servers import ROOT, start_postgres
@@ -632,15 +639,10 @@ def _commit(root: Path) -> str:
 
 
 def _start_worker(root: Path, env: dict[str, str], data_dir: Path) -> subprocess.Popen[bytes]:
-    """``liveclass worker`` of the tree at ``root`` on the node's database and settings."""
+    """``liveclass worker`` of the tree at ``root`` on the node's database and settings,
+    past its start-up on return."""
     full = {**os.environ, **env, "LIVECLASS_DATA_DIR": str(data_dir), "PYTHONPATH": str(root)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "server", "worker"],
-        cwd=root,
-        env=full,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return spawn_ready(WORKER_COMMAND, full, 1, data_dir.parent, cwd=root)[0]
 
 
 async def main(

@@ -28,6 +28,42 @@ PASSWORD = "bench-password-1234"
 ADMIN_EMAIL = "admin@bench.liveclass"
 
 
+def spawn_ready(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    count: int,
+    logs: Path,
+    *,
+    ready: bytes = b"started",
+    cwd: Path = ROOT,
+    timeout: float = 120.0,
+) -> list[subprocess.Popen[bytes]]:
+    """``count`` processes of ``command``, each past its start-up (``ready`` in its output)
+    on return: a worker still importing would have its start-up counted as the work it is
+    measured on (~6 CPU-s for ``liveclass worker`` on a loaded machine)."""
+    processes, paths = [], []
+    for i in range(count):
+        path = logs / f"worker-{time.monotonic_ns()}-{i}.log"
+        with path.open("wb") as out:
+            processes.append(
+                subprocess.Popen(
+                    list(command), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT
+                )
+            )
+        paths.append(path)
+    deadline = time.monotonic() + timeout
+    for process, path in zip(processes, paths, strict=True):
+        while ready not in path.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{path.read_text(errors='replace')}")
+            time.sleep(0.05)
+    return processes
+
+
+WORKER_COMMAND = (sys.executable, "-m", "server", "worker")
+"""``liveclass worker``; it prints a line with "started" once its jobs run."""
+
+
 def progress(message: str) -> None:
     """A line on stderr, tagged with the benchmark's name: stdout carries only the JSON."""
     name = Path(sys.argv[0]).stem or "bench"
