@@ -98,7 +98,9 @@ async def test_media_is_relayed_to_one_owner_and_fails_over(
         pub = await Publisher.start(teacher, {"camera": ("video/VP8", VP8)})
         again = pub.reply["tracks"][0]["track_id"]
         assert again != track_id
-        frames = await sub.frames_of(again, 20)
+        # A new placement, two new peer connections and the relay on a loaded machine (CI:
+        # 20 s were not enough twice while another worker ran the fuzzing modules).
+        frames = await sub.frames_of(again, 20, within=60)
         assert set(frames) <= set(VP8)
         survivor = placed(redis, room)
         assert survivor in ("node-a", "node-b")
