@@ -2,8 +2,8 @@
 
 Runs the schemathesis CLI (tests/kits/fuzzing.py) against the node's own ``/openapi.json``
 as an admin through an API key holding every admin scope (without credentials:
-test_schemathesis_anonymous.py, a module of its own so the two long runs share out over
-the workers). Any 5xx, or a success response that does not match the documented schema,
+test_schemathesis_anonymous.py, a module of its own so the two runs share out over the
+workers). Any 5xx, or a success response that does not match the documented schema,
 fails the test.
 """
 
