@@ -10,7 +10,14 @@ import pytest
 from kits import logleaks, ordering
 from kits.nodes import Node, start_node
 from kits.opener import RoomOpener, RoomOpeners
-from kits.servers import IN_CI, LiveServer, PostgresServer, ServiceUnavailable, start_postgres
+from kits.servers import (
+    IN_CI,
+    STARTED,
+    LiveServer,
+    PostgresServer,
+    ServiceUnavailable,
+    start_postgres,
+)
 from kits.yjs import DOC_ENV, NodeClients
 
 # Every node and command the tests start hashes passwords at argon2id's cheapest parameters
@@ -116,8 +123,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, which is not allowed: {report.longrepr}"
     if report.failed:
-        for server in _servers_of(item):
+        started = STARTED[item.stash.get(FIRST_STARTED, len(STARTED)) :]
+        for server in {id(one): one for one in _servers_of(item) + started}.values():
             report.sections.append((f"node log, {server.url}", _tail(server.log())))
+
+
+FIRST_STARTED = pytest.StashKey[int]()
+"""How many nodes this process had started when the test's setup began."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[FIRST_STARTED] = len(STARTED)
 
 
 NODE_LOG_TAIL = 60

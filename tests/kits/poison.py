@@ -36,9 +36,13 @@ async def poison_the_log(room: Classroom, kind: str = "notes") -> bytes:
     """Store good edits through a client, then a panicking update straight into the log,
     as a server without the guard would have: returns the poison."""
     writer = await RawClient.open(room.node, room.doc(kind), await room.token(room.host))
+    watcher = await RawClient.open(room.node, room.doc(kind), await room.token(room.host))
     await writer.insert("good content ")
-    await writer.until(lambda c: "good content" in c.text)
+    # Stored once another client has it: the node broadcasts an update after its commit.
+    # (The writer's own text has it at once: a node killed next could lose it, unanswered.)
+    await watcher.until(lambda c: "good content" in c.text)
     poison = overflowing(writer.doc)
+    await watcher.close()
     await writer.close()
     async with engine_of(room.node).begin() as connection:
         await connection.execute(insert(DocumentUpdate).values(doc=room.doc(kind), data=poison))

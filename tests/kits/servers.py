@@ -132,6 +132,11 @@ class ForkedNode:
         self.send_signal(signal.SIGKILL)
 
 
+STARTED: list[LiveServer] = []
+"""Every node started in this process, in order: a failed test shows the log of those it
+started itself too (tests/conftest.py), not only of its fixtures'."""
+
+
 @dataclass
 class LiveServer:
     """A ``liveclass serve`` subprocess on a free port with its own data directory."""
@@ -160,6 +165,7 @@ class LiveServer:
         Parallel test workers can race for a free port; on "address already in use" the
         node is started again on another port.
         """
+        STARTED.append(self)
         for _ in range(3):
             try:
                 return self._start(timeout)
