@@ -35,7 +35,6 @@ def test_no_server_errors_without_credentials(anonymous_fuzz_node: Node, tmp_pat
     # (the public ones are the admin run's too, which answers them the same); the fuzzing
     # phase (2,685 cases, 42 s: 10 per operation) sends every operation malformed input
     # without credentials, and the stateful phase follows what the public ones return.
-    fuzzing.schemathesis(anonymous_fuzz_node, tmp_path, examples="10", phases=ANONYMOUS_PHASES)
-
-
-ANONYMOUS_PHASES = "examples,fuzzing,stateful"
+    fuzzing.schemathesis(
+        anonymous_fuzz_node, tmp_path, examples="10", phases=fuzzing.ANONYMOUS_PHASES
+    )

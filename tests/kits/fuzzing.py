@@ -28,6 +28,9 @@ POSTGRES_PHASES = "examples,fuzzing,stateful"
 deterministic cases on either database. The SQLite run keeps it; values only PostgreSQL
 refuses (SQLSTATE class 22) answer 422 by one mapping, which tests/api/test_out_of_range.py
 checks on both databases; random fuzzing and the stateful chains still reach PostgreSQL."""
+ANONYMOUS_PHASES = "examples,fuzzing,stateful"
+"""The run without credentials: all but coverage, whose boundary cases stop at
+authentication there (test_schemathesis_anonymous.py says what was measured)."""
 HOOKS_DIR = ROOT / "tests" / "api"
 """Where ``schemathesis_hooks`` (our non-JSON media types) lives."""
 
