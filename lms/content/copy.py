@@ -119,6 +119,7 @@ async def _copy_file(
         name=original.name,
         size=original.size,
         sha256=original.sha256,
+        blake3=original.blake3,
         content_type=original.content_type,
         blob_key=original.blob_key,
     )

@@ -4,12 +4,13 @@ there: the event loop does no work per byte.
 Why: through the event loop every ~256 KiB piece was read into a new bytes object (fresh
 memory: page faults and zeroing), copied again by the HTTP parser into the piece it hands
 over, passed through Python callbacks and handed to the sink's thread, whose ``pwrite`` and
-SHA-256 then read it from the other core's cache. With a known ``Content-Length`` the route
+hash then read it from the other core's cache. With a known ``Content-Length`` the route
 ``detach``es the rest of the body (``ops.body_tap``): one thread fills a small ring of
 reused buffers with ``recv_into``, a second writes each filled buffer (``pwrite``), a third
 hashes the written ones, in order, and gives them back; so the receive, the write and
-SHA-256 spread over the cores (per GiB here: ~0.3, ~0.7 and ~0.7 CPU-s). Each call
-releases the GIL (docs/benchmarks.md, "Content: uploads").
+the digest spread over the cores (per GiB here: ~0.3, ~0.7 and ~0.7 CPU-s with SHA-256;
+BLAKE3 took the digest's to ~0.13). Each call releases the GIL (docs/benchmarks.md,
+"Content: uploads").
 
 It never reads past the body (the next pipelined request stays in the socket for the
 parser). A client that sends nothing for ``STALL_SECONDS`` gets its connection back on the
@@ -87,7 +88,7 @@ def _ring() -> list[memoryview]:
 class _Stages:
     """Writes the ring's filled buffers in a second thread and hashes the written ones in a
     third, in the order they were received, then gives each buffer back to the reader: the
-    receive, the write (the page-cache copy and the filesystem's work) and SHA-256 of
+    receive, the write (the page-cache copy and the filesystem's work) and the digest of
     successive buffers run at once, so their work spreads over the cores instead of the
     receive and the write adding up on one (each call releases the GIL)."""
 

@@ -19,7 +19,10 @@ class FileUploaded(BaseModel):
     uploader_id: uuid.UUID | None = Field(description="Who uploaded it.")
     name: str = Field(description="Its sanitised name.")
     size: int = Field(description="Its size in bytes.")
-    sha256: str = Field(description="The SHA-256 of its bytes (hex).")
+    blake3: str | None = Field(default=None, description="The BLAKE3 digest of its bytes (hex).")
+    sha256: str | None = Field(
+        default=None, description="The SHA-256 of its bytes: files stored before BLAKE3."
+    )
     content_type: str = Field(description="Its type, sniffed from its bytes.")
     blob_key: str = Field(description="Where the blob store keeps its bytes.")
     uploaded_at: datetime = Field(description="When it completed (UTC).")

@@ -24,6 +24,7 @@ async def export_files(session: AsyncSession, user: User) -> list[dict[str, Any]
             "name": f.name,
             "size": f.size,
             "sha256": f.sha256,
+            "blake3": f.blake3,
             "content_type": f.content_type,
             "created_at": f.created_at.isoformat(),
         }

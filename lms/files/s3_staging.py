@@ -10,7 +10,7 @@ part at most.
 
 A failed checksum changes nothing recorded (parts sent meanwhile are sent again under the
 same numbers next time); a dropped connection keeps what arrived: the parts, and the rest
-as the tail. Once complete the object is read once to hash it (SHA-256 state cannot move
+as the tail. Once complete the object is read once to hash it (a hash's state cannot move
 between nodes), the first bytes sniffed on the way, then copied inside the store to its
 content-addressed key.
 """
@@ -41,10 +41,10 @@ LEASE = timedelta(minutes=2)
 
 @dataclass(frozen=True)
 class Staged:
-    """A completed staged upload: its object's key, SHA-256 and first bytes."""
+    """A completed staged upload: its object's key, content digest and first bytes."""
 
     key: str
-    sha256: str
+    digest: str
     head: bytes
 
 
@@ -270,7 +270,7 @@ class StoreStaging:
         hashing = Hashing(chunks())
         async for _ in hashing:
             pass
-        return Staged(key, hashing.sha256, bytes(head))
+        return Staged(key, hashing.digest, bytes(head))
 
     async def sweep(self, tracked: Callable[[], Awaitable[set[uuid.UUID]]]) -> int:
         """Drop staged objects and multipart uploads of uploads no longer tracked (erased

@@ -19,7 +19,10 @@ class FileOut(BaseModel):
     course_id: uuid.UUID
     name: str
     size: int
-    sha256: str
+    blake3: str | None = Field(description="The BLAKE3 digest of its bytes (hex).")
+    sha256: str | None = Field(
+        description="The SHA-256 of its bytes (hex): files uploaded before BLAKE3, else null."
+    )
     content_type: str = Field(description="Sniffed from the bytes, not the name.")
     uploader_id: uuid.UUID | None
     created_at: datetime

@@ -30,7 +30,9 @@ from persistence.models import File, Upload, UploadStage
 from persistence.models.base import utcnow
 
 logger = logging.getLogger("liveclass.files")
-CONTENT_PREFIX = "files/sha256/"
+CONTENT_PREFIX = "files/blake3/"
+CONTENT_PREFIXES = (CONTENT_PREFIX, "files/sha256/")
+"""Content keys: BLAKE3 since 2026-12-07; files stored before keep their SHA-256 keys."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,14 +75,14 @@ class LearnerUploads:
         return False
 
 
-def content_key(sha256: str) -> str:
-    """The blob key of bytes with this digest: equal files share one blob."""
-    return f"{CONTENT_PREFIX}{sha256[:2]}/{sha256}"
+def content_key(digest: str) -> str:
+    """The blob key of bytes with this content digest: equal files share one blob."""
+    return f"{CONTENT_PREFIX}{digest[:2]}/{digest}"
 
 
 def is_immutable(key: str) -> bool:
     """Whether a blob key names content by its digest (never changes: cache forever)."""
-    return key.startswith(CONTENT_PREFIX)
+    return key.startswith(CONTENT_PREFIXES)
 
 
 async def course_usage(session: AsyncSession, course_id: uuid.UUID) -> int:
@@ -165,7 +167,7 @@ async def complete(session: AsyncSession, storage: FileStorage, upload: Upload) 
         uploader_id=upload.uploader_id,
         name=upload.name,
         size=upload.length,
-        sha256=digest,
+        blake3=digest,
         content_type=content_type,
         blob_key=key,
     )
@@ -181,7 +183,8 @@ async def complete(session: AsyncSession, storage: FileStorage, upload: Upload) 
             uploader_id=row.uploader_id,
             name=row.name,
             size=row.size,
-            sha256=digest,
+            blake3=digest,
+            sha256=None,
             content_type=content_type,
             blob_key=key,
             uploaded_at=row.created_at or utcnow(),
@@ -195,7 +198,7 @@ async def _complete_on_disk(storage: FileStorage, upload: Upload) -> tuple[str, 
     """The staged file hashed and sniffed, moved into the blob store under its content key
     (unless those bytes are there already): (digest, content type, key)."""
     staging = storage.staging
-    digest = await staging.sha256(upload.id)
+    digest = await staging.digest(upload.id)
     content_type = sniff(await asyncio.to_thread(staging.head, upload.id))
     key = content_key(digest)
     if await storage.blobs.exists(key):
@@ -206,7 +209,7 @@ async def _complete_on_disk(storage: FileStorage, upload: Upload) -> tuple[str, 
             # the disk before the file row says they exist ("nothing acknowledged is lost").
             await asyncio.to_thread(staging.sync, upload.id)
         await storage.blobs.put_file(
-            key, staging.path(upload.id), content_type=content_type, sha256=digest
+            key, staging.path(upload.id), content_type=content_type, digest=digest
         )
         await staging.forget(upload.id)
     return digest, content_type, key
@@ -219,14 +222,14 @@ async def _complete_in_store(
     content key, then dropped: (digest, content type, key)."""
     staged = await in_store.staged(upload.id)
     content_type = sniff(staged.head)
-    key = content_key(staged.sha256)
+    key = content_key(staged.digest)
     if not await in_store.blobs.exists(key):
         await in_store.blobs.copy(staged.key, key)
     stage = await session.get(UploadStage, upload.id)
     await in_store.discard(upload.id, stage)
     if stage is not None:
         await session.delete(stage)
-    return staged.sha256, content_type, key
+    return staged.digest, content_type, key
 
 
 async def terminate(session: AsyncSession, storage: FileStorage, upload: Upload) -> None:

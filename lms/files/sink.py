@@ -1,10 +1,10 @@
 """Where a tus chunk's bytes go: appended to the staging file and fed to the hashes (the
-upload's SHA-256, the chunk's ``Upload-Checksum``) by a worker thread, in the order they
+upload's content digest, the chunk's ``Upload-Checksum``) by a worker thread, in the order they
 arrived, while the event loop receives the next ones.
 
 Why: the event loop receives a body in ~250 KiB pieces (uvloop's read size); writing each
-to the page cache and hashing it (SHA-256: ~0.75 s per GiB on one core here) on the loop
-kept one core busy while the other one idled. ``os.pwrite`` and ``hashlib`` release the
+to the page cache and hashing it (then SHA-256: ~0.75 s per GiB on one core here) on the loop
+kept one core busy while the other one idled. ``os.pwrite`` and the hashes release the
 GIL, so the worker runs beside the loop. Each piece is handed over as it arrives (a HEAD
 during a PATCH sees the bytes staged so far), and the loop stops taking pieces while the
 worker is more than ``MAX_BEHIND`` bytes behind: memory stays bounded whatever the
@@ -33,11 +33,12 @@ import asyncio
 import collections
 import contextlib
 import ctypes
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+
+from persistence.blobs.digest import Hasher
 
 MAX_BEHIND = 8 << 20
 """Bytes taken but not yet written at most (per upload), before the loop waits."""
@@ -98,7 +99,7 @@ class Sink:
     """Appends pieces to an open file from ``position`` on and feeds them to ``hashes``,
     in a worker thread. ``written`` is exact once ``finish`` or ``settle`` returned."""
 
-    def __init__(self, fd: int, position: int, hashes: Sequence[hashlib._Hash]) -> None:
+    def __init__(self, fd: int, position: int, hashes: Sequence[Hasher]) -> None:
         self.fd = fd
         self.position = position
         self.hashes = tuple(hashes)

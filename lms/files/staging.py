@@ -1,13 +1,12 @@
 """Uploads in progress on this node's disk (``<data_dir>/uploads``): one file per upload
 whose size is the upload's offset. Chunks are appended as they arrive, never held whole;
-the SHA-256 of the bytes so far is kept while one request follows another. The writing
-and hashing run in a worker thread beside the event loop (``lms.files.sink``)."""
+the content digest (BLAKE3) of the bytes so far is kept while one request follows another.
+The writing and hashing run in a worker thread beside the event loop (``lms.files.sink``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -18,14 +17,13 @@ from lms.files.errors import UploadTooLarge
 from lms.files.sink import Sink
 from lms.files.sniff import SNIFF_BYTES
 from lms.files.tus import Checksum
-
-READ_CHUNK = 1 << 20
+from persistence.blobs import digest as content_digest
 
 
 @dataclass
 class _Progress:
     offset: int
-    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+    digest: content_digest.Hasher = field(default_factory=content_digest.new)
 
 
 class Staging:
@@ -113,12 +111,13 @@ class Staging:
             self._progress[upload_id] = progress
         return offset + sink.written
 
-    async def sha256(self, upload_id: uuid.UUID) -> str:
-        """The SHA-256 of the staged bytes (kept while appending, else read again)."""
+    async def digest(self, upload_id: uuid.UUID) -> str:
+        """The content digest of the staged bytes (kept while appending, else read again)."""
         progress = self._progress.get(upload_id)
         if progress is not None and progress.offset == self.offset(upload_id):
             return progress.digest.hexdigest()
-        return await asyncio.to_thread(_sha256_file, self.path(upload_id))
+        digest, _ = await asyncio.to_thread(content_digest.of_file, self.path(upload_id))
+        return digest
 
     def sync(self, upload_id: uuid.UUID) -> None:
         """Flush the staged bytes to the disk (``fsync``; blocking: call in a thread)."""
@@ -155,11 +154,3 @@ class Staging:
 def _remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(READ_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

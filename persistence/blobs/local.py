@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import hashlib
 import os
 import secrets
 import shutil
@@ -18,6 +17,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from persistence.blobs import digest as content_digest
 from persistence.blobs.beneath import Beneath
 from persistence.blobs.store import BlobInfo, BlobNotFound, Hashing, Written, check_key
 
@@ -66,7 +66,7 @@ class LocalBlobStore:
             raise
         os.close(fd)
         await asyncio.to_thread(self._install, temp, target, key, content_type)
-        return Written(key, hashing.size, hashing.sha256)
+        return Written(key, hashing.size, hashing.digest)
 
     async def put_file(
         self,
@@ -74,14 +74,14 @@ class LocalBlobStore:
         path: Path,
         *,
         content_type: str = DEFAULT_TYPE,
-        sha256: str | None = None,
+        digest: str | None = None,
     ) -> Written:
         """Move ``path`` under ``key`` (a rename on the same file system, else a copy)."""
         target = self._path(key)
-        if sha256 is None:
-            digest, size = await asyncio.to_thread(sha256_of, path)
+        if digest is None:
+            known, size = await asyncio.to_thread(content_digest.of_file, path)
         else:
-            digest, size = sha256, os.stat(path).st_size
+            known, size = digest, os.stat(path).st_size
         temp = self._temp()
         try:
             os.replace(path, temp)
@@ -90,7 +90,7 @@ class LocalBlobStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         await asyncio.to_thread(self._install, temp, target, key, content_type)
-        return Written(key, size, digest)
+        return Written(key, size, known)
 
     def _install(self, temp: Path, target: Path, key: str, content_type: str) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -202,14 +202,3 @@ class LocalBlobStore:
             os.close(fd)
             raise
         return fd
-
-
-def sha256_of(path: Path) -> tuple[str, int]:
-    """The SHA-256 (hex) and size of a file, read in chunks."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as file:
-        while chunk := file.read(READ_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size

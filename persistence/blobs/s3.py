@@ -80,7 +80,7 @@ class S3BlobStore:
             chunk_size=self.settings.part_size,
             max_concurrency=self.settings.concurrency,
         )
-        return Written(key, hashing.size, hashing.sha256)
+        return Written(key, hashing.size, hashing.digest)
 
     async def put_file(
         self,
@@ -88,11 +88,11 @@ class S3BlobStore:
         path: Path,
         *,
         content_type: str = DEFAULT_TYPE,
-        sha256: str | None = None,
+        digest: str | None = None,
     ) -> Written:
         """Stream a local file up, then remove it."""
         written = await self.put(key, _file_chunks(path), content_type=content_type)
-        if sha256 is not None and sha256 != written.sha256:
+        if digest is not None and digest != written.digest:
             await self.delete(key)
             raise OSError(f"{path} changed while it was stored")
         with contextlib.suppress(FileNotFoundError):

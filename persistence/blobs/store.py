@@ -1,18 +1,19 @@
 """The blob store protocol: streamed puts that hash as they go, ranged streamed reads.
 
-Keys are relative, slash-separated paths of plain segments (``files/sha256/ab/abcd...``);
+Keys are relative, slash-separated paths of plain segments (``files/blake3/ab/abcd...``);
 ``check_key`` refuses anything else, so no key can name a place outside the store.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from persistence.blobs import digest
 
 MAX_KEY_LENGTH = 1024
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,254}")
@@ -43,11 +44,11 @@ class BlobInfo:
 
 @dataclass(frozen=True)
 class Written:
-    """The outcome of a put: how many bytes, and their SHA-256 (hex)."""
+    """The outcome of a put: how many bytes, and their content digest (BLAKE3, hex)."""
 
     key: str
     size: int
-    sha256: str
+    digest: str
 
 
 def check_key(key: str) -> str:
@@ -65,7 +66,7 @@ class Hashing:
 
     def __init__(self, chunks: AsyncIterable[bytes]) -> None:
         self._chunks = chunks
-        self._hash = hashlib.sha256()
+        self._hash = digest.new()
         self.size = 0
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -76,7 +77,7 @@ class Hashing:
                 yield chunk
 
     @property
-    def sha256(self) -> str:
+    def digest(self) -> str:
         """The hex digest of everything that passed so far."""
         return self._hash.hexdigest()
 
@@ -93,7 +94,7 @@ class BlobStore(Protocol):
         content_type: str = "application/octet-stream",
     ) -> Written:
         """Store the streamed bytes under ``key`` (replacing any blob there) and return
-        their size and SHA-256; a reader never sees a partial blob."""
+        their size and content digest; a reader never sees a partial blob."""
         ...
 
     async def put_file(
@@ -102,11 +103,11 @@ class BlobStore(Protocol):
         path: Path,
         *,
         content_type: str = "application/octet-stream",
-        sha256: str | None = None,
+        digest: str | None = None,
     ) -> Written:
         """Store a local file under ``key``; the file may be moved away (a rename when it
-        can), so the caller must not use ``path`` afterwards. ``sha256``: its digest when
-        the caller already knows it (else it is computed)."""
+        can), so the caller must not use ``path`` afterwards. ``digest``: its content digest
+        when the caller already knows it (else it is computed)."""
         ...
 
     def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:

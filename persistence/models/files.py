@@ -15,7 +15,8 @@ BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class File(Base):
-    """A file of a course: a sanitised name, what its bytes are, and where they are kept."""
+    """A file of a course: a sanitised name, what its bytes are, and where they are kept.
+    Its content digest is ``blake3``; files stored before 2026-12-07 have ``sha256``."""
 
     __tablename__ = "files"
     __table_args__ = (Index(None, "course_id", "id"), Index(None, "blob_key"))
@@ -27,7 +28,8 @@ class File(Base):
     )
     name: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    blake3: Mapped[str | None] = mapped_column(String(64), default=None)
     content_type: Mapped[str] = mapped_column(String(100))
     blob_key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,7 +3,6 @@ free port, a real S3 API over HTTP). Both must pass the same tests."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import uuid
@@ -11,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from blake3 import blake3
 
 from kits.s3 import ACCESS_KEY, SECRET_KEY, S3Server, s3_server
 from persistence.blobs import (
@@ -60,7 +60,7 @@ async def test_put_streams_and_hashes(store: BlobStore) -> None:
     data = os.urandom(300_000)
     written = await store.put("a/b/c.bin", chunks_of(data), content_type="image/png")
     assert written.size == len(data)
-    assert written.sha256 == hashlib.sha256(data).hexdigest()
+    assert written.digest == blake3(data).hexdigest()
     assert await read_all(store, "a/b/c.bin") == data
     info = await store.stat("a/b/c.bin")
     assert info.size == len(data)
@@ -72,7 +72,7 @@ async def test_large_put_is_multipart_and_whole(store: BlobStore) -> None:
     """Past the part size an S3 put is a multipart upload; the object reads back whole."""
     data = os.urandom(12 << 20)
     written = await store.put("big/object", chunks_of(data, 1 << 20))
-    assert written.sha256 == hashlib.sha256(data).hexdigest()
+    assert written.digest == blake3(data).hexdigest()
     assert (await store.stat("big/object")).size == len(data)
     assert await read_all(store, "big/object", 5 << 20, (5 << 20) + 10) == data[5 << 20 :][:10]
 
@@ -109,7 +109,7 @@ async def test_put_file(store: BlobStore, tmp_path: Path) -> None:
     source = tmp_path / "staged"
     source.write_bytes(data)
     written = await store.put_file("f/staged", source, content_type="application/pdf")
-    assert written.sha256 == hashlib.sha256(data).hexdigest()
+    assert written.digest == blake3(data).hexdigest()
     assert not source.exists()
     assert await read_all(store, "f/staged") == data
     assert (await store.stat("f/staged")).content_type == "application/pdf"

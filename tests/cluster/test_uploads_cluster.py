@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from blake3 import blake3
 
 from kits.cluster import Cluster, cluster_of, private_redis
 from kits.nodes import Node
@@ -113,7 +114,7 @@ async def test_an_upload_begun_on_one_node_is_finished_on_another(cluster: Clust
         assert done.status_code == 204, done.text
         assert done.headers["Upload-Offset"] == str(len(data))
         file = client.get(done.headers["Content-Location"]).json()
-        assert file["sha256"] == hashlib.sha256(data).hexdigest()
+        assert file["blake3"] == blake3(data).hexdigest()
         assert file["size"] == len(data)
         url = client.post(f"/api/v1/files/{file['id']}/link", json={}).json()["url"]
     # Any node serves it.

@@ -540,12 +540,12 @@ def test_a_file_item_shows_a_file_of_the_course_and_is_copied(course: Course, no
     new_file = shown["modules"][0]["items"][0]["file_id"]
     assert new_file != pdf["id"]
     copy_of = course.call(course.teacher, "GET", f"/api/v1/files/{new_file}")
-    assert copy_of["sha256"] == pdf["sha256"] and copy_of["name"] == "handout.pdf"
+    assert copy_of["blake3"] == pdf["blake3"] and copy_of["name"] == "handout.pdf"
     # Deleting the original file removes the item showing it, not the copy's.
     assert course.request(course.teacher, "DELETE", f"/api/v1/files/{pdf['id']}").status_code == 204
     assert course.content(course.teacher)["modules"][0]["items"] == []
     assert (
-        course.call(course.teacher, "GET", f"/api/v1/files/{new_file}")["sha256"] == pdf["sha256"]
+        course.call(course.teacher, "GET", f"/api/v1/files/{new_file}")["blake3"] == pdf["blake3"]
     )
 
 

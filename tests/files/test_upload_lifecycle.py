@@ -12,6 +12,7 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
+from blake3 import blake3
 from files_kit import (
     CHUNK,
     MAX_FILE,
@@ -131,6 +132,7 @@ async def test_export_lists_my_files_and_erasure_keeps_them_without_me(course: C
         "name",
         "size",
         "sha256",
+        "blake3",
         "content_type",
         "created_at",
     }
@@ -138,7 +140,7 @@ async def test_export_lists_my_files_and_erasure_keeps_them_without_me(course: C
     assert entry["course_id"] == course.id
     assert entry["name"] == "syllabus.pdf"
     assert entry["size"] == len(mine)
-    assert entry["sha256"] == hashlib.sha256(mine).hexdigest()
+    assert entry["blake3"] == blake3(mine).hexdigest()
     assert entry["content_type"] == "application/pdf"
     with course.client(co_instructor) as client:
         their_export = client.get("/api/v1/users/me/export").json()["files"]
@@ -153,7 +155,7 @@ async def test_export_lists_my_files_and_erasure_keeps_them_without_me(course: C
         kept = client.get(f"/api/v1/files/{file['id']}")
         assert kept.status_code == 200
         assert kept.json()["uploader_id"] is None  # the file stays, its uploader forgotten
-        assert kept.json()["sha256"] == file["sha256"]
+        assert kept.json()["blake3"] == file["blake3"]
         assert (
             client.get(f"/api/v1/files/{theirs['id']}").json()["uploader_id"]
             == (theirs["uploader_id"])
@@ -233,7 +235,7 @@ async def test_a_patch_cut_off_halfway_resumes(course: Course, checksum: bool) -
     assert done.status_code == 204, done.text
     assert done.headers["Upload-Offset"] == str(len(data))
     file = file_at(course, done)
-    assert file["sha256"] == hashlib.sha256(data).hexdigest()
+    assert file["blake3"] == blake3(data).hexdigest()
     assert file["size"] == len(data)
     assert download(course, file["id"]) == data
 
@@ -241,5 +243,5 @@ async def test_a_patch_cut_off_halfway_resumes(course: Course, checksum: bool) -
     finished = patch(course, their_location, 150_000, theirs[150_000:], token=other)
     assert finished.status_code == 204, finished.text
     their_file = file_at(course, finished, other)
-    assert their_file["sha256"] == hashlib.sha256(theirs).hexdigest()
+    assert their_file["blake3"] == blake3(theirs).hexdigest()
     assert download(course, their_file["id"], token=other) == theirs

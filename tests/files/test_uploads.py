@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from blake3 import blake3
 from files_kit import TUS, Course, create, link, patch, show, upload
 
 from kits.servers import ROOT
@@ -47,7 +48,7 @@ def test_resume_after_an_interrupted_patch(course: Course) -> None:
     assert done.status_code == 204
     with course.client() as client:
         file = client.get(done.headers["Content-Location"]).json()
-    assert file["sha256"] == hashlib.sha256(data).hexdigest()
+    assert file["blake3"] == blake3(data).hexdigest() and file["sha256"] is None
     assert file["size"] == len(data)
 
 
@@ -257,7 +258,7 @@ def test_stock_tus_js_client_uploads(course: Course, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     with course.client() as client:
         listed = client.get(f"/api/v1/courses/{course.id}/files").json()["items"]
-    found = [f for f in listed if f["sha256"] == hashlib.sha256(data).hexdigest()]
+    found = [f for f in listed if f["blake3"] == blake3(data).hexdigest()]
     assert found, listed
     assert found[0]["name"] == "syllabus.pdf"
     assert found[0]["content_type"] == "application/pdf"

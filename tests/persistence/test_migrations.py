@@ -15,15 +15,18 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import column, func, insert, inspect, select, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kits.servers import ROOT, PostgresServer, postgres_database
+from lms.files.schemas import FileOut
+from lms.files.service import content_key, is_immutable
 from persistence import migrate
 from persistence.engine import create_engine
-from persistence.models import AuditEvent, Base
+from persistence.models import AuditEvent, Base, Course, File, User
+from persistence.models.base import utcnow
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -183,3 +186,54 @@ async def test_concurrent_upgrades_on_postgres_all_succeed(pg_server: PostgresSe
         finally:
             for e in engines:
                 await e.dispose()
+
+
+LEGACY_FILE_COLUMNS = (
+    "course_id",
+    "uploader_id",
+    "name",
+    "size",
+    "sha256",
+    "content_type",
+    "blob_key",
+    "created_at",
+)
+
+
+async def test_files_stored_before_blake3_keep_their_sha256_and_key(engine: AsyncEngine) -> None:
+    """0030 names new files by BLAKE3; a file stored before keeps its SHA-256, its
+    ``files/sha256/...`` blob key (still served as immutable) and shows in the files API."""
+    await migrate.upgrade(engine, "0029")
+    legacy_key = f"files/sha256/ab/{'ab' * 32}"
+    async with AsyncSession(engine) as session, session.begin():
+        owner = User(email="old@example.org", name="Old", password_hash="x")
+        session.add(owner)
+        await session.flush()
+        course = Course(code="OLD-1", title="Old", created_by=owner.id)
+        session.add(course)
+        await session.flush()
+        files_before = table(  # the table as 0029 left it: no blake3 column
+            "files",
+            *(column(name, File.__table__.c[name].type) for name in LEGACY_FILE_COLUMNS),
+        )
+        await session.execute(
+            insert(files_before).values(
+                course_id=course.id,
+                uploader_id=owner.id,
+                name="old.pdf",
+                size=3,
+                sha256="ab" * 32,
+                content_type="application/pdf",
+                blob_key=legacy_key,
+                created_at=utcnow(),
+            )
+        )
+    await migrate.upgrade(engine)
+    async with AsyncSession(engine) as session:
+        old = (await session.execute(select(File))).scalar_one()
+        shown = FileOut.model_validate(old)
+        assert (shown.sha256, shown.blake3) == ("ab" * 32, None)
+        assert old.blob_key == legacy_key and is_immutable(legacy_key)
+        assert content_key("cd" * 32) == f"files/blake3/cd/{'cd' * 32}"
+    async with engine.connect() as connection:
+        assert await connection.run_sync(schema_differences) == []
