@@ -55,6 +55,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -79,7 +80,7 @@ from kits.bench import (
 )
 from kits.fake_stripe import FakeStripe
 from kits.rawhttp import Client, Response
-from kits.servers import ROOT, start_postgres
+from kits.servers import ROOT, free_port, start_postgres
 from kits.stats import cpu_seconds, machine_busy_seconds
 from lms.accounts.tokens import mint_access_token
 from persistence.engine import create_engine
@@ -267,15 +268,18 @@ def stripe_events(fake: FakeStripe, session_ids: list[str]) -> list[dict[str, An
 
 
 async def deliver(
-    node: BenchNode,
+    url: str,
+    pid: int,
     fake: FakeStripe,
     events: list[dict[str, Any]],
     profile: Path | None = None,
     worker: int | None = None,
 ) -> dict[str, Any]:
+    """POST the events signed, ``SENDERS`` at a time, to the server at ``url`` (process
+    ``pid``: the node, or the ceiling's receiver); its rate and CPU per event."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    host, port = _address(node.url)
+    host, port = _address(url)
     # Signed before the clock starts: signing is the provider's work, not this machine's.
     signed = [fake.signed(event, SECRETS[0]) for event in events]
     queue = iter(signed)
@@ -293,12 +297,12 @@ async def deliver(
         finally:
             await client.close()
 
-    spy = _profiler(node.pid, profile)
-    cpu, started = cpu_seconds(node.pid), time.perf_counter()
+    spy = _profiler(pid, profile)
+    cpu, started = cpu_seconds(pid), time.perf_counter()
     cpu_at_start = cpu
     worker_at_start = cpu_seconds(worker) if worker else 0.0
     await asyncio.gather(*(sender() for _ in range(SENDERS)))
-    wall, cpu = time.perf_counter() - started, cpu_seconds(node.pid) - cpu
+    wall, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu
     _stop_profiler(spy)
     return {
         "events": len(events),
@@ -483,6 +487,44 @@ async def bare_webhooks(engine: AsyncEngine, events: list[dict[str, Any]]) -> di
     return {"events": len(events), "events_per_second": round(len(events) / wall, 1)}
 
 
+async def receiver_ceiling(
+    engine: AsyncEngine, db_url: str, fake: FakeStripe, events: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The same events delivered the same way to the minimal receiver (its own process on
+    the same database, into emptied bare event rows): the ceiling of any webhook endpoint
+    on this stack, signature and HTTP included."""
+    async with engine.begin() as connection:
+        await connection.execute(text("DELETE FROM bare_payment_events"))
+    port = free_port()
+    command = [sys.executable, str(Path(__file__).with_name("payments_receiver.py"))]
+    command += ["--port", str(port), "--database-url", db_url, "--pool", str(POOL)]
+    for secret in SECRETS:
+        command += ["--secret", secret]
+    process = await asyncio.create_subprocess_exec(*command)
+    try:
+        await _wait_for_port(port, process)
+        got = await deliver(f"http://127.0.0.1:{port}", process.pid, fake, events)
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+    for started_at in ("node_cpu_at_start", "worker_cpu_at_start"):
+        got.pop(started_at, None)
+    return got
+
+
+async def _wait_for_port(port: int, process: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.returncode is not None:
+            raise RuntimeError(f"the receiver exited ({process.returncode})")
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the receiver did not start")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -548,7 +590,7 @@ async def rounds(
                 events = stripe_events(fake, sessions)
                 progress(f"round {i + 1}: {len(events)} webhook events, 20% duplicated, shuffled")
                 hooks = await deliver(
-                    node, fake, events, _sibling(profile) if i == 0 else None, worker
+                    node.url, node.pid, fake, events, _sibling(profile) if i == 0 else None, worker
                 )
                 hooks["drained_after_s"] = round(await drain(engine), 2)
                 drained_cpu = cpu_seconds(node.pid) - hooks["node_cpu_at_start"]
@@ -566,6 +608,8 @@ async def rounds(
                 await prepare_ceilings(engine, postgres)
                 ceiling_orders = await bare_orders(engine, users, product_id)
                 ceiling_hooks = await bare_webhooks(engine, events)
+                progress("ceiling: the minimal webhook receiver (bench/payments_receiver.py)")
+                receiver = await receiver_ceiling(engine, db_url, fake, events)
                 summary = race["summary"]
                 results.append(
                     {
@@ -579,12 +623,19 @@ async def rounds(
                             and counted["charged_without_seat"] == 0
                             and summary["server_errors"] == 0
                         ),
-                        "ceiling": {"orders": ceiling_orders, "webhooks": ceiling_hooks},
+                        "ceiling": {
+                            "orders": ceiling_orders,
+                            "webhooks": ceiling_hooks,
+                            "receiver": receiver,
+                        },
                         "checkout_ratio": round(
                             summary["checkouts_per_second"] / ceiling_orders["rows_per_second"], 3
                         ),
                         "webhook_ratio": round(
                             hooks["events_per_second"] / ceiling_hooks["events_per_second"], 3
+                        ),
+                        "webhook_ratio_to_receiver": round(
+                            hooks["events_per_second"] / receiver["events_per_second"], 3
                         ),
                     }
                 )
@@ -624,6 +675,13 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         ),
         "checkout_ratio_to_ceiling_median": _median([r["checkout_ratio"] for r in runs]),
         "webhook_ratio_to_ceiling_median": _median([r["webhook_ratio"] for r in runs]),
+        "receiver_events_per_second_median": _median(
+            [r["ceiling"]["receiver"]["events_per_second"] for r in runs]
+        ),
+        "receiver_cpu_ms_per_event_median": _median(
+            [r["ceiling"]["receiver"]["node_cpu_ms_per_event"] for r in runs]
+        ),
+        "webhook_ratio_to_receiver_median": _median([r["webhook_ratio_to_receiver"] for r in runs]),
         "all_rounds_exact": all(r["exact"] for r in runs),
     }
 
