@@ -30,6 +30,7 @@ from lms.payments.machine import MONEY_TAKEN, Action, Signal, Status
 from lms.payments.orders import apply_snapshot
 from lms.payments.provider import EventType, PaymentProvider, ProviderError, ProviderEvent
 from lms.payments.transitions import apply, lock_order
+from persistence.engine import single_statements
 from persistence.models import Order, PaymentEvent
 
 UNKNOWN_ORDER, AMOUNT_MISMATCH, IGNORED = "unknown_order", "amount_mismatch", "ignored"
@@ -180,8 +181,8 @@ async def receive(
     transaction as before."""
     signal = SIGNALS.get(event.type)
     acts = signal is not None or event.type is EventType.REFUND_FAILED
-    if not acts and not session.in_transaction() and _dialect(session) == "postgresql":
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    if not acts:
+        await single_statements(session)
     stored = await _store(session, provider, event, raw_body, now, None if acts else IGNORED)
     if stored is None:
         return Received(duplicate=True)
