@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Table, bindparam, case, func, null, or_, select, update
+from sqlalchemy import BindParameter, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
@@ -30,7 +30,6 @@ from lms.payments.machine import MONEY_TAKEN, Action, Signal, Status
 from lms.payments.orders import apply_snapshot
 from lms.payments.provider import EventType, PaymentProvider, ProviderError, ProviderEvent
 from lms.payments.transitions import apply, lock_order
-from persistence.engine import single_statements
 from persistence.models import Order, PaymentEvent
 
 UNKNOWN_ORDER, AMOUNT_MISMATCH, IGNORED = "unknown_order", "amount_mismatch", "ignored"
@@ -70,9 +69,7 @@ def _insert(dialect: str) -> ReturningInsert[tuple[int, uuid.UUID | None]]:
     """The event's INSERT, built once (per dialect) with bound parameters: its order id is
     looked up inside it, the order the metadata names (``named``) if it exists, else one of
     the provider's with the event's checkout or payment (a NULL parameter matches nothing);
-    a repeat of a stored provider event id inserts nothing. An event for no order we know
-    is flagged ``unknown_order`` (no outcome) by the same statement, so that an event that
-    moves no order is stored whole by this one statement."""
+    a repeat of a stored provider event id inserts nothing."""
 
     def bound(name: str, column: str) -> BindParameter[Any]:
         return bindparam(name, type_=EVENTS.c[column].type)
@@ -90,8 +87,6 @@ def _insert(dialect: str) -> ReturningInsert[tuple[int, uuid.UUID | None]]:
         .limit(1)
         .scalar_subquery()
     )
-    order_id = func.coalesce(named, by_ref)
-    unknown = order_id.is_(None)
     insert = postgresql.insert(EVENTS) if dialect == "postgresql" else sqlite.insert(EVENTS)
     return (
         insert.values(
@@ -99,10 +94,9 @@ def _insert(dialect: str) -> ReturningInsert[tuple[int, uuid.UUID | None]]:
             event_id=bound("event_id_", "event_id"),
             type=bound("type_", "type"),
             raw_type=bound("raw_type_", "raw_type"),
-            order_id=order_id,
+            order_id=func.coalesce(named, by_ref),
             body=bound("body_", "body"),
-            outcome=case((unknown, null()), else_=bound("outcome_", "outcome")),
-            flag=case((unknown, UNKNOWN_ORDER), else_=null()),
+            outcome=bound("outcome_", "outcome"),
             received_at=bound("received_at_", "received_at"),
         )
         .on_conflict_do_nothing()
@@ -125,14 +119,14 @@ async def _store(
     """Store the event raw with its order, once per provider event id, in one statement
     (``_insert``; a copy delivered at the same time waits for the first one's
     transaction). The stored row's id and its order's, or None for a repeat; an event for
-    no order we know is flagged ``unknown_order`` by that statement."""
+    no order we know is flagged ``unknown_order``."""
     try:
         named = uuid.UUID(event.order_id) if event.order_id else None
     except ValueError:
         named = None
     stored = (
         await session.execute(
-            INSERTS[_dialect(session)],
+            INSERTS[session.get_bind().dialect.name],
             {
                 "named": named,
                 "provider_": provider,
@@ -149,11 +143,9 @@ async def _store(
     ).one_or_none()
     if stored is None:
         return None
+    if stored.order_id is None:
+        await _settle(session, stored.id, None, UNKNOWN_ORDER)
     return stored.id, stored.order_id
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
 
 
 async def _settle(
@@ -175,14 +167,9 @@ async def receive(
 ) -> Received:
     """Store and act on one verified event, in ``session``'s transaction. An event that
     moves no order (most of a checkout's) or repeats a stored one is one INSERT: nothing
-    is read or locked. On PostgreSQL, when ``session`` has not begun a transaction, that
-    INSERT runs alone in autocommit (its own implicit transaction: no BEGIN and COMMIT
-    round trips, the same single atomic statement); an event that acts runs in a
-    transaction as before."""
+    is read or locked."""
     signal = SIGNALS.get(event.type)
     acts = signal is not None or event.type is EventType.REFUND_FAILED
-    if not acts:
-        await single_statements(session)
     stored = await _store(session, provider, event, raw_body, now, None if acts else IGNORED)
     if stored is None:
         return Received(duplicate=True)
