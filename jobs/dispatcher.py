@@ -51,10 +51,10 @@ def delivery_job(catalogue: Catalogue) -> JobType:
     async def deliver(ctx: JobContext) -> None:
         consumer = catalogue.consumer(str(ctx.args["consumer"]))
         async with ctx.sessions() as session:
-            row = await session.get(DomainEvent, int(ctx.args["seq"]))
+            row = (await session.execute(READ, {"seq": int(ctx.args["seq"])})).first()
             if row is None:  # purged after the retention period: nothing left to deliver
                 return
-            event = catalogue.decode(row)
+            event = catalogue.event(*row)
             if not await _mark_consumed(session, consumer.name, event.id):
                 return  # an earlier delivery committed its effect already
             await consumer.handle(session, event)
@@ -64,17 +64,36 @@ def delivery_job(catalogue: Catalogue) -> JobType:
 
 
 async def _mark_consumed(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = await session.execute(
-        insert(ConsumedEvent)
-        .values(consumer=consumer, event_id=event_id, consumed_at=utcnow())
-        .on_conflict_do_nothing()
+        CONSUME[session.get_bind().dialect.name],
+        {"consumer": consumer, "event_id": event_id, "consumed_at": utcnow()},
     )
     return bool(getattr(result, "rowcount", 0))
 
 
 EVENTS = cast(Table, DomainEvent.__table__)
+CONSUMED = cast(Table, ConsumedEvent.__table__)
+READ = select(
+    EVENTS.c.event_id,
+    EVENTS.c.type,
+    EVENTS.c.aggregate_type,
+    EVENTS.c.aggregate_id,
+    EVENTS.c.occurred_at,
+    EVENTS.c.payload,
+).where(EVENTS.c.seq == bindparam("seq"))
+"""A delivery's event, in ``Catalogue.event``'s order: a Core statement built once (was an
+ORM ``Session.get`` of the row: identity map and instance state for a row read once)."""
+CONSUME = {
+    dialect: insert(CONSUMED)
+    .values(
+        consumer=bindparam("consumer"),
+        event_id=bindparam("event_id"),
+        consumed_at=bindparam("consumed_at"),
+    )
+    .on_conflict_do_nothing()
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+"""Record an event consumed (nothing if it is already), built once per dialect."""
 UNDISPATCHED = (
     select(EVENTS.c.seq)
     .where(EVENTS.c.dispatched_at.is_(None))

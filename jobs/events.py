@@ -162,10 +162,27 @@ class Catalogue:
 
     def decode(self, row: DomainEvent) -> Event:
         """The event stored in ``row``, its payload validated by its model."""
-        payload = self.type(row.type).payload.model_validate(row.payload)
-        return Event(
-            row.event_id, row.type, row.aggregate_type, row.aggregate_id, row.occurred_at, payload
+        return self.event(
+            row.event_id,
+            row.type,
+            row.aggregate_type,
+            row.aggregate_id,
+            row.occurred_at,
+            row.payload,
         )
+
+    def event(
+        self,
+        event_id: uuid.UUID,
+        type_: str,
+        aggregate_type: str,
+        aggregate_id: str,
+        occurred_at: datetime,
+        payload: dict[str, Any],
+    ) -> Event:
+        """The event stored with these columns, its payload validated by its model."""
+        model = self.type(type_).payload.model_validate(payload)
+        return Event(event_id, type_, aggregate_type, aggregate_id, occurred_at, model)
 
     def markdown(self) -> str:
         """The catalogue as docs/events.md shows it: each type, its aggregate and the JSON

@@ -33,6 +33,7 @@ from sqlalchemy.orm import aliased
 
 from jobs.queue import JOBS_CHANNEL, enqueue, notify_on_commit
 from jobs.types import Periodic
+from persistence.engine import single_statements
 from persistence.models import Job, JobSchedule
 
 ACTIVE = ("queued", "running")
@@ -130,8 +131,11 @@ async def claim(
     done: Sequence[Run] = (),
 ) -> list[Claimed]:
     """Forget the ``done`` (successful) runs and take up to ``limit`` due jobs of ``names``
-    for ``worker`` until ``now + lease``, in one transaction."""
+    for ``worker`` until ``now + lease``: two statements, each atomic alone (on PostgreSQL
+    each its own implicit transaction: forgetting finished runs need not commit with the
+    claim, and a claim is one UPDATE)."""
     async with sessions() as session:
+        await single_statements(session)
         if done:
             await session.execute(FORGET, _runs(done, worker))
         rows: Sequence[Any] = ()
@@ -163,6 +167,7 @@ async def succeed(sessions: Sessions, runs: Sequence[Run], *, worker: str) -> No
     if not runs:
         return
     async with sessions() as session:
+        await single_statements(session)
         await session.execute(FORGET, _runs(runs, worker))
         await session.commit()
 
@@ -271,6 +276,7 @@ async def reap(sessions: Sessions, *, now: datetime) -> int:
 async def next_due(sessions: Sessions, *, names: Sequence[str]) -> datetime | None:
     """When the soonest queued job of ``names`` is due (None: nothing queued)."""
     async with sessions() as session:
+        await single_statements(session)
         return await session.scalar(
             select(func.min(Job.run_at)).where(Job.state == "queued", Job.name.in_(names))
         )

@@ -122,6 +122,17 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, *, read_only: b
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+async def single_statements(session: AsyncSession) -> None:
+    """On PostgreSQL, run each of ``session``'s statements from now on in its own implicit
+    transaction (autocommit): no BEGIN and COMMIT (or ROLLBACK) round trips around work
+    that is one statement, or statements that need not commit together. Call it before
+    the session's first statement; on SQLite, or in a session already in a transaction,
+    it does nothing (its statements run in one transaction, as without it)."""
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def create_sessionmaker(
     engine: AsyncEngine, *, read_only: bool = False
 ) -> async_sessionmaker[AsyncSession]:

@@ -19,15 +19,15 @@ import uuid
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.events import Consumer, Event
 from lms.courses import enrolment
-from lms.errors import Conflict
+from lms.errors import Conflict, NotFound
 from lms.payments import autorefund, events
 from lms.payments.machine import Signal
-from lms.payments.transitions import apply, lock_order
+from lms.payments.transitions import apply
 from lms.workshops import seats
 from persistence.models import Entitlement, Order, Product, Reservation
 from persistence.models.base import as_utc, utcnow
@@ -53,9 +53,14 @@ async def _plan_start(session: AsyncSession, order: Order, now: datetime) -> dat
     return max(now, as_utc(end)) if end is not None else now
 
 
-async def _seat(session: AsyncSession, order: Order, workshop_id: uuid.UUID, now: datetime) -> bool:
+async def _seat(
+    session: AsyncSession,
+    order: Order,
+    held: Reservation | None,
+    workshop_id: uuid.UUID,
+    now: datetime,
+) -> bool:
     assert order.user_id is not None
-    held = await session.get(Reservation, order.id)
     offered = held is not None and held.state == "offered"
     if offered and await seats.take_offer(session, workshop_id, order.user_id, now):
         assert held is not None
@@ -77,20 +82,36 @@ async def _seat(session: AsyncSession, order: Order, workshop_id: uuid.UUID, now
     return True
 
 
+LOCK_PAID = (
+    select(Order, Product, Reservation)
+    .outerjoin(Product, Product.id == Order.product_id)
+    .outerjoin(Reservation, Reservation.order_id == Order.id)
+    .where(Order.id == bindparam("order_id"))
+    .with_for_update(of=Order, key_share=True)
+    .execution_options(populate_existing=True)
+)
+"""The order (locked, as ``lock_order``), its product and its reservation, in one statement
+built once (was three: the lock, then a read of each). The product and reservation come
+from the statement's snapshot, taken before any wait for the order's lock: a reservation
+changes only with its order locked and its order's status moved on (released: expired or
+failed; converted: fulfilled), so one that changed while we waited comes with an order no
+longer ``paid``, which is not fulfilled; the product is not locked either way."""
+
+
 async def fulfil(session: AsyncSession, order_id: uuid.UUID) -> None:
     """Grant a paid order's entitlement (nothing for any other state)."""
-    order = await lock_order(session, order_id)
-    if order.status != "paid" or order.user_id is None:
-        return
-    product = await session.get(Product, order.product_id)
-    if product is None:
+    found = (await session.execute(LOCK_PAID, {"order_id": order_id})).first()
+    if found is None:
+        raise NotFound("No such order.")
+    order, product, held = found
+    if order.status != "paid" or order.user_id is None or product is None:
         return
     now = utcnow()
     start, end = now, None
     if product.kind == "course" and product.target_id is not None:
         await enrolment.enroll_student(session, product.target_id, order.user_id)
     elif product.kind == "workshop" and product.target_id is not None:
-        if not await _seat(session, order, product.target_id, now):
+        if not await _seat(session, order, held, product.target_id, now):
             return
     elif product.kind == "plan":
         start = await _plan_start(session, order, now)

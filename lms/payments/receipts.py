@@ -21,6 +21,7 @@ from lms.notifications.mail import Email, Mailer
 from lms.payments import events
 from lms.payments.refunds import of_order
 from lms.payments.schemas import OrderOut, ReceiptOut, RefundOut
+from persistence.engine import single_statements
 from persistence.models import Order, User
 from settings import Settings
 
@@ -78,6 +79,7 @@ BUYER = (
 
 async def send(ctx: JobContext, *, settings: Settings, mailer: Mailer) -> None:
     async with ctx.sessions() as session:
+        await single_statements(session)  # one read: no transaction around it
         found = (
             await session.execute(BUYER, {"order_id": uuid.UUID(str(ctx.args["order_id"]))})
         ).first()

@@ -49,17 +49,37 @@ def state_of(order: Order) -> OrderState:
     )
 
 
+KINDS: dict[uuid.UUID, str] = {}
+"""Product id -> its kind, as read once by this process: a product's kind is set when it is
+made and never changed (``ProductPatch`` has no kind), and a product with orders is never
+deleted (their foreign key), so the kind an order's events carry needs no read each time."""
+KINDS_KEPT = 10_000
+
+
+async def product_kind(session: AsyncSession, product_id: uuid.UUID) -> str:
+    """The kind of the product ``product_id`` ("" if there is none)."""
+    kind = KINDS.get(product_id)
+    if kind is not None:
+        return kind
+    product = await session.get(Product, product_id)
+    if product is None:
+        return ""
+    if len(KINDS) >= KINDS_KEPT:
+        KINDS.clear()
+    KINDS[product_id] = product.kind
+    return product.kind
+
+
 async def announce(
     session: AsyncSession, event_type: EventType, order: Order, **extra: object
 ) -> None:
     """Emit ``event_type`` about ``order`` (its payload model is an ``OrderEvent``;
     ``extra`` fills a subclass's own fields)."""
-    product = await session.get(Product, order.product_id)
     payload = event_type.payload(
         order_id=order.id,
         user_id=order.user_id,
         product_id=order.product_id,
-        kind=product.kind if product else "",
+        kind=await product_kind(session, order.product_id),
         total=order.total,
         currency=order.currency,
         status=order.status,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.queue import enqueue
@@ -28,17 +28,30 @@ SEATED = ("registered", "offered")
 ACTIVE = ("registered", "offered", "waitlisted")
 
 
+LOCK_WORKSHOP = (
+    select(Workshop)
+    .where(Workshop.id == bindparam("workshop_id"))
+    .with_for_update(key_share=True)
+    .execution_options(populate_existing=True)
+)
+"""``lock_workshop``'s statement, built once (every seat change runs it)."""
+REGISTRATION_OF = (
+    select(WorkshopRegistration)
+    .where(
+        WorkshopRegistration.workshop_id == bindparam("workshop_id"),
+        WorkshopRegistration.user_id == bindparam("user_id"),
+    )
+    .execution_options(populate_existing=True)
+)
+"""``_registration_of``'s statement, built once."""
+
+
 async def lock_workshop(session: AsyncSession, workshop_id: uuid.UUID) -> Workshop:
     """The workshop, its row locked for this transaction and read fresh, in one statement
     (``FOR NO KEY UPDATE`` on PostgreSQL, the lock an UPDATE takes; SQLite's writer holds
     the database's write lock from BEGIN); 404 if none."""
     found = (
-        await session.execute(
-            select(Workshop)
-            .where(Workshop.id == workshop_id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
+        await session.execute(LOCK_WORKSHOP, {"workshop_id": workshop_id})
     ).scalar_one_or_none()
     if found is None:
         raise NotFound("No such workshop.")
@@ -94,11 +107,8 @@ async def register(
 async def _registration_of(
     session: AsyncSession, workshop_id: uuid.UUID, user_id: uuid.UUID
 ) -> WorkshopRegistration | None:
-    query = select(WorkshopRegistration).where(
-        WorkshopRegistration.workshop_id == workshop_id, WorkshopRegistration.user_id == user_id
-    )
     return (
-        await session.execute(query.execution_options(populate_existing=True))
+        await session.execute(REGISTRATION_OF, {"workshop_id": workshop_id, "user_id": user_id})
     ).scalar_one_or_none()
 
 
