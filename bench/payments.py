@@ -22,7 +22,11 @@ inserted bare (a copy of ``payment_orders`` without its foreign keys), each its 
 transaction over the node's pool size, with no HTTP, authentication, pricing, seat
 reservation, provider call or state machine; and for the webhooks, each event stored bare
 (a copy of ``payment_events``, duplicates dropped by its unique key) and its order row
-updated, one transaction each. The ratios are ours over the ceiling (target >= 0.5).
+updated, one transaction each. A second webhook ceiling goes through HTTP: the same signed
+events, delivered the same way, to the minimal receiver (``bench/payments_receiver.py``, its
+own uvicorn process: the signature checked with the SDK, the bare loop's insert and update),
+``ceiling.receiver`` and ``webhook_ratio_to_receiver``. The ratios are ours over the
+ceiling (target >= 0.5).
 
     flock /tmp/liveclass-bench.lock python bench/payments.py                 # 3 rounds, PG
     flock /tmp/liveclass-bench.lock python bench/payments.py --rounds 1      # smoke run
